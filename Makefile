@@ -1,0 +1,117 @@
+# racelab - a hands-on terminal lab for concurrency
+# See LICENSE-free README.md.  `make run` to start, `make check` to test.
+include config.mk
+
+PKGS = ncursesw panelw md4c
+TEST_PKGS = check
+WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+       -Wformat=2 -Wno-format-nonliteral
+CFLAGS ?= -O2 -g
+ifneq ($(SAN),)
+SANFLAGS = -fsanitize=$(SAN) -fno-omit-frame-pointer
+endif
+RL_CPPFLAGS = -D_GNU_SOURCE -DVERSION=\"$(VERSION)\" -DDATADIR=\"$(DATADIR)\" -Isrc
+RL_CFLAGS = -std=c17 $(WARN) $(WERROR) -MMD -MP -pthread $(SANFLAGS)
+RL_LDFLAGS = -pthread $(SANFLAGS)
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS) 2>/dev/null)
+CHECK_LIBS = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
+LESSON_LIBS = -lrt -lm $(shell $(PKG_CONFIG) --libs libcrypto 2>/dev/null)
+
+ALL_CFLAGS = $(RL_CPPFLAGS) $(CPPFLAGS) $(RL_CFLAGS) $(PKG_CFLAGS) $(CFLAGS)
+
+B = build
+BOARD_SRC = $(wildcard src/board/*.c)
+LAB_SRC = $(wildcard src/lab/*.c)
+SHELL_SRC = $(filter-out src/shell/main.c,$(wildcard src/shell/*.c))
+BOARD_LIB = $(B)/libboard.a
+LAB_LIB = $(B)/liblab.a
+SHELL_LIB = $(B)/libshell.a
+
+# lessons/NN-slug/ holds slug.c (and maybe more .c) -> bin/racelab-slug
+LESSON_DIRS = $(sort $(dir $(wildcard lessons/*/lesson.md lessons/*/*.c)))
+slug = $(shell echo $(notdir $(patsubst %/,%,$(1))) | sed 's/^[0-9]*-//')
+LESSON_BINS = $(foreach d,$(LESSON_DIRS),bin/racelab-$(call slug,$(d)))
+
+UNIT_SRC = $(wildcard tests/unit/*.c)
+UNIT_BIN = $(B)/tests/unit
+BENCH_SRC = $(wildcard bench/*.c)
+BENCH_BINS = $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
+
+all: bin/racelab $(LESSON_BINS)
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BOARD_LIB): $(BOARD_SRC:%.c=$(B)/%.o)
+	$(AR) rcs $@ $^
+$(LAB_LIB): $(LAB_SRC:%.c=$(B)/%.o)
+	$(AR) rcs $@ $^
+$(SHELL_LIB): $(SHELL_SRC:%.c=$(B)/%.o)
+	$(AR) rcs $@ $^
+
+bin/racelab: $(B)/src/shell/main.o $(SHELL_LIB) $(LAB_LIB) $(BOARD_LIB)
+	@mkdir -p bin
+	$(CC) $(RL_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lrt -lm
+
+define lesson_rule
+bin/racelab-$(call slug,$(1)): $(patsubst %.c,$(B)/%.o,$(wildcard $(1)*.c)) $(LAB_LIB) $(BOARD_LIB)
+	@mkdir -p bin
+	$$(CC) $$(RL_LDFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(LESSON_LIBS)
+endef
+$(foreach d,$(LESSON_DIRS),$(eval $(call lesson_rule,$(d))))
+
+# Unit tests: every tests/unit/check_<m>.c exports Suite *suite_<m>(void);
+# the list of suites is generated so a new file needs no Makefile change.
+$(B)/tests/suites.h: $(UNIT_SRC)
+	@mkdir -p $(dir $@)
+	@for f in $(notdir $(filter tests/unit/check_%.c,$(UNIT_SRC))); do \
+	  m=$${f#check_}; echo "S($${m%.c})"; done > $@.tmp && mv $@.tmp $@
+$(B)/tests/unit/%.o: tests/unit/%.c $(B)/tests/suites.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -I$(B)/tests -c $< -o $@
+$(UNIT_BIN): $(UNIT_SRC:%.c=$(B)/%.o) $(SHELL_LIB) $(LAB_LIB) $(BOARD_LIB)
+	$(CC) $(RL_LDFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS) $(LESSON_LIBS)
+
+$(B)/bench/%: bench/%.c $(SHELL_LIB) $(LAB_LIB) $(BOARD_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(RL_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LESSON_LIBS)
+
+deps:
+	@sh tools/deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	./bin/racelab
+
+check: deps
+	@$(MAKE) --no-print-directory WERROR=-Werror all $(UNIT_BIN)
+	@sh tests/run.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCH_BINS)
+	@sh bench/run.sh
+
+screenshots: deps
+	@$(MAKE) --no-print-directory all
+	@sh tools/screenshots.sh
+
+install: all
+	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1
+	cp -f bin/racelab bin/racelab-* $(DESTDIR)$(PREFIX)/bin/
+	for d in $(LESSON_DIRS); do mkdir -p $(DESTDIR)$(DATADIR)/$$d; \
+	  cp -f $$d/lesson.md $(DESTDIR)$(DATADIR)/$$d/ 2>/dev/null || true; done
+	cp -f man/racelab.1 man/racelab-lesson.1 $(DESTDIR)$(MANPREFIX)/man1/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/racelab $(DESTDIR)$(PREFIX)/bin/racelab-*
+	rm -rf $(DESTDIR)$(DATADIR)
+	rm -f $(DESTDIR)$(MANPREFIX)/man1/racelab.1 $(DESTDIR)$(MANPREFIX)/man1/racelab-lesson.1
+
+clean:
+	rm -rf $(B) bin
+
+.PHONY: all deps run check bench screenshots install uninstall clean
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

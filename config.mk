@@ -1,0 +1,9 @@
+# racelab version and install paths
+VERSION = 0.1.0
+
+PREFIX = /usr/local
+MANPREFIX = $(PREFIX)/share/man
+DATADIR = $(PREFIX)/share/racelab
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config

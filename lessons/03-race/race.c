@@ -1,0 +1,182 @@
+// Lesson 03: the bank balance race (a lost update), and its fixes.
+//
+// The balance starts at 100.  Worker 1 withdraws 1, worker 2 deposits 1,
+// --iters times each (with more workers, odd ones withdraw, even ones
+// deposit).  Unsynchronised, "balance -= 1" is really three steps: read the
+// balance, compute, write it back.  When both workers read the same value
+// before either writes, one of the two updates is lost.
+#include "lab/lab.h"
+
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *widen = "auto";
+
+static const struct lab_option options[] = {
+	{ "widen", LAB_OPT_CHOICE, &widen, "auto|none|yield",
+	  "widen the window between read and write: yield the CPU there "
+	  "(auto: only when one core is usable)", 0, 0 },
+	{ 0 },
+};
+
+static const struct lab_lesson lesson = {
+	.slug = "race",
+	.title = "Race conditions: two workers update one bank balance",
+	.about = "Worker 1 withdraws and worker 2 deposits, 1 at a time, --iters times each.\n"
+	         "Without a lock, updates get lost and the final balance is not 100.",
+	.workers = 2,
+	.mode = LAB_PROCESS,
+	.modes = LAB_MODES_BOTH,
+	.iters = 100000,
+	.runs = 10,
+	.syncs = "none|mutex|spin|atomic",
+	.sync_default = "none",
+	.steps = true,
+	.options = options,
+};
+
+enum sync { SYNC_NONE, SYNC_MUTEX, SYNC_SPIN, SYNC_ATOMIC };
+
+struct bank {
+	_Atomic int64_t *balance; /* the board counter: shared by every worker */
+	struct lab_lock *lock;
+	enum sync sync;
+	long iters;
+	bool yield; /* widen the window between read and write */
+};
+
+/* DOC: racy-update
+ * The lost update.  Relaxed atomics make each load and each store a real
+ * memory access the compiler cannot merge or remove, yet they give no
+ * atomicity to the pair: another worker can write between our read and
+ * our write, and our write then erases its update. */
+static void
+update(struct lab_worker *w, struct bank *bank, int64_t amount)
+{
+	int64_t v;
+
+	lab_step(w, "read balance");
+	v = atomic_load_explicit(bank->balance, memory_order_relaxed);
+	if (bank->yield)
+		sched_yield(); /* the visible knob: let another worker run here */
+	lab_step_val(w, "write balance", v + amount);
+	atomic_store_explicit(bank->balance, v + amount, memory_order_relaxed);
+}
+
+static int
+account(struct lab_worker *w)
+{
+	struct bank *bank = w->arg;
+	int64_t amount = w->no % 2 ? -1 : +1; /* odd withdraw, even deposit */
+
+	for (long i = 0; i < bank->iters; i++) {
+		switch (bank->sync) {
+		case SYNC_NONE:
+			update(w, bank, amount);
+			break;
+		case SYNC_MUTEX:
+		case SYNC_SPIN:
+			/* DOC: locked-update: the same three steps, but no
+			 * other worker can be between lock and unlock. */
+			lab_lock(w, bank->lock);
+			update(w, bank, amount);
+			lab_unlock(w, bank->lock);
+			break;
+		case SYNC_ATOMIC:
+			/* One indivisible read-modify-write instruction. */
+			lab_step_val(w, "add to balance", amount);
+			atomic_fetch_add_explicit(bank->balance, amount,
+			                          memory_order_relaxed);
+			break;
+		}
+		if ((i & 1023) == 0)
+			lab_progress(w, (uint64_t)i, (uint64_t)bank->iters);
+	}
+	lab_progress(w, (uint64_t)bank->iters, (uint64_t)bank->iters);
+	return 0;
+}
+
+static enum sync
+parse_sync(const char *s)
+{
+	if (strcmp(s, "mutex") == 0)
+		return SYNC_MUTEX;
+	if (strcmp(s, "spin") == 0)
+		return SYNC_SPIN;
+	if (strcmp(s, "atomic") == 0)
+		return SYNC_ATOMIC;
+	return SYNC_NONE;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct lab lab;
+	struct bank bank;
+	struct board_counter *balance;
+	int64_t expected = 100;
+	int lossy = 0;
+
+	lab_init(&lab, &lesson, argc, argv);
+	bank.sync = parse_sync(lab.o.sync);
+	bank.iters = lab.o.iters;
+	bank.yield = strcmp(widen, "yield") == 0 ||
+	             (strcmp(widen, "auto") == 0 && lab.ncpu == 1 &&
+	              bank.sync == SYNC_NONE);
+	bank.lock = NULL;
+	if (bank.sync == SYNC_MUTEX || bank.sync == SYNC_SPIN)
+		bank.lock = lab_lock_new(&lab, "m", bank.sync == SYNC_MUTEX ?
+		                         BOARD_LOCK_MUTEX : BOARD_LOCK_SPIN);
+	for (int no = 1; no <= lab.o.workers; no++)
+		expected += (no % 2 ? -1 : +1) * (int64_t)bank.iters;
+
+	lab_say(&lab, "%d %s workers, %ld updates each, sync %s%s (%d CPU%s usable)\n",
+	        lab.o.workers, lab_mode_name(lab.o.mode), bank.iters, lab.o.sync,
+	        bank.yield ? ", yielding between read and write" : "",
+	        lab.ncpu, lab.ncpu == 1 ? "" : "s");
+	for (int run = 1; run <= lab.o.runs; run++) {
+		struct lab_team *team;
+		int64_t final;
+
+		lab_run_begin(&lab, run);
+		balance = lab_counter(&lab, "balance", 100);
+		lab_counter_expect(balance, expected);
+		bank.balance = &balance->value;
+		team = lab_spawn(&lab, lab.o.workers, account, &bank);
+		if (lab_join(team) == LAB_JOIN_DEADLOCK) {
+			printf("Result: deadlock\n");
+			return LAB_EXIT_DEADLOCK;
+		}
+		lab_run_end(&lab);
+		final = atomic_load(&balance->value);
+		if (final != expected)
+			lossy++;
+		if (lab.o.json) {
+			struct lab_json j;
+
+			lab_json_begin(&j);
+			lab_json_int(&j, "run", run);
+			lab_json_int(&j, "workers", lab.o.workers);
+			lab_json_int(&j, "iters", bank.iters);
+			lab_json_int(&j, "expected", expected);
+			lab_json_int(&j, "final", final);
+			lab_json_int(&j, "lost", final > expected ? final - expected
+			                                          : expected - final);
+			lab_json_num(&j, "elapsed_ms", lab_elapsed_ms(&lab));
+			lab_json_str(&j, "sync", lab.o.sync);
+			lab_json_str(&j, "mode", lab_mode_name(lab.o.mode));
+			lab_json_bool(&j, "yield", bank.yield);
+			lab_json_end(&j);
+		} else {
+			/* As the tutorial prints it, so the two compare. */
+			printf("Final Balance:  %lld\n", (long long)final);
+			fflush(stdout);
+		}
+		lab_team_free(team);
+	}
+	lab_say(&lab, "\nexpected %lld; %d of %d runs lost updates%s\n",
+	        (long long)expected, lossy, lab.o.runs,
+	        lossy ? " (each run lost at least |final - expected| updates)" : "");
+	return 0;
+}

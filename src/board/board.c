@@ -1,0 +1,480 @@
+// The shared-memory board: creation, validation, records, events, gates.
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "board.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *const state_names[BOARD_ST_COUNT] = {
+	[BOARD_ST_IDLE] = "idle",         [BOARD_ST_STARTING] = "starting",
+	[BOARD_ST_RUNNING] = "running",   [BOARD_ST_WAIT_LOCK] = "waiting",
+	[BOARD_ST_CRITICAL] = "critical", [BOARD_ST_SLEEPING] = "sleeping",
+	[BOARD_ST_GATE] = "at gate",      [BOARD_ST_DONE] = "done",
+	[BOARD_ST_KILLED] = "killed",     [BOARD_ST_FAILED] = "failed",
+};
+
+/* Marks that tell the states apart without colour. */
+static const char state_marks[BOARD_ST_COUNT] = {
+	[BOARD_ST_IDLE] = ' ',     [BOARD_ST_STARTING] = '.',
+	[BOARD_ST_RUNNING] = '=',  [BOARD_ST_WAIT_LOCK] = '~',
+	[BOARD_ST_CRITICAL] = '#', [BOARD_ST_SLEEPING] = 'z',
+	[BOARD_ST_GATE] = '|',     [BOARD_ST_DONE] = '-',
+	[BOARD_ST_KILLED] = 'x',   [BOARD_ST_FAILED] = '!',
+};
+
+const char *
+board_state_name(enum board_state s)
+{
+	return (unsigned)s < BOARD_ST_COUNT ? state_names[s] : "?";
+}
+
+char
+board_state_mark(enum board_state s)
+{
+	return (unsigned)s < BOARD_ST_COUNT ? state_marks[s] : '?';
+}
+
+const char *
+board_lock_kind_name(enum board_lock_kind k)
+{
+	switch (k) {
+	case BOARD_LOCK_MUTEX: return "mutex";
+	case BOARD_LOCK_SPIN: return "spin";
+	case BOARD_LOCK_SEM: return "semaphore";
+	case BOARD_LOCK_RWLOCK: return "rwlock";
+	default: return "none";
+	}
+}
+
+uint64_t
+board_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void
+board_init_header(struct board *b)
+{
+	b->magic = BOARD_MAGIC;
+	b->version = BOARD_VERSION;
+	b->size = sizeof *b;
+	for (int i = 0; i < BOARD_MAX_LOCKS; i++)
+		atomic_store(&b->lock[i].holder, -1);
+}
+
+struct board *
+board_create_anon(void)
+{
+	struct board *b;
+
+	b = mmap(NULL, sizeof *b, PROT_READ | PROT_WRITE,
+	         MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (b == MAP_FAILED)
+		return NULL;
+	board_init_header(b); /* the mapping is zero-filled */
+	return b;
+}
+
+struct board *
+board_create_memfd(int *fdp)
+{
+	struct board *b;
+	int fd;
+
+	/* No MFD_CLOEXEC: the lesson program inherits the fd. */
+	fd = memfd_create("racelab-board", 0);
+	if (fd < 0)
+		return NULL;
+	if (ftruncate(fd, (off_t)sizeof *b) < 0)
+		goto fail;
+	b = mmap(NULL, sizeof *b, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (b == MAP_FAILED)
+		goto fail;
+	board_init_header(b);
+	*fdp = fd;
+	return b;
+fail:
+	close(fd);
+	return NULL;
+}
+
+const char *
+board_validate(const struct board *b, size_t mapped)
+{
+	if (mapped < offsetof(struct board, lesson))
+		return "board is too small to hold a header";
+	if (b->magic != BOARD_MAGIC)
+		return "not a racelab board (bad magic)";
+	if (b->version != BOARD_VERSION)
+		return "board version differs from this program's";
+	if (b->size != sizeof *b || mapped < sizeof *b)
+		return "board size differs from this program's";
+	return NULL;
+}
+
+struct board *
+board_attach(int fd, const char **why)
+{
+	struct stat st;
+	struct board *b;
+	const char *bad;
+
+	if (fstat(fd, &st) < 0) {
+		*why = "cannot stat the board fd";
+		return NULL;
+	}
+	if ((size_t)st.st_size < offsetof(struct board, lesson)) {
+		*why = "board is too small to hold a header";
+		errno = EINVAL;
+		return NULL;
+	}
+	b = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+	         fd, 0);
+	if (b == MAP_FAILED) {
+		*why = "cannot map the board";
+		return NULL;
+	}
+	if ((bad = board_validate(b, (size_t)st.st_size))) {
+		munmap(b, (size_t)st.st_size);
+		*why = bad;
+		errno = EINVAL;
+		return NULL;
+	}
+	return b;
+}
+
+void
+board_unmap(struct board *b)
+{
+	if (b)
+		munmap(b, sizeof *b);
+}
+
+void
+board_reset(struct board *b)
+{
+	uint32_t n = atomic_load(&b->nactors);
+
+	for (uint32_t i = 0; i < n && i < BOARD_MAX_ACTORS; i++) {
+		struct board_actor *a = &b->actor[i];
+
+		atomic_store(&a->state, BOARD_ST_IDLE);
+		atomic_store(&a->op, 0);
+		atomic_store(&a->op_has_value, 0);
+		atomic_store(&a->wait_lock, 0);
+		atomic_store(&a->steps, 0);
+		atomic_store(&a->progress, 0);
+		atomic_store(&a->total, 0);
+		atomic_store(&a->exit_code, 0);
+		atomic_store(&a->grant, 0);
+		atomic_store(&a->taken, 0);
+		atomic_store(&a->gate, 0);
+		atomic_store(&a->pid, 0);
+		atomic_store(&a->tid, 0);
+	}
+	atomic_store(&b->nactors, 0);
+	for (int i = 0; i < BOARD_MAX_LOCKS; i++) {
+		struct board_lock *l = &b->lock[i];
+
+		atomic_store(&l->holder, -1);
+		atomic_store(&l->waiters, 0);
+		atomic_store(&l->acquisitions, 0);
+		atomic_store(&l->contended, 0);
+		atomic_store(&l->wait_ns, 0);
+	}
+	atomic_store(&b->go, 0);
+	atomic_store(&b->run_state, BOARD_RUN_IDLE);
+}
+
+/* Seqlock writer: seq is odd while the record changes.  The release fence
+ * after the first increment orders it before the field stores; the release
+ * store of the final value orders the fields before it.  A reader that sees
+ * the same even seq before and after its loads saw no write in between. */
+void
+board_actor_publish(struct board_actor *a, enum board_kind kind, pid_t pid,
+                    pid_t tid, unsigned worker_no, const char *name)
+{
+	uint64_t words[BOARD_NAME_LEN / 8] = {0};
+	uint32_t s = atomic_load_explicit(&a->seq, memory_order_relaxed);
+
+	strncpy((char *)words, name ? name : "", BOARD_NAME_LEN - 1);
+	atomic_store_explicit(&a->seq, s + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	atomic_store_explicit(&a->kind, kind, memory_order_relaxed);
+	atomic_store_explicit(&a->pid, pid, memory_order_relaxed);
+	atomic_store_explicit(&a->tid, tid, memory_order_relaxed);
+	atomic_store_explicit(&a->worker_no, worker_no, memory_order_relaxed);
+	for (int i = 0; i < BOARD_NAME_LEN / 8; i++)
+		atomic_store_explicit(&a->name[i], words[i], memory_order_relaxed);
+	atomic_store_explicit(&a->seq, s + 2, memory_order_release);
+}
+
+bool
+board_actor_read(const struct board_actor *a, struct board_actor_id *out)
+{
+	uint64_t words[BOARD_NAME_LEN / 8];
+
+	for (int tries = 0; tries < 1000; tries++) {
+		uint32_t s1 = atomic_load_explicit(&a->seq, memory_order_acquire);
+
+		if (s1 & 1) {
+			sched_yield();
+			continue;
+		}
+		out->kind = atomic_load_explicit(&a->kind, memory_order_relaxed);
+		out->pid = atomic_load_explicit(&a->pid, memory_order_relaxed);
+		out->tid = atomic_load_explicit(&a->tid, memory_order_relaxed);
+		out->worker_no =
+			atomic_load_explicit(&a->worker_no, memory_order_relaxed);
+		for (int i = 0; i < BOARD_NAME_LEN / 8; i++)
+			words[i] = atomic_load_explicit(&a->name[i],
+			                                memory_order_relaxed);
+		/* Order the loads above before the second read of seq. */
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit(&a->seq, memory_order_relaxed) == s1) {
+			memcpy(out->name, words, BOARD_NAME_LEN);
+			out->name[BOARD_NAME_LEN - 1] = '\0';
+			return true;
+		}
+	}
+	return false;
+}
+
+static void
+intern_lock(struct board *b)
+{
+	while (atomic_exchange_explicit(&b->intern_lock, 1, memory_order_acquire))
+		sched_yield();
+}
+
+static void
+intern_unlock(struct board *b)
+{
+	atomic_store_explicit(&b->intern_lock, 0, memory_order_release);
+}
+
+/* Label 0 means "none"; ids start at 1.  The text is written before nlabels
+ * is raised with release order, so a reader that acquires nlabels may read
+ * any label below it as a plain string. */
+uint32_t
+board_label_intern(struct board *b, const char *text)
+{
+	uint32_t n, id = 0;
+
+	intern_lock(b);
+	n = atomic_load_explicit(&b->nlabels, memory_order_relaxed);
+	for (uint32_t i = 1; i <= n; i++)
+		if (strncmp(b->label[i - 1], text, BOARD_LABEL_LEN - 1) == 0) {
+			id = i;
+			break;
+		}
+	if (!id && n < BOARD_MAX_LABELS) {
+		strncpy(b->label[n], text, BOARD_LABEL_LEN - 1);
+		b->label[n][BOARD_LABEL_LEN - 1] = '\0';
+		atomic_store_explicit(&b->nlabels, n + 1, memory_order_release);
+		id = n + 1;
+	}
+	intern_unlock(b);
+	return id;
+}
+
+const char *
+board_label(const struct board *b, uint32_t id)
+{
+	uint32_t n = atomic_load_explicit(&((struct board *)b)->nlabels,
+	                                  memory_order_acquire);
+
+	if (id == 0 || id > n)
+		return "";
+	return b->label[id - 1];
+}
+
+int
+board_counter_add(struct board *b, const char *name, int64_t initial)
+{
+	int idx = -1;
+	uint32_t n;
+
+	intern_lock(b);
+	n = atomic_load_explicit(&b->ncounters, memory_order_relaxed);
+	for (uint32_t i = 0; i < n; i++)
+		if (strncmp(b->counter[i].name, name, BOARD_NAME_LEN - 1) == 0)
+			idx = (int)i;
+	if (idx < 0 && n < BOARD_MAX_COUNTERS) {
+		struct board_counter *c = &b->counter[n];
+
+		strncpy(c->name, name, BOARD_NAME_LEN - 1);
+		c->name[BOARD_NAME_LEN - 1] = '\0';
+		idx = (int)n;
+		atomic_store_explicit(&b->ncounters, n + 1, memory_order_release);
+	}
+	if (idx >= 0) {
+		atomic_store(&b->counter[idx].initial, initial);
+		atomic_store(&b->counter[idx].value, initial);
+	}
+	intern_unlock(b);
+	return idx;
+}
+
+int
+board_lock_add(struct board *b, const char *name, enum board_lock_kind kind)
+{
+	int idx = -1;
+	uint32_t n;
+
+	intern_lock(b);
+	n = atomic_load_explicit(&b->nlocks, memory_order_relaxed);
+	for (uint32_t i = 0; i < n; i++)
+		if (strncmp(b->lock[i].name, name, BOARD_NAME_LEN - 1) == 0)
+			idx = (int)i;
+	if (idx < 0 && n < BOARD_MAX_LOCKS) {
+		struct board_lock *l = &b->lock[n];
+
+		strncpy(l->name, name, BOARD_NAME_LEN - 1);
+		l->name[BOARD_NAME_LEN - 1] = '\0';
+		idx = (int)n;
+		atomic_store_explicit(&b->nlocks, n + 1, memory_order_release);
+	}
+	if (idx >= 0) {
+		atomic_store(&b->lock[idx].kind, kind);
+		atomic_store(&b->lock[idx].holder, -1);
+	}
+	intern_unlock(b);
+	return idx;
+}
+
+/* The ring has one writer, the actor.  It stamps seq last (release), so a
+ * reader that sees seq == index + 1 after loading the fields knows they
+ * belong to that index and were not overwritten mid-read. */
+void
+board_event_put(struct board_actor *a, enum board_event_type type,
+                uint32_t arg, int64_t value)
+{
+	uint64_t h = atomic_load_explicit(&a->ring_head, memory_order_relaxed);
+	struct board_event *e = &a->ring[h & (BOARD_RING_LEN - 1)];
+
+	atomic_store_explicit(&e->seq, 0, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	atomic_store_explicit(&e->t_ns, board_now_ns(), memory_order_relaxed);
+	atomic_store_explicit(&e->type, type, memory_order_relaxed);
+	atomic_store_explicit(&e->arg, arg, memory_order_relaxed);
+	atomic_store_explicit(&e->value, value, memory_order_relaxed);
+	atomic_store_explicit(&e->seq, h + 1, memory_order_release);
+	atomic_store_explicit(&a->ring_head, h + 1, memory_order_release);
+}
+
+int
+board_event_next(const struct board_actor *a, uint64_t *cursor,
+                  struct board_event_copy *out, uint64_t *dropped)
+{
+	struct board_actor *m = (struct board_actor *)a;
+
+	for (;;) {
+		uint64_t h = atomic_load_explicit(&m->ring_head,
+		                                  memory_order_acquire);
+		uint64_t c = *cursor;
+		struct board_event *e;
+
+		if (c >= h)
+			return 0;
+		if (h - c > BOARD_RING_LEN) { /* the writer lapped us */
+			*dropped += h - c - BOARD_RING_LEN;
+			*cursor = c = h - BOARD_RING_LEN;
+		}
+		e = &m->ring[c & (BOARD_RING_LEN - 1)];
+		if (atomic_load_explicit(&e->seq, memory_order_acquire) != c + 1) {
+			(*dropped)++;
+			*cursor = c + 1;
+			continue;
+		}
+		out->t_ns = atomic_load_explicit(&e->t_ns, memory_order_relaxed);
+		out->type = atomic_load_explicit(&e->type, memory_order_relaxed);
+		out->arg = atomic_load_explicit(&e->arg, memory_order_relaxed);
+		out->value = atomic_load_explicit(&e->value, memory_order_relaxed);
+		atomic_thread_fence(memory_order_acquire);
+		*cursor = c + 1;
+		if (atomic_load_explicit(&e->seq, memory_order_relaxed) != c + 1) {
+			(*dropped)++;
+			continue;
+		}
+		return 1;
+	}
+}
+
+static long
+futex(_Atomic uint32_t *uaddr, int op, uint32_t val)
+{
+	/* Not FUTEX_PRIVATE_FLAG: the word may be shared between processes. */
+	return syscall(SYS_futex, (uint32_t *)uaddr, op, val, NULL, NULL, 0);
+}
+
+/* Wait for one grant, or for step mode to be switched off. */
+void
+board_gate_wait(struct board_actor *a, const struct board_control *c)
+{
+	uint32_t taken = atomic_load_explicit(&a->taken, memory_order_relaxed);
+
+	for (;;) {
+		uint32_t w = atomic_load_explicit(&a->gate, memory_order_acquire);
+
+		if (atomic_load_explicit(&a->grant, memory_order_acquire) != taken) {
+			atomic_store_explicit(&a->taken, taken + 1,
+			                      memory_order_release);
+			return;
+		}
+		if (!atomic_load_explicit(&c->step_mode, memory_order_acquire))
+			return;
+		futex(&a->gate, FUTEX_WAIT, w);
+	}
+}
+
+void
+board_gate_grant(struct board_actor *a)
+{
+	atomic_fetch_add_explicit(&a->grant, 1, memory_order_release);
+	board_gate_wake(a);
+}
+
+/* Wake a gate without granting, after step_mode changed: the waiter
+ * re-reads its conditions. */
+void
+board_gate_wake(struct board_actor *a)
+{
+	atomic_fetch_add_explicit(&a->gate, 1, memory_order_release);
+	futex(&a->gate, FUTEX_WAKE, INT_MAX);
+}
+
+void
+board_go_wait(struct board *b)
+{
+	while (!atomic_load_explicit(&b->go, memory_order_acquire))
+		futex(&b->go, FUTEX_WAIT, 0);
+}
+
+void
+board_go_release(struct board *b)
+{
+	atomic_store_explicit(&b->go, 1, memory_order_release);
+	futex(&b->go, FUTEX_WAKE, INT_MAX);
+}
+
+void
+board_result_add(struct board *b, int64_t final)
+{
+	uint32_t n = atomic_fetch_add(&b->nresults, 1);
+
+	atomic_store(&b->result[n % BOARD_MAX_RUNS], final);
+}

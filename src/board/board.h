@@ -1,0 +1,247 @@
+// The shared-memory board: the one protocol between lesson programs and the shell.
+//
+// One fixed-layout, versioned struct in a MAP_SHARED mapping.  Lesson workers
+// (threads or forked processes) write it; the shell maps the same memory and
+// reads it every frame.  Every field another party reads is a C11 atomic.
+// Records with several fields that must be read together (an actor's
+// identity) are published under a seqlock, so a reader never sees a torn one.
+//
+// Under the shell the board is a memfd the shell made (no name anyone else
+// can open); the lesson finds it through RACELAB_BOARD_FD.  Standalone, the
+// lesson maps an anonymous shared board before it forks any worker.
+#ifndef RACELAB_BOARD_H
+#define RACELAB_BOARD_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define BOARD_MAGIC 0x424c4352u /* "RCLB" */
+#define BOARD_VERSION 1u
+#define BOARD_ENV_FD "RACELAB_BOARD_FD"
+
+enum {
+	BOARD_MAX_WORKERS = 1024,               /* the worker cap of every lesson */
+	BOARD_MAX_ACTORS = BOARD_MAX_WORKERS + 1, /* actor 0 is the lesson's main */
+	BOARD_MAX_COUNTERS = 16,
+	BOARD_MAX_LOCKS = 16,
+	BOARD_MAX_LABELS = 256,
+	BOARD_LABEL_LEN = 48,
+	BOARD_NAME_LEN = 16, /* actor, counter and lock names, NUL included */
+	BOARD_RING_LEN = 32, /* events per actor ring, a power of two */
+	BOARD_MAX_RUNS = 256, /* per-run results kept for the histogram */
+	BOARD_LESSON_LEN = 32,
+};
+
+enum board_kind { BOARD_KIND_NONE, BOARD_KIND_THREAD, BOARD_KIND_PROCESS };
+
+/* What an actor is doing, as the lesson's own code says it.  The shell adds
+ * what the kernel says from /proc. */
+enum board_state {
+	BOARD_ST_IDLE,     /* slot not in use */
+	BOARD_ST_STARTING, /* created, waiting for the start barrier */
+	BOARD_ST_RUNNING,
+	BOARD_ST_WAIT_LOCK, /* blocked (or spinning) for a lock: see wait_lock */
+	BOARD_ST_CRITICAL,  /* holds a lock */
+	BOARD_ST_SLEEPING,
+	BOARD_ST_GATE, /* parked at a step gate, waiting for a grant */
+	BOARD_ST_DONE,
+	BOARD_ST_KILLED, /* ended by a signal */
+	BOARD_ST_FAILED, /* exited with a non-zero status */
+	BOARD_ST_COUNT
+};
+
+enum board_event_type {
+	BOARD_EV_NONE,
+	BOARD_EV_START,
+	BOARD_EV_END,
+	BOARD_EV_READ,
+	BOARD_EV_WRITE,
+	BOARD_EV_LOCK_WAIT,
+	BOARD_EV_LOCK_ACQUIRE,
+	BOARD_EV_LOCK_RELEASE,
+	BOARD_EV_GATE,
+	BOARD_EV_STATE,
+};
+
+enum board_run_state { BOARD_RUN_IDLE, BOARD_RUN_RUNNING, BOARD_RUN_DONE };
+
+struct board_event {
+	_Atomic uint64_t seq; /* ring index + 1 once written; 0 while empty */
+	_Atomic uint64_t t_ns; /* CLOCK_MONOTONIC */
+	_Atomic uint32_t type; /* enum board_event_type */
+	_Atomic uint32_t arg;  /* lock index, label id, new state ... */
+	_Atomic int64_t value;
+};
+
+/* One worker (or the lesson's main thread, actor 0). */
+struct board_actor {
+	/* Identity, published under seq (odd while being written): */
+	_Atomic uint32_t seq;
+	_Atomic uint32_t kind; /* enum board_kind */
+	_Atomic int32_t pid;
+	_Atomic int32_t tid;
+	_Atomic uint32_t worker_no; /* 1-based; 0 for the main actor */
+	_Atomic uint64_t name[BOARD_NAME_LEN / 8]; /* packed chars */
+
+	/* Live fields, each written by the actor alone, read by anyone: */
+	_Atomic uint32_t state;     /* enum board_state */
+	_Atomic uint32_t op;        /* label id of the probe it is at (0: none) */
+	_Atomic uint32_t line;      /* source line of that probe */
+	_Atomic uint32_t op_has_value;
+	_Atomic int64_t op_value;   /* e.g. the value about to be written */
+	_Atomic uint32_t wait_lock; /* lock index + 1 while WAIT_LOCK, else 0 */
+	_Atomic uint64_t steps;     /* probes passed */
+	_Atomic uint64_t progress;  /* units of work done */
+	_Atomic uint64_t total;     /* units of work planned (0: unknown) */
+	_Atomic int32_t exit_code;  /* exit status, or -signal */
+
+	/* Step gate.  A grant adds one to grant; the actor has used `taken`
+	 * grants and waits while taken == grant and step mode is on.  gate is
+	 * the futex word: bumped by every grant and every wake, so a waiter
+	 * that read it before the change never sleeps through it. */
+	_Atomic uint32_t grant;
+	_Atomic uint32_t taken;
+	_Atomic uint32_t gate;
+
+	/* Event ring, single writer (this actor), overrun counted by readers. */
+	_Atomic uint64_t ring_head;
+	struct board_event ring[BOARD_RING_LEN];
+};
+
+struct board_counter {
+	char name[BOARD_NAME_LEN]; /* written once, before ncounters is raised */
+	_Atomic int64_t value;
+	_Atomic int64_t initial;
+	_Atomic int64_t expected; /* value a correct run ends with */
+	_Atomic uint32_t has_expected;
+};
+
+enum board_lock_kind {
+	BOARD_LOCK_NONE,
+	BOARD_LOCK_MUTEX,
+	BOARD_LOCK_SPIN,
+	BOARD_LOCK_SEM,
+	BOARD_LOCK_RWLOCK,
+};
+
+struct board_lock {
+	char name[BOARD_NAME_LEN]; /* written once, before nlocks is raised */
+	_Atomic uint32_t kind;     /* enum board_lock_kind */
+	_Atomic int32_t holder;    /* actor index holding it, -1 when free */
+	_Atomic uint32_t waiters;  /* actors blocked on it right now */
+	_Atomic uint64_t acquisitions;
+	_Atomic uint64_t contended; /* acquisitions that had to wait */
+	_Atomic uint64_t wait_ns;   /* total time spent waiting */
+	_Atomic int32_t value;      /* semaphore count, where it applies */
+};
+
+/* Written by the shell, read by the lesson. */
+struct board_control {
+	_Atomic uint32_t step_mode; /* 1: workers stop at every probe */
+	_Atomic uint32_t freeze;    /* 1: the shell has SIGSTOPped the group */
+	_Atomic uint32_t abort;     /* 1: the lesson should stop soon */
+	_Atomic uint32_t shell_pid;
+};
+
+struct board {
+	/* Header, fixed for the life of the board: */
+	uint32_t magic;
+	uint32_t version;
+	uint64_t size; /* sizeof(struct board) */
+
+	char lesson[BOARD_LESSON_LEN]; /* slug, written before run starts */
+	_Atomic int32_t lesson_pid;
+	_Atomic uint32_t run;       /* current run, 1-based */
+	_Atomic uint32_t runs;      /* runs planned */
+	_Atomic uint32_t run_state; /* enum board_run_state */
+	_Atomic uint64_t run_start_ns;
+	_Atomic uint64_t run_end_ns;
+
+	/* Start barrier: workers wait until go != 0 (a futex word). */
+	_Atomic uint32_t go;
+
+	_Atomic uint32_t nactors; /* slots in use: 0..nactors-1 */
+	_Atomic uint32_t ncounters;
+	_Atomic uint32_t nlocks;
+	_Atomic uint32_t nlabels;
+	_Atomic uint32_t intern_lock; /* spin lock guarding label interning */
+
+	/* Final value of counter 0 after each run, for the histogram. */
+	_Atomic uint32_t nresults; /* total runs recorded (may exceed MAX) */
+	_Atomic int64_t result[BOARD_MAX_RUNS];
+	_Atomic int64_t result_expected;
+
+	struct board_control control;
+	struct board_counter counter[BOARD_MAX_COUNTERS];
+	struct board_lock lock[BOARD_MAX_LOCKS];
+	char label[BOARD_MAX_LABELS][BOARD_LABEL_LEN];
+	struct board_actor actor[BOARD_MAX_ACTORS];
+};
+
+/* A copy of an actor's identity, read consistently. */
+struct board_actor_id {
+	enum board_kind kind;
+	pid_t pid, tid;
+	unsigned worker_no;
+	char name[BOARD_NAME_LEN];
+};
+
+/* Creating and mapping. All return NULL and set errno on failure. */
+struct board *board_create_anon(void);      /* standalone: before any fork */
+struct board *board_create_memfd(int *fdp); /* the shell's: fd is inheritable */
+/* Map an existing board; on a bad one, NULL with *why set to a message. */
+struct board *board_attach(int fd, const char **why);
+/* Check a mapped region; NULL when good, else the reason. */
+const char *board_validate(const struct board *b, size_t mapped);
+void board_unmap(struct board *b);
+/* Reset every live field for a new run (the header stays). */
+void board_reset(struct board *b);
+
+/* Actors. */
+void board_actor_publish(struct board_actor *a, enum board_kind kind, pid_t pid,
+                         pid_t tid, unsigned worker_no, const char *name);
+bool board_actor_read(const struct board_actor *a, struct board_actor_id *out);
+const char *board_state_name(enum board_state s);
+char board_state_mark(enum board_state s); /* one char, readable without colour */
+
+/* Labels: intern a string, returns an id >= 1 (0 if the table is full). */
+uint32_t board_label_intern(struct board *b, const char *text);
+const char *board_label(const struct board *b, uint32_t id);
+
+/* Counters and locks: register by name (idempotent), index or -1. */
+int board_counter_add(struct board *b, const char *name, int64_t initial);
+int board_lock_add(struct board *b, const char *name, enum board_lock_kind kind);
+const char *board_lock_kind_name(enum board_lock_kind k);
+
+struct board_event_copy {
+	uint64_t t_ns;
+	enum board_event_type type;
+	uint32_t arg;
+	int64_t value;
+};
+
+/* Events: the actor appends; a reader walks from its own cursor. */
+void board_event_put(struct board_actor *a, enum board_event_type type,
+                     uint32_t arg, int64_t value);
+/* Read the next event after *cursor. Returns 1 with *out filled, 0 when
+ * there is nothing new.  Events overwritten before they were read are added
+ * to *dropped and skipped. */
+int board_event_next(const struct board_actor *a, uint64_t *cursor,
+                     struct board_event_copy *out, uint64_t *dropped);
+
+/* Step gates (futexes on shared memory; work across processes). */
+void board_gate_wait(struct board_actor *a, const struct board_control *c);
+void board_gate_grant(struct board_actor *a);
+void board_gate_wake(struct board_actor *a); /* after step_mode changed */
+void board_go_wait(struct board *b);
+void board_go_release(struct board *b);
+
+/* Results for the histogram. */
+void board_result_add(struct board *b, int64_t final);
+
+uint64_t board_now_ns(void);
+
+#endif

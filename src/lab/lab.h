@@ -1,0 +1,252 @@
+// The lab runtime: what every lesson program is written against.
+//
+// A lesson declares itself in a const struct lab_lesson, calls lab_init()
+// with argv, and then spawns workers (threads or processes, one call),
+// marks its interleaving points with lab_step(), and uses counters and
+// locks that live on the board, so the same code is watched live under the
+// shell and summarised as text when it runs alone.
+#ifndef RACELAB_LAB_H
+#define RACELAB_LAB_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../board/board.h"
+
+#define LAB_EXIT_USAGE 2    /* bad option or value */
+#define LAB_EXIT_DEADLOCK 3 /* the run deadlocked and was stopped */
+#define LAB_MAX_PROCESSES 256 /* process workers per demo (threads: 1024) */
+
+enum lab_mode { LAB_THREAD, LAB_PROCESS };
+/* Which modes a lesson allows (lab_lesson.modes). */
+#define LAB_MODES_BOTH 0u
+#define LAB_MODES_THREAD_ONLY 1u
+#define LAB_MODES_PROCESS_ONLY 2u
+
+enum lab_opt_type {
+	LAB_OPT_FLAG,   /* bool *, no argument */
+	LAB_OPT_INT,    /* int *, range min..max */
+	LAB_OPT_LONG,   /* long *, range min..max */
+	LAB_OPT_DOUBLE, /* double *, range min..max */
+	LAB_OPT_STRING, /* const char ** */
+	LAB_OPT_CHOICE, /* const char **, one of arg's "a|b|c" */
+};
+
+/* A lesson-specific option, in a table ended by { 0 }. */
+struct lab_option {
+	const char *name; /* long name without "--" */
+	enum lab_opt_type type;
+	void *var;
+	const char *arg;  /* metavar for --help; for CHOICE "a|b|c" */
+	const char *help;
+	double min, max;  /* for numbers; both 0: any value >= 0 */
+};
+
+struct lab_lesson {
+	const char *slug;    /* "race": the program is racelab-race */
+	const char *title;   /* one line, for --help */
+	const char *about;   /* a few lines for --help, may be NULL */
+	int workers;         /* default --workers (>= 1) */
+	enum lab_mode mode;  /* default --mode */
+	unsigned modes;      /* LAB_MODES_* */
+	long iters;          /* default --iters (0: the lesson has no --iters) */
+	int runs;            /* default --runs */
+	const char *syncs;   /* "none|mutex|spin|atomic"; NULL: no --sync */
+	const char *sync_default;
+	bool steps;          /* accepts --schedule and --step */
+	const struct lab_option *options; /* may be NULL */
+};
+
+struct lab_opts {
+	int workers;
+	enum lab_mode mode;
+	long iters;
+	int runs;
+	const char *sync; /* one of lesson->syncs, or NULL */
+	const char *schedule;
+	bool step, json, quiet;
+};
+
+struct lab_team;
+
+struct lab {
+	struct lab_opts o;
+	const struct lab_lesson *lesson;
+	const char *prog;      /* "racelab-race" */
+	struct board *board;
+	bool under_shell;      /* the board came from RACELAB_BOARD_FD */
+	int ncpu;              /* CPUs this process may run on */
+	int run;               /* current run, 1-based */
+	int *sched;            /* parsed --schedule: worker numbers */
+	int nsched;
+	uint64_t t0;           /* run start, board_now_ns() */
+};
+
+struct lab_worker {
+	struct lab *lab;
+	int no;                    /* 1-based worker number */
+	struct board_actor *actor; /* its record on the board */
+	void *arg;                 /* as given to lab_spawn */
+	/* Filled in for the parent: */
+	enum lab_mode mode;
+	pid_t pid;   /* process id (the lesson's own for a thread) */
+	pid_t tid;   /* kernel thread id */
+	pthread_t thread;
+	bool joined;
+	int status;  /* exit code when >= 0, -signal when killed */
+	struct lab_team *team;
+};
+
+/* A worker's body: returns its exit code. */
+typedef int (*lab_worker_fn)(struct lab_worker *w);
+
+struct lab_team {
+	struct lab *lab;
+	int n;
+	struct lab_worker *w; /* w[0..n-1] are workers 1..n */
+	lab_worker_fn fn;
+	uint64_t t_start, t_end;
+};
+
+/* Result of lab_join. */
+enum lab_join_result { LAB_JOIN_OK, LAB_JOIN_FAILED, LAB_JOIN_DEADLOCK };
+
+/* Parse argv (exits 0 after --help/--version, 2 on a bad option), map the
+ * board, publish the main actor. */
+void lab_init(struct lab *lab, const struct lab_lesson *lesson, int argc,
+              char **argv);
+/* Print "prog: message" to stderr and exit 2 (bad input) or 1 (failure).
+ * A message ending in ':' gets strerror(errno) appended. */
+_Noreturn void lab_usage_error(const struct lab *lab, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+_Noreturn void lab_die(const struct lab *lab, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Plain-text output, silenced by --quiet and --json. */
+void lab_say(const struct lab *lab, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Shared memory for lesson data, visible to process workers: call before
+ * lab_spawn.  Zero-filled; lives until exit. */
+void *lab_shared_alloc(struct lab *lab, size_t size);
+
+/* Runs: begin resets the board's live fields; end records counter 0's value
+ * for the histogram and marks the run done. */
+void lab_run_begin(struct lab *lab, int run);
+void lab_run_end(struct lab *lab);
+double lab_elapsed_ms(const struct lab *lab); /* since lab_run_begin */
+
+/* Counters on the board. */
+struct board_counter *lab_counter(struct lab *lab, const char *name,
+                                  int64_t initial);
+void lab_counter_expect(struct board_counter *c, int64_t expected);
+
+/* Workers.  lab_spawn starts n workers of the --mode, numbered 1..n, holds
+ * them at a start barrier until all exist, then releases them together.
+ * lab_spawn_ex picks the mode and the first number (for sequential runs). */
+struct lab_team *lab_spawn(struct lab *lab, int n, lab_worker_fn fn, void *arg);
+struct lab_team *lab_spawn_ex(struct lab *lab, enum lab_mode mode, int first,
+                              int n, lab_worker_fn fn, void *arg);
+/* Drives --schedule or --step if given, then waits for every worker.
+ * On a deadlock found while scheduling, workers are left blocked: print
+ * the result and exit(LAB_EXIT_DEADLOCK). */
+enum lab_join_result lab_join(struct lab_team *t);
+bool lab_worker_alive(struct lab_worker *w);
+void lab_team_free(struct lab_team *t);
+const char *lab_mode_name(enum lab_mode m);
+/* "exit 0", "killed by SIGKILL" */
+const char *lab_status_text(int status, char *buf, size_t len);
+
+/* Probes: an interleaving point.  Publishes the label (and the source
+ * line) as the worker's next operation; in step mode, parks the worker at
+ * its gate until a step is granted. */
+#define lab_step(w, label) lab_step_val_((w), (label), __LINE__, 0, 0)
+#define lab_step_val(w, label, v) lab_step_val_((w), (label), __LINE__, 1, (v))
+#define lab_step_val_(w, label, line, has, v)                                  \
+	do {                                                                     \
+		static _Atomic uint32_t lab_label_id_;                           \
+		lab_probe((w), &lab_label_id_, (label), (line), (has), (v));     \
+	} while (0)
+
+uint32_t lab_label_slow(struct lab_worker *w, _Atomic uint32_t *idp,
+                        const char *label);
+void lab_gate(struct lab_worker *w);
+
+/* The fast path: a few relaxed stores to the worker's own actor and one
+ * load of the step flag.  No ordering is needed: these fields are for
+ * display, and the gate (slow path) synchronises properly. */
+static inline void
+lab_probe(struct lab_worker *w, _Atomic uint32_t *idp, const char *label,
+          unsigned line, int has, int64_t v)
+{
+	struct board_actor *a = w->actor;
+	uint32_t id = atomic_load_explicit(idp, memory_order_relaxed);
+
+	if (__builtin_expect(id == 0, 0))
+		id = lab_label_slow(w, idp, label);
+	atomic_store_explicit(&a->op, id, memory_order_relaxed);
+	atomic_store_explicit(&a->line, line, memory_order_relaxed);
+	atomic_store_explicit(&a->op_has_value, (uint32_t)has,
+	                      memory_order_relaxed);
+	if (has)
+		atomic_store_explicit(&a->op_value, v, memory_order_relaxed);
+	atomic_store_explicit(&a->steps,
+	                      atomic_load_explicit(&a->steps,
+	                                           memory_order_relaxed) + 1,
+	                      memory_order_relaxed);
+	if (__builtin_expect(atomic_load_explicit(&w->lab->board->control.step_mode,
+	                                          memory_order_relaxed), 0))
+		lab_gate(w);
+}
+
+/* Worker state shown in the panels (running, sleeping, ...). */
+void lab_set_state(struct lab_worker *w, enum board_state s);
+/* Progress of a worker, units done out of total. */
+static inline void
+lab_progress(struct lab_worker *w, uint64_t done, uint64_t total)
+{
+	atomic_store_explicit(&w->actor->progress, done, memory_order_relaxed);
+	atomic_store_explicit(&w->actor->total, total, memory_order_relaxed);
+}
+/* Sleep, shown as sleeping. */
+void lab_sleep(struct lab_worker *w, double seconds);
+
+/* Instrumented locks, process-shared, with holder/waiter stats on the
+ * board.  lab_lock and lab_unlock are probe points ("lock m", "unlock m"). */
+struct lab_lock;
+struct lab_lock *lab_lock_new(struct lab *lab, const char *name,
+                              enum board_lock_kind kind);
+void lab_lock(struct lab_worker *w, struct lab_lock *l);
+void lab_unlock(struct lab_worker *w, struct lab_lock *l);
+/* 0 when taken; -1 when busy (trylock) or after timeout_ns (timed). */
+int lab_trylock(struct lab_worker *w, struct lab_lock *l);
+int lab_timedlock(struct lab_worker *w, struct lab_lock *l, uint64_t timeout_ns);
+int lab_lock_index(const struct lab_lock *l);
+
+/* Deadlock: true when the workers waiting on locks form a cycle (each
+ * waits for a lock the next one holds).  The cycle, as worker numbers, is
+ * written to cycle[] (up to max) and its length returned via *len. */
+bool lab_find_deadlock(const struct board *b, int *cycle, int max, int *len);
+
+/* JSON output: one object per line on stdout. */
+struct lab_json {
+	char buf[8192];
+	size_t len;
+	bool first;
+};
+void lab_json_begin(struct lab_json *j);
+void lab_json_int(struct lab_json *j, const char *key, long long v);
+void lab_json_num(struct lab_json *j, const char *key, double v);
+void lab_json_str(struct lab_json *j, const char *key, const char *v);
+void lab_json_bool(struct lab_json *j, const char *key, bool v);
+void lab_json_int_array(struct lab_json *j, const char *key,
+                        const long long *v, int n);
+void lab_json_num_array(struct lab_json *j, const char *key, const double *v,
+                        int n);
+/* Raw JSON value (an already-formed array or object). */
+void lab_json_raw(struct lab_json *j, const char *key, const char *json);
+void lab_json_end(struct lab_json *j); /* prints the line and flushes */
+
+#endif

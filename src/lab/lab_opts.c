@@ -1,0 +1,602 @@
+// The lab runtime: command line, board setup, messages, JSON output.
+#include "lab.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#ifndef VERSION
+#define VERSION "dev"
+#endif
+
+enum {
+	OPT_WORKERS = 1000,
+	OPT_MODE,
+	OPT_ITERS,
+	OPT_RUNS,
+	OPT_SYNC,
+	OPT_SCHEDULE,
+	OPT_STEP,
+	OPT_JSON,
+	OPT_QUIET,
+	OPT_HELP,
+	OPT_VERSION,
+	OPT_EXTRA, /* lesson options: OPT_EXTRA + index */
+};
+
+static void
+vmsg(const struct lab *lab, const char *fmt, va_list ap)
+{
+	int saved = errno;
+	size_t n = strlen(fmt);
+
+	fflush(stdout);
+	fprintf(stderr, "%s: ", lab && lab->prog ? lab->prog : "racelab");
+	vfprintf(stderr, fmt, ap);
+	if (n && fmt[n - 1] == ':')
+		fprintf(stderr, " %s", strerror(saved));
+	fputc('\n', stderr);
+}
+
+_Noreturn void
+lab_usage_error(const struct lab *lab, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(lab, fmt, ap);
+	va_end(ap);
+	exit(LAB_EXIT_USAGE);
+}
+
+_Noreturn void
+lab_die(const struct lab *lab, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(lab, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void
+lab_say(const struct lab *lab, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (lab->o.quiet || lab->o.json)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+}
+
+void *
+lab_shared_alloc(struct lab *lab, size_t size)
+{
+	void *p = mmap(NULL, size ? size : 1, PROT_READ | PROT_WRITE,
+	               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		lab_die(lab, "cannot map %zu bytes of shared memory:", size);
+	return p;
+}
+
+const char *
+lab_mode_name(enum lab_mode m)
+{
+	return m == LAB_PROCESS ? "process" : "thread";
+}
+
+/* A choice list "a|b|c": is word one of them? */
+static bool
+choice_ok(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = list; p && *p;) {
+		const char *bar = strchr(p, '|');
+		size_t len = bar ? (size_t)(bar - p) : strlen(p);
+
+		if (len == n && strncmp(p, word, n) == 0)
+			return true;
+		p = bar ? bar + 1 : NULL;
+	}
+	return false;
+}
+
+static long
+parse_long(const struct lab *lab, const char *opt, const char *s, long min,
+           long max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || *s == '\0')
+		lab_usage_error(lab, "--%s: '%s' is not a whole number", opt, s);
+	if (v < min || v > max)
+		lab_usage_error(lab, "--%s: %ld is out of range (%ld..%ld)", opt, v,
+		                min, max);
+	return v;
+}
+
+static double
+parse_double(const struct lab *lab, const char *opt, const char *s,
+             double min, double max)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v))
+		lab_usage_error(lab, "--%s: '%s' is not a number", opt, s);
+	if (v < min || v > max)
+		lab_usage_error(lab, "--%s: %g is out of range (%g..%g)", opt, v,
+		                min, max);
+	return v;
+}
+
+static void
+parse_schedule(struct lab *lab, const char *s)
+{
+	size_t cap = 1;
+	const char *p;
+
+	for (p = s; *p; p++)
+		if (*p == ',')
+			cap++;
+	lab->sched = calloc(cap, sizeof *lab->sched);
+	if (!lab->sched)
+		lab_die(lab, "out of memory");
+	lab->nsched = 0;
+	for (p = s; *p;) {
+		char *end;
+		long v;
+
+		errno = 0;
+		v = strtol(p, &end, 10);
+		if (end == p || errno || (*end && *end != ','))
+			lab_usage_error(lab, "--schedule: '%s' is not a list of worker numbers like 1,2,1", s);
+		if (v < 1 || v > lab->o.workers)
+			lab_usage_error(lab, "--schedule: worker %ld does not exist (workers are 1..%d)", v, lab->o.workers);
+		lab->sched[lab->nsched++] = (int)v;
+		p = *end ? end + 1 : end;
+		if (*end == ',' && !*p)
+			lab_usage_error(lab, "--schedule: '%s' ends with a comma", s);
+	}
+	if (lab->nsched == 0)
+		lab_usage_error(lab, "--schedule: empty schedule");
+}
+
+static void
+usage(const struct lab *lab)
+{
+	const struct lab_lesson *l = lab->lesson;
+
+	printf("usage: %s [options]\n%s\n", lab->prog, l->title);
+	if (l->about)
+		printf("\n%s\n", l->about);
+	printf("\nCommon options:\n");
+	printf("  --workers N          number of workers (default %d, at most %d)\n",
+	       l->workers, BOARD_MAX_WORKERS);
+	if (l->modes == LAB_MODES_BOTH)
+		printf("  --mode thread|process  workers are threads or processes (default %s)\n",
+		       lab_mode_name(l->mode));
+	if (l->iters)
+		printf("  --iters N            iterations per worker (default %ld)\n",
+		       l->iters);
+	printf("  --runs N             repeat the demo N times (default %d)\n",
+	       l->runs);
+	if (l->syncs)
+		printf("  --sync %-13s how workers synchronise (default %s)\n",
+		       l->syncs, l->sync_default);
+	if (l->steps) {
+		printf("  --schedule 1,2,1,... grant steps to workers in this order, then run freely\n");
+		printf("  --step               you are the scheduler: choose who moves at each step\n");
+	}
+	printf("  --json               one JSON object per run on stdout\n");
+	printf("  --quiet              print only the results\n");
+	printf("  --help, --version\n");
+	if (l->options && l->options[0].name) {
+		printf("\nLesson options:\n");
+		for (const struct lab_option *o = l->options; o->name; o++) {
+			char head[64];
+
+			snprintf(head, sizeof head, "--%s%s%s", o->name,
+			         o->arg ? " " : "", o->arg ? o->arg : "");
+			printf("  %-20s %s\n", head, o->help ? o->help : "");
+		}
+	}
+	printf("\nExit status: 0 ok, 1 failure, 2 bad usage, 3 deadlock.\n");
+}
+
+static void
+set_extra(struct lab *lab, const struct lab_option *o, const char *arg)
+{
+	double min = o->min, max = o->max;
+
+	if (min == 0 && max == 0)
+		max = 1e18;
+	switch (o->type) {
+	case LAB_OPT_FLAG:
+		*(bool *)o->var = true;
+		break;
+	case LAB_OPT_INT:
+		*(int *)o->var = (int)parse_long(lab, o->name, arg, (long)min,
+		                                 max > 2147483647.0 ? 2147483647L : (long)max);
+		break;
+	case LAB_OPT_LONG:
+		*(long *)o->var = parse_long(lab, o->name, arg, (long)min,
+		                             max > 9.2e18 ? 9000000000000000000L : (long)max);
+		break;
+	case LAB_OPT_DOUBLE:
+		*(double *)o->var = parse_double(lab, o->name, arg, min, max);
+		break;
+	case LAB_OPT_STRING:
+		*(const char **)o->var = arg;
+		break;
+	case LAB_OPT_CHOICE:
+		if (!choice_ok(o->arg, arg))
+			lab_usage_error(lab, "--%s: '%s' is not one of %s", o->name,
+			                arg, o->arg);
+		*(const char **)o->var = arg;
+		break;
+	}
+}
+
+static int
+count_cpus(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof set, &set) == 0)
+		return CPU_COUNT(&set) > 0 ? CPU_COUNT(&set) : 1;
+	return 1;
+}
+
+static void
+setup_board(struct lab *lab)
+{
+	const char *env = getenv(BOARD_ENV_FD);
+
+	if (env && *env) {
+		char *end;
+		long fd = strtol(env, &end, 10);
+		const char *why = "bad value";
+
+		if (*end || fd < 0 || fd > 65535 ||
+		    !(lab->board = board_attach((int)fd, &why)))
+			lab_die(lab, "%s=%s: %s", BOARD_ENV_FD, env, why);
+		lab->under_shell = true;
+	} else {
+		lab->board = board_create_anon();
+		if (!lab->board)
+			lab_die(lab, "cannot map the board:");
+	}
+	strncpy(lab->board->lesson, lab->lesson->slug, BOARD_LESSON_LEN - 1);
+	atomic_store(&lab->board->lesson_pid, getpid());
+	board_actor_publish(&lab->board->actor[0], BOARD_KIND_PROCESS, getpid(),
+	                    gettid(), 0, "main");
+	atomic_store(&lab->board->actor[0].state, BOARD_ST_RUNNING);
+	if (atomic_load(&lab->board->nactors) < 1)
+		atomic_store(&lab->board->nactors, 1);
+	/* Step mode from the command line; under the shell the shell may
+	 * also have switched it on before we started. */
+	if (lab->nsched || lab->o.step)
+		atomic_store(&lab->board->control.step_mode, 1);
+}
+
+void
+lab_init(struct lab *lab, const struct lab_lesson *lesson, int argc,
+         char **argv)
+{
+	static char progbuf[64];
+	struct option *longopts;
+	size_t nextra = 0, k = 0;
+	int c;
+
+	memset(lab, 0, sizeof *lab);
+	/* Line by line even into a pipe (the shell's output panel), so the
+	 * parent's lines and its workers' interleave in the order they
+	 * happened. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	lab->lesson = lesson;
+	snprintf(progbuf, sizeof progbuf, "racelab-%s", lesson->slug);
+	lab->prog = progbuf;
+	lab->o.workers = lesson->workers > 0 ? lesson->workers : 1;
+	lab->o.mode = lesson->mode;
+	lab->o.iters = lesson->iters;
+	lab->o.runs = lesson->runs > 0 ? lesson->runs : 1;
+	lab->o.sync = lesson->syncs ? lesson->sync_default : NULL;
+	lab->ncpu = count_cpus();
+
+	for (const struct lab_option *o = lesson->options; o && o->name; o++)
+		nextra++;
+	longopts = calloc(16 + nextra, sizeof *longopts);
+	if (!longopts)
+		lab_die(lab, "out of memory");
+#define ADD(n, a, v) longopts[k++] = (struct option){ n, a, NULL, v }
+	ADD("workers", required_argument, OPT_WORKERS);
+	if (lesson->modes == LAB_MODES_BOTH)
+		ADD("mode", required_argument, OPT_MODE);
+	if (lesson->iters)
+		ADD("iters", required_argument, OPT_ITERS);
+	ADD("runs", required_argument, OPT_RUNS);
+	if (lesson->syncs)
+		ADD("sync", required_argument, OPT_SYNC);
+	if (lesson->steps) {
+		ADD("schedule", required_argument, OPT_SCHEDULE);
+		ADD("step", no_argument, OPT_STEP);
+	}
+	ADD("json", no_argument, OPT_JSON);
+	ADD("quiet", no_argument, OPT_QUIET);
+	ADD("help", no_argument, OPT_HELP);
+	ADD("version", no_argument, OPT_VERSION);
+	for (size_t i = 0; i < nextra; i++) {
+		const struct lab_option *o = &lesson->options[i];
+
+		ADD(o->name, o->type == LAB_OPT_FLAG ? no_argument : required_argument,
+		    OPT_EXTRA + (int)i);
+	}
+#undef ADD
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_WORKERS:
+			lab->o.workers = (int)parse_long(lab, "workers", optarg, 1,
+			                                 BOARD_MAX_WORKERS);
+			break;
+		case OPT_MODE:
+			if (strcmp(optarg, "thread") == 0)
+				lab->o.mode = LAB_THREAD;
+			else if (strcmp(optarg, "process") == 0)
+				lab->o.mode = LAB_PROCESS;
+			else
+				lab_usage_error(lab, "--mode: '%s' is not thread or process", optarg);
+			break;
+		case OPT_ITERS:
+			lab->o.iters = parse_long(lab, "iters", optarg, 1, 1000000000L);
+			break;
+		case OPT_RUNS:
+			lab->o.runs = (int)parse_long(lab, "runs", optarg, 1, 100000);
+			break;
+		case OPT_SYNC:
+			if (!choice_ok(lesson->syncs, optarg))
+				lab_usage_error(lab, "--sync: '%s' is not one of %s",
+				                optarg, lesson->syncs);
+			lab->o.sync = optarg;
+			break;
+		case OPT_SCHEDULE:
+			lab->o.schedule = optarg;
+			break;
+		case OPT_STEP:
+			lab->o.step = true;
+			break;
+		case OPT_JSON:
+			lab->o.json = true;
+			break;
+		case OPT_QUIET:
+			lab->o.quiet = true;
+			break;
+		case OPT_HELP:
+			usage(lab);
+			exit(0);
+		case OPT_VERSION:
+			printf("%s %s\n", lab->prog, VERSION);
+			exit(0);
+		case ':':
+			lab_usage_error(lab, "%s needs a value", argv[optind - 1]);
+		case '?':
+			if (optopt)
+				lab_usage_error(lab, "unknown option '-%c' (try --help)", optopt);
+			lab_usage_error(lab, "unknown option '%s' (try --help)",
+			                argv[optind - 1]);
+		default:
+			if (c >= OPT_EXTRA && (size_t)(c - OPT_EXTRA) < nextra)
+				set_extra(lab, &lesson->options[c - OPT_EXTRA], optarg);
+			break;
+		}
+	}
+	free(longopts);
+	if (optind < argc)
+		lab_usage_error(lab, "unexpected argument '%s' (try --help)",
+		                argv[optind]);
+	if (lab->o.mode == LAB_PROCESS && lab->o.workers > LAB_MAX_PROCESSES)
+		lab_usage_error(lab, "--workers: %d process workers is above the cap of %d (threads may go to %d)",
+		                lab->o.workers, LAB_MAX_PROCESSES, BOARD_MAX_WORKERS);
+	if (lab->o.schedule)
+		parse_schedule(lab, lab->o.schedule);
+	if (lab->o.step && lab->o.schedule)
+		lab_usage_error(lab, "--step and --schedule exclude each other");
+	setup_board(lab);
+}
+
+void
+lab_run_begin(struct lab *lab, int run)
+{
+	struct board *b = lab->board;
+
+	lab->run = run;
+	board_reset(b);
+	atomic_store(&b->nactors, 1);
+	atomic_store(&b->runs, (uint32_t)lab->o.runs);
+	atomic_store(&b->run, (uint32_t)run);
+	lab->t0 = board_now_ns();
+	atomic_store(&b->run_start_ns, lab->t0);
+	atomic_store(&b->run_state, BOARD_RUN_RUNNING);
+}
+
+void
+lab_run_end(struct lab *lab)
+{
+	struct board *b = lab->board;
+
+	if (atomic_load(&b->ncounters) > 0) {
+		board_result_add(b, atomic_load(&b->counter[0].value));
+		if (atomic_load(&b->counter[0].has_expected))
+			atomic_store(&b->result_expected,
+			             atomic_load(&b->counter[0].expected));
+	}
+	atomic_store(&b->run_end_ns, board_now_ns());
+	atomic_store(&b->run_state, BOARD_RUN_DONE);
+}
+
+double
+lab_elapsed_ms(const struct lab *lab)
+{
+	return (double)(board_now_ns() - lab->t0) / 1e6;
+}
+
+struct board_counter *
+lab_counter(struct lab *lab, const char *name, int64_t initial)
+{
+	int i = board_counter_add(lab->board, name, initial);
+
+	if (i < 0)
+		lab_die(lab, "too many counters (at most %d)", BOARD_MAX_COUNTERS);
+	atomic_store(&lab->board->counter[i].has_expected, 0);
+	return &lab->board->counter[i];
+}
+
+void
+lab_counter_expect(struct board_counter *c, int64_t expected)
+{
+	atomic_store(&c->expected, expected);
+	atomic_store(&c->has_expected, 1);
+}
+
+/* JSON: just enough to print flat objects of numbers, strings and arrays. */
+static void
+jput(struct lab_json *j, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (j->len >= sizeof j->buf)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(j->buf + j->len, sizeof j->buf - j->len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		j->len += (size_t)n;
+	if (j->len >= sizeof j->buf)
+		j->len = sizeof j->buf - 1;
+}
+
+static void
+jstring(struct lab_json *j, const char *s)
+{
+	jput(j, "\"");
+	for (; s && *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			jput(j, "\\%c", ch);
+		else if (ch < 0x20)
+			jput(j, "\\u%04x", ch);
+		else
+			jput(j, "%c", ch);
+	}
+	jput(j, "\"");
+}
+
+static void
+jkey(struct lab_json *j, const char *key)
+{
+	if (!j->first)
+		jput(j, ",");
+	j->first = false;
+	jstring(j, key);
+	jput(j, ":");
+}
+
+void
+lab_json_begin(struct lab_json *j)
+{
+	j->len = 0;
+	j->first = true;
+	jput(j, "{");
+}
+
+void
+lab_json_int(struct lab_json *j, const char *key, long long v)
+{
+	jkey(j, key);
+	jput(j, "%lld", v);
+}
+
+void
+lab_json_num(struct lab_json *j, const char *key, double v)
+{
+	jkey(j, key);
+	if (isfinite(v))
+		jput(j, "%.6g", v);
+	else
+		jput(j, "null");
+}
+
+void
+lab_json_str(struct lab_json *j, const char *key, const char *v)
+{
+	jkey(j, key);
+	if (v)
+		jstring(j, v);
+	else
+		jput(j, "null");
+}
+
+void
+lab_json_bool(struct lab_json *j, const char *key, bool v)
+{
+	jkey(j, key);
+	jput(j, v ? "true" : "false");
+}
+
+void
+lab_json_int_array(struct lab_json *j, const char *key, const long long *v,
+                   int n)
+{
+	jkey(j, key);
+	jput(j, "[");
+	for (int i = 0; i < n; i++)
+		jput(j, i ? ",%lld" : "%lld", v[i]);
+	jput(j, "]");
+}
+
+void
+lab_json_num_array(struct lab_json *j, const char *key, const double *v, int n)
+{
+	jkey(j, key);
+	jput(j, "[");
+	for (int i = 0; i < n; i++)
+		jput(j, i ? ",%.6g" : "%.6g", v[i]);
+	jput(j, "]");
+}
+
+void
+lab_json_raw(struct lab_json *j, const char *key, const char *json)
+{
+	jkey(j, key);
+	jput(j, "%s", json);
+}
+
+void
+lab_json_end(struct lab_json *j)
+{
+	jput(j, "}");
+	fwrite(j->buf, 1, j->len, stdout);
+	fputc('\n', stdout);
+	fflush(stdout);
+}

@@ -1,0 +1,24 @@
+#!/bin/sh
+# Install racelab's Debian build dependencies, or say how to.
+# As root: apt-get install what is missing.  Otherwise: print the line, fail.
+pkgs="gcc make pkg-config libncurses-dev check libsubunit-dev libmd4c-dev libssl-dev tmux procps"
+[ -n "$RACELAB_EXTRA_DEPS" ] && pkgs="$pkgs $RACELAB_EXTRA_DEPS"
+missing=
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if ! command -v apt-get >/dev/null 2>&1; then
+	echo "racelab: missing build dependencies:$missing (no apt-get here: install them by hand)" >&2
+	exit 1
+fi
+if [ "$(id -u)" -ne 0 ]; then
+	echo "racelab: missing build dependencies; as root, run:" >&2
+	echo "  apt-get install -y$missing" >&2
+	exit 1
+fi
+echo "racelab: installing build dependencies:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq </dev/null >&2 || exit 1
+apt-get install -y -qq --no-install-recommends $missing </dev/null >&2 || exit 1
