@@ -1,0 +1,293 @@
+// Helpers for the unit tests: run a lesson program, read its JSON lines.
+#include "testutil.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+static void
+buf_add(struct buf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		b->cap = (b->len + n + 1) * 2;
+		b->p = realloc(b->p, b->cap);
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+int
+tu_run_input(const char *const argv[], const char *input, char **out,
+             char **err)
+{
+	int po[2], pe[2], pi[2], st;
+	struct buf bo = {0}, be = {0};
+	pid_t pid;
+
+	if (pipe(po) || pipe(pe) || pipe(pi))
+		return -1000;
+	pid = fork();
+	if (pid == 0) {
+		dup2(pi[0], 0);
+		dup2(po[1], 1);
+		dup2(pe[1], 2);
+		close(po[0]); close(pe[0]); close(pi[1]);
+		close(po[1]); close(pe[1]); close(pi[0]);
+		execv(argv[0], (char *const *)argv);
+		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(po[1]);
+	close(pe[1]);
+	close(pi[0]);
+	if (input) {
+		signal(SIGPIPE, SIG_IGN);
+		if (write(pi[1], input, strlen(input)) < 0) {
+			/* the program may exit before reading it all */
+		}
+	}
+	close(pi[1]);
+	buf_add(&bo, "", 0);
+	buf_add(&be, "", 0);
+	for (int open_fds = 2; open_fds > 0;) {
+		struct pollfd pf[2] = { { po[0], POLLIN, 0 }, { pe[0], POLLIN, 0 } };
+		char tmp[4096];
+
+		if (poll(pf, 2, -1) < 0 && errno != EINTR)
+			break;
+		for (int i = 0; i < 2; i++) {
+			ssize_t n;
+
+			if (pf[i].fd < 0 || !(pf[i].revents & (POLLIN | POLLHUP)))
+				continue;
+			n = read(pf[i].fd, tmp, sizeof tmp);
+			if (n <= 0) {
+				close(i ? pe[0] : po[0]);
+				if (i) pe[0] = -1; else po[0] = -1;
+				open_fds--;
+			} else {
+				buf_add(i ? &be : &bo, tmp, (size_t)n);
+			}
+		}
+		if (po[0] < 0 && pe[0] < 0)
+			break;
+		if (po[0] < 0 || pe[0] < 0) {
+			/* keep polling the other one */
+			struct pollfd one = { po[0] < 0 ? pe[0] : po[0], POLLIN, 0 };
+			ssize_t n;
+			char t2[4096];
+
+			while (poll(&one, 1, -1) > 0 &&
+			       (n = read(one.fd, t2, sizeof t2)) > 0)
+				buf_add(po[0] < 0 ? &be : &bo, t2, (size_t)n);
+			close(one.fd);
+			break;
+		}
+	}
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (out) *out = bo.p; else free(bo.p);
+	if (err) *err = be.p; else free(be.p);
+	if (WIFSIGNALED(st))
+		return -WTERMSIG(st);
+	return WEXITSTATUS(st);
+}
+
+int
+tu_run(const char *const argv[], char **out, char **err)
+{
+	return tu_run_input(argv, NULL, out, err);
+}
+
+bool
+tu_json_line(const char *out, int n, char *buf, size_t len)
+{
+	for (const char *p = out; p && *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t l = nl ? (size_t)(nl - p) : strlen(p);
+
+		if (*p == '{' && n-- == 0) {
+			if (l >= len)
+				l = len - 1;
+			memcpy(buf, p, l);
+			buf[l] = '\0';
+			return true;
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+	return false;
+}
+
+int
+tu_json_count(const char *out)
+{
+	return tu_count_prefix(out, "{");
+}
+
+static const char *
+value_of(const char *obj, const char *key)
+{
+	char pat[128];
+	const char *p;
+
+	snprintf(pat, sizeof pat, "\"%s\":", key);
+	p = strstr(obj, pat);
+	return p ? p + strlen(pat) : NULL;
+}
+
+bool
+tu_json_int(const char *obj, const char *key, long long *v)
+{
+	const char *p = value_of(obj, key);
+	char *end;
+
+	if (!p)
+		return false;
+	*v = strtoll(p, &end, 10);
+	return end != p;
+}
+
+bool
+tu_json_num(const char *obj, const char *key, double *v)
+{
+	const char *p = value_of(obj, key);
+	char *end;
+
+	if (!p)
+		return false;
+	*v = strtod(p, &end);
+	return end != p;
+}
+
+bool
+tu_json_bool(const char *obj, const char *key, bool *v)
+{
+	const char *p = value_of(obj, key);
+
+	if (!p)
+		return false;
+	*v = strncmp(p, "true", 4) == 0;
+	return *v || strncmp(p, "false", 5) == 0;
+}
+
+bool
+tu_json_str(const char *obj, const char *key, char *buf, size_t len)
+{
+	const char *p = value_of(obj, key);
+	size_t i = 0;
+
+	if (!p || *p != '"')
+		return false;
+	for (p++; *p && *p != '"' && i + 1 < len; p++) {
+		if (*p == '\\' && p[1])
+			p++;
+		buf[i++] = *p;
+	}
+	buf[i] = '\0';
+	return true;
+}
+
+int
+tu_json_array(const char *obj, const char *key, long long *v, int max)
+{
+	const char *p = value_of(obj, key);
+	int n = 0;
+
+	if (!p || *p != '[')
+		return -1;
+	for (p++; *p && *p != ']';) {
+		char *end;
+		long long x = strtoll(p, &end, 10);
+
+		if (end == p)
+			break;
+		if (n < max)
+			v[n] = x;
+		n++;
+		p = end;
+		if (*p == ',')
+			p++;
+	}
+	return n < max ? n : max;
+}
+
+int
+tu_count_prefix(const char *out, const char *prefix)
+{
+	int n = 0;
+	size_t pl = strlen(prefix);
+
+	for (const char *p = out; p && *p;) {
+		const char *nl = strchr(p, '\n');
+
+		if (strncmp(p, prefix, pl) == 0)
+			n++;
+		p = nl ? nl + 1 : NULL;
+	}
+	return n;
+}
+
+int
+tu_count_procs(const char *needle)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d))) {
+		char path[300], cmd[4096];
+		ssize_t len;
+		int fd;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		if (atoi(e->d_name) == getpid())
+			continue;
+		snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
+		if ((fd = open(path, O_RDONLY)) < 0)
+			continue;
+		len = read(fd, cmd, sizeof cmd - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		for (ssize_t i = 0; i < len; i++)
+			if (!cmd[i])
+				cmd[i] = ' ';
+		cmd[len] = '\0';
+		if (strstr(cmd, needle))
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+int
+tu_count_shm(const char *prefix)
+{
+	DIR *d = opendir("/dev/shm");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)))
+		if (strncmp(e->d_name, prefix, strlen(prefix)) == 0)
+			n++;
+	closedir(d);
+	return n;
+}

@@ -1,0 +1,34 @@
+// Helpers for the unit tests: run a lesson program, read its JSON lines.
+#ifndef RACELAB_TESTUTIL_H
+#define RACELAB_TESTUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Run argv (argv[0] a path such as "bin/racelab-race"), with stdin from
+ * /dev/null, capturing stdout and stderr (malloc'd, NUL-terminated; either
+ * pointer may be NULL to discard).  Returns the exit code, or -signal. */
+int tu_run(const char *const argv[], char **out, char **err);
+/* Like tu_run with a string on stdin. */
+int tu_run_input(const char *const argv[], const char *input, char **out,
+                 char **err);
+
+/* The n-th line (0-based) that starts with '{', copied into buf. */
+bool tu_json_line(const char *out, int n, char *buf, size_t len);
+int tu_json_count(const char *out);
+/* Values of a flat JSON object's key. */
+bool tu_json_int(const char *obj, const char *key, long long *v);
+bool tu_json_num(const char *obj, const char *key, double *v);
+bool tu_json_str(const char *obj, const char *key, char *buf, size_t len);
+bool tu_json_bool(const char *obj, const char *key, bool *v);
+/* Numbers of an array value; returns how many (at most max), -1 if absent. */
+int tu_json_array(const char *obj, const char *key, long long *v, int max);
+/* Lines of out that start with prefix. */
+int tu_count_prefix(const char *out, const char *prefix);
+
+/* Processes whose command line contains needle (other than this one). */
+int tu_count_procs(const char *needle);
+/* Entries in /dev/shm whose name starts with prefix. */
+int tu_count_shm(const char *prefix);
+
+#endif
