@@ -1,0 +1,441 @@
+// Lesson 02: threads vs processes — one memory space or two, and the cost.
+//
+// A thread runs inside its creator's process: same memory, same PID, its
+// own kernel thread id (TID).  A process made by fork() gets a copy of its
+// parent's memory, copy-on-write: at first both share every page read-only,
+// and the first write by either side gives the writer its own copy of that
+// page.  So a global changed by a forked child is still unchanged in the
+// parent, at the very same virtual address; changed by a thread, the parent
+// sees it at once.
+//
+// Three demos (--demo all runs them in turn):
+//   memory  a process worker and a thread worker each change one global
+//   ids     threads and processes report PID and TID, alive for --hold s
+//   cost    create --count threads, processes (fork+wait) and posix_spawn
+//           children of /bin/true, one at a time, and time each kind
+#include "lab/lab.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static const char *demo = "all";
+static double hold_s = 0.5;
+static int count = 200;
+static int heap_mb;
+
+static const struct lab_option options[] = {
+	{ "demo", LAB_OPT_CHOICE, &demo, "all|memory|ids|cost",
+	  "which demo to run (default all)", 0, 0 },
+	{ "hold", LAB_OPT_DOUBLE, &hold_s, "S",
+	  "ids demo: seconds each worker stays alive (default 0.5)", 0, 60 },
+	{ "count", LAB_OPT_INT, &count, "N",
+	  "cost demo: how many of each kind to create (default 200)", 1, 100000 },
+	{ "heap", LAB_OPT_INT, &heap_mb, "MB",
+	  "cost demo: touch this much private memory first; fork copies "
+	  "its page tables (default 0)", 0, 4096 },
+	{ 0 },
+};
+
+/* Every run shows both kinds side by side, so there is no --mode. */
+static const struct lab_lesson lesson = {
+	.slug = "threads-vs-processes",
+	.title = "Threads vs processes: one memory space or two, and what each costs",
+	.about = "memory: a global written by a forked child stays unchanged in the parent\n"
+	         "(same address: copy-on-write); written by a thread, the parent sees it.\n"
+	         "ids: threads share the PID and differ in TID; processes differ in PID.\n"
+	         "cost: time to create and reap a thread, a fork()ed process, a posix_spawn()ed program.",
+	.workers = 2,
+	.mode = LAB_THREAD,
+	.modes = LAB_MODES_THREAD_ONLY,
+	.runs = 1,
+	.options = options,
+};
+
+/* DOC: the-global
+ * An ordinary global in this program's data segment.  Not shared memory:
+ * whoever can see it depends on whether they share our address space. */
+static long lesson_global = 1;
+
+/* What a worker reports back.  This lives in lab_shared_alloc memory,
+ * which IS shared with process workers: it is the lesson's own channel,
+ * not the thing under study. */
+struct report {
+	uintptr_t addr; /* &lesson_global as the worker sees it */
+	long before, after;
+	pid_t pid, ppid, tid;
+};
+
+/* Results: printed unless --json (--quiet silences only the chatter). */
+static void __attribute__((format(printf, 2, 3)))
+result(const struct lab *lab, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (lab->o.json)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+}
+
+struct memory_result {
+	uintptr_t addr_parent, addr_process, addr_thread;
+	long start, process_wrote, after_process, thread_wrote, after_thread;
+	pid_t process_pid, thread_tid;
+};
+
+static int
+write_global(struct lab_worker *w)
+{
+	struct report *r = w->arg;
+
+	/* DOC: cow-write
+	 * In a forked child this store faults: the page is shared read-only
+	 * with the parent since fork(), so the kernel copies it and maps the
+	 * copy at the same virtual address, for the child alone. */
+	lab_step(w, "read global");
+	r->before = lesson_global;
+	lab_step_val(w, "write global", w->mode == LAB_PROCESS ? 100 : 200);
+	lesson_global = w->mode == LAB_PROCESS ? 100 : 200;
+	r->after = lesson_global;
+	r->addr = (uintptr_t)&lesson_global;
+	r->pid = getpid();
+	r->tid = gettid();
+	lab_say(w->lab, "  %s worker (pid %d, tid %d): global at %p was %ld, now %ld\n",
+	        lab_mode_name(w->mode), (int)r->pid, (int)r->tid,
+	        (void *)&lesson_global, r->before, r->after);
+	return 0;
+}
+
+static void
+demo_memory(struct lab *lab, struct report *rep, struct memory_result *m)
+{
+	struct lab_team *t;
+
+	lesson_global = 1;
+	m->start = lesson_global;
+	m->addr_parent = (uintptr_t)&lesson_global;
+	lab_say(lab, "memory: the parent (pid %d) has a global at %p = %ld\n",
+	        (int)getpid(), (void *)&lesson_global, lesson_global);
+
+	/* DOC: fork-isolation: the child writes its own copy. */
+	t = lab_spawn_ex(lab, LAB_PROCESS, 1, 1, write_global, &rep[0]);
+	if (lab_join(t) != LAB_JOIN_OK)
+		lab_die(lab, "the process worker failed");
+	lab_team_free(t);
+	m->addr_process = rep[0].addr;
+	m->process_wrote = rep[0].after;
+	m->process_pid = rep[0].pid;
+	m->after_process = lesson_global;
+	result(lab, "  parent after joining the process: global at %p = %ld (%s)\n",
+	        (void *)&lesson_global, lesson_global,
+	        lesson_global == m->start ? "unchanged: the child wrote its own copy"
+	                                  : "changed?!");
+
+	/* DOC: thread-sharing: the thread writes the parent's own memory. */
+	t = lab_spawn_ex(lab, LAB_THREAD, 2, 1, write_global, &rep[1]);
+	if (lab_join(t) != LAB_JOIN_OK)
+		lab_die(lab, "the thread worker failed");
+	lab_team_free(t);
+	m->addr_thread = rep[1].addr;
+	m->thread_wrote = rep[1].after;
+	m->thread_tid = rep[1].tid;
+	m->after_thread = lesson_global;
+	result(lab, "  parent after joining the thread:  global at %p = %ld (%s)\n",
+	        (void *)&lesson_global, lesson_global,
+	        lesson_global == m->thread_wrote ? "the thread's write is visible"
+	                                         : "not visible?!");
+}
+
+/* The ids demo: each worker reports who it is, then stays alive for
+ * --hold seconds so the Processes panel (or ps -eLf) can show it. */
+static int
+who_am_i(struct lab_worker *w)
+{
+	struct report *r = (struct report *)w->arg + (w->no - 1);
+
+	r->pid = getpid();
+	r->ppid = getppid();
+	r->tid = gettid();
+	lab_step(w, "hold");
+	lab_sleep(w, hold_s);
+	return 0;
+}
+
+static void
+demo_ids(struct lab *lab, struct report *rep)
+{
+	int n = lab->o.workers;
+	struct lab_team *threads, *procs;
+
+	lab_say(lab, "ids: %d thread workers and %d process workers, alive for %g s\n",
+	        n, n, hold_s);
+	/* Both teams at once, so the panel shows them side by side. */
+	threads = lab_spawn_ex(lab, LAB_THREAD, 1, n, who_am_i, rep);
+	procs = lab_spawn_ex(lab, LAB_PROCESS, n + 1, n, who_am_i, rep);
+	if (lab_join(threads) != LAB_JOIN_OK || lab_join(procs) != LAB_JOIN_OK)
+		lab_die(lab, "a worker failed");
+	result(lab, "  %-8s %-7s %8s %8s %8s\n", "worker", "kind", "PID", "TID",
+	        "PPID");
+	result(lab, "  %-8s %-7s %8d %8d %8d\n", "main", "-", (int)getpid(),
+	        (int)gettid(), (int)getppid());
+	for (int i = 0; i < 2 * n; i++)
+		result(lab, "  %-8d %-7s %8d %8d %8d\n", i + 1,
+		        i < n ? "thread" : "process", (int)rep[i].pid,
+		        (int)rep[i].tid, (int)rep[i].ppid);
+	lab_team_free(threads);
+	lab_team_free(procs);
+}
+
+/* ---- cost ---------------------------------------------------------- */
+
+static void *
+empty_thread(void *p)
+{
+	return p;
+}
+
+static double
+time_threads(struct lab *lab, int n)
+{
+	uint64_t t0 = board_now_ns();
+
+	/* DOC: cost-thread: a new stack and a kernel task in our own
+	 * address space; nothing to copy. */
+	for (int i = 0; i < n; i++) {
+		pthread_t th;
+		int e = pthread_create(&th, NULL, empty_thread, NULL);
+
+		if (e) {
+			errno = e;
+			lab_die(lab, "pthread_create:");
+		}
+		pthread_join(th, NULL);
+	}
+	return (double)(board_now_ns() - t0) / 1e3 / n;
+}
+
+static double
+time_forks(struct lab *lab, int n)
+{
+	pid_t self = getpid();
+	uint64_t t0 = board_now_ns();
+
+	/* DOC: cost-fork: a new address space whose page tables are a copy
+	 * of ours (every page marked copy-on-write), new file table, new
+	 * signal state; then exit and reap. */
+	for (int i = 0; i < n; i++) {
+		pid_t pid = fork();
+		int st;
+
+		if (pid < 0)
+			lab_die(lab, "fork:");
+		if (pid == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (getppid() != self)
+				_exit(1);
+			_exit(0);
+		}
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+	}
+	return (double)(board_now_ns() - t0) / 1e3 / n;
+}
+
+static const char *
+true_path(void)
+{
+	return access("/bin/true", X_OK) == 0 ? "/bin/true" : "/usr/bin/true";
+}
+
+static double
+time_spawns(struct lab *lab, int n)
+{
+	char *argv[] = { (char *)"true", NULL };
+	const char *path = true_path();
+	uint64_t t0 = board_now_ns();
+
+	/* DOC: cost-spawn: glibc's posix_spawn uses clone(CLONE_VM|CLONE_VFORK),
+	 * so it does not copy our page tables, but the child then execs a
+	 * new program: the kernel loads it, the dynamic linker maps libc. */
+	for (int i = 0; i < n; i++) {
+		pid_t pid;
+		int e = posix_spawn(&pid, path, NULL, NULL, argv, environ), st;
+
+		if (e) {
+			errno = e;
+			lab_die(lab, "posix_spawn %s:", path);
+		}
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+	}
+	return (double)(board_now_ns() - t0) / 1e3 / n;
+}
+
+struct cost_result {
+	double thread_us, fork_us, spawn_us;
+};
+
+static void
+demo_cost(struct lab *lab, struct cost_result *c)
+{
+	int n = count;
+
+	lab_say(lab, "cost: create and reap %d of each, one at a time\n", n);
+	if (heap_mb)
+		lab_say(lab, "  (the parent has %d MB of touched private memory)\n",
+		        heap_mb);
+	c->thread_us = time_threads(lab, n);
+	c->fork_us = time_forks(lab, n);
+	c->spawn_us = time_spawns(lab, n);
+
+	/* The tutorial's "comparing overheads", with this machine's numbers. */
+	result(lab, "\n  Comparing overheads (measured here, %d CPU%s)\n", lab->ncpu,
+	        lab->ncpu == 1 ? "" : "s");
+	result(lab, "  %-34s %12s %12s %10s\n", "", "per creation", "total",
+	        "vs thread");
+	result(lab, "  %-34s %9.1f us %9.2f ms %9.1fx\n", "thread (pthread_create+join)",
+	        c->thread_us, c->thread_us * n / 1e3, 1.0);
+	result(lab, "  %-34s %9.1f us %9.2f ms %9.1fx\n", "process (fork+waitpid)",
+	        c->fork_us, c->fork_us * n / 1e3, c->fork_us / c->thread_us);
+	result(lab, "  %-34s %9.1f us %9.2f ms %9.1fx\n", "program (posix_spawn /bin/true)",
+	        c->spawn_us, c->spawn_us * n / 1e3, c->spawn_us / c->thread_us);
+	result(lab, "  memory space: a thread shares its creator's; a process gets a\n"
+	            "  copy-on-write copy (the memory demo); a spawned program a new one\n");
+}
+
+/* Touch heap_mb of private memory so fork has page tables to copy.
+ * Huge pages are refused for it: with them 2 MB cost one table entry
+ * instead of 512, and the growth of fork's cost would hide. */
+static void
+grow_heap(struct lab *lab)
+{
+	size_t len = (size_t)heap_mb << 20;
+	char *p;
+
+	if (!len)
+		return;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+	         -1, 0);
+	if (p == MAP_FAILED)
+		lab_die(lab, "cannot map %d MB:", heap_mb);
+	madvise(p, len, MADV_NOHUGEPAGE);
+	for (size_t i = 0; i < len; i += 4096)
+		p[i] = 1;
+	/* Kept for the life of the program, on purpose. */
+}
+
+static void
+print_json(struct lab *lab, int run, bool mem, const struct memory_result *m,
+           bool ids, const struct report *rep, bool cost,
+           const struct cost_result *c)
+{
+	int n = lab->o.workers;
+	long long v[2 * BOARD_MAX_WORKERS];
+	char addr[32];
+	struct lab_json j;
+
+	lab_json_begin(&j);
+	lab_json_int(&j, "run", run);
+	lab_json_str(&j, "demo", demo);
+	lab_json_int(&j, "parent_pid", getpid());
+	if (mem) {
+		snprintf(addr, sizeof addr, "%#lx", (unsigned long)m->addr_parent);
+		lab_json_str(&j, "addr_parent", addr);
+		snprintf(addr, sizeof addr, "%#lx", (unsigned long)m->addr_process);
+		lab_json_str(&j, "addr_process", addr);
+		snprintf(addr, sizeof addr, "%#lx", (unsigned long)m->addr_thread);
+		lab_json_str(&j, "addr_thread", addr);
+		lab_json_bool(&j, "same_address", m->addr_parent == m->addr_process &&
+		                                  m->addr_parent == m->addr_thread);
+		lab_json_int(&j, "global_start", m->start);
+		lab_json_int(&j, "process_wrote", m->process_wrote);
+		lab_json_int(&j, "parent_after_process", m->after_process);
+		lab_json_int(&j, "thread_wrote", m->thread_wrote);
+		lab_json_int(&j, "parent_after_thread", m->after_thread);
+		lab_json_int(&j, "process_pid", m->process_pid);
+		lab_json_int(&j, "thread_tid", m->thread_tid);
+	}
+	if (ids) {
+		lab_json_int(&j, "workers", n);
+		lab_json_num(&j, "hold_s", hold_s);
+		for (int i = 0; i < n; i++)
+			v[i] = rep[i].pid;
+		lab_json_int_array(&j, "thread_pids", v, n);
+		for (int i = 0; i < n; i++)
+			v[i] = rep[i].tid;
+		lab_json_int_array(&j, "thread_tids", v, n);
+		for (int i = 0; i < n; i++)
+			v[i] = rep[n + i].pid;
+		lab_json_int_array(&j, "process_pids", v, n);
+		for (int i = 0; i < n; i++)
+			v[i] = rep[n + i].ppid;
+		lab_json_int_array(&j, "process_ppids", v, n);
+	}
+	if (cost) {
+		lab_json_int(&j, "count", count);
+		lab_json_int(&j, "heap_mb", heap_mb);
+		lab_json_int(&j, "ncpu", lab->ncpu);
+		lab_json_num(&j, "thread_us", c->thread_us);
+		lab_json_num(&j, "fork_us", c->fork_us);
+		lab_json_num(&j, "spawn_us", c->spawn_us);
+		lab_json_num(&j, "fork_vs_thread", c->fork_us / c->thread_us);
+		lab_json_num(&j, "spawn_vs_thread", c->spawn_us / c->thread_us);
+	}
+	lab_json_num(&j, "elapsed_ms", lab_elapsed_ms(lab));
+	lab_json_end(&j);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct lab lab;
+	struct report *rep;
+	bool all, mem, ids, cost;
+
+	lab_init(&lab, &lesson, argc, argv);
+	all = strcmp(demo, "all") == 0;
+	mem = all || strcmp(demo, "memory") == 0;
+	ids = all || strcmp(demo, "ids") == 0;
+	cost = all || strcmp(demo, "cost") == 0;
+	if (ids && 2 * lab.o.workers > BOARD_MAX_WORKERS)
+		lab_usage_error(&lab, "--workers: at most %d here (twice that many workers run)",
+		                BOARD_MAX_WORKERS / 2);
+	if (ids && lab.o.workers > LAB_MAX_PROCESSES)
+		lab_usage_error(&lab, "--workers: at most %d here (as many processes run)",
+		                LAB_MAX_PROCESSES);
+	rep = lab_shared_alloc(&lab, 2 * (size_t)lab.o.workers * sizeof *rep);
+	grow_heap(&lab);
+	for (int run = 1; run <= lab.o.runs; run++) {
+		struct memory_result m = { 0 };
+		struct cost_result c = { 0 };
+
+		lab_run_begin(&lab, run);
+		if (mem)
+			demo_memory(&lab, rep, &m);
+		if (mem && (ids || cost))
+			lab_say(&lab, "\n");
+		if (ids) {
+			memset(rep, 0, 2 * (size_t)lab.o.workers * sizeof *rep);
+			demo_ids(&lab, rep);
+		}
+		if (ids && cost)
+			lab_say(&lab, "\n");
+		if (cost)
+			demo_cost(&lab, &c);
+		lab_run_end(&lab);
+		if (lab.o.json)
+			print_json(&lab, run, mem, &m, ids, rep, cost, &c);
+	}
+	return 0;
+}
