@@ -1,0 +1,262 @@
+// Tests for lesson 12 (coordination): the semaphore's K bound and the
+// bounded buffer's exactly-once delivery, with threads and with processes.
+#include <check.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+#define PROG "bin/racelab-coordination"
+
+/* Run PROG with up to 20 args; returns the exit code, stdout in *out. */
+static int
+run(char **out, char **err, const char *a0, ...)
+{
+	const char *argv[24] = { PROG };
+	int n = 1;
+	va_list ap;
+
+	va_start(ap, a0);
+	for (const char *a = a0; a && n < 23; a = va_arg(ap, const char *))
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	return tu_run(argv, out, err);
+}
+
+static long long
+jint(const char *obj, const char *key)
+{
+	long long v = -12345;
+
+	ck_assert_msg(tu_json_int(obj, key, &v), "no %s in %s", key, obj);
+	return v;
+}
+
+static bool
+jbool(const char *obj, const char *key)
+{
+	bool v = false;
+
+	ck_assert_msg(tu_json_bool(obj, key, &v), "no %s in %s", key, obj);
+	return v;
+}
+
+/* At most K inside in every run, and exactly K when N > K and every
+ * worker stays inside long enough for the others to arrive. */
+static void
+check_bound(const char *mode, const char *workers, const char *limit, int k)
+{
+	char *out = NULL, line[1024];
+	int rc = run(&out, NULL, "--demo", "semaphore", "--mode", mode,
+	             "--workers", workers, "--limit", limit, "--iters", "3",
+	             "--hold", "0.01", "--runs", "12", "--json", NULL);
+
+	ck_assert_int_eq(rc, 0);
+	ck_assert_int_eq(tu_json_count(out), 12);
+	for (int i = 0; i < 12; i++) {
+		ck_assert(tu_json_line(out, i, line, sizeof line));
+		ck_assert_int_le(jint(line, "max_inside"), k);
+		ck_assert_int_eq(jint(line, "max_inside"), k);
+		ck_assert_int_eq(jint(line, "inside_after"), 0);
+		ck_assert_int_eq(jint(line, "entries"), 3LL * atoi(workers));
+	}
+	free(out);
+}
+
+START_TEST(test_sem_bound_process)
+{
+	check_bound("process", "5", "2", 2);
+	check_bound("process", "4", "1", 1);
+}
+END_TEST
+
+START_TEST(test_sem_bound_thread)
+{
+	check_bound("thread", "5", "2", 2);
+	check_bound("thread", "6", "3", 3);
+}
+END_TEST
+
+/* Never above K even with little work per entry and many entries. */
+START_TEST(test_sem_bound_many)
+{
+	static const char *modes[] = { "thread", "process" };
+
+	for (int m = 0; m < 2; m++) {
+		char *out = NULL, line[1024];
+		int rc = run(&out, NULL, "--mode", modes[m], "--workers", "8",
+		             "--limit", "3", "--iters", "200", "--hold", "0",
+		             "--runs", "10", "--json", "--quiet", NULL);
+
+		ck_assert_int_eq(rc, 0);
+		ck_assert_int_eq(tu_json_count(out), 10);
+		for (int i = 0; i < 10; i++) {
+			ck_assert(tu_json_line(out, i, line, sizeof line));
+			ck_assert_int_le(jint(line, "max_inside"), 3);
+			ck_assert_int_ge(jint(line, "max_inside"), 1);
+			ck_assert_int_eq(jint(line, "inside_after"), 0);
+		}
+		free(out);
+	}
+}
+END_TEST
+
+/* K >= N: the semaphore never makes anyone wait. */
+START_TEST(test_sem_more_permits)
+{
+	char *out = NULL, line[1024];
+	int rc = run(&out, NULL, "--mode", "thread", "--workers", "3",
+	             "--limit", "5", "--hold", "0.01", "--json", NULL);
+
+	ck_assert_int_eq(rc, 0);
+	ck_assert(tu_json_line(out, 0, line, sizeof line));
+	ck_assert_int_le(jint(line, "max_inside"), 3);
+	ck_assert_int_eq(jint(line, "waited"), 0);
+	free(out);
+}
+END_TEST
+
+/* Without the semaphore the bound is gone: with 50 ms inside and four
+ * workers released together, more than one is inside at once. */
+START_TEST(test_sem_no_limit)
+{
+	char *out = NULL, line[1024];
+	int rc = run(&out, NULL, "--workers", "4", "--limit", "1", "--no-limit",
+	             "--iters", "2", "--hold", "0.05", "--json", NULL);
+
+	ck_assert_int_eq(rc, 0);
+	ck_assert(tu_json_line(out, 0, line, sizeof line));
+	ck_assert_int_ge(jint(line, "max_inside"), 2);
+	ck_assert(!jbool(line, "semaphore"));
+	free(out);
+}
+END_TEST
+
+static void
+check_buffer(const char *mode, const char *workers, const char *producers,
+             const char *items, const char *size, int runs)
+{
+	char *out = NULL, line[1024], nruns[16];
+	int rc;
+
+	snprintf(nruns, sizeof nruns, "%d", runs);
+	rc = run(&out, NULL, "--demo", "buffer", "--mode", mode, "--workers",
+	         workers, "--producers", producers, "--items", items, "--size",
+	         size, "--runs", nruns, "--json", NULL);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_int_eq(tu_json_count(out), runs);
+	for (int i = 0; i < runs; i++) {
+		ck_assert(tu_json_line(out, i, line, sizeof line));
+		ck_assert_int_eq(jint(line, "produced"), atoll(items));
+		ck_assert_int_eq(jint(line, "consumed"), atoll(items));
+		ck_assert_int_eq(jint(line, "missing"), 0);
+		ck_assert_int_eq(jint(line, "duplicates"), 0);
+		ck_assert(jbool(line, "sum_ok"));
+		ck_assert(jbool(line, "checksum_ok"));
+		ck_assert(jbool(line, "exactly_once"));
+		ck_assert_int_le(jint(line, "max_level"), atoll(size));
+		ck_assert_int_ge(jint(line, "max_level"), 1);
+	}
+	free(out);
+}
+
+START_TEST(test_buffer_process)
+{
+	check_buffer("process", "4", "2", "20000", "2", 4);
+	check_buffer("process", "5", "1", "5000", "1", 3);
+	check_buffer("process", "5", "4", "5000", "16", 3);
+}
+END_TEST
+
+START_TEST(test_buffer_thread)
+{
+	check_buffer("thread", "4", "2", "20000", "2", 4);
+	check_buffer("thread", "6", "1", "5000", "1", 3);
+	check_buffer("thread", "6", "5", "5000", "16", 3);
+}
+END_TEST
+
+/* A slow consumer fills the buffer: producers must have waited on
+ * "not full", and the buffer reached its size. */
+START_TEST(test_buffer_full_waits)
+{
+	char *out = NULL, line[1024];
+	int rc = run(&out, NULL, "--demo", "buffer", "--workers", "2",
+	             "--items", "30", "--size", "3", "--hold", "0.005",
+	             "--json", NULL);
+
+	ck_assert_int_eq(rc, 0);
+	ck_assert(tu_json_line(out, 0, line, sizeof line));
+	ck_assert_int_eq(jint(line, "max_level"), 3);
+	ck_assert_int_gt(jint(line, "full_waits"), 0);
+	ck_assert(jbool(line, "exactly_once"));
+	free(out);
+}
+END_TEST
+
+static void
+check_usage(const char *a, const char *b, const char *c, const char *d)
+{
+	char *out = NULL, *err = NULL;
+	int rc = run(&out, &err, a, b, c, d, NULL);
+
+	ck_assert_int_eq(rc, 2);
+	ck_assert_int_eq(tu_count_prefix(err, "racelab-coordination: "), 1);
+	ck_assert_ptr_nonnull(strchr(err, '\n'));
+	ck_assert_ptr_null(strchr(strchr(err, '\n') + 1, '\n'));
+	free(out);
+	free(err);
+}
+
+START_TEST(test_bad_options)
+{
+	check_usage("--limit", "0", NULL, NULL);
+	check_usage("--demo", "barrier", NULL, NULL);
+	check_usage("--hold", "-1", NULL, NULL);
+	check_usage("--demo", "buffer", "--workers", "1");
+	check_usage("--demo", "buffer", "--producers", "6");
+	check_usage("--frobnicate", NULL, NULL, NULL);
+}
+END_TEST
+
+START_TEST(test_nothing_left)
+{
+	char *out = NULL;
+
+	ck_assert_int_eq(run(&out, NULL, "--demo", "buffer", "--quiet", NULL), 0);
+	free(out);
+	ck_assert_int_eq(run(&out, NULL, "--hold", "0", "--quiet", NULL), 0);
+	free(out);
+	ck_assert_int_eq(tu_count_procs("racelab-coordination"), 0);
+}
+END_TEST
+
+Suite *
+suite_coordination(void)
+{
+	Suite *s = suite_create("coordination");
+	TCase *tc = tcase_create("semaphore");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_sem_bound_process);
+	tcase_add_test(tc, test_sem_bound_thread);
+	tcase_add_test(tc, test_sem_bound_many);
+	tcase_add_test(tc, test_sem_more_permits);
+	tcase_add_test(tc, test_sem_no_limit);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("buffer");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_buffer_process);
+	tcase_add_test(tc, test_buffer_thread);
+	tcase_add_test(tc, test_buffer_full_waits);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("cli");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_bad_options);
+	tcase_add_test(tc, test_nothing_left);
+	suite_add_tcase(s, tc);
+	return s;
+}
