@@ -1,0 +1,779 @@
+// Lesson 06: pipes and queues.  Messages between a producer and a consumer.
+//
+// Processes do not share memory (lesson 02), so they talk through the
+// kernel.  This lesson moves numbered messages from a producer to a consumer
+// three ways and lets the consumer check that each one arrived exactly once
+// and in order:
+//   pipe  a byte stream in the kernel (Python's multiprocessing.Pipe, and the
+//         channel under multiprocessing.Queue);
+//   mq    a POSIX message queue: the kernel keeps whole messages, in order
+//         (our queue: Python's multiprocessing.Queue);
+//   ring  a single-producer single-consumer ring in shared memory, with C11
+//         atomics: no system call per message at all.
+// It also fills a pipe on purpose, to show a writer blocked by a slow reader,
+// and measures the throughput of the three in the same run.
+#include "lab/lab.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <mqueue.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *demo = "all";
+static const char *transport = "all";
+static long messages = 50000;
+static int msg_size = 1024;
+static int delay_ms = 25;
+static int pipe_size;
+
+static const struct lab_option options[] = {
+	{ "demo", LAB_OPT_CHOICE, &demo, "queue|transfer|full|all",
+	  "which part to run (default all)", 0, 0 },
+	{ "transport", LAB_OPT_CHOICE, &transport, "pipe|mq|ring|all",
+	  "what carries the messages in the transfer part (default all)", 0, 0 },
+	{ "messages", LAB_OPT_LONG, &messages, "N",
+	  "messages per transport in the transfer part (default 50000)", 1,
+	  100000000 },
+	{ "size", LAB_OPT_INT, &msg_size, "BYTES",
+	  "bytes per message, 24..4096 (default 1024)", 24, PIPE_BUF },
+	{ "delay", LAB_OPT_INT, &delay_ms, "MS",
+	  "full part: the slow consumer pauses MS ms per read (default 25)", 0,
+	  1000 },
+	{ "pipe-size", LAB_OPT_INT, &pipe_size, "BYTES",
+	  "full part: set the pipe's capacity (F_SETPIPE_SZ; default: the system's)",
+	  4096, 1048576 },
+	{ 0 },
+};
+
+static const struct lab_lesson lesson = {
+	.slug = "ipc",
+	.title = "Pipes and queues: a producer and a consumer",
+	.about = "A producer sends numbered messages to a consumer through a pipe, a POSIX\n"
+	         "message queue and a shared-memory ring; the consumer checks that each\n"
+	         "arrives exactly once and in order.  A slow consumer makes the pipe fill\n"
+	         "up and the producer block.",
+	.workers = 2,
+	.mode = LAB_PROCESS,
+	.modes = LAB_MODES_BOTH,
+	.runs = 1,
+	.options = options,
+};
+
+enum transport { T_PIPE, T_MQ, T_RING, T_COUNT };
+static const char *const transport_name[T_COUNT] = { "pipe", "mq", "ring" };
+
+/* Every message starts with this header; the rest is payload. */
+struct msg {
+	uint64_t seq; /* 0, 1, 2, ... in the order the producer sent them */
+	uint32_t len; /* bytes in the whole message */
+	uint32_t tag; /* low byte of seq, repeated at the end of the payload */
+};
+#define MSG_END UINT64_MAX /* seq of the "no more messages" marker */
+
+/* DOC: ring
+ * A single-producer single-consumer ring in shared memory.  head counts
+ * messages written, tail messages read; slot i % RING_SLOTS holds message i.
+ * Only the producer writes head, only the consumer writes tail, so no lock
+ * is needed: each side publishes its progress with a release store and
+ * reads the other's with an acquire load.  The release on head orders the
+ * memcpy into the slot before it, so a consumer that sees head move sees
+ * the message too; the release on tail tells the producer the slot may be
+ * overwritten.  head and tail sit on separate cache lines so the two sides
+ * do not fight over one line. */
+#define RING_SLOTS 64
+struct ring {
+	_Alignas(64) _Atomic uint64_t head; /* written by the producer */
+	_Alignas(64) _Atomic uint64_t tail; /* written by the consumer */
+	_Alignas(64) unsigned char slot[RING_SLOTS][PIPE_BUF];
+};
+
+/* What the consumer found: in shared memory, so the parent sees it. */
+struct check {
+	long sent, received;
+	long out_of_order; /* messages whose seq was not the next expected */
+	long duplicates, missing, corrupt;
+	uint64_t t_first_ns, t_last_ns;
+};
+
+/* One producer/consumer pair and the channel between them. */
+struct xfer {
+	enum transport t;
+	int fd[2];         /* pipe: read end, write end */
+	mqd_t mq;
+	struct ring *ring;
+	long n;            /* messages to send */
+	size_t size;       /* bytes per message */
+	struct check *check;
+	unsigned char *seen; /* n flags, shared: duplicate detection */
+	_Atomic int64_t *delivered, *in_flight, *per_transport;
+};
+
+/* The "full pipe" part: results of one slow-consumer run. */
+struct full {
+	int fd[2];
+	int capacity;      /* F_GETPIPE_SZ */
+	long n;
+	long blocked;      /* writes that found the pipe full */
+	uint64_t blocked_ns;
+	long max_in_flight;
+	long received;
+	_Atomic int64_t *in_flight, *blocked_ctr, *received_ctr;
+};
+
+static void
+name_actor(struct lab_worker *w, const char *name)
+{
+	board_actor_publish(w->actor, w->mode == LAB_PROCESS ? BOARD_KIND_PROCESS
+	                                                     : BOARD_KIND_THREAD,
+	                    w->pid, w->tid, (unsigned)w->no, name);
+}
+
+/* Write all of buf, or die: a pipe write may be short only when interrupted
+ * or (above PIPE_BUF) when the pipe fills in the middle. */
+static void
+write_all(struct lab_worker *w, int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t k = write(fd, p, len);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			lab_die(w->lab, "worker %d: write to pipe:", w->no);
+		p += k;
+		len -= (size_t)k;
+	}
+}
+
+/* Read exactly len bytes; 0 at end of file, 1 when done. */
+static int
+read_all(struct lab_worker *w, int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t k = read(fd, p + got, len - got);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			lab_die(w->lab, "worker %d: read from pipe:", w->no);
+		if (k == 0) {
+			if (got)
+				lab_die(w->lab, "worker %d: pipe ended inside a message",
+				        w->no);
+			return 0;
+		}
+		got += (size_t)k;
+	}
+	return 1;
+}
+
+static void
+make_msg(unsigned char *buf, uint64_t seq, size_t size)
+{
+	struct msg m = { seq, (uint32_t)size, (uint32_t)(seq & 0xff) };
+
+	memcpy(buf, &m, sizeof m);
+	buf[size - 1] = (unsigned char)(seq & 0xff);
+}
+
+/* Wait for the ring to have room (producer) or a message (consumer).
+ * Spin a little, since on two cores the other side is usually about to
+ * move; then give the CPU away, which on one core is the only way the
+ * other side can move at all. */
+static void
+ring_wait(struct lab_worker *w, unsigned *spins)
+{
+	if (++*spins < 100)
+		return;
+	if (*spins == 100)
+		lab_set_state(w, BOARD_ST_WAIT_LOCK);
+	sched_yield();
+}
+
+/* DOC: producer */
+static int
+producer(struct lab_worker *w)
+{
+	struct xfer *x = w->arg;
+	unsigned char *buf = calloc(1, x->size);
+	char name[BOARD_NAME_LEN];
+
+	if (!buf)
+		lab_die(w->lab, "out of memory");
+	snprintf(name, sizeof name, "%s producer", transport_name[x->t]);
+	name_actor(w, name);
+	if (x->t == T_PIPE && w->mode == LAB_PROCESS)
+		close(x->fd[0]); /* this process only writes */
+	for (long i = 0; i <= x->n; i++) {
+		uint64_t seq = i < x->n ? (uint64_t)i : MSG_END;
+
+		make_msg(buf, seq, x->size);
+		lab_step_val(w, "send", (int64_t)i);
+		switch (x->t) {
+		case T_PIPE:
+			if (seq == MSG_END)
+				break; /* the pipe's end is end of file */
+			write_all(w, x->fd[1], buf, x->size);
+			break;
+		case T_MQ:
+			/* Blocks while the queue holds mq_maxmsg messages. */
+			while (mq_send(x->mq, (char *)buf, x->size, 0) < 0)
+				if (errno != EINTR)
+					lab_die(w->lab, "worker %d: mq_send:", w->no);
+			break;
+		case T_RING: {
+			struct ring *r = x->ring;
+			uint64_t head = atomic_load_explicit(&r->head,
+			                                     memory_order_relaxed);
+			unsigned spins = 0;
+
+			/* acquire: the consumer is done with the slot we reuse */
+			while (head - atomic_load_explicit(&r->tail,
+			                                   memory_order_acquire) ==
+			       RING_SLOTS)
+				ring_wait(w, &spins);
+			if (spins >= 100)
+				lab_set_state(w, BOARD_ST_RUNNING);
+			memcpy(r->slot[head % RING_SLOTS], buf, x->size);
+			/* release: the message is in the slot before head moves */
+			atomic_store_explicit(&r->head, head + 1, memory_order_release);
+			break;
+		}
+		default:
+			break;
+		}
+		if ((i & 255) == 0 || i == x->n) {
+			lab_progress(w, (uint64_t)i, (uint64_t)x->n);
+			if (x->t == T_PIPE) {
+				int q = 0;
+
+				/* FIONREAD: bytes written and not yet read */
+				if (ioctl(x->fd[1], FIONREAD, &q) == 0)
+					atomic_store(x->in_flight, q);
+			}
+		}
+	}
+	x->check->sent = x->n;
+	if (x->t == T_PIPE)
+		close(x->fd[1]); /* the consumer's read() now returns 0 */
+	free(buf);
+	return 0;
+}
+
+/* DOC: consumer
+ * The consumer knows only what arrives.  It expects seq 0, 1, 2, ...; a seq
+ * seen twice is a duplicate, one that is not the next expected is out of
+ * order, and any seq never seen by the end is missing. */
+static int
+consumer(struct lab_worker *w)
+{
+	struct xfer *x = w->arg;
+	struct check *c = x->check;
+	unsigned char *buf = calloc(1, x->size);
+	uint64_t next = 0;
+	char name[BOARD_NAME_LEN];
+
+	if (!buf)
+		lab_die(w->lab, "out of memory");
+	snprintf(name, sizeof name, "%s consumer", transport_name[x->t]);
+	name_actor(w, name);
+	if (x->t == T_PIPE && w->mode == LAB_PROCESS)
+		close(x->fd[1]); /* else our own copy would keep the pipe open */
+	for (;;) {
+		struct msg m;
+
+		lab_step(w, "receive");
+		switch (x->t) {
+		case T_PIPE:
+			/* A pipe is a stream of bytes: a message is whatever
+			 * the reader says it is, so read exactly one. */
+			if (!read_all(w, x->fd[0], buf, x->size))
+				memcpy(buf, &(struct msg){ MSG_END, 0, 0 }, sizeof m);
+			break;
+		case T_MQ: {
+			ssize_t k;
+
+			/* The queue hands over whole messages, oldest first. */
+			while ((k = mq_receive(x->mq, (char *)buf, x->size, NULL)) < 0)
+				if (errno != EINTR)
+					lab_die(w->lab, "worker %d: mq_receive:", w->no);
+			if ((size_t)k != x->size)
+				c->corrupt++;
+			break;
+		}
+		case T_RING: {
+			struct ring *r = x->ring;
+			uint64_t tail = atomic_load_explicit(&r->tail,
+			                                     memory_order_relaxed);
+			unsigned spins = 0;
+
+			/* acquire: pairs with the producer's release of head */
+			while (atomic_load_explicit(&r->head, memory_order_acquire) ==
+			       tail)
+				ring_wait(w, &spins);
+			if (spins >= 100)
+				lab_set_state(w, BOARD_ST_RUNNING);
+			memcpy(buf, r->slot[tail % RING_SLOTS], x->size);
+			/* release: we are done with the slot */
+			atomic_store_explicit(&r->tail, tail + 1, memory_order_release);
+			break;
+		}
+		default:
+			break;
+		}
+		memcpy(&m, buf, sizeof m);
+		if (m.seq == MSG_END)
+			break;
+		if (c->received == 0)
+			c->t_first_ns = board_now_ns();
+		c->received++;
+		if (m.len != x->size || m.tag != (m.seq & 0xff) ||
+		    buf[x->size - 1] != (unsigned char)(m.seq & 0xff) ||
+		    m.seq >= (uint64_t)x->n) {
+			c->corrupt++;
+			continue;
+		}
+		if (m.seq != next)
+			c->out_of_order++;
+		next = m.seq + 1;
+		if (x->seen[m.seq]++)
+			c->duplicates++;
+		if ((c->received & 255) == 0) {
+			lab_progress(w, (uint64_t)c->received, (uint64_t)x->n);
+			atomic_fetch_add(x->delivered, 256);
+			atomic_fetch_add(x->per_transport, 256);
+		}
+	}
+	c->t_last_ns = board_now_ns();
+	atomic_fetch_add(x->delivered, c->received & 255);
+	atomic_fetch_add(x->per_transport, c->received & 255);
+	lab_progress(w, (uint64_t)c->received, (uint64_t)x->n);
+	atomic_store(x->in_flight, 0);
+	for (long i = 0; i < x->n; i++)
+		if (!x->seen[i])
+			c->missing++;
+	if (x->t == T_PIPE)
+		close(x->fd[0]);
+	free(buf);
+	return 0;
+}
+
+/* The two sides of one transport.  Worker numbers differ per transport so
+ * each pair has its own lanes in the timeline. */
+static int
+pair_body(struct lab_worker *w)
+{
+	return w->no % 2 ? producer(w) : consumer(w);
+}
+
+static char mq_name[64];
+
+/* DOC: mq-open
+ * A POSIX message queue has a name in a kernel file system (/dev/mqueue when
+ * mounted).  We make the name unique (pid and a counter), refuse to reuse
+ * one that exists (O_EXCL), let only ourselves open it (0600), and unlink
+ * it at once: the queue lives on as long as a descriptor refers to it, and
+ * nothing is left behind however the lesson ends. */
+static mqd_t
+open_queue(struct lab *lab, size_t size)
+{
+	static int serial;
+	struct mq_attr attr = { 0 };
+	mqd_t q;
+
+	attr.mq_maxmsg = 10; /* the default limit for unprivileged users */
+	attr.mq_msgsize = (long)size;
+	snprintf(mq_name, sizeof mq_name, "/racelab-ipc-%d-%d", (int)getpid(),
+	         ++serial);
+	q = mq_open(mq_name, O_CREAT | O_EXCL | O_RDWR, 0600, &attr);
+	if (q == (mqd_t)-1)
+		lab_die(lab, "mq_open %s:", mq_name);
+	if (mq_unlink(mq_name) < 0)
+		lab_die(lab, "mq_unlink %s:", mq_name);
+	return q;
+}
+
+struct xfer_result {
+	bool ran;
+	struct check c;
+	double ms, mb_s, msgs_s;
+};
+
+static void
+run_transfer(struct lab *lab, enum transport t, struct xfer_result *res,
+             _Atomic int64_t *delivered, _Atomic int64_t *in_flight,
+             struct check *check, unsigned char *seen, struct ring *ring)
+{
+	struct board_counter *pt;
+	struct xfer x = { 0 };
+	struct lab_team *team;
+	char cname[BOARD_NAME_LEN];
+
+	snprintf(cname, sizeof cname, "%s msgs", transport_name[t]);
+	pt = lab_counter(lab, cname, 0);
+	lab_counter_expect(pt, messages);
+	memset(check, 0, sizeof *check);
+	memset(seen, 0, (size_t)messages);
+	x.t = t;
+	x.n = messages;
+	x.size = (size_t)msg_size;
+	x.check = check;
+	x.seen = seen;
+	x.ring = ring;
+	x.delivered = delivered;
+	x.in_flight = in_flight;
+	x.per_transport = &pt->value;
+	x.fd[0] = x.fd[1] = -1;
+	x.mq = (mqd_t)-1;
+	if (t == T_PIPE && pipe(x.fd) < 0)
+		lab_die(lab, "pipe:");
+	if (t == T_MQ)
+		x.mq = open_queue(lab, x.size);
+	if (t == T_RING) {
+		atomic_store(&ring->head, 0);
+		atomic_store(&ring->tail, 0);
+	}
+	team = lab_spawn_ex(lab, lab->o.mode, 1 + 2 * (int)t, 2, pair_body, &x);
+	if (t == T_PIPE && lab->o.mode == LAB_PROCESS) {
+		/* The children have their own copies; ours would keep the
+		 * pipe open and the consumer would never see end of file. */
+		close(x.fd[0]);
+		close(x.fd[1]);
+	}
+	if (lab_join(team) != LAB_JOIN_OK)
+		lab_die(lab, "the %s producer or consumer failed", transport_name[t]);
+	lab_team_free(team);
+	if (t == T_MQ)
+		mq_close(x.mq);
+	res->ran = true;
+	res->c = *check;
+	/* From the first message received to the last: the cost of moving the
+	 * data, not of starting the workers. */
+	res->ms = (double)(check->t_last_ns - check->t_first_ns) / 1e6;
+	if (res->ms <= 0)
+		res->ms = 1e-3;
+	res->msgs_s = (double)check->received / (res->ms / 1e3);
+	res->mb_s = res->msgs_s * (double)msg_size / (1024.0 * 1024.0);
+}
+
+/* DOC: full-producer
+ * The pipe is full when the readers are behind by its capacity.  We ask
+ * with O_NONBLOCK first so the lesson can see and count the moment it is
+ * full (EAGAIN); then we wait in poll() for room, exactly where a blocking
+ * write() would have slept. */
+static int
+full_producer(struct lab_worker *w)
+{
+	struct full *f = w->arg;
+	unsigned char buf[PIPE_BUF];
+
+	name_actor(w, "producer");
+	if (w->mode == LAB_PROCESS)
+		close(f->fd[0]);
+	for (long i = 0; i < f->n; i++) {
+		int q = 0;
+
+		make_msg(buf, (uint64_t)i, sizeof buf);
+		lab_step_val(w, "write", (int64_t)i);
+		while (write(f->fd[1], buf, sizeof buf) < 0) {
+			struct pollfd pfd = { f->fd[1], POLLOUT, 0 };
+			uint64_t t0;
+
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				lab_die(w->lab, "producer: write:");
+			f->blocked++;
+			atomic_fetch_add(f->blocked_ctr, 1);
+			lab_set_state(w, BOARD_ST_WAIT_LOCK); /* "waiting" */
+			lab_step(w, "pipe full: blocked in write");
+			t0 = board_now_ns();
+			while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
+				;
+			f->blocked_ns += board_now_ns() - t0;
+			lab_set_state(w, BOARD_ST_RUNNING);
+		}
+		if (ioctl(f->fd[1], FIONREAD, &q) == 0) {
+			atomic_store(f->in_flight, q);
+			if (q > f->max_in_flight)
+				f->max_in_flight = q;
+		}
+		lab_progress(w, (uint64_t)i + 1, (uint64_t)f->n);
+	}
+	close(f->fd[1]);
+	return 0;
+}
+
+static int
+full_consumer(struct lab_worker *w)
+{
+	struct full *f = w->arg;
+	unsigned char buf[PIPE_BUF];
+
+	name_actor(w, "slow consumer");
+	if (w->mode == LAB_PROCESS)
+		close(f->fd[1]);
+	for (;;) {
+		int q = 0;
+
+		lab_sleep(w, delay_ms / 1000.0); /* the slow part */
+		lab_step(w, "read");
+		if (!read_all(w, f->fd[0], buf, sizeof buf))
+			break;
+		f->received++;
+		atomic_fetch_add(f->received_ctr, 1);
+		if (ioctl(f->fd[0], FIONREAD, &q) == 0)
+			atomic_store(f->in_flight, q);
+		lab_progress(w, (uint64_t)f->received, (uint64_t)f->n);
+	}
+	close(f->fd[0]);
+	return 0;
+}
+
+static int
+full_body(struct lab_worker *w)
+{
+	return w->no % 2 ? full_producer(w) : full_consumer(w);
+}
+
+static void
+run_full(struct lab *lab, struct full *f)
+{
+	struct board_counter *inflight, *blocked, *received, *cap;
+	struct lab_team *team;
+
+	memset(f, 0, sizeof *f);
+	if (pipe(f->fd) < 0)
+		lab_die(lab, "pipe:");
+	if (pipe_size && fcntl(f->fd[1], F_SETPIPE_SZ, pipe_size) < 0)
+		lab_die(lab, "--pipe-size %d:", pipe_size);
+	f->capacity = fcntl(f->fd[1], F_GETPIPE_SZ);
+	if (f->capacity < PIPE_BUF)
+		lab_die(lab, "F_GETPIPE_SZ:");
+	/* Only the write end: the producer's writes return EAGAIN instead
+	 * of sleeping; the reader is unchanged. */
+	fcntl(f->fd[1], F_SETFL, fcntl(f->fd[1], F_GETFL) | O_NONBLOCK);
+	f->n = 3L * f->capacity / PIPE_BUF; /* three pipefuls */
+	received = lab_counter(lab, "read", 0);
+	lab_counter_expect(received, f->n);
+	inflight = lab_counter(lab, "bytes in pipe", 0);
+	lab_counter_expect(inflight, 0);
+	cap = lab_counter(lab, "pipe capacity", f->capacity);
+	lab_counter_expect(cap, f->capacity);
+	blocked = lab_counter(lab, "writes blocked", 0);
+	f->in_flight = &inflight->value;
+	f->blocked_ctr = &blocked->value;
+	f->received_ctr = &received->value;
+	lab_say(lab, "\nFull pipe: capacity %d bytes; the producer writes %ld "
+	        "messages of %d bytes, the consumer reads one every %d ms.\n",
+	        f->capacity, f->n, PIPE_BUF, delay_ms);
+	team = lab_spawn_ex(lab, lab->o.mode, 7, 2, full_body, f);
+	if (lab->o.mode == LAB_PROCESS) {
+		close(f->fd[0]);
+		close(f->fd[1]);
+	}
+	if (lab_join(team) != LAB_JOIN_OK)
+		lab_die(lab, "the full-pipe producer or consumer failed");
+	lab_team_free(team);
+	lab_say(lab, "  the pipe held at most %ld bytes; the producer found it "
+	        "full %ld times and waited %.0f ms in all; %ld messages read\n",
+	        f->max_in_flight, f->blocked, (double)f->blocked_ns / 1e6,
+	        f->received);
+}
+
+/* DOC: queue-hello
+ * The tutorial's first queue example:
+ *     def worker(queue): queue.put("Processed Data")
+ *     p.start(); p.join(); print(queue.get())
+ * The message waits in the kernel's queue after the worker has ended. */
+static int
+hello_worker(struct lab_worker *w)
+{
+	mqd_t q = *(mqd_t *)w->arg;
+	static const char text[] = "Processed Data";
+
+	name_actor(w, "worker");
+	lab_step(w, "queue.put");
+	if (mq_send(q, text, sizeof text, 0) < 0)
+		lab_die(w->lab, "worker: mq_send:");
+	lab_say(w->lab, "worker (pid %d): put \"%s\" on the queue\n",
+	        (int)getpid(), text);
+	return 0;
+}
+
+static void
+run_queue_hello(struct lab *lab, char *got, size_t len)
+{
+	struct lab_team *team;
+	mqd_t q = open_queue(lab, 64);
+	char buf[64];
+	ssize_t k;
+
+	team = lab_spawn_ex(lab, lab->o.mode, 9, 1, hello_worker, &q);
+	if (lab_join(team) != LAB_JOIN_OK)
+		lab_die(lab, "the queue worker failed");
+	lab_team_free(team);
+	k = mq_receive(q, buf, sizeof buf, NULL);
+	if (k < 0)
+		lab_die(lab, "mq_receive:");
+	buf[k > 0 ? k - 1 : 0] = '\0';
+	snprintf(got, len, "%s", buf);
+	mq_close(q);
+	lab_say(lab, "main: worker joined; queue.get() -> \"%s\"\n", got);
+}
+
+/* After the lesson: can the queue's name still be opened? */
+static bool
+mq_left_behind(void)
+{
+	mqd_t q;
+
+	if (!mq_name[0])
+		return false;
+	q = mq_open(mq_name, O_RDONLY);
+	if (q == (mqd_t)-1)
+		return false;
+	mq_close(q);
+	return true;
+}
+
+static void
+json_transfer(struct lab_json *j, const char *t, const struct xfer_result *r)
+{
+	char k[64];
+
+#define KEY(s) (snprintf(k, sizeof k, "%s_%s", t, s), k)
+	lab_json_int(j, KEY("sent"), r->c.sent);
+	lab_json_int(j, KEY("received"), r->c.received);
+	lab_json_int(j, KEY("out_of_order"), r->c.out_of_order);
+	lab_json_int(j, KEY("duplicates"), r->c.duplicates);
+	lab_json_int(j, KEY("missing"), r->c.missing);
+	lab_json_int(j, KEY("corrupt"), r->c.corrupt);
+	lab_json_bool(j, KEY("exactly_once_in_order"),
+	              r->c.received == r->c.sent && !r->c.out_of_order &&
+	              !r->c.duplicates && !r->c.missing && !r->c.corrupt);
+	lab_json_num(j, KEY("ms"), r->ms);
+	lab_json_num(j, KEY("mb_s"), r->mb_s);
+	lab_json_num(j, KEY("msgs_s"), r->msgs_s);
+#undef KEY
+}
+
+int
+main(int argc, char **argv)
+{
+	struct lab lab;
+	bool all = false, want[T_COUNT] = { false };
+	bool do_queue, do_transfer, do_full;
+	struct check *check;
+	unsigned char *seen;
+	struct ring *ring;
+	struct full *full;
+
+	lab_init(&lab, &lesson, argc, argv);
+	all = strcmp(demo, "all") == 0;
+	do_queue = all || strcmp(demo, "queue") == 0;
+	do_transfer = all || strcmp(demo, "transfer") == 0;
+	do_full = all || strcmp(demo, "full") == 0;
+	for (int t = 0; t < T_COUNT; t++)
+		want[t] = strcmp(transport, "all") == 0 ||
+		          strcmp(transport, transport_name[t]) == 0;
+	/* Shared with process workers: allocate before any fork. */
+	check = lab_shared_alloc(&lab, sizeof *check);
+	seen = lab_shared_alloc(&lab, (size_t)messages);
+	ring = lab_shared_alloc(&lab, sizeof *ring);
+	full = lab_shared_alloc(&lab, sizeof *full);
+
+	for (int run = 1; run <= lab.o.runs; run++) {
+		struct xfer_result res[T_COUNT] = { 0 };
+		struct board_counter *delivered = NULL, *in_flight = NULL;
+		char got[64] = "";
+		int64_t expect = 0;
+		struct lab_json j;
+
+		lab_run_begin(&lab, run);
+		if (do_queue)
+			run_queue_hello(&lab, got, sizeof got);
+		if (do_transfer) {
+			for (int t = 0; t < T_COUNT; t++)
+				expect += want[t] ? messages : 0;
+			delivered = lab_counter(&lab, "delivered", 0);
+			lab_counter_expect(delivered, expect);
+			in_flight = lab_counter(&lab, "pipe bytes", 0);
+			lab_counter_expect(in_flight, 0);
+			lab_say(&lab, "\n%ld messages of %d bytes per transport, "
+			        "%s producer and consumer (%d CPU%s usable)\n",
+			        messages, msg_size, lab_mode_name(lab.o.mode),
+			        lab.ncpu, lab.ncpu == 1 ? "" : "s");
+			for (int t = 0; t < T_COUNT; t++) {
+				struct xfer_result *r = &res[t];
+
+				if (!want[t])
+					continue;
+				run_transfer(&lab, (enum transport)t, r,
+				             &delivered->value, &in_flight->value,
+				             check, seen, ring);
+				lab_say(&lab, "  %-4s  %8ld sent %8ld received  %s  "
+				        "%8.1f ms %9.1f MB/s %10.0f msgs/s\n",
+				        transport_name[t], r->c.sent, r->c.received,
+				        r->c.received == r->c.sent && !r->c.out_of_order &&
+				        !r->c.duplicates && !r->c.missing && !r->c.corrupt
+				        ? "each once, in order" : "WRONG              ",
+				        r->ms, r->mb_s, r->msgs_s);
+			}
+			if (res[T_PIPE].ran && res[T_RING].ran)
+				lab_say(&lab, "  the ring moved %.1fx the pipe's bytes per second\n",
+				        res[T_RING].mb_s / res[T_PIPE].mb_s);
+		}
+		if (do_full)
+			run_full(&lab, full);
+		lab_run_end(&lab);
+		if (!lab.o.json)
+			continue;
+		lab_json_begin(&j);
+		lab_json_int(&j, "run", run);
+		lab_json_str(&j, "mode", lab_mode_name(lab.o.mode));
+		lab_json_str(&j, "demo", demo);
+		lab_json_int(&j, "ncpu", lab.ncpu);
+		if (do_queue)
+			lab_json_str(&j, "queue_got", got);
+		if (do_transfer) {
+			lab_json_int(&j, "messages", messages);
+			lab_json_int(&j, "size", msg_size);
+			for (int t = 0; t < T_COUNT; t++)
+				if (res[t].ran)
+					json_transfer(&j, transport_name[t], &res[t]);
+			if (res[T_PIPE].ran && res[T_RING].ran)
+				lab_json_num(&j, "ring_vs_pipe",
+				             res[T_RING].mb_s / res[T_PIPE].mb_s);
+		}
+		if (do_full) {
+			lab_json_int(&j, "full_capacity", full->capacity);
+			lab_json_int(&j, "full_messages", full->n);
+			lab_json_int(&j, "full_received", full->received);
+			lab_json_int(&j, "full_max_in_flight", full->max_in_flight);
+			lab_json_int(&j, "full_blocked", full->blocked);
+			lab_json_num(&j, "full_blocked_ms",
+			             (double)full->blocked_ns / 1e6);
+			lab_json_int(&j, "full_delay_ms", delay_ms);
+		}
+		if (mq_name[0]) {
+			lab_json_str(&j, "mq_name", mq_name);
+			lab_json_bool(&j, "mq_left", mq_left_behind());
+		}
+		lab_json_end(&j);
+	}
+	return 0;
+}

@@ -1,0 +1,196 @@
+// Tests of lesson 06 (racelab-ipc): every message arrives exactly once and
+// in order through each transport; the queue example; a full pipe blocks
+// the producer; nothing is left behind.
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <mqueue.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+#define PROG "bin/racelab-ipc"
+
+static const char *const transports[] = { "pipe", "mq", "ring" };
+
+/* Entries in /dev/mqueue made by the lesson (0 when it is not mounted). */
+static int
+count_mqueue(void)
+{
+	DIR *d = opendir("/dev/mqueue");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)))
+		if (strncmp(e->d_name, "racelab-ipc", 11) == 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void
+check_transfer(const char *obj, long long n)
+{
+	for (int t = 0; t < 3; t++) {
+		char k[64];
+		long long v;
+		bool ok;
+
+#define KEY(s) (snprintf(k, sizeof k, "%s_%s", transports[t], s), k)
+		ck_assert_msg(tu_json_int(obj, KEY("sent"), &v), "%s", k);
+		ck_assert_int_eq(v, n);
+		ck_assert(tu_json_int(obj, KEY("received"), &v));
+		ck_assert_int_eq(v, n);
+		ck_assert(tu_json_int(obj, KEY("out_of_order"), &v));
+		ck_assert_int_eq(v, 0);
+		ck_assert(tu_json_int(obj, KEY("duplicates"), &v));
+		ck_assert_int_eq(v, 0);
+		ck_assert(tu_json_int(obj, KEY("missing"), &v));
+		ck_assert_int_eq(v, 0);
+		ck_assert(tu_json_int(obj, KEY("corrupt"), &v));
+		ck_assert_int_eq(v, 0);
+		ck_assert(tu_json_bool(obj, KEY("exactly_once_in_order"), &ok));
+		ck_assert(ok);
+#undef KEY
+	}
+}
+
+static void
+transfer_in(const char *mode, const char *size)
+{
+	const char *argv[] = { PROG, "--demo", "transfer", "--messages", "20000",
+	                       "--size", size, "--mode", mode, "--json", NULL };
+	char *out, obj[8192], name[64];
+	bool left = true;
+	mqd_t q;
+
+	ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
+	ck_assert_int_eq(tu_json_count(out), 1);
+	ck_assert(tu_json_line(out, 0, obj, sizeof obj));
+	check_transfer(obj, 20000);
+	/* The queue's name was unlinked at once: it cannot be opened now. */
+	ck_assert(tu_json_str(obj, "mq_name", name, sizeof name));
+	ck_assert(tu_json_bool(obj, "mq_left", &left));
+	ck_assert(!left);
+	q = mq_open(name, O_RDONLY);
+	ck_assert(q == (mqd_t)-1 && errno == ENOENT);
+	free(out);
+}
+
+START_TEST(each_once_in_order_processes)
+{
+	transfer_in("process", "1024");
+}
+END_TEST
+
+START_TEST(each_once_in_order_threads)
+{
+	transfer_in("thread", "1024");
+}
+END_TEST
+
+/* An odd size: pipe reads that cut messages must be put together again. */
+START_TEST(each_once_in_order_odd_size)
+{
+	transfer_in("process", "4093");
+}
+END_TEST
+
+START_TEST(queue_example)
+{
+	const char *argv[] = { PROG, "--demo", "queue", "--json", NULL };
+	char *out, obj[4096], got[64];
+
+	ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
+	ck_assert(tu_json_line(out, 0, obj, sizeof obj));
+	ck_assert(tu_json_str(obj, "queue_got", got, sizeof got));
+	ck_assert_str_eq(got, "Processed Data");
+	free(out);
+}
+END_TEST
+
+/* A slow consumer: the pipe fills to its capacity and the producer has
+ * to wait; still every message is read. */
+START_TEST(full_pipe_blocks)
+{
+	const char *argv[] = { PROG, "--demo", "full", "--pipe-size", "16384",
+	                       "--delay", "15", "--json", NULL };
+	char *out, obj[4096];
+	long long cap, n, got, maxq, blocked;
+
+	ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
+	ck_assert(tu_json_line(out, 0, obj, sizeof obj));
+	ck_assert(tu_json_int(obj, "full_capacity", &cap));
+	ck_assert_int_eq(cap, 16384);
+	ck_assert(tu_json_int(obj, "full_messages", &n));
+	ck_assert(tu_json_int(obj, "full_received", &got));
+	ck_assert_int_eq(got, n);
+	ck_assert(tu_json_int(obj, "full_max_in_flight", &maxq));
+	ck_assert_int_le(maxq, cap);
+	ck_assert_int_ge(maxq, cap - 4096);
+	ck_assert(tu_json_int(obj, "full_blocked", &blocked));
+	ck_assert_int_ge(blocked, 1);
+	free(out);
+}
+END_TEST
+
+START_TEST(one_object_per_run_nothing_left)
+{
+	const char *argv[] = { PROG, "--messages", "2000", "--delay", "1",
+	                       "--runs", "2", "--json", NULL };
+	char *out;
+
+	ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
+	ck_assert_int_eq(tu_json_count(out), 2);
+	ck_assert_int_eq(tu_count_procs("racelab-ipc"), 0);
+	ck_assert_int_eq(count_mqueue(), 0);
+	free(out);
+}
+END_TEST
+
+START_TEST(bad_options)
+{
+	static const char *const bad[][4] = {
+		{ "--demo", "nope", NULL },
+		{ "--transport", "carrier-pigeon", NULL },
+		{ "--size", "8", NULL },
+		{ "--messages", "0", NULL },
+		{ "--pipe-size", "12", NULL },
+	};
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		const char *argv[] = { PROG, bad[i][0], bad[i][1], NULL };
+		char *out, *err;
+
+		ck_assert_int_eq(tu_run(argv, &out, &err), 2);
+		ck_assert_int_eq(tu_count_prefix(err, "racelab-ipc: "), 1);
+		ck_assert_ptr_nonnull(strchr(err, '\n'));
+		ck_assert_str_eq(strchr(err, '\n') + 1, "");
+		free(out);
+		free(err);
+	}
+}
+END_TEST
+
+Suite *
+suite_ipc(void)
+{
+	Suite *s = suite_create("ipc");
+	TCase *tc = tcase_create("ipc");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, each_once_in_order_processes);
+	tcase_add_test(tc, each_once_in_order_threads);
+	tcase_add_test(tc, each_once_in_order_odd_size);
+	tcase_add_test(tc, queue_example);
+	tcase_add_test(tc, full_pipe_blocks);
+	tcase_add_test(tc, one_object_per_run_nothing_left);
+	tcase_add_test(tc, bad_options);
+	suite_add_tcase(s, tc);
+	return s;
+}
