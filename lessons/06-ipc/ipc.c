@@ -128,6 +128,19 @@ struct full {
 	_Atomic int64_t *in_flight, *blocked_ctr, *received_ctr;
 };
 
+/* Results: printed unless --json (--quiet keeps them, drops the chatter). */
+static void
+result(const struct lab *lab, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (lab->o.json)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+}
+
 static void
 name_actor(struct lab_worker *w, const char *name)
 {
@@ -588,7 +601,7 @@ run_full(struct lab *lab, struct full *f)
 	if (lab_join(team) != LAB_JOIN_OK)
 		lab_die(lab, "the full-pipe producer or consumer failed");
 	lab_team_free(team);
-	lab_say(lab, "  the pipe held at most %ld bytes; the producer found it "
+	result(lab, "  the pipe held at most %ld bytes; the producer found it "
 	        "full %ld times and waited %.0f ms in all; %ld messages read\n",
 	        f->max_in_flight, f->blocked, (double)f->blocked_ns / 1e6,
 	        f->received);
@@ -632,7 +645,7 @@ run_queue_hello(struct lab *lab, char *got, size_t len)
 	buf[k > 0 ? k - 1 : 0] = '\0';
 	snprintf(got, len, "%s", buf);
 	mq_close(q);
-	lab_say(lab, "main: worker joined; queue.get() -> \"%s\"\n", got);
+	result(lab, "main: worker joined; queue.get() -> \"%s\"\n", got);
 }
 
 /* After the lesson: can the queue's name still be opened? */
@@ -725,7 +738,7 @@ main(int argc, char **argv)
 				run_transfer(&lab, (enum transport)t, r,
 				             &delivered->value, &in_flight->value,
 				             check, seen, ring);
-				lab_say(&lab, "  %-4s  %8ld sent %8ld received  %s  "
+				result(&lab, "  %-4s  %8ld sent %8ld received  %s  "
 				        "%8.1f ms %9.1f MB/s %10.0f msgs/s\n",
 				        transport_name[t], r->c.sent, r->c.received,
 				        r->c.received == r->c.sent && !r->c.out_of_order &&
@@ -734,7 +747,7 @@ main(int argc, char **argv)
 				        r->ms, r->mb_s, r->msgs_s);
 			}
 			if (res[T_PIPE].ran && res[T_RING].ran)
-				lab_say(&lab, "  the ring moved %.1fx the pipe's bytes per second\n",
+				result(&lab, "  the ring moved %.1fx the pipe's bytes per second\n",
 				        res[T_RING].mb_s / res[T_PIPE].mb_s);
 		}
 		if (do_full)
