@@ -1,0 +1,259 @@
+// Tests of lesson 09 (racelab-cpu-bound): every way of splitting the sum
+// of squares gives exactly n(n+1)(2n+1)/6; the GIL lets one thread compute
+// at a time; Amdahl's prediction follows the formula.  Speedups are
+// measured by the program, not judged here.
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+#define PROG "bin/racelab-cpu-bound"
+
+typedef unsigned __int128 u128;
+
+static void
+closed_form_str(unsigned long long n, char *buf, size_t len)
+{
+	u128 v = (u128)n * (n + 1) * (2 * (u128)n + 1) / 6;
+	char tmp[48];
+	int k = 0;
+
+	do {
+		tmp[k++] = (char)('0' + (int)(v % 10));
+		v /= 10;
+	} while (v);
+	for (int i = 0; i < k && (size_t)i < len - 1; i++)
+		buf[i] = tmp[k - 1 - i];
+	buf[k < (int)len ? k : (int)len - 1] = '\0';
+}
+
+static int
+count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* Runs the program; returns its first JSON object in obj. */
+static void
+run_json(const char *const argv[], char *obj, size_t len)
+{
+	char *out = NULL, *err = NULL;
+	int rc = tu_run(argv, &out, &err);
+
+	ck_assert_msg(rc == 0, "exit %d, stderr: %s", rc, err);
+	ck_assert_int_eq(tu_json_count(out), 1);
+	ck_assert(tu_json_line(out, 0, obj, len));
+	free(out);
+	free(err);
+}
+
+static void
+assert_sums(const char *obj, unsigned long long n, const char *const *keys)
+{
+	char want[64], got[64];
+	bool ok;
+
+	closed_form_str(n, want, sizeof want);
+	ck_assert(tu_json_str(obj, "expected", got, sizeof got));
+	ck_assert_str_eq(got, want);
+	for (; *keys; keys++) {
+		ck_assert_msg(tu_json_str(obj, *keys, got, sizeof got), "no %s", *keys);
+		ck_assert_msg(strcmp(got, want) == 0, "%s = %s, want %s", *keys, got, want);
+	}
+	ck_assert(tu_json_bool(obj, "correct", &ok));
+	ck_assert(ok);
+}
+
+static const char *const all_sums[] = {
+	"serial_sum", "threads_sum", "gil_sum", "processes_sum", NULL,
+};
+
+START_TEST(every_way_exact_uneven_split)
+{
+	/* Odd N, and 7 workers do not divide it. */
+	const char *argv[] = { PROG, "--compare", "--json", "--n", "1000001",
+	                       "--workers", "7", NULL };
+	char obj[8192];
+
+	run_json(argv, obj, sizeof obj);
+	assert_sums(obj, 1000001, all_sums);
+}
+END_TEST
+
+START_TEST(tutorial_range)
+{
+	/* range(1, 100000000) sums 1..99999999; 3 workers, uneven chunks. */
+	const char *argv[] = { PROG, "--compare", "--json", "--n", "99999999",
+	                       "--workers", "3", NULL };
+	char obj[8192], got[64];
+
+	run_json(argv, obj, sizeof obj);
+	assert_sums(obj, 99999999, all_sums);
+	ck_assert(tu_json_str(obj, "processes_sum", got, sizeof got));
+	ck_assert_str_eq(got, "333333328333333350000000");
+}
+END_TEST
+
+START_TEST(more_workers_than_terms)
+{
+	/* Empty chunks must add nothing and break nothing. */
+	const char *argv[] = { PROG, "--compare", "--json", "--n", "5",
+	                       "--workers", "9", NULL };
+	char obj[8192];
+
+	run_json(argv, obj, sizeof obj);
+	assert_sums(obj, 5, all_sums);
+}
+END_TEST
+
+START_TEST(each_mode_alone)
+{
+	static const char *const modes[][3] = {
+		{ "--mode", "thread", NULL },
+		{ "--mode", "process", NULL },
+		{ "--mode", "thread", "--gil" },
+		{ "--mode", "process", "--gil" },
+	};
+	static const char *const thread_keys[] = { "serial_sum", "threads_sum", NULL };
+	static const char *const proc_keys[] = { "serial_sum", "processes_sum", NULL };
+	static const char *const gil_keys[] = { "serial_sum", "gil_sum", NULL };
+
+	for (int i = 0; i < 4; i++) {
+		const char *argv[] = { PROG, "--json", "--n", "2000003", "--workers", "3",
+		                       modes[i][0], modes[i][1],
+		                       modes[i][2] ? modes[i][2] : NULL, NULL };
+		char obj[8192];
+
+		run_json(argv, obj, sizeof obj);
+		assert_sums(obj, 2000003, i == 0 ? thread_keys : i == 2 ? gil_keys
+		                                                        : proc_keys);
+	}
+}
+END_TEST
+
+START_TEST(gil_one_at_a_time)
+{
+	/* Under the GIL, never two threads compute at once, and with a short
+	 * switch interval the lock changes hands many times. */
+	const char *argv[] = { PROG, "--json", "--mode", "thread", "--gil",
+	                       "--workers", "4", "--n", "60000000",
+	                       "--switch-ms", "1", NULL };
+	char obj[8192];
+	long long inside, acq;
+
+	run_json(argv, obj, sizeof obj);
+	assert_sums(obj, 60000000, (const char *const[]){ "gil_sum", NULL });
+	ck_assert(tu_json_int(obj, "gil_max_inside", &inside));
+	ck_assert_int_eq(inside, 1);
+	ck_assert(tu_json_int(obj, "gil_acquisitions", &acq));
+	ck_assert_int_ge(acq, 4);
+}
+END_TEST
+
+START_TEST(amdahl_prediction)
+{
+	const char *argv[] = { PROG, "--json", "--n", "100001", "--workers", "3",
+	                       "--serial-fraction", "0.5", NULL };
+	char obj[8192];
+	long long ncpu;
+	double pred, measured, want;
+	int p;
+
+	run_json(argv, obj, sizeof obj);
+	assert_sums(obj, 100001,
+	            (const char *const[]){ "serial_sum", "processes_sum", NULL });
+	ck_assert(tu_json_int(obj, "ncpu", &ncpu));
+	ck_assert(tu_json_num(obj, "predicted_speedup", &pred));
+	p = ncpu < 3 ? (int)ncpu : 3;
+	want = 1.0 / (0.5 + 0.5 / p);
+	ck_assert_msg(fabs(pred - want) < 1e-3, "predicted %g, want %g", pred, want);
+	/* Measured, not judged: only that it is a real positive number. */
+	ck_assert(tu_json_num(obj, "measured_speedup", &measured));
+	ck_assert(measured > 0);
+}
+END_TEST
+
+START_TEST(json_per_run)
+{
+	const char *argv[] = { PROG, "--json", "--n", "1000", "--runs", "3", NULL };
+	char *out = NULL;
+
+	ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
+	ck_assert_int_eq(tu_json_count(out), 3);
+	free(out);
+}
+END_TEST
+
+START_TEST(text_output)
+{
+	const char *argv[] = { PROG, "--compare", "--n", "1000", NULL };
+	char *out = NULL;
+
+	ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
+	ck_assert_ptr_nonnull(strstr(out, "Total sum of squares: 333833500"));
+	ck_assert_ptr_nonnull(strstr(out, "online (sysconf)"));
+	ck_assert_ptr_null(strstr(out, "WRONG"));
+	free(out);
+}
+END_TEST
+
+START_TEST(bad_options)
+{
+	static const char *const bad[][3] = {
+		{ "--n", "0", NULL },
+		{ "--serial-fraction", "1.5", NULL },
+		{ "--workers", "x", NULL },
+		{ "--switch-ms", "0", NULL },
+		{ "--frobnicate", NULL, NULL },
+	};
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		const char *argv[] = { PROG, bad[i][0], bad[i][1], NULL };
+		char *out = NULL, *err = NULL;
+
+		ck_assert_int_eq(tu_run(argv, &out, &err), 2);
+		ck_assert_int_eq(tu_count_prefix(err, "racelab-cpu-bound: "), 1);
+		ck_assert_int_eq(count_lines(err), 1);
+		free(out);
+		free(err);
+	}
+}
+END_TEST
+
+START_TEST(nothing_left_behind)
+{
+	const char *argv[] = { PROG, "--compare", "--n", "100000", "--workers", "8",
+	                       "--quiet", NULL };
+
+	ck_assert_int_eq(tu_run(argv, NULL, NULL), 0);
+	ck_assert_int_eq(tu_count_procs("racelab-cpu-bound"), 0);
+}
+END_TEST
+
+Suite *
+suite_cpu_bound(void)
+{
+	Suite *s = suite_create("cpu_bound");
+	TCase *tc = tcase_create("cpu_bound");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, every_way_exact_uneven_split);
+	tcase_add_test(tc, tutorial_range);
+	tcase_add_test(tc, more_workers_than_terms);
+	tcase_add_test(tc, each_mode_alone);
+	tcase_add_test(tc, gil_one_at_a_time);
+	tcase_add_test(tc, amdahl_prediction);
+	tcase_add_test(tc, json_per_run);
+	tcase_add_test(tc, text_output);
+	tcase_add_test(tc, bad_options);
+	tcase_add_test(tc, nothing_left_behind);
+	suite_add_tcase(s, tc);
+	return s;
+}
