@@ -1,0 +1,227 @@
+// Tests of lesson 04 (locks): its teaching claims.
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+#define PROG "bin/racelab-locks"
+
+static const char *const fixes[] = { "mutex", "spin", "sem", "atomic" };
+
+static int
+count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* Every fix loses nothing, in every run: exact equality.  The racy
+ * version is only bounded (it can lose, it cannot gain). */
+static void
+check_counts(const char *mode, bool bare)
+{
+	const char *argv[] = { PROG, "--sync", "all", "--mode", mode, "--workers",
+	                       "3", "--iters", "20000", "--runs", "4", "--json",
+	                       bare ? "--bare" : NULL, NULL };
+	char *out = NULL, line[8192], key[32];
+	long long v, final, expected;
+
+	ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
+	ck_assert_int_eq(tu_json_count(out), 4);
+	for (int r = 0; r < 4; r++) {
+		ck_assert(tu_json_line(out, r, line, sizeof line));
+		for (size_t i = 0; i < sizeof fixes / sizeof fixes[0]; i++) {
+			snprintf(key, sizeof key, "lost_%s", fixes[i]);
+			ck_assert_msg(tu_json_int(line, key, &v), "%s missing", key);
+			ck_assert_msg(v == 0, "%s mode %s run %d: %s = %lld", bare ?
+			              "bare" : "watched", mode, r + 1, key, v);
+			snprintf(key, sizeof key, "final_%s", fixes[i]);
+			ck_assert(tu_json_int(line, key, &final));
+			ck_assert_int_eq(final, 3 * 20000);
+		}
+		ck_assert(tu_json_int(line, "final_none", &final));
+		ck_assert(tu_json_int(line, "expected_none", &expected));
+		ck_assert_int_eq(expected, 3 * 20000);
+		ck_assert(final >= 1 && final <= expected);
+	}
+	free(out);
+}
+
+START_TEST(test_no_lost_updates_process)
+{
+	check_counts("process", false);
+}
+END_TEST
+
+START_TEST(test_no_lost_updates_thread)
+{
+	check_counts("thread", false);
+}
+END_TEST
+
+START_TEST(test_no_lost_updates_bare)
+{
+	check_counts("process", true);
+	check_counts("thread", true);
+}
+END_TEST
+
+/* One method alone: only its figures are reported. */
+START_TEST(test_one_method)
+{
+	const char *argv[] = { PROG, "--sync", "sem", "--iters", "5000", "--json",
+	                       NULL };
+	char *out = NULL, line[8192];
+	long long v;
+	double ns;
+
+	ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
+	ck_assert(tu_json_line(out, 0, line, sizeof line));
+	ck_assert(tu_json_int(line, "lost_sem", &v));
+	ck_assert_int_eq(v, 0);
+	ck_assert(tu_json_num(line, "ns_sem", &ns) && ns > 0);
+	ck_assert(!tu_json_int(line, "lost_mutex", &v));
+	free(out);
+}
+END_TEST
+
+/* The tutorial's critical_section: the visits never overlap, and the
+ * whole takes at least workers x hold (a lower bound, safe on any
+ * machine however busy). */
+static void
+check_critical(const char *sync, const char *mode)
+{
+	const char *argv[] = { PROG, "--demo", "critical", "--sync", sync,
+	                       "--mode", mode, "--workers", "4", "--hold", "0.05",
+	                       "--json", NULL };
+	char *out = NULL, line[8192];
+	long long overlaps, order[8];
+	double elapsed;
+	int n;
+
+	ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
+	ck_assert_int_eq(tu_json_count(out), 1);
+	ck_assert(tu_json_line(out, 0, line, sizeof line));
+	ck_assert(tu_json_int(line, "overlaps", &overlaps));
+	ck_assert_msg(overlaps == 0, "%s/%s: %lld overlaps", sync, mode, overlaps);
+	ck_assert(tu_json_num(line, "elapsed_ms", &elapsed));
+	/* 4 x 50 ms; the 0.01 ms slack only absorbs decimal printing. */
+	ck_assert_msg(elapsed >= 200.0 - 0.01, "%s/%s: %.3f ms", sync, mode, elapsed);
+	n = tu_json_array(line, "order", order, 8);
+	ck_assert_int_eq(n, 4);
+	/* Each worker entered once: the orders are a permutation of 1..4. */
+	for (int i = 0; i < 4; i++) {
+		int seen = 0;
+
+		for (int k = 0; k < 4; k++)
+			seen += order[k] == i + 1;
+		ck_assert_int_eq(seen, 1);
+	}
+	free(out);
+}
+
+START_TEST(test_critical_serialised)
+{
+	check_critical("mutex", "process");
+	check_critical("sem", "thread");
+	check_critical("spin", "process");
+}
+END_TEST
+
+/* The text output prints "entered" and "left" strictly alternating, with
+ * the same worker in each pair: nobody enters while another is inside. */
+START_TEST(test_critical_text_alternates)
+{
+	const char *argv[] = { PROG, "--demo", "critical", "--hold", "0.02", NULL };
+	char *out = NULL;
+	int inside = 0, entered = 0, left = 0, who = -1;
+
+	ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
+	for (char *p = out; p && *p;) {
+		char *nl = strchr(p, '\n');
+		int no;
+		double t;
+
+		if (sscanf(p, "%lf s worker %d", &t, &no) == 2) {
+			if (strstr(p, "entered") && (!nl || strstr(p, "entered") < nl)) {
+				ck_assert_int_eq(inside, 0);
+				inside = 1;
+				who = no;
+				entered++;
+			} else {
+				ck_assert_int_eq(inside, 1);
+				ck_assert_int_eq(no, who);
+				inside = 0;
+				left++;
+			}
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+	/* The tutorial's five workers by default. */
+	ck_assert_int_eq(entered, 5);
+	ck_assert_int_eq(left, 5);
+	free(out);
+}
+END_TEST
+
+START_TEST(test_bad_options)
+{
+	const char *bad[][8] = {
+		{ PROG, "--sync", "bogus", NULL },
+		{ PROG, "--demo", "critical", "--sync", "atomic", NULL },
+		{ PROG, "--demo", "critical", "--bare", NULL },
+		{ PROG, "--hold", "-1", NULL },
+		{ PROG, "--iters", "0", NULL },
+		{ PROG, "--demo", NULL },
+	};
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char *out = NULL, *err = NULL;
+
+		ck_assert_int_eq(tu_run(bad[i], &out, &err), 2);
+		ck_assert_int_eq(count_lines(err), 1);
+		ck_assert_int_eq(tu_count_prefix(err, "racelab-locks: "), 1);
+		ck_assert_str_eq(out, "");
+		free(out);
+		free(err);
+	}
+}
+END_TEST
+
+START_TEST(test_json_per_run_and_nothing_left)
+{
+	const char *argv[] = { PROG, "--runs", "3", "--iters", "2000", "--json",
+	                       NULL };
+	char *out = NULL;
+
+	ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
+	ck_assert_int_eq(tu_json_count(out), 3);
+	ck_assert_int_eq(count_lines(out), 3);
+	ck_assert_int_eq(tu_count_procs("racelab-locks"), 0);
+	free(out);
+}
+END_TEST
+
+Suite *
+suite_locks(void)
+{
+	Suite *s = suite_create("locks");
+	TCase *tc = tcase_create("claims");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_no_lost_updates_process);
+	tcase_add_test(tc, test_no_lost_updates_thread);
+	tcase_add_test(tc, test_no_lost_updates_bare);
+	tcase_add_test(tc, test_one_method);
+	tcase_add_test(tc, test_critical_serialised);
+	tcase_add_test(tc, test_critical_text_alternates);
+	tcase_add_test(tc, test_bad_options);
+	tcase_add_test(tc, test_json_per_run_and_nothing_left);
+	suite_add_tcase(s, tc);
+	return s;
+}
