@@ -1,0 +1,361 @@
+// The catalog: the lessons found on disk, and the screen that lists them.
+//
+// Lessons are the directories lessons/NN-slug holding a lesson.md; the
+// program for a slug is <bin>/racelab-<slug>.  A lesson whose lesson.md is
+// broken stays in the list, marked, with its file:line error as preview.
+#include "shell/shell.h"
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct catalog shell_catalog;
+
+static struct ui_win title_win, list_win, prev_win, status_win;
+static struct panel_view list_view;
+
+int
+shell_prog_path(const char *slug, char *buf, size_t n)
+{
+	struct stat st;
+
+	if (!md_slug_valid(slug))
+		return -1;
+	if ((size_t)snprintf(buf, n, "%s/racelab-%s", shell_cfg.bin_dir, slug) >= n)
+		return -1;
+	if (stat(buf, &st) < 0 || !S_ISREG(st.st_mode) || access(buf, X_OK) < 0)
+		return -1;
+	return 0;
+}
+
+bool
+shell_prog_ok(const char *slug, void *ctx)
+{
+	char path[PATH_MAX];
+
+	(void)ctx;
+	return shell_prog_path(slug, path, sizeof path) == 0;
+}
+
+static int
+by_number(const void *a, const void *b)
+{
+	const struct catalog_entry *x = a, *y = b;
+
+	if (x->number != y->number)
+		return x->number < y->number ? -1 : 1;
+	return strcmp(x->slug, y->slug);
+}
+
+int
+catalog_load(const char *path)
+{
+	struct catalog *c = &shell_catalog;
+	DIR *d = opendir(path);
+	struct dirent *de;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		struct catalog_entry *e;
+		char *end;
+		long num = strtol(de->d_name, &end, 10);
+
+		if (end == de->d_name || *end != '-' || !md_slug_valid(end + 1) ||
+		    strlen(end + 1) >= sizeof e->slug)
+			continue;
+		c->e = realloc(c->e, (size_t)(c->n + 1) * sizeof *c->e);
+		if (!c->e)
+			abort();
+		e = &c->e[c->n];
+		memset(e, 0, sizeof *e);
+		e->number = (int)num;
+		snprintf(e->slug, sizeof e->slug, "%s", end + 1);
+		if ((size_t)snprintf(e->path, sizeof e->path, "%s/%s/lesson.md", path,
+		                     de->d_name) >= sizeof e->path ||
+		    access(e->path, F_OK) < 0)
+			continue; /* a directory without a lesson.md is not a lesson */
+		e->ok = md_lesson_load(&e->doc, e->path, shell_prog_ok, NULL) == 0;
+		c->n++;
+	}
+	closedir(d);
+	qsort(c->e, (size_t)c->n, sizeof *c->e, by_number);
+	return 0;
+}
+
+void
+catalog_free(void)
+{
+	for (int i = 0; i < shell_catalog.n; i++)
+		md_lesson_free(&shell_catalog.e[i].doc);
+	free(shell_catalog.e);
+	memset(&shell_catalog, 0, sizeof shell_catalog);
+}
+
+int
+catalog_find(const char *name)
+{
+	char *end;
+	long num = strtol(name, &end, 10);
+
+	for (int i = 0; i < shell_catalog.n; i++) {
+		const struct catalog_entry *e = &shell_catalog.e[i];
+
+		if ((*end == '\0' && end != name && e->number == num) ||
+		    strcmp(e->slug, name) == 0)
+			return i;
+	}
+	return -1;
+}
+
+void
+catalog_print(FILE *f)
+{
+	if (shell_catalog.n == 0)
+		fprintf(f, "no lessons in %s\n", shell_cfg.lessons_dir);
+	for (int i = 0; i < shell_catalog.n; i++) {
+		const struct catalog_entry *e = &shell_catalog.e[i];
+
+		if (e->ok)
+			fprintf(f, "%02d  %-12s %s (%d step%s)\n", e->number, e->slug,
+			        e->doc.title, e->doc.nstep, e->doc.nstep == 1 ? "" : "s");
+		else
+			fprintf(f, "%02d  %-12s BROKEN: %s\n", e->number, e->slug,
+			        e->doc.error);
+	}
+}
+
+/* "3/5" steps seen, or a row of marks when they fit. */
+static void
+seen_marks(const struct catalog_entry *e, char *buf, size_t n)
+{
+	uint64_t m = progress_mask(e->slug);
+	int steps = e->doc.nstep, seen = 0;
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < steps && i < 64; i++)
+		seen += (m >> i) & 1;
+	if (steps > 8 || n < 40) {
+		snprintf(buf, n, "%d/%d", seen, steps);
+		return;
+	}
+	for (int i = 0; i < steps; i++) {
+		const char *mark = (m >> i) & 1 ? (shell_cfg.ascii ? "*" : "\u25cf")
+		                                : (shell_cfg.ascii ? "." : "\u25cb");
+
+		used += (size_t)snprintf(buf + used, n - used, "%s", mark);
+	}
+}
+
+void
+catalog_layout(void)
+{
+	int lw;
+
+	ui_drop(&title_win);
+	ui_drop(&list_win);
+	ui_drop(&prev_win);
+	ui_drop(&status_win);
+	if (shell.too_small)
+		return;
+	lw = COLS * 2 / 5;
+	if (lw < 36)
+		lw = 36;
+	ui_place(&title_win, 1, COLS, 0, 0);
+	ui_place(&list_win, LINES - 2, lw, 1, 0);
+	ui_place(&prev_win, LINES - 2, COLS - lw, 1, lw);
+	ui_place(&status_win, 1, COLS, LINES - 1, 0);
+}
+
+static void
+draw_preview(WINDOW *w, const struct catalog_entry *e)
+{
+	int h, wd, y = 1;
+	const char *warn = progress_warning();
+
+	getmaxyx(w, h, wd);
+	term_frame(w, "Preview", false);
+	if (warn)
+		y += term_printf(w, y, 2, wd - 4, term_attr(COL_WARN), "! %s", warn) ? 1 : 0;
+	if (!e) {
+		term_printf(w, y, 2, wd - 4, A_NORMAL, "No lessons found in %s",
+		            shell_cfg.lessons_dir);
+		return;
+	}
+	if (!e->ok) {
+		struct md_block b = {.kind = MD_K_PARA};
+		struct md_span sp = {.attr = 0, .text = (char *)e->doc.error};
+		struct md_step s = {.block = &b, .nblock = 1};
+		struct md_text t;
+
+		term_printf(w, y++, 2, wd - 4, term_attr(COL_WARN), "lesson %02d-%s is broken:",
+		            e->number, e->slug);
+		b.span = &sp;
+		b.nspan = 1;
+		md_wrap(&s, wd - 4, &t);
+		for (int i = 0; i < t.nline && y < h - 1; i++, y++)
+			for (int j = 0, x = 2; j < t.line[i].nseg; j++)
+				x += term_put(w, y, x, wd - 2 - x, term_attr(COL_WARN),
+				              t.line[i].seg[j].text);
+		md_text_free(&t);
+		term_put(w, y + 1, 2, wd - 4, A_NORMAL, "The other lessons still work.");
+		return;
+	}
+	term_put(w, y++, 2, wd - 4, term_attr(COL_TITLE), e->doc.title);
+	y++;
+	{
+		struct md_text t;
+		uint64_t m = progress_mask(e->slug);
+		int room = h - 2 - y - (e->doc.nstep + 2);
+
+		if (room < 3)
+			room = 3;
+		md_wrap(&e->doc.intro, wd - 4, &t);
+		for (int i = 0; i < t.nline && i < room && y < h - 1; i++, y++)
+			for (int j = 0, x = 2 + t.line[i].indent; j < t.line[i].nseg; j++)
+				x += term_put(w, y, x, wd - 2 - x,
+				              t.line[i].seg[j].attr & MDL_BOLD ? A_BOLD : A_NORMAL,
+				              t.line[i].seg[j].text);
+		md_text_free(&t);
+		if (t.nline)
+			y++;
+		term_printf(w, y++, 2, wd - 4, A_BOLD, "%d step%s:", e->doc.nstep,
+		            e->doc.nstep == 1 ? "" : "s");
+		for (int i = 0; i < e->doc.nstep && y < h - 1; i++, y++)
+			term_printf(w, y, 2, wd - 4, (m >> i) & 1 ? A_NORMAL : term_attr(COL_DIM),
+			            "%s %d. %s", (m >> i) & 1 ? (shell_cfg.ascii ? "*" : "\u2713") : " ",
+			            i + 1, e->doc.step[i].title ? e->doc.step[i].title : "");
+	}
+}
+
+void
+catalog_draw(void)
+{
+	struct catalog *c = &shell_catalog;
+	WINDOW *w = list_win.w;
+	int h, wd, rows;
+
+	if (!w)
+		return;
+	werase(title_win.w);
+	wbkgdset(title_win.w, ' ' | term_attr(COL_BAR));
+	werase(title_win.w);
+	term_printf(title_win.w, 0, 1, COLS - 2, term_attr(COL_BAR) | A_BOLD,
+	            "racelab %s  -  a hands-on lab for concurrency", VERSION);
+	wbkgdset(title_win.w, ' ');
+
+	werase(w);
+	getmaxyx(w, h, wd);
+	term_frame(w, "Lessons", true);
+	rows = h - 2;
+	panel_clamp(&list_view, c->n, rows);
+	list_view.sel = c->sel;
+	panel_clamp(&list_view, c->n, rows);
+	c->sel = list_view.sel;
+	for (int i = list_view.top; i < c->n && i - list_view.top < rows; i++) {
+		const struct catalog_entry *e = &c->e[i];
+		int y = 1 + i - list_view.top;
+		attr_t a = i == c->sel ? term_attr(COL_SEL) : A_NORMAL;
+		char marks[80];
+
+		if (i == c->sel)
+			mvwhline(w, y, 1, ' ' | a, wd - 2);
+		if (e->ok) {
+			seen_marks(e, marks, sizeof marks);
+			term_printf(w, y, 2, wd - 4, a, "%02d %s", e->number, e->doc.title);
+			term_put(w, y, wd - 2 - md_strwidth(marks), md_strwidth(marks), a, marks);
+		} else {
+			term_printf(w, y, 2, wd - 4, a | term_attr(COL_WARN), "%02d %s  [broken]",
+			            e->number, e->slug);
+		}
+	}
+	werase(prev_win.w);
+	draw_preview(prev_win.w, c->n ? &c->e[c->sel] : NULL);
+	shell_status(status_win.w, "Up/Down select  Enter open  ? help  q quit");
+}
+
+static void
+open_selected(void)
+{
+	struct catalog *c = &shell_catalog;
+	const struct catalog_entry *e;
+
+	if (c->n == 0)
+		return;
+	e = &c->e[c->sel];
+	if (!e->ok) {
+		shell_note(COL_WARN, "%s", e->doc.error);
+		return;
+	}
+	lesson_open(c->sel, -1);
+}
+
+int
+catalog_key(int key)
+{
+	struct catalog *c = &shell_catalog;
+
+	switch (key) {
+	case 'q':
+	case SH_CTRL('c'):
+		return SH_QUIT;
+	case 'k':
+	case SHK(KEY_UP):
+		if (c->sel > 0)
+			c->sel--;
+		return SH_REDRAW;
+	case 'j':
+	case SHK(KEY_DOWN):
+		if (c->sel + 1 < c->n)
+			c->sel++;
+		return SH_REDRAW;
+	case SHK(KEY_HOME):
+	case 'g':
+		c->sel = 0;
+		return SH_REDRAW;
+	case SHK(KEY_END):
+	case 'G':
+		c->sel = c->n > 0 ? c->n - 1 : 0;
+		return SH_REDRAW;
+	case '\r':
+	case '\n':
+	case SHK(KEY_ENTER):
+	case SHK(KEY_RIGHT):
+	case 'l':
+		open_selected();
+		return SH_REDRAW;
+	default:
+		if (key >= '1' && key <= '9') {
+			char num[4] = {(char)key, 0};
+			int i = catalog_find(num);
+
+			if (i >= 0)
+				c->sel = i;
+			return SH_REDRAW;
+		}
+		return 0;
+	}
+}
+
+void
+catalog_click(int y, int x)
+{
+	int ly, lx;
+
+	if (!list_win.w)
+		return;
+	getbegyx(list_win.w, ly, lx);
+	if (wenclose(list_win.w, y, x)) {
+		int row = y - ly - 1 + list_view.top;
+
+		(void)lx;
+		if (row >= 0 && row < shell_catalog.n) {
+			if (row == shell_catalog.sel)
+				open_selected();
+			shell_catalog.sel = row;
+		}
+	}
+}

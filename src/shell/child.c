@@ -1,0 +1,146 @@
+// Child processes: a demo runs in its own process group, and nothing leaks.
+//
+// The discipline follows tmux's job_run: signals are blocked around fork so
+// the child cannot run one of our handlers before it resets them; the child
+// puts itself in a new process group, asks to be killed when we die
+// (PR_SET_PDEATHSIG) and re-checks that we are still its parent (we may have
+// died before the prctl), wires stdin to /dev/null and stdout/stderr to a
+// pipe, and _exits on any failure.  The shell is a child subreaper (set in
+// main), so workers a lesson forks come back to us to be reaped.
+#include "shell/shell.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+volatile sig_atomic_t child_pgid;
+
+/* In the child, after fork: only async-signal-safe calls until exec. */
+static _Noreturn void
+child_exec(const char *path, char *const argv[], int keepfd, const char *env,
+           int pipe_w, pid_t parent, const sigset_t *mask)
+{
+	char num[16];
+	int fd, n = 0;
+	unsigned v = (unsigned)keepfd;
+	char tmp[16];
+
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			signal(s, SIG_DFL);
+	setpgid(0, 0);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(127); /* the shell is already gone */
+	sigprocmask(SIG_SETMASK, mask, NULL);
+
+	fd = open("/dev/null", O_RDONLY);
+	if (fd < 0 || dup2(fd, STDIN_FILENO) < 0)
+		_exit(127);
+	if (dup2(pipe_w, STDOUT_FILENO) < 0 || dup2(pipe_w, STDERR_FILENO) < 0)
+		_exit(127);
+	/* Close everything else but the board (the terminal included). */
+	for (int i = 3; i < 1024; i++)
+		if (i != keepfd)
+			close(i);
+
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10) && n < 15);
+	for (int i = 0; i < n; i++)
+		num[i] = tmp[n - 1 - i];
+	num[n] = '\0';
+	if (env && keepfd >= 0)
+		setenv(env, num, 1); /* not async-signal-safe in theory; the
+		                      * child is single-threaded here */
+	unsetenv("LINES");
+	unsetenv("COLUMNS");
+	execv(path, argv);
+	{
+		const char *e = strerror(errno);
+
+		(void)!write(STDERR_FILENO, "racelab: cannot run ", 20);
+		(void)!write(STDERR_FILENO, path, strlen(path));
+		(void)!write(STDERR_FILENO, ": ", 2);
+		(void)!write(STDERR_FILENO, e, strlen(e));
+		(void)!write(STDERR_FILENO, "\n", 1);
+	}
+	_exit(127);
+}
+
+pid_t
+child_spawn(const char *path, char *const argv[], int keepfd,
+            const char *env_name, int *outfd)
+{
+	sigset_t all, old;
+	int p[2];
+	pid_t parent = getpid(), pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	pid = fork();
+	if (pid == 0)
+		child_exec(path, argv, keepfd, env_name, p[1], parent, &old);
+	if (pid > 0) {
+		/* Also here, so the group exists before we ever signal it. */
+		setpgid(pid, pid);
+		child_pgid = pid;
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(p[1]);
+	if (pid < 0) {
+		int e = errno;
+
+		close(p[0]);
+		errno = e;
+		return -1;
+	}
+	fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK);
+	*outfd = p[0];
+	return pid;
+}
+
+int
+child_signal_group(pid_t pgid, int sig)
+{
+	if (pgid <= 1)
+		return -1;
+	return kill(-pgid, sig);
+}
+
+bool
+child_leader_exited(pid_t leader)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof si);
+	if (leader <= 0)
+		return false;
+	/* WNOWAIT: look, do not reap.  While the leader is an unreaped zombie
+	 * its pid, and so the group id, cannot be reused: the group can still
+	 * be signalled safely. */
+	if (waitid(P_PID, (id_t)leader, &si, WEXITED | WNOHANG | WNOWAIT) < 0)
+		return errno == ECHILD;
+	return si.si_pid == leader;
+}
+
+bool
+child_reap(pid_t leader, int *status)
+{
+	bool got = false;
+	pid_t r;
+	int st;
+
+	while ((r = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (r == leader) {
+			*status = st;
+			got = true;
+		}
+	}
+	return got;
+}

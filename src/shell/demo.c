@@ -1,0 +1,545 @@
+// The demo: one lesson program run under the shell, and what we see of it.
+//
+// Each start gets a fresh board (a memfd the child inherits) so nothing of a
+// previous run lingers.  Every frame demo_tick copies what the panels need
+// out of the board (actors, states, counters for the sparklines, lanes of
+// the timeline); a few times a second it also asks /proc what the kernel
+// says about each task.  All numbers shown come from here: never invented.
+#include "shell/shell.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct demo shell_demo = {.board_fd = -1, .out_fd = -1};
+
+static bool step_mode; /* sticky: applies to the next run too */
+
+enum { PROC_PERIOD_NS = 250 * 1000 * 1000, GRACE_NS = 200 * 1000 * 1000 };
+
+uint64_t
+shell_now_ns(void)
+{
+	return board_now_ns();
+}
+
+static char *
+xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (!p)
+		abort();
+	return p;
+}
+
+void
+demo_set_argv(char *const argv[], int argc)
+{
+	struct demo *d = &shell_demo;
+
+	for (int i = 0; i < d->argc; i++)
+		free(d->argv[i]);
+	if (argc > DEMO_MAX_ARGS)
+		argc = DEMO_MAX_ARGS;
+	for (int i = 0; i < argc; i++)
+		d->argv[i] = xstrdup(argv[i]);
+	d->argv[argc] = NULL;
+	d->argc = argc;
+}
+
+const char *
+demo_get_opt(const char *opt)
+{
+	struct demo *d = &shell_demo;
+	size_t n = strlen(opt);
+
+	for (int i = 1; i < d->argc; i++) {
+		if (strcmp(d->argv[i], opt) == 0 && i + 1 < d->argc)
+			return d->argv[i + 1];
+		if (strncmp(d->argv[i], opt, n) == 0 && d->argv[i][n] == '=')
+			return d->argv[i] + n + 1;
+	}
+	return NULL;
+}
+
+void
+demo_set_opt(const char *opt, const char *val)
+{
+	struct demo *d = &shell_demo;
+	size_t n = strlen(opt);
+
+	for (int i = 1; i < d->argc; i++) {
+		if (strcmp(d->argv[i], opt) == 0 && i + 1 < d->argc) {
+			free(d->argv[i + 1]);
+			d->argv[i + 1] = xstrdup(val);
+			return;
+		}
+		if (strncmp(d->argv[i], opt, n) == 0 && d->argv[i][n] == '=') {
+			free(d->argv[i]);
+			d->argv[i] = xstrdup(opt);
+			/* split "--opt=v" into two words, then set */
+			if (d->argc < DEMO_MAX_ARGS) {
+				memmove(&d->argv[i + 2], &d->argv[i + 1],
+				        (size_t)(d->argc - i) * sizeof d->argv[0]);
+				d->argv[i + 1] = xstrdup(val);
+				d->argc++;
+			}
+			return;
+		}
+	}
+	if (d->argc + 2 <= DEMO_MAX_ARGS) {
+		d->argv[d->argc++] = xstrdup(opt);
+		d->argv[d->argc++] = xstrdup(val);
+		d->argv[d->argc] = NULL;
+	}
+}
+
+static void
+out_push(const char *line)
+{
+	struct demo *d = &shell_demo;
+	int slot = (d->out_head + d->out_n) % DEMO_OUT_LINES;
+
+	if (d->out_n == DEMO_OUT_LINES) {
+		slot = d->out_head;
+		d->out_head = (d->out_head + 1) % DEMO_OUT_LINES;
+	} else {
+		d->out_n++;
+	}
+	free(d->out[slot]);
+	d->out[slot] = xstrdup(line);
+}
+
+static void
+out_flush_partial(void)
+{
+	struct demo *d = &shell_demo;
+
+	d->partial[d->partial_len] = '\0';
+	out_push(d->partial);
+	d->partial_len = 0;
+}
+
+void
+demo_read_output(void)
+{
+	struct demo *d = &shell_demo;
+	char buf[4096];
+	ssize_t r;
+
+	if (d->out_fd < 0)
+		return;
+	while ((r = read(d->out_fd, buf, sizeof buf)) > 0) {
+		for (ssize_t i = 0; i < r; i++) {
+			unsigned char c = (unsigned char)buf[i];
+
+			if (c == '\n') {
+				out_flush_partial();
+				continue;
+			}
+			if (c == '\r')
+				continue;
+			if (c == '\t')
+				c = ' ';
+			else if (c < 0x20 || c == 0x7f)
+				c = '?'; /* no escape sequences reach the screen */
+			d->partial[d->partial_len++] = (char)c;
+			if (d->partial_len == sizeof d->partial - 1)
+				out_flush_partial();
+		}
+	}
+	if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+		if (d->partial_len)
+			out_flush_partial();
+		close(d->out_fd);
+		d->out_fd = -1;
+	}
+}
+
+void
+demo_forget(void)
+{
+	struct demo *d = &shell_demo;
+
+	d->nact = 0;
+	d->tl_len = d->tl_head = 0;
+	d->spark_len = d->spark_head = 0;
+}
+
+int
+demo_start(int runs)
+{
+	struct demo *d = &shell_demo;
+	char path[PATH_MAX], *argv[DEMO_MAX_ARGS + 3], line[600], nbuf[16];
+	size_t used;
+	int fd, argc;
+
+	if (d->argc == 0)
+		return -1;
+	if (d->pid)
+		demo_stop_wait();
+	if (d->board)
+		board_unmap(d->board);
+	d->board = NULL;
+	d->failed = false;
+	d->exited = false;
+	d->frozen = false;
+	demo_forget();
+	if (shell_prog_path(d->argv[0], path, sizeof path) < 0) {
+		d->failed = true;
+		shell_note(COL_WARN, "no lesson program racelab-%s in %s", d->argv[0],
+		           shell_cfg.bin_dir);
+		return -1;
+	}
+	if (runs > 0) {
+		snprintf(nbuf, sizeof nbuf, "%d", runs);
+		demo_set_opt("--runs", nbuf);
+	}
+	d->runs = demo_get_opt("--runs") ? atoi(demo_get_opt("--runs")) : 1;
+	d->board = board_create_memfd(&fd);
+	if (!d->board) {
+		d->failed = true;
+		shell_note(COL_WARN, "cannot create the board: %s", strerror(errno));
+		return -1;
+	}
+	atomic_store(&d->board->control.shell_pid, (uint32_t)getpid());
+	atomic_store(&d->board->control.step_mode, step_mode ? 1u : 0u);
+
+	/* argv[0] is the program's real name; the rest as the lesson wrote it. */
+	snprintf(line, sizeof line, "racelab-%s", d->argv[0]);
+	argv[0] = line;
+	argc = 1;
+	for (int i = 1; i < d->argc; i++)
+		argv[argc++] = d->argv[i];
+	argv[argc] = NULL;
+
+	d->pid = child_spawn(path, argv, fd, BOARD_ENV_FD, &d->out_fd);
+	close(fd); /* the mapping stays; the child has its own copy */
+	if (d->pid < 0) {
+		d->pid = 0;
+		d->failed = true;
+		shell_note(COL_WARN, "cannot start racelab-%s: %s", d->argv[0],
+		           strerror(errno));
+		return -1;
+	}
+	d->t_start = shell_now_ns();
+	d->t_end = 0;
+	d->last_proc_ns = 0;
+	used = (size_t)snprintf(line, sizeof line, "--- $ racelab-%s", d->argv[0]);
+	for (int i = 1; i < d->argc && used < sizeof line; i++)
+		used += (size_t)snprintf(line + used, sizeof line - used, " %s", d->argv[i]);
+	out_push(line);
+	return 0;
+}
+
+bool
+demo_running(void)
+{
+	return shell_demo.pid > 0;
+}
+
+bool
+demo_active(void)
+{
+	return shell_demo.pid > 0 && (!shell_demo.frozen || shell_demo.stopping);
+}
+
+void
+demo_stop(void)
+{
+	struct demo *d = &shell_demo;
+
+	if (!d->pid || d->stopping)
+		return;
+	if (d->board) {
+		atomic_store(&d->board->control.abort, 1);
+		atomic_store(&d->board->control.step_mode, 0);
+	}
+	child_signal_group(d->pid, SIGTERM);
+	/* A stopped process only acts on SIGTERM once continued. */
+	child_signal_group(d->pid, SIGCONT);
+	d->frozen = false;
+	d->stopping = true;
+	d->kill_at = shell_now_ns() + GRACE_NS;
+}
+
+static void
+leader_gone(int status)
+{
+	struct demo *d = &shell_demo;
+
+	d->status = status;
+	d->exited = true;
+	d->pid = 0;
+	d->stopping = false;
+	d->frozen = false;
+	d->t_end = shell_now_ns();
+	child_pgid = 0;
+	demo_read_output();
+}
+
+void
+demo_child_event(void)
+{
+	struct demo *d = &shell_demo;
+	int st = 0;
+
+	if (d->pid && child_leader_exited(d->pid)) {
+		/* Leftovers of the group (orphaned process workers) die with
+		 * the lesson: nothing outlives the demo. */
+		child_signal_group(d->pid, SIGKILL);
+		if (child_reap(d->pid, &st))
+			leader_gone(st);
+	} else if (child_reap(d->pid, &st)) {
+		child_signal_group(d->pid, SIGKILL);
+		leader_gone(st);
+	}
+}
+
+void
+demo_stop_wait(void)
+{
+	struct demo *d = &shell_demo;
+	uint64_t deadline;
+
+	if (!d->pid)
+		return;
+	demo_stop();
+	deadline = shell_now_ns() + GRACE_NS;
+	while (d->pid) {
+		demo_child_event();
+		if (!d->pid)
+			break;
+		if (shell_now_ns() >= deadline) {
+			child_signal_group(d->pid, SIGKILL);
+			deadline = UINT64_MAX;
+		}
+		usleep(5000);
+	}
+	/* Anything left that was ours. */
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
+static void
+sample_proc(uint64_t now)
+{
+	struct demo *d = &shell_demo;
+	double dt = d->last_proc_ns ? (double)(now - d->last_proc_ns) / 1e9 : 0;
+	long tck = procfs_clk_tck();
+
+	for (int i = 0; i < d->nact; i++) {
+		struct demo_actor *a = &d->act[i];
+		struct procfs_stat ps;
+
+		if (!a->valid || a->id.pid <= 0 || a->id.tid <= 0) {
+			a->ps_ok = false;
+			continue;
+		}
+		if (procfs_read(a->id.pid, a->id.tid, &ps) < 0) {
+			a->ps_ok = false;
+			a->cpu = 0;
+			continue;
+		}
+		if (a->ps_ok && dt > 0 && ps.ticks >= a->prev_ticks)
+			a->cpu = (double)(ps.ticks - a->prev_ticks) / (dt * (double)tck) * 100.0;
+		else
+			a->cpu = 0;
+		a->prev_ticks = ps.ticks;
+		a->ps = ps;
+		a->ps_ok = true;
+	}
+	d->last_proc_ns = now;
+}
+
+static void
+sample_board(void)
+{
+	struct demo *d = &shell_demo;
+	struct board *b = d->board;
+	uint32_t n = atomic_load_explicit(&b->nactors, memory_order_acquire);
+	uint32_t nc = atomic_load_explicit(&b->ncounters, memory_order_acquire);
+
+	if (n > BOARD_MAX_ACTORS)
+		n = BOARD_MAX_ACTORS;
+	for (uint32_t i = 0; i < n; i++) {
+		struct demo_actor *a = &d->act[i];
+		const struct board_actor *ba = &b->actor[i];
+		struct board_actor_id id;
+		uint32_t op;
+
+		if (i >= (uint32_t)d->nact) {
+			memset(a, 0, sizeof *a);
+			memset(d->tl[i], 0, sizeof d->tl[i]);
+		}
+		if (board_actor_read(ba, &id)) {
+			if (a->valid && id.tid != a->id.tid)
+				a->ps_ok = false; /* a new run reused the slot */
+			a->id = id;
+			a->valid = id.kind != BOARD_KIND_NONE;
+		}
+		a->state = atomic_load_explicit(&ba->state, memory_order_relaxed);
+		a->steps = atomic_load_explicit(&ba->steps, memory_order_relaxed);
+		op = atomic_load_explicit(&ba->op, memory_order_relaxed);
+		if (op) {
+			const char *l = board_label(b, op);
+
+			if (atomic_load_explicit(&ba->op_has_value, memory_order_relaxed))
+				snprintf(a->op, sizeof a->op, "%s = %lld", l ? l : "?",
+				         (long long)atomic_load_explicit(&ba->op_value,
+				                                         memory_order_relaxed));
+			else
+				snprintf(a->op, sizeof a->op, "%s", l ? l : "?");
+		} else {
+			a->op[0] = '\0';
+		}
+	}
+	/* Between two runs the lesson resets the board (nactors 0): keep
+	 * showing the last actors until the next run publishes its own. */
+	if (n > 0)
+		d->nact = (int)n;
+
+	/* One column of history per frame. */
+	for (int i = 0; i < d->nact; i++)
+		d->tl[i][d->tl_head] = (unsigned char)d->act[i].state;
+	d->tl_head = (d->tl_head + 1) % DEMO_TL_LEN;
+	if (d->tl_len < DEMO_TL_LEN)
+		d->tl_len++;
+	if (nc > BOARD_MAX_COUNTERS)
+		nc = BOARD_MAX_COUNTERS;
+	for (uint32_t c = 0; c < nc; c++)
+		d->spark[c][d->spark_head] =
+			atomic_load_explicit(&b->counter[c].value, memory_order_relaxed);
+	d->spark_head = (d->spark_head + 1) % DEMO_SPARK_LEN;
+	if (d->spark_len < DEMO_SPARK_LEN)
+		d->spark_len++;
+}
+
+void
+demo_tick(uint64_t now)
+{
+	struct demo *d = &shell_demo;
+
+	if (d->stopping && now >= d->kill_at) {
+		child_signal_group(d->pid, SIGKILL);
+		d->kill_at = UINT64_MAX;
+	}
+	if (!d->board)
+		return;
+	if (d->pid && !d->frozen)
+		sample_board();
+	if (d->pid && now - d->last_proc_ns >= PROC_PERIOD_NS)
+		sample_proc(now);
+	else if (!d->pid && d->last_proc_ns && d->exited) {
+		sample_proc(now); /* once more: they are gone */
+		d->last_proc_ns = 0;
+	}
+}
+
+void
+demo_freeze(bool on)
+{
+	struct demo *d = &shell_demo;
+
+	if (!d->pid || d->stopping || on == d->frozen)
+		return;
+	if (child_signal_group(d->pid, on ? SIGSTOP : SIGCONT) == 0) {
+		d->frozen = on;
+		if (d->board)
+			atomic_store(&d->board->control.freeze, on ? 1u : 0u);
+		d->last_proc_ns = 0; /* show the new kernel states at once */
+		sample_proc(shell_now_ns());
+	}
+}
+
+const char *
+demo_kill_actor(int i)
+{
+	static char msg[200];
+	struct demo *d = &shell_demo;
+	struct demo_actor *a;
+
+	if (!d->pid || i < 0 || i >= d->nact || !d->act[i].valid)
+		return "no running worker selected";
+	a = &d->act[i];
+	/* Only ever signal a task of our own demo's group. */
+	if (getpgid(a->id.pid) != d->pid)
+		return "that worker is gone";
+	if (a->id.kind == BOARD_KIND_PROCESS || i == 0) {
+		if (kill(a->id.pid, SIGKILL) < 0)
+			return "kill failed";
+		snprintf(msg, sizeof msg,
+		         i == 0 ? "SIGKILL to the lesson's main process %d"
+		                : "SIGKILL to process %d: a process worker dies alone",
+		         (int)a->id.pid);
+	} else {
+		if (syscall(SYS_tgkill, a->id.pid, a->id.tid, SIGKILL) < 0)
+			return "tgkill failed";
+		snprintf(msg, sizeof msg,
+		         "SIGKILL to thread %d: a signal that kills kills the whole process %d",
+		         (int)a->id.tid, (int)a->id.pid);
+	}
+	return msg;
+}
+
+const char *
+demo_status_text(char *buf, size_t n)
+{
+	struct demo *d = &shell_demo;
+	uint64_t now = shell_now_ns();
+
+	if (d->pid) {
+		snprintf(buf, n, "%s pid %d  %.1f s", d->frozen ? "FROZEN" :
+		         d->stopping ? "stopping" : "running", (int)d->pid,
+		         (double)(now - d->t_start) / 1e9);
+	} else if (d->exited) {
+		double secs = (double)(d->t_end - d->t_start) / 1e9;
+
+		if (WIFEXITED(d->status))
+			snprintf(buf, n, "exited %d after %.1f s", WEXITSTATUS(d->status), secs);
+		else if (WIFSIGNALED(d->status))
+			snprintf(buf, n, "killed by SIG%s after %.1f s",
+			         sigabbrev_np(WTERMSIG(d->status)) ?
+			         sigabbrev_np(WTERMSIG(d->status)) : "?", secs);
+		else
+			snprintf(buf, n, "ended");
+	} else if (d->failed) {
+		snprintf(buf, n, "not started");
+	} else {
+		snprintf(buf, n, "idle");
+	}
+	return buf;
+}
+
+void
+demo_step_mode(bool on)
+{
+	struct demo *d = &shell_demo;
+
+	step_mode = on;
+	if (!d->board)
+		return;
+	atomic_store(&d->board->control.step_mode, on ? 1u : 0u);
+	if (!on) {
+		uint32_t n = atomic_load(&d->board->nactors);
+
+		for (uint32_t i = 0; i < n && i < BOARD_MAX_ACTORS; i++)
+			board_gate_wake(&d->board->actor[i]);
+	}
+}
+
+void
+demo_grant(unsigned worker_no)
+{
+	struct demo *d = &shell_demo;
+
+	if (!d->board)
+		return;
+	for (int i = 1; i < d->nact; i++)
+		if (d->act[i].valid && d->act[i].id.worker_no == worker_no)
+			board_gate_grant(&d->board->actor[i]);
+}

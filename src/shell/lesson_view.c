@@ -1,0 +1,506 @@
+// The lesson view: a step's text beside the live panels of its demo.
+//
+// The text is the step's section of lesson.md, wrapped to the window; the
+// panels are the ones its run block asks for (or a default set), stacked in
+// the right-hand column.  With --run there is no text: panels take it all.
+#include "shell/shell.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static struct {
+	int idx;                  /* catalog index; -1 for --run */
+	struct md_lesson run_doc; /* the one-step lesson --run makes */
+	const struct md_lesson *doc;
+	const char *slug;
+	int step;
+	struct md_text text;
+	int text_w, text_top, text_rows;
+	unsigned shown;             /* panels laid out (mask) */
+	int order[MD_PANEL_COUNT];  /* laid out, top to bottom */
+	int nvis;
+	int focus;                  /* index into order */
+	struct panel_view view[MD_PANEL_COUNT];
+	struct ui_win title, body, pan[MD_PANEL_COUNT], status;
+} lv = {.idx = -1};
+
+static const char *const syncs[] = {"none", "mutex", "spin", "atomic"};
+
+static const struct md_step *
+cur_step(void)
+{
+	if (!lv.doc || lv.step < 0 || lv.step >= lv.doc->nstep)
+		return NULL;
+	return &lv.doc->step[lv.step];
+}
+
+/* Which panels to show now: the step's list, or a default that grows with
+ * what the demo has (locks, repeated runs). */
+static unsigned
+wanted_panels(void)
+{
+	const struct md_step *s = cur_step();
+	const struct demo *d = &shell_demo;
+	unsigned m;
+
+	if (s && s->run && s->run->panels)
+		m = s->run->panels;
+	else {
+		m = 1u << MD_PANEL_PROCS | 1u << MD_PANEL_COUNTERS |
+		    1u << MD_PANEL_TIMELINE | 1u << MD_PANEL_OUTPUT;
+		if (d->board && atomic_load(&d->board->nlocks) > 0)
+			m |= 1u << MD_PANEL_LOCKS;
+	}
+	if (d->board && (d->runs > 1 || atomic_load(&d->board->nresults) > 1))
+		m |= 1u << MD_PANEL_HISTOGRAM;
+	return m;
+}
+
+static void
+set_step(int step)
+{
+	const struct md_step *s;
+
+	if (!lv.doc)
+		return;
+	if (step >= lv.doc->nstep)
+		step = lv.doc->nstep - 1;
+	if (step < 0)
+		step = 0;
+	if (step != lv.step && demo_running())
+		demo_stop();
+	lv.step = step;
+	lv.text_top = 0;
+	md_text_free(&lv.text);
+	lv.text_w = 0;
+	s = cur_step();
+	if (s && s->run)
+		demo_set_argv(s->run->argv, s->run->argc);
+	else
+		demo_set_argv(NULL, 0);
+	if (lv.slug) {
+		progress_seen(lv.slug, step);
+		progress_set_last(lv.slug, step);
+		progress_save();
+	}
+}
+
+void
+lesson_open(int idx, int step)
+{
+	const struct catalog_entry *e = &shell_catalog.e[idx];
+
+	lv.idx = idx;
+	lv.doc = &e->doc;
+	lv.slug = e->slug;
+	lv.step = -1;
+	lv.focus = 0;
+	memset(lv.view, 0, sizeof lv.view);
+	demo_forget();
+	if (step < 0) {
+		char last[32];
+		int ls;
+
+		step = 0;
+		if (progress_last(last, sizeof last, &ls) && strcmp(last, e->slug) == 0)
+			step = ls;
+	}
+	set_step(step);
+	shell_go(SCREEN_LESSON);
+}
+
+int
+lesson_open_run(const char *cmdline)
+{
+	struct md_lesson *l = &lv.run_doc;
+	char **argv;
+	int argc = md_split_argv(cmdline, &argv, DEMO_MAX_ARGS);
+
+	if (argc <= 0)
+		return -1;
+	if (strncmp(argv[0], "racelab-", 8) == 0)
+		memmove(argv[0], argv[0] + 8, strlen(argv[0] + 8) + 1);
+	if (!shell_prog_ok(argv[0], NULL)) {
+		md_argv_free(argv);
+		return -2;
+	}
+	memset(l, 0, sizeof *l);
+	l->title = strdup(cmdline);
+	l->step = calloc(1, sizeof *l->step);
+	if (!l->title || !l->step)
+		abort();
+	l->nstep = 1;
+	l->step[0].title = strdup("live view");
+	l->step[0].run = calloc(1, sizeof *l->step[0].run);
+	if (!l->step[0].title || !l->step[0].run)
+		abort();
+	l->step[0].run->argv = argv;
+	l->step[0].run->argc = argc;
+	lv.idx = -1;
+	lv.doc = l;
+	lv.slug = NULL;
+	lv.step = -1;
+	set_step(0);
+	shell.screen = SCREEN_LESSON;
+	return demo_start(0) < 0 ? -3 : 0;
+}
+
+void
+lesson_close(void)
+{
+	demo_stop_wait();
+	md_text_free(&lv.text);
+	for (int i = 0; i < MD_PANEL_COUNT; i++)
+		ui_drop(&lv.pan[i]);
+	ui_drop(&lv.title);
+	ui_drop(&lv.body);
+	ui_drop(&lv.status);
+	if (lv.idx < 0 && lv.doc == &lv.run_doc) {
+		md_lesson_free(&lv.run_doc);
+		lv.doc = NULL;
+	}
+	if (lv.idx >= 0)
+		shell_catalog.sel = lv.idx;
+}
+
+void
+lesson_layout(void)
+{
+	int top = 1, h = LINES - 2, x = 0, w = COLS, sum = 0, wsum = 0, extra;
+	bool has_text = lv.idx >= 0;
+
+	for (int i = 0; i < MD_PANEL_COUNT; i++)
+		ui_drop(&lv.pan[i]);
+	ui_drop(&lv.title);
+	ui_drop(&lv.body);
+	ui_drop(&lv.status);
+	md_text_free(&lv.text);
+	lv.text_w = 0;
+	lv.shown = wanted_panels();
+	lv.nvis = 0;
+	if (shell.too_small)
+		return;
+	ui_place(&lv.title, 1, COLS, 0, 0);
+	ui_place(&lv.status, 1, COLS, LINES - 1, 0);
+	if (has_text) {
+		int tw = COLS * 2 / 5;
+
+		tw = tw < 34 ? 34 : tw > 72 ? 72 : tw;
+		ui_place(&lv.body, h, tw, top, 0);
+		x = tw;
+		w = COLS - tw;
+	}
+	/* Panels in their fixed order; drop from the end what cannot fit. */
+	for (int i = 0; i < MD_PANEL_COUNT; i++) {
+		if (!(lv.shown & (1u << i)))
+			continue;
+		if (sum + shell_panels[i]->min_h > h)
+			break;
+		lv.order[lv.nvis++] = i;
+		sum += shell_panels[i]->min_h;
+		wsum += shell_panels[i]->weight;
+	}
+	extra = h - sum;
+	for (int k = 0, y = top; k < lv.nvis; k++) {
+		const struct shell_panel *p = shell_panels[lv.order[k]];
+		int ph = p->min_h + (wsum ? extra * p->weight / wsum : 0);
+
+		if (k == lv.nvis - 1)
+			ph = top + h - y; /* the last one takes the remainder */
+		ui_place(&lv.pan[lv.order[k]], ph, w, y, x);
+		y += ph;
+	}
+	if (lv.focus >= lv.nvis)
+		lv.focus = 0;
+}
+
+static attr_t
+text_attr(unsigned a)
+{
+	attr_t r = A_NORMAL;
+
+	if (a & MDL_RUN)
+		return term_attr(COL_RUN);
+	if (a & MDL_QUIZ)
+		r |= term_attr(COL_FOCUS);
+	if (a & MDL_HEAD)
+		r |= term_attr(COL_TITLE);
+	if (a & MDL_CODE)
+		r |= term_attr(COL_CODE);
+	if (a & MDL_BOLD)
+		r |= A_BOLD;
+	if (a & MDL_EM)
+		r |= shell_cfg.color ? A_ITALIC : A_UNDERLINE;
+	if (a & MDL_LINK)
+		r |= A_UNDERLINE;
+	if (a & MDL_DIM)
+		r |= term_attr(COL_DIM);
+	return r;
+}
+
+static void
+draw_text(void)
+{
+	WINDOW *w = lv.body.w;
+	const struct md_step *s = cur_step();
+	char title[160];
+	int h, wd;
+
+	if (!w || !s)
+		return;
+	getmaxyx(w, h, wd);
+	if (lv.text_w != wd - 4) {
+		md_text_free(&lv.text);
+		md_wrap(s, wd - 4, &lv.text);
+		lv.text_w = wd - 4;
+	}
+	lv.text_rows = h - 2;
+	if (lv.text_top > lv.text.nline - lv.text_rows)
+		lv.text_top = lv.text.nline - lv.text_rows;
+	if (lv.text_top < 0)
+		lv.text_top = 0;
+	snprintf(title, sizeof title, "Step %d/%d", lv.step + 1, lv.doc->nstep);
+	term_frame(w, title, false);
+	for (int i = 0; i < lv.text_rows && lv.text_top + i < lv.text.nline; i++) {
+		const struct md_line *ln = &lv.text.line[lv.text_top + i];
+		int x = 2 + ln->indent;
+
+		for (int j = 0; j < ln->nseg; j++)
+			x += term_put(w, 1 + i, x, wd - 2 - x, text_attr(ln->seg[j].attr),
+			              ln->seg[j].text);
+	}
+	if (lv.text.nline > lv.text_rows) {
+		term_printf(w, h - 1, wd - 16, 14, term_attr(COL_DIM), " %d%% PgDn ",
+		            (lv.text_top + lv.text_rows) * 100 / lv.text.nline);
+	}
+}
+
+static void
+draw_title(void)
+{
+	WINDOW *w = lv.title.w;
+	const struct demo *d = &shell_demo;
+	char st[96], next[400];
+	size_t used = 0;
+	int n;
+
+	wbkgdset(w, ' ' | term_attr(COL_BAR));
+	werase(w);
+	if (d->argc) {
+		used = (size_t)snprintf(next, sizeof next, "racelab-%s", d->argv[0]);
+		for (int i = 1; i < d->argc && used < sizeof next; i++)
+			used += (size_t)snprintf(next + used, sizeof next - used, " %s", d->argv[i]);
+	} else {
+		snprintf(next, sizeof next, "(no demo in this step)");
+	}
+	demo_status_text(st, sizeof st);
+	n = md_strwidth(st) + 2;
+	if (lv.idx >= 0)
+		term_printf(w, 0, 1, COLS - n - 3, term_attr(COL_BAR) | A_BOLD, "%02d %s  |  %s",
+		            shell_catalog.e[lv.idx].number, lv.doc->title, next);
+	else
+		term_printf(w, 0, 1, COLS - n - 3, term_attr(COL_BAR) | A_BOLD, "%s", next);
+	term_put(w, 0, COLS - n, n, d->frozen ? term_attr(COL_FROZEN) : term_attr(COL_BAR) | A_BOLD, st);
+	wbkgdset(w, ' ');
+}
+
+void
+lesson_draw(void)
+{
+	if (wanted_panels() != lv.shown)
+		lesson_layout(); /* e.g. the demo made a lock: show its panel */
+	if (!lv.title.w)
+		return;
+	draw_title();
+	if (lv.body.w) {
+		werase(lv.body.w);
+		draw_text();
+	}
+	for (int k = 0; k < lv.nvis; k++) {
+		int i = lv.order[k];
+		WINDOW *w = lv.pan[i].w;
+
+		if (!w)
+			continue;
+		werase(w);
+		term_frame(w, shell_panels[i]->title, k == lv.focus);
+		shell_panels[i]->draw(w, &lv.view[i], k == lv.focus);
+	}
+	shell_status(lv.status.w,
+	             lv.idx >= 0 ?
+	             "Enter run  R x20  Space freeze  l sync  +/- workers  k kill  Tab panel  n/p step  ? help  q back" :
+	             "Enter run  R x20  Space freeze  l sync  +/- workers  k kill  Tab panel  ? help  q back");
+}
+
+static int
+cycle_sync(void)
+{
+	const char *cur = demo_get_opt("--sync");
+	size_t n = sizeof syncs / sizeof syncs[0], i;
+
+	if (shell_demo.argc == 0)
+		return SH_REDRAW;
+	if (!cur)
+		cur = "none";
+	for (i = 0; i < n; i++)
+		if (strcmp(syncs[i], cur) == 0)
+			break;
+	demo_set_opt("--sync", syncs[(i + 1) % n]);
+	shell_note(COL_GOOD, "next run: --sync %s (Enter runs it)", syncs[(i + 1) % n]);
+	return SH_REDRAW;
+}
+
+static int
+change_workers(int delta)
+{
+	const char *cur = demo_get_opt("--workers");
+	int n = cur ? atoi(cur) : shell_demo.nact > 1 ? shell_demo.nact - 1 : 2;
+	char buf[16];
+
+	if (shell_demo.argc == 0)
+		return SH_REDRAW;
+	n += delta;
+	if (n < 1)
+		n = 1;
+	if (n > BOARD_MAX_WORKERS)
+		n = BOARD_MAX_WORKERS;
+	snprintf(buf, sizeof buf, "%d", n);
+	demo_set_opt("--workers", buf);
+	shell_note(COL_GOOD, "next run: --workers %d (Enter runs it)", n);
+	return SH_REDRAW;
+}
+
+static int
+run(int runs)
+{
+	if (shell_demo.argc == 0) {
+		shell_note(COL_WARN, "this step has no demo");
+		return SH_REDRAW;
+	}
+	demo_start(runs);
+	return SH_RESIZE;
+}
+
+int
+lesson_key(int key)
+{
+	int vis = lv.focus < lv.nvis ? lv.order[lv.focus] : -1;
+
+	switch (key) {
+	case 'q':
+	case SH_ESC:
+		shell_go(SCREEN_CATALOG);
+		return SH_REDRAW;
+	case SH_CTRL('c'):
+		return SH_QUIT;
+	case 'n':
+	case SHK(KEY_RIGHT):
+		if (lv.doc && lv.step + 1 < lv.doc->nstep) {
+			set_step(lv.step + 1);
+			return SH_RESIZE;
+		}
+		return SH_REDRAW;
+	case 'p':
+	case SHK(KEY_LEFT):
+		if (lv.step > 0) {
+			set_step(lv.step - 1);
+			return SH_RESIZE;
+		}
+		return SH_REDRAW;
+	case '\r':
+	case '\n':
+	case SHK(KEY_ENTER):
+	case 'r':
+		return run(0);
+	case 'R':
+		return run(20);
+	case 'x':
+		demo_stop();
+		return SH_REDRAW;
+	case ' ':
+		if (!demo_running())
+			shell_note(COL_WARN, "no demo running (Enter runs it)");
+		demo_freeze(!shell_demo.frozen);
+		return SH_REDRAW;
+	case 'l':
+		return cycle_sync();
+	case '+':
+	case '=':
+		return change_workers(1);
+	case '-':
+		return change_workers(-1);
+	case 'k': {
+		const char *msg = demo_kill_actor(panel_procs_selected());
+
+		shell_note(COL_WARN, "%s", msg);
+		return SH_REDRAW;
+	}
+	case 's': {
+		bool on = !(shell_demo.board &&
+		            atomic_load(&shell_demo.board->control.step_mode));
+
+		demo_step_mode(on);
+		shell_note(COL_GOOD, "step mode %s", on ? "on: 1-9 advance a worker" : "off");
+		return SH_REDRAW;
+	}
+	case '\t':
+		if (lv.nvis)
+			lv.focus = (lv.focus + 1) % lv.nvis;
+		return SH_REDRAW;
+	case SHK(KEY_BTAB):
+		if (lv.nvis)
+			lv.focus = (lv.focus + lv.nvis - 1) % lv.nvis;
+		return SH_REDRAW;
+	case SHK(KEY_NPAGE):
+		lv.text_top += lv.text_rows > 2 ? lv.text_rows - 2 : 1;
+		return SH_REDRAW;
+	case SHK(KEY_PPAGE):
+		lv.text_top -= lv.text_rows > 2 ? lv.text_rows - 2 : 1;
+		return SH_REDRAW;
+	default:
+		if (key >= '1' && key <= '9') {
+			demo_grant((unsigned)(key - '0'));
+			return SH_REDRAW;
+		}
+		if (vis >= 0 && shell_panels[vis]->key)
+			return shell_panels[vis]->key(&lv.view[vis], key);
+		return 0;
+	}
+}
+
+void
+lesson_click(int y, int x, bool wheel_up, bool wheel_down)
+{
+	if (lv.body.w && wenclose(lv.body.w, y, x)) {
+		if (wheel_up)
+			lv.text_top -= 3;
+		if (wheel_down)
+			lv.text_top += 3;
+		return;
+	}
+	for (int k = 0; k < lv.nvis; k++) {
+		int i = lv.order[k], by, bx;
+		WINDOW *w = lv.pan[i].w;
+
+		if (!w || !wenclose(w, y, x))
+			continue;
+		getbegyx(w, by, bx);
+		(void)bx;
+		lv.focus = k;
+		if (!shell_panels[i]->key)
+			return;
+		if (wheel_up)
+			shell_panels[i]->key(&lv.view[i], SHK(KEY_UP));
+		else if (wheel_down)
+			shell_panels[i]->key(&lv.view[i], SHK(KEY_DOWN));
+		else if (y - by - 2 >= 0) /* rows start under the border and header */
+			lv.view[i].sel = lv.view[i].top + (y - by - 2);
+		return;
+	}
+}
+
+int
+panel_procs_selected(void)
+{
+	return lv.view[MD_PANEL_PROCS].sel;
+}

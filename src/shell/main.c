@@ -1,0 +1,175 @@
+// racelab: the terminal shell that steps through the lessons and runs their
+// demos live.  main() reads the options, finds the lessons, and hands over
+// to the loop (loop.c), which switches between the two screens.
+#include "shell/shell.h"
+
+#include <errno.h>
+#include <locale.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char usage[] =
+	"usage: racelab [--ascii] [--no-mouse] [LESSON]\n"
+	"       racelab [--ascii] [--no-mouse] --run 'SLUG [OPTION...]'\n"
+	"       racelab --list | --help | --version\n"
+	"\n"
+	"A hands-on terminal lab for concurrency: lessons that run real\n"
+	"processes and threads and show them live.\n"
+	"\n"
+	"  LESSON        open this lesson (number or slug, e.g. 3 or race)\n"
+	"  --run CMD     open the live view of one lesson program, e.g.\n"
+	"                --run 'race --workers 4 --sync none'\n"
+	"  --list        print the catalog of lessons and exit\n"
+	"  --ascii       ASCII lines only, no Unicode box drawing\n"
+	"  --no-mouse    do not ask the terminal for mouse events\n"
+	"  --help        this text;  --version  the version\n"
+	"\n"
+	"Keys: ? in the program.  NO_COLOR=1 turns colours off.\n"
+	"Lessons: RACELAB_LESSONS or <prefix>/lessons next to bin/.\n";
+
+static _Noreturn void
+bad_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "racelab: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (try racelab --help)\n");
+	exit(2);
+}
+
+static bool
+is_dir(const char *p)
+{
+	struct stat st;
+
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* <root>/bin/racelab -> <root>/lessons and <root>/bin; installed copies
+ * fall back to DATADIR/lessons.  RACELAB_LESSONS overrides the lessons. */
+static void
+find_paths(void)
+{
+	char exe[PATH_MAX], root[PATH_MAX], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	const char *env = getenv("RACELAB_LESSONS");
+
+	if (n <= 0)
+		n = 0;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (slash)
+		*slash = '\0';
+	snprintf(shell_cfg.bin_dir, sizeof shell_cfg.bin_dir, "%s", n ? exe : ".");
+	snprintf(root, sizeof root, "%s", shell_cfg.bin_dir);
+	slash = strrchr(root, '/');
+	if (slash)
+		*slash = '\0';
+	if (env && *env)
+		snprintf(shell_cfg.lessons_dir, sizeof shell_cfg.lessons_dir, "%s", env);
+	else if ((size_t)snprintf(shell_cfg.lessons_dir, sizeof shell_cfg.lessons_dir,
+	                          "%s/lessons", root) < sizeof shell_cfg.lessons_dir &&
+	         is_dir(shell_cfg.lessons_dir))
+		;
+	else
+		snprintf(shell_cfg.lessons_dir, sizeof shell_cfg.lessons_dir, "%s/lessons",
+		         DATADIR);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *nc = getenv("NO_COLOR"), *why;
+	bool list = false;
+	int status;
+
+	setlocale(LC_ALL, "");
+	shell_cfg.mouse = true;
+	shell_cfg.color = !(nc && *nc);
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			fputs(usage, stdout);
+			return 0;
+		} else if (strcmp(a, "--version") == 0) {
+			printf("racelab %s\n", VERSION);
+			return 0;
+		} else if (strcmp(a, "--list") == 0) {
+			list = true;
+		} else if (strcmp(a, "--ascii") == 0) {
+			shell_cfg.ascii = true;
+		} else if (strcmp(a, "--no-mouse") == 0) {
+			shell_cfg.mouse = false;
+		} else if (strcmp(a, "--run") == 0) {
+			if (++i == argc)
+				bad_usage("%s needs a command, e.g. --run 'race --workers 2'", a);
+			shell_cfg.run = argv[i];
+		} else if (strncmp(a, "--run=", 6) == 0) {
+			shell_cfg.run = a + 6;
+		} else if (strcmp(a, "--") == 0 && i + 1 < argc && !shell_cfg.open) {
+			shell_cfg.open = argv[++i];
+		} else if (a[0] == '-') {
+			bad_usage("unknown option %s", a);
+		} else if (shell_cfg.open) {
+			bad_usage("one lesson at a time (extra argument %s)", a);
+		} else {
+			shell_cfg.open = a;
+		}
+	}
+	if (shell_cfg.run && shell_cfg.open)
+		bad_usage("%s", "give a LESSON or --run, not both");
+
+	find_paths();
+	if (catalog_load(shell_cfg.lessons_dir) < 0 && list) {
+		fprintf(stderr, "racelab: cannot read %s: %s\n", shell_cfg.lessons_dir,
+		        strerror(errno));
+		return 1;
+	}
+	if (list) {
+		catalog_print(stdout);
+		return 0;
+	}
+	if (shell_cfg.open && catalog_find(shell_cfg.open) < 0)
+		bad_usage("no lesson %s (racelab --list shows them)", shell_cfg.open);
+	if ((why = term_unusable())) {
+		fprintf(stderr, "racelab: %s\n", why);
+		return 2;
+	}
+	/* Workers whose lesson died come back to us, to be reaped. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	progress_init();
+	if (loop_init() < 0 || term_init() < 0) {
+		fprintf(stderr, "racelab: cannot set up the terminal\n");
+		return 2;
+	}
+	if (shell_cfg.run) {
+		int r = lesson_open_run(shell_cfg.run);
+
+		if (r == -1 || r == -2) {
+			term_end();
+			fprintf(stderr, "racelab: --run: %s\n",
+			        r == -1 ? "bad command" : "not a lesson program (racelab --list)");
+			return 2;
+		}
+	} else if (shell_cfg.open) {
+		lesson_open(catalog_find(shell_cfg.open), 0);
+	} else {
+		char last[32];
+		int step, i;
+
+		/* Reopen where the user left off. */
+		if (progress_last(last, sizeof last, &step) && (i = catalog_find(last)) >= 0 &&
+		    shell_catalog.e[i].ok)
+			lesson_open(i, step);
+	}
+	status = loop_run();
+	term_end();
+	progress_save();
+	if (progress_warning() && getenv("RACELAB_DEBUG"))
+		fprintf(stderr, "racelab: %s\n", progress_warning());
+	catalog_free();
+	return status;
+}

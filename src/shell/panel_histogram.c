@@ -1,0 +1,94 @@
+// Histogram: the final value of each run (the board keeps them), grouped,
+// with the value a correct run gives marked: the race's odds at a glance.
+#include "shell/shell.h"
+
+#include <stdlib.h>
+
+static int
+cmp64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void
+draw(WINDOW *w, struct panel_view *v, bool focus)
+{
+	const struct demo *d = &shell_demo;
+	const struct board *b = d->board;
+	int64_t r[BOARD_MAX_RUNS], exp, lo, hi, width;
+	int h, wd, n, rows, bins, wrong = 0, maxc = 1, counts[64] = {0};
+
+	(void)v;
+	(void)focus;
+	getmaxyx(w, h, wd);
+	n = b ? (int)atomic_load(&b->nresults) : 0;
+	if (n > BOARD_MAX_RUNS)
+		n = BOARD_MAX_RUNS;
+	if (n == 0) {
+		term_put(w, 1, 2, wd - 4, term_attr(COL_DIM),
+		         "no finished runs yet: R runs the demo 20 times");
+		return;
+	}
+	exp = atomic_load(&b->result_expected);
+	for (int i = 0; i < n; i++) {
+		r[i] = atomic_load_explicit(&b->result[i], memory_order_relaxed);
+		wrong += r[i] != exp;
+	}
+	qsort(r, (size_t)n, sizeof r[0], cmp64);
+	lo = r[0] < exp ? r[0] : exp;
+	hi = r[n - 1] > exp ? r[n - 1] : exp;
+	rows = h - 3;
+	if (rows > 64)
+		rows = 64;
+	if (rows < 1)
+		return;
+	/* One row per value when they fit, else equal-width bins. */
+	width = (hi - lo) / rows + 1;
+	bins = (int)((hi - lo) / width) + 1;
+	for (int i = 0; i < n; i++) {
+		int k = (int)((r[i] - lo) / width);
+
+		if (++counts[k] > maxc)
+			maxc = counts[k];
+	}
+	term_printf(w, 1, 2, wd - 4, wrong ? term_attr(COL_WARN) : term_attr(COL_GOOD),
+	            "%d run%s: %d ended away from the expected %lld", n, n == 1 ? "" : "s",
+	            wrong, (long long)exp);
+	for (int k = 0; k < bins && k < rows; k++) {
+		int64_t a = lo + k * width, z = a + width - 1;
+		bool has_exp = exp >= a && exp <= z;
+		char label[48];
+		int x, barw = wd - 2 - 26 - 12, len;
+
+		if (width == 1)
+			snprintf(label, sizeof label, "%lld", (long long)a);
+		else
+			snprintf(label, sizeof label, "%lld..%lld", (long long)a, (long long)z);
+		x = 2 + term_printf(w, 2 + k, 2, 24, has_exp ? term_attr(COL_GOOD) : A_NORMAL,
+		                    "%22s ", label);
+		len = barw > 0 ? counts[k] * barw / maxc : 0;
+		if (counts[k] && len == 0)
+			len = 1;
+		for (int c = 0; c < len; c++)
+			term_put(w, 2 + k, x + c, 1,
+			         has_exp ? term_attr(COL_GOOD) : term_attr(COL_WARN),
+			         shell_cfg.ascii ? "#" : "\u2588");
+		x += len;
+		if (counts[k])
+			x += term_printf(w, 2 + k, x, wd - 1 - x, A_NORMAL, " %d", counts[k]);
+		if (has_exp)
+			term_put(w, 2 + k, x, wd - 1 - x, term_attr(COL_GOOD) | A_BOLD,
+			         " <- expected");
+	}
+}
+
+const struct shell_panel panel_histogram = {
+	.name = "histogram",
+	.title = "Histogram of final values",
+	.min_h = 6,
+	.weight = 2,
+	.draw = draw,
+	.key = NULL,
+};

@@ -1,0 +1,300 @@
+// The racelab shell: what its modules share.
+//
+// One thread, one loop (loop.c).  Two screens, the catalog (catalog.c) and
+// the lesson view (lesson_view.c), each with X_layout/X_draw/X_key; the live
+// panels (panel_*.c) are one const table.  The running demo (demo.c) owns the
+// board, the child process group (child.c) and the samples the panels draw.
+#ifndef RACELAB_SHELL_H
+#define RACELAB_SHELL_H
+
+#include <curses.h>
+#include <limits.h>
+#include <panel.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "board/board.h"
+#include "shell/md.h"
+#include "shell/procfs.h"
+
+/* What a key handler did: flags, or-ed. */
+enum {
+	SH_HANDLED = 1 << 0,
+	SH_REDRAW = 1 << 1,
+	SH_RESIZE = 1 << 2, /* lay the windows out again */
+	SH_QUIT = 1 << 3,
+};
+
+/* Keys reach handlers as ints: characters as themselves, curses function
+ * keys (KEY_UP ...) tagged so they cannot clash with wide characters. */
+#define SHK(k) ((k) | 0x1000000)
+#define SH_CTRL(c) ((c) & 0x1f)
+#define SH_ESC 27
+
+enum { SHELL_MIN_COLS = 80, SHELL_MIN_LINES = 24 };
+
+struct shell_cfg {
+	bool ascii;   /* no Unicode box drawing or sparklines */
+	bool mouse;
+	bool color;   /* false under NO_COLOR or without colour support */
+	char lessons_dir[PATH_MAX];
+	char bin_dir[PATH_MAX];
+	const char *run; /* --run argument */
+	const char *open; /* [LESSON] argument */
+};
+extern struct shell_cfg shell_cfg;
+
+/* ---- term.c: curses setup, colours, drawing helpers ------------------- */
+
+/* Colours: name, foreground, background, attribute with colour, without. */
+#define SHELL_COLORS(X)                                                   \
+	X(COL_NORMAL, -1, -1, A_NORMAL, A_NORMAL)                         \
+	X(COL_TITLE, COLOR_CYAN, -1, A_BOLD, A_BOLD)                      \
+	X(COL_BAR, COLOR_BLACK, COLOR_CYAN, A_NORMAL, A_REVERSE)          \
+	X(COL_FOCUS, COLOR_YELLOW, -1, A_BOLD, A_BOLD)                    \
+	X(COL_DIM, -1, -1, A_DIM, A_DIM)                                  \
+	X(COL_CODE, COLOR_GREEN, -1, A_NORMAL, A_NORMAL)                  \
+	X(COL_RUN, COLOR_YELLOW, -1, A_BOLD, A_BOLD)                      \
+	X(COL_WARN, COLOR_RED, -1, A_BOLD, A_BOLD | A_UNDERLINE)          \
+	X(COL_GOOD, COLOR_GREEN, -1, A_BOLD, A_BOLD)                      \
+	X(COL_SEL, -1, -1, A_REVERSE, A_REVERSE)                          \
+	X(COL_FROZEN, COLOR_WHITE, COLOR_BLUE, A_BOLD, A_REVERSE | A_BOLD) \
+	X(COL_ST_RUN, COLOR_GREEN, -1, A_NORMAL, A_NORMAL)                \
+	X(COL_ST_WAIT, COLOR_RED, -1, A_BOLD, A_BOLD)                     \
+	X(COL_ST_CRIT, COLOR_YELLOW, -1, A_BOLD, A_UNDERLINE)             \
+	X(COL_ST_SLEEP, COLOR_BLUE, -1, A_NORMAL, A_DIM)                  \
+	X(COL_ST_GATE, COLOR_MAGENTA, -1, A_BOLD, A_BOLD)                 \
+	X(COL_ST_DONE, -1, -1, A_DIM, A_DIM)                              \
+	X(COL_ST_KILLED, COLOR_RED, -1, A_REVERSE, A_REVERSE)
+
+enum shell_color {
+#define X(name, fg, bg, a, mono) name,
+	SHELL_COLORS(X)
+#undef X
+	COL_COUNT
+};
+
+/* Why the terminal cannot be used (not a tty, TERM unset or dumb), or NULL. */
+const char *term_unusable(void);
+int term_init(void);
+void term_end(void);       /* restores the terminal; safe to call twice */
+void term_suspend(void);   /* Ctrl-Z: restore, stop, and come back */
+void term_resize(void);    /* after SIGWINCH: learn the new size */
+attr_t term_attr(enum shell_color c);
+attr_t term_state_attr(enum board_state s);
+/* Border and title of a boxed window; focus highlights it. */
+void term_frame(WINDOW *w, const char *title, bool focus);
+/* Write at most maxw columns of s at y,x. Returns columns written. */
+int term_put(WINDOW *w, int y, int x, int maxw, attr_t a, const char *s);
+int term_printf(WINDOW *w, int y, int x, int maxw, attr_t a, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+/* A sparkline cell for level 0..7 (Unicode blocks or ASCII). */
+const char *term_spark(int level);
+void term_hline(WINDOW *w, int y, int x, int n);
+
+/* A window with its panel, placed and replaced at each layout. */
+struct ui_win {
+	WINDOW *w;
+	PANEL *p;
+};
+void ui_place(struct ui_win *u, int h, int w, int y, int x);
+void ui_drop(struct ui_win *u);
+
+/* ---- loop.c: signals, the event loop, screen switching ------------------ */
+
+enum shell_screen { SCREEN_CATALOG, SCREEN_LESSON };
+
+struct shell {
+	enum shell_screen screen;
+	bool help;      /* the ? overlay is open */
+	bool too_small; /* the terminal is below the minimum size */
+	bool quit;
+	char note[256]; /* a message for the status bar */
+	attr_t note_attr;
+};
+extern struct shell shell;
+
+int loop_init(void); /* signal handlers and the self-pipe; before term_init */
+int loop_run(void);  /* until quit; returns the exit status */
+void shell_go(enum shell_screen s);
+void shell_note(enum shell_color c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Draw the status bar (bottom line) for the current screen. */
+void shell_status(WINDOW *w, const char *keys);
+
+/* ---- catalog.c: the lessons found on disk and the catalog screen ------ */
+
+struct catalog_entry {
+	int number;   /* NN of lessons/NN-slug */
+	char slug[32];
+	char path[PATH_MAX]; /* of lesson.md */
+	struct md_lesson doc;
+	bool ok;      /* parsed; else doc.error says why */
+};
+struct catalog {
+	struct catalog_entry *e;
+	int n;
+	int sel;
+};
+extern struct catalog shell_catalog;
+
+int catalog_load(const char *dir);
+void catalog_free(void);
+int catalog_find(const char *name); /* number or slug; index or -1 */
+void catalog_print(FILE *f);        /* --list */
+bool shell_prog_ok(const char *slug, void *ctx);
+int shell_prog_path(const char *slug, char *buf, size_t n);
+void catalog_layout(void);
+void catalog_draw(void);
+int catalog_key(int key);
+void catalog_click(int y, int x);
+
+/* ---- lesson_view.c: a lesson's steps beside the live panels ----------- */
+
+void lesson_open(int idx, int step);
+int lesson_open_run(const char *cmdline); /* --run; -1 on a bad command */
+void lesson_layout(void);
+void lesson_draw(void);
+int lesson_key(int key);
+void lesson_click(int y, int x, bool wheel_up, bool wheel_down);
+void lesson_close(void);
+
+/* ---- progress.c: steps seen, where the user left off ------------------ */
+
+int progress_init(void); /* reads the file; -1 when the dir is unusable */
+const char *progress_warning(void);
+void progress_seen(const char *slug, int step);
+uint64_t progress_mask(const char *slug);
+void progress_set_last(const char *slug, int step);
+bool progress_last(char *slug, size_t n, int *step);
+int progress_save(void);
+/* Pure parts (unit-tested): the file format. */
+struct progress_rec {
+	char slug[32];
+	uint64_t seen;
+};
+struct progress {
+	struct progress_rec rec[64];
+	int n;
+	char last[32];
+	int last_step;
+};
+int progress_parse(struct progress *p, const char *text);
+int progress_format(const struct progress *p, char *buf, size_t n);
+void progress_mark(struct progress *p, const char *slug, int step);
+
+/* ---- child.c: a demo in its own process group --------------------------- */
+
+/* The running group, for the fatal-signal handler (0: none). */
+extern volatile sig_atomic_t child_pgid;
+/* Fork and exec path with argv in a new process group; stdout and stderr
+ * go to *outfd (a pipe), stdin from /dev/null; keepfd stays open. */
+pid_t child_spawn(const char *path, char *const argv[], int keepfd,
+                  const char *env_name, int *outfd);
+int child_signal_group(pid_t pgid, int sig);
+/* Reap every exited child; the leader's status goes to *status, and the
+ * return is true when the leader was among them. */
+bool child_reap(pid_t leader, int *status);
+/* Has the leader exited (without reaping it)? */
+bool child_leader_exited(pid_t leader);
+
+/* ---- demo.c: the running demo and what the panels read ------------------ */
+
+enum { DEMO_TL_LEN = 512, DEMO_SPARK_LEN = 256, DEMO_OUT_LINES = 400,
+       DEMO_MAX_ARGS = 72 };
+
+struct demo_actor {
+	struct board_actor_id id;
+	bool valid;
+	enum board_state state;
+	char op[BOARD_LABEL_LEN + 24];
+	uint64_t steps;
+	struct procfs_stat ps; /* last /proc sample */
+	bool ps_ok;            /* the task existed at the last sample */
+	unsigned long long prev_ticks;
+	double cpu; /* percent of one CPU over the last sample period */
+};
+
+struct demo {
+	struct board *board;
+	int board_fd;
+	pid_t pid;          /* the lesson program, leader of its group; 0: none */
+	bool stopping;      /* SIGTERM sent, SIGKILL at kill_at */
+	uint64_t kill_at;
+	bool frozen;
+	bool exited;        /* the last demo has ended: status is valid */
+	int status;         /* wait status */
+	bool failed;        /* could not start: msg says why */
+	char *argv[DEMO_MAX_ARGS + 1]; /* argv of the next run, [0] = slug */
+	int argc;
+	uint64_t t_start, t_end;
+	int runs;           /* --runs of the demo running */
+	/* Samples. */
+	int nact;
+	struct demo_actor act[BOARD_MAX_ACTORS];
+	uint64_t last_proc_ns;
+	int tl_len;         /* samples held (<= DEMO_TL_LEN) */
+	int tl_head;        /* next slot */
+	unsigned char tl[BOARD_MAX_ACTORS][DEMO_TL_LEN];
+	int spark_len, spark_head;
+	int64_t spark[BOARD_MAX_COUNTERS][DEMO_SPARK_LEN];
+	/* Output of the demo: the pipe, split into lines. */
+	int out_fd;
+	char *out[DEMO_OUT_LINES];
+	int out_n, out_head;
+	char partial[512];
+	size_t partial_len;
+};
+extern struct demo shell_demo;
+
+void demo_set_argv(char *const argv[], int argc);
+int demo_start(int runs); /* runs > 0 adds/replaces --runs */
+void demo_stop(void);     /* begin a stop: SIGTERM now, SIGKILL after grace */
+void demo_stop_wait(void); /* stop and reap before returning (quit) */
+bool demo_running(void);
+bool demo_active(void);   /* running or stopping: frames are needed */
+void demo_child_event(void); /* SIGCHLD arrived */
+void demo_tick(uint64_t now);
+void demo_read_output(void);
+void demo_freeze(bool on);
+const char *demo_kill_actor(int i); /* a message for the status bar */
+const char *demo_status_text(char *buf, size_t n);
+/* Rewrite an option of the next run's argv ("--sync" "mutex"). */
+void demo_set_opt(const char *opt, const char *val);
+const char *demo_get_opt(const char *opt);
+void demo_step_mode(bool on);
+void demo_grant(unsigned worker_no);
+void demo_forget(void); /* drop the samples (new lesson step) */
+
+/* ---- panels -------------------------------------------------------------- */
+
+struct panel_view {
+	int sel;  /* selected row */
+	int top;  /* first row shown */
+	int rows; /* rows of content last drawn (for paging) */
+};
+
+struct shell_panel {
+	const char *name;  /* as in a run block's panels line */
+	const char *title;
+	int min_h;         /* lines including the border */
+	int weight;        /* share of the extra lines */
+	void (*draw)(WINDOW *w, struct panel_view *v, bool focus);
+	int (*key)(struct panel_view *v, int key); /* may be NULL */
+};
+
+extern const struct shell_panel panel_procs, panel_counters, panel_locks,
+	panel_timeline, panel_histogram, panel_output;
+extern const struct shell_panel *const shell_panels[MD_PANEL_COUNT];
+/* Up/Down/PgUp/PgDn/Home/End over n rows, keeping sel visible. */
+int panel_scroll_key(struct panel_view *v, int key, int n);
+void panel_clamp(struct panel_view *v, int n, int visible);
+/* The procs panel's selected actor (for `k`), -1 if none. */
+int panel_procs_selected(void);
+
+uint64_t shell_now_ns(void);
+
+#endif

@@ -1,0 +1,260 @@
+// The terminal: curses setup and teardown, colours, small drawing helpers.
+//
+// Only this file and the screens/panels touch curses.  Colours come from one
+// X-macro table (shell.h) that gives each role an attribute with colour and
+// one without, so NO_COLOR keeps every state readable by its mark and its
+// attribute alone.
+#include "shell/shell.h"
+
+#include <langinfo.h>
+#include <locale.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+static bool term_on;
+static SCREEN *term_screen;
+static attr_t attrs[COL_COUNT];
+
+const char *
+term_unusable(void)
+{
+	const char *t = getenv("TERM");
+
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
+		return "not a terminal (use --list for a plain-text catalog)";
+	if (!t || !*t)
+		return "TERM is not set";
+	if (strcmp(t, "dumb") == 0)
+		return "TERM=dumb cannot draw the lab (use --list for plain text)";
+	return NULL;
+}
+
+static void
+colors_init(void)
+{
+	static const struct {
+		short fg, bg;
+		attr_t a, mono;
+	} tab[COL_COUNT] = {
+#define X(name, fg, bg, a, mono) [name] = {fg, bg, a, mono},
+		SHELL_COLORS(X)
+#undef X
+	};
+
+	if (shell_cfg.color && has_colors() && start_color() == OK) {
+		use_default_colors(); /* light and dark terminals both read */
+		for (int i = 1; i < COL_COUNT; i++) {
+			init_pair((short)i, tab[i].fg, tab[i].bg);
+			attrs[i] = COLOR_PAIR(i) | tab[i].a;
+		}
+		attrs[COL_NORMAL] = A_NORMAL;
+	} else {
+		shell_cfg.color = false;
+		for (int i = 0; i < COL_COUNT; i++)
+			attrs[i] = tab[i].mono;
+	}
+}
+
+int
+term_init(void)
+{
+	const char *cs = nl_langinfo(CODESET);
+
+	if (!cs || strcmp(cs, "UTF-8") != 0)
+		shell_cfg.ascii = true;
+	term_screen = newterm(NULL, stdout, stdin);
+	if (!term_screen)
+		return -1;
+	term_on = true;
+	cbreak(); /* not raw: ^C, ^Z and ^\ stay signals, handled in loop.c */
+	noecho();
+	nonl();
+	intrflush(stdscr, FALSE);
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE); /* poll() says when to read; drain until ERR */
+	set_escdelay(25);      /* Esc reacts at once, not after a second */
+	curs_set(0);
+	colors_init();
+	if (shell_cfg.mouse) {
+		mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON4_PRESSED |
+		          BUTTON5_PRESSED, NULL);
+		mouseinterval(0); /* no click-detection delay */
+	}
+	return 0;
+}
+
+void
+term_end(void)
+{
+	if (!term_on)
+		return;
+	term_on = false;
+	if (shell_cfg.mouse)
+		mousemask(0, NULL); /* mouse reporting off before we leave */
+	curs_set(1);
+	endwin();
+	fflush(stdout);
+}
+
+void
+term_suspend(void)
+{
+	if (!term_on)
+		return;
+	if (shell_cfg.mouse)
+		mousemask(0, NULL);
+	endwin();
+	fflush(stdout);
+	/* Stop for real, with the default action; the loop resumes here. */
+	signal(SIGTSTP, SIG_DFL);
+	raise(SIGTSTP);
+	/* fg: our handler comes back in loop.c's caller; redraw it all. */
+	if (shell_cfg.mouse)
+		mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON4_PRESSED |
+		          BUTTON5_PRESSED, NULL);
+	term_resize();
+	clearok(curscr, TRUE);
+}
+
+void
+term_resize(void)
+{
+	struct winsize ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 &&
+	    ws.ws_col > 0)
+		resizeterm(ws.ws_row, ws.ws_col);
+	else
+		resizeterm(LINES, COLS);
+}
+
+attr_t
+term_attr(enum shell_color c)
+{
+	return (unsigned)c < COL_COUNT ? attrs[c] : A_NORMAL;
+}
+
+attr_t
+term_state_attr(enum board_state s)
+{
+	switch (s) {
+	case BOARD_ST_RUNNING: return attrs[COL_ST_RUN];
+	case BOARD_ST_WAIT_LOCK: return attrs[COL_ST_WAIT];
+	case BOARD_ST_CRITICAL: return attrs[COL_ST_CRIT];
+	case BOARD_ST_SLEEPING: return attrs[COL_ST_SLEEP];
+	case BOARD_ST_GATE: return attrs[COL_ST_GATE];
+	case BOARD_ST_KILLED:
+	case BOARD_ST_FAILED: return attrs[COL_ST_KILLED];
+	default: return attrs[COL_ST_DONE];
+	}
+}
+
+void
+term_frame(WINDOW *w, const char *title, bool focus)
+{
+	int h, wd;
+
+	getmaxyx(w, h, wd);
+	(void)h;
+	if (focus)
+		wattron(w, attrs[COL_FOCUS]);
+	if (shell_cfg.ascii)
+		wborder(w, '|', '|', '-', '-', '+', '+', '+', '+');
+	else
+		box(w, 0, 0);
+	if (focus)
+		wattroff(w, attrs[COL_FOCUS]);
+	if (title && wd > 6) {
+		term_put(w, 0, 2, 1, focus ? attrs[COL_FOCUS] : A_NORMAL, " ");
+		int n = term_put(w, 0, 3, wd - 6,
+		                 (focus ? attrs[COL_FOCUS] : attrs[COL_TITLE]), title);
+		term_put(w, 0, 3 + n, 1, A_NORMAL, " ");
+	}
+}
+
+int
+term_put(WINDOW *w, int y, int x, int maxw, attr_t a, const char *s)
+{
+	int h, wd;
+	size_t n;
+
+	getmaxyx(w, h, wd);
+	if (y < 0 || y >= h || x < 0 || x >= wd || maxw <= 0)
+		return 0;
+	if (maxw > wd - x)
+		maxw = wd - x;
+	n = md_fit(s, maxw);
+	wattrset(w, a);
+	mvwaddnstr(w, y, x, s, (int)n);
+	wattrset(w, A_NORMAL);
+	{
+		char tmp[1024];
+		size_t k = n < sizeof tmp - 1 ? n : sizeof tmp - 1;
+
+		memcpy(tmp, s, k);
+		tmp[k] = '\0';
+		return md_strwidth(tmp);
+	}
+}
+
+int
+term_printf(WINDOW *w, int y, int x, int maxw, attr_t a, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	return term_put(w, y, x, maxw, a, buf);
+}
+
+const char *
+term_spark(int level)
+{
+	static const char *const uni[8] = {
+		"\u2581", "\u2582", "\u2583", "\u2584",
+		"\u2585", "\u2586", "\u2587", "\u2588",
+	};
+	static const char *const asc[8] = {"_", ".", ",", "-", "=", "+", "*", "#"};
+
+	if (level < 0)
+		level = 0;
+	if (level > 7)
+		level = 7;
+	return shell_cfg.ascii ? asc[level] : uni[level];
+}
+
+void
+term_hline(WINDOW *w, int y, int x, int n)
+{
+	if (shell_cfg.ascii)
+		mvwhline(w, y, x, '-', n);
+	else
+		mvwhline(w, y, x, ACS_HLINE, n);
+}
+
+void
+ui_place(struct ui_win *u, int h, int w, int y, int x)
+{
+	ui_drop(u);
+	if (h <= 0 || w <= 0)
+		return;
+	u->w = newwin(h, w, y, x);
+	if (u->w)
+		u->p = new_panel(u->w);
+}
+
+void
+ui_drop(struct ui_win *u)
+{
+	if (u->p)
+		del_panel(u->p);
+	if (u->w)
+		delwin(u->w);
+	u->p = NULL;
+	u->w = NULL;
+}
