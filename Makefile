@@ -69,10 +69,10 @@ $(B)/tests/suites.h: $(UNIT_SRC)
 	@mkdir -p $(dir $@)
 	@for f in $(notdir $(filter tests/unit/check_%.c,$(UNIT_SRC))); do \
 	  m=$${f#check_}; echo "S($${m%.c})"; done > $@.tmp && mv $@.tmp $@
-$(B)/tests/unit/%.o: tests/unit/%.c $(B)/tests/suites.h
+$(B)/tests/obj/%.o: tests/unit/%.c $(B)/tests/suites.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -I$(B)/tests -c $< -o $@
-$(UNIT_BIN): $(UNIT_SRC:%.c=$(B)/%.o) $(SHELL_LIB) $(LAB_LIB) $(BOARD_LIB)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Wno-missing-prototypes -I$(B)/tests -Itests/unit -c $< -o $@
+$(UNIT_BIN): $(UNIT_SRC:tests/unit/%.c=$(B)/tests/obj/%.o) $(SHELL_LIB) $(LAB_LIB) $(BOARD_LIB)
 	$(CC) $(RL_LDFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS) $(LESSON_LIBS)
 
 $(B)/bench/%: bench/%.c $(SHELL_LIB) $(LAB_LIB) $(BOARD_LIB)

@@ -28,13 +28,16 @@ static const struct lab_lesson lesson = {
 	.workers = 2,
 	.mode = LAB_PROCESS,
 	.modes = LAB_MODES_BOTH,
-	.iters = 100000,
+	.iters = 5000000,
 	.runs = 10,
 	.syncs = "none|mutex|spin|atomic",
 	.sync_default = "none",
 	.steps = true,
 	.options = options,
 };
+
+/* How often --widen yield yields (a power of two). */
+#define YIELD_EVERY 64
 
 enum sync { SYNC_NONE, SYNC_MUTEX, SYNC_SPIN, SYNC_ATOMIC };
 
@@ -52,14 +55,17 @@ struct bank {
  * atomicity to the pair: another worker can write between our read and
  * our write, and our write then erases its update. */
 static void
-update(struct lab_worker *w, struct bank *bank, int64_t amount)
+update(struct lab_worker *w, struct bank *bank, int64_t amount, long i)
 {
 	int64_t v;
 
 	lab_step(w, "read balance");
 	v = atomic_load_explicit(bank->balance, memory_order_relaxed);
-	if (bank->yield)
-		sched_yield(); /* the visible knob: let another worker run here */
+	/* The visible knob (--widen yield): now and then, give the CPU away
+	 * between the read and the write, as a preemption at the worst moment
+	 * would.  The other worker then runs with the balance we hold stale. */
+	if (bank->yield && (i & (YIELD_EVERY - 1)) == 0)
+		sched_yield();
 	lab_step_val(w, "write balance", v + amount);
 	atomic_store_explicit(bank->balance, v + amount, memory_order_relaxed);
 }
@@ -73,14 +79,14 @@ account(struct lab_worker *w)
 	for (long i = 0; i < bank->iters; i++) {
 		switch (bank->sync) {
 		case SYNC_NONE:
-			update(w, bank, amount);
+			update(w, bank, amount, i);
 			break;
 		case SYNC_MUTEX:
 		case SYNC_SPIN:
 			/* DOC: locked-update: the same three steps, but no
 			 * other worker can be between lock and unlock. */
 			lab_lock(w, bank->lock);
-			update(w, bank, amount);
+			update(w, bank, amount, i);
 			lab_unlock(w, bank->lock);
 			break;
 		case SYNC_ATOMIC:

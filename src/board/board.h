@@ -160,8 +160,10 @@ struct board {
 	_Atomic uint64_t run_start_ns;
 	_Atomic uint64_t run_end_ns;
 
-	/* Start barrier: workers wait until go != 0 (a futex word). */
+	/* Start barrier: workers wait until go != 0 (a futex word), then
+	 * count themselves in `arrived` and wait until all are running. */
 	_Atomic uint32_t go;
+	_Atomic uint32_t arrived;
 
 	_Atomic uint32_t nactors; /* slots in use: 0..nactors-1 */
 	_Atomic uint32_t ncounters;

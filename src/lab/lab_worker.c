@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -65,6 +66,29 @@ lab_sleep(struct lab_worker *w, double seconds)
 	lab_set_state(w, BOARD_ST_RUNNING);
 }
 
+/* Released workers may still not run at the same time: the kernel wakes
+ * them on or near the waker's core, and two that share a core take turns
+ * instead of overlapping.  So each one also waits at a start line until
+ * every worker of the team is running (at most 100 ms).  With several
+ * cores it spins: a busy core makes the kernel move the other runnable
+ * worker to an idle core.  With one core it yields, or the others could
+ * never arrive; so it does when there are more workers than cores. */
+static void
+start_line(struct lab_worker *w)
+{
+	struct board *b = w->lab->board;
+	uint32_t n = (uint32_t)w->team->n;
+	uint64_t t0 = board_now_ns();
+	bool share = w->lab->ncpu < 2 || (int)n > w->lab->ncpu;
+
+	atomic_fetch_add(&b->arrived, 1);
+	while (atomic_load(&b->arrived) < n &&
+	       board_now_ns() - t0 < 100000000u) {
+		if (share)
+			sched_yield();
+	}
+}
+
 /* What every worker does around the lesson's body. */
 static int
 worker_main(struct lab_worker *w)
@@ -81,6 +105,7 @@ worker_main(struct lab_worker *w)
 	                    w->pid, w->tid, (unsigned)w->no, name);
 	atomic_store(&a->state, BOARD_ST_STARTING);
 	board_go_wait(w->lab->board);
+	start_line(w);
 	atomic_store(&a->state, BOARD_ST_RUNNING);
 	board_event_put(a, BOARD_EV_START, 0, 0);
 	rc = w->team->fn(w);
@@ -147,6 +172,7 @@ lab_spawn_ex(struct lab *lab, enum lab_mode mode, int first, int n,
 	t->n = n;
 	t->fn = fn;
 	atomic_store(&b->go, 0);
+	atomic_store(&b->arrived, 0);
 	/* A scripted or interactive schedule holds every team at its gates. */
 	if (lab->nsched || lab->o.step)
 		atomic_store(&b->control.step_mode, 1);

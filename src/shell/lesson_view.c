@@ -14,6 +14,7 @@ static struct {
 	const struct md_lesson *doc;
 	const char *slug;
 	int step;
+	int run;                  /* which of the step's run blocks Enter runs */
 	struct md_text text;
 	int text_w, text_top, text_rows;
 	unsigned shown;             /* panels laid out (mask) */
@@ -25,6 +26,32 @@ static struct {
 } lv = {.idx = -1};
 
 static const char *const syncs[] = {"none", "mutex", "spin", "atomic"};
+
+static const struct md_step *cur_step(void);
+
+static const struct md_run *
+cur_run(void)
+{
+	const struct md_step *s = cur_step();
+
+	if (!s || lv.run < 0 || lv.run >= s->nrun)
+		return NULL;
+	return s->runs[lv.run];
+}
+
+/* Make run block i of the step the one Enter runs. */
+static void
+select_run(int i)
+{
+	const struct md_run *r;
+
+	lv.run = i;
+	r = cur_run();
+	if (r)
+		demo_set_argv(r->argv, r->argc);
+	else
+		demo_set_argv(NULL, 0);
+}
 
 static const struct md_step *
 cur_step(void)
@@ -39,12 +66,12 @@ cur_step(void)
 static unsigned
 wanted_panels(void)
 {
-	const struct md_step *s = cur_step();
+	const struct md_run *r = cur_run();
 	const struct demo *d = &shell_demo;
 	unsigned m;
 
-	if (s && s->run && s->run->panels)
-		m = s->run->panels;
+	if (r && r->panels)
+		m = r->panels;
 	else {
 		m = 1u << MD_PANEL_PROCS | 1u << MD_PANEL_COUNTERS |
 		    1u << MD_PANEL_TIMELINE | 1u << MD_PANEL_OUTPUT;
@@ -59,8 +86,6 @@ wanted_panels(void)
 static void
 set_step(int step)
 {
-	const struct md_step *s;
-
 	if (!lv.doc)
 		return;
 	if (step >= lv.doc->nstep)
@@ -73,11 +98,7 @@ set_step(int step)
 	lv.text_top = 0;
 	md_text_free(&lv.text);
 	lv.text_w = 0;
-	s = cur_step();
-	if (s && s->run)
-		demo_set_argv(s->run->argv, s->run->argc);
-	else
-		demo_set_argv(NULL, 0);
+	select_run(0);
 	if (lv.slug) {
 		progress_seen(lv.slug, step);
 		progress_set_last(lv.slug, step);
@@ -136,6 +157,11 @@ lesson_open_run(const char *cmdline)
 		abort();
 	l->step[0].run->argv = argv;
 	l->step[0].run->argc = argc;
+	l->step[0].runs = malloc(sizeof *l->step[0].runs);
+	if (!l->step[0].runs)
+		abort();
+	l->step[0].runs[0] = l->step[0].run;
+	l->step[0].nrun = 1;
 	lv.idx = -1;
 	lv.doc = l;
 	lv.slug = NULL;
@@ -265,8 +291,15 @@ draw_text(void)
 		const struct md_line *ln = &lv.text.line[lv.text_top + i];
 		int x = 2 + ln->indent;
 
+		/* The run block Enter runs is marked; the others are dim. */
+		if (ln->run >= 0 && ln->run == lv.run && x >= 4 && ln->nseg &&
+		    strncmp(ln->seg[0].text, "$ ", 2) == 0)
+			term_put(w, 1 + i, x - 2, 1, term_attr(COL_RUN),
+			         shell_cfg.ascii ? ">" : "\u25b6");
 		for (int j = 0; j < ln->nseg; j++)
-			x += term_put(w, 1 + i, x, wd - 2 - x, text_attr(ln->seg[j].attr),
+			x += term_put(w, 1 + i, x, wd - 2 - x,
+			              ln->run >= 0 && ln->run != lv.run ? term_attr(COL_DIM)
+			                                                : text_attr(ln->seg[j].attr),
 			              ln->seg[j].text);
 	}
 	if (lv.text.nline > lv.text_rows) {
@@ -417,6 +450,18 @@ lesson_key(int key)
 	case 'x':
 		demo_stop();
 		return SH_REDRAW;
+	case 'c': {
+		const struct md_step *st = cur_step();
+
+		if (st && st->nrun > 1) {
+			select_run((lv.run + 1) % st->nrun);
+			shell_note(COL_GOOD, "demo %d of %d in this step selected (Enter runs it)",
+			           lv.run + 1, st->nrun);
+			return SH_RESIZE;
+		}
+		shell_note(COL_WARN, "this step has one demo");
+		return SH_REDRAW;
+	}
 	case ' ':
 		if (!demo_running())
 			shell_note(COL_WARN, "no demo running (Enter runs it)");

@@ -109,6 +109,7 @@ static const char *const help_lines[] = {
 	"Lesson",
 	"  Right/n Left/p  next / previous step",
 	"  Enter or r      run the step's demo",
+	"  c               choose the next demo of the step",
 	"  R               run it 20 times into the histogram",
 	"  Space           freeze / thaw the demo (SIGSTOP/SIGCONT)",
 	"  s, 1-9          step mode on/off, advance worker N",

@@ -7,8 +7,9 @@
 //   ## Title of a step             every level-2 section is one step
 //   Text of the step ...           paragraphs, lists, emphasis, `code`, quotes,
 //                                  code blocks, tables (cells joined by " | ")
-//   ```run                         at most one per step: the demo
-//   race --workers 2 --sync none   the argv of bin/racelab-race, WITHOUT the
+//   ```run                         the step's demo; a step may hold several,
+//   race --workers 2 --sync none   the first is the default.  The argv of
+//                                  bin/racelab-race, WITHOUT the
 //   panels: procs counters         "racelab-" prefix; an optional panels line
 //   ```                            (procs counters locks timeline histogram output)
 //   ```quiz                        at most one per step: a prediction asked
@@ -19,7 +20,7 @@
 // '...' and "..." quote; nothing is expanded), and its first word must name
 // an existing lesson program, so a hostile lesson.md cannot run arbitrary
 // commands.  Errors (no title, an unterminated fence, an unknown program or
-// panel, two run blocks in one step, a bad quote) are reported with the line
+// panel, a run block before the first step, a bad quote) are reported with the line
 // they are on; the catalog shows them as file:line and skips that lesson.
 #include "md.h"
 
@@ -365,8 +366,8 @@ finish_run(struct parser *p)
 
 	if (s == &p->l->intro)
 		return fail(p, p->code_line, "run block before the first step (## heading)");
-	if (s->run)
-		return fail(p, p->code_line, "a second run block in step \"%s\"", s->title);
+	if (s->nrun >= 16)
+		return fail(p, p->code_line, "more than 16 run blocks in step \"%s\"", s->title);
 	while (*t) {
 		size_t n = strcspn(t, "\n");
 		char *ln = xstrndup(t, n), *a = ln, *z;
@@ -421,7 +422,10 @@ finish_run(struct parser *p)
 		return fail(p, cmd_line, "run block names unknown program '%s' (no racelab-%s)",
 		            name, name);
 	}
-	s->run = r;
+	s->runs = xrealloc(s->runs, (size_t)(s->nrun + 1) * sizeof *s->runs);
+	s->runs[s->nrun++] = r;
+	if (!s->run)
+		s->run = r;
 	/* Shown in the text as the command a student could type. */
 	buf_add(&shown, "$ racelab-", 10);
 	for (int i = 0; i < r->argc; i++) {
@@ -430,6 +434,7 @@ finish_run(struct parser *p)
 		buf_add(&shown, r->argv[i], strlen(r->argv[i]));
 	}
 	b = new_block(p, MD_K_RUN);
+	b->run = s->nrun - 1;
 	add_span(b, MDL_RUN, shown.s, shown.len);
 	free(shown.s);
 	return 0;
@@ -778,10 +783,11 @@ step_free(struct md_step *s)
 	free(s->block);
 	free(s->title);
 	free(s->quiz);
-	if (s->run) {
-		md_argv_free(s->run->argv);
-		free(s->run);
+	for (int i = 0; i < s->nrun; i++) {
+		md_argv_free(s->runs[i]->argv);
+		free(s->runs[i]);
 	}
+	free(s->runs);
 }
 
 void
@@ -869,6 +875,7 @@ struct wrapper {
 	int col;            /* columns used on it, indent included */
 	int width;
 	int indent; /* indentation of continuation lines */
+	int run;    /* run block being wrapped, or -1 */
 };
 
 static void
@@ -880,6 +887,7 @@ new_line(struct wrapper *w, int indent)
 	w->ln = &t->line[t->nline++];
 	memset(w->ln, 0, sizeof *w->ln);
 	w->ln->indent = indent;
+	w->ln->run = w->run;
 	w->col = indent;
 }
 
@@ -1005,7 +1013,7 @@ wrap_spans(struct wrapper *w, const struct md_block *b, unsigned extra)
 void
 md_wrap(const struct md_step *s, int width, struct md_text *out)
 {
-	struct wrapper w = {.out = out, .width = width < 8 ? 8 : width};
+	struct wrapper w = {.out = out, .width = width < 8 ? 8 : width, .run = -1};
 	enum md_block_kind prev = MD_K_PARA;
 
 	memset(out, 0, sizeof *out);
@@ -1043,8 +1051,10 @@ md_wrap(const struct md_step *s, int width, struct md_text *out)
 			break;
 		case MD_K_RUN:
 			w.indent = ind + 4;
+			w.run = b->run;
 			new_line(&w, ind + 2);
 			wrap_spans(&w, b, 0);
+			w.run = -1;
 			break;
 		case MD_K_ITEM: {
 			int bw = (int)strlen(b->bullet) + 1;

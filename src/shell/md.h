@@ -50,6 +50,7 @@ struct md_span {
 
 struct md_block {
 	enum md_block_kind kind;
+	int run; /* MD_K_RUN: index into the step's runs */
 	int depth;      /* list and quote nesting: indentation */
 	bool quote;     /* inside a block quote */
 	char bullet[8]; /* "-", "3." for list items */
@@ -69,7 +70,9 @@ struct md_step {
 	int line;
 	struct md_block *block;
 	int nblock;
-	struct md_run *run; /* NULL: the step has no demo */
+	struct md_run *run; /* the first demo; NULL: the step has none */
+	struct md_run **runs; /* every run block of the step, in order */
+	int nrun;
 	char *quiz;         /* raw text of a quiz block, or NULL */
 	int quiz_line;
 };
@@ -115,6 +118,7 @@ struct md_seg {
 };
 struct md_line {
 	int indent; /* columns before the first segment */
+	int run;    /* index of the run block this line shows, or -1 */
 	struct md_seg *seg;
 	int nseg;
 };

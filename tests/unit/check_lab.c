@@ -1,0 +1,410 @@
+// Tests of the lab runtime: spawning and reaping, options, schedules, locks.
+#include <check.h>
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lab/lab.h"
+#include "testutil.h"
+
+static const struct lab_lesson test_lesson = {
+	.slug = "test",
+	.title = "test lesson",
+	.workers = 2,
+	.mode = LAB_THREAD,
+	.modes = LAB_MODES_BOTH,
+	.iters = 10,
+	.runs = 1,
+	.syncs = "none|mutex",
+	.sync_default = "none",
+	.steps = true,
+};
+
+static void
+init_with(struct lab *lab, const char *args)
+{
+	char buf[256], *argv[32];
+	int argc = 0;
+
+	snprintf(buf, sizeof buf, "test %s", args);
+	for (char *t = strtok(buf, " "); t && argc < 31; t = strtok(NULL, " "))
+		argv[argc++] = t;
+	argv[argc] = NULL;
+	unsetenv(BOARD_ENV_FD);
+	lab_init(lab, &test_lesson, argc, argv);
+}
+
+/* Children of this process that are zombies (state Z). */
+static int
+count_zombie_children(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int n = 0;
+
+	while ((e = readdir(d))) {
+		char path[300], buf[512], *p;
+		FILE *f;
+		int ppid;
+		char st;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+		if (!(f = fopen(path, "r")))
+			continue;
+		if (fgets(buf, sizeof buf, f) && (p = strrchr(buf, ')')) &&
+		    sscanf(p + 2, "%c %d", &st, &ppid) == 2 && ppid == getpid() &&
+		    st == 'Z')
+			n++;
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+static int
+body_exit_no(struct lab_worker *w)
+{
+	atomic_fetch_add(&((struct board_counter *)w->arg)->value, 1);
+	return w->no == 3 ? 7 : 0;
+}
+
+static void
+spawn_and_reap(const char *mode)
+{
+	struct lab lab;
+	char args[64];
+	struct lab_team *t;
+	struct board_counter *c;
+
+	snprintf(args, sizeof args, "--mode %s --workers 4", mode);
+	init_with(&lab, args);
+	lab_run_begin(&lab, 1);
+	c = lab_counter(&lab, "n", 0);
+	t = lab_spawn(&lab, lab.o.workers, body_exit_no, c);
+	ck_assert_int_eq(lab_join(t), LAB_JOIN_FAILED); /* worker 3 exits 7 */
+	ck_assert_int_eq(atomic_load(&c->value), 4);
+	for (int i = 0; i < 4; i++) {
+		ck_assert(t->w[i].joined);
+		ck_assert_int_eq(t->w[i].status, t->w[i].no == 3 ? 7 : 0);
+		ck_assert(!lab_worker_alive(&t->w[i]));
+		if (strcmp(mode, "process") == 0) {
+			ck_assert_int_ne(t->w[i].pid, getpid());
+			ck_assert_int_eq(atomic_load(&lab.board->actor[i + 1].pid),
+			                 t->w[i].pid);
+		} else {
+			ck_assert_int_eq(t->w[i].pid, getpid());
+		}
+	}
+	ck_assert_int_eq(count_zombie_children(), 0);
+	lab_team_free(t);
+}
+
+START_TEST(test_spawn_reap_threads) { spawn_and_reap("thread"); }
+END_TEST
+START_TEST(test_spawn_reap_processes) { spawn_and_reap("process"); }
+END_TEST
+
+static int
+body_suicide(struct lab_worker *w)
+{
+	if (w->no == 2)
+		raise(SIGKILL);
+	return 0;
+}
+
+START_TEST(test_signal_reported)
+{
+	struct lab lab;
+	struct lab_team *t;
+	char buf[64];
+
+	init_with(&lab, "--mode process --workers 2");
+	lab_run_begin(&lab, 1);
+	t = lab_spawn(&lab, 2, body_suicide, NULL);
+	lab_join(t);
+	ck_assert_int_eq(t->w[0].status, 0);
+	ck_assert_int_eq(t->w[1].status, -SIGKILL);
+	ck_assert_str_eq(lab_status_text(t->w[1].status, buf, sizeof buf),
+	                 "killed by SIGKILL");
+	ck_assert_int_eq(atomic_load(&lab.board->actor[2].state), BOARD_ST_KILLED);
+	ck_assert_int_eq(count_zombie_children(), 0);
+}
+END_TEST
+
+/* All workers are held at the start barrier until the last one exists:
+ * every worker sees all the others' actors published when it starts. */
+static int
+body_count_started(struct lab_worker *w)
+{
+	struct board *b = w->lab->board;
+	int seen = 0;
+
+	for (int i = 1; i <= w->lab->o.workers; i++)
+		if (atomic_load(&b->actor[i].pid) != 0)
+			seen++;
+	return seen == w->lab->o.workers ? 0 : 1;
+}
+
+START_TEST(test_released_together)
+{
+	struct lab lab;
+	struct lab_team *t;
+
+	init_with(&lab, "--mode process --workers 16");
+	lab_run_begin(&lab, 1);
+	t = lab_spawn(&lab, 16, body_count_started, NULL);
+	ck_assert_int_eq(lab_join(t), LAB_JOIN_OK);
+}
+END_TEST
+
+/* Option errors: one line on stderr, exit 2, nothing started. */
+static const char *const bad_race[][6] = {
+	{ "--workers", "0" },
+	{ "--workers", "abc" },
+	{ "--workers", "5000" },
+	{ "--workers", "300", "--mode", "process" },
+	{ "--mode", "fiber" },
+	{ "--iters", "-1" },
+	{ "--runs", "0" },
+	{ "--sync", "magic" },
+	{ "--schedule", "1,x" },
+	{ "--schedule", "1,3" },
+	{ "--schedule", "1," },
+	{ "--bogus" },
+	{ "extra" },
+	{ "--workers" },
+	{ "--widen", "sometimes" },
+};
+
+START_TEST(test_bad_options)
+{
+	for (size_t i = 0; i < sizeof bad_race / sizeof bad_race[0]; i++) {
+		const char *argv[8] = { "bin/racelab-race" };
+		char *out, *err;
+		int n = 1, rc;
+
+		for (int k = 0; k < 6 && bad_race[i][k]; k++)
+			argv[n++] = bad_race[i][k];
+		rc = tu_run(argv, &out, &err);
+		ck_assert_msg(rc == 2, "%s: exit %d", argv[1], rc);
+		ck_assert_msg(strlen(out) == 0, "%s: stdout not empty", argv[1]);
+		ck_assert_msg(strncmp(err, "racelab-race: ", 14) == 0, "%s: %s", argv[1], err);
+		ck_assert_msg(strchr(err, '\n') == err + strlen(err) - 1,
+		              "%s: not one line: %s", argv[1], err);
+		free(out);
+		free(err);
+	}
+}
+END_TEST
+
+START_TEST(test_help_version)
+{
+	const char *help[] = { "bin/racelab-race", "--help", NULL };
+	const char *ver[] = { "bin/racelab-race", "--version", NULL };
+	char *out, *err;
+
+	ck_assert_int_eq(tu_run(help, &out, &err), 0);
+	ck_assert_ptr_nonnull(strstr(out, "--schedule"));
+	ck_assert_str_eq(err, "");
+	free(out);
+	free(err);
+	ck_assert_int_eq(tu_run(ver, &out, &err), 0);
+	ck_assert_ptr_nonnull(strstr(out, "racelab-race "));
+	free(out);
+	free(err);
+}
+END_TEST
+
+/* A board handed over by fd with the wrong version is refused. */
+START_TEST(test_bad_board_refused)
+{
+	int fd;
+	struct board *b = board_create_memfd(&fd);
+	char fds[16], *out, *err;
+	const char *argv[] = { "bin/racelab-race", "--iters", "1", "--runs", "1", NULL };
+
+	b->version = 77;
+	snprintf(fds, sizeof fds, "%d", fd);
+	setenv(BOARD_ENV_FD, fds, 1);
+	ck_assert_int_eq(tu_run(argv, &out, &err), 1);
+	ck_assert_ptr_nonnull(strstr(err, "version"));
+	unsetenv(BOARD_ENV_FD);
+}
+END_TEST
+
+/* Under a board from the "shell", the lesson's workers show up on it. */
+START_TEST(test_runs_on_shell_board)
+{
+	int fd;
+	struct board *b = board_create_memfd(&fd);
+	char fds[16], *out;
+	const char *argv[] = { "bin/racelab-race", "--iters", "1000", "--runs", "3",
+	                       "--sync", "mutex", "--quiet", NULL };
+
+	snprintf(fds, sizeof fds, "%d", fd);
+	setenv(BOARD_ENV_FD, fds, 1);
+	ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
+	unsetenv(BOARD_ENV_FD);
+	ck_assert_str_eq(b->lesson, "race");
+	ck_assert_uint_eq(atomic_load(&b->nresults), 3);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(atomic_load(&b->result[i]), 100);
+	ck_assert_int_eq(atomic_load(&b->lock[0].acquisitions), 2000);
+	ck_assert_int_eq(atomic_load(&b->actor[1].kind), BOARD_KIND_PROCESS);
+	ck_assert_int_eq(atomic_load(&b->actor[1].state), BOARD_ST_DONE);
+}
+END_TEST
+
+/* Locks: mutual exclusion holds and the stats add up. */
+struct lockt {
+	struct lab_lock *l;
+	_Atomic int inside, max_inside;
+	long n;
+};
+
+static int
+body_lock(struct lab_worker *w)
+{
+	struct lockt *t = w->arg;
+
+	for (long i = 0; i < t->n; i++) {
+		lab_lock(w, t->l);
+		int in = atomic_fetch_add(&t->inside, 1) + 1;
+		int m = atomic_load(&t->max_inside);
+
+		while (in > m && !atomic_compare_exchange_weak(&t->max_inside, &m, in))
+			;
+		atomic_fetch_sub(&t->inside, 1);
+		lab_unlock(w, t->l);
+	}
+	return 0;
+}
+
+static void
+lock_kind(enum board_lock_kind kind, const char *mode)
+{
+	struct lab lab;
+	char args[64];
+	struct lockt *t;
+	struct board_lock *bl;
+
+	snprintf(args, sizeof args, "--mode %s --workers 4", mode);
+	init_with(&lab, args);
+	lab_run_begin(&lab, 1);
+	t = lab_shared_alloc(&lab, sizeof *t);
+	t->l = lab_lock_new(&lab, "m", kind);
+	t->n = 5000;
+	lab_join(lab_spawn(&lab, 4, body_lock, t));
+	bl = &lab.board->lock[lab_lock_index(t->l)];
+	ck_assert_int_eq(atomic_load(&t->max_inside), 1);
+	ck_assert_uint_eq(atomic_load(&bl->acquisitions), 20000);
+	ck_assert_uint_le(atomic_load(&bl->contended), 20000);
+	ck_assert_int_eq(atomic_load(&bl->holder), -1);
+	ck_assert_uint_eq(atomic_load(&bl->waiters), 0);
+}
+
+START_TEST(test_lock_mutex) { lock_kind(BOARD_LOCK_MUTEX, _i ? "process" : "thread"); }
+END_TEST
+START_TEST(test_lock_spin) { lock_kind(BOARD_LOCK_SPIN, _i ? "process" : "thread"); }
+END_TEST
+START_TEST(test_lock_sem) { lock_kind(BOARD_LOCK_SEM, _i ? "process" : "thread"); }
+END_TEST
+
+/* Deadlock by schedule: two workers take a and b in opposite orders. */
+struct dl {
+	struct lab_lock *a, *b;
+};
+
+static int
+body_dead(struct lab_worker *w)
+{
+	struct dl *d = w->arg;
+	struct lab_lock *first = w->no == 1 ? d->a : d->b;
+	struct lab_lock *second = w->no == 1 ? d->b : d->a;
+
+	lab_lock(w, first);
+	lab_lock(w, second);
+	lab_unlock(w, second);
+	lab_unlock(w, first);
+	return 0;
+}
+
+START_TEST(test_schedule_finds_deadlock)
+{
+	struct lab lab;
+	struct dl *d;
+
+	init_with(&lab, _i ? "--mode process --schedule 1,2,1,2" :
+	                     "--mode thread --schedule 1,2,1,2");
+	lab_run_begin(&lab, 1);
+	d = lab_shared_alloc(&lab, sizeof *d);
+	d->a = lab_lock_new(&lab, "a", BOARD_LOCK_MUTEX);
+	d->b = lab_lock_new(&lab, "b", BOARD_LOCK_MUTEX);
+	ck_assert_int_eq(lab_join(lab_spawn(&lab, 2, body_dead, d)),
+	                 LAB_JOIN_DEADLOCK);
+	{
+		int cyc[4], len = 0;
+
+		ck_assert(lab_find_deadlock(lab.board, cyc, 4, &len));
+		ck_assert_int_eq(len, 2);
+	}
+	/* Process workers die with the test process (PDEATHSIG). */
+}
+END_TEST
+
+/* The same lessons, ordered by schedule so that one finishes first. */
+START_TEST(test_schedule_no_deadlock)
+{
+	struct lab lab;
+	struct dl *d;
+
+	init_with(&lab, "--mode process --schedule 1,1,1,1,2,2,2,2");
+	lab_run_begin(&lab, 1);
+	d = lab_shared_alloc(&lab, sizeof *d);
+	d->a = lab_lock_new(&lab, "a", BOARD_LOCK_MUTEX);
+	d->b = lab_lock_new(&lab, "b", BOARD_LOCK_MUTEX);
+	ck_assert_int_eq(lab_join(lab_spawn(&lab, 2, body_dead, d)), LAB_JOIN_OK);
+}
+END_TEST
+
+START_TEST(test_json_escapes)
+{
+	struct lab_json j;
+
+	lab_json_begin(&j);
+	lab_json_str(&j, "s", "a\"b\\c\n");
+	lab_json_int(&j, "i", -5);
+	ck_assert_str_eq(j.buf, "{\"s\":\"a\\\"b\\\\c\\u000a\",\"i\":-5");
+}
+END_TEST
+
+Suite *
+suite_lab(void)
+{
+	Suite *s = suite_create("lab");
+	TCase *tc = tcase_create("workers");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_spawn_reap_threads);
+	tcase_add_test(tc, test_spawn_reap_processes);
+	tcase_add_test(tc, test_signal_reported);
+	tcase_add_test(tc, test_released_together);
+	tcase_add_test(tc, test_bad_options);
+	tcase_add_test(tc, test_help_version);
+	tcase_add_test(tc, test_bad_board_refused);
+	tcase_add_test(tc, test_runs_on_shell_board);
+	tcase_add_loop_test(tc, test_lock_mutex, 0, 2);
+	tcase_add_loop_test(tc, test_lock_spin, 0, 2);
+	tcase_add_loop_test(tc, test_lock_sem, 0, 2);
+	tcase_add_loop_test(tc, test_schedule_finds_deadlock, 0, 2);
+	tcase_add_test(tc, test_schedule_no_deadlock);
+	tcase_add_test(tc, test_json_escapes);
+	suite_add_tcase(s, tc);
+	return s;
+}

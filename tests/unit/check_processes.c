@@ -1,0 +1,114 @@
+// The processes lesson's claims: parallel sleepers overlap, sequential ones
+// add up, and the PIDs are real, distinct children of the parent.
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+static void
+run_json(const char *const *argv, char *obj, size_t len)
+{
+	char *out;
+
+	ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
+	ck_assert_int_eq(tu_json_count(out), 1);
+	ck_assert(tu_json_line(out, 0, obj, len));
+	free(out);
+}
+
+/* Two 1-second sleepers: about 1 s together, about 2 s one after the
+ * other.  Sleeping costs no CPU, so the bounds can be wide and still
+ * tell 1 from 2 on a loaded machine. */
+START_TEST(test_parallel_vs_sequential)
+{
+	const char *par[] = { "bin/racelab-processes", "--json", NULL };
+	const char *seq[] = { "bin/racelab-processes", "--json", "--sequential", NULL };
+	char obj[4096];
+	double p, s;
+
+	run_json(par, obj, sizeof obj);
+	ck_assert(tu_json_num(obj, "elapsed_ms", &p));
+	run_json(seq, obj, sizeof obj);
+	ck_assert(tu_json_num(obj, "elapsed_ms", &s));
+	ck_assert_msg(p >= 1000 && p < 1600, "parallel took %.0f ms", p);
+	ck_assert_msg(s >= 2000 && s < 2800, "sequential took %.0f ms", s);
+}
+END_TEST
+
+START_TEST(test_pids_real_children)
+{
+	const char *argv[] = { "bin/racelab-processes", "--json", "--workers",
+	                       "4", "--sleep", "0.05", NULL };
+	char obj[4096], mode[32];
+	long long pids[8], ppids[8], parent;
+	bool b;
+
+	run_json(argv, obj, sizeof obj);
+	ck_assert(tu_json_int(obj, "parent_pid", &parent));
+	ck_assert_int_eq(tu_json_array(obj, "pids", pids, 8), 4);
+	ck_assert_int_eq(tu_json_array(obj, "ppids", ppids, 8), 4);
+	ck_assert(tu_json_str(obj, "kind", mode, sizeof mode));
+	ck_assert_str_eq(mode, "process");
+	for (int i = 0; i < 4; i++) {
+		ck_assert_int_gt(pids[i], 1);
+		ck_assert_int_ne(pids[i], parent);
+		ck_assert_int_eq(ppids[i], parent); /* children of the parent */
+		for (int k = 0; k < i; k++)
+			ck_assert_int_ne(pids[i], pids[k]); /* distinct */
+	}
+	ck_assert_ptr_nonnull(strstr(obj, "\"alive_before_join\":[true,true,true,true]"));
+	ck_assert_ptr_nonnull(strstr(obj, "\"alive_after_join\":[false,false,false,false]"));
+	(void)b;
+}
+END_TEST
+
+/* Threads share the parent's PID and have TIDs of their own. */
+START_TEST(test_threads_share_pid)
+{
+	const char *argv[] = { "bin/racelab-processes", "--json", "--workers",
+	                       "3", "--sleep", "0.01", "--mode", "thread", NULL };
+	char obj[4096];
+	long long pids[4], tids[4], parent;
+
+	run_json(argv, obj, sizeof obj);
+	ck_assert(tu_json_int(obj, "parent_pid", &parent));
+	ck_assert_int_eq(tu_json_array(obj, "pids", pids, 4), 3);
+	ck_assert_int_eq(tu_json_array(obj, "tids", tids, 4), 3);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(pids[i], parent);
+		ck_assert_int_ne(tids[i], parent);
+		for (int k = 0; k < i; k++)
+			ck_assert_int_ne(tids[i], tids[k]);
+	}
+}
+END_TEST
+
+START_TEST(test_nothing_left)
+{
+	const char *argv[] = { "bin/racelab-processes", "--workers", "8",
+	                       "--sleep", "0.01", "--quiet", NULL };
+	char *out;
+
+	ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
+	ck_assert_ptr_nonnull(strstr(out, "Finished in"));
+	ck_assert_int_eq(tu_count_procs("bin/racelab-processes"), 0);
+	free(out);
+}
+END_TEST
+
+Suite *
+suite_processes(void)
+{
+	Suite *s = suite_create("processes");
+	TCase *tc = tcase_create("claims");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_parallel_vs_sequential);
+	tcase_add_test(tc, test_pids_real_children);
+	tcase_add_test(tc, test_threads_share_pid);
+	tcase_add_test(tc, test_nothing_left);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,203 @@
+// The race lesson's claims: lossy unsynchronised, exact when synchronised,
+// deterministic under a forced schedule.
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+/* Run racelab-race with extra args and --json; return the JSON output. */
+static char *
+race(const char *args, int *rc)
+{
+	const char *argv[24] = { "bin/racelab-race", "--json" };
+	char buf[256], *out;
+	int n = 2;
+
+	snprintf(buf, sizeof buf, "%s", args);
+	for (char *t = strtok(buf, " "); t && n < 23; t = strtok(NULL, " "))
+		argv[n++] = strdup(t);
+	*rc = tu_run(argv, &out, NULL);
+	return out;
+}
+
+/* Synchronised: exact equality, every run, every method, both modes. */
+START_TEST(test_synchronised_exact)
+{
+	static const char *const sync[] = { "mutex", "spin", "atomic" };
+	static const char *const mode[] = { "thread", "process" };
+
+	for (int s = 0; s < 3; s++)
+		for (int m = 0; m < 2; m++) {
+			char args[128], obj[512];
+			int rc;
+			char *out;
+
+			snprintf(args, sizeof args,
+			         "--sync %s --mode %s --workers 4 --iters 20000 --runs 5",
+			         sync[s], mode[m]);
+			out = race(args, &rc);
+			ck_assert_int_eq(rc, 0);
+			ck_assert_int_eq(tu_json_count(out), 5);
+			for (int r = 0; r < 5; r++) {
+				long long fin, exp, lost;
+
+				ck_assert(tu_json_line(out, r, obj, sizeof obj));
+				ck_assert(tu_json_int(obj, "final", &fin));
+				ck_assert(tu_json_int(obj, "expected", &exp));
+				ck_assert(tu_json_int(obj, "lost", &lost));
+				ck_assert_msg(fin == 100 && exp == 100 && lost == 0,
+				              "%s: %s", args, obj);
+			}
+			free(out);
+		}
+}
+END_TEST
+
+/* Unsynchronised: the result stays within what the updates could reach,
+ * and with default settings (which widen the window on one core) nearly
+ * every run loses updates.  A run is lossy when final != expected. */
+START_TEST(test_unsynchronised_bounds)
+{
+	const char *mode = _i ? "process" : "thread";
+	char args[128], obj[512];
+	long iters = 100000;
+	int rc, lossy = 0, runs = 20;
+	char *out;
+
+	snprintf(args, sizeof args, "--sync none --mode %s --runs %d", mode, runs);
+	out = race(args, &rc);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_int_eq(tu_json_count(out), runs);
+	for (int r = 0; r < runs; r++) {
+		long long fin;
+
+		ck_assert(tu_json_line(out, r, obj, sizeof obj));
+		ck_assert(tu_json_int(obj, "final", &fin));
+		/* One worker subtracts at most iters, the other adds at most
+		 * iters: the balance can never leave [100 - n, 100 + n]. */
+		ck_assert_int_ge(fin, 100 - iters);
+		ck_assert_int_le(fin, 100 + iters);
+		if (fin != 100)
+			lossy++;
+	}
+	ck_assert_msg(lossy >= 19, "%s: only %d of %d runs lost updates", mode,
+	              lossy, runs);
+	free(out);
+}
+END_TEST
+
+/* The forced schedule that loses the withdrawal, and the one that doesn't:
+ * the same answer every time, threads and processes alike. */
+START_TEST(test_schedule_deterministic)
+{
+	const char *mode = _i ? "process" : "thread";
+	static const struct { const char *sched; long long want; } cases[] = {
+		{ "1,2,1,2", 101 }, /* both read 100; deposit written last */
+		{ "2,1,2,1", 99 },  /* both read 100; withdrawal written last */
+		{ "1,1,2,2", 100 }, /* one after the other: nothing lost */
+		{ "1,2,2,1", 99 },
+	};
+
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		char args[128], obj[512];
+		int rc;
+		char *out;
+
+		snprintf(args, sizeof args,
+		         "--workers 2 --iters 1 --runs 20 --mode %s --schedule %s",
+		         mode, cases[c].sched);
+		out = race(args, &rc);
+		ck_assert_int_eq(rc, 0);
+		ck_assert_int_eq(tu_json_count(out), 20);
+		for (int r = 0; r < 20; r++) {
+			long long fin;
+
+			ck_assert(tu_json_line(out, r, obj, sizeof obj));
+			ck_assert(tu_json_int(obj, "final", &fin));
+			ck_assert_msg(fin == cases[c].want, "%s %s run %d: %lld",
+			              mode, cases[c].sched, r + 1, fin);
+		}
+		free(out);
+	}
+}
+END_TEST
+
+/* The plain-text form prints the tutorial's line. */
+START_TEST(test_plain_output)
+{
+	const char *argv[] = { "bin/racelab-race", "--workers", "2", "--iters",
+	                       "1", "--schedule", "1,2,1,2", "--runs", "2", NULL };
+	char *out;
+
+	ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
+	ck_assert_int_eq(tu_count_prefix(out, "Final Balance:  101"), 2);
+	free(out);
+}
+END_TEST
+
+/* A schedule that names a finished worker is reported, not hung. */
+START_TEST(test_schedule_finished_worker)
+{
+	const char *argv[] = { "bin/racelab-race", "--workers", "2", "--iters",
+	                       "1", "--schedule", "1,1,1,2,2", "--quiet", NULL };
+	char *out, *err;
+
+	ck_assert_int_eq(tu_run(argv, &out, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err, "schedule step 3: worker 1 has finished"));
+	ck_assert_ptr_nonnull(strstr(out, "Final Balance:  100"));
+	free(out);
+	free(err);
+}
+END_TEST
+
+/* A worker blocked on the mutex cannot be stepped: reported and skipped. */
+START_TEST(test_schedule_blocked_worker)
+{
+	/* 1: lock m; 1: read; 2: lock m (blocks); 2 again: blocked. */
+	const char *argv[] = { "bin/racelab-race", "--workers", "2", "--iters",
+	                       "1", "--sync", "mutex", "--schedule", "1,1,2,2",
+	                       "--quiet", NULL };
+	char *out, *err;
+
+	ck_assert_int_eq(tu_run(argv, &out, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err, "worker 2 is blocked on lock m held by worker 1"));
+	ck_assert_ptr_nonnull(strstr(out, "Final Balance:  100"));
+	free(out);
+	free(err);
+}
+END_TEST
+
+/* --step: the person at the terminal schedules, one line per step. */
+START_TEST(test_step_interactive)
+{
+	const char *argv[] = { "bin/racelab-race", "--workers", "2", "--iters",
+	                       "1", "--step", "--quiet", NULL };
+	char *out;
+
+	ck_assert_int_eq(tu_run_input(argv, "1\n2\n1\n2\n", &out, NULL), 0);
+	ck_assert_ptr_nonnull(strstr(out, "[1] next: read balance"));
+	ck_assert_ptr_nonnull(strstr(out, "[2] next: write balance = 101"));
+	ck_assert_ptr_nonnull(strstr(out, "Final Balance:  101"));
+	free(out);
+}
+END_TEST
+
+Suite *
+suite_race(void)
+{
+	Suite *s = suite_create("race");
+	TCase *tc = tcase_create("claims");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_synchronised_exact);
+	tcase_add_loop_test(tc, test_unsynchronised_bounds, 0, 2);
+	tcase_add_loop_test(tc, test_schedule_deterministic, 0, 2);
+	tcase_add_test(tc, test_plain_output);
+	tcase_add_test(tc, test_schedule_finished_worker);
+	tcase_add_test(tc, test_schedule_blocked_worker);
+	tcase_add_test(tc, test_step_interactive);
+	suite_add_tcase(s, tc);
+	return s;
+}
