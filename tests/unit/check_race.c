@@ -62,7 +62,7 @@ START_TEST(test_unsynchronised_bounds)
 {
 	const char *mode = _i ? "process" : "thread";
 	char args[128], obj[512];
-	long iters = 100000;
+	long long iters;
 	int rc, lossy = 0, runs = 20;
 	char *out;
 
@@ -75,6 +75,7 @@ START_TEST(test_unsynchronised_bounds)
 
 		ck_assert(tu_json_line(out, r, obj, sizeof obj));
 		ck_assert(tu_json_int(obj, "final", &fin));
+		ck_assert(tu_json_int(obj, "iters", &iters));
 		/* One worker subtracts at most iters, the other adds at most
 		 * iters: the balance can never leave [100 - n, 100 + n]. */
 		ck_assert_int_ge(fin, 100 - iters);
