@@ -1,0 +1,308 @@
+// Lesson 05: shared memory, the C behind multiprocessing's Value and Array.
+//
+// The tutorial's square_list(): workers write the squares of a list into a
+// result array and add them to a sum; the parent prints both after join.
+// Where the array and the sum live decides what the parent sees:
+//   shared   mmap(MAP_SHARED | MAP_ANONYMOUS) before fork: parent and
+//            children map the same physical pages (what Value/Array use)
+//   posix    a named POSIX shared memory object (shm_open), mapped
+//            MAP_SHARED, its name unlinked at once: same pages again
+//   private  mmap(MAP_PRIVATE | MAP_ANONYMOUS): after fork each process
+//            writes its own copy-on-write copy; nothing comes back
+// With --mode thread there is one process and one memory: even the private
+// mapping is seen by the parent.
+#include "lab/lab.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+static const char *map = "shared";
+static int count = 4;
+static double delay_s;
+
+static const struct lab_option options[] = {
+	{ "map", LAB_OPT_CHOICE, &map, "shared|private|posix",
+	  "where the result array and sum live (default shared)", 0, 0 },
+	{ "count", LAB_OPT_INT, &count, "N",
+	  "square the numbers 1..N (default 4, as in the tutorial)", 1, 1000000 },
+	{ "delay", LAB_OPT_DOUBLE, &delay_s, "S",
+	  "seconds a worker waits after each element, to watch it (default 0)",
+	  0, 10 },
+	{ 0 },
+};
+
+static const struct lab_lesson lesson = {
+	.slug = "shared-memory",
+	.title = "Shared memory: Value and Array in C, with mmap and shm_open",
+	.about = "Workers write the squares of 1..--count into an array and add them to a sum\n"
+	         "(the tutorial's square_list); the parent prints what it sees after join.\n"
+	         "--map shared|posix: the parent sees it all; private: nothing comes back.",
+	.workers = 1,
+	.mode = LAB_PROCESS,
+	.modes = LAB_MODES_BOTH,
+	.runs = 1,
+	.options = options,
+};
+
+/* DOC: the-region
+ * The C form of Array('q', N) and Value('q'): a plain struct in a mapping.
+ * What makes it shared or not is the mapping, not the type. */
+struct squares {
+	_Atomic int64_t sum; /* Value: workers add to it at once, so atomic */
+	int64_t result[];    /* Array: each element has one writer */
+};
+
+/* What each worker saw in its own memory, sent back over the lesson's own
+ * channel (lab_shared_alloc), which is not the thing under study. */
+struct view {
+	int64_t sum;      /* the sum as this worker read it when done */
+	int64_t written;  /* how many elements it wrote */
+	pid_t pid;
+};
+
+struct job {
+	struct squares *sq;
+	struct view *views;
+	const int64_t *mylist; /* the input, copied to children by fork */
+};
+
+static size_t
+region_size(void)
+{
+	return sizeof(struct squares) + (size_t)count * sizeof(int64_t);
+}
+
+/* DOC: square-list
+ * Worker k of n takes elements k-1, k-1+n, ...: the same array, disjoint
+ * elements, so the result writes need no lock.  The sum does: several
+ * workers add to it, so each add is one atomic_fetch_add (the tutorial's
+ * `with counter.get_lock(): counter.value += x`). */
+static int
+square_list(struct lab_worker *w)
+{
+	struct job *job = w->arg;
+	struct squares *sq = job->sq;
+	struct view *v = &job->views[w->no - 1];
+	int n = w->team->n;
+
+	for (int i = w->no - 1; i < count; i += n) {
+		int64_t x = job->mylist[i];
+
+		lab_step_val(w, "write result[i]", x * x);
+		sq->result[i] = x * x;
+		lab_step_val(w, "add to sum", x * x);
+		atomic_fetch_add_explicit(&sq->sum, x * x, memory_order_relaxed);
+		v->written++;
+		lab_progress(w, (uint64_t)v->written,
+		             (uint64_t)((count - w->no) / n + 1));
+		if (delay_s > 0)
+			lab_sleep(w, delay_s);
+	}
+	v->sum = atomic_load(&sq->sum);
+	v->pid = getpid();
+	if (count <= 16) {
+		char buf[512];
+		size_t len = 0;
+
+		for (int i = 0; i < count && len < sizeof buf - 32; i++)
+			len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%lld",
+			                        i ? ", " : "", (long long)sq->result[i]);
+		lab_say(w->lab, "Result(in worker %d, pid %d): [%s]\n", w->no,
+		        (int)getpid(), buf);
+	}
+	lab_say(w->lab, "Sum of squares(in worker %d, pid %d): %lld\n", w->no,
+	        (int)getpid(), (long long)v->sum);
+	return 0;
+}
+
+/* DOC: map-anon */
+static struct squares *
+map_anon(struct lab *lab, int flags)
+{
+	void *p = mmap(NULL, region_size(), PROT_READ | PROT_WRITE,
+	               flags | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		lab_die(lab, "mmap:");
+	return p; /* anonymous memory starts zero-filled */
+}
+
+/* DOC: map-posix
+ * A named object under /dev/shm.  O_EXCL with a name made of our PID and
+ * a serial number: we never open someone else's.  Mode 0600: only our
+ * user may open it while the name exists.  The name is unlinked as soon
+ * as it is mapped: the memory stays as long as a mapping does (ours and,
+ * after fork, the children's), and a crash leaves nothing in /dev/shm. */
+static struct squares *
+map_posix(struct lab *lab, char *name, size_t len, bool *was_there)
+{
+	static unsigned serial;
+	struct squares *sq;
+	int fd;
+
+	snprintf(name, len, "/racelab-%d-%u", (int)getpid(), serial++);
+	fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+	if (fd < 0)
+		lab_die(lab, "shm_open %s:", name);
+	if (ftruncate(fd, (off_t)region_size()) < 0) {
+		int e = errno;
+
+		shm_unlink(name);
+		errno = e;
+		lab_die(lab, "ftruncate %s:", name);
+	}
+	sq = mmap(NULL, region_size(), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (sq == MAP_FAILED) {
+		int e = errno;
+
+		shm_unlink(name);
+		errno = e;
+		lab_die(lab, "mmap %s:", name);
+	}
+	close(fd); /* the mapping keeps the object alive */
+	{
+		char path[80];
+
+		snprintf(path, sizeof path, "/dev/shm%s", name);
+		*was_there = access(path, F_OK) == 0;
+	}
+	if (shm_unlink(name) < 0)
+		lab_die(lab, "shm_unlink %s:", name);
+	return sq;
+}
+
+static void
+print_list(const char *what, const int64_t *v, int n)
+{
+	int shown = n <= 16 ? n : 16;
+
+	printf("%s: [", what);
+	for (int i = 0; i < shown; i++)
+		printf("%s%lld", i ? ", " : "", (long long)v[i]);
+	printf("%s]\n", shown < n ? ", ..." : "");
+}
+
+int
+main(int argc, char **argv)
+{
+	struct lab lab;
+	struct job job;
+	int64_t *mylist;
+	int64_t expected = 0;
+	bool is_private, is_posix;
+
+	lab_init(&lab, &lesson, argc, argv);
+	if (lab.o.workers > count)
+		lab_usage_error(&lab, "--workers: %d workers for %d numbers; use at most --count",
+		                lab.o.workers, count);
+	is_private = strcmp(map, "private") == 0;
+	is_posix = strcmp(map, "posix") == 0;
+	mylist = malloc((size_t)count * sizeof *mylist);
+	if (!mylist)
+		lab_die(&lab, "out of memory");
+	for (int i = 0; i < count; i++) {
+		mylist[i] = i + 1; /* the tutorial's mylist = [1, 2, 3, 4] */
+		expected += mylist[i] * mylist[i];
+	}
+	job.mylist = mylist;
+	job.views = lab_shared_alloc(&lab, (size_t)lab.o.workers * sizeof *job.views);
+	lab_say(&lab, "%d %s worker%s square 1..%d into a %s mapping\n",
+	        lab.o.workers, lab_mode_name(lab.o.mode),
+	        lab.o.workers == 1 ? "" : "s", count,
+	        is_private ? "MAP_PRIVATE" : is_posix ? "shm_open + MAP_SHARED"
+	                                              : "MAP_SHARED anonymous");
+
+	for (int run = 1; run <= lab.o.runs; run++) {
+		struct board_counter *sum;
+		struct lab_team *t;
+		char name[64] = "";
+		bool was_there = false;
+		int64_t parent_sum, nonzero = 0;
+
+		lab_run_begin(&lab, run);
+		/* The Counters panel shows the sum as the PARENT reads it. */
+		sum = lab_counter(&lab, "parent sum", 0);
+		lab_counter_expect(sum, expected);
+		memset(job.views, 0, (size_t)lab.o.workers * sizeof *job.views);
+		if (is_posix)
+			job.sq = map_posix(&lab, name, sizeof name, &was_there);
+		else
+			job.sq = map_anon(&lab, is_private ? MAP_PRIVATE : MAP_SHARED);
+		if (is_posix)
+			lab_say(&lab, "created %s (0600), mapped it, unlinked the name: "
+			        "/dev/shm%s %s\n", name, name,
+			        was_there ? "existed until then" : "never showed?");
+
+		t = lab_spawn(&lab, lab.o.workers, square_list, &job);
+		if (lab_join(t) != LAB_JOIN_OK)
+			lab_die(&lab, "a worker failed");
+
+		/* DOC: parent-reads: after join, through the parent's own mapping. */
+		parent_sum = atomic_load(&job.sq->sum);
+		atomic_store(&sum->value, parent_sum);
+		for (int i = 0; i < count; i++)
+			nonzero += job.sq->result[i] != 0;
+		lab_run_end(&lab);
+
+		if (lab.o.json) {
+			struct lab_json j;
+			long long *v = malloc((size_t)(count > lab.o.workers ? count
+			                                                     : lab.o.workers) *
+			                      sizeof *v);
+
+			if (!v)
+				lab_die(&lab, "out of memory");
+			lab_json_begin(&j);
+			lab_json_int(&j, "run", run);
+			lab_json_str(&j, "map", map);
+			lab_json_str(&j, "mode", lab_mode_name(lab.o.mode));
+			lab_json_int(&j, "workers", lab.o.workers);
+			lab_json_int(&j, "count", count);
+			if (count <= 1000) {
+				for (int i = 0; i < count; i++)
+					v[i] = job.sq->result[i];
+				lab_json_int_array(&j, "result", v, count);
+			}
+			lab_json_int(&j, "result_nonzero", nonzero);
+			lab_json_int(&j, "sum", parent_sum);
+			lab_json_int(&j, "expected_sum", expected);
+			for (int i = 0; i < lab.o.workers; i++)
+				v[i] = job.views[i].sum;
+			lab_json_int_array(&j, "worker_sums", v, lab.o.workers);
+			for (int i = 0; i < lab.o.workers; i++)
+				v[i] = job.views[i].written;
+			lab_json_int_array(&j, "worker_written", v, lab.o.workers);
+			if (is_posix) {
+				lab_json_str(&j, "shm_name", name);
+				lab_json_bool(&j, "shm_existed", was_there);
+			}
+			lab_json_num(&j, "elapsed_ms", lab_elapsed_ms(&lab));
+			lab_json_end(&j);
+			free(v);
+		} else {
+			/* As the tutorial prints it, so the two compare. */
+			print_list("Result(in main program)", job.sq->result, count);
+			printf("Sum of squares(in main program): %lld\n",
+			       (long long)parent_sum);
+		}
+		if (parent_sum == expected && nonzero == count)
+			lab_say(&lab, "the parent sees every square: %s\n",
+			        lab.o.mode == LAB_THREAD
+			        ? "threads share one memory, even a private mapping"
+			        : "the workers wrote the parent's pages");
+		else if (parent_sum == 0 && nonzero == 0)
+			lab_say(&lab, "the parent sees nothing: each worker wrote its own "
+			        "copy-on-write copy\n");
+		else
+			lab_say(&lab, "the parent sees part of it\n");
+		munmap(job.sq, region_size());
+		lab_team_free(t);
+	}
+	free(mylist);
+	return 0;
+}
