@@ -1,0 +1,617 @@
+// Lesson 07: a manager.  A server process owns the data; clients ask it.
+//
+// Python's multiprocessing.Manager() starts a server process that holds
+// the real list; every other process gets a proxy, and each proxy call is a
+// message to the server over a socket and a reply back.  Here the server is
+// a forked process that owns a list of records; clients (processes or
+// threads) connect to it over a Unix socket in a private directory and send
+// INSERT, LIST and ADD requests.  The tutorials' example: a list of
+// (Sam, 10), (Adam, 9), (Kevin, 9); one client inserts (Jeff, 8), another
+// prints the records and sees Jeff.  Then the same update is timed through
+// the manager and directly on shared memory, to measure the tutorial's "they
+// are, however, slower than using shared memory".
+#include "lab/lab.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static const char *demo = "all";
+static long ops = 20000;
+
+static const struct lab_option options[] = {
+	{ "demo", LAB_OPT_CHOICE, &demo, "records|cost|all",
+	  "records: insert and print through the manager; cost: time an update "
+	  "through the manager and on shared memory (default all)", 0, 0 },
+	{ "ops", LAB_OPT_LONG, &ops, "N",
+	  "cost part: updates per client (default 20000)", 1, 10000000 },
+	{ 0 },
+};
+
+static const struct lab_lesson lesson = {
+	.slug = "manager",
+	.title = "A manager: a server process owns the data, clients ask it",
+	.about = "The server holds a list of records; clients insert and print over a\n"
+	         "Unix socket.  --workers clients then update a record --ops times each,\n"
+	         "through the manager and on shared memory, and the cost per update is\n"
+	         "compared.",
+	.workers = 2,
+	.mode = LAB_PROCESS,
+	.modes = LAB_MODES_BOTH,
+	.runs = 1,
+	.options = options,
+};
+
+#define MAX_RECORDS 64
+#define MAX_CLIENTS 64 /* connections the server serves at once */
+#define NAME_LEN 24
+#define PACKET 4096
+
+struct record {
+	char name[NAME_LEN];
+	long score;
+};
+
+/* The initial list, as in the tutorial:
+ *     records = manager.list([('Sam', 10), ('Adam', 9), ('Kevin', 9)]) */
+static const struct record initial[] = {
+	{ "Sam", 10 }, { "Adam", 9 }, { "Kevin", 9 },
+};
+#define NINITIAL ((int)(sizeof initial / sizeof initial[0]))
+
+/* Shared between the lesson, the server and the clients (process workers
+ * need it in shared memory to report back). */
+struct shared {
+	char path[108];      /* the socket file (sun_path) */
+	char dir[64];        /* its private directory */
+	int listen_fd;
+	/* Filled in by clients: */
+	char listed[PACKET]; /* what the printing client received */
+	bool insert_ok;
+	/* The same records in shared memory, for the comparison: */
+	struct lab_lock *lock;
+	struct record shm[MAX_RECORDS];
+	int nshm;
+	/* Timing of the cost part, per client: */
+	uint64_t t_begin[BOARD_MAX_WORKERS + 1], t_end[BOARD_MAX_WORKERS + 1];
+	_Atomic int64_t *requests, *mgr_ops, *shm_ops;
+};
+
+static struct shared *sh;
+static pid_t lesson_pid;
+
+/* DOC: cleanup
+ * The socket file and its directory must not outlive the lesson.  Normal
+ * ends remove them after the server has exited; a failure (exit) or a
+ * SIGTERM/SIGINT (the shell stopping the demo) removes them too.  unlink()
+ * and rmdir() are async-signal-safe, so the handler may call them.  Only
+ * the lesson's own process cleans up: a forked worker that fails must not
+ * pull the socket from under the others. */
+static void
+remove_socket(void)
+{
+	if (!sh || getpid() != lesson_pid)
+		return;
+	if (sh->path[0])
+		unlink(sh->path);
+	if (sh->dir[0])
+		rmdir(sh->dir);
+}
+
+static void
+on_signal(int sig)
+{
+	remove_socket();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void
+name_actor(struct lab_worker *w, const char *name)
+{
+	board_actor_publish(w->actor, w->mode == LAB_PROCESS ? BOARD_KIND_PROCESS
+	                                                     : BOARD_KIND_THREAD,
+	                    w->pid, w->tid, (unsigned)w->no, name);
+}
+
+/* ---- The server ---------------------------------------------------- */
+
+/* The list the server owns.  It lives in the server's private memory: no
+ * other process can touch it, so requests are applied one at a time, in
+ * the order the server reads them, with no lock. */
+struct server_state {
+	struct record rec[MAX_RECORDS];
+	int n;
+};
+
+/* Apply one request; write the reply.  Returns false on SHUTDOWN. */
+static bool
+serve(struct lab_worker *w, struct server_state *s, const char *req,
+      char *reply, size_t len)
+{
+	char name[NAME_LEN];
+	long v;
+	int i;
+
+	atomic_fetch_add(sh->requests, 1);
+	if (sscanf(req, "INSERT %23s %ld", name, &v) == 2) {
+		lab_step(w, "serve INSERT");
+		if (s->n == MAX_RECORDS) {
+			snprintf(reply, len, "ERR list is full");
+			return true;
+		}
+		snprintf(s->rec[s->n].name, NAME_LEN, "%s", name);
+		s->rec[s->n].score = v;
+		s->n++;
+		snprintf(reply, len, "OK %d", s->n);
+	} else if (strcmp(req, "LIST") == 0) {
+		size_t k = 0;
+
+		lab_step(w, "serve LIST");
+		reply[0] = '\0';
+		for (i = 0; i < s->n && k < len; i++)
+			k += (size_t)snprintf(reply + k, len - k, "%s %ld\n",
+			                      s->rec[i].name, s->rec[i].score);
+	} else if (sscanf(req, "ADD %d %ld", &i, &v) == 2) {
+		/* A read-modify-write, atomic because only the server
+		 * touches the list: the manager is its own lock. */
+		lab_step(w, "serve ADD");
+		if (i < 0 || i >= s->n) {
+			snprintf(reply, len, "ERR no record %d", i);
+			return true;
+		}
+		s->rec[i].score += v;
+		snprintf(reply, len, "OK %ld", s->rec[i].score);
+	} else if (strcmp(req, "SHUTDOWN") == 0) {
+		lab_step(w, "serve SHUTDOWN");
+		snprintf(reply, len, "BYE");
+		return false;
+	} else {
+		snprintf(reply, len, "ERR bad request");
+	}
+	return true;
+}
+
+/* DOC: server
+ * One process, one loop: poll() the listening socket and every client
+ * connection, accept newcomers, answer each request in turn.  With
+ * SOCK_SEQPACKET every send() is one message and every recv() returns one
+ * whole message, so there is no need to cut a byte stream into requests. */
+static int
+server(struct lab_worker *w)
+{
+	struct server_state s = { .n = NINITIAL };
+	struct pollfd pf[1 + MAX_CLIENTS];
+	int nconn = 0;
+	bool running = true;
+
+	name_actor(w, "manager server");
+	memcpy(s.rec, initial, sizeof initial);
+	pf[0] = (struct pollfd){ sh->listen_fd, POLLIN, 0 };
+	while (running) {
+		lab_set_state(w, BOARD_ST_WAIT_LOCK); /* "waiting" */
+		lab_step(w, "wait for a request");
+		if (poll(pf, (nfds_t)(1 + nconn), -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			lab_die(w->lab, "server: poll:");
+		}
+		lab_set_state(w, BOARD_ST_RUNNING);
+		for (int i = 1; i <= nconn && running; i++) {
+			char req[PACKET], reply[PACKET];
+			ssize_t k;
+
+			if (!pf[i].revents)
+				continue;
+			k = recv(pf[i].fd, req, sizeof req - 1, 0);
+			if (k <= 0) { /* the client hung up */
+				close(pf[i].fd);
+				pf[i--] = pf[nconn--];
+				continue;
+			}
+			req[k] = '\0';
+			running = serve(w, &s, req, reply, sizeof reply);
+			if (send(pf[i].fd, reply, strlen(reply) + 1, MSG_NOSIGNAL) < 0 &&
+			    errno != EPIPE)
+				lab_die(w->lab, "server: send:");
+		}
+		if (running && (pf[0].revents & POLLIN) && nconn < MAX_CLIENTS) {
+			int fd = accept(sh->listen_fd, NULL, NULL);
+
+			if (fd >= 0)
+				pf[++nconn] = (struct pollfd){ fd, POLLIN, 0 };
+		}
+	}
+	for (int i = 0; i <= nconn; i++)
+		close(pf[i].fd);
+	return 0;
+}
+
+/* ---- Clients --------------------------------------------------------- */
+
+static int
+connect_manager(struct lab_worker *w)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		lab_die(w->lab, "worker %d: socket:", w->no);
+	snprintf(a.sun_path, sizeof a.sun_path, "%s", sh->path);
+	lab_step(w, "connect");
+	if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0)
+		lab_die(w->lab, "worker %d: connect %s:", w->no, sh->path);
+	return fd;
+}
+
+/* DOC: proxy-call
+ * What a proxy method call is underneath: send a request, wait for the
+ * reply.  Two system calls and two context switches at least, however small
+ * the operation. */
+static void
+call(struct lab_worker *w, int fd, const char *req, char *reply, size_t len)
+{
+	ssize_t k;
+
+	if (send(fd, req, strlen(req) + 1, MSG_NOSIGNAL) < 0)
+		lab_die(w->lab, "worker %d: send:", w->no);
+	k = recv(fd, reply, len - 1, 0);
+	if (k <= 0)
+		lab_die(w->lab, "worker %d: the manager did not answer", w->no);
+	reply[k] = '\0';
+}
+
+/*     def insert_record(record, records):
+ *         records.append(record)
+ *         print("New record added!\n") */
+static int
+insert_record(struct lab_worker *w)
+{
+	int fd = connect_manager(w);
+	char reply[PACKET];
+
+	name_actor(w, "insert client");
+	lab_step(w, "INSERT Jeff 8");
+	call(w, fd, "INSERT Jeff 8", reply, sizeof reply);
+	close(fd);
+	sh->insert_ok = strncmp(reply, "OK", 2) == 0;
+	if (!sh->insert_ok)
+		lab_die(w->lab, "insert client: the manager said: %s", reply);
+	lab_say(w->lab, "New record added!\n\n");
+	return 0;
+}
+
+/*     def print_records(records):
+ *         for record in records:
+ *             print("Name: {0}\nScore: {1}\n".format(record[0], record[1])) */
+static int
+print_records(struct lab_worker *w)
+{
+	int fd = connect_manager(w);
+	char reply[PACKET], name[NAME_LEN];
+	long score;
+
+	name_actor(w, "print client");
+	lab_step(w, "LIST");
+	call(w, fd, "LIST", reply, sizeof reply);
+	close(fd);
+	snprintf(sh->listed, sizeof sh->listed, "%s", reply);
+	for (char *line = strtok(reply, "\n"); line; line = strtok(NULL, "\n"))
+		if (sscanf(line, "%23s %ld", name, &score) == 2)
+			lab_say(w->lab, "Name: %s\nScore: %ld\n\n", name, score);
+	return 0;
+}
+
+/* DOC: cost
+ * The same update, two ways.  Through the manager it is a request and a
+ * reply; on shared memory it is a lock, an add and an unlock in the
+ * client's own address space.  Client k updates record k % 4. */
+static int
+update_via_manager(struct lab_worker *w)
+{
+	int fd = connect_manager(w);
+	char req[64], reply[64];
+	int k = (w->no - 1) % (NINITIAL + 1);
+
+	name_actor(w, "manager client");
+	snprintf(req, sizeof req, "ADD %d 1", k);
+	sh->t_begin[w->no] = board_now_ns();
+	for (long i = 0; i < ops; i++) {
+		lab_step_val(w, "ADD via manager", i);
+		call(w, fd, req, reply, sizeof reply);
+		if (reply[0] != 'O')
+			lab_die(w->lab, "worker %d: the manager said: %s", w->no, reply);
+		atomic_fetch_add_explicit(sh->mgr_ops, 1, memory_order_relaxed);
+		if ((i & 255) == 0)
+			lab_progress(w, (uint64_t)i, (uint64_t)ops);
+	}
+	sh->t_end[w->no] = board_now_ns();
+	lab_progress(w, (uint64_t)ops, (uint64_t)ops);
+	close(fd);
+	return 0;
+}
+
+static int
+update_shared(struct lab_worker *w)
+{
+	int k = (w->no - 1) % (NINITIAL + 1);
+
+	name_actor(w, "shm client");
+	sh->t_begin[w->no] = board_now_ns();
+	for (long i = 0; i < ops; i++) {
+		lab_lock(w, sh->lock);
+		sh->shm[k].score += 1;
+		lab_unlock(w, sh->lock);
+		atomic_fetch_add_explicit(sh->shm_ops, 1, memory_order_relaxed);
+		if ((i & 255) == 0)
+			lab_progress(w, (uint64_t)i, (uint64_t)ops);
+	}
+	sh->t_end[w->no] = board_now_ns();
+	lab_progress(w, (uint64_t)ops, (uint64_t)ops);
+	return 0;
+}
+
+/* ---- The lesson ------------------------------------------------------ */
+
+/* DOC: socket-file
+ * Where the manager listens: a socket file in a directory only we can
+ * enter (mkdtemp makes it 0700), as Python's Manager does in /tmp/pymp-*.
+ * A file name is what lets any process that knows it connect, even one
+ * that was not forked from us. */
+static void
+listen_socket(struct lab *lab)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	const char *tmp = getenv("TMPDIR");
+
+	if (!tmp || !*tmp || strlen(tmp) > 40)
+		tmp = "/tmp";
+	snprintf(sh->dir, sizeof sh->dir, "%s/racelab-manager-XXXXXX", tmp);
+	if (!mkdtemp(sh->dir)) {
+		sh->dir[0] = '\0';
+		lab_die(lab, "mkdtemp:");
+	}
+	snprintf(sh->path, sizeof sh->path, "%s/manager.sock", sh->dir);
+	sh->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (sh->listen_fd < 0)
+		lab_die(lab, "socket:");
+	snprintf(a.sun_path, sizeof a.sun_path, "%s", sh->path);
+	if (bind(sh->listen_fd, (struct sockaddr *)&a, sizeof a) < 0)
+		lab_die(lab, "bind %s:", sh->path);
+	if (listen(sh->listen_fd, MAX_CLIENTS) < 0)
+		lab_die(lab, "listen:");
+}
+
+/* Ask the server to stop, then reap it. */
+static int
+stop_server(struct lab *lab, struct lab_team *srv)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	char reply[16] = "";
+
+	snprintf(a.sun_path, sizeof a.sun_path, "%s", sh->path);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) < 0)
+		lab_die(lab, "connect to the manager to stop it:");
+	if (send(fd, "SHUTDOWN", 9, MSG_NOSIGNAL) < 0 ||
+	    recv(fd, reply, sizeof reply - 1, 0) <= 0)
+		lab_die(lab, "the manager did not answer SHUTDOWN:");
+	close(fd);
+	lab_join(srv);
+	return srv->w[0].status;
+}
+
+static double
+phase_ns_per_op(int first, int n)
+{
+	uint64_t t0 = UINT64_MAX, t1 = 0;
+
+	for (int i = first; i < first + n; i++) {
+		if (sh->t_begin[i] < t0)
+			t0 = sh->t_begin[i];
+		if (sh->t_end[i] > t1)
+			t1 = sh->t_end[i];
+	}
+	return (double)(t1 - t0) / ((double)ops * n);
+}
+
+/* Sum of scores now, read from the manager. */
+static long
+manager_sum(struct lab *lab)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	char reply[PACKET], name[NAME_LEN];
+	long sum = 0, score;
+	ssize_t k;
+
+	snprintf(a.sun_path, sizeof a.sun_path, "%s", sh->path);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) < 0)
+		lab_die(lab, "connect to the manager:");
+	if (send(fd, "LIST", 5, MSG_NOSIGNAL) < 0 ||
+	    (k = recv(fd, reply, sizeof reply - 1, 0)) <= 0)
+		lab_die(lab, "the manager did not answer LIST:");
+	reply[k] = '\0';
+	close(fd);
+	for (char *line = strtok(reply, "\n"); line; line = strtok(NULL, "\n"))
+		if (sscanf(line, "%23s %ld", name, &score) == 2)
+			sum += score;
+	return sum;
+}
+
+static void
+records_json(char *out, size_t len)
+{
+	char copy[PACKET], name[NAME_LEN];
+	size_t k = 0;
+	long score;
+
+	snprintf(copy, sizeof copy, "%s", sh->listed);
+	out[0] = '\0';
+	for (char *line = strtok(copy, "\n"); line && k < len;
+	     line = strtok(NULL, "\n"))
+		if (sscanf(line, "%23s %ld", name, &score) == 2)
+			k += (size_t)snprintf(out + k, len - k, "%s%s:%ld",
+			                      k ? "," : "", name, score);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct lab lab;
+	bool do_records, do_cost;
+	int clients;
+
+	lab_init(&lab, &lesson, argc, argv);
+	do_records = strcmp(demo, "records") == 0 || strcmp(demo, "all") == 0;
+	do_cost = strcmp(demo, "cost") == 0 || strcmp(demo, "all") == 0;
+	clients = lab.o.workers;
+	if (clients > MAX_CLIENTS - 2)
+		lab_usage_error(&lab, "--workers: at most %d clients", MAX_CLIENTS - 2);
+	lesson_pid = getpid();
+	sh = lab_shared_alloc(&lab, sizeof *sh);
+	sh->lock = lab_lock_new(&lab, "records", BOARD_LOCK_MUTEX);
+	atexit(remove_socket);
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	signal(SIGHUP, on_signal);
+
+	for (int run = 1; run <= lab.o.runs; run++) {
+		struct board_counter *nrec, *requests, *mgr, *shm;
+		struct lab_team *srv, *t;
+		double mgr_ns = 0, shm_ns = 0;
+		long sum0 = 0, mgr_added = 0, shm_added = 0;
+		int srv_status, no = 2;
+		pid_t srv_pid;
+		struct stat st;
+		bool sock_left, dir_left;
+		char recs[512] = "";
+
+		lab_run_begin(&lab, run);
+		memset(sh->listed, 0, sizeof sh->listed);
+		sh->insert_ok = false;
+		nrec = lab_counter(&lab, "records", NINITIAL);
+		lab_counter_expect(nrec, NINITIAL + (do_records ? 1 : 0));
+		requests = lab_counter(&lab, "requests", 0);
+		sh->requests = &requests->value;
+		mgr = lab_counter(&lab, "manager ops", 0);
+		shm = lab_counter(&lab, "shm ops", 0);
+		if (do_cost) {
+			lab_counter_expect(mgr, (int64_t)ops * clients);
+			lab_counter_expect(shm, (int64_t)ops * clients);
+		}
+		sh->mgr_ops = &mgr->value;
+		sh->shm_ops = &shm->value;
+
+		/* The manager: always a process, the point of the lesson. */
+		listen_socket(&lab);
+		srv = lab_spawn_ex(&lab, LAB_PROCESS, 1, 1, server, NULL);
+		srv_pid = srv->w[0].pid;
+		close(sh->listen_fd); /* the server has its own copy */
+		lab_say(&lab, "manager: server process %d listening on %s\n\n",
+		        (int)srv_pid, sh->path);
+
+		if (do_records) {
+			/* p1.start(); p1.join(); p2.start(); p2.join() */
+			t = lab_spawn_ex(&lab, lab.o.mode, no++, 1, insert_record, NULL);
+			if (lab_join(t) != LAB_JOIN_OK)
+				lab_die(&lab, "the insert client failed");
+			lab_team_free(t);
+			atomic_store(&nrec->value, NINITIAL + 1);
+			t = lab_spawn_ex(&lab, lab.o.mode, no++, 1, print_records, NULL);
+			if (lab_join(t) != LAB_JOIN_OK)
+				lab_die(&lab, "the print client failed");
+			lab_team_free(t);
+			records_json(recs, sizeof recs);
+		}
+		if (do_cost) {
+			sum0 = manager_sum(&lab);
+			t = lab_spawn_ex(&lab, lab.o.mode, no, clients,
+			                 update_via_manager, NULL);
+			if (lab_join(t) != LAB_JOIN_OK)
+				lab_die(&lab, "a manager client failed");
+			lab_team_free(t);
+			mgr_ns = phase_ns_per_op(no, clients);
+			mgr_added = manager_sum(&lab) - sum0;
+			no += clients;
+
+			memcpy(sh->shm, initial, sizeof initial);
+			sh->nshm = NINITIAL + 1;
+			snprintf(sh->shm[NINITIAL].name, NAME_LEN, "Jeff");
+			sh->shm[NINITIAL].score = 8;
+			sum0 = 0;
+			for (int i = 0; i < sh->nshm; i++)
+				sum0 += sh->shm[i].score;
+			t = lab_spawn_ex(&lab, lab.o.mode, no, clients, update_shared,
+			                 NULL);
+			if (lab_join(t) != LAB_JOIN_OK)
+				lab_die(&lab, "a shared-memory client failed");
+			lab_team_free(t);
+			shm_ns = phase_ns_per_op(no, clients);
+			for (int i = 0; i < sh->nshm; i++)
+				shm_added += sh->shm[i].score;
+			shm_added -= sum0;
+		}
+
+		/* with multiprocessing.Manager() as manager: ... ends here. */
+		srv_status = stop_server(&lab, srv);
+		lab_team_free(srv);
+		remove_socket();
+		sock_left = stat(sh->path, &st) == 0;
+		dir_left = stat(sh->dir, &st) == 0;
+		lab_run_end(&lab);
+
+		if (do_cost && !lab.o.json)
+			printf("%d %s client%s, %ld updates each:\n"
+			       "  through the manager  %10.0f ns per update (%ld added)\n"
+			       "  on shared memory     %10.0f ns per update (%ld added)\n"
+			       "  the manager is %.0fx slower\n",
+			       clients, lab_mode_name(lab.o.mode), clients == 1 ? "" : "s",
+			       ops, mgr_ns, mgr_added, shm_ns, shm_added,
+			       mgr_ns / (shm_ns > 0 ? shm_ns : 1));
+		lab_say(&lab, "manager: server %d %s; %s %s\n", (int)srv_pid,
+		        srv_status == 0 ? "exited cleanly" : "FAILED", sh->path,
+		        sock_left ? "is STILL THERE" : "removed");
+		if (lab.o.json) {
+			struct lab_json j;
+
+			lab_json_begin(&j);
+			lab_json_int(&j, "run", run);
+			lab_json_str(&j, "mode", lab_mode_name(lab.o.mode));
+			lab_json_str(&j, "demo", demo);
+			lab_json_int(&j, "server_pid", srv_pid);
+			if (do_records) {
+				lab_json_str(&j, "records", recs);
+				lab_json_bool(&j, "inserted", sh->insert_ok);
+				lab_json_bool(&j, "inserted_seen",
+				              strstr(sh->listed, "Jeff 8\n") != NULL);
+			}
+			if (do_cost) {
+				lab_json_int(&j, "clients", clients);
+				lab_json_int(&j, "ops", ops);
+				lab_json_int(&j, "expected_added", ops * clients);
+				lab_json_int(&j, "manager_added", mgr_added);
+				lab_json_int(&j, "shm_added", shm_added);
+				lab_json_num(&j, "manager_ns_per_op", mgr_ns);
+				lab_json_num(&j, "shm_ns_per_op", shm_ns);
+				lab_json_num(&j, "manager_vs_shm",
+				             mgr_ns / (shm_ns > 0 ? shm_ns : 1));
+			}
+			lab_json_int(&j, "requests", atomic_load(&requests->value));
+			lab_json_int(&j, "server_exit", srv_status);
+			lab_json_str(&j, "socket", sh->path);
+			lab_json_bool(&j, "socket_left", sock_left);
+			lab_json_bool(&j, "dir_left", dir_left);
+			lab_json_end(&j);
+		}
+		sh->path[0] = sh->dir[0] = '\0';
+	}
+	return 0;
+}

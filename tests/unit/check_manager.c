@@ -1,0 +1,220 @@
+// Tests of lesson 07 (racelab-manager): the record one client inserts is
+// seen by the next; updates through the manager and on shared memory both
+// add up exactly; the server exits cleanly and leaves no socket file, no
+// directory and no process, also when the lesson is stopped by SIGTERM.
+#include <check.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#define PROG "bin/racelab-manager"
+
+static char tmpdir[64];
+
+/* Each test gets its own TMPDIR, so what the lesson leaves is easy to see. */
+static void
+setup(void)
+{
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/check-manager-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	setenv("TMPDIR", tmpdir, 1);
+}
+
+static int
+entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void
+teardown(void)
+{
+	rmdir(tmpdir);
+	unsetenv("TMPDIR");
+}
+
+static void
+check_records(const char *mode)
+{
+	const char *argv[] = { PROG, "--demo", "records", "--mode", mode, "--json",
+	                       NULL };
+	char *out, obj[4096], recs[256];
+	bool seen = false, left = true;
+	long long v;
+
+	setup();
+	ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
+	ck_assert_int_eq(tu_json_count(out), 1);
+	ck_assert(tu_json_line(out, 0, obj, sizeof obj));
+	ck_assert(tu_json_str(obj, "records", recs, sizeof recs));
+	ck_assert_str_eq(recs, "Sam:10,Adam:9,Kevin:9,Jeff:8");
+	ck_assert(tu_json_bool(obj, "inserted_seen", &seen));
+	ck_assert(seen);
+	ck_assert(tu_json_int(obj, "server_exit", &v));
+	ck_assert_int_eq(v, 0);
+	ck_assert(tu_json_bool(obj, "socket_left", &left));
+	ck_assert(!left);
+	ck_assert(tu_json_bool(obj, "dir_left", &left));
+	ck_assert(!left);
+	ck_assert_int_eq(entries(tmpdir), 0);
+	ck_assert_int_eq(tu_count_procs("racelab-manager"), 0);
+	free(out);
+	teardown();
+}
+
+START_TEST(inserted_record_seen_processes)
+{
+	check_records("process");
+}
+END_TEST
+
+START_TEST(inserted_record_seen_threads)
+{
+	check_records("thread");
+}
+END_TEST
+
+/* Both ways are correct (exact sums); the manager is the slower one.  The
+ * measured gap is tens of times on this machine; the bound is 2x. */
+START_TEST(cost_exact_and_manager_slower)
+{
+	const char *argv[] = { PROG, "--demo", "cost", "--workers", "2", "--ops",
+	                       "3000", "--json", NULL };
+	char *out, obj[4096];
+	long long expect, m, s;
+	double ratio;
+
+	setup();
+	ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
+	ck_assert(tu_json_line(out, 0, obj, sizeof obj));
+	ck_assert(tu_json_int(obj, "expected_added", &expect));
+	ck_assert_int_eq(expect, 6000);
+	ck_assert(tu_json_int(obj, "manager_added", &m));
+	ck_assert_int_eq(m, expect);
+	ck_assert(tu_json_int(obj, "shm_added", &s));
+	ck_assert_int_eq(s, expect);
+	ck_assert(tu_json_num(obj, "manager_vs_shm", &ratio));
+	ck_assert_msg(ratio > 2.0, "manager only %.2fx the cost of shared memory",
+	              ratio);
+	ck_assert_int_eq(entries(tmpdir), 0);
+	free(out);
+	teardown();
+}
+END_TEST
+
+START_TEST(one_object_per_run)
+{
+	const char *argv[] = { PROG, "--ops", "500", "--runs", "3", "--json",
+	                       NULL };
+	char *out, obj[4096];
+	long long pid[3];
+
+	setup();
+	ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
+	ck_assert_int_eq(tu_json_count(out), 3);
+	for (int i = 0; i < 3; i++) {
+		ck_assert(tu_json_line(out, i, obj, sizeof obj));
+		ck_assert(tu_json_int(obj, "server_pid", &pid[i]));
+	}
+	ck_assert(pid[0] != pid[1] && pid[1] != pid[2]); /* a server per run */
+	ck_assert_int_eq(entries(tmpdir), 0);
+	ck_assert_int_eq(tu_count_procs("racelab-manager"), 0);
+	free(out);
+	teardown();
+}
+END_TEST
+
+/* Stopped in the middle, as the shell stops a demo: nothing is left. */
+START_TEST(sigterm_leaves_nothing)
+{
+	struct timespec nap = { 0, 10 * 1000 * 1000 };
+	int st, tries;
+	pid_t pid;
+
+	setup();
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 1);
+		execl(PROG, PROG, "--demo", "cost", "--ops", "10000000", NULL);
+		_exit(127);
+	}
+	ck_assert_int_gt(pid, 0);
+	/* Wait until the socket directory exists (the server is up). */
+	for (tries = 0; tries < 500 && entries(tmpdir) < 1; tries++)
+		nanosleep(&nap, NULL);
+	ck_assert_int_ge(entries(tmpdir), 1);
+	nanosleep(&nap, NULL);
+	kill(pid, SIGTERM);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
+	ck_assert_int_eq(entries(tmpdir), 0);
+	/* The workers got SIGKILL from the kernel when the lesson died; give
+	 * init a moment to reap them. */
+	for (tries = 0; tries < 200 && tu_count_procs("racelab-manager"); tries++)
+		nanosleep(&nap, NULL);
+	ck_assert_int_eq(tu_count_procs("racelab-manager"), 0);
+	teardown();
+}
+END_TEST
+
+START_TEST(bad_options)
+{
+	static const char *const bad[][3] = {
+		{ "--demo", "nope" },
+		{ "--ops", "0" },
+		{ "--ops", "many" },
+		{ "--workers", "0" },
+		{ "--mode", "fiber" },
+	};
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		const char *argv[] = { PROG, bad[i][0], bad[i][1], NULL };
+		char *out, *err;
+
+		ck_assert_int_eq(tu_run(argv, &out, &err), 2);
+		ck_assert_int_eq(tu_count_prefix(err, "racelab-manager: "), 1);
+		ck_assert_ptr_nonnull(strchr(err, '\n'));
+		ck_assert_str_eq(strchr(err, '\n') + 1, "");
+		free(out);
+		free(err);
+	}
+}
+END_TEST
+
+Suite *
+suite_manager(void)
+{
+	Suite *s = suite_create("manager");
+	TCase *tc = tcase_create("manager");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, inserted_record_seen_processes);
+	tcase_add_test(tc, inserted_record_seen_threads);
+	tcase_add_test(tc, cost_exact_and_manager_slower);
+	tcase_add_test(tc, one_object_per_run);
+	tcase_add_test(tc, sigterm_leaves_nothing);
+	tcase_add_test(tc, bad_options);
+	suite_add_tcase(s, tc);
+	return s;
+}
