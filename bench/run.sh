@@ -1,0 +1,11 @@
+#!/bin/sh
+# Runs every benchmark in build/bench and prints its table.
+# Budgets are checked here, never in the unit tests.
+cd "$(dirname "$0")/.." || exit 1
+printf 'racelab bench on %s, %s CPUs, %s\n\n' "$(uname -r)" "$(nproc)" "$(date -u +%Y-%m-%dT%H:%MZ)"
+for b in build/bench/*; do
+	[ -x "$b" ] || continue
+	echo "== $(basename "$b")"
+	"$b" || echo "(bench $(basename "$b") failed: exit $?)"
+	echo
+done
