@@ -265,7 +265,8 @@ catalog_draw(void)
 			mvwhline(w, y, 1, ' ' | a, wd - 2);
 		if (e->ok) {
 			seen_marks(e, marks, sizeof marks);
-			term_printf(w, y, 2, wd - 4, a, "%02d %s", e->number, e->doc.title);
+			term_printf(w, y, 2, wd - 5 - md_strwidth(marks), a, "%02d %s",
+			            e->number, e->doc.title);
 			term_put(w, y, wd - 2 - md_strwidth(marks), md_strwidth(marks), a, marks);
 		} else {
 			term_printf(w, y, 2, wd - 4, a | term_attr(COL_WARN), "%02d %s  [broken]",

@@ -382,6 +382,12 @@ sample_board(void)
 			a->id = id;
 			a->valid = id.kind != BOARD_KIND_NONE;
 		}
+		if (i == 0 && a->id.pid <= 0 && d->pid > 0) {
+			/* Actor 0 is the lesson's main thread: our child itself. */
+			a->id.pid = a->id.tid = d->pid;
+			a->id.kind = BOARD_KIND_PROCESS;
+			a->valid = true;
+		}
 		a->state = atomic_load_explicit(&ba->state, memory_order_relaxed);
 		a->steps = atomic_load_explicit(&ba->steps, memory_order_relaxed);
 		op = atomic_load_explicit(&ba->op, memory_order_relaxed);

@@ -547,5 +547,5 @@ lesson_click(int y, int x, bool wheel_up, bool wheel_down)
 int
 panel_procs_selected(void)
 {
-	return lv.view[MD_PANEL_PROCS].sel;
+	return panel_procs_actor(lv.view[MD_PANEL_PROCS].sel);
 }

@@ -932,9 +932,11 @@ put_word(struct wrapper *w, const struct piece *pc, int np, bool space)
 		ww += md_strwidth(t);
 		free(t);
 	}
-	if (w->col > w->indent && w->col + (space ? 1 : 0) + ww > w->width)
+	bool empty = w->ln->nseg == 0;
+
+	if (!empty && w->col + (space ? 1 : 0) + ww > w->width)
 		new_line(w, w->indent);
-	else if (space && w->col > w->indent)
+	else if (space && !empty)
 		put(w, 0, " ", 1);
 	for (int i = 0; i < np; i++) {
 		const char *s = pc[i].s;
@@ -946,7 +948,7 @@ put_word(struct wrapper *w, const struct piece *pc, int np, bool space)
 			size_t fit = md_fit(t, room > 0 ? room : 0);
 
 			free(t);
-			if (fit == 0 && w->col > w->indent) {
+			if (fit == 0 && w->ln->nseg > 0) {
 				new_line(w, w->indent); /* a word longer than a line */
 				continue;
 			}
@@ -1033,22 +1035,26 @@ md_wrap(const struct md_step *s, int width, struct md_text *out)
 			for (int c = 0; c < w.width; c++)
 				put(&w, MDL_DIM, "-", 1);
 			break;
-		case MD_K_CODE:
-			for (int j = 0; j < b->nspan; j++) {
-				const char *t = b->span[j].text;
+		case MD_K_CODE: {
+			struct buf all = {0};
+			const char *t;
 
-				while (*t) {
-					size_t n = strcspn(t, "\n");
+			/* md4c hands code over line by line: join, then split. */
+			for (int j = 0; j < b->nspan; j++)
+				buf_add(&all, b->span[j].text, strlen(b->span[j].text));
+			for (t = all.s ? all.s : ""; *t;) {
+				size_t n = strcspn(t, "\n");
 
-					new_line(&w, ind + 2);
-					if (n)
-						put(&w, MDL_CODE, t, n);
-					t += n;
-					if (*t == '\n')
-						t++;
-				}
+				new_line(&w, ind + 2);
+				if (n)
+					put(&w, MDL_CODE, t, n);
+				t += n;
+				if (*t == '\n')
+					t++;
 			}
+			free(all.s);
 			break;
+		}
 		case MD_K_RUN:
 			w.indent = ind + 4;
 			w.run = b->run;

@@ -4,6 +4,28 @@
 // that has exited but not been reaped shows Z.
 #include "shell/shell.h"
 
+/* Rows: the actors in use (a slot of a finished run may be empty). */
+static int rowmap[BOARD_MAX_ACTORS];
+static int nrows;
+
+static void
+map_rows(void)
+{
+	const struct demo *d = &shell_demo;
+
+	nrows = 0;
+	for (int i = 0; i < d->nact; i++)
+		if (i == 0 || (d->act[i].valid && d->act[i].id.pid > 0))
+			rowmap[nrows++] = i;
+}
+
+int
+panel_procs_actor(int row)
+{
+	map_rows();
+	return row >= 0 && row < nrows ? rowmap[row] : -1;
+}
+
 static void
 draw(WINDOW *w, struct panel_view *v, bool focus)
 {
@@ -20,17 +42,18 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 		                  : "no demo yet: Enter runs this step's demo");
 		return;
 	}
-	panel_clamp(v, d->nact, rows);
-	for (int r = 0; r < rows && v->top + r < d->nact; r++) {
-		int i = v->top + r, x;
+	map_rows();
+	panel_clamp(v, nrows, rows);
+	for (int r = 0; r < rows && v->top + r < nrows; r++) {
+		int i = rowmap[v->top + r], x, row = v->top + r;
 		const struct demo_actor *a = &d->act[i];
-		attr_t sel = focus && i == v->sel ? term_attr(COL_SEL) : A_NORMAL;
+		attr_t sel = focus && row == v->sel ? term_attr(COL_SEL) : A_NORMAL;
 		char w_no[8], ppid[12], st[4], cpu[8], core[8], vc[12], ic[12];
 		const char *kind = i == 0 ? "main" :
 		                   a->id.kind == BOARD_KIND_THREAD ? "thrd" :
 		                   a->id.kind == BOARD_KIND_PROCESS ? "proc" : "?";
 
-		if (!focus && i == v->sel)
+		if (!focus && row == v->sel)
 			sel = A_BOLD;
 		snprintf(w_no, sizeof w_no, i == 0 ? "M" : "%u", a->id.worker_no);
 		if (a->ps_ok) {
@@ -61,16 +84,16 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 		                 board_state_name(a->state));
 		term_put(w, 2 + r, x, wd - 1 - x, sel, a->op);
 	}
-	if (d->nact > rows)
+	if (nrows > rows)
 		term_printf(w, h - 1, wd - 22, 20, term_attr(COL_DIM), " %d-%d of %d ",
-		            v->top + 1, v->top + rows < d->nact ? v->top + rows : d->nact,
-		            d->nact);
+		            v->top + 1, v->top + rows < nrows ? v->top + rows : nrows, nrows);
 }
 
 static int
 key(struct panel_view *v, int k)
 {
-	return panel_scroll_key(v, k, shell_demo.nact);
+	map_rows();
+	return panel_scroll_key(v, k, nrows);
 }
 
 const struct shell_panel panel_procs = {

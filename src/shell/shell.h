@@ -294,6 +294,7 @@ int panel_scroll_key(struct panel_view *v, int key, int n);
 void panel_clamp(struct panel_view *v, int n, int visible);
 /* The procs panel's selected actor (for `k`), -1 if none. */
 int panel_procs_selected(void);
+int panel_procs_actor(int row); /* actor shown on a row, or -1 */
 
 uint64_t shell_now_ns(void);
 

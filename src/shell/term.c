@@ -163,8 +163,8 @@ term_frame(WINDOW *w, const char *title, bool focus)
 		wattron(w, attrs[COL_FOCUS]);
 	if (shell_cfg.ascii)
 		wborder(w, '|', '|', '-', '-', '+', '+', '+', '+');
-	else
-		box(w, 0, 0);
+	else /* wide-character lines: Unicode box drawing, not the ACS set */
+		box_set(w, WACS_VLINE, WACS_HLINE);
 	if (focus)
 		wattroff(w, attrs[COL_FOCUS]);
 	if (title && wd > 6) {
@@ -234,7 +234,7 @@ term_hline(WINDOW *w, int y, int x, int n)
 	if (shell_cfg.ascii)
 		mvwhline(w, y, x, '-', n);
 	else
-		mvwhline(w, y, x, ACS_HLINE, n);
+		mvwhline_set(w, y, x, WACS_HLINE, n);
 }
 
 void
