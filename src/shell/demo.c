@@ -377,16 +377,15 @@ sample_board(void)
 			memset(d->tl[i], 0, sizeof d->tl[i]);
 		}
 		if (board_actor_read(ba, &id)) {
+			if (i == 0 && id.pid <= 0 && d->pid > 0) {
+				/* Actor 0 is the lesson's main thread: our child. */
+				id.pid = id.tid = d->pid;
+				id.kind = BOARD_KIND_PROCESS;
+			}
 			if (a->valid && id.tid != a->id.tid)
 				a->ps_ok = false; /* a new run reused the slot */
 			a->id = id;
 			a->valid = id.kind != BOARD_KIND_NONE;
-		}
-		if (i == 0 && a->id.pid <= 0 && d->pid > 0) {
-			/* Actor 0 is the lesson's main thread: our child itself. */
-			a->id.pid = a->id.tid = d->pid;
-			a->id.kind = BOARD_KIND_PROCESS;
-			a->valid = true;
 		}
 		a->state = atomic_load_explicit(&ba->state, memory_order_relaxed);
 		a->steps = atomic_load_explicit(&ba->steps, memory_order_relaxed);
