@@ -1,0 +1,451 @@
+// Lesson 13: deadlock.  Two workers, two locks, taken in opposite orders.
+//
+// Worker 1 locks a then b; worker 2 locks b then a.  If each gets its
+// first lock before the other gets its second, each waits for a lock the
+// other holds and will never release: a cycle in the wait-for graph, and
+// nothing moves again.  With more workers it is the dining philosophers:
+// worker i takes fork i, then fork i+1, and the last one's "next" fork is
+// the first one's.
+//
+// Three fixes, chosen with --fix:
+//   order    every worker takes the locks in one global order (the lower
+//            lock first), so no cycle can form;
+//   trylock  take the first lock, only try the second; if it is busy, give
+//            the first back, wait a random moment and start again;
+//   timeout  as trylock, but wait for the second lock up to --timeout.
+//
+// A free run that deadlocks must not hang: a watchdog thread in the lesson
+// reads the board (who holds what, who waits for what), and when it sees
+// the same cycle of blocked workers twice in a row it reports it, kills
+// process workers and exits with status 3.
+#include "lab/lab.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+enum fix { FIX_NONE, FIX_ORDER, FIX_TRYLOCK, FIX_TIMEOUT };
+
+static const char *fix_name = "none";
+static double hold_s = 0.02;
+static double timeout_s = 0.05;
+static double watch_s = 0.05;
+
+static const struct lab_option options[] = {
+	{ "fix", LAB_OPT_CHOICE, &fix_name, "none|order|trylock|timeout",
+	  "how to avoid the deadlock (default none)", 0, 0 },
+	{ "hold", LAB_OPT_DOUBLE, &hold_s, "S",
+	  "seconds a worker holds its first lock before it asks for the "
+	  "second (default 0.02)", 0, 10 },
+	{ "timeout", LAB_OPT_DOUBLE, &timeout_s, "S",
+	  "--fix timeout: how long to wait for the second lock (default 0.05)",
+	  0.001, 10 },
+	{ "watch", LAB_OPT_DOUBLE, &watch_s, "S",
+	  "how often the watchdog looks for a deadlock (default 0.05)",
+	  0.005, 5 },
+	{ 0 },
+};
+
+static const struct lab_lesson lesson = {
+	.slug = "deadlock",
+	.title = "Deadlock: two locks taken in opposite orders, and three fixes",
+	.about = "Worker 1 locks a then b, worker 2 locks b then a: a deadlock.\n"
+	         "--fix order|trylock|timeout avoids it.  Exit status 3 on a deadlock.",
+	.workers = 2,
+	.mode = LAB_PROCESS,
+	.modes = LAB_MODES_BOTH,
+	.iters = 3,
+	.runs = 1,
+	.steps = true,
+	.options = options,
+};
+
+#define DL_MAX_WORKERS 16 /* one lock per worker, and the board has 16 */
+
+/* Shared by every worker (lab_shared_alloc), read by the watchdog. */
+struct table {
+	enum fix fix;
+	int n;
+	long rounds;
+	double hold, timeout;
+	struct lab_lock *lock[DL_MAX_WORKERS];
+	_Atomic uint32_t timed[DL_MAX_WORKERS + 1]; /* in a timed wait now */
+	_Atomic long retries;  /* trylock found the second lock busy */
+	_Atomic long timeouts; /* timedlock gave up */
+	_Atomic long done;     /* rounds completed, all workers */
+};
+
+static struct table *table;
+static struct lab lab;
+static struct lab_team *team;
+static _Atomic int reported; /* the deadlock is reported once */
+
+/* The two locks of worker no: its own, then its right neighbour's. */
+static void
+locks_of(struct table *t, int no, struct lab_lock **first,
+         struct lab_lock **second)
+{
+	struct lab_lock *mine = t->lock[no - 1], *next = t->lock[no % t->n];
+
+	*first = mine;
+	*second = next;
+	/* DOC: lock-order
+	 * The fix: one global order.  Every worker takes the lock with the
+	 * lower index first.  Then the worker holding the highest-numbered
+	 * lock anyone waits for can always get what it still needs, and no
+	 * cycle of waits can close. */
+	if (t->fix == FIX_ORDER && lab_lock_index(next) < lab_lock_index(mine)) {
+		*first = next;
+		*second = mine;
+	}
+}
+
+/* Hold a lock for a while: shown as in the critical section. */
+static void
+hold(struct lab_worker *w, double s)
+{
+	if (s > 0)
+		lab_sleep(w, s);
+	lab_set_state(w, BOARD_ST_CRITICAL);
+}
+
+/* After a failed attempt: a random pause, so that two workers that
+ * collided do not collide again in lockstep forever (a livelock). */
+static void
+back_off(struct lab_worker *w, unsigned *seed, int attempt)
+{
+	int span = attempt < 5 ? attempt : 5;
+
+	lab_step(w, "back off");
+	lab_sleep(w, (double)(1 + rand_r(seed) % 5) * 0.001 * span);
+}
+
+static int
+philosopher(struct lab_worker *w)
+{
+	struct table *t = w->arg;
+	struct lab_lock *first, *second;
+	unsigned seed = (unsigned)w->no * 2654435761u ^ (unsigned)board_now_ns();
+
+	locks_of(t, w->no, &first, &second);
+	for (long i = 0; i < t->rounds; i++) {
+		int attempt = 0;
+
+		for (;;) {
+			/* DOC: first-lock */
+			lab_lock(w, first);
+			hold(w, t->hold);
+			if (t->fix == FIX_NONE || t->fix == FIX_ORDER) {
+				/* DOC: second-lock
+				 * Blocks for as long as another worker holds
+				 * it.  If that worker is waiting for our
+				 * first lock, forever. */
+				lab_lock(w, second);
+				break;
+			}
+			if (t->fix == FIX_TRYLOCK) {
+				/* DOC: trylock: never wait while holding. */
+				if (lab_trylock(w, second) == 0)
+					break;
+				atomic_fetch_add(&t->retries, 1);
+			} else {
+				/* DOC: timedlock: wait, but not forever. */
+				int r;
+
+				atomic_store(&t->timed[w->no], 1);
+				r = lab_timedlock(w, second,
+				                  (uint64_t)(t->timeout * 1e9));
+				atomic_store(&t->timed[w->no], 0);
+				if (r == 0)
+					break;
+				atomic_fetch_add(&t->timeouts, 1);
+			}
+			lab_unlock(w, first);
+			back_off(w, &seed, ++attempt);
+		}
+		lab_step(w, "eat: both locks held");
+		hold(w, t->hold);
+		lab_unlock(w, second);
+		lab_unlock(w, first);
+		atomic_fetch_add(&t->done, 1);
+		lab_progress(w, (uint64_t)i + 1, (uint64_t)t->rounds);
+	}
+	return 0;
+}
+
+static bool
+all_timed(const struct table *t, const int *cyc, int len)
+{
+	for (int i = 0; i < len; i++)
+		if (cyc[i] < 1 || cyc[i] > t->n || !atomic_load(&t->timed[cyc[i]]))
+			return false;
+	return true;
+}
+
+/* Which lock does worker no hold?  For the report. */
+static const char *
+held_by(const struct board *b, int no)
+{
+	for (uint32_t i = 0; i < atomic_load(&b->nlocks) && i < BOARD_MAX_LOCKS; i++)
+		if (atomic_load(&b->lock[i].holder) == no)
+			return b->lock[i].name;
+	return "?";
+}
+
+/* DOC: report
+ * Print the cycle, end the workers and exit 3.  Called by the watchdog or
+ * by main (after a --schedule deadlock); the first caller wins, the other
+ * waits to be ended with the process. */
+static _Noreturn void
+report_deadlock(const int *cyc, int len)
+{
+	struct board *b = lab.board;
+	char text[1024];
+	size_t n = 0;
+
+	if (atomic_exchange(&reported, 1))
+		for (;;)
+			pause();
+	for (int i = 0; i < len && n < sizeof text - 128; i++) {
+		uint32_t l = atomic_load(&b->actor[cyc[i]].wait_lock);
+
+		n += (size_t)snprintf(text + n, sizeof text - n,
+		                      "%sworker %d holds %s and waits for %s, held by worker %d",
+		                      i ? "; " : "", cyc[i], held_by(b, cyc[i]),
+		                      l ? b->lock[l - 1].name : "?", cyc[(i + 1) % len]);
+	}
+	if (lab.o.json) {
+		struct lab_json j;
+		long long c[DL_MAX_WORKERS];
+
+		for (int i = 0; i < len && i < DL_MAX_WORKERS; i++)
+			c[i] = cyc[i];
+		lab_json_begin(&j);
+		lab_json_int(&j, "run", lab.run);
+		lab_json_str(&j, "fix", fix_name);
+		lab_json_str(&j, "mode", lab_mode_name(lab.o.mode));
+		lab_json_int(&j, "workers", table->n);
+		lab_json_bool(&j, "deadlock", true);
+		lab_json_int_array(&j, "cycle", c, len < DL_MAX_WORKERS ? len : DL_MAX_WORKERS);
+		lab_json_str(&j, "cycle_text", text);
+		lab_json_int(&j, "rounds_done", atomic_load(&table->done));
+		lab_json_num(&j, "elapsed_ms", lab_elapsed_ms(&lab));
+		lab_json_end(&j);
+	} else {
+		printf("Result: deadlock after %.2f s: %s\n",
+		       lab_elapsed_ms(&lab) / 1000.0, text);
+		lab_say(&lab, "Nothing would ever move again: stopping the workers.\n");
+	}
+	fflush(stdout);
+	/* Under the shell, leave the cycle on the board for a moment so
+	 * the wait-for graph is drawn before the workers go. */
+	if (lab.under_shell)
+		usleep(500000);
+	for (int i = 0; i < team->n; i++)
+		if (team->w[i].mode == LAB_PROCESS && team->w[i].pid > 0) {
+			kill(team->w[i].pid, SIGKILL);
+			waitpid(team->w[i].pid, NULL, 0);
+		}
+	fflush(stderr);
+	/* Thread workers blocked on the locks end with the process. */
+	_exit(LAB_EXIT_DEADLOCK);
+}
+
+/* DOC: watchdog
+ * A cycle on the board is only a deadlock if it stays: the board is read
+ * without stopping anyone, so a single look could catch a picture that was
+ * never true all at once.  The same cycle, with no member having moved
+ * (same probe count), seen on two looks a --watch interval apart, is one.
+ * Timed waits end by themselves, so a cycle of them is not a deadlock. */
+static pthread_mutex_t watch_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t watch_cv;
+static bool watch_stop; /* guarded by watch_mu */
+
+/* Sleep one --watch interval, or less if main says stop.  False: stop. */
+static bool
+watch_nap(void)
+{
+	struct timespec dl;
+	bool go_on;
+
+	clock_gettime(CLOCK_MONOTONIC, &dl);
+	dl.tv_sec += (time_t)watch_s;
+	dl.tv_nsec += (long)((watch_s - (double)(time_t)watch_s) * 1e9);
+	if (dl.tv_nsec >= 1000000000L) {
+		dl.tv_sec++;
+		dl.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&watch_mu);
+	while (!watch_stop &&
+	       pthread_cond_timedwait(&watch_cv, &watch_mu, &dl) == 0)
+		;
+	go_on = !watch_stop;
+	pthread_mutex_unlock(&watch_mu);
+	return go_on;
+}
+
+static void
+watch_end(pthread_t wd)
+{
+	pthread_mutex_lock(&watch_mu);
+	watch_stop = true;
+	pthread_cond_signal(&watch_cv);
+	pthread_mutex_unlock(&watch_mu);
+	pthread_join(wd, NULL);
+	watch_stop = false;
+}
+
+static void *
+watchdog(void *arg)
+{
+	struct board *b = lab.board;
+	int prev[DL_MAX_WORKERS + 1], prev_len = 0;
+	uint64_t prev_steps[DL_MAX_WORKERS + 1];
+
+	(void)arg;
+	while (watch_nap()) {
+		int cyc[DL_MAX_WORKERS + 1], len = 0;
+		uint64_t steps[DL_MAX_WORKERS + 1];
+		bool same;
+
+		if (!lab_find_deadlock(b, cyc, DL_MAX_WORKERS + 1, &len) ||
+		    all_timed(table, cyc, len)) {
+			prev_len = 0;
+			continue;
+		}
+		for (int i = 0; i < len; i++)
+			steps[i] = atomic_load(&b->actor[cyc[i]].steps);
+		same = len == prev_len;
+		for (int i = 0; same && i < len; i++)
+			same = cyc[i] == prev[i] && steps[i] == prev_steps[i];
+		if (same)
+			report_deadlock(cyc, len);
+		memcpy(prev, cyc, sizeof cyc);
+		memcpy(prev_steps, steps, sizeof steps);
+		prev_len = len;
+	}
+	return NULL;
+}
+
+static enum fix
+parse_fix(const char *s)
+{
+	if (strcmp(s, "order") == 0)
+		return FIX_ORDER;
+	if (strcmp(s, "trylock") == 0)
+		return FIX_TRYLOCK;
+	if (strcmp(s, "timeout") == 0)
+		return FIX_TIMEOUT;
+	return FIX_NONE;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct table *t;
+
+	lab_init(&lab, &lesson, argc, argv);
+	{
+		pthread_condattr_t ca;
+
+		/* Deadlines on the monotonic clock: immune to clock changes. */
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&watch_cv, &ca);
+		pthread_condattr_destroy(&ca);
+	}
+	if (lab.o.workers < 2 || lab.o.workers > DL_MAX_WORKERS)
+		lab_usage_error(&lab, "--workers: a deadlock needs 2 to %d workers (one lock each)",
+		                DL_MAX_WORKERS);
+	t = table = lab_shared_alloc(&lab, sizeof *t);
+	t->fix = parse_fix(fix_name);
+	t->n = lab.o.workers;
+	t->rounds = lab.o.iters;
+	t->hold = hold_s;
+	t->timeout = timeout_s;
+	for (int i = 0; i < t->n; i++) {
+		char name[BOARD_NAME_LEN];
+
+		/* Two workers: locks a and b.  More: the philosophers' forks. */
+		if (t->n == 2)
+			snprintf(name, sizeof name, "%c", 'a' + i);
+		else
+			snprintf(name, sizeof name, "fork%d", i + 1);
+		t->lock[i] = lab_lock_new(&lab, name, BOARD_LOCK_MUTEX);
+	}
+	if (t->n == 2)
+		lab_say(&lab, "worker 1 locks a then b; worker 2 locks %s; "
+		        "each holds its first lock %.3f s; fix: %s\n",
+		        t->fix == FIX_ORDER ? "a then b too" : "b then a",
+		        t->hold, fix_name);
+	else
+		lab_say(&lab, "%d workers round a table, fork i and fork i+1 each; "
+		        "fix: %s\n", t->n, fix_name);
+
+	for (int run = 1; run <= lab.o.runs; run++) {
+		enum lab_join_result r;
+		pthread_t wd;
+		double ms;
+
+		lab_run_begin(&lab, run);
+		atomic_store(&t->retries, 0);
+		atomic_store(&t->timeouts, 0);
+		atomic_store(&t->done, 0);
+		team = lab_spawn(&lab, t->n, philosopher, t);
+		if (pthread_create(&wd, NULL, watchdog, NULL))
+			lab_die(&lab, "cannot start the watchdog thread");
+		r = lab_join(team);
+		while (r == LAB_JOIN_DEADLOCK) {
+			/* The schedule drove the workers into a cycle. */
+			int cyc[DL_MAX_WORKERS + 1], len = 0;
+
+			if (!lab_find_deadlock(lab.board, cyc, DL_MAX_WORKERS + 1, &len))
+				break;
+			if (!all_timed(t, cyc, len))
+				report_deadlock(cyc, len);
+			/* A cycle of timed waits breaks when they time out:
+			 * let the workers run on freely. */
+			lab_say(&lab, "(a cycle of timed waits: it breaks by itself "
+			        "when they time out; running on)\n");
+			atomic_store(&lab.board->control.step_mode, 0);
+			for (int i = 0; i < team->n; i++)
+				board_gate_wake(team->w[i].actor);
+			r = lab_join(team);
+		}
+		watch_end(wd);
+		if (atomic_load(&reported))
+			for (;;)
+				pause();
+		ms = lab_elapsed_ms(&lab);
+		lab_run_end(&lab);
+		if (lab.o.json) {
+			struct lab_json j;
+
+			lab_json_begin(&j);
+			lab_json_int(&j, "run", run);
+			lab_json_str(&j, "fix", fix_name);
+			lab_json_str(&j, "mode", lab_mode_name(lab.o.mode));
+			lab_json_int(&j, "workers", t->n);
+			lab_json_bool(&j, "deadlock", false);
+			lab_json_int(&j, "rounds", t->rounds);
+			lab_json_int(&j, "rounds_done", atomic_load(&t->done));
+			lab_json_int(&j, "retries", atomic_load(&t->retries));
+			lab_json_int(&j, "timeouts", atomic_load(&t->timeouts));
+			lab_json_num(&j, "elapsed_ms", ms);
+			lab_json_end(&j);
+		} else {
+			printf("Run %d: completed, %ld of %ld rounds done (fix %s); "
+			       "%ld trylock retries, %ld timeouts; %.2f s\n", run,
+			       atomic_load(&t->done), t->rounds * t->n, fix_name,
+			       atomic_load(&t->retries), atomic_load(&t->timeouts),
+			       ms / 1000.0);
+		}
+		lab_team_free(team);
+		team = NULL;
+	}
+	return 0;
+}

@@ -1,0 +1,286 @@
+// Tests for lesson 13 (deadlock): a forced schedule deadlocks and is
+// reported (exit 3, not a hang); the fixes always complete.
+#include <check.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+#define PROG "bin/racelab-deadlock"
+
+static int
+run(char **out, char **err, const char *a0, ...)
+{
+	const char *argv[24] = { PROG };
+	int n = 1;
+	va_list ap;
+
+	va_start(ap, a0);
+	for (const char *a = a0; a && n < 23; a = va_arg(ap, const char *))
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	return tu_run(argv, out, err);
+}
+
+static long long
+jint(const char *obj, const char *key)
+{
+	long long v = -12345;
+
+	ck_assert_msg(tu_json_int(obj, key, &v), "no %s in %s", key, obj);
+	return v;
+}
+
+static bool
+jbool(const char *obj, const char *key)
+{
+	bool v = false;
+
+	ck_assert_msg(tu_json_bool(obj, key, &v), "no %s in %s", key, obj);
+	return v;
+}
+
+/* 1,2,1,2: each worker takes its first lock, then each asks for the
+ * other's.  Deterministic: a deadlock every time, reported, exit 3. */
+static void
+check_forced(const char *mode)
+{
+	for (int i = 0; i < 20; i++) {
+		char *out = NULL, *err = NULL;
+		int rc = run(&out, &err, "--mode", mode, "--schedule", "1,2,1,2",
+		             "--hold", "0", NULL);
+
+		ck_assert_int_eq(rc, 3);
+		ck_assert_ptr_nonnull(strstr(out, "Result: deadlock"));
+		ck_assert_ptr_nonnull(strstr(out, "worker 1 holds a and waits for b, held by worker 2"));
+		ck_assert_ptr_nonnull(strstr(out, "worker 2 holds b and waits for a, held by worker 1"));
+		free(out);
+		free(err);
+	}
+}
+
+START_TEST(test_forced_process)
+{
+	check_forced("process");
+}
+END_TEST
+
+START_TEST(test_forced_thread)
+{
+	check_forced("thread");
+}
+END_TEST
+
+START_TEST(test_forced_json)
+{
+	char *out = NULL, line[2048];
+	long long cyc[8];
+	int rc = run(&out, NULL, "--schedule", "1,2,1,2", "--json", NULL);
+
+	ck_assert_int_eq(rc, 3);
+	ck_assert_int_eq(tu_json_count(out), 1);
+	ck_assert(tu_json_line(out, 0, line, sizeof line));
+	ck_assert(jbool(line, "deadlock"));
+	ck_assert_int_eq(tu_json_array(line, "cycle", cyc, 8), 2);
+	ck_assert_int_eq(jint(line, "rounds_done"), 0);
+	free(out);
+}
+END_TEST
+
+/* Five philosophers, each granted its first fork: a cycle of five. */
+START_TEST(test_forced_philosophers)
+{
+	static const char *modes[] = { "process", "thread" };
+
+	for (int m = 0; m < 2; m++) {
+		char *out = NULL, line[4096];
+		long long cyc[8];
+		int rc = run(&out, NULL, "--mode", modes[m], "--workers", "5",
+		             "--schedule", "1,2,3,4,5,1,2,3,4,5", "--hold", "0",
+		             "--json", NULL);
+
+		ck_assert_int_eq(rc, 3);
+		ck_assert(tu_json_line(out, 0, line, sizeof line));
+		ck_assert(jbool(line, "deadlock"));
+		ck_assert_int_eq(tu_json_array(line, "cycle", cyc, 8), 5);
+		free(out);
+	}
+}
+END_TEST
+
+/* Interactive step mode, driven through stdin: the same deadlock. */
+START_TEST(test_step_mode)
+{
+	const char *argv[] = { PROG, "--step", "--hold", "0", NULL };
+	char *out = NULL;
+	int rc = tu_run_input(argv, "1\n2\n1\n2\n", &out, NULL);
+
+	ck_assert_int_eq(rc, 3);
+	ck_assert_ptr_nonnull(strstr(out, "Result: deadlock"));
+	free(out);
+}
+END_TEST
+
+/* A schedule that runs worker 1's whole round first completes. */
+START_TEST(test_safe_schedule)
+{
+	char *out = NULL, line[1024];
+	int rc = run(&out, NULL, "--schedule", "1,1,1,1,1", "--iters", "1",
+	             "--json", NULL);
+
+	ck_assert_int_eq(rc, 0);
+	ck_assert(tu_json_line(out, 0, line, sizeof line));
+	ck_assert(!jbool(line, "deadlock"));
+	ck_assert_int_eq(jint(line, "rounds_done"), 2);
+	free(out);
+}
+END_TEST
+
+/* The ordered version always completes: many runs, both modes, free and
+ * under the schedule that deadlocks the unordered one. */
+static void
+check_completes(const char *mode, const char *fix, const char *workers,
+                const char *runs, const char *hold)
+{
+	char *out = NULL, line[1024];
+	int rc = run(&out, NULL, "--mode", mode, "--fix", fix, "--workers",
+	             workers, "--runs", runs, "--hold", hold, "--iters", "20",
+	             "--timeout", "0.005",
+	             "--json", NULL);
+	int n = atoi(runs);
+
+	ck_assert_msg(rc == 0, "%s %s: exit %d", fix, mode, rc);
+	ck_assert_int_eq(tu_json_count(out), n);
+	for (int i = 0; i < n; i++) {
+		ck_assert(tu_json_line(out, i, line, sizeof line));
+		ck_assert(!jbool(line, "deadlock"));
+		ck_assert_int_eq(jint(line, "rounds_done"), 20LL * atoi(workers));
+	}
+	free(out);
+}
+
+START_TEST(test_order)
+{
+	char *out = NULL;
+
+	check_completes("process", "order", "2", "30", "0");
+	check_completes("thread", "order", "2", "30", "0");
+	check_completes("process", "order", "5", "10", "0");
+	check_completes("thread", "order", "5", "10", "0");
+	check_completes("process", "order", "2", "2", "0.002");
+	ck_assert_int_eq(run(&out, NULL, "--fix", "order", "--schedule",
+	                     "1,2,1,2", NULL), 0);
+	free(out);
+}
+END_TEST
+
+START_TEST(test_trylock_timeout)
+{
+	check_completes("process", "trylock", "2", "5", "0.002");
+	check_completes("thread", "trylock", "3", "5", "0.002");
+	check_completes("process", "timeout", "2", "5", "0.002");
+	check_completes("thread", "timeout", "3", "5", "0.002");
+}
+END_TEST
+
+/* A forced cycle of timed waits breaks by itself: the run completes. */
+START_TEST(test_timeout_forced_cycle)
+{
+	char *out = NULL, line[1024];
+	int rc = run(&out, NULL, "--fix", "timeout", "--schedule", "1,2,1,2",
+	             "--timeout", "0.02", "--json", NULL);
+
+	ck_assert_int_eq(rc, 0);
+	ck_assert(tu_json_line(out, 0, line, sizeof line));
+	ck_assert(!jbool(line, "deadlock"));
+	ck_assert_int_ge(jint(line, "timeouts"), 1);
+	free(out);
+}
+END_TEST
+
+/* Free, unfixed runs either finish or are reported: never a hang. */
+START_TEST(test_free_no_hang)
+{
+	static const char *modes[] = { "process", "thread" };
+
+	for (int i = 0; i < 6; i++) {
+		char *out = NULL;
+		int rc = run(&out, NULL, "--mode", modes[i % 2], "--hold",
+		             i < 2 ? "0" : "0.01", NULL);
+
+		ck_assert_msg(rc == 0 || rc == 3, "exit %d", rc);
+		if (rc == 3)
+			ck_assert_ptr_nonnull(strstr(out, "Result: deadlock"));
+		free(out);
+	}
+}
+END_TEST
+
+static void
+check_usage(const char *a, const char *b)
+{
+	char *out = NULL, *err = NULL;
+	int rc = run(&out, &err, a, b, NULL);
+
+	ck_assert_int_eq(rc, 2);
+	ck_assert_int_eq(tu_count_prefix(err, "racelab-deadlock: "), 1);
+	ck_assert_ptr_null(strchr(strchr(err, '\n') + 1, '\n'));
+	free(out);
+	free(err);
+}
+
+START_TEST(test_bad_options)
+{
+	check_usage("--fix", "sometimes");
+	check_usage("--workers", "1");
+	check_usage("--workers", "17");
+	check_usage("--timeout", "0");
+	check_usage("--schedule", "1,3");
+	check_usage("--nope", NULL);
+}
+END_TEST
+
+START_TEST(test_nothing_left)
+{
+	char *out = NULL;
+
+	ck_assert_int_eq(run(&out, NULL, "--schedule", "1,2,1,2", NULL), 3);
+	free(out);
+	ck_assert_int_eq(run(&out, NULL, "--workers", "4", "--schedule",
+	                     "1,2,3,4,1,2,3,4", NULL), 3);
+	free(out);
+	ck_assert_int_eq(tu_count_procs("racelab-deadlock"), 0);
+}
+END_TEST
+
+Suite *
+suite_deadlock(void)
+{
+	Suite *s = suite_create("deadlock");
+	TCase *tc = tcase_create("deadlock");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_forced_process);
+	tcase_add_test(tc, test_forced_thread);
+	tcase_add_test(tc, test_forced_json);
+	tcase_add_test(tc, test_forced_philosophers);
+	tcase_add_test(tc, test_step_mode);
+	tcase_add_test(tc, test_safe_schedule);
+	tcase_add_test(tc, test_free_no_hang);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("fixes");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_order);
+	tcase_add_test(tc, test_trylock_timeout);
+	tcase_add_test(tc, test_timeout_forced_cycle);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("cli");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_bad_options);
+	tcase_add_test(tc, test_nothing_left);
+	suite_add_tcase(s, tc);
+	return s;
+}
