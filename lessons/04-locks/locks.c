@@ -359,6 +359,7 @@ demo_critical(struct lab *lab, int run, struct critical *cs)
 	if (lab_join(t) == LAB_JOIN_DEADLOCK)
 		exit(LAB_EXIT_DEADLOCK);
 	ms = (double)(t->t_end - t->t_start) / 1e6;
+	lab_team_free(t);
 	for (int i = 0; i < n; i++) {
 		order[i] = atomic_load(&cs->v[i].order);
 		enter[i] = (double)atomic_load(&cs->v[i].enter_ns) / 1e6;

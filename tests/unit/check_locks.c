@@ -71,6 +71,30 @@ START_TEST(test_no_lost_updates_bare)
 }
 END_TEST
 
+/* A forced schedule: worker 1 reads, worker 2 reads, both write.  Without
+ * a lock that loses exactly one update; with any fix the same schedule
+ * cannot split the update (worker 2 waits at the lock, or the add is one
+ * step), and nothing is lost. */
+START_TEST(test_forced_schedule)
+{
+	const char *argv[] = { PROG, "--sync", "all", "--iters", "1", "--schedule",
+	                       "1,2,1,2", "--json", NULL };
+	char *out = NULL, line[8192], key[32];
+	long long v;
+
+	ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
+	ck_assert(tu_json_line(out, 0, line, sizeof line));
+	ck_assert(tu_json_int(line, "lost_none", &v));
+	ck_assert_int_eq(v, 1);
+	for (size_t i = 0; i < sizeof fixes / sizeof fixes[0]; i++) {
+		snprintf(key, sizeof key, "lost_%s", fixes[i]);
+		ck_assert(tu_json_int(line, key, &v));
+		ck_assert_int_eq(v, 0);
+	}
+	free(out);
+}
+END_TEST
+
 /* One method alone: only its figures are reported. */
 START_TEST(test_one_method)
 {
@@ -217,6 +241,7 @@ suite_locks(void)
 	tcase_add_test(tc, test_no_lost_updates_process);
 	tcase_add_test(tc, test_no_lost_updates_thread);
 	tcase_add_test(tc, test_no_lost_updates_bare);
+	tcase_add_test(tc, test_forced_schedule);
 	tcase_add_test(tc, test_one_method);
 	tcase_add_test(tc, test_critical_serialised);
 	tcase_add_test(tc, test_critical_text_alternates);
