@@ -63,6 +63,17 @@ bin/racelab-$(call slug,$(1)): $(patsubst %.c,$(B)/%.o,$(wildcard $(1)*.c)) $(LA
 endef
 $(foreach d,$(LESSON_DIRS),$(eval $(call lesson_rule,$(d))))
 
+# ThreadSanitizer builds of the lesson programs (tests/e2e/tsan.sh): the
+# tool must stay quiet for synchronised modes and speak up for racy ones.
+TSAN_BINS = $(foreach d,$(LESSON_DIRS),$(B)/tsan/racelab-$(call slug,$(d)))
+define tsan_rule
+$(B)/tsan/racelab-$(call slug,$(1)): $(wildcard $(1)*.c) $(BOARD_SRC) $(LAB_SRC)
+	@mkdir -p $(B)/tsan
+	$$(CC) $$(RL_CPPFLAGS) -std=c17 -pthread -fsanitize=thread -O1 -g -o $$@ $$^ $$(LESSON_LIBS)
+endef
+$(foreach d,$(LESSON_DIRS),$(eval $(call tsan_rule,$(d))))
+tsan: $(TSAN_BINS)
+
 # Unit tests: every tests/unit/check_<m>.c exports Suite *suite_<m>(void);
 # the list of suites is generated so a new file needs no Makefile change.
 $(B)/tests/suites.h: $(UNIT_SRC)
@@ -87,7 +98,7 @@ run: deps
 	./bin/racelab
 
 check: deps
-	@$(MAKE) --no-print-directory WERROR=-Werror all $(UNIT_BIN)
+	@$(MAKE) --no-print-directory WERROR=-Werror all $(UNIT_BIN) tsan
 	@sh tests/run.sh
 
 bench: deps
@@ -113,5 +124,5 @@ uninstall:
 clean:
 	rm -rf $(B) bin
 
-.PHONY: all deps run check bench screenshots install uninstall clean
+.PHONY: all deps tsan run check bench screenshots install uninstall clean
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -97,12 +97,11 @@ worker_main(struct lab_worker *w)
 	char name[BOARD_NAME_LEN];
 	int rc;
 
-	w->pid = getpid();
-	w->tid = gettid();
+	/* Not w->pid: for a thread worker, the parent owns that field. */
 	snprintf(name, sizeof name, "worker %d", w->no);
 	board_actor_publish(a, w->mode == LAB_PROCESS ? BOARD_KIND_PROCESS
 	                                              : BOARD_KIND_THREAD,
-	                    w->pid, w->tid, (unsigned)w->no, name);
+	                    getpid(), gettid(), (unsigned)w->no, name);
 	atomic_store(&a->state, BOARD_ST_STARTING);
 	board_go_wait(w->lab->board);
 	start_line(w);
