@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *map = "shared";
@@ -176,6 +177,26 @@ map_posix(struct lab *lab, char *name, size_t len, bool *was_there)
 	return sq;
 }
 
+/* While the workers run, the parent reads the sum through its own mapping
+ * and shows it on the board: it rises live when the memory is shared, and
+ * stays 0 when it is private. */
+static void
+watch_sum(struct lab_team *t, struct squares *sq, struct board_counter *c)
+{
+	const struct timespec tick = { 0, 5 * 1000 * 1000 };
+
+	for (;;) {
+		bool alive = false;
+
+		atomic_store(&c->value, atomic_load(&sq->sum));
+		for (int i = 0; i < t->n && !alive; i++)
+			alive = lab_worker_alive(&t->w[i]);
+		if (!alive)
+			break;
+		nanosleep(&tick, NULL);
+	}
+}
+
 static void
 print_list(const char *what, const int64_t *v, int n)
 {
@@ -239,6 +260,7 @@ main(int argc, char **argv)
 			        was_there ? "existed until then" : "never showed?");
 
 		t = lab_spawn(&lab, lab.o.workers, square_list, &job);
+		watch_sum(t, job.sq, sum);
 		if (lab_join(t) != LAB_JOIN_OK)
 			lab_die(&lab, "a worker failed");
 
@@ -292,9 +314,11 @@ main(int argc, char **argv)
 		}
 		if (parent_sum == expected && nonzero == count)
 			lab_say(&lab, "the parent sees every square: %s\n",
-			        lab.o.mode == LAB_THREAD
+			        lab.o.mode == LAB_PROCESS
+			        ? "the workers wrote the parent's pages"
+			        : is_private
 			        ? "threads share one memory, even a private mapping"
-			        : "the workers wrote the parent's pages");
+			        : "threads share one memory");
 		else if (parent_sum == 0 && nonzero == 0)
 			lab_say(&lab, "the parent sees nothing: each worker wrote its own "
 			        "copy-on-write copy\n");
