@@ -1,0 +1,305 @@
+// Tests of lesson 08 (racelab-pools): as_completed yields results in
+// completion order (shortest first for sleeps 5,4,3,2,1 when every task has
+// a worker), map in submission order; map(square) and the SHA-256 digests
+// equal a serial computation and known vectors; the pool defaults to one
+// worker per usable core; nothing is left behind.
+#include <check.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#define PROG "bin/racelab-pools"
+
+static char tmpdir[64];
+
+static void
+setup(void)
+{
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/check-pools-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	setenv("TMPDIR", tmpdir, 1);
+}
+
+static int
+entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void
+teardown(void)
+{
+	ck_assert_int_eq(entries(tmpdir), 0); /* the lesson removed its files */
+	rmdir(tmpdir);
+	unsetenv("TMPDIR");
+}
+
+static void
+run_json(const char *const argv[], char *obj, size_t len)
+{
+	char *out;
+
+	ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
+	ck_assert_int_eq(tu_json_count(out), 1);
+	ck_assert(tu_json_line(out, 0, obj, len));
+	free(out);
+}
+
+static void
+assert_array(const char *obj, const char *key, const long long *want, int n)
+{
+	long long v[16];
+
+	ck_assert_int_eq(tu_json_array(obj, key, v, 16), n);
+	for (int i = 0; i < n; i++)
+		ck_assert_msg(v[i] == want[i], "%s[%d] = %lld, expected %lld", key, i,
+		              v[i], want[i]);
+}
+
+/* Five workers for five sleeps: every task starts at once, so as_completed
+ * yields 1,2,3,4,5 and map 5,4,3,2,1, and the whole takes about the longest
+ * task (5 units = 0.5 s), far from the sum (1.5 s). */
+static void
+sleeps_with_five(const char *mode)
+{
+	const char *argv[] = { PROG, "--workers", "5", "--unit", "0.1", "--mode",
+	                       mode, "--demo", "as_completed", "--json", NULL };
+	const char *argv_map[] = { PROG, "--workers", "5", "--unit", "0.1",
+	                           "--mode", mode, "--demo", "map", "--json", NULL };
+	static const long long shortest_first[] = { 1, 2, 3, 4, 5 };
+	static const long long submitted[] = { 5, 4, 3, 2, 1 };
+	char obj[8192];
+	double ms;
+
+	setup();
+	run_json(argv, obj, sizeof obj);
+	assert_array(obj, "as_completed_order", shortest_first, 5);
+	ck_assert(tu_json_num(obj, "as_completed_ms", &ms));
+	ck_assert_msg(ms >= 450 && ms < 1000, "as_completed took %.0f ms", ms);
+	run_json(argv_map, obj, sizeof obj);
+	assert_array(obj, "map_order", submitted, 5);
+	ck_assert(tu_json_num(obj, "map_ms", &ms));
+	ck_assert_msg(ms >= 450 && ms < 1000, "map took %.0f ms", ms);
+	teardown();
+}
+
+START_TEST(orders_processes)
+{
+	sleeps_with_five("process");
+}
+END_TEST
+
+START_TEST(orders_threads)
+{
+	sleeps_with_five("thread");
+}
+END_TEST
+
+/* Two workers: the order is no longer shortest first, but as_completed
+ * still yields in the order tasks finished (finish times never go back)
+ * and map still in submission order. */
+START_TEST(orders_pool_of_two)
+{
+	const char *argv[] = { PROG, "--workers", "2", "--unit", "0.05", "--demo",
+	                       "all", "--nfiles", "2", "--file-mb", "1", "--json",
+	                       NULL };
+	static const long long submitted[] = { 5, 4, 3, 2, 1 };
+	char obj[8192];
+	long long got[5];
+	double fin[5];
+
+	setup();
+	run_json(argv, obj, sizeof obj);
+	assert_array(obj, "map_order", submitted, 5);
+	ck_assert_int_eq(tu_json_array(obj, "as_completed_order", got, 5), 5);
+	/* as_completed_finish_ms is an array of numbers: read it by hand. */
+	{
+		const char *p = strstr(obj, "\"as_completed_finish_ms\":[");
+
+		ck_assert_ptr_nonnull(p);
+		p += strlen("\"as_completed_finish_ms\":[");
+		for (int i = 0; i < 5; i++) {
+			char *end;
+
+			fin[i] = strtod(p, &end);
+			ck_assert(end != p);
+			p = end + 1;
+		}
+	}
+	for (int i = 1; i < 5; i++)
+		ck_assert_msg(fin[i] >= fin[i - 1], "finish %d at %.1f before %.1f",
+		              i, fin[i], fin[i - 1]);
+	teardown();
+}
+END_TEST
+
+START_TEST(squares_equal_serial)
+{
+	static const char *const modes[] = { "process", "thread" };
+	static const long long want[] = { 1, 4, 9, 16, 25, 36 };
+
+	setup();
+	for (int m = 0; m < 2; m++) {
+		const char *argv[] = { PROG, "--demo", "squares", "--mode", modes[m],
+		                       "--json", NULL };
+		char obj[4096];
+		bool ok = false;
+
+		run_json(argv, obj, sizeof obj);
+		assert_array(obj, "squares", want, 6);
+		ck_assert(tu_json_bool(obj, "squares_equal_serial", &ok));
+		ck_assert(ok);
+	}
+	teardown();
+}
+END_TEST
+
+/* Known vectors: "abc" (FIPS 180-2) and the empty file. */
+START_TEST(hash_known_vectors)
+{
+	char abc[128], empty[128], list[300], obj[8192], dig[300];
+	bool ok = false;
+	int fd;
+
+	setup();
+	snprintf(abc, sizeof abc, "%s/abc", tmpdir);
+	snprintf(empty, sizeof empty, "%s/empty", tmpdir);
+	fd = open(abc, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_eq(write(fd, "abc", 3), 3);
+	close(fd);
+	close(open(empty, O_WRONLY | O_CREAT | O_TRUNC, 0600));
+	snprintf(list, sizeof list, "%s,%s", abc, empty);
+	{
+		const char *argv[] = { PROG, "--demo", "hash", "--files", list,
+		                       "--json", NULL };
+
+		run_json(argv, obj, sizeof obj);
+	}
+	ck_assert(tu_json_str(obj, "digests", dig, sizeof dig));
+	ck_assert_str_eq(dig,
+		"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad,"
+		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	ck_assert(tu_json_bool(obj, "sha256_abc_ok", &ok));
+	ck_assert(ok);
+	/* The lesson must not remove files it was given. */
+	ck_assert_int_eq(access(abc, R_OK), 0);
+	unlink(abc);
+	unlink(empty);
+	teardown();
+}
+END_TEST
+
+/* Generated files: the pool's digests equal a serial run's; the files and
+ * their directory are gone afterwards (checked in teardown). */
+START_TEST(hash_equal_serial)
+{
+	const char *argv[] = { PROG, "--demo", "hash", "--nfiles", "6",
+	                       "--file-mb", "2", "--json", NULL };
+	char obj[8192];
+	long long n, bytes;
+	bool ok = false;
+
+	setup();
+	run_json(argv, obj, sizeof obj);
+	ck_assert(tu_json_int(obj, "hash_files", &n));
+	ck_assert_int_eq(n, 6);
+	ck_assert(tu_json_int(obj, "hash_bytes", &bytes));
+	ck_assert_int_eq(bytes, 6LL << 21);
+	ck_assert(tu_json_bool(obj, "hash_equal_serial", &ok));
+	ck_assert(ok);
+	teardown();
+}
+END_TEST
+
+/* Like ProcessPoolExecutor(): one worker per usable core by default. */
+START_TEST(default_pool_is_core_count)
+{
+	const char *argv[] = { PROG, "--demo", "squares", "--json", NULL };
+	char obj[4096];
+	long long pool;
+	cpu_set_t set;
+
+	setup();
+	ck_assert_int_eq(sched_getaffinity(0, sizeof set, &set), 0);
+	run_json(argv, obj, sizeof obj);
+	ck_assert(tu_json_int(obj, "pool", &pool));
+	ck_assert_int_eq(pool, CPU_COUNT(&set));
+	teardown();
+}
+END_TEST
+
+START_TEST(one_object_per_run_nothing_left)
+{
+	const char *argv[] = { PROG, "--unit", "0.01", "--nfiles", "2",
+	                       "--file-mb", "1", "--runs", "2", "--json", NULL };
+	char *out;
+
+	setup();
+	ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
+	ck_assert_int_eq(tu_json_count(out), 2);
+	ck_assert_int_eq(tu_count_procs("racelab-pools"), 0);
+	free(out);
+	teardown();
+}
+END_TEST
+
+START_TEST(bad_options)
+{
+	static const char *const bad[][2] = {
+		{ "--demo", "imap" },
+		{ "--unit", "-1" },
+		{ "--nfiles", "0" },
+		{ "--files", "/no/such/file" },
+		{ "--workers", "zero" },
+	};
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		const char *argv[] = { PROG, bad[i][0], bad[i][1], NULL };
+		char *out, *err;
+
+		ck_assert_int_eq(tu_run(argv, &out, &err), 2);
+		ck_assert_int_eq(tu_count_prefix(err, "racelab-pools: "), 1);
+		ck_assert_ptr_nonnull(strchr(err, '\n'));
+		ck_assert_str_eq(strchr(err, '\n') + 1, "");
+		ck_assert_str_eq(out, "");
+		free(out);
+		free(err);
+	}
+}
+END_TEST
+
+Suite *
+suite_pools(void)
+{
+	Suite *s = suite_create("pools");
+	TCase *tc = tcase_create("pools");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, orders_processes);
+	tcase_add_test(tc, orders_threads);
+	tcase_add_test(tc, orders_pool_of_two);
+	tcase_add_test(tc, squares_equal_serial);
+	tcase_add_test(tc, hash_known_vectors);
+	tcase_add_test(tc, hash_equal_serial);
+	tcase_add_test(tc, default_pool_is_core_count);
+	tcase_add_test(tc, one_object_per_run_nothing_left);
+	tcase_add_test(tc, bad_options);
+	suite_add_tcase(s, tc);
+	return s;
+}
