@@ -423,7 +423,8 @@ futex(_Atomic uint32_t *uaddr, int op, uint32_t val)
 
 /* Wait for one grant, or for step mode to be switched off. */
 void
-board_gate_wait(struct board_actor *a, const struct board_control *c)
+board_gate_wait(struct board_actor *a, const struct board_control *c,
+                enum board_state resume_state)
 {
 	uint32_t taken = atomic_load_explicit(&a->taken, memory_order_relaxed);
 
@@ -431,12 +432,17 @@ board_gate_wait(struct board_actor *a, const struct board_control *c)
 		uint32_t w = atomic_load_explicit(&a->gate, memory_order_acquire);
 
 		if (atomic_load_explicit(&a->grant, memory_order_acquire) != taken) {
+			atomic_store_explicit(&a->state, resume_state,
+			                      memory_order_relaxed);
 			atomic_store_explicit(&a->taken, taken + 1,
 			                      memory_order_release);
 			return;
 		}
-		if (!atomic_load_explicit(&c->step_mode, memory_order_acquire))
+		if (!atomic_load_explicit(&c->step_mode, memory_order_acquire)) {
+			atomic_store_explicit(&a->state, resume_state,
+			                      memory_order_release);
 			return;
+		}
 		futex(&a->gate, FUTEX_WAIT, w);
 	}
 }

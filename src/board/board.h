@@ -235,7 +235,11 @@ int board_event_next(const struct board_actor *a, uint64_t *cursor,
                      struct board_event_copy *out, uint64_t *dropped);
 
 /* Step gates (futexes on shared memory; work across processes). */
-void board_gate_wait(struct board_actor *a, const struct board_control *c);
+/* Park until a grant (or step mode ends), then set the actor's state to
+ * resume_state BEFORE the grant is marked used: a scheduler that sees
+ * state == GATE with no grant pending knows the actor is really parked. */
+void board_gate_wait(struct board_actor *a, const struct board_control *c,
+                     enum board_state resume_state);
 void board_gate_grant(struct board_actor *a);
 void board_gate_wake(struct board_actor *a); /* after step_mode changed */
 void board_go_wait(struct board *b);

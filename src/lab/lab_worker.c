@@ -49,8 +49,7 @@ lab_gate(struct lab_worker *w)
 
 	atomic_store_explicit(&a->state, BOARD_ST_GATE, memory_order_release);
 	board_event_put(a, BOARD_EV_GATE, atomic_load(&a->op), 0);
-	board_gate_wait(a, &w->lab->board->control);
-	atomic_store_explicit(&a->state, before, memory_order_release);
+	board_gate_wait(a, &w->lab->board->control, before);
 }
 
 void
@@ -291,13 +290,17 @@ static bool
 settled(struct lab_worker *w)
 {
 	struct board_actor *a = w->actor;
-	uint32_t s;
+	uint32_t s, taken;
 
 	if (ended(w))
 		return true;
+	/* Read taken before state: the actor writes state before it marks a
+	 * grant used (release), so once we see the grant used, we also see
+	 * the state it left the gate with, never a stale GATE. */
+	taken = atomic_load_explicit(&a->taken, memory_order_acquire);
 	s = atomic_load_explicit(&a->state, memory_order_acquire);
 	if (s == BOARD_ST_GATE)
-		return atomic_load(&a->grant) == atomic_load(&a->taken);
+		return atomic_load(&a->grant) == taken;
 	if (s == BOARD_ST_WAIT_LOCK) {
 		uint32_t l = atomic_load(&a->wait_lock);
 		int32_t h;

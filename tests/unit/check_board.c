@@ -215,8 +215,7 @@ gate_thread(void *p)
 
 	for (int i = 0; i < 3; i++) {
 		atomic_store(&b->actor[1].state, BOARD_ST_GATE);
-		board_gate_wait(&b->actor[1], &b->control);
-		atomic_store(&b->actor[1].state, BOARD_ST_RUNNING);
+		board_gate_wait(&b->actor[1], &b->control, BOARD_ST_RUNNING);
 		atomic_fetch_add(&b->counter[0].value, 1);
 	}
 	return NULL;
