@@ -118,6 +118,10 @@ enum lab_join_result { LAB_JOIN_OK, LAB_JOIN_FAILED, LAB_JOIN_DEADLOCK };
  * board, publish the main actor. */
 void lab_init(struct lab *lab, const struct lab_lesson *lesson, int argc,
               char **argv);
+/* The parsing part of lab_init, which neither exits nor maps the board:
+ * 0 parsed, 1 --help or --version printed, -1 bad input (message in err). */
+int lab_parse(struct lab *lab, const struct lab_lesson *lesson, int argc,
+              char **argv, char *err, size_t errlen);
 /* Print "prog: message" to stderr and exit 2 (bad input) or 1 (failure).
  * A message ending in ':' gets strerror(errno) appended. */
 _Noreturn void lab_usage_error(const struct lab *lab, const char *fmt, ...)

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <setjmp.h>
 #include <math.h>
 #include <sched.h>
 #include <stdio.h>
@@ -96,6 +97,33 @@ lab_mode_name(enum lab_mode m)
 }
 
 /* A choice list "a|b|c": is word one of them? */
+/* Parsing reports a bad option by jumping back to lab_parse with the
+ * message, so the parser can be called (and fuzzed) without exiting. */
+static struct {
+	jmp_buf jb;
+	char *err;
+	size_t len;
+} *parsing;
+
+_Noreturn static void
+bad(const struct lab *lab, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+_Noreturn static void
+bad(const struct lab *lab, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (!parsing) {
+		vmsg(lab, fmt, ap);
+		exit(LAB_EXIT_USAGE);
+	}
+	vsnprintf(parsing->err, parsing->len, fmt, ap);
+	va_end(ap);
+	longjmp(parsing->jb, 1);
+}
+
 static bool
 choice_ok(const char *list, const char *word)
 {
@@ -122,9 +150,9 @@ parse_long(const struct lab *lab, const char *opt, const char *s, long min,
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno || end == s || *end || *s == '\0')
-		lab_usage_error(lab, "--%s: '%s' is not a whole number", opt, s);
+		bad(lab, "--%s: '%s' is not a whole number", opt, s);
 	if (v < min || v > max)
-		lab_usage_error(lab, "--%s: %ld is out of range (%ld..%ld)", opt, v,
+		bad(lab, "--%s: %ld is out of range (%ld..%ld)", opt, v,
 		                min, max);
 	return v;
 }
@@ -139,9 +167,9 @@ parse_double(const struct lab *lab, const char *opt, const char *s,
 	errno = 0;
 	v = strtod(s, &end);
 	if (errno || end == s || *end || !isfinite(v))
-		lab_usage_error(lab, "--%s: '%s' is not a number", opt, s);
+		bad(lab, "--%s: '%s' is not a number", opt, s);
 	if (v < min || v > max)
-		lab_usage_error(lab, "--%s: %g is out of range (%g..%g)", opt, v,
+		bad(lab, "--%s: %g is out of range (%g..%g)", opt, v,
 		                min, max);
 	return v;
 }
@@ -166,16 +194,16 @@ parse_schedule(struct lab *lab, const char *s)
 		errno = 0;
 		v = strtol(p, &end, 10);
 		if (end == p || errno || (*end && *end != ','))
-			lab_usage_error(lab, "--schedule: '%s' is not a list of worker numbers like 1,2,1", s);
+			bad(lab, "--schedule: '%s' is not a list of worker numbers like 1,2,1", s);
 		if (v < 1 || v > lab->o.workers)
-			lab_usage_error(lab, "--schedule: worker %ld does not exist (workers are 1..%d)", v, lab->o.workers);
+			bad(lab, "--schedule: worker %ld does not exist (workers are 1..%d)", v, lab->o.workers);
 		lab->sched[lab->nsched++] = (int)v;
 		p = *end ? end + 1 : end;
 		if (*end == ',' && !*p)
-			lab_usage_error(lab, "--schedule: '%s' ends with a comma", s);
+			bad(lab, "--schedule: '%s' ends with a comma", s);
 	}
 	if (lab->nsched == 0)
-		lab_usage_error(lab, "--schedule: empty schedule");
+		bad(lab, "--schedule: empty schedule");
 }
 
 static void
@@ -247,7 +275,7 @@ set_extra(struct lab *lab, const struct lab_option *o, const char *arg)
 		break;
 	case LAB_OPT_CHOICE:
 		if (!choice_ok(o->arg, arg))
-			lab_usage_error(lab, "--%s: '%s' is not one of %s", o->name,
+			bad(lab, "--%s: '%s' is not one of %s", o->name,
 			                arg, o->arg);
 		*(const char **)o->var = arg;
 		break;
@@ -296,12 +324,13 @@ setup_board(struct lab *lab)
 		atomic_store(&lab->board->control.step_mode, 1);
 }
 
-void
-lab_init(struct lab *lab, const struct lab_lesson *lesson, int argc,
-         char **argv)
+static struct option *longopts; /* freed by lab_parse on any exit */
+
+static int
+parse_args(struct lab *lab, const struct lab_lesson *lesson, int argc,
+           char **argv)
 {
 	static char progbuf[64];
-	struct option *longopts;
 	size_t nextra = 0, k = 0;
 	int c;
 
@@ -364,7 +393,7 @@ lab_init(struct lab *lab, const struct lab_lesson *lesson, int argc,
 			else if (strcmp(optarg, "process") == 0)
 				lab->o.mode = LAB_PROCESS;
 			else
-				lab_usage_error(lab, "--mode: '%s' is not thread or process", optarg);
+				bad(lab, "--mode: '%s' is not thread or process", optarg);
 			break;
 		case OPT_ITERS:
 			lab->o.iters = parse_long(lab, "iters", optarg, 1, 1000000000L);
@@ -374,7 +403,7 @@ lab_init(struct lab *lab, const struct lab_lesson *lesson, int argc,
 			break;
 		case OPT_SYNC:
 			if (!choice_ok(lesson->syncs, optarg))
-				lab_usage_error(lab, "--sync: '%s' is not one of %s",
+				bad(lab, "--sync: '%s' is not one of %s",
 				                optarg, lesson->syncs);
 			lab->o.sync = optarg;
 			break;
@@ -392,16 +421,16 @@ lab_init(struct lab *lab, const struct lab_lesson *lesson, int argc,
 			break;
 		case OPT_HELP:
 			usage(lab);
-			exit(0);
+			return 1;
 		case OPT_VERSION:
 			printf("%s %s\n", lab->prog, VERSION);
-			exit(0);
+			return 1;
 		case ':':
-			lab_usage_error(lab, "%s needs a value", argv[optind - 1]);
+			bad(lab, "%s needs a value", argv[optind - 1]);
 		case '?':
 			if (optopt)
-				lab_usage_error(lab, "unknown option '-%c' (try --help)", optopt);
-			lab_usage_error(lab, "unknown option '%s' (try --help)",
+				bad(lab, "unknown option '-%c' (try --help)", optopt);
+			bad(lab, "unknown option '%s' (try --help)",
 			                argv[optind - 1]);
 		default:
 			if (c >= OPT_EXTRA && (size_t)(c - OPT_EXTRA) < nextra)
@@ -410,16 +439,55 @@ lab_init(struct lab *lab, const struct lab_lesson *lesson, int argc,
 		}
 	}
 	free(longopts);
+	longopts = NULL;
 	if (optind < argc)
-		lab_usage_error(lab, "unexpected argument '%s' (try --help)",
+		bad(lab, "unexpected argument '%s' (try --help)",
 		                argv[optind]);
 	if (lab->o.mode == LAB_PROCESS && lab->o.workers > LAB_MAX_PROCESSES)
-		lab_usage_error(lab, "--workers: %d process workers is above the cap of %d (threads may go to %d)",
+		bad(lab, "--workers: %d process workers is above the cap of %d (threads may go to %d)",
 		                lab->o.workers, LAB_MAX_PROCESSES, BOARD_MAX_WORKERS);
 	if (lab->o.schedule)
 		parse_schedule(lab, lab->o.schedule);
 	if (lab->o.step && lab->o.schedule)
-		lab_usage_error(lab, "--step and --schedule exclude each other");
+		bad(lab, "--step and --schedule exclude each other");
+	return 0;
+}
+
+int
+lab_parse(struct lab *lab, const struct lab_lesson *lesson, int argc,
+          char **argv, char *err, size_t errlen)
+{
+	__typeof__(*parsing) ctx;
+	int r;
+
+	ctx.err = err;
+	ctx.len = errlen;
+	parsing = &ctx;
+	if (setjmp(ctx.jb)) {
+		r = -1;
+		free(lab->sched);
+		lab->sched = NULL;
+		lab->nsched = 0;
+	} else {
+		r = parse_args(lab, lesson, argc, argv);
+	}
+	parsing = NULL;
+	free(longopts);
+	longopts = NULL;
+	return r;
+}
+
+void
+lab_init(struct lab *lab, const struct lab_lesson *lesson, int argc,
+         char **argv)
+{
+	char err[256];
+	int r = lab_parse(lab, lesson, argc, argv, err, sizeof err);
+
+	if (r < 0)
+		lab_usage_error(lab, "%s", err);
+	if (r > 0)
+		exit(0);
 	setup_board(lab);
 }
 
