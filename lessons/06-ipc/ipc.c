@@ -101,6 +101,7 @@ struct check {
 	long out_of_order; /* messages whose seq was not the next expected */
 	long duplicates, missing, corrupt;
 	uint64_t t_first_ns, t_last_ns;
+	int cpu_producer, cpu_consumer; /* where each side ended (sched_getcpu) */
 };
 
 /* One producer/consumer pair and the channel between them. */
@@ -216,12 +217,60 @@ ring_wait(struct lab_worker *w, unsigned *spins)
 	sched_yield();
 }
 
+/* DOC: ring-put
+ * Put one message in the ring.  *tail_seen is the producer's last look at
+ * tail: while it shows room, there is room (tail only grows), so the
+ * producer reads the consumer's cache line only when the ring looks full,
+ * not for every message. */
+static void
+ring_put(struct lab_worker *w, struct ring *r, uint64_t *tail_seen,
+         const void *msg, size_t size)
+{
+	uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+	unsigned spins = 0;
+
+	while (head - *tail_seen == RING_SLOTS) {
+		/* acquire: the consumer is done with the slot we reuse */
+		*tail_seen = atomic_load_explicit(&r->tail, memory_order_acquire);
+		if (head - *tail_seen == RING_SLOTS)
+			ring_wait(w, &spins);
+	}
+	if (spins >= 100)
+		lab_set_state(w, BOARD_ST_RUNNING);
+	memcpy(r->slot[head % RING_SLOTS], msg, size);
+	/* release: the message is in the slot before head moves */
+	atomic_store_explicit(&r->head, head + 1, memory_order_release);
+}
+
+/* Take one message out; *head_seen is the consumer's last look at head. */
+static void
+ring_get(struct lab_worker *w, struct ring *r, uint64_t *head_seen, void *msg,
+         size_t size)
+{
+	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	unsigned spins = 0;
+
+	while (*head_seen == tail) {
+		/* acquire: pairs with the producer's release of head, so the
+		 * slot's bytes are visible once head shows them */
+		*head_seen = atomic_load_explicit(&r->head, memory_order_acquire);
+		if (*head_seen == tail)
+			ring_wait(w, &spins);
+	}
+	if (spins >= 100)
+		lab_set_state(w, BOARD_ST_RUNNING);
+	memcpy(msg, r->slot[tail % RING_SLOTS], size);
+	/* release: we are done with the slot */
+	atomic_store_explicit(&r->tail, tail + 1, memory_order_release);
+}
+
 /* DOC: producer */
 static int
 producer(struct lab_worker *w)
 {
 	struct xfer *x = w->arg;
 	unsigned char *buf = calloc(1, x->size);
+	uint64_t tail_seen = 0;
 	char name[BOARD_NAME_LEN];
 
 	if (!buf)
@@ -247,24 +296,9 @@ producer(struct lab_worker *w)
 				if (errno != EINTR)
 					lab_die(w->lab, "worker %d: mq_send:", w->no);
 			break;
-		case T_RING: {
-			struct ring *r = x->ring;
-			uint64_t head = atomic_load_explicit(&r->head,
-			                                     memory_order_relaxed);
-			unsigned spins = 0;
-
-			/* acquire: the consumer is done with the slot we reuse */
-			while (head - atomic_load_explicit(&r->tail,
-			                                   memory_order_acquire) ==
-			       RING_SLOTS)
-				ring_wait(w, &spins);
-			if (spins >= 100)
-				lab_set_state(w, BOARD_ST_RUNNING);
-			memcpy(r->slot[head % RING_SLOTS], buf, x->size);
-			/* release: the message is in the slot before head moves */
-			atomic_store_explicit(&r->head, head + 1, memory_order_release);
+		case T_RING:
+			ring_put(w, x->ring, &tail_seen, buf, x->size);
 			break;
-		}
 		default:
 			break;
 		}
@@ -280,6 +314,7 @@ producer(struct lab_worker *w)
 		}
 	}
 	x->check->sent = x->n;
+	x->check->cpu_producer = sched_getcpu();
 	if (x->t == T_PIPE)
 		close(x->fd[1]); /* the consumer's read() now returns 0 */
 	free(buf);
@@ -296,7 +331,7 @@ consumer(struct lab_worker *w)
 	struct xfer *x = w->arg;
 	struct check *c = x->check;
 	unsigned char *buf = calloc(1, x->size);
-	uint64_t next = 0;
+	uint64_t next = 0, head_seen = 0;
 	char name[BOARD_NAME_LEN];
 
 	if (!buf)
@@ -327,23 +362,9 @@ consumer(struct lab_worker *w)
 				c->corrupt++;
 			break;
 		}
-		case T_RING: {
-			struct ring *r = x->ring;
-			uint64_t tail = atomic_load_explicit(&r->tail,
-			                                     memory_order_relaxed);
-			unsigned spins = 0;
-
-			/* acquire: pairs with the producer's release of head */
-			while (atomic_load_explicit(&r->head, memory_order_acquire) ==
-			       tail)
-				ring_wait(w, &spins);
-			if (spins >= 100)
-				lab_set_state(w, BOARD_ST_RUNNING);
-			memcpy(buf, r->slot[tail % RING_SLOTS], x->size);
-			/* release: we are done with the slot */
-			atomic_store_explicit(&r->tail, tail + 1, memory_order_release);
+		case T_RING:
+			ring_get(w, x->ring, &head_seen, buf, x->size);
 			break;
-		}
 		default:
 			break;
 		}
@@ -371,6 +392,7 @@ consumer(struct lab_worker *w)
 		}
 	}
 	c->t_last_ns = board_now_ns();
+	c->cpu_consumer = sched_getcpu();
 	atomic_fetch_add(x->delivered, c->received & 255);
 	atomic_fetch_add(x->per_transport, c->received & 255);
 	lab_progress(w, (uint64_t)c->received, (uint64_t)x->n);
@@ -681,6 +703,8 @@ json_transfer(struct lab_json *j, const char *t, const struct xfer_result *r)
 	lab_json_num(j, KEY("ms"), r->ms);
 	lab_json_num(j, KEY("mb_s"), r->mb_s);
 	lab_json_num(j, KEY("msgs_s"), r->msgs_s);
+	lab_json_int(j, KEY("cpu_producer"), r->c.cpu_producer);
+	lab_json_int(j, KEY("cpu_consumer"), r->c.cpu_consumer);
 #undef KEY
 }
 
@@ -739,12 +763,13 @@ main(int argc, char **argv)
 				             &delivered->value, &in_flight->value,
 				             check, seen, ring);
 				result(&lab, "  %-4s  %8ld sent %8ld received  %s  "
-				        "%8.1f ms %9.1f MB/s %10.0f msgs/s\n",
+				        "%8.1f ms %9.1f MB/s %10.0f msgs/s  CPUs %d,%d\n",
 				        transport_name[t], r->c.sent, r->c.received,
 				        r->c.received == r->c.sent && !r->c.out_of_order &&
 				        !r->c.duplicates && !r->c.missing && !r->c.corrupt
 				        ? "each once, in order" : "WRONG              ",
-				        r->ms, r->mb_s, r->msgs_s);
+				        r->ms, r->mb_s, r->msgs_s, r->c.cpu_producer,
+				        r->c.cpu_consumer);
 			}
 			if (res[T_PIPE].ran && res[T_RING].ran)
 				result(&lab, "  the ring moved %.1fx the pipe's bytes per second\n",
