@@ -1,0 +1,291 @@
+// Tests for lesson 14 (lifecycle): zombies seen in /proc, orphans
+// re-parented, SIGTERM vs SIGKILL statuses, join timeouts, live children,
+// and nothing left running.
+#include <check.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#define PROG "bin/racelab-lifecycle"
+
+static int
+run(char **out, char **err, const char *a0, ...)
+{
+	const char *argv[24] = { PROG };
+	int n = 1;
+	va_list ap;
+
+	va_start(ap, a0);
+	for (const char *a = a0; a && n < 23; a = va_arg(ap, const char *))
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	return tu_run(argv, out, err);
+}
+
+/* Run one demo with --json; the object is copied into line. */
+static void
+run_json(char *line, size_t len, const char *a0, ...)
+{
+	const char *argv[24] = { PROG, "--json" };
+	int n = 2, rc;
+	char *out = NULL;
+	va_list ap;
+
+	va_start(ap, a0);
+	for (const char *a = a0; a && n < 23; a = va_arg(ap, const char *))
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	rc = tu_run(argv, &out, NULL);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_int_eq(tu_json_count(out), 1);
+	ck_assert(tu_json_line(out, 0, line, len));
+	free(out);
+}
+
+static long long
+jint(const char *obj, const char *key)
+{
+	long long v = -12345;
+
+	ck_assert_msg(tu_json_int(obj, key, &v), "no %s in %s", key, obj);
+	return v;
+}
+
+static bool
+jbool(const char *obj, const char *key)
+{
+	bool v = false;
+
+	ck_assert_msg(tu_json_bool(obj, key, &v), "no %s in %s", key, obj);
+	return v;
+}
+
+static void
+jstr(const char *obj, const char *key, char *buf, size_t len)
+{
+	ck_assert_msg(tu_json_str(obj, key, buf, len), "no %s in %s", key, obj);
+}
+
+/* Every zombie is Z in /proc before it is reaped, still Z while held,
+ * and gone after. */
+START_TEST(test_zombie)
+{
+	char line[4096], s[64];
+
+	run_json(line, sizeof line, "--demo", "zombie", "--workers", "4",
+	         "--hold", "0.2", NULL);
+	ck_assert_int_eq(jint(line, "zombies"), 4);
+	jstr(line, "zombie_state", s, sizeof s);
+	ck_assert_str_eq(s, "ZZZZ");
+	jstr(line, "zombie_state_held", s, sizeof s);
+	ck_assert_str_eq(s, "ZZZZ");
+	jstr(line, "zombie_state_after", s, sizeof s);
+	ck_assert_str_eq(s, "----");
+}
+END_TEST
+
+/* The orphan's parent changes, and not to the dead parent. */
+START_TEST(test_orphan)
+{
+	for (int i = 0; i < 3; i++) {
+		char line[4096];
+		long long parent, before, after;
+
+		run_json(line, sizeof line, "--demo", "orphan", "--hold", "0.05",
+		         NULL);
+		parent = jint(line, "orphan_parent_pid");
+		before = jint(line, "orphan_ppid_before");
+		after = jint(line, "orphan_ppid_after");
+		ck_assert_int_gt(jint(line, "orphan_pid"), 0);
+		ck_assert_int_eq(before, parent);
+		ck_assert_int_ne(after, before);
+		ck_assert_int_ne(after, parent);
+		ck_assert_int_gt(after, 0);
+		ck_assert_int_eq(jint(line, "orphan_ppid_seen_by_child"), after);
+		ck_assert(jbool(line, "orphan_exited"));
+	}
+}
+END_TEST
+
+/* With --subreaper the orphan comes to the lesson itself. */
+START_TEST(test_orphan_subreaper)
+{
+	char line[4096];
+
+	run_json(line, sizeof line, "--demo", "orphan", "--subreaper", "--hold",
+	         "0.05", NULL);
+	ck_assert(jbool(line, "subreaper"));
+	ck_assert_int_eq(jint(line, "orphan_ppid_after"), jint(line, "pid"));
+	ck_assert_int_ne(jint(line, "orphan_ppid_after"),
+	                 jint(line, "orphan_parent_pid"));
+	ck_assert(jbool(line, "orphan_exited"));
+}
+END_TEST
+
+/* Default action: killed by SIGTERM; caught: its own exit 0; ignored:
+ * only SIGKILL ends it; by itself: exit 42. */
+START_TEST(test_terminate)
+{
+	for (int i = 0; i < 3; i++) {
+		char line[4096];
+		long long st[4], k[4];
+
+		run_json(line, sizeof line, "--demo", "terminate", "--grace",
+		         "0.2", NULL);
+		ck_assert_int_eq(tu_json_array(line, "term_status", st, 4), 4);
+		ck_assert_int_eq(st[0], -SIGTERM);
+		ck_assert_int_eq(st[1], 0);
+		ck_assert_int_eq(st[2], -SIGKILL);
+		ck_assert_int_eq(st[3], 42);
+		ck_assert_int_eq(tu_json_array(line, "term_needed_sigkill", k, 4), 4);
+		ck_assert_int_eq(k[0], 0);
+		ck_assert_int_eq(k[1], 0);
+		ck_assert_int_eq(k[2], 1);
+		ck_assert_int_eq(k[3], 0);
+	}
+}
+END_TEST
+
+START_TEST(test_terminate_text)
+{
+	char *out = NULL;
+
+	ck_assert_int_eq(run(&out, NULL, "--demo", "terminate", NULL), 0);
+	ck_assert_ptr_nonnull(strstr(out, "killed by SIGTERM"));
+	ck_assert_ptr_nonnull(strstr(out, "killed by SIGKILL"));
+	ck_assert_ptr_nonnull(strstr(out, "exit 42"));
+	ck_assert_ptr_nonnull(strstr(out, "caught SIGTERM"));
+	free(out);
+}
+END_TEST
+
+/* join(timeout) returns while the worker lives; it is then terminated.
+ * Coarse timing only: 0.3 s of waiting against a 3 s sleep. */
+START_TEST(test_join_timeout)
+{
+	char line[4096], s[8];
+	double waited = -1;
+
+	run_json(line, sizeof line, "--demo", "join", "--sleep", "3",
+	         "--timeout", "0.3", NULL);
+	ck_assert(jbool(line, "join_alive_after_timeout"));
+	jstr(line, "join_state", s, sizeof s);
+	ck_assert(strchr("RSD", s[0]) != NULL);
+	ck_assert(tu_json_num(line, "join_waited_s", &waited));
+	ck_assert(waited >= 0.25 && waited < 2.0);
+	ck_assert_int_eq(jint(line, "join_status"), -SIGTERM);
+}
+END_TEST
+
+/* A worker that ends before the timeout is joined at once. */
+START_TEST(test_join_in_time)
+{
+	char line[4096];
+	double waited = -1;
+
+	run_json(line, sizeof line, "--demo", "join", "--sleep", "0.05",
+	         "--timeout", "5", NULL);
+	ck_assert(!jbool(line, "join_alive_after_timeout"));
+	ck_assert_int_eq(jint(line, "join_status"), 0);
+	ck_assert(tu_json_num(line, "join_waited_s", &waited));
+	ck_assert(waited < 2.5);
+}
+END_TEST
+
+START_TEST(test_daemon)
+{
+	char line[4096];
+
+	run_json(line, sizeof line, "--demo", "daemon", NULL);
+	ck_assert(jbool(line, "daemon_alive_at_main_end"));
+	ck_assert_int_eq(jint(line, "daemon_status"), -SIGTERM);
+}
+END_TEST
+
+/* The live children list starts with every worker, shrinks, ends empty,
+ * and lists only the workers. */
+START_TEST(test_children)
+{
+	char line[4096];
+	long long c[64];
+	int n;
+
+	run_json(line, sizeof line, "--demo", "children", "--workers", "4", NULL);
+	n = tu_json_array(line, "children_counts", c, 64);
+	ck_assert_int_ge(n, 2);
+	ck_assert_int_eq(c[0], 4);
+	ck_assert_int_eq(c[n - 1], 0);
+	for (int i = 1; i < n; i++)
+		ck_assert_int_lt(c[i], c[i - 1]);
+	ck_assert(jbool(line, "children_are_workers"));
+}
+END_TEST
+
+static void
+check_usage(const char *a, const char *b)
+{
+	char *out = NULL, *err = NULL;
+	int rc = run(&out, &err, a, b, NULL);
+
+	ck_assert_int_eq(rc, 2);
+	ck_assert_int_eq(tu_count_prefix(err, "racelab-lifecycle: "), 1);
+	ck_assert_ptr_null(strchr(strchr(err, '\n') + 1, '\n'));
+	free(out);
+	free(err);
+}
+
+START_TEST(test_bad_options)
+{
+	check_usage("--demo", "undead");
+	check_usage("--mode", "thread");
+	check_usage("--hold", "-1");
+	check_usage("--workers", "33");
+	check_usage("--timeout", "x");
+}
+END_TEST
+
+/* All scenes, one JSON object, and no process left afterwards (the
+ * orphan included: it ends by itself). */
+START_TEST(test_all_nothing_left)
+{
+	char *out = NULL;
+
+	ck_assert_int_eq(run(&out, NULL, "--json", "--hold", "0.05", "--runs",
+	                     "2", NULL), 0);
+	ck_assert_int_eq(tu_json_count(out), 2);
+	free(out);
+	ck_assert_int_eq(tu_count_procs("racelab-lifecycle"), 0);
+}
+END_TEST
+
+Suite *
+suite_lifecycle(void)
+{
+	Suite *s = suite_create("lifecycle");
+	TCase *tc = tcase_create("lifecycle");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_zombie);
+	tcase_add_test(tc, test_orphan);
+	tcase_add_test(tc, test_orphan_subreaper);
+	tcase_add_test(tc, test_terminate);
+	tcase_add_test(tc, test_terminate_text);
+	tcase_add_test(tc, test_join_timeout);
+	tcase_add_test(tc, test_join_in_time);
+	tcase_add_test(tc, test_daemon);
+	tcase_add_test(tc, test_children);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("cli");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_bad_options);
+	tcase_add_test(tc, test_all_nothing_left);
+	suite_add_tcase(s, tc);
+	return s;
+}
