@@ -74,6 +74,19 @@ endef
 $(foreach d,$(LESSON_DIRS),$(eval $(call tsan_rule,$(d))))
 tsan: $(TSAN_BINS)
 
+# Fuzzing (clang's libFuzzer; not part of check): make fuzz FUZZ_SECONDS=600
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined
+$(B)/fuzz/fuzz_md: tests/fuzz/fuzz_md.c src/shell/md.c
+	@mkdir -p $(B)/fuzz
+	$(FUZZ_CC) $(RL_CPPFLAGS) $(PKG_CFLAGS) -std=c17 $(FUZZ_FLAGS) -o $@ $^ $(PKG_LIBS)
+$(B)/fuzz/fuzz_args: tests/fuzz/fuzz_args.c $(LAB_SRC) $(BOARD_SRC)
+	@mkdir -p $(B)/fuzz
+	$(FUZZ_CC) $(RL_CPPFLAGS) -std=c17 -pthread $(FUZZ_FLAGS) -o $@ $^ -lrt -lm
+fuzz: deps $(B)/fuzz/fuzz_md $(B)/fuzz/fuzz_args
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+
 # Unit tests: every tests/unit/check_<m>.c exports Suite *suite_<m>(void);
 # the list of suites is generated so a new file needs no Makefile change.
 $(B)/tests/suites.h: $(UNIT_SRC)
@@ -124,5 +137,5 @@ uninstall:
 clean:
 	rm -rf $(B) bin
 
-.PHONY: all deps tsan run check bench screenshots install uninstall clean
+.PHONY: all deps tsan fuzz run check bench screenshots install uninstall clean
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
