@@ -1,0 +1,717 @@
+// Lesson 11: the cost of too many workers, and of starting them.
+//
+// Three measurements, each a claim from the tutorials made concrete:
+//  1. workers: the same total work split over 1, 2, 4, ... --max-workers
+//     workers.  Throughput rises until the workers fill the cores, then
+//     stops rising: more workers only take turns, and every worker costs
+//     a start, a stop and context switches (counted with getrusage).
+//  2. memory: what one more idle thread costs (the process's resident
+//     memory grows a little) against one more process (its own page
+//     tables and every page it writes, read from /proc/<pid>/smaps_rollup).
+//  3. fork: how long it takes to start a program as the parent grows.
+//     fork() copies the parent's page tables, so it gets slower with every
+//     megabyte the parent has touched; vfork() and posix_spawn() share
+//     the parent's memory until the child calls exec, so they do not
+//     ("A fork() in the road", Baumann et al., HotOS 2019).  Python's
+//     start methods map onto these: 'fork' is fork(), 'spawn' starts a
+//     fresh interpreter, as fork+exec or posix_spawn start a fresh program.
+#include "lab/lab.h"
+
+#include <errno.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CHILD_ENV "RACELAB_OVERHEAD_CHILD" /* set: exit at once (exec target) */
+#define MAX_COUNTS 24
+#define MAX_SIZES 16
+
+typedef unsigned __int128 u128;
+
+extern char **environ;
+
+static int opt_max_workers = 256;
+static long opt_work = 120000000;
+static const char *opt_part = "all";
+static int opt_max_mib = 512;
+static int opt_reps = 7;
+static int opt_idle = 16;
+static bool opt_huge;
+
+static const struct lab_option options[] = {
+	{ "max-workers", LAB_OPT_INT, &opt_max_workers, "N",
+	  "split the work over 1, 2, 4, ... up to N workers (default 256)", 1, 1024 },
+	{ "work", LAB_OPT_LONG, &opt_work, "N",
+	  "total work: sum the squares of 1..N (default 120000000)", 1, 10000000000.0 },
+	{ "part", LAB_OPT_CHOICE, &opt_part, "all|workers|memory|fork",
+	  "which measurement to make (default all)", 0, 0 },
+	{ "idle", LAB_OPT_INT, &opt_idle, "N",
+	  "idle threads and processes to measure memory with (default 16)", 1, 128 },
+	{ "max-mib", LAB_OPT_INT, &opt_max_mib, "MIB",
+	  "grow the parent up to this many MiB for the fork test (default 512)", 0, 4096 },
+	{ "reps", LAB_OPT_INT, &opt_reps, "N",
+	  "starts per method and size; the fastest is shown (default 7)", 1, 100 },
+	{ "huge", LAB_OPT_FLAG, &opt_huge, NULL,
+	  "let the parent's memory use 2 MiB huge pages (fewer page table entries)", 0, 0 },
+	{ 0 },
+};
+
+static const struct lab_lesson lesson = {
+	.slug = "overhead",
+	.title = "Overhead: too many workers, memory per worker, and the cost of fork",
+	.about = "Splits one job over 1..--max-workers workers and plots the throughput;\n"
+	         "measures the memory of idle threads and processes; times fork, vfork\n"
+	         "and posix_spawn as the parent grows to --max-mib MiB.",
+	.workers = 1,
+	.mode = LAB_PROCESS,
+	.modes = LAB_MODES_BOTH,
+	.runs = 1,
+	.options = options,
+};
+
+static void
+nap_ms(double ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)((ms - (double)(long)(ms / 1000) * 1000) * 1e6) };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* --- 1. throughput against the number of workers -------------------- */
+
+/* What each worker reports back, in shared memory. */
+struct share {
+	uint64_t first, count; /* its part of the terms */
+	uint64_t done;         /* terms it really summed */
+	u128 sum;
+	long nvcsw, nivcsw;    /* its context switches (getrusage) */
+};
+
+struct sweep {
+	struct share *share;   /* one per worker of the current team */
+	struct board_counter *terms;
+};
+
+/* The same loop as lesson 09: the empty asm keeps the compiler from
+ * replacing it with the closed form. */
+static u128
+sum_squares(uint64_t first, uint64_t count)
+{
+	u128 total = 0;
+
+	for (uint64_t i = first; i < first + count; i++) {
+		uint64_t x = i;
+
+		__asm__("" : "+r"(x));
+		total += (u128)x * x;
+	}
+	return total;
+}
+
+static int
+sweep_worker(struct lab_worker *w)
+{
+	struct sweep *sw = w->arg;
+	struct share *s = &sw->share[w->no - 1];
+	uint64_t slice = 1u << 20;
+	struct rusage ru;
+
+	lab_step_val(w, "sum my share", (int64_t)s->count);
+	for (uint64_t i = 0; i < s->count;) {
+		uint64_t n = s->count - i < slice ? s->count - i : slice;
+
+		s->sum += sum_squares(s->first + i, n);
+		i += n;
+		s->done = i;
+		atomic_fetch_add_explicit(&sw->terms->value, (int64_t)n,
+		                          memory_order_relaxed);
+		lab_progress(w, i, s->count);
+	}
+	/* DOC: ctxsw: voluntary switches are waits (sleep, lock, I/O);
+	 * involuntary ones are the scheduler taking the CPU away because
+	 * another runnable worker's turn has come. */
+	getrusage(RUSAGE_THREAD, &ru);
+	s->nvcsw = ru.ru_nvcsw;
+	s->nivcsw = ru.ru_nivcsw;
+	return 0;
+}
+
+struct sweep_result {
+	int n;
+	int workers[MAX_COUNTS];
+	double ms[MAX_COUNTS], mterms_s[MAX_COUNTS];
+	long long nvcsw[MAX_COUNTS], nivcsw[MAX_COUNTS];
+	bool shares_ok, sum_ok;
+};
+
+static u128
+closed_form(uint64_t n)
+{
+	u128 a = n, b = (u128)n + 1, c = 2 * (u128)n + 1;
+
+	if (a % 2 == 0)
+		a /= 2;
+	else
+		b /= 2;
+	if (a % 3 == 0)
+		a /= 3;
+	else if (b % 3 == 0)
+		b /= 3;
+	else
+		c /= 3;
+	return a * b * c;
+}
+
+/* 1, 2, 4, ... up to max, with the core count and max itself added. */
+static int
+worker_counts(int max, int ncpu, int *out)
+{
+	int n = 0;
+
+	for (int w = 1; w <= max && n < MAX_COUNTS - 2; w *= 2) {
+		if (ncpu < w && ncpu > (n ? out[n - 1] : 0) && ncpu <= max)
+			out[n++] = ncpu;
+		out[n++] = w;
+	}
+	if (ncpu <= max && out[n - 1] < ncpu)
+		out[n++] = ncpu;
+	if (out[n - 1] < max)
+		out[n++] = max;
+	return n;
+}
+
+static void
+run_sweep(struct lab *lab, struct sweep *sw, struct sweep_result *r)
+{
+	uint64_t total = (uint64_t)opt_work;
+
+	r->n = worker_counts(opt_max_workers, lab->ncpu, r->workers);
+	r->shares_ok = r->sum_ok = true;
+	for (int k = 0; k < r->n; k++) {
+		int w = r->workers[k];
+		struct lab_team *team;
+		uint64_t t0, sum_count = 0;
+		u128 sum = 0;
+
+		/* DOC: shares: worker i of w gets terms [i*N/w, (i+1)*N/w), so
+		 * the shares add up to N exactly, whatever w is. */
+		for (int i = 0; i < w; i++) {
+			uint64_t a = (uint64_t)((u128)total * (unsigned)i / (unsigned)w);
+			uint64_t b = (uint64_t)((u128)total * (unsigned)(i + 1) / (unsigned)w);
+
+			sw->share[i] = (struct share){ .first = 1 + a, .count = b - a };
+		}
+		atomic_store(&sw->terms->value, 0);
+		lab_counter_expect(sw->terms, (int64_t)total);
+		/* The clock runs from before the first worker is made until the
+		 * last one is reaped: starting and stopping are part of the cost. */
+		t0 = board_now_ns();
+		team = lab_spawn_ex(lab, lab->o.mode, 1, w, sweep_worker, sw);
+		if (lab_join(team) != LAB_JOIN_OK)
+			lab_die(lab, "a worker failed");
+		r->ms[k] = (double)(board_now_ns() - t0) / 1e6;
+		lab_team_free(team);
+		r->mterms_s[k] = (double)total / (r->ms[k] * 1e3);
+		r->nvcsw[k] = r->nivcsw[k] = 0;
+		for (int i = 0; i < w; i++) {
+			sum_count += sw->share[i].done;
+			sum += sw->share[i].sum;
+			r->nvcsw[k] += sw->share[i].nvcsw;
+			r->nivcsw[k] += sw->share[i].nivcsw;
+		}
+		if (sum_count != total)
+			r->shares_ok = false;
+		if (sum != closed_form(total))
+			r->sum_ok = false;
+	}
+}
+
+static void
+print_sweep(const struct lab *lab, const struct sweep_result *r)
+{
+	double best = 0;
+
+	for (int k = 0; k < r->n; k++)
+		if (r->mterms_s[k] > best)
+			best = r->mterms_s[k];
+	printf("\n1. The same work (%ld terms) split over more and more %s workers\n",
+	       opt_work, lab_mode_name(lab->o.mode));
+	printf("%8s %9s %11s %9s %9s  %s\n", "workers", "time", "Mterms/s",
+	       "vol.cs", "invol.cs", "throughput");
+	for (int k = 0; k < r->n; k++) {
+		int bar = best > 0 ? (int)(r->mterms_s[k] / best * 40 + 0.5) : 0;
+		char bars[64];
+
+		memset(bars, '#', (size_t)bar);
+		bars[bar] = '\0';
+		printf("%8d %6.0f ms %11.1f %9lld %9lld  %-40s%s\n", r->workers[k],
+		       r->ms[k], r->mterms_s[k], r->nvcsw[k], r->nivcsw[k], bars,
+		       r->workers[k] == lab->ncpu ? " <- cores" : "");
+	}
+	printf("Shares add up to the total: %s; sum of squares %s\n",
+	       r->shares_ok ? "yes" : "NO", r->sum_ok ? "correct" : "WRONG");
+}
+
+/* --- 2. memory per thread and per process ---------------------------- */
+
+struct idle {
+	int wake[2];        /* workers block reading wake[0] until EOF */
+	_Atomic int ready;  /* workers that have touched their memory */
+	size_t touch;       /* bytes each worker writes */
+};
+
+/* DOC: idle-worker: touch a little memory of its own, then wait. */
+static int
+idle_worker(struct lab_worker *w)
+{
+	struct idle *id = w->arg;
+	char *buf = malloc(id->touch), c;
+
+	if (w->mode == LAB_PROCESS)
+		close(id->wake[1]); /* else the pipe never reports EOF */
+	if (!buf)
+		return 1;
+	memset(buf, w->no, id->touch);
+	atomic_fetch_add(&id->ready, 1);
+	lab_set_state(w, BOARD_ST_SLEEPING);
+	lab_step(w, "wait (idle)");
+	while (read(id->wake[0], &c, 1) < 0 && errno == EINTR)
+		;
+	lab_set_state(w, BOARD_ST_RUNNING);
+	free(buf);
+	return 0;
+}
+
+/* A "Key:   123 kB" line of a /proc file, in KiB; -1 if absent. */
+static long
+proc_kib(const char *path, const char *key)
+{
+	FILE *f = fopen(path, "r");
+	char line[256];
+	size_t kl = strlen(key);
+	long v = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof line, f))
+		if (strncmp(line, key, kl) == 0 && line[kl] == ':') {
+			v = strtol(line + kl + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+struct mem_result {
+	int idle;
+	double thread_rss_kib, thread_vsz_kib;   /* per thread, from deltas */
+	double proc_rss_kib, proc_pss_kib, proc_private_kib, proc_pte_kib;
+};
+
+static struct lab_team *
+start_idle(struct lab *lab, enum lab_mode mode, struct idle *id)
+{
+	struct lab_team *t;
+
+	if (pipe(id->wake) < 0)
+		lab_die(lab, "pipe:");
+	atomic_store(&id->ready, 0);
+	t = lab_spawn_ex(lab, mode, 1, opt_idle, idle_worker, id);
+	for (int i = 0; i < 20000 && atomic_load(&id->ready) < opt_idle; i++)
+		nap_ms(0.5);
+	if (atomic_load(&id->ready) < opt_idle)
+		lab_die(lab, "idle workers did not get ready");
+	return t;
+}
+
+static void
+stop_idle(struct lab *lab, struct lab_team *t, struct idle *id)
+{
+	close(id->wake[1]); /* EOF for every reader */
+	if (lab_join(t) != LAB_JOIN_OK)
+		lab_die(lab, "an idle worker failed");
+	close(id->wake[0]);
+	lab_team_free(t);
+}
+
+static void
+run_memory(struct lab *lab, struct idle *id, struct mem_result *m)
+{
+	struct lab_team *t;
+	long rss0, vsz0, rss1, vsz1;
+
+	m->idle = opt_idle;
+	id->touch = 64 * 1024;
+	/* DOC: thread-memory: threads share the address space, so the cost
+	 * of N more is how much the one process grew. */
+	rss0 = proc_kib("/proc/self/status", "VmRSS");
+	vsz0 = proc_kib("/proc/self/status", "VmSize");
+	t = start_idle(lab, LAB_THREAD, id);
+	rss1 = proc_kib("/proc/self/status", "VmRSS");
+	vsz1 = proc_kib("/proc/self/status", "VmSize");
+	stop_idle(lab, t, id);
+	m->thread_rss_kib = (double)(rss1 - rss0) / opt_idle;
+	m->thread_vsz_kib = (double)(vsz1 - vsz0) / opt_idle;
+
+	/* DOC: process-memory: a forked child starts sharing every page
+	 * with its parent (copy-on-write).  Rss counts shared pages in full,
+	 * Pss divides each among the processes that share it, and Private
+	 * is what only this child has: the pages it wrote.  Its page tables
+	 * (VmPTE) are its own too. */
+	t = start_idle(lab, LAB_PROCESS, id);
+	m->proc_rss_kib = m->proc_pss_kib = m->proc_private_kib = m->proc_pte_kib = 0;
+	for (int i = 0; i < t->n; i++) {
+		char path[64];
+
+		snprintf(path, sizeof path, "/proc/%d/smaps_rollup", (int)t->w[i].pid);
+		m->proc_rss_kib += (double)proc_kib(path, "Rss");
+		m->proc_pss_kib += (double)proc_kib(path, "Pss");
+		m->proc_private_kib += (double)(proc_kib(path, "Private_Clean") +
+		                                proc_kib(path, "Private_Dirty"));
+		snprintf(path, sizeof path, "/proc/%d/status", (int)t->w[i].pid);
+		m->proc_pte_kib += (double)proc_kib(path, "VmPTE");
+	}
+	stop_idle(lab, t, id);
+	m->proc_rss_kib /= opt_idle;
+	m->proc_pss_kib /= opt_idle;
+	m->proc_private_kib /= opt_idle;
+	m->proc_pte_kib /= opt_idle;
+}
+
+static void
+print_memory(const struct mem_result *m)
+{
+	printf("\n2. Memory of %d idle workers, each writing 64 KiB of its own\n", m->idle);
+	printf("   per thread:  +%.0f KiB resident, +%.0f KiB of address space "
+	       "(its stack, and malloc's arena for it)\n",
+	       m->thread_rss_kib, m->thread_vsz_kib);
+	printf("   per process: %.0f KiB resident (Rss), %.0f KiB proportional (Pss), "
+	       "%.0f KiB private, %.0f KiB page tables\n",
+	       m->proc_rss_kib, m->proc_pss_kib, m->proc_private_kib, m->proc_pte_kib);
+}
+
+/* --- 3. fork, vfork, posix_spawn as the parent grows ----------------- */
+
+enum method { M_FORK, M_FORK_EXEC, M_VFORK_EXEC, M_SPAWN, M_COUNT };
+static const char *const method_name[M_COUNT] = {
+	"fork", "fork+exec", "vfork+exec", "posix_spawn",
+};
+
+static char self_exe[4096];
+static char *child_argv[] = { "racelab-overhead", NULL };
+static char **child_env;
+
+/* The environment of an exec'd child: ours plus CHILD_ENV=<our pid>, so
+ * the fresh program knows to exit at once, and whose child it is. */
+static void
+make_child_env(struct lab *lab)
+{
+	size_t n = 0;
+	static char mark[64];
+
+	while (environ[n])
+		n++;
+	child_env = calloc(n + 2, sizeof *child_env);
+	if (!child_env)
+		lab_die(lab, "out of memory");
+	memcpy(child_env, environ, n * sizeof *child_env);
+	snprintf(mark, sizeof mark, "%s=%d", CHILD_ENV, (int)getpid());
+	child_env[n] = mark;
+}
+
+/* One start of a child that ends at once; returns microseconds from
+ * before the start until it has been reaped. */
+static double
+start_one(struct lab *lab, enum method m)
+{
+	pid_t parent = getpid(), pid = -1;
+	uint64_t t0 = board_now_ns();
+	int st;
+
+	switch (m) {
+	case M_FORK:
+		/* Python's 'fork' start method: the child runs on in a copy
+		 * of the parent (here it just leaves). */
+		pid = fork();
+		if (pid == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (getppid() != parent)
+				_exit(1);
+			_exit(0);
+		}
+		break;
+	case M_FORK_EXEC:
+		pid = fork();
+		if (pid == 0) {
+			execve(self_exe, child_argv, child_env);
+			_exit(127);
+		}
+		break;
+	case M_VFORK_EXEC:
+		/* DOC: vfork: the child borrows the parent's memory (the
+		 * parent is suspended) until exec; nothing but exec or _exit
+		 * is allowed in between. */
+		pid = vfork();
+		if (pid == 0) {
+			execve(self_exe, child_argv, child_env);
+			_exit(127);
+		}
+		break;
+	case M_SPAWN:
+		/* DOC: posix_spawn: glibc does this with clone(CLONE_VM |
+		 * CLONE_VFORK), so it does not copy page tables either. */
+		if (posix_spawn(&pid, self_exe, NULL, NULL, child_argv, child_env) != 0)
+			pid = -1;
+		break;
+	default:
+		break;
+	}
+	if (pid < 0)
+		lab_die(lab, "%s failed:", method_name[m]);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		lab_die(lab, "%s: the child did not exit cleanly", method_name[m]);
+	return (double)(board_now_ns() - t0) / 1e3;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct fork_result {
+	int n;
+	int mib[MAX_SIZES];
+	double us[M_COUNT][MAX_SIZES];     /* the fastest of --reps */
+	double median[M_COUNT][MAX_SIZES];
+	int capped_from;               /* --max-mib asked, if lowered; else 0 */
+};
+
+/* MemAvailable in MiB, or -1. */
+static long
+mem_available_mib(void)
+{
+	long kib = proc_kib("/proc/meminfo", "MemAvailable");
+
+	return kib < 0 ? -1 : kib / 1024;
+}
+
+static void
+run_fork(struct lab *lab, struct fork_result *fr)
+{
+	long avail = mem_available_mib();
+	int max = opt_max_mib;
+	size_t cap;
+	char *ballast = NULL;
+	size_t touched = 0;
+	double *t = calloc((size_t)opt_reps, sizeof *t);
+
+	if (!t)
+		lab_die(lab, "out of memory");
+	/* DOC: memory-safe: never take more than half of what is free. */
+	fr->capped_from = 0;
+	if (avail >= 0 && max > avail / 2) {
+		fr->capped_from = max;
+		max = (int)(avail / 2);
+	}
+	fr->n = 0;
+	fr->mib[fr->n++] = 0;
+	for (int s = 64; s <= max && fr->n < MAX_SIZES - 1; s *= 2)
+		fr->mib[fr->n++] = s;
+	if (max > 0 && fr->mib[fr->n - 1] < max && fr->n < MAX_SIZES)
+		fr->mib[fr->n++] = max;
+	cap = (size_t)fr->mib[fr->n - 1] << 20;
+	if (cap) {
+		ballast = mmap(NULL, cap, PROT_READ | PROT_WRITE,
+		               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (ballast == MAP_FAILED)
+			lab_die(lab, "cannot map %zu MiB:", cap >> 20);
+		/* Small pages by default, as most of a program's heap is:
+		 * 4 KiB each, one page table entry each. */
+		madvise(ballast, cap, opt_huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+	}
+	for (int k = 0; k < fr->n; k++) {
+		size_t want = (size_t)fr->mib[k] << 20;
+
+		/* Touch every page so it really exists (and is mapped). */
+		for (; touched < want; touched += 4096)
+			ballast[touched] = 1;
+		for (int m = 0; m < M_COUNT; m++) {
+			for (int r = 0; r < opt_reps; r++)
+				t[r] = start_one(lab, (enum method)m);
+			/* DOC: best-of: on a shared machine a start is sometimes
+			 * delayed by other programs (a 4 ms scheduler tick is
+			 * common); the fastest start is the cost of the start
+			 * itself, the median shows what a run can expect. */
+			qsort(t, (size_t)opt_reps, sizeof *t, cmp_double);
+			fr->us[m][k] = t[0];
+			fr->median[m][k] = t[opt_reps / 2];
+		}
+	}
+	if (ballast)
+		munmap(ballast, cap);
+	free(t);
+}
+
+static void
+print_fork(const struct fork_result *fr)
+{
+	double worst = 0;
+
+	if (fr->capped_from)
+		printf("\n(--max-mib %d is more than half the free memory: using %d)\n",
+		       fr->capped_from, fr->mib[fr->n - 1]);
+	printf("\n3. Starting a child that exits at once, as the parent grows "
+	       "(fastest of %d, microseconds)\n", opt_reps);
+	printf("%8s", "parent");
+	for (int m = 0; m < M_COUNT; m++)
+		printf(" %12s", method_name[m]);
+	printf("  fork\n");
+	for (int k = 0; k < fr->n; k++)
+		if (fr->us[M_FORK][k] > worst)
+			worst = fr->us[M_FORK][k];
+	for (int k = 0; k < fr->n; k++) {
+		int bar = worst > 0 ? (int)(fr->us[M_FORK][k] / worst * 30 + 0.5) : 0;
+		char bars[40];
+
+		memset(bars, '#', (size_t)bar);
+		bars[bar] = '\0';
+		printf("%4d MiB", fr->mib[k]);
+		for (int m = 0; m < M_COUNT; m++)
+			printf(" %12.0f", fr->us[m][k]);
+		printf("  %s\n", bars);
+	}
+	printf("Python's start methods: 'fork' is the fork column; 'spawn' starts a fresh\n"
+	       "interpreter, like fork+exec or posix_spawn of a fresh program here.\n");
+}
+
+/* --- main -------------------------------------------------------------- */
+
+static void
+json_sweep(struct lab_json *j, const struct sweep_result *r)
+{
+	long long v[MAX_COUNTS];
+
+	for (int k = 0; k < r->n; k++)
+		v[k] = r->workers[k];
+	lab_json_int_array(j, "worker_counts", v, r->n);
+	lab_json_num_array(j, "ms", r->ms, r->n);
+	lab_json_num_array(j, "mterms_per_s", r->mterms_s, r->n);
+	lab_json_int_array(j, "voluntary_cs", r->nvcsw, r->n);
+	lab_json_int_array(j, "involuntary_cs", r->nivcsw, r->n);
+	lab_json_bool(j, "shares_ok", r->shares_ok);
+	lab_json_bool(j, "sum_ok", r->sum_ok);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct lab lab;
+	bool all, do_sweep, do_mem, do_fork;
+	struct sweep *sw;
+	struct idle *id;
+	const char *child = getenv(CHILD_ENV);
+
+	/* DOC: exec-target: the fresh program started by fork+exec, vfork
+	 * and posix_spawn.  It dies with its parent like every worker, then
+	 * simply exits: what is measured is the start itself. */
+	if (child) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		_exit(getppid() == (pid_t)atoi(child) ? 0 : 1);
+	}
+	lab_init(&lab, &lesson, argc, argv);
+	all = strcmp(opt_part, "all") == 0;
+	do_sweep = all || strcmp(opt_part, "workers") == 0;
+	do_mem = all || strcmp(opt_part, "memory") == 0;
+	do_fork = all || strcmp(opt_part, "fork") == 0;
+	if (lab.o.mode == LAB_PROCESS && opt_max_workers > LAB_MAX_PROCESSES)
+		lab_usage_error(&lab, "--max-workers: at most %d process workers "
+		                "(threads may go to %d)", LAB_MAX_PROCESSES, BOARD_MAX_WORKERS);
+	if (readlink("/proc/self/exe", self_exe, sizeof self_exe - 1) < 0)
+		lab_die(&lab, "cannot find this program (/proc/self/exe):");
+	make_child_env(&lab);
+
+	sw = lab_shared_alloc(&lab, sizeof *sw);
+	sw->share = lab_shared_alloc(&lab, (size_t)opt_max_workers * sizeof *sw->share);
+	id = lab_shared_alloc(&lab, sizeof *id);
+	lab_say(&lab, "%d CPU%s usable (sched_getaffinity), %ld online (sysconf)\n",
+	        lab.ncpu, lab.ncpu == 1 ? "" : "s", sysconf(_SC_NPROCESSORS_ONLN));
+
+	for (int run = 1; run <= lab.o.runs; run++) {
+		struct sweep_result sr = { 0 };
+		struct mem_result mr = { 0 };
+		struct fork_result fr = { 0 };
+
+		lab_run_begin(&lab, run);
+		sw->terms = lab_counter(&lab, "terms summed", 0);
+		if (do_sweep)
+			run_sweep(&lab, sw, &sr);
+		if (do_mem)
+			run_memory(&lab, id, &mr);
+		if (do_fork)
+			run_fork(&lab, &fr);
+		lab_run_end(&lab);
+
+		if (lab.o.json) {
+			struct lab_json j;
+
+			lab_json_begin(&j);
+			lab_json_int(&j, "run", run);
+			lab_json_int(&j, "ncpu", lab.ncpu);
+			lab_json_str(&j, "mode", lab_mode_name(lab.o.mode));
+			lab_json_int(&j, "work", opt_work);
+			if (do_sweep)
+				json_sweep(&j, &sr);
+			if (do_mem) {
+				lab_json_int(&j, "idle", mr.idle);
+				lab_json_num(&j, "thread_rss_kib", mr.thread_rss_kib);
+				lab_json_num(&j, "thread_vsz_kib", mr.thread_vsz_kib);
+				lab_json_num(&j, "process_rss_kib", mr.proc_rss_kib);
+				lab_json_num(&j, "process_pss_kib", mr.proc_pss_kib);
+				lab_json_num(&j, "process_private_kib", mr.proc_private_kib);
+				lab_json_num(&j, "process_pte_kib", mr.proc_pte_kib);
+			}
+			if (do_fork) {
+				long long mib[MAX_SIZES];
+				static const char *const key[M_COUNT] = {
+					"fork", "fork_exec", "vfork_exec", "posix_spawn",
+				};
+				char name[64];
+
+				for (int k = 0; k < fr.n; k++)
+					mib[k] = fr.mib[k];
+				lab_json_int_array(&j, "parent_mib", mib, fr.n);
+				for (int m = 0; m < M_COUNT; m++) {
+					snprintf(name, sizeof name, "%s_us", key[m]);
+					lab_json_num_array(&j, name, fr.us[m], fr.n);
+					snprintf(name, sizeof name, "%s_median_us", key[m]);
+					lab_json_num_array(&j, name, fr.median[m], fr.n);
+				}
+				lab_json_int(&j, "reps", opt_reps);
+				lab_json_bool(&j, "huge_pages", opt_huge);
+			}
+			lab_json_end(&j);
+			continue;
+		}
+		if (do_sweep)
+			print_sweep(&lab, &sr);
+		if (do_mem)
+			print_memory(&mr);
+		if (do_fork)
+			print_fork(&fr);
+		fflush(stdout);
+	}
+	return 0;
+}

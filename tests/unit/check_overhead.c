@@ -1,0 +1,252 @@
+// Tests of lesson 11 (racelab-overhead): the mechanics, not the timings.
+// Every worker's share adds up to the total work exactly, for any worker
+// count; the memory and fork measurements run and give positive numbers
+// for every size.
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+#define PROG "bin/racelab-overhead"
+
+static void
+run_json(const char *const argv[], char *obj, size_t len)
+{
+	char *out = NULL, *err = NULL;
+	int rc = tu_run(argv, &out, &err);
+
+	ck_assert_msg(rc == 0, "exit %d: %s", rc, err);
+	ck_assert_int_eq(tu_json_count(out), 1);
+	ck_assert(tu_json_line(out, 0, obj, len));
+	free(out);
+	free(err);
+}
+
+/* The numbers of a JSON array of reals (tu_json_array reads integers). */
+static int
+num_array(const char *obj, const char *key, double *v, int max)
+{
+	char pat[64];
+	const char *p;
+	int n = 0;
+
+	snprintf(pat, sizeof pat, "\"%s\":[", key);
+	p = strstr(obj, pat);
+	if (!p)
+		return -1;
+	p += strlen(pat);
+	while (*p && *p != ']' && n < max) {
+		char *end;
+
+		v[n++] = strtod(p, &end);
+		p = *end == ',' ? end + 1 : end;
+	}
+	return n;
+}
+
+static void
+check_sweep(const char *mode)
+{
+	const char *argv[] = { PROG, "--part", "workers", "--json", "--mode", mode,
+	                       "--work", "1000003", "--max-workers", "7", NULL };
+	char obj[8192];
+	long long counts[32], ncpu, cs[32];
+	double ms[32], tp[32];
+	bool ok;
+	int n;
+
+	run_json(argv, obj, sizeof obj);
+	ck_assert(tu_json_bool(obj, "shares_ok", &ok));
+	ck_assert(ok);
+	ck_assert(tu_json_bool(obj, "sum_ok", &ok));
+	ck_assert(ok);
+	ck_assert(tu_json_int(obj, "ncpu", &ncpu));
+	n = tu_json_array(obj, "worker_counts", counts, 32);
+	ck_assert_int_ge(n, 4);
+	ck_assert_int_eq(counts[0], 1);
+	ck_assert_int_eq(counts[n - 1], 7);
+	for (int k = 1; k < n; k++)
+		ck_assert_int_gt(counts[k], counts[k - 1]);
+	if (ncpu <= 7) {
+		bool has = false;
+
+		for (int k = 0; k < n; k++)
+			has = has || counts[k] == ncpu;
+		ck_assert_msg(has, "the core count %lld is not among the worker counts", ncpu);
+	}
+	ck_assert_int_eq(num_array(obj, "ms", ms, 32), n);
+	ck_assert_int_eq(num_array(obj, "mterms_per_s", tp, 32), n);
+	ck_assert_int_eq(tu_json_array(obj, "voluntary_cs", cs, 32), n);
+	ck_assert_int_eq(tu_json_array(obj, "involuntary_cs", cs, 32), n);
+	for (int k = 0; k < n; k++) {
+		ck_assert(ms[k] > 0);
+		ck_assert(tp[k] > 0);
+	}
+}
+
+START_TEST(shares_add_up_processes)
+{
+	check_sweep("process");
+}
+END_TEST
+
+START_TEST(shares_add_up_threads)
+{
+	check_sweep("thread");
+}
+END_TEST
+
+START_TEST(many_workers_few_terms)
+{
+	/* More workers than terms: empty shares, still the exact total. */
+	const char *argv[] = { PROG, "--part", "workers", "--json", "--mode",
+	                       "thread", "--work", "100", "--max-workers", "300", NULL };
+	char obj[8192];
+	long long counts[32];
+	bool ok;
+	int n;
+
+	run_json(argv, obj, sizeof obj);
+	ck_assert(tu_json_bool(obj, "shares_ok", &ok));
+	ck_assert(ok);
+	ck_assert(tu_json_bool(obj, "sum_ok", &ok));
+	ck_assert(ok);
+	n = tu_json_array(obj, "worker_counts", counts, 32);
+	ck_assert_int_eq(counts[n - 1], 300);
+}
+END_TEST
+
+START_TEST(memory_positive)
+{
+	const char *argv[] = { PROG, "--part", "memory", "--json", "--idle", "4", NULL };
+	char obj[8192];
+	double rss, pss, priv, pte, trss, tvsz;
+
+	run_json(argv, obj, sizeof obj);
+	ck_assert(tu_json_num(obj, "process_rss_kib", &rss));
+	ck_assert(tu_json_num(obj, "process_pss_kib", &pss));
+	ck_assert(tu_json_num(obj, "process_private_kib", &priv));
+	ck_assert(tu_json_num(obj, "process_pte_kib", &pte));
+	ck_assert(tu_json_num(obj, "thread_rss_kib", &trss));
+	ck_assert(tu_json_num(obj, "thread_vsz_kib", &tvsz));
+	/* Each worker wrote 64 KiB of its own: at least that is private. */
+	ck_assert_msg(priv >= 64, "private %g KiB", priv);
+	ck_assert(pte > 0);
+	ck_assert(pss > 0 && pss <= rss);
+	ck_assert(priv <= rss);
+	ck_assert(trss > 0);
+	ck_assert(tvsz > 0);
+}
+END_TEST
+
+START_TEST(fork_every_size)
+{
+	const char *argv[] = { PROG, "--part", "fork", "--json", "--max-mib", "100",
+	                       "--reps", "2", NULL };
+	static const char *const keys[] = {
+		"fork_us", "fork_exec_us", "vfork_exec_us", "posix_spawn_us",
+	};
+	char obj[8192];
+	long long mib[16];
+	double us[16];
+	int n;
+
+	run_json(argv, obj, sizeof obj);
+	n = tu_json_array(obj, "parent_mib", mib, 16);
+	ck_assert_int_eq(n, 3);
+	ck_assert_int_eq(mib[0], 0);
+	ck_assert_int_eq(mib[1], 64);
+	ck_assert_int_eq(mib[2], 100);
+	for (int m = 0; m < 4; m++) {
+		ck_assert_int_eq(num_array(obj, keys[m], us, 16), n);
+		for (int k = 0; k < n; k++)
+			ck_assert_msg(us[k] > 0, "%s[%d] = %g", keys[m], k, us[k]);
+	}
+}
+END_TEST
+
+START_TEST(fork_no_growth)
+{
+	const char *argv[] = { PROG, "--part", "fork", "--json", "--max-mib", "0",
+	                       "--reps", "1", NULL };
+	char obj[8192];
+	long long mib[16];
+
+	run_json(argv, obj, sizeof obj);
+	ck_assert_int_eq(tu_json_array(obj, "parent_mib", mib, 16), 1);
+	ck_assert_int_eq(mib[0], 0);
+}
+END_TEST
+
+START_TEST(text_all_parts)
+{
+	const char *argv[] = { PROG, "--work", "100000", "--max-workers", "8",
+	                       "--max-mib", "64", "--reps", "1", "--idle", "2", NULL };
+	char *out = NULL;
+
+	ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
+	ck_assert_ptr_nonnull(strstr(out, "Shares add up to the total: yes"));
+	ck_assert_ptr_nonnull(strstr(out, "per process:"));
+	ck_assert_ptr_nonnull(strstr(out, "posix_spawn"));
+	ck_assert_ptr_nonnull(strstr(out, "  64 MiB"));
+	free(out);
+	ck_assert_int_eq(tu_count_procs("racelab-overhead"), 0);
+}
+END_TEST
+
+START_TEST(json_per_run)
+{
+	const char *argv[] = { PROG, "--json", "--part", "memory", "--idle", "2",
+	                       "--runs", "2", NULL };
+	char *out = NULL;
+
+	ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
+	ck_assert_int_eq(tu_json_count(out), 2);
+	free(out);
+}
+END_TEST
+
+START_TEST(bad_options)
+{
+	static const char *const bad[][2] = {
+		{ "--max-workers", "0" },
+		{ "--max-workers", "300" }, /* process workers are capped at 256 */
+		{ "--part", "everything" },
+		{ "--max-mib", "-1" },
+		{ "--reps", "0" },
+		{ "--work", "many" },
+	};
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		const char *argv[] = { PROG, bad[i][0], bad[i][1], NULL };
+		char *err = NULL;
+
+		ck_assert_int_eq(tu_run(argv, NULL, &err), 2);
+		ck_assert_int_eq(tu_count_prefix(err, "racelab-overhead: "), 1);
+		ck_assert_ptr_eq(strchr(err, '\n'), err + strlen(err) - 1);
+		free(err);
+	}
+}
+END_TEST
+
+Suite *
+suite_overhead(void)
+{
+	Suite *s = suite_create("overhead");
+	TCase *tc = tcase_create("overhead");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, shares_add_up_processes);
+	tcase_add_test(tc, shares_add_up_threads);
+	tcase_add_test(tc, many_workers_few_terms);
+	tcase_add_test(tc, memory_positive);
+	tcase_add_test(tc, fork_every_size);
+	tcase_add_test(tc, fork_no_growth);
+	tcase_add_test(tc, text_all_parts);
+	tcase_add_test(tc, json_per_run);
+	tcase_add_test(tc, bad_options);
+	suite_add_tcase(s, tc);
+	return s;
+}
