@@ -175,7 +175,7 @@ draw_help(void)
 		return;
 	getmaxyx(w, h, wd);
 	werase(w);
-	term_frame(w, "Help", true);
+	term_frame(w, help_lines[0], true);
 	for (int i = 1; i < n && i < h - 1; i++)
 		term_put(w, i, 2, wd - 4,
 		         help_lines[i][0] && help_lines[i][0] != ' ' ? term_attr(COL_TITLE)

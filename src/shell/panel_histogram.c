@@ -60,7 +60,7 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 		int64_t a = lo + k * width, z = a + width - 1;
 		bool has_exp = exp >= a && exp <= z;
 		char label[48];
-		int x, barw = wd - 2 - 26 - 12, len;
+		int x, barw = wd - 2 - 26 - 20, len;
 
 		if (width == 1)
 			snprintf(label, sizeof label, "%lld", (long long)a);

@@ -14,7 +14,15 @@ RL_COLS=120
 RL_LINES=40
 RL_ENV=
 
+RL_N=0
 T() { tmux -L "$RL_SOCK" -f /dev/null "$@"; }
+
+# A fresh tmux server for the next start (a killed one exits in its own time).
+rl_new_server() {
+	T kill-server 2>/dev/null
+	RL_N=$((RL_N + 1))
+	RL_SOCK=racelab-e2e-$$-$RL_N
+}
 
 fail() {
 	echo "FAIL: $*"
@@ -54,10 +62,12 @@ rl_pids() {
 
 # rl_start ARGS: start racelab with ARGS (shell words) in a fresh terminal.
 rl_start() {
+	rl_new_server
 	mkdir -p "$RL_TMP/home" "$RL_TMP/state"
 	rm -f "$RL_TMP/rc"
 	cat > "$RL_TMP/run.sh" <<EOS
 cd "$ROOT"
+trap '' INT QUIT TSTP  # ^C in the pane is for racelab, not this script
 stty -g > "$RL_TMP/stty.before"
 env RACELAB_E2E="$RL_TMP" TERM=xterm-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 \
     HOME="$RL_TMP/home" XDG_STATE_HOME="$RL_TMP/state" $RL_ENV \
