@@ -56,13 +56,17 @@ void
 lab_sleep(struct lab_worker *w, double seconds)
 {
 	struct timespec ts;
+	uint32_t before = atomic_load_explicit(&w->actor->state,
+	                                       memory_order_relaxed);
 
-	lab_set_state(w, BOARD_ST_SLEEPING);
+	/* Sleeping while holding a lock is still "in the critical section". */
+	if (before != BOARD_ST_CRITICAL)
+		lab_set_state(w, BOARD_ST_SLEEPING);
 	ts.tv_sec = (time_t)seconds;
 	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
-	lab_set_state(w, BOARD_ST_RUNNING);
+	lab_set_state(w, before);
 }
 
 /* Released workers may still not run at the same time: the kernel wakes
