@@ -104,13 +104,16 @@ locks_of(struct table *t, int no, struct lab_lock **first,
 	}
 }
 
-/* Hold a lock for a while: shown as in the critical section. */
+/* Hold a lock for a while: shown as in the critical section, not as
+ * sleeping, because that is what matters here. */
 static void
 hold(struct lab_worker *w, double s)
 {
-	if (s > 0)
-		lab_sleep(w, s);
+	struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
+
 	lab_set_state(w, BOARD_ST_CRITICAL);
+	while (s > 0 && nanosleep(&ts, &ts) < 0)
+		;
 }
 
 /* After a failed attempt: a random pause, so that two workers that
@@ -244,7 +247,7 @@ report_deadlock(const int *cyc, int len)
 	/* Under the shell, leave the cycle on the board for a moment so
 	 * the wait-for graph is drawn before the workers go. */
 	if (lab.under_shell)
-		usleep(500000);
+		usleep(1000000);
 	for (int i = 0; i < team->n; i++)
 		if (team->w[i].mode == LAB_PROCESS && team->w[i].pid > 0) {
 			kill(team->w[i].pid, SIGKILL);
