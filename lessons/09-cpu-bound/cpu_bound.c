@@ -379,6 +379,17 @@ main(int argc, char **argv)
 			atomic_store(&job->done->value, 0);
 			lab_counter_expect(job->done, ways[i] == WAY_SERIAL ? 1 : lab.o.workers);
 			time_way(&lab, ways[i], job, &next_no, n, r);
+			if (ways[i] == WAY_SERIAL) {
+				/* DOC: yardstick: every speedup divides the serial
+				 * time, so one run slowed down by another program
+				 * would inflate them all.  Take the faster of two. */
+				struct result again;
+
+				atomic_store(&job->done->value, 0);
+				time_way(&lab, WAY_SERIAL, job, &next_no, n, &again);
+				if (again.ms < r->ms)
+					*r = again;
+			}
 			r->speedup = res[WAY_SERIAL].ms / r->ms;
 			if (r->sum != expected)
 				all_ok = false;
@@ -425,12 +436,14 @@ main(int argc, char **argv)
 			lab_json_end(&j);
 			continue;
 		}
-		printf("\n%-12s %7s %10s %8s  %s\n", "way", "workers", "time", "speedup",
+		printf("\n%-13s %7s %10s %8s  %s\n", "way", "workers", "time", "speedup",
 		       "sum of squares");
 		for (int i = 0; i < nways; i++) {
 			struct result *r = &res[ways[i]];
 
-			printf("%-12s %7d %7.0f ms %7.2fx  %s%s\n", way_name[ways[i]],
+			printf("%-13s %7d %7.0f ms %7.2fx  %s%s\n",
+			       ways[i] == WAY_PROCESSES && opt_gil ? "processes+gil"
+			                                          : way_name[ways[i]],
 			       r->workers, r->ms, r->speedup, u128_str(r->sum, buf, sizeof buf),
 			       r->sum == expected ? "" : "  WRONG");
 		}
