@@ -393,6 +393,9 @@ make_files(struct lab *lab)
 			if (write(fd, buf, chunk) != (ssize_t)chunk)
 				lab_die(lab, "write %s:", pool->path[i]);
 		}
+		/* On disk now, so the kernel's write-back does not compete
+		 * with the hashing we are about to time. */
+		fdatasync(fd);
 		close(fd);
 	}
 	free(buf);
@@ -531,8 +534,24 @@ part_map(struct lab *lab, struct sleeps *s)
 	s->total_ms = ms_since(t0);
 }
 
+/* The 1-minute load average: how busy the machine was around the test. */
+static double
+loadavg(void)
+{
+	double l = -1;
+	FILE *f = fopen("/proc/loadavg", "r");
+
+	if (f) {
+		if (fscanf(f, "%lf", &l) != 1)
+			l = -1;
+		fclose(f);
+	}
+	return l;
+}
+
 struct hash_out {
 	int n;
+	double load;
 	long long bytes;
 	double par_ms, ser_ms;
 	bool equal;
@@ -595,6 +614,7 @@ part_hash(struct lab *lab, struct hash_out *h, int ngiven)
 		                                    : pool->path[i], t->worker);
 	}
 	h->ser_ms = ms_since(t0);
+	h->load = loadavg();
 	h->workers_used = 0;
 	for (int i = 0; i <= BOARD_MAX_WORKERS; i++)
 		h->workers_used += used[i];
@@ -716,10 +736,12 @@ main(int argc, char **argv)
 			if (want("map"))
 				printf("map:          %.2f s\n", map.total_ms / 1e3);
 			if (want("hash"))
-				printf("hash: %d files, pool %.0f ms, serial %.0f ms: %.2fx, "
+				printf("hash: %d files, pool %.0f ms, serial %.0f ms: %.2fx "
+				       "(load average %.1f on %d core%s), "
 				       "digests %s serial; sha256(\"abc\") %s\n",
 				       h->n, h->par_ms, h->ser_ms,
 				       h->ser_ms / (h->par_ms > 0 ? h->par_ms : 1),
+				       h->load, lab.ncpu, lab.ncpu == 1 ? "" : "s",
 				       h->equal ? "equal to" : "DIFFER FROM",
 				       abc_ok ? "correct" : "WRONG");
 		} else {
@@ -765,6 +787,7 @@ main(int argc, char **argv)
 				lab_json_num(&j, "hash_speedup",
 				             h->ser_ms / (h->par_ms > 0 ? h->par_ms : 1));
 				lab_json_int(&j, "hash_workers_used", h->workers_used);
+				lab_json_num(&j, "loadavg_1m", h->load);
 				lab_json_bool(&j, "hash_equal_serial", h->equal);
 				lab_json_str(&j, "digests", h->digests);
 			}
