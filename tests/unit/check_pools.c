@@ -9,7 +9,10 @@
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -259,6 +262,38 @@ START_TEST(one_object_per_run_nothing_left)
 }
 END_TEST
 
+/* Stopped while hashing, as the shell stops a demo: the generated files and
+ * their directory are removed (checked in teardown), no worker is left. */
+START_TEST(sigterm_removes_files)
+{
+	struct timespec nap = { 0, 10 * 1000 * 1000 };
+	int st, tries;
+	pid_t pid;
+
+	setup();
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 1);
+		execl(PROG, PROG, "--demo", "hash", "--nfiles", "32", "--file-mb",
+		      "64", NULL);
+		_exit(127);
+	}
+	ck_assert_int_gt(pid, 0);
+	for (tries = 0; tries < 500 && entries(tmpdir) < 1; tries++)
+		nanosleep(&nap, NULL);
+	ck_assert_int_ge(entries(tmpdir), 1);
+	kill(pid, SIGTERM);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
+	for (tries = 0; tries < 200 && tu_count_procs("racelab-pools"); tries++)
+		nanosleep(&nap, NULL);
+	ck_assert_int_eq(tu_count_procs("racelab-pools"), 0);
+	teardown();
+}
+END_TEST
+
 START_TEST(bad_options)
 {
 	static const char *const bad[][2] = {
@@ -299,6 +334,7 @@ suite_pools(void)
 	tcase_add_test(tc, hash_equal_serial);
 	tcase_add_test(tc, default_pool_is_core_count);
 	tcase_add_test(tc, one_object_per_run_nothing_left);
+	tcase_add_test(tc, sigterm_removes_files);
 	tcase_add_test(tc, bad_options);
 	suite_add_tcase(s, tc);
 	return s;
