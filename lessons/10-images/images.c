@@ -695,6 +695,7 @@ main(int argc, char **argv)
 	char root[3000];
 	uint8_t **files[WAY_COUNT];
 	size_t *lens[WAY_COUNT];
+	int status = 0;
 
 	lab_init(&lab, &lesson, argc, argv);
 	if (lab.o.mode == LAB_PROCESS && lab.o.workers > 64)
@@ -844,8 +845,16 @@ main(int argc, char **argv)
 				fflush(stdout);
 			}
 		}
-		if (!identical)
-			return 1;
+		if (!identical) {
+			status = 1;
+			break;
+		}
 	}
-	return 0;
+	for (int wy = 0; wy < WAY_COUNT; wy++) {
+		for (int no = 0; no < opt_images; no++)
+			free(files[wy][no]);
+		free(files[wy]);
+		free(lens[wy]);
+	}
+	return status;
 }
