@@ -698,7 +698,7 @@ main(int argc, char **argv)
 	int status = 0;
 
 	lab_init(&lab, &lesson, argc, argv);
-	if (lab.o.mode == LAB_PROCESS && lab.o.workers > 64)
+	if ((lab.o.mode == LAB_PROCESS || opt_compare) && lab.o.workers > 64)
 		lab_usage_error(&lab, "--workers: at most 64 process workers here");
 	if (opt_out && strlen(opt_out) >= sizeof root)
 		lab_usage_error(&lab, "--out: the path is too long");
