@@ -52,6 +52,7 @@ board_lock_kind_name(enum board_lock_kind k)
 	case BOARD_LOCK_SPIN: return "spin";
 	case BOARD_LOCK_SEM: return "semaphore";
 	case BOARD_LOCK_RWLOCK: return "rwlock";
+	case BOARD_LOCK_COND: return "condvar";
 	default: return "none";
 	}
 }
@@ -175,6 +176,7 @@ board_reset(struct board *b)
 		atomic_store(&a->op, 0);
 		atomic_store(&a->op_has_value, 0);
 		atomic_store(&a->wait_lock, 0);
+		atomic_store(&a->wait_timed, 0);
 		atomic_store(&a->steps, 0);
 		atomic_store(&a->progress, 0);
 		atomic_store(&a->total, 0);

@@ -93,6 +93,7 @@ struct board_actor {
 	_Atomic uint32_t op_has_value;
 	_Atomic int64_t op_value;   /* e.g. the value about to be written */
 	_Atomic uint32_t wait_lock; /* lock index + 1 while WAIT_LOCK, else 0 */
+	_Atomic uint32_t wait_timed; /* 1: that wait has a timeout (moves alone) */
 	_Atomic uint64_t steps;     /* probes passed */
 	_Atomic uint64_t progress;  /* units of work done */
 	_Atomic uint64_t total;     /* units of work planned (0: unknown) */
@@ -125,6 +126,7 @@ enum board_lock_kind {
 	BOARD_LOCK_SPIN,
 	BOARD_LOCK_SEM,
 	BOARD_LOCK_RWLOCK,
+	BOARD_LOCK_COND, /* a condition variable: waiters, no holder */
 };
 
 struct board_lock {

@@ -192,6 +192,7 @@ acquire(struct lab_worker *w, struct lab_lock *l, bool wait,
 	}
 	t0 = board_now_ns();
 	atomic_fetch_add(&bl->waiters, 1);
+	atomic_store(&a->wait_timed, dlp != NULL);
 	atomic_store(&a->wait_lock, (uint32_t)l->idx + 1);
 	lab_set_state(w, BOARD_ST_WAIT_LOCK);
 	board_event_put(a, BOARD_EV_LOCK_WAIT, (uint32_t)l->idx, 0);
@@ -199,6 +200,7 @@ acquire(struct lab_worker *w, struct lab_lock *l, bool wait,
 	atomic_fetch_add_explicit(&bl->wait_ns, board_now_ns() - t0,
 	                          memory_order_relaxed);
 	atomic_store(&a->wait_lock, 0);
+	atomic_store(&a->wait_timed, 0);
 	atomic_fetch_sub(&bl->waiters, 1);
 	if (r < 0) {
 		lab_set_state(w, BOARD_ST_RUNNING);
@@ -255,8 +257,10 @@ lab_unlock(struct lab_worker *w, struct lab_lock *l)
 }
 
 /* Follow "waits for a lock held by" from each waiting actor; a walk that
- * comes back to where it started is a cycle.  Reads are racy snapshots,
- * so callers confirm a deadlock only among settled workers. */
+ * comes back to where it started is a cycle.  A wait with a timeout breaks
+ * the cycle (it will give up by itself), so it ends the walk.  Reads are
+ * racy snapshots, so callers confirm a deadlock only among settled
+ * workers. */
 bool
 lab_find_deadlock(const struct board *b, int *cycle, int max, int *len)
 {
@@ -274,7 +278,8 @@ lab_find_deadlock(const struct board *b, int *cycle, int max, int *len)
 			uint32_t l;
 			int32_t h;
 
-			if (atomic_load(&a->state) != BOARD_ST_WAIT_LOCK)
+			if (atomic_load(&a->state) != BOARD_ST_WAIT_LOCK ||
+			    atomic_load(&a->wait_timed))
 				break;
 			l = atomic_load(&a->wait_lock);
 			if (!l || l > BOARD_MAX_LOCKS)

@@ -306,13 +306,26 @@ settled(struct lab_worker *w)
 	if (s == BOARD_ST_GATE)
 		return atomic_load(&a->grant) == taken;
 	if (s == BOARD_ST_WAIT_LOCK) {
+		struct board_lock *bl;
 		uint32_t l = atomic_load(&a->wait_lock);
 		int32_t h;
 
-		if (!l || l > BOARD_MAX_LOCKS)
+		/* A timed wait moves by itself when it times out. */
+		if (!l || l > BOARD_MAX_LOCKS || atomic_load(&a->wait_timed))
 			return false;
-		h = atomic_load(&w->lab->board->lock[l - 1].holder);
-		return h >= 0 && h != w->no;
+		bl = &w->lab->board->lock[l - 1];
+		switch (atomic_load(&bl->kind)) {
+		case BOARD_LOCK_COND:
+			/* Only another worker's signal can move it. */
+			return true;
+		case BOARD_LOCK_SEM:
+			/* Blocked while no permit is left (a semaphore with
+			 * several permits has no single holder). */
+			return atomic_load(&bl->value) <= 0;
+		default:
+			h = atomic_load(&bl->holder);
+			return h >= 0 && h != w->no;
+		}
 	}
 	return false;
 }
