@@ -59,9 +59,10 @@ static const struct lab_lesson lesson = {
 	.options = options,
 };
 
-#define MAX_TASKS 128
+#define MAX_TASKS 160
 #define MAX_FILES 32
 #define DIGEST_LEN 32
+#define HASH_ROUNDS 2 /* the hash part is timed this many times, best kept */
 
 enum task_kind { TASK_SLEEP, TASK_SQUARE, TASK_HASH };
 
@@ -563,7 +564,8 @@ struct hash_out {
  * The tutorials' real-world task: hash files in parallel.  Each file is one
  * task; a worker reads it and feeds it to SHA-256 (OpenSSL's EVP API).  The
  * same files are then hashed one after the other in the lesson's own
- * thread: the digests must be identical, and the times compared. */
+ * thread: the digests must be identical, and the times compared.  (Only
+ * the last round's workers are listed: each round is a new set of tasks.) */
 static void
 part_hash(struct lab *lab, struct hash_out *h, int ngiven)
 {
@@ -582,29 +584,44 @@ part_hash(struct lab *lab, struct hash_out *h, int ngiven)
 	}
 	lab_say(lab, "\nhash: SHA-256 of %d file%s, %.1f MiB in all\n", h->n,
 	        h->n == 1 ? "" : "s", (double)h->bytes / (1 << 20));
-	t0 = board_now_ns();
-	for (int i = 0; i < h->n; i++) {
-		struct task t = { .kind = TASK_HASH, .file = i };
-
-		ids[i] = submit(lab, &t);
-	}
-	for (int i = 0; i < h->n; i++)
-		if (!result(ids[i])->ok)
-			lab_die(lab, "cannot hash %s", pool->path[i]);
-	h->par_ms = ms_since(t0);
-
-	t0 = board_now_ns();
+	/* Pool, then serial, twice; the best time of each counts, so that
+	 * a burst of other work on the machine hurts neither side alone. */
 	h->equal = true;
+	h->par_ms = h->ser_ms = 1e300;
+	for (int round = 0; round < HASH_ROUNDS; round++) {
+		double ms;
+
+		t0 = board_now_ns();
+		for (int i = 0; i < h->n; i++) {
+			struct task t = { .kind = TASK_HASH, .file = i };
+
+			ids[i] = submit(lab, &t);
+		}
+		for (int i = 0; i < h->n; i++)
+			if (!result(ids[i])->ok)
+				lab_die(lab, "cannot hash %s", pool->path[i]);
+		ms = ms_since(t0);
+		if (ms < h->par_ms)
+			h->par_ms = ms;
+
+		t0 = board_now_ns();
+		for (int i = 0; i < h->n; i++) {
+			unsigned char d[DIGEST_LEN];
+
+			if (sha256_file(pool->path[i], d, NULL) < 0)
+				lab_die(lab, "cannot hash %s:", pool->path[i]);
+			if (memcmp(d, pool->task[ids[i]].digest, DIGEST_LEN) != 0)
+				h->equal = false;
+		}
+		ms = ms_since(t0);
+		if (ms < h->ser_ms)
+			h->ser_ms = ms;
+	}
 	h->digests[0] = '\0';
 	for (int i = 0; i < h->n; i++) {
-		unsigned char d[DIGEST_LEN];
 		struct task *t = &pool->task[ids[i]];
 		char x[2 * DIGEST_LEN + 1];
 
-		if (sha256_file(pool->path[i], d, NULL) < 0)
-			lab_die(lab, "cannot hash %s:", pool->path[i]);
-		if (memcmp(d, t->digest, DIGEST_LEN) != 0)
-			h->equal = false;
 		hex(t->digest, x);
 		k += (size_t)snprintf(h->digests + k, sizeof h->digests - k, "%s%s",
 		                      i ? "," : "", x);
@@ -613,7 +630,6 @@ part_hash(struct lab *lab, struct hash_out *h, int ngiven)
 		        strrchr(pool->path[i], '/') ? strrchr(pool->path[i], '/') + 1
 		                                    : pool->path[i], t->worker);
 	}
-	h->ser_ms = ms_since(t0);
 	h->load = loadavg();
 	h->workers_used = 0;
 	for (int i = 0; i <= BOARD_MAX_WORKERS; i++)
