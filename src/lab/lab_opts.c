@@ -292,6 +292,19 @@ count_cpus(void)
 	return 1;
 }
 
+/* Actor 0 is the lesson's main thread. */
+static void
+publish_main(struct lab *lab)
+{
+	struct board *b = lab->board;
+
+	board_actor_publish(&b->actor[0], BOARD_KIND_PROCESS, getpid(), gettid(),
+	                    0, "main");
+	atomic_store(&b->actor[0].state, BOARD_ST_RUNNING);
+	if (atomic_load(&b->nactors) < 1)
+		atomic_store(&b->nactors, 1);
+}
+
 static void
 setup_board(struct lab *lab)
 {
@@ -313,11 +326,7 @@ setup_board(struct lab *lab)
 	}
 	strncpy(lab->board->lesson, lab->lesson->slug, BOARD_LESSON_LEN - 1);
 	atomic_store(&lab->board->lesson_pid, getpid());
-	board_actor_publish(&lab->board->actor[0], BOARD_KIND_PROCESS, getpid(),
-	                    gettid(), 0, "main");
-	atomic_store(&lab->board->actor[0].state, BOARD_ST_RUNNING);
-	if (atomic_load(&lab->board->nactors) < 1)
-		atomic_store(&lab->board->nactors, 1);
+	publish_main(lab);
 	/* Step mode from the command line; under the shell the shell may
 	 * also have switched it on before we started. */
 	if (lab->nsched || lab->o.step)
@@ -498,7 +507,7 @@ lab_run_begin(struct lab *lab, int run)
 
 	lab->run = run;
 	board_reset(b);
-	atomic_store(&b->nactors, 1);
+	publish_main(lab);
 	atomic_store(&b->runs, (uint32_t)lab->o.runs);
 	atomic_store(&b->run, (uint32_t)run);
 	lab->t0 = board_now_ns();

@@ -136,8 +136,10 @@ spawn_process(struct lab *lab, struct lab_worker *w, pid_t parent)
 
 		/* Workers already started wait at the barrier: end them. */
 		for (struct lab_worker *o = w->team->w; o < w; o++)
-			if (o->mode == LAB_PROCESS)
+			if (o->mode == LAB_PROCESS) {
 				kill(o->pid, SIGKILL);
+				waitpid(o->pid, NULL, 0);
+			}
 		errno = e;
 		lab_die(lab, "fork of worker %d failed:", w->no);
 	}
