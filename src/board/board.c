@@ -21,6 +21,7 @@ static const char *const state_names[BOARD_ST_COUNT] = {
 	[BOARD_ST_CRITICAL] = "critical", [BOARD_ST_SLEEPING] = "sleeping",
 	[BOARD_ST_GATE] = "at gate",      [BOARD_ST_DONE] = "done",
 	[BOARD_ST_KILLED] = "killed",     [BOARD_ST_FAILED] = "failed",
+	[BOARD_ST_BLOCKED] = "blocked",
 };
 
 /* Marks that tell the states apart without colour. */
@@ -30,6 +31,7 @@ static const char state_marks[BOARD_ST_COUNT] = {
 	[BOARD_ST_CRITICAL] = '#', [BOARD_ST_SLEEPING] = 'z',
 	[BOARD_ST_GATE] = '|',     [BOARD_ST_DONE] = '-',
 	[BOARD_ST_KILLED] = 'x',   [BOARD_ST_FAILED] = '!',
+	[BOARD_ST_BLOCKED] = '_',
 };
 
 const char *

@@ -50,6 +50,7 @@ enum board_state {
 	BOARD_ST_DONE,
 	BOARD_ST_KILLED, /* ended by a signal */
 	BOARD_ST_FAILED, /* exited with a non-zero status */
+	BOARD_ST_BLOCKED, /* blocked in the kernel: a full pipe, an empty queue */
 	BOARD_ST_COUNT
 };
 

@@ -49,7 +49,7 @@ struct lab_lesson {
 	const char *slug;    /* "race": the program is racelab-race */
 	const char *title;   /* one line, for --help */
 	const char *about;   /* a few lines for --help, may be NULL */
-	int workers;         /* default --workers (>= 1) */
+	int workers;         /* default --workers; 0: one per usable core */
 	enum lab_mode mode;  /* default --mode */
 	unsigned modes;      /* LAB_MODES_* */
 	long iters;          /* default --iters (0: the lesson has no --iters) */
@@ -207,6 +207,8 @@ lab_probe(struct lab_worker *w, _Atomic uint32_t *idp, const char *label,
 
 /* Worker state shown in the panels (running, sleeping, ...). */
 void lab_set_state(struct lab_worker *w, enum board_state s);
+/* Rename a worker on the board ("producer", "server"; at most 15 bytes). */
+void lab_set_name(struct lab_worker *w, const char *name);
 /* Progress of a worker, units done out of total. */
 static inline void
 lab_progress(struct lab_worker *w, uint64_t done, uint64_t total)

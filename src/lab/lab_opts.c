@@ -215,8 +215,12 @@ usage(const struct lab *lab)
 	if (l->about)
 		printf("\n%s\n", l->about);
 	printf("\nCommon options:\n");
-	printf("  --workers N          number of workers (default %d, at most %d)\n",
-	       l->workers, BOARD_MAX_WORKERS);
+	if (l->workers > 0)
+		printf("  --workers N          number of workers (default %d, at most %d)\n",
+		       l->workers, BOARD_MAX_WORKERS);
+	else
+		printf("  --workers N          number of workers (default: one per usable core, %d here; at most %d)\n",
+		       lab->ncpu, BOARD_MAX_WORKERS);
 	if (l->modes == LAB_MODES_BOTH)
 		printf("  --mode thread|process  workers are threads or processes (default %s)\n",
 		       lab_mode_name(l->mode));
@@ -351,12 +355,13 @@ parse_args(struct lab *lab, const struct lab_lesson *lesson, int argc,
 	lab->lesson = lesson;
 	snprintf(progbuf, sizeof progbuf, "racelab-%s", lesson->slug);
 	lab->prog = progbuf;
-	lab->o.workers = lesson->workers > 0 ? lesson->workers : 1;
+	lab->ncpu = count_cpus();
+	/* workers == 0: one per usable core, as a Python Pool does. */
+	lab->o.workers = lesson->workers > 0 ? lesson->workers : lab->ncpu;
 	lab->o.mode = lesson->mode;
 	lab->o.iters = lesson->iters;
 	lab->o.runs = lesson->runs > 0 ? lesson->runs : 1;
 	lab->o.sync = lesson->syncs ? lesson->sync_default : NULL;
-	lab->ncpu = count_cpus();
 
 	for (const struct lab_option *o = lesson->options; o && o->name; o++)
 		nextra++;

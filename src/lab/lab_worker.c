@@ -38,6 +38,15 @@ lab_set_state(struct lab_worker *w, enum board_state s)
 	atomic_store_explicit(&w->actor->state, s, memory_order_relaxed);
 }
 
+void
+lab_set_name(struct lab_worker *w, const char *name)
+{
+	struct board_actor *a = w->actor;
+
+	board_actor_publish(a, atomic_load(&a->kind), atomic_load(&a->pid),
+	                    atomic_load(&a->tid), atomic_load(&a->worker_no), name);
+}
+
 /* Park at the gate until the shell, the schedule or the terminal grants a
  * step (or step mode ends).  The state is restored afterwards, so a worker
  * that stops inside its critical section is still shown holding the lock. */

@@ -142,7 +142,8 @@ term_state_attr(enum board_state s)
 {
 	switch (s) {
 	case BOARD_ST_RUNNING: return attrs[COL_ST_RUN];
-	case BOARD_ST_WAIT_LOCK: return attrs[COL_ST_WAIT];
+	case BOARD_ST_WAIT_LOCK:
+	case BOARD_ST_BLOCKED: return attrs[COL_ST_WAIT];
 	case BOARD_ST_CRITICAL: return attrs[COL_ST_CRIT];
 	case BOARD_ST_SLEEPING: return attrs[COL_ST_SLEEP];
 	case BOARD_ST_GATE: return attrs[COL_ST_GATE];
