@@ -440,6 +440,14 @@ demo_tick(uint64_t now)
 	if (d->pid && now - d->last_proc_ns >= PROC_PERIOD_NS)
 		sample_proc(now);
 	else if (!d->pid && d->last_proc_ns && d->exited) {
+		sample_board(); /* the run's last word: done states, final values */
+		if (d->nact > 0) { /* actor 0 is the lesson program: reaped */
+			enum board_state *s0 = &d->act[0].state;
+
+			if (*s0 != BOARD_ST_DONE && *s0 != BOARD_ST_FAILED &&
+			    *s0 != BOARD_ST_KILLED)
+				*s0 = WIFSIGNALED(d->status) ? BOARD_ST_KILLED : BOARD_ST_DONE;
+		}
 		sample_proc(now); /* once more: they are gone */
 		d->last_proc_ns = 0;
 	}
