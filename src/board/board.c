@@ -467,6 +467,48 @@ board_gate_wake(struct board_actor *a)
 	futex(&a->gate, FUTEX_WAKE, INT_MAX);
 }
 
+bool
+board_actor_settled(const struct board *b, unsigned idx)
+{
+	const struct board_actor *a;
+	const struct board_lock *bl;
+	uint32_t s, taken, l;
+	int32_t h;
+
+	if (idx >= BOARD_MAX_ACTORS)
+		return true;
+	a = &b->actor[idx];
+	s = atomic_load_explicit(&a->state, memory_order_acquire);
+	if (s == BOARD_ST_DONE || s == BOARD_ST_FAILED || s == BOARD_ST_KILLED)
+		return true;
+	/* Read taken before state: the actor writes state before it marks a
+	 * grant used (release), so once we see the grant used, we also see
+	 * the state it left the gate with, never a stale GATE. */
+	taken = atomic_load_explicit(&a->taken, memory_order_acquire);
+	s = atomic_load_explicit(&a->state, memory_order_acquire);
+	if (s == BOARD_ST_GATE)
+		return atomic_load(&a->grant) == taken;
+	if (s != BOARD_ST_WAIT_LOCK)
+		return false;
+	l = atomic_load(&a->wait_lock);
+	/* A timed wait moves by itself when it times out. */
+	if (!l || l > BOARD_MAX_LOCKS || atomic_load(&a->wait_timed))
+		return false;
+	bl = &b->lock[l - 1];
+	switch (atomic_load(&bl->kind)) {
+	case BOARD_LOCK_COND:
+		/* Only another worker's signal can move it. */
+		return true;
+	case BOARD_LOCK_SEM:
+		/* Blocked while no permit is left (a semaphore with several
+		 * permits has no single holder). */
+		return atomic_load(&bl->value) <= 0;
+	default:
+		h = atomic_load(&bl->holder);
+		return h >= 0 && h != (int32_t)idx;
+	}
+}
+
 void
 board_go_wait(struct board *b)
 {

@@ -245,6 +245,12 @@ void board_gate_wait(struct board_actor *a, const struct board_control *c,
                      enum board_state resume_state);
 void board_gate_grant(struct board_actor *a);
 void board_gate_wake(struct board_actor *a); /* after step_mode changed */
+/* Is actor idx settled: will it not move without a grant or another
+ * actor's move?  Parked at its gate with no grant pending, ended (by its
+ * state on the board), or waiting without a timeout for a lock another
+ * actor holds (a condition variable; a semaphore with no permit left).
+ * A scheduler grants one step, then waits until every worker is settled. */
+bool board_actor_settled(const struct board *b, unsigned idx);
 void board_go_wait(struct board *b);
 void board_go_release(struct board *b);
 

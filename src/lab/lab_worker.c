@@ -300,45 +300,13 @@ ended(struct lab_worker *w)
 
 /* A worker is settled when it will not move without a grant or another
  * worker's move: parked at its gate with no grant pending, ended, or
- * waiting for a lock that another worker holds. */
+ * waiting for a lock that another worker holds (board_actor_settled; the
+ * actor index is the worker number).  ended() also reaps a process worker
+ * that died without saying so on the board. */
 static bool
 settled(struct lab_worker *w)
 {
-	struct board_actor *a = w->actor;
-	uint32_t s, taken;
-
-	if (ended(w))
-		return true;
-	/* Read taken before state: the actor writes state before it marks a
-	 * grant used (release), so once we see the grant used, we also see
-	 * the state it left the gate with, never a stale GATE. */
-	taken = atomic_load_explicit(&a->taken, memory_order_acquire);
-	s = atomic_load_explicit(&a->state, memory_order_acquire);
-	if (s == BOARD_ST_GATE)
-		return atomic_load(&a->grant) == taken;
-	if (s == BOARD_ST_WAIT_LOCK) {
-		struct board_lock *bl;
-		uint32_t l = atomic_load(&a->wait_lock);
-		int32_t h;
-
-		/* A timed wait moves by itself when it times out. */
-		if (!l || l > BOARD_MAX_LOCKS || atomic_load(&a->wait_timed))
-			return false;
-		bl = &w->lab->board->lock[l - 1];
-		switch (atomic_load(&bl->kind)) {
-		case BOARD_LOCK_COND:
-			/* Only another worker's signal can move it. */
-			return true;
-		case BOARD_LOCK_SEM:
-			/* Blocked while no permit is left (a semaphore with
-			 * several permits has no single holder). */
-			return atomic_load(&bl->value) <= 0;
-		default:
-			h = atomic_load(&bl->holder);
-			return h >= 0 && h != w->no;
-		}
-	}
-	return false;
+	return ended(w) || board_actor_settled(w->lab->board, (unsigned)w->no);
 }
 
 static void
