@@ -49,6 +49,11 @@ colors_init(void)
 		for (int i = 1; i < COL_COUNT; i++) {
 			init_pair((short)i, tab[i].fg, tab[i].bg);
 			attrs[i] = COLOR_PAIR(i) | tab[i].a;
+			/* No pair where both colours are the default: the selection
+			 * (reverse) is OR-ed with a state's colour, and two pairs
+			 * OR-ed make a third, unset one (black on black). */
+			if (tab[i].fg == -1 && tab[i].bg == -1)
+				attrs[i] = tab[i].a;
 		}
 		attrs[COL_NORMAL] = A_NORMAL;
 	} else {
