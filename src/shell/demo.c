@@ -305,6 +305,7 @@ demo_stop_wait(void)
 {
 	struct demo *d = &shell_demo;
 	uint64_t deadline;
+	pid_t group = d->pid;
 
 	if (!d->pid)
 		return;
@@ -320,7 +321,14 @@ demo_stop_wait(void)
 		}
 		usleep(5000);
 	}
-	/* Anything left that was ours. */
+	/* The group's process workers got SIGKILL with the leader and came
+	 * back to us (we are their subreaper), but may not have died yet:
+	 * wait for them, so that none is left a zombie for init when the
+	 * shell exits right after. */
+	deadline = shell_now_ns() + GRACE_NS;
+	while (waitpid(-group, NULL, WNOHANG) >= 0 && shell_now_ns() < deadline)
+		usleep(1000);
+	/* Anything else left that was ours. */
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
 }
