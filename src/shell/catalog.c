@@ -219,9 +219,9 @@ draw_preview(WINDOW *w, const struct catalog_entry *e)
 				x += term_put(w, y, x, wd - 2 - x,
 				              t.line[i].seg[j].attr & MDL_BOLD ? A_BOLD : A_NORMAL,
 				              t.line[i].seg[j].text);
-		md_text_free(&t);
-		if (t.nline)
+		if (t.nline) /* a blank line before the steps */
 			y++;
+		md_text_free(&t);
 		term_printf(w, y++, 2, wd - 4, A_BOLD, "%d step%s:", e->doc.nstep,
 		            e->doc.nstep == 1 ? "" : "s");
 		for (int i = 0; i < e->doc.nstep && y < h - 1; i++, y++)

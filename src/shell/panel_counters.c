@@ -34,6 +34,7 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 	const struct board *b = d->board;
 	int h, wd;
 	uint32_t n;
+	bool in_run;
 
 	(void)v;
 	(void)focus;
@@ -45,6 +46,7 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 	}
 	if (n > BOARD_MAX_COUNTERS)
 		n = BOARD_MAX_COUNTERS;
+	in_run = atomic_load(&b->run_state) == BOARD_RUN_RUNNING;
 	for (uint32_t i = 0; i < n && (int)i < h - 3; i++) {
 		const struct board_counter *c = &b->counter[i];
 		long long val = (long long)atomic_load_explicit(&c->value, memory_order_relaxed);
@@ -57,11 +59,17 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 			snprintf(e, sizeof e, "%lld", exp);
 			snprintf(lost, sizeof lost, "%lld", llabs(val - exp));
 		}
+		/* Lost is only known once the run is done: mid-run the value
+		 * also differs from the expected by the updates still to come
+		 * (a correct run with a mutex is not "losing" them). */
+		if (has && in_run)
+			snprintf(lost, sizeof lost, "%s", d->pid ? "at the end" : "-");
 		x = 1 + term_printf(w, 2 + (int)i, 1, wd - 2, A_NORMAL, " %-12.15s %9lld %12s ",
 		                    c->name, val, e);
-		/* Lost is only final once the run is done; in red when not 0. */
+		/* In red when not 0. */
 		x += term_printf(w, 2 + (int)i, x, wd - 1 - x,
-		                 has && val != exp ? term_attr(COL_WARN) : term_attr(COL_GOOD),
+		                 in_run ? term_attr(COL_DIM)
+		                 : has && val != exp ? term_attr(COL_WARN) : term_attr(COL_GOOD),
 		                 "%12s  ", lost);
 		sparkline(w, 2 + (int)i, x, wd - 1 - x, (int)i);
 	}

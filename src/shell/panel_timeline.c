@@ -68,6 +68,8 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 
 		snprintf(item, sizeof item, "%c %s  ", board_state_mark(legend[i]),
 		         board_state_name(legend[i]));
+		if ((int)(x + strlen(item)) - 2 > wd - 2)
+			break; /* whole items only, never "x k" */
 		x += (size_t)term_put(w, h - 2, (int)x, wd - 2 - (int)x,
 		                      term_state_attr(legend[i]), item);
 	}
