@@ -119,6 +119,7 @@ bench: deps
 	@sh bench/run.sh
 
 screenshots: deps
+	@RACELAB_EXTRA_DEPS="chromium fonts-dejavu-core pngquant" sh tools/deps.sh
 	@$(MAKE) --no-print-directory all
 	@sh tools/screenshots.sh
 

@@ -1,0 +1,164 @@
+#!/bin/sh
+# make screenshots: the real bin/racelab in a real terminal (a private tmux
+# server, 120x40, xterm-256color, a fresh HOME and XDG_STATE_HOME), driven
+# with send-keys.  Each shot waits until the screen shows what it is meant
+# to show (polling capture-pane, never sleeping and hoping), then writes
+# screenshots/NAME.txt (the text) and screenshots/NAME.png (the same
+# capture, colours included: tools/ansi2html.awk, headless Chromium, then
+# pngquant).
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+OUT=$ROOT/screenshots
+COLS=120
+LINES_=40
+FONT_PX=14
+PAD=10
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/racelab-shots.XXXXXX")
+SOCK=racelab-shots-$$
+N=0
+
+T() { tmux -L "$SOCK" -f /dev/null "$@"; }
+
+cleanup() {
+	T kill-server 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+die() {
+	echo "screenshots: $*" >&2
+	if [ -f "$TMP/last.txt" ]; then
+		echo "--- last screen:" >&2
+		cat "$TMP/last.txt" >&2
+	fi
+	exit 1
+}
+
+for c in tmux chromium; do
+	command -v "$c" >/dev/null || die "$c is not installed"
+done
+[ -x "$ROOT/bin/racelab" ] || die "bin/racelab is not built (make all)"
+fc-list 2>/dev/null | grep -q "DejaVu Sans Mono" ||
+	echo "screenshots: DejaVu Sans Mono not found; the font will differ" >&2
+mkdir -p "$OUT" "$TMP/home" "$TMP/state" "$TMP/chromium"
+
+# start ARGS: racelab with ARGS (shell words) in a fresh tmux server.  The
+# state directory is kept across starts: the catalog shows the steps seen.
+start() {
+	T kill-server 2>/dev/null
+	N=$((N + 1))
+	SOCK=racelab-shots-$$-$N
+	cat > "$TMP/run.sh" <<EOS
+cd "$ROOT"
+exec env -u NO_COLOR TERM=xterm-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 \
+    HOME="$TMP/home" XDG_STATE_HOME="$TMP/state" "$ROOT/bin/racelab" $1
+EOS
+	T new-session -d -s rl -x "$COLS" -y "$LINES_" "sh $TMP/run.sh" ||
+		die "cannot start tmux"
+	T set-option -t rl window-size manual 2>/dev/null
+	T set-option -t rl remain-on-exit on 2>/dev/null
+}
+
+keys() { T send-keys -t rl "$@"; }
+
+# grab: one capture, with its escapes (last.ansi) and as text (last.txt).
+grab() {
+	T capture-pane -e -p -N -t rl > "$TMP/last.ansi" || die "capture-pane failed"
+	sed 's/\x1b\[[0-9;]*m//g; s/ *$//' "$TMP/last.ansi" > "$TMP/last.txt"
+}
+
+# until SECONDS CMD...: grab until CMD (run on the capture) succeeds.
+until_() {
+	_n=$(($1 * 10))
+	shift
+	while [ "$_n" -gt 0 ]; do
+		grab
+		"$@" && return 0
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	die "timed out waiting until: $*"
+}
+has() { grep -qF -- "$1" "$TMP/last.txt"; }
+hasnt() { ! has "$1"; }
+
+# The demo is running (not frozen, not exited) and has run SECONDS or more,
+# per the title bar's "running pid N  S.s s".
+running_for() {
+	has "exited" && die "the demo ended early"
+	_s=$(sed -n '1s/.*running pid [0-9][0-9]*  *\([0-9]*\)\.[0-9] s.*/\1/p' "$TMP/last.txt")
+	[ -n "$_s" ] && [ "$_s" -ge "$1" ]
+}
+
+# At least N process rows in the table, all in kernel state R or S.
+workers_up() {
+	has "exited" && die "the demo ended early"
+	[ "$(grep -cE '^[^0-9]*[0-9]+ proc +[0-9]+ +[0-9]+ +[0-9]+ +[RS] ' "$TMP/last.txt")" -ge "$1" ]
+}
+
+# shot NAME: the current capture to screenshots/NAME.{txt,png}.
+shot() {
+	cp "$TMP/last.txt" "$OUT/$1.txt"
+	LC_ALL=C awk -v title="$1" -v cols="$COLS" -v fontpx="$FONT_PX" -v pad="$PAD" \
+		-f "$ROOT/tools/ansi2html.awk" "$TMP/last.ansi" > "$TMP/$1.html" ||
+		die "ansi2html failed"
+	# DejaVu Sans Mono: advance 1233/2048 em; a line is round(ascent) +
+	# round(descent) = 13 + 3 px at 14 px.
+	_w=$(awk -v c="$COLS" -v f="$FONT_PX" -v p="$PAD" \
+		'BEGIN { w = c * f * 1233 / 2048 + 2 * p; printf "%d", w + 0.999 }')
+	_lh=$(awk -v f="$FONT_PX" \
+		'BEGIN { a = int(f * 1901 / 2048 + 0.5); d = int(f * 483 / 2048 + 0.5); print a + d }')
+	_h=$((LINES_ * _lh + 2 * PAD))
+	rm -f "$OUT/$1.png"
+	timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic \
+		--no-first-run --disable-background-networking \
+		--disable-component-update --disable-sync --hide-scrollbars \
+		--force-device-scale-factor=1 --user-data-dir="$TMP/chromium" \
+		--window-size="$_w,$_h" --screenshot="$OUT/$1.png" \
+		"file://$TMP/$1.html" > "$TMP/chromium.log" 2>&1
+	[ -s "$OUT/$1.png" ] || { cat "$TMP/chromium.log" >&2; die "chromium wrote no $1.png"; }
+	# A terminal needs few colours: a palette PNG is a quarter the size.
+	if command -v pngquant >/dev/null; then
+		pngquant --quality=70-95 --speed 1 --strip --force \
+			--output "$OUT/$1.png" "$OUT/$1.png" ||
+			echo "screenshots: pngquant failed, $1.png left as it is" >&2
+	fi
+	echo "screenshots/$1.png"
+}
+
+# 1. The race lesson: 20 runs into the histogram, then the help overlay.
+start "race"
+until_ 10 has "Step 1/"
+keys R
+until_ 120 has "20 runs:"
+until_ 30 has "exited"
+shot histogram
+keys '?'
+until_ 10 has "racelab keys"
+shot help
+keys Escape
+until_ 10 hasnt "racelab keys"
+keys n
+until_ 10 has "Step 2/"
+
+# 2. Back in the catalog: the race lesson selected, its steps seen marked.
+keys q
+until_ 10 has "Lessons"
+until_ 10 has "Race conditions"
+shot catalog
+keys q
+
+# 3. The live view mid-run, unsynchronised: the balance wanders off.
+start "--run 'race --workers 4 --sync none --iters 1000000000 --runs 1'"
+until_ 30 workers_up 4
+until_ 30 running_for 3
+shot race-none
+keys x
+
+# 4. The same with a mutex: every update counted, workers take turns.
+start "--run 'race --workers 4 --sync mutex --iters 1000000000 --runs 1'"
+until_ 30 workers_up 4
+until_ 30 running_for 3
+shot race-mutex
+keys x
