@@ -398,7 +398,18 @@ sample_board(void)
 		a->state = atomic_load_explicit(&ba->state, memory_order_relaxed);
 		a->steps = atomic_load_explicit(&ba->steps, memory_order_relaxed);
 		op = atomic_load_explicit(&ba->op, memory_order_relaxed);
-		if (op) {
+		if (a->state == BOARD_ST_WAIT_LOCK && atomic_load(&ba->wait_lock) &&
+		    atomic_load(&ba->wait_lock) <= BOARD_MAX_LOCKS) {
+			/* Whom it waits for: the lock and its holder. */
+			const struct board_lock *bl = &b->lock[atomic_load(&ba->wait_lock) - 1];
+			int32_t h = atomic_load(&bl->holder);
+
+			if (h > 0)
+				snprintf(a->op, sizeof a->op, "waits for %.15s (held by %d)",
+				         bl->name, (int)h);
+			else
+				snprintf(a->op, sizeof a->op, "waits for %.15s", bl->name);
+		} else if (op) {
 			const char *l = board_label(b, op);
 
 			if (atomic_load_explicit(&ba->op_has_value, memory_order_relaxed))
@@ -407,6 +418,13 @@ sample_board(void)
 				                                         memory_order_relaxed));
 			else
 				snprintf(a->op, sizeof a->op, "%s", l ? l : "?");
+			/* At a gate, where it stands in the source. */
+			if (a->state == BOARD_ST_GATE && atomic_load(&ba->line)) {
+				size_t used = strlen(a->op);
+
+				snprintf(a->op + used, sizeof a->op - used, " (line %u)",
+				         atomic_load(&ba->line));
+			}
 		} else {
 			a->op[0] = '\0';
 		}
@@ -553,14 +571,18 @@ demo_step_mode(bool on)
 	}
 }
 
-void
-demo_grant(unsigned worker_no)
+bool
+demo_step_sticky(void)
 {
-	struct demo *d = &shell_demo;
+	return step_mode;
+}
 
-	if (!d->board)
-		return;
-	for (int i = 1; i < d->nact; i++)
-		if (d->act[i].valid && d->act[i].id.worker_no == worker_no)
-			board_gate_grant(&d->board->actor[i]);
+/* g: this run goes on freely; the next run starts in step mode again. */
+void
+demo_release(void)
+{
+	bool sticky = step_mode;
+
+	demo_step_mode(false);
+	step_mode = sticky;
 }

@@ -5,6 +5,7 @@
 // the right-hand column.  With --run there is no text: panels take it all.
 #include "shell/shell.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,11 @@ static struct {
 	int focus;                  /* index into order */
 	struct panel_view view[MD_PANEL_COUNT];
 	struct ui_win title, body, pan[MD_PANEL_COUNT], status;
+	/* The quiz asked before the step's demo runs ("predict, then run"). */
+	bool quiz_open, quiz_asked;
+	int quiz_runs;  /* the run() the answer lets go */
+	char quiz_in[24];
+	struct ui_win quiz;
 } lv = {.idx = -1};
 
 static const char *const syncs[] = {"none", "mutex", "spin", "atomic"};
@@ -39,11 +45,30 @@ cur_run(void)
 	return s->runs[lv.run];
 }
 
+/* The directory of the lesson shown (for its program's source). */
+static void
+lesson_dir(char *buf, size_t n)
+{
+	int idx = lv.idx;
+	char *slash;
+
+	if (idx < 0 && lv.doc && lv.doc->nstep && lv.doc->step[0].run)
+		idx = catalog_find(lv.doc->step[0].run->argv[0]);
+	if (idx < 0) {
+		buf[0] = '\0';
+		return;
+	}
+	snprintf(buf, n, "%s", shell_catalog.e[idx].path);
+	if ((slash = strrchr(buf, '/')))
+		*slash = '\0';
+}
+
 /* Make run block i of the step the one Enter runs. */
 static void
 select_run(int i)
 {
 	const struct md_run *r;
+	char dir[PATH_MAX];
 
 	lv.run = i;
 	r = cur_run();
@@ -51,6 +76,8 @@ select_run(int i)
 		demo_set_argv(r->argv, r->argc);
 	else
 		demo_set_argv(NULL, 0);
+	lesson_dir(dir, sizeof dir);
+	step_attach(r, dir);
 }
 
 static const struct md_step *
@@ -80,6 +107,8 @@ wanted_panels(void)
 	}
 	if (d->board && (d->runs > 1 || atomic_load(&d->board->nresults) > 1))
 		m |= 1u << MD_PANEL_HISTOGRAM;
+	if (step_panel_wanted())
+		m |= 1u << MD_PANEL_STEP;
 	return m;
 }
 
@@ -98,6 +127,8 @@ set_step(int step)
 	lv.text_top = 0;
 	md_text_free(&lv.text);
 	lv.text_w = 0;
+	lv.quiz_open = lv.quiz_asked = false;
+	step_quiz_set(NULL, 0);
 	select_run(0);
 	if (lv.slug) {
 		progress_seen(lv.slug, step);
@@ -168,6 +199,7 @@ lesson_open_run(const char *cmdline)
 	lv.step = -1;
 	set_step(0);
 	shell.screen = SCREEN_LESSON;
+	step_new_run();
 	return demo_start(0) < 0 ? -3 : 0;
 }
 
@@ -181,6 +213,10 @@ lesson_close(void)
 	ui_drop(&lv.title);
 	ui_drop(&lv.body);
 	ui_drop(&lv.status);
+	ui_drop(&lv.quiz);
+	lv.quiz_open = false;
+	step_attach(NULL, NULL);
+	step_quiz_set(NULL, 0);
 	if (lv.idx < 0 && lv.doc == &lv.run_doc) {
 		md_lesson_free(&lv.run_doc);
 		lv.doc = NULL;
@@ -200,6 +236,7 @@ lesson_layout(void)
 	ui_drop(&lv.title);
 	ui_drop(&lv.body);
 	ui_drop(&lv.status);
+	ui_drop(&lv.quiz);
 	md_text_free(&lv.text);
 	lv.text_w = 0;
 	lv.shown = wanted_panels();
@@ -238,6 +275,11 @@ lesson_layout(void)
 	}
 	if (lv.focus >= lv.nvis)
 		lv.focus = 0;
+	if (lv.quiz_open) {
+		int qw = COLS - 8 < 70 ? COLS - 8 : 70, qh = 14;
+
+		ui_place(&lv.quiz, qh, qw, (LINES - qh) / 2, (COLS - qw) / 2);
+	}
 }
 
 static attr_t
@@ -337,9 +379,57 @@ draw_title(void)
 	wbkgdset(w, ' ');
 }
 
+/* The quiz modal: the question, the choices, the answer being typed. */
+static void
+draw_quiz(void)
+{
+	const struct md_step *s = cur_step();
+	const struct md_quiz *q = s ? &s->q : NULL;
+	WINDOW *w = lv.quiz.w;
+	struct md_step tmp;
+	struct md_block blk;
+	struct md_span span;
+	struct md_text t;
+	int h, wd, y = 1;
+
+	if (!w || !q || !q->question)
+		return;
+	getmaxyx(w, h, wd);
+	werase(w);
+	term_frame(w, "Predict, then run", true);
+	/* Wrap the question with the lesson text's own wrapper. */
+	memset(&tmp, 0, sizeof tmp);
+	memset(&blk, 0, sizeof blk);
+	span.attr = MDL_BOLD;
+	span.text = q->question;
+	blk.kind = MD_K_PARA;
+	blk.span = &span;
+	blk.nspan = 1;
+	blk.run = -1;
+	tmp.block = &blk;
+	tmp.nblock = 1;
+	md_wrap(&tmp, wd - 4, &t);
+	for (int i = 0; i < t.nline && y < h - 4; i++, y++)
+		for (int j = 0, x = 2; j < t.line[i].nseg; j++)
+			x += term_put(w, y, x, wd - 2 - x, A_BOLD, t.line[i].seg[j].text);
+	md_text_free(&t);
+	y++;
+	for (int i = 0; i < q->nchoice && y < h - 3; i++, y++)
+		term_printf(w, y, 4, wd - 6, A_NORMAL, "%d) %s", i + 1, q->choice[i]);
+	if (q->nchoice)
+		term_printf(w, h - 3, 2, wd - 4, term_attr(COL_FOCUS),
+		            "Your choice (1-%d): %s_", q->nchoice, lv.quiz_in);
+	else
+		term_printf(w, h - 3, 2, wd - 4, term_attr(COL_FOCUS),
+		            "Your prediction (a number): %s_", lv.quiz_in);
+	term_put(w, h - 2, 2, wd - 4, term_attr(COL_DIM),
+	         "Enter: record it and run the demo   Esc: cancel");
+}
+
 void
 lesson_draw(void)
 {
+	step_tick();
 	if (wanted_panels() != lv.shown)
 		lesson_layout(); /* e.g. the demo made a lock: show its panel */
 	if (!lv.title.w)
@@ -359,10 +449,17 @@ lesson_draw(void)
 		term_frame(w, shell_panels[i]->title, k == lv.focus);
 		shell_panels[i]->draw(w, &lv.view[i], k == lv.focus);
 	}
+	if (lv.quiz_open) {
+		draw_quiz();
+		shell_status(lv.status.w, "type your prediction  Enter record and run  Esc cancel");
+		return;
+	}
 	shell_status(lv.status.w,
+	             demo_step_sticky() ?
+	             "s step off  1-9 step worker  a each  g go  u undo  w save  Enter run  x stop  ? help  q back" :
 	             lv.idx >= 0 ?
-	             "Enter run  R x20  Space freeze  l sync  +/- workers  k kill  Tab panel  n/p step  ? help  q back" :
-	             "Enter run  R x20  Space freeze  l sync  +/- workers  k kill  Tab panel  ? help  q back");
+	             "Enter run  R x20  Space freeze  s step  l sync  +/- workers  k kill  Tab panel  n/p step  ? help  q back" :
+	             "Enter run  R x20  Space freeze  s step  l sync  +/- workers  k kill  Tab panel  ? help  q back");
 }
 
 static int
@@ -406,12 +503,72 @@ change_workers(int delta)
 static int
 run(int runs)
 {
+	const struct md_step *s = cur_step();
+
 	if (shell_demo.argc == 0) {
 		shell_note(COL_WARN, "this step has no demo");
 		return SH_REDRAW;
 	}
+	/* Predict, then run: the step's quiz first, once per visit. */
+	if (s && s->q.question && !lv.quiz_asked && lv.idx >= 0) {
+		lv.quiz_open = true;
+		lv.quiz_runs = runs;
+		lv.quiz_in[0] = '\0';
+		return SH_RESIZE;
+	}
+	step_new_run();
 	demo_start(runs);
 	return SH_RESIZE;
+}
+
+/* Keys while the quiz is open. */
+static int
+quiz_key(int key)
+{
+	const struct md_step *s = cur_step();
+	size_t n = strlen(lv.quiz_in);
+	char *end;
+	long long v;
+
+	if (key == SH_ESC) {
+		lv.quiz_open = false;
+		shell_note(COL_WARN, "quiz cancelled: Enter asks it again");
+		return SH_RESIZE;
+	}
+	if (key == SH_CTRL('c'))
+		return SH_QUIT;
+	if (key == SHK(KEY_BACKSPACE) || key == 127 || key == 8) {
+		if (n)
+			lv.quiz_in[n - 1] = '\0';
+		return SH_REDRAW;
+	}
+	if ((key >= '0' && key <= '9') || (key == '-' && n == 0 && !s->q.nchoice)) {
+		if (n + 1 < sizeof lv.quiz_in && n < 18) {
+			lv.quiz_in[n] = (char)key;
+			lv.quiz_in[n + 1] = '\0';
+		}
+		return SH_REDRAW;
+	}
+	if (key != '\r' && key != '\n' && key != SHK(KEY_ENTER))
+		return SH_REDRAW;
+	errno = 0;
+	v = strtoll(lv.quiz_in, &end, 10);
+	if (!n || *end || errno || (s->q.nchoice && (v < 1 || v > s->q.nchoice))) {
+		if (s->q.nchoice)
+			shell_note(COL_WARN, "type a choice from 1 to %d", s->q.nchoice);
+		else
+			shell_note(COL_WARN, "type a whole number");
+		return SH_REDRAW;
+	}
+	lv.quiz_open = false;
+	lv.quiz_asked = true;
+	step_quiz_set(&s->q, v);
+	if (lv.slug) {
+		progress_quiz(lv.slug, lv.step, v);
+		progress_save();
+	}
+	shell_note(COL_GOOD, "prediction recorded: %lld", v);
+	return run(lv.quiz_runs) | SH_RESIZE;
 }
 
 int
@@ -419,6 +576,8 @@ lesson_key(int key)
 {
 	int vis = lv.focus < lv.nvis ? lv.order[lv.focus] : -1;
 
+	if (lv.quiz_open)
+		return quiz_key(key);
 	switch (key) {
 	case 'q':
 	case SH_ESC:
@@ -481,13 +640,23 @@ lesson_key(int key)
 		return SH_REDRAW;
 	}
 	case 's': {
-		bool on = !(shell_demo.board &&
-		            atomic_load(&shell_demo.board->control.step_mode));
+		bool on = !(demo_step_sticky() || (shell_demo.board &&
+		            atomic_load(&shell_demo.board->control.step_mode)));
 
 		demo_step_mode(on);
-		shell_note(COL_GOOD, "step mode %s", on ? "on: 1-9 advance a worker" : "off");
-		return SH_REDRAW;
+		shell_note(COL_GOOD, "step mode %s", !on ? "off" : demo_running() ?
+		           "on: 1-9 advance worker N, a each, g go, u undo" :
+		           "on: 1-9 start the demo and advance worker N");
+		return SH_RESIZE;
 	}
+	case 'a':
+		return step_all();
+	case 'g':
+		return step_go();
+	case 'u':
+		return step_undo();
+	case 'w':
+		return step_save();
 	case '\t':
 		if (lv.nvis)
 			lv.focus = (lv.focus + 1) % lv.nvis;
@@ -503,10 +672,8 @@ lesson_key(int key)
 		lv.text_top -= lv.text_rows > 2 ? lv.text_rows - 2 : 1;
 		return SH_REDRAW;
 	default:
-		if (key >= '1' && key <= '9') {
-			demo_grant((unsigned)(key - '0'));
-			return SH_REDRAW;
-		}
+		if (key >= '1' && key <= '9')
+			return step_grant((unsigned)(key - '0'));
 		if (vis >= 0 && shell_panels[vis]->key)
 			return shell_panels[vis]->key(&lv.view[vis], key);
 		return 0;

@@ -11,10 +11,31 @@
 //   race --workers 2 --sync none   the first is the default.  The argv of
 //                                  bin/racelab-race, WITHOUT the
 //   panels: procs counters         "racelab-" prefix; an optional panels line
-//   ```                            (procs counters locks timeline histogram output)
+//   ```                            (procs step counters locks timeline histogram output)
+//   goal: counter balance == 101 :: make the balance end at 101
+//   ```                            zero or more goals for step mode (below)
 //   ```quiz                        at most one per step: a prediction asked
-//   What final balance do you expect?   before the demo (step mode, issue 4)
+//   What final balance do you expect?   before the step's demo runs
+//   answer: 101
 //   ```
+//
+// Goals (lines "goal: CONDITION :: TEXT" in a run block) are what the
+// student tries to reach as the scheduler; the shell judges them from the
+// board and says when one is reached.  CONDITION is one of
+//   counter NAME CMP N   the counter NAME, once the run has ended
+//   critical LOCK CMP N  how many workers are inside LOCK's critical section
+//                        at once (hold it, or are in state critical)
+//   deadlock             the workers wait for each other's locks in a cycle
+// with CMP one of == != < <= > >=.  TEXT is shown to the student; without
+// " :: TEXT" the condition itself is.
+//
+// A quiz block is "predict, then run": question lines, then either choice
+// lines "- text" (multiple choice, 2 to 9 of them) or none (the answer is a
+// number), then optionally "answer: N" (the number, or the right choice's
+// 1-based index).  The shell asks it before the step's demo runs, keeps the
+// answer in the saved progress, and shows it beside what the run measured
+// (counter 0's final value) or beside the given answer.  The answer line is
+// never shown in the lesson text.
 //
 // The run line is split into words without a shell (blanks separate words,
 // '...' and "..." quote; nothing is expanded), and its first word must name
@@ -33,7 +54,8 @@
 #include <string.h>
 
 const char *const md_panel_names[MD_PANEL_COUNT] = {
-	[MD_PANEL_PROCS] = "procs",         [MD_PANEL_COUNTERS] = "counters",
+	[MD_PANEL_PROCS] = "procs",         [MD_PANEL_STEP] = "step",
+	[MD_PANEL_COUNTERS] = "counters",
 	[MD_PANEL_LOCKS] = "locks",         [MD_PANEL_TIMELINE] = "timeline",
 	[MD_PANEL_HISTOGRAM] = "histogram", [MD_PANEL_OUTPUT] = "output",
 };
@@ -351,6 +373,219 @@ md_argv_free(char **argv)
 	free(argv);
 }
 
+static const char *const cmp_names[] = {
+	[MD_CMP_EQ] = "==", [MD_CMP_NE] = "!=", [MD_CMP_LT] = "<",
+	[MD_CMP_LE] = "<=", [MD_CMP_GT] = ">",  [MD_CMP_GE] = ">=",
+};
+
+const char *
+md_cmp_name(enum md_cmp c)
+{
+	return (unsigned)c < sizeof cmp_names / sizeof cmp_names[0] ? cmp_names[c] : "?";
+}
+
+bool
+md_cmp_holds(enum md_cmp c, long long a, long long b)
+{
+	switch (c) {
+	case MD_CMP_EQ: return a == b;
+	case MD_CMP_NE: return a != b;
+	case MD_CMP_LT: return a < b;
+	case MD_CMP_LE: return a <= b;
+	case MD_CMP_GT: return a > b;
+	case MD_CMP_GE: return a >= b;
+	}
+	return false;
+}
+
+static const char *
+skip_blank(const char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return s;
+}
+
+/* A whole decimal number (with sign), blanks around allowed. */
+static bool
+parse_ll(const char *s, long long *v)
+{
+	char *end;
+
+	s = skip_blank(s);
+	if (!*s)
+		return false;
+	errno = 0;
+	*v = strtoll(s, &end, 10);
+	return errno == 0 && end != s && *skip_blank(end) == '\0';
+}
+
+int
+md_goal_parse(const char *s, struct md_goal *g, char *err, size_t errlen)
+{
+	const char *sep = strstr(s, "::"), *c;
+	char cond[128], word[32], name[64], op[8], num[32], extra[8];
+	size_t n = sep ? (size_t)(sep - s) : strlen(s);
+	int k;
+
+	memset(g, 0, sizeof *g);
+	if (n >= sizeof cond) {
+		snprintf(err, errlen, "goal condition too long");
+		return -1;
+	}
+	memcpy(cond, s, n);
+	cond[n] = '\0';
+	c = skip_blank(cond);
+	k = sscanf(c, "%31s %63s %7s %31s %7s", word, name, op, num, extra);
+	if (k >= 1 && strcmp(word, "deadlock") == 0 && k == 1) {
+		g->kind = MD_GOAL_DEADLOCK;
+	} else if (k == 4 && (strcmp(word, "counter") == 0 || strcmp(word, "critical") == 0)) {
+		unsigned i;
+
+		g->kind = word[1] == 'o' ? MD_GOAL_COUNTER : MD_GOAL_CRITICAL;
+		if (strlen(name) >= sizeof g->name) {
+			snprintf(err, errlen, "goal: name '%.20s' too long (at most %zu bytes)",
+			         name, sizeof g->name - 1);
+			return -1;
+		}
+		snprintf(g->name, sizeof g->name, "%s", name);
+		for (i = 0; i < sizeof cmp_names / sizeof cmp_names[0]; i++)
+			if (strcmp(op, cmp_names[i]) == 0)
+				break;
+		if (i == sizeof cmp_names / sizeof cmp_names[0]) {
+			snprintf(err, errlen, "goal: unknown comparison '%s' (== != < <= > >=)", op);
+			return -1;
+		}
+		g->cmp = (enum md_cmp)i;
+		if (!parse_ll(num, &g->value)) {
+			snprintf(err, errlen, "goal: '%s' is not a number", num);
+			return -1;
+		}
+	} else {
+		snprintf(err, errlen, "goal: expected 'counter NAME CMP N', 'critical LOCK CMP N' or 'deadlock'");
+		return -1;
+	}
+	if (sep) {
+		const char *t = skip_blank(sep + 2);
+
+		g->text = xstrndup(t, strlen(t));
+	}
+	if (!g->text || !g->text[0]) {
+		free(g->text);
+		n = strlen(c);
+		while (n && (c[n - 1] == ' ' || c[n - 1] == '\t'))
+			n--;
+		g->text = xstrndup(c, n);
+	}
+	return 0;
+}
+
+void
+md_goal_free(struct md_goal *g)
+{
+	free(g->text);
+	g->text = NULL;
+}
+
+void
+md_quiz_free(struct md_quiz *q)
+{
+	free(q->question);
+	for (int i = 0; i < q->nchoice; i++)
+		free(q->choice[i]);
+	free(q->choice);
+	memset(q, 0, sizeof *q);
+}
+
+int
+md_quiz_parse(const char *text, struct md_quiz *q, char *err, size_t errlen,
+              int *errline)
+{
+	struct buf question = {0};
+	const char *answer = NULL;
+	int line = 0, answer_line = 0;
+
+	memset(q, 0, sizeof *q);
+	*errline = 0;
+	while (*text) {
+		size_t n = strcspn(text, "\n");
+		char *ln = xstrndup(text, n), *a = ln, *z;
+
+		line++;
+		a = (char *)skip_blank(a);
+		z = a + strlen(a);
+		while (z > a && (z[-1] == ' ' || z[-1] == '\t' || z[-1] == '\r'))
+			*--z = '\0';
+		if (strncmp(a, "answer:", 7) == 0) {
+			free((char *)answer);
+			answer = xstrndup(a + 7, strlen(a + 7));
+			answer_line = line;
+		} else if (a[0] == '-' && (a[1] == ' ' || a[1] == '\t')) {
+			if (q->nchoice == 9) {
+				free(ln);
+				snprintf(err, errlen, "quiz: more than 9 choices");
+				*errline = line;
+				goto bad;
+			}
+			q->choice = xrealloc(q->choice, (size_t)(q->nchoice + 1) * sizeof *q->choice);
+			q->choice[q->nchoice++] = xstrndup(skip_blank(a + 2), strlen(skip_blank(a + 2)));
+		} else if (*a) {
+			if (q->nchoice) {
+				free(ln);
+				snprintf(err, errlen, "quiz: question text after the choices");
+				*errline = line;
+				goto bad;
+			}
+			if (question.len)
+				buf_add(&question, " ", 1);
+			buf_add(&question, a, strlen(a));
+		}
+		free(ln);
+		text += n;
+		if (*text == '\n')
+			text++;
+	}
+	if (!question.len) {
+		snprintf(err, errlen, "quiz: no question");
+		goto bad;
+	}
+	if (q->nchoice == 1) {
+		snprintf(err, errlen, "quiz: one choice is no choice (give 2 to 9, or none for a number)");
+		goto bad;
+	}
+	if (answer) {
+		if (!parse_ll(answer, &q->answer) ||
+		    (q->nchoice && (q->answer < 1 || q->answer > q->nchoice))) {
+			if (q->nchoice)
+				snprintf(err, errlen, "quiz: answer must be a choice number 1-%d",
+				         q->nchoice);
+			else
+				snprintf(err, errlen, "quiz: answer must be a number");
+			*errline = answer_line;
+			goto bad;
+		}
+		q->has_answer = true;
+	}
+	free((char *)answer);
+	q->question = question.s;
+	return 0;
+bad:
+	free((char *)answer);
+	free(question.s);
+	md_quiz_free(q);
+	return -1;
+}
+
+static void
+run_free(struct md_run *r)
+{
+	md_argv_free(r->argv);
+	for (int i = 0; i < r->ngoal; i++)
+		md_goal_free(&r->goal[i]);
+	free(r->goal);
+	free(r);
+}
+
 /* The run block is complete: check it and attach it to the step. */
 static int
 finish_run(struct parser *p)
@@ -363,6 +598,8 @@ finish_run(struct parser *p)
 	unsigned panels = 0;
 	struct md_block *b;
 	struct buf shown = {0};
+	struct md_goal goals[8];
+	int ngoal = 0;
 
 	if (s == &p->l->intro)
 		return fail(p, p->code_line, "run block before the first step (## heading)");
@@ -378,17 +615,33 @@ finish_run(struct parser *p)
 		z = a + strlen(a);
 		while (z > a && (z[-1] == ' ' || z[-1] == '\t' || z[-1] == '\r'))
 			*--z = '\0';
-		if (strncmp(a, "panels:", 7) == 0) {
+		if (strncmp(a, "goal:", 5) == 0) {
+			struct md_goal g;
+			char why[160];
+
+			if (ngoal == 8 || md_goal_parse(a + 5, &g, why, sizeof why) < 0) {
+				free(ln);
+				free(cmd);
+				for (int i = 0; i < ngoal; i++)
+					md_goal_free(&goals[i]);
+				return fail(p, line, "%s", ngoal == 8 ? "more than 8 goals in a run block" : why);
+			}
+			goals[ngoal++] = g;
+		} else if (strncmp(a, "panels:", 7) == 0) {
 			char bad[40];
 
 			if (md_parse_panels(a + 7, &panels, bad, sizeof bad) < 0) {
 				free(ln);
 				free(cmd);
-				return fail(p, line, "unknown panel '%s' (known: procs counters locks timeline histogram output)", bad);
+				for (int i = 0; i < ngoal; i++)
+					md_goal_free(&goals[i]);
+				return fail(p, line, "unknown panel '%s' (known: procs counters locks timeline histogram output step)", bad);
 			}
 		} else if (*a && cmd) {
 			free(ln);
 			free(cmd);
+			for (int i = 0; i < ngoal; i++)
+				md_goal_free(&goals[i]);
 			return fail(p, line, "a run block holds one command");
 		} else if (*a) {
 			cmd = xstrndup(a, strlen(a));
@@ -399,16 +652,24 @@ finish_run(struct parser *p)
 		if (*t == '\n')
 			t++;
 	}
-	if (!cmd)
+	if (!cmd) {
+		for (int i = 0; i < ngoal; i++)
+			md_goal_free(&goals[i]);
 		return fail(p, p->code_line, "empty run block");
+	}
 	r = xrealloc(NULL, sizeof *r);
 	memset(r, 0, sizeof *r);
 	r->line = p->code_line;
 	r->panels = panels;
+	if (ngoal) {
+		r->goal = xrealloc(NULL, (size_t)ngoal * sizeof *r->goal);
+		memcpy(r->goal, goals, (size_t)ngoal * sizeof *r->goal);
+		r->ngoal = ngoal;
+	}
 	r->argc = md_split_argv(cmd, &r->argv, MAX_RUN_WORDS);
 	free(cmd);
 	if (r->argc <= 0) {
-		free(r);
+		run_free(r);
 		return fail(p, cmd_line, "bad run line (unterminated quote or too many words)");
 	}
 	if (strncmp(r->argv[0], "racelab-", 8) == 0) /* tolerate the prefix */
@@ -417,8 +678,7 @@ finish_run(struct parser *p)
 		char name[40];
 
 		snprintf(name, sizeof name, "%.32s", r->argv[0]);
-		md_argv_free(r->argv);
-		free(r);
+		run_free(r);
 		return fail(p, cmd_line, "run block names unknown program '%s' (no racelab-%s)",
 		            name, name);
 	}
@@ -437,6 +697,11 @@ finish_run(struct parser *p)
 	b->run = s->nrun - 1;
 	add_span(b, MDL_RUN, shown.s, shown.len);
 	free(shown.s);
+	for (int i = 0; i < r->ngoal; i++) {
+		b = new_block(p, MD_K_PARA);
+		add_span(b, MDL_QUIZ | MDL_BOLD, "Goal: ", 6);
+		add_span(b, MDL_QUIZ, r->goal[i].text, strlen(r->goal[i].text));
+	}
 	return 0;
 }
 
@@ -454,11 +719,26 @@ finish_quiz(struct parser *p)
 		return fail(p, p->code_line, "a second quiz block in step \"%s\"", s->title);
 	while (n > 0 && (t[n - 1] == '\n' || t[n - 1] == ' '))
 		n--;
+	{
+		char why[160];
+		int el;
+
+		if (md_quiz_parse(t, &s->q, why, sizeof why, &el) < 0)
+			return fail(p, p->code_line + el, "%s", why);
+	}
 	s->quiz = xstrndup(t, n);
 	s->quiz_line = p->code_line;
 	b = new_block(p, MD_K_QUIZ);
 	add_span(b, MDL_QUIZ | MDL_BOLD, "Predict: ", 9);
-	add_span(b, MDL_QUIZ, s->quiz, n);
+	add_span(b, MDL_QUIZ, s->q.question, strlen(s->q.question));
+	for (int i = 0; i < s->q.nchoice; i++) {
+		char num[16];
+
+		b = new_block(p, MD_K_QUIZ);
+		snprintf(num, sizeof num, "  %d) ", i + 1);
+		add_span(b, MDL_QUIZ | MDL_BOLD, num, strlen(num));
+		add_span(b, MDL_QUIZ, s->q.choice[i], strlen(s->q.choice[i]));
+	}
 	return 0;
 }
 
@@ -783,10 +1063,9 @@ step_free(struct md_step *s)
 	free(s->block);
 	free(s->title);
 	free(s->quiz);
-	for (int i = 0; i < s->nrun; i++) {
-		md_argv_free(s->runs[i]->argv);
-		free(s->runs[i]);
-	}
+	md_quiz_free(&s->q);
+	for (int i = 0; i < s->nrun; i++)
+		run_free(s->runs[i]);
 	free(s->runs);
 }
 

@@ -24,6 +24,7 @@ enum {
 /* The live panels a run block may ask for ("panels: procs counters ..."). */
 enum md_panel {
 	MD_PANEL_PROCS,
+	MD_PANEL_STEP, /* step mode: next operations, source, goals, quiz */
 	MD_PANEL_COUNTERS,
 	MD_PANEL_LOCKS,
 	MD_PANEL_TIMELINE,
@@ -58,11 +59,40 @@ struct md_block {
 	int nspan;
 };
 
+/* A goal of a run block, for step mode ("goal: counter balance == 101 ::
+ * make the balance end at 101"), judged from the board. */
+enum md_goal_kind {
+	MD_GOAL_COUNTER,  /* counter NAME CMP N, once the run has ended */
+	MD_GOAL_DEADLOCK, /* the workers wait for each other in a cycle */
+	MD_GOAL_CRITICAL, /* critical LOCK CMP N: workers inside at once */
+};
+enum md_cmp { MD_CMP_EQ, MD_CMP_NE, MD_CMP_LT, MD_CMP_LE, MD_CMP_GT, MD_CMP_GE };
+struct md_goal {
+	enum md_goal_kind kind;
+	char name[16]; /* the counter's or the lock's name on the board */
+	enum md_cmp cmp;
+	long long value;
+	char *text;    /* what the student is asked to do */
+};
+
 struct md_run {
 	int argc;
 	char **argv;     /* argv[0] is the lesson slug ("race"); NULL-ended */
 	unsigned panels; /* 1 << enum md_panel; 0: the view's default */
 	int line;        /* of the opening fence */
+	struct md_goal *goal;
+	int ngoal;
+};
+
+/* A quiz block, parsed: the question, the choices of a multiple-choice
+ * quiz (none: the answer is a number), and the expected answer if given
+ * (a number, or a choice's 1-based index). */
+struct md_quiz {
+	char *question; /* lines joined with '\n' */
+	char **choice;
+	int nchoice;
+	bool has_answer;
+	long long answer;
 };
 
 struct md_step {
@@ -75,6 +105,7 @@ struct md_step {
 	int nrun;
 	char *quiz;         /* raw text of a quiz block, or NULL */
 	int quiz_line;
+	struct md_quiz q;   /* the quiz parsed (q.question NULL: none) */
 };
 
 struct md_lesson {
@@ -110,6 +141,17 @@ void md_argv_free(char **argv);
  * (its name copied into bad). */
 int md_parse_panels(const char *s, unsigned *mask, char *bad, size_t badlen);
 bool md_slug_valid(const char *slug);
+/* Parse a goal line's text after "goal:" ("deadlock :: text").  0, or -1
+ * with a message in err.  g->text is allocated (md_goal_free). */
+int md_goal_parse(const char *s, struct md_goal *g, char *err, size_t errlen);
+void md_goal_free(struct md_goal *g);
+bool md_cmp_holds(enum md_cmp c, long long a, long long b);
+const char *md_cmp_name(enum md_cmp c);
+/* Parse a quiz block's text.  0, or -1 with err (and a line offset from
+ * the block's first line in *errline). */
+int md_quiz_parse(const char *text, struct md_quiz *q, char *err, size_t errlen,
+                  int *errline);
+void md_quiz_free(struct md_quiz *q);
 
 /* Wrapped text: lines of segments, each segment one attribute. */
 struct md_seg {

@@ -5,6 +5,8 @@
 //   # racelab progress 1
 //   last race 2          the lesson and step to reopen
 //   seen race 7          steps seen, a bit mask (step 0 = bit 0)
+//   quiz race 1 101      the last prediction made at a step's quiz (a
+//                        number, or the 1-based choice)
 //
 // Written whole to a temporary file and renamed, so a crash never leaves
 // half a file.  An unusable directory is a warning on screen, not an error.
@@ -30,6 +32,7 @@ progress_parse(struct progress *p, const char *text)
 		char line[128], slug[32];
 		size_t n = strcspn(text, "\n");
 		unsigned long long mask;
+		long long answer;
 		int step;
 
 		snprintf(line, sizeof line, "%.*s", (int)(n < 127 ? n : 127), text);
@@ -37,6 +40,12 @@ progress_parse(struct progress *p, const char *text)
 		if (sscanf(line, "last %31s %d", slug, &step) == 2 && md_slug_valid(slug)) {
 			snprintf(p->last, sizeof p->last, "%s", slug);
 			p->last_step = step < 0 ? 0 : step;
+		} else if (sscanf(line, "quiz %31s %d %lld", slug, &step, &answer) == 3 &&
+		           md_slug_valid(slug) && step >= 0 && p->nquiz < 64) {
+			snprintf(p->quiz[p->nquiz].slug, sizeof p->quiz[p->nquiz].slug, "%s", slug);
+			p->quiz[p->nquiz].step = step;
+			p->quiz[p->nquiz].answer = answer;
+			p->nquiz++;
 		} else if (sscanf(line, "seen %31s %llu", slug, &mask) == 2 &&
 		           md_slug_valid(slug) && p->n < 64) {
 			snprintf(p->rec[p->n].slug, sizeof p->rec[p->n].slug, "%s", slug);
@@ -60,6 +69,10 @@ progress_format(const struct progress *p, char *buf, size_t n)
 		used += (size_t)snprintf(buf + used, n - used, "seen %s %llu\n",
 		                         p->rec[i].slug,
 		                         (unsigned long long)p->rec[i].seen);
+	for (int i = 0; i < p->nquiz && used < n; i++)
+		used += (size_t)snprintf(buf + used, n - used, "quiz %s %d %lld\n",
+		                         p->quiz[i].slug, p->quiz[i].step,
+		                         p->quiz[i].answer);
 	return used < n ? (int)used : -1;
 }
 
@@ -81,6 +94,40 @@ progress_mark(struct progress *p, const char *slug, int step)
 		p->n++;
 	}
 	p->rec[i].seen |= 1ull << step;
+}
+
+void
+progress_quiz_set(struct progress *p, const char *slug, int step, long long answer)
+{
+	int i;
+
+	for (i = 0; i < p->nquiz; i++)
+		if (strcmp(p->quiz[i].slug, slug) == 0 && p->quiz[i].step == step)
+			break;
+	if (i == p->nquiz) {
+		if (p->nquiz == 64)
+			return;
+		p->nquiz++;
+	}
+	snprintf(p->quiz[i].slug, sizeof p->quiz[i].slug, "%s", slug);
+	p->quiz[i].step = step;
+	p->quiz[i].answer = answer;
+}
+
+/* Record a quiz answer in the saved progress. */
+void
+progress_quiz(const char *slug, int step, long long answer)
+{
+	if (!slug)
+		return;
+	progress_quiz_set(&prog, slug, step, answer);
+	dirty = true;
+}
+
+const char *
+progress_dir(void)
+{
+	return dir[0] ? dir : NULL;
 }
 
 static int

@@ -176,15 +176,27 @@ struct progress_rec {
 	char slug[32];
 	uint64_t seen;
 };
+struct progress_quiz_rec {
+	char slug[32];
+	int step;
+	long long answer; /* a number, or the 1-based choice */
+};
 struct progress {
 	struct progress_rec rec[64];
 	int n;
 	char last[32];
 	int last_step;
+	struct progress_quiz_rec quiz[64];
+	int nquiz;
 };
 int progress_parse(struct progress *p, const char *text);
 int progress_format(const struct progress *p, char *buf, size_t n);
 void progress_mark(struct progress *p, const char *slug, int step);
+void progress_quiz_set(struct progress *p, const char *slug, int step,
+                       long long answer);
+void progress_quiz(const char *slug, int step, long long answer);
+/* The state directory ($XDG_STATE_HOME/racelab), or NULL if unusable. */
+const char *progress_dir(void);
 
 /* ---- child.c: a demo in its own process group --------------------------- */
 
@@ -210,7 +222,7 @@ struct demo_actor {
 	struct board_actor_id id;
 	bool valid;
 	enum board_state state;
-	char op[BOARD_LABEL_LEN + 24];
+	char op[BOARD_LABEL_LEN + 48];
 	uint64_t steps;
 	struct procfs_stat ps; /* last /proc sample */
 	bool ps_ok;            /* the task existed at the last sample */
@@ -266,8 +278,38 @@ const char *demo_status_text(char *buf, size_t n);
 void demo_set_opt(const char *opt, const char *val);
 const char *demo_get_opt(const char *opt);
 void demo_step_mode(bool on);
-void demo_grant(unsigned worker_no);
+bool demo_step_sticky(void); /* step mode for the next run */
+void demo_release(void);     /* step mode off for this run only (g) */
 void demo_forget(void); /* drop the samples (new lesson step) */
+
+/* ---- step.c: you are the scheduler (step mode, goals, schedule) -------- */
+
+enum { STEP_MAX_SCHED = 4096, STEP_MAX_GOALS = 8 };
+
+/* The run block Enter runs (its goals) and the lesson's directory (for the
+ * program's source); called when the view selects a run block. */
+void step_attach(const struct md_run *r, const char *lesson_dir);
+void step_new_run(void);  /* before a demo starts: a fresh schedule */
+int step_grant(unsigned worker_no); /* 1-9: returns key flags */
+int step_all(void);       /* a */
+int step_go(void);        /* g */
+int step_undo(void);      /* u */
+int step_save(void);      /* w */
+void step_tick(void);     /* judge the goals; every frame */
+bool step_panel_wanted(void);
+/* The prediction made at a step's quiz before this run (q NULL: none). */
+void step_quiz_set(const struct md_quiz *q, long long answer);
+/* "1,2,1,2" into buf; pure (unit-tested). */
+size_t step_format_schedule(const int *s, int n, char *buf, size_t len);
+/* The command line that replays a schedule in a plain terminal: argv
+ * without --schedule/--step, then --schedule LIST. */
+size_t step_command_line(char *const argv[], int argc, const int *s, int n,
+                         char *buf, size_t len);
+/* How many workers are inside lock `name`'s critical section now (hold
+ * it, or are in state critical); -1 if the board has no such lock. */
+int step_inside(const struct board *b, const char *name);
+/* Is a goal met by the board now?  run_over: the run has ended. */
+bool step_goal_met(const struct md_goal *g, const struct board *b, bool run_over);
 
 /* ---- panels -------------------------------------------------------------- */
 
@@ -287,7 +329,7 @@ struct shell_panel {
 };
 
 extern const struct shell_panel panel_procs, panel_counters, panel_locks,
-	panel_timeline, panel_histogram, panel_output;
+	panel_timeline, panel_histogram, panel_output, panel_step;
 extern const struct shell_panel *const shell_panels[MD_PANEL_COUNT];
 /* Up/Down/PgUp/PgDn/Home/End over n rows, keeping sel visible. */
 int panel_scroll_key(struct panel_view *v, int key, int n);

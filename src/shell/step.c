@@ -1,0 +1,872 @@
+// Step mode: you are the scheduler.  The demo's workers park at every probe
+// (lab_step) and the student decides who moves next; the grants made are
+// the schedule, shown, saved, and replayed by `racelab-<slug> --schedule`.
+//
+// After each grant the shell waits until every worker has settled again
+// (board_actor_settled: parked with no grant pending, ended, or blocked on
+// a lock another worker holds), exactly as the lab's own --schedule does,
+// so the schedule recorded here replays the same interleaving there.  Undo
+// is honest: the demo is restarted and the shell grants the schedule again
+// minus its last step, on new processes (new PIDs), to the same state.
+//
+// Goals (lesson.md "goal:" lines, see md.c) are judged from the board only.
+#include "shell/shell.h"
+
+#include "lab/lab.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { SETTLE_NS = 3000ull * 1000 * 1000, SRC_MAX_LINES = 20000 };
+
+static struct {
+	const struct md_run *run; /* goals of the run block, or NULL */
+	char dir[PATH_MAX];       /* the lesson's directory */
+	/* The argv the running demo was started with (for w and u). */
+	char *argv[DEMO_MAX_ARGS + 1];
+	int argc;
+	int sched[STEP_MAX_SCHED];
+	int n;
+	bool reached[STEP_MAX_GOALS];
+	int most_inside[STEP_MAX_GOALS];
+	char last[200]; /* what the last step did */
+	/* The lesson program's source, for the source pane. */
+	char src_name[64];
+	char **src;
+	int nsrc;
+	bool src_tried;
+	/* The step's quiz and the prediction made before this run. */
+	const struct md_quiz *quiz;
+	long long predicted;
+	uint32_t results_seen; /* board results already judged */
+} st;
+
+/* ---- pure parts ------------------------------------------------------ */
+
+size_t
+step_format_schedule(const int *s, int n, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	if (len)
+		buf[0] = '\0';
+	for (int i = 0; i < n && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%d", i ? "," : "", s[i]);
+	return used < len ? used : len;
+}
+
+size_t
+step_command_line(char *const argv[], int argc, const int *s, int n, char *buf,
+                  size_t len)
+{
+	size_t used;
+
+	if (argc < 1) {
+		if (len)
+			buf[0] = '\0';
+		return 0;
+	}
+	used = (size_t)snprintf(buf, len, "racelab-%s", argv[0]);
+	for (int i = 1; i < argc && used < len; i++) {
+		if (strcmp(argv[i], "--schedule") == 0) {
+			i++; /* and its value */
+			continue;
+		}
+		if (strncmp(argv[i], "--schedule=", 11) == 0 || strcmp(argv[i], "--step") == 0)
+			continue;
+		used += (size_t)snprintf(buf + used, len - used, " %s", argv[i]);
+	}
+	if (n > 0 && used < len) {
+		used += (size_t)snprintf(buf + used, len - used, " --schedule ");
+		if (used < len)
+			used += step_format_schedule(s, n, buf + used, len - used);
+	}
+	return used < len ? used : len;
+}
+
+static int
+lock_index(const struct board *b, const char *name)
+{
+	uint32_t n = atomic_load(&b->nlocks);
+
+	for (uint32_t i = 0; i < n && i < BOARD_MAX_LOCKS; i++)
+		if (strncmp(b->lock[i].name, name, BOARD_NAME_LEN) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int
+counter_index(const struct board *b, const char *name)
+{
+	uint32_t n = atomic_load(&b->ncounters);
+
+	for (uint32_t i = 0; i < n && i < BOARD_MAX_COUNTERS; i++)
+		if (strncmp(b->counter[i].name, name, BOARD_NAME_LEN) == 0)
+			return (int)i;
+	return -1;
+}
+
+int
+step_inside(const struct board *b, const char *name)
+{
+	int l = lock_index(b, name), count = 0;
+	uint32_t n = atomic_load(&b->nactors);
+	int32_t holder;
+
+	if (l < 0)
+		return -1;
+	holder = atomic_load(&b->lock[l].holder);
+	for (uint32_t i = 1; i < n && i < BOARD_MAX_ACTORS; i++)
+		if ((int32_t)i == holder ||
+		    atomic_load(&b->actor[i].state) == BOARD_ST_CRITICAL)
+			count++;
+	return count;
+}
+
+bool
+step_goal_met(const struct md_goal *g, const struct board *b, bool run_over)
+{
+	int i;
+
+	switch (g->kind) {
+	case MD_GOAL_COUNTER:
+		i = counter_index(b, g->name);
+		return run_over && i >= 0 &&
+		       md_cmp_holds(g->cmp, atomic_load(&b->counter[i].value), g->value);
+	case MD_GOAL_DEADLOCK:
+		return lab_find_deadlock(b, NULL, 0, NULL);
+	case MD_GOAL_CRITICAL:
+		i = step_inside(b, g->name);
+		return i >= 0 && md_cmp_holds(g->cmp, i, g->value);
+	}
+	return false;
+}
+
+/* ---- the run ---------------------------------------------------------- */
+
+static void
+free_argv(void)
+{
+	for (int i = 0; i < st.argc; i++)
+		free(st.argv[i]);
+	st.argc = 0;
+	st.argv[0] = NULL;
+}
+
+static void
+free_src(void)
+{
+	for (int i = 0; i < st.nsrc; i++)
+		free(st.src[i]);
+	free(st.src);
+	st.src = NULL;
+	st.nsrc = 0;
+	st.src_tried = false;
+	st.src_name[0] = '\0';
+}
+
+static void
+reset_goals(void)
+{
+	memset(st.reached, 0, sizeof st.reached);
+	memset(st.most_inside, 0, sizeof st.most_inside);
+}
+
+void
+step_attach(const struct md_run *r, const char *lesson_dir)
+{
+	if (r != st.run)
+		reset_goals();
+	st.run = r;
+	if (strcmp(st.dir, lesson_dir ? lesson_dir : "") != 0) {
+		free_src();
+		snprintf(st.dir, sizeof st.dir, "%s", lesson_dir ? lesson_dir : "");
+	}
+}
+
+/* Remember the argv the demo starts with; a fresh schedule. */
+void
+step_new_run(void)
+{
+	const struct demo *d = &shell_demo;
+
+	free_argv();
+	for (int i = 0; i < d->argc; i++) {
+		st.argv[i] = strdup(d->argv[i]);
+		if (!st.argv[i])
+			abort();
+	}
+	st.argc = d->argc;
+	st.argv[st.argc] = NULL;
+	st.n = 0;
+	st.last[0] = '\0';
+	st.results_seen = 0;
+	reset_goals();
+}
+
+/* The demo plays its own schedule: the shell's grants would disturb it. */
+static bool
+self_driven(void)
+{
+	for (int i = 1; i < st.argc; i++)
+		if (strncmp(st.argv[i], "--schedule", 10) == 0 ||
+		    strcmp(st.argv[i], "--step") == 0)
+			return true;
+	return false;
+}
+
+/* A task that no longer exists (or is a zombie) will not move. */
+static bool
+task_gone(const struct board_actor *a)
+{
+	struct procfs_stat ps;
+	pid_t pid = atomic_load(&a->pid), tid = atomic_load(&a->tid);
+
+	if (pid <= 0 || tid <= 0)
+		return false;
+	return procfs_read(pid, tid, &ps) < 0 || ps.state == 'Z' || ps.state == 'X';
+}
+
+static bool
+settled_now(void)
+{
+	const struct board *b = shell_demo.board;
+	uint32_t n;
+	int workers = 0;
+
+	if (!b)
+		return true;
+	n = atomic_load(&b->nactors);
+	for (uint32_t i = 1; i < n && i < BOARD_MAX_ACTORS; i++) {
+		const struct board_actor *a = &b->actor[i];
+		uint32_t s = atomic_load(&a->state);
+
+		if (s == BOARD_ST_IDLE)
+			continue;
+		workers++;
+		if (!board_actor_settled(b, i) && !task_gone(a))
+			return false;
+	}
+	return workers > 0;
+}
+
+/* Wait until every worker has settled, the demo ended, or a timeout. */
+static bool
+wait_settled(void)
+{
+	uint64_t until = shell_now_ns() + SETTLE_NS;
+	struct timespec nap = {0, 200 * 1000};
+
+	for (;;) {
+		if (settled_now())
+			return true;
+		if (!shell_demo.pid || (child_leader_exited(shell_demo.pid) &&
+		                        shell_now_ns() > until - SETTLE_NS / 2))
+			return false;
+		if (shell_now_ns() > until)
+			return false;
+		nanosleep(&nap, NULL);
+	}
+}
+
+/* Start the demo (step mode on) and wait for its workers at their gates. */
+static bool
+start_stepping(void)
+{
+	if (!demo_step_sticky())
+		demo_step_mode(true);
+	if (demo_start(0) < 0)
+		return false;
+	return wait_settled();
+}
+
+static int
+actor_of(unsigned worker_no)
+{
+	const struct board *b = shell_demo.board;
+	uint32_t n = b ? atomic_load(&b->nactors) : 0;
+
+	for (uint32_t i = 1; i < n && i < BOARD_MAX_ACTORS; i++)
+		if (atomic_load(&b->actor[i].worker_no) == worker_no &&
+		    atomic_load(&b->actor[i].state) != BOARD_ST_IDLE)
+			return (int)i;
+	return -1;
+}
+
+/* What the worker is at, "write balance = 99". */
+static void
+op_text(const struct board *b, const struct board_actor *a, char *buf, size_t len)
+{
+	uint32_t op = atomic_load(&a->op);
+	const char *l = op ? board_label(b, op) : NULL;
+
+	if (!l)
+		snprintf(buf, len, "(no probe yet)");
+	else if (atomic_load(&a->op_has_value))
+		snprintf(buf, len, "%s = %lld", l, (long long)atomic_load(&a->op_value));
+	else
+		snprintf(buf, len, "%s", l);
+}
+
+/* Why worker no cannot take a step now (into why), or false if it can. */
+static bool
+cannot_step(int idx, unsigned no, char *why, size_t len)
+{
+	const struct board *b = shell_demo.board;
+	const struct board_actor *a = &b->actor[idx];
+	uint32_t s = atomic_load(&a->state);
+
+	if (s == BOARD_ST_DONE || s == BOARD_ST_FAILED || s == BOARD_ST_KILLED ||
+	    task_gone(a)) {
+		snprintf(why, len, "worker %u has finished", no);
+		return true;
+	}
+	if (s == BOARD_ST_WAIT_LOCK) {
+		uint32_t l = atomic_load(&a->wait_lock);
+		int32_t h = l && l <= BOARD_MAX_LOCKS ? atomic_load(&b->lock[l - 1].holder) : -1;
+
+		snprintf(why, len, "worker %u waits for %.15s (held by %d): stepping it "
+		         "does nothing until %d unlocks", no,
+		         l && l <= BOARD_MAX_LOCKS ? b->lock[l - 1].name : "?", (int)h, (int)h);
+		return true;
+	}
+	if (s != BOARD_ST_GATE) {
+		snprintf(why, len, "worker %u is not at a gate (%s)", no,
+		         board_state_name((enum board_state)s));
+		return true;
+	}
+	return false;
+}
+
+/* Grant one step to worker no and wait until everyone has settled. */
+static bool
+grant_one(unsigned no, bool quiet)
+{
+	struct board *b = shell_demo.board;
+	char why[200], did[96];
+	int idx = actor_of(no);
+
+	if (idx < 0) {
+		if (!quiet)
+			snprintf(st.last, sizeof st.last, "there is no worker %u", no);
+		return false;
+	}
+	if (cannot_step(idx, no, why, sizeof why)) {
+		if (!quiet)
+			snprintf(st.last, sizeof st.last, "%s", why);
+		return false;
+	}
+	op_text(b, &b->actor[idx], did, sizeof did);
+	board_gate_grant(&b->actor[idx]);
+	if (st.n < STEP_MAX_SCHED)
+		st.sched[st.n++] = (int)no;
+	wait_settled();
+	snprintf(st.last, sizeof st.last, "worker %u did: %s", no, did);
+	return true;
+}
+
+/* Step keys need a demo held at its gates: start one if none runs. */
+static bool
+ready(void)
+{
+	if (shell_demo.argc == 0) {
+		shell_note(COL_WARN, "this step has no demo");
+		return false;
+	}
+	if (!demo_running()) {
+		step_new_run();
+		if (self_driven()) {
+			shell_note(COL_WARN, "this demo plays its own --schedule: Enter runs it");
+			return false;
+		}
+		if (!start_stepping()) {
+			shell_note(COL_WARN, "the demo did not reach its first step");
+			return false;
+		}
+		shell_note(COL_GOOD, "started racelab-%s in step mode", shell_demo.argv[0]);
+		return true;
+	}
+	if (self_driven()) {
+		shell_note(COL_WARN, "this demo plays its own --schedule; choose a demo without it");
+		return false;
+	}
+	if (!shell_demo.board || !atomic_load(&shell_demo.board->control.step_mode)) {
+		shell_note(COL_WARN, "step mode is off for this run: s turns it on");
+		return false;
+	}
+	wait_settled();
+	return true;
+}
+
+int
+step_grant(unsigned worker_no)
+{
+	if (!ready())
+		return SH_REDRAW | SH_RESIZE;
+	if (grant_one(worker_no, false))
+		shell_note(COL_GOOD, "%s", st.last);
+	else
+		shell_note(COL_WARN, "%s", st.last);
+	step_tick();
+	return SH_REDRAW | SH_RESIZE;
+}
+
+int
+step_all(void)
+{
+	const struct board *b;
+	int done = 0;
+
+	if (!ready())
+		return SH_REDRAW | SH_RESIZE;
+	b = shell_demo.board;
+	for (uint32_t i = 1; i < atomic_load(&b->nactors) && i < BOARD_MAX_ACTORS; i++) {
+		unsigned no = atomic_load(&b->actor[i].worker_no);
+
+		if (no && grant_one(no, true))
+			done++;
+	}
+	if (done)
+		shell_note(COL_GOOD, "%d worker%s took one step each", done, done == 1 ? "" : "s");
+	else
+		shell_note(COL_WARN, "no worker can take a step");
+	step_tick();
+	return SH_REDRAW | SH_RESIZE;
+}
+
+int
+step_go(void)
+{
+	if (!demo_running()) {
+		shell_note(COL_WARN, "no demo running");
+		return SH_REDRAW;
+	}
+	demo_release();
+	shell_note(COL_GOOD, "let go: the workers run freely (step mode stays on for the next run)");
+	return SH_REDRAW;
+}
+
+static void
+actor_pids(char *buf, size_t len)
+{
+	const struct board *b = shell_demo.board;
+	size_t used = 0;
+
+	buf[0] = '\0';
+	if (!b)
+		return;
+	for (uint32_t i = 1; i < atomic_load(&b->nactors) && i < BOARD_MAX_ACTORS && used < len; i++) {
+		const struct board_actor *a = &b->actor[i];
+
+		used += (size_t)snprintf(buf + used, len - used, "%s%d", used ? "," : "",
+		                         (int)(atomic_load(&a->kind) == BOARD_KIND_THREAD
+		                               ? atomic_load(&a->tid) : atomic_load(&a->pid)));
+	}
+}
+
+int
+step_undo(void)
+{
+	int keep[STEP_MAX_SCHED], n, replayed = 0;
+	char before[128], after[128], *pending[DEMO_MAX_ARGS + 1];
+	int npending = shell_demo.argc;
+
+	if (st.n == 0) {
+		shell_note(COL_WARN, "nothing to undo: no step taken in this run");
+		return SH_REDRAW;
+	}
+	n = st.n - 1;
+	memcpy(keep, st.sched, (size_t)n * sizeof *keep);
+	actor_pids(before, sizeof before);
+	/* Run the same command as this run; keep the next run's changes. */
+	for (int i = 0; i < npending; i++)
+		if (!(pending[i] = strdup(shell_demo.argv[i])))
+			abort();
+	demo_set_argv(st.argv, st.argc);
+	step_new_run();
+	if (!start_stepping()) {
+		demo_set_argv(pending, npending);
+		for (int i = 0; i < npending; i++)
+			free(pending[i]);
+		shell_note(COL_WARN, "undo: the restarted demo did not reach its first step");
+		return SH_REDRAW | SH_RESIZE;
+	}
+	for (int i = 0; i < n; i++)
+		if (grant_one((unsigned)keep[i], true))
+			replayed++;
+	demo_set_argv(pending, npending);
+	for (int i = 0; i < npending; i++)
+		free(pending[i]);
+	actor_pids(after, sizeof after);
+	step_tick();
+	snprintf(st.last, sizeof st.last, "undo: restarted and replayed %d step%s", replayed,
+	         replayed == 1 ? "" : "s");
+	shell_note(COL_GOOD, "restarted and replayed %d step%s (new PIDs %s; were %s)",
+	           replayed, replayed == 1 ? "" : "s", after, before);
+	return SH_REDRAW | SH_RESIZE;
+}
+
+int
+step_save(void)
+{
+	const char *dir = progress_dir();
+	char cmd[1024], path[PATH_MAX + 32], stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	FILE *f;
+	int fd;
+
+	if (st.argc == 0 || st.n == 0) {
+		shell_note(COL_WARN, "no schedule to save: take some steps first (s, then 1-9)");
+		return SH_REDRAW;
+	}
+	step_command_line(st.argv, st.argc, st.sched, st.n, cmd, sizeof cmd);
+	if (!dir) {
+		shell_note(COL_WARN, "no state directory; replay with: %s", cmd);
+		return SH_REDRAW;
+	}
+	snprintf(path, sizeof path, "%s/schedules", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0 || !(f = fdopen(fd, "a"))) {
+		if (fd >= 0)
+			close(fd);
+		shell_note(COL_WARN, "cannot write %s: %s", path, strerror(errno));
+		return SH_REDRAW;
+	}
+	localtime_r(&now, &tm);
+	strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
+	fprintf(f, "# %s\n%s\n", stamp, cmd);
+	if (fclose(f) != 0) {
+		shell_note(COL_WARN, "cannot write %s: %s", path, strerror(errno));
+		return SH_REDRAW;
+	}
+	snprintf(st.last, sizeof st.last, "saved to %.180s", path);
+	shell_note(COL_GOOD, "saved; replay it with: %s", cmd);
+	return SH_REDRAW;
+}
+
+/* ---- goals -------------------------------------------------------------- */
+
+static bool
+run_over(void)
+{
+	const struct demo *d = &shell_demo;
+
+	return d->board && (atomic_load(&d->board->run_state) == BOARD_RUN_DONE ||
+	                    (!d->pid && d->exited));
+}
+
+void
+step_tick(void)
+{
+	const struct board *b = shell_demo.board;
+	uint32_t nr;
+
+	if (!b || !st.run || st.argc == 0)
+		return;
+	/* With several runs the board is reset between them: judge counter 0
+	 * also by the final values the lesson recorded for each run. */
+	nr = atomic_load(&b->nresults);
+	for (; st.results_seen < nr && st.results_seen < BOARD_MAX_RUNS; st.results_seen++) {
+		int64_t v = atomic_load(&b->result[st.results_seen]);
+
+		for (int i = 0; i < st.run->ngoal && i < STEP_MAX_GOALS; i++) {
+			const struct md_goal *g = &st.run->goal[i];
+
+			if (!st.reached[i] && g->kind == MD_GOAL_COUNTER &&
+			    strncmp(b->counter[0].name, g->name, BOARD_NAME_LEN) == 0 &&
+			    md_cmp_holds(g->cmp, v, g->value)) {
+				st.reached[i] = true;
+				shell_note(COL_GOOD, "GOAL REACHED: %s", g->text);
+			}
+		}
+	}
+	for (int i = 0; i < st.run->ngoal && i < STEP_MAX_GOALS; i++) {
+		const struct md_goal *g = &st.run->goal[i];
+
+		if (g->kind == MD_GOAL_CRITICAL) {
+			int in = step_inside(b, g->name);
+
+			if (in > st.most_inside[i])
+				st.most_inside[i] = in;
+		}
+		if (st.reached[i] || (!demo_running() && !shell_demo.exited))
+			continue;
+		if (step_goal_met(g, b, run_over())) {
+			st.reached[i] = true;
+			shell_note(COL_GOOD, "GOAL REACHED: %s", g->text);
+		}
+	}
+}
+
+void
+step_quiz_set(const struct md_quiz *q, long long answer)
+{
+	st.quiz = q;
+	st.predicted = answer;
+}
+
+/* Prediction beside what the run measured (counter 0's final values). */
+static void
+draw_quiz(WINDOW *w, int *y, int h, int wd)
+{
+	const struct md_quiz *q = st.quiz;
+	const struct board *b = shell_demo.board;
+	char msg[300], meas[160] = "";
+	size_t used = 0;
+	uint32_t nr = b ? atomic_load(&b->nresults) : 0;
+	int x;
+
+	if (!q || *y >= h - 1)
+		return;
+	for (uint32_t i = 0; i < nr && i < BOARD_MAX_RUNS && used < sizeof meas; i++)
+		used += (size_t)snprintf(meas + used, sizeof meas - used, "%s%lld",
+		                         i ? ", " : "", (long long)atomic_load(&b->result[i]));
+	if (q->nchoice) {
+		long long c = st.predicted;
+
+		snprintf(msg, sizeof msg, "you chose %lld) %s", c,
+		         c >= 1 && c <= q->nchoice ? q->choice[c - 1] : "?");
+		if (q->has_answer)
+			snprintf(msg + strlen(msg), sizeof msg - strlen(msg), "; answer: %lld) %s",
+			         q->answer, q->choice[q->answer - 1]);
+	} else {
+		snprintf(msg, sizeof msg, "you predicted %lld", st.predicted);
+	}
+	if (nr)
+		snprintf(msg + strlen(msg), sizeof msg - strlen(msg), "; measured: %s", meas);
+	else if (!q->nchoice)
+		snprintf(msg + strlen(msg), sizeof msg - strlen(msg), "; measured: %s",
+		         shell_demo.pid ? "(running)" : "(not run yet)");
+	x = 1 + term_put(w, *y, 1, wd - 2, term_attr(COL_FOCUS), " Prediction: ");
+	term_put(w, *y, x, wd - 1 - x, A_BOLD, msg);
+	if (!q->nchoice && nr) {
+		bool hit = atomic_load(&b->result[nr - 1 < BOARD_MAX_RUNS ? nr - 1 : 0]) == st.predicted;
+
+		x += md_strwidth(msg) + 1;
+		if (x < wd - 12)
+			term_put(w, *y, x, wd - 1 - x, hit ? term_attr(COL_GOOD) : term_attr(COL_WARN),
+			         hit ? "(right)" : "(not this time)");
+	}
+	(*y)++;
+}
+
+bool
+step_panel_wanted(void)
+{
+	return st.quiz || demo_step_sticky() ||
+	       (shell_demo.board && atomic_load(&shell_demo.board->control.step_mode)) ||
+	       (st.run && st.run->ngoal > 0) || st.n > 0;
+}
+
+/* ---- the panel: goals, schedule, next operations, source ------------- */
+
+static void
+load_source(void)
+{
+	char path[PATH_MAX + 200], cand[2][80];
+	const char *slug = st.argc ? st.argv[0] : NULL;
+	FILE *f = NULL;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+
+	if (st.src_tried || !slug || !st.dir[0])
+		return;
+	st.src_tried = true;
+	/* lessons/03-race/race.c; cpu-bound -> cpu_bound.c */
+	snprintf(cand[0], sizeof cand[0], "%.40s.c", slug);
+	snprintf(cand[1], sizeof cand[1], "%.40s.c", slug);
+	for (char *c = cand[1]; *c; c++)
+		if (*c == '-')
+			*c = '_';
+	for (int i = 0; i < 2 && !f; i++) {
+		snprintf(path, sizeof path, "%s/%s", st.dir, cand[i]);
+		if ((f = fopen(path, "re")))
+			snprintf(st.src_name, sizeof st.src_name, "%.60s", cand[i]);
+	}
+	if (!f)
+		return;
+	while ((len = getline(&line, &cap, f)) >= 0 && st.nsrc < SRC_MAX_LINES) {
+		char out[512];
+		size_t o = 0;
+
+		/* Tabs to 4 columns; control characters shown as '?'. */
+		for (ssize_t i = 0; i < len && o < sizeof out - 5; i++) {
+			unsigned char c = (unsigned char)line[i];
+
+			if (c == '\n' || c == '\r')
+				break;
+			if (c == '\t') {
+				do
+					out[o++] = ' ';
+				while (o % 4);
+			} else {
+				out[o++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+			}
+		}
+		out[o] = '\0';
+		st.src = realloc(st.src, (size_t)(st.nsrc + 1) * sizeof *st.src);
+		if (!st.src || !(st.src[st.nsrc] = strdup(out)))
+			abort();
+		st.nsrc++;
+	}
+	free(line);
+	fclose(f);
+}
+
+static void
+draw_goals(WINDOW *w, int *y, int h, int wd)
+{
+	const struct board *b = shell_demo.board;
+
+	if (!st.run)
+		return;
+	for (int i = 0; i < st.run->ngoal && i < STEP_MAX_GOALS && *y < h - 1; i++) {
+		const struct md_goal *g = &st.run->goal[i];
+		char extra[120] = "";
+		int x;
+
+		if (g->kind == MD_GOAL_CRITICAL && b && st.argc) {
+			int in = step_inside(b, g->name);
+
+			if (in >= 0)
+				snprintf(extra, sizeof extra, "  (inside %s now: %d, most at once: %d)",
+				         g->name, in, st.most_inside[i]);
+		} else if (g->kind == MD_GOAL_COUNTER && b && st.argc) {
+			int c = counter_index(b, g->name);
+
+			if (c >= 0)
+				snprintf(extra, sizeof extra, "  (%s now %lld%s)", g->name,
+				         (long long)atomic_load(&b->counter[c].value),
+				         run_over() ? ", run ended" : "");
+		}
+		if (st.reached[i])
+			x = 1 + term_put(w, *y, 1, wd - 2, term_attr(COL_GOOD) | A_REVERSE,
+			                 shell_cfg.ascii ? " * GOAL REACHED " : " \u2605 GOAL REACHED ");
+		else
+			x = 1 + term_put(w, *y, 1, wd - 2, term_attr(COL_FOCUS), " Goal: ");
+		x += term_put(w, *y, x, wd - 1 - x, A_BOLD, g->text);
+		term_put(w, *y, x, wd - 1 - x, term_attr(COL_DIM), extra);
+		(*y)++;
+	}
+}
+
+static void
+draw(WINDOW *w, struct panel_view *v, bool focus)
+{
+	const struct board *b = shell_demo.board;
+	char sched[256], buf[200];
+	int h, wd, y = 1, lo = 0, hi = 0, center = 0;
+	bool on = b && atomic_load(&b->control.step_mode);
+	uint32_t n;
+
+	(void)v;
+	(void)focus;
+	getmaxyx(w, h, wd);
+	draw_quiz(w, &y, h, wd);
+	draw_goals(w, &y, h, wd);
+	step_format_schedule(st.sched, st.n, sched, sizeof sched);
+	if (y < h - 1)
+		y++, term_printf(w, y - 1, 2, wd - 4, A_NORMAL, "schedule: %s%s   %s",
+		                 st.n ? sched : "(none yet)",
+		                 st.n >= STEP_MAX_SCHED ? "..." : "",
+		                 !demo_step_sticky() ? "step mode off: s turns it on" :
+		                 !shell_demo.pid ? "1-9 start the demo in step mode" :
+		                 on ? "1-9 step  a each  g go  u undo  w save" :
+		                      "running freely (g)");
+	if (st.last[0] && y < h - 1)
+		term_put(w, y++, 2, wd - 4, term_attr(COL_DIM), st.last);
+	if (!b)
+		return;
+	/* Each worker: where it stands. */
+	n = atomic_load(&b->nactors);
+	for (uint32_t i = 1; i < n && i < BOARD_MAX_ACTORS && y < h - 1; i++) {
+		const struct board_actor *a = &b->actor[i];
+		enum board_state s = (enum board_state)atomic_load(&a->state);
+		unsigned line = atomic_load(&a->line);
+		char op[96];
+
+		if (s == BOARD_ST_IDLE)
+			continue;
+		op_text(b, a, op, sizeof op);
+		if (s == BOARD_ST_DONE || s == BOARD_ST_FAILED || s == BOARD_ST_KILLED)
+			snprintf(buf, sizeof buf, "%s", board_state_name(s));
+		else if (s == BOARD_ST_WAIT_LOCK) {
+			uint32_t l = atomic_load(&a->wait_lock);
+
+			if (l && l <= BOARD_MAX_LOCKS)
+				snprintf(buf, sizeof buf, "waits for %.15s (held by %d)",
+				         b->lock[l - 1].name, (int)atomic_load(&b->lock[l - 1].holder));
+			else
+				snprintf(buf, sizeof buf, "waits for a lock");
+		} else if (s == BOARD_ST_GATE)
+			snprintf(buf, sizeof buf, "next: %s%s", op, line ? "" : "  (in the lab)");
+		else
+			snprintf(buf, sizeof buf, "%s: %s", board_state_name(s), op);
+		term_printf(w, y, 2, 4, A_BOLD, "[%u]", atomic_load(&a->worker_no));
+		term_put(w, y, 6, wd - 8, term_state_attr(s), buf);
+		if (line && s == BOARD_ST_GATE) {
+			if (!center || line < (unsigned)lo)
+				lo = (int)line;
+			if ((int)line > hi)
+				hi = (int)line;
+			if (!center)
+				center = (int)line;
+			term_printf(w, y, wd - 14, 12, term_attr(COL_DIM), "line %u", line);
+		}
+		y++;
+	}
+	/* The source around the workers' positions. */
+	load_source();
+	if (!st.nsrc || y >= h - 2 || !center)
+		return;
+	{
+		int rows = h - 1 - y - 1, first, gut = 8;
+		uint32_t nn = n;
+
+		term_printf(w, y++, 2, wd - 4, term_attr(COL_DIM), "%s", st.src_name);
+		if (hi - lo + 1 <= rows)
+			first = lo - (rows - (hi - lo + 1)) / 2;
+		else
+			first = center - rows / 2;
+		if (first + rows > st.nsrc)
+			first = st.nsrc - rows + 1;
+		if (first < 1)
+			first = 1;
+		for (int r = 0; r < rows && first + r <= st.nsrc; r++, y++) {
+			int ln = first + r, x = 1;
+			bool here = false;
+
+			for (uint32_t i = 1; i < nn && i < BOARD_MAX_ACTORS; i++) {
+				const struct board_actor *a = &b->actor[i];
+
+				if (atomic_load(&a->state) == BOARD_ST_GATE &&
+				    (int)atomic_load(&a->line) == ln && x < gut - 1) {
+					term_printf(w, y, x, 3, term_attr(COL_ST_GATE), "%s%u",
+					            shell_cfg.ascii ? ">" : "\u25b6",
+					            atomic_load(&a->worker_no));
+					x += 2;
+					here = true;
+				}
+			}
+			term_printf(w, y, gut, 5, term_attr(COL_DIM), "%4d", ln);
+			term_put(w, y, gut + 5, wd - gut - 6, here ? A_BOLD : term_attr(COL_CODE),
+			         st.src[ln - 1]);
+		}
+	}
+}
+
+const struct shell_panel panel_step = {
+	.name = "step",
+	.title = "Step mode: you are the scheduler",
+	.min_h = 10,
+	.weight = 5,
+	.draw = draw,
+	.key = NULL,
+};
