@@ -194,6 +194,11 @@ frame(void)
 		else
 			lesson_draw();
 		draw_help();
+		/* A screen may lay itself out again while drawing (a panel
+		 * appears when the demo makes a lock): its new windows must
+		 * not hide the overlay. */
+		if (help_win.p)
+			top_panel(help_win.p);
 	}
 	update_panels();
 	doupdate();
@@ -340,6 +345,13 @@ loop_run(void)
 			break;
 		if (r > 0 && (pfd[1].revents & POLLIN))
 			flags |= handle_signals();
+		if (flags & SH_RESIZE) {
+			/* Before the keys: a key typed just after a resize acts
+			 * on the new layout (not on a stale too-small screen). */
+			term_resize();
+			layout();
+			flags = (flags & ~SH_RESIZE) | SH_REDRAW;
+		}
 		if (r > 0 && shell_demo.out_fd >= 0 &&
 		    (pfd[2].revents & (POLLIN | POLLHUP | POLLERR))) {
 			demo_read_output();
