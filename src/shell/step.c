@@ -752,6 +752,11 @@ draw_goals(WINDOW *w, int *y, int h, int wd)
 		else
 			x = 1 + term_put(w, *y, 1, wd - 2, term_attr(COL_FOCUS), " Goal: ");
 		x += term_put(w, *y, x, wd - 1 - x, A_BOLD, g->text);
+		/* What the board says now, on the next line if it does not fit. */
+		if (extra[0] && x + md_strwidth(extra) > wd - 1 && *y + 1 < h - 1) {
+			(*y)++;
+			x = 6;
+		}
 		term_put(w, *y, x, wd - 1 - x, term_attr(COL_DIM), extra);
 		(*y)++;
 	}
