@@ -127,7 +127,7 @@ install: all
 	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1
 	cp -f bin/racelab bin/racelab-* $(DESTDIR)$(PREFIX)/bin/
 	for d in $(LESSON_DIRS); do mkdir -p $(DESTDIR)$(DATADIR)/$$d; \
-	  cp -f $$d/lesson.md $(DESTDIR)$(DATADIR)/$$d/ 2>/dev/null || true; done
+	  cp -f $$d/lesson.md $$d/*.c $(DESTDIR)$(DATADIR)/$$d/ 2>/dev/null || true; done
 	cp -f man/racelab.1 man/racelab-lesson.1 $(DESTDIR)$(MANPREFIX)/man1/
 
 uninstall:
