@@ -9,40 +9,7 @@
 #include "testutil.h"
 
 #define PROG "bin/racelab-coordination"
-
-/* Run PROG with up to 20 args; returns the exit code, stdout in *out. */
-static int
-run(char **out, char **err, const char *a0, ...)
-{
-	const char *argv[24] = { PROG };
-	int n = 1;
-	va_list ap;
-
-	va_start(ap, a0);
-	for (const char *a = a0; a && n < 23; a = va_arg(ap, const char *))
-		argv[n++] = a;
-	va_end(ap);
-	argv[n] = NULL;
-	return tu_run(argv, out, err);
-}
-
-static long long
-jint(const char *obj, const char *key)
-{
-	long long v = -12345;
-
-	ck_assert_msg(tu_json_int(obj, key, &v), "no %s in %s", key, obj);
-	return v;
-}
-
-static bool
-jbool(const char *obj, const char *key)
-{
-	bool v = false;
-
-	ck_assert_msg(tu_json_bool(obj, key, &v), "no %s in %s", key, obj);
-	return v;
-}
+#define run(out, err, ...) tu_runv(PROG, out, err, __VA_ARGS__)
 
 /* At most K inside in every run, and exactly K when N > K and every
  * worker stays inside long enough for the others to arrive. */
@@ -58,10 +25,10 @@ check_bound(const char *mode, const char *workers, const char *limit, int k)
 	ck_assert_int_eq(tu_json_count(out), 12);
 	for (int i = 0; i < 12; i++) {
 		ck_assert(tu_json_line(out, i, line, sizeof line));
-		ck_assert_int_le(jint(line, "max_inside"), k);
-		ck_assert_int_eq(jint(line, "max_inside"), k);
-		ck_assert_int_eq(jint(line, "inside_after"), 0);
-		ck_assert_int_eq(jint(line, "entries"), 3LL * atoi(workers));
+		ck_assert_int_le(tu_jint(line, "max_inside"), k);
+		ck_assert_int_eq(tu_jint(line, "max_inside"), k);
+		ck_assert_int_eq(tu_jint(line, "inside_after"), 0);
+		ck_assert_int_eq(tu_jint(line, "entries"), 3LL * atoi(workers));
 	}
 	free(out);
 }
@@ -95,9 +62,9 @@ START_TEST(test_sem_bound_many)
 		ck_assert_int_eq(tu_json_count(out), 10);
 		for (int i = 0; i < 10; i++) {
 			ck_assert(tu_json_line(out, i, line, sizeof line));
-			ck_assert_int_le(jint(line, "max_inside"), 3);
-			ck_assert_int_ge(jint(line, "max_inside"), 1);
-			ck_assert_int_eq(jint(line, "inside_after"), 0);
+			ck_assert_int_le(tu_jint(line, "max_inside"), 3);
+			ck_assert_int_ge(tu_jint(line, "max_inside"), 1);
+			ck_assert_int_eq(tu_jint(line, "inside_after"), 0);
 		}
 		free(out);
 	}
@@ -113,8 +80,8 @@ START_TEST(test_sem_more_permits)
 
 	ck_assert_int_eq(rc, 0);
 	ck_assert(tu_json_line(out, 0, line, sizeof line));
-	ck_assert_int_le(jint(line, "max_inside"), 3);
-	ck_assert_int_eq(jint(line, "waited"), 0);
+	ck_assert_int_le(tu_jint(line, "max_inside"), 3);
+	ck_assert_int_eq(tu_jint(line, "waited"), 0);
 	free(out);
 }
 END_TEST
@@ -129,8 +96,8 @@ START_TEST(test_sem_no_limit)
 
 	ck_assert_int_eq(rc, 0);
 	ck_assert(tu_json_line(out, 0, line, sizeof line));
-	ck_assert_int_ge(jint(line, "max_inside"), 2);
-	ck_assert(!jbool(line, "semaphore"));
+	ck_assert_int_ge(tu_jint(line, "max_inside"), 2);
+	ck_assert(!tu_jbool(line, "semaphore"));
 	free(out);
 }
 END_TEST
@@ -150,15 +117,15 @@ check_buffer(const char *mode, const char *workers, const char *producers,
 	ck_assert_int_eq(tu_json_count(out), runs);
 	for (int i = 0; i < runs; i++) {
 		ck_assert(tu_json_line(out, i, line, sizeof line));
-		ck_assert_int_eq(jint(line, "produced"), atoll(items));
-		ck_assert_int_eq(jint(line, "consumed"), atoll(items));
-		ck_assert_int_eq(jint(line, "missing"), 0);
-		ck_assert_int_eq(jint(line, "duplicates"), 0);
-		ck_assert(jbool(line, "sum_ok"));
-		ck_assert(jbool(line, "checksum_ok"));
-		ck_assert(jbool(line, "exactly_once"));
-		ck_assert_int_le(jint(line, "max_level"), atoll(size));
-		ck_assert_int_ge(jint(line, "max_level"), 1);
+		ck_assert_int_eq(tu_jint(line, "produced"), atoll(items));
+		ck_assert_int_eq(tu_jint(line, "consumed"), atoll(items));
+		ck_assert_int_eq(tu_jint(line, "missing"), 0);
+		ck_assert_int_eq(tu_jint(line, "duplicates"), 0);
+		ck_assert(tu_jbool(line, "sum_ok"));
+		ck_assert(tu_jbool(line, "checksum_ok"));
+		ck_assert(tu_jbool(line, "exactly_once"));
+		ck_assert_int_le(tu_jint(line, "max_level"), atoll(size));
+		ck_assert_int_ge(tu_jint(line, "max_level"), 1);
 	}
 	free(out);
 }
@@ -190,9 +157,9 @@ START_TEST(test_buffer_full_waits)
 
 	ck_assert_int_eq(rc, 0);
 	ck_assert(tu_json_line(out, 0, line, sizeof line));
-	ck_assert_int_eq(jint(line, "max_level"), 3);
-	ck_assert_int_gt(jint(line, "full_waits"), 0);
-	ck_assert(jbool(line, "exactly_once"));
+	ck_assert_int_eq(tu_jint(line, "max_level"), 3);
+	ck_assert_int_gt(tu_jint(line, "full_waits"), 0);
+	ck_assert(tu_jbool(line, "exactly_once"));
 	free(out);
 }
 END_TEST
@@ -200,15 +167,9 @@ END_TEST
 static void
 check_usage(const char *a, const char *b, const char *c, const char *d)
 {
-	char *out = NULL, *err = NULL;
-	int rc = run(&out, &err, a, b, c, d, NULL);
+	const char *argv[] = { PROG, a, b, c, d, NULL };
 
-	ck_assert_int_eq(rc, 2);
-	ck_assert_int_eq(tu_count_prefix(err, "racelab-coordination: "), 1);
-	ck_assert_ptr_nonnull(strchr(err, '\n'));
-	ck_assert_ptr_null(strchr(strchr(err, '\n') + 1, '\n'));
-	free(out);
-	free(err);
+	tu_assert_usage_error(argv);
 }
 
 START_TEST(test_bad_options)

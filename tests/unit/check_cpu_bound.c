@@ -30,30 +30,6 @@ closed_form_str(unsigned long long n, char *buf, size_t len)
 	buf[k < (int)len ? k : (int)len - 1] = '\0';
 }
 
-static int
-count_lines(const char *s)
-{
-	int n = 0;
-
-	for (; *s; s++)
-		n += *s == '\n';
-	return n;
-}
-
-/* Runs the program; returns its first JSON object in obj. */
-static void
-run_json(const char *const argv[], char *obj, size_t len)
-{
-	char *out = NULL, *err = NULL;
-	int rc = tu_run(argv, &out, &err);
-
-	ck_assert_msg(rc == 0, "exit %d, stderr: %s", rc, err);
-	ck_assert_int_eq(tu_json_count(out), 1);
-	ck_assert(tu_json_line(out, 0, obj, len));
-	free(out);
-	free(err);
-}
-
 static void
 assert_sums(const char *obj, unsigned long long n, const char *const *keys)
 {
@@ -82,7 +58,7 @@ START_TEST(every_way_exact_uneven_split)
 	                       "--workers", "7", NULL };
 	char obj[8192];
 
-	run_json(argv, obj, sizeof obj);
+	tu_run_json(argv, obj, sizeof obj);
 	assert_sums(obj, 1000001, all_sums);
 }
 END_TEST
@@ -94,7 +70,7 @@ START_TEST(tutorial_range)
 	                       "--workers", "3", NULL };
 	char obj[8192], got[64];
 
-	run_json(argv, obj, sizeof obj);
+	tu_run_json(argv, obj, sizeof obj);
 	assert_sums(obj, 99999999, all_sums);
 	ck_assert(tu_json_str(obj, "processes_sum", got, sizeof got));
 	ck_assert_str_eq(got, "333333328333333350000000");
@@ -108,7 +84,7 @@ START_TEST(more_workers_than_terms)
 	                       "--workers", "9", NULL };
 	char obj[8192];
 
-	run_json(argv, obj, sizeof obj);
+	tu_run_json(argv, obj, sizeof obj);
 	assert_sums(obj, 5, all_sums);
 }
 END_TEST
@@ -131,7 +107,7 @@ START_TEST(each_mode_alone)
 		                       modes[i][2] ? modes[i][2] : NULL, NULL };
 		char obj[8192];
 
-		run_json(argv, obj, sizeof obj);
+		tu_run_json(argv, obj, sizeof obj);
 		assert_sums(obj, 2000003, i == 0 ? thread_keys : i == 2 ? gil_keys
 		                                                        : proc_keys);
 	}
@@ -148,7 +124,7 @@ START_TEST(gil_one_at_a_time)
 	char obj[8192];
 	long long inside, acq;
 
-	run_json(argv, obj, sizeof obj);
+	tu_run_json(argv, obj, sizeof obj);
 	assert_sums(obj, 60000000, (const char *const[]){ "gil_sum", NULL });
 	ck_assert(tu_json_int(obj, "gil_max_inside", &inside));
 	ck_assert_int_eq(inside, 1);
@@ -166,7 +142,7 @@ START_TEST(amdahl_prediction)
 	double pred, measured, want;
 	int p;
 
-	run_json(argv, obj, sizeof obj);
+	tu_run_json(argv, obj, sizeof obj);
 	assert_sums(obj, 100001,
 	            (const char *const[]){ "serial_sum", "processes_sum", NULL });
 	ck_assert(tu_json_int(obj, "ncpu", &ncpu));
@@ -220,7 +196,7 @@ START_TEST(bad_options)
 
 		ck_assert_int_eq(tu_run(argv, &out, &err), 2);
 		ck_assert_int_eq(tu_count_prefix(err, "racelab-cpu-bound: "), 1);
-		ck_assert_int_eq(count_lines(err), 1);
+		ck_assert_int_eq(tu_count_lines(err), 1);
 		free(out);
 		free(err);
 	}

@@ -9,39 +9,7 @@
 #include "testutil.h"
 
 #define PROG "bin/racelab-deadlock"
-
-static int
-run(char **out, char **err, const char *a0, ...)
-{
-	const char *argv[24] = { PROG };
-	int n = 1;
-	va_list ap;
-
-	va_start(ap, a0);
-	for (const char *a = a0; a && n < 23; a = va_arg(ap, const char *))
-		argv[n++] = a;
-	va_end(ap);
-	argv[n] = NULL;
-	return tu_run(argv, out, err);
-}
-
-static long long
-jint(const char *obj, const char *key)
-{
-	long long v = -12345;
-
-	ck_assert_msg(tu_json_int(obj, key, &v), "no %s in %s", key, obj);
-	return v;
-}
-
-static bool
-jbool(const char *obj, const char *key)
-{
-	bool v = false;
-
-	ck_assert_msg(tu_json_bool(obj, key, &v), "no %s in %s", key, obj);
-	return v;
-}
+#define run(out, err, ...) tu_runv(PROG, out, err, __VA_ARGS__)
 
 /* 1,2,1,2: each worker takes its first lock, then each asks for the
  * other's.  Deterministic: a deadlock every time, reported, exit 3. */
@@ -83,9 +51,9 @@ START_TEST(test_forced_json)
 	ck_assert_int_eq(rc, 3);
 	ck_assert_int_eq(tu_json_count(out), 1);
 	ck_assert(tu_json_line(out, 0, line, sizeof line));
-	ck_assert(jbool(line, "deadlock"));
+	ck_assert(tu_jbool(line, "deadlock"));
 	ck_assert_int_eq(tu_json_array(line, "cycle", cyc, 8), 2);
-	ck_assert_int_eq(jint(line, "rounds_done"), 0);
+	ck_assert_int_eq(tu_jint(line, "rounds_done"), 0);
 	free(out);
 }
 END_TEST
@@ -104,7 +72,7 @@ START_TEST(test_forced_philosophers)
 
 		ck_assert_int_eq(rc, 3);
 		ck_assert(tu_json_line(out, 0, line, sizeof line));
-		ck_assert(jbool(line, "deadlock"));
+		ck_assert(tu_jbool(line, "deadlock"));
 		ck_assert_int_eq(tu_json_array(line, "cycle", cyc, 8), 5);
 		free(out);
 	}
@@ -133,8 +101,8 @@ START_TEST(test_safe_schedule)
 
 	ck_assert_int_eq(rc, 0);
 	ck_assert(tu_json_line(out, 0, line, sizeof line));
-	ck_assert(!jbool(line, "deadlock"));
-	ck_assert_int_eq(jint(line, "rounds_done"), 2);
+	ck_assert(!tu_jbool(line, "deadlock"));
+	ck_assert_int_eq(tu_jint(line, "rounds_done"), 2);
 	free(out);
 }
 END_TEST
@@ -156,8 +124,8 @@ check_completes(const char *mode, const char *fix, const char *workers,
 	ck_assert_int_eq(tu_json_count(out), n);
 	for (int i = 0; i < n; i++) {
 		ck_assert(tu_json_line(out, i, line, sizeof line));
-		ck_assert(!jbool(line, "deadlock"));
-		ck_assert_int_eq(jint(line, "rounds_done"), 20LL * atoi(workers));
+		ck_assert(!tu_jbool(line, "deadlock"));
+		ck_assert_int_eq(tu_jint(line, "rounds_done"), 20LL * atoi(workers));
 	}
 	free(out);
 }
@@ -195,8 +163,8 @@ START_TEST(test_timeout_forced_cycle)
 
 	ck_assert_int_eq(rc, 0);
 	ck_assert(tu_json_line(out, 0, line, sizeof line));
-	ck_assert(!jbool(line, "deadlock"));
-	ck_assert_int_ge(jint(line, "timeouts"), 1);
+	ck_assert(!tu_jbool(line, "deadlock"));
+	ck_assert_int_ge(tu_jint(line, "timeouts"), 1);
 	free(out);
 }
 END_TEST
@@ -222,14 +190,9 @@ END_TEST
 static void
 check_usage(const char *a, const char *b)
 {
-	char *out = NULL, *err = NULL;
-	int rc = run(&out, &err, a, b, NULL);
+	const char *argv[] = { PROG, a, b, NULL };
 
-	ck_assert_int_eq(rc, 2);
-	ck_assert_int_eq(tu_count_prefix(err, "racelab-deadlock: "), 1);
-	ck_assert_ptr_null(strchr(strchr(err, '\n') + 1, '\n'));
-	free(out);
-	free(err);
+	tu_assert_usage_error(argv);
 }
 
 START_TEST(test_bad_options)

@@ -61,19 +61,6 @@ rm_rf(const char *dir)
 	ck_assert_int_eq(system(cmd), 0);
 }
 
-static void
-run_ok(const char *const argv[], char *obj, size_t len)
-{
-	char *out = NULL, *err = NULL;
-	int rc = tu_run(argv, &out, &err);
-
-	ck_assert_msg(rc == 0, "exit %d: %s", rc, err);
-	ck_assert_int_eq(tu_json_count(out), 1);
-	ck_assert(tu_json_line(out, 0, obj, len));
-	free(out);
-	free(err);
-}
-
 START_TEST(identical_every_way)
 {
 	char dir[] = "/tmp/check-images.XXXXXX";
@@ -86,7 +73,7 @@ START_TEST(identical_every_way)
 		                       "--width", "333", "--height", "211",
 		                       "--workers", "3", "--out", dir, NULL };
 
-		run_ok(argv, obj, sizeof obj);
+		tu_run_json(argv, obj, sizeof obj);
 	}
 	ck_assert(tu_json_bool(obj, "identical", &same));
 	ck_assert(same);
@@ -127,8 +114,8 @@ START_TEST(deterministic_across_runs)
 	                    "--width", "200", "--height", "150", "--workers", "2", NULL };
 	char oa[4096], ob[4096], da[32], db[32];
 
-	run_ok(a, oa, sizeof oa);
-	run_ok(b, ob, sizeof ob);
+	tu_run_json(a, oa, sizeof oa);
+	tu_run_json(b, ob, sizeof ob);
 	ck_assert(tu_json_str(oa, "threads_digest", da, sizeof da));
 	ck_assert(tu_json_str(ob, "processes_digest", db, sizeof db));
 	ck_assert_str_eq(da, db);
@@ -150,7 +137,7 @@ START_TEST(gray_stays_gray)
 		                       "graynoise", "--width", "17", "--height", "9",
 		                       "--keep-stages", "--out", dir, NULL };
 
-		run_ok(argv, obj, sizeof obj);
+		tu_run_json(argv, obj, sizeof obj);
 	}
 	snprintf(path, sizeof path, "%s/serial/source_01.ppm", dir);
 	src = read_all(path, &ls);
@@ -181,7 +168,7 @@ START_TEST(flat_blurs_to_itself)
 		                       "flat", "--width", "40", "--height", "30",
 		                       "--sigma", "4", "--keep-stages", "--out", dir, NULL };
 
-		run_ok(argv, obj, sizeof obj);
+		tu_run_json(argv, obj, sizeof obj);
 	}
 	for (int no = 1; no <= 3; no++) {
 		size_t ls, lb, lt;
@@ -217,7 +204,7 @@ START_TEST(temp_dir_removed)
 	bool kept;
 	struct stat st;
 
-	run_ok(argv, obj, sizeof obj);
+	tu_run_json(argv, obj, sizeof obj);
 	ck_assert(tu_json_str(obj, "out_dir", dir, sizeof dir));
 	ck_assert(tu_json_bool(obj, "kept", &kept));
 	ck_assert(!kept);
@@ -226,21 +213,6 @@ START_TEST(temp_dir_removed)
 	ck_assert_int_eq(tu_count_procs(PROG), 0);
 }
 END_TEST
-
-static int
-count_entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
-	closedir(d);
-	return n;
-}
 
 static void
 nap_ms(int ms)
@@ -285,7 +257,7 @@ term_midway(const char *mode)
 	kill(pid, SIGTERM);
 	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
 	ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
-	ck_assert_int_eq(count_entries(tmp), 0);
+	ck_assert_int_eq(tu_count_entries(tmp), 0);
 	rmdir(tmp);
 	/* Process workers die with their parent (PDEATHSIG): give the
 	 * kernel a moment to deliver it, then count. */
@@ -345,12 +317,8 @@ START_TEST(bad_options)
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		const char *argv[] = { PROG, bad[i][0], bad[i][1], NULL };
-		char *err = NULL;
 
-		ck_assert_int_eq(tu_run(argv, NULL, &err), 2);
-		ck_assert_int_eq(tu_count_prefix(err, "racelab-images: "), 1);
-		ck_assert_ptr_eq(strchr(err, '\n'), err + strlen(err) - 1);
-		free(err);
+		tu_assert_usage_error(argv);
 	}
 }
 END_TEST

@@ -165,14 +165,8 @@ START_TEST(bad_options)
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		const char *argv[] = { PROG, bad[i][0], bad[i][1], NULL };
-		char *out, *err;
 
-		ck_assert_int_eq(tu_run(argv, &out, &err), 2);
-		ck_assert_int_eq(tu_count_prefix(err, "racelab-ipc: "), 1);
-		ck_assert_ptr_nonnull(strchr(err, '\n'));
-		ck_assert_str_eq(strchr(err, '\n') + 1, "");
-		free(out);
-		free(err);
+		tu_assert_usage_error(argv);
 	}
 }
 END_TEST

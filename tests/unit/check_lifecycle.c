@@ -12,21 +12,7 @@
 #include "testutil.h"
 
 #define PROG "bin/racelab-lifecycle"
-
-static int
-run(char **out, char **err, const char *a0, ...)
-{
-	const char *argv[24] = { PROG };
-	int n = 1;
-	va_list ap;
-
-	va_start(ap, a0);
-	for (const char *a = a0; a && n < 23; a = va_arg(ap, const char *))
-		argv[n++] = a;
-	va_end(ap);
-	argv[n] = NULL;
-	return tu_run(argv, out, err);
-}
+#define run(out, err, ...) tu_runv(PROG, out, err, __VA_ARGS__)
 
 /* Run one demo with --json; the object is copied into line. */
 static void
@@ -49,30 +35,6 @@ run_json(char *line, size_t len, const char *a0, ...)
 	free(out);
 }
 
-static long long
-jint(const char *obj, const char *key)
-{
-	long long v = -12345;
-
-	ck_assert_msg(tu_json_int(obj, key, &v), "no %s in %s", key, obj);
-	return v;
-}
-
-static bool
-jbool(const char *obj, const char *key)
-{
-	bool v = false;
-
-	ck_assert_msg(tu_json_bool(obj, key, &v), "no %s in %s", key, obj);
-	return v;
-}
-
-static void
-jstr(const char *obj, const char *key, char *buf, size_t len)
-{
-	ck_assert_msg(tu_json_str(obj, key, buf, len), "no %s in %s", key, obj);
-}
-
 /* Every zombie is Z in /proc before it is reaped, still Z while held,
  * and gone after. */
 START_TEST(test_zombie)
@@ -81,12 +43,12 @@ START_TEST(test_zombie)
 
 	run_json(line, sizeof line, "--demo", "zombie", "--workers", "4",
 	         "--hold", "0.2", NULL);
-	ck_assert_int_eq(jint(line, "zombies"), 4);
-	jstr(line, "zombie_state", s, sizeof s);
+	ck_assert_int_eq(tu_jint(line, "zombies"), 4);
+	tu_jstr(line, "zombie_state", s, sizeof s);
 	ck_assert_str_eq(s, "ZZZZ");
-	jstr(line, "zombie_state_held", s, sizeof s);
+	tu_jstr(line, "zombie_state_held", s, sizeof s);
 	ck_assert_str_eq(s, "ZZZZ");
-	jstr(line, "zombie_state_after", s, sizeof s);
+	tu_jstr(line, "zombie_state_after", s, sizeof s);
 	ck_assert_str_eq(s, "----");
 }
 END_TEST
@@ -100,16 +62,16 @@ START_TEST(test_orphan)
 
 		run_json(line, sizeof line, "--demo", "orphan", "--hold", "0.05",
 		         NULL);
-		parent = jint(line, "orphan_parent_pid");
-		before = jint(line, "orphan_ppid_before");
-		after = jint(line, "orphan_ppid_after");
-		ck_assert_int_gt(jint(line, "orphan_pid"), 0);
+		parent = tu_jint(line, "orphan_parent_pid");
+		before = tu_jint(line, "orphan_ppid_before");
+		after = tu_jint(line, "orphan_ppid_after");
+		ck_assert_int_gt(tu_jint(line, "orphan_pid"), 0);
 		ck_assert_int_eq(before, parent);
 		ck_assert_int_ne(after, before);
 		ck_assert_int_ne(after, parent);
 		ck_assert_int_gt(after, 0);
-		ck_assert_int_eq(jint(line, "orphan_ppid_seen_by_child"), after);
-		ck_assert(jbool(line, "orphan_exited"));
+		ck_assert_int_eq(tu_jint(line, "orphan_ppid_seen_by_child"), after);
+		ck_assert(tu_jbool(line, "orphan_exited"));
 	}
 }
 END_TEST
@@ -121,11 +83,11 @@ START_TEST(test_orphan_subreaper)
 
 	run_json(line, sizeof line, "--demo", "orphan", "--subreaper", "--hold",
 	         "0.05", NULL);
-	ck_assert(jbool(line, "subreaper"));
-	ck_assert_int_eq(jint(line, "orphan_ppid_after"), jint(line, "pid"));
-	ck_assert_int_ne(jint(line, "orphan_ppid_after"),
-	                 jint(line, "orphan_parent_pid"));
-	ck_assert(jbool(line, "orphan_exited"));
+	ck_assert(tu_jbool(line, "subreaper"));
+	ck_assert_int_eq(tu_jint(line, "orphan_ppid_after"), tu_jint(line, "pid"));
+	ck_assert_int_ne(tu_jint(line, "orphan_ppid_after"),
+	                 tu_jint(line, "orphan_parent_pid"));
+	ck_assert(tu_jbool(line, "orphan_exited"));
 }
 END_TEST
 
@@ -175,12 +137,12 @@ START_TEST(test_join_timeout)
 
 	run_json(line, sizeof line, "--demo", "join", "--sleep", "3",
 	         "--timeout", "0.3", NULL);
-	ck_assert(jbool(line, "join_alive_after_timeout"));
-	jstr(line, "join_state", s, sizeof s);
+	ck_assert(tu_jbool(line, "join_alive_after_timeout"));
+	tu_jstr(line, "join_state", s, sizeof s);
 	ck_assert(strchr("RSD", s[0]) != NULL);
 	ck_assert(tu_json_num(line, "join_waited_s", &waited));
 	ck_assert(waited >= 0.25 && waited < 2.0);
-	ck_assert_int_eq(jint(line, "join_status"), -SIGTERM);
+	ck_assert_int_eq(tu_jint(line, "join_status"), -SIGTERM);
 }
 END_TEST
 
@@ -192,8 +154,8 @@ START_TEST(test_join_in_time)
 
 	run_json(line, sizeof line, "--demo", "join", "--sleep", "0.05",
 	         "--timeout", "5", NULL);
-	ck_assert(!jbool(line, "join_alive_after_timeout"));
-	ck_assert_int_eq(jint(line, "join_status"), 0);
+	ck_assert(!tu_jbool(line, "join_alive_after_timeout"));
+	ck_assert_int_eq(tu_jint(line, "join_status"), 0);
 	ck_assert(tu_json_num(line, "join_waited_s", &waited));
 	ck_assert(waited < 2.5);
 }
@@ -204,8 +166,8 @@ START_TEST(test_daemon)
 	char line[4096];
 
 	run_json(line, sizeof line, "--demo", "daemon", NULL);
-	ck_assert(jbool(line, "daemon_alive_at_main_end"));
-	ck_assert_int_eq(jint(line, "daemon_status"), -SIGTERM);
+	ck_assert(tu_jbool(line, "daemon_alive_at_main_end"));
+	ck_assert_int_eq(tu_jint(line, "daemon_status"), -SIGTERM);
 }
 END_TEST
 
@@ -224,21 +186,16 @@ START_TEST(test_children)
 	ck_assert_int_eq(c[n - 1], 0);
 	for (int i = 1; i < n; i++)
 		ck_assert_int_lt(c[i], c[i - 1]);
-	ck_assert(jbool(line, "children_are_workers"));
+	ck_assert(tu_jbool(line, "children_are_workers"));
 }
 END_TEST
 
 static void
 check_usage(const char *a, const char *b)
 {
-	char *out = NULL, *err = NULL;
-	int rc = run(&out, &err, a, b, NULL);
+	const char *argv[] = { PROG, a, b, NULL };
 
-	ck_assert_int_eq(rc, 2);
-	ck_assert_int_eq(tu_count_prefix(err, "racelab-lifecycle: "), 1);
-	ck_assert_ptr_null(strchr(strchr(err, '\n') + 1, '\n'));
-	free(out);
-	free(err);
+	tu_assert_usage_error(argv);
 }
 
 START_TEST(test_bad_options)

@@ -10,16 +10,6 @@
 
 static const char *const fixes[] = { "mutex", "spin", "sem", "atomic" };
 
-static int
-count_lines(const char *s)
-{
-	int n = 0;
-
-	for (; *s; s++)
-		n += *s == '\n';
-	return n;
-}
-
 /* Every fix loses nothing, in every run: exact equality.  The racy
  * version is only bounded (it can lose, it cannot gain). */
 static void
@@ -204,16 +194,8 @@ START_TEST(test_bad_options)
 		{ PROG, "--demo", NULL },
 	};
 
-	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		char *out = NULL, *err = NULL;
-
-		ck_assert_int_eq(tu_run(bad[i], &out, &err), 2);
-		ck_assert_int_eq(count_lines(err), 1);
-		ck_assert_int_eq(tu_count_prefix(err, "racelab-locks: "), 1);
-		ck_assert_str_eq(out, "");
-		free(out);
-		free(err);
-	}
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		tu_assert_usage_error(bad[i]);
 }
 END_TEST
 
@@ -225,7 +207,7 @@ START_TEST(test_json_per_run_and_nothing_left)
 
 	ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
 	ck_assert_int_eq(tu_json_count(out), 3);
-	ck_assert_int_eq(count_lines(out), 3);
+	ck_assert_int_eq(tu_count_lines(out), 3);
 	ck_assert_int_eq(tu_count_procs("racelab-locks"), 0);
 	free(out);
 }

@@ -18,40 +18,6 @@
 
 #define PROG "bin/racelab-manager"
 
-static char tmpdir[64];
-
-/* Each test gets its own TMPDIR, so what the lesson leaves is easy to see. */
-static void
-setup(void)
-{
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/check-manager-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-	setenv("TMPDIR", tmpdir, 1);
-}
-
-static int
-entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			n++;
-	closedir(d);
-	return n;
-}
-
-static void
-teardown(void)
-{
-	rmdir(tmpdir);
-	unsetenv("TMPDIR");
-}
-
 static void
 check_records(const char *mode)
 {
@@ -61,7 +27,7 @@ check_records(const char *mode)
 	bool seen = false, left = true;
 	long long v;
 
-	setup();
+	tu_tmpdir_setup("manager");
 	ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
 	ck_assert_int_eq(tu_json_count(out), 1);
 	ck_assert(tu_json_line(out, 0, obj, sizeof obj));
@@ -75,10 +41,10 @@ check_records(const char *mode)
 	ck_assert(!left);
 	ck_assert(tu_json_bool(obj, "dir_left", &left));
 	ck_assert(!left);
-	ck_assert_int_eq(entries(tmpdir), 0);
+	ck_assert_int_eq(tu_count_entries(tu_tmpdir()), 0);
 	ck_assert_int_eq(tu_count_procs("racelab-manager"), 0);
 	free(out);
-	teardown();
+	tu_tmpdir_teardown(false);
 }
 
 START_TEST(inserted_record_seen_processes)
@@ -103,7 +69,7 @@ START_TEST(cost_exact_and_manager_slower)
 	long long expect, m, s;
 	double ratio;
 
-	setup();
+	tu_tmpdir_setup("manager");
 	ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
 	ck_assert(tu_json_line(out, 0, obj, sizeof obj));
 	ck_assert(tu_json_int(obj, "expected_added", &expect));
@@ -115,9 +81,9 @@ START_TEST(cost_exact_and_manager_slower)
 	ck_assert(tu_json_num(obj, "manager_vs_shm", &ratio));
 	ck_assert_msg(ratio > 2.0, "manager only %.2fx the cost of shared memory",
 	              ratio);
-	ck_assert_int_eq(entries(tmpdir), 0);
+	ck_assert_int_eq(tu_count_entries(tu_tmpdir()), 0);
 	free(out);
-	teardown();
+	tu_tmpdir_teardown(false);
 }
 END_TEST
 
@@ -128,7 +94,7 @@ START_TEST(one_object_per_run)
 	char *out, obj[4096];
 	long long pid[3];
 
-	setup();
+	tu_tmpdir_setup("manager");
 	ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
 	ck_assert_int_eq(tu_json_count(out), 3);
 	for (int i = 0; i < 3; i++) {
@@ -136,10 +102,10 @@ START_TEST(one_object_per_run)
 		ck_assert(tu_json_int(obj, "server_pid", &pid[i]));
 	}
 	ck_assert(pid[0] != pid[1] && pid[1] != pid[2]); /* a server per run */
-	ck_assert_int_eq(entries(tmpdir), 0);
+	ck_assert_int_eq(tu_count_entries(tu_tmpdir()), 0);
 	ck_assert_int_eq(tu_count_procs("racelab-manager"), 0);
 	free(out);
-	teardown();
+	tu_tmpdir_teardown(false);
 }
 END_TEST
 
@@ -150,7 +116,7 @@ START_TEST(sigterm_leaves_nothing)
 	int st, tries;
 	pid_t pid;
 
-	setup();
+	tu_tmpdir_setup("manager");
 	pid = fork();
 	if (pid == 0) {
 		int null = open("/dev/null", O_WRONLY);
@@ -161,20 +127,20 @@ START_TEST(sigterm_leaves_nothing)
 	}
 	ck_assert_int_gt(pid, 0);
 	/* Wait until the socket directory exists (the server is up). */
-	for (tries = 0; tries < 500 && entries(tmpdir) < 1; tries++)
+	for (tries = 0; tries < 500 && tu_count_entries(tu_tmpdir()) < 1; tries++)
 		nanosleep(&nap, NULL);
-	ck_assert_int_ge(entries(tmpdir), 1);
+	ck_assert_int_ge(tu_count_entries(tu_tmpdir()), 1);
 	nanosleep(&nap, NULL);
 	kill(pid, SIGTERM);
 	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
 	ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
-	ck_assert_int_eq(entries(tmpdir), 0);
+	ck_assert_int_eq(tu_count_entries(tu_tmpdir()), 0);
 	/* The workers got SIGKILL from the kernel when the lesson died; give
 	 * init a moment to reap them. */
 	for (tries = 0; tries < 200 && tu_count_procs("racelab-manager"); tries++)
 		nanosleep(&nap, NULL);
 	ck_assert_int_eq(tu_count_procs("racelab-manager"), 0);
-	teardown();
+	tu_tmpdir_teardown(false);
 }
 END_TEST
 
@@ -190,14 +156,8 @@ START_TEST(bad_options)
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		const char *argv[] = { PROG, bad[i][0], bad[i][1], NULL };
-		char *out, *err;
 
-		ck_assert_int_eq(tu_run(argv, &out, &err), 2);
-		ck_assert_int_eq(tu_count_prefix(err, "racelab-manager: "), 1);
-		ck_assert_ptr_nonnull(strchr(err, '\n'));
-		ck_assert_str_eq(strchr(err, '\n') + 1, "");
-		free(out);
-		free(err);
+		tu_assert_usage_error(argv);
 	}
 }
 END_TEST

@@ -11,19 +11,6 @@
 
 #define PROG "bin/racelab-overhead"
 
-static void
-run_json(const char *const argv[], char *obj, size_t len)
-{
-	char *out = NULL, *err = NULL;
-	int rc = tu_run(argv, &out, &err);
-
-	ck_assert_msg(rc == 0, "exit %d: %s", rc, err);
-	ck_assert_int_eq(tu_json_count(out), 1);
-	ck_assert(tu_json_line(out, 0, obj, len));
-	free(out);
-	free(err);
-}
-
 /* The numbers of a JSON array of reals (tu_json_array reads integers). */
 static int
 num_array(const char *obj, const char *key, double *v, int max)
@@ -57,7 +44,7 @@ check_sweep(const char *mode)
 	bool ok;
 	int n;
 
-	run_json(argv, obj, sizeof obj);
+	tu_run_json(argv, obj, sizeof obj);
 	ck_assert(tu_json_bool(obj, "shares_ok", &ok));
 	ck_assert(ok);
 	ck_assert(tu_json_bool(obj, "sum_ok", &ok));
@@ -108,7 +95,7 @@ START_TEST(many_workers_few_terms)
 	bool ok;
 	int n;
 
-	run_json(argv, obj, sizeof obj);
+	tu_run_json(argv, obj, sizeof obj);
 	ck_assert(tu_json_bool(obj, "shares_ok", &ok));
 	ck_assert(ok);
 	ck_assert(tu_json_bool(obj, "sum_ok", &ok));
@@ -124,7 +111,7 @@ START_TEST(memory_positive)
 	char obj[8192];
 	double rss, pss, priv, pte, trss, tvsz;
 
-	run_json(argv, obj, sizeof obj);
+	tu_run_json(argv, obj, sizeof obj);
 	ck_assert(tu_json_num(obj, "process_rss_kib", &rss));
 	ck_assert(tu_json_num(obj, "process_pss_kib", &pss));
 	ck_assert(tu_json_num(obj, "process_private_kib", &priv));
@@ -153,7 +140,7 @@ START_TEST(fork_every_size)
 	double us[16];
 	int n;
 
-	run_json(argv, obj, sizeof obj);
+	tu_run_json(argv, obj, sizeof obj);
 	n = tu_json_array(obj, "parent_mib", mib, 16);
 	ck_assert_int_eq(n, 3);
 	ck_assert_int_eq(mib[0], 0);
@@ -174,7 +161,7 @@ START_TEST(fork_no_growth)
 	char obj[8192];
 	long long mib[16];
 
-	run_json(argv, obj, sizeof obj);
+	tu_run_json(argv, obj, sizeof obj);
 	ck_assert_int_eq(tu_json_array(obj, "parent_mib", mib, 16), 1);
 	ck_assert_int_eq(mib[0], 0);
 }
@@ -221,12 +208,8 @@ START_TEST(bad_options)
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		const char *argv[] = { PROG, bad[i][0], bad[i][1], NULL };
-		char *err = NULL;
 
-		ck_assert_int_eq(tu_run(argv, NULL, &err), 2);
-		ck_assert_int_eq(tu_count_prefix(err, "racelab-overhead: "), 1);
-		ck_assert_ptr_eq(strchr(err, '\n'), err + strlen(err) - 1);
-		free(err);
+		tu_assert_usage_error(argv);
 	}
 }
 END_TEST

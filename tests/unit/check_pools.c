@@ -19,51 +19,6 @@
 
 #define PROG "bin/racelab-pools"
 
-static char tmpdir[64];
-
-static void
-setup(void)
-{
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/check-pools-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-	setenv("TMPDIR", tmpdir, 1);
-}
-
-static int
-entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			n++;
-	closedir(d);
-	return n;
-}
-
-static void
-teardown(void)
-{
-	ck_assert_int_eq(entries(tmpdir), 0); /* the lesson removed its files */
-	rmdir(tmpdir);
-	unsetenv("TMPDIR");
-}
-
-static void
-run_json(const char *const argv[], char *obj, size_t len)
-{
-	char *out;
-
-	ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
-	ck_assert_int_eq(tu_json_count(out), 1);
-	ck_assert(tu_json_line(out, 0, obj, len));
-	free(out);
-}
-
 static void
 assert_array(const char *obj, const char *key, const long long *want, int n)
 {
@@ -90,16 +45,16 @@ sleeps_with_five(const char *mode)
 	char obj[8192];
 	double ms;
 
-	setup();
-	run_json(argv, obj, sizeof obj);
+	tu_tmpdir_setup("pools");
+	tu_run_json(argv, obj, sizeof obj);
 	assert_array(obj, "as_completed_order", shortest_first, 5);
 	ck_assert(tu_json_num(obj, "as_completed_ms", &ms));
 	ck_assert_msg(ms >= 450 && ms < 1000, "as_completed took %.0f ms", ms);
-	run_json(argv_map, obj, sizeof obj);
+	tu_run_json(argv_map, obj, sizeof obj);
 	assert_array(obj, "map_order", submitted, 5);
 	ck_assert(tu_json_num(obj, "map_ms", &ms));
 	ck_assert_msg(ms >= 450 && ms < 1000, "map took %.0f ms", ms);
-	teardown();
+	tu_tmpdir_teardown(true);
 }
 
 START_TEST(orders_processes)
@@ -127,8 +82,8 @@ START_TEST(orders_pool_of_two)
 	long long got[5];
 	double fin[5];
 
-	setup();
-	run_json(argv, obj, sizeof obj);
+	tu_tmpdir_setup("pools");
+	tu_run_json(argv, obj, sizeof obj);
 	assert_array(obj, "map_order", submitted, 5);
 	ck_assert_int_eq(tu_json_array(obj, "as_completed_order", got, 5), 5);
 	/* as_completed_finish_ms is an array of numbers: read it by hand. */
@@ -148,7 +103,7 @@ START_TEST(orders_pool_of_two)
 	for (int i = 1; i < 5; i++)
 		ck_assert_msg(fin[i] >= fin[i - 1], "finish %d at %.1f before %.1f",
 		              i, fin[i], fin[i - 1]);
-	teardown();
+	tu_tmpdir_teardown(true);
 }
 END_TEST
 
@@ -157,19 +112,19 @@ START_TEST(squares_equal_serial)
 	static const char *const modes[] = { "process", "thread" };
 	static const long long want[] = { 1, 4, 9, 16, 25, 36 };
 
-	setup();
+	tu_tmpdir_setup("pools");
 	for (int m = 0; m < 2; m++) {
 		const char *argv[] = { PROG, "--demo", "squares", "--mode", modes[m],
 		                       "--json", NULL };
 		char obj[4096];
 		bool ok = false;
 
-		run_json(argv, obj, sizeof obj);
+		tu_run_json(argv, obj, sizeof obj);
 		assert_array(obj, "squares", want, 6);
 		ck_assert(tu_json_bool(obj, "squares_equal_serial", &ok));
 		ck_assert(ok);
 	}
-	teardown();
+	tu_tmpdir_teardown(true);
 }
 END_TEST
 
@@ -180,9 +135,9 @@ START_TEST(hash_known_vectors)
 	bool ok = false;
 	int fd;
 
-	setup();
-	snprintf(abc, sizeof abc, "%s/abc", tmpdir);
-	snprintf(empty, sizeof empty, "%s/empty", tmpdir);
+	tu_tmpdir_setup("pools");
+	snprintf(abc, sizeof abc, "%s/abc", tu_tmpdir());
+	snprintf(empty, sizeof empty, "%s/empty", tu_tmpdir());
 	fd = open(abc, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	ck_assert_int_eq(write(fd, "abc", 3), 3);
 	close(fd);
@@ -192,7 +147,7 @@ START_TEST(hash_known_vectors)
 		const char *argv[] = { PROG, "--demo", "hash", "--files", list,
 		                       "--json", NULL };
 
-		run_json(argv, obj, sizeof obj);
+		tu_run_json(argv, obj, sizeof obj);
 	}
 	ck_assert(tu_json_str(obj, "digests", dig, sizeof dig));
 	ck_assert_str_eq(dig,
@@ -204,7 +159,7 @@ START_TEST(hash_known_vectors)
 	ck_assert_int_eq(access(abc, R_OK), 0);
 	unlink(abc);
 	unlink(empty);
-	teardown();
+	tu_tmpdir_teardown(true);
 }
 END_TEST
 
@@ -218,15 +173,15 @@ START_TEST(hash_equal_serial)
 	long long n, bytes;
 	bool ok = false;
 
-	setup();
-	run_json(argv, obj, sizeof obj);
+	tu_tmpdir_setup("pools");
+	tu_run_json(argv, obj, sizeof obj);
 	ck_assert(tu_json_int(obj, "hash_files", &n));
 	ck_assert_int_eq(n, 6);
 	ck_assert(tu_json_int(obj, "hash_bytes", &bytes));
 	ck_assert_int_eq(bytes, 6LL << 21);
 	ck_assert(tu_json_bool(obj, "hash_equal_serial", &ok));
 	ck_assert(ok);
-	teardown();
+	tu_tmpdir_teardown(true);
 }
 END_TEST
 
@@ -238,12 +193,12 @@ START_TEST(default_pool_is_core_count)
 	long long pool;
 	cpu_set_t set;
 
-	setup();
+	tu_tmpdir_setup("pools");
 	ck_assert_int_eq(sched_getaffinity(0, sizeof set, &set), 0);
-	run_json(argv, obj, sizeof obj);
+	tu_run_json(argv, obj, sizeof obj);
 	ck_assert(tu_json_int(obj, "pool", &pool));
 	ck_assert_int_eq(pool, CPU_COUNT(&set));
-	teardown();
+	tu_tmpdir_teardown(true);
 }
 END_TEST
 
@@ -253,12 +208,12 @@ START_TEST(one_object_per_run_nothing_left)
 	                       "--file-mb", "1", "--runs", "2", "--json", NULL };
 	char *out;
 
-	setup();
+	tu_tmpdir_setup("pools");
 	ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
 	ck_assert_int_eq(tu_json_count(out), 2);
 	ck_assert_int_eq(tu_count_procs("racelab-pools"), 0);
 	free(out);
-	teardown();
+	tu_tmpdir_teardown(true);
 }
 END_TEST
 
@@ -270,7 +225,7 @@ START_TEST(sigterm_removes_files)
 	int st, tries;
 	pid_t pid;
 
-	setup();
+	tu_tmpdir_setup("pools");
 	pid = fork();
 	if (pid == 0) {
 		int null = open("/dev/null", O_WRONLY);
@@ -281,16 +236,16 @@ START_TEST(sigterm_removes_files)
 		_exit(127);
 	}
 	ck_assert_int_gt(pid, 0);
-	for (tries = 0; tries < 500 && entries(tmpdir) < 1; tries++)
+	for (tries = 0; tries < 500 && tu_count_entries(tu_tmpdir()) < 1; tries++)
 		nanosleep(&nap, NULL);
-	ck_assert_int_ge(entries(tmpdir), 1);
+	ck_assert_int_ge(tu_count_entries(tu_tmpdir()), 1);
 	kill(pid, SIGTERM);
 	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
 	ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
 	for (tries = 0; tries < 200 && tu_count_procs("racelab-pools"); tries++)
 		nanosleep(&nap, NULL);
 	ck_assert_int_eq(tu_count_procs("racelab-pools"), 0);
-	teardown();
+	tu_tmpdir_teardown(true);
 }
 END_TEST
 

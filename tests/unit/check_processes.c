@@ -7,17 +7,6 @@
 
 #include "testutil.h"
 
-static void
-run_json(const char *const *argv, char *obj, size_t len)
-{
-	char *out;
-
-	ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
-	ck_assert_int_eq(tu_json_count(out), 1);
-	ck_assert(tu_json_line(out, 0, obj, len));
-	free(out);
-}
-
 /* Two 1-second sleepers: about 1 s together, about 2 s one after the
  * other.  Sleeping costs no CPU, so the bounds can be wide and still
  * tell 1 from 2 on a loaded machine. */
@@ -28,9 +17,9 @@ START_TEST(test_parallel_vs_sequential)
 	char obj[4096];
 	double p, s;
 
-	run_json(par, obj, sizeof obj);
+	tu_run_json(par, obj, sizeof obj);
 	ck_assert(tu_json_num(obj, "elapsed_ms", &p));
-	run_json(seq, obj, sizeof obj);
+	tu_run_json(seq, obj, sizeof obj);
 	ck_assert(tu_json_num(obj, "elapsed_ms", &s));
 	ck_assert_msg(p >= 1000 && p < 1600, "parallel took %.0f ms", p);
 	ck_assert_msg(s >= 2000 && s < 2800, "sequential took %.0f ms", s);
@@ -45,7 +34,7 @@ START_TEST(test_pids_real_children)
 	long long pids[8], ppids[8], parent;
 	bool b;
 
-	run_json(argv, obj, sizeof obj);
+	tu_run_json(argv, obj, sizeof obj);
 	ck_assert(tu_json_int(obj, "parent_pid", &parent));
 	ck_assert_int_eq(tu_json_array(obj, "pids", pids, 8), 4);
 	ck_assert_int_eq(tu_json_array(obj, "ppids", ppids, 8), 4);
@@ -72,7 +61,7 @@ START_TEST(test_threads_share_pid)
 	char obj[4096];
 	long long pids[4], tids[4], parent;
 
-	run_json(argv, obj, sizeof obj);
+	tu_run_json(argv, obj, sizeof obj);
 	ck_assert(tu_json_int(obj, "parent_pid", &parent));
 	ck_assert_int_eq(tu_json_array(obj, "pids", pids, 4), 3);
 	ck_assert_int_eq(tu_json_array(obj, "tids", tids, 4), 3);

@@ -12,16 +12,6 @@
 
 #define PROG "bin/racelab-shared-memory"
 
-static int
-count_lines(const char *s)
-{
-	int n = 0;
-
-	for (; *s; s++)
-		n += *s == '\n';
-	return n;
-}
-
 /* Nothing named /dev/shm/racelab-<pid>-* is left by the lesson <pid>. */
 static void
 assert_no_shm_of(long long pid)
@@ -186,16 +176,8 @@ START_TEST(test_bad_options)
 		{ PROG, "--mode", "fiber", NULL },
 	};
 
-	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		char *out = NULL, *err = NULL;
-
-		ck_assert_int_eq(tu_run(bad[i], &out, &err), 2);
-		ck_assert_int_eq(count_lines(err), 1);
-		ck_assert_int_eq(tu_count_prefix(err, "racelab-shared-memory: "), 1);
-		ck_assert_str_eq(out, "");
-		free(out);
-		free(err);
-	}
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		tu_assert_usage_error(bad[i]);
 }
 END_TEST
 
@@ -207,7 +189,7 @@ START_TEST(test_json_per_run_and_nothing_left)
 
 	ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
 	ck_assert_int_eq(tu_json_count(out), 4);
-	ck_assert_int_eq(count_lines(out), 4);
+	ck_assert_int_eq(tu_count_lines(out), 4);
 	ck_assert_int_eq(tu_count_procs(PROG), 0);
 	free(out);
 }

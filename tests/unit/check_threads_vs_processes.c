@@ -8,16 +8,6 @@
 
 #define PROG "bin/racelab-threads-vs-processes"
 
-static int
-count_lines(const char *s)
-{
-	int n = 0;
-
-	for (; *s; s++)
-		n += *s == '\n';
-	return n;
-}
-
 /* Isolation and sharing, on every run: the forked child's write stays in
  * its copy, at the same virtual address; the thread's write is seen. */
 START_TEST(test_memory_isolation_and_sharing)
@@ -124,16 +114,8 @@ START_TEST(test_bad_options)
 		{ PROG, "--frobnicate", NULL },
 	};
 
-	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		char *out = NULL, *err = NULL;
-
-		ck_assert_int_eq(tu_run(bad[i], &out, &err), 2);
-		ck_assert_int_eq(tu_count_prefix(err, "racelab-threads-vs-processes: "), 1);
-		ck_assert_int_eq(count_lines(err), 1);
-		ck_assert_str_eq(out, "");
-		free(out);
-		free(err);
-	}
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		tu_assert_usage_error(bad[i]);
 }
 END_TEST
 
@@ -146,7 +128,7 @@ START_TEST(test_json_per_run_and_nothing_left)
 	ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
 	ck_assert_int_eq(tu_json_count(out), 2);
 	/* Nothing but the JSON objects on stdout. */
-	ck_assert_int_eq(count_lines(out), 2);
+	ck_assert_int_eq(tu_count_lines(out), 2);
 	ck_assert_int_eq(tu_count_procs("racelab-threads-vs-processes"), 0);
 	free(out);
 }

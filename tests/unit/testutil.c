@@ -1,11 +1,14 @@
 // Helpers for the unit tests: run a lesson program, read its JSON lines.
 #include "testutil.h"
 
+#include <check.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -290,4 +293,134 @@ tu_count_shm(const char *prefix)
 			n++;
 	closedir(d);
 	return n;
+}
+
+int
+tu_count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	closedir(d);
+	return n;
+}
+
+int
+tu_count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; s && *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+int
+tu_runv(const char *prog, char **out, char **err, const char *a0, ...)
+{
+	const char *argv[32] = { prog };
+	int n = 1;
+	va_list ap;
+
+	va_start(ap, a0);
+	for (const char *a = a0; a && n < 31; a = va_arg(ap, const char *))
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	return tu_run(argv, out, err);
+}
+
+void
+tu_run_json(const char *const argv[], char *obj, size_t len)
+{
+	char *out = NULL, *err = NULL;
+	int rc = tu_run(argv, &out, &err);
+
+	ck_assert_msg(rc == 0, "%s: exit %d, stderr: %s", argv[0], rc, err);
+	ck_assert_int_eq(tu_json_count(out), 1);
+	ck_assert(tu_json_line(out, 0, obj, len));
+	free(out);
+	free(err);
+}
+
+void
+tu_assert_usage_error(const char *const argv[])
+{
+	const char *base = strrchr(argv[0], '/');
+	char *out = NULL, *err = NULL, prefix[128];
+	int rc = tu_run(argv, &out, &err);
+
+	snprintf(prefix, sizeof prefix, "%s: ", base ? base + 1 : argv[0]);
+	ck_assert_msg(rc == 2, "%s %s: exit %d", argv[0],
+	              argv[1] ? argv[1] : "", rc);
+	ck_assert_str_eq(out, "");
+	ck_assert_int_eq(tu_count_lines(err), 1);
+	ck_assert_msg(tu_count_prefix(err, prefix) == 1, "stderr: %s", err);
+	ck_assert_str_eq(strchr(err, '\n') + 1, "");
+	free(out);
+	free(err);
+}
+
+long long
+tu_jint(const char *obj, const char *key)
+{
+	long long v = -12345;
+
+	ck_assert_msg(tu_json_int(obj, key, &v), "no %s in %s", key, obj);
+	return v;
+}
+
+double
+tu_jnum(const char *obj, const char *key)
+{
+	double v = -12345;
+
+	ck_assert_msg(tu_json_num(obj, key, &v), "no %s in %s", key, obj);
+	return v;
+}
+
+bool
+tu_jbool(const char *obj, const char *key)
+{
+	bool v = false;
+
+	ck_assert_msg(tu_json_bool(obj, key, &v), "no %s in %s", key, obj);
+	return v;
+}
+
+void
+tu_jstr(const char *obj, const char *key, char *buf, size_t len)
+{
+	ck_assert_msg(tu_json_str(obj, key, buf, len), "no %s in %s", key, obj);
+}
+
+static char tu_dir[64];
+
+const char *
+tu_tmpdir_setup(const char *name)
+{
+	snprintf(tu_dir, sizeof tu_dir, "/tmp/check-%s-XXXXXX", name);
+	ck_assert_ptr_nonnull(mkdtemp(tu_dir));
+	setenv("TMPDIR", tu_dir, 1);
+	return tu_dir;
+}
+
+void
+tu_tmpdir_teardown(bool empty)
+{
+	if (empty)
+		ck_assert_int_eq(tu_count_entries(tu_dir), 0);
+	rmdir(tu_dir);
+	unsetenv("TMPDIR");
+}
+
+const char *
+tu_tmpdir(void)
+{
+	return tu_dir;
 }

@@ -30,5 +30,31 @@ int tu_count_prefix(const char *out, const char *prefix);
 int tu_count_procs(const char *needle);
 /* Entries in /dev/shm whose name starts with prefix. */
 int tu_count_shm(const char *prefix);
+/* Entries of a directory other than . and .. (-1 if it cannot be read). */
+int tu_count_entries(const char *dir);
+/* Newlines in s. */
+int tu_count_lines(const char *s);
+
+/* Run prog with the arguments that follow, up to a NULL (at most 30). */
+int tu_runv(const char *prog, char **out, char **err, const char *a0, ...)
+	__attribute__((sentinel));
+/* Run argv; assert exit 0 and exactly one JSON object, copied into obj. */
+void tu_run_json(const char *const argv[], char *obj, size_t len);
+/* Run argv; assert exit 2, nothing on stdout and one line on stderr that
+ * starts with "<basename of argv[0]>: ". */
+void tu_assert_usage_error(const char *const argv[]);
+
+/* Getters that fail the test when the key is missing. */
+long long tu_jint(const char *obj, const char *key);
+double tu_jnum(const char *obj, const char *key);
+bool tu_jbool(const char *obj, const char *key);
+void tu_jstr(const char *obj, const char *key, char *buf, size_t len);
+
+/* A fresh TMPDIR for one test (checked fixture: call from setup), named
+ * /tmp/check-<name>-XXXXXX; tu_tmpdir_teardown asserts that the lesson
+ * left it empty (when empty is true), removes it and unsets TMPDIR. */
+const char *tu_tmpdir_setup(const char *name);
+void tu_tmpdir_teardown(bool empty);
+const char *tu_tmpdir(void);
 
 #endif
