@@ -12,7 +12,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 struct shell shell;
@@ -22,6 +24,82 @@ enum { FRAME_NS = 33 * 1000 * 1000, FROZEN_FRAME_NS = 250 * 1000 * 1000 };
 
 static int sigpipe_fd[2] = {-1, -1};
 static struct ui_win help_win, small_win;
+
+/* Opt-in instrumentation for bench/shell.sh: with RACELAB_STATS=<file> the
+ * loop keeps one record per drawn frame (when it ended, how long the tick
+ * and the drawing took, whether /proc was sampled in it) and writes them to
+ * the file at exit.  Work is CPU time of the shell's thread, so a frame
+ * preempted by busy workers does not count their time as ours.  Unset, it
+ * costs one predictable branch per frame. */
+enum { STATS_MAX = 1 << 16 };
+struct stats_rec {
+	uint64_t end_ns;   /* CLOCK_MONOTONIC at the end of the frame */
+	uint32_t work_ns;  /* tick + drawing, CPU time of the shell */
+	uint32_t tick_ns;  /* demo_tick alone (board and /proc sampling), CPU */
+	uint16_t ntasks;   /* actors sampled, when /proc was */
+	char kind;         /* L live demo, F frozen (nothing moves), O other */
+	bool sampled;      /* /proc was read in this frame */
+};
+static struct {
+	const char *path;
+	struct stats_rec *rec;
+	uint32_t n;
+	struct timespec first_frame; /* CLOCK_REALTIME at the end of frame 1 */
+} stats;
+
+static uint64_t
+stats_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void
+stats_frame(uint64_t t0, uint64_t tick_ns, bool sampled)
+{
+	uint64_t t = stats_cpu_ns();
+	struct stats_rec *r;
+
+	if (stats.n == 0 && !stats.first_frame.tv_sec)
+		clock_gettime(CLOCK_REALTIME, &stats.first_frame);
+	if (!stats.rec || stats.n >= STATS_MAX)
+		return;
+	r = &stats.rec[stats.n++];
+	r->end_ns = shell_now_ns();
+	r->work_ns = (uint32_t)(t - t0 < UINT32_MAX ? t - t0 : UINT32_MAX);
+	r->tick_ns = (uint32_t)(tick_ns < UINT32_MAX ? tick_ns : UINT32_MAX);
+	r->sampled = sampled;
+	r->ntasks = (uint16_t)(sampled ? shell_demo.nact : 0);
+	r->kind = !demo_running() ? 'O' : demo_active() ? 'L' : 'F';
+}
+
+/* At exit: "first <realtime ns>", then "<end ns> <kind> <work ns> <tick
+ * ns> <sampled tasks or ->" per frame. */
+static void
+stats_write(void)
+{
+	FILE *f;
+
+	if (!stats.path || !(f = fopen(stats.path, "w")))
+		return;
+	fprintf(f, "first %lld%09ld\n", (long long)stats.first_frame.tv_sec,
+	        stats.first_frame.tv_nsec);
+	for (uint32_t i = 0; i < stats.n; i++) {
+		const struct stats_rec *r = &stats.rec[i];
+
+		fprintf(f, "%llu %c %u %u ", (unsigned long long)r->end_ns, r->kind,
+		        r->work_ns, r->tick_ns);
+		if (r->sampled)
+			fprintf(f, "%u\n", r->ntasks);
+		else
+			fputs("-\n", f);
+	}
+	fclose(f);
+	free(stats.rec);
+	stats.rec = NULL;
+}
 
 static void
 on_signal(int sig)
@@ -67,6 +145,11 @@ loop_init(void)
 	for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
 		sigaction(fatal[i], &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	stats.path = getenv("RACELAB_STATS");
+	if (stats.path && *stats.path)
+		stats.rec = calloc(STATS_MAX, sizeof *stats.rec);
+	else
+		stats.path = NULL;
 	return 0;
 }
 
@@ -323,6 +406,8 @@ loop_run(void)
 
 	layout();
 	frame();
+	if (stats.path)
+		stats_frame(stats_cpu_ns(), 0, false);
 	while (!shell.quit) {
 		struct pollfd pfd[3] = {
 			{.fd = STDIN_FILENO, .events = POLLIN},
@@ -369,9 +454,14 @@ loop_run(void)
 			while ((k = key_code()) >= 0)
 				flags |= handle_key(k) | SH_REDRAW;
 		}
+		uint64_t t0 = stats.path ? stats_cpu_ns() : 0, tick_ns = 0,
+		         proc_before = shell_demo.last_proc_ns;
+
 		now = shell_now_ns();
 		if (demo_running() && now >= next_frame) {
 			demo_tick(now);
+			if (stats.path)
+				tick_ns = stats_cpu_ns() - t0;
 			next_frame = now + (demo_active() ? FRAME_NS : FROZEN_FRAME_NS);
 			flags |= SH_REDRAW;
 		} else if (!demo_running() && next_frame) {
@@ -387,9 +477,14 @@ loop_run(void)
 			term_resize();
 			layout();
 		}
-		if (flags & (SH_REDRAW | SH_RESIZE))
+		if (flags & (SH_REDRAW | SH_RESIZE)) {
 			frame();
+			if (stats.path)
+				stats_frame(t0, tick_ns, shell_demo.last_proc_ns != proc_before &&
+				                         shell_demo.last_proc_ns != 0);
+		}
 	}
 	demo_stop_wait();
+	stats_write();
 	return 0;
 }

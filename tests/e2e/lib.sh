@@ -7,7 +7,7 @@
 #   rl_start "--run 'race --workers 2'"   # words as the shell reads them
 #   wait_for "running pid"; keys q; rl_wait_exit; rl_check_clean
 
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+ROOT=${RL_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}  # bench/shell.sh sets RL_ROOT
 RL_TMP=$(mktemp -d "${TMPDIR:-/tmp}/racelab-e2e.XXXXXX")
 RL_SOCK=racelab-e2e-$$
 RL_COLS=120

@@ -1,0 +1,160 @@
+#!/bin/sh
+# Bench: what the shell costs while it watches, and whether watching changes
+# the experiment.  The real bin/racelab in a real terminal (tmux, through the
+# e2e helpers), with its opt-in instrumentation:
+#   RACELAB_STATS=<file>     one record per frame: end time, kind (L live,
+#                            F frozen = nothing moves, O other), CPU time of
+#                            the frame's work and of its tick, tasks sampled
+#   RACELAB_DEMO_LOG=<file>  a copy of the demo's output (watched results)
+# Shell CPU comes from /proc/<pid>/schedstat (ns), memory from status.
+# Prints one row per figure: name, budget, measured, verdict; where a budget
+# is missed the verdict says by how much.
+RL_ROOT=$(cd "$(dirname "$0")/.." && pwd)
+export RL_ROOT
+. "$RL_ROOT/tests/e2e/lib.sh"
+cd "$RL_ROOT" || exit 1
+
+NCPU=$(nproc)
+REPS=${REPS:-5}
+
+# ---- helpers ---------------------------------------------------------------
+now_ns() { date +%s%N; }
+cpu_ns() { cut -d' ' -f1 "/proc/$1/schedstat"; }
+status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+envvar() { tr '\0' '\n' < "/proc/$1/environ" | sed -n "s/^$2=//p"; }
+# pct P: the P-th percentile of the numbers on stdin (nearest rank).
+pct() { sort -n | awk -v p="$1" '{ v[NR] = $1 } END { if (!NR) { print 0; exit }
+	i = int(NR * p / 100 + 0.999); if (i < 1) i = 1; if (i > NR) i = NR; print v[i] }'; }
+median() { pct 50; }
+row() { printf '%-46s %-12s %-26s %s\n' "$1" "$2" "$3" "$4"; }
+# verdict MEASURED BUDGET [higher]: ok, or OVER by N% (UNDER for higher-is-better).
+verdict() {
+	awk -v m="$1" -v b="$2" -v hi="$3" 'BEGIN {
+		if (hi) { if (m >= b) print "ok"; else printf "UNDER by %.0f%%", (b - m) * 100 / b }
+		else { if (m <= b) print "ok"; else printf "OVER by %.0f%% (%.1fx)", (m - b) * 100 / b, m / b } }'
+}
+
+# run_shell "ARGS" ENV: start racelab with stats on; sets SHPID, STATS.
+run_shell() {
+	STATS="$RL_TMP/stats.$RL_N"
+	RL_ENV="RACELAB_STATS=$STATS RACELAB_T0=\$(date +%s%N) $2"
+	rl_start "$1"
+	wait_until rl_shell_pid >/dev/null
+	SHPID=$(rl_shell_pid)
+}
+# Quit with Ctrl-C and wait for the stats file.
+end_shell() {
+	keys C-c
+	rl_wait_exit >/dev/null
+	T kill-server 2>/dev/null
+}
+# shell_cpu SECONDS: the shell's CPU use over that window, % of one core.
+shell_cpu() {
+	_c0=$(cpu_ns "$SHPID") _t0=$(now_ns)
+	sleep "$1"
+	_c1=$(cpu_ns "$SHPID") _t1=$(now_ns)
+	awk -v c=$((_c1 - _c0)) -v t=$((_t1 - _t0)) 'BEGIN { printf "%.3f", c * 100 / t }'
+}
+# Frames of a kind from a stats file: the work (ns) column.
+work_of() { awk -v k="$2" '$2 == k { print $3 }' "$1"; }
+us() { awk -v n="$1" 'BEGIN { printf "%.1f", n / 1000 }'; }
+ms() { awk -v n="$1" 'BEGIN { printf "%.2f", n / 1000000 }'; }
+
+printf '%-46s %-12s %-26s %s\n' figure budget measured verdict
+
+# ---- time to first frame, idle CPU, RSS --------------------------------------
+# Baseline in the same run: racelab --list (loads and parses every lesson,
+# no terminal), the part of start-up that is not curses.
+ff= base=
+for i in 1 2 3; do
+	t0=$(now_ns); "$RL_ROOT/bin/racelab" --list >/dev/null; t1=$(now_ns)
+	base="$base $((t1 - t0))"
+	run_shell "" ""
+	wait_for "Lessons"
+	t0=$(envvar "$SHPID" RACELAB_T0)
+	if [ "$i" = 3 ]; then
+		idle=$(shell_cpu 3)
+		rss_idle=$(status_kb "$SHPID" VmRSS)
+	fi
+	end_shell
+	ff="$ff $(( $(sed -n 's/^first //p' "$STATS") - t0 ))"
+done
+ffm=$(echo $ff | tr ' ' '\n' | median)
+basem=$(echo $base | tr ' ' '\n' | median)
+row "time to first frame (median of 3)" "<= 50 ms" "$(ms "$ffm") ms (--list $(ms "$basem") ms)" \
+	"$(verdict "$(ms "$ffm")" 50)"
+row "shell CPU, idle in the catalog (3 s)" "<= 0.2%" "$idle%" "$(verdict "$idle" 0.2)"
+
+# ---- 64 live workers: CPU, frame work, fps under saturation, unchanged frames
+run_shell "--run 'race --mode thread --workers 64 --iters 1000000000 --runs 1'" ""
+wait_for "running pid"
+sleep 1 # let all 64 start: the window below is steady state
+live=$(shell_cpu 4)
+keys Space
+wait_for "FROZEN"
+sleep 2 # frames while nothing moves
+rss=$(status_kb "$SHPID" VmRSS) hwm=$(status_kb "$SHPID" VmHWM)
+end_shell
+S64=$STATS
+row "shell CPU, 64 live thread workers (4 s)" "<= 3%" "$live%" "$(verdict "$live" 3)"
+p99=$(work_of "$S64" L | pct 99)
+row "frame work p99, 64 workers" "<= 1 ms" "$(us "$p99") us (p50 $(us "$(work_of "$S64" L | median)"))" \
+	"$(verdict "$(ms "$p99")" 1)"
+p99f=$(work_of "$S64" F | pct 99)
+row "unchanged frame (frozen demo) p99" "<= 10 us" "$(us "$p99f") us (p50 $(us "$(work_of "$S64" F | median)"))" \
+	"$(verdict "$(us "$p99f")" 10)"
+# Frames per second and the longest gap between live frames, with 64
+# busy threads on $NCPU cores: every core saturated by the demo.
+fps_gap() {
+	awk '$2 == "L" { if (n++) { g = $1 - prev; if (g > max) max = g } else first = $1; prev = $1 }
+	     END { printf "%.1f %.0f", (n - 1) / ((prev - first) / 1e9), max / 1e6 }' "$1"
+}
+set -- $(fps_gap "$S64")
+row "fps, every core saturated (64 busy workers)" ">= 28 fps" "$1 fps" "$(verdict "$1" 28 hi)"
+row "longest gap between frames, saturated" "<= 100 ms" "$2 ms" "$(verdict "$2" 100)"
+row "shell RSS (VmRSS / VmHWM), 64 workers" "<= 16 MiB" "$((rss / 1024)) / $((hwm / 1024)) MiB (idle $((rss_idle / 1024)))" \
+	"$(verdict "$hwm" 16384)"
+
+# ---- 1024 workers; /proc sampling for 512 tasks -------------------------------
+for n in 1023 511; do
+	run_shell "--run 'race --mode thread --workers $n --iters 1000000000 --runs 1'" ""
+	wait_for "running pid"
+	sleep 3 # a measurement window: ~90 frames, ~12 /proc samples
+	end_shell
+	if [ "$n" = 1023 ]; then
+		p99=$(work_of "$STATS" L | pct 99)
+		row "frame work p99, 1024 workers" "<= 5 ms" "$(us "$p99") us (p50 $(us "$(work_of "$STATS" L | median)"))" \
+			"$(verdict "$(ms "$p99")" 5)"
+	else
+		# Ticks that read /proc for all 512 tasks (the tick also copies
+		# the board: an upper bound of the sampling).
+		awk '$5 != "-" && $5 >= 512 { print $4 }' "$STATS" > "$RL_TMP/samp"
+		ns=$(wc -l < "$RL_TMP/samp")
+		p99=$(pct 99 < "$RL_TMP/samp")
+		row "/proc sampling, 512 tasks (p99 of $ns)" "<= 2 ms" "$(us "$p99") us (p50 $(us "$(median < "$RL_TMP/samp")"))" \
+			"$(verdict "$(ms "$p99")" 2)"
+	fi
+done
+
+# ---- observer effect ------------------------------------------------------------
+# The CPU-bound lesson, standalone and watched live, alternated so that a
+# burst of load hits both; compare the medians of its own timings.
+job="cpu-bound --mode thread --workers $NCPU --n 300000000 --json"
+: > "$RL_TMP/alone" ; : > "$RL_TMP/watched"
+for i in $(seq 1 "$REPS"); do
+	"$RL_ROOT/bin/racelab-$job" | grep '^{' >> "$RL_TMP/alone"
+	log="$RL_TMP/demo.$i"
+	run_shell "--run '$job'" "RACELAB_DEMO_LOG=$log"
+	got() { grep -q '^{' "$log" 2>/dev/null; }
+	wait_until got
+	end_shell
+	grep '^{' "$log" >> "$RL_TMP/watched"
+done
+field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" "$2"; }
+ta=$(field threads_ms "$RL_TMP/alone" | median) tw=$(field threads_ms "$RL_TMP/watched" | median)
+sa=$(field measured_speedup "$RL_TMP/alone" | median) sw=$(field measured_speedup "$RL_TMP/watched" | median)
+ratio=$(awk -v a="$ta" -v w="$tw" 'BEGIN { printf "%.3f", w / a }')
+dev=$(awk -v r="$ratio" 'BEGIN { d = (r - 1) * 100; printf "%.1f", d < 0 ? -d : d }')
+row "observer: watched/standalone time ($REPS each)" "within 2%" "$ratio (${tw} vs ${ta} ms)" "$(verdict "$dev" 2)"
+sd=$(awk -v a="$sa" -v w="$sw" 'BEGIN { d = (w - a) * 100 / a; printf "%.1f", d < 0 ? -d : d }')
+row "observer: speedup watched / standalone" "within 2%" "${sw}x / ${sa}x" "$(verdict "$sd" 2)"
