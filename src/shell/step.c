@@ -624,9 +624,27 @@ draw_quiz(WINDOW *w, int *y, int h, int wd)
 
 	if (!q || *y >= h - 1)
 		return;
-	for (uint32_t i = 0; i < nr && i < BOARD_MAX_RUNS && used < sizeof meas; i++)
-		used += (size_t)snprintf(meas + used, sizeof meas - used, "%s%lld",
-		                         i ? ", " : "", (long long)atomic_load(&b->result[i]));
+	uint32_t hits = 0, same = 0;
+	char verdict[40] = "";
+
+	if (nr > BOARD_MAX_RUNS)
+		nr = BOARD_MAX_RUNS;
+	for (uint32_t i = 0; i < nr; i++) {
+		long long v = atomic_load(&b->result[i]);
+
+		hits += v == st.predicted;
+		same += v == atomic_load(&b->result[0]);
+	}
+	if (nr > 1 && same == nr)
+		snprintf(meas, sizeof meas, "%lld in all %u runs",
+		         (long long)atomic_load(&b->result[0]), nr);
+	else
+		for (uint32_t i = 0; i < nr && used < sizeof meas; i++)
+			used += (size_t)snprintf(meas + used, sizeof meas - used, "%s%lld",
+			                         i ? ", " : "", (long long)atomic_load(&b->result[i]));
+	if (nr && !q->nchoice)
+		snprintf(verdict, sizeof verdict, hits == nr ? "(right)" : hits == 0 ?
+		         "(not this time)" : "(right in %u of %u runs)", hits, nr);
 	if (q->nchoice) {
 		long long c = st.predicted;
 
@@ -644,14 +662,14 @@ draw_quiz(WINDOW *w, int *y, int h, int wd)
 		snprintf(msg + strlen(msg), sizeof msg - strlen(msg), "; measured: %s",
 		         shell_demo.pid ? "(running)" : "(not run yet)");
 	x = 1 + term_put(w, *y, 1, wd - 2, term_attr(COL_FOCUS), " Prediction: ");
-	term_put(w, *y, x, wd - 1 - x, A_BOLD, msg);
-	if (!q->nchoice && nr) {
-		bool hit = atomic_load(&b->result[nr - 1 < BOARD_MAX_RUNS ? nr - 1 : 0]) == st.predicted;
-
-		x += md_strwidth(msg) + 1;
-		if (x < wd - 12)
-			term_put(w, *y, x, wd - 1 - x, hit ? term_attr(COL_GOOD) : term_attr(COL_WARN),
-			         hit ? "(right)" : "(not this time)");
+	x += term_put(w, *y, x, wd - 1 - x, A_BOLD, msg) + 1;
+	if (verdict[0]) {
+		if (x + md_strwidth(verdict) > wd - 1 && *y + 1 < h - 1) {
+			(*y)++;
+			x = 6;
+		}
+		term_put(w, *y, x, wd - 1 - x,
+		         hits == nr ? term_attr(COL_GOOD) : term_attr(COL_WARN), verdict);
 	}
 	(*y)++;
 }

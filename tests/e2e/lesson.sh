@@ -14,9 +14,18 @@ keys Right
 wait_for "Step 3/"
 keys p
 wait_for "Step 2/"
-# Step 2 runs a forced schedule: the lost update, every time.
+# Step 2 runs a forced schedule: the lost update, every time.  Its quiz
+# asks for a prediction first (Esc cancels; Enter asks again).
 keys Enter
+wait_for "Predict, then run"
+keys Escape
+wait_for "quiz cancelled"
+keys Enter
+wait_for "Predict, then run"
+keys 1 0 0 Enter
 wait_for "Final Balance:  101" 15
+wait_for "you predicted 100; measured: 101"
+wait_for "(not this time)"
 wait_for "exited 0" 15
 keys q
 wait_for "Lessons"
