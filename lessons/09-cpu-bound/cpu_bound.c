@@ -12,14 +12,13 @@
 // Every result is checked exactly against the closed form n(n+1)(2n+1)/6,
 // in 128-bit integers: a fast wrong answer is not a speedup.
 #include "lab/lab.h"
+#include "lab/lab_math.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-typedef unsigned __int128 u128;
 
 static long opt_n = 300000000;
 static double opt_serial_fraction;
@@ -74,7 +73,7 @@ struct chunk {
 struct job {
 	int nchunks;
 	struct chunk *chunk;       /* chunk[k] for worker k+1 of a team */
-	u128 *partial;             /* partial[k]: that chunk's sum */
+	lab_u128 *partial;             /* partial[k]: that chunk's sum */
 	int first_no;              /* worker number of chunk 0 in this team */
 	bool gil;                  /* take the global lock around the work */
 	struct lab_lock *gil_lock; /* threads: one lock for all of them */
@@ -84,37 +83,14 @@ struct job {
 	_Atomic int max_inside;    /* the most at once: 1 if the GIL works */
 };
 
-/* DOC: square-sum
- * The loop the tutorials time.  The empty asm tells the compiler that i
- * may have changed in a way it cannot see, so it cannot replace the loop
- * by the closed form (compilers know that trick) nor vectorise it away:
- * the machine really does N multiplications and additions. */
-static u128
-sum_squares(uint64_t first, uint64_t last)
-{
-	u128 total = 0;
-
-	if (first > last)
-		return 0;
-	for (uint64_t i = first;; i++) {
-		uint64_t x = i;
-
-		__asm__("" : "+r"(x));
-		total += (u128)x * x;
-		if (i == last)
-			break;
-	}
-	return total;
-}
-
 /* Worker k of W gets terms first + k*count/W .. first + (k+1)*count/W - 1,
  * so every term is in exactly one chunk, whatever W and count are. */
 static void
 split(uint64_t first, uint64_t count, int w, struct chunk *out)
 {
 	for (int k = 0; k < w; k++) {
-		uint64_t a = (uint64_t)((u128)count * (unsigned)k / (unsigned)w);
-		uint64_t b = (uint64_t)((u128)count * (unsigned)(k + 1) / (unsigned)w);
+		uint64_t a = lab_share_start(count, k, w);
+		uint64_t b = lab_share_start(count, k + 1, w);
 
 		out[k].first = first + a;
 		out[k].last = first + b - 1; /* b == a: an empty chunk */
@@ -139,12 +115,12 @@ static pthread_mutex_t process_gil = PTHREAD_MUTEX_INITIALIZER;
  * for does not take the lock again until one of them has had it, as
  * CPython's FORCE_SWITCHING does; a plain mutex would let it grab the lock
  * straight back. */
-static u128
+static lab_u128
 sum_under_gil(struct lab_worker *w, struct job *job, uint64_t first,
               uint64_t last, uint64_t total_terms)
 {
 	struct board_lock *bl = NULL;
-	u128 sum = 0;
+	lab_u128 sum = 0;
 	uint64_t i = first, slice = 1u << 16;
 	bool threads = w->mode == LAB_THREAD;
 
@@ -170,7 +146,7 @@ sum_under_gil(struct lab_worker *w, struct job *job, uint64_t first,
 		do {
 			uint64_t end = last - i < slice ? last : i + slice - 1;
 
-			sum += sum_squares(i, end);
+			sum += lab_sum_squares(i, end - i + 1);
 			i = end + 1;
 			lab_progress(w, i - first, total_terms);
 		} while (i <= last && now_ns() - t0 < job->switch_ns);
@@ -198,20 +174,24 @@ chunk_worker(struct lab_worker *w)
 	int k = w->no - job->first_no;
 	struct chunk c = job->chunk[k];
 	uint64_t terms = c.last >= c.first ? c.last - c.first + 1 : 0;
-	u128 sum = 0;
+	lab_u128 sum = 0;
 
 	lab_step_val(w, "start chunk", (int64_t)c.first);
 	if (terms && job->gil) {
 		sum = sum_under_gil(w, job, c.first, c.last, terms);
 	} else if (terms) {
-		/* Slices only to keep the board's progress bar moving. */
+		/* DOC: square-sum: the loop the tutorials time
+		 * (lab_sum_squares in src/lab/lab_math.h: really N
+		 * multiplications, never folded into the closed form by the
+		 * compiler).  Slices only to keep the board's progress bar
+		 * moving. */
 		uint64_t slice = 1u << 22;
 
 		for (uint64_t i = c.first; i <= c.last;) {
 			uint64_t end = c.last - i < slice ? c.last : i + slice - 1;
 
 			lab_step(w, "compute");
-			sum += sum_squares(i, end);
+			sum += lab_sum_squares(i, end - i + 1);
 			i = end + 1;
 			lab_progress(w, i - c.first, terms);
 		}
@@ -223,49 +203,11 @@ chunk_worker(struct lab_worker *w)
 	return 0;
 }
 
-/* n(n+1)(2n+1)/6 exactly: of n, n+1 one is even and one of the three
- * factors is divisible by 3, so divide those out first to stay in range. */
-static u128
-closed_form(uint64_t n)
-{
-	u128 a = n, b = (u128)n + 1, c = 2 * (u128)n + 1;
-
-	if (a % 2 == 0)
-		a /= 2;
-	else
-		b /= 2;
-	if (a % 3 == 0)
-		a /= 3;
-	else if (b % 3 == 0)
-		b /= 3;
-	else
-		c /= 3;
-	return a * b * c;
-}
-
-static char *
-u128_str(u128 v, char *buf, size_t len)
-{
-	char tmp[48];
-	int n = 0;
-
-	do {
-		tmp[n++] = (char)('0' + (int)(v % 10));
-		v /= 10;
-	} while (v);
-	if ((size_t)n >= len)
-		n = (int)len - 1;
-	for (int i = 0; i < n; i++)
-		buf[i] = tmp[n - 1 - i];
-	buf[n] = '\0';
-	return buf;
-}
-
 struct result {
 	bool ran;
 	int workers;
 	double ms;
-	u128 sum;
+	lab_u128 sum;
 	double speedup;
 };
 
@@ -282,10 +224,10 @@ time_way(struct lab *lab, enum way way, struct job *job, int *next_no,
 	enum lab_mode mode = way == WAY_PROCESSES ? LAB_PROCESS : LAB_THREAD;
 	struct lab_team *team;
 	uint64_t t0 = now_ns();
-	u128 sum = 0;
+	lab_u128 sum = 0;
 
 	if (serial_terms)
-		sum = sum_squares(1, serial_terms); /* DOC: serial-part */
+		sum = lab_sum_squares(1, serial_terms); /* DOC: serial-part */
 	split(serial_terms + 1, n - serial_terms, w, job->chunk);
 	job->nchunks = w;
 	job->first_no = *next_no;
@@ -323,7 +265,7 @@ main(int argc, char **argv)
 	struct job *job;
 	int online;
 	uint64_t n;
-	u128 expected;
+	lab_u128 expected;
 	char buf[64], buf2[64];
 
 	lab_init(&lab, &lesson, argc, argv);
@@ -332,7 +274,7 @@ main(int argc, char **argv)
 		lab_usage_error(&lab, "--workers: at most %d for this lesson",
 		                LAB_MAX_PROCESSES);
 	online = (int)sysconf(_SC_NPROCESSORS_ONLN);
-	expected = closed_form(n);
+	expected = lab_sum_squares_closed(n);
 
 	job = lab_shared_alloc(&lab, sizeof *job);
 	job->chunk = lab_shared_alloc(&lab, (size_t)lab.o.workers * sizeof *job->chunk);
@@ -407,7 +349,7 @@ main(int argc, char **argv)
 			lab_json_int(&j, "ncpu", lab.ncpu);
 			lab_json_int(&j, "online_cpus", online);
 			lab_json_num(&j, "serial_fraction", opt_serial_fraction);
-			lab_json_str(&j, "expected", u128_str(expected, buf, sizeof buf));
+			lab_json_str(&j, "expected", lab_u128_str(expected, buf, sizeof buf));
 			lab_json_bool(&j, "correct", all_ok);
 			for (int i = 0; i < nways; i++) {
 				struct result *r = &res[ways[i]];
@@ -418,7 +360,7 @@ main(int argc, char **argv)
 				snprintf(key, sizeof key, "%s_speedup", k);
 				lab_json_num(&j, key, r->speedup);
 				snprintf(key, sizeof key, "%s_sum", k);
-				lab_json_str(&j, key, u128_str(r->sum, buf, sizeof buf));
+				lab_json_str(&j, key, lab_u128_str(r->sum, buf, sizeof buf));
 			}
 			if (res[WAY_GIL].ran) {
 				const struct board_lock *bl =
@@ -444,12 +386,12 @@ main(int argc, char **argv)
 			printf("%-13s %7d %7.0f ms %7.2fx  %s%s\n",
 			       ways[i] == WAY_PROCESSES && opt_gil ? "processes+gil"
 			                                          : way_name[ways[i]],
-			       r->workers, r->ms, r->speedup, u128_str(r->sum, buf, sizeof buf),
+			       r->workers, r->ms, r->speedup, lab_u128_str(r->sum, buf, sizeof buf),
 			       r->sum == expected ? "" : "  WRONG");
 		}
 		printf("Total sum of squares: %s (n(n+1)(2n+1)/6 = %s: %s)\n",
-		       u128_str(res[par].sum, buf, sizeof buf),
-		       u128_str(expected, buf2, sizeof buf2),
+		       lab_u128_str(res[par].sum, buf, sizeof buf),
+		       lab_u128_str(expected, buf2, sizeof buf2),
 		       all_ok ? "correct" : "WRONG");
 		printf("Cores usable: %d, so %d workers can go at most %dx as fast",
 		       lab.ncpu, lab.o.workers,

@@ -16,6 +16,7 @@
 //     start methods map onto these: 'fork' is fork(), 'spawn' starts a
 //     fresh interpreter, as fork+exec or posix_spawn start a fresh program.
 #include "lab/lab.h"
+#include "lab/lab_math.h"
 
 #include <errno.h>
 #include <spawn.h>
@@ -32,8 +33,6 @@
 #define CHILD_ENV "RACELAB_OVERHEAD_CHILD" /* set: exit at once (exec target) */
 #define MAX_COUNTS 24
 #define MAX_SIZES 16
-
-typedef unsigned __int128 u128;
 
 extern char **environ;
 
@@ -91,7 +90,7 @@ nap_ms(double ms)
 struct share {
 	uint64_t first, count; /* its part of the terms */
 	uint64_t done;         /* terms it really summed */
-	u128 sum;
+	lab_u128 sum;
 	long nvcsw, nivcsw;    /* its context switches (getrusage) */
 };
 
@@ -99,22 +98,6 @@ struct sweep {
 	struct share *share;   /* one per worker of the current team */
 	struct board_counter *terms;
 };
-
-/* The same loop as lesson 09: the empty asm keeps the compiler from
- * replacing it with the closed form. */
-static u128
-sum_squares(uint64_t first, uint64_t count)
-{
-	u128 total = 0;
-
-	for (uint64_t i = first; i < first + count; i++) {
-		uint64_t x = i;
-
-		__asm__("" : "+r"(x));
-		total += (u128)x * x;
-	}
-	return total;
-}
 
 static int
 sweep_worker(struct lab_worker *w)
@@ -128,7 +111,7 @@ sweep_worker(struct lab_worker *w)
 	for (uint64_t i = 0; i < s->count;) {
 		uint64_t n = s->count - i < slice ? s->count - i : slice;
 
-		s->sum += sum_squares(s->first + i, n);
+		s->sum += lab_sum_squares(s->first + i, n);
 		i += n;
 		s->done = i;
 		atomic_fetch_add_explicit(&sw->terms->value, (int64_t)n,
@@ -151,24 +134,6 @@ struct sweep_result {
 	long long nvcsw[MAX_COUNTS], nivcsw[MAX_COUNTS];
 	bool shares_ok, sum_ok;
 };
-
-static u128
-closed_form(uint64_t n)
-{
-	u128 a = n, b = (u128)n + 1, c = 2 * (u128)n + 1;
-
-	if (a % 2 == 0)
-		a /= 2;
-	else
-		b /= 2;
-	if (a % 3 == 0)
-		a /= 3;
-	else if (b % 3 == 0)
-		b /= 3;
-	else
-		c /= 3;
-	return a * b * c;
-}
 
 /* 1, 2, 4, ... up to max, with the core count and max itself added. */
 static int
@@ -199,13 +164,13 @@ run_sweep(struct lab *lab, struct sweep *sw, struct sweep_result *r)
 		int w = r->workers[k];
 		struct lab_team *team;
 		uint64_t t0, sum_count = 0;
-		u128 sum = 0;
+		lab_u128 sum = 0;
 
 		/* DOC: shares: worker i of w gets terms [i*N/w, (i+1)*N/w), so
 		 * the shares add up to N exactly, whatever w is. */
 		for (int i = 0; i < w; i++) {
-			uint64_t a = (uint64_t)((u128)total * (unsigned)i / (unsigned)w);
-			uint64_t b = (uint64_t)((u128)total * (unsigned)(i + 1) / (unsigned)w);
+			uint64_t a = lab_share_start(total, i, w);
+			uint64_t b = lab_share_start(total, i + 1, w);
 
 			sw->share[i] = (struct share){ .first = 1 + a, .count = b - a };
 		}
@@ -229,7 +194,7 @@ run_sweep(struct lab *lab, struct sweep *sw, struct sweep_result *r)
 		}
 		if (sum_count != total)
 			r->shares_ok = false;
-		if (sum != closed_form(total))
+		if (sum != lab_sum_squares_closed(total))
 			r->sum_ok = false;
 	}
 }
