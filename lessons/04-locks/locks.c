@@ -318,20 +318,6 @@ struct critical {
 	_Atomic int entered;
 };
 
-/* Sleep without changing the state shown on the board: a worker that
- * holds the lock stays "in critical section" on the timeline (lab_sleep
- * would show it as sleeping, then running). */
-static void
-hold(double seconds)
-{
-	struct timespec ts;
-
-	ts.tv_sec = (time_t)seconds;
-	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 static int
 critical_section(struct lab_worker *w)
 {
@@ -347,7 +333,7 @@ critical_section(struct lab_worker *w)
 	lab_say(lab, "%7.3f s  worker %d entered\n",
 	        (double)atomic_load(&v->enter_ns) / 1e9, w->no);
 	lab_step(w, cs->lock ? "hold the lock" : "work, unlocked");
-	hold(hold_s);
+	lab_sleep(w, hold_s); /* a holder stays "in critical section" */
 	atomic_store(&v->leave_ns, board_now_ns() - lab->t0);
 	lab_say(lab, "%7.3f s  worker %d left\n",
 	        (double)atomic_load(&v->leave_ns) / 1e9, w->no);

@@ -142,14 +142,6 @@ result(const struct lab *lab, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void
-name_actor(struct lab_worker *w, const char *name)
-{
-	board_actor_publish(w->actor, w->mode == LAB_PROCESS ? BOARD_KIND_PROCESS
-	                                                     : BOARD_KIND_THREAD,
-	                    w->pid, w->tid, (unsigned)w->no, name);
-}
-
 /* Write all of buf, or die: a pipe write may be short only when interrupted
  * or (above PIPE_BUF) when the pipe fills in the middle. */
 static void
@@ -213,7 +205,7 @@ ring_wait(struct lab_worker *w, unsigned *spins)
 	if (++*spins < 100)
 		return;
 	if (*spins == 100)
-		lab_set_state(w, BOARD_ST_WAIT_LOCK);
+		lab_set_state(w, BOARD_ST_BLOCKED);
 	sched_yield();
 }
 
@@ -276,7 +268,7 @@ producer(struct lab_worker *w)
 	if (!buf)
 		lab_die(w->lab, "out of memory");
 	snprintf(name, sizeof name, "%s producer", transport_name[x->t]);
-	name_actor(w, name);
+	lab_set_name(w, name);
 	if (x->t == T_PIPE && w->mode == LAB_PROCESS)
 		close(x->fd[0]); /* this process only writes */
 	for (long i = 0; i <= x->n; i++) {
@@ -337,7 +329,7 @@ consumer(struct lab_worker *w)
 	if (!buf)
 		lab_die(w->lab, "out of memory");
 	snprintf(name, sizeof name, "%s consumer", transport_name[x->t]);
-	name_actor(w, name);
+	lab_set_name(w, name);
 	if (x->t == T_PIPE && w->mode == LAB_PROCESS)
 		close(x->fd[1]); /* else our own copy would keep the pipe open */
 	for (;;) {
@@ -515,7 +507,7 @@ full_producer(struct lab_worker *w)
 	struct full *f = w->arg;
 	unsigned char buf[PIPE_BUF];
 
-	name_actor(w, "producer");
+	lab_set_name(w, "producer");
 	if (w->mode == LAB_PROCESS)
 		close(f->fd[0]);
 	for (long i = 0; i < f->n; i++) {
@@ -533,7 +525,7 @@ full_producer(struct lab_worker *w)
 				lab_die(w->lab, "producer: write:");
 			f->blocked++;
 			atomic_fetch_add(f->blocked_ctr, 1);
-			lab_set_state(w, BOARD_ST_WAIT_LOCK); /* "waiting" */
+			lab_set_state(w, BOARD_ST_BLOCKED);
 			lab_step(w, "pipe full: blocked in write");
 			t0 = board_now_ns();
 			while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
@@ -558,7 +550,7 @@ full_consumer(struct lab_worker *w)
 	struct full *f = w->arg;
 	unsigned char buf[PIPE_BUF];
 
-	name_actor(w, "slow consumer");
+	lab_set_name(w, "slow consumer");
 	if (w->mode == LAB_PROCESS)
 		close(f->fd[1]);
 	for (;;) {
@@ -640,7 +632,7 @@ hello_worker(struct lab_worker *w)
 	mqd_t q = *(mqd_t *)w->arg;
 	static const char text[] = "Processed Data";
 
-	name_actor(w, "worker");
+	lab_set_name(w, "worker");
 	lab_step(w, "queue.put");
 	if (mq_send(q, text, sizeof text, 0) < 0)
 		lab_die(w->lab, "worker: mq_send:");

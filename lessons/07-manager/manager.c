@@ -113,14 +113,6 @@ on_signal(int sig)
 	raise(sig);
 }
 
-static void
-name_actor(struct lab_worker *w, const char *name)
-{
-	board_actor_publish(w->actor, w->mode == LAB_PROCESS ? BOARD_KIND_PROCESS
-	                                                     : BOARD_KIND_THREAD,
-	                    w->pid, w->tid, (unsigned)w->no, name);
-}
-
 /* ---- The server ---------------------------------------------------- */
 
 /* The list the server owns.  It lives in the server's private memory: no
@@ -192,11 +184,11 @@ server(struct lab_worker *w)
 	int nconn = 0;
 	bool running = true;
 
-	name_actor(w, "manager server");
+	lab_set_name(w, "manager server");
 	memcpy(s.rec, initial, sizeof initial);
 	pf[0] = (struct pollfd){ sh->listen_fd, POLLIN, 0 };
 	while (running) {
-		lab_set_state(w, BOARD_ST_WAIT_LOCK); /* "waiting" */
+		lab_set_state(w, BOARD_ST_BLOCKED);
 		lab_step(w, "wait for a request");
 		if (poll(pf, (nfds_t)(1 + nconn), -1) < 0) {
 			if (errno == EINTR)
@@ -277,7 +269,7 @@ insert_record(struct lab_worker *w)
 	int fd = connect_manager(w);
 	char reply[PACKET];
 
-	name_actor(w, "insert client");
+	lab_set_name(w, "insert client");
 	lab_step(w, "INSERT Jeff 8");
 	call(w, fd, "INSERT Jeff 8", reply, sizeof reply);
 	close(fd);
@@ -298,7 +290,7 @@ print_records(struct lab_worker *w)
 	char reply[PACKET], name[NAME_LEN];
 	long score;
 
-	name_actor(w, "print client");
+	lab_set_name(w, "print client");
 	lab_step(w, "LIST");
 	call(w, fd, "LIST", reply, sizeof reply);
 	close(fd);
@@ -320,7 +312,7 @@ update_via_manager(struct lab_worker *w)
 	char req[64], reply[64];
 	int k = (w->no - 1) % (NINITIAL + 1);
 
-	name_actor(w, "manager client");
+	lab_set_name(w, "manager client");
 	snprintf(req, sizeof req, "ADD %d 1", k);
 	sh->t_begin[w->no] = board_now_ns();
 	for (long i = 0; i < ops; i++) {
@@ -343,7 +335,7 @@ update_shared(struct lab_worker *w)
 {
 	int k = (w->no - 1) % (NINITIAL + 1);
 
-	name_actor(w, "shm client");
+	lab_set_name(w, "shm client");
 	sh->t_begin[w->no] = board_now_ns();
 	for (long i = 0; i < ops; i++) {
 		lab_lock(w, sh->lock);

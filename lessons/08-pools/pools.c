@@ -52,7 +52,7 @@ static const struct lab_lesson lesson = {
 	.title = "Pools: submit, as_completed, map, and hashing files in parallel",
 	.about = "A pool of --workers workers takes tasks from a queue.  Without --workers\n"
 	         "the pool has one worker per usable core, like ProcessPoolExecutor().",
-	.workers = 2, /* shown in --help; the real default is the core count */
+	.workers = 0, /* one per usable core, as ProcessPoolExecutor() */
 	.mode = LAB_PROCESS,
 	.modes = LAB_MODES_BOTH,
 	.runs = 1,
@@ -192,9 +192,7 @@ pool_worker(struct lab_worker *w)
 	char name[BOARD_NAME_LEN];
 
 	snprintf(name, sizeof name, "pool worker %d", w->no);
-	board_actor_publish(w->actor, w->mode == LAB_PROCESS ? BOARD_KIND_PROCESS
-	                                                     : BOARD_KIND_THREAD,
-	                    w->pid, w->tid, (unsigned)w->no, name);
+	lab_set_name(w, name);
 	for (;;) {
 		struct task *t;
 		int id;
@@ -204,7 +202,7 @@ pool_worker(struct lab_worker *w)
 		lab_step(w, "take a task");
 		pthread_mutex_lock(&pool->mu);
 		while (pool->next == pool->submitted && !pool->closing) {
-			lab_set_state(w, BOARD_ST_WAIT_LOCK); /* "waiting" */
+			lab_set_state(w, BOARD_ST_BLOCKED);
 			pthread_cond_wait(&pool->work, &pool->mu);
 		}
 		if (pool->next == pool->submitted) { /* closing, queue empty */
@@ -448,18 +446,6 @@ sha256_abc_ok(void)
 
 /* ---- The lesson ------------------------------------------------------- */
 
-/* Did --workers appear on the command line?  Without it the pool gets one
- * worker per usable core, as ProcessPoolExecutor() does. */
-static bool
-workers_given(int argc, char **argv)
-{
-	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-		if (strcmp(argv[i], "--workers") == 0 ||
-		    strncmp(argv[i], "--workers=", 10) == 0)
-			return true;
-	return false;
-}
-
 struct sleeps {
 	long units[5];
 	long got[5];        /* task units in the order results came back */
@@ -657,7 +643,6 @@ int
 main(int argc, char **argv)
 {
 	struct lab lab;
-	bool explicit_workers = workers_given(argc, argv);
 	int ngiven = 0;
 
 	lab_init(&lab, &lesson, argc, argv);
@@ -669,8 +654,6 @@ main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	signal(SIGHUP, on_signal);
-	if (!explicit_workers)
-		lab.o.workers = lab.ncpu;
 
 	for (int run = 1; run <= lab.o.runs; run++) {
 		struct sleeps asc = { 0 }, map = { 0 };

@@ -523,8 +523,8 @@ run_buffer(struct lab *lab)
 		q->produced = &pc->value;
 		q->level = &lc->value;
 		q->idx_m = board_lock_or_die(lab, "buffer", BOARD_LOCK_MUTEX);
-		q->idx_full = board_lock_or_die(lab, "not full", BOARD_LOCK_NONE);
-		q->idx_empty = board_lock_or_die(lab, "not empty", BOARD_LOCK_NONE);
+		q->idx_full = board_lock_or_die(lab, "not full", BOARD_LOCK_COND);
+		q->idx_empty = board_lock_or_die(lab, "not empty", BOARD_LOCK_COND);
 		q->bl_m = &lab->board->lock[q->idx_m];
 		q->bl_full = &lab->board->lock[q->idx_full];
 		q->bl_empty = &lab->board->lock[q->idx_empty];
