@@ -48,7 +48,7 @@ is_dir(const char *p)
 }
 
 /* <root>/bin/racelab -> <root>/lessons and <root>/bin; installed copies
- * fall back to DATADIR/lessons.  RACELAB_LESSONS overrides the lessons. */
+ * use <root>/share/racelab/lessons, then DATADIR/lessons.  RACELAB_LESSONS overrides the lessons. */
 static void
 find_paths(void)
 {
@@ -71,6 +71,12 @@ find_paths(void)
 		snprintf(shell_cfg.lessons_dir, sizeof shell_cfg.lessons_dir, "%s", env);
 	else if ((size_t)snprintf(shell_cfg.lessons_dir, sizeof shell_cfg.lessons_dir,
 	                          "%s/lessons", root) < sizeof shell_cfg.lessons_dir &&
+	         is_dir(shell_cfg.lessons_dir))
+		;
+	/* An installed tree moved as a whole (or staged under DESTDIR). */
+	else if ((size_t)snprintf(shell_cfg.lessons_dir, sizeof shell_cfg.lessons_dir,
+	                          "%s/share/racelab/lessons", root) <
+	                 sizeof shell_cfg.lessons_dir &&
 	         is_dir(shell_cfg.lessons_dir))
 		;
 	else
