@@ -89,6 +89,35 @@ START_TEST(test_unsynchronised_bounds)
 }
 END_TEST
 
+/* Pinned to one core, the default turns on the visible window knob
+ * (--widen auto: yield between read and write now and then), says so, and
+ * still loses updates in nearly every run. */
+START_TEST(test_one_core)
+{
+	const char *mode = _i ? "process" : "thread";
+	const char *argv[] = { "/usr/bin/taskset", "-c", "0", "bin/racelab-race",
+	                       "--json", "--runs", "20", "--mode", mode, NULL };
+	char *out, obj[512];
+	int lossy = 0;
+
+	ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
+	ck_assert_int_eq(tu_json_count(out), 20);
+	for (int r = 0; r < 20; r++) {
+		long long fin;
+		bool yield;
+
+		ck_assert(tu_json_line(out, r, obj, sizeof obj));
+		ck_assert(tu_json_int(obj, "final", &fin));
+		ck_assert(tu_json_bool(obj, "yield", &yield));
+		ck_assert_msg(yield, "one core, but the window knob is off: %s", obj);
+		lossy += fin != 100;
+	}
+	ck_assert_msg(lossy >= 19, "%s on one core: only %d of 20 lost updates",
+	              mode, lossy);
+	free(out);
+}
+END_TEST
+
 /* The forced schedule that loses the withdrawal, and the one that doesn't:
  * the same answer every time, threads and processes alike. */
 START_TEST(test_schedule_deterministic)
@@ -194,6 +223,7 @@ suite_race(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_synchronised_exact);
 	tcase_add_loop_test(tc, test_unsynchronised_bounds, 0, 2);
+	tcase_add_loop_test(tc, test_one_core, 0, 2);
 	tcase_add_loop_test(tc, test_schedule_deterministic, 0, 2);
 	tcase_add_test(tc, test_plain_output);
 	tcase_add_test(tc, test_schedule_finished_worker);
