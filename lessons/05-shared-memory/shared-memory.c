@@ -11,6 +11,11 @@
 //            writes its own copy-on-write copy; nothing comes back
 // With --mode thread there is one process and one memory: even the private
 // mapping is seen by the parent.
+//
+// --demo value-array is the tutorial's other example: a counter
+// (Value('i', 0)) that each worker adds 1 to under its lock, and a string
+// (Array('c', b'John Doe')) that worker 1 renames to "Alice": eight bytes
+// of shared memory, no more, whatever is written into them.
 #include "lab/lab.h"
 
 #include <errno.h>
@@ -22,11 +27,15 @@
 #include <time.h>
 #include <unistd.h>
 
+static const char *demo = "squares";
 static const char *map = "shared";
 static int count = 4;
 static double delay_s;
 
 static const struct lab_option options[] = {
+	{ "demo", LAB_OPT_CHOICE, &demo, "squares|value-array",
+	  "square_list, or a counter and a string in shared memory "
+	  "(default squares)", 0, 0 },
 	{ "map", LAB_OPT_CHOICE, &map, "shared|private|posix",
 	  "where the result array and sum live (default shared)", 0, 0 },
 	{ "count", LAB_OPT_INT, &count, "N",
@@ -68,14 +77,36 @@ struct view {
 
 struct job {
 	struct squares *sq;
+	struct named *named;          /* --demo value-array */
+	struct lab_lock *counter_lock;
 	struct view *views;
 	const int64_t *mylist; /* the input, copied to children by fork */
 };
 
+/* DOC: value-array
+ * Value('i', 0) and Array('c', b'John Doe') side by side.  The array is
+ * exactly as long as its initial value, 8 bytes with no room for a NUL:
+ * like Python's names.value, the reader stops at the first NUL or at the
+ * end.  Python's Value comes with a lock (counter.get_lock()); here it is
+ * a process-shared mutex, which the Locks panel shows. */
+#define NAME_LEN 8
+struct named {
+	int counter;
+	char names[NAME_LEN];
+};
+
+static bool
+value_array(void)
+{
+	return strcmp(demo, "value-array") == 0;
+}
+
 static size_t
 region_size(void)
 {
-	return sizeof(struct squares) + (size_t)count * sizeof(int64_t);
+	size_t sq = sizeof(struct squares) + (size_t)count * sizeof(int64_t);
+
+	return value_array() ? sizeof(struct named) : sq;
 }
 
 /* DOC: square-list
@@ -121,8 +152,30 @@ square_list(struct lab_worker *w)
 	return 0;
 }
 
+/* The tutorial's modify_values(counter, names). */
+static int
+modify_values(struct lab_worker *w)
+{
+	struct job *job = w->arg;
+	struct named *nm = job->named;
+
+	lab_lock(w, job->counter_lock);      /* with counter.get_lock(): */
+	lab_step(w, "counter += 1");
+	nm->counter += 1;                    /*     counter.value += 1 */
+	lab_unlock(w, job->counter_lock);
+	if (w->no == 1) {
+		lab_step(w, "rename to Alice");
+		/* names.value = b"Alice": 5 bytes and a NUL, in the 8 there
+		 * are; a longer name would not fit (Python: ValueError). */
+		memcpy(nm->names, "Alice", sizeof "Alice");
+	}
+	job->views[w->no - 1].sum = nm->counter; /* as this worker saw it */
+	job->views[w->no - 1].pid = getpid();
+	return 0;
+}
+
 /* DOC: map-anon */
-static struct squares *
+static void *
 map_anon(struct lab *lab, int flags)
 {
 	void *p = mmap(NULL, region_size(), PROT_READ | PROT_WRITE,
@@ -139,11 +192,11 @@ map_anon(struct lab *lab, int flags)
  * user may open it while the name exists.  The name is unlinked as soon
  * as it is mapped: the memory stays as long as a mapping does (ours and,
  * after fork, the children's), and a crash leaves nothing in /dev/shm. */
-static struct squares *
+static void *
 map_posix(struct lab *lab, char *name, size_t len, bool *was_there)
 {
 	static unsigned serial;
-	struct squares *sq;
+	void *sq;
 	int fd;
 
 	snprintf(name, len, "/racelab-%d-%u", (int)getpid(), serial++);
@@ -208,6 +261,80 @@ print_list(const char *what, const int64_t *v, int n)
 	printf("%s]\n", shown < n ? ", ..." : "");
 }
 
+static void *
+map_region(struct lab *lab, char *name, size_t len, bool *was_there)
+{
+	if (strcmp(map, "posix") == 0)
+		return map_posix(lab, name, len, was_there);
+	return map_anon(lab, strcmp(map, "private") == 0 ? MAP_PRIVATE : MAP_SHARED);
+}
+
+/* The parent's view of names, as Python's names.value.decode() reads it. */
+static void
+name_of(const struct named *nm, char *buf)
+{
+	size_t n = strnlen(nm->names, NAME_LEN);
+
+	memcpy(buf, nm->names, n);
+	buf[n] = '\0';
+}
+
+static int
+demo_value_array(struct lab *lab)
+{
+	struct job job = { 0 };
+
+	job.views = lab_shared_alloc(lab, (size_t)lab->o.workers * sizeof *job.views);
+	job.counter_lock = lab_lock_new(lab, "counter lock", BOARD_LOCK_MUTEX);
+	for (int run = 1; run <= lab->o.runs; run++) {
+		struct board_counter *c;
+		struct lab_team *t;
+		char name[64] = "", before[NAME_LEN + 1], after[NAME_LEN + 1];
+		bool was_there = false;
+
+		lab_run_begin(lab, run);
+		c = lab_counter(lab, "counter", 0);
+		lab_counter_expect(c, lab->o.workers);
+		job.named = map_region(lab, name, sizeof name, &was_there);
+		job.named->counter = 0;                           /* Value('i', 0) */
+		memcpy(job.named->names, "John Doe", NAME_LEN);   /* Array('c', b'John Doe') */
+		name_of(job.named, before);
+		t = lab_spawn(lab, lab->o.workers, modify_values, &job);
+		if (lab_join(t) != LAB_JOIN_OK)
+			lab_die(lab, "a worker failed");
+		/* DOC: parent-reads-name: through the parent's own mapping. */
+		atomic_store(&c->value, job.named->counter);
+		name_of(job.named, after);
+		lab_run_end(lab);
+		if (lab->o.json) {
+			struct lab_json j;
+
+			lab_json_begin(&j);
+			lab_json_int(&j, "run", run);
+			lab_json_str(&j, "demo", demo);
+			lab_json_str(&j, "map", map);
+			lab_json_str(&j, "mode", lab_mode_name(lab->o.mode));
+			lab_json_int(&j, "workers", lab->o.workers);
+			lab_json_int(&j, "counter", job.named->counter);
+			lab_json_str(&j, "name_before", before);
+			lab_json_str(&j, "name", after);
+			lab_json_int(&j, "name_bytes", NAME_LEN);
+			lab_json_num(&j, "elapsed_ms", lab_elapsed_ms(lab));
+			lab_json_end(&j);
+		} else {
+			/* As the tutorial prints it. */
+			printf("Counter: %d\n", job.named->counter);
+			printf("Name: %s\n", after);
+		}
+		lab_say(lab, "%s\n", strcmp(after, "Alice") == 0
+		        ? "the parent sees the workers' writes: one memory"
+		        : "the parent still sees its own copy: nothing came back");
+		munmap(job.named, region_size());
+		lab_team_free(t);
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -218,6 +345,8 @@ main(int argc, char **argv)
 	bool is_private, is_posix;
 
 	lab_init(&lab, &lesson, argc, argv);
+	if (value_array())
+		return demo_value_array(&lab);
 	if (lab.o.workers > count)
 		lab_usage_error(&lab, "--workers: %d workers for %d numbers; use at most --count",
 		                lab.o.workers, count);

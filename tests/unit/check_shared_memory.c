@@ -166,6 +166,41 @@ START_TEST(test_crash_leaves_nothing)
 }
 END_TEST
 
+/* Value('i', 0) and Array('c', b'John Doe'): through shared memory the
+ * parent reads every worker's locked += 1 and the new name; through a
+ * private mapping (processes) it still reads 0 and "John Doe". */
+static void
+check_value_array(const char *map, const char *mode, bool parent_sees)
+{
+	const char *argv[] = { PROG, "--demo", "value-array", "--map", map,
+	                       "--mode", mode, "--workers", "4", "--runs", "5",
+	                       "--json", NULL };
+	char *out = NULL, line[1024], name[32];
+
+	ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
+	ck_assert_int_eq(tu_json_count(out), 5);
+	for (int r = 0; r < 5; r++) {
+		ck_assert(tu_json_line(out, r, line, sizeof line));
+		tu_jstr(line, "name_before", name, sizeof name);
+		ck_assert_str_eq(name, "John Doe");
+		ck_assert_int_eq(tu_jint(line, "name_bytes"), 8);
+		tu_jstr(line, "name", name, sizeof name);
+		ck_assert_str_eq(name, parent_sees ? "Alice" : "John Doe");
+		ck_assert_int_eq(tu_jint(line, "counter"), parent_sees ? 4 : 0);
+	}
+	free(out);
+}
+
+START_TEST(test_value_array)
+{
+	check_value_array("shared", "process", true);
+	check_value_array("posix", "process", true);
+	check_value_array("shared", "thread", true);
+	check_value_array("private", "thread", true);
+	check_value_array("private", "process", false);
+}
+END_TEST
+
 START_TEST(test_bad_options)
 {
 	const char *bad[][8] = {
@@ -174,6 +209,7 @@ START_TEST(test_bad_options)
 		{ PROG, "--workers", "5", "--count", "4", NULL },
 		{ PROG, "--delay", "-1", NULL },
 		{ PROG, "--mode", "fiber", NULL },
+		{ PROG, "--demo", "strings", NULL },
 	};
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -207,6 +243,7 @@ suite_shared_memory(void)
 	tcase_add_test(tc, test_private_nothing_comes_back);
 	tcase_add_test(tc, test_tutorial_output);
 	tcase_add_test(tc, test_crash_leaves_nothing);
+	tcase_add_test(tc, test_value_array);
 	tcase_add_test(tc, test_bad_options);
 	tcase_add_test(tc, test_json_per_run_and_nothing_left);
 	suite_add_tcase(s, tc);
