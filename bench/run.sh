@@ -9,3 +9,10 @@ for b in build/bench/*; do
 	"$b" || echo "(bench $(basename "$b") failed: exit $?)"
 	echo
 done
+# The shell's own budgets, in a real terminal (needs tmux).
+if command -v tmux >/dev/null; then
+	echo "== shell"
+	sh bench/shell.sh </dev/null || echo "(bench shell failed: exit $?)"
+else
+	echo "== shell: skipped (no tmux)"
+fi

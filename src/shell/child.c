@@ -19,6 +19,8 @@
 
 volatile sig_atomic_t child_pgid;
 
+enum { CHILD_NICE = 10 }; /* added to the shell's nice for a demo */
+
 /* In the child, after fork: only async-signal-safe calls until exec. */
 static _Noreturn void
 child_exec(const char *path, char *const argv[], int keepfd, const char *env,
@@ -33,6 +35,11 @@ child_exec(const char *path, char *const argv[], int keepfd, const char *env,
 		if (s != SIGKILL && s != SIGSTOP)
 			signal(s, SIG_DFL);
 	setpgid(0, 0);
+	/* The demo runs at a lower priority than the shell (its threads and
+	 * process workers inherit it): with every core busy with workers the
+	 * shell still gets the few ms per frame it needs, on time.  It does
+	 * not slow the demo down when nothing else wants the cores. */
+	(void)!nice(CHILD_NICE);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 		_exit(127); /* the shell is already gone */
 	sigprocmask(SIG_SETMASK, mask, NULL);

@@ -211,6 +211,7 @@ demo_start(int runs)
 	d->exited = false;
 	d->frozen = false;
 	demo_forget();
+	procfs_close_all(); /* the files of the last demo's tasks */
 	if (shell_prog_path(d->argv[0], path, sizeof path) < 0) {
 		d->failed = true;
 		shell_note(COL_WARN, "no lesson program racelab-%s in %s", d->argv[0],

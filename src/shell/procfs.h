@@ -16,8 +16,12 @@ struct procfs_stat {
 int procfs_parse_stat(const char *buf, struct procfs_stat *out);
 /* Pick the context switch counts out of a status file's text. */
 void procfs_parse_status(const char *buf, struct procfs_stat *out);
-/* Read both for a task; -1 when it no longer exists. */
+/* Read both for a task; -1 when it no longer exists.  The files stay
+ * open for the next call; the context switch counts may be up to a few
+ * calls old. */
 int procfs_read(pid_t pid, pid_t tid, struct procfs_stat *out);
+/* Close the files kept open (a new demo starts). */
+void procfs_close_all(void);
 long procfs_clk_tck(void);
 
 #endif
