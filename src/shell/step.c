@@ -22,7 +22,10 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { SETTLE_NS = 3000ull * 1000 * 1000, SRC_MAX_LINES = 20000 };
+/* How long a step may take to settle before the shell gives up waiting
+ * (a worker computing between two probes); the UI is held meanwhile. */
+#define SETTLE_NS (3000ull * 1000 * 1000)
+enum { SRC_MAX_LINES = 20000 };
 
 static struct {
 	const struct md_run *run; /* goals of the run block, or NULL */
@@ -265,8 +268,8 @@ wait_settled(void)
 	for (;;) {
 		if (settled_now())
 			return true;
-		if (!shell_demo.pid || (child_leader_exited(shell_demo.pid) &&
-		                        shell_now_ns() > until - SETTLE_NS / 2))
+		/* The lesson has ended: nothing will move any more. */
+		if (!shell_demo.pid || child_leader_exited(shell_demo.pid))
 			return false;
 		if (shell_now_ns() > until)
 			return false;

@@ -47,4 +47,25 @@ wait_for "Lessons"
 keys q
 [ "$(rl_wait_exit)" = 0 ] || fail "bad exit status"
 rl_check_clean
+T kill-server
+
+# Thread workers park at their gates too (each thread asleep, state S), and
+# --run has step mode as well: 1 starts a new run held at the gates.
+rl_start "--run 'race --workers 2 --iters 1 --runs 1 --mode thread'"
+wait_for "exited 0"
+keys s 1
+wait_for "worker 1 did: read balance"
+wait_until rows_at_least thrd 2
+leader=$(demo_pid)
+for t in $(proc_rows | awk '$2 == "thrd" { print $5 }'); do
+	[ "$(task_state "$leader" "$t")" = S ] || fail "thread $t at its gate is not in state S"
+done
+keys 2 1 2
+wait_for "Final Balance:  101"
+wait_for "schedule: 1,2,1,2"
+keys q
+wait_for "Lessons"
+keys q
+[ "$(rl_wait_exit)" = 0 ] || fail "bad exit status"
+rl_check_clean
 echo ok

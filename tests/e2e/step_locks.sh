@@ -32,7 +32,7 @@ wait_for "schedule: 1,2,1,1,1,2,2,2"
 keys q
 wait_for "Lessons"
 keys q
-rl_wait_exit >/dev/null
+[ "$(rl_wait_exit)" = 0 ] || fail "racelab did not exit, or not with 0"
 rl_check_clean
 T kill-server
 
@@ -47,6 +47,6 @@ wait_for "Result: deadlock"
 keys q
 wait_for "Lessons"
 keys q
-rl_wait_exit >/dev/null
+[ "$(rl_wait_exit)" = 0 ] || fail "racelab did not exit, or not with 0"
 rl_check_clean
 echo ok

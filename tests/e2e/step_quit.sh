@@ -29,7 +29,7 @@ wait_for "killed by SIGTERM"
 keys q
 wait_for "Lessons"
 keys q
-rl_wait_exit >/dev/null
+[ "$(rl_wait_exit)" = 0 ] || fail "racelab did not exit, or not with 0"
 rl_check_clean
 T kill-server
 
@@ -39,14 +39,14 @@ keys q
 wait_for "Lessons"
 wait_until all_gone
 keys q
-rl_wait_exit >/dev/null
+[ "$(rl_wait_exit)" = 0 ] || fail "racelab did not exit, or not with 0"
 rl_check_clean
 T kill-server
 
 # Ctrl-C quits at once from the lesson.
 park ""
 keys C-c
-rl_wait_exit >/dev/null
+[ "$(rl_wait_exit)" = 0 ] || fail "racelab did not exit, or not with 0"
 wait_until all_gone
 rl_check_clean
 T kill-server
@@ -54,7 +54,7 @@ T kill-server
 # SIGTERM to the shell.
 park ""
 kill -s TERM "$(rl_shell_pid)"
-rl_wait_exit >/dev/null
+[ "$(rl_wait_exit)" = 0 ] || fail "racelab did not exit, or not with 0"
 wait_until all_gone
 rl_check_clean
 T kill-server

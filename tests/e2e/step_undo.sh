@@ -41,7 +41,7 @@ grep -qx "racelab-race --workers 2 --iters 1 --runs 1 --schedule 1,2,2,1" "$f" |
 keys q
 wait_for "Lessons"
 keys q
-rl_wait_exit >/dev/null
+[ "$(rl_wait_exit)" = 0 ] || fail "racelab did not exit, or not with 0"
 rl_check_clean
 # The saved line replays the same interleaving in a plain terminal.
 cmd=$(grep '^racelab-race' "$f" | tail -n 1)
