@@ -18,7 +18,7 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 	const struct demo *d = &shell_demo;
 	const struct board *b = d->board;
 	int64_t r[BOARD_MAX_RUNS], exp, lo, hi, width;
-	int h, wd, n, rows, bins, wrong = 0, maxc = 1, counts[64] = {0};
+	int h, wd, n, rows, bins, wrong = 0, maxc = 1, counts[64] = {0}, exact[64] = {0};
 
 	(void)v;
 	(void)focus;
@@ -52,6 +52,7 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 
 		if (++counts[k] > maxc)
 			maxc = counts[k];
+		exact[k] += r[i] == exp;
 	}
 	term_printf(w, 1, 2, wd - 4, wrong ? term_attr(COL_WARN) : term_attr(COL_GOOD),
 	            "%d run%s: %d ended away from the expected %lld", n, n == 1 ? "" : "s",
@@ -60,8 +61,10 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 		int64_t a = lo + k * width, z = a + width - 1;
 		bool has_exp = exp >= a && exp <= z;
 		char label[48];
-		int x, barw = wd - 2 - 26 - 20, len;
+		int x, barw = wd - 2 - 26 - 20, len, glen;
 
+		if (width > 1)
+			barw -= 12; /* room for "expected in here, N on it" */
 		if (width == 1)
 			snprintf(label, sizeof label, "%lld", (long long)a);
 		else
@@ -71,16 +74,24 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 		len = barw > 0 ? counts[k] * barw / maxc : 0;
 		if (counts[k] && len == 0)
 			len = 1;
+		/* Green only for the runs that ended exactly on the expected
+		 * value: a wide bin around it holds wrong runs too. */
+		glen = counts[k] ? len * exact[k] / counts[k] : 0;
+		if (exact[k] && glen == 0)
+			glen = 1;
 		for (int c = 0; c < len; c++)
 			term_put(w, 2 + k, x + c, 1,
-			         has_exp ? term_attr(COL_GOOD) : term_attr(COL_WARN),
+			         c < glen ? term_attr(COL_GOOD) : term_attr(COL_WARN),
 			         shell_cfg.ascii ? "#" : "\u2588");
 		x += len;
 		if (counts[k])
 			x += term_printf(w, 2 + k, x, wd - 1 - x, A_NORMAL, " %d", counts[k]);
-		if (has_exp)
+		if (has_exp && width == 1)
 			term_put(w, 2 + k, x, wd - 1 - x, term_attr(COL_GOOD) | A_BOLD,
 			         " <- expected");
+		else if (has_exp)
+			term_printf(w, 2 + k, x, wd - 1 - x, term_attr(COL_GOOD) | A_BOLD,
+			            " <- expected in here, %d on it", exact[k]);
 	}
 }
 
