@@ -11,7 +11,9 @@
 //   ring  a single-producer single-consumer ring in shared memory, with C11
 //         atomics: no system call per message at all.
 // It also fills a pipe on purpose, to show a writer blocked by a slow reader,
-// and measures the throughput of the three in the same run.
+// and measures the throughput of the three in the same run.  And it shows
+// Python's Pipe() as the two-way channel it is: a socketpair, over which a
+// parent asks and a child answers (--demo duplex).
 #include "lab/lab.h"
 
 #include <errno.h>
@@ -24,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,10 +36,14 @@ static long messages = 50000;
 static int msg_size = 1024;
 static int delay_ms = 25;
 static int pipe_size;
+static long round_trips = 1000;
 
 static const struct lab_option options[] = {
-	{ "demo", LAB_OPT_CHOICE, &demo, "queue|transfer|full|all",
+	{ "demo", LAB_OPT_CHOICE, &demo, "queue|duplex|transfer|full|all",
 	  "which part to run (default all)", 0, 0 },
+	{ "round-trips", LAB_OPT_LONG, &round_trips, "N",
+	  "duplex part: questions the parent end asks (default 1000)", 1,
+	  10000000 },
 	{ "transport", LAB_OPT_CHOICE, &transport, "pipe|mq|ring|all",
 	  "what carries the messages in the transfer part (default all)", 0, 0 },
 	{ "messages", LAB_OPT_LONG, &messages, "N",
@@ -662,6 +669,104 @@ run_queue_hello(struct lab *lab, char *got, size_t len)
 	result(lab, "main: worker joined; queue.get() -> \"%s\"\n", got);
 }
 
+/* DOC: duplex
+ * Python's Pipe() is two-way: parent_conn, child_conn = Pipe(), and either
+ * end can send() and recv().  On Unix multiprocessing makes it with
+ * socketpair(); a pipe is one-way (Pipe(duplex=False) is an os.pipe()).
+ * SOCK_SEQPACKET keeps each send() one message, as Python's send() of a
+ * whole object is (Python frames a stream socket with lengths instead).
+ *     parent: conn.send(x); y = conn.recv()
+ *     child:  while (x := conn.recv()) ...: conn.send(x * x)
+ * The parent closes its sending side when done (shutdown SHUT_WR): the
+ * child's next recv() returns 0, its EOFError. */
+struct duplex {
+	int sv[2];
+	int first;          /* worker number of the parent end */
+	long asked, answered_ok, child_got;
+	double us_per_round_trip;
+	struct board_counter *right; /* answers right, on the board */
+};
+
+static int
+duplex_body(struct lab_worker *w)
+{
+	struct duplex *d = w->arg;
+	bool parent = w->no == d->first;
+	int fd = d->sv[parent ? 0 : 1];
+	int64_t x, y;
+	ssize_t k;
+
+	if (w->mode == LAB_PROCESS)
+		close(d->sv[parent ? 1 : 0]); /* this process uses one end */
+	lab_set_name(w, parent ? "parent_conn" : "child_conn");
+	if (parent) {
+		uint64_t t0 = board_now_ns();
+
+		for (x = 1; x <= round_trips; x++) {
+			lab_step_val(w, "conn.send(x)", x);
+			if (send(fd, &x, sizeof x, 0) != (ssize_t)sizeof x)
+				lab_die(w->lab, "parent_conn: send:");
+			d->asked++;
+			lab_set_state(w, BOARD_ST_BLOCKED);
+			lab_step(w, "conn.recv()");
+			while ((k = recv(fd, &y, sizeof y, 0)) < 0 && errno == EINTR)
+				;
+			lab_set_state(w, BOARD_ST_RUNNING);
+			if (k != (ssize_t)sizeof y)
+				lab_die(w->lab, "parent_conn: the child hung up");
+			/* In order: the answer to x comes back before the next x. */
+			if (y == x * x) {
+				d->answered_ok++;
+				atomic_fetch_add(&d->right->value, 1);
+			}
+			lab_progress(w, (uint64_t)x, (uint64_t)round_trips);
+		}
+		d->us_per_round_trip = (double)(board_now_ns() - t0) / 1e3 /
+		                       (double)round_trips;
+		shutdown(fd, SHUT_WR); /* the child's recv() now returns 0 */
+		return 0;
+	}
+	for (;;) {
+		lab_set_state(w, BOARD_ST_BLOCKED);
+		lab_step(w, "conn.recv()");
+		while ((k = recv(fd, &x, sizeof x, 0)) < 0 && errno == EINTR)
+			;
+		lab_set_state(w, BOARD_ST_RUNNING);
+		if (k == 0)
+			break; /* the parent closed its end */
+		if (k != (ssize_t)sizeof x)
+			lab_die(w->lab, "child_conn: recv:");
+		d->child_got++;
+		y = x * x;
+		lab_step_val(w, "conn.send(x * x)", y);
+		if (send(fd, &y, sizeof y, 0) != (ssize_t)sizeof y)
+			lab_die(w->lab, "child_conn: send:");
+	}
+	return 0;
+}
+
+static void
+run_duplex(struct lab *lab, struct duplex *d)
+{
+	struct lab_team *team;
+
+	*d = (struct duplex){ .first = 12 };
+	d->right = lab_counter(lab, "answers right", 0);
+	lab_counter_expect(d->right, round_trips);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, d->sv) < 0)
+		lab_die(lab, "socketpair:");
+	team = lab_spawn_ex(lab, lab->o.mode, d->first, 2, duplex_body, d);
+	if (lab_join(team) != LAB_JOIN_OK)
+		lab_die(lab, "a duplex worker failed");
+	lab_team_free(team);
+	close(d->sv[0]);
+	close(d->sv[1]);
+	result(lab, "\nPipe(): parent_conn asked %ld questions, child_conn got %ld "
+	       "and answered; %ld answers right and in order; %.1f us per round "
+	       "trip (%s)\n", d->asked, d->child_got, d->answered_ok,
+	       d->us_per_round_trip, lab_mode_name(lab->o.mode));
+}
+
 /* After the lesson: can the queue's name still be opened? */
 static bool
 mq_left_behind(void)
@@ -705,15 +810,17 @@ main(int argc, char **argv)
 {
 	struct lab lab;
 	bool all = false, want[T_COUNT] = { false };
-	bool do_queue, do_transfer, do_full;
+	bool do_queue, do_duplex, do_transfer, do_full;
 	struct check *check;
 	unsigned char *seen;
 	struct ring *ring;
 	struct full *full;
+	struct duplex *duplex;
 
 	lab_init(&lab, &lesson, argc, argv);
 	all = strcmp(demo, "all") == 0;
 	do_queue = all || strcmp(demo, "queue") == 0;
+	do_duplex = all || strcmp(demo, "duplex") == 0;
 	do_transfer = all || strcmp(demo, "transfer") == 0;
 	do_full = all || strcmp(demo, "full") == 0;
 	for (int t = 0; t < T_COUNT; t++)
@@ -724,6 +831,7 @@ main(int argc, char **argv)
 	seen = lab_shared_alloc(&lab, (size_t)messages);
 	ring = lab_shared_alloc(&lab, sizeof *ring);
 	full = lab_shared_alloc(&lab, sizeof *full);
+	duplex = lab_shared_alloc(&lab, sizeof *duplex);
 
 	for (int run = 1; run <= lab.o.runs; run++) {
 		struct xfer_result res[T_COUNT] = { 0 };
@@ -735,6 +843,8 @@ main(int argc, char **argv)
 		lab_run_begin(&lab, run);
 		if (do_queue)
 			run_queue_hello(&lab, got, sizeof got);
+		if (do_duplex)
+			run_duplex(&lab, duplex);
 		if (do_transfer) {
 			for (int t = 0; t < T_COUNT; t++)
 				expect += want[t] ? messages : 0;
@@ -779,6 +889,13 @@ main(int argc, char **argv)
 		lab_json_int(&j, "ncpu", lab.ncpu);
 		if (do_queue)
 			lab_json_str(&j, "queue_got", got);
+		if (do_duplex) {
+			lab_json_int(&j, "duplex_asked", duplex->asked);
+			lab_json_int(&j, "duplex_child_got", duplex->child_got);
+			lab_json_int(&j, "duplex_answered_ok", duplex->answered_ok);
+			lab_json_num(&j, "duplex_us_per_round_trip",
+			             duplex->us_per_round_trip);
+		}
 		if (do_transfer) {
 			lab_json_int(&j, "messages", messages);
 			lab_json_int(&j, "size", msg_size);

@@ -114,6 +114,37 @@ START_TEST(queue_example)
 }
 END_TEST
 
+/* Pipe() is two-way: every question the parent end sends reaches the
+ * child end, and every answer (x * x) comes back to the parent, in order,
+ * over the same socketpair; threads or processes. */
+static void
+check_duplex(const char *mode)
+{
+	const char *argv[] = { PROG, "--demo", "duplex", "--mode", mode,
+	                       "--round-trips", "3000", "--runs", "2", "--json",
+	                       NULL };
+	char *out, obj[4096];
+
+	ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
+	ck_assert_int_eq(tu_json_count(out), 2);
+	for (int r = 0; r < 2; r++) {
+		ck_assert(tu_json_line(out, r, obj, sizeof obj));
+		ck_assert_int_eq(tu_jint(obj, "duplex_asked"), 3000);
+		ck_assert_int_eq(tu_jint(obj, "duplex_child_got"), 3000);
+		ck_assert_int_eq(tu_jint(obj, "duplex_answered_ok"), 3000);
+		ck_assert(tu_jnum(obj, "duplex_us_per_round_trip") > 0);
+	}
+	free(out);
+}
+
+START_TEST(duplex_both_ways)
+{
+	check_duplex("process");
+	check_duplex("thread");
+	ck_assert_int_eq(tu_count_procs(PROG), 0);
+}
+END_TEST
+
 /* A slow consumer: the pipe fills to its capacity and the producer has
  * to wait; still every message is read. */
 START_TEST(full_pipe_blocks)
@@ -160,6 +191,7 @@ START_TEST(bad_options)
 		{ "--transport", "carrier-pigeon", NULL },
 		{ "--size", "8", NULL },
 		{ "--messages", "0", NULL },
+		{ "--round-trips", "0", NULL },
 		{ "--pipe-size", "12", NULL },
 	};
 
@@ -182,6 +214,7 @@ suite_ipc(void)
 	tcase_add_test(tc, each_once_in_order_threads);
 	tcase_add_test(tc, each_once_in_order_odd_size);
 	tcase_add_test(tc, queue_example);
+	tcase_add_test(tc, duplex_both_ways);
 	tcase_add_test(tc, full_pipe_blocks);
 	tcase_add_test(tc, one_object_per_run_nothing_left);
 	tcase_add_test(tc, bad_options);
