@@ -7,7 +7,10 @@
 // threads) connect to it over a Unix socket in a private directory and send
 // INSERT, LIST and ADD requests.  The tutorials' example: a list of
 // (Sam, 10), (Adam, 9), (Kevin, 9); one client inserts (Jeff, 8), another
-// prints the records and sees Jeff.  Then the same update is timed through
+// prints the records and sees Jeff.  The tutorials' second example is a
+// dict: {'status': 'in progress'}, which a client changes to 'completed'
+// and the parent then reads through the manager.  Then the same update is
+// timed through
 // the manager and directly on shared memory, to measure the tutorial's "they
 // are, however, slower than using shared memory".
 #include "lab/lab.h"
@@ -25,11 +28,16 @@
 
 static const char *demo = "all";
 static long ops = 20000;
+static double sleep_s = 0.3;
 
 static const struct lab_option options[] = {
-	{ "demo", LAB_OPT_CHOICE, &demo, "records|cost|all",
-	  "records: insert and print through the manager; cost: time an update "
-	  "through the manager and on shared memory (default all)", 0, 0 },
+	{ "demo", LAB_OPT_CHOICE, &demo, "records|dict|cost|all",
+	  "records: insert and print through the manager; dict: a client sets "
+	  "a shared dict's status; cost: time an update through the manager "
+	  "and on shared memory (default all)", 0, 0 },
+	{ "sleep", LAB_OPT_DOUBLE, &sleep_s, "S",
+	  "dict part: seconds the client sleeps before its update (default 0.3; "
+	  "the tutorial's 1)", 0, 10 },
 	{ "ops", LAB_OPT_LONG, &ops, "N",
 	  "cost part: updates per client (default 20000)", 1, 10000000 },
 	{ 0 },
@@ -50,6 +58,7 @@ static const struct lab_lesson lesson = {
 };
 
 #define MAX_RECORDS 64
+#define MAX_KEYS 8
 #define MAX_CLIENTS 64 /* connections the server serves at once */
 #define NAME_LEN 24
 #define PACKET 4096
@@ -121,18 +130,59 @@ on_signal(int sig)
 struct server_state {
 	struct record rec[MAX_RECORDS];
 	int n;
+	/* The dict: manager.dict({'status': 'in progress'}) */
+	struct {
+		char key[NAME_LEN], val[NAME_LEN];
+	} kv[MAX_KEYS];
+	int nkv;
 };
+
+/* DOC: dict: GET key, SET key value (a new key is added). */
+static void
+serve_dict(struct server_state *s, const char *key, const char *val,
+           char *reply, size_t len)
+{
+	int i;
+
+	for (i = 0; i < s->nkv && strcmp(s->kv[i].key, key) != 0; i++)
+		;
+	if (!val) {
+		if (i == s->nkv)
+			snprintf(reply, len, "ERR no key %s", key);
+		else
+			snprintf(reply, len, "OK %s", s->kv[i].val);
+		return;
+	}
+	if (i == MAX_KEYS) {
+		snprintf(reply, len, "ERR dict is full");
+		return;
+	}
+	if (i == s->nkv)
+		snprintf(s->kv[s->nkv++].key, NAME_LEN, "%s", key);
+	snprintf(s->kv[i].val, NAME_LEN, "%s", val);
+	snprintf(reply, len, "OK");
+}
 
 /* Apply one request; write the reply.  Returns false on SHUTDOWN. */
 static bool
 serve(struct lab_worker *w, struct server_state *s, const char *req,
       char *reply, size_t len)
 {
-	char name[NAME_LEN];
+	char name[NAME_LEN], val[NAME_LEN];
 	long v;
 	int i;
 
 	atomic_fetch_add(sh->requests, 1);
+	if (sscanf(req, "SET %23s %23s", name, val) == 2) {
+		lab_step(w, "serve SET");
+		serve_dict(s, name, val, reply, len);
+		return true;
+	}
+	if (sscanf(req, "GET %23s", name) == 1) {
+		lab_step(w, "serve GET");
+		serve_dict(s, name, NULL, reply, len);
+		return true;
+	}
 	if (sscanf(req, "INSERT %23s %ld", name, &v) == 2) {
 		lab_step(w, "serve INSERT");
 		if (s->n == MAX_RECORDS) {
@@ -179,7 +229,8 @@ serve(struct lab_worker *w, struct server_state *s, const char *req,
 static int
 server(struct lab_worker *w)
 {
-	struct server_state s = { .n = NINITIAL };
+	struct server_state s = { .n = NINITIAL, .nkv = 1,
+	                          .kv = { { "status", "in progress" } } };
 	struct pollfd pf[1 + MAX_CLIENTS];
 	int nconn = 0;
 	bool running = true;
@@ -301,6 +352,25 @@ print_records(struct lab_worker *w)
 	return 0;
 }
 
+/*     def update_data(data_dict):
+ *         time.sleep(1)
+ *         data_dict['status'] = 'completed' */
+static int
+update_data(struct lab_worker *w)
+{
+	int fd = connect_manager(w);
+	char reply[PACKET];
+
+	lab_set_name(w, "update_data");
+	lab_sleep(w, sleep_s);
+	lab_step(w, "SET status completed");
+	call(w, fd, "SET status completed", reply, sizeof reply);
+	close(fd);
+	if (strncmp(reply, "OK", 2) != 0)
+		lab_die(w->lab, "update_data: the manager said: %s", reply);
+	return 0;
+}
+
 /* DOC: cost
  * The same update, two ways.  Through the manager it is a request and a
  * reply; on shared memory it is a lock, an add and an unlock in the
@@ -382,20 +452,31 @@ listen_socket(struct lab *lab)
 }
 
 /* Ask the server to stop, then reap it. */
-static int
-stop_server(struct lab *lab, struct lab_team *srv)
+/* One request from the lesson's main thread (not a worker): connect, ask,
+ * read the reply, hang up. */
+static void
+main_call(struct lab *lab, const char *req, char *reply, size_t len)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	char reply[16] = "";
+	ssize_t k;
 
 	snprintf(a.sun_path, sizeof a.sun_path, "%s", sh->path);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) < 0)
-		lab_die(lab, "connect to the manager to stop it:");
-	if (send(fd, "SHUTDOWN", 9, MSG_NOSIGNAL) < 0 ||
-	    recv(fd, reply, sizeof reply - 1, 0) <= 0)
-		lab_die(lab, "the manager did not answer SHUTDOWN:");
+		lab_die(lab, "connect to the manager:");
+	if (send(fd, req, strlen(req) + 1, MSG_NOSIGNAL) < 0 ||
+	    (k = recv(fd, reply, len - 1, 0)) <= 0)
+		lab_die(lab, "the manager did not answer %s:", req);
+	reply[k] = '\0';
 	close(fd);
+}
+
+static int
+stop_server(struct lab *lab, struct lab_team *srv)
+{
+	char reply[16];
+
+	main_call(lab, "SHUTDOWN", reply, sizeof reply);
 	lab_join(srv);
 	return srv->w[0].status;
 }
@@ -418,20 +499,10 @@ phase_ns_per_op(int first, int n)
 static long
 manager_sum(struct lab *lab)
 {
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	char reply[PACKET], name[NAME_LEN];
 	long sum = 0, score;
-	ssize_t k;
 
-	snprintf(a.sun_path, sizeof a.sun_path, "%s", sh->path);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) < 0)
-		lab_die(lab, "connect to the manager:");
-	if (send(fd, "LIST", 5, MSG_NOSIGNAL) < 0 ||
-	    (k = recv(fd, reply, sizeof reply - 1, 0)) <= 0)
-		lab_die(lab, "the manager did not answer LIST:");
-	reply[k] = '\0';
-	close(fd);
+	main_call(lab, "LIST", reply, sizeof reply);
 	for (char *line = strtok(reply, "\n"); line; line = strtok(NULL, "\n"))
 		if (sscanf(line, "%23s %ld", name, &score) == 2)
 			sum += score;
@@ -458,11 +529,12 @@ int
 main(int argc, char **argv)
 {
 	struct lab lab;
-	bool do_records, do_cost;
+	bool do_records, do_dict, do_cost;
 	int clients;
 
 	lab_init(&lab, &lesson, argc, argv);
 	do_records = strcmp(demo, "records") == 0 || strcmp(demo, "all") == 0;
+	do_dict = strcmp(demo, "dict") == 0 || strcmp(demo, "all") == 0;
 	do_cost = strcmp(demo, "cost") == 0 || strcmp(demo, "all") == 0;
 	clients = lab.o.workers;
 	if (clients > MAX_CLIENTS - 2)
@@ -484,7 +556,7 @@ main(int argc, char **argv)
 		pid_t srv_pid;
 		struct stat st;
 		bool sock_left, dir_left;
-		char recs[512] = "";
+		char recs[512] = "", status0[PACKET] = "", status1[PACKET] = "";
 
 		lab_run_begin(&lab, run);
 		memset(sh->listed, 0, sizeof sh->listed);
@@ -522,6 +594,23 @@ main(int argc, char **argv)
 				lab_die(&lab, "the print client failed");
 			lab_team_free(t);
 			records_json(recs, sizeof recs);
+		}
+		if (do_dict) {
+			/* shared_data = manager.dict({'status': 'in progress'})
+			 * p = Process(target=update_data, ...); p.start(); p.join()
+			 * print("Final status:", shared_data['status']) */
+			main_call(&lab, "GET status", status0, sizeof status0);
+			t = lab_spawn_ex(&lab, lab.o.mode, no++, 1, update_data, NULL);
+			if (lab_join(t) != LAB_JOIN_OK)
+				lab_die(&lab, "the update_data client failed");
+			lab_team_free(t);
+			main_call(&lab, "GET status", status1, sizeof status1);
+			if (strncmp(status0, "OK ", 3) || strncmp(status1, "OK ", 3))
+				lab_die(&lab, "the manager's dict: %s, %s", status0,
+				        status1);
+			lab_say(&lab, "Initial status: %s\n", status0 + 3);
+			if (!lab.o.json)
+				printf("Final status: %s\n\n", status1 + 3);
 		}
 		if (do_cost) {
 			sum0 = manager_sum(&lab);
@@ -584,6 +673,10 @@ main(int argc, char **argv)
 				lab_json_bool(&j, "inserted", sh->insert_ok);
 				lab_json_bool(&j, "inserted_seen",
 				              strstr(sh->listed, "Jeff 8\n") != NULL);
+			}
+			if (do_dict) {
+				lab_json_str(&j, "initial_status", status0 + 3);
+				lab_json_str(&j, "final_status", status1 + 3);
 			}
 			if (do_cost) {
 				lab_json_int(&j, "clients", clients);

@@ -59,6 +59,34 @@ START_TEST(inserted_record_seen_threads)
 }
 END_TEST
 
+/* The tutorial's dict: {'status': 'in progress'} before the client runs,
+ * 'completed' read by the parent through the manager after it has ended;
+ * nothing left in TMPDIR. */
+static void
+check_dict(const char *mode)
+{
+	const char *argv[] = { PROG, "--demo", "dict", "--mode", mode, "--sleep",
+	                       "0.05", "--json", NULL };
+	char obj[4096], status[64];
+
+	tu_tmpdir_setup("manager");
+	tu_run_json(argv, obj, sizeof obj);
+	tu_jstr(obj, "initial_status", status, sizeof status);
+	ck_assert_str_eq(status, "in progress");
+	tu_jstr(obj, "final_status", status, sizeof status);
+	ck_assert_str_eq(status, "completed");
+	ck_assert_int_eq(tu_jint(obj, "server_exit"), 0);
+	ck_assert(!tu_jbool(obj, "socket_left"));
+	tu_tmpdir_teardown(true);
+}
+
+START_TEST(dict_status_completed)
+{
+	check_dict("process");
+	check_dict("thread");
+}
+END_TEST
+
 /* Both ways are correct (exact sums); the manager is the slower one.  The
  * measured gap is tens of times on this machine; the bound is 2x. */
 START_TEST(cost_exact_and_manager_slower)
@@ -152,6 +180,7 @@ START_TEST(bad_options)
 		{ "--ops", "many" },
 		{ "--workers", "0" },
 		{ "--mode", "fiber" },
+		{ "--sleep", "-1" },
 	};
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -171,6 +200,7 @@ suite_manager(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, inserted_record_seen_processes);
 	tcase_add_test(tc, inserted_record_seen_threads);
+	tcase_add_test(tc, dict_status_completed);
 	tcase_add_test(tc, cost_exact_and_manager_slower);
 	tcase_add_test(tc, one_object_per_run);
 	tcase_add_test(tc, sigterm_leaves_nothing);
