@@ -224,11 +224,17 @@ void lab_sleep(struct lab_worker *w, double seconds);
 struct lab_lock;
 struct lab_lock *lab_lock_new(struct lab *lab, const char *name,
                               enum board_lock_kind kind);
-void lab_lock(struct lab_worker *w, struct lab_lock *l);
-void lab_unlock(struct lab_worker *w, struct lab_lock *l);
+/* Macros, so the probe records the caller's source line. */
+#define lab_lock(w, l) lab_lock_at((w), (l), __LINE__)
+#define lab_unlock(w, l) lab_unlock_at((w), (l), __LINE__)
 /* 0 when taken; -1 when busy (trylock) or after timeout_ns (timed). */
-int lab_trylock(struct lab_worker *w, struct lab_lock *l);
-int lab_timedlock(struct lab_worker *w, struct lab_lock *l, uint64_t timeout_ns);
+#define lab_trylock(w, l) lab_trylock_at((w), (l), __LINE__)
+#define lab_timedlock(w, l, ns) lab_timedlock_at((w), (l), (ns), __LINE__)
+void lab_lock_at(struct lab_worker *w, struct lab_lock *l, unsigned line);
+void lab_unlock_at(struct lab_worker *w, struct lab_lock *l, unsigned line);
+int lab_trylock_at(struct lab_worker *w, struct lab_lock *l, unsigned line);
+int lab_timedlock_at(struct lab_worker *w, struct lab_lock *l,
+                     uint64_t timeout_ns, unsigned line);
 int lab_lock_index(const struct lab_lock *l);
 
 /* Deadlock: true when the workers waiting on locks form a cycle (each

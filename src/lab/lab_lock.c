@@ -165,7 +165,7 @@ mark_taken(struct lab_worker *w, struct lab_lock *l)
 /* The common path of lock, trylock and timedlock. */
 static int
 acquire(struct lab_worker *w, struct lab_lock *l, bool wait,
-        uint64_t timeout_ns)
+        uint64_t timeout_ns, unsigned line)
 {
 	struct board_lock *bl = &w->lab->board->lock[l->idx];
 	struct board_actor *a = w->actor;
@@ -173,7 +173,7 @@ acquire(struct lab_worker *w, struct lab_lock *l, bool wait,
 	uint64_t t0;
 	int r;
 
-	lab_probe(w, &l->lock_id, l->lock_label, 0, 0, 0);
+	lab_probe(w, &l->lock_id, l->lock_label, line, 0, 0);
 	if (try_take(l) == 0) {
 		mark_taken(w, l);
 		return 0;
@@ -212,29 +212,30 @@ acquire(struct lab_worker *w, struct lab_lock *l, bool wait,
 }
 
 void
-lab_lock(struct lab_worker *w, struct lab_lock *l)
+lab_lock_at(struct lab_worker *w, struct lab_lock *l, unsigned line)
 {
-	acquire(w, l, true, 0);
+	acquire(w, l, true, 0, line);
 }
 
 int
-lab_trylock(struct lab_worker *w, struct lab_lock *l)
+lab_trylock_at(struct lab_worker *w, struct lab_lock *l, unsigned line)
 {
-	return acquire(w, l, false, 0);
+	return acquire(w, l, false, 0, line);
 }
 
 int
-lab_timedlock(struct lab_worker *w, struct lab_lock *l, uint64_t timeout_ns)
+lab_timedlock_at(struct lab_worker *w, struct lab_lock *l, uint64_t timeout_ns,
+                 unsigned line)
 {
-	return acquire(w, l, true, timeout_ns ? timeout_ns : 1);
+	return acquire(w, l, true, timeout_ns ? timeout_ns : 1, line);
 }
 
 void
-lab_unlock(struct lab_worker *w, struct lab_lock *l)
+lab_unlock_at(struct lab_worker *w, struct lab_lock *l, unsigned line)
 {
 	struct board_lock *bl = &w->lab->board->lock[l->idx];
 
-	lab_probe(w, &l->unlock_id, l->unlock_label, 0, 0, 0);
+	lab_probe(w, &l->unlock_id, l->unlock_label, line, 0, 0);
 	/* Clear the holder before letting go: after the release another
 	 * worker may already have set itself. */
 	atomic_store(&bl->holder, -1);
