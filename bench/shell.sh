@@ -39,8 +39,8 @@ run_shell() {
 	STATS="$RL_TMP/stats.$RL_N"
 	RL_ENV="RACELAB_STATS=$STATS RACELAB_T0=\$(date +%s%N) $2"
 	rl_start "$1"
-	wait_until rl_shell_pid >/dev/null
-	SHPID=$(rl_shell_pid)
+	shell_up() { SHPID=$(rl_shell_pid); }
+	wait_until shell_up
 }
 # Quit with Ctrl-C and wait for the stats file.
 end_shell() {
