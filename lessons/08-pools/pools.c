@@ -32,8 +32,9 @@ static int file_mb = 16;
 
 static const struct lab_option options[] = {
 	{ "demo", LAB_OPT_CHOICE, &demo,
-	  "submit|as_completed|map|squares|hash|all",
-	  "which part to run (default all)", 0, 0 },
+	  "submit|as_completed|map|imap|squares|hash|all",
+	  "which part to run (default all: every part but imap, which "
+	  "would double the sleeping)", 0, 0 },
 	{ "unit", LAB_OPT_DOUBLE, &unit, "S",
 	  "seconds per unit of the tutorial's sleeps 5,4,3,2,1 (default 0.2)", 0,
 	  10 },
@@ -454,16 +455,23 @@ struct sleeps {
 };
 
 static const long tutorial_seconds[5] = { 5, 4, 3, 2, 1 };
+static const long rising_seconds[5] = { 1, 2, 3, 4, 5 };
+
+static void
+submit_units(struct lab *lab, const long units[5], int ids[5])
+{
+	for (int i = 0; i < 5; i++) {
+		struct task t = { .kind = TASK_SLEEP, .n = units[i],
+		                  .seconds = (double)units[i] * unit };
+
+		ids[i] = submit(lab, &t);
+	}
+}
 
 static void
 submit_sleeps(struct lab *lab, int ids[5])
 {
-	for (int i = 0; i < 5; i++) {
-		struct task t = { .kind = TASK_SLEEP, .n = tutorial_seconds[i],
-		                  .seconds = (double)tutorial_seconds[i] * unit };
-
-		ids[i] = submit(lab, &t);
-	}
+	submit_units(lab, tutorial_seconds, ids);
 }
 
 static void
@@ -519,6 +527,51 @@ part_map(struct lab *lab, struct sleeps *s)
 		print_sleep_result(lab, t, t0);
 	}
 	s->total_ms = ms_since(t0);
+}
+
+/* DOC: imap
+ *     for r in pool.imap(do_something, [1, 2, 3, 4, 5]): print(r)
+ *     print(pool.map(do_something, [1, 2, 3, 4, 5]))
+ * Both give the results in submission order.  imap is an iterator: it
+ * hands over each result as soon as it and those before it are done,
+ * while later tasks still run.  Pool.map builds the whole list first:
+ * nothing comes back until the last task is done.  (apply_async(f, args)
+ * with .get() is submit() and result() of one task, as in the submit
+ * part.)  Sleeps rising 1..5 units, so that early results exist. */
+struct imap_out {
+	long imap_got[5], map_got[5];
+	double imap_seen_ms[5], map_seen_ms[5];
+};
+
+static void
+part_imap(struct lab *lab, struct imap_out *o)
+{
+	int ids[5];
+	uint64_t t0 = board_now_ns();
+	double all_ms;
+
+	lab_say(lab, "\nimap: sleeps of 1,2,3,4,5 units, each result taken as soon "
+	        "as it is ready\n");
+	submit_units(lab, rising_seconds, ids);
+	for (int k = 0; k < 5; k++) {
+		struct task *t = result(ids[k]);
+
+		o->imap_got[k] = t->n;
+		o->imap_seen_ms[k] = ms_since(t0);
+		lab_say(lab, "  %.2f s: got the result of %ld unit%s\n",
+		        o->imap_seen_ms[k] / 1e3, t->n, t->n == 1 ? "" : "s");
+	}
+	lab_say(lab, "Pool.map: the same sleeps, the whole list at the end\n");
+	t0 = board_now_ns();
+	submit_units(lab, rising_seconds, ids);
+	for (int k = 0; k < 5; k++)
+		o->map_got[k] = result(ids[k])->n;
+	all_ms = ms_since(t0);
+	for (int k = 0; k < 5; k++) {
+		o->map_seen_ms[k] = all_ms;
+		lab_say(lab, "  %.2f s: got the result of %ld unit%s\n",
+		        all_ms / 1e3, o->map_got[k], o->map_got[k] == 1 ? "" : "s");
+	}
 }
 
 /* The 1-minute load average: how busy the machine was around the test. */
@@ -636,6 +689,8 @@ json_longs(struct lab_json *j, const char *key, const long *v, int n)
 static bool
 want(const char *part)
 {
+	if (strcmp(part, "imap") == 0)
+		return strcmp(demo, part) == 0;
 	return strcmp(demo, "all") == 0 || strcmp(demo, part) == 0;
 }
 
@@ -657,6 +712,7 @@ main(int argc, char **argv)
 
 	for (int run = 1; run <= lab.o.runs; run++) {
 		struct sleeps asc = { 0 }, map = { 0 };
+		struct imap_out im = { 0 };
 		struct hash_out *h = calloc(1, sizeof *h);
 		long squares[6], serial[6];
 		bool squares_ok = true, abc_ok = sha256_abc_ok();
@@ -673,7 +729,8 @@ main(int argc, char **argv)
 		pool->closing = false;
 		/* How many tasks this run will submit, for the counter. */
 		total = (want("submit") ? 1 : 0) + (want("as_completed") ? 5 : 0) +
-		        (want("map") ? 5 : 0) + (want("squares") ? 6 : 0);
+		        (want("map") ? 5 : 0) + (want("imap") ? 10 : 0) +
+		        (want("squares") ? 6 : 0);
 		if (want("hash"))
 			total += ngiven ? ngiven : nfiles;
 		done = lab_counter(&lab, "tasks done", 0);
@@ -703,6 +760,8 @@ main(int argc, char **argv)
 			part_as_completed(&lab, &asc);
 		if (want("map"))
 			part_map(&lab, &map);
+		if (want("imap"))
+			part_imap(&lab, &im);
 		if (want("squares")) {
 			/* result = p.map(square, [1, 2, 3, 4, 5, 6]) */
 			int ids[6];
@@ -734,6 +793,10 @@ main(int argc, char **argv)
 				       "the longest %g s\n", asc.total_ms / 1e3, 5 * unit);
 			if (want("map"))
 				printf("map:          %.2f s\n", map.total_ms / 1e3);
+			if (want("imap"))
+				printf("imap: first result after %.2f s; Pool.map: first "
+				       "result after %.2f s\n", im.imap_seen_ms[0] / 1e3,
+				       im.map_seen_ms[0] / 1e3);
 			if (want("hash"))
 				printf("hash: %d files, pool %.0f ms, serial %.0f ms: %.2fx "
 				       "(load average %.1f on %d core%s), "
@@ -768,6 +831,12 @@ main(int argc, char **argv)
 				json_longs(&j, "map_order", map.got, 5);
 				lab_json_num_array(&j, "map_finish_ms", map.finish_ms, 5);
 				lab_json_num(&j, "map_ms", map.total_ms);
+			}
+			if (want("imap")) {
+				json_longs(&j, "imap_order", im.imap_got, 5);
+				lab_json_num_array(&j, "imap_seen_ms", im.imap_seen_ms, 5);
+				json_longs(&j, "pool_map_order", im.map_got, 5);
+				lab_json_num_array(&j, "pool_map_seen_ms", im.map_seen_ms, 5);
 			}
 			if (want("as_completed") || want("map")) {
 				json_longs(&j, "submitted_order", tutorial_seconds, 5);

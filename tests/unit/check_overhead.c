@@ -11,28 +11,6 @@
 
 #define PROG "bin/racelab-overhead"
 
-/* The numbers of a JSON array of reals (tu_json_array reads integers). */
-static int
-num_array(const char *obj, const char *key, double *v, int max)
-{
-	char pat[64];
-	const char *p;
-	int n = 0;
-
-	snprintf(pat, sizeof pat, "\"%s\":[", key);
-	p = strstr(obj, pat);
-	if (!p)
-		return -1;
-	p += strlen(pat);
-	while (*p && *p != ']' && n < max) {
-		char *end;
-
-		v[n++] = strtod(p, &end);
-		p = *end == ',' ? end + 1 : end;
-	}
-	return n;
-}
-
 static void
 check_sweep(const char *mode)
 {
@@ -63,8 +41,8 @@ check_sweep(const char *mode)
 			has = has || counts[k] == ncpu;
 		ck_assert_msg(has, "the core count %lld is not among the worker counts", ncpu);
 	}
-	ck_assert_int_eq(num_array(obj, "ms", ms, 32), n);
-	ck_assert_int_eq(num_array(obj, "mterms_per_s", tp, 32), n);
+	ck_assert_int_eq(tu_json_num_array(obj, "ms", ms, 32), n);
+	ck_assert_int_eq(tu_json_num_array(obj, "mterms_per_s", tp, 32), n);
 	ck_assert_int_eq(tu_json_array(obj, "voluntary_cs", cs, 32), n);
 	ck_assert_int_eq(tu_json_array(obj, "involuntary_cs", cs, 32), n);
 	for (int k = 0; k < n; k++) {
@@ -147,7 +125,7 @@ START_TEST(fork_every_size)
 	ck_assert_int_eq(mib[1], 64);
 	ck_assert_int_eq(mib[2], 100);
 	for (int m = 0; m < 4; m++) {
-		ck_assert_int_eq(num_array(obj, keys[m], us, 16), n);
+		ck_assert_int_eq(tu_json_num_array(obj, keys[m], us, 16), n);
 		for (int k = 0; k < n; k++)
 			ck_assert_msg(us[k] > 0, "%s[%d] = %g", keys[m], k, us[k]);
 	}

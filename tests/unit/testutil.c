@@ -228,6 +228,26 @@ tu_json_array(const char *obj, const char *key, long long *v, int max)
 }
 
 int
+tu_json_num_array(const char *obj, const char *key, double *v, int max)
+{
+	const char *p = value_of(obj, key);
+	int n = 0;
+
+	if (!p || *p != '[')
+		return -1;
+	for (p++; *p && *p != ']' && n < max;) {
+		char *end;
+
+		v[n] = strtod(p, &end);
+		if (end == p)
+			break;
+		n++;
+		p = *end == ',' ? end + 1 : end;
+	}
+	return n;
+}
+
+int
 tu_count_prefix(const char *out, const char *prefix)
 {
 	int n = 0;

@@ -23,6 +23,7 @@ bool tu_json_str(const char *obj, const char *key, char *buf, size_t len);
 bool tu_json_bool(const char *obj, const char *key, bool *v);
 /* Numbers of an array value; returns how many (at most max), -1 if absent. */
 int tu_json_array(const char *obj, const char *key, long long *v, int max);
+int tu_json_num_array(const char *obj, const char *key, double *v, int max);
 /* Lines of out that start with prefix. */
 int tu_count_prefix(const char *out, const char *prefix);
 
