@@ -121,6 +121,9 @@ static void
 demo_memory(struct lab *lab, struct report *rep, struct memory_result *m)
 {
 	struct lab_team *t;
+	/* What the parent reads after joining the process worker, on the
+	 * board: the number a student predicts before the run. */
+	struct board_counter *reads = lab_counter(lab, "parent reads", 1);
 
 	lesson_global = 1;
 	m->start = lesson_global;
@@ -137,6 +140,7 @@ demo_memory(struct lab *lab, struct report *rep, struct memory_result *m)
 	m->process_wrote = rep[0].after;
 	m->process_pid = rep[0].pid;
 	m->after_process = lesson_global;
+	atomic_store(&reads->value, lesson_global);
 	result(lab, "  parent after joining the process: global at %p = %ld (%s)\n",
 	        (void *)&lesson_global, lesson_global,
 	        lesson_global == m->start ? "unchanged: the child wrote its own copy"
