@@ -115,26 +115,20 @@ row "longest gap between frames, saturated" "<= 100 ms" "$2 ms" "$(verdict "$2" 
 row "shell RSS (VmRSS / VmHWM), 64 workers" "<= 16 MiB" "$((rss / 1024)) / $((hwm / 1024)) MiB (idle $((rss_idle / 1024)))" \
 	"$(verdict "$hwm" 16384)"
 
-# ---- 1024 workers; /proc sampling for 512 tasks -------------------------------
-for n in 1023 511; do
-	run_shell "--run 'race --mode thread --workers $n --iters 1000000000 --runs 1'" ""
-	wait_for "running pid"
-	sleep 3 # a measurement window: ~90 frames, ~12 /proc samples
-	end_shell
-	if [ "$n" = 1023 ]; then
-		p99=$(work_of "$STATS" L | pct 99)
-		row "frame work p99, 1024 workers" "<= 5 ms" "$(us "$p99") us (p50 $(us "$(work_of "$STATS" L | median)"))" \
-			"$(verdict "$(ms "$p99")" 5)"
-	else
-		# Ticks that read /proc for all 512 tasks (the tick also copies
-		# the board: an upper bound of the sampling).
-		awk '$5 != "-" && $5 >= 512 { print $4 }' "$STATS" > "$RL_TMP/samp"
-		ns=$(wc -l < "$RL_TMP/samp")
-		p99=$(pct 99 < "$RL_TMP/samp")
-		row "/proc sampling, 512 tasks (p99 of $ns)" "<= 2 ms" "$(us "$p99") us (p50 $(us "$(median < "$RL_TMP/samp")"))" \
-			"$(verdict "$(ms "$p99")" 2)"
-	fi
-done
+# ---- 1024 workers ------------------------------------------------------------------
+# (The /proc sample of 512 tasks is measured directly by bench/procfs.c; the
+# shell reads a slice of the tasks per frame, so its cost shows here.)
+run_shell "--run 'race --mode thread --workers 1023 --iters 1000000000 --runs 1'" ""
+wait_for "running pid" 20
+sleep 3 # a measurement window: ~90 frames
+end_shell
+p99=$(work_of "$STATS" L | pct 99)
+row "frame work p99, 1024 workers" "<= 5 ms" "$(us "$p99") us (p50 $(us "$(work_of "$STATS" L | median)"))" \
+	"$(verdict "$(ms "$p99")" 5)"
+set -- $(fps_gap "$STATS")
+v=$(verdict "$1" 28 hi)
+[ "$v" = ok ] && v=$(verdict "$2" 100)
+row "fps / longest gap, 1024 busy workers" ">= 28, 100ms" "$1 fps / $2 ms" "$v"
 
 # ---- observer effect ------------------------------------------------------------
 # The CPU-bound lesson, standalone and watched live, alternated so that a
@@ -143,10 +137,11 @@ done
 # fills every core); the standalone run gets the same nice, so that other
 # load on a shared machine treats both alike: what is left is the cost of
 # being watched.
-job="cpu-bound --mode thread --workers $NCPU --n 300000000 --json"
+args="--mode thread --workers $NCPU --n 1000000000 --json"
+job="cpu-bound $args"
 : > "$RL_TMP/alone" ; : > "$RL_TMP/watched"
 for i in $(seq 1 "$REPS"); do
-	nice -n 10 "$RL_ROOT/bin/racelab-$job" | grep '^{' >> "$RL_TMP/alone"
+	nice -n 10 "$RL_ROOT/bin/racelab-cpu-bound" $args | grep '^{' >> "$RL_TMP/alone"
 	log="$RL_TMP/demo.$i"
 	run_shell "--run '$job'" "RACELAB_DEMO_LOG=$log"
 	got() { grep -q '^{' "$log" 2>/dev/null; }
@@ -159,6 +154,6 @@ ta=$(field threads_ms "$RL_TMP/alone" | median) tw=$(field threads_ms "$RL_TMP/w
 sa=$(field measured_speedup "$RL_TMP/alone" | median) sw=$(field measured_speedup "$RL_TMP/watched" | median)
 ratio=$(awk -v a="$ta" -v w="$tw" 'BEGIN { printf "%.3f", w / a }')
 dev=$(awk -v r="$ratio" 'BEGIN { d = (r - 1) * 100; printf "%.1f", d < 0 ? -d : d }')
-row "observer: watched/standalone time ($REPS each)" "within 2%" "$ratio (${tw} vs ${ta} ms)" "$(verdict "$dev" 2)"
+row "observer: watched/standalone time ($REPS each)" "within 2%" "$ratio (${tw} vs ${ta} ms)" "$(verdict "$dev" 2 | sed "s/^OVER.*/OFF by $dev%/")"
 sd=$(awk -v a="$sa" -v w="$sw" 'BEGIN { d = (w - a) * 100 / a; printf "%.1f", d < 0 ? -d : d }')
-row "observer: speedup watched / standalone" "within 2%" "${sw}x / ${sa}x" "$(verdict "$sd" 2)"
+row "observer: speedup watched / standalone" "within 2%" "${sw}x / ${sa}x" "$(verdict "$sd" 2 | sed "s/^OVER.*/OFF by $sd%/")"

@@ -18,7 +18,10 @@ struct demo shell_demo = {.board_fd = -1, .out_fd = -1};
 
 static bool step_mode; /* sticky: applies to the next run too */
 
-enum { PROC_PERIOD_NS = 250 * 1000 * 1000, GRACE_NS = 200 * 1000 * 1000 };
+/* Each actor's /proc files are read every PROC_PERIOD_NS, a slice of the
+ * actors per frame: about PROC_SLICES frames per period at 30 fps. */
+enum { PROC_PERIOD_NS = 250 * 1000 * 1000, PROC_SLICES = 6,
+       GRACE_NS = 200 * 1000 * 1000 };
 
 uint64_t
 shell_now_ns(void)
@@ -252,6 +255,7 @@ demo_start(int runs)
 	d->t_start = shell_now_ns();
 	d->t_end = 0;
 	d->last_proc_ns = 0;
+	d->proc_cursor = 0;
 	used = (size_t)snprintf(line, sizeof line, "--- $ racelab-%s", d->argv[0]);
 	for (int i = 1; i < d->argc && used < sizeof line; i++)
 		used += (size_t)snprintf(line + used, sizeof line - used, " %s", d->argv[i]);
@@ -356,17 +360,32 @@ demo_stop_wait(void)
 		;
 }
 
+/* Ask /proc what the kernel says about the actors: all of them (at a
+ * freeze, at the end), or, each frame, a slice of those due, so that each
+ * is read about every PROC_PERIOD_NS and no frame pays for all: a read
+ * costs a few microseconds per task, 5 ms or more for 1024 of them. */
 static void
-sample_proc(uint64_t now)
+sample_proc(uint64_t now, bool all)
 {
 	struct demo *d = &shell_demo;
-	double dt = d->last_proc_ns ? (double)(now - d->last_proc_ns) / 1e9 : 0;
 	long tck = procfs_clk_tck();
+	int n = d->nact, i = all ? 0 : d->proc_cursor;
+	int budget = all ? n : (n + PROC_SLICES - 1) / PROC_SLICES;
+	bool any = false;
 
-	for (int i = 0; i < d->nact; i++) {
+	if (i >= n)
+		i = 0;
+	for (int j = 0; j < n && budget > 0; j++, i = (i + 1) % n) {
 		struct demo_actor *a = &d->act[i];
 		struct procfs_stat ps;
+		double dt;
 
+		if (!all && a->ps_ns && now - a->ps_ns < PROC_PERIOD_NS)
+			continue; /* not due yet */
+		budget--;
+		any = true;
+		dt = a->ps_ns ? (double)(now - a->ps_ns) / 1e9 : 0;
+		a->ps_ns = now;
 		if (!a->valid || a->id.pid <= 0 || a->id.tid <= 0) {
 			a->ps_ok = false;
 			continue;
@@ -384,7 +403,9 @@ sample_proc(uint64_t now)
 		a->ps = ps;
 		a->ps_ok = true;
 	}
-	d->last_proc_ns = now;
+	d->proc_cursor = i;
+	if (any || all)
+		d->last_proc_ns = now;
 }
 
 static void
@@ -486,8 +507,8 @@ demo_tick(uint64_t now)
 		return;
 	if (d->pid && !d->frozen)
 		sample_board();
-	if (d->pid && now - d->last_proc_ns >= PROC_PERIOD_NS)
-		sample_proc(now);
+	if (d->pid)
+		sample_proc(now, false);
 	else if (!d->pid && d->last_proc_ns && d->exited) {
 		sample_board(); /* the run's last word: done states, final values */
 		if (d->nact > 0) { /* actor 0 is the lesson program: reaped */
@@ -497,7 +518,7 @@ demo_tick(uint64_t now)
 			    *s0 != BOARD_ST_KILLED)
 				*s0 = WIFSIGNALED(d->status) ? BOARD_ST_KILLED : BOARD_ST_DONE;
 		}
-		sample_proc(now); /* once more: they are gone */
+		sample_proc(now, true); /* once more: they are gone */
 		d->last_proc_ns = 0;
 	}
 }
@@ -513,8 +534,7 @@ demo_freeze(bool on)
 		d->frozen = on;
 		if (d->board)
 			atomic_store(&d->board->control.freeze, on ? 1u : 0u);
-		d->last_proc_ns = 0; /* show the new kernel states at once */
-		sample_proc(shell_now_ns());
+		sample_proc(shell_now_ns(), true); /* the new kernel states at once */
 	}
 }
 

@@ -227,6 +227,7 @@ struct demo_actor {
 	struct procfs_stat ps; /* last /proc sample */
 	bool ps_ok;            /* the task existed at the last sample */
 	unsigned long long prev_ticks;
+	uint64_t ps_ns;        /* when it was last sampled; 0: never */
 	double cpu; /* percent of one CPU over the last sample period */
 };
 
@@ -248,6 +249,7 @@ struct demo {
 	int nact;
 	struct demo_actor act[BOARD_MAX_ACTORS];
 	uint64_t last_proc_ns;
+	int proc_cursor;    /* where the next /proc slice starts */
 	int tl_len;         /* samples held (<= DEMO_TL_LEN) */
 	int tl_head;        /* next slot */
 	unsigned char tl[BOARD_MAX_ACTORS][DEMO_TL_LEN];
