@@ -162,5 +162,9 @@ main(int argc, char **argv)
 		for (int i = 0; i < (sequential ? n : 1); i++)
 			lab_team_free(teams[i]);
 	}
+	free(ws);
+	free(teams);
+	free(before);
+	free(after);
 	return 0;
 }

@@ -134,6 +134,7 @@ START_TEST(test_signal_reported)
 	                 "killed by SIGKILL");
 	ck_assert_int_eq(atomic_load(&lab.board->actor[2].state), BOARD_ST_KILLED);
 	ck_assert_int_eq(count_zombie_children(), 0);
+	lab_team_free(t);
 }
 END_TEST
 
@@ -160,6 +161,7 @@ START_TEST(test_released_together)
 	lab_run_begin(&lab, 1);
 	t = lab_spawn(&lab, 16, body_count_started, NULL);
 	ck_assert_int_eq(lab_join(t), LAB_JOIN_OK);
+	lab_team_free(t);
 }
 END_TEST
 
@@ -293,6 +295,7 @@ lock_kind(enum board_lock_kind kind, const char *mode)
 	char args[64];
 	struct lockt *t;
 	struct board_lock *bl;
+	struct lab_team *team;
 
 	snprintf(args, sizeof args, "--mode %s --workers 4", mode);
 	init_with(&lab, args);
@@ -300,7 +303,9 @@ lock_kind(enum board_lock_kind kind, const char *mode)
 	t = lab_shared_alloc(&lab, sizeof *t);
 	t->l = lab_lock_new(&lab, "m", kind);
 	t->n = 5000;
-	lab_join(lab_spawn(&lab, 4, body_lock, t));
+	team = lab_spawn(&lab, 4, body_lock, t);
+	lab_join(team);
+	lab_team_free(team);
 	bl = &lab.board->lock[lab_lock_index(t->l)];
 	ck_assert_int_eq(atomic_load(&t->max_inside), 1);
 	ck_assert_uint_eq(atomic_load(&bl->acquisitions), 20000);
@@ -346,8 +351,12 @@ START_TEST(test_schedule_finds_deadlock)
 	d = lab_shared_alloc(&lab, sizeof *d);
 	d->a = lab_lock_new(&lab, "a", BOARD_LOCK_MUTEX);
 	d->b = lab_lock_new(&lab, "b", BOARD_LOCK_MUTEX);
-	ck_assert_int_eq(lab_join(lab_spawn(&lab, 2, body_dead, d)),
-	                 LAB_JOIN_DEADLOCK);
+	/* The workers stay blocked until the test process exits: their team
+	 * too (kept reachable here, not a leak). */
+	static struct lab_team *deadlocked;
+
+	deadlocked = lab_spawn(&lab, 2, body_dead, d);
+	ck_assert_int_eq(lab_join(deadlocked), LAB_JOIN_DEADLOCK);
 	{
 		int cyc[4], len = 0;
 
@@ -369,7 +378,12 @@ START_TEST(test_schedule_no_deadlock)
 	d = lab_shared_alloc(&lab, sizeof *d);
 	d->a = lab_lock_new(&lab, "a", BOARD_LOCK_MUTEX);
 	d->b = lab_lock_new(&lab, "b", BOARD_LOCK_MUTEX);
-	ck_assert_int_eq(lab_join(lab_spawn(&lab, 2, body_dead, d)), LAB_JOIN_OK);
+	{
+		struct lab_team *t = lab_spawn(&lab, 2, body_dead, d);
+
+		ck_assert_int_eq(lab_join(t), LAB_JOIN_OK);
+		lab_team_free(t);
+	}
 }
 END_TEST
 
