@@ -101,7 +101,7 @@ $(UNIT_BIN): $(UNIT_SRC:tests/unit/%.c=$(B)/tests/obj/%.o) $(SHELL_LIB) $(LAB_LI
 
 $(B)/bench/%: bench/%.c $(SHELL_LIB) $(LAB_LIB) $(BOARD_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(RL_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LESSON_LIBS)
+	$(CC) $(ALL_CFLAGS) $(RL_LDFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.a,$^) $(PKG_LIBS) $(LESSON_LIBS)
 
 deps:
 	@sh tools/deps.sh
