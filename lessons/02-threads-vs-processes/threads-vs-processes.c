@@ -75,19 +75,6 @@ struct report {
 	pid_t pid, ppid, tid;
 };
 
-/* Results: printed unless --json (--quiet silences only the chatter). */
-static void __attribute__((format(printf, 2, 3)))
-result(const struct lab *lab, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (lab->o.json)
-		return;
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-}
-
 struct memory_result {
 	uintptr_t addr_parent, addr_process, addr_thread;
 	long start, process_wrote, after_process, thread_wrote, after_thread;
@@ -141,7 +128,7 @@ demo_memory(struct lab *lab, struct report *rep, struct memory_result *m)
 	m->process_pid = rep[0].pid;
 	m->after_process = lesson_global;
 	atomic_store(&reads->value, lesson_global);
-	result(lab, "  parent after joining the process: global at %p = %ld (%s)\n",
+	lab_result(lab, "  parent after joining the process: global at %p = %ld (%s)\n",
 	        (void *)&lesson_global, lesson_global,
 	        lesson_global == m->start ? "unchanged: the child wrote its own copy"
 	                                  : "changed?!");
@@ -155,7 +142,7 @@ demo_memory(struct lab *lab, struct report *rep, struct memory_result *m)
 	m->thread_wrote = rep[1].after;
 	m->thread_tid = rep[1].tid;
 	m->after_thread = lesson_global;
-	result(lab, "  parent after joining the thread:  global at %p = %ld (%s)\n",
+	lab_result(lab, "  parent after joining the thread:  global at %p = %ld (%s)\n",
 	        (void *)&lesson_global, lesson_global,
 	        lesson_global == m->thread_wrote ? "the thread's write is visible"
 	                                         : "not visible?!");
@@ -189,12 +176,12 @@ demo_ids(struct lab *lab, struct report *rep)
 	procs = lab_spawn_ex(lab, LAB_PROCESS, n + 1, n, who_am_i, rep);
 	if (lab_join(threads) != LAB_JOIN_OK || lab_join(procs) != LAB_JOIN_OK)
 		lab_die(lab, "a worker failed");
-	result(lab, "  %-8s %-7s %8s %8s %8s\n", "worker", "kind", "PID", "TID",
+	lab_result(lab, "  %-8s %-7s %8s %8s %8s\n", "worker", "kind", "PID", "TID",
 	        "PPID");
-	result(lab, "  %-8s %-7s %8d %8d %8d\n", "main", "-", (int)getpid(),
+	lab_result(lab, "  %-8s %-7s %8d %8d %8d\n", "main", "-", (int)getpid(),
 	        (int)gettid(), (int)getppid());
 	for (int i = 0; i < 2 * n; i++)
-		result(lab, "  %-8d %-7s %8d %8d %8d\n", i + 1,
+		lab_result(lab, "  %-8d %-7s %8d %8d %8d\n", i + 1,
 		        i < n ? "thread" : "process", (int)rep[i].pid,
 		        (int)rep[i].tid, (int)rep[i].ppid);
 	lab_team_free(threads);
@@ -304,17 +291,17 @@ demo_cost(struct lab *lab, struct cost_result *c)
 	c->spawn_us = time_spawns(lab, n);
 
 	/* The tutorial's "comparing overheads", with this machine's numbers. */
-	result(lab, "\n  Comparing overheads (measured here, %d CPU%s)\n", lab->ncpu,
+	lab_result(lab, "\n  Comparing overheads (measured here, %d CPU%s)\n", lab->ncpu,
 	        lab->ncpu == 1 ? "" : "s");
-	result(lab, "  %-34s %12s %12s %10s\n", "", "per creation", "total",
+	lab_result(lab, "  %-34s %12s %12s %10s\n", "", "per creation", "total",
 	        "vs thread");
-	result(lab, "  %-34s %9.1f us %9.2f ms %9.1fx\n", "thread (pthread_create+join)",
+	lab_result(lab, "  %-34s %9.1f us %9.2f ms %9.1fx\n", "thread (pthread_create+join)",
 	        c->thread_us, c->thread_us * n / 1e3, 1.0);
-	result(lab, "  %-34s %9.1f us %9.2f ms %9.1fx\n", "process (fork+waitpid)",
+	lab_result(lab, "  %-34s %9.1f us %9.2f ms %9.1fx\n", "process (fork+waitpid)",
 	        c->fork_us, c->fork_us * n / 1e3, c->fork_us / c->thread_us);
-	result(lab, "  %-34s %9.1f us %9.2f ms %9.1fx\n", "program (posix_spawn /bin/true)",
+	lab_result(lab, "  %-34s %9.1f us %9.2f ms %9.1fx\n", "program (posix_spawn /bin/true)",
 	        c->spawn_us, c->spawn_us * n / 1e3, c->spawn_us / c->thread_us);
-	result(lab, "  memory space: a thread shares its creator's; a process gets a\n"
+	lab_result(lab, "  memory space: a thread shares its creator's; a process gets a\n"
 	            "  copy-on-write copy (the memory demo); a spawned program a new one\n");
 }
 

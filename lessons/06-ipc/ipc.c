@@ -136,19 +136,6 @@ struct full {
 	_Atomic int64_t *in_flight, *blocked_ctr, *received_ctr;
 };
 
-/* Results: printed unless --json (--quiet keeps them, drops the chatter). */
-static void
-result(const struct lab *lab, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (lab->o.json)
-		return;
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-}
-
 /* Write all of buf, or die: a pipe write may be short only when interrupted
  * or (above PIPE_BUF) when the pipe fills in the middle. */
 static void
@@ -622,7 +609,7 @@ run_full(struct lab *lab, struct full *f)
 	if (lab_join(team) != LAB_JOIN_OK)
 		lab_die(lab, "the full-pipe producer or consumer failed");
 	lab_team_free(team);
-	result(lab, "  the pipe held at most %ld bytes; the producer found it "
+	lab_result(lab, "  the pipe held at most %ld bytes; the producer found it "
 	        "full %ld times and waited %.0f ms in all; %ld messages read\n",
 	        f->max_in_flight, f->blocked, (double)f->blocked_ns / 1e6,
 	        f->received);
@@ -666,7 +653,7 @@ run_queue_hello(struct lab *lab, char *got, size_t len)
 	buf[k > 0 ? k - 1 : 0] = '\0';
 	snprintf(got, len, "%s", buf);
 	mq_close(q);
-	result(lab, "main: worker joined; queue.get() -> \"%s\"\n", got);
+	lab_result(lab, "main: worker joined; queue.get() -> \"%s\"\n", got);
 }
 
 /* DOC: duplex
@@ -761,7 +748,7 @@ run_duplex(struct lab *lab, struct duplex *d)
 	lab_team_free(team);
 	close(d->sv[0]);
 	close(d->sv[1]);
-	result(lab, "\nPipe(): parent_conn asked %ld questions, child_conn got %ld "
+	lab_result(lab, "\nPipe(): parent_conn asked %ld questions, child_conn got %ld "
 	       "and answered; %ld answers right and in order; %.1f us per round "
 	       "trip (%s)\n", d->asked, d->child_got, d->answered_ok,
 	       d->us_per_round_trip, lab_mode_name(lab->o.mode));
@@ -864,7 +851,7 @@ main(int argc, char **argv)
 				run_transfer(&lab, (enum transport)t, r,
 				             &delivered->value, &in_flight->value,
 				             check, seen, ring);
-				result(&lab, "  %-4s  %8ld sent %8ld received  %s  "
+				lab_result(&lab, "  %-4s  %8ld sent %8ld received  %s  "
 				        "%8.1f ms %9.1f MB/s %10.0f msgs/s  CPUs %d,%d\n",
 				        transport_name[t], r->c.sent, r->c.received,
 				        r->c.received == r->c.sent && !r->c.out_of_order &&
@@ -874,7 +861,7 @@ main(int argc, char **argv)
 				        r->c.cpu_consumer);
 			}
 			if (res[T_PIPE].ran && res[T_RING].ran)
-				result(&lab, "  the ring moved %.1fx the pipe's bytes per second\n",
+				lab_result(&lab, "  the ring moved %.1fx the pipe's bytes per second\n",
 				        res[T_RING].mb_s / res[T_PIPE].mb_s);
 		}
 		if (do_full)

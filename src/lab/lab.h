@@ -131,6 +131,10 @@ _Noreturn void lab_die(const struct lab *lab, const char *fmt, ...)
 /* Plain-text output, silenced by --quiet and --json. */
 void lab_say(const struct lab *lab, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* A result line: printed with --quiet too, left out with --json
+ * (lab_util.c). */
+void lab_result(const struct lab *lab, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* Shared memory for lesson data, visible to process workers: call before
  * lab_spawn.  Zero-filled; lives until exit. */
