@@ -164,22 +164,14 @@ START_TEST(test_buffer_full_waits)
 }
 END_TEST
 
-static void
-check_usage(const char *a, const char *b, const char *c, const char *d)
-{
-	const char *argv[] = { PROG, a, b, c, d, NULL };
-
-	tu_assert_usage_error(argv);
-}
-
 START_TEST(test_bad_options)
 {
-	check_usage("--limit", "0", NULL, NULL);
-	check_usage("--demo", "barrier", NULL, NULL);
-	check_usage("--hold", "-1", NULL, NULL);
-	check_usage("--demo", "buffer", "--workers", "1");
-	check_usage("--demo", "buffer", "--producers", "6");
-	check_usage("--frobnicate", NULL, NULL, NULL);
+	tu_assert_usage_errorv(PROG, "--limit", "0", NULL);
+	tu_assert_usage_errorv(PROG, "--demo", "barrier", NULL);
+	tu_assert_usage_errorv(PROG, "--hold", "-1", NULL);
+	tu_assert_usage_errorv(PROG, "--demo", "buffer", "--workers", "1", NULL);
+	tu_assert_usage_errorv(PROG, "--demo", "buffer", "--producers", "6", NULL);
+	tu_assert_usage_errorv(PROG, "--frobnicate", NULL);
 }
 END_TEST
 

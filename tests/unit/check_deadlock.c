@@ -187,22 +187,14 @@ START_TEST(test_free_no_hang)
 }
 END_TEST
 
-static void
-check_usage(const char *a, const char *b)
-{
-	const char *argv[] = { PROG, a, b, NULL };
-
-	tu_assert_usage_error(argv);
-}
-
 START_TEST(test_bad_options)
 {
-	check_usage("--fix", "sometimes");
-	check_usage("--workers", "1");
-	check_usage("--workers", "17");
-	check_usage("--timeout", "0");
-	check_usage("--schedule", "1,3");
-	check_usage("--nope", NULL);
+	tu_assert_usage_errorv(PROG, "--fix", "sometimes", NULL);
+	tu_assert_usage_errorv(PROG, "--workers", "1", NULL);
+	tu_assert_usage_errorv(PROG, "--workers", "17", NULL);
+	tu_assert_usage_errorv(PROG, "--timeout", "0", NULL);
+	tu_assert_usage_errorv(PROG, "--schedule", "1,3", NULL);
+	tu_assert_usage_errorv(PROG, "--nope", NULL);
 }
 END_TEST
 

@@ -190,21 +190,13 @@ START_TEST(test_children)
 }
 END_TEST
 
-static void
-check_usage(const char *a, const char *b)
-{
-	const char *argv[] = { PROG, a, b, NULL };
-
-	tu_assert_usage_error(argv);
-}
-
 START_TEST(test_bad_options)
 {
-	check_usage("--demo", "undead");
-	check_usage("--mode", "thread");
-	check_usage("--hold", "-1");
-	check_usage("--workers", "33");
-	check_usage("--timeout", "x");
+	tu_assert_usage_errorv(PROG, "--demo", "undead", NULL);
+	tu_assert_usage_errorv(PROG, "--mode", "thread", NULL);
+	tu_assert_usage_errorv(PROG, "--hold", "-1", NULL);
+	tu_assert_usage_errorv(PROG, "--workers", "33", NULL);
+	tu_assert_usage_errorv(PROG, "--timeout", "x", NULL);
 }
 END_TEST
 

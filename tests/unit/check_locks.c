@@ -203,13 +203,8 @@ START_TEST(test_json_per_run_and_nothing_left)
 {
 	const char *argv[] = { PROG, "--runs", "3", "--iters", "2000", "--json",
 	                       NULL };
-	char *out = NULL;
 
-	ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
-	ck_assert_int_eq(tu_json_count(out), 3);
-	ck_assert_int_eq(tu_count_lines(out), 3);
-	ck_assert_int_eq(tu_count_procs("racelab-locks"), 0);
-	free(out);
+	tu_assert_json_runs(argv, 3);
 }
 END_TEST
 

@@ -221,13 +221,8 @@ START_TEST(test_json_per_run_and_nothing_left)
 {
 	const char *argv[] = { PROG, "--map", "posix", "--runs", "4", "--json",
 	                       NULL };
-	char *out = NULL;
 
-	ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
-	ck_assert_int_eq(tu_json_count(out), 4);
-	ck_assert_int_eq(tu_count_lines(out), 4);
-	ck_assert_int_eq(tu_count_procs(PROG), 0);
-	free(out);
+	tu_assert_json_runs(argv, 4);
 }
 END_TEST
 

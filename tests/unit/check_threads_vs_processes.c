@@ -123,14 +123,8 @@ START_TEST(test_json_per_run_and_nothing_left)
 {
 	const char *argv[] = { PROG, "--runs", "2", "--hold", "0", "--count",
 	                       "10", "--json", NULL };
-	char *out = NULL;
 
-	ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
-	ck_assert_int_eq(tu_json_count(out), 2);
-	/* Nothing but the JSON objects on stdout. */
-	ck_assert_int_eq(tu_count_lines(out), 2);
-	ck_assert_int_eq(tu_count_procs("racelab-threads-vs-processes"), 0);
-	free(out);
+	tu_assert_json_runs(argv, 2);
 }
 END_TEST
 

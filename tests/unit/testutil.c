@@ -386,6 +386,36 @@ tu_assert_usage_error(const char *const argv[])
 	free(err);
 }
 
+void
+tu_assert_usage_errorv(const char *prog, const char *a0, ...)
+{
+	const char *argv[32] = { prog };
+	int n = 1;
+	va_list ap;
+
+	va_start(ap, a0);
+	for (const char *a = a0; a && n < 31; a = va_arg(ap, const char *))
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	tu_assert_usage_error(argv);
+}
+
+void
+tu_assert_json_runs(const char *const argv[], int runs)
+{
+	char *out = NULL, *err = NULL;
+	int rc = tu_run(argv, &out, &err);
+
+	ck_assert_msg(rc == 0, "%s: exit %d, stderr: %s", argv[0], rc, err);
+	ck_assert_int_eq(tu_json_count(out), runs);
+	ck_assert_int_eq(tu_count_lines(out), runs); /* nothing but JSON */
+	ck_assert_int_eq(tu_count_procs(strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1
+	                                                      : argv[0]), 0);
+	free(out);
+	free(err);
+}
+
 long long
 tu_jint(const char *obj, const char *key)
 {

@@ -44,6 +44,12 @@ void tu_run_json(const char *const argv[], char *obj, size_t len);
 /* Run argv; assert exit 2, nothing on stdout and one line on stderr that
  * starts with "<basename of argv[0]>: ". */
 void tu_assert_usage_error(const char *const argv[]);
+/* The same with the arguments that follow prog, up to a NULL. */
+void tu_assert_usage_errorv(const char *prog, const char *a0, ...)
+	__attribute__((sentinel));
+/* Run argv; assert exit 0, stdout exactly runs JSON lines and nothing
+ * else, and no process left whose command line holds argv[0]. */
+void tu_assert_json_runs(const char *const argv[], int runs);
 
 /* Getters that fail the test when the key is missing. */
 long long tu_jint(const char *obj, const char *key);
