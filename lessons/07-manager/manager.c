@@ -305,7 +305,9 @@ call(struct lab_worker *w, int fd, const char *req, char *reply, size_t len)
 
 	if (send(fd, req, strlen(req) + 1, MSG_NOSIGNAL) < 0)
 		lab_die(w->lab, "worker %d: send:", w->no);
+	lab_set_state(w, BOARD_ST_BLOCKED); /* until the server answers */
 	k = recv(fd, reply, len - 1, 0);
+	lab_set_state(w, BOARD_ST_RUNNING);
 	if (k <= 0)
 		lab_die(w->lab, "worker %d: the manager did not answer", w->no);
 	reply[k] = '\0';
