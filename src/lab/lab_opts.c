@@ -447,6 +447,12 @@ parse_args(struct lab *lab, const struct lab_lesson *lesson, int argc,
 		case ':':
 			bad(lab, "%s needs a value", argv[optind - 1]);
 		case '?':
+			/* A long option given a value it does not take
+			 * ("--json=yes"): getopt reports the option's own
+			 * code in optopt, not a character. */
+			if (optopt >= OPT_WORKERS)
+				bad(lab, "%s: this option takes no value",
+				    argv[optind - 1]);
 			if (optopt)
 				bad(lab, "unknown option '-%c' (try --help)", optopt);
 			bad(lab, "unknown option '%s' (try --help)",

@@ -205,6 +205,16 @@ START_TEST(test_bad_options)
 }
 END_TEST
 
+/* A flag given a value: one readable line, exit 2 (getopt's optopt holds
+ * the option's code there, not a character to print). */
+START_TEST(test_flag_with_value)
+{
+	tu_assert_usage_errorv("bin/racelab-race", "--json=yes", NULL);
+	tu_assert_usage_errorv("bin/racelab-cpu-bound", "--gil=1", NULL);
+	tu_assert_usage_errorv("bin/racelab-race", "-x", NULL);
+}
+END_TEST
+
 START_TEST(test_help_version)
 {
 	const char *help[] = { "bin/racelab-race", "--help", NULL };
@@ -410,6 +420,7 @@ suite_lab(void)
 	tcase_add_test(tc, test_signal_reported);
 	tcase_add_test(tc, test_released_together);
 	tcase_add_test(tc, test_bad_options);
+	tcase_add_test(tc, test_flag_with_value);
 	tcase_add_test(tc, test_help_version);
 	tcase_add_test(tc, test_bad_board_refused);
 	tcase_add_test(tc, test_runs_on_shell_board);
