@@ -158,10 +158,12 @@ modify_values(struct lab_worker *w)
 {
 	struct job *job = w->arg;
 	struct named *nm = job->named;
+	int seen;
 
 	lab_lock(w, job->counter_lock);      /* with counter.get_lock(): */
 	lab_step(w, "counter += 1");
 	nm->counter += 1;                    /*     counter.value += 1 */
+	seen = nm->counter;                  /* read under the lock too */
 	lab_unlock(w, job->counter_lock);
 	if (w->no == 1) {
 		lab_step(w, "rename to Alice");
@@ -169,7 +171,7 @@ modify_values(struct lab_worker *w)
 		 * are; a longer name would not fit (Python: ValueError). */
 		memcpy(nm->names, "Alice", sizeof "Alice");
 	}
-	job->views[w->no - 1].sum = nm->counter; /* as this worker saw it */
+	job->views[w->no - 1].sum = seen; /* as this worker saw it */
 	job->views[w->no - 1].pid = getpid();
 	return 0;
 }
