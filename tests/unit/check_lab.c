@@ -247,6 +247,8 @@ START_TEST(test_bad_board_refused)
 	ck_assert_int_eq(tu_run(argv, &out, &err), 1);
 	ck_assert_ptr_nonnull(strstr(err, "version"));
 	unsetenv(BOARD_ENV_FD);
+	free(out);
+	free(err);
 }
 END_TEST
 
@@ -270,6 +272,7 @@ START_TEST(test_runs_on_shell_board)
 	ck_assert_int_eq(atomic_load(&b->lock[0].acquisitions), 2000);
 	ck_assert_int_eq(atomic_load(&b->actor[1].kind), BOARD_KIND_PROCESS);
 	ck_assert_int_eq(atomic_load(&b->actor[1].state), BOARD_ST_DONE);
+	free(out);
 }
 END_TEST
 

@@ -17,7 +17,7 @@ race(const char *args, int *rc)
 
 	snprintf(buf, sizeof buf, "%s", args);
 	for (char *t = strtok(buf, " "); t && n < 23; t = strtok(NULL, " "))
-		argv[n++] = strdup(t);
+		argv[n++] = t; /* buf outlives the run */
 	*rc = tu_run(argv, &out, NULL);
 	return out;
 }
