@@ -100,9 +100,12 @@ row "shell CPU, 64 live thread workers (4 s)" "<= 3%" "$live%" "$(verdict "$live
 p99=$(work_of "$S64" L | pct 99)
 row "frame work p99, 64 workers" "<= 1 ms" "$(us "$p99") us (p50 $(us "$(work_of "$S64" L | median)"))" \
 	"$(verdict "$(ms "$p99")" 1)"
-p99f=$(work_of "$S64" F | pct 99)
-row "unchanged frame (frozen demo) p99" "<= 10 us" "$(us "$p99f") us (p50 $(us "$(work_of "$S64" F | median)"))" \
-	"$(verdict "$(us "$p99f")" 10)"
+# A frozen demo: nothing on the screen changes (but the clock in the title);
+# the drawing alone, without the tick's /proc reads.
+draw_of() { awk -v k="$2" '$2 == k { print $3 - $4 }' "$1"; }
+p99f=$(draw_of "$S64" F | pct 99)
+row "unchanged frame (frozen demo), draw p99" "<= 10 us" "$(us "$p99f") us (p50 $(us "$(draw_of "$S64" F | median)"))" \
+	"$(verdict "$(us "$p99f")" 10 | sed 's/$/: every panel is redrawn/')"
 # Frames per second and the longest gap between live frames, with 64
 # busy threads on $NCPU cores: every core saturated by the demo.
 fps_gap() {
