@@ -36,7 +36,7 @@ struct stats_rec {
 	uint64_t end_ns;   /* CLOCK_MONOTONIC at the end of the frame */
 	uint32_t work_ns;  /* tick + drawing, CPU time of the shell */
 	uint32_t tick_ns;  /* demo_tick alone (board and /proc sampling), CPU */
-	uint16_t ntasks;   /* actors sampled, when /proc was */
+	uint16_t ntasks;   /* actors on the board, when /proc was read (a slice) */
 	char kind;         /* L live demo, F frozen (nothing moves), O other */
 	bool sampled;      /* /proc was read in this frame */
 };
