@@ -709,6 +709,7 @@ main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	signal(SIGHUP, on_signal);
+	signal(SIGPIPE, on_signal); /* output into a closed pipe (| head) */
 
 	for (int run = 1; run <= lab.o.runs; run++) {
 		struct sleeps asc = { 0 }, map = { 0 };

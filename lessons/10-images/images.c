@@ -720,6 +720,9 @@ main(int argc, char **argv)
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
 		sigaction(SIGHUP, &sa, NULL);
+		/* Output into a pipe whose reader has gone (| head): the
+		 * same orderly stop, then death by SIGPIPE, as any writer. */
+		sigaction(SIGPIPE, &sa, NULL);
 	}
 	for (int wy = 0; wy < WAY_COUNT; wy++) {
 		files[wy] = calloc((size_t)opt_images, sizeof *files[wy]);
@@ -856,5 +859,6 @@ main(int argc, char **argv)
 		free(files[wy]);
 		free(lens[wy]);
 	}
+	die_if_caught(); /* a signal after the last stage: still die of it */
 	return status;
 }

@@ -266,6 +266,27 @@ term_midway(const char *mode)
 	ck_assert_int_eq(tu_count_procs(PROG), 0);
 }
 
+/* Output cut short (`racelab-images | head -1`): the same orderly stop as
+ * for SIGTERM, then death by SIGPIPE; nothing left in TMPDIR. */
+START_TEST(closed_pipe_removes_files)
+{
+	const char *modes[] = { "process", "thread" };
+
+	for (int m = 0; m < 2; m++) {
+		const char *argv[] = { PROG, "--images", "4", "--width", "640",
+		                       "--height", "480", "--compare", "--mode",
+		                       modes[m], NULL };
+
+		tu_tmpdir_setup("images");
+		ck_assert_int_eq(tu_run_head(argv), -SIGPIPE);
+		tu_tmpdir_teardown(true);
+	}
+	for (int i = 0; i < 100 && tu_count_procs(PROG) > 0; i++)
+		nap_ms(10);
+	ck_assert_int_eq(tu_count_procs(PROG), 0);
+}
+END_TEST
+
 START_TEST(sigterm_threads)
 {
 	term_midway("thread");
@@ -337,6 +358,7 @@ suite_images(void)
 	tcase_add_test(tc, temp_dir_removed);
 	tcase_add_test(tc, sigterm_threads);
 	tcase_add_test(tc, sigterm_processes);
+	tcase_add_test(tc, closed_pipe_removes_files);
 	tcase_add_test(tc, show_ascii);
 	tcase_add_test(tc, json_per_run);
 	tcase_add_test(tc, bad_options);

@@ -138,6 +138,29 @@ START_TEST(one_object_per_run)
 END_TEST
 
 /* Stopped in the middle, as the shell stops a demo: nothing is left. */
+/* Output cut short (`racelab-manager | head -1`): the socket file and its
+ * directory are removed and no server is left, with process or thread
+ * clients. */
+START_TEST(closed_pipe_leaves_nothing)
+{
+	struct timespec nap = { 0, 10 * 1000 * 1000 };
+	const char *modes[] = { "process", "thread" };
+
+	for (int m = 0; m < 2; m++) {
+		const char *argv[] = { PROG, "--mode", modes[m], NULL };
+		int rc;
+
+		tu_tmpdir_setup("manager");
+		rc = tu_run_head(argv);
+		ck_assert_msg(rc == -SIGPIPE || rc == 1, "exit %d", rc);
+		tu_tmpdir_teardown(true);
+	}
+	for (int tries = 0; tries < 200 && tu_count_procs("racelab-manager"); tries++)
+		nanosleep(&nap, NULL);
+	ck_assert_int_eq(tu_count_procs("racelab-manager"), 0);
+}
+END_TEST
+
 START_TEST(sigterm_leaves_nothing)
 {
 	struct timespec nap = { 0, 10 * 1000 * 1000 };
@@ -204,6 +227,7 @@ suite_manager(void)
 	tcase_add_test(tc, cost_exact_and_manager_slower);
 	tcase_add_test(tc, one_object_per_run);
 	tcase_add_test(tc, sigterm_leaves_nothing);
+	tcase_add_test(tc, closed_pipe_leaves_nothing);
 	tcase_add_test(tc, bad_options);
 	suite_add_tcase(s, tc);
 	return s;

@@ -246,6 +246,28 @@ END_TEST
 
 /* Stopped while hashing, as the shell stops a demo: the generated files and
  * their directory are removed (checked in teardown), no worker is left. */
+/* Output cut short (`racelab-pools | head -1`): the lesson dies of
+ * SIGPIPE, as any writer does, after removing its generated files; no
+ * worker is left. */
+START_TEST(closed_pipe_removes_files)
+{
+	struct timespec nap = { 0, 10 * 1000 * 1000 };
+	const char *modes[] = { "process", "thread" };
+
+	for (int m = 0; m < 2; m++) {
+		const char *argv[] = { PROG, "--demo", "hash", "--nfiles", "4",
+		                       "--mode", modes[m], NULL };
+
+		tu_tmpdir_setup("pools");
+		ck_assert_int_eq(tu_run_head(argv), -SIGPIPE);
+		tu_tmpdir_teardown(true);
+	}
+	for (int tries = 0; tries < 200 && tu_count_procs("racelab-pools"); tries++)
+		nanosleep(&nap, NULL);
+	ck_assert_int_eq(tu_count_procs("racelab-pools"), 0);
+}
+END_TEST
+
 START_TEST(sigterm_removes_files)
 {
 	struct timespec nap = { 0, 10 * 1000 * 1000 };
@@ -311,6 +333,7 @@ suite_pools(void)
 	tcase_add_test(tc, default_pool_is_core_count);
 	tcase_add_test(tc, one_object_per_run_nothing_left);
 	tcase_add_test(tc, sigterm_removes_files);
+	tcase_add_test(tc, closed_pipe_removes_files);
 	tcase_add_test(tc, bad_options);
 	suite_add_tcase(s, tc);
 	return s;

@@ -9,6 +9,10 @@
  * /dev/null, capturing stdout and stderr (malloc'd, NUL-terminated; either
  * pointer may be NULL to discard).  Returns the exit code, or -signal. */
 int tu_run(const char *const argv[], char **out, char **err);
+/* Run argv with stdout into a pipe that is closed after its first line
+ * has been read, as `prog | head -1` does; stderr is discarded.  Returns
+ * the exit code, or -signal. */
+int tu_run_head(const char *const argv[]);
 /* Like tu_run with a string on stdin. */
 int tu_run_input(const char *const argv[], const char *input, char **out,
                  char **err);
