@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
+#include "board/board.h"
 #include "testutil.h"
 
 #define PROG "bin/racelab-coordination"
@@ -164,6 +167,32 @@ START_TEST(test_buffer_full_waits)
 }
 END_TEST
 
+/* Under the shell the two condition variables are published as such
+ * (waiters, never a holder), and the waits on them name them. */
+START_TEST(test_condvars_on_board)
+{
+	int fd, conds = 0;
+	struct board *b = board_create_memfd(&fd);
+	char fds[16], *out = NULL;
+
+	snprintf(fds, sizeof fds, "%d", fd);
+	setenv(BOARD_ENV_FD, fds, 1);
+	ck_assert_int_eq(run(&out, NULL, "--demo", "buffer", "--items", "500",
+	                     "--size", "2", "--quiet", NULL), 0);
+	unsetenv(BOARD_ENV_FD);
+	for (uint32_t i = 0; i < atomic_load(&b->nlocks); i++)
+		if (strcmp(b->lock[i].name, "not full") == 0 ||
+		    strcmp(b->lock[i].name, "not empty") == 0) {
+			ck_assert_int_eq(atomic_load(&b->lock[i].kind), BOARD_LOCK_COND);
+			conds++;
+		}
+	ck_assert_int_eq(conds, 2);
+	free(out);
+	munmap(b, sizeof *b);
+	close(fd);
+}
+END_TEST
+
 START_TEST(test_bad_options)
 {
 	tu_assert_usage_errorv(PROG, "--limit", "0", NULL);
@@ -208,6 +237,7 @@ suite_coordination(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("cli");
 	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_condvars_on_board);
 	tcase_add_test(tc, test_bad_options);
 	tcase_add_test(tc, test_nothing_left);
 	suite_add_tcase(s, tc);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "board/board.h"
 #include "testutil.h"
 
 #define PROG "bin/racelab-ipc"
@@ -145,6 +146,24 @@ START_TEST(duplex_both_ways)
 }
 END_TEST
 
+/* Under the shell, a producer stuck on a full pipe and the two ends of
+ * Pipe() waiting in recv() show as BLOCKED (in the kernel), never as
+ * waiting for a lock that does not exist. */
+START_TEST(kernel_waits_shown_blocked)
+{
+	const char *full[] = { PROG, "--demo", "full", "--pipe-size", "4096",
+	                       "--delay", "20", NULL };
+	const char *duplex[] = { PROG, "--demo", "duplex", "--round-trips",
+	                         "20000", NULL };
+	int bare;
+
+	ck_assert(tu_states_seen(full, &bare) & (1u << BOARD_ST_BLOCKED));
+	ck_assert_int_eq(bare, 0);
+	ck_assert(tu_states_seen(duplex, &bare) & (1u << BOARD_ST_BLOCKED));
+	ck_assert_int_eq(bare, 0);
+}
+END_TEST
+
 /* A slow consumer: the pipe fills to its capacity and the producer has
  * to wait; still every message is read. */
 START_TEST(full_pipe_blocks)
@@ -215,6 +234,7 @@ suite_ipc(void)
 	tcase_add_test(tc, each_once_in_order_odd_size);
 	tcase_add_test(tc, queue_example);
 	tcase_add_test(tc, duplex_both_ways);
+	tcase_add_test(tc, kernel_waits_shown_blocked);
 	tcase_add_test(tc, full_pipe_blocks);
 	tcase_add_test(tc, one_object_per_run_nothing_left);
 	tcase_add_test(tc, bad_options);

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "board/board.h"
 #include "testutil.h"
 
 #define PROG "bin/racelab-manager"
@@ -84,6 +85,21 @@ START_TEST(dict_status_completed)
 {
 	check_dict("process");
 	check_dict("thread");
+}
+END_TEST
+
+/* The server waiting in poll() and clients waiting for its answers show
+ * as BLOCKED, never as waiting for a lock that does not exist. */
+START_TEST(socket_waits_shown_blocked)
+{
+	const char *argv[] = { PROG, "--demo", "cost", "--workers", "1", "--ops",
+	                       "20000", NULL };
+	int bare;
+
+	tu_tmpdir_setup("manager");
+	ck_assert(tu_states_seen(argv, &bare) & (1u << BOARD_ST_BLOCKED));
+	ck_assert_int_eq(bare, 0);
+	tu_tmpdir_teardown(true);
 }
 END_TEST
 
@@ -224,6 +240,7 @@ suite_manager(void)
 	tcase_add_test(tc, inserted_record_seen_processes);
 	tcase_add_test(tc, inserted_record_seen_threads);
 	tcase_add_test(tc, dict_status_completed);
+	tcase_add_test(tc, socket_waits_shown_blocked);
 	tcase_add_test(tc, cost_exact_and_manager_slower);
 	tcase_add_test(tc, one_object_per_run);
 	tcase_add_test(tc, sigterm_leaves_nothing);

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "board/board.h"
 #include "testutil.h"
 
 #define PROG "bin/racelab-pools"
@@ -130,6 +131,21 @@ START_TEST(imap_early_map_at_end)
 	ck_assert_msg(seen[0] * 2 < map_first, "imap first %.0f ms, map first %.0f ms",
 	              seen[0], map_first);
 	ck_assert(map_first >= 500 * 0.95);
+	tu_tmpdir_teardown(true);
+}
+END_TEST
+
+/* Idle pool workers wait on an empty queue: shown BLOCKED, never as
+ * waiting for a lock that does not exist. */
+START_TEST(idle_workers_shown_blocked)
+{
+	const char *argv[] = { PROG, "--demo", "submit", "--workers", "4",
+	                       "--unit", "0.2", NULL };
+	int bare;
+
+	tu_tmpdir_setup("pools");
+	ck_assert(tu_states_seen(argv, &bare) & (1u << BOARD_ST_BLOCKED));
+	ck_assert_int_eq(bare, 0);
 	tu_tmpdir_teardown(true);
 }
 END_TEST
@@ -327,6 +343,7 @@ suite_pools(void)
 	tcase_add_test(tc, orders_threads);
 	tcase_add_test(tc, orders_pool_of_two);
 	tcase_add_test(tc, imap_early_map_at_end);
+	tcase_add_test(tc, idle_workers_shown_blocked);
 	tcase_add_test(tc, squares_equal_serial);
 	tcase_add_test(tc, hash_known_vectors);
 	tcase_add_test(tc, hash_equal_serial);

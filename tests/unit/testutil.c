@@ -2,6 +2,9 @@
 #include "testutil.h"
 
 #include <check.h>
+#include <time.h>
+
+#include "board/board.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -12,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -139,6 +143,52 @@ tu_run_head(const char *const argv[])
 	if (WIFSIGNALED(st))
 		return -WTERMSIG(st);
 	return WEXITSTATUS(st);
+}
+
+unsigned
+tu_states_seen(const char *const argv[], int *bare_waits)
+{
+	const struct timespec ms = { 0, 1000 * 1000 };
+	struct board *b;
+	unsigned seen = 0;
+	char fds[16];
+	int fd, st;
+	pid_t pid;
+
+	b = board_create_memfd(&fd);
+	ck_assert_ptr_nonnull(b);
+	if (bare_waits)
+		*bare_waits = 0;
+	snprintf(fds, sizeof fds, "%d", fd);
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		setenv(BOARD_ENV_FD, fds, 1);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	ck_assert_int_gt(pid, 0);
+	while (waitpid(pid, &st, WNOHANG) == 0) {
+		for (int i = 1; i < BOARD_MAX_ACTORS; i++) {
+			uint32_t s = atomic_load(&b->actor[i].state);
+
+			if (s < 32)
+				seen |= 1u << s;
+			if (bare_waits && s == BOARD_ST_WAIT_LOCK &&
+			    atomic_load(&b->actor[i].wait_lock) == 0)
+				(*bare_waits)++;
+		}
+		nanosleep(&ms, NULL);
+	}
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: status %d",
+	              argv[0], st);
+	munmap(b, sizeof *b);
+	close(fd);
+	return seen;
 }
 
 int

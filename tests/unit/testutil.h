@@ -13,6 +13,11 @@ int tu_run(const char *const argv[], char **out, char **err);
  * has been read, as `prog | head -1` does; stderr is discarded.  Returns
  * the exit code, or -signal. */
 int tu_run_head(const char *const argv[]);
+/* Run argv (output discarded) on a board of our own, as under the shell,
+ * sampling the workers' states every millisecond until it exits.  Returns
+ * the set of states seen (bit 1 << BOARD_ST_x); *bare_waits (may be NULL)
+ * counts samples of a worker waiting for a lock with no lock named. */
+unsigned tu_states_seen(const char *const argv[], int *bare_waits);
 /* Like tu_run with a string on stdin. */
 int tu_run_input(const char *const argv[], const char *input, char **out,
                  char **err);
