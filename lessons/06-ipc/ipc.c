@@ -4,8 +4,8 @@
 // kernel.  This lesson moves numbered messages from a producer to a consumer
 // three ways and lets the consumer check that each one arrived exactly once
 // and in order:
-//   pipe  a byte stream in the kernel (Python's multiprocessing.Pipe, and the
-//         channel under multiprocessing.Queue);
+//   pipe  a byte stream in the kernel, one way (Python's Pipe(duplex=False),
+//         and the channel under multiprocessing.Queue);
 //   mq    a POSIX message queue: the kernel keeps whole messages, in order
 //         (our queue: Python's multiprocessing.Queue);
 //   ring  a single-producer single-consumer ring in shared memory, with C11
