@@ -366,7 +366,7 @@ START_TEST(test_schedule_finds_deadlock)
 	d->b = lab_lock_new(&lab, "b", BOARD_LOCK_MUTEX);
 	/* The workers stay blocked until the test process exits: their team
 	 * too (kept reachable here, not a leak). */
-	static struct lab_team *deadlocked;
+	static struct lab_team *volatile deadlocked;
 
 	deadlocked = lab_spawn(&lab, 2, body_dead, d);
 	ck_assert_int_eq(lab_join(deadlocked), LAB_JOIN_DEADLOCK);
