@@ -659,7 +659,9 @@ draw_quiz(WINDOW *w, int *y, int h, int wd)
 	} else {
 		snprintf(msg, sizeof msg, "you predicted %lld", st.predicted);
 	}
-	if (nr)
+	/* Counter 0 answers a numeric prediction; a multiple-choice one is
+	 * judged against its answer and the demo's own output instead. */
+	if (nr && !q->nchoice)
 		snprintf(msg + strlen(msg), sizeof msg - strlen(msg), "; measured: %s", meas);
 	else if (!q->nchoice)
 		snprintf(msg + strlen(msg), sizeof msg - strlen(msg), "; measured: %s",
