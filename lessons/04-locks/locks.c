@@ -406,20 +406,6 @@ parse_method(const char *s)
 	return M_COUNT; /* "all" */
 }
 
-/* Was this option on the command line?  (The critical demo follows the
- * tutorial's five workers unless told otherwise.) */
-static bool
-given(int argc, char **argv, const char *opt)
-{
-	size_t n = strlen(opt);
-
-	for (int i = 1; i < argc; i++)
-		if (strncmp(argv[i], opt, n) == 0 &&
-		    (argv[i][n] == '\0' || argv[i][n] == '='))
-			return true;
-	return false;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -437,7 +423,8 @@ main(int argc, char **argv)
 		lab_usage_error(&lab, "--sync atomic: an atomic add has no critical section to hold; use mutex, spin or sem");
 	if (critical && bare)
 		lab_usage_error(&lab, "--bare applies to --demo count only");
-	if (critical && !given(argc, argv, "--workers"))
+	/* The tutorial's five workers, unless told otherwise. */
+	if (critical && !lab.o.workers_given)
 		lab.o.workers = 5;
 	if (critical && only == M_COUNT)
 		only = M_MUTEX; /* "all": the tutorial's multiprocessing.Lock */

@@ -62,6 +62,7 @@ struct lab_lesson {
 
 struct lab_opts {
 	int workers;
+	bool workers_given; /* --workers was on the command line */
 	enum lab_mode mode;
 	long iters;
 	int runs;

@@ -405,6 +405,7 @@ parse_args(struct lab *lab, const struct lab_lesson *lesson, int argc,
 		case OPT_WORKERS:
 			lab->o.workers = (int)parse_long(lab, "workers", optarg, 1,
 			                                 BOARD_MAX_WORKERS);
+			lab->o.workers_given = true;
 			break;
 		case OPT_MODE:
 			if (strcmp(optarg, "thread") == 0)

@@ -32,7 +32,6 @@ START_TEST(test_pids_real_children)
 	                       "4", "--sleep", "0.05", NULL };
 	char obj[4096], mode[32];
 	long long pids[8], ppids[8], parent;
-	bool b;
 
 	tu_run_json(argv, obj, sizeof obj);
 	ck_assert(tu_json_int(obj, "parent_pid", &parent));
@@ -49,7 +48,6 @@ START_TEST(test_pids_real_children)
 	}
 	ck_assert_ptr_nonnull(strstr(obj, "\"alive_before_join\":[true,true,true,true]"));
 	ck_assert_ptr_nonnull(strstr(obj, "\"alive_after_join\":[false,false,false,false]"));
-	(void)b;
 }
 END_TEST
 
