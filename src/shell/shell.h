@@ -326,6 +326,11 @@ struct shell_panel {
 	const char *title;
 	int min_h;         /* lines including the border */
 	int weight;        /* share of the extra lines */
+	/* Rows of content (border excluded) it would show now at this width,
+	 * so the layout can size it by content; NULL: min_h - 2.  The layout
+	 * gives every panel of the step its wanted rows, in the order of the
+	 * step's panels: line (its priority), before any gets spare ones. */
+	int (*want)(int width);
 	void (*draw)(WINDOW *w, struct panel_view *v, bool focus);
 	int (*key)(struct panel_view *v, int key); /* may be NULL */
 };
