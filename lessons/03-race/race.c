@@ -35,7 +35,6 @@ static const struct lab_lesson lesson = {
 	.runs = 10,
 	.syncs = "none|mutex|spin|atomic",
 	.sync_default = "none",
-	.steps = true,
 	.options = options,
 };
 

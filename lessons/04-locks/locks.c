@@ -49,7 +49,6 @@ static const struct lab_lesson lesson = {
 	.runs = 1,
 	.syncs = "all|none|mutex|spin|sem|atomic",
 	.sync_default = "all",
-	.steps = true,
 	.options = options,
 };
 

@@ -84,7 +84,7 @@ torn_writer(void *p)
 
 	for (int i = 1; !atomic_load(&t->stop); i++) {
 		snprintf(name, sizeof name, "n%d", i);
-		board_actor_publish(t->a, BOARD_KIND_THREAD, i, i, (unsigned)i, name);
+		board_actor_publish(t->a, BOARD_KIND_THREAD, i, i, i, (unsigned)i, name);
 	}
 	return NULL;
 }
@@ -96,7 +96,7 @@ START_TEST(test_seqlock_no_torn_reads)
 	pthread_t th;
 	long ok = 0;
 
-	board_actor_publish(t.a, BOARD_KIND_THREAD, 0, 0, 0, "n0");
+	board_actor_publish(t.a, BOARD_KIND_THREAD, 0, 0, 0, 0, "n0");
 	pthread_create(&th, NULL, torn_writer, &t);
 	for (int i = 0; i < 300000; i++) {
 		struct board_actor_id id;
@@ -171,7 +171,7 @@ START_TEST(test_visible_across_fork)
 	if (pid == 0) {
 		atomic_fetch_add(&b->counter[c].value, 5);
 		board_actor_publish(&b->actor[1], BOARD_KIND_PROCESS, getpid(),
-		                    getpid(), 1, "child");
+		                    getpid(), getppid(), 1, "child");
 		_exit(0);
 	}
 	waitpid(pid, &st, 0);

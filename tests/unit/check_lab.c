@@ -21,7 +21,6 @@ static const struct lab_lesson test_lesson = {
 	.runs = 1,
 	.syncs = "none|mutex",
 	.sync_default = "none",
-	.steps = true,
 };
 
 static void
