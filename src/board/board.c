@@ -378,6 +378,16 @@ board_counter_add_value(struct board_counter *c, int64_t delta)
 }
 
 void
+board_counter_raise(struct board_counter *c, int64_t v)
+{
+	int64_t m = atomic_load(&c->value);
+
+	while (v > m && !atomic_compare_exchange_weak(&c->value, &m, v))
+		;
+	counter_range(c, v);
+}
+
+void
 board_counter_set(struct board_counter *c, int64_t v)
 {
 	atomic_store(&c->value, v);

@@ -251,6 +251,9 @@ int board_counter_add(struct board *b, const char *name, int64_t initial);
  * new value.  Lock-free; any worker may call them. */
 int64_t board_counter_add_value(struct board_counter *c, int64_t delta);
 void board_counter_set(struct board_counter *c, int64_t v);
+/* Raise the value to v unless it is already higher (a running maximum:
+ * "if (v > max) max = v" would itself be a lost-update race). */
+void board_counter_raise(struct board_counter *c, int64_t v);
 const char *board_counter_kind_name(enum board_counter_kind k);
 int board_lock_add(struct board *b, const char *name, enum board_lock_kind kind);
 const char *board_lock_kind_name(enum board_lock_kind k);

@@ -178,6 +178,11 @@ lab_counter_set(struct board_counter *c, int64_t v)
 {
 	board_counter_set(c, v);
 }
+static inline void
+lab_counter_raise(struct board_counter *c, int64_t v)
+{
+	board_counter_raise(c, v);
+}
 
 /* Workers.  lab_spawn starts n workers of the --mode, numbered 1..n, holds
  * them at a start barrier until all exist, then releases them together.
