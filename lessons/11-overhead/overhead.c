@@ -176,6 +176,7 @@ run_sweep(struct lab *lab, struct sweep *sw, struct sweep_result *r)
 		}
 		atomic_store(&sw->terms->value, 0);
 		lab_counter_expect(sw->terms, (int64_t)total);
+		lab_counter_kind(sw->terms, BOARD_COUNTER_COUNT);
 		/* The clock runs from before the first worker is made until the
 		 * last one is reaped: starting and stopping are part of the cost. */
 		t0 = board_now_ns();

@@ -248,6 +248,12 @@ report_deadlock(const int *cyc, int len)
 	 * the wait-for graph is drawn before the workers go. */
 	if (lab.under_shell)
 		usleep(1000000);
+	/* Stop them all before any dies: a dead holder of a robust mutex
+	 * hands it to its waiter, which would leave the board showing one
+	 * worker with both locks instead of the cycle. */
+	for (int i = 0; i < team->n; i++)
+		if (team->w[i].mode == LAB_PROCESS && team->w[i].pid > 0)
+			kill(team->w[i].pid, SIGSTOP);
 	for (int i = 0; i < team->n; i++)
 		if (team->w[i].mode == LAB_PROCESS && team->w[i].pid > 0) {
 			kill(team->w[i].pid, SIGKILL);
