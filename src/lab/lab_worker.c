@@ -659,11 +659,16 @@ stuck_look(struct lab_team *t, struct stuck_watch *sw)
 	struct lab *lab = t->lab;
 	uint64_t sig = 0;
 
+	/* A lesson that watches for cycles itself reports them, and ends
+	 * the workers in its own way: leave them alone (not even reaped). */
+	if (lab->lesson->watches_deadlock &&
+	    lab_find_deadlock(lab->board, NULL, 0, NULL)) {
+		sw->looks = 0;
+		return false;
+	}
 	for (int i = 0; i < t->n; i++)
 		(void)ended(&t->w[i]); /* reap the dead: their state is KILLED */
-	if (!all_stuck(lab, &sig) ||
-	    (lab->lesson->watches_deadlock &&
-	     lab_find_deadlock(lab->board, NULL, 0, NULL))) {
+	if (!all_stuck(lab, &sig)) {
 		sw->looks = 0;
 		return false;
 	}

@@ -524,6 +524,14 @@ step_save(void)
 	FILE *f;
 	int fd;
 
+	/* A program without probe points has nothing to schedule: the
+	 * board says how many it has (0 also refuses --schedule). */
+	if (shell_demo.board && atomic_load(&shell_demo.board->nprobes) == 0 &&
+	    shell_demo.board->lesson[0]) {
+		shell_note(COL_WARN, "racelab-%.31s has no probe points: no schedule to save",
+		           shell_demo.board->lesson);
+		return SH_REDRAW;
+	}
 	if (st.argc == 0 || st.n == 0) {
 		shell_note(COL_WARN, "no schedule to save: take some steps first (s, then 1-9)");
 		return SH_REDRAW;
