@@ -103,6 +103,37 @@ struct ui_win {
 void ui_place(struct ui_win *u, int h, int w, int y, int x);
 void ui_drop(struct ui_win *u);
 
+/* ---- layout.c: sizes and rows, pure (unit-tested) ---------------------- */
+
+/* A panel as the layout sees it, lines including its border. */
+struct layout_want {
+	int min;    /* below this it cannot draw: it is dropped instead */
+	int want;   /* what its content fills now (at least min) */
+	int weight; /* its share of the lines nobody wants */
+};
+/* Heights h[0..n) for panels given in priority order sharing avail lines:
+ * every panel its min, then in priority order its want, then what is left
+ * by weight.  When the mins do not fit, the lowest-priority panels get 0.
+ * Returns how many panels got lines (a prefix of the order). */
+int layout_panels(const struct layout_want *p, int n, int avail, int *h);
+/* A row of a wrapped line: bytes [off, off + len). */
+struct layout_row {
+	int off, len;
+};
+/* Wrap s into rows of width columns, the continuations indent columns
+ * narrower (the caller draws the hanging indent), breaking at spaces where
+ * it can and inside a word only when a word is wider than a row.  Fills
+ * at most max rows; returns how many rows s needs. */
+int layout_wrap(const char *s, int width, int indent, struct layout_row *rows,
+                int max);
+/* The keys of a status bar ("Enter run  R x20  ? help", two spaces apart,
+ * the most important first) that fit in width columns, whole: "? help"
+ * always, then the others in their order while they fit. */
+size_t layout_keys(const char *keys, int width, char *out, size_t n);
+/* The whole words of s that fit in width columns ("" if the first does
+ * not). */
+size_t layout_words(const char *s, int width, char *out, size_t n);
+
 /* ---- loop.c: signals, the event loop, screen switching ------------------ */
 
 enum shell_screen { SCREEN_CATALOG, SCREEN_LESSON };
