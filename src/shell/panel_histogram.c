@@ -95,11 +95,35 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 	}
 }
 
+/* The summary line and a row per distinct final value (the expected one
+ * among them); many values share bins in whatever rows it gets. */
+static int
+want(int width)
+{
+	const struct board *b = shell_demo.board;
+	int64_t r[BOARD_MAX_RUNS + 1];
+	int n = b ? (int)atomic_load(&b->nresults) : 0, distinct = 0;
+
+	(void)width;
+	if (n > BOARD_MAX_RUNS)
+		n = BOARD_MAX_RUNS;
+	if (n == 0)
+		return 1;
+	for (int i = 0; i < n; i++)
+		r[i] = atomic_load_explicit(&b->result[i], memory_order_relaxed);
+	r[n++] = atomic_load(&b->result_expected);
+	qsort(r, (size_t)n, sizeof r[0], cmp64);
+	for (int i = 0; i < n; i++)
+		distinct += i == 0 || r[i] != r[i - 1];
+	return 1 + (distinct < 20 ? distinct : 20);
+}
+
 const struct shell_panel panel_histogram = {
 	.name = "histogram",
 	.title = "Histogram of final values",
-	.min_h = 6,
-	.weight = 2,
+	.min_h = 5,
+	.weight = 1,
+	.want = want,
 	.draw = draw,
 	.key = NULL,
 };

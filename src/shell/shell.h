@@ -134,6 +134,20 @@ size_t layout_keys(const char *keys, int width, char *out, size_t n);
  * not). */
 size_t layout_words(const char *s, int width, char *out, size_t n);
 
+/* ---- results.c: the step's results area -------------------------------- */
+
+/* What the learner predicted, what the run measured, how a claim about it
+ * came out: its own area of the lesson view, wrapped, never cut.  Each
+ * frame the view calls results_begin, then every module with something to
+ * say about this step's run adds its lines (step_results: the quiz), e.g.
+ * results_add(COL_GOOD, "Prediction", "you chose %d) %s", ...). */
+void results_begin(void);
+void results_add(enum shell_color c, const char *label, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int results_count(void);
+int results_rows(int width); /* rows the lines need at width columns */
+void results_draw(WINDOW *w); /* inside a framed window */
+
 /* ---- loop.c: signals, the event loop, screen switching ------------------ */
 
 enum shell_screen { SCREEN_CATALOG, SCREEN_LESSON };
@@ -246,7 +260,7 @@ bool child_leader_exited(pid_t leader);
 
 /* ---- demo.c: the running demo and what the panels read ------------------ */
 
-enum { DEMO_TL_LEN = 512, DEMO_SPARK_LEN = 256, DEMO_OUT_LINES = 400,
+enum { DEMO_TL_LEN = 512, DEMO_SPARK_LEN = 256, DEMO_OUT_LINES = 1000,
        DEMO_MAX_ARGS = 72 };
 
 struct demo_actor {
@@ -332,6 +346,8 @@ void step_tick(void);     /* judge the goals; every frame */
 bool step_panel_wanted(void);
 /* The prediction made at a step's quiz before this run (q NULL: none). */
 void step_quiz_set(const struct md_quiz *q, long long answer);
+/* The prediction beside what the run measured, into the results area. */
+void step_results(void);
 /* "1,2,1,2" into buf; pure (unit-tested). */
 size_t step_format_schedule(const int *s, int n, char *buf, size_t len);
 /* The command line that replays a schedule in a plain terminal: argv
@@ -357,7 +373,8 @@ struct shell_panel {
 	const char *title;
 	int min_h;         /* lines including the border */
 	int weight;        /* share of the extra lines */
-	/* Rows of content (border excluded) it would show now at this width,
+	/* Rows of content (border excluded) it would show now, width being
+	 * its columns inside the border,
 	 * so the layout can size it by content; NULL: min_h - 2.  The layout
 	 * gives every panel of the step its wanted rows, in the order of the
 	 * step's panels: line (its priority), before any gets spare ones. */
