@@ -22,6 +22,9 @@ struct shell_cfg shell_cfg;
 enum { FRAME_NS = 33 * 1000 * 1000, FROZEN_FRAME_NS = 250 * 1000 * 1000 };
 
 static int sigpipe_fd[2] = {-1, -1};
+/* Set with each byte written to the pipe: the loop looks at it between two
+ * keys, so that a long paste does not hold a SIGTERM back. */
+static volatile sig_atomic_t sig_pending;
 
 /* The screens open, bottom to top: a full screen (the catalog or a
  * lesson), then overlays (help, the too-small notice). */
@@ -114,6 +117,7 @@ on_signal(int sig)
 	unsigned char c = (unsigned char)sig;
 
 	(void)!write(sigpipe_fd[1], &c, 1);
+	sig_pending = 1;
 	errno = e;
 }
 
@@ -338,6 +342,7 @@ handle_signals(struct shell_ctx *c)
 	ssize_t n;
 	int flags = 0;
 
+	sig_pending = 0;
 	while ((n = read(sigpipe_fd[0], sigs, sizeof sigs)) > 0) {
 		for (ssize_t i = 0; i < n; i++) {
 			switch (sigs[i]) {
@@ -416,10 +421,19 @@ loop_run(struct shell_ctx *c)
 		if (r > 0 && (pfd[0].revents & (POLLHUP | POLLERR)))
 			flags |= SH_QUIT; /* the terminal went away */
 		if (r > 0 && (pfd[0].revents & POLLIN)) {
+			/* Keys until none is pending, a signal came, or a frame's
+			 * time is used up: then the frame, and poll() again (the
+			 * rest of a paste is still there). */
+			uint64_t until = shell_now_ns() + FRAME_NS;
 			int k;
 
-			while ((k = key_code()) >= 0)
+			while (!(flags & SH_QUIT) && (k = key_code()) >= 0) {
 				flags |= handle_key(c, k) | SH_REDRAW;
+				if (sig_pending)
+					flags |= handle_signals(c);
+				if (shell_now_ns() >= until)
+					break;
+			}
 		}
 		uint64_t t0 = stats.path ? stats_cpu_ns() : 0, tick_ns = 0,
 		         proc_before = d->last_proc_ns;
