@@ -89,9 +89,15 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 		if (has_exp && width == 1)
 			term_put(w, 2 + k, x, wd - 1 - x, term_attr(COL_GOOD) | A_BOLD,
 			         " <- expected");
-		else if (has_exp)
-			term_printf(w, 2 + k, x, wd - 1 - x, term_attr(COL_GOOD) | A_BOLD,
-			            " <- expected in here, %d on it", exact[k]);
+		else if (has_exp) {
+			char note[64];
+
+			/* Whole words: the short form when the long one does not fit. */
+			snprintf(note, sizeof note, " <- expected in here, %d on it", exact[k]);
+			if (x + md_strwidth(note) > wd - 1)
+				snprintf(note, sizeof note, " <- expected: %d", exact[k]);
+			term_put(w, 2 + k, x, wd - 1 - x, term_attr(COL_GOOD) | A_BOLD, note);
+		}
 	}
 }
 

@@ -1038,25 +1038,23 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 	}
 }
 
-/* Goals, the schedule, the last step and one row per worker; the source
- * around the workers takes a few rows more, and spare ones by weight. */
+/* Goals, the schedule, the last step and one row per worker.  The source
+ * around the workers is not counted: it takes spare rows (by weight), so
+ * that on a small terminal the panels after this one (the Locks of the
+ * deadlock lesson) still get the rows they need. */
 static int
 want(int width)
 {
 	const struct board *b = shell_demo.board;
-	int rows = 2 + (st.last[0] ? 1 : 0), src = 0;
+	int rows = 2 + (st.last[0] ? 1 : 0);
 	uint32_t n = b ? atomic_load(&b->nactors) : 0;
 
 	(void)width;
 	if (st.run)
 		rows += 2 * (st.run->ngoal < STEP_MAX_GOALS ? st.run->ngoal : STEP_MAX_GOALS);
-	for (uint32_t i = 1; i < n && i < BOARD_MAX_ACTORS; i++) {
-		uint32_t s = atomic_load(&b->actor[i].state);
-
-		rows += s != BOARD_ST_IDLE;
-		src |= s == BOARD_ST_GATE && atomic_load(&b->actor[i].line);
-	}
-	return rows + (src ? 1 + 5 : 0);
+	for (uint32_t i = 1; i < n && i < BOARD_MAX_ACTORS; i++)
+		rows += atomic_load(&b->actor[i].state) != BOARD_ST_IDLE;
+	return rows;
 }
 
 const struct shell_panel panel_step = {

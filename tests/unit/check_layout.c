@@ -80,6 +80,31 @@ START_TEST(test_drop_lowest)
 }
 END_TEST
 
+/* A projector, 80x24: 22 lines for the panels.  The deadlock lesson in
+ * step mode (procs step locks output, 3 actors, 2 locks): the Locks panel
+ * must get its header and both locks, whatever the panels above want. */
+START_TEST(test_projector)
+{
+	const struct shell_panel *ps[] = {&panel_procs, &panel_step, &panel_locks,
+	                                  &panel_output};
+	/* Rows of content each would show: procs a header and 3 actors; step
+	 * the schedule, its hint, the last step, 2 workers; locks a header and
+	 * 2 locks; output far more than fits. */
+	int content[] = {4, 5, 3, 40}, h[4];
+	struct layout_want p[4];
+
+	for (int i = 0; i < 4; i++) {
+		p[i].min = ps[i]->min_h;
+		p[i].want = content[i] + 2 > p[i].min ? content[i] + 2 : p[i].min;
+		p[i].weight = ps[i]->weight;
+	}
+	ck_assert_int_eq(layout_panels(p, 4, 22, h), 4);
+	ck_assert_int_ge(h[2] - 2, 3); /* a and b, under the header */
+	ck_assert_int_ge(h[0] - 2, 4); /* every actor */
+	ck_assert_int_eq(sum(h, 4), 22);
+}
+END_TEST
+
 static void
 rows_are(const char *s, int width, int indent, const char *const *want, int n)
 {
@@ -159,6 +184,7 @@ suite_layout(void)
 	tcase_add_test(tc, test_wants_then_weight);
 	tcase_add_test(tc, test_wants_in_priority_order);
 	tcase_add_test(tc, test_drop_lowest);
+	tcase_add_test(tc, test_projector);
 	tcase_add_test(tc, test_wrap);
 	tcase_add_test(tc, test_keys);
 	suite_add_tcase(s, tc);
