@@ -56,7 +56,9 @@ quit
 # Names, at 80 columns too.
 rl_start "--run 'ipc --demo full'"
 wait_for "exited 0" 30
-wait_for "producer"
-wait_for "slow consumer"
+# In the table, on the workers' rows (the output names them too).
+named() { screen | grep -qE "^│ *[0-9]+ .*[0-9]+ .* $1 "; }
+wait_until named "producer"
+wait_until named "slow consumer"
 quit
 rl_check_clean
