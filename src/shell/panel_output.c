@@ -113,13 +113,25 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 		            v->top);
 }
 
-/* Every row it has, up to what a screen could show. */
+/* Every row it has, up to what a screen could show.  Asked every frame:
+ * counted again only when a line arrived or the width changed. */
 static int
 want(int width)
 {
-	if (shell_demo.out_n == 0)
+	static struct { int head, n, width, rows; } memo = {-1, -1, -1, 0};
+	const struct demo *d = &shell_demo;
+
+	if (d->out_n == 0) {
+		memo.n = -1; /* the next lines are another run's */
 		return 1;
-	return rows_back(width - 2, 200);
+	}
+	if (memo.head != d->out_head || memo.n != d->out_n || memo.width != width) {
+		memo.head = d->out_head;
+		memo.n = d->out_n;
+		memo.width = width;
+		memo.rows = rows_back(width - 2, 200);
+	}
+	return memo.rows;
 }
 
 static int
