@@ -7,6 +7,13 @@
 RL_COLS=80
 RL_LINES=24
 
+# The results area under the text, its wrapped rows joined into one line.
+results_area() {
+	screen | awk -F'│' '/Your prediction and the run/ { on = 1; next }
+		on && /^└/ { on = 0 } on { print $2 }' | tr -s ' \n' '  '
+}
+area_has() { results_area | grep -qF -- "$1"; }
+
 quit() {
 	keys q
 	wait_for "Lessons"
@@ -35,22 +42,19 @@ keys 3 Enter
 wait_for "Step 1/"
 status_whole "Enter run" "n/p step" "q back" "s step" "R x20" "Space freeze" "l sync" \
 	"Tab panel" "+/- workers" "k kill" "? help"
-# The race: balance, expected and LOST in the Counters panel.
-keys Enter
-wait_for "exited 0" 30
-screen | grep -q "│ balance .* 100 " || fail "no balance row with its expected 100"
-screen | grep -qF "LOST" || fail "no LOST column"
-quit
-
-# The deadlock: a and b, each with its holder, and a waiter.
-rl_start "deadlock"
+# A multiple-choice verdict, wrapped in the 34 columns under the text,
+# keeps its answer whole.
+keys q
+wait_for "Lessons"
+keys 8 Enter
 wait_for "Step 1/"
+keys n
+wait_for "Step 2/"
 keys Enter
-wait_for "deadlock" 30
-wait_for "exited" 30
-locks=$(screen | awk -F'│' '/─ Locks /{ on = 1; next } on && /└/ { on = 0 } on { print $4 }')
-echo "$locks" | grep -q "^ a .*w[12]" || fail "lock a and its holder are not shown: $locks"
-echo "$locks" | grep -q "^ b .*w[12]" || fail "lock b and its holder are not shown: $locks"
+wait_for "Predict, then run"
+keys 3 Enter
+wait_for "exited 0" 30
+wait_until area_has "Verdict: not this one; answer: 2) 1, 2, 3, 4, 5: the order they finish"
 quit
 
 # Names, at 80 columns too.
@@ -61,4 +65,32 @@ named() { screen | grep -qE "^│ *[0-9]+ .*[0-9]+ .* $1 "; }
 wait_until named "producer"
 wait_until named "slow consumer"
 quit
+# The race: balance, expected and LOST in the Counters panel (the
+# Counters panel's own columns must fit its width too).
+rl_start "race"
+wait_for "Step 1/"
+keys Enter
+wait_for "exited 0" 30
+screen | grep -q "│ balance .* 100 " || fail "no balance row with its expected 100"
+screen | grep -qF "LOST" || fail "no LOST column"
+quit
+
+# The deadlock: a and b, each with its holder and its waiter, while the
+# workers are stuck (the lesson stops them after a second).
+locks() { screen | awk -F'│' '/─ Locks /{ on = 1; next } on && /└/ { on = 0 } on { print $4 }'; }
+cycle_shown() {
+	locks | grep -q "^ a .*w[12] .* w[12] *$" && locks | grep -q "^ b .*w[12] .* w[12] *$"
+}
+rl_start "deadlock"
+wait_for "Step 1/"
+keys Enter
+n=0
+until cycle_shown; do
+	n=$((n + 1))
+	screen | grep -qF "exited" && fail "the run ended before both locks were shown with holder and waiter: $(locks)"
+	[ "$n" -le 100 ] || fail "both locks never shown: $(locks)"
+	sleep 0.05
+done
+quit
+
 rl_check_clean
