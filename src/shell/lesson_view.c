@@ -458,11 +458,25 @@ draw_title(const struct shell_ctx *c)
 	}
 	demo_status_text(d, st, sizeof st);
 	n = md_strwidth(st) + 2;
-	if (lv.idx >= 0)
-		term_printf(w, 0, 1, COLS - n - 3, term_attr(COL_BAR) | A_BOLD, "%02d %s  |  %s",
-		            c->cat->e[lv.idx].number, lv.doc->title, next);
-	else
-		term_printf(w, 0, 1, COLS - n - 3, term_attr(COL_BAR) | A_BOLD, "%s", next);
+	{
+		/* Whole words: the lesson and the command when both fit, else
+		 * the command (what Enter runs) before the lesson's title. */
+		char full[600], fit[560];
+		int room = COLS - n - 3;
+
+		if (lv.idx >= 0)
+			snprintf(full, sizeof full, "%02d %s  |  %s", c->cat->e[lv.idx].number,
+			         lv.doc->title, next);
+		else
+			snprintf(full, sizeof full, "%s", next);
+		if (md_strwidth(full) > room && lv.idx >= 0)
+			snprintf(full, sizeof full, "%02d  %s", c->cat->e[lv.idx].number, next);
+		if (md_strwidth(full) > room) {
+			layout_words(full, room - 2, fit, sizeof fit);
+			snprintf(full, sizeof full, "%s %s", fit, c->cfg->ascii ? ">" : "\u2026");
+		}
+		term_put(w, 0, 1, room, term_attr(COL_BAR) | A_BOLD, full);
+	}
 	term_put(w, 0, COLS - n, n, d->frozen ? term_attr(COL_FROZEN) : term_attr(COL_BAR) | A_BOLD, st);
 	wbkgdset(w, ' ');
 }

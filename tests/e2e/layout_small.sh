@@ -42,6 +42,9 @@ keys 3 Enter
 wait_for "Step 1/"
 status_whole "Enter run" "n/p step" "q back" "s step" "R x20" "Space freeze" "l sync" \
 	"Tab panel" "+/- workers" "k kill" "? help"
+# The title bar: the command Enter runs, whole, before the lesson's title.
+screen | head -n 1 | grep -qF "racelab-race --workers 2 --sync none --runs 3 " ||
+	fail "the title bar cuts the command: $(screen | head -n 1)"
 # A multiple-choice verdict, wrapped in the 34 columns under the text,
 # keeps its answer whole.
 keys q
