@@ -173,6 +173,27 @@ START_TEST(test_keys)
 }
 END_TEST
 
+/* The results area: lines from whoever has something to say, each
+ * wrapped whole, counted before they are drawn. */
+START_TEST(test_results)
+{
+	results_begin();
+	ck_assert_int_eq(results_count(), 0);
+	ck_assert_int_eq(results_rows(30), 0);
+	results_add(COL_NORMAL, "Prediction", "%d", 101);
+	results_add(COL_WARN, "Verdict", "not this one; answer: %d) %s", 2,
+	            "1, 2, 3, 4, 5: the order they finish");
+	ck_assert_int_eq(results_count(), 2);
+	/* "Verdict: not this one; answer: 2) 1, 2, 3, 4, 5: the order they
+	 * finish" is 67 columns: 3 rows of 30 (continuations 21 wide under
+	 * the label), and one row for the prediction. */
+	ck_assert_int_eq(results_rows(30), 1 + 3);
+	ck_assert_int_eq(results_rows(200), 2);
+	results_begin();
+	ck_assert_int_eq(results_count(), 0);
+}
+END_TEST
+
 Suite *suite_layout(void);
 
 Suite *
@@ -187,6 +208,7 @@ suite_layout(void)
 	tcase_add_test(tc, test_projector);
 	tcase_add_test(tc, test_wrap);
 	tcase_add_test(tc, test_keys);
+	tcase_add_test(tc, test_results);
 	suite_add_tcase(s, tc);
 	return s;
 }
