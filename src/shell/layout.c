@@ -72,9 +72,15 @@ layout_wrap(const char *s, int width, int indent, struct layout_row *rows, int m
 		int fit = (int)md_fit(s + off, room), cut = fit;
 
 		if (off + fit < len) {
-			/* Break after the last space in reach, unless that
-			 * leaves the row empty (a word longer than a row). */
-			for (int k = fit; k > 0; k--)
+			int lead = 0;
+
+			/* Break after the last space in reach that follows a
+			 * word (an indented line's leading blanks are not a
+			 * place to break); none: a word longer than a row is
+			 * cut where the row ends. */
+			while (lead < fit && s[off + lead] == ' ')
+				lead++;
+			for (int k = fit; k > lead + 1; k--)
 				if (s[off + k - 1] == ' ') {
 					cut = k;
 					break;
@@ -94,7 +100,7 @@ layout_wrap(const char *s, int width, int indent, struct layout_row *rows, int m
 		}
 		n++;
 		off += cut;
-		while (off < len && s[off] == ' ' && n > 0)
+		while (off < len && s[off] == ' ')
 			off++; /* a continuation does not start with a blank */
 	} while (off < len);
 	return n;

@@ -138,6 +138,12 @@ START_TEST(test_wrap)
 	/* Columns, not bytes. */
 	rows_are("é é é é é", 6, 2, d, 2);
 	rows_are("", 10, 2, e, 1);
+	/* An indented line does not break in its indentation. */
+	{
+		static const char *const f[] = {"  abcdefgh", "ijkl mn"};
+
+		rows_are("  abcdefghijkl mn", 10, 1, f, 2);
+	}
 	/* Fewer rows kept than needed: the count still says how many. */
 	{
 		struct layout_row r[1];
