@@ -7,6 +7,7 @@
 // so the state, the name and the operation keep their words.
 #include "shell/shell.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* Rows: the actors in use (a slot of a finished run may be empty). */
@@ -56,11 +57,13 @@ enum { OP_ROOM = 24 };
 static const char *
 actor_name(const struct demo_actor *a, char *buf, size_t n)
 {
-	char dflt[BOARD_NAME_LEN + 8];
+	char *end;
 
-	snprintf(dflt, sizeof dflt, "worker %u", a->id.worker_no);
 	snprintf(buf, n, "%.*s", BOARD_NAME_LEN, a->id.name);
-	if (strcmp(buf, dflt) == 0 || (a->id.worker_no == 0 && strcmp(buf, "main") == 0))
+	if (strncmp(buf, "worker ", 7) == 0 && strtoul(buf + 7, &end, 10) == a->id.worker_no &&
+	    !*end && buf[7] >= '0' && buf[7] <= '9')
+		buf[0] = '\0';
+	else if (a->id.worker_no == 0 && strcmp(buf, "main") == 0)
 		buf[0] = '\0';
 	return buf;
 }
@@ -117,37 +120,63 @@ cells(int row, char c[C_COUNT][BOARD_LABEL_LEN + 64])
 	snprintf(c[C_OP], sizeof c[0], "%s", a->op);
 }
 
-/* Column widths for this width: 0 for a column left out. */
+static int
+digits(long long v)
+{
+	int n = v < 0 ? 2 : 1;
+
+	while (v >= 10 || v <= -10) {
+		v /= 10;
+		n++;
+	}
+	return n;
+}
+
+/* Column widths for this width: 0 for a column left out.  Every row
+ * counts (the columns do not jump while scrolling), but from its numbers
+ * and string lengths, without formatting it: 1024 workers are cheap. */
 static void
 widths(int width, int w[C_COUNT])
 {
-	char c[C_COUNT][BOARD_LABEL_LEN + 64];
-	int total = 0;
+	const struct demo *d = &shell_demo;
+	long long big[C_COUNT] = {0};
+	int total = 0, name = 0, op = 0;
 
-	for (int k = 0; k < C_COUNT; k++)
-		w[k] = md_strwidth(cols[k].head);
 	for (int r = 0; r < nrows; r++) {
-		cells(r, c);
-		for (int k = 0; k < C_COUNT; k++) {
-			int cw = md_strwidth(c[k]);
+		const struct demo_actor *a = &d->act[rowmap[r]];
+		char nm[BOARD_NAME_LEN + 8];
+		int l;
 
-			if (cw > w[k])
-				w[k] = cw;
+		if (a->id.worker_no > big[C_W])
+			big[C_W] = a->id.worker_no;
+		if (a->id.pid > big[C_PID])
+			big[C_PID] = a->id.pid;
+		if (a->id.tid > big[C_TID])
+			big[C_TID] = a->id.tid;
+		if (a->ps_ok) {
+			big[C_PPID] = a->ps.ppid > big[C_PPID] ? a->ps.ppid : big[C_PPID];
+			big[C_CORE] = a->ps.cpu > big[C_CORE] ? a->ps.cpu : big[C_CORE];
+			big[C_VCSW] = a->ps.vcsw > big[C_VCSW] ? a->ps.vcsw : big[C_VCSW];
+			big[C_ICSW] = a->ps.ivcsw > big[C_ICSW] ? a->ps.ivcsw : big[C_ICSW];
+			big[C_CPU] = a->cpu > big[C_CPU] ? (long long)(a->cpu + 0.5) : big[C_CPU];
 		}
+		if ((l = md_strwidth(actor_name(a, nm, sizeof nm))) > name)
+			name = l;
+		if (op <= OP_ROOM && (l = md_strwidth(a->op)) > op)
+			op = l;
 	}
-	if (w[C_NAME] == (int)strlen("NAME")) {
-		bool any = false;
+	for (int k = 0; k < C_COUNT; k++) {
+		int hw = md_strwidth(cols[k].head), cw = digits(big[k]);
 
-		for (int r = 0; r < nrows && !any; r++) {
-			char nm[BOARD_NAME_LEN + 1];
-
-			any = actor_name(&shell_demo.act[rowmap[r]], nm, sizeof nm)[0] != '\0';
-		}
-		if (!any)
-			w[C_NAME] = 0; /* nobody has a name: no column */
+		w[k] = cw > hw ? cw : hw;
 	}
-	if (w[C_OP] > OP_ROOM)
-		w[C_OP] = OP_ROOM; /* the rest of the row is its anyway */
+	w[C_KIND] = 4;
+	w[C_S] = 1;
+	w[C_STATE] = 10; /* "z sleeping" */
+	w[C_NAME] = name ? (name > 4 ? name : 4) : 0; /* nobody named: no column */
+	/* The OP column: what it holds, up to OP_ROOM; the rest of the row
+	 * is its anyway. */
+	w[C_OP] = op < 2 ? 2 : op > OP_ROOM ? OP_ROOM : op;
 	for (int k = 0; k < C_COUNT; k++)
 		total += w[k] ? w[k] + 1 : 0;
 	/* Too wide: the least telling column goes, one at a time. */
