@@ -54,17 +54,22 @@ enum { OP_ROOM = 24 };
 
 /* The name a lesson gave the actor; the defaults "worker N" and "main"
  * say no more than the W column, so they show as nothing. */
+static bool
+default_name(const struct demo_actor *a)
+{
+	const char *nm = a->id.name;
+	char *end;
+
+	if (a->id.worker_no == 0)
+		return strncmp(nm, "main", BOARD_NAME_LEN) == 0 || !nm[0];
+	return !nm[0] || (strncmp(nm, "worker ", 7) == 0 && nm[7] >= '0' && nm[7] <= '9' &&
+	                  strtoul(nm + 7, &end, 10) == a->id.worker_no && !*end);
+}
+
 static const char *
 actor_name(const struct demo_actor *a, char *buf, size_t n)
 {
-	char *end;
-
-	snprintf(buf, n, "%.*s", BOARD_NAME_LEN, a->id.name);
-	if (strncmp(buf, "worker ", 7) == 0 && strtoul(buf + 7, &end, 10) == a->id.worker_no &&
-	    !*end && buf[7] >= '0' && buf[7] <= '9')
-		buf[0] = '\0';
-	else if (a->id.worker_no == 0 && strcmp(buf, "main") == 0)
-		buf[0] = '\0';
+	snprintf(buf, n, "%.*s", default_name(a) ? 0 : BOARD_NAME_LEN - 1, a->id.name);
 	return buf;
 }
 
@@ -144,7 +149,6 @@ widths(int width, int w[C_COUNT])
 
 	for (int r = 0; r < nrows; r++) {
 		const struct demo_actor *a = &d->act[rowmap[r]];
-		char nm[BOARD_NAME_LEN + 8];
 		int l;
 
 		if (a->id.worker_no > big[C_W])
@@ -160,8 +164,12 @@ widths(int width, int w[C_COUNT])
 			big[C_ICSW] = a->ps.ivcsw > big[C_ICSW] ? a->ps.ivcsw : big[C_ICSW];
 			big[C_CPU] = a->cpu > big[C_CPU] ? (long long)(a->cpu + 0.5) : big[C_CPU];
 		}
-		if ((l = md_strwidth(actor_name(a, nm, sizeof nm))) > name)
-			name = l;
+		if (!default_name(a)) {
+			char nm[BOARD_NAME_LEN + 1];
+
+			if ((l = md_strwidth(actor_name(a, nm, sizeof nm))) > name)
+				name = l;
+		}
 		if (op <= OP_ROOM && (l = md_strwidth(a->op)) > op)
 			op = l;
 	}
