@@ -124,7 +124,7 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 	per = (nw + lanes - 1) / lanes;
 	/* Fewer samples than columns: the run is younger than the lane is
 	 * long, so draw it from its events over its real duration. */
-	demo_event_span(&t0, &t1);
+	demo_event_span(d, &t0, &t1);
 	from_events = d->tl_len < cols && t1 > 0;
 	if (from_events) {
 		/* Up to now, or to the end of the run (the last event may be
@@ -137,7 +137,7 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 			t1 = t0 + 1000000;
 		len = cols < DEMO_TL_LEN ? cols : DEMO_TL_LEN;
 		for (int m = 0; m < nw; m++)
-			demo_states_over(lane_actor[m], t0, t1, len, cell[m]);
+			demo_states_over(d, lane_actor[m], t0, t1, len, cell[m]);
 		fmt_secs(span, sizeof span, (double)(t1 - t0) / 1e9);
 	} else {
 		len = d->tl_len < cols ? d->tl_len : cols;
