@@ -100,8 +100,10 @@ struct lab_worker {
 	pid_t pid;   /* process id (the lesson's own for a thread) */
 	pid_t tid;   /* kernel thread id */
 	pthread_t thread;
-	bool joined;
-	int status;  /* exit code when >= 0, -signal when killed */
+	/* Atomic: the step driver thread and the lesson's main may both
+	 * look (and reap) while a schedule runs. */
+	_Atomic bool joined;
+	_Atomic int status;  /* exit code when >= 0, -signal when killed */
 	struct lab_team *team;
 	/* Written by the worker alone: which probe records the next STEP
 	 * event on the board, and how far apart they are (see lab_probe). */
