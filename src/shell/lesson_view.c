@@ -140,8 +140,11 @@ set_step(int step)
 void
 lesson_open(int idx, int step)
 {
-	const struct catalog_entry *e = &shell_catalog.e[idx];
+	const struct catalog_entry *e;
 
+	if (idx < 0 || idx >= shell_catalog.n || !shell_catalog.e[idx].ok)
+		return; /* a broken lesson is never opened (catalog.c says why) */
+	e = &shell_catalog.e[idx];
 	lv.idx = idx;
 	lv.doc = &e->doc;
 	lv.slug = e->slug;

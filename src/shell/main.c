@@ -140,6 +140,11 @@ main(int argc, char **argv)
 	}
 	if (shell_cfg.open && catalog_find(shell_cfg.open) < 0)
 		bad_usage("no lesson %s (racelab --list shows them)", shell_cfg.open);
+	/* One rule with the catalog: a lesson that does not load is not opened. */
+	if (shell_cfg.open && !shell_catalog.e[catalog_find(shell_cfg.open)].ok) {
+		fprintf(stderr, "racelab: %s\n", shell_catalog.e[catalog_find(shell_cfg.open)].doc.error);
+		return 2;
+	}
 	if ((why = term_unusable())) {
 		fprintf(stderr, "racelab: %s\n", why);
 		return 2;
