@@ -2,7 +2,7 @@
 # See LICENSE-free README.md.  `make run` to start, `make check` to test.
 include config.mk
 
-PKGS = ncursesw panelw md4c
+PKGS = ncursesw panelw md4c jansson
 TEST_PKGS = check
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
        -Wformat=2 -Wno-format-nonliteral

@@ -152,6 +152,9 @@ void catalog_draw(void);
 int catalog_key(int key);
 void catalog_click(int y, int x);
 
+/* verify.c: racelab --verify [LESSON...] (argv: the lessons); exit status. */
+int verify_main(int argc, char **argv);
+
 /* ---- lesson_view.c: a lesson's steps beside the live panels ----------- */
 
 void lesson_open(int idx, int step);
