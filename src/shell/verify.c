@@ -68,7 +68,7 @@ now_s(void)
  * timeout; nothing it started is left (its process group is killed and
  * everything reaped: we are a subreaper, so its orphans come back to us). */
 static void
-run_program(char **argv, int argc, struct outcome *o)
+run_program(const char *bin_dir, char **argv, int argc, struct outcome *o)
 {
 	char path[PATH_MAX], name[64], *args[VERIFY_MAX_ARGS + 1];
 	struct board *b;
@@ -78,7 +78,7 @@ run_program(char **argv, int argc, struct outcome *o)
 
 	memset(o, 0, sizeof *o);
 	o->status = -1;
-	if (shell_prog_path(argv[0], path, sizeof path) < 0 || argc > VERIFY_MAX_ARGS)
+	if (demo_prog_path(bin_dir, argv[0], path, sizeof path) < 0 || argc > VERIFY_MAX_ARGS)
 		return;
 	b = board_create_memfd(&fd);
 	if (!b)
@@ -229,8 +229,8 @@ check_goal(const char *lesson, const char *step, const struct md_goal *g, const 
 }
 
 static void
-verify_run(const struct catalog_entry *e, int si, int ri, const struct md_machine *m,
-           struct tally *t)
+verify_run(const char *bin_dir, const struct catalog_entry *e, int si, int ri,
+           const struct md_machine *m, struct tally *t)
 {
 	const struct md_run *r = e->doc.step[si].runs[ri];
 	char **src = r->verify_argv ? r->verify_argv : r->argv;
@@ -273,7 +273,7 @@ verify_run(const struct catalog_entry *e, int si, int ri, const struct md_machin
 	rec = malloc(VERIFY_MAX_RECORDS * sizeof *rec);
 	if (!rec)
 		abort();
-	run_program(argv, argc, &o);
+	run_program(bin_dir, argv, argc, &o);
 	nrec = o.out ? md_records_parse(o.out, rec, VERIFY_MAX_RECORDS) : 0;
 	/* A lesson program may end with a status of its own (deadlock exits 3
 	 * when its watchdog fires) after printing its records: those are
@@ -341,8 +341,9 @@ verify_run(const struct catalog_entry *e, int si, int ri, const struct md_machin
 }
 
 int
-verify_main(int argc, char **argv)
+verify_main(const struct shell_cfg *cfg, int argc, char **argv)
 {
+	static struct catalog cat;
 	struct tally t = {0};
 	struct md_machine m;
 	bool *pick;
@@ -354,22 +355,22 @@ verify_main(int argc, char **argv)
 			                " (try racelab --help)\n", argv[i]);
 			return 2;
 		}
-	if (catalog_load(shell_cfg.lessons_dir) < 0) {
-		fprintf(stderr, "racelab: cannot read %s: %s\n", shell_cfg.lessons_dir,
+	if (catalog_load(&cat, cfg->lessons_dir, cfg->bin_dir) < 0) {
+		fprintf(stderr, "racelab: cannot read %s: %s\n", cfg->lessons_dir,
 		        strerror(errno));
 		return 1;
 	}
-	pick = calloc((size_t)shell_catalog.n + 1, sizeof *pick);
+	pick = calloc((size_t)cat.n + 1, sizeof *pick);
 	if (!pick)
 		abort();
 	for (int i = 0; i < argc; i++) {
-		int k = catalog_find(argv[i]);
+		int k = catalog_find(&cat, argv[i]);
 
 		if (k < 0) {
 			fprintf(stderr, "racelab: --verify: no lesson %s (racelab --list shows them)\n",
 			        argv[i]);
 			free(pick);
-			catalog_free();
+			catalog_free(&cat);
 			return 2;
 		}
 		pick[k] = true;
@@ -380,8 +381,8 @@ verify_main(int argc, char **argv)
 	printf("racelab --verify: %d usable CPU%s, load %.2f\n", m.ncpu, m.ncpu == 1 ? "" : "s",
 	       m.load);
 	row("lesson", "step", "expectation", "measured", "verdict");
-	for (int k = 0; k < shell_catalog.n; k++) {
-		const struct catalog_entry *e = &shell_catalog.e[k];
+	for (int k = 0; k < cat.n; k++) {
+		const struct catalog_entry *e = &cat.e[k];
 		char lesson[48], verdict[500];
 
 		if (argc > 0 && !pick[k])
@@ -397,13 +398,13 @@ verify_main(int argc, char **argv)
 		for (int s = 0; s < e->doc.nstep; s++)
 			for (int r = 0; r < e->doc.step[s].nrun; r++) {
 				md_machine_read(&m); /* the load changes as the runs go */
-				verify_run(e, s, r, &m, &t);
+				verify_run(cfg->bin_dir, e, s, r, &m, &t);
 			}
 	}
 	printf("verify: %d lesson%s: %d hold, %d failed, %d not checked, %d errors, "
 	       "%d run blocks skipped\n", n, n == 1 ? "" : "s", t.holds, t.fails, t.unchecked,
 	       t.errors, t.skipped);
 	free(pick);
-	catalog_free();
+	catalog_free(&cat);
 	return t.fails || t.errors ? 1 : 0;
 }
