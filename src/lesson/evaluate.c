@@ -337,22 +337,49 @@ md_expect_judge(const struct md_expect *e, json_t *const *rec, int n,
 	j->verdict = (e->n ? j->held >= e->k : j->held == j->runs) ? MD_V_HOLDS : MD_V_FAILS;
 }
 
+/* The claim as written, or with >= <= != as the signs a reader knows. */
+static void
+pretty(const char *s, bool ascii, char *buf, size_t n)
+{
+	static const char *const from[] = {">=", "<=", "!="};
+	static const char *const to[] = {"\u2265", "\u2264", "\u2260"};
+	size_t used = 0;
+
+	while (*s && used + 4 < n) {
+		int k = -1;
+
+		for (int i = 0; i < 3 && !ascii; i++)
+			if (strncmp(s, from[i], 2) == 0)
+				k = i;
+		if (k >= 0) {
+			used += (size_t)snprintf(buf + used, n - used, "%s", to[k]);
+			s += 2;
+		} else {
+			buf[used++] = *s++;
+		}
+	}
+	buf[used] = '\0';
+}
+
 void
 md_judgement_line(const struct md_expect *e, const struct md_judgement *j, bool ascii,
                   char *buf, size_t n)
 {
+	char text[MD_EXPECT_TEXT * 2];
+
+	pretty(e->text, ascii, text, sizeof text);
 	switch (j->verdict) {
 	case MD_V_HOLDS:
 	case MD_V_FAILS:
-		snprintf(buf, n, "%s: measured %s %s", e->text, j->shown,
+		snprintf(buf, n, "%s: measured %s %s", text, j->shown,
 		         j->verdict == MD_V_HOLDS ? (ascii ? "ok" : "\u2713")
 		                                  : (ascii ? "FAILED" : "\u2717"));
 		break;
 	case MD_V_NOT_CHECKED:
-		snprintf(buf, n, "%s: not checked: %s", e->text, j->why);
+		snprintf(buf, n, "%s: not checked: %s", text, j->why);
 		break;
 	case MD_V_ERROR:
-		snprintf(buf, n, "%s: error: %s", e->text, j->why);
+		snprintf(buf, n, "%s: error: %s", text, j->why);
 		break;
 	}
 }

@@ -297,6 +297,13 @@ struct demo {
 	int out_n, out_head;
 	char partial[512];
 	size_t partial_len;
+	/* The --json records of this demo's runs: the lesson writes each as
+	 * RS + JSON + LF to the output pipe (RACELAB_JSON_FD=1, lab_opts.c);
+	 * they are kept here, one per line, and never shown as output. */
+	char *rec;
+	size_t rec_len, rec_cap;
+	bool in_rec;   /* the line being read is a record */
+	unsigned rec_gen; /* bumped per record and per start */
 };
 /* The one demo; the panels still read it directly (panel_*.c). */
 extern struct demo shell_demo;
@@ -324,6 +331,13 @@ void demo_step_mode(struct demo *d, bool on);
 bool demo_step_sticky(const struct demo *d); /* step mode for the next run */
 void demo_release(struct demo *d);     /* step mode off for this run only (g) */
 void demo_forget(struct demo *d); /* drop the samples (new lesson step) */
+
+/* ---- checks.c: a run block's expect: lines, judged after its run ------ */
+
+bool checks_wanted(const struct md_run *r); /* it has expect: lines */
+/* Draw them from row y of the step panel; returns the next free row. */
+int checks_draw(WINDOW *w, int y, int h, int wd, const struct md_run *r,
+                const struct demo *d);
 
 /* ---- step.c: you are the scheduler (step mode, goals, schedule) -------- */
 

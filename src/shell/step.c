@@ -817,7 +817,7 @@ draw_quiz(WINDOW *w, int *y, int h, int wd)
 bool
 step_panel_wanted(const struct demo *d)
 {
-	return st.quiz || demo_step_sticky(d) ||
+	return st.quiz || demo_step_sticky(d) || checks_wanted(st.run) ||
 	       (d->board && atomic_load(&d->board->control.step_mode)) ||
 	       (st.run && st.run->ngoal > 0) || st.n > 0;
 }
@@ -934,6 +934,7 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 	getmaxyx(w, h, wd);
 	draw_quiz(w, &y, h, wd);
 	draw_goals(w, &y, h, wd);
+	y = checks_draw(w, y, h, wd, st.run, &shell_demo);
 	step_format_schedule(st.sched, st.n, sched, sizeof sched);
 	if (y < h - 1)
 		y++, term_printf(w, y - 1, 2, wd - 4, A_NORMAL, "schedule: %s%s   %s",

@@ -107,7 +107,9 @@ START_TEST(test_judge_terms)
 	ck_assert_str_eq(j.shown, "1.87");
 	md_expect_parse("speedup >= 1.5", &e, line, sizeof line);
 	md_judgement_line(&e, &j, false, line, sizeof line);
-	ck_assert_str_eq(line, "speedup >= 1.5: measured 1.87 \u2713");
+	ck_assert_str_eq(line, "speedup \u2265 1.5: measured 1.87 \u2713");
+	md_judgement_line(&e, &j, true, line, sizeof line);
+	ck_assert_str_eq(line, "speedup >= 1.5: measured 1.87 ok");
 	ck_assert_int_eq(judge("elapsed_ms between 900 and 1300", &r, &idle2).verdict, MD_V_HOLDS);
 	ck_assert_int_eq(judge("elapsed_ms between 900 and 1000", &r, &idle2).verdict, MD_V_FAILS);
 	ck_assert_int_eq(judge("elapsed_ms <= 2 * serial.ms", &r, &idle2).verdict, MD_V_HOLDS);
