@@ -2,6 +2,8 @@
 // reading a lesson file safely.  The format is described in lesson.h.
 #include "lesson/lesson.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -548,6 +550,15 @@ md_lesson_load(struct md_lesson *l, const char *path, md_prog_ok_fn ok, void *ct
 	}
 	r = md_lesson_parse(l, text, len, ok, ctx);
 	free(text);
+	if (r == 0) {
+		/* The lesson's sources sit beside its lesson.md. */
+		char dir[4096];
+		const char *slash = strrchr(path, '/');
+
+		snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1,
+		         slash ? path : ".");
+		md_lesson_refs(l, dir);
+	}
 	if (r < 0) {
 		char msg[sizeof l->error + 4096 + 16];
 
@@ -587,3 +598,209 @@ md_lesson_free(struct md_lesson *l)
 	memset(l, 0, sizeof *l);
 }
 
+
+/* ---- DOC: references ---------------------------------------------------- */
+
+enum { MAX_MARKERS = 128, SOURCE_MAX_BYTES = 1 << 20 };
+
+/* Is line (NUL- or LF-ended) a function definition's name line?  The
+ * style puts the return type on the line above, the name at column 0:
+ * "update(struct bank *b)".  Returns the name's length, or 0. */
+static size_t
+def_name(const char *line)
+{
+	size_t n = 0;
+
+	while ((line[n] >= 'a' && line[n] <= 'z') || (line[n] >= 'A' && line[n] <= 'Z') ||
+	       line[n] == '_' || (n && line[n] >= '0' && line[n] <= '9'))
+		n++;
+	return n && line[n] == '(' ? n : 0;
+}
+
+/* The name a declaration line declares: "static long g = 1;" -> g. */
+static bool
+decl_name(const char *line, char *buf, size_t len)
+{
+	const char *end = line + strcspn(line, "=;[");
+	const char *b;
+
+	if (!*end || strchr(line, '(') || line[0] == '#' || line[0] == ' ' || line[0] == '\t')
+		return false;
+	while (end > line && end[-1] == ' ')
+		end--;
+	for (b = end; b > line && (isalnum((unsigned char)b[-1]) || b[-1] == '_'); b--)
+		;
+	if (b == end)
+		return false;
+	snprintf(buf, len, "%.*s", (int)(end - b), b);
+	return true;
+}
+
+/* Where a marker on line `at` (0-based) of the lines ls[0..n) sits: in
+ * the function above it, unless a closing brace at column 0 comes first;
+ * then it documents what follows its comment: a function, a struct, a
+ * variable.  Else its own line. */
+static void
+marker_where(char **ls, int n, int at, const char *file, char *buf, size_t len)
+{
+	char name[64];
+	size_t k;
+	int i;
+
+	for (i = at; i >= 0; i--) {
+		if (ls[i][0] == '}')
+			break;
+		if ((k = def_name(ls[i]))) {
+			snprintf(buf, len, "%s: %.*s()", file, (int)k, ls[i]);
+			return;
+		}
+	}
+	for (i = at; i < n && !strstr(ls[i], "*/"); i++) /* the comment's end */
+		;
+	for (i++; i < n && (ls[i][0] == '\0' || ls[i][0] == '#'); i++)
+		; /* blank lines and the comment's own #defines */
+	if (i < n && i + 1 < n && !def_name(ls[i]) && def_name(ls[i + 1]))
+		i++; /* the return type stands on the line above the name */
+	if (i < n && (k = def_name(ls[i])))
+		snprintf(buf, len, "%s: %.*s()", file, (int)k, ls[i]);
+	else if (i < n && strncmp(ls[i], "struct ", 7) == 0 && strchr(ls[i], '{'))
+		snprintf(buf, len, "%s: struct %.*s", file, (int)strcspn(ls[i] + 7, " {"),
+		         ls[i] + 7);
+	else if (i < n && decl_name(ls[i], name, sizeof name))
+		snprintf(buf, len, "%.40s: %.40s", file, name);
+	else
+		snprintf(buf, len, "%s: line %d", file, at + 1);
+}
+
+static bool
+name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '_';
+}
+
+/* The markers of one source file, appended to m[*n]. */
+static void
+scan_source(const char *dir, const char *file, struct md_ref *m, int *nm)
+{
+	char path[4096], err[160], *text, **ls = NULL;
+	size_t len;
+	int n = 0, line;
+
+	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, file) >= sizeof path ||
+	    md_read_file(path, SOURCE_MAX_BYTES, &text, &len, err, sizeof err, &line) < 0)
+		return;
+	for (char *s = text; *s;) {
+		ls = md_grow(ls, n, sizeof *ls);
+		ls[n++] = s;
+		s += strcspn(s, "\n");
+		if (*s)
+			*s++ = '\0';
+	}
+	for (int i = 0; i < n && *nm < MAX_MARKERS; i++) {
+		const char *d = strstr(ls[i], "DOC:");
+		struct md_ref *r;
+		size_t k;
+
+		if (!d)
+			continue;
+		d += 4;
+		while (*d == ' ')
+			d++;
+		for (k = 0; name_char(d[k]); k++)
+			;
+		if (k == 0 || k >= sizeof m->name)
+			continue;
+		r = &m[(*nm)++];
+		memset(r, 0, sizeof *r);
+		memcpy(r->name, d, k);
+		snprintf(r->file, sizeof r->file, "%.63s", file);
+		r->line = i + 1;
+		marker_where(ls, n, i, r->file, r->where, sizeof r->where);
+	}
+	free(ls);
+	free(text);
+}
+
+/* Rewrite one span's text, "DOC: name" by name's place; note each on s. */
+static void
+rewrite_span(struct md_span *sp, struct md_step *s, const struct md_ref *m, int nm)
+{
+	struct md_buf out = {0};
+	const char *t = sp->text, *d;
+
+	if (!strstr(t, "DOC:"))
+		return;
+	while ((d = strstr(t, "DOC:"))) {
+		const char *q = d + 4;
+		char name[32];
+		size_t k;
+		int i;
+
+		while (*q == ' ')
+			q++;
+		for (k = 0; name_char(q[k]); k++)
+			;
+		md_buf_add(&out, t, (size_t)(d - t));
+		if (k == 0 || k >= sizeof name) { /* not a reference: keep the word */
+			md_buf_add(&out, "DOC", 3);
+			t = d + 3;
+			continue;
+		}
+		memcpy(name, q, k);
+		name[k] = '\0';
+		for (i = 0; i < nm && strcmp(m[i].name, name) != 0; i++)
+			;
+		if (i < nm) {
+			md_buf_add(&out, m[i].where, strlen(m[i].where));
+			if (s) {
+				int j;
+
+				for (j = 0; j < s->nref && strcmp(s->ref[j].name, name) != 0; j++)
+					;
+				if (j == s->nref) {
+					s->ref = md_grow(s->ref, s->nref, sizeof *s->ref);
+					s->ref[s->nref++] = m[i];
+				}
+			}
+		} else {
+			md_buf_add(&out, name, k);
+			md_buf_add(&out, " (no such marker)", 17);
+		}
+		t = q + k;
+	}
+	md_buf_add(&out, t, strlen(t));
+	free(sp->text);
+	sp->text = out.s;
+	sp->len = out.len;
+}
+
+static void
+step_refs(struct md_step *s, const struct md_ref *m, int nm)
+{
+	for (int i = 0; i < s->nblock; i++)
+		for (int j = 0; j < s->block[i].nspan; j++)
+			rewrite_span(&s->block[i].span[j], s, m, nm);
+}
+
+void
+md_lesson_refs(struct md_lesson *l, const char *dir)
+{
+	struct md_ref *m = md_xrealloc(NULL, MAX_MARKERS * sizeof *m);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int nm = 0;
+
+	while (d && (de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+
+		if (n > 2 && strcmp(de->d_name + n - 2, ".c") == 0)
+			scan_source(dir, de->d_name, m, &nm);
+	}
+	if (d)
+		closedir(d);
+	step_refs(&l->intro, m, nm);
+	for (int i = 0; i < l->nstep; i++)
+		step_refs(&l->step[i], m, nm);
+	free(m);
+}

@@ -155,11 +155,15 @@ struct md_quiz {
 	long long answer;
 };
 
-/* A reference in the prose to a "//DOC: name" marker in the lesson's
- * source, shown as "race.c: update()" (markdown.c finds them; the shell
- * resolves the file and line when it opens the lesson). */
+/* A reference in the prose ("DOC: name") to the marker "DOC: name" in a
+ * comment of the lesson's source.  md_lesson_load finds the marker and
+ * shows the reference as where it is: "race.c: update()" (the function it
+ * sits in or above), "pools.c: struct pool", or "race.c: line 56". */
 struct md_ref {
 	char name[32];
+	char file[64];  /* race.c; "" when no source has the marker */
+	int line;       /* of the marker in file */
+	char where[96]; /* "race.c: update()", as the text shows it */
 };
 
 struct md_step {
@@ -201,6 +205,11 @@ int md_lesson_parse(struct md_lesson *l, const char *text, size_t len,
 int md_lesson_load(struct md_lesson *l, const char *path, md_prog_ok_fn ok,
                    void *ctx);
 void md_lesson_free(struct md_lesson *l);
+
+/* Turn every "DOC: name" in the text of l into where the marker sits in
+ * the .c files of dir (md_lesson_load calls it), and list them per step
+ * (step->ref).  An unknown name is shown as "name (no such marker)". */
+void md_lesson_refs(struct md_lesson *l, const char *dir);
 
 /* Read a whole regular file of at most max bytes into a NUL-terminated
  * buffer (*len bytes before the NUL).  Never blocks: a FIFO, a device or a

@@ -235,8 +235,11 @@ wrap_mark(void)
 	return cs && strcmp(cs, "UTF-8") == 0 ? MD_WRAP_MARK : MD_WRAP_MARK_ASCII;
 }
 
-/* One line of code, blanks kept: what does not fit continues on the next
- * line, after the mark, so no character is lost at any width. */
+/* One line of code: what does not fit continues on the next line, after
+ * the mark, so no character is lost at any width.  The break goes at a
+ * blank when one is in the last two thirds of the room (the gap between
+ * the columns of a side-by-side table), the blanks there becoming the
+ * break; else mid-word. */
 static void
 wrap_code_line(struct wrapper *w, int ind, const char *t, size_t n)
 {
@@ -246,11 +249,24 @@ wrap_code_line(struct wrapper *w, int ind, const char *t, size_t n)
 	new_line(w, ind);
 	while (n > 0) {
 		int room = w->width - w->col;
-		size_t fit = md_fitn(t, n, room > 1 ? room : 1);
+		size_t fit = md_fitn(t, n, room > 1 ? room : 1), show, b;
 
 		if (fit == 0)
 			fit = 1; /* a wide character in a one-column room */
-		put(w, MDL_CODE, t, fit, md_strnwidth(t, fit));
+		show = fit;
+		if (fit < n) {
+			for (b = fit; b > 0 && t[b] != ' '; b--)
+				;
+			if (t[b] == ' ' && md_strnwidth(t, b) >= room / 3) {
+				show = b;
+				while (show > 0 && t[show - 1] == ' ')
+					show--;
+				fit = b;
+				while (fit < n && t[fit] == ' ')
+					fit++; /* the blanks of the gap make the break */
+			}
+		}
+		put(w, MDL_CODE, t, show, md_strnwidth(t, show));
 		t += fit;
 		n -= fit;
 		if (n > 0) {

@@ -16,6 +16,7 @@ static struct {
 	const char *slug;
 	int step;
 	int run;                  /* which of the step's run blocks Enter runs */
+	int ref;                  /* the DOC: reference o showed last */
 	struct md_text text;
 	int text_w, text_top, text_rows;
 	unsigned shown;             /* panels laid out (mask) */
@@ -128,6 +129,8 @@ set_step(struct shell_ctx *c, int step)
 	lv.text_w = 0;
 	lv.quiz_open = lv.quiz_asked = false;
 	step_quiz_set(NULL, 0);
+	step_show_ref(NULL, NULL, 0); /* a new step: no reference shown */
+	lv.ref = -1;
 	select_run(c, 0);
 	if (lv.slug) {
 		progress_seen(lv.slug, step);
@@ -577,6 +580,27 @@ quiz_key(struct shell_ctx *c, int key)
 	return run(c, lv.quiz_runs) | SH_RESIZE;
 }
 
+/* o: the step's next DOC: reference, shown in the source view. */
+static int
+open_ref(struct shell_ctx *c)
+{
+	const struct md_step *s = cur_step();
+	const struct md_ref *r;
+	char dir[PATH_MAX];
+
+	if (!s || s->nref == 0) {
+		shell_note(c, COL_WARN, "this step names no place in the source");
+		return SH_REDRAW;
+	}
+	lv.ref = (lv.ref + 1) % s->nref;
+	r = &s->ref[lv.ref];
+	lesson_dir(c, dir, sizeof dir);
+	step_show_ref(dir, r->file, r->line);
+	shell_note(c, COL_GOOD, "%s, line %d%s", r->where, r->line,
+	           s->nref > 1 ? " (o: the next place)" : "");
+	return SH_RESIZE;
+}
+
 static int
 lesson_key(struct shell_ctx *c, int key, struct shell_action *act)
 {
@@ -658,6 +682,8 @@ lesson_key(struct shell_ctx *c, int key, struct shell_action *act)
 		           "on: 1-9 start the demo and advance worker N");
 		return SH_RESIZE;
 	}
+	case 'o':
+		return open_ref(c);
 	case 'a':
 		return step_all(c);
 	case 'g':

@@ -346,6 +346,9 @@ enum { STEP_MAX_SCHED = 4096, STEP_MAX_GOALS = 8 };
 /* The run block Enter runs (its goals) and the lesson's directory (for the
  * program's source); called when the view selects a run block. */
 void step_attach(const struct md_run *r, const char *lesson_dir);
+/* Show the lesson's source file (in lesson_dir) at line in the step panel
+ * (o on a DOC: reference); NULL: stop showing it. */
+void step_show_ref(const char *lesson_dir, const char *file, int line);
 void step_new_run(const struct demo *d); /* before a demo starts: a fresh schedule */
 /* The step keys; each returns key flags and leaves a note in c. */
 int step_grant(struct shell_ctx *c, unsigned worker_no); /* 1-9 */

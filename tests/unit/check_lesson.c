@@ -197,6 +197,54 @@ START_TEST(test_load_errors)
 }
 END_TEST
 
+static bool
+text_has(const struct md_step *s, const char *want)
+{
+	for (int i = 0; i < s->nblock; i++)
+		for (int j = 0; j < s->block[i].nspan; j++)
+			if (strstr(s->block[i].span[j].text, want))
+				return true;
+	return false;
+}
+
+/* "DOC: name" in the text reads as where the marker is in the sources. */
+START_TEST(test_refs)
+{
+	struct md_lesson l;
+	char p[128];
+	const char *src =
+		"// x.c\nstatic int\ninside(int a)\n{\n\t/* DOC: in-body: here */\n\treturn a;\n}\n\n"
+		"/* DOC: above\n * the function below */\nstatic void\nbelow(void)\n{\n}\n\n"
+		"/* DOC: a-struct */\n#define N 3\nstruct pool {\n\tint n;\n};\n\n"
+		"/* DOC: a-global */\nstatic long counter = 1;\n\n/* DOC: loose */\n\n";
+	const char *doc = "# T\n\nIntro (`DOC: above`).\n\n## S\n\nSee `DOC: in-body` and DOC: a-struct,\n"
+	                  "DOC: a-global, (DOC: loose) and `DOC: nope`.\n\n    code   DOC: above\n";
+
+	mkdir_tmp();
+	snprintf(p, sizeof p, "%s/x.c", dir);
+	write_file(p, src, strlen(src));
+	snprintf(p, sizeof p, "%s/lesson.md", dir);
+	write_file(p, doc, strlen(doc));
+	ck_assert_msg(md_lesson_load(&l, p, only_race, NULL) == 0, "%s", l.error);
+	ck_assert(text_has(&l.intro, "x.c: below()"));
+	ck_assert(text_has(&l.step[0], "x.c: inside()"));
+	ck_assert(text_has(&l.step[0], "x.c: struct pool"));
+	ck_assert(text_has(&l.step[0], "x.c: counter"));
+	ck_assert(text_has(&l.step[0], "(x.c: line 25)"));
+	ck_assert(text_has(&l.step[0], "nope (no such marker)"));
+	ck_assert(text_has(&l.step[0], "code   x.c: below()"));
+	ck_assert(!text_has(&l.step[0], "DOC:"));
+	ck_assert_int_eq(l.step[0].nref, 5);
+	ck_assert_str_eq(l.step[0].ref[0].name, "in-body");
+	ck_assert_str_eq(l.step[0].ref[0].file, "x.c");
+	ck_assert_int_eq(l.step[0].ref[0].line, 5);
+	ck_assert_str_eq(l.step[0].ref[0].where, "x.c: inside()");
+	md_lesson_free(&l);
+	unlink(p);
+	rm_tmp("x.c");
+}
+END_TEST
+
 Suite *
 suite_lesson(void)
 {
@@ -208,6 +256,7 @@ suite_lesson(void)
 	tcase_add_test(tc, test_read_not_regular);
 	tcase_add_test(tc, test_load_too_large);
 	tcase_add_test(tc, test_load_errors);
+	tcase_add_test(tc, test_refs);
 	tcase_set_timeout(tc, 10);
 	suite_add_tcase(s, tc);
 	return s;
