@@ -14,11 +14,19 @@
 enum { CHECKS_MAX_RECORDS = 256 };
 
 static struct {
-	const struct md_run *run; /* judged for this block ... */
-	unsigned gen;             /* ... and these records */
+	const struct md_run *started; /* the block the demo was started for */
+	const struct md_run *run;     /* judged for this block ... */
+	unsigned gen;                 /* ... and these records */
 	bool judged;
 	struct md_judgement j[16];
 } ck;
+
+void
+checks_started(const struct md_run *r)
+{
+	ck.started = r;
+	ck.judged = false;
+}
 
 bool
 checks_wanted(const struct md_run *r)
@@ -39,8 +47,9 @@ judge(const struct md_run *r, const struct demo *d)
 	ck.run = r;
 	ck.gen = d->rec_gen;
 	ck.judged = false;
-	if (d->pid || !d->exited || !d->rec)
-		return; /* not yet: after the run */
+	/* Not yet (after the run), or the records are another block's. */
+	if (d->pid || !d->exited || !d->rec || ck.started != r)
+		return;
 	rec = malloc(CHECKS_MAX_RECORDS * sizeof *rec);
 	if (!rec)
 		abort();

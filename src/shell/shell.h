@@ -335,6 +335,7 @@ void demo_forget(struct demo *d); /* drop the samples (new lesson step) */
 /* ---- checks.c: a run block's expect: lines, judged after its run ------ */
 
 bool checks_wanted(const struct md_run *r); /* it has expect: lines */
+void checks_started(const struct md_run *r); /* a demo starts for block r */
 /* Draw them from row y of the step panel; returns the next free row. */
 int checks_draw(WINDOW *w, int y, int h, int wd, const struct md_run *r,
                 const struct demo *d);

@@ -242,6 +242,7 @@ step_attach(const struct md_run *r, const char *lesson_dir)
 void
 step_new_run(const struct demo *d)
 {
+	checks_started(st.run); /* its expect: lines judge this run */
 	free_argv();
 	for (int i = 0; i < d->argc; i++) {
 		st.argv[i] = strdup(d->argv[i]);

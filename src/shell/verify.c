@@ -9,6 +9,7 @@
 // false is "not checked", not a failure), 1 otherwise, 2 for bad usage.
 #include "shell/shell.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -24,6 +25,7 @@
 
 enum {
 	VERIFY_TIMEOUT_S = 120,    /* one run block, all its runs */
+	VERIFY_GRACE_S = 2,        /* for output after the program exited */
 	VERIFY_OUT_MAX = 4 << 20,  /* of a program's output kept */
 	VERIFY_MAX_RECORDS = 1000, /* the largest N of "K of N runs" */
 	VERIFY_MAX_ARGS = 80,
@@ -64,6 +66,47 @@ now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Children of ours that left the program's group (a daemon's setsid) or
+ * came back to us as orphans (we are a subreaper): killed and reaped. */
+static void
+kill_strays(void)
+{
+	pid_t me = getpid();
+
+	for (int pass = 0; pass < 3; pass++) {
+		DIR *d = opendir("/proc");
+		struct dirent *de;
+		bool any = false;
+
+		while (d && (de = readdir(d))) {
+			char path[64], buf[512], *rp;
+			FILE *f;
+			long ppid = 0;
+			int pid = atoi(de->d_name);
+
+			if (pid <= 0)
+				continue;
+			snprintf(path, sizeof path, "/proc/%d/stat", pid);
+			if (!(f = fopen(path, "re")))
+				continue;
+			if (fgets(buf, sizeof buf, f) && (rp = strrchr(buf, ')')))
+				sscanf(rp + 2, "%*c %ld", &ppid);
+			fclose(f);
+			if (ppid == me) {
+				kill(pid, SIGCONT);
+				kill(pid, SIGKILL);
+				any = true;
+			}
+		}
+		if (d)
+			closedir(d);
+		while (waitpid(-1, NULL, any ? 0 : WNOHANG) > 0)
+			;
+		if (!any)
+			break;
+	}
+}
+
 /* Run argv (argv[0] a slug) with its output read to the end, within the
  * timeout; nothing it started is left (its process group is killed and
  * everything reaped: we are a subreaper, so its orphans come back to us). */
@@ -75,6 +118,7 @@ run_program(const char *bin_dir, char **argv, int argc, struct outcome *o)
 	int fd, outfd;
 	pid_t pid;
 	double deadline;
+	bool leader_done = false;
 
 	memset(o, 0, sizeof *o);
 	o->status = -1;
@@ -105,12 +149,20 @@ run_program(const char *bin_dir, char **argv, int argc, struct outcome *o)
 		ssize_t n;
 		char sink[4096];
 
+		/* A worker that outlives the program keeps the pipe open: once
+		 * the program has exited, what is still to come gets a grace. */
+		if (!leader_done && child_leader_exited(pid)) {
+			leader_done = true;
+			if (deadline > now_s() + VERIFY_GRACE_S)
+				deadline = now_s() + VERIFY_GRACE_S;
+			left = deadline - now_s();
+		}
 		if (left <= 0) {
-			o->timed_out = true;
+			o->timed_out = !leader_done;
 			break;
 		}
-		if (poll(&p, 1, (int)(left * 1000) + 1) < 0 && errno != EINTR)
-			break;
+		if (poll(&p, 1, leader_done ? 100 : 200) == 0)
+			continue;
 		if (o->len < VERIFY_OUT_MAX)
 			n = read(outfd, o->out + o->len, VERIFY_OUT_MAX - o->len);
 		else
@@ -125,8 +177,7 @@ run_program(const char *bin_dir, char **argv, int argc, struct outcome *o)
 	child_signal_group(pid, SIGKILL); /* workers that outlived main, or a timeout */
 	while (waitpid(pid, &o->status, 0) < 0 && errno == EINTR)
 		;
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
+	kill_strays();
 	o->ncounters = (int)atomic_load(&b->ncounters);
 	o->nlocks = (int)atomic_load(&b->nlocks);
 	if (o->ncounters > BOARD_MAX_COUNTERS)

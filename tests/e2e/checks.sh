@@ -19,10 +19,17 @@ expect: final >= 102
 expect: lost between 1 and 1 in every run
 expect: final == 101 when ncpu > 100000
 ```
+
+## Two
+
+```run
+race --workers 2 --iters 1 --schedule 1,1,2,2
+expect: final == 100
+```
 EOS
 RL_ENV="RACELAB_LESSONS=$L"
 rl_start "1"
-wait_for "Step 1/1"
+wait_for "Step 1/2"
 wait_for "final == 101  (run the demo to check)"
 keys Enter
 wait_for "exited 0" 20
@@ -33,6 +40,12 @@ wait_for "final == 101 when ncpu > 100000: not checked: ncpu"
 # The text output is there, the records are not.
 wait_for "Final Balance:  101"
 screen | grep -q '"final":' && fail "a JSON record reached the Output panel"
+# The next step's claims are not judged on this step's records.
+keys n
+wait_for "Step 2/2"
+wait_for "final == 100  (run the demo to check)"
+keys Enter
+wait_for "final == 100: measured 10 of 10 runs (100) ✓" 20
 keys q
 wait_for "Lessons"
 keys q
