@@ -1009,8 +1009,8 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 		y++;
 	}
 	/* The source around the workers' positions, or the DOC: reference. */
-	if (!center && st.ref_line)
-		center = lo = hi = st.ref_line;
+	if (!center && st.ref_line) /* the marker near the top, what it marks below */
+		center = lo = hi = st.ref_line + 4;
 	load_source();
 	if (!st.nsrc || y >= h - 2 || !center)
 		return;

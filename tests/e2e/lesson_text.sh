@@ -115,9 +115,14 @@ keys n
 wait_for "Step 2/"
 wait_for "race.c: update()"
 keys o
-wait_for "race.c: update(), line"
-wait_for "race.c"
-screen | grep -q "^│.*│.*update(struct bank" || screen | grep -q "update(" || fail "the source is not shown"
+# The Step panel shows race.c with the marker's line marked and the
+# function it documents below it (line numbers from race.c itself).
+m=$(grep -n "DOC: racy-update" "$ROOT/lessons/03-race/race.c" | cut -d: -f1)
+f=$(grep -n "^update(" "$ROOT/lessons/03-race/race.c" | cut -d: -f1)
+wait_for "race.c: update(), line $m"
+marked() { screen | grep -q "▶ *$m "; }
+wait_until marked
+screen | grep -q "│ *$f update(" || fail "update() (line $f) is not shown below the marker (line $m)"
 keys q; wait_for "Lessons"; keys q
 [ "$(rl_wait_exit)" = 0 ] || fail "bad exit status"
 rl_check_clean
