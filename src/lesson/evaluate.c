@@ -290,6 +290,7 @@ md_expect_judge(const struct md_expect *e, json_t *const *rec, int n,
 	}
 	if (n < want) {
 		j->verdict = MD_V_NOT_CHECKED;
+		j->too_few = true;
 		snprintf(j->why, sizeof j->why, "%d run%s of the %d it needs", n, n == 1 ? "" : "s",
 		         want);
 		return;

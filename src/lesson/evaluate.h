@@ -31,6 +31,7 @@ struct md_judgement {
 	double measured;     /* the claim's measured side, in the last run judged */
 	char shown[96];      /* "1.87", "lost 2733224", "19 of 20 runs (0..3)" */
 	char why[160];       /* MD_V_NOT_CHECKED / MD_V_ERROR: the reason */
+	bool too_few;        /* not checked: fewer records than N of "K of N" */
 };
 
 /* Parse the records a program printed with --json: every line that is a

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 L=$RL_TMP/lessons
-mkdir -p "$L/01-good" "$L/02-false" "$L/03-field" "$L/04-goal" "$L/05-exit" "$L/06-kofn"
+mkdir -p "$L/01-good" "$L/02-false" "$L/03-field" "$L/04-goal" "$L/05-exit" "$L/06-kofn" "$L/07-few"
 run() { printf '# %s\n\n## One\n\n```run\n%s\n```\n' "$1" "$2" > "$L/$3/lesson.md"; }
 run Good 'race --workers 2 --iters 1 --schedule 1,2,1,2 --runs 2
 expect: final == 101
@@ -25,6 +25,8 @@ expect: final == 0' 05-exit
 run KofN 'race --workers 2 --iters 1 --sync mutex
 verify: race --workers 2 --iters 1 --sync mutex
 expect: final == expected in >= 4 of 4 runs' 06-kofn
+run Few 'race --workers 2 --iters 1 --sync mutex --runs 2
+expect: final == expected in >= 3 of 3 runs' 07-few
 
 v() { RACELAB_LESSONS=$L timeout 120 "$ROOT/bin/racelab" --verify "$@" > "$RL_TMP/out" 2> "$RL_TMP/err"; echo $?; }
 has() { grep -q -- "$1" "$RL_TMP/out" || { cat "$RL_TMP/out"; fail "no line: $1"; }; }
@@ -47,6 +49,9 @@ has "ERROR: exited 2: "
 [ "$(v 6)" = 0 ] || { cat "$RL_TMP/out"; fail "k of n"; }
 has "racelab-race --workers 2 --iters 1 --sync mutex --runs 4 --json .*(the block's verify: variant)"
 has "4 of 4 runs (100) .* ok"
+# --runs 2 in the block and "3 of 3 runs": the block's mistake.
+[ "$(v 7)" = 1 ] || fail "too few runs passed"
+has "ERROR lesson.md:7: the command gives 2 runs, the claim needs 3"
 [ "$(v 1 2)" = 1 ] || fail "two lessons: one false, yet exit 0"
 grep -q "verify: 2 lessons:" "$RL_TMP/out" || fail "not two lessons"
 
