@@ -722,15 +722,38 @@ scan_source(const char *dir, const char *file, struct md_ref *m, int *nm)
 	free(text);
 }
 
-/* Rewrite one span's text, "DOC: name" by name's place; note each on s. */
+/* Append a span to a new array of spans (out, *n), merging nothing. */
 static void
-rewrite_span(struct md_span *sp, struct md_step *s, const struct md_ref *m, int nm)
+push_span(struct md_span **out, int *n, unsigned attr, const char *t, size_t len)
 {
-	struct md_buf out = {0};
-	const char *t = sp->text, *d;
-
-	if (!strstr(t, "DOC:"))
+	if (len == 0)
 		return;
+	*out = md_grow(*out, *n, sizeof **out);
+	(*out)[*n].attr = attr;
+	(*out)[*n].text = md_xstrndup(t, len);
+	(*out)[*n].len = len;
+	(*n)++;
+}
+
+/* Note reference m[i] on the step (once per name). */
+static void
+note_ref(struct md_step *s, const struct md_ref *r)
+{
+	for (int j = 0; j < s->nref; j++)
+		if (strcmp(s->ref[j].name, r->name) == 0)
+			return;
+	s->ref = md_grow(s->ref, s->nref, sizeof *s->ref);
+	s->ref[s->nref++] = *r;
+}
+
+/* One span, split where it says "DOC: name": the place of the marker
+ * becomes a span of its own (MDL_REF), so the view can mark it. */
+static void
+split_span(const struct md_span *sp, struct md_step *s, const struct md_ref *m, int nm,
+           struct md_span **out, int *n)
+{
+	const char *t = sp->text, *d, *from = t;
+
 	while ((d = strstr(t, "DOC:"))) {
 		const char *q = d + 4;
 		char name[32];
@@ -741,46 +764,57 @@ rewrite_span(struct md_span *sp, struct md_step *s, const struct md_ref *m, int 
 			q++;
 		for (k = 0; name_char(q[k]); k++)
 			;
-		md_buf_add(&out, t, (size_t)(d - t));
-		if (k == 0 || k >= sizeof name) { /* not a reference: keep the word */
-			md_buf_add(&out, "DOC", 3);
-			t = d + 3;
+		if (k == 0 || k >= sizeof name) { /* not a reference */
+			t = d + 4;
 			continue;
 		}
 		memcpy(name, q, k);
 		name[k] = '\0';
 		for (i = 0; i < nm && strcmp(m[i].name, name) != 0; i++)
 			;
+		push_span(out, n, sp->attr, from, (size_t)(d - from));
 		if (i < nm) {
-			md_buf_add(&out, m[i].where, strlen(m[i].where));
-			if (s) {
-				int j;
-
-				for (j = 0; j < s->nref && strcmp(s->ref[j].name, name) != 0; j++)
-					;
-				if (j == s->nref) {
-					s->ref = md_grow(s->ref, s->nref, sizeof *s->ref);
-					s->ref[s->nref++] = m[i];
-				}
-			}
+			push_span(out, n, sp->attr | MDL_REF, m[i].where, strlen(m[i].where));
+			note_ref(s, &m[i]);
 		} else {
-			md_buf_add(&out, name, k);
-			md_buf_add(&out, " (no such marker)", 17);
+			char miss[64];
+
+			snprintf(miss, sizeof miss, "%s (no such marker)", name);
+			push_span(out, n, sp->attr, miss, strlen(miss));
 		}
-		t = q + k;
+		t = from = q + k;
 	}
-	md_buf_add(&out, t, strlen(t));
-	free(sp->text);
-	sp->text = out.s;
-	sp->len = out.len;
+	push_span(out, n, sp->attr, from, strlen(from));
+}
+
+static void
+block_refs(struct md_block *b, struct md_step *s, const struct md_ref *m, int nm)
+{
+	struct md_span *out = NULL;
+	int n = 0;
+	bool any = false;
+
+	for (int j = 0; j < b->nspan && !any; j++)
+		any = strstr(b->span[j].text, "DOC:") != NULL;
+	if (!any)
+		return;
+	for (int j = 0; j < b->nspan; j++) {
+		if (strcmp(b->span[j].text, "\n") == 0) /* a hard break stays one */
+			push_span(&out, &n, b->span[j].attr, "\n", 1);
+		else
+			split_span(&b->span[j], s, m, nm, &out, &n);
+		free(b->span[j].text);
+	}
+	free(b->span);
+	b->span = out;
+	b->nspan = n;
 }
 
 static void
 step_refs(struct md_step *s, const struct md_ref *m, int nm)
 {
 	for (int i = 0; i < s->nblock; i++)
-		for (int j = 0; j < s->block[i].nspan; j++)
-			rewrite_span(&s->block[i].span[j], s, m, nm);
+		block_refs(&s->block[i], s, m, nm);
 }
 
 void

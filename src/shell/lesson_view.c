@@ -306,7 +306,7 @@ text_attr(const struct shell_cfg *cfg, unsigned a)
 		r |= A_BOLD;
 	if (a & MDL_EM)
 		r |= cfg->color ? A_ITALIC : A_UNDERLINE;
-	if (a & MDL_LINK)
+	if (a & (MDL_LINK | MDL_REF)) /* a place in the source: o shows it */
 		r |= A_UNDERLINE;
 	if (a & MDL_DIM)
 		r |= term_attr(COL_DIM);

@@ -197,12 +197,29 @@ START_TEST(test_load_errors)
 }
 END_TEST
 
+/* Is want in the text of a block of s (its spans joined)? */
 static bool
 text_has(const struct md_step *s, const char *want)
 {
+	for (int i = 0; i < s->nblock; i++) {
+		char all[1024] = "";
+
+		for (int j = 0; j < s->block[i].nspan; j++)
+			strncat(all, s->block[i].span[j].text, sizeof all - strlen(all) - 1);
+		if (strstr(all, want))
+			return true;
+	}
+	return false;
+}
+
+/* Is want a span of its own, marked as a reference? */
+static bool
+ref_span(const struct md_step *s, const char *want)
+{
 	for (int i = 0; i < s->nblock; i++)
 		for (int j = 0; j < s->block[i].nspan; j++)
-			if (strstr(s->block[i].span[j].text, want))
+			if (strcmp(s->block[i].span[j].text, want) == 0 &&
+			    (s->block[i].span[j].attr & MDL_REF))
 				return true;
 	return false;
 }
@@ -234,6 +251,9 @@ START_TEST(test_refs)
 	ck_assert(text_has(&l.step[0], "nope (no such marker)"));
 	ck_assert(text_has(&l.step[0], "code   x.c: below()"));
 	ck_assert(!text_has(&l.step[0], "DOC:"));
+	ck_assert(ref_span(&l.step[0], "x.c: inside()"));
+	ck_assert(ref_span(&l.step[0], "x.c: line 25"));
+	ck_assert(!ref_span(&l.step[0], "nope (no such marker)"));
 	ck_assert_int_eq(l.step[0].nref, 5);
 	ck_assert_str_eq(l.step[0].ref[0].name, "in-body");
 	ck_assert_str_eq(l.step[0].ref[0].file, "x.c");
