@@ -788,7 +788,7 @@ main(int argc, char **argv)
 		lab_team_free(team);
 		lab_run_end(&lab);
 
-		if (!lab.o.json) {
+		if (lab_text(&lab)) {
 			if (want("as_completed"))
 				printf("as_completed: %.2f s for sleeps of 15 units in all, "
 				       "the longest %g s\n", asc.total_ms / 1e3, 5 * unit);

@@ -818,7 +818,8 @@ main(int argc, char **argv)
 			lab_json_str(&j, "out_dir", root);
 			lab_json_bool(&j, "kept", opt_out != NULL);
 			lab_json_end(&j);
-		} else {
+		}
+		if (lab_text(&lab)) {
 			printf("\n%-10s %7s %10s %8s  %s\n", "way", "workers", "time",
 			       "speedup", "thumbnails (FNV-1a of the files)");
 			for (int i = 0; i < nways; i++) {
@@ -837,7 +838,7 @@ main(int argc, char **argv)
 			       identical ? "byte-identical" : "DIFFER");
 			fflush(stdout);
 		}
-		if (opt_show && !lab.o.json) {
+		if (opt_show && lab_text(&lab)) {
 			const uint8_t *px[64];
 
 			for (int no = 0; no < opt_images && readable; no++)

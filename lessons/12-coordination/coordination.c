@@ -246,7 +246,8 @@ run_semaphore(struct lab *lab)
 			lab_json_num(&j, "elapsed_ms", ms);
 			lab_json_num(&j, "floor_ms", floor_ms);
 			lab_json_end(&j);
-		} else {
+		}
+		if (lab_text(lab)) {
 			printf("Run %d: at most %lld of %d workers were inside at once "
 			       "(limit %d%s); %ld of %ld entries had to wait; "
 			       "%.2f s (%lld at a time need at least %.2f s)\n",
@@ -574,7 +575,8 @@ run_buffer(struct lab *lab)
 			lab_json_int(&j, "empty_waits", q->empty_waits);
 			lab_json_num(&j, "elapsed_ms", ms);
 			lab_json_end(&j);
-		} else {
+		}
+		if (lab_text(lab)) {
 			printf("Run %d: %lld produced, %lld consumed, %s "
 			       "(missing %ld, duplicates %ld, sum %s, checksum %s); "
 			       "buffer held at most %ld of %d; producers waited %ld "

@@ -238,7 +238,8 @@ report_deadlock(const int *cyc, int len)
 		lab_json_int(&j, "rounds_done", atomic_load(&table->done));
 		lab_json_num(&j, "elapsed_ms", lab_elapsed_ms(&lab));
 		lab_json_end(&j);
-	} else {
+	}
+	if (lab_text(&lab)) {
 		printf("Result: deadlock after %.2f s: %s\n",
 		       lab_elapsed_ms(&lab) / 1000.0, text);
 		lab_say(&lab, "Nothing would ever move again: stopping the workers.\n");
@@ -440,7 +441,8 @@ main(int argc, char **argv)
 			lab_json_int(&j, "timeouts", atomic_load(&t->timeouts));
 			lab_json_num(&j, "elapsed_ms", ms);
 			lab_json_end(&j);
-		} else {
+		}
+		if (lab_text(&lab)) {
 			printf("Run %d: completed, %ld of %ld rounds done (fix %s); "
 			       "%ld trylock retries, %ld timeouts; %.2f s\n", run,
 			       atomic_load(&t->done), t->rounds * t->n, fix_name,
