@@ -20,6 +20,7 @@
 // process workers and exits with status 3.
 #include "lab/lab.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +62,7 @@ static const struct lab_lesson lesson = {
 	.iters = 3,
 	.runs = 1,
 	.steps = true,
+	.own_deadlock_report = true, /* report_deadlock prints the cycle */
 	.options = options,
 };
 
@@ -248,11 +250,31 @@ report_deadlock(const int *cyc, int len)
 	 * the wait-for graph is drawn before the workers go. */
 	if (lab.under_shell)
 		usleep(1000000);
+	/* DOC: stop-all
+	 * Stop every worker before any of them dies.  The locks are robust
+	 * mutexes (lab_lock.c): when a holder dies, the kernel hands the
+	 * lock to the next waiter (EOWNERDEAD), so killing and reaping them
+	 * one at a time would let the second worker take its second lock
+	 * and "eat" right after the report said nothing would move again.
+	 * A stopped worker runs no code, so: stop all, then kill, then reap. */
+	for (int i = 0; i < team->n; i++)
+		if (team->w[i].mode == LAB_PROCESS && team->w[i].pid > 0)
+			kill(team->w[i].pid, SIGSTOP);
 	for (int i = 0; i < team->n; i++)
 		if (team->w[i].mode == LAB_PROCESS && team->w[i].pid > 0) {
-			kill(team->w[i].pid, SIGKILL);
-			waitpid(team->w[i].pid, NULL, 0);
+			siginfo_t si;
+
+			while (waitid(P_PID, (id_t)team->w[i].pid, &si,
+			              WSTOPPED | WEXITED | WNOWAIT) < 0 && errno == EINTR)
+				;
 		}
+	for (int i = 0; i < team->n; i++)
+		if (team->w[i].mode == LAB_PROCESS && team->w[i].pid > 0)
+			kill(team->w[i].pid, SIGKILL);
+	for (int i = 0; i < team->n; i++)
+		if (team->w[i].mode == LAB_PROCESS && team->w[i].pid > 0)
+			while (waitpid(team->w[i].pid, NULL, 0) < 0 && errno == EINTR)
+				;
 	fflush(stderr);
 	/* Thread workers blocked on the locks end with the process. */
 	_exit(LAB_EXIT_DEADLOCK);

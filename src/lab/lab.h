@@ -57,6 +57,7 @@ struct lab_lesson {
 	const char *syncs;   /* "none|mutex|spin|atomic"; NULL: no --sync */
 	const char *sync_default;
 	bool steps;          /* accepts --schedule and --step */
+	bool own_deadlock_report; /* lab_join prints no cycle: the lesson does */
 	const struct lab_option *options; /* may be NULL */
 };
 
