@@ -62,6 +62,13 @@ static const char *const way_name[WAY_COUNT] = {
 	"serial", "threads", "threads+gil", "processes",
 };
 
+/* The name a way is printed with: processes under --gil say so. */
+static const char *
+way_label(enum way w)
+{
+	return w == WAY_PROCESSES && opt_gil ? "processes+gil" : way_name[w];
+}
+
 /* One chunk of the sum, [first, last], as starmap's (start, end) pair. */
 struct chunk {
 	uint64_t first, last;
@@ -79,9 +86,32 @@ struct job {
 	struct lab_lock *gil_lock; /* threads: one lock for all of them */
 	uint64_t switch_ns;
 	struct board_counter *done; /* chunks finished */
-	_Atomic int inside;        /* threads computing under the GIL now */
+	/* Shared memory, so process workers count here too: */
+	_Atomic int inside;        /* workers computing now (under the GIL:
+	                              holding it) */
 	_Atomic int max_inside;    /* the most at once: 1 if the GIL works */
+	int last_holder;           /* under the GIL lock: who had it last */
+	long handovers;            /* under the GIL lock: times it changed hands */
 };
+
+/* A worker starts or stops computing: the most at once is what tells a
+ * global lock (1) from none (2 or more, even on one core, where a worker
+ * is preempted in the middle of its chunk). */
+static void
+count_in(struct job *job)
+{
+	int in = atomic_fetch_add(&job->inside, 1) + 1;
+	int max = atomic_load(&job->max_inside);
+
+	while (in > max && !atomic_compare_exchange_weak(&job->max_inside, &max, in))
+		;
+}
+
+static void
+count_out(struct job *job)
+{
+	atomic_fetch_sub(&job->inside, 1);
+}
 
 /* Worker k of W gets terms first + k*count/W .. first + (k+1)*count/W - 1,
  * so every term is in exactly one chunk, whatever W and count are. */
@@ -134,13 +164,10 @@ sum_under_gil(struct lab_worker *w, struct job *job, uint64_t first,
 		else
 			pthread_mutex_lock(&process_gil);
 		lab_step(w, "compute holding the GIL");
-		if (threads) {
-			int in = atomic_fetch_add(&job->inside, 1) + 1;
-			int max = atomic_load(&job->max_inside);
-
-			while (in > max &&
-			       !atomic_compare_exchange_weak(&job->max_inside, &max, in))
-				;
+		count_in(job);
+		if (threads && job->last_holder != w->no) {
+			job->handovers++;
+			job->last_holder = w->no;
 		}
 		t0 = now_ns();
 		do {
@@ -150,11 +177,11 @@ sum_under_gil(struct lab_worker *w, struct job *job, uint64_t first,
 			i = end + 1;
 			lab_progress(w, i - first, total_terms);
 		} while (i <= last && now_ns() - t0 < job->switch_ns);
+		count_out(job);
 		if (!threads) {
 			pthread_mutex_unlock(&process_gil);
 			continue;
 		}
-		atomic_fetch_sub(&job->inside, 1);
 		{
 			uint64_t seen = atomic_load(&bl->acquisitions);
 
@@ -187,6 +214,7 @@ chunk_worker(struct lab_worker *w)
 		 * moving. */
 		uint64_t slice = 1u << 22;
 
+		count_in(job);
 		for (uint64_t i = c.first; i <= c.last;) {
 			uint64_t end = c.last - i < slice ? c.last : i + slice - 1;
 
@@ -195,6 +223,7 @@ chunk_worker(struct lab_worker *w)
 			i = end + 1;
 			lab_progress(w, i - c.first, terms);
 		}
+		count_out(job);
 	}
 	lab_step(w, "store partial sum");
 	job->partial[k] = sum;
@@ -206,6 +235,8 @@ chunk_worker(struct lab_worker *w)
 struct result {
 	bool ran;
 	int workers;
+	int max_inside; /* the most workers computing at once */
+	long handovers; /* threads+gil: times the GIL changed hands */
 	double ms;
 	lab_u128 sum;
 	double speedup;
@@ -233,6 +264,10 @@ time_way(struct lab *lab, enum way way, struct job *job, int *next_no,
 	job->first_no = *next_no;
 	job->gil = way == WAY_GIL || (way == WAY_PROCESSES && opt_gil);
 	memset(job->partial, 0, (size_t)w * sizeof *job->partial);
+	atomic_store(&job->inside, 0);
+	atomic_store(&job->max_inside, 0);
+	job->last_holder = 0;
+	job->handovers = 0;
 	/* DOC: starmap: start one worker per chunk, wait for all, add up. */
 	team = lab_spawn_ex(lab, mode, *next_no, w, chunk_worker, job);
 	if (lab_join(team) != LAB_JOIN_OK)
@@ -241,6 +276,8 @@ time_way(struct lab *lab, enum way way, struct job *job, int *next_no,
 		sum += job->partial[k];
 	r->ran = true;
 	r->workers = w;
+	r->max_inside = atomic_load(&job->max_inside);
+	r->handovers = job->handovers;
 	r->ms = (double)(now_ns() - t0) / 1e6;
 	r->sum = sum;
 	*next_no += w;
@@ -312,7 +349,6 @@ main(int argc, char **argv)
 		par = ways[nways - 1];
 
 		lab_run_begin(&lab, run);
-		atomic_store(&job->max_inside, 0);
 		job->done = lab_counter(&lab, "chunks done", 0);
 		lab_counter_expect(job->done, 0);
 		for (int i = 0; i < nways; i++) {
@@ -361,15 +397,19 @@ main(int argc, char **argv)
 				lab_json_num(&j, key, r->speedup);
 				snprintf(key, sizeof key, "%s_sum", k);
 				lab_json_str(&j, key, lab_u128_str(r->sum, buf, sizeof buf));
+				snprintf(key, sizeof key, "%s_max_inside", k);
+				lab_json_int(&j, key, r->max_inside);
 			}
 			if (res[WAY_GIL].ran) {
 				const struct board_lock *bl =
 					&lab.board->lock[lab_lock_index(job->gil_lock)];
 
-				lab_json_int(&j, "gil_max_inside", atomic_load(&job->max_inside));
 				lab_json_int(&j, "gil_acquisitions",
 				             (long long)atomic_load(&bl->acquisitions));
+				lab_json_int(&j, "gil_handovers", res[WAY_GIL].handovers);
+				lab_json_num(&j, "switch_ms", opt_switch_ms);
 			}
+			lab_json_bool(&j, "process_gil", opt_gil && res[WAY_PROCESSES].ran);
 			lab_json_str(&j, "parallel", par == WAY_GIL ? "gil" : way_name[par]);
 			lab_json_num(&j, "ideal_speedup",
 			             lab.o.workers < lab.ncpu ? lab.o.workers : lab.ncpu);
@@ -383,9 +423,7 @@ main(int argc, char **argv)
 		for (int i = 0; i < nways; i++) {
 			struct result *r = &res[ways[i]];
 
-			printf("%-13s %7d %7.0f ms %7.2fx  %s%s\n",
-			       ways[i] == WAY_PROCESSES && opt_gil ? "processes+gil"
-			                                          : way_name[ways[i]],
+			printf("%-13s %7d %7.0f ms %7.2fx  %s%s\n", way_label(ways[i]),
 			       r->workers, r->ms, r->speedup, lab_u128_str(r->sum, buf, sizeof buf),
 			       r->sum == expected ? "" : "  WRONG");
 		}
@@ -398,9 +436,9 @@ main(int argc, char **argv)
 		       lab.o.workers < lab.ncpu ? lab.o.workers : lab.ncpu);
 		if (opt_serial_fraction > 0)
 			printf(";\nAmdahl with a serial fraction of %.2f: predicted %.2fx, measured %.2fx (%s)\n",
-			       opt_serial_fraction, predicted, res[par].speedup, way_name[par]);
+			       opt_serial_fraction, predicted, res[par].speedup, way_label(par));
 		else
-			printf(" (measured %.2fx with %s)\n", res[par].speedup, way_name[par]);
+			printf(" (measured %.2fx with %s)\n", res[par].speedup, way_label(par));
 		fflush(stdout);
 	}
 	return 0;
