@@ -760,6 +760,18 @@ main(int argc, char **argv)
 			struct way_result *r = &res[ways[i]];
 
 			run_way(&lab, ways[i], b, root, &next_no, r);
+			if (ways[i] == WAY_SERIAL) {
+				/* DOC: yardstick: every speedup divides the serial
+				 * time, so one serial run slowed down by another
+				 * program would inflate them all (it once showed
+				 * 2.10x on 2 cores).  The faster of two counts, as
+				 * in lesson 09. */
+				struct way_result again = { 0 };
+
+				run_way(&lab, WAY_SERIAL, b, root, &next_no, &again);
+				if (again.ms < r->ms)
+					*r = again;
+			}
 			r->speedup = res[WAY_SERIAL].ms / r->ms;
 		}
 		lab_run_end(&lab);
