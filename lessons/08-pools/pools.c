@@ -602,6 +602,7 @@ struct hash_out {
 	long long bytes;
 	double par_ms, ser_ms;
 	bool equal;
+	int differing; /* files whose pool digest is not the serial one */
 	char digests[MAX_FILES * (2 * DIGEST_LEN + 1) + 1];
 	int workers_used;
 };
@@ -656,8 +657,10 @@ part_hash(struct lab *lab, struct hash_out *h, int ngiven)
 
 			if (sha256_file(pool->path[i], d, NULL) < 0)
 				lab_die(lab, "cannot hash %s:", pool->path[i]);
-			if (memcmp(d, pool->task[ids[i]].digest, DIGEST_LEN) != 0)
+			if (memcmp(d, pool->task[ids[i]].digest, DIGEST_LEN) != 0) {
 				h->equal = false;
+				h->differing++;
+			}
 		}
 		ms = ms_since(t0);
 		if (ms < h->ser_ms)
@@ -757,6 +760,7 @@ main(int argc, char **argv)
 		struct hash_out *h = calloc(1, sizeof *h);
 		long squares[6], serial[6];
 		bool squares_ok = true, abc_ok = sha256_abc_ok();
+		int squares_wrong = 0;
 		struct board_counter *done, *queued;
 		struct lab_team *team;
 		struct task *one = NULL;
@@ -816,6 +820,7 @@ main(int argc, char **argv)
 				squares[i] = result(ids[i])->value;
 				serial[i] = (long)(i + 1) * (i + 1);
 				squares_ok = squares_ok && squares[i] == serial[i];
+				squares_wrong += squares[i] != serial[i];
 			}
 			lab_say(&lab, "\nmap(square, [1..6]) = [%ld, %ld, %ld, %ld, %ld, %ld] %s\n",
 			        squares[0], squares[1], squares[2], squares[3],
@@ -900,6 +905,7 @@ main(int argc, char **argv)
 			if (want("squares")) {
 				json_longs(&j, "squares", squares, 6);
 				lab_json_bool(&j, "squares_equal_serial", squares_ok);
+				lab_json_int(&j, "squares_wrong", squares_wrong);
 			}
 			if (want("hash")) {
 				lab_json_int(&j, "hash_files", h->n);
@@ -911,9 +917,11 @@ main(int argc, char **argv)
 				lab_json_int(&j, "hash_workers_used", h->workers_used);
 				lab_json_num(&j, "loadavg_1m", h->load);
 				lab_json_bool(&j, "hash_equal_serial", h->equal);
+				lab_json_int(&j, "hash_differing", h->differing);
 				lab_json_str(&j, "digests", h->digests);
 			}
 			lab_json_bool(&j, "sha256_abc_ok", abc_ok);
+			lab_json_int(&j, "sha256_abc_wrong", !abc_ok);
 			json_task_ids(&j);
 			lab_json_end(&j);
 		}
