@@ -330,7 +330,7 @@ main(int argc, char **argv)
 	for (int run = 1; run <= lab.o.runs; run++) {
 		struct result res[WAY_COUNT] = { 0 };
 		enum way ways[WAY_COUNT];
-		int nways = 0, next_no = 1;
+		int nways = 0, next_no = 1, wrong_ways = 0;
 		bool all_ok = true;
 		double predicted = amdahl(opt_serial_fraction, lab.o.workers, lab.ncpu);
 		enum way par;
@@ -369,8 +369,10 @@ main(int argc, char **argv)
 					*r = again;
 			}
 			r->speedup = res[WAY_SERIAL].ms / r->ms;
-			if (r->sum != expected)
+			if (r->sum != expected) {
 				all_ok = false;
+				wrong_ways++;
+			}
 		}
 		lab_run_end(&lab);
 
@@ -387,6 +389,7 @@ main(int argc, char **argv)
 			lab_json_num(&j, "serial_fraction", opt_serial_fraction);
 			lab_json_str(&j, "expected", lab_u128_str(expected, buf, sizeof buf));
 			lab_json_bool(&j, "correct", all_ok);
+			lab_json_int(&j, "wrong_ways", wrong_ways);
 			for (int i = 0; i < nways; i++) {
 				struct result *r = &res[ways[i]];
 				const char *k = ways[i] == WAY_GIL ? "gil" : way_name[ways[i]];
