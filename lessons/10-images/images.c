@@ -742,6 +742,7 @@ main(int argc, char **argv)
 		enum way ways[WAY_COUNT];
 		int nways = 0, next_no = 1;
 		bool identical = true, readable = true;
+		int differing = 0; /* parallel-way files unlike the serial one */
 		enum way par;
 
 		ways[nways++] = WAY_SERIAL;
@@ -790,8 +791,10 @@ main(int argc, char **argv)
 			for (int no = 0; readable && i > 0 && no < opt_images; no++)
 				if (lens[wy][no] != lens[WAY_SERIAL][no] ||
 				    memcmp(files[wy][no], files[WAY_SERIAL][no],
-				           lens[wy][no]) != 0)
+				           lens[wy][no]) != 0) {
 					identical = false;
+					differing++;
+				}
 		}
 		identical = identical && readable;
 
@@ -825,8 +828,17 @@ main(int argc, char **argv)
 				snprintf(key, sizeof key, "%s_ms", stage_name[s]);
 				lab_json_num(&j, key, (double)res[WAY_SERIAL].stage_ns[s] / 1e6);
 			}
+			{
+				double all = 0;
+
+				for (int s2 = 0; s2 < ST_COUNT; s2++)
+					all += (double)res[WAY_SERIAL].stage_ns[s2];
+				lab_json_num(&j, "blur_share", all > 0 ?
+				             (double)res[WAY_SERIAL].stage_ns[ST_BLUR] / all : 0);
+			}
 			lab_json_str(&j, "parallel", way_name[par]);
 			lab_json_bool(&j, "identical", identical);
+			lab_json_int(&j, "differing_files", readable ? differing : -1);
 			lab_json_str(&j, "out_dir", root);
 			lab_json_bool(&j, "kept", opt_out != NULL);
 			lab_json_end(&j);
