@@ -712,6 +712,14 @@ json_sweep(struct lab_json *j, const struct sweep_result *r)
 	lab_json_num(j, "mterms_per_s_1", r->mterms_s[0]);
 	lab_json_num(j, "mterms_per_s_ncpu", r->mterms_s[r->at_ncpu]);
 	lab_json_num(j, "mterms_per_s_last", r->mterms_s[r->n - 1]);
+	{
+		double best = 0;
+
+		for (int k = 0; k < r->n; k++)
+			if (r->mterms_s[k] > best)
+				best = r->mterms_s[k];
+		lab_json_num(j, "mterms_per_s_best", best);
+	}
 	lab_json_num(j, "ms_ncpu", r->ms[r->at_ncpu]);
 	lab_json_num(j, "ms_last", r->ms[r->n - 1]);
 	lab_json_num(j, "start_reap_ms_ncpu", r->start_ms[r->at_ncpu]);
