@@ -861,6 +861,7 @@ main(int argc, char **argv)
 			lab_json_str(&j, "demo", demo);
 			lab_json_int(&j, "pool", lab.o.workers);
 			lab_json_int(&j, "ncpu", lab.ncpu);
+			lab_json_int(&j, "cores", lab.ncpu); /* for expect: lines */
 			lab_json_num(&j, "unit", unit);
 			lab_json_int(&j, "tasks", pool->submitted);
 			if (one) {

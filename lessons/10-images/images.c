@@ -811,6 +811,7 @@ main(int argc, char **argv)
 			lab_json_str(&j, "pattern", opt_pattern);
 			lab_json_int(&j, "workers", lab.o.workers);
 			lab_json_int(&j, "ncpu", lab.ncpu);
+			lab_json_int(&j, "cores", lab.ncpu); /* for expect: lines */
 			for (int i = 0; i < nways; i++) {
 				struct way_result *r = &res[ways[i]];
 
