@@ -146,10 +146,8 @@ join_or_stop(struct lab *lab, struct lab_team *team)
 	if (lab_join(team) == LAB_JOIN_OK)
 		return;
 	if (dead)
-		lab_die(lab, "worker %d was %s while the others still ran; it may "
-		        "have held a permit or the buffer, which a dead process "
-		        "never gives back, so the other workers were stopped "
-		        "instead of waiting for ever", dead,
+		lab_die(lab, "worker %d was %s: what it held stays taken, so the "
+		        "others were stopped, not left waiting for ever", dead,
 		        lab_status_text(team->w[dead - 1].status, why, sizeof why));
 	for (int i = 0; i < team->n; i++)
 		if (team->w[i].status != 0)
