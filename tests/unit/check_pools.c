@@ -304,8 +304,6 @@ START_TEST(one_object_per_run_nothing_left)
 }
 END_TEST
 
-/* Stopped while hashing, as the shell stops a demo: the generated files and
- * their directory are removed (checked in teardown), no worker is left. */
 /* Output cut short (`racelab-pools | head -1`): the lesson dies of
  * SIGPIPE, as any writer does, after removing its generated files; no
  * worker is left. */
@@ -328,6 +326,8 @@ START_TEST(closed_pipe_removes_files)
 }
 END_TEST
 
+/* Stopped while hashing, as the shell stops a demo: the generated files and
+ * their directory are removed (checked in teardown), no worker is left. */
 START_TEST(sigterm_removes_files)
 {
 	struct timespec nap = { 0, 10 * 1000 * 1000 };
