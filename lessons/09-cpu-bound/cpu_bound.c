@@ -90,6 +90,8 @@ struct job {
 	_Atomic int inside;        /* workers computing now (under the GIL:
 	                              holding it) */
 	_Atomic int max_inside;    /* the most at once: 1 if the GIL works */
+	_Atomic int gil_waiting;   /* threads waiting for the GIL now */
+	_Atomic unsigned long gil_taken; /* times the GIL was taken */
 	int last_holder;           /* under the GIL lock: who had it last */
 	long handovers;            /* under the GIL lock: times it changed hands */
 };
@@ -144,25 +146,27 @@ static pthread_mutex_t process_gil = PTHREAD_MUTEX_INITIALIZER;
  * Hand-over is forced: after unlocking, a thread that others are waiting
  * for does not take the lock again until one of them has had it, as
  * CPython's FORCE_SWITCHING does; a plain mutex would let it grab the lock
- * straight back. */
+ * straight back.  Two counters of its own say who waits and when the lock
+ * was last taken (gil_waiting, gil_taken). */
 static lab_u128
 sum_under_gil(struct lab_worker *w, struct job *job, uint64_t first,
               uint64_t last, uint64_t total_terms)
 {
-	struct board_lock *bl = NULL;
 	lab_u128 sum = 0;
 	uint64_t i = first, slice = 1u << 16;
 	bool threads = w->mode == LAB_THREAD;
 
-	if (threads)
-		bl = &w->lab->board->lock[lab_lock_index(job->gil_lock)];
 	while (i <= last) {
 		uint64_t t0;
 
-		if (threads)
+		if (threads) {
+			atomic_fetch_add(&job->gil_waiting, 1);
 			lab_lock(w, job->gil_lock);
-		else
+			atomic_fetch_sub(&job->gil_waiting, 1);
+			atomic_fetch_add(&job->gil_taken, 1);
+		} else {
 			pthread_mutex_lock(&process_gil);
+		}
 		lab_step(w, "compute holding the GIL");
 		count_in(job);
 		if (threads && job->last_holder != w->no) {
@@ -183,11 +187,13 @@ sum_under_gil(struct lab_worker *w, struct job *job, uint64_t first,
 			continue;
 		}
 		{
-			uint64_t seen = atomic_load(&bl->acquisitions);
+			unsigned long seen = atomic_load(&job->gil_taken);
 
 			lab_unlock(w, job->gil_lock);
-			while (i <= last && atomic_load(&bl->waiters) > 0 &&
-			       atomic_load(&bl->acquisitions) == seen)
+			/* Forced switching: while someone waits, let one of
+			 * them take it before we try again. */
+			while (i <= last && atomic_load(&job->gil_waiting) > 0 &&
+			       atomic_load(&job->gil_taken) == seen)
 				sched_yield();
 		}
 	}
