@@ -188,7 +188,10 @@ START_TEST(start_reap_not_switching)
 	ck_assert(tu_json_num(obj, "switching_ms_last", &sw_ms));
 	ck_assert(tu_json_num(obj, "switch_us", &sw_us));
 	ck_assert_msg(sw_us > 0 && sw_us < 1000, "switch %.2f us", sw_us);
-	ck_assert_msg(sr_last > 5 * sr_ncpu, "start+reap %.2f ms for 128, %.2f ms "
+	/* 64 times the workers: well over twice the time, even when other
+	 * programs inflate the small team's time with scheduling delays
+	 * (idle, it is tens of times). */
+	ck_assert_msg(sr_last > 2 * sr_ncpu, "start+reap %.2f ms for 128, %.2f ms "
 	              "for the core count", sr_last, sr_ncpu);
 	ck_assert_msg(sw_ms < sr_last, "switching %.2f ms, start+reap %.2f ms",
 	              sw_ms, sr_last);
