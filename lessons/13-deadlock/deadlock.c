@@ -62,7 +62,7 @@ static const struct lab_lesson lesson = {
 	.iters = 3,
 	.runs = 1,
 	.steps = true,
-	.own_deadlock_report = true, /* report_deadlock prints the cycle */
+	.watches_deadlock = true,
 	.options = options,
 };
 
