@@ -70,6 +70,7 @@ static struct {
 	int qhead, qn;
 	int batch_done;  /* grants made by the a or u under way */
 	char undo_before[128]; /* PIDs before u restarted the demo */
+	unsigned gen; /* bumped by every change pump() makes: the panel is dirty */
 } st;
 
 static void queue_clear(void);
@@ -453,6 +454,7 @@ pump(struct shell_ctx *c)
 			bool started = st.settling && st.settle_no == 0 && !d->exited;
 
 			queue_clear();
+			st.gen++;
 			if (started)
 				shell_note(c, COL_WARN, "the demo did not reach its first step");
 			return;
@@ -463,6 +465,7 @@ pump(struct shell_ctx *c)
 
 				if (!d->frozen && shell_now_ns() < st.settle_until)
 					return; /* not yet: again next frame */
+				st.gen++;
 				w = unsettled_worker(d);
 				if (w)
 					snprintf(st.last, sizeof st.last, "worker %u did not settle: %s",
@@ -479,6 +482,7 @@ pump(struct shell_ctx *c)
 				return;
 			}
 			st.settling = false;
+			st.gen++;
 			if (st.settle_no) {
 				snprintf(st.last, sizeof st.last, "worker %u did: %s", st.settle_no,
 				         st.settle_did);
@@ -492,6 +496,7 @@ pump(struct shell_ctx *c)
 
 		st.qhead = (st.qhead + 1) % STEP_QUEUE;
 		st.qn--;
+		st.gen++;
 		switch (j.job) {
 		case JOB_GRANT:
 		case JOB_GRANT_QUIET:
@@ -812,6 +817,12 @@ draw_quiz(WINDOW *w, int *y, int h, int wd)
 		         hits == nr ? term_attr(COL_GOOD) : term_attr(COL_WARN), verdict);
 	}
 	(*y)++;
+}
+
+unsigned
+step_gen(void)
+{
+	return st.gen;
 }
 
 bool
