@@ -450,9 +450,15 @@ pump(struct shell_ctx *c)
 	struct demo *d = c->demo;
 
 	while (st.settling || st.qn) {
-		if (!demo_running(d)) {
-			bool started = st.settling && st.settle_no == 0 && !d->exited;
+		if (!demo_running(d) || d->stopping) { /* ended, or x: nothing to wait for */
+			bool started = st.settling && st.settle_no == 0 && !d->stopping;
 
+			if (st.settling && st.settle_no && !d->stopping) { /* its last step */
+				snprintf(st.last, sizeof st.last, "worker %u did: %s", st.settle_no,
+				         st.settle_did);
+				if (!st.settle_quiet)
+					shell_note(c, COL_GOOD, "%s", st.last);
+			}
 			queue_clear();
 			st.gen++;
 			if (started)
