@@ -96,9 +96,9 @@ tc1=$(cpu_ns "$tmux_pid")
 tmux_cpu=$(awk -v c=$((tc1 - tc0)) 'BEGIN { printf "%.2f", c * 100 / 4e9 }')
 keys Space
 wait_for "FROZEN"
-# Frozen, the screen still changes for a few seconds: the last samples of
-# tasks that were running (context switch counts read a quarter at a
-# time).  Frames count as unchanged once two captures of the pane a second
+# Frozen, the screen still changes for about a second: the last samples of
+# tasks that were running (the shell rereads them all a few times to catch
+# up).  Frames count as unchanged once two captures of the pane a second
 # apart are the same, until a third, 4 s later, is the same again.
 stable_from= stable_to=
 prev=$(screen) tries=20

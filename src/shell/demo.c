@@ -20,7 +20,9 @@ struct demo shell_demo = {.board_fd = -1, .out_fd = -1};
 
 /* Each actor's /proc files are read every PROC_PERIOD_NS, a slice of the
  * actors per frame: about PROC_SLICES frames per period at 30 fps. */
-enum { PROC_PERIOD_NS = 250 * 1000 * 1000, PROC_SLICES = 6,
+/* PROC_STATUS_ROUNDS: full samples after a freeze, one more than the
+ * reads procfs_read takes to refresh a task's status (STATUS_EVERY). */
+enum { PROC_PERIOD_NS = 250 * 1000 * 1000, PROC_SLICES = 6, PROC_STATUS_ROUNDS = 5,
        GRACE_NS = 200 * 1000 * 1000 };
 
 uint64_t
@@ -615,7 +617,13 @@ demo_tick(struct demo *d, uint64_t now)
 
 	if (d->pid && !d->frozen)
 		sample_board(d);
-	if (d->pid)
+	if (d->pid && d->frozen && d->frozen_full > 0) {
+		/* Just frozen: every task a few times over, so that what /proc
+		 * reads a quarter at a time (context switches) catches up with
+		 * the stop in about a second; then the screen stands still. */
+		d->frozen_full--;
+		sample_proc(d, now, true);
+	} else if (d->pid)
 		sample_proc(d, now, false);
 	else if (!d->pid && d->last_proc_ns && d->exited) {
 		sampled = true;
@@ -641,6 +649,7 @@ demo_freeze(struct demo *d, bool on)
 	if (child_signal_group(d->pid, on ? SIGSTOP : SIGCONT) == 0) {
 		d->frozen = on;
 		d->t_frozen = shell_now_ns();
+		d->frozen_full = on ? PROC_STATUS_ROUNDS : 0;
 		d->gen[DEMO_GEN_RUN]++;
 		if (d->board)
 			atomic_store(&d->board->control.freeze, on ? 1u : 0u);

@@ -301,6 +301,7 @@ struct demo {
 	uint64_t gen[DEMO_GEN_COUNT];
 	uint64_t board_fp, proc_fp;
 	uint64_t t_frozen;  /* when the demo was frozen (its clock stops) */
+	int frozen_full;    /* full /proc samples still to take after a freeze */
 	/* Output of the demo: the pipe, split into lines. */
 	int out_fd;
 	char *out[DEMO_OUT_LINES];
