@@ -145,6 +145,9 @@ _Noreturn void lab_usage_error(const struct lab *lab, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 _Noreturn void lab_die(const struct lab *lab, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Is text output wanted?  Not with --json, unless the records go to the
+ * shell's RACELAB_JSON_FD instead (then the text is shown as well). */
+bool lab_text(const struct lab *lab);
 /* Plain-text output, silenced by --quiet and --json. */
 void lab_say(const struct lab *lab, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

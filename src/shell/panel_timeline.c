@@ -123,9 +123,9 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 	}
 	per = (nw + lanes - 1) / lanes;
 	/* Fewer samples than columns: the run is younger than the lane is
-	 * long, so draw it from its events over its real duration. */
-	demo_event_span(d, &t0, &t1);
-	from_events = d->tl_len < cols && t1 > 0;
+	 * long, so draw it from its events over its real duration, if the
+	 * histories hold all of it (else from the samples, as a long run). */
+	from_events = demo_event_span(d, &t0, &t1) && d->tl_len < cols && t1 > 0;
 	if (from_events) {
 		/* Up to now, or to the end of the run (the last event may be
 		 * a wait that lasted until the program was stopped). */
