@@ -325,7 +325,13 @@ struct demo {
 	int status;         /* wait status */
 	bool failed;        /* could not start: msg says why */
 	char msg[PATH_MAX + 64];
+	unsigned msg_gen;   /* bumped with each new msg (the view notes it) */
 	bool step_sticky;   /* step mode: applies to the next run too */
+	/* The run demo_start was asked for: its argv, taken then; held back
+	 * (start_pending) until the demo before it has been reaped. */
+	char *start_argv[DEMO_MAX_ARGS + 1];
+	int start_argc, start_runs;
+	bool start_pending;
 	char *argv[DEMO_MAX_ARGS + 1]; /* argv of the next run, [0] = slug */
 	int argc;
 	uint64_t t_start, t_end;
@@ -361,7 +367,9 @@ extern struct demo shell_demo;
 int demo_prog_path(const char *bin_dir, const char *slug, char *buf, size_t n);
 bool demo_prog_ok(const char *slug, void *bin_dir); /* for md_lesson_load */
 void demo_set_argv(struct demo *d, char *const argv[], int argc);
-/* runs > 0 adds/replaces --runs; -1 when it cannot start: d->msg says why */
+/* runs > 0 adds/replaces --runs; -1 when it cannot start: d->msg says why.
+ * With a demo still running, 0: it is stopped and the start is made when
+ * it has been reaped (start_pending), without waiting here. */
 int demo_start(struct demo *d, int runs);
 void demo_stop(struct demo *d);      /* begin a stop: SIGTERM now, SIGKILL after grace */
 void demo_stop_wait(struct demo *d); /* stop and reap before returning (quit) */

@@ -466,6 +466,8 @@ pump(struct shell_ctx *c)
 	struct demo *d = c->demo;
 
 	while (st.settling || st.qn) {
+		if (d->start_pending) /* the run before it is still being reaped */
+			return;
 		if (!demo_running(d) || d->stopping) { /* ended, or x: nothing to wait for */
 			bool started = st.settling && st.settle_no == 0 && !d->stopping;
 
@@ -589,6 +591,18 @@ ready(struct shell_ctx *c)
 	if (self_driven()) {
 		shell_note(c, COL_WARN, "this demo plays its own --schedule; choose a demo without it");
 		return false;
+	}
+	if (d->start_pending) { /* a new run, started once the last is reaped */
+		if (!d->step_sticky) {
+			shell_note(c, COL_WARN, "step mode is off for this run: s turns it on");
+			return false;
+		}
+		if (!st.settling) {
+			st.settling = true;
+			st.settle_no = 0;
+			st.settle_until = shell_now_ns() + SETTLE_NS;
+		}
+		return true;
 	}
 	if (!d->board || !atomic_load(&d->board->control.step_mode)) {
 		shell_note(c, COL_WARN, "step mode is off for this run: s turns it on");
