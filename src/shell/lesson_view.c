@@ -16,6 +16,7 @@ static struct {
 	const char *slug;
 	int step;
 	int run;                  /* which of the step's run blocks Enter runs */
+	int ref;                  /* the DOC: reference o showed last */
 	struct md_text text;
 	int text_w, text_top, text_rows;
 	unsigned shown;             /* panels laid out (mask) */
@@ -139,6 +140,8 @@ set_step(struct shell_ctx *c, int step)
 	lv.text_w = 0;
 	lv.quiz_open = lv.quiz_asked = false;
 	step_quiz_set(NULL, 0);
+	step_show_ref(NULL, NULL, 0); /* a new step: no reference shown */
+	lv.ref = -1;
 	select_run(c, 0);
 	if (lv.slug) {
 		progress_seen(lv.slug, step);
@@ -150,8 +153,11 @@ set_step(struct shell_ctx *c, int step)
 static void
 lesson_open(struct shell_ctx *c, int idx, int step)
 {
-	const struct catalog_entry *e = &c->cat->e[idx];
+	const struct catalog_entry *e;
 
+	if (idx < 0 || idx >= c->cat->n || !c->cat->e[idx].ok)
+		return; /* a broken lesson is never opened (catalog.c says why) */
+	e = &c->cat->e[idx];
 	lv.idx = idx;
 	lv.doc = &e->doc;
 	lv.slug = e->slug;
@@ -394,7 +400,7 @@ text_attr(const struct shell_cfg *cfg, unsigned a)
 		r |= A_BOLD;
 	if (a & MDL_EM)
 		r |= cfg->color ? A_ITALIC : A_UNDERLINE;
-	if (a & MDL_LINK)
+	if (a & (MDL_LINK | MDL_REF)) /* a place in the source: o shows it */
 		r |= A_UNDERLINE;
 	if (a & MDL_DIM)
 		r |= term_attr(COL_DIM);
@@ -547,8 +553,8 @@ panel_gen(const struct demo *d, int i)
 		return run + demo_gen(d, DEMO_GEN_BOARD) + demo_gen(d, DEMO_GEN_PROC);
 	case MD_PANEL_HISTOGRAM:
 		return run + demo_gen(d, DEMO_GEN_BOARD);
-	case MD_PANEL_STEP:
-		return run + demo_gen(d, DEMO_GEN_BOARD) + step_gen();
+	case MD_PANEL_STEP: /* and its expect: lines, judged on the records */
+		return run + demo_gen(d, DEMO_GEN_BOARD) + step_gen() + d->rec_gen;
 	case MD_PANEL_COUNTERS: /* the sparkline moves with every sample */
 	case MD_PANEL_LOCKS:    /* (and lock kinds grow fields: be safe) */
 	case MD_PANEL_TIMELINE:
@@ -557,7 +563,8 @@ panel_gen(const struct demo *d, int i)
 		return run + demo_gen(d, DEMO_GEN_OUT);
 	default: /* a panel not listed here: whenever anything moves */
 		return run + demo_gen(d, DEMO_GEN_SAMPLE) + demo_gen(d, DEMO_GEN_BOARD) +
-		       demo_gen(d, DEMO_GEN_PROC) + demo_gen(d, DEMO_GEN_OUT) + step_gen();
+		       demo_gen(d, DEMO_GEN_PROC) + demo_gen(d, DEMO_GEN_OUT) + step_gen() +
+		       d->rec_gen;
 	}
 }
 
@@ -735,6 +742,27 @@ quiz_key(struct shell_ctx *c, int key)
 	return run(c, lv.quiz_runs) | SH_RESIZE;
 }
 
+/* o: the step's next DOC: reference, shown in the source view. */
+static int
+open_ref(struct shell_ctx *c)
+{
+	const struct md_step *s = cur_step();
+	const struct md_ref *r;
+	char dir[PATH_MAX];
+
+	if (!s || s->nref == 0) {
+		shell_note(c, COL_WARN, "this step names no place in the source");
+		return SH_REDRAW;
+	}
+	lv.ref = (lv.ref + 1) % s->nref;
+	r = &s->ref[lv.ref];
+	lesson_dir(c, dir, sizeof dir);
+	step_show_ref(dir, r->file, r->line);
+	shell_note(c, COL_GOOD, "%s, line %d%s", r->where, r->line,
+	           s->nref > 1 ? " (o: the next place)" : "");
+	return SH_RESIZE;
+}
+
 static int
 lesson_key(struct shell_ctx *c, int key, struct shell_action *act)
 {
@@ -816,6 +844,8 @@ lesson_key(struct shell_ctx *c, int key, struct shell_action *act)
 		           "on: 1-9 start the demo and advance worker N");
 		return SH_RESIZE;
 	}
+	case 'o':
+		return open_ref(c);
 	case 'a':
 		return step_all(c);
 	case 'g':

@@ -233,6 +233,9 @@ void catalog_free(struct catalog *c);
 int catalog_find(const struct catalog *c, const char *name); /* number or slug; index or -1 */
 void catalog_print(const struct catalog *c, const char *dir, FILE *f); /* --list */
 
+/* verify.c: racelab --verify [LESSON...] (argv: the lessons); exit status. */
+int verify_main(const struct shell_cfg *cfg, int argc, char **argv);
+
 /* ---- lesson_view.c: a lesson's steps beside the live panels ----------- */
 
 /* The lesson screen (screen_lesson): opens a catalog lesson at a step, or
@@ -359,6 +362,13 @@ struct demo {
 	int out_n, out_head;
 	char partial[512];
 	size_t partial_len;
+	/* The --json records of this demo's runs: the lesson writes each as
+	 * RS + JSON + LF to the output pipe (RACELAB_JSON_FD=1, lab_opts.c);
+	 * they are kept here, one per line, and never shown as output. */
+	char *rec;
+	size_t rec_len, rec_cap;
+	bool in_rec;   /* the line being read is a record */
+	unsigned rec_gen; /* bumped per record and per start */
 };
 /* The one demo; the panels still read it directly (panel_*.c). */
 extern struct demo shell_demo;
@@ -391,6 +401,14 @@ void demo_release(struct demo *d);     /* step mode off for this run only (g) */
 void demo_forget(struct demo *d); /* drop the samples (new lesson step) */
 uint64_t demo_gen(const struct demo *d, enum demo_gen_kind k);
 
+/* ---- checks.c: a run block's expect: lines, judged after its run ------ */
+
+bool checks_wanted(const struct md_run *r); /* it has expect: lines */
+void checks_started(const struct md_run *r); /* a demo starts for block r */
+/* Draw them from row y of the step panel; returns the next free row. */
+int checks_draw(WINDOW *w, int y, int h, int wd, const struct md_run *r,
+                const struct demo *d);
+
 /* ---- step.c: you are the scheduler (step mode, goals, schedule) -------- */
 
 enum { STEP_MAX_SCHED = 4096, STEP_MAX_GOALS = 8 };
@@ -398,6 +416,9 @@ enum { STEP_MAX_SCHED = 4096, STEP_MAX_GOALS = 8 };
 /* The run block Enter runs (its goals) and the lesson's directory (for the
  * program's source); called when the view selects a run block. */
 void step_attach(const struct md_run *r, const char *lesson_dir);
+/* Show the lesson's source file (in lesson_dir) at line in the step panel
+ * (o on a DOC: reference); NULL: stop showing it. */
+void step_show_ref(const char *lesson_dir, const char *file, int line);
 void step_new_run(const struct demo *d); /* before a demo starts: a fresh schedule */
 /* The step keys; each returns key flags and leaves a note in c. */
 int step_grant(struct shell_ctx *c, unsigned worker_no); /* 1-9 */
