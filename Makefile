@@ -119,6 +119,7 @@ check: deps
 	@sh tests/run.sh
 
 bench: deps
+	@RACELAB_EXTRA_DEPS="htop" sh tools/deps.sh
 	@$(MAKE) --no-print-directory all $(BENCH_BINS)
 	@sh bench/run.sh
 

@@ -57,6 +57,10 @@ struct lab_lesson {
 	const char *syncs;   /* "none|mutex|spin|atomic"; NULL: no --sync */
 	const char *sync_default;
 	bool steps;          /* accepts --schedule and --step */
+	/* The lesson has its own deadlock watchdog (13-deadlock): lab_join
+	 * leaves a cycle of lock waits to it, and reports only other ways of
+	 * getting stuck. */
+	bool watches_deadlock;
 	const struct lab_option *options; /* may be NULL */
 };
 

@@ -73,6 +73,7 @@ static struct {
 	int qhead, qn;
 	int batch_done;  /* grants made by the a or u under way */
 	char undo_before[128]; /* PIDs before u restarted the demo */
+	unsigned gen; /* bumped by every change pump() makes: the panel is dirty */
 } st;
 
 static void queue_clear(void);
@@ -487,10 +488,17 @@ pump(struct shell_ctx *c)
 	struct demo *d = c->demo;
 
 	while (st.settling || st.qn) {
-		if (!demo_running(d)) {
-			bool started = st.settling && st.settle_no == 0 && !d->exited;
+		if (!demo_running(d) || d->stopping) { /* ended, or x: nothing to wait for */
+			bool started = st.settling && st.settle_no == 0 && !d->stopping;
 
+			if (st.settling && st.settle_no && !d->stopping) { /* its last step */
+				snprintf(st.last, sizeof st.last, "worker %u did: %s", st.settle_no,
+				         st.settle_did);
+				if (!st.settle_quiet)
+					shell_note(c, COL_GOOD, "%s", st.last);
+			}
 			queue_clear();
+			st.gen++;
 			if (started)
 				shell_note(c, COL_WARN, "the demo did not reach its first step");
 			return;
@@ -501,6 +509,7 @@ pump(struct shell_ctx *c)
 
 				if (!d->frozen && shell_now_ns() < st.settle_until)
 					return; /* not yet: again next frame */
+				st.gen++;
 				w = unsettled_worker(d);
 				if (w)
 					snprintf(st.last, sizeof st.last, "worker %u did not settle: %s",
@@ -517,6 +526,7 @@ pump(struct shell_ctx *c)
 				return;
 			}
 			st.settling = false;
+			st.gen++;
 			if (st.settle_no) {
 				snprintf(st.last, sizeof st.last, "worker %u did: %s", st.settle_no,
 				         st.settle_did);
@@ -530,6 +540,7 @@ pump(struct shell_ctx *c)
 
 		st.qhead = (st.qhead + 1) % STEP_QUEUE;
 		st.qn--;
+		st.gen++;
 		switch (j.job) {
 		case JOB_GRANT:
 		case JOB_GRANT_QUIET:
@@ -847,6 +858,12 @@ step_results(void)
 {
 	quiz_results();
 	checks_results(st.run, &shell_demo); /* the block's expect: lines */
+}
+
+unsigned
+step_gen(void)
+{
+	return st.gen;
 }
 
 bool
