@@ -405,9 +405,9 @@ uint64_t demo_gen(const struct demo *d, enum demo_gen_kind k);
 
 bool checks_wanted(const struct md_run *r); /* it has expect: lines */
 void checks_started(const struct md_run *r); /* a demo starts for block r */
-/* Draw them from row y of the step panel; returns the next free row. */
-int checks_draw(WINDOW *w, int y, int h, int wd, const struct md_run *r,
-                const struct demo *d);
+/* Their lines in the results area: the claim, then after the run what it
+ * measured and the verdict. */
+void checks_results(const struct md_run *r, const struct demo *d);
 
 /* ---- step.c: you are the scheduler (step mode, goals, schedule) -------- */
 
