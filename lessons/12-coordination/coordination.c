@@ -95,7 +95,7 @@ watch_workers(struct lab_team *t)
 	struct pollfd pf[BOARD_MAX_WORKERS];
 	int left = 0, dead = 0;
 
-	if (t->lab->o.step || t->lab->nsched || t->n > BOARD_MAX_WORKERS)
+	if (lab_scheduled(t->lab) || t->n > BOARD_MAX_WORKERS)
 		return 0; /* lab_join drives the workers itself */
 	for (int i = 0; i < t->n; i++) {
 		pf[i].fd = -1;

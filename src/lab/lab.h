@@ -73,6 +73,13 @@ struct lab_opts {
 	const char *sync; /* one of lesson->syncs, or NULL */
 	const char *schedule;
 	bool step, json, quiet;
+	/* The lab's own schedules (lab_worker.c drives them): --quantum K
+	 * round-robin, K steps a turn; --random-schedule SEED, a seeded
+	 * random pick at every step.  --trace prints every step granted. */
+	int quantum;
+	bool random;
+	unsigned long long seed;
+	bool trace;
 };
 
 struct lab_team;
@@ -88,7 +95,17 @@ struct lab {
 	int *sched;            /* parsed --schedule: worker numbers */
 	int nsched;
 	uint64_t t0;           /* run start, board_now_ns() */
+	/* Steps granted in this run (the --trace numbering), and the
+	 * schedule --random-schedule made ("1,2,1", for --schedule), kept
+	 * by the drivers of this run's teams under rs_lock. */
+	pthread_mutex_t rs_lock;
+	unsigned long long granted;
+	char *rsched;
+	size_t rsched_len, rsched_cap;
 };
+/* Does the lab drive a schedule (--schedule, --step, --quantum,
+ * --random-schedule)? */
+bool lab_scheduled(const struct lab *lab);
 
 struct lab_worker {
 	struct lab *lab;

@@ -24,6 +24,9 @@ enum {
 	OPT_SYNC,
 	OPT_SCHEDULE,
 	OPT_STEP,
+	OPT_QUANTUM,
+	OPT_RANDOM,
+	OPT_TRACE,
 	OPT_JSON,
 	OPT_QUIET,
 	OPT_HELP,
@@ -72,6 +75,9 @@ lab_die(const struct lab *lab, const char *fmt, ...)
  * set so the lesson builds its records while its text output stays on. */
 static int json_fd = -1;
 static bool json_side; /* the records are for json_fd only, not stdout */
+/* Whose random schedule lab_json_end adds to the record: the lab that
+ * began the current run (lab_run_begin; a program has one lab). */
+static const struct lab *json_lab;
 
 bool
 lab_text(const struct lab *lab)
@@ -266,6 +272,13 @@ usage(const struct lab *lab)
 	if (lab_probe_sites() > 0) {
 		printf("  --schedule 1,2,1,... grant steps to workers in this order, then run freely\n");
 		printf("  --step               you are the scheduler: choose who moves at each step\n");
+		printf("  --quantum K          round-robin: each worker K steps at a time, to the end\n");
+		printf("  --random-schedule SEED  a random worker at every step, the same for the same\n"
+		       "                       seed; the schedule is printed (in --json: \"schedule\")\n"
+		       "                       so --schedule replays it\n");
+		printf("  --trace              one line per step granted: step, worker, operation,\n"
+		       "                       the shared counters after it (with any schedule above)\n");
+		printf("  (--schedule, --step, --quantum and --random-schedule exclude each other)\n");
 	}
 	printf("  --json               one JSON object per run on stdout\n");
 	printf("  --quiet              print only the results\n");
@@ -365,8 +378,14 @@ setup_board(struct lab *lab)
 	publish_main(lab);
 	/* Step mode from the command line; under the shell the shell may
 	 * also have switched it on before we started. */
-	if (lab->nsched || lab->o.step)
+	if (lab_scheduled(lab))
 		atomic_store(&lab->board->control.step_mode, 1);
+}
+
+bool
+lab_scheduled(const struct lab *lab)
+{
+	return lab->nsched || lab->o.step || lab->o.quantum || lab->o.random;
 }
 
 static struct option *longopts; /* freed by lab_parse on any exit */
@@ -380,6 +399,7 @@ parse_args(struct lab *lab, const struct lab_lesson *lesson, int argc,
 	int c;
 
 	memset(lab, 0, sizeof *lab);
+	lab->rs_lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
 	/* Line by line even into a pipe (the shell's output panel), so the
 	 * parent's lines and its workers' interleave in the order they
 	 * happened. */
@@ -413,6 +433,9 @@ parse_args(struct lab *lab, const struct lab_lesson *lesson, int argc,
 	 * says so after parsing. */
 	ADD("schedule", required_argument, OPT_SCHEDULE);
 	ADD("step", no_argument, OPT_STEP);
+	ADD("quantum", required_argument, OPT_QUANTUM);
+	ADD("random-schedule", required_argument, OPT_RANDOM);
+	ADD("trace", no_argument, OPT_TRACE);
 	ADD("json", no_argument, OPT_JSON);
 	ADD("quiet", no_argument, OPT_QUIET);
 	ADD("help", no_argument, OPT_HELP);
@@ -460,6 +483,18 @@ parse_args(struct lab *lab, const struct lab_lesson *lesson, int argc,
 		case OPT_STEP:
 			lab->o.step = true;
 			break;
+		case OPT_QUANTUM:
+			lab->o.quantum = (int)parse_long(lab, "quantum", optarg, 1,
+			                                 1000000000L);
+			break;
+		case OPT_RANDOM:
+			lab->o.seed = (unsigned long long)parse_long(
+				lab, "random-schedule", optarg, 0, 9000000000000000000L);
+			lab->o.random = true;
+			break;
+		case OPT_TRACE:
+			lab->o.trace = true;
+			break;
 		case OPT_JSON:
 			lab->o.json = true;
 			break;
@@ -499,13 +534,32 @@ parse_args(struct lab *lab, const struct lab_lesson *lesson, int argc,
 	if (lab->o.mode == LAB_PROCESS && lab->o.workers > LAB_MAX_PROCESSES)
 		bad(lab, "--workers: %d process workers is above the cap of %d (threads may go to %d)",
 		                lab->o.workers, LAB_MAX_PROCESSES, BOARD_MAX_WORKERS);
-	if ((lab->o.schedule || lab->o.step) && lab_probe_sites() == 0)
-		bad(lab, "%s: this program has no probe points, so there is nothing to schedule",
-		    lab->o.schedule ? "--schedule" : "--step");
+	{
+		/* One scheduler at a time; --trace watches whichever runs. */
+		const char *given[4];
+		int n = 0;
+
+		if (lab->o.schedule)
+			given[n++] = "--schedule";
+		if (lab->o.step)
+			given[n++] = "--step";
+		if (lab->o.quantum)
+			given[n++] = "--quantum";
+		if (lab->o.random)
+			given[n++] = "--random-schedule";
+		if (n && lab_probe_sites() == 0)
+			bad(lab, "%s: this program has no probe points, so there is nothing to schedule",
+			    given[0]);
+		if (n > 1)
+			bad(lab, "%s and %s exclude each other (one schedule at a time)",
+			    given[0], given[1]);
+		if (lab->o.trace && lab_probe_sites() == 0)
+			bad(lab, "--trace: this program has no probe points, so there is nothing to trace");
+		if (lab->o.trace && !n)
+			bad(lab, "--trace needs a schedule to trace: --schedule, --step, --quantum or --random-schedule");
+	}
 	if (lab->o.schedule)
 		parse_schedule(lab, lab->o.schedule);
-	if (lab->o.step && lab->o.schedule)
-		bad(lab, "--step and --schedule exclude each other");
 	{
 		const char *e = getenv("RACELAB_JSON_FD");
 		char *end;
@@ -564,6 +618,11 @@ lab_run_begin(struct lab *lab, int run)
 	struct board *b = lab->board;
 
 	lab->run = run;
+	json_lab = lab;
+	pthread_mutex_lock(&lab->rs_lock);
+	lab->granted = 0;
+	lab->rsched_len = 0;
+	pthread_mutex_unlock(&lab->rs_lock);
 	board_reset(b);
 	publish_main(lab);
 	atomic_store(&b->runs, (uint32_t)lab->o.runs);
@@ -735,20 +794,36 @@ lab_json_raw(struct lab_json *j, const char *key, const char *json)
 	jput(j, "%s", json);
 }
 
+
+static void
+json_write(FILE *f, const struct lab_json *j, const char *sched, size_t slen)
+{
+	fwrite(j->buf, 1, j->len, f);
+	/* Outside buf: a schedule may be longer than a record. */
+	if (sched)
+		fprintf(f, ",\"schedule\":\"%.*s\"", (int)slen, sched);
+	fputs("}\n", f);
+}
+
 void
 lab_json_end(struct lab_json *j)
 {
-	jput(j, "}");
-	if (!json_side) {
-		fwrite(j->buf, 1, j->len, stdout);
-		fputc('\n', stdout);
+	const char *sched = NULL;
+	size_t slen = 0;
+
+	if (json_lab && json_lab->o.random && json_lab->rsched_len) {
+		sched = json_lab->rsched;
+		slen = json_lab->rsched_len;
 	}
+	if (!json_side)
+		json_write(stdout, j, sched, slen);
 	if (json_fd == STDOUT_FILENO) { /* in order with the text around it */
 		fputc(0x1e, stdout);
-		fwrite(j->buf, 1, j->len, stdout);
-		fputc('\n', stdout);
+		json_write(stdout, j, sched, slen);
 	}
 	fflush(stdout);
 	if (json_fd > STDOUT_FILENO)
-		dprintf(json_fd, "\x1e%.*s\n", (int)j->len, j->buf);
+		dprintf(json_fd, "\x1e%.*s%s%.*s%s}\n", (int)j->len, j->buf,
+		        sched ? ",\"schedule\":\"" : "", (int)slen, sched ? sched : "",
+		        sched ? "\"" : "");
 }

@@ -217,7 +217,7 @@ lab_spawn_ex(struct lab *lab, enum lab_mode mode, int first, int n,
 	atomic_store(&b->go, 0);
 	atomic_store(&b->arrived, 0);
 	/* A scripted or interactive schedule holds every team at its gates. */
-	if (lab->nsched || lab->o.step)
+	if (lab_scheduled(lab))
 		atomic_store(&b->control.step_mode, 1);
 	if (atomic_load(&b->nactors) < (uint32_t)(first + n))
 		atomic_store(&b->nactors, (uint32_t)(first + n));
@@ -262,7 +262,7 @@ lab_spawn_ex(struct lab *lab, enum lab_mode mode, int first, int n,
 			t->w[i].tid = atomic_load(&t->w[i].actor->tid);
 	t->t_start = board_now_ns();
 	board_go_release(b);
-	if (lab->nsched || lab->o.step) {
+	if (lab_scheduled(lab)) {
 		if (pthread_create(&t->driver, NULL, drive, t))
 			lab_die(lab, "cannot start the step scheduler");
 		t->driving = true;
@@ -439,6 +439,68 @@ report_deadlock(struct lab_team *t)
 	fputc('\n', stderr);
 }
 
+/* --trace: the step just taken, and the shared counters after it (the
+ * probe's own value, when it carries one, is what it is about to write). */
+static void
+trace_step(struct lab *lab, unsigned long long k, int no, const char *op,
+           bool has, long long v)
+{
+	struct board *b = lab->board;
+	FILE *f = lab_text(lab) ? stdout : stderr; /* stdout: JSON only */
+	uint32_t nc = atomic_load(&b->ncounters);
+
+	flockfile(f);
+	fprintf(f, "trace %llu: worker %d: %s", k, no, op);
+	if (has)
+		fprintf(f, " = %lld", v);
+	for (uint32_t i = 0; i < nc && i < BOARD_MAX_COUNTERS; i++)
+		fprintf(f, "%s %s %lld", i ? "," : " ->", b->counter[i].name,
+		        (long long)atomic_load(&b->counter[i].value));
+	fputc('\n', f);
+	funlockfile(f);
+	fflush(f);
+}
+
+/* One step for worker w, whoever chose it: the grant, the wait until every
+ * worker has settled again (so the interleaving is the same every time,
+ * whatever the machine's timing), the trace line, and the record of a
+ * random schedule. */
+static void
+grant(struct lab_team *t, struct lab_worker *w)
+{
+	struct lab *lab = t->lab;
+	struct board_actor *a = w->actor;
+	char op[BOARD_LABEL_LEN + 1];
+	bool has = atomic_load(&a->op_has_value);
+	long long v = (long long)atomic_load(&a->op_value);
+	unsigned long long k;
+
+	snprintf(op, sizeof op, "%s", board_label(lab->board, atomic_load(&a->op)));
+	board_gate_grant(a);
+	wait_settled(t);
+	pthread_mutex_lock(&lab->rs_lock);
+	k = ++lab->granted;
+	if (lab->o.random) {
+		char num[16];
+		int n = snprintf(num, sizeof num, "%s%d", lab->rsched_len ? "," : "", w->no);
+
+		if (lab->rsched_len + (size_t)n + 1 > lab->rsched_cap) {
+			size_t cap = lab->rsched_cap ? 2 * lab->rsched_cap : 4096;
+			char *p = realloc(lab->rsched, cap);
+
+			if (!p)
+				lab_die(lab, "out of memory");
+			lab->rsched = p;
+			lab->rsched_cap = cap;
+		}
+		memcpy(lab->rsched + lab->rsched_len, num, (size_t)n + 1);
+		lab->rsched_len += (size_t)n;
+	}
+	pthread_mutex_unlock(&lab->rs_lock);
+	if (lab->o.trace)
+		trace_step(lab, k, w->no, op, has, v);
+}
+
 /* Replay --schedule: one grant per entry, each followed by a wait until
  * every worker has settled again, so the interleaving is the same every
  * time whatever the machine's timing.  Returns false on a deadlock. */
@@ -462,8 +524,70 @@ drive_schedule(struct lab_team *t)
 			        lab->prog, k + 1, why);
 			continue;
 		}
-		board_gate_grant(w->actor);
-		wait_settled(t);
+		grant(t, w);
+		if (!all_ended(t) && lab_find_deadlock(lab->board, NULL, 0, NULL)) {
+			report_deadlock(t);
+			return false;
+		}
+	}
+	free_run(t);
+	return true;
+}
+
+/* splitmix64: a small, well-mixed generator; the same seed gives the same
+ * sequence on every machine (rand() promises no such thing). */
+static uint64_t
+next_random(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15u);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+	return z ^ (z >> 31);
+}
+
+/* --quantum K and --random-schedule SEED: the lab schedules every step to
+ * the end of the run.  Round-robin gives each worker in turn up to K
+ * steps (fewer when it ends or blocks on a lock); random picks, at each
+ * step, one of the workers that can move, uniformly.  When none can and
+ * some have not ended, it is a deadlock (reported) or a wait for something
+ * else (lab_join's watch judges it, after a free run). */
+static bool
+drive_auto(struct lab_team *t)
+{
+	struct lab *lab = t->lab;
+	uint64_t rs = lab->o.seed;
+	int cur = 0, can[BOARD_MAX_WORKERS];
+	char why[128];
+
+	wait_settled(t);
+	for (;;) {
+		int ncan = 0, i;
+
+		if (all_ended(t))
+			break;
+		for (int k = 0; k < t->n; k++) {
+			int j = (cur + k) % t->n;
+
+			if (!cannot_step(&t->w[j], why, sizeof why))
+				can[ncan++] = j;
+		}
+		if (ncan == 0) {
+			if (lab_find_deadlock(lab->board, NULL, 0, NULL)) {
+				report_deadlock(t);
+				return false;
+			}
+			break;
+		}
+		if (lab->o.random) {
+			grant(t, &t->w[can[next_random(&rs) % (uint64_t)ncan]]);
+			continue;
+		}
+		i = can[0]; /* the next in turn that can move */
+		for (int q = 0; q < lab->o.quantum &&
+		                !cannot_step(&t->w[i], why, sizeof why); q++)
+			grant(t, &t->w[i]);
+		cur = (i + 1) % t->n;
 		if (!all_ended(t) && lab_find_deadlock(lab->board, NULL, 0, NULL)) {
 			report_deadlock(t);
 			return false;
@@ -527,10 +651,8 @@ drive_terminal(struct lab_team *t)
 		}
 		if (line[0] == 'a') {
 			for (int i = 0; i < t->n; i++)
-				if (!cannot_step(&t->w[i], why, sizeof why)) {
-					board_gate_grant(t->w[i].actor);
-					wait_settled(t);
-				}
+				if (!cannot_step(&t->w[i], why, sizeof why))
+					grant(t, &t->w[i]);
 			continue;
 		}
 		{
@@ -546,8 +668,7 @@ drive_terminal(struct lab_team *t)
 				printf("%s\n", why);
 				continue;
 			}
-			board_gate_grant(t->w[i].actor);
-			wait_settled(t);
+			grant(t, &t->w[i]);
 		}
 	}
 	free_run(t);
@@ -738,10 +859,27 @@ static void *
 drive(void *p)
 {
 	struct lab_team *t = p;
-	bool ok = t->lab->nsched ? drive_schedule(t) : drive_terminal(t);
+	struct lab *lab = t->lab;
+	bool ok = lab->nsched ? drive_schedule(t) :
+	          lab->o.quantum || lab->o.random ? drive_auto(t) : drive_terminal(t);
 
 	atomic_store(&t->deadlocked, !ok);
 	return NULL;
+}
+
+/* The schedule --random-schedule made, on stderr (a record in --json has
+ * it too), so that --schedule replays it. */
+static void
+print_random_schedule(struct lab *lab)
+{
+	if (!lab->o.random || (lab->o.json && !lab_text(lab)))
+		return;
+	pthread_mutex_lock(&lab->rs_lock);
+	fflush(stdout);
+	fprintf(stderr, "%s: run %d: random schedule (seed %llu, %llu steps): --schedule %s\n",
+	        lab->prog, lab->run, lab->o.seed, lab->granted,
+	        lab->rsched_len ? lab->rsched : "(none)");
+	pthread_mutex_unlock(&lab->rs_lock);
 }
 
 enum lab_join_result
@@ -753,6 +891,7 @@ lab_join(struct lab_team *t)
 	if (t->driving) {
 		pthread_join(t->driver, NULL);
 		t->driving = false;
+		print_random_schedule(t->lab);
 		if (atomic_load(&t->deadlocked))
 			return LAB_JOIN_DEADLOCK;
 	}
