@@ -281,7 +281,9 @@ self_driven(void)
 {
 	for (int i = 1; i < st.argc; i++)
 		if (strncmp(st.argv[i], "--schedule", 10) == 0 ||
-		    strcmp(st.argv[i], "--step") == 0)
+		    strcmp(st.argv[i], "--step") == 0 ||
+		    strncmp(st.argv[i], "--quantum", 9) == 0 ||
+		    strncmp(st.argv[i], "--random-schedule", 17) == 0)
 			return true;
 	return false;
 }
