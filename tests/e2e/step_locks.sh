@@ -6,8 +6,8 @@
 
 rl_start "race"
 wait_for "Step 1/"
-keys n n n n
-wait_for "Step 5/"
+keys n n n n n
+wait_for "Step 6/"
 keys c
 wait_for "demo 2 of 2 in this step selected"
 wait_for "Goal: get both workers into the critical section"
