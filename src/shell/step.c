@@ -26,6 +26,9 @@
  * computing between two probes, or stopped); the loop runs meanwhile. */
 #define SETTLE_NS (3000ull * 1000 * 1000)
 enum { SRC_MAX_LINES = 20000, STEP_QUEUE = STEP_MAX_SCHED + BOARD_MAX_ACTORS + 2 };
+/* The trace of the steps taken (as --trace prints them): the last
+ * HIST_KEEP kept, up to HIST_ROWS shown, scrolled with the arrows. */
+enum { HIST_KEEP = 512, HIST_ROWS = 6, HIST_LEN = 120 };
 
 /* What the step keys asked for, done one after another as workers settle. */
 enum step_job {
@@ -74,6 +77,9 @@ static struct {
 	int batch_done;  /* grants made by the a or u under way */
 	char undo_before[128]; /* PIDs before u restarted the demo */
 	unsigned gen; /* bumped by every change pump() makes: the panel is dirty */
+	char hist[HIST_KEEP][HIST_LEN]; /* step k at hist[(k - 1) % HIST_KEEP] */
+	int nhist;      /* steps traced in this run */
+	int hist_shown; /* how many there were at the last draw */
 } st;
 
 static void queue_clear(void);
@@ -253,6 +259,7 @@ step_new_run(const struct demo *d)
 	st.argc = d->argc;
 	st.argv[st.argc] = NULL;
 	st.n = 0;
+	st.nhist = 0;
 	st.last[0] = '\0';
 	st.results_seen = 0;
 	queue_clear();
@@ -480,6 +487,27 @@ queue_clear(void)
 	st.settling = false;
 }
 
+/* The step that has just settled, into the trace: its number, the
+ * worker, what it did, and the shared counters after it; --trace's line
+ * ("trace 3: worker 1: write balance = 99 -> balance 99") made narrow,
+ * "3 [1] write balance = 99 -> balance 99", to fit an 80-column screen. */
+static void
+history_add(const struct demo *d)
+{
+	const struct board *b = d->board;
+	char *h = st.hist[st.nhist % HIST_KEEP];
+	uint32_t nc = b ? atomic_load(&b->ncounters) : 0;
+	int len;
+
+	len = snprintf(h, HIST_LEN, "%d [%u] %s", st.nhist + 1, st.settle_no,
+	               st.settle_did);
+	for (uint32_t i = 0; i < nc && i < BOARD_MAX_COUNTERS && len > 0 && len < HIST_LEN; i++)
+		len += snprintf(h + len, (size_t)(HIST_LEN - len), "%s %.15s %lld",
+		                i ? "," : " ->", b->counter[i].name,
+		                (long long)atomic_load(&b->counter[i].value));
+	st.nhist++;
+}
+
 /* Work the step jobs: a grant goes out only when the one before it has
  * settled; a step that does not settle within SETTLE_NS (or at all, the
  * demo being frozen) is reported and the jobs behind it are dropped.
@@ -496,6 +524,7 @@ pump(struct shell_ctx *c)
 			bool started = st.settling && st.settle_no == 0 && !d->stopping;
 
 			if (st.settling && st.settle_no && !d->stopping) { /* its last step */
+				history_add(d);
 				snprintf(st.last, sizeof st.last, "worker %u did: %s", st.settle_no,
 				         st.settle_did);
 				if (!st.settle_quiet)
@@ -532,6 +561,7 @@ pump(struct shell_ctx *c)
 			st.settling = false;
 			st.gen++;
 			if (st.settle_no) {
+				history_add(d);
 				snprintf(st.last, sizeof st.last, "worker %u did: %s", st.settle_no,
 				         st.settle_did);
 				if (!st.settle_quiet)
@@ -998,6 +1028,40 @@ draw_goals(WINDOW *w, int *y, int h, int wd)
 	}
 }
 
+/* The trace of the steps taken: the latest in view unless the learner
+ * scrolled back (Up, Down, Home, End with the panel focused). */
+static void
+draw_history(WINDOW *w, struct panel_view *v, bool focus, int *y, int h, int wd)
+{
+	int n = st.nhist < HIST_KEEP ? st.nhist : HIST_KEEP,
+	    rows = n < HIST_ROWS ? n : HIST_ROWS, first = st.nhist - n;
+
+	if (!n || *y + 1 >= h - 1)
+		return;
+	if (rows > h - 2 - *y)
+		rows = h - 2 - *y;
+	if (v->sel >= st.hist_shown - 1) /* at the newest: follow */
+		v->sel = n - 1;
+	st.hist_shown = n;
+	panel_clamp(v, n, rows);
+	term_printf(w, (*y)++, 2, wd - 4, term_attr(COL_DIM), "steps taken%s:",
+	            n > rows ? focus ? " (Up/Down scroll)" : " (Tab here, Up/Down scroll)" : "");
+	for (int r = 0; r < rows && v->top + r < n; r++)
+		term_put(w, (*y)++, 4, wd - 6,
+		         focus && v->top + r == v->sel ? term_attr(COL_SEL) : A_NORMAL,
+		         st.hist[(first + v->top + r) % HIST_KEEP]);
+}
+
+static int
+key(struct panel_view *v, int k)
+{
+	int n = st.nhist < HIST_KEEP ? st.nhist : HIST_KEEP;
+
+	if (!n)
+		return 0;
+	return panel_scroll_key(v, k, n);
+}
+
 static void
 draw(WINDOW *w, struct panel_view *v, bool focus)
 {
@@ -1007,8 +1071,6 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 	bool on = b && atomic_load(&b->control.step_mode);
 	uint32_t n;
 
-	(void)v;
-	(void)focus;
 	getmaxyx(w, h, wd);
 	draw_goals(w, &y, h, wd);
 	step_format_schedule(st.sched, st.n, sched, sizeof sched);
@@ -1068,6 +1130,7 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 		}
 		y++;
 	}
+	draw_history(w, v, focus, &y, h, wd);
 	/* The source around the workers' positions, or the DOC: reference. */
 	if (!center && st.ref_line) /* the marker near the top, what it marks below */
 		center = lo = hi = st.ref_line + 4;
@@ -1132,6 +1195,8 @@ want(int width)
 		rows += atomic_load(&b->actor[i].state) != BOARD_ST_IDLE;
 	if (st.ref_line) /* the learner asked for the source (o): the file's */
 		rows += 1 + 14; /* name, the marker and what it marks below */
+	if (st.nhist) /* the trace: a heading and its rows */
+		rows += 1 + (st.nhist < HIST_ROWS ? st.nhist : HIST_ROWS);
 	return rows;
 }
 
@@ -1142,5 +1207,5 @@ const struct shell_panel panel_step = {
 	.weight = 3,
 	.want = want,
 	.draw = draw,
-	.key = NULL,
+	.key = key,
 };
