@@ -28,7 +28,7 @@
 enum { SRC_MAX_LINES = 20000, STEP_QUEUE = STEP_MAX_SCHED + BOARD_MAX_ACTORS + 2 };
 /* The trace of the steps taken (as --trace prints them): the last
  * HIST_KEEP kept, up to HIST_ROWS shown, scrolled with the arrows. */
-enum { HIST_KEEP = 512, HIST_ROWS = 6, HIST_LEN = 120 };
+enum { HIST_KEEP = 512, HIST_ROWS = 6, HIST_LEN = 160 };
 
 /* What the step keys asked for, done one after another as workers settle. */
 enum step_job {
