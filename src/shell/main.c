@@ -146,6 +146,7 @@ main(int argc, char **argv)
 	}
 	/* Workers whose lesson died come back to us, to be reaped. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	child_janitor_start();
 	progress_init();
 	if (loop_init() < 0 || term_init() < 0) {
 		fprintf(stderr, "racelab: cannot set up the terminal\n");
@@ -172,6 +173,7 @@ main(int argc, char **argv)
 			lesson_open(i, step);
 	}
 	status = loop_run();
+	child_janitor_end();
 	term_end();
 	progress_save();
 	if (progress_warning() && getenv("RACELAB_DEBUG"))

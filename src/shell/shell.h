@@ -210,6 +210,9 @@ int child_signal_group(pid_t pgid, int sig);
 /* Reap every exited child; the leader's status goes to *status, and the
  * return is true when the leader was among them. */
 bool child_reap(pid_t leader, int *status);
+/* The process that kills the demo's group when the shell is gone. */
+void child_janitor_start(void);
+void child_janitor_end(void);
 /* Has the leader exited (without reaping it)? */
 bool child_leader_exited(pid_t leader);
 
