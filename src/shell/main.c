@@ -30,11 +30,36 @@ static const char usage[] =
 	"Keys: ? in the program.  NO_COLOR=1 turns colours off.\n"
 	"Lessons: RACELAB_LESSONS or <prefix>/lessons next to bin/.\n";
 
+/* An argument as one line: control characters (a newline would make the
+ * message two lines) and backslashes escaped. */
+static void
+put_quoted(FILE *f, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '\n')
+			fputs("\\n", f);
+		else if (*p == '\t')
+			fputs("\\t", f);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\x%02x", *p);
+		else if (*p == '\\')
+			fputs("\\\\", f);
+		else
+			fputc(*p, f);
+	}
+}
+
 static _Noreturn void
 bad_usage(const char *fmt, const char *arg)
 {
+	const char *at = strstr(fmt, "%s");
+
 	fprintf(stderr, "racelab: ");
-	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "%.*s", at ? (int)(at - fmt) : (int)strlen(fmt), fmt);
+	if (at) {
+		put_quoted(stderr, arg);
+		fputs(at + 2, stderr);
+	}
 	fprintf(stderr, " (try racelab --help)\n");
 	exit(2);
 }
@@ -127,6 +152,9 @@ main(int argc, char **argv)
 	}
 	if (shell_cfg.run && shell_cfg.open)
 		bad_usage("%s", "give a LESSON or --run, not both");
+	if (list && (shell_cfg.run || shell_cfg.open))
+		bad_usage("--list takes no lesson and no --run (extra argument %s)",
+		          shell_cfg.run ? shell_cfg.run : shell_cfg.open);
 
 	find_paths();
 	if (catalog_load(shell_cfg.lessons_dir) < 0 && list) {
@@ -148,9 +176,14 @@ main(int argc, char **argv)
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	child_janitor_start();
 	progress_init();
-	if (loop_init() < 0 || term_init() < 0) {
-		fprintf(stderr, "racelab: cannot set up the terminal\n");
-		return 2;
+	if (loop_init() < 0) {
+		fprintf(stderr, "racelab: cannot make the signal pipe: %s\n", strerror(errno));
+		return 1;
+	}
+	if (term_init() < 0) {
+		fprintf(stderr, "racelab: cannot set up the terminal (TERM=%s): %s\n",
+		        getenv("TERM"), errno ? strerror(errno) : "no terminal description");
+		return 1;
 	}
 	if (shell_cfg.run) {
 		int r = lesson_open_run(shell_cfg.run);
@@ -176,7 +209,8 @@ main(int argc, char **argv)
 	child_janitor_end();
 	term_end();
 	progress_save();
-	if (progress_warning() && getenv("RACELAB_DEBUG"))
+	/* Said on screen too; here it stays readable after the exit. */
+	if (progress_warning())
 		fprintf(stderr, "racelab: %s\n", progress_warning());
 	catalog_free();
 	return status;

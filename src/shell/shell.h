@@ -197,6 +197,11 @@ void progress_quiz_set(struct progress *p, const char *slug, int step,
 void progress_quiz(const char *slug, int step, long long answer);
 /* The state directory ($XDG_STATE_HOME/racelab), or NULL if unusable. */
 const char *progress_dir(void);
+int progress_dirfd(void); /* the state directory, held open; -1 if unusable */
+/* Open path (relative to at, or AT_FDCWD) only if it is a regular file of
+ * at most cap bytes: never a FIFO, device or terminal (they would hang or
+ * never end).  -1 with errno (EINVAL not regular, EFBIG too large). */
+int shell_open_regular(int at, const char *path, long long cap, int flags);
 
 /* ---- child.c: a demo in its own process group --------------------------- */
 

@@ -534,7 +534,10 @@ step_save(void)
 		return SH_REDRAW;
 	}
 	snprintf(path, sizeof path, "%s/schedules", dir);
-	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	/* In the checked state directory, never through a symlink, only a
+	 * regular file (progress.c). */
+	fd = shell_open_regular(progress_dirfd(), "schedules", 16ll << 20,
+	                        O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW);
 	if (fd < 0 || !(f = fdopen(fd, "a"))) {
 		if (fd >= 0)
 			close(fd);
@@ -710,7 +713,13 @@ load_source(void)
 			*c = '_';
 	for (int i = 0; i < 2 && !f; i++) {
 		snprintf(path, sizeof path, "%s/%s", st.dir, cand[i]);
-		if ((f = fopen(path, "re")))
+		int fd = shell_open_regular(AT_FDCWD, path, 1 << 20, O_RDONLY);
+
+		/* Only a regular file of at most 1 MiB: a FIFO would hang
+		 * the shell, /dev/zero never end. */
+		if (fd >= 0 && !(f = fdopen(fd, "r")))
+			close(fd);
+		if (f)
 			snprintf(st.src_name, sizeof st.src_name, "%.60s", cand[i]);
 	}
 	if (!f)
