@@ -134,6 +134,9 @@ void lab_say(const struct lab *lab, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* A result line: printed with --quiet too, left out with --json
  * (lab_util.c). */
+/* Called by lab_init: at exit, output that could not be written to stdout
+ * (a full disk, /dev/full) is a message and exit status 1. */
+void lab_stdout_guard(const struct lab *lab);
 void lab_result(const struct lab *lab, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

@@ -510,6 +510,7 @@ lab_init(struct lab *lab, const struct lab_lesson *lesson, int argc,
 	char err[256];
 	int r = lab_parse(lab, lesson, argc, argv, err, sizeof err);
 
+	lab_stdout_guard(lab); /* a write error on stdout fails the exit */
 	if (r < 0)
 		lab_usage_error(lab, "%s", err);
 	if (r > 0)

@@ -64,6 +64,17 @@ bad_usage(const char *fmt, const char *arg)
 	exit(2);
 }
 
+/* --help, --version and --list: their output not written is a failure. */
+static int
+out_status(void)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return 0;
+	fprintf(stderr, "racelab: write error on standard output: %s\n",
+	        strerror(errno ? errno : EIO));
+	return 1;
+}
+
 static bool
 is_dir(const char *p)
 {
@@ -124,10 +135,10 @@ main(int argc, char **argv)
 
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			fputs(usage, stdout);
-			return 0;
+			return out_status();
 		} else if (strcmp(a, "--version") == 0) {
 			printf("racelab %s\n", VERSION);
-			return 0;
+			return out_status();
 		} else if (strcmp(a, "--list") == 0) {
 			list = true;
 		} else if (strcmp(a, "--ascii") == 0) {
@@ -164,7 +175,7 @@ main(int argc, char **argv)
 	}
 	if (list) {
 		catalog_print(stdout);
-		return 0;
+		return out_status();
 	}
 	if (shell_cfg.open && catalog_find(shell_cfg.open) < 0)
 		bad_usage("no lesson %s (racelab --list shows them)", shell_cfg.open);
