@@ -88,6 +88,9 @@ attr_t term_state_attr(enum board_state s);
 /* Border and title of a boxed window; focus highlights it. */
 void term_frame(WINDOW *w, const char *title, bool focus);
 /* Write at most maxw columns of s at y,x. Returns columns written. */
+/* May this character reach the terminal?  Not a control, not a bidi or
+ * other invisible format character (term.c; demo.c's output reader). */
+bool term_char_ok(uint32_t cp);
 int term_put(WINDOW *w, int y, int x, int maxw, attr_t a, const char *s);
 int term_printf(WINDOW *w, int y, int x, int maxw, attr_t a, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));

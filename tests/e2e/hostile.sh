@@ -149,3 +149,38 @@ for kind in fifo zero; do
 	T kill-server
 	echo "ok: a $kind as race.c: step mode ran and the shell quit in $ms ms"
 done
+
+# What a demo prints cannot act on the terminal: a bidi override (U+202E),
+# an isolate (U+2066), C1 CSI (as UTF-8 and as a raw byte) and ESC reach
+# the output panel as '?'.  (Here racelab-race echoes its bad argument.)
+RL_ENV=
+bad=$(printf 'A\342\200\256B\302\233C\233D\033[31mE\342\201\246F')
+rl_start "--run 'race --workers $bad'"
+wait_for "exited 2" 10
+line=$(screen | grep "racelab-race: --workers")
+echo "$line" | grep -qF "'A?B?C?D?[31mE?F'" || fail "hostile output not escaped: $(echo "$line" | od -c | head)"
+screen | grep -q "$(printf '\342\200\256\|\342\201\246\|\302\233\|\233')" && fail "a bidi or C1 character reached the screen"
+keys q q
+rl_wait_exit >/dev/null
+rl_check_clean
+T kill-server
+echo "ok: bidi, C1 and ESC in a demo's output shown as '?'"
+
+# Under LANG=C the shell measures what it draws in that locale: UTF-8
+# lesson text (07 has an em dash) becomes '?' and no row pushes the text
+# panel's right border out of its column.
+RL_ENV="LANG=C LC_ALL=C"
+rl_start "7"
+wait_for "Step 1/"
+keys n n n
+wait_for "Step 4/"
+screen > "$RL_TMP/screen"
+col=$(sed -n 3p "$RL_TMP/screen" | awk '{ print index($0, "||") }')
+[ "$col" -gt 10 ] || fail "no panel border found: $(sed -n 3p "$RL_TMP/screen")"
+bad_rows=$(awk -v c="$col" 'NR > 2 && substr($0, 1, 1) == "|" && substr($0, c, 1) != "|" { print NR": "$0 }' "$RL_TMP/screen")
+[ -z "$bad_rows" ] || fail "LANG=C: rows overflow the border at column $col: $bad_rows"
+grep -q '?' "$RL_TMP/screen" || fail "LANG=C: no UTF-8 character was replaced (test text changed?)"
+keys q q
+rl_wait_exit >/dev/null
+T kill-server
+echo "ok: LANG=C: every row keeps the border at column $col"
