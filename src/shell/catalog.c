@@ -68,7 +68,7 @@ catalog_load(const char *path)
 			continue;
 		c->e = realloc(c->e, (size_t)(c->n + 1) * sizeof *c->e);
 		if (!c->e)
-			abort();
+			shell_oom();
 		e = &c->e[c->n];
 		memset(e, 0, sizeof *e);
 		e->number = (int)num;

@@ -36,7 +36,7 @@ xstrdup(const char *s)
 	char *p = strdup(s);
 
 	if (!p)
-		abort();
+		shell_oom();
 	return p;
 }
 

@@ -90,6 +90,7 @@ void term_frame(WINDOW *w, const char *title, bool focus);
 /* Write at most maxw columns of s at y,x. Returns columns written. */
 /* May this character reach the terminal?  Not a control, not a bidi or
  * other invisible format character (term.c; demo.c's output reader). */
+_Noreturn void shell_oom(void); /* "racelab: out of memory", exit 1 */
 bool term_char_ok(uint32_t cp);
 int term_put(WINDOW *w, int y, int x, int maxw, attr_t a, const char *s);
 int term_printf(WINDOW *w, int y, int x, int maxw, attr_t a, const char *fmt, ...)

@@ -202,7 +202,7 @@ step_new_run(void)
 	for (int i = 0; i < d->argc; i++) {
 		st.argv[i] = strdup(d->argv[i]);
 		if (!st.argv[i])
-			abort();
+			shell_oom();
 	}
 	st.argc = d->argc;
 	st.argv[st.argc] = NULL;
@@ -489,7 +489,7 @@ step_undo(void)
 	/* Run the same command as this run; keep the next run's changes. */
 	for (int i = 0; i < npending; i++)
 		if (!(pending[i] = strdup(shell_demo.argv[i])))
-			abort();
+			shell_oom();
 	demo_set_argv(st.argv, st.argc);
 	step_new_run();
 	if (!start_stepping()) {
@@ -745,7 +745,7 @@ load_source(void)
 		out[o] = '\0';
 		st.src = realloc(st.src, (size_t)(st.nsrc + 1) * sizeof *st.src);
 		if (!st.src || !(st.src[st.nsrc] = strdup(out)))
-			abort();
+			shell_oom();
 		st.nsrc++;
 	}
 	free(line);

@@ -7,6 +7,7 @@
 #include "shell/shell.h"
 
 #include <langinfo.h>
+#include <signal.h>
 #include <locale.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -102,6 +103,21 @@ term_end(void)
 	curs_set(1);
 	endwin();
 	fflush(stdout);
+}
+
+/* Out of memory (under `ulimit -v`, say): one clear line, not an abort
+ * with no message; the demo's group killed and the terminal restored
+ * first. */
+_Noreturn void
+shell_oom(void)
+{
+	static const char msg[] = "racelab: out of memory\n";
+
+	if (child_pgid > 1)
+		kill(-(pid_t)child_pgid, SIGKILL);
+	term_end();
+	(void)!write(STDERR_FILENO, msg, sizeof msg - 1);
+	_exit(1);
 }
 
 void
