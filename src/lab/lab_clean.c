@@ -205,6 +205,43 @@ clean_finish(void)
 	cl.pid = 0;
 }
 
+/* The quick path for the signals a lesson is usually stopped with (the
+ * shell's SIGTERM, ^C, a hangup, output into a closed pipe): ask the
+ * helper to remove everything now and wait for it, so nothing is left
+ * even for a moment after the lesson's death; then die of the signal.
+ * write() and waitpid() are async-signal-safe.  Only where the lesson has
+ * not chosen its own handling (10 stops its workers first), and only in
+ * the lesson's main process; the helper's EOF stays the guarantee. */
+static void
+on_stop_signal(int sig)
+{
+	int e = errno;
+
+	if (getpid() == cl.owner && cl.pid > 0) {
+		(void)!write(cl.req, "x\n", 2);
+		while (waitpid(cl.pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		cl.pid = 0;
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+	errno = e;
+}
+
+static void
+stop_signals(void)
+{
+	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGPIPE};
+
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+		struct sigaction old, sa = {.sa_handler = on_stop_signal};
+
+		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_DFL &&
+		    !(old.sa_flags & SA_SIGINFO))
+			sigaction(sigs[i], &sa, NULL);
+	}
+}
+
 static void
 start(struct lab *lab)
 {
@@ -238,6 +275,7 @@ start(struct lab *lab)
 	cl.req = req[1];
 	cl.rep = rep[0];
 	atexit(clean_finish);
+	stop_signals();
 }
 
 static void
