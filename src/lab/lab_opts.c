@@ -37,9 +37,20 @@ vmsg(const struct lab *lab, const char *fmt, va_list ap)
 	int saved = errno;
 	size_t n = strlen(fmt);
 
+	char msg[2048];
+
 	fflush(stdout);
 	fprintf(stderr, "%s: ", lab && lab->prog ? lab->prog : "racelab");
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	/* One line whatever the arguments hold: a newline or another
+	 * control character in a quoted value is escaped. */
+	for (const unsigned char *p = (const unsigned char *)msg; *p; p++)
+		if (*p == '\n')
+			fputs("\\n", stderr);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(stderr, "\\x%02x", *p);
+		else
+			fputc(*p, stderr);
 	if (n && fmt[n - 1] == ':')
 		fprintf(stderr, " %s", strerror(saved));
 	fputc('\n', stderr);
