@@ -100,8 +100,8 @@ wait_created(int ino, const char *prefix, pid_t pid)
 }
 
 /* tries runs of argv, each killed (SIGTERM and SIGKILL in turn) after a
- * random delay below the time one whole run takes here and now; then up
- * to 3 s for the cleanup helper. */
+ * random delay below the time one whole run takes here and now (adapted
+ * as the tries go); then up to 3 s for the cleanup helper. */
 static struct storm
 storm(const char *const argv[], int tries, const char *watch, const char *prefix)
 {
@@ -156,9 +156,14 @@ storm(const char *const argv[], int tries, const char *watch, const char *prefix
 			kill(pid, sig);
 		}
 		ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+		/* The delays follow the run's length here and now (a loaded
+		 * machine slows the start): shorter after a run that ended
+		 * first, longer after one that was hit. */
 		if (WIFSIGNALED(st))
-			s.killed++;
-		else
+			s.killed++, max_us += max_us / 20;
+		else if ((max_us -= max_us / 4) < 200)
+			max_us = 200;
+		if (!WIFSIGNALED(st))
 			ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 			              "%s: status %d", argv[0], st);
 		t0 = now_us();
