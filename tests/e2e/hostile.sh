@@ -166,7 +166,7 @@ keys q q
 rl_wait_exit >/dev/null
 rl_check_clean
 T kill-server
-echo "ok: bidi, C1 and ESC in a demo's output shown as '?'"
+echo "ok: bidi and C1 characters in a demo's output shown as '?'"
 
 # Under LANG=C the shell measures what it draws in that locale: UTF-8
 # lesson text (07 has an em dash) becomes '?' and no row pushes the text
