@@ -5,6 +5,7 @@
 // one without, so NO_COLOR keeps every state readable by its mark and its
 // attribute alone.
 #include "shell/shell.h"
+#include "lesson/util.h"
 
 #include <langinfo.h>
 #include <signal.h>
@@ -118,6 +119,14 @@ shell_oom(void)
 	term_end();
 	(void)!write(STDERR_FILENO, msg, sizeof msg - 1);
 	_exit(1);
+}
+
+/* The lesson reader's out of memory is ours (a strong definition over its
+ * weak one). */
+void
+md_out_of_memory(void)
+{
+	shell_oom();
 }
 
 void
