@@ -8,6 +8,7 @@
 #include "shell/shell.h"
 
 #include <errno.h>
+#include <langinfo.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -39,7 +40,7 @@ xstrdup(const char *s)
 	char *p = strdup(s);
 
 	if (!p)
-		abort();
+		shell_oom();
 	return p;
 }
 
@@ -183,7 +184,7 @@ rec_add(struct demo *d, char c)
 		d->rec_cap = d->rec_cap ? d->rec_cap * 2 : 4096;
 		d->rec = realloc(d->rec, d->rec_cap);
 		if (!d->rec)
-			abort();
+			shell_oom();
 	}
 	d->rec[d->rec_len++] = c;
 	d->rec[d->rec_len] = '\0';
@@ -194,14 +195,30 @@ demo_read_output(struct demo *d)
 {
 	char buf[4096];
 	ssize_t r;
+	/* A UTF-8 sequence cut between two reads waits here. */
+	static unsigned char seq[4];
+	static int seq_len, seq_need, seq_fd = -1;
+	static int utf8 = -1;
 
 	if (d->out_fd < 0)
 		return;
+	if (utf8 < 0) {
+		const char *cs = nl_langinfo(CODESET);
+
+		utf8 = cs && strcmp(cs, "UTF-8") == 0;
+	}
+	if (seq_fd != d->out_fd)
+		seq_len = seq_need = 0, seq_fd = d->out_fd;
+	/* Nothing a demo prints may act on the terminal: C0 and C1 controls,
+	 * bytes that are not UTF-8 (a raw 0x9b is CSI to some terminals),
+	 * and the invisible format characters that reorder or hide text
+	 * (bidi overrides and isolates, U+202A-202E, U+2066-2069, marks)
+	 * become '?'.  Outside a UTF-8 locale every byte above 0x7f does. */
 	while ((r = read(d->out_fd, buf, sizeof buf)) > 0) {
 		for (ssize_t i = 0; i < r; i++) {
 			unsigned char c = (unsigned char)buf[i];
 
-			if (c == 0x1e && d->partial_len == 0 && !d->in_rec) {
+			if (c == 0x1e && d->partial_len == 0 && !d->in_rec && !seq_need) {
 				d->in_rec = true; /* a record, not output (RFC 7464) */
 				continue;
 			}
@@ -209,22 +226,60 @@ demo_read_output(struct demo *d)
 				rec_add(d, (char)c);
 				continue;
 			}
+			if (d->partial_len >= sizeof d->partial - 5)
+				out_flush_partial(d); /* room for a whole sequence */
+			if (seq_need) {
+				if ((c & 0xc0) == 0x80) {
+					uint32_t cp;
+					bool ok;
+
+					seq[seq_len++] = c;
+					if (seq_len < seq_need)
+						continue;
+					cp = seq[0] & (0x7f >> seq_need);
+					for (int k = 1; k < seq_len; k++)
+						cp = cp << 6 | (seq[k] & 0x3f);
+					ok = cp >= (seq_len == 2 ? 0x80u : seq_len == 3 ? 0x800u : 0x10000u) &&
+					     cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff) &&
+					     term_char_ok(cp);
+					if (ok) {
+						memcpy(d->partial + d->partial_len, seq, (size_t)seq_len);
+						d->partial_len += (size_t)seq_len;
+					} else {
+						d->partial[d->partial_len++] = '?';
+					}
+					seq_len = seq_need = 0;
+					continue;
+				}
+				d->partial[d->partial_len++] = '?'; /* cut short */
+				seq_len = seq_need = 0;
+			}
 			if (c == '\n') {
 				out_flush_partial(d);
 				continue;
 			}
 			if (c == '\r')
 				continue;
-			if (c == '\t')
+			if (c >= 0x80) {
+				if (utf8 && c >= 0xc2 && c <= 0xf4) {
+					seq[0] = c;
+					seq_len = 1;
+					seq_need = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+					continue;
+				}
+				c = '?';
+			} else if (c == '\t') {
 				c = ' ';
-			else if (c < 0x20 || c == 0x7f)
+			} else if (c < 0x20 || c == 0x7f) {
 				c = '?'; /* no escape sequences reach the screen */
+			}
 			d->partial[d->partial_len++] = (char)c;
-			if (d->partial_len == sizeof d->partial - 1)
-				out_flush_partial(d);
 		}
 	}
 	if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+		if (seq_need)
+			d->partial[d->partial_len++] = '?';
+		seq_len = seq_need = 0;
 		if (d->partial_len)
 			out_flush_partial(d);
 		close(d->out_fd);

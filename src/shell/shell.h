@@ -91,6 +91,10 @@ attr_t term_state_attr(enum board_state s);
 /* Border and title of a boxed window; focus highlights it. */
 void term_frame(WINDOW *w, const char *title, bool focus);
 /* Write at most maxw columns of s at y,x. Returns columns written. */
+/* May this character reach the terminal?  Not a control, not a bidi or
+ * other invisible format character (term.c; demo.c's output reader). */
+_Noreturn void shell_oom(void); /* "racelab: out of memory", exit 1 */
+bool term_char_ok(uint32_t cp);
 int term_put(WINDOW *w, int y, int x, int maxw, attr_t a, const char *s);
 int term_printf(WINDOW *w, int y, int x, int maxw, attr_t a, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
@@ -276,6 +280,11 @@ void progress_quiz_set(struct progress *p, const char *slug, int step,
 void progress_quiz(const char *slug, int step, long long answer);
 /* The state directory ($XDG_STATE_HOME/racelab), or NULL if unusable. */
 const char *progress_dir(void);
+int progress_dirfd(void); /* the state directory, held open; -1 if unusable */
+/* Open path (relative to at, or AT_FDCWD) only if it is a regular file of
+ * at most cap bytes: never a FIFO, device or terminal (they would hang or
+ * never end).  -1 with errno (EINVAL not regular, EFBIG too large). */
+int shell_open_regular(int at, const char *path, long long cap, int flags);
 
 /* ---- child.c: a demo in its own process group --------------------------- */
 
@@ -289,6 +298,9 @@ int child_signal_group(pid_t pgid, int sig);
 /* Reap every exited child; the leader's status goes to *status, and the
  * return is true when the leader was among them. */
 bool child_reap(pid_t leader, int *status);
+/* The process that kills the demo's group when the shell is gone. */
+void child_janitor_start(void);
+void child_janitor_end(void);
 /* Has the leader exited (without reaping it)? */
 bool child_leader_exited(pid_t leader);
 
