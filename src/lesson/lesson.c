@@ -201,21 +201,41 @@ md_goal_parse(const char *s, struct md_goal *g, char *err, size_t errlen)
 	const char *sep = strstr(s, "::"), *c;
 	char cond[128], word[32], name[64], op[8], num[32], extra[8];
 	size_t n = sep ? (size_t)(sep - s) : strlen(s);
-	int k;
+	int k, after_num = 0; /* where the text after N begins */
 
 	memset(g, 0, sizeof *g);
 	if (n >= sizeof cond) {
 		snprintf(err, errlen, "goal condition too long");
 		return -1;
 	}
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--; /* before "::" */
 	memcpy(cond, s, n);
 	cond[n] = '\0';
 	c = skip_blank(cond);
 	k = sscanf(c, "%31s %63s %7s %31s %7s", word, name, op, num, extra);
+	if (sscanf(c, "%*31s %*63s %*7s %*31s%n", &after_num) < 0)
+		after_num = 0;
 	if (k >= 1 && strcmp(word, "deadlock") == 0 && k == 1) {
 		g->kind = MD_GOAL_DEADLOCK;
-	} else if (k == 4 && (strcmp(word, "counter") == 0 || strcmp(word, "critical") == 0)) {
+	} else if (k >= 2 && strcmp(word, "reached") == 0) {
+		/* The label is the rest, spaces and all ("take from empty"). */
+		const char *l = skip_blank(c + strlen("reached"));
+		size_t ln = strlen(l);
+
+		if (ln >= sizeof g->label) {
+			snprintf(err, errlen, "goal: label '%.20s...' too long (at most %zu bytes)",
+			         l, sizeof g->label - 1);
+			return -1;
+		}
+		g->kind = MD_GOAL_REACHED;
+		memcpy(g->label, l, ln);
+		g->label[ln] = '\0';
+	} else if ((k == 4 && (strcmp(word, "counter") == 0 || strcmp(word, "critical") == 0)) ||
+	           (k > 4 && strcmp(word, "counter") == 0 && after_num > 0 &&
+	            strcmp(skip_blank(c + after_num), "at any time") == 0)) {
 		g->kind = word[1] == 'o' ? MD_GOAL_COUNTER : MD_GOAL_CRITICAL;
+		g->any_time = k > 4; /* judged after every step, not at the end only */
 		if (strlen(name) >= sizeof g->name) {
 			snprintf(err, errlen, "goal: name '%.20s' too long (at most %zu bytes)",
 			         name, sizeof g->name - 1);
@@ -231,7 +251,8 @@ md_goal_parse(const char *s, struct md_goal *g, char *err, size_t errlen)
 			return -1;
 		}
 	} else {
-		snprintf(err, errlen, "goal: expected 'counter NAME CMP N', 'critical LOCK CMP N' or 'deadlock'");
+		snprintf(err, errlen, "goal: expected 'counter NAME CMP N [at any time]', "
+		         "'critical LOCK CMP N', 'reached LABEL' or 'deadlock'");
 		return -1;
 	}
 	if (sep) {

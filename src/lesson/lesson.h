@@ -119,12 +119,15 @@ enum md_goal_kind {
 	MD_GOAL_COUNTER,  /* counter NAME CMP N, once the run has ended */
 	MD_GOAL_DEADLOCK, /* the workers wait for each other in a cycle */
 	MD_GOAL_CRITICAL, /* critical LOCK CMP N: workers inside at once */
+	MD_GOAL_REACHED,  /* reached LABEL: a worker arrives at that probe */
 };
 struct md_goal {
 	enum md_goal_kind kind;
 	char name[16]; /* the counter's or the lock's name on the board */
+	char label[48]; /* reached: the probe's label (BOARD_LABEL_LEN) */
 	enum md_cmp cmp;
 	long long value;
+	bool any_time; /* counter ... at any time: not only at the end */
 	char *text;    /* what the student is asked to do */
 	int line;      /* in lesson.md */
 };

@@ -174,13 +174,25 @@ step_goal_met(const struct md_goal *g, const struct board *b, bool run_over)
 	switch (g->kind) {
 	case MD_GOAL_COUNTER:
 		i = counter_index(b, g->name);
-		return run_over && i >= 0 &&
+		return (run_over || g->any_time) && i >= 0 &&
 		       md_cmp_holds(g->cmp, atomic_load(&b->counter[i].value), g->value);
 	case MD_GOAL_DEADLOCK:
 		return lab_find_deadlock(b, NULL, 0, NULL);
 	case MD_GOAL_CRITICAL:
 		i = step_inside(b, g->name);
 		return i >= 0 && md_cmp_holds(g->cmp, i, g->value);
+	case MD_GOAL_REACHED: { /* a worker is at that probe */
+		uint32_t n = atomic_load(&b->nactors);
+
+		for (uint32_t k = 1; k < n && k < BOARD_MAX_ACTORS; k++) {
+			uint32_t op = atomic_load(&b->actor[k].op);
+
+			if (op && atomic_load(&b->actor[k].state) != BOARD_ST_IDLE &&
+			    strncmp(board_label(b, op), g->label, BOARD_LABEL_LEN) == 0)
+				return true;
+		}
+		return false;
+	}
 	}
 	return false;
 }
@@ -492,7 +504,7 @@ queue_clear(void)
  * ("trace 3: worker 1: write balance = 99 -> balance 99") made narrow,
  * "3 [1] write balance = 99 -> balance 99", to fit an 80-column screen. */
 static void
-history_add(const struct demo *d)
+history_add(struct shell_ctx *c, const struct demo *d)
 {
 	const struct board *b = d->board;
 	char *h = st.hist[st.nhist % HIST_KEEP];
@@ -506,6 +518,18 @@ history_add(const struct demo *d)
 		                i ? "," : " ->", b->counter[i].name,
 		                (long long)atomic_load(&b->counter[i].value));
 	st.nhist++;
+	/* Goals that hold at a moment ("reached LABEL", "counter ... at any
+	 * time") are judged after every step, so none passes unseen between
+	 * two frames. */
+	for (int i = 0; b && st.run && i < st.run->ngoal && i < STEP_MAX_GOALS; i++) {
+		const struct md_goal *g = &st.run->goal[i];
+
+		if (!st.reached[i] && (g->kind == MD_GOAL_REACHED || g->any_time) &&
+		    step_goal_met(g, b, false)) {
+			st.reached[i] = true;
+			shell_note(c, COL_GOOD, "GOAL REACHED: %s", g->text);
+		}
+	}
 }
 
 /* Work the step jobs: a grant goes out only when the one before it has
@@ -524,7 +548,7 @@ pump(struct shell_ctx *c)
 			bool started = st.settling && st.settle_no == 0 && !d->stopping;
 
 			if (st.settling && st.settle_no && !d->stopping) { /* its last step */
-				history_add(d);
+				history_add(c, d);
 				snprintf(st.last, sizeof st.last, "worker %u did: %s", st.settle_no,
 				         st.settle_did);
 				if (!st.settle_quiet)
@@ -561,7 +585,7 @@ pump(struct shell_ctx *c)
 			st.settling = false;
 			st.gen++;
 			if (st.settle_no) {
-				history_add(d);
+				history_add(c, d);
 				snprintf(st.last, sizeof st.last, "worker %u did: %s", st.settle_no,
 				         st.settle_did);
 				if (!st.settle_quiet)

@@ -55,6 +55,8 @@ struct outcome {
 	int ncounters;
 	char locks[BOARD_MAX_LOCKS][BOARD_NAME_LEN];
 	int nlocks;
+	char labels[BOARD_MAX_LABELS][BOARD_LABEL_LEN]; /* probes reached */
+	int nlabels;
 };
 
 static double
@@ -188,6 +190,11 @@ run_program(const char *bin_dir, char **argv, int argc, struct outcome *o)
 		snprintf(o->counters[i], BOARD_NAME_LEN, "%.15s", b->counter[i].name);
 	for (int i = 0; i < o->nlocks; i++)
 		snprintf(o->locks[i], BOARD_NAME_LEN, "%.15s", b->lock[i].name);
+	o->nlabels = (int)atomic_load(&b->nlabels);
+	if (o->nlabels > BOARD_MAX_LABELS)
+		o->nlabels = BOARD_MAX_LABELS;
+	for (int i = 0; i < o->nlabels; i++)
+		snprintf(o->labels[i], BOARD_LABEL_LEN, "%s", board_label(b, (uint32_t)i + 1));
 	board_unmap(b);
 }
 
@@ -262,6 +269,23 @@ check_goal(const char *lesson, const char *step, const struct md_goal *g, const 
 
 	if (g->kind == MD_GOAL_DEADLOCK)
 		return; /* names nothing */
+	if (g->kind == MD_GOAL_REACHED) {
+		/* A probe's label is on the board once a worker has reached
+		 * it; the block's run (or its verify: line, with a schedule
+		 * that gets there) must reach it. */
+		snprintf(what, sizeof what, "goal: reached %.100s", g->label);
+		for (int i = 0; i < o->nlabels; i++)
+			if (strcmp(o->labels[i], g->label) == 0) {
+				t->holds++;
+				row(lesson, step, what, "reached", "ok");
+				return;
+			}
+		snprintf(verdict, sizeof verdict, "ERROR lesson.md:%d: racelab-%s never reaches a probe '%s' in this run",
+		         g->line, prog, g->label);
+		t->errors++;
+		row(lesson, step, what, "-", verdict);
+		return;
+	}
 	snprintf(what, sizeof what, "goal: %s %s", lock ? "lock" : "counter", g->name);
 	if (lock ? named(o->locks, o->nlocks, g->name)
 	         : named(o->counters, o->ncounters, g->name)) {
