@@ -4,7 +4,9 @@
 # the shell fills the step panel's history; past HIST_ROWS (6) it follows
 # the newest step, and with the panel focused Up scrolls back to step 1.
 # The history is the same, line for line, as the lesson program's own
-# --trace with the schedule the shell saved.  At 120x40 and 80x24.
+# --trace with the schedule the shell saved.  Then goals judged during the
+# run: "reached LABEL" and "counter X CMP N at any time".  At 120x40 and
+# 80x24.
 . "$(dirname "$0")/lib.sh"
 
 L=$RL_TMP/lessons
@@ -18,6 +20,16 @@ cat > "$L/01-trace/lesson.md" <<'MD'
 race --workers 2 --iters 2 --runs 1
 panels: step counters output
 ```
+
+## Goals
+
+```run
+race --workers 2 --iters 1 --runs 1
+panels: step counters
+goal: reached write balance :: reach a write
+goal: counter balance == 99 at any time :: balance 99 once
+goal: counter balance == 99 :: end at 99
+```
 MD
 RL_ENV="RACELAB_LESSONS=$L"
 
@@ -30,7 +42,7 @@ for size in 120x40 80x24; do
 	RL_COLS=${size%x*}
 	RL_LINES=${size#*x}
 	rl_start "1"
-	wait_for "Step 1/1"
+	wait_for "Step 1/2"
 	keys s 1
 	wait_for "1 [1] read balance -> balance 100"
 	keys 2
@@ -72,6 +84,22 @@ for size in 120x40 80x24; do
 	[ "$(wc -l < "$RL_TMP/lab")" -eq 8 ] || fail "--trace gave $(wc -l < "$RL_TMP/lab") lines, not 8"
 	printf '%s\n' "$all" > "$RL_TMP/shell"
 	diff "$RL_TMP/lab" "$RL_TMP/shell" || fail "$size: the step panel's history differs from --trace"
+	# Goals judged during the run: the balance is 99 after step 3 and
+	# 101 at the end (1,2,1,2): "at any time" is reached, "at the end" not.
+	keys n
+	wait_for "Step 2/2"
+	wait_for "Goal: reach a write"
+	keys s 1
+	wait_for "GOAL REACHED reach a write"
+	screen | grep -qF "GOAL REACHED balance 99 once" &&
+		fail "$size: 'at any time' reached before the balance was 99"
+	keys 2 1
+	wait_for "GOAL REACHED balance 99 once"
+	keys 2
+	wait_for "exited 0" 20
+	wait_for "4 [2] write balance = 101 -> balance 101"
+	screen | grep -qF "GOAL REACHED end at 99" &&
+		fail "$size: the end goal reached with a final balance of 101"
 	keys q
 	wait_for "Lessons"
 	keys q

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lesson/lesson.h"
 #include "testutil.h"
 
 /* Run racelab-race with the args (split at spaces); stdout and stderr. */
@@ -238,6 +239,47 @@ START_TEST(test_help)
 }
 END_TEST
 
+/* The goals judged during the run: "reached LABEL" (the label is the
+ * rest of the condition) and "counter X CMP N at any time". */
+START_TEST(test_goal_parse)
+{
+	struct md_goal g;
+	char err[200];
+
+	ck_assert_int_eq(md_goal_parse(" reached take from empty buffer :: take from empty",
+	                               &g, err, sizeof err), 0);
+	ck_assert_int_eq(g.kind, MD_GOAL_REACHED);
+	ck_assert_str_eq(g.label, "take from empty buffer");
+	ck_assert_str_eq(g.text, "take from empty");
+	md_goal_free(&g);
+	ck_assert_int_eq(md_goal_parse(" counter balance == 99 at any time :: for a moment",
+	                               &g, err, sizeof err), 0);
+	ck_assert_int_eq(g.kind, MD_GOAL_COUNTER);
+	ck_assert(g.any_time);
+	ck_assert_str_eq(g.name, "balance");
+	ck_assert_int_eq(g.value, 99);
+	md_goal_free(&g);
+	ck_assert_int_eq(md_goal_parse(" counter balance == 99 :: at the end", &g, err,
+	                               sizeof err), 0);
+	ck_assert(!g.any_time);
+	md_goal_free(&g);
+	static const char *const bad[] = {
+		" counter balance == 99 at some time",
+		" counter balance == 99 at any time now",
+		" critical m >= 2 at any time",
+		" reached",
+		" reached :: nothing named",
+		" reached a label that is far longer than forty-seven bytes allow",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		err[0] = '\0';
+		ck_assert_msg(md_goal_parse(bad[i], &g, err, sizeof err) == -1, "accepted: %s", bad[i]);
+		ck_assert_msg(err[0], "no message for: %s", bad[i]);
+		md_goal_free(&g);
+	}
+}
+END_TEST
+
 Suite *
 suite_sched(void)
 {
@@ -251,6 +293,7 @@ suite_sched(void)
 	tcase_add_test(tc, test_trace_lines);
 	tcase_add_test(tc, test_bad_values);
 	tcase_add_test(tc, test_help);
+	tcase_add_test(tc, test_goal_parse);
 	suite_add_tcase(s, tc);
 	return s;
 }
