@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "lesson/lesson.h"
 #include "testutil.h"
@@ -280,6 +282,47 @@ START_TEST(test_goal_parse)
 }
 END_TEST
 
+/* racelab --verify: a "reached" goal whose label the run reaches holds;
+ * one the program never reaches is an error, exit status not 0. */
+START_TEST(test_goal_verified)
+{
+	const char *dir = tu_tmpdir_setup("goalverify");
+	char path[512], *out;
+	const char *argv[] = { "bin/racelab", "--verify", NULL };
+	FILE *f;
+	int rc;
+
+	snprintf(path, sizeof path, "%s/01-g", dir);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	snprintf(path, sizeof path, "%s/01-g/lesson.md", dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "# G\n\n## S\n\n```run\nrace --workers 2 --iters 1 --runs 1 --quantum 1\n"
+	        "goal: reached write balance :: to the write\n"
+	        "goal: counter balance == 101 at any time :: 101 once\n```\n");
+	fclose(f);
+	setenv("RACELAB_LESSONS", dir, 1);
+	rc = tu_run(argv, &out, NULL);
+	ck_assert_msg(rc == 0, "verify exited %d: %s", rc, out);
+	ck_assert_ptr_nonnull(strstr(out, "goal: reached write balance"));
+	free(out);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "# G\n\n## S\n\n```run\nrace --workers 2 --iters 1 --runs 1\n"
+	        "goal: reached take from empty :: never\n```\n");
+	fclose(f);
+	rc = tu_run(argv, &out, NULL);
+	ck_assert_int_ne(rc, 0);
+	ck_assert_ptr_nonnull(strstr(out, "never reaches a probe 'take from empty'"));
+	free(out);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/01-g", dir);
+	rmdir(path);
+	unsetenv("RACELAB_LESSONS");
+	tu_tmpdir_teardown(true);
+}
+END_TEST
+
 Suite *
 suite_sched(void)
 {
@@ -294,6 +337,7 @@ suite_sched(void)
 	tcase_add_test(tc, test_bad_values);
 	tcase_add_test(tc, test_help);
 	tcase_add_test(tc, test_goal_parse);
+	tcase_add_test(tc, test_goal_verified);
 	suite_add_tcase(s, tc);
 	return s;
 }
