@@ -28,8 +28,11 @@
 // student tries to reach as the scheduler; the shell judges them from the
 // board and says when one is reached.  CONDITION is one of
 //   counter NAME CMP N   the counter NAME, once the run has ended
+//   counter NAME CMP N at any time   the same, after any step
 //   critical LOCK CMP N  how many workers are inside LOCK's critical section
 //                        at once (hold it, or are in state critical)
+//   reached LABEL        a worker arrives at the probe labelled LABEL (the
+//                        rest of the condition, spaces and all)
 //   deadlock             the workers wait for each other's locks in a cycle
 // with CMP one of == != < <= > >=.  TEXT is shown to the student; without
 // " :: TEXT" the condition itself is.
