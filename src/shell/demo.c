@@ -245,18 +245,32 @@ demo_gen(const struct demo *d, enum demo_gen_kind k)
 	return d->gen[k];
 }
 
-int
-demo_start(struct demo *d, int runs)
+static void
+free_start_argv(struct demo *d)
 {
-	char path[PATH_MAX], *argv[DEMO_MAX_ARGS + 3], line[600], nbuf[16];
+	for (int i = 0; i < d->start_argc; i++)
+		free(d->start_argv[i]);
+	d->start_argc = 0;
+}
+
+static int
+start_failed(struct demo *d, const char *fmt, const char *arg)
+{
+	d->failed = true;
+	snprintf(d->msg, sizeof d->msg, fmt, arg);
+	d->msg_gen++;
+	d->gen[DEMO_GEN_RUN]++;
+	return -1;
+}
+
+/* Spawn the run demo_start took the argv of (start_argv). */
+static int
+start_now(struct demo *d)
+{
+	char path[PATH_MAX], *argv[DEMO_MAX_ARGS + 3], line[600];
 	size_t used;
 	int fd, argc;
 
-	if (d->argc == 0)
-		return -1;
-	d->gen[DEMO_GEN_RUN]++;
-	if (d->pid)
-		demo_stop_wait(d);
 	if (d->board)
 		board_unmap(d->board);
 	d->board = NULL;
@@ -265,17 +279,9 @@ demo_start(struct demo *d, int runs)
 	d->frozen = false;
 	demo_forget(d);
 	procfs_close_all(); /* the files of the last demo's tasks */
-	if (demo_prog_path(d->bin_dir, d->argv[0], path, sizeof path) < 0) {
-		d->failed = true;
-		snprintf(d->msg, sizeof d->msg, "no lesson program racelab-%s in %s",
-		         d->argv[0], d->bin_dir);
-		return -1;
-	}
-	if (runs > 0) {
-		snprintf(nbuf, sizeof nbuf, "%d", runs);
-		demo_set_opt(d, "--runs", nbuf);
-	}
-	d->runs = demo_get_opt(d, "--runs") ? atoi(demo_get_opt(d, "--runs")) : 1;
+	if (demo_prog_path(d->bin_dir, d->start_argv[0], path, sizeof path) < 0)
+		return start_failed(d, "no lesson program racelab-%s", d->start_argv[0]);
+	d->runs = d->start_runs;
 	d->rec_len = 0;
 	d->in_rec = false;
 	d->rec_gen++;
@@ -283,41 +289,72 @@ demo_start(struct demo *d, int runs)
 	 * marked, so the step can judge its expect: lines. */
 	setenv("RACELAB_JSON_FD", "1", 1);
 	d->board = board_create_memfd(&fd);
-	if (!d->board) {
-		d->failed = true;
-		snprintf(d->msg, sizeof d->msg, "cannot create the board: %s", strerror(errno));
-		return -1;
-	}
+	if (!d->board)
+		return start_failed(d, "cannot create the board: %s", strerror(errno));
 	atomic_store(&d->board->control.shell_pid, (uint32_t)getpid());
 	atomic_store(&d->board->control.step_mode, d->step_sticky ? 1u : 0u);
 
 	/* argv[0] is the program's real name; the rest as the lesson wrote it. */
-	snprintf(line, sizeof line, "racelab-%s", d->argv[0]);
+	snprintf(line, sizeof line, "racelab-%s", d->start_argv[0]);
 	argv[0] = line;
 	argc = 1;
-	for (int i = 1; i < d->argc; i++)
-		argv[argc++] = d->argv[i];
+	for (int i = 1; i < d->start_argc; i++)
+		argv[argc++] = d->start_argv[i];
 	argv[argc] = NULL;
 
 	d->pid = child_spawn(path, argv, fd, BOARD_ENV_FD, &d->out_fd);
 	close(fd); /* the mapping stays; the child has its own copy */
 	if (d->pid < 0) {
 		d->pid = 0;
-		d->failed = true;
-		snprintf(d->msg, sizeof d->msg, "cannot start racelab-%s: %s", d->argv[0],
-		         strerror(errno));
-		return -1;
+		return start_failed(d, "cannot start the lesson program: %s", strerror(errno));
 	}
 	d->t_start = shell_now_ns();
 	d->t_end = 0;
 	d->gen[DEMO_GEN_RUN]++;
 	d->last_proc_ns = 0;
 	d->proc_cursor = 0;
-	used = (size_t)snprintf(line, sizeof line, "--- $ racelab-%s", d->argv[0]);
-	for (int i = 1; i < d->argc && used < sizeof line; i++)
-		used += (size_t)snprintf(line + used, sizeof line - used, " %s", d->argv[i]);
+	used = (size_t)snprintf(line, sizeof line, "--- $ racelab-%s", d->start_argv[0]);
+	for (int i = 1; i < d->start_argc && used < sizeof line; i++)
+		used += (size_t)snprintf(line + used, sizeof line - used, " %s", d->start_argv[i]);
 	out_push(d, line);
 	return 0;
+}
+
+/* Start a run of the next run's argv (with --runs when runs > 0).  The
+ * argv is taken now.  A demo still running is stopped first, but its end
+ * is not waited for here (the grace alone is 200 ms): the start is held
+ * (start_pending) and made by demo_child_event once the last one has
+ * been reaped, so the loop goes on meanwhile. */
+int
+demo_start(struct demo *d, int runs)
+{
+	char path[PATH_MAX], nbuf[16];
+
+	if (d->argc == 0)
+		return -1;
+	d->gen[DEMO_GEN_RUN]++;
+	if (demo_prog_path(d->bin_dir, d->argv[0], path, sizeof path) < 0) {
+		d->failed = true;
+		snprintf(d->msg, sizeof d->msg, "no lesson program racelab-%s in %s",
+		         d->argv[0], d->bin_dir);
+		d->msg_gen++;
+		return -1;
+	}
+	if (runs > 0) {
+		snprintf(nbuf, sizeof nbuf, "%d", runs);
+		demo_set_opt(d, "--runs", nbuf);
+	}
+	d->start_runs = demo_get_opt(d, "--runs") ? atoi(demo_get_opt(d, "--runs")) : 1;
+	free_start_argv(d);
+	for (int i = 0; i < d->argc; i++)
+		d->start_argv[i] = xstrdup(d->argv[i]);
+	d->start_argc = d->argc;
+	if (d->pid) {
+		demo_stop(d);
+		d->start_pending = true;
+		return 0;
+	}
+	return start_now(d);
 }
 
 bool
@@ -335,6 +372,7 @@ demo_active(const struct demo *d)
 void
 demo_stop(struct demo *d)
 {
+	d->start_pending = false; /* x, or a new step: no run held back either */
 	if (!d->pid || d->stopping)
 		return;
 	if (d->board) {
@@ -378,6 +416,10 @@ demo_child_event(struct demo *d)
 	} else if (child_reap(d->pid, &st)) {
 		child_signal_group(d->pid, SIGKILL);
 		leader_gone(d, st);
+	}
+	if (!d->pid && d->start_pending) { /* the run demo_start held back */
+		d->start_pending = false;
+		start_now(d);
 	}
 }
 

@@ -328,7 +328,13 @@ struct demo {
 	int status;         /* wait status */
 	bool failed;        /* could not start: msg says why */
 	char msg[PATH_MAX + 64];
+	unsigned msg_gen;   /* bumped with each new msg (the view notes it) */
 	bool step_sticky;   /* step mode: applies to the next run too */
+	/* The run demo_start was asked for: its argv, taken then; held back
+	 * (start_pending) until the demo before it has been reaped. */
+	char *start_argv[DEMO_MAX_ARGS + 1];
+	int start_argc, start_runs;
+	bool start_pending;
 	char *argv[DEMO_MAX_ARGS + 1]; /* argv of the next run, [0] = slug */
 	int argc;
 	uint64_t t_start, t_end;
@@ -371,7 +377,9 @@ extern struct demo shell_demo;
 int demo_prog_path(const char *bin_dir, const char *slug, char *buf, size_t n);
 bool demo_prog_ok(const char *slug, void *bin_dir); /* for md_lesson_load */
 void demo_set_argv(struct demo *d, char *const argv[], int argc);
-/* runs > 0 adds/replaces --runs; -1 when it cannot start: d->msg says why */
+/* runs > 0 adds/replaces --runs; -1 when it cannot start: d->msg says why.
+ * With a demo still running, 0: it is stopped and the start is made when
+ * it has been reaped (start_pending), without waiting here. */
 int demo_start(struct demo *d, int runs);
 void demo_stop(struct demo *d);      /* begin a stop: SIGTERM now, SIGKILL after grace */
 void demo_stop_wait(struct demo *d); /* stop and reap before returning (quit) */
@@ -397,9 +405,9 @@ uint64_t demo_gen(const struct demo *d, enum demo_gen_kind k);
 
 bool checks_wanted(const struct md_run *r); /* it has expect: lines */
 void checks_started(const struct md_run *r); /* a demo starts for block r */
-/* Draw them from row y of the step panel; returns the next free row. */
-int checks_draw(WINDOW *w, int y, int h, int wd, const struct md_run *r,
-                const struct demo *d);
+/* Their lines in the results area: the claim, then after the run what it
+ * measured and the verdict. */
+void checks_results(const struct md_run *r, const struct demo *d);
 
 /* ---- step.c: you are the scheduler (step mode, goals, schedule) -------- */
 
