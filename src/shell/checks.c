@@ -52,7 +52,7 @@ judge(const struct md_run *r, const struct demo *d)
 		return;
 	rec = malloc(CHECKS_MAX_RECORDS * sizeof *rec);
 	if (!rec)
-		abort();
+		shell_oom();
 	n = md_records_parse(d->rec, rec, CHECKS_MAX_RECORDS);
 	md_machine_read(&m);
 	for (int i = 0; i < r->nexpect && i < 16; i++)

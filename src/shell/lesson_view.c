@@ -197,17 +197,17 @@ lesson_open_run(struct shell_ctx *c, const char *cmdline)
 	l->title = strdup(cmdline);
 	l->step = calloc(1, sizeof *l->step);
 	if (!l->title || !l->step)
-		abort();
+		shell_oom();
 	l->nstep = 1;
 	l->step[0].title = strdup("live view");
 	l->step[0].run = calloc(1, sizeof *l->step[0].run);
 	if (!l->step[0].title || !l->step[0].run)
-		abort();
+		shell_oom();
 	l->step[0].run->argv = argv;
 	l->step[0].run->argc = argc;
 	l->step[0].runs = malloc(sizeof *l->step[0].runs);
 	if (!l->step[0].runs)
-		abort();
+		shell_oom();
 	l->step[0].runs[0] = l->step[0].run;
 	l->step[0].nrun = 1;
 	lv.idx = -1;

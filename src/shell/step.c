@@ -248,7 +248,7 @@ step_new_run(const struct demo *d)
 	for (int i = 0; i < d->argc; i++) {
 		st.argv[i] = strdup(d->argv[i]);
 		if (!st.argv[i])
-			abort();
+			shell_oom();
 	}
 	st.argc = d->argc;
 	st.argv[st.argc] = NULL;
@@ -690,7 +690,7 @@ step_undo(struct shell_ctx *c)
 	/* Run the same command as this run; keep the next run's changes. */
 	for (int i = 0; i < npending; i++)
 		if (!(pending[i] = strdup(d->argv[i])))
-			abort();
+			shell_oom();
 	demo_set_argv(d, st.argv, st.argc);
 	step_new_run(d);
 	started = start_stepping(d);
@@ -720,6 +720,14 @@ step_save(struct shell_ctx *c)
 	FILE *f;
 	int fd;
 
+	/* A program without probe points has nothing to schedule: the
+	 * board says how many it has (0 also refuses --schedule). */
+	if (c->demo->board && atomic_load(&c->demo->board->nprobes) == 0 &&
+	    c->demo->board->lesson[0]) {
+		shell_note(c, COL_WARN, "racelab-%.31s has no probe points: no schedule to save",
+		           c->demo->board->lesson);
+		return SH_REDRAW;
+	}
 	if (st.argc == 0 || st.n == 0) {
 		shell_note(c, COL_WARN, "no schedule to save: take some steps first (s, then 1-9)");
 		return SH_REDRAW;
@@ -730,7 +738,10 @@ step_save(struct shell_ctx *c)
 		return SH_REDRAW;
 	}
 	snprintf(path, sizeof path, "%s/schedules", dir);
-	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	/* In the checked state directory, never through a symlink, only a
+	 * regular file (progress.c). */
+	fd = shell_open_regular(progress_dirfd(), "schedules", 16ll << 20,
+	                        O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW);
 	if (fd < 0 || !(f = fdopen(fd, "a"))) {
 		if (fd >= 0)
 			close(fd);
@@ -913,7 +924,13 @@ load_source(void)
 		snprintf(cand[0], sizeof cand[0], "%s", st.ref_file);
 	for (int i = 0; i < 2 && !f; i++) {
 		snprintf(path, sizeof path, "%s/%s", st.dir, cand[i]);
-		if ((f = fopen(path, "re")))
+		int fd = shell_open_regular(AT_FDCWD, path, 1 << 20, O_RDONLY);
+
+		/* Only a regular file of at most 1 MiB: a FIFO would hang
+		 * the shell, /dev/zero never end. */
+		if (fd >= 0 && !(f = fdopen(fd, "r")))
+			close(fd);
+		if (f)
 			snprintf(st.src_name, sizeof st.src_name, "%.60s", cand[i]);
 	}
 	if (!f)
@@ -939,7 +956,7 @@ load_source(void)
 		out[o] = '\0';
 		st.src = realloc(st.src, (size_t)(st.nsrc + 1) * sizeof *st.src);
 		if (!st.src || !(st.src[st.nsrc] = strdup(out)))
-			abort();
+			shell_oom();
 		st.nsrc++;
 	}
 	free(line);
