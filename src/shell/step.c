@@ -77,7 +77,9 @@ static struct {
 	int batch_done;  /* grants made by the a or u under way */
 	char undo_before[128]; /* PIDs before u restarted the demo */
 	unsigned gen; /* bumped by every change pump() makes: the panel is dirty */
-	char hist[HIST_KEEP][HIST_LEN]; /* step k at hist[(k - 1) % HIST_KEEP] */
+	/* Step k at hist[(k - 1) % HIST_KEEP]; allocated at the first step,
+	 * so that a shell that never steps does not carry it. */
+	char (*hist)[HIST_LEN];
 	int nhist;      /* steps traced in this run */
 	int hist_shown; /* how many there were at the last draw */
 } st;
@@ -507,10 +509,13 @@ static void
 history_add(struct shell_ctx *c, const struct demo *d)
 {
 	const struct board *b = d->board;
-	char *h = st.hist[st.nhist % HIST_KEEP];
 	uint32_t nc = b ? atomic_load(&b->ncounters) : 0;
+	char *h;
 	int len;
 
+	if (!st.hist && !(st.hist = calloc(HIST_KEEP, sizeof *st.hist)))
+		shell_oom();
+	h = st.hist[st.nhist % HIST_KEEP];
 	len = snprintf(h, HIST_LEN, "%d [%u] %s", st.nhist + 1, st.settle_no,
 	               st.settle_did);
 	for (uint32_t i = 0; i < nc && i < BOARD_MAX_COUNTERS && len > 0 && len < HIST_LEN; i++)
@@ -1163,11 +1168,12 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 		}
 		y++;
 	}
-	draw_history(w, v, focus, &y, h, wd);
 	/* The source around the workers' positions, or the DOC: reference. */
 	if (!center && st.ref_line) /* the marker near the top, what it marks below */
 		center = lo = hi = st.ref_line + 4;
 	load_source();
+	/* The trace takes the rows the source around the workers leaves. */
+	draw_history(w, v, focus, &y, h - (st.nsrc && center ? hi - lo + 2 : 0), wd);
 	if (!st.nsrc || y >= h - 2 || !center)
 		return;
 	{
