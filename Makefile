@@ -24,7 +24,7 @@ ALL_CFLAGS = $(RL_CPPFLAGS) $(CPPFLAGS) $(RL_CFLAGS) $(PKG_CFLAGS) $(CFLAGS)
 B = build
 BOARD_SRC = $(wildcard src/board/*.c)
 LAB_SRC = $(wildcard src/lab/*.c)
-SHELL_SRC = $(filter-out src/shell/main.c,$(wildcard src/shell/*.c))
+SHELL_SRC = $(filter-out src/shell/main.c,$(wildcard src/shell/*.c)) $(wildcard src/lesson/*.c)
 BOARD_LIB = $(B)/libboard.a
 LAB_LIB = $(B)/liblab.a
 SHELL_LIB = $(B)/libshell.a
@@ -78,9 +78,9 @@ tsan: $(TSAN_BINS)
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined
-$(B)/fuzz/fuzz_md: tests/fuzz/fuzz_md.c src/shell/md.c
+$(B)/fuzz/fuzz_md: tests/fuzz/fuzz_md.c src/shell/md.c $(wildcard src/lesson/*.c)
 	@mkdir -p $(B)/fuzz
-	$(FUZZ_CC) $(RL_CPPFLAGS) $(PKG_CFLAGS) -std=c17 $(FUZZ_FLAGS) -o $@ $^ $(PKG_LIBS)
+	$(FUZZ_CC) $(RL_CPPFLAGS) $(PKG_CFLAGS) -std=c17 $(FUZZ_FLAGS) -o $@ $^ $(PKG_LIBS) -lm
 $(B)/fuzz/fuzz_args: tests/fuzz/fuzz_args.c $(LAB_SRC) $(BOARD_SRC)
 	@mkdir -p $(B)/fuzz
 	$(FUZZ_CC) $(RL_CPPFLAGS) -std=c17 -pthread $(FUZZ_FLAGS) -o $@ $^ -lrt -lm

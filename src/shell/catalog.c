@@ -11,33 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-struct catalog shell_catalog;
-
 static struct ui_win title_win, list_win, prev_win, status_win;
 static struct panel_view list_view;
-
-int
-shell_prog_path(const char *slug, char *buf, size_t n)
-{
-	struct stat st;
-
-	if (!md_slug_valid(slug))
-		return -1;
-	if ((size_t)snprintf(buf, n, "%s/racelab-%s", shell_cfg.bin_dir, slug) >= n)
-		return -1;
-	if (stat(buf, &st) < 0 || !S_ISREG(st.st_mode) || access(buf, X_OK) < 0)
-		return -1;
-	return 0;
-}
-
-bool
-shell_prog_ok(const char *slug, void *ctx)
-{
-	char path[PATH_MAX];
-
-	(void)ctx;
-	return shell_prog_path(slug, path, sizeof path) == 0;
-}
 
 static int
 by_number(const void *a, const void *b)
@@ -50,9 +25,8 @@ by_number(const void *a, const void *b)
 }
 
 int
-catalog_load(const char *path)
+catalog_load(struct catalog *c, const char *path, const char *bin_dir)
 {
-	struct catalog *c = &shell_catalog;
 	DIR *d = opendir(path);
 	struct dirent *de;
 
@@ -77,7 +51,7 @@ catalog_load(const char *path)
 		                     de->d_name) >= sizeof e->path ||
 		    access(e->path, F_OK) < 0)
 			continue; /* a directory without a lesson.md is not a lesson */
-		e->ok = md_lesson_load(&e->doc, e->path, shell_prog_ok, NULL) == 0;
+		e->ok = md_lesson_load(&e->doc, e->path, demo_prog_ok, (void *)bin_dir) == 0;
 		c->n++;
 	}
 	closedir(d);
@@ -86,22 +60,22 @@ catalog_load(const char *path)
 }
 
 void
-catalog_free(void)
+catalog_free(struct catalog *c)
 {
-	for (int i = 0; i < shell_catalog.n; i++)
-		md_lesson_free(&shell_catalog.e[i].doc);
-	free(shell_catalog.e);
-	memset(&shell_catalog, 0, sizeof shell_catalog);
+	for (int i = 0; i < c->n; i++)
+		md_lesson_free(&c->e[i].doc);
+	free(c->e);
+	memset(c, 0, sizeof *c);
 }
 
 int
-catalog_find(const char *name)
+catalog_find(const struct catalog *c, const char *name)
 {
 	char *end;
 	long num = strtol(name, &end, 10);
 
-	for (int i = 0; i < shell_catalog.n; i++) {
-		const struct catalog_entry *e = &shell_catalog.e[i];
+	for (int i = 0; i < c->n; i++) {
+		const struct catalog_entry *e = &c->e[i];
 
 		if ((*end == '\0' && end != name && e->number == num) ||
 		    strcmp(e->slug, name) == 0)
@@ -111,12 +85,12 @@ catalog_find(const char *name)
 }
 
 void
-catalog_print(FILE *f)
+catalog_print(const struct catalog *c, const char *dir, FILE *f)
 {
-	if (shell_catalog.n == 0)
-		fprintf(f, "no lessons in %s\n", shell_cfg.lessons_dir);
-	for (int i = 0; i < shell_catalog.n; i++) {
-		const struct catalog_entry *e = &shell_catalog.e[i];
+	if (c->n == 0)
+		fprintf(f, "no lessons in %s\n", dir);
+	for (int i = 0; i < c->n; i++) {
+		const struct catalog_entry *e = &c->e[i];
 
 		if (e->ok)
 			fprintf(f, "%02d  %-12s %s (%d step%s)\n", e->number, e->slug,
@@ -129,7 +103,7 @@ catalog_print(FILE *f)
 
 /* "3/5" steps seen, or a row of marks when they fit. */
 static void
-seen_marks(const struct catalog_entry *e, char *buf, size_t n)
+seen_marks(const struct shell_ctx *c, const struct catalog_entry *e, char *buf, size_t n)
 {
 	uint64_t m = progress_mask(e->slug);
 	int steps = e->doc.nstep, seen = 0;
@@ -143,15 +117,15 @@ seen_marks(const struct catalog_entry *e, char *buf, size_t n)
 		return;
 	}
 	for (int i = 0; i < steps; i++) {
-		const char *mark = (m >> i) & 1 ? (shell_cfg.ascii ? "*" : "\u25cf")
-		                                : (shell_cfg.ascii ? "." : "\u25cb");
+		const char *mark = (m >> i) & 1 ? (c->cfg->ascii ? "*" : "\u25cf")
+		                                : (c->cfg->ascii ? "." : "\u25cb");
 
 		used += (size_t)snprintf(buf + used, n - used, "%s", mark);
 	}
 }
 
-void
-catalog_layout(void)
+static void
+catalog_layout(struct shell_ctx *c)
 {
 	int lw;
 
@@ -159,7 +133,7 @@ catalog_layout(void)
 	ui_drop(&list_win);
 	ui_drop(&prev_win);
 	ui_drop(&status_win);
-	if (shell.too_small)
+	if (c->too_small)
 		return;
 	lw = COLS * 2 / 5;
 	if (lw < 36)
@@ -171,7 +145,7 @@ catalog_layout(void)
 }
 
 static void
-draw_preview(WINDOW *w, const struct catalog_entry *e)
+draw_preview(const struct shell_ctx *c, WINDOW *w, const struct catalog_entry *e)
 {
 	int h, wd, y = 1;
 	const char *warn = progress_warning();
@@ -182,7 +156,7 @@ draw_preview(WINDOW *w, const struct catalog_entry *e)
 		y += term_printf(w, y, 2, wd - 4, term_attr(COL_WARN), "! %s", warn) ? 1 : 0;
 	if (!e) {
 		term_printf(w, y, 2, wd - 4, A_NORMAL, "No lessons found in %s",
-		            shell_cfg.lessons_dir);
+		            c->cfg->lessons_dir);
 		return;
 	}
 	if (!e->ok) {
@@ -226,20 +200,20 @@ draw_preview(WINDOW *w, const struct catalog_entry *e)
 		            e->doc.nstep == 1 ? "" : "s");
 		for (int i = 0; i < e->doc.nstep && y < h - 1; i++, y++)
 			term_printf(w, y, 2, wd - 4, (m >> i) & 1 ? A_NORMAL : term_attr(COL_DIM),
-			            "%s %d. %s", (m >> i) & 1 ? (shell_cfg.ascii ? "*" : "\u2713") : " ",
+			            "%s %d. %s", (m >> i) & 1 ? (c->cfg->ascii ? "*" : "\u2713") : " ",
 			            i + 1, e->doc.step[i].title ? e->doc.step[i].title : "");
 	}
 }
 
-void
-catalog_draw(void)
+static bool
+catalog_draw(struct shell_ctx *ctx, bool full)
 {
-	struct catalog *c = &shell_catalog;
+	struct catalog *c = ctx->cat;
 	WINDOW *w = list_win.w;
 	int h, wd, rows;
 
-	if (!w)
-		return;
+	if (!w || !full) /* nothing here moves on its own */
+		return false;
 	werase(title_win.w);
 	wbkgdset(title_win.w, ' ' | term_attr(COL_BAR));
 	werase(title_win.w);
@@ -264,7 +238,7 @@ catalog_draw(void)
 		if (i == c->sel)
 			mvwhline(w, y, 1, ' ' | a, wd - 2);
 		if (e->ok) {
-			seen_marks(e, marks, sizeof marks);
+			seen_marks(ctx, e, marks, sizeof marks);
 			term_printf(w, y, 2, wd - 5 - md_strwidth(marks), a, "%02d %s",
 			            e->number, e->doc.title);
 			term_put(w, y, wd - 2 - md_strwidth(marks), md_strwidth(marks), a, marks);
@@ -274,30 +248,35 @@ catalog_draw(void)
 		}
 	}
 	werase(prev_win.w);
-	draw_preview(prev_win.w, c->n ? &c->e[c->sel] : NULL);
-	shell_status(status_win.w, "Up/Down select  Enter open  ? help  q quit");
+	draw_preview(ctx, prev_win.w, c->n ? &c->e[c->sel] : NULL);
+	shell_status(ctx, status_win.w, "Up/Down select  Enter open  ? help  q quit");
+	return true;
 }
 
+/* Enter on a lesson: the loop opens it (where the user left off). */
 static void
-open_selected(void)
+open_selected(struct shell_ctx *ctx, struct shell_action *act)
 {
-	struct catalog *c = &shell_catalog;
+	const struct catalog *c = ctx->cat;
 	const struct catalog_entry *e;
 
 	if (c->n == 0)
 		return;
 	e = &c->e[c->sel];
 	if (!e->ok) {
-		shell_note(COL_WARN, "%s", e->doc.error);
+		shell_note(ctx, COL_WARN, "%s", e->doc.error);
 		return;
 	}
-	lesson_open(c->sel, -1);
+	act->act = ACT_GO;
+	act->to = SCREEN_LESSON;
+	act->lesson = c->sel;
+	act->step = -1;
 }
 
-int
-catalog_key(int key)
+static int
+catalog_key(struct shell_ctx *ctx, int key, struct shell_action *act)
 {
-	struct catalog *c = &shell_catalog;
+	struct catalog *c = ctx->cat;
 
 	switch (key) {
 	case 'q':
@@ -326,12 +305,12 @@ catalog_key(int key)
 	case SHK(KEY_ENTER):
 	case SHK(KEY_RIGHT):
 	case 'l':
-		open_selected();
+		open_selected(ctx, act);
 		return SH_REDRAW;
 	default:
 		if (key >= '1' && key <= '9') {
 			char num[4] = {(char)key, 0};
-			int i = catalog_find(num);
+			int i = catalog_find(c, num);
 
 			if (i >= 0)
 				c->sel = i;
@@ -341,22 +320,56 @@ catalog_key(int key)
 	}
 }
 
-void
-catalog_click(int y, int x)
+static int
+catalog_click(struct shell_ctx *ctx, const MEVENT *ev, struct shell_action *act)
 {
 	int ly, lx;
 
-	if (!list_win.w)
-		return;
+	if (ev->bstate & BUTTON4_PRESSED)
+		return catalog_key(ctx, SHK(KEY_UP), act);
+	if (ev->bstate & BUTTON5_PRESSED)
+		return catalog_key(ctx, SHK(KEY_DOWN), act);
+	if (!(ev->bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED)) || !list_win.w)
+		return 0;
 	getbegyx(list_win.w, ly, lx);
-	if (wenclose(list_win.w, y, x)) {
-		int row = y - ly - 1 + list_view.top;
+	if (wenclose(list_win.w, ev->y, ev->x)) {
+		int row = ev->y - ly - 1 + list_view.top;
 
 		(void)lx;
-		if (row >= 0 && row < shell_catalog.n) {
-			if (row == shell_catalog.sel)
-				open_selected();
-			shell_catalog.sel = row;
+		if (row >= 0 && row < ctx->cat->n) {
+			if (row == ctx->cat->sel)
+				open_selected(ctx, act);
+			ctx->cat->sel = row;
 		}
 	}
+	return SH_REDRAW;
 }
+
+/* Back from a lesson: select the lesson left. */
+static int
+catalog_enter(struct shell_ctx *ctx, const struct shell_action *a)
+{
+	if (a->lesson >= 0 && a->lesson < ctx->cat->n)
+		ctx->cat->sel = a->lesson;
+	return 0;
+}
+
+static void
+catalog_leave(struct shell_ctx *ctx)
+{
+	(void)ctx;
+	ui_drop(&title_win);
+	ui_drop(&list_win);
+	ui_drop(&prev_win);
+	ui_drop(&status_win);
+}
+
+const struct screen screen_catalog = {
+	.name = "catalog",
+	.enter = catalog_enter,
+	.leave = catalog_leave,
+	.layout = catalog_layout,
+	.draw = catalog_draw,
+	.key = catalog_key,
+	.click = catalog_click,
+};

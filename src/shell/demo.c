@@ -10,13 +10,13 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* The one demo (main.c hands it to the screens; the panels read it). */
 struct demo shell_demo = {.board_fd = -1, .out_fd = -1};
-
-static bool step_mode; /* sticky: applies to the next run too */
 
 /* Each actor's /proc files are read every PROC_PERIOD_NS, a slice of the
  * actors per frame: about PROC_SLICES frames per period at 30 fps. */
@@ -39,11 +39,31 @@ xstrdup(const char *s)
 	return p;
 }
 
-void
-demo_set_argv(char *const argv[], int argc)
+int
+demo_prog_path(const char *bin_dir, const char *slug, char *buf, size_t n)
 {
-	struct demo *d = &shell_demo;
+	struct stat st;
 
+	if (!md_slug_valid(slug))
+		return -1;
+	if ((size_t)snprintf(buf, n, "%s/racelab-%s", bin_dir, slug) >= n)
+		return -1;
+	if (stat(buf, &st) < 0 || !S_ISREG(st.st_mode) || access(buf, X_OK) < 0)
+		return -1;
+	return 0;
+}
+
+bool
+demo_prog_ok(const char *slug, void *bin_dir)
+{
+	char path[PATH_MAX];
+
+	return demo_prog_path(bin_dir, slug, path, sizeof path) == 0;
+}
+
+void
+demo_set_argv(struct demo *d, char *const argv[], int argc)
+{
 	for (int i = 0; i < d->argc; i++)
 		free(d->argv[i]);
 	if (argc > DEMO_MAX_ARGS)
@@ -55,9 +75,8 @@ demo_set_argv(char *const argv[], int argc)
 }
 
 const char *
-demo_get_opt(const char *opt)
+demo_get_opt(const struct demo *d, const char *opt)
 {
-	struct demo *d = &shell_demo;
 	size_t n = strlen(opt);
 
 	for (int i = 1; i < d->argc; i++) {
@@ -70,9 +89,8 @@ demo_get_opt(const char *opt)
 }
 
 void
-demo_set_opt(const char *opt, const char *val)
+demo_set_opt(struct demo *d, const char *opt, const char *val)
 {
-	struct demo *d = &shell_demo;
 	size_t n = strlen(opt);
 
 	for (int i = 1; i < d->argc; i++) {
@@ -122,9 +140,8 @@ out_log(const char *line)
 }
 
 static void
-out_push(const char *line)
+out_push(struct demo *d, const char *line)
 {
-	struct demo *d = &shell_demo;
 	int slot = (d->out_head + d->out_n) % DEMO_OUT_LINES;
 
 	out_log(line);
@@ -140,19 +157,16 @@ out_push(const char *line)
 }
 
 static void
-out_flush_partial(void)
+out_flush_partial(struct demo *d)
 {
-	struct demo *d = &shell_demo;
-
 	d->partial[d->partial_len] = '\0';
-	out_push(d->partial);
+	out_push(d, d->partial);
 	d->partial_len = 0;
 }
 
 void
-demo_read_output(void)
+demo_read_output(struct demo *d)
 {
-	struct demo *d = &shell_demo;
 	char buf[4096];
 	ssize_t r;
 
@@ -163,7 +177,7 @@ demo_read_output(void)
 			unsigned char c = (unsigned char)buf[i];
 
 			if (c == '\n') {
-				out_flush_partial();
+				out_flush_partial(d);
 				continue;
 			}
 			if (c == '\r')
@@ -174,31 +188,28 @@ demo_read_output(void)
 				c = '?'; /* no escape sequences reach the screen */
 			d->partial[d->partial_len++] = (char)c;
 			if (d->partial_len == sizeof d->partial - 1)
-				out_flush_partial();
+				out_flush_partial(d);
 		}
 	}
 	if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
 		if (d->partial_len)
-			out_flush_partial();
+			out_flush_partial(d);
 		close(d->out_fd);
 		d->out_fd = -1;
 	}
 }
 
 void
-demo_forget(void)
+demo_forget(struct demo *d)
 {
-	struct demo *d = &shell_demo;
-
 	d->nact = 0;
 	d->tl_len = d->tl_head = 0;
 	d->spark_len = d->spark_head = 0;
 }
 
 int
-demo_start(int runs)
+demo_start(struct demo *d, int runs)
 {
-	struct demo *d = &shell_demo;
 	char path[PATH_MAX], *argv[DEMO_MAX_ARGS + 3], line[600], nbuf[16];
 	size_t used;
 	int fd, argc;
@@ -206,34 +217,34 @@ demo_start(int runs)
 	if (d->argc == 0)
 		return -1;
 	if (d->pid)
-		demo_stop_wait();
+		demo_stop_wait(d);
 	if (d->board)
 		board_unmap(d->board);
 	d->board = NULL;
 	d->failed = false;
 	d->exited = false;
 	d->frozen = false;
-	demo_forget();
+	demo_forget(d);
 	procfs_close_all(); /* the files of the last demo's tasks */
-	if (shell_prog_path(d->argv[0], path, sizeof path) < 0) {
+	if (demo_prog_path(d->bin_dir, d->argv[0], path, sizeof path) < 0) {
 		d->failed = true;
-		shell_note(COL_WARN, "no lesson program racelab-%s in %s", d->argv[0],
-		           shell_cfg.bin_dir);
+		snprintf(d->msg, sizeof d->msg, "no lesson program racelab-%s in %s",
+		         d->argv[0], d->bin_dir);
 		return -1;
 	}
 	if (runs > 0) {
 		snprintf(nbuf, sizeof nbuf, "%d", runs);
-		demo_set_opt("--runs", nbuf);
+		demo_set_opt(d, "--runs", nbuf);
 	}
-	d->runs = demo_get_opt("--runs") ? atoi(demo_get_opt("--runs")) : 1;
+	d->runs = demo_get_opt(d, "--runs") ? atoi(demo_get_opt(d, "--runs")) : 1;
 	d->board = board_create_memfd(&fd);
 	if (!d->board) {
 		d->failed = true;
-		shell_note(COL_WARN, "cannot create the board: %s", strerror(errno));
+		snprintf(d->msg, sizeof d->msg, "cannot create the board: %s", strerror(errno));
 		return -1;
 	}
 	atomic_store(&d->board->control.shell_pid, (uint32_t)getpid());
-	atomic_store(&d->board->control.step_mode, step_mode ? 1u : 0u);
+	atomic_store(&d->board->control.step_mode, d->step_sticky ? 1u : 0u);
 
 	/* argv[0] is the program's real name; the rest as the lesson wrote it. */
 	snprintf(line, sizeof line, "racelab-%s", d->argv[0]);
@@ -248,8 +259,8 @@ demo_start(int runs)
 	if (d->pid < 0) {
 		d->pid = 0;
 		d->failed = true;
-		shell_note(COL_WARN, "cannot start racelab-%s: %s", d->argv[0],
-		           strerror(errno));
+		snprintf(d->msg, sizeof d->msg, "cannot start racelab-%s: %s", d->argv[0],
+		         strerror(errno));
 		return -1;
 	}
 	d->t_start = shell_now_ns();
@@ -259,27 +270,25 @@ demo_start(int runs)
 	used = (size_t)snprintf(line, sizeof line, "--- $ racelab-%s", d->argv[0]);
 	for (int i = 1; i < d->argc && used < sizeof line; i++)
 		used += (size_t)snprintf(line + used, sizeof line - used, " %s", d->argv[i]);
-	out_push(line);
+	out_push(d, line);
 	return 0;
 }
 
 bool
-demo_running(void)
+demo_running(const struct demo *d)
 {
-	return shell_demo.pid > 0;
+	return d->pid > 0;
 }
 
 bool
-demo_active(void)
+demo_active(const struct demo *d)
 {
-	return shell_demo.pid > 0 && (!shell_demo.frozen || shell_demo.stopping);
+	return d->pid > 0 && (!d->frozen || d->stopping);
 }
 
 void
-demo_stop(void)
+demo_stop(struct demo *d)
 {
-	struct demo *d = &shell_demo;
-
 	if (!d->pid || d->stopping)
 		return;
 	if (d->board) {
@@ -295,10 +304,8 @@ demo_stop(void)
 }
 
 static void
-leader_gone(int status)
+leader_gone(struct demo *d, int status)
 {
-	struct demo *d = &shell_demo;
-
 	d->status = status;
 	d->exited = true;
 	d->pid = 0;
@@ -306,13 +313,12 @@ leader_gone(int status)
 	d->frozen = false;
 	d->t_end = shell_now_ns();
 	child_pgid = 0;
-	demo_read_output();
+	demo_read_output(d);
 }
 
 void
-demo_child_event(void)
+demo_child_event(struct demo *d)
 {
-	struct demo *d = &shell_demo;
 	int st = 0;
 
 	if (d->pid && child_leader_exited(d->pid)) {
@@ -320,26 +326,25 @@ demo_child_event(void)
 		 * the lesson: nothing outlives the demo. */
 		child_signal_group(d->pid, SIGKILL);
 		if (child_reap(d->pid, &st))
-			leader_gone(st);
+			leader_gone(d, st);
 	} else if (child_reap(d->pid, &st)) {
 		child_signal_group(d->pid, SIGKILL);
-		leader_gone(st);
+		leader_gone(d, st);
 	}
 }
 
 void
-demo_stop_wait(void)
+demo_stop_wait(struct demo *d)
 {
-	struct demo *d = &shell_demo;
 	uint64_t deadline;
 	pid_t group = d->pid;
 
 	if (!d->pid)
 		return;
-	demo_stop();
+	demo_stop(d);
 	deadline = shell_now_ns() + GRACE_NS;
 	while (d->pid) {
-		demo_child_event();
+		demo_child_event(d);
 		if (!d->pid)
 			break;
 		if (shell_now_ns() >= deadline) {
@@ -365,9 +370,8 @@ demo_stop_wait(void)
  * is read about every PROC_PERIOD_NS and no frame pays for all: a read
  * costs a few microseconds per task, 5 ms or more for 1024 of them. */
 static void
-sample_proc(uint64_t now, bool all)
+sample_proc(struct demo *d, uint64_t now, bool all)
 {
-	struct demo *d = &shell_demo;
 	long tck = procfs_clk_tck();
 	int n = d->nact, i = all ? 0 : d->proc_cursor;
 	int budget = all ? n : (n + PROC_SLICES - 1) / PROC_SLICES;
@@ -409,9 +413,8 @@ sample_proc(uint64_t now, bool all)
 }
 
 static void
-sample_board(void)
+sample_board(struct demo *d)
 {
-	struct demo *d = &shell_demo;
 	struct board *b = d->board;
 	uint32_t n = atomic_load_explicit(&b->nactors, memory_order_acquire);
 	uint32_t nc = atomic_load_explicit(&b->ncounters, memory_order_acquire);
@@ -495,10 +498,8 @@ sample_board(void)
 }
 
 void
-demo_tick(uint64_t now)
+demo_tick(struct demo *d, uint64_t now)
 {
-	struct demo *d = &shell_demo;
-
 	if (d->stopping && now >= d->kill_at) {
 		child_signal_group(d->pid, SIGKILL);
 		d->kill_at = UINT64_MAX;
@@ -506,11 +507,11 @@ demo_tick(uint64_t now)
 	if (!d->board)
 		return;
 	if (d->pid && !d->frozen)
-		sample_board();
+		sample_board(d);
 	if (d->pid)
-		sample_proc(now, false);
+		sample_proc(d, now, false);
 	else if (!d->pid && d->last_proc_ns && d->exited) {
-		sample_board(); /* the run's last word: done states, final values */
+		sample_board(d); /* the run's last word: done states, final values */
 		if (d->nact > 0) { /* actor 0 is the lesson program: reaped */
 			enum board_state *s0 = &d->act[0].state;
 
@@ -518,31 +519,28 @@ demo_tick(uint64_t now)
 			    *s0 != BOARD_ST_KILLED)
 				*s0 = WIFSIGNALED(d->status) ? BOARD_ST_KILLED : BOARD_ST_DONE;
 		}
-		sample_proc(now, true); /* once more: they are gone */
+		sample_proc(d, now, true); /* once more: they are gone */
 		d->last_proc_ns = 0;
 	}
 }
 
 void
-demo_freeze(bool on)
+demo_freeze(struct demo *d, bool on)
 {
-	struct demo *d = &shell_demo;
-
 	if (!d->pid || d->stopping || on == d->frozen)
 		return;
 	if (child_signal_group(d->pid, on ? SIGSTOP : SIGCONT) == 0) {
 		d->frozen = on;
 		if (d->board)
 			atomic_store(&d->board->control.freeze, on ? 1u : 0u);
-		sample_proc(shell_now_ns(), true); /* the new kernel states at once */
+		sample_proc(d, shell_now_ns(), true); /* the new kernel states at once */
 	}
 }
 
 const char *
-demo_kill_actor(int i)
+demo_kill_actor(struct demo *d, int i)
 {
 	static char msg[200];
-	struct demo *d = &shell_demo;
 	struct demo_actor *a;
 
 	if (!d->pid || i < 0 || i >= d->nact || !d->act[i].valid)
@@ -569,9 +567,8 @@ demo_kill_actor(int i)
 }
 
 const char *
-demo_status_text(char *buf, size_t n)
+demo_status_text(const struct demo *d, char *buf, size_t n)
 {
-	struct demo *d = &shell_demo;
 	uint64_t now = shell_now_ns();
 
 	if (d->pid) {
@@ -598,11 +595,9 @@ demo_status_text(char *buf, size_t n)
 }
 
 void
-demo_step_mode(bool on)
+demo_step_mode(struct demo *d, bool on)
 {
-	struct demo *d = &shell_demo;
-
-	step_mode = on;
+	d->step_sticky = on;
 	if (!d->board)
 		return;
 	atomic_store(&d->board->control.step_mode, on ? 1u : 0u);
@@ -615,17 +610,17 @@ demo_step_mode(bool on)
 }
 
 bool
-demo_step_sticky(void)
+demo_step_sticky(const struct demo *d)
 {
-	return step_mode;
+	return d->step_sticky;
 }
 
 /* g: this run goes on freely; the next run starts in step mode again. */
 void
-demo_release(void)
+demo_release(struct demo *d)
 {
-	bool sticky = step_mode;
+	bool sticky = d->step_sticky;
 
-	demo_step_mode(false);
-	step_mode = sticky;
+	demo_step_mode(d, false);
+	d->step_sticky = sticky;
 }

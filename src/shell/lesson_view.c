@@ -47,25 +47,25 @@ cur_run(void)
 
 /* The directory of the lesson shown (for its program's source). */
 static void
-lesson_dir(char *buf, size_t n)
+lesson_dir(const struct shell_ctx *c, char *buf, size_t n)
 {
 	int idx = lv.idx;
 	char *slash;
 
 	if (idx < 0 && lv.doc && lv.doc->nstep && lv.doc->step[0].run)
-		idx = catalog_find(lv.doc->step[0].run->argv[0]);
+		idx = catalog_find(c->cat, lv.doc->step[0].run->argv[0]);
 	if (idx < 0) {
 		buf[0] = '\0';
 		return;
 	}
-	snprintf(buf, n, "%s", shell_catalog.e[idx].path);
+	snprintf(buf, n, "%s", c->cat->e[idx].path);
 	if ((slash = strrchr(buf, '/')))
 		*slash = '\0';
 }
 
 /* Make run block i of the step the one Enter runs. */
 static void
-select_run(int i)
+select_run(struct shell_ctx *c, int i)
 {
 	const struct md_run *r;
 	char dir[PATH_MAX];
@@ -73,10 +73,10 @@ select_run(int i)
 	lv.run = i;
 	r = cur_run();
 	if (r)
-		demo_set_argv(r->argv, r->argc);
+		demo_set_argv(c->demo, r->argv, r->argc);
 	else
-		demo_set_argv(NULL, 0);
-	lesson_dir(dir, sizeof dir);
+		demo_set_argv(c->demo, NULL, 0);
+	lesson_dir(c, dir, sizeof dir);
 	step_attach(r, dir);
 }
 
@@ -91,10 +91,9 @@ cur_step(void)
 /* Which panels to show now: the step's list, or a default that grows with
  * what the demo has (locks, repeated runs). */
 static unsigned
-wanted_panels(void)
+wanted_panels(const struct demo *d)
 {
 	const struct md_run *r = cur_run();
-	const struct demo *d = &shell_demo;
 	unsigned m;
 
 	if (r && r->panels)
@@ -107,13 +106,13 @@ wanted_panels(void)
 	}
 	if (d->board && (d->runs > 1 || atomic_load(&d->board->nresults) > 1))
 		m |= 1u << MD_PANEL_HISTOGRAM;
-	if (step_panel_wanted())
+	if (step_panel_wanted(d))
 		m |= 1u << MD_PANEL_STEP;
 	return m;
 }
 
 static void
-set_step(int step)
+set_step(struct shell_ctx *c, int step)
 {
 	if (!lv.doc)
 		return;
@@ -121,15 +120,15 @@ set_step(int step)
 		step = lv.doc->nstep - 1;
 	if (step < 0)
 		step = 0;
-	if (step != lv.step && demo_running())
-		demo_stop();
+	if (step != lv.step && demo_running(c->demo))
+		demo_stop(c->demo);
 	lv.step = step;
 	lv.text_top = 0;
 	md_text_free(&lv.text);
 	lv.text_w = 0;
 	lv.quiz_open = lv.quiz_asked = false;
 	step_quiz_set(NULL, 0);
-	select_run(0);
+	select_run(c, 0);
 	if (lv.slug) {
 		progress_seen(lv.slug, step);
 		progress_set_last(lv.slug, step);
@@ -137,10 +136,10 @@ set_step(int step)
 	}
 }
 
-void
-lesson_open(int idx, int step)
+static void
+lesson_open(struct shell_ctx *c, int idx, int step)
 {
-	const struct catalog_entry *e = &shell_catalog.e[idx];
+	const struct catalog_entry *e = &c->cat->e[idx];
 
 	lv.idx = idx;
 	lv.doc = &e->doc;
@@ -148,7 +147,7 @@ lesson_open(int idx, int step)
 	lv.step = -1;
 	lv.focus = 0;
 	memset(lv.view, 0, sizeof lv.view);
-	demo_forget();
+	demo_forget(c->demo);
 	if (step < 0) {
 		char last[32];
 		int ls;
@@ -157,12 +156,13 @@ lesson_open(int idx, int step)
 		if (progress_last(last, sizeof last, &ls) && strcmp(last, e->slug) == 0)
 			step = ls;
 	}
-	set_step(step);
-	shell_go(SCREEN_LESSON);
+	set_step(c, step);
 }
 
-int
-lesson_open_run(const char *cmdline)
+/* --run: a one-step lesson of the command line.  -1: a bad command, -2:
+ * not a lesson program, -3: it did not start (the view stays open). */
+static int
+lesson_open_run(struct shell_ctx *c, const char *cmdline)
 {
 	struct md_lesson *l = &lv.run_doc;
 	char **argv;
@@ -172,7 +172,7 @@ lesson_open_run(const char *cmdline)
 		return -1;
 	if (strncmp(argv[0], "racelab-", 8) == 0)
 		memmove(argv[0], argv[0] + 8, strlen(argv[0] + 8) + 1);
-	if (!shell_prog_ok(argv[0], NULL)) {
+	if (!demo_prog_ok(argv[0], (void *)c->cfg->bin_dir)) {
 		md_argv_free(argv);
 		return -2;
 	}
@@ -197,16 +197,19 @@ lesson_open_run(const char *cmdline)
 	lv.doc = l;
 	lv.slug = NULL;
 	lv.step = -1;
-	set_step(0);
-	shell.screen = SCREEN_LESSON;
-	step_new_run();
-	return demo_start(0) < 0 ? -3 : 0;
+	set_step(c, 0);
+	step_new_run(c->demo);
+	if (demo_start(c->demo, 0) < 0) {
+		shell_note(c, COL_WARN, "%s", c->demo->msg);
+		return -3;
+	}
+	return 0;
 }
 
-void
-lesson_close(void)
+static void
+lesson_close(struct shell_ctx *c)
 {
-	demo_stop_wait();
+	demo_stop_wait(c->demo);
 	md_text_free(&lv.text);
 	for (int i = 0; i < MD_PANEL_COUNT; i++)
 		ui_drop(&lv.pan[i]);
@@ -221,12 +224,10 @@ lesson_close(void)
 		md_lesson_free(&lv.run_doc);
 		lv.doc = NULL;
 	}
-	if (lv.idx >= 0)
-		shell_catalog.sel = lv.idx;
 }
 
-void
-lesson_layout(void)
+static void
+lesson_layout(struct shell_ctx *c)
 {
 	int top = 1, h = LINES - 2, x = 0, w = COLS, sum = 0, wsum = 0, extra;
 	bool has_text = lv.idx >= 0;
@@ -239,9 +240,9 @@ lesson_layout(void)
 	ui_drop(&lv.quiz);
 	md_text_free(&lv.text);
 	lv.text_w = 0;
-	lv.shown = wanted_panels();
+	lv.shown = wanted_panels(c->demo);
 	lv.nvis = 0;
-	if (shell.too_small)
+	if (c->too_small)
 		return;
 	ui_place(&lv.title, 1, COLS, 0, 0);
 	ui_place(&lv.status, 1, COLS, LINES - 1, 0);
@@ -283,7 +284,7 @@ lesson_layout(void)
 }
 
 static attr_t
-text_attr(unsigned a)
+text_attr(const struct shell_cfg *cfg, unsigned a)
 {
 	attr_t r = A_NORMAL;
 
@@ -298,7 +299,7 @@ text_attr(unsigned a)
 	if (a & MDL_BOLD)
 		r |= A_BOLD;
 	if (a & MDL_EM)
-		r |= shell_cfg.color ? A_ITALIC : A_UNDERLINE;
+		r |= cfg->color ? A_ITALIC : A_UNDERLINE;
 	if (a & MDL_LINK)
 		r |= A_UNDERLINE;
 	if (a & MDL_DIM)
@@ -307,7 +308,7 @@ text_attr(unsigned a)
 }
 
 static void
-draw_text(void)
+draw_text(const struct shell_ctx *c)
 {
 	WINDOW *w = lv.body.w;
 	const struct md_step *s = cur_step();
@@ -337,11 +338,11 @@ draw_text(void)
 		if (ln->run >= 0 && ln->run == lv.run && x >= 4 && ln->nseg &&
 		    strncmp(ln->seg[0].text, "$ ", 2) == 0)
 			term_put(w, 1 + i, x - 2, 1, term_attr(COL_RUN),
-			         shell_cfg.ascii ? ">" : "\u25b6");
+			         c->cfg->ascii ? ">" : "\u25b6");
 		for (int j = 0; j < ln->nseg; j++)
 			x += term_put(w, 1 + i, x, wd - 2 - x,
 			              ln->run >= 0 && ln->run != lv.run ? term_attr(COL_DIM)
-			                                                : text_attr(ln->seg[j].attr),
+			                                                : text_attr(c->cfg, ln->seg[j].attr),
 			              ln->seg[j].text);
 	}
 	if (lv.text.nline > lv.text_rows) {
@@ -351,10 +352,10 @@ draw_text(void)
 }
 
 static void
-draw_title(void)
+draw_title(const struct shell_ctx *c)
 {
 	WINDOW *w = lv.title.w;
-	const struct demo *d = &shell_demo;
+	const struct demo *d = c->demo;
 	char st[96], next[400];
 	size_t used = 0;
 	int n;
@@ -368,11 +369,11 @@ draw_title(void)
 	} else {
 		snprintf(next, sizeof next, "(no demo in this step)");
 	}
-	demo_status_text(st, sizeof st);
+	demo_status_text(d, st, sizeof st);
 	n = md_strwidth(st) + 2;
 	if (lv.idx >= 0)
 		term_printf(w, 0, 1, COLS - n - 3, term_attr(COL_BAR) | A_BOLD, "%02d %s  |  %s",
-		            shell_catalog.e[lv.idx].number, lv.doc->title, next);
+		            c->cat->e[lv.idx].number, lv.doc->title, next);
 	else
 		term_printf(w, 0, 1, COLS - n - 3, term_attr(COL_BAR) | A_BOLD, "%s", next);
 	term_put(w, 0, COLS - n, n, d->frozen ? term_attr(COL_FROZEN) : term_attr(COL_BAR) | A_BOLD, st);
@@ -426,18 +427,18 @@ draw_quiz(void)
 	         "Enter: record it and run the demo   Esc: cancel");
 }
 
-void
-lesson_draw(void)
+static bool
+lesson_draw(struct shell_ctx *c, bool full)
 {
-	step_tick();
-	if (wanted_panels() != lv.shown)
-		lesson_layout(); /* e.g. the demo made a lock: show its panel */
+	(void)full;
+	if (wanted_panels(c->demo) != lv.shown)
+		lesson_layout(c); /* e.g. the demo made a lock: show its panel */
 	if (!lv.title.w)
-		return;
-	draw_title();
+		return false;
+	draw_title(c);
 	if (lv.body.w) {
 		werase(lv.body.w);
-		draw_text();
+		draw_text(c);
 	}
 	for (int k = 0; k < lv.nvis; k++) {
 		int i = lv.order[k];
@@ -451,43 +452,44 @@ lesson_draw(void)
 	}
 	if (lv.quiz_open) {
 		draw_quiz();
-		shell_status(lv.status.w, "type your prediction  Enter record and run  Esc cancel");
-		return;
+		shell_status(c, lv.status.w, "type your prediction  Enter record and run  Esc cancel");
+		return true;
 	}
-	shell_status(lv.status.w,
-	             demo_step_sticky() ?
+	shell_status(c, lv.status.w,
+	             demo_step_sticky(c->demo) ?
 	             "s step off  1-9 step worker  a each  g go  u undo  w save  Enter run  x stop  ? help  q back" :
 	             lv.idx >= 0 ?
 	             "Enter run  R x20  Space freeze  s step  l sync  +/- workers  k kill  Tab panel  n/p step  ? help  q back" :
 	             "Enter run  R x20  Space freeze  s step  l sync  +/- workers  k kill  Tab panel  ? help  q back");
+	return true;
 }
 
 static int
-cycle_sync(void)
+cycle_sync(struct shell_ctx *c)
 {
-	const char *cur = demo_get_opt("--sync");
+	const char *cur = demo_get_opt(c->demo, "--sync");
 	size_t n = sizeof syncs / sizeof syncs[0], i;
 
-	if (shell_demo.argc == 0)
+	if (c->demo->argc == 0)
 		return SH_REDRAW;
 	if (!cur)
 		cur = "none";
 	for (i = 0; i < n; i++)
 		if (strcmp(syncs[i], cur) == 0)
 			break;
-	demo_set_opt("--sync", syncs[(i + 1) % n]);
-	shell_note(COL_GOOD, "next run: --sync %s (Enter runs it)", syncs[(i + 1) % n]);
+	demo_set_opt(c->demo, "--sync", syncs[(i + 1) % n]);
+	shell_note(c, COL_GOOD, "next run: --sync %s (Enter runs it)", syncs[(i + 1) % n]);
 	return SH_REDRAW;
 }
 
 static int
-change_workers(int delta)
+change_workers(struct shell_ctx *c, int delta)
 {
-	const char *cur = demo_get_opt("--workers");
-	int n = cur ? atoi(cur) : shell_demo.nact > 1 ? shell_demo.nact - 1 : 2;
+	const char *cur = demo_get_opt(c->demo, "--workers");
+	int n = cur ? atoi(cur) : c->demo->nact > 1 ? c->demo->nact - 1 : 2;
 	char buf[16];
 
-	if (shell_demo.argc == 0)
+	if (c->demo->argc == 0)
 		return SH_REDRAW;
 	n += delta;
 	if (n < 1)
@@ -495,18 +497,18 @@ change_workers(int delta)
 	if (n > BOARD_MAX_WORKERS)
 		n = BOARD_MAX_WORKERS;
 	snprintf(buf, sizeof buf, "%d", n);
-	demo_set_opt("--workers", buf);
-	shell_note(COL_GOOD, "next run: --workers %d (Enter runs it)", n);
+	demo_set_opt(c->demo, "--workers", buf);
+	shell_note(c, COL_GOOD, "next run: --workers %d (Enter runs it)", n);
 	return SH_REDRAW;
 }
 
 static int
-run(int runs)
+run(struct shell_ctx *c, int runs)
 {
 	const struct md_step *s = cur_step();
 
-	if (shell_demo.argc == 0) {
-		shell_note(COL_WARN, "this step has no demo");
+	if (c->demo->argc == 0) {
+		shell_note(c, COL_WARN, "this step has no demo");
 		return SH_REDRAW;
 	}
 	/* Predict, then run: the step's quiz first, once per visit. */
@@ -516,14 +518,15 @@ run(int runs)
 		lv.quiz_in[0] = '\0';
 		return SH_RESIZE;
 	}
-	step_new_run();
-	demo_start(runs);
+	step_new_run(c->demo);
+	if (demo_start(c->demo, runs) < 0)
+		shell_note(c, COL_WARN, "%s", c->demo->msg);
 	return SH_RESIZE;
 }
 
 /* Keys while the quiz is open. */
 static int
-quiz_key(int key)
+quiz_key(struct shell_ctx *c, int key)
 {
 	const struct md_step *s = cur_step();
 	size_t n = strlen(lv.quiz_in);
@@ -532,7 +535,7 @@ quiz_key(int key)
 
 	if (key == SH_ESC) {
 		lv.quiz_open = false;
-		shell_note(COL_WARN, "quiz cancelled: Enter asks it again");
+		shell_note(c, COL_WARN, "quiz cancelled: Enter asks it again");
 		return SH_RESIZE;
 	}
 	if (key == SH_CTRL('c'))
@@ -555,9 +558,9 @@ quiz_key(int key)
 	v = strtoll(lv.quiz_in, &end, 10);
 	if (!n || *end || errno || (s->q.nchoice && (v < 1 || v > s->q.nchoice))) {
 		if (s->q.nchoice)
-			shell_note(COL_WARN, "type a choice from 1 to %d", s->q.nchoice);
+			shell_note(c, COL_WARN, "type a choice from 1 to %d", s->q.nchoice);
 		else
-			shell_note(COL_WARN, "type a whole number");
+			shell_note(c, COL_WARN, "type a whole number");
 		return SH_REDRAW;
 	}
 	lv.quiz_open = false;
@@ -567,35 +570,38 @@ quiz_key(int key)
 		progress_quiz(lv.slug, lv.step, v);
 		progress_save();
 	}
-	shell_note(COL_GOOD, "prediction recorded: %lld", v);
-	return run(lv.quiz_runs) | SH_RESIZE;
+	shell_note(c, COL_GOOD, "prediction recorded: %lld", v);
+	return run(c, lv.quiz_runs) | SH_RESIZE;
 }
 
-int
-lesson_key(int key)
+static int
+lesson_key(struct shell_ctx *c, int key, struct shell_action *act)
 {
+	struct demo *d = c->demo;
 	int vis = lv.focus < lv.nvis ? lv.order[lv.focus] : -1;
 
 	if (lv.quiz_open)
-		return quiz_key(key);
+		return quiz_key(c, key);
 	switch (key) {
 	case 'q':
-	case SH_ESC:
-		shell_go(SCREEN_CATALOG);
+	case SH_ESC: /* back to the catalog, this lesson selected */
+		act->act = ACT_GO;
+		act->to = SCREEN_CATALOG;
+		act->lesson = lv.idx;
 		return SH_REDRAW;
 	case SH_CTRL('c'):
 		return SH_QUIT;
 	case 'n':
 	case SHK(KEY_RIGHT):
 		if (lv.doc && lv.step + 1 < lv.doc->nstep) {
-			set_step(lv.step + 1);
+			set_step(c, lv.step + 1);
 			return SH_RESIZE;
 		}
 		return SH_REDRAW;
 	case 'p':
 	case SHK(KEY_LEFT):
 		if (lv.step > 0) {
-			set_step(lv.step - 1);
+			set_step(c, lv.step - 1);
 			return SH_RESIZE;
 		}
 		return SH_REDRAW;
@@ -603,60 +609,60 @@ lesson_key(int key)
 	case '\n':
 	case SHK(KEY_ENTER):
 	case 'r':
-		return run(0);
+		return run(c, 0);
 	case 'R':
-		return run(20);
+		return run(c, 20);
 	case 'x':
-		demo_stop();
+		demo_stop(d);
 		return SH_REDRAW;
 	case 'c': {
 		const struct md_step *st = cur_step();
 
 		if (st && st->nrun > 1) {
-			select_run((lv.run + 1) % st->nrun);
-			shell_note(COL_GOOD, "demo %d of %d in this step selected (Enter runs it)",
+			select_run(c, (lv.run + 1) % st->nrun);
+			shell_note(c, COL_GOOD, "demo %d of %d in this step selected (Enter runs it)",
 			           lv.run + 1, st->nrun);
 			return SH_RESIZE;
 		}
-		shell_note(COL_WARN, "this step has one demo");
+		shell_note(c, COL_WARN, "this step has one demo");
 		return SH_REDRAW;
 	}
 	case ' ':
-		if (!demo_running())
-			shell_note(COL_WARN, "no demo running (Enter runs it)");
-		demo_freeze(!shell_demo.frozen);
+		if (!demo_running(d))
+			shell_note(c, COL_WARN, "no demo running (Enter runs it)");
+		demo_freeze(d, !d->frozen);
 		return SH_REDRAW;
 	case 'l':
-		return cycle_sync();
+		return cycle_sync(c);
 	case '+':
 	case '=':
-		return change_workers(1);
+		return change_workers(c, 1);
 	case '-':
-		return change_workers(-1);
+		return change_workers(c, -1);
 	case 'k': {
-		const char *msg = demo_kill_actor(panel_procs_selected());
+		const char *msg = demo_kill_actor(d, panel_procs_selected());
 
-		shell_note(COL_WARN, "%s", msg);
+		shell_note(c, COL_WARN, "%s", msg);
 		return SH_REDRAW;
 	}
 	case 's': {
-		bool on = !(demo_step_sticky() || (shell_demo.board &&
-		            atomic_load(&shell_demo.board->control.step_mode)));
+		bool on = !(demo_step_sticky(d) || (d->board &&
+		            atomic_load(&d->board->control.step_mode)));
 
-		demo_step_mode(on);
-		shell_note(COL_GOOD, "step mode %s", !on ? "off" : demo_running() ?
+		demo_step_mode(d, on);
+		shell_note(c, COL_GOOD, "step mode %s", !on ? "off" : demo_running(d) ?
 		           "on: 1-9 advance worker N, a each, g go, u undo" :
 		           "on: 1-9 start the demo and advance worker N");
 		return SH_RESIZE;
 	}
 	case 'a':
-		return step_all();
+		return step_all(c);
 	case 'g':
-		return step_go();
+		return step_go(c);
 	case 'u':
-		return step_undo();
+		return step_undo(c);
 	case 'w':
-		return step_save();
+		return step_save(c);
 	case '\t':
 		if (lv.nvis)
 			lv.focus = (lv.focus + 1) % lv.nvis;
@@ -673,22 +679,28 @@ lesson_key(int key)
 		return SH_REDRAW;
 	default:
 		if (key >= '1' && key <= '9')
-			return step_grant((unsigned)(key - '0'));
+			return step_grant(c, (unsigned)(key - '0'));
 		if (vis >= 0 && shell_panels[vis]->key)
 			return shell_panels[vis]->key(&lv.view[vis], key);
 		return 0;
 	}
 }
 
-void
-lesson_click(int y, int x, bool wheel_up, bool wheel_down)
+static int
+lesson_click(struct shell_ctx *c, const MEVENT *ev, struct shell_action *act)
 {
+	int y = ev->y, x = ev->x;
+	bool wheel_up = (ev->bstate & BUTTON4_PRESSED) != 0,
+	     wheel_down = (ev->bstate & BUTTON5_PRESSED) != 0;
+
+	(void)c;
+	(void)act;
 	if (lv.body.w && wenclose(lv.body.w, y, x)) {
 		if (wheel_up)
 			lv.text_top -= 3;
 		if (wheel_down)
 			lv.text_top += 3;
-		return;
+		return SH_REDRAW;
 	}
 	for (int k = 0; k < lv.nvis; k++) {
 		int i = lv.order[k], by, bx;
@@ -700,15 +712,16 @@ lesson_click(int y, int x, bool wheel_up, bool wheel_down)
 		(void)bx;
 		lv.focus = k;
 		if (!shell_panels[i]->key)
-			return;
+			return SH_REDRAW;
 		if (wheel_up)
 			shell_panels[i]->key(&lv.view[i], SHK(KEY_UP));
 		else if (wheel_down)
 			shell_panels[i]->key(&lv.view[i], SHK(KEY_DOWN));
 		else if (y - by - 2 >= 0) /* rows start under the border and header */
 			lv.view[i].sel = lv.view[i].top + (y - by - 2);
-		return;
+		return SH_REDRAW;
 	}
+	return SH_REDRAW;
 }
 
 int
@@ -716,3 +729,33 @@ panel_procs_selected(void)
 {
 	return panel_procs_actor(lv.view[MD_PANEL_PROCS].sel);
 }
+
+/* The loop opens a lesson: from the catalog (a->lesson at a->step), or the
+ * live view of one program (a->run). */
+static int
+lesson_enter(struct shell_ctx *c, const struct shell_action *a)
+{
+	if (a->run)
+		return lesson_open_run(c, a->run);
+	lesson_open(c, a->lesson, a->step);
+	return 0;
+}
+
+/* Each frame: the goals, judged from the board. */
+static int
+lesson_tick(struct shell_ctx *c, uint64_t now)
+{
+	(void)now;
+	return step_tick(c);
+}
+
+const struct screen screen_lesson = {
+	.name = "lesson",
+	.enter = lesson_enter,
+	.leave = lesson_close,
+	.layout = lesson_layout,
+	.draw = lesson_draw,
+	.key = lesson_key,
+	.click = lesson_click,
+	.tick = lesson_tick,
+};

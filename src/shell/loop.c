@@ -17,13 +17,22 @@
 #include <time.h>
 #include <unistd.h>
 
-struct shell shell;
 struct shell_cfg shell_cfg;
 
 enum { FRAME_NS = 33 * 1000 * 1000, FROZEN_FRAME_NS = 250 * 1000 * 1000 };
 
 static int sigpipe_fd[2] = {-1, -1};
-static struct ui_win help_win, small_win;
+/* Set with each byte written to the pipe: the loop looks at it between two
+ * keys, so that a long paste does not hold a SIGTERM back. */
+static volatile sig_atomic_t sig_pending;
+
+/* The screens open, bottom to top: a full screen (the catalog or a
+ * lesson), then overlays (help, the too-small notice). */
+static struct {
+	enum screen_id id[SCREEN_COUNT];
+	int n;
+	bool quit;
+} stack;
 
 /* Opt-in instrumentation for bench/shell.sh: with RACELAB_STATS=<file> the
  * loop keeps one record per drawn frame (when it ended, how long the tick
@@ -57,7 +66,7 @@ stats_cpu_ns(void)
 }
 
 static void
-stats_frame(uint64_t t0, uint64_t tick_ns, bool sampled)
+stats_frame(const struct demo *d, uint64_t t0, uint64_t tick_ns, bool sampled)
 {
 	uint64_t t = stats_cpu_ns();
 	struct stats_rec *r;
@@ -71,8 +80,8 @@ stats_frame(uint64_t t0, uint64_t tick_ns, bool sampled)
 	r->work_ns = (uint32_t)(t - t0 < UINT32_MAX ? t - t0 : UINT32_MAX);
 	r->tick_ns = (uint32_t)(tick_ns < UINT32_MAX ? tick_ns : UINT32_MAX);
 	r->sampled = sampled;
-	r->ntasks = (uint16_t)(sampled ? shell_demo.nact : 0);
-	r->kind = !demo_running() ? 'O' : demo_active() ? 'L' : 'F';
+	r->ntasks = (uint16_t)(sampled ? d->nact : 0);
+	r->kind = !demo_running(d) ? 'O' : demo_active(d) ? 'L' : 'F';
 }
 
 /* At exit: "first <realtime ns>", then "<end ns> <kind> <work ns> <tick
@@ -108,6 +117,7 @@ on_signal(int sig)
 	unsigned char c = (unsigned char)sig;
 
 	(void)!write(sigpipe_fd[1], &c, 1);
+	sig_pending = 1;
 	errno = e;
 }
 
@@ -154,25 +164,26 @@ loop_init(void)
 }
 
 void
-shell_note(enum shell_color c, const char *fmt, ...)
+shell_note(struct shell_ctx *c, enum shell_color col, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(shell.note, sizeof shell.note, fmt, ap);
+	vsnprintf(c->note, sizeof c->note, fmt, ap);
 	va_end(ap);
-	shell.note_attr = term_attr(c);
+	c->note_attr = term_attr(col);
+	c->note_gen++;
 }
 
 void
-shell_status(WINDOW *w, const char *keys)
+shell_status(const struct shell_ctx *c, WINDOW *w, const char *keys)
 {
 	int wd = getmaxx(w);
 
 	wbkgdset(w, ' ' | term_attr(COL_BAR));
 	werase(w);
-	if (shell.note[0]) {
-		int n = term_put(w, 0, 1, wd - 2, term_attr(COL_BAR) | A_BOLD, shell.note);
+	if (c->note[0]) {
+		int n = term_put(w, 0, 1, wd - 2, term_attr(COL_BAR) | A_BOLD, c->note);
 
 		term_put(w, 0, n + 3, wd - n - 4, term_attr(COL_BAR), keys);
 	} else {
@@ -181,123 +192,98 @@ shell_status(WINDOW *w, const char *keys)
 	wbkgdset(w, ' ');
 }
 
-static const char *const help_lines[] = {
-	"racelab keys",
-	"",
-	"Catalog",
-	"  Up/Down, j/k    select a lesson",
-	"  Enter           open it",
-	"  q               quit",
-	"",
-	"Lesson",
-	"  Right/n Left/p  next / previous step",
-	"  Enter or r      run the step's demo",
-	"  c               choose the next demo of the step",
-	"  R               run it 20 times into the histogram",
-	"  Space           freeze / thaw the demo (SIGSTOP/SIGCONT)",
-	"  s               step mode on/off (this demo and the next)",
-	"  1-9             advance worker N one step (starts the demo)",
-	"  a / g           each worker one step / let them all go",
-	"  u               undo: restart and replay all but the last step",
-	"  w               save the schedule as a replayable command",
-	"  l               cycle the sync method for the next run",
-	"  + / -           more / fewer workers for the next run",
-	"  k               kill the selected worker (SIGKILL)",
-	"  x               stop the demo",
-	"  Tab, Up/Down    next panel, select / scroll in it",
-	"  PgUp/PgDn       scroll the lesson text",
-	"  q or Esc        back to the catalog",
-	"",
-	"Anywhere: ? help, Ctrl-L repaint, Ctrl-C quit",
-	"",
-	"Press any key to close.",
-};
+/* ---- the stack of screens --------------------------------------------- */
+
+static const struct screen *
+top(void)
+{
+	return shell_screens[stack.id[stack.n - 1]];
+}
+
+static int
+find(enum screen_id id)
+{
+	for (int i = 0; i < stack.n; i++)
+		if (stack.id[i] == id)
+			return i;
+	return -1;
+}
 
 static void
-layout(void)
+drop_at(struct shell_ctx *c, int i)
 {
-	int n = (int)(sizeof help_lines / sizeof help_lines[0]);
+	shell_screens[stack.id[i]]->leave(c);
+	for (; i + 1 < stack.n; i++)
+		stack.id[i] = stack.id[i + 1];
+	stack.n--;
+}
 
-	shell.too_small = LINES < SHELL_MIN_LINES || COLS < SHELL_MIN_COLS;
-	ui_drop(&help_win);
-	ui_drop(&small_win);
-	if (shell.screen == SCREEN_CATALOG)
-		catalog_layout();
-	else
-		lesson_layout();
-	if (shell.too_small) {
-		ui_place(&small_win, LINES, COLS, 0, 0);
-		return;
+/* Every open screen lays itself out; below the minimum size, the notice
+ * covers them (they drop their windows) until the terminal grows. */
+static void
+layout(struct shell_ctx *c)
+{
+	int small = find(SCREEN_SMALL);
+
+	c->too_small = LINES < SHELL_MIN_LINES || COLS < SHELL_MIN_COLS;
+	if (c->too_small && small < 0)
+		stack.id[stack.n++] = SCREEN_SMALL;
+	else if (!c->too_small && small >= 0)
+		drop_at(c, small);
+	for (int i = 0; i < stack.n; i++)
+		shell_screens[stack.id[i]]->layout(c);
+}
+
+/* Draw what changed (all when full), then one doupdate for the frame.
+ * Returns whether anything was drawn. */
+static bool
+frame(struct shell_ctx *c, bool full)
+{
+	bool drew = false;
+
+	for (int i = 0; i < stack.n; i++)
+		drew |= shell_screens[stack.id[i]]->draw(c, full);
+	if (drew || full) {
+		update_panels();
+		doupdate();
 	}
-	if (shell.help) {
-		int h = n + 2 < LINES - 2 ? n + 2 : LINES - 2;
-		int w = 64 < COLS - 4 ? 64 : COLS - 4;
+	return drew || full;
+}
 
-		ui_place(&help_win, h, w, (LINES - h) / 2, (COLS - w) / 2);
+/* Carry out what a screen asked for.  Returns flags like a key. */
+static int
+carry(struct shell_ctx *c, const struct shell_action *a)
+{
+	const struct screen *to;
+
+	switch (a->act) {
+	case ACT_NONE:
+		return 0;
+	case ACT_CLOSE:
+		if (stack.n > 1 && top()->overlay)
+			drop_at(c, stack.n - 1);
+		return SH_RESIZE;
+	case ACT_GO:
+		to = shell_screens[a->to];
+		if (!to->overlay) { /* a new full screen: everything else goes */
+			while (stack.n > 0)
+				drop_at(c, stack.n - 1);
+		} else if (find(a->to) >= 0) {
+			return 0;
+		}
+		stack.id[stack.n++] = a->to;
+		to->enter(c, a);
+		return SH_RESIZE;
 	}
+	return 0;
 }
 
-static void
-draw_small(void)
+int
+loop_open(struct shell_ctx *c, const struct shell_action *a)
 {
-	WINDOW *w = small_win.w;
-	char msg[128];
-
-	if (!w)
-		return;
-	werase(w);
-	snprintf(msg, sizeof msg, "racelab needs at least %dx%d (now %dx%d)",
-	         SHELL_MIN_COLS, SHELL_MIN_LINES, COLS, LINES);
-	term_put(w, LINES / 2 - 1, 0, COLS, term_attr(COL_WARN), msg);
-	term_put(w, LINES / 2 + 1, 0, COLS, A_NORMAL, "enlarge the terminal, or q to quit");
-}
-
-static void
-draw_help(void)
-{
-	WINDOW *w = help_win.w;
-	int h, wd, n = (int)(sizeof help_lines / sizeof help_lines[0]);
-
-	if (!w)
-		return;
-	getmaxyx(w, h, wd);
-	werase(w);
-	term_frame(w, help_lines[0], true);
-	for (int i = 1; i < n && i < h - 1; i++)
-		term_put(w, i, 2, wd - 4,
-		         help_lines[i][0] && help_lines[i][0] != ' ' ? term_attr(COL_TITLE)
-		                                                    : A_NORMAL,
-		         help_lines[i]);
-}
-
-static void
-frame(void)
-{
-	if (shell.too_small) {
-		draw_small();
-	} else {
-		if (shell.screen == SCREEN_CATALOG)
-			catalog_draw();
-		else
-			lesson_draw();
-		draw_help();
-		/* A screen may lay itself out again while drawing (a panel
-		 * appears when the demo makes a lock): its new windows must
-		 * not hide the overlay. */
-		if (help_win.p)
-			top_panel(help_win.p);
-	}
-	update_panels();
-	doupdate();
-}
-
-void
-shell_go(enum shell_screen s)
-{
-	if (s == SCREEN_CATALOG && shell.screen == SCREEN_LESSON)
-		lesson_close();
-	shell.screen = s;
-	layout();
+	stack.n = 0;
+	stack.id[stack.n++] = a->to;
+	return shell_screens[a->to]->enter(c, a);
 }
 
 static int
@@ -314,69 +300,54 @@ key_code(void)
 }
 
 static int
-handle_mouse(void)
+handle_mouse(struct shell_ctx *c)
 {
+	struct shell_action act = {.act = ACT_NONE, .lesson = -1, .step = -1};
 	MEVENT ev;
 
-	if (getmouse(&ev) != OK || shell.too_small)
+	if (getmouse(&ev) != OK)
 		return 0;
-	if (shell.help) {
-		shell.help = false;
-		layout();
-		return SH_REDRAW;
-	}
-	if (shell.screen == SCREEN_CATALOG) {
-		if (ev.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED))
-			catalog_click(ev.y, ev.x);
-		else if (ev.bstate & BUTTON4_PRESSED)
-			catalog_key(SHK(KEY_UP));
-		else if (ev.bstate & BUTTON5_PRESSED)
-			catalog_key(SHK(KEY_DOWN));
-	} else {
-		lesson_click(ev.y, ev.x, (ev.bstate & BUTTON4_PRESSED) != 0,
-		             (ev.bstate & BUTTON5_PRESSED) != 0);
-	}
-	return SH_REDRAW;
+	return top()->click(c, &ev, &act) | carry(c, &act) | SH_REDRAW;
 }
 
 static int
-handle_key(int key)
+handle_key(struct shell_ctx *c, int key)
 {
+	struct shell_action act = {.act = ACT_NONE, .lesson = -1, .step = -1};
+
 	if (key == SHK(KEY_RESIZE)) /* we handle SIGWINCH ourselves */
 		return 0;
 	if (key == SHK(KEY_MOUSE))
-		return handle_mouse();
+		return handle_mouse(c);
 	if (key == SH_CTRL('l')) {
 		clearok(curscr, TRUE);
 		return SH_REDRAW;
 	}
-	if (shell.help) { /* any key closes the overlay */
-		shell.help = false;
-		return SH_RESIZE;
+	if (!top()->overlay) {
+		if (key == '?') {
+			act.act = ACT_GO;
+			act.to = SCREEN_HELP;
+			return carry(c, &act);
+		}
+		c->note[0] = '\0';
 	}
-	if (shell.too_small)
-		return key == 'q' ? SH_QUIT : 0;
-	if (key == '?') {
-		shell.help = true;
-		return SH_RESIZE;
-	}
-	shell.note[0] = '\0';
-	return shell.screen == SCREEN_CATALOG ? catalog_key(key) : lesson_key(key);
+	return top()->key(c, key, &act) | carry(c, &act);
 }
 
 /* Work the signals the handlers queued.  Returns flags like a key. */
 static int
-handle_signals(void)
+handle_signals(struct shell_ctx *c)
 {
 	unsigned char sigs[64];
 	ssize_t n;
 	int flags = 0;
 
+	sig_pending = 0;
 	while ((n = read(sigpipe_fd[0], sigs, sizeof sigs)) > 0) {
 		for (ssize_t i = 0; i < n; i++) {
 			switch (sigs[i]) {
 			case SIGCHLD:
-				demo_child_event();
+				demo_child_event(c->demo);
 				flags |= SH_REDRAW;
 				break;
 			case SIGWINCH:
@@ -400,91 +371,104 @@ handle_signals(void)
 }
 
 int
-loop_run(void)
+loop_run(struct shell_ctx *c)
 {
+	struct demo *d = c->demo;
 	uint64_t next_frame = 0;
 
-	layout();
-	frame();
+	layout(c);
+	frame(c, true);
 	if (stats.path)
-		stats_frame(stats_cpu_ns(), 0, false);
-	while (!shell.quit) {
+		stats_frame(d, stats_cpu_ns(), 0, false);
+	while (!stack.quit) {
 		struct pollfd pfd[3] = {
 			{.fd = STDIN_FILENO, .events = POLLIN},
 			{.fd = sigpipe_fd[0], .events = POLLIN},
-			{.fd = shell_demo.out_fd, .events = POLLIN},
+			{.fd = d->out_fd, .events = POLLIN},
 		};
 		int timeout = -1, flags = 0, r;
 		uint64_t now = shell_now_ns();
 
 		/* Frames only while something moves: no wake-ups when idle. */
-		if (demo_running()) {
+		if (demo_running(d)) {
 			if (next_frame == 0)
 				next_frame = now;
 			timeout = next_frame > now ? (int)((next_frame - now) / 1000000) + 1 : 0;
-			if (shell_demo.stopping) {
-				uint64_t k = shell_demo.kill_at;
+			if (d->stopping) {
+				uint64_t k = d->kill_at;
 
 				if (k > now && (int)((k - now) / 1000000) + 1 < timeout)
 					timeout = (int)((k - now) / 1000000) + 1;
 			}
 		}
-		r = poll(pfd, shell_demo.out_fd >= 0 ? 3 : 2, timeout);
+		r = poll(pfd, d->out_fd >= 0 ? 3 : 2, timeout);
 		if (r < 0 && errno != EINTR)
 			break;
 		if (r > 0 && (pfd[1].revents & POLLIN))
-			flags |= handle_signals();
+			flags |= handle_signals(c);
 		if (flags & SH_RESIZE) {
 			/* Before the keys: a key typed just after a resize acts
 			 * on the new layout (not on a stale too-small screen). */
 			term_resize();
-			layout();
+			layout(c);
 			flags = (flags & ~SH_RESIZE) | SH_REDRAW;
 		}
-		if (r > 0 && shell_demo.out_fd >= 0 &&
+		if (r > 0 && d->out_fd >= 0 &&
 		    (pfd[2].revents & (POLLIN | POLLHUP | POLLERR))) {
-			demo_read_output();
+			demo_read_output(d);
 			flags |= SH_REDRAW;
 		}
 		if (r > 0 && (pfd[0].revents & (POLLHUP | POLLERR)))
 			flags |= SH_QUIT; /* the terminal went away */
 		if (r > 0 && (pfd[0].revents & POLLIN)) {
+			/* Keys until none is pending, a signal came, or a frame's
+			 * time is used up: then the frame, and poll() again (the
+			 * rest of a paste is still there). */
+			uint64_t until = shell_now_ns() + FRAME_NS;
 			int k;
 
-			while ((k = key_code()) >= 0)
-				flags |= handle_key(k) | SH_REDRAW;
+			while (!(flags & SH_QUIT) && (k = key_code()) >= 0) {
+				flags |= handle_key(c, k) | SH_REDRAW;
+				if (sig_pending)
+					flags |= handle_signals(c);
+				if (shell_now_ns() >= until)
+					break;
+			}
 		}
 		uint64_t t0 = stats.path ? stats_cpu_ns() : 0, tick_ns = 0,
-		         proc_before = shell_demo.last_proc_ns;
+		         proc_before = d->last_proc_ns;
 
 		now = shell_now_ns();
-		if (demo_running() && now >= next_frame) {
-			demo_tick(now);
+		if (demo_running(d) && now >= next_frame) {
+			demo_tick(d, now);
 			if (stats.path)
 				tick_ns = stats_cpu_ns() - t0;
-			next_frame = now + (demo_active() ? FRAME_NS : FROZEN_FRAME_NS);
+			next_frame = now + (demo_active(d) ? FRAME_NS : FROZEN_FRAME_NS);
 			flags |= SH_REDRAW;
-		} else if (!demo_running() && next_frame) {
-			demo_tick(now); /* the final samples after the end */
+		} else if (!demo_running(d) && next_frame) {
+			demo_tick(d, now); /* the final samples after the end */
 			next_frame = 0;
 			flags |= SH_REDRAW;
 		}
+		for (int i = 0; i < stack.n; i++)
+			if (shell_screens[stack.id[i]]->tick)
+				flags |= shell_screens[stack.id[i]]->tick(c, now);
 		if (flags & SH_QUIT) {
-			shell.quit = true;
+			stack.quit = true;
 			break;
 		}
 		if (flags & SH_RESIZE) {
 			term_resize();
-			layout();
+			layout(c);
 		}
 		if (flags & (SH_REDRAW | SH_RESIZE)) {
-			frame();
+			frame(c, true);
 			if (stats.path)
-				stats_frame(t0, tick_ns, shell_demo.last_proc_ns != proc_before &&
-				                         shell_demo.last_proc_ns != 0);
+				stats_frame(d, t0, tick_ns, d->last_proc_ns != proc_before &&
+				                            d->last_proc_ns != 0);
 		}
 	}
-	demo_stop_wait();
+	demo_stop_wait(d);
 	stats_write();
 	return 0;
 }

@@ -1,6 +1,6 @@
 // racelab: the terminal shell that steps through the lessons and runs their
 // demos live.  main() reads the options, finds the lessons, and hands over
-// to the loop (loop.c), which switches between the two screens.
+// to the loop (loop.c), which walks the table of screens (screens.c).
 #include "shell/shell.h"
 
 #include <errno.h>
@@ -88,8 +88,12 @@ int
 main(int argc, char **argv)
 {
 	const char *nc = getenv("NO_COLOR"), *why;
+	static struct catalog catalog;
+	struct shell_ctx ctx = {.cat = &catalog, .cfg = &shell_cfg, .demo = &shell_demo};
+	struct shell_action first = {.act = ACT_GO, .to = SCREEN_CATALOG, .lesson = -1,
+	                             .step = -1};
 	bool list = false;
-	int status;
+	int status, r;
 
 	setlocale(LC_ALL, "");
 	shell_cfg.mouse = true;
@@ -129,16 +133,17 @@ main(int argc, char **argv)
 		bad_usage("%s", "give a LESSON or --run, not both");
 
 	find_paths();
-	if (catalog_load(shell_cfg.lessons_dir) < 0 && list) {
+	shell_demo.bin_dir = shell_cfg.bin_dir;
+	if (catalog_load(&catalog, shell_cfg.lessons_dir, shell_cfg.bin_dir) < 0 && list) {
 		fprintf(stderr, "racelab: cannot read %s: %s\n", shell_cfg.lessons_dir,
 		        strerror(errno));
 		return 1;
 	}
 	if (list) {
-		catalog_print(stdout);
+		catalog_print(&catalog, shell_cfg.lessons_dir, stdout);
 		return 0;
 	}
-	if (shell_cfg.open && catalog_find(shell_cfg.open) < 0)
+	if (shell_cfg.open && catalog_find(&catalog, shell_cfg.open) < 0)
 		bad_usage("no lesson %s (racelab --list shows them)", shell_cfg.open);
 	if ((why = term_unusable())) {
 		fprintf(stderr, "racelab: %s\n", why);
@@ -152,30 +157,36 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (shell_cfg.run) {
-		int r = lesson_open_run(shell_cfg.run);
-
-		if (r == -1 || r == -2) {
-			term_end();
-			fprintf(stderr, "racelab: --run: %s\n",
-			        r == -1 ? "bad command" : "not a lesson program (racelab --list)");
-			return 2;
-		}
+		first.to = SCREEN_LESSON;
+		first.run = shell_cfg.run;
 	} else if (shell_cfg.open) {
-		lesson_open(catalog_find(shell_cfg.open), 0);
+		first.to = SCREEN_LESSON;
+		first.lesson = catalog_find(&catalog, shell_cfg.open);
+		first.step = 0;
 	} else {
 		char last[32];
 		int step, i;
 
 		/* Reopen where the user left off. */
-		if (progress_last(last, sizeof last, &step) && (i = catalog_find(last)) >= 0 &&
-		    shell_catalog.e[i].ok)
-			lesson_open(i, step);
+		if (progress_last(last, sizeof last, &step) &&
+		    (i = catalog_find(&catalog, last)) >= 0 && catalog.e[i].ok) {
+			first.to = SCREEN_LESSON;
+			first.lesson = i;
+			first.step = step;
+		}
 	}
-	status = loop_run();
+	r = loop_open(&ctx, &first);
+	if (r == -1 || r == -2) {
+		term_end();
+		fprintf(stderr, "racelab: --run: %s\n",
+		        r == -1 ? "bad command" : "not a lesson program (racelab --list)");
+		return 2;
+	}
+	status = loop_run(&ctx);
 	term_end();
 	progress_save();
 	if (progress_warning() && getenv("RACELAB_DEBUG"))
 		fprintf(stderr, "racelab: %s\n", progress_warning());
-	catalog_free();
+	catalog_free(&catalog);
 	return status;
 }

@@ -60,7 +60,7 @@ const char *const md_panel_names[MD_PANEL_COUNT] = {
 	[MD_PANEL_HISTOGRAM] = "histogram", [MD_PANEL_OUTPUT] = "output",
 };
 
-enum { MAX_RUN_WORDS = 64, MAX_LIST_DEPTH = 16 };
+enum { MAX_RUN_WORDS = 64, MAX_LIST_DEPTH = 16, MAX_EXPECTS = 16 };
 
 static void *
 xrealloc(void *p, size_t n)
@@ -373,31 +373,6 @@ md_argv_free(char **argv)
 	free(argv);
 }
 
-static const char *const cmp_names[] = {
-	[MD_CMP_EQ] = "==", [MD_CMP_NE] = "!=", [MD_CMP_LT] = "<",
-	[MD_CMP_LE] = "<=", [MD_CMP_GT] = ">",  [MD_CMP_GE] = ">=",
-};
-
-const char *
-md_cmp_name(enum md_cmp c)
-{
-	return (unsigned)c < sizeof cmp_names / sizeof cmp_names[0] ? cmp_names[c] : "?";
-}
-
-bool
-md_cmp_holds(enum md_cmp c, long long a, long long b)
-{
-	switch (c) {
-	case MD_CMP_EQ: return a == b;
-	case MD_CMP_NE: return a != b;
-	case MD_CMP_LT: return a < b;
-	case MD_CMP_LE: return a <= b;
-	case MD_CMP_GT: return a > b;
-	case MD_CMP_GE: return a >= b;
-	}
-	return false;
-}
-
 static const char *
 skip_blank(const char *s)
 {
@@ -440,8 +415,6 @@ md_goal_parse(const char *s, struct md_goal *g, char *err, size_t errlen)
 	if (k >= 1 && strcmp(word, "deadlock") == 0 && k == 1) {
 		g->kind = MD_GOAL_DEADLOCK;
 	} else if (k == 4 && (strcmp(word, "counter") == 0 || strcmp(word, "critical") == 0)) {
-		unsigned i;
-
 		g->kind = word[1] == 'o' ? MD_GOAL_COUNTER : MD_GOAL_CRITICAL;
 		if (strlen(name) >= sizeof g->name) {
 			snprintf(err, errlen, "goal: name '%.20s' too long (at most %zu bytes)",
@@ -449,14 +422,10 @@ md_goal_parse(const char *s, struct md_goal *g, char *err, size_t errlen)
 			return -1;
 		}
 		snprintf(g->name, sizeof g->name, "%s", name);
-		for (i = 0; i < sizeof cmp_names / sizeof cmp_names[0]; i++)
-			if (strcmp(op, cmp_names[i]) == 0)
-				break;
-		if (i == sizeof cmp_names / sizeof cmp_names[0]) {
+		if (md_cmp_scan(op, &g->cmp) != strlen(op)) {
 			snprintf(err, errlen, "goal: unknown comparison '%s' (== != < <= > >=)", op);
 			return -1;
 		}
-		g->cmp = (enum md_cmp)i;
 		if (!parse_ll(num, &g->value)) {
 			snprintf(err, errlen, "goal: '%s' is not a number", num);
 			return -1;
@@ -583,6 +552,7 @@ run_free(struct md_run *r)
 	for (int i = 0; i < r->ngoal; i++)
 		md_goal_free(&r->goal[i]);
 	free(r->goal);
+	free(r->expect);
 	free(r);
 }
 
@@ -600,6 +570,8 @@ finish_run(struct parser *p)
 	struct buf shown = {0};
 	struct md_goal goals[8];
 	int ngoal = 0;
+	struct md_expect expects[MAX_EXPECTS];
+	int nexpect = 0;
 
 	if (s == &p->l->intro)
 		return fail(p, p->code_line, "run block before the first step (## heading)");
@@ -627,6 +599,21 @@ finish_run(struct parser *p)
 				return fail(p, line, "%s", ngoal == 8 ? "more than 8 goals in a run block" : why);
 			}
 			goals[ngoal++] = g;
+		} else if (strncmp(a, "expect:", 7) == 0) {
+			char why[200];
+
+			if (nexpect == MAX_EXPECTS ||
+			    md_expect_parse(a + 7, &expects[nexpect], why, sizeof why) < 0) {
+				free(ln);
+				free(cmd);
+				for (int i = 0; i < ngoal; i++)
+					md_goal_free(&goals[i]);
+				if (nexpect == MAX_EXPECTS)
+					return fail(p, line, "more than %d expect: lines in a run block",
+					            MAX_EXPECTS);
+				return fail(p, line, "%s", why);
+			}
+			expects[nexpect++].line = line;
 		} else if (strncmp(a, "panels:", 7) == 0) {
 			char bad[40];
 
@@ -665,6 +652,11 @@ finish_run(struct parser *p)
 		r->goal = xrealloc(NULL, (size_t)ngoal * sizeof *r->goal);
 		memcpy(r->goal, goals, (size_t)ngoal * sizeof *r->goal);
 		r->ngoal = ngoal;
+	}
+	if (nexpect) {
+		r->expect = xrealloc(NULL, (size_t)nexpect * sizeof *r->expect);
+		memcpy(r->expect, expects, (size_t)nexpect * sizeof *r->expect);
+		r->nexpect = nexpect;
 	}
 	r->argc = md_split_argv(cmd, &r->argv, MAX_RUN_WORDS);
 	free(cmd);

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "lesson/expect.h"
+
 /* Attributes of a piece of text; the view maps them to curses attributes. */
 enum {
 	MDL_BOLD = 1 << 0,
@@ -66,7 +68,6 @@ enum md_goal_kind {
 	MD_GOAL_DEADLOCK, /* the workers wait for each other in a cycle */
 	MD_GOAL_CRITICAL, /* critical LOCK CMP N: workers inside at once */
 };
-enum md_cmp { MD_CMP_EQ, MD_CMP_NE, MD_CMP_LT, MD_CMP_LE, MD_CMP_GT, MD_CMP_GE };
 struct md_goal {
 	enum md_goal_kind kind;
 	char name[16]; /* the counter's or the lock's name on the board */
@@ -82,6 +83,8 @@ struct md_run {
 	int line;        /* of the opening fence */
 	struct md_goal *goal;
 	int ngoal;
+	struct md_expect *expect; /* what every run must show (expect.h) */
+	int nexpect;
 };
 
 /* A quiz block, parsed: the question, the choices of a multiple-choice
@@ -145,8 +148,6 @@ bool md_slug_valid(const char *slug);
  * with a message in err.  g->text is allocated (md_goal_free). */
 int md_goal_parse(const char *s, struct md_goal *g, char *err, size_t errlen);
 void md_goal_free(struct md_goal *g);
-bool md_cmp_holds(enum md_cmp c, long long a, long long b);
-const char *md_cmp_name(enum md_cmp c);
 /* Parse a quiz block's text.  0, or -1 with err (and a line offset from
  * the block's first line in *errline). */
 int md_quiz_parse(const char *text, struct md_quiz *q, char *err, size_t errlen,

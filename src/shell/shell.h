@@ -1,8 +1,10 @@
 // The racelab shell: what its modules share.
 //
-// One thread, one loop (loop.c).  Two screens, the catalog (catalog.c) and
-// the lesson view (lesson_view.c), each with X_layout/X_draw/X_key; the live
-// panels (panel_*.c) are one const table.  The running demo (demo.c) owns the
+// One thread, one loop (loop.c).  The screens are one const table
+// (screens.c): the catalog (catalog.c), the lesson view (lesson_view.c), the
+// help overlay and the too-small notice; they reach each other only through
+// actions the loop carries out.  The live panels (panel_*.c) are one const
+// table too.  The running demo (demo.c) owns the
 // board, the child process group (child.c) and the samples the panels draw.
 #ifndef RACELAB_SHELL_H
 #define RACELAB_SHELL_H
@@ -103,27 +105,65 @@ struct ui_win {
 void ui_place(struct ui_win *u, int h, int w, int y, int x);
 void ui_drop(struct ui_win *u);
 
-/* ---- loop.c: signals, the event loop, screen switching ------------------ */
+/* ---- screens: one table that the loop walks (loop.c, screens.c) ------- */
 
-enum shell_screen { SCREEN_CATALOG, SCREEN_LESSON };
-
-struct shell {
-	enum shell_screen screen;
-	bool help;      /* the ? overlay is open */
-	bool too_small; /* the terminal is below the minimum size */
-	bool quit;
-	char note[256]; /* a message for the status bar */
+/* What a screen works on, passed to it (not globals): the lessons, the
+ * options, the demo, and the message it leaves for the status bar. */
+struct shell_ctx {
+	struct catalog *cat;
+	const struct shell_cfg *cfg;
+	struct demo *demo;
+	bool too_small;  /* the terminal is below the minimum size */
+	char note[256];  /* a message for the status bar */
 	attr_t note_attr;
+	unsigned note_gen; /* bumped by each shell_note: the bar is dirty */
 };
-extern struct shell shell;
+
+enum screen_id { SCREEN_CATALOG, SCREEN_LESSON, SCREEN_HELP, SCREEN_SMALL, SCREEN_COUNT };
+
+/* What a screen asks the loop to do; screens reach each other only so. */
+enum shell_act {
+	ACT_NONE,
+	ACT_GO,    /* leave the screen shown, enter `to` */
+	ACT_CLOSE, /* close the overlay on top */
+};
+struct shell_action {
+	enum shell_act act;
+	enum screen_id to;
+	int lesson;      /* catalog index: lesson to open, or to select; -1 none */
+	int step;        /* step to open at; -1: where the user left off */
+	const char *run; /* --run command line: the live view of one program */
+};
+
+/* A screen.  key and click return flags (SH_*) and may fill *act; enter
+ * returns 0, or -1/-2/-3 when what it was asked to open cannot be opened
+ * (see lesson_open_run); tick runs every frame of a live demo and returns
+ * flags; draw(full) redraws what changed (everything when full) and says
+ * whether it drew anything, so that an unchanged frame costs nothing.  An
+ * overlay is drawn over the screen below it. */
+struct screen {
+	const char *name;
+	bool overlay;
+	int (*enter)(struct shell_ctx *c, const struct shell_action *a);
+	void (*leave)(struct shell_ctx *c);
+	void (*layout)(struct shell_ctx *c);
+	bool (*draw)(struct shell_ctx *c, bool full);
+	int (*key)(struct shell_ctx *c, int key, struct shell_action *act);
+	int (*click)(struct shell_ctx *c, const MEVENT *ev, struct shell_action *act);
+	int (*tick)(struct shell_ctx *c, uint64_t now); /* may be NULL */
+};
+
+extern const struct screen screen_catalog, screen_lesson, screen_help, screen_small;
+extern const struct screen *const shell_screens[SCREEN_COUNT];
 
 int loop_init(void); /* signal handlers and the self-pipe; before term_init */
-int loop_run(void);  /* until quit; returns the exit status */
-void shell_go(enum shell_screen s);
-void shell_note(enum shell_color c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-/* Draw the status bar (bottom line) for the current screen. */
-void shell_status(WINDOW *w, const char *keys);
+/* Enter the first screen (a's enter result), then run until quit. */
+int loop_open(struct shell_ctx *c, const struct shell_action *a);
+int loop_run(struct shell_ctx *c); /* returns the exit status */
+void shell_note(struct shell_ctx *c, enum shell_color col, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Draw the status bar (bottom line): the note, then the keys. */
+void shell_status(const struct shell_ctx *c, WINDOW *w, const char *keys);
 
 /* ---- catalog.c: the lessons found on disk and the catalog screen ------ */
 
@@ -139,28 +179,18 @@ struct catalog {
 	int n;
 	int sel;
 };
-extern struct catalog shell_catalog;
 
-int catalog_load(const char *dir);
-void catalog_free(void);
-int catalog_find(const char *name); /* number or slug; index or -1 */
-void catalog_print(FILE *f);        /* --list */
-bool shell_prog_ok(const char *slug, void *ctx);
-int shell_prog_path(const char *slug, char *buf, size_t n);
-void catalog_layout(void);
-void catalog_draw(void);
-int catalog_key(int key);
-void catalog_click(int y, int x);
+/* bin_dir: where the lesson programs are (each lesson's run blocks are
+ * checked against them). */
+int catalog_load(struct catalog *c, const char *dir, const char *bin_dir);
+void catalog_free(struct catalog *c);
+int catalog_find(const struct catalog *c, const char *name); /* number or slug; index or -1 */
+void catalog_print(const struct catalog *c, const char *dir, FILE *f); /* --list */
 
 /* ---- lesson_view.c: a lesson's steps beside the live panels ----------- */
 
-void lesson_open(int idx, int step);
-int lesson_open_run(const char *cmdline); /* --run; -1 on a bad command */
-void lesson_layout(void);
-void lesson_draw(void);
-int lesson_key(int key);
-void lesson_click(int y, int x, bool wheel_up, bool wheel_down);
-void lesson_close(void);
+/* The lesson screen (screen_lesson): opens a catalog lesson at a step, or
+ * with a->run the one-step live view of one program. */
 
 /* ---- progress.c: steps seen, where the user left off ------------------ */
 
@@ -232,6 +262,7 @@ struct demo_actor {
 };
 
 struct demo {
+	const char *bin_dir; /* where the lesson programs are */
 	struct board *board;
 	int board_fd;
 	pid_t pid;          /* the lesson program, leader of its group; 0: none */
@@ -241,6 +272,8 @@ struct demo {
 	bool exited;        /* the last demo has ended: status is valid */
 	int status;         /* wait status */
 	bool failed;        /* could not start: msg says why */
+	char msg[PATH_MAX + 64];
+	bool step_sticky;   /* step mode: applies to the next run too */
 	char *argv[DEMO_MAX_ARGS + 1]; /* argv of the next run, [0] = slug */
 	int argc;
 	uint64_t t_start, t_end;
@@ -262,27 +295,32 @@ struct demo {
 	char partial[512];
 	size_t partial_len;
 };
+/* The one demo; the panels still read it directly (panel_*.c). */
 extern struct demo shell_demo;
 
-void demo_set_argv(char *const argv[], int argc);
-int demo_start(int runs); /* runs > 0 adds/replaces --runs */
-void demo_stop(void);     /* begin a stop: SIGTERM now, SIGKILL after grace */
-void demo_stop_wait(void); /* stop and reap before returning (quit) */
-bool demo_running(void);
-bool demo_active(void);   /* running or stopping: frames are needed */
-void demo_child_event(void); /* SIGCHLD arrived */
-void demo_tick(uint64_t now);
-void demo_read_output(void);
-void demo_freeze(bool on);
-const char *demo_kill_actor(int i); /* a message for the status bar */
-const char *demo_status_text(char *buf, size_t n);
+/* The lesson program for a slug: <bin_dir>/racelab-<slug>; -1 if none. */
+int demo_prog_path(const char *bin_dir, const char *slug, char *buf, size_t n);
+bool demo_prog_ok(const char *slug, void *bin_dir); /* for md_lesson_load */
+void demo_set_argv(struct demo *d, char *const argv[], int argc);
+/* runs > 0 adds/replaces --runs; -1 when it cannot start: d->msg says why */
+int demo_start(struct demo *d, int runs);
+void demo_stop(struct demo *d);      /* begin a stop: SIGTERM now, SIGKILL after grace */
+void demo_stop_wait(struct demo *d); /* stop and reap before returning (quit) */
+bool demo_running(const struct demo *d);
+bool demo_active(const struct demo *d); /* running or stopping: frames are needed */
+void demo_child_event(struct demo *d); /* SIGCHLD arrived */
+void demo_tick(struct demo *d, uint64_t now);
+void demo_read_output(struct demo *d);
+void demo_freeze(struct demo *d, bool on);
+const char *demo_kill_actor(struct demo *d, int i); /* a message for the status bar */
+const char *demo_status_text(const struct demo *d, char *buf, size_t n);
 /* Rewrite an option of the next run's argv ("--sync" "mutex"). */
-void demo_set_opt(const char *opt, const char *val);
-const char *demo_get_opt(const char *opt);
-void demo_step_mode(bool on);
-bool demo_step_sticky(void); /* step mode for the next run */
-void demo_release(void);     /* step mode off for this run only (g) */
-void demo_forget(void); /* drop the samples (new lesson step) */
+void demo_set_opt(struct demo *d, const char *opt, const char *val);
+const char *demo_get_opt(const struct demo *d, const char *opt);
+void demo_step_mode(struct demo *d, bool on);
+bool demo_step_sticky(const struct demo *d); /* step mode for the next run */
+void demo_release(struct demo *d);     /* step mode off for this run only (g) */
+void demo_forget(struct demo *d); /* drop the samples (new lesson step) */
 
 /* ---- step.c: you are the scheduler (step mode, goals, schedule) -------- */
 
@@ -291,14 +329,16 @@ enum { STEP_MAX_SCHED = 4096, STEP_MAX_GOALS = 8 };
 /* The run block Enter runs (its goals) and the lesson's directory (for the
  * program's source); called when the view selects a run block. */
 void step_attach(const struct md_run *r, const char *lesson_dir);
-void step_new_run(void);  /* before a demo starts: a fresh schedule */
-int step_grant(unsigned worker_no); /* 1-9: returns key flags */
-int step_all(void);       /* a */
-int step_go(void);        /* g */
-int step_undo(void);      /* u */
-int step_save(void);      /* w */
-void step_tick(void);     /* judge the goals; every frame */
-bool step_panel_wanted(void);
+void step_new_run(const struct demo *d); /* before a demo starts: a fresh schedule */
+/* The step keys; each returns key flags and leaves a note in c. */
+int step_grant(struct shell_ctx *c, unsigned worker_no); /* 1-9 */
+int step_all(struct shell_ctx *c);  /* a */
+int step_go(struct shell_ctx *c);   /* g */
+int step_undo(struct shell_ctx *c); /* u */
+int step_save(struct shell_ctx *c); /* w */
+/* Every frame: judge the goals; returns SH_REDRAW when a goal was reached. */
+int step_tick(struct shell_ctx *c);
+bool step_panel_wanted(const struct demo *d);
 /* The prediction made at a step's quiz before this run (q NULL: none). */
 void step_quiz_set(const struct md_quiz *q, long long answer);
 /* "1,2,1,2" into buf; pure (unit-tested). */

@@ -22,10 +22,23 @@
 #include <time.h>
 #include <unistd.h>
 
-/* How long a step may take to settle before the shell gives up waiting
- * (a worker computing between two probes); the UI is held meanwhile. */
+/* How long a step may take to settle before the shell reports it (a worker
+ * computing between two probes, or stopped); the loop runs meanwhile. */
 #define SETTLE_NS (3000ull * 1000 * 1000)
-enum { SRC_MAX_LINES = 20000 };
+enum { SRC_MAX_LINES = 20000, STEP_QUEUE = STEP_MAX_SCHED + BOARD_MAX_ACTORS + 2 };
+
+/* What the step keys asked for, done one after another as workers settle. */
+enum step_job {
+	JOB_GRANT,       /* a step for worker no (1-9), reported */
+	JOB_GRANT_QUIET, /* the same, part of a or u */
+	JOB_EACH,        /* a: a step for each worker */
+	JOB_END_EACH,    /* a is done: say how many moved */
+	JOB_END_UNDO,    /* u's replay is done */
+};
+struct step_queued {
+	enum step_job job;
+	unsigned no;
+};
 
 static struct {
 	const struct md_run *run; /* goals of the run block, or NULL */
@@ -47,7 +60,19 @@ static struct {
 	const struct md_quiz *quiz;
 	long long predicted;
 	uint32_t results_seen; /* board results already judged */
+	/* The step settling now (a grant, or the start: settle_no 0), and the
+	 * jobs queued behind it; pump() works them, never waiting. */
+	bool settling, settle_quiet;
+	unsigned settle_no;
+	uint64_t settle_until;
+	char settle_did[96];
+	struct step_queued queue[STEP_QUEUE];
+	int qhead, qn;
+	int batch_done;  /* grants made by the a or u under way */
+	char undo_before[128]; /* PIDs before u restarted the demo */
 } st;
+
+static void queue_clear(void);
 
 /* ---- pure parts ------------------------------------------------------ */
 
@@ -194,10 +219,8 @@ step_attach(const struct md_run *r, const char *lesson_dir)
 
 /* Remember the argv the demo starts with; a fresh schedule. */
 void
-step_new_run(void)
+step_new_run(const struct demo *d)
 {
-	const struct demo *d = &shell_demo;
-
 	free_argv();
 	for (int i = 0; i < d->argc; i++) {
 		st.argv[i] = strdup(d->argv[i]);
@@ -209,6 +232,7 @@ step_new_run(void)
 	st.n = 0;
 	st.last[0] = '\0';
 	st.results_seen = 0;
+	queue_clear();
 	reset_goals();
 }
 
@@ -236,9 +260,9 @@ task_gone(const struct board_actor *a)
 }
 
 static bool
-settled_now(void)
+settled_now(const struct demo *d)
 {
-	const struct board *b = shell_demo.board;
+	const struct board *b = d->board;
 	uint32_t n;
 	int workers = 0;
 
@@ -258,40 +282,42 @@ settled_now(void)
 	return workers > 0;
 }
 
-/* Wait until every worker has settled, the demo ended, or a timeout. */
-static bool
-wait_settled(void)
+/* The first worker that has not settled (its number), or 0. */
+static unsigned
+unsettled_worker(const struct demo *d)
 {
-	uint64_t until = shell_now_ns() + SETTLE_NS;
-	struct timespec nap = {0, 200 * 1000};
+	const struct board *b = d->board;
+	uint32_t n = b ? atomic_load(&b->nactors) : 0;
 
-	for (;;) {
-		if (settled_now())
-			return true;
-		/* The lesson has ended: nothing will move any more. */
-		if (!shell_demo.pid || child_leader_exited(shell_demo.pid))
-			return false;
-		if (shell_now_ns() > until)
-			return false;
-		nanosleep(&nap, NULL);
+	for (uint32_t i = 1; i < n && i < BOARD_MAX_ACTORS; i++) {
+		const struct board_actor *a = &b->actor[i];
+
+		if (atomic_load(&a->state) != BOARD_ST_IDLE && !board_actor_settled(b, i) &&
+		    !task_gone(a))
+			return atomic_load(&a->worker_no);
 	}
+	return 0;
 }
 
-/* Start the demo (step mode on) and wait for its workers at their gates. */
+/* Start the demo with step mode on; its workers settle at their gates
+ * while the loop goes on (see pump). */
 static bool
-start_stepping(void)
+start_stepping(struct demo *d)
 {
-	if (!demo_step_sticky())
-		demo_step_mode(true);
-	if (demo_start(0) < 0)
+	if (!demo_step_sticky(d))
+		demo_step_mode(d, true);
+	if (demo_start(d, 0) < 0)
 		return false;
-	return wait_settled();
+	st.settling = true;
+	st.settle_no = 0;
+	st.settle_until = shell_now_ns() + SETTLE_NS;
+	return true;
 }
 
 static int
-actor_of(unsigned worker_no)
+actor_of(const struct demo *d, unsigned worker_no)
 {
-	const struct board *b = shell_demo.board;
+	const struct board *b = d->board;
 	uint32_t n = b ? atomic_load(&b->nactors) : 0;
 
 	for (uint32_t i = 1; i < n && i < BOARD_MAX_ACTORS; i++)
@@ -318,9 +344,9 @@ op_text(const struct board *b, const struct board_actor *a, char *buf, size_t le
 
 /* Why worker no cannot take a step now (into why), or false if it can. */
 static bool
-cannot_step(int idx, unsigned no, char *why, size_t len)
+cannot_step(const struct demo *d, int idx, unsigned no, char *why, size_t len)
 {
-	const struct board *b = shell_demo.board;
+	const struct board *b = d->board;
 	const struct board_actor *a = &b->actor[idx];
 	uint32_t s = atomic_load(&a->state);
 
@@ -346,118 +372,40 @@ cannot_step(int idx, unsigned no, char *why, size_t len)
 	return false;
 }
 
-/* Grant one step to worker no and wait until everyone has settled. */
+/* Grant one step to worker no; the loop then polls until everyone has
+ * settled again (pump). */
 static bool
-grant_one(unsigned no, bool quiet)
+grant_one(struct demo *d, unsigned no, bool quiet)
 {
-	struct board *b = shell_demo.board;
-	char why[200], did[96];
-	int idx = actor_of(no);
+	struct board *b = d->board;
+	char why[200];
+	int idx = actor_of(d, no);
 
 	if (idx < 0) {
 		if (!quiet)
 			snprintf(st.last, sizeof st.last, "there is no worker %u", no);
 		return false;
 	}
-	if (cannot_step(idx, no, why, sizeof why)) {
+	if (cannot_step(d, idx, no, why, sizeof why)) {
 		if (!quiet)
 			snprintf(st.last, sizeof st.last, "%s", why);
 		return false;
 	}
-	op_text(b, &b->actor[idx], did, sizeof did);
+	op_text(b, &b->actor[idx], st.settle_did, sizeof st.settle_did);
 	board_gate_grant(&b->actor[idx]);
 	if (st.n < STEP_MAX_SCHED)
 		st.sched[st.n++] = (int)no;
-	wait_settled();
-	snprintf(st.last, sizeof st.last, "worker %u did: %s", no, did);
+	st.settling = true;
+	st.settle_no = no;
+	st.settle_quiet = quiet;
+	st.settle_until = shell_now_ns() + SETTLE_NS;
 	return true;
-}
-
-/* Step keys need a demo held at its gates: start one if none runs. */
-static bool
-ready(void)
-{
-	if (shell_demo.argc == 0) {
-		shell_note(COL_WARN, "this step has no demo");
-		return false;
-	}
-	if (!demo_running()) {
-		step_new_run();
-		if (self_driven()) {
-			shell_note(COL_WARN, "this demo plays its own --schedule: Enter runs it");
-			return false;
-		}
-		if (!start_stepping()) {
-			shell_note(COL_WARN, "the demo did not reach its first step");
-			return false;
-		}
-		shell_note(COL_GOOD, "started racelab-%s in step mode", shell_demo.argv[0]);
-		return true;
-	}
-	if (self_driven()) {
-		shell_note(COL_WARN, "this demo plays its own --schedule; choose a demo without it");
-		return false;
-	}
-	if (!shell_demo.board || !atomic_load(&shell_demo.board->control.step_mode)) {
-		shell_note(COL_WARN, "step mode is off for this run: s turns it on");
-		return false;
-	}
-	wait_settled();
-	return true;
-}
-
-int
-step_grant(unsigned worker_no)
-{
-	if (!ready())
-		return SH_REDRAW | SH_RESIZE;
-	if (grant_one(worker_no, false))
-		shell_note(COL_GOOD, "%s", st.last);
-	else
-		shell_note(COL_WARN, "%s", st.last);
-	step_tick();
-	return SH_REDRAW | SH_RESIZE;
-}
-
-int
-step_all(void)
-{
-	const struct board *b;
-	int done = 0;
-
-	if (!ready())
-		return SH_REDRAW | SH_RESIZE;
-	b = shell_demo.board;
-	for (uint32_t i = 1; i < atomic_load(&b->nactors) && i < BOARD_MAX_ACTORS; i++) {
-		unsigned no = atomic_load(&b->actor[i].worker_no);
-
-		if (no && grant_one(no, true))
-			done++;
-	}
-	if (done)
-		shell_note(COL_GOOD, "%d worker%s took one step each", done, done == 1 ? "" : "s");
-	else
-		shell_note(COL_WARN, "no worker can take a step");
-	step_tick();
-	return SH_REDRAW | SH_RESIZE;
-}
-
-int
-step_go(void)
-{
-	if (!demo_running()) {
-		shell_note(COL_WARN, "no demo running");
-		return SH_REDRAW;
-	}
-	demo_release();
-	shell_note(COL_GOOD, "let go: the workers run freely (step mode stays on for the next run)");
-	return SH_REDRAW;
 }
 
 static void
-actor_pids(char *buf, size_t len)
+actor_pids(const struct demo *d, char *buf, size_t len)
 {
-	const struct board *b = shell_demo.board;
+	const struct board *b = d->board;
 	size_t used = 0;
 
 	buf[0] = '\0';
@@ -472,50 +420,235 @@ actor_pids(char *buf, size_t len)
 	}
 }
 
-int
-step_undo(void)
+static void
+queue_push(enum step_job job, unsigned no, bool front)
 {
-	int keep[STEP_MAX_SCHED], n, replayed = 0;
-	char before[128], after[128], *pending[DEMO_MAX_ARGS + 1];
-	int npending = shell_demo.argc;
+	if (st.qn == STEP_QUEUE)
+		return;
+	if (front)
+		st.qhead = (st.qhead + STEP_QUEUE - 1) % STEP_QUEUE;
+	st.queue[front ? st.qhead : (st.qhead + st.qn) % STEP_QUEUE] =
+		(struct step_queued){.job = job, .no = no};
+	st.qn++;
+}
 
-	if (st.n == 0) {
-		shell_note(COL_WARN, "nothing to undo: no step taken in this run");
-		return SH_REDRAW;
+static void
+queue_clear(void)
+{
+	st.qn = 0;
+	st.settling = false;
+}
+
+/* Work the step jobs: a grant goes out only when the one before it has
+ * settled; a step that does not settle within SETTLE_NS (or at all, the
+ * demo being frozen) is reported and the jobs behind it are dropped.
+ * Called by the keys and every frame; it never waits. */
+static void
+pump(struct shell_ctx *c)
+{
+	struct demo *d = c->demo;
+
+	while (st.settling || st.qn) {
+		if (!demo_running(d)) {
+			bool started = st.settling && st.settle_no == 0 && !d->exited;
+
+			queue_clear();
+			if (started)
+				shell_note(c, COL_WARN, "the demo did not reach its first step");
+			return;
+		}
+		if (st.settling) {
+			if (!settled_now(d)) {
+				unsigned w;
+
+				if (!d->frozen && shell_now_ns() < st.settle_until)
+					return; /* not yet: again next frame */
+				w = unsettled_worker(d);
+				if (w)
+					snprintf(st.last, sizeof st.last, "worker %u did not settle: %s",
+					         w, d->frozen ? "frozen? (Space thaws it)" :
+					         "frozen? or computing between two steps");
+				else
+					snprintf(st.last, sizeof st.last,
+					         "the demo did not reach its first step");
+				if (st.qn)
+					snprintf(st.last + strlen(st.last), sizeof st.last - strlen(st.last),
+					         "; %d step%s not taken", st.qn, st.qn == 1 ? "" : "s");
+				shell_note(c, COL_WARN, "%s", st.last);
+				queue_clear();
+				return;
+			}
+			st.settling = false;
+			if (st.settle_no) {
+				snprintf(st.last, sizeof st.last, "worker %u did: %s", st.settle_no,
+				         st.settle_did);
+				if (!st.settle_quiet)
+					shell_note(c, COL_GOOD, "%s", st.last);
+			}
+		}
+		if (!st.qn)
+			return;
+		struct step_queued j = st.queue[st.qhead];
+
+		st.qhead = (st.qhead + 1) % STEP_QUEUE;
+		st.qn--;
+		switch (j.job) {
+		case JOB_GRANT:
+		case JOB_GRANT_QUIET:
+			if (grant_one(d, j.no, j.job == JOB_GRANT_QUIET))
+				st.batch_done++;
+			else if (j.job == JOB_GRANT)
+				shell_note(c, COL_WARN, "%s", st.last);
+			break;
+		case JOB_EACH: { /* a: each worker one step, in board order */
+			const struct board *b = d->board;
+			uint32_t n = atomic_load(&b->nactors);
+
+			st.batch_done = 0;
+			queue_push(JOB_END_EACH, 0, true);
+			for (uint32_t i = n < BOARD_MAX_ACTORS ? n : BOARD_MAX_ACTORS; i-- > 1;) {
+				unsigned no = atomic_load(&b->actor[i].worker_no);
+
+				if (no && atomic_load(&b->actor[i].state) != BOARD_ST_IDLE)
+					queue_push(JOB_GRANT_QUIET, no, true);
+			}
+			break;
+		}
+		case JOB_END_EACH:
+			if (st.batch_done)
+				shell_note(c, COL_GOOD, "%d worker%s took one step each", st.batch_done,
+				           st.batch_done == 1 ? "" : "s");
+			else
+				shell_note(c, COL_WARN, "no worker can take a step");
+			break;
+		case JOB_END_UNDO: {
+			char after[128];
+
+			actor_pids(d, after, sizeof after);
+			snprintf(st.last, sizeof st.last, "undo: restarted and replayed %d step%s",
+			         st.batch_done, st.batch_done == 1 ? "" : "s");
+			shell_note(c, COL_GOOD, "restarted and replayed %d step%s (new PIDs %s; were %s)",
+			           st.batch_done, st.batch_done == 1 ? "" : "s", after,
+			           st.undo_before);
+			break;
+		}
+		}
 	}
-	n = st.n - 1;
-	memcpy(keep, st.sched, (size_t)n * sizeof *keep);
-	actor_pids(before, sizeof before);
-	/* Run the same command as this run; keep the next run's changes. */
-	for (int i = 0; i < npending; i++)
-		if (!(pending[i] = strdup(shell_demo.argv[i])))
-			abort();
-	demo_set_argv(st.argv, st.argc);
-	step_new_run();
-	if (!start_stepping()) {
-		demo_set_argv(pending, npending);
-		for (int i = 0; i < npending; i++)
-			free(pending[i]);
-		shell_note(COL_WARN, "undo: the restarted demo did not reach its first step");
+}
+
+/* Step keys need a demo held at its gates: start one if none runs. */
+static bool
+ready(struct shell_ctx *c)
+{
+	struct demo *d = c->demo;
+
+	if (d->argc == 0) {
+		shell_note(c, COL_WARN, "this step has no demo");
+		return false;
+	}
+	if (!demo_running(d)) {
+		step_new_run(d);
+		if (self_driven()) {
+			shell_note(c, COL_WARN, "this demo plays its own --schedule: Enter runs it");
+			return false;
+		}
+		if (!start_stepping(d)) {
+			shell_note(c, COL_WARN, "%s", d->failed ? d->msg : "the demo did not start");
+			return false;
+		}
+		shell_note(c, COL_GOOD, "started racelab-%s in step mode", d->argv[0]);
+		return true;
+	}
+	if (self_driven()) {
+		shell_note(c, COL_WARN, "this demo plays its own --schedule; choose a demo without it");
+		return false;
+	}
+	if (!d->board || !atomic_load(&d->board->control.step_mode)) {
+		shell_note(c, COL_WARN, "step mode is off for this run: s turns it on");
+		return false;
+	}
+	/* Workers still moving from outside step mode: settle first. */
+	if (!st.settling && !st.qn && !settled_now(d)) {
+		st.settling = true;
+		st.settle_no = 0;
+		st.settle_until = shell_now_ns() + SETTLE_NS;
+	}
+	return true;
+}
+
+int
+step_grant(struct shell_ctx *c, unsigned worker_no)
+{
+	if (!ready(c))
 		return SH_REDRAW | SH_RESIZE;
-	}
-	for (int i = 0; i < n; i++)
-		if (grant_one((unsigned)keep[i], true))
-			replayed++;
-	demo_set_argv(pending, npending);
-	for (int i = 0; i < npending; i++)
-		free(pending[i]);
-	actor_pids(after, sizeof after);
-	step_tick();
-	snprintf(st.last, sizeof st.last, "undo: restarted and replayed %d step%s", replayed,
-	         replayed == 1 ? "" : "s");
-	shell_note(COL_GOOD, "restarted and replayed %d step%s (new PIDs %s; were %s)",
-	           replayed, replayed == 1 ? "" : "s", after, before);
+	queue_push(JOB_GRANT, worker_no, false);
+	pump(c);
 	return SH_REDRAW | SH_RESIZE;
 }
 
 int
-step_save(void)
+step_all(struct shell_ctx *c)
+{
+	if (!ready(c))
+		return SH_REDRAW | SH_RESIZE;
+	queue_push(JOB_EACH, 0, false);
+	pump(c);
+	return SH_REDRAW | SH_RESIZE;
+}
+
+int
+step_go(struct shell_ctx *c)
+{
+	if (!demo_running(c->demo)) {
+		shell_note(c, COL_WARN, "no demo running");
+		return SH_REDRAW;
+	}
+	demo_release(c->demo);
+	shell_note(c, COL_GOOD, "let go: the workers run freely (step mode stays on for the next run)");
+	return SH_REDRAW;
+}
+
+int
+step_undo(struct shell_ctx *c)
+{
+	struct demo *d = c->demo;
+	int keep[STEP_MAX_SCHED], n;
+	char *pending[DEMO_MAX_ARGS + 1];
+	int npending = d->argc;
+	bool started;
+
+	if (st.n == 0) {
+		shell_note(c, COL_WARN, "nothing to undo: no step taken in this run");
+		return SH_REDRAW;
+	}
+	n = st.n - 1;
+	memcpy(keep, st.sched, (size_t)n * sizeof *keep);
+	actor_pids(d, st.undo_before, sizeof st.undo_before);
+	/* Run the same command as this run; keep the next run's changes. */
+	for (int i = 0; i < npending; i++)
+		if (!(pending[i] = strdup(d->argv[i])))
+			abort();
+	demo_set_argv(d, st.argv, st.argc);
+	step_new_run(d);
+	started = start_stepping(d);
+	demo_set_argv(d, pending, npending);
+	for (int i = 0; i < npending; i++)
+		free(pending[i]);
+	if (!started) {
+		shell_note(c, COL_WARN, "undo: the restarted demo did not start: %s", d->msg);
+		return SH_REDRAW | SH_RESIZE;
+	}
+	/* The replay: the grants go out as the workers settle, frame by frame. */
+	st.batch_done = 0;
+	for (int i = 0; i < n; i++)
+		queue_push(JOB_GRANT_QUIET, (unsigned)keep[i], false);
+	queue_push(JOB_END_UNDO, 0, false);
+	pump(c);
+	return SH_REDRAW | SH_RESIZE;
+}
+
+int
+step_save(struct shell_ctx *c)
 {
 	const char *dir = progress_dir();
 	char cmd[1024], path[PATH_MAX + 32], stamp[32];
@@ -525,12 +658,12 @@ step_save(void)
 	int fd;
 
 	if (st.argc == 0 || st.n == 0) {
-		shell_note(COL_WARN, "no schedule to save: take some steps first (s, then 1-9)");
+		shell_note(c, COL_WARN, "no schedule to save: take some steps first (s, then 1-9)");
 		return SH_REDRAW;
 	}
 	step_command_line(st.argv, st.argc, st.sched, st.n, cmd, sizeof cmd);
 	if (!dir) {
-		shell_note(COL_WARN, "no state directory; replay with: %s", cmd);
+		shell_note(c, COL_WARN, "no state directory; replay with: %s", cmd);
 		return SH_REDRAW;
 	}
 	snprintf(path, sizeof path, "%s/schedules", dir);
@@ -538,40 +671,41 @@ step_save(void)
 	if (fd < 0 || !(f = fdopen(fd, "a"))) {
 		if (fd >= 0)
 			close(fd);
-		shell_note(COL_WARN, "cannot write %s: %s", path, strerror(errno));
+		shell_note(c, COL_WARN, "cannot write %s: %s", path, strerror(errno));
 		return SH_REDRAW;
 	}
 	localtime_r(&now, &tm);
 	strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
 	fprintf(f, "# %s\n%s\n", stamp, cmd);
 	if (fclose(f) != 0) {
-		shell_note(COL_WARN, "cannot write %s: %s", path, strerror(errno));
+		shell_note(c, COL_WARN, "cannot write %s: %s", path, strerror(errno));
 		return SH_REDRAW;
 	}
 	snprintf(st.last, sizeof st.last, "saved to %.180s", path);
-	shell_note(COL_GOOD, "saved; replay it with: %s", cmd);
+	shell_note(c, COL_GOOD, "saved; replay it with: %s", cmd);
 	return SH_REDRAW;
 }
 
 /* ---- goals -------------------------------------------------------------- */
 
 static bool
-run_over(void)
+run_over(const struct demo *d)
 {
-	const struct demo *d = &shell_demo;
-
 	return d->board && (atomic_load(&d->board->run_state) == BOARD_RUN_DONE ||
 	                    (!d->pid && d->exited));
 }
 
-void
-step_tick(void)
+int
+step_tick(struct shell_ctx *c)
 {
-	const struct board *b = shell_demo.board;
+	const struct demo *d = c->demo;
+	const struct board *b = d->board;
+	unsigned note = c->note_gen;
 	uint32_t nr;
 
+	pump(c);
 	if (!b || !st.run || st.argc == 0)
-		return;
+		return c->note_gen != note ? SH_REDRAW : 0;
 	/* With several runs the board is reset between them: judge counter 0
 	 * also by the final values the lesson recorded for each run. */
 	nr = atomic_load(&b->nresults);
@@ -585,7 +719,7 @@ step_tick(void)
 			    strncmp(b->counter[0].name, g->name, BOARD_NAME_LEN) == 0 &&
 			    md_cmp_holds(g->cmp, v, g->value)) {
 				st.reached[i] = true;
-				shell_note(COL_GOOD, "GOAL REACHED: %s", g->text);
+				shell_note(c, COL_GOOD, "GOAL REACHED: %s", g->text);
 			}
 		}
 	}
@@ -598,13 +732,14 @@ step_tick(void)
 			if (in > st.most_inside[i])
 				st.most_inside[i] = in;
 		}
-		if (st.reached[i] || (!demo_running() && !shell_demo.exited))
+		if (st.reached[i] || (!demo_running(d) && !d->exited))
 			continue;
-		if (step_goal_met(g, b, run_over())) {
+		if (step_goal_met(g, b, run_over(d))) {
 			st.reached[i] = true;
-			shell_note(COL_GOOD, "GOAL REACHED: %s", g->text);
+			shell_note(c, COL_GOOD, "GOAL REACHED: %s", g->text);
 		}
 	}
+	return c->note_gen != note ? SH_REDRAW : 0;
 }
 
 void
@@ -680,10 +815,10 @@ draw_quiz(WINDOW *w, int *y, int h, int wd)
 }
 
 bool
-step_panel_wanted(void)
+step_panel_wanted(const struct demo *d)
 {
-	return st.quiz || demo_step_sticky() ||
-	       (shell_demo.board && atomic_load(&shell_demo.board->control.step_mode)) ||
+	return st.quiz || demo_step_sticky(d) ||
+	       (d->board && atomic_load(&d->board->control.step_mode)) ||
 	       (st.run && st.run->ngoal > 0) || st.n > 0;
 }
 
@@ -767,7 +902,7 @@ draw_goals(WINDOW *w, int *y, int h, int wd)
 			if (c >= 0)
 				snprintf(extra, sizeof extra, "  (%s now %lld%s)", g->name,
 				         (long long)atomic_load(&b->counter[c].value),
-				         run_over() ? ", run ended" : "");
+				         run_over(&shell_demo) ? ", run ended" : "");
 		}
 		if (st.reached[i])
 			x = 1 + term_put(w, *y, 1, wd - 2, term_attr(COL_GOOD) | A_REVERSE,
@@ -804,7 +939,7 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 		y++, term_printf(w, y - 1, 2, wd - 4, A_NORMAL, "schedule: %s%s   %s",
 		                 st.n ? sched : "(none yet)",
 		                 st.n >= STEP_MAX_SCHED ? "..." : "",
-		                 !demo_step_sticky() ? "step mode off: s turns it on" :
+		                 !demo_step_sticky(&shell_demo) ? "step mode off: s turns it on" :
 		                 !shell_demo.pid ? "1-9 start the demo in step mode" :
 		                 on ? "1-9 step  a each  g go  u undo  w save" :
 		                      "running freely (g)");
