@@ -413,7 +413,7 @@ print_json(struct lab *lab, int run, bool mem, const struct memory_result *m,
 	if (cost) {
 		lab_json_int(&j, "count", count);
 		lab_json_int(&j, "heap_mb", heap_mb);
-		lab_json_int(&j, "ncpu", lab->ncpu);
+		lab_json_int(&j, "cpus", lab->ncpu);
 		lab_json_num(&j, "thread_us", c->thread_us);
 		lab_json_num(&j, "fork_us", c->fork_us);
 		lab_json_num(&j, "spawn_us", c->spawn_us);

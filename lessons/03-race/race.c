@@ -214,7 +214,7 @@ main(int argc, char **argv)
 			lab_json_str(&j, "sync", lab.o.sync);
 			lab_json_str(&j, "mode", lab_mode_name(lab.o.mode));
 			lab_json_bool(&j, "yield", bank.yield);
-			lab_json_int(&j, "ncpu", lab.ncpu);
+			lab_json_int(&j, "cpus", lab.ncpu);
 			lab_json_end(&j);
 		} else {
 			/* As the tutorial prints it, so the two compare. */

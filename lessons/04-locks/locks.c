@@ -286,7 +286,7 @@ demo_count(struct lab *lab, int run, struct lab_lock *const *locks,
 		lab_json_int(&j, "workers", lab->o.workers);
 		lab_json_int(&j, "iters", lab->o.iters);
 		lab_json_bool(&j, "bare", bare);
-		lab_json_int(&j, "ncpu", lab->ncpu);
+		lab_json_int(&j, "cpus", lab->ncpu);
 		for (int m = 0; m < M_COUNT; m++) {
 			if (!r[m].ran)
 				continue;

@@ -103,7 +103,7 @@ lossy_runs(const char *args, const char *mode, int runs, bool yield_want)
 	ck_assert_int_eq(tu_json_count(out), runs);
 	for (int r = 0; r < runs; r++) {
 		ck_assert(tu_json_line(out, r, obj, sizeof obj));
-		ck_assert_msg(tu_jint(obj, "ncpu") == 1, "%s: %s", full, obj);
+		ck_assert_msg(tu_jint(obj, "cpus") == 1, "%s: %s", full, obj);
 		ck_assert_msg(tu_jbool(obj, "yield") == yield_want,
 		              "%s: the window knob is %s: %s", full,
 		              yield_want ? "off" : "on", obj);
@@ -147,7 +147,7 @@ START_TEST(test_one_core_taskset)
 	char obj[512];
 
 	tu_run_json(argv, obj, sizeof obj);
-	ck_assert_int_eq(tu_jint(obj, "ncpu"), 1);
+	ck_assert_int_eq(tu_jint(obj, "cpus"), 1);
 	ck_assert_msg(!tu_jbool(obj, "yield"), "taskset turned --widen on: %s", obj);
 }
 END_TEST
