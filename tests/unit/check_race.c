@@ -167,7 +167,7 @@ START_TEST(test_schedule_deterministic)
 		{ "none", "1,2,2,1", 99 },
 		/* Python's Value: a lock around the read (lock, read, unlock)
 		 * and another around the write.  Both read 100 all the same. */
-		{ "per-access", "1,1,1,2,2,2", 101 },
+		{ "per-access", "1,1,1,2,2,2,1,1,1,2,2,2", 101 },
 		{ "per-access", "1,1,1,1,1,1,2", 100 },
 	};
 
