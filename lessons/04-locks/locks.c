@@ -377,22 +377,32 @@ critical_section(struct lab_worker *w)
 	return 0;
 }
 
-/* CPU time used so far by this process and its reaped children, in ms:
- * around a team's run it is what the workers burnt (thread workers count
- * in RUSAGE_SELF, process workers in RUSAGE_CHILDREN once reaped). */
-static double
-cpu_used_ms(void)
+/* What the kernel accounted so far to this process and its reaped
+ * children: around a team's run it is what the workers used (thread
+ * workers count in RUSAGE_SELF, process workers in RUSAGE_CHILDREN once
+ * reaped).  CPU time in ms; context switches: voluntary when a task
+ * blocked (a mutex waiter asleep on its futex), involuntary when it was
+ * runnable and the CPU went to another (a spinner's sched_yield). */
+struct usage {
+	double cpu_ms;
+	long vcsw, ivcsw;
+};
+
+static struct usage
+usage_now(void)
 {
 	struct rusage self, kids;
-	double ms = 0;
+	struct usage u;
 
 	getrusage(RUSAGE_SELF, &self);
 	getrusage(RUSAGE_CHILDREN, &kids);
-	ms += (double)(self.ru_utime.tv_sec + self.ru_stime.tv_sec +
-	               kids.ru_utime.tv_sec + kids.ru_stime.tv_sec) * 1e3;
-	ms += (double)(self.ru_utime.tv_usec + self.ru_stime.tv_usec +
-	               kids.ru_utime.tv_usec + kids.ru_stime.tv_usec) / 1e3;
-	return ms;
+	u.cpu_ms = (double)(self.ru_utime.tv_sec + self.ru_stime.tv_sec +
+	                    kids.ru_utime.tv_sec + kids.ru_stime.tv_sec) * 1e3 +
+	           (double)(self.ru_utime.tv_usec + self.ru_stime.tv_usec +
+	                    kids.ru_utime.tv_usec + kids.ru_stime.tv_usec) / 1e3;
+	u.vcsw = self.ru_nvcsw + kids.ru_nvcsw;
+	u.ivcsw = self.ru_nivcsw + kids.ru_nivcsw;
+	return u;
 }
 
 static void
@@ -401,7 +411,8 @@ demo_critical(struct lab *lab, int run, struct critical *cs)
 	int n = lab->o.workers, overlaps = 0;
 	long long order[BOARD_MAX_WORKERS];
 	double enter[BOARD_MAX_WORKERS], leave[BOARD_MAX_WORKERS], ms;
-	double bound_ms = n * hold_s * 1e3, cpu_ms;
+	double bound_ms = n * hold_s * 1e3;
+	struct usage u0, u1;
 	struct lab_team *t;
 
 	memset(cs->v, 0, (size_t)n * sizeof *cs->v);
@@ -409,11 +420,11 @@ demo_critical(struct lab *lab, int run, struct critical *cs)
 	lab_say(lab, "run %d: %d %s workers, each holds %s for %g s\n", run, n,
 	        lab_mode_name(lab->o.mode), cs->lock ? "the lock" : "NO lock",
 	        hold_s);
-	cpu_ms = cpu_used_ms();
+	u0 = usage_now();
 	t = lab_spawn(lab, n, critical_section, cs);
 	if (lab_join(t) == LAB_JOIN_DEADLOCK)
 		exit(LAB_EXIT_DEADLOCK);
-	cpu_ms = cpu_used_ms() - cpu_ms;
+	u1 = usage_now();
 	ms = (double)(t->t_end - t->t_start) / 1e6;
 	lab_team_free(t);
 	for (int i = 0; i < n; i++) {
@@ -442,14 +453,17 @@ demo_critical(struct lab *lab, int run, struct critical *cs)
 		lab_json_int(&j, "overlaps", overlaps);
 		lab_json_num(&j, "serial_bound_ms", bound_ms);
 		lab_json_num(&j, "elapsed_ms", ms);
-		lab_json_num(&j, "cpu_ms", cpu_ms);
+		lab_json_num(&j, "cpu_ms", u1.cpu_ms - u0.cpu_ms);
+		lab_json_int(&j, "switches_voluntary", u1.vcsw - u0.vcsw);
+		lab_json_int(&j, "switches_involuntary", u1.ivcsw - u0.ivcsw);
 		lab_json_end(&j);
 		return;
 	}
 	printf("total %.3f s for %d workers x %g s: %s\n", ms / 1e3, n, hold_s,
 	       overlaps ? "they overlapped" : "one at a time");
-	printf("  the workers used %.3f s of CPU time in all (waiting included)\n",
-	       cpu_ms / 1e3);
+	printf("  the workers used %.3f s of CPU time in all (waiting included);\n"
+	       "  they blocked %ld times and gave up the CPU while runnable %ld times\n",
+	       (u1.cpu_ms - u0.cpu_ms) / 1e3, u1.vcsw - u0.vcsw, u1.ivcsw - u0.ivcsw);
 	printf("  workers x hold = %.3f s is the least a serialised run can take; "
 	       "%d overlapping pair%s\n", bound_ms / 1e3, overlaps,
 	       overlaps == 1 ? "" : "s");

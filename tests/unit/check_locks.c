@@ -179,8 +179,13 @@ START_TEST(test_none_loses)
 END_TEST
 
 /* Without the lock the tutorial's workers are inside together, and the
- * whole takes about one hold time; with the spin lock the waiters burn
- * CPU while the holder sleeps, with the mutex they sleep. */
+ * whole takes about one hold time.  With the mutex the waiters sleep: the
+ * workers use almost no CPU.  With the spin lock they stay runnable and
+ * yield, and are switched out while runnable (involuntary context
+ * switches) far more often than the mutex's workers: measured 139-1,000
+ * against 5-9 with both cores busy, 13,000-62,000 against 9-78 idle.
+ * Their CPU time, 30% of the run idle, fell to 0.7% under load, so it is
+ * not what is checked. */
 static void
 critical_json(const char *sync, char *line, size_t len)
 {
@@ -211,8 +216,10 @@ START_TEST(test_critical_spin_burns_cpu)
 	critical_json("mutex", mutex, sizeof mutex);
 	ck_assert_msg(tu_jnum(mutex, "cpu_ms") < 0.05 * tu_jnum(mutex, "elapsed_ms"),
 	              "mutex waiters used CPU: %s", mutex);
-	ck_assert_msg(tu_jnum(spin, "cpu_ms") > 0.1 * tu_jnum(spin, "elapsed_ms"),
-	              "spin waiters used little CPU: %s", spin);
+	ck_assert_msg(tu_jint(spin, "switches_involuntary") >
+	              3 * tu_jint(mutex, "switches_involuntary") + 30,
+	              "spin waiters did not stay runnable: %s; mutex: %s", spin,
+	              mutex);
 }
 END_TEST
 
