@@ -13,6 +13,7 @@
 
 static struct ui_win title_win, list_win, prev_win, status_win;
 static struct panel_view list_view;
+static int row_entry[512]; /* the lesson drawn on each row of the list */
 
 static int
 by_number(const void *a, const void *b)
@@ -124,6 +125,35 @@ seen_marks(const struct shell_ctx *c, const struct catalog_entry *e, char *buf, 
 	}
 }
 
+/* A lesson's line in the list, its progress marks, and the columns its
+ * text may take in a list wd wide. */
+static int
+entry_text(const struct shell_ctx *c, const struct catalog_entry *e, int wd, char *text,
+           size_t tn, char *marks, size_t mn)
+{
+	int mw;
+
+	marks[0] = '\0';
+	if (e->ok) {
+		seen_marks(c, e, marks, mn);
+		snprintf(text, tn, "%02d %s", e->number, e->doc.title);
+	} else {
+		snprintf(text, tn, "%02d %s  [broken]", e->number, e->slug);
+	}
+	mw = md_strwidth(marks);
+	return wd - 4 - (mw ? mw + 1 : 0);
+}
+
+/* Rows a lesson takes in the list (its title wrapped). */
+static int
+entry_rows(const struct shell_ctx *c, const struct catalog_entry *e, int wd)
+{
+	char marks[80], text[300];
+	int tw = entry_text(c, e, wd, text, sizeof text, marks, sizeof marks);
+
+	return layout_wrap(text, tw, 3, NULL, 0);
+}
+
 static void
 catalog_layout(struct shell_ctx *c)
 {
@@ -225,26 +255,43 @@ catalog_draw(struct shell_ctx *ctx, bool full)
 	getmaxyx(w, h, wd);
 	term_frame(w, "Lessons", true);
 	rows = h - 2;
-	panel_clamp(&list_view, c->n, rows);
-	list_view.sel = c->sel;
-	panel_clamp(&list_view, c->n, rows);
-	c->sel = list_view.sel;
-	for (int i = list_view.top; i < c->n && i - list_view.top < rows; i++) {
-		const struct catalog_entry *e = &c->e[i];
-		int y = 1 + i - list_view.top;
-		attr_t a = i == c->sel ? term_attr(COL_SEL) : A_NORMAL;
-		char marks[80];
+	/* A title too long for the list wraps under itself: every lesson
+	 * takes the rows its title needs, and the list scrolls by lesson. */
+	if (c->sel < list_view.top)
+		list_view.top = c->sel;
+	for (;;) {
+		int used = 0;
 
-		if (i == c->sel)
-			mvwhline(w, y, 1, ' ' | a, wd - 2);
-		if (e->ok) {
-			seen_marks(ctx, e, marks, sizeof marks);
-			term_printf(w, y, 2, wd - 5 - md_strwidth(marks), a, "%02d %s",
-			            e->number, e->doc.title);
-			term_put(w, y, wd - 2 - md_strwidth(marks), md_strwidth(marks), a, marks);
-		} else {
-			term_printf(w, y, 2, wd - 4, a | term_attr(COL_WARN), "%02d %s  [broken]",
-			            e->number, e->slug);
+		for (int i = list_view.top; i <= c->sel && i < c->n; i++)
+			used += entry_rows(ctx, &c->e[i], wd);
+		if (used <= rows || list_view.top >= c->sel)
+			break;
+		list_view.top++;
+	}
+	memset(row_entry, -1, sizeof row_entry);
+	for (int i = list_view.top, y = 1; i < c->n && y <= rows; i++) {
+		const struct catalog_entry *e = &c->e[i];
+		attr_t a = i == c->sel ? term_attr(COL_SEL) : A_NORMAL;
+		char marks[80], text[300];
+		struct layout_row r[8];
+		int mw, tw, n;
+
+		tw = entry_text(ctx, e, wd, text, sizeof text, marks, sizeof marks);
+		mw = md_strwidth(marks);
+		if (!e->ok)
+			a |= term_attr(COL_WARN);
+		n = layout_wrap(text, tw, 3, r, 8);
+		for (int k = 0; k < n && k < 8 && y <= rows; k++, y++) {
+			char piece[300];
+
+			if (i == c->sel)
+				mvwhline(w, y, 1, ' ' | a, wd - 2);
+			snprintf(piece, sizeof piece, "%.*s", r[k].len, text + r[k].off);
+			term_put(w, y, k ? 5 : 2, tw - (k ? 3 : 0), a, piece);
+			if (k == 0 && mw)
+				term_put(w, y, wd - 2 - mw, mw, a, marks);
+			if (y < (int)(sizeof row_entry / sizeof row_entry[0]))
+				row_entry[y] = i;
 		}
 	}
 	werase(prev_win.w);
@@ -333,7 +380,8 @@ catalog_click(struct shell_ctx *ctx, const MEVENT *ev, struct shell_action *act)
 		return 0;
 	getbegyx(list_win.w, ly, lx);
 	if (wenclose(list_win.w, ev->y, ev->x)) {
-		int row = ev->y - ly - 1 + list_view.top;
+		int ry = ev->y - ly, row = ry >= 0 && ry < (int)(sizeof row_entry / sizeof row_entry[0])
+		                          ? row_entry[ry] : -1;
 
 		(void)lx;
 		if (row >= 0 && row < ctx->cat->n) {

@@ -24,6 +24,11 @@ static struct {
 	int focus;                  /* index into order */
 	struct panel_view view[MD_PANEL_COUNT];
 	struct ui_win title, body, pan[MD_PANEL_COUNT], status;
+	/* The layout: the panel column's size and each panel's height (0:
+	 * not shown), and the results area under the text. */
+	int col_w, col_h, height[MD_PANEL_COUNT];
+	struct ui_win results;
+	int res_w, res_col, res_h;
 	/* The quiz asked before the step's demo runs ("predict, then run"). */
 	bool quiz_open, quiz_asked;
 	int quiz_runs;  /* the run() the answer lets go */
@@ -217,6 +222,7 @@ lesson_close(struct shell_ctx *c)
 	ui_drop(&lv.body);
 	ui_drop(&lv.status);
 	ui_drop(&lv.quiz);
+	ui_drop(&lv.results);
 	lv.quiz_open = false;
 	step_attach(NULL, NULL);
 	step_quiz_set(NULL, 0);
@@ -226,10 +232,83 @@ lesson_close(struct shell_ctx *c)
 	}
 }
 
+/* The step's panels in priority order (the order of its panels: line;
+ * md keeps the mask, and every lesson lists them in the table's order,
+ * which is also the order they stack in), with what each would fill now
+ * at width w.  Returns how many. */
+static int
+panel_wants(unsigned shown, int w, int *idx, struct layout_want *pw)
+{
+	int n = 0;
+
+	for (int i = 0; i < MD_PANEL_COUNT; i++) {
+		const struct shell_panel *p = shell_panels[i];
+
+		if (!(shown & (1u << i)))
+			continue;
+		idx[n] = i;
+		pw[n].min = p->min_h;
+		pw[n].want = p->want ? p->want(w - 2) + 2 : p->min_h;
+		if (pw[n].want < pw[n].min)
+			pw[n].want = pw[n].min;
+		pw[n].weight = p->weight;
+		n++;
+	}
+	return n;
+}
+
+/* Lines of the results area (prediction, verdict, checks) at width w:
+ * at most half the column, and none when nobody has anything to say. */
+static int
+results_height(int w, int col_h)
+{
+	int rows;
+
+	results_begin();
+	step_results();
+	if (!results_count())
+		return 0;
+	rows = results_rows(w - 4) + 2;
+	return rows > col_h / 2 ? col_h / 2 : rows;
+}
+
+/* The heights the panels would get now (per frame: cheap, no windows). */
+static void
+panel_heights(int *h)
+{
+	int idx[MD_PANEL_COUNT], n;
+	struct layout_want pw[MD_PANEL_COUNT];
+
+	memset(h, 0, MD_PANEL_COUNT * sizeof *h);
+	n = panel_wants(lv.shown, lv.col_w, idx, pw);
+	{
+		int got[MD_PANEL_COUNT];
+
+		layout_panels(pw, n, lv.col_h, got);
+		for (int k = 0; k < n; k++)
+			h[idx[k]] = got[k];
+	}
+}
+
+/* Has what the panels or the results area would show changed enough to
+ * lay them out again?  One pass of arithmetic per frame. */
+static bool
+layout_stale(const struct shell_ctx *c)
+{
+	int h[MD_PANEL_COUNT];
+
+	if (!lv.title.w || c->too_small)
+		return false;
+	if (results_height(lv.res_w, lv.res_col) != lv.res_h)
+		return true;
+	panel_heights(h);
+	return memcmp(h, lv.height, sizeof h) != 0;
+}
+
 static void
 lesson_layout(struct shell_ctx *c)
 {
-	int top = 1, h = LINES - 2, x = 0, w = COLS, sum = 0, wsum = 0, extra;
+	int top = 1, h = LINES - 2, x = 0, w = COLS;
 	bool has_text = lv.idx >= 0;
 
 	for (int i = 0; i < MD_PANEL_COUNT; i++)
@@ -238,6 +317,7 @@ lesson_layout(struct shell_ctx *c)
 	ui_drop(&lv.body);
 	ui_drop(&lv.status);
 	ui_drop(&lv.quiz);
+	ui_drop(&lv.results);
 	md_text_free(&lv.text);
 	lv.text_w = 0;
 	lv.shown = wanted_panels(c->demo);
@@ -250,29 +330,36 @@ lesson_layout(struct shell_ctx *c)
 		int tw = COLS * 2 / 5;
 
 		tw = tw < 34 ? 34 : tw > 72 ? 72 : tw;
-		ui_place(&lv.body, h, tw, top, 0);
+		/* The results area under the text, sized to its lines. */
+		lv.res_w = tw;
+		lv.res_col = h;
+		lv.res_h = results_height(tw, h);
+		ui_place(&lv.body, h - lv.res_h, tw, top, 0);
+		if (lv.res_h)
+			ui_place(&lv.results, lv.res_h, tw, top + h - lv.res_h, 0);
 		x = tw;
 		w = COLS - tw;
+	} else {
+		/* --run: no text; the area tops the panels. */
+		lv.res_w = COLS;
+		lv.res_col = h;
+		lv.res_h = results_height(COLS, h);
+		if (lv.res_h)
+			ui_place(&lv.results, lv.res_h, COLS, top, 0);
+		top += lv.res_h;
+		h -= lv.res_h;
 	}
-	/* Panels in their fixed order; drop from the end what cannot fit. */
-	for (int i = 0; i < MD_PANEL_COUNT; i++) {
-		if (!(lv.shown & (1u << i)))
+	lv.col_w = w;
+	lv.col_h = h;
+	/* Every panel its rows by content and priority; those that cannot
+	 * have even their minimum are left out. */
+	panel_heights(lv.height);
+	for (int i = 0, y = top; i < MD_PANEL_COUNT; i++) {
+		if (!lv.height[i])
 			continue;
-		if (sum + shell_panels[i]->min_h > h)
-			break;
 		lv.order[lv.nvis++] = i;
-		sum += shell_panels[i]->min_h;
-		wsum += shell_panels[i]->weight;
-	}
-	extra = h - sum;
-	for (int k = 0, y = top; k < lv.nvis; k++) {
-		const struct shell_panel *p = shell_panels[lv.order[k]];
-		int ph = p->min_h + (wsum ? extra * p->weight / wsum : 0);
-
-		if (k == lv.nvis - 1)
-			ph = top + h - y; /* the last one takes the remainder */
-		ui_place(&lv.pan[lv.order[k]], ph, w, y, x);
-		y += ph;
+		ui_place(&lv.pan[i], lv.height[i], w, y, x);
+		y += lv.height[i];
 	}
 	if (lv.focus >= lv.nvis)
 		lv.focus = 0;
@@ -371,11 +458,25 @@ draw_title(const struct shell_ctx *c)
 	}
 	demo_status_text(d, st, sizeof st);
 	n = md_strwidth(st) + 2;
-	if (lv.idx >= 0)
-		term_printf(w, 0, 1, COLS - n - 3, term_attr(COL_BAR) | A_BOLD, "%02d %s  |  %s",
-		            c->cat->e[lv.idx].number, lv.doc->title, next);
-	else
-		term_printf(w, 0, 1, COLS - n - 3, term_attr(COL_BAR) | A_BOLD, "%s", next);
+	{
+		/* Whole words: the lesson and the command when both fit, else
+		 * the command (what Enter runs) before the lesson's title. */
+		char full[600], fit[560];
+		int room = COLS - n - 3;
+
+		if (lv.idx >= 0)
+			snprintf(full, sizeof full, "%02d %s  |  %s", c->cat->e[lv.idx].number,
+			         lv.doc->title, next);
+		else
+			snprintf(full, sizeof full, "%s", next);
+		if (md_strwidth(full) > room && lv.idx >= 0)
+			snprintf(full, sizeof full, "%02d  %s", c->cat->e[lv.idx].number, next);
+		if (md_strwidth(full) > room) {
+			layout_words(full, room - 2, fit, sizeof fit);
+			snprintf(full, sizeof full, "%s %s", fit, c->cfg->ascii ? ">" : "\u2026");
+		}
+		term_put(w, 0, 1, room, term_attr(COL_BAR) | A_BOLD, full);
+	}
 	term_put(w, 0, COLS - n, n, d->frozen ? term_attr(COL_FROZEN) : term_attr(COL_BAR) | A_BOLD, st);
 	wbkgdset(w, ' ');
 }
@@ -431,14 +532,19 @@ static bool
 lesson_draw(struct shell_ctx *c, bool full)
 {
 	(void)full;
-	if (wanted_panels(c->demo) != lv.shown)
-		lesson_layout(c); /* e.g. the demo made a lock: show its panel */
+	if (wanted_panels(c->demo) != lv.shown || layout_stale(c))
+		lesson_layout(c); /* e.g. the demo made a lock, or more counters */
 	if (!lv.title.w)
 		return false;
 	draw_title(c);
 	if (lv.body.w) {
 		werase(lv.body.w);
 		draw_text(c);
+	}
+	if (lv.results.w) {
+		werase(lv.results.w);
+		term_frame(lv.results.w, "Your prediction and the run", false);
+		results_draw(lv.results.w);
 	}
 	for (int k = 0; k < lv.nvis; k++) {
 		int i = lv.order[k];
@@ -457,10 +563,10 @@ lesson_draw(struct shell_ctx *c, bool full)
 	}
 	shell_status(c, lv.status.w,
 	             demo_step_sticky(c->demo) ?
-	             "s step off  1-9 step worker  a each  g go  u undo  w save  Enter run  x stop  ? help  q back" :
+	             "s step off  1-9 step worker  a each  g go  u undo  q back  Enter run  w save  x stop  ? help" :
 	             lv.idx >= 0 ?
-	             "Enter run  R x20  Space freeze  s step  l sync  +/- workers  k kill  Tab panel  n/p step  ? help  q back" :
-	             "Enter run  R x20  Space freeze  s step  l sync  +/- workers  k kill  Tab panel  ? help  q back");
+	             "Enter run  n/p step  q back  s step  R x20  Space freeze  l sync  Tab panel  +/- workers  k kill  ? help" :
+	             "Enter run  q back  s step  R x20  Space freeze  l sync  Tab panel  +/- workers  k kill  ? help");
 	return true;
 }
 
@@ -672,10 +778,17 @@ lesson_key(struct shell_ctx *c, int key, struct shell_action *act)
 			lv.focus = (lv.focus + lv.nvis - 1) % lv.nvis;
 		return SH_REDRAW;
 	case SHK(KEY_NPAGE):
-		lv.text_top += lv.text_rows > 2 ? lv.text_rows - 2 : 1;
-		return SH_REDRAW;
 	case SHK(KEY_PPAGE):
-		lv.text_top -= lv.text_rows > 2 ? lv.text_rows - 2 : 1;
+		/* A focused panel that pages (the output) takes them; else
+		 * they page the lesson text. */
+		if (vis >= 0 && shell_panels[vis]->key &&
+		    shell_panels[vis]->key(&lv.view[vis], key))
+			return SH_REDRAW;
+		if (key == SHK(KEY_PPAGE)) {
+			lv.text_top -= lv.text_rows > 2 ? lv.text_rows - 2 : 1;
+			return SH_REDRAW;
+		}
+		lv.text_top += lv.text_rows > 2 ? lv.text_rows - 2 : 1;
 		return SH_REDRAW;
 	default:
 		if (key >= '1' && key <= '9')

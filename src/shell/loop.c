@@ -178,17 +178,19 @@ shell_note(struct shell_ctx *c, enum shell_color col, const char *fmt, ...)
 void
 shell_status(const struct shell_ctx *c, WINDOW *w, const char *keys)
 {
-	int wd = getmaxx(w);
+	int wd = getmaxx(w), x = 1;
+	char note[sizeof c->note], fit[512];
 
 	wbkgdset(w, ' ' | term_attr(COL_BAR));
 	werase(w);
+	/* Whole words only: the note's that fit beside "? help", then the
+	 * keys that fit beside the note, most important first. */
 	if (c->note[0]) {
-		int n = term_put(w, 0, 1, wd - 2, term_attr(COL_BAR) | A_BOLD, c->note);
-
-		term_put(w, 0, n + 3, wd - n - 4, term_attr(COL_BAR), keys);
-	} else {
-		term_put(w, 0, 1, wd - 2, term_attr(COL_BAR), keys);
+		layout_words(c->note, wd - 2 - 3 - 6, note, sizeof note);
+		x += term_put(w, 0, x, wd - 2, term_attr(COL_BAR) | A_BOLD, note) + 3;
 	}
+	layout_keys(keys, wd - 1 - x, fit, sizeof fit);
+	term_put(w, 0, x, wd - 1 - x, term_attr(COL_BAR), fit);
 	wbkgdset(w, ' ');
 }
 

@@ -89,17 +89,58 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 		if (has_exp && width == 1)
 			term_put(w, 2 + k, x, wd - 1 - x, term_attr(COL_GOOD) | A_BOLD,
 			         " <- expected");
-		else if (has_exp)
-			term_printf(w, 2 + k, x, wd - 1 - x, term_attr(COL_GOOD) | A_BOLD,
-			            " <- expected in here, %d on it", exact[k]);
+		else if (has_exp) {
+			char note[64];
+
+			/* Whole words: the short form when the long one does not fit. */
+			snprintf(note, sizeof note, " <- expected in here, %d on it", exact[k]);
+			if (x + md_strwidth(note) > wd - 1)
+				snprintf(note, sizeof note, " <- expected: %d", exact[k]);
+			term_put(w, 2 + k, x, wd - 1 - x, term_attr(COL_GOOD) | A_BOLD, note);
+		}
 	}
+}
+
+/* The summary line and a row per distinct final value (the expected one
+ * among them); many values share bins in whatever rows it gets. */
+static int
+want(int width)
+{
+	static struct { int n; int64_t last, exp; int rows; } memo = {-1, 0, 0, 0};
+	const struct board *b = shell_demo.board;
+	int64_t r[BOARD_MAX_RUNS + 1], exp, last;
+	int n = b ? (int)atomic_load(&b->nresults) : 0, m, distinct = 0;
+
+	(void)width;
+	if (n > BOARD_MAX_RUNS)
+		n = BOARD_MAX_RUNS;
+	if (n == 0)
+		return 1;
+	/* Asked every frame; the results change only when a run ends. */
+	exp = atomic_load(&b->result_expected);
+	last = atomic_load_explicit(&b->result[n - 1], memory_order_relaxed);
+	if (memo.n == n && memo.exp == exp && memo.last == last)
+		return memo.rows;
+	for (int i = 0; i < n; i++)
+		r[i] = atomic_load_explicit(&b->result[i], memory_order_relaxed);
+	memo.n = n;
+	memo.exp = exp;
+	memo.last = last;
+	r[n] = exp;
+	m = n + 1;
+	qsort(r, (size_t)m, sizeof r[0], cmp64);
+	for (int i = 0; i < m; i++)
+		distinct += i == 0 || r[i] != r[i - 1];
+	memo.rows = 1 + (distinct < 20 ? distinct : 20);
+	return memo.rows;
 }
 
 const struct shell_panel panel_histogram = {
 	.name = "histogram",
 	.title = "Histogram of final values",
-	.min_h = 6,
-	.weight = 2,
+	.min_h = 5,
+	.weight = 1,
+	.want = want,
 	.draw = draw,
 	.key = NULL,
 };

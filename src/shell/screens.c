@@ -39,7 +39,7 @@ static const char *const help_lines[] = {
 	"  k               kill the selected worker (SIGKILL)",
 	"  x               stop the demo",
 	"  Tab, Up/Down    next panel, select / scroll in it",
-	"  PgUp/PgDn       scroll the lesson text",
+	"  PgUp/PgDn       scroll the text, or the focused Output panel",
 	"  q or Esc        back to the catalog",
 	"",
 	"Anywhere: ? help, Ctrl-L repaint, Ctrl-C quit",

@@ -105,6 +105,51 @@ struct ui_win {
 void ui_place(struct ui_win *u, int h, int w, int y, int x);
 void ui_drop(struct ui_win *u);
 
+/* ---- layout.c: sizes and rows, pure (unit-tested) ---------------------- */
+
+/* A panel as the layout sees it, lines including its border. */
+struct layout_want {
+	int min;    /* below this it cannot draw: it is dropped instead */
+	int want;   /* what its content fills now (at least min) */
+	int weight; /* its share of the lines nobody wants */
+};
+/* Heights h[0..n) for panels given in priority order sharing avail lines:
+ * every panel its min, then in priority order its want, then what is left
+ * by weight.  When the mins do not fit, the lowest-priority panels get 0.
+ * Returns how many panels got lines (a prefix of the order). */
+int layout_panels(const struct layout_want *p, int n, int avail, int *h);
+/* A row of a wrapped line: bytes [off, off + len). */
+struct layout_row {
+	int off, len;
+};
+/* Wrap s into rows of width columns, the continuations indent columns
+ * narrower (the caller draws the hanging indent), breaking at spaces where
+ * it can and inside a word only when a word is wider than a row.  Fills
+ * at most max rows; returns how many rows s needs. */
+int layout_wrap(const char *s, int width, int indent, struct layout_row *rows,
+                int max);
+/* The keys of a status bar ("Enter run  R x20  ? help", two spaces apart,
+ * the most important first) that fit in width columns, whole: "? help"
+ * always, then the others in their order while they fit. */
+size_t layout_keys(const char *keys, int width, char *out, size_t n);
+/* The whole words of s that fit in width columns ("" if the first does
+ * not). */
+size_t layout_words(const char *s, int width, char *out, size_t n);
+
+/* ---- results.c: the step's results area -------------------------------- */
+
+/* What the learner predicted, what the run measured, how a claim about it
+ * came out: its own area of the lesson view, wrapped, never cut.  Each
+ * frame the view calls results_begin, then every module with something to
+ * say about this step's run adds its lines (step_results: the quiz), e.g.
+ * results_add(COL_GOOD, "Prediction", "you chose %d) %s", ...). */
+void results_begin(void);
+void results_add(enum shell_color c, const char *label, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int results_count(void);
+int results_rows(int width); /* rows the lines need at width columns */
+void results_draw(WINDOW *w); /* inside a framed window */
+
 /* ---- screens: one table that the loop walks (loop.c, screens.c) ------- */
 
 /* What a screen works on, passed to it (not globals): the lessons, the
@@ -245,7 +290,7 @@ bool child_leader_exited(pid_t leader);
 
 /* ---- demo.c: the running demo and what the panels read ------------------ */
 
-enum { DEMO_TL_LEN = 512, DEMO_SPARK_LEN = 256, DEMO_OUT_LINES = 400,
+enum { DEMO_TL_LEN = 512, DEMO_SPARK_LEN = 256, DEMO_OUT_LINES = 1000,
        DEMO_MAX_ARGS = 72 };
 
 struct demo_actor {
@@ -341,6 +386,8 @@ int step_tick(struct shell_ctx *c);
 bool step_panel_wanted(const struct demo *d);
 /* The prediction made at a step's quiz before this run (q NULL: none). */
 void step_quiz_set(const struct md_quiz *q, long long answer);
+/* The prediction beside what the run measured, into the results area. */
+void step_results(void);
 /* "1,2,1,2" into buf; pure (unit-tested). */
 size_t step_format_schedule(const int *s, int n, char *buf, size_t len);
 /* The command line that replays a schedule in a plain terminal: argv
@@ -366,7 +413,8 @@ struct shell_panel {
 	const char *title;
 	int min_h;         /* lines including the border */
 	int weight;        /* share of the extra lines */
-	/* Rows of content (border excluded) it would show now at this width,
+	/* Rows of content (border excluded) it would show now, width being
+	 * its columns inside the border,
 	 * so the layout can size it by content; NULL: min_h - 2.  The layout
 	 * gives every panel of the step its wanted rows, in the order of the
 	 * step's panels: line (its priority), before any gets spare ones. */

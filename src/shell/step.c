@@ -236,6 +236,22 @@ step_new_run(const struct demo *d)
 	reset_goals();
 }
 
+/* The --schedule the run was started with (or will be), or NULL. */
+static const char *
+given_schedule(void)
+{
+	char *const *av = st.argc ? st.argv : shell_demo.argv;
+	int ac = st.argc ? st.argc : shell_demo.argc;
+
+	for (int i = 1; i < ac; i++) {
+		if (strcmp(av[i], "--schedule") == 0 && i + 1 < ac)
+			return av[i + 1];
+		if (strncmp(av[i], "--schedule=", 11) == 0)
+			return av[i] + 11;
+	}
+	return NULL;
+}
+
 /* The demo plays its own schedule: the shell's grants would disturb it. */
 static bool
 self_driven(void)
@@ -749,24 +765,38 @@ step_quiz_set(const struct md_quiz *q, long long answer)
 	st.predicted = answer;
 }
 
-/* Prediction beside what the run measured (counter 0's final values). */
-static void
-draw_quiz(WINDOW *w, int *y, int h, int wd)
+/* The prediction beside what the run measured (counter 0's final values
+ * for a number; the quiz's answer for a choice), in the results area. */
+void
+step_results(void)
 {
 	const struct md_quiz *q = st.quiz;
 	const struct board *b = shell_demo.board;
-	char msg[300], meas[160] = "";
+	char meas[160] = "";
 	size_t used = 0;
-	uint32_t nr = b ? atomic_load(&b->nresults) : 0;
-	int x;
+	uint32_t nr = b ? atomic_load(&b->nresults) : 0, hits = 0, same = 0;
+	bool over = !demo_running(&shell_demo) && shell_demo.exited;
 
-	if (!q || *y >= h - 1)
+	if (!q)
 		return;
-	uint32_t hits = 0, same = 0;
-	char verdict[40] = "";
-
 	if (nr > BOARD_MAX_RUNS)
 		nr = BOARD_MAX_RUNS;
+	if (q->nchoice) {
+		long long c = st.predicted, a = q->answer;
+
+		results_add(COL_NORMAL, "Prediction", "you chose %lld) %s", c,
+		            c >= 1 && c <= q->nchoice ? q->choice[c - 1] : "?");
+		if (!q->has_answer || a < 1 || a > q->nchoice)
+			results_add(COL_DIM, "Verdict", "this quiz gives no answer: "
+			            "compare with the demo's output");
+		else if (!over)
+			results_add(COL_DIM, "Verdict", "the answer shows when the run ends");
+		else
+			results_add(c == a ? COL_GOOD : COL_WARN, "Verdict", "%s; answer: %lld) %s",
+			            c == a ? "right" : "not this one", a, q->choice[a - 1]);
+		return;
+	}
+	results_add(COL_NORMAL, "Prediction", "%lld", st.predicted);
 	for (uint32_t i = 0; i < nr; i++) {
 		long long v = atomic_load(&b->result[i]);
 
@@ -780,44 +810,20 @@ draw_quiz(WINDOW *w, int *y, int h, int wd)
 		for (uint32_t i = 0; i < nr && used < sizeof meas; i++)
 			used += (size_t)snprintf(meas + used, sizeof meas - used, "%s%lld",
 			                         i ? ", " : "", (long long)atomic_load(&b->result[i]));
-	if (nr && !q->nchoice)
-		snprintf(verdict, sizeof verdict, hits == nr ? "(right)" : hits == 0 ?
-		         "(not this time)" : "(right in %u of %u runs)", hits, nr);
-	if (q->nchoice) {
-		long long c = st.predicted;
-
-		snprintf(msg, sizeof msg, "you chose %lld) %s", c,
-		         c >= 1 && c <= q->nchoice ? q->choice[c - 1] : "?");
-		if (q->has_answer)
-			snprintf(msg + strlen(msg), sizeof msg - strlen(msg), "; answer: %lld) %s",
-			         q->answer, q->choice[q->answer - 1]);
-	} else {
-		snprintf(msg, sizeof msg, "you predicted %lld", st.predicted);
-	}
-	/* Counter 0 answers a numeric prediction; a multiple-choice one is
-	 * judged against its answer and the demo's own output instead. */
-	if (nr && !q->nchoice)
-		snprintf(msg + strlen(msg), sizeof msg - strlen(msg), "; measured: %s", meas);
-	else if (!q->nchoice)
-		snprintf(msg + strlen(msg), sizeof msg - strlen(msg), "; measured: %s",
-		         shell_demo.pid ? "(running)" : "(not run yet)");
-	x = 1 + term_put(w, *y, 1, wd - 2, term_attr(COL_FOCUS), " Prediction: ");
-	x += term_put(w, *y, x, wd - 1 - x, A_BOLD, msg) + 1;
-	if (verdict[0]) {
-		if (x + md_strwidth(verdict) > wd - 1 && *y + 1 < h - 1) {
-			(*y)++;
-			x = 6;
-		}
-		term_put(w, *y, x, wd - 1 - x,
-		         hits == nr ? term_attr(COL_GOOD) : term_attr(COL_WARN), verdict);
-	}
-	(*y)++;
+	if (!nr)
+		results_add(COL_DIM, "Measured", "%s", shell_demo.pid ? "(running)" : "(not run yet)");
+	else if (hits == nr)
+		results_add(COL_GOOD, "Measured", "%s (right)", meas);
+	else if (hits == 0)
+		results_add(COL_WARN, "Measured", "%s (not this time)", meas);
+	else
+		results_add(COL_WARN, "Measured", "%s (right in %u of %u runs)", meas, hits, nr);
 }
 
 bool
 step_panel_wanted(const struct demo *d)
 {
-	return st.quiz || demo_step_sticky(d) ||
+	return demo_step_sticky(d) ||
 	       (d->board && atomic_load(&d->board->control.step_mode)) ||
 	       (st.run && st.run->ngoal > 0) || st.n > 0;
 }
@@ -932,17 +938,24 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 	(void)v;
 	(void)focus;
 	getmaxyx(w, h, wd);
-	draw_quiz(w, &y, h, wd);
 	draw_goals(w, &y, h, wd);
 	step_format_schedule(st.sched, st.n, sched, sizeof sched);
-	if (y < h - 1)
-		y++, term_printf(w, y - 1, 2, wd - 4, A_NORMAL, "schedule: %s%s   %s",
-		                 st.n ? sched : "(none yet)",
-		                 st.n >= STEP_MAX_SCHED ? "..." : "",
-		                 !demo_step_sticky(&shell_demo) ? "step mode off: s turns it on" :
-		                 !shell_demo.pid ? "1-9 start the demo in step mode" :
-		                 on ? "1-9 step  a each  g go  u undo  w save" :
-		                      "running freely (g)");
+	if (!st.n && given_schedule())
+		snprintf(sched, sizeof sched, "%.200s (the run's --schedule)", given_schedule());
+	if (y < h - 1) {
+		const char *hint = !demo_step_sticky(&shell_demo) ? "step mode off: s turns it on" :
+		                   !shell_demo.pid ? "1-9 start the demo in step mode" :
+		                   on ? "1-9 step  a each  g go  u undo  w save" :
+		                        "running freely (g)";
+		int x = 2 + term_printf(w, y, 2, wd - 4, A_NORMAL, "schedule: %s%s",
+		                        st.n || given_schedule() ? sched : "(none yet)",
+		                        st.n >= STEP_MAX_SCHED ? "..." : "");
+
+		/* The hint beside it, or under it when it would be cut. */
+		if (x + 3 + md_strwidth(hint) > wd - 2 && y + 1 < h - 1)
+			x = 2 - 3, y++;
+		term_put(w, y++, x + 3, wd - 2 - (x + 3), term_attr(COL_DIM), hint);
+	}
 	if (st.last[0] && y < h - 1)
 		term_put(w, y++, 2, wd - 4, term_attr(COL_DIM), st.last);
 	if (!b)
@@ -1025,11 +1038,31 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 	}
 }
 
+/* Goals, the schedule, the last step and one row per worker.  The source
+ * around the workers is not counted: it takes spare rows (by weight), so
+ * that on a small terminal the panels after this one (the Locks of the
+ * deadlock lesson) still get the rows they need. */
+static int
+want(int width)
+{
+	const struct board *b = shell_demo.board;
+	int rows = 2 + (st.last[0] ? 1 : 0);
+	uint32_t n = b ? atomic_load(&b->nactors) : 0;
+
+	(void)width;
+	if (st.run)
+		rows += 2 * (st.run->ngoal < STEP_MAX_GOALS ? st.run->ngoal : STEP_MAX_GOALS);
+	for (uint32_t i = 1; i < n && i < BOARD_MAX_ACTORS; i++)
+		rows += atomic_load(&b->actor[i].state) != BOARD_ST_IDLE;
+	return rows;
+}
+
 const struct shell_panel panel_step = {
 	.name = "step",
 	.title = "Step mode: you are the scheduler",
-	.min_h = 10,
-	.weight = 5,
+	.min_h = 6,
+	.weight = 3,
+	.want = want,
 	.draw = draw,
 	.key = NULL,
 };

@@ -24,7 +24,8 @@ keys Enter
 wait_for "Predict, then run"
 keys 1 0 0 Enter
 wait_for "Final Balance:  101" 15
-wait_for "you predicted 100; measured: 101"
+wait_for "Prediction: 100"
+wait_for "Measured: 101"
 wait_for "(not this time)"
 wait_for "exited 0" 15
 keys q

@@ -38,7 +38,9 @@ wait_for "Predict, then run"
 wait_for "what final balance do you expect?"
 keys 1 0 1 Enter
 wait_for "Final Balance:  101"
-wait_for "you predicted 101; measured: 101"
+wait_for "Prediction: 101"
+wait_for "Measured: 101"
+wait_for "(right)"
 grep -qx "quiz race 1 101" "$RL_TMP/state/racelab/progress" ||
 	fail "the answer is not in the saved progress: $(cat "$RL_TMP/state/racelab/progress")"
 [ "$(stat -c %a "$RL_TMP/state/racelab/progress")" = 600 ] || fail "progress is not 0600"
