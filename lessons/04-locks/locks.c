@@ -311,8 +311,9 @@ demo_count(struct lab *lab, int run, struct lab_lock *const *locks,
 		}
 		lab_json_num(&j, "elapsed_ms", lab_elapsed_ms(lab));
 		lab_json_end(&j);
-		return;
 	}
+	if (!lab_text(lab))
+		return;
 	printf("run %d: %d %s workers x %ld updates%s\n", run, lab->o.workers,
 	       lab_mode_name(lab->o.mode), lab->o.iters,
 	       bare ? ", bare primitives" : ", watched (probes + board)");
@@ -457,8 +458,9 @@ demo_critical(struct lab *lab, int run, struct critical *cs)
 		lab_json_int(&j, "switches_voluntary", u1.vcsw - u0.vcsw);
 		lab_json_int(&j, "switches_involuntary", u1.ivcsw - u0.ivcsw);
 		lab_json_end(&j);
-		return;
 	}
+	if (!lab_text(lab))
+		return;
 	printf("total %.3f s for %d workers x %g s: %s\n", ms / 1e3, n, hold_s,
 	       overlaps ? "they overlapped" : "one at a time");
 	printf("  the workers used %.3f s of CPU time in all (waiting included);\n"

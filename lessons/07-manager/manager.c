@@ -697,7 +697,7 @@ main(int argc, char **argv)
 				lab_die(&lab, "the manager's dict: %s, %s", status0,
 				        status1);
 			lab_say(&lab, "Initial status: %s\n", status0 + 3);
-			if (!lab.o.json)
+			if (lab_text(&lab))
 				printf("Final status: %s\n\n", status1 + 3);
 		}
 		if (do_getset) {
@@ -720,7 +720,7 @@ main(int argc, char **argv)
 				n1 = strtol(got + 3, NULL, 10);
 				*(half ? &add_added : &getset_added) = n1 - n0;
 			}
-			if (!lab.o.json)
+			if (lab_text(&lab))
 				printf("%d %s client%s each add 1 to d['n'] %ld times:\n"
 				       "  GET then SET (d['n'] += 1)  %8ld added of %ld%s\n"
 				       "  ADD on the server          %8ld added of %ld\n\n",
@@ -766,7 +766,7 @@ main(int argc, char **argv)
 		dir_left = stat(sh->dir, &st) == 0;
 		lab_run_end(&lab);
 
-		if (do_cost && !lab.o.json)
+		if (do_cost && lab_text(&lab))
 			printf("%d %s client%s, all on record %d:\n"
 			       "  through the manager  %10.0f ns per update (%ld added of %ld)\n"
 			       "  on shared memory     %10.0f ns per update (%ld added of %ld)\n"
