@@ -22,6 +22,7 @@
 #include <mqueue.h>
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -295,7 +296,7 @@ producer(struct lab_worker *w)
 
 				/* FIONREAD: bytes written and not yet read */
 				if (ioctl(x->fd[1], FIONREAD, &q) == 0)
-					atomic_store(x->in_flight, q);
+					lab_counter_store(x->in_flight, q);
 			}
 		}
 	}
@@ -382,7 +383,7 @@ consumer(struct lab_worker *w)
 	atomic_fetch_add(x->delivered, c->received & 255);
 	atomic_fetch_add(x->per_transport, c->received & 255);
 	lab_progress(w, (uint64_t)c->received, (uint64_t)x->n);
-	atomic_store(x->in_flight, 0);
+	lab_counter_store(x->in_flight, 0);
 	for (long i = 0; i < x->n; i++)
 		if (!x->seen[i])
 			c->missing++;
@@ -407,23 +408,38 @@ static char mq_name[64];
  * mounted).  We make the name unique (pid and a counter), refuse to reuse
  * one that exists (O_EXCL), let only ourselves open it (0600), and unlink
  * it at once: the queue lives on as long as a descriptor refers to it, and
- * nothing is left behind however the lesson ends. */
+ * nothing is left behind however the lesson ends.  (The moment between
+ * open and unlink is closed too: signals wait, and lab_name_guard()'s
+ * helper unlinks the name if even a SIGKILL lands in it.) */
 static mqd_t
 open_queue(struct lab *lab, size_t size)
 {
 	static int serial;
 	struct mq_attr attr = { 0 };
+	sigset_t all, old;
 	mqd_t q;
+	int e;
 
 	attr.mq_maxmsg = 10; /* the default limit for unprivileged users */
 	attr.mq_msgsize = (long)size;
 	snprintf(mq_name, sizeof mq_name, "/racelab-ipc-%d-%d", (int)getpid(),
 	         ++serial);
+	lab_name_guard(lab, LAB_NAME_MQ, mq_name, true);
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	q = mq_open(mq_name, O_CREAT | O_EXCL | O_RDWR, 0600, &attr);
+	e = errno;
+	if (q != (mqd_t)-1 && mq_unlink(mq_name) < 0) {
+		e = errno;
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		errno = e;
+		lab_die(lab, "mq_unlink %s:", mq_name);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	lab_name_guard(lab, LAB_NAME_MQ, mq_name, false);
+	errno = e;
 	if (q == (mqd_t)-1)
 		lab_die(lab, "mq_open %s:", mq_name);
-	if (mq_unlink(mq_name) < 0)
-		lab_die(lab, "mq_unlink %s:", mq_name);
 	return q;
 }
 
@@ -446,6 +462,7 @@ run_transfer(struct lab *lab, enum transport t, struct xfer_result *res,
 	snprintf(cname, sizeof cname, "%s msgs", transport_name[t]);
 	pt = lab_counter(lab, cname, 0);
 	lab_counter_expect(pt, messages);
+	lab_counter_kind(pt, BOARD_COUNTER_COUNT);
 	memset(check, 0, sizeof *check);
 	memset(seen, 0, (size_t)messages);
 	x.t = t;
@@ -528,7 +545,7 @@ full_producer(struct lab_worker *w)
 			lab_set_state(w, BOARD_ST_RUNNING);
 		}
 		if (ioctl(f->fd[1], FIONREAD, &q) == 0) {
-			atomic_store(f->in_flight, q);
+			lab_counter_store(f->in_flight, q);
 			if (q > f->max_in_flight)
 				f->max_in_flight = q;
 		}
@@ -557,7 +574,7 @@ full_consumer(struct lab_worker *w)
 		f->received++;
 		atomic_fetch_add(f->received_ctr, 1);
 		if (ioctl(f->fd[0], FIONREAD, &q) == 0)
-			atomic_store(f->in_flight, q);
+			lab_counter_store(f->in_flight, q);
 		lab_progress(w, (uint64_t)f->received, (uint64_t)f->n);
 	}
 	close(f->fd[0]);
@@ -590,10 +607,13 @@ run_full(struct lab *lab, struct full *f)
 	f->n = 3L * f->capacity / PIPE_BUF; /* three pipefuls */
 	received = lab_counter(lab, "read", 0);
 	lab_counter_expect(received, f->n);
+	lab_counter_kind(received, BOARD_COUNTER_COUNT);
 	inflight = lab_counter(lab, "bytes in pipe", 0);
 	lab_counter_expect(inflight, 0);
+	lab_counter_kind(inflight, BOARD_COUNTER_GAUGE);
 	cap = lab_counter(lab, "pipe capacity", f->capacity);
 	lab_counter_expect(cap, f->capacity);
+	lab_counter_kind(cap, BOARD_COUNTER_GAUGE);
 	blocked = lab_counter(lab, "writes blocked", 0);
 	f->in_flight = &inflight->value;
 	f->blocked_ctr = &blocked->value;
@@ -746,6 +766,7 @@ run_duplex(struct lab *lab, struct duplex *d)
 	*d = (struct duplex){ .first = 12 };
 	d->right = lab_counter(lab, "answers right", 0);
 	lab_counter_expect(d->right, round_trips);
+	lab_counter_kind(d->right, BOARD_COUNTER_COUNT);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, d->sv) < 0)
 		lab_die(lab, "socketpair:");
 	team = lab_spawn_ex(lab, lab->o.mode, d->first, 2, duplex_body, d);
@@ -844,8 +865,10 @@ main(int argc, char **argv)
 				expect += want[t] ? messages : 0;
 			delivered = lab_counter(&lab, "delivered", 0);
 			lab_counter_expect(delivered, expect);
+			lab_counter_kind(delivered, BOARD_COUNTER_COUNT);
 			in_flight = lab_counter(&lab, "pipe bytes", 0);
 			lab_counter_expect(in_flight, 0);
+			lab_counter_kind(in_flight, BOARD_COUNTER_GAUGE);
 			lab_say(&lab, "\n%ld messages of %d bytes per transport, "
 			        "%s producer and consumer (%d CPU%s usable)\n",
 			        messages, msg_size, lab_mode_name(lab.o.mode),

@@ -357,11 +357,13 @@ main(int argc, char **argv)
 		lab_run_begin(&lab, run);
 		job->done = lab_counter(&lab, "chunks done", 0);
 		lab_counter_expect(job->done, 0);
+		lab_counter_kind(job->done, BOARD_COUNTER_COUNT);
 		for (int i = 0; i < nways; i++) {
 			struct result *r = &res[ways[i]];
 
 			atomic_store(&job->done->value, 0);
 			lab_counter_expect(job->done, ways[i] == WAY_SERIAL ? 1 : lab.o.workers);
+			lab_counter_kind(job->done, BOARD_COUNTER_COUNT);
 			time_way(&lab, ways[i], job, &next_no, n, r);
 			if (ways[i] == WAY_SERIAL) {
 				/* DOC: yardstick: every speedup divides the serial

@@ -43,7 +43,7 @@ catalog_load(struct catalog *c, const char *path, const char *bin_dir)
 			continue;
 		c->e = realloc(c->e, (size_t)(c->n + 1) * sizeof *c->e);
 		if (!c->e)
-			abort();
+			shell_oom();
 		e = &c->e[c->n];
 		memset(e, 0, sizeof *e);
 		e->number = (int)num;

@@ -8,6 +8,7 @@
 #include "shell/shell.h"
 
 #include <errno.h>
+#include <langinfo.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,6 +18,8 @@
 
 /* The one demo (main.c hands it to the screens; the panels read it). */
 struct demo shell_demo = {.board_fd = -1, .out_fd = -1};
+
+static void final_sample(struct demo *d, uint64_t now);
 
 /* Each actor's /proc files are read every PROC_PERIOD_NS, a slice of the
  * actors per frame: about PROC_SLICES frames per period at 30 fps. */
@@ -37,7 +40,7 @@ xstrdup(const char *s)
 	char *p = strdup(s);
 
 	if (!p)
-		abort();
+		shell_oom();
 	return p;
 }
 
@@ -181,7 +184,7 @@ rec_add(struct demo *d, char c)
 		d->rec_cap = d->rec_cap ? d->rec_cap * 2 : 4096;
 		d->rec = realloc(d->rec, d->rec_cap);
 		if (!d->rec)
-			abort();
+			shell_oom();
 	}
 	d->rec[d->rec_len++] = c;
 	d->rec[d->rec_len] = '\0';
@@ -192,14 +195,30 @@ demo_read_output(struct demo *d)
 {
 	char buf[4096];
 	ssize_t r;
+	/* A UTF-8 sequence cut between two reads waits here. */
+	static unsigned char seq[4];
+	static int seq_len, seq_need, seq_fd = -1;
+	static int utf8 = -1;
 
 	if (d->out_fd < 0)
 		return;
+	if (utf8 < 0) {
+		const char *cs = nl_langinfo(CODESET);
+
+		utf8 = cs && strcmp(cs, "UTF-8") == 0;
+	}
+	if (seq_fd != d->out_fd)
+		seq_len = seq_need = 0, seq_fd = d->out_fd;
+	/* Nothing a demo prints may act on the terminal: C0 and C1 controls,
+	 * bytes that are not UTF-8 (a raw 0x9b is CSI to some terminals),
+	 * and the invisible format characters that reorder or hide text
+	 * (bidi overrides and isolates, U+202A-202E, U+2066-2069, marks)
+	 * become '?'.  Outside a UTF-8 locale every byte above 0x7f does. */
 	while ((r = read(d->out_fd, buf, sizeof buf)) > 0) {
 		for (ssize_t i = 0; i < r; i++) {
 			unsigned char c = (unsigned char)buf[i];
 
-			if (c == 0x1e && d->partial_len == 0 && !d->in_rec) {
+			if (c == 0x1e && d->partial_len == 0 && !d->in_rec && !seq_need) {
 				d->in_rec = true; /* a record, not output (RFC 7464) */
 				continue;
 			}
@@ -207,22 +226,60 @@ demo_read_output(struct demo *d)
 				rec_add(d, (char)c);
 				continue;
 			}
+			if (d->partial_len >= sizeof d->partial - 5)
+				out_flush_partial(d); /* room for a whole sequence */
+			if (seq_need) {
+				if ((c & 0xc0) == 0x80) {
+					uint32_t cp;
+					bool ok;
+
+					seq[seq_len++] = c;
+					if (seq_len < seq_need)
+						continue;
+					cp = seq[0] & (0x7f >> seq_need);
+					for (int k = 1; k < seq_len; k++)
+						cp = cp << 6 | (seq[k] & 0x3f);
+					ok = cp >= (seq_len == 2 ? 0x80u : seq_len == 3 ? 0x800u : 0x10000u) &&
+					     cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff) &&
+					     term_char_ok(cp);
+					if (ok) {
+						memcpy(d->partial + d->partial_len, seq, (size_t)seq_len);
+						d->partial_len += (size_t)seq_len;
+					} else {
+						d->partial[d->partial_len++] = '?';
+					}
+					seq_len = seq_need = 0;
+					continue;
+				}
+				d->partial[d->partial_len++] = '?'; /* cut short */
+				seq_len = seq_need = 0;
+			}
 			if (c == '\n') {
 				out_flush_partial(d);
 				continue;
 			}
 			if (c == '\r')
 				continue;
-			if (c == '\t')
+			if (c >= 0x80) {
+				if (utf8 && c >= 0xc2 && c <= 0xf4) {
+					seq[0] = c;
+					seq_len = 1;
+					seq_need = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+					continue;
+				}
+				c = '?';
+			} else if (c == '\t') {
 				c = ' ';
-			else if (c < 0x20 || c == 0x7f)
+			} else if (c < 0x20 || c == 0x7f) {
 				c = '?'; /* no escape sequences reach the screen */
+			}
 			d->partial[d->partial_len++] = (char)c;
-			if (d->partial_len == sizeof d->partial - 1)
-				out_flush_partial(d);
 		}
 	}
 	if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+		if (seq_need)
+			d->partial[d->partial_len++] = '?';
+		seq_len = seq_need = 0;
 		if (d->partial_len)
 			out_flush_partial(d);
 		close(d->out_fd);
@@ -245,37 +302,44 @@ demo_gen(const struct demo *d, enum demo_gen_kind k)
 	return d->gen[k];
 }
 
-int
-demo_start(struct demo *d, int runs)
+static void
+free_start_argv(struct demo *d)
 {
-	char path[PATH_MAX], *argv[DEMO_MAX_ARGS + 3], line[600], nbuf[16];
+	for (int i = 0; i < d->start_argc; i++)
+		free(d->start_argv[i]);
+	d->start_argc = 0;
+}
+
+static int
+start_failed(struct demo *d, const char *fmt, const char *arg)
+{
+	d->failed = true;
+	snprintf(d->msg, sizeof d->msg, fmt, arg);
+	d->msg_gen++;
+	d->gen[DEMO_GEN_RUN]++;
+	return -1;
+}
+
+/* Spawn the run demo_start took the argv of (start_argv). */
+static int
+start_now(struct demo *d)
+{
+	char path[PATH_MAX], *argv[DEMO_MAX_ARGS + 3], line[600];
 	size_t used;
 	int fd, argc;
 
-	if (d->argc == 0)
-		return -1;
-	d->gen[DEMO_GEN_RUN]++;
-	if (d->pid)
-		demo_stop_wait(d);
 	if (d->board)
 		board_unmap(d->board);
 	d->board = NULL;
 	d->failed = false;
 	d->exited = false;
 	d->frozen = false;
+	d->final_sampled = false;
 	demo_forget(d);
 	procfs_close_all(); /* the files of the last demo's tasks */
-	if (demo_prog_path(d->bin_dir, d->argv[0], path, sizeof path) < 0) {
-		d->failed = true;
-		snprintf(d->msg, sizeof d->msg, "no lesson program racelab-%s in %s",
-		         d->argv[0], d->bin_dir);
-		return -1;
-	}
-	if (runs > 0) {
-		snprintf(nbuf, sizeof nbuf, "%d", runs);
-		demo_set_opt(d, "--runs", nbuf);
-	}
-	d->runs = demo_get_opt(d, "--runs") ? atoi(demo_get_opt(d, "--runs")) : 1;
+	if (demo_prog_path(d->bin_dir, d->start_argv[0], path, sizeof path) < 0)
+		return start_failed(d, "no lesson program racelab-%s", d->start_argv[0]);
+	d->runs = d->start_runs;
 	d->rec_len = 0;
 	d->in_rec = false;
 	d->rec_gen++;
@@ -283,41 +347,72 @@ demo_start(struct demo *d, int runs)
 	 * marked, so the step can judge its expect: lines. */
 	setenv("RACELAB_JSON_FD", "1", 1);
 	d->board = board_create_memfd(&fd);
-	if (!d->board) {
-		d->failed = true;
-		snprintf(d->msg, sizeof d->msg, "cannot create the board: %s", strerror(errno));
-		return -1;
-	}
+	if (!d->board)
+		return start_failed(d, "cannot create the board: %s", strerror(errno));
 	atomic_store(&d->board->control.shell_pid, (uint32_t)getpid());
 	atomic_store(&d->board->control.step_mode, d->step_sticky ? 1u : 0u);
 
 	/* argv[0] is the program's real name; the rest as the lesson wrote it. */
-	snprintf(line, sizeof line, "racelab-%s", d->argv[0]);
+	snprintf(line, sizeof line, "racelab-%s", d->start_argv[0]);
 	argv[0] = line;
 	argc = 1;
-	for (int i = 1; i < d->argc; i++)
-		argv[argc++] = d->argv[i];
+	for (int i = 1; i < d->start_argc; i++)
+		argv[argc++] = d->start_argv[i];
 	argv[argc] = NULL;
 
 	d->pid = child_spawn(path, argv, fd, BOARD_ENV_FD, &d->out_fd);
 	close(fd); /* the mapping stays; the child has its own copy */
 	if (d->pid < 0) {
 		d->pid = 0;
-		d->failed = true;
-		snprintf(d->msg, sizeof d->msg, "cannot start racelab-%s: %s", d->argv[0],
-		         strerror(errno));
-		return -1;
+		return start_failed(d, "cannot start the lesson program: %s", strerror(errno));
 	}
 	d->t_start = shell_now_ns();
 	d->t_end = 0;
 	d->gen[DEMO_GEN_RUN]++;
 	d->last_proc_ns = 0;
 	d->proc_cursor = 0;
-	used = (size_t)snprintf(line, sizeof line, "--- $ racelab-%s", d->argv[0]);
-	for (int i = 1; i < d->argc && used < sizeof line; i++)
-		used += (size_t)snprintf(line + used, sizeof line - used, " %s", d->argv[i]);
+	used = (size_t)snprintf(line, sizeof line, "--- $ racelab-%s", d->start_argv[0]);
+	for (int i = 1; i < d->start_argc && used < sizeof line; i++)
+		used += (size_t)snprintf(line + used, sizeof line - used, " %s", d->start_argv[i]);
 	out_push(d, line);
 	return 0;
+}
+
+/* Start a run of the next run's argv (with --runs when runs > 0).  The
+ * argv is taken now.  A demo still running is stopped first, but its end
+ * is not waited for here (the grace alone is 200 ms): the start is held
+ * (start_pending) and made by demo_child_event once the last one has
+ * been reaped, so the loop goes on meanwhile. */
+int
+demo_start(struct demo *d, int runs)
+{
+	char path[PATH_MAX], nbuf[16];
+
+	if (d->argc == 0)
+		return -1;
+	d->gen[DEMO_GEN_RUN]++;
+	if (demo_prog_path(d->bin_dir, d->argv[0], path, sizeof path) < 0) {
+		d->failed = true;
+		snprintf(d->msg, sizeof d->msg, "no lesson program racelab-%s in %s",
+		         d->argv[0], d->bin_dir);
+		d->msg_gen++;
+		return -1;
+	}
+	if (runs > 0) {
+		snprintf(nbuf, sizeof nbuf, "%d", runs);
+		demo_set_opt(d, "--runs", nbuf);
+	}
+	d->start_runs = demo_get_opt(d, "--runs") ? atoi(demo_get_opt(d, "--runs")) : 1;
+	free_start_argv(d);
+	for (int i = 0; i < d->argc; i++)
+		d->start_argv[i] = xstrdup(d->argv[i]);
+	d->start_argc = d->argc;
+	if (d->pid) {
+		demo_stop(d);
+		d->start_pending = true;
+		return 0;
+	}
+	return start_now(d);
 }
 
 bool
@@ -335,6 +430,7 @@ demo_active(const struct demo *d)
 void
 demo_stop(struct demo *d)
 {
+	d->start_pending = false; /* x, or a new step: no run held back either */
 	if (!d->pid || d->stopping)
 		return;
 	if (d->board) {
@@ -362,6 +458,7 @@ leader_gone(struct demo *d, int status)
 	d->gen[DEMO_GEN_RUN]++;
 	child_pgid = 0;
 	demo_read_output(d);
+	final_sample(d, d->t_end);
 }
 
 void
@@ -378,6 +475,10 @@ demo_child_event(struct demo *d)
 	} else if (child_reap(d->pid, &st)) {
 		child_signal_group(d->pid, SIGKILL);
 		leader_gone(d, st);
+	}
+	if (!d->pid && d->start_pending) { /* the run demo_start held back */
+		d->start_pending = false;
+		start_now(d);
 	}
 }
 
@@ -460,6 +561,112 @@ sample_proc(struct demo *d, uint64_t now, bool all)
 		d->last_proc_ns = now;
 }
 
+/* A state change into the actor's history (a repeat of the last state,
+ * as a STEP event usually is, adds nothing). */
+static void
+hist_push(struct demo_actor *a, uint64_t t, enum board_state st)
+{
+	int last = (a->hist_head + a->hist_n - 1) % DEMO_HIST_LEN;
+
+	if (st >= BOARD_ST_COUNT)
+		return;
+	if (a->hist_n && a->hist[last].state == st)
+		return;
+	if (a->hist_n == DEMO_HIST_LEN) {
+		a->hist_head = (a->hist_head + 1) % DEMO_HIST_LEN;
+		a->hist_n--;
+		a->hist_lost++;
+	}
+	last = (a->hist_head + a->hist_n) % DEMO_HIST_LEN;
+	a->hist[last].t_ns = t;
+	a->hist[last].state = (unsigned char)st;
+	a->hist_n++;
+}
+
+static void
+drain_events(struct demo_actor *a, const struct board_actor *ba)
+{
+	struct board_event_copy e;
+
+	while (board_event_next(ba, &a->ev_cursor, &e, &a->ev_dropped))
+		hist_push(a, e.t_ns, e.state);
+}
+
+/* Walk the history once for all n columns (it is in time order). */
+void
+demo_states_over(const struct demo *d, int i, uint64_t t0, uint64_t t1, int n,
+                 enum board_state *out)
+{
+	const struct demo_actor *a;
+	enum board_state cur = BOARD_ST_IDLE;
+	int k = 0, col;
+
+	if (i < 0 || i >= d->nact || t1 <= t0 || n <= 0) {
+		for (col = 0; col < n; col++)
+			out[col] = BOARD_ST_IDLE;
+		return;
+	}
+	a = &d->act[i];
+	/* Before its first known change: not there yet, unless events were
+	 * lost (then the oldest we know is the best guess). */
+	if (a->hist_n && a->ev_dropped)
+		cur = (enum board_state)a->hist[a->hist_head].state;
+	for (col = 0; col < n; col++) {
+		uint64_t c0 = t0 + (t1 - t0) * (uint64_t)col / (uint64_t)n;
+		uint64_t c1 = t0 + (t1 - t0) * (uint64_t)(col + 1) / (uint64_t)n;
+		uint64_t spent[BOARD_ST_COUNT] = {0}, at = c0;
+		enum board_state best = BOARD_ST_IDLE;
+
+		/* Changes before the column only set the state it starts in. */
+		while (k < a->hist_n) {
+			const struct demo_hist *h = &a->hist[(a->hist_head + k) % DEMO_HIST_LEN];
+
+			if (h->t_ns > c0)
+				break;
+			cur = (enum board_state)h->state;
+			k++;
+		}
+		while (k < a->hist_n) {
+			const struct demo_hist *h = &a->hist[(a->hist_head + k) % DEMO_HIST_LEN];
+
+			if (h->t_ns >= c1)
+				break;
+			spent[cur] += h->t_ns - at;
+			at = h->t_ns;
+			cur = (enum board_state)h->state;
+			k++;
+		}
+		spent[cur] += c1 - at;
+		for (int st = 0; st < BOARD_ST_COUNT; st++)
+			if (spent[st] > spent[best])
+				best = (enum board_state)st;
+		out[col] = best;
+	}
+}
+
+bool
+demo_event_span(const struct demo *d, uint64_t *t0, uint64_t *t1)
+{
+	bool whole = true;
+
+	*t0 = UINT64_MAX;
+	*t1 = 0;
+	for (int i = 1; i < d->nact; i++) {
+		const struct demo_actor *a = &d->act[i];
+
+		if (!a->hist_n)
+			continue;
+		whole = whole && !a->hist_lost && !a->ev_dropped;
+		if (a->hist[a->hist_head].t_ns < *t0)
+			*t0 = a->hist[a->hist_head].t_ns;
+		if (a->hist[(a->hist_head + a->hist_n - 1) % DEMO_HIST_LEN].t_ns > *t1)
+			*t1 = a->hist[(a->hist_head + a->hist_n - 1) % DEMO_HIST_LEN].t_ns;
+	}
+	if (*t0 == UINT64_MAX)
+		*t0 = *t1 = 0;
+	return whole;
+}
+
 static void
 sample_board(struct demo *d)
 {
@@ -490,6 +697,7 @@ sample_board(struct demo *d)
 			a->id = id;
 			a->valid = id.kind != BOARD_KIND_NONE;
 		}
+		drain_events(a, ba);
 		a->state = atomic_load_explicit(&ba->state, memory_order_relaxed);
 		a->steps = atomic_load_explicit(&ba->steps, memory_order_relaxed);
 		op = atomic_load_explicit(&ba->op, memory_order_relaxed);
@@ -532,6 +740,7 @@ sample_board(struct demo *d)
 	/* One column of history per frame. */
 	for (int i = 0; i < d->nact; i++)
 		d->tl[i][d->tl_head] = (unsigned char)d->act[i].state;
+	d->tl_t[d->tl_head] = shell_now_ns();
 	d->tl_head = (d->tl_head + 1) % DEMO_TL_LEN;
 	if (d->tl_len < DEMO_TL_LEN)
 		d->tl_len++;
@@ -576,6 +785,7 @@ board_fingerprint(const struct board *b)
 		h = fp_mix(h, atomic_load_explicit(&a->steps, memory_order_relaxed));
 		h = fp_mix(h, atomic_load_explicit(&a->progress, memory_order_relaxed));
 		h = fp_mix(h, atomic_load_explicit(&a->ring_head, memory_order_relaxed));
+		h = fp_mix(h, atomic_load_explicit(&a->held, memory_order_relaxed));
 		h = fp_mix(h, atomic_load_explicit(&a->wait_lock, memory_order_relaxed) |
 		              (uint64_t)atomic_load_explicit(&a->line, memory_order_relaxed) << 32);
 		h = fp_mix(h, atomic_load_explicit(&a->grant, memory_order_relaxed) |
@@ -637,6 +847,30 @@ note_changes(struct demo *d, bool sampled, uint64_t proc_at)
 	}
 }
 
+/* Once after the exit, however short the run was (it may have ended
+ * before the first frame): the board stays mapped, so the actors, final
+ * states, counters, locks and events are still there to read. */
+static void
+final_sample(struct demo *d, uint64_t now)
+{
+	uint64_t proc_at = d->last_proc_ns;
+
+	d->final_sampled = true;
+	if (!d->board)
+		return;
+	sample_board(d); /* the run's last word: done states, final values */
+	if (d->nact > 0) { /* actor 0 is the lesson program: reaped */
+		enum board_state *s0 = &d->act[0].state;
+
+		if (*s0 != BOARD_ST_DONE && *s0 != BOARD_ST_FAILED &&
+		    *s0 != BOARD_ST_KILLED)
+			*s0 = WIFSIGNALED(d->status) ? BOARD_ST_KILLED : BOARD_ST_DONE;
+	}
+	sample_proc(d, now, true); /* once more: they are gone */
+	note_changes(d, true, proc_at);
+	d->last_proc_ns = 0;
+}
+
 void
 demo_tick(struct demo *d, uint64_t now)
 {
@@ -659,19 +893,8 @@ demo_tick(struct demo *d, uint64_t now)
 		sample_proc(d, now, true);
 	} else if (d->pid)
 		sample_proc(d, now, false);
-	else if (!d->pid && d->last_proc_ns && d->exited) {
-		sampled = true;
-		sample_board(d); /* the run's last word: done states, final values */
-		if (d->nact > 0) { /* actor 0 is the lesson program: reaped */
-			enum board_state *s0 = &d->act[0].state;
-
-			if (*s0 != BOARD_ST_DONE && *s0 != BOARD_ST_FAILED &&
-			    *s0 != BOARD_ST_KILLED)
-				*s0 = WIFSIGNALED(d->status) ? BOARD_ST_KILLED : BOARD_ST_DONE;
-		}
-		sample_proc(d, now, true); /* once more: they are gone */
-		d->last_proc_ns = 0;
-	}
+	else if (d->exited && !d->final_sampled)
+		final_sample(d, now);
 	note_changes(d, sampled, proc_at);
 }
 
