@@ -31,6 +31,10 @@ proc_rows > "$RL_TMP/rows"
 [ "$(awk '{ print $3 }' "$RL_TMP/rows" | sort -u | wc -l)" -eq 3 ] ||
 	fail "the PIDs on screen are not three distinct processes"
 awk '$3 <= 1 { exit 1 }' "$RL_TMP/rows" || fail "a PID on screen is not a PID"
+# Their parent is the lesson's main, although both have exited.
+mainpid=$(awk '$2 == "main" { print $3 }' "$RL_TMP/rows")
+[ "$(awk -v m="$mainpid" '$2 == "proc" && $4 == m' "$RL_TMP/rows" | wc -l)" -eq 2 ] ||
+	fail "the PPID of the exited workers is not the lesson's PID"
 screen | grep -q "no workers yet" && fail "the timeline lost its workers"
 panel Counters | grep -q "balance" || fail "the balance counter is gone"
 quit_clean
