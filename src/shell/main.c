@@ -115,6 +115,12 @@ main(int argc, char **argv)
 		} else if (strcmp(a, "--version") == 0) {
 			printf("racelab %s\n", VERSION);
 			return 0;
+		} else if (strcmp(a, "--complete") == 0) {
+			/* Hidden: the options, for the bash completion
+			 * (tools/completion.bash); e2e/complete.sh checks
+			 * them against the usage above. */
+			fputs("--ascii\n--no-mouse\n--run=\n--list\n--help\n--version\n", stdout);
+			return 0;
 		} else if (strcmp(a, "--list") == 0) {
 			list = true;
 		} else if (strcmp(a, "--ascii") == 0) {
