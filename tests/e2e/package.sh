@@ -23,6 +23,11 @@ fi
 grep '^[EW]: ' "$ROOT/build/deb/lintian.txt"
 grep -q '^E: ' "$ROOT/build/deb/lintian.txt" && fail "lintian reports errors"
 
+# No maintainer scripts (the scratch root below could not run them, and
+# nothing here needs one).
+dpkg-deb -I "$deb" | grep -E '^ +[0-9]+ bytes, .*(pre|post)(inst|rm)' &&
+	fail "the package has maintainer scripts"
+
 # Install into a scratch root.  --force-depends: that root's database has
 # none of the libraries (the programs use the machine's).
 R=$RL_TMP/root
