@@ -2,7 +2,7 @@
 # See LICENSE-free README.md.  `make run` to start, `make check` to test.
 include config.mk
 
-PKGS = ncursesw panelw md4c
+PKGS = ncursesw panelw md4c jansson
 TEST_PKGS = check
 WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
        -Wformat=2 -Wno-format-nonliteral
@@ -24,7 +24,9 @@ ALL_CFLAGS = $(RL_CPPFLAGS) $(CPPFLAGS) $(RL_CFLAGS) $(PKG_CFLAGS) $(CFLAGS)
 B = build
 BOARD_SRC = $(wildcard src/board/*.c)
 LAB_SRC = $(wildcard src/lab/*.c)
-SHELL_SRC = $(filter-out src/shell/main.c,$(wildcard src/shell/*.c)) $(wildcard src/lesson/*.c)
+# src/lesson: the lesson model, CommonMark walking, wrapping, expectations
+LESSON_SRC = $(wildcard src/lesson/*.c)
+SHELL_SRC = $(filter-out src/shell/main.c,$(wildcard src/shell/*.c)) $(LESSON_SRC)
 BOARD_LIB = $(B)/libboard.a
 LAB_LIB = $(B)/liblab.a
 SHELL_LIB = $(B)/libshell.a
@@ -48,14 +50,16 @@ $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+# Archives are made afresh: "ar rcs" alone keeps the member of a removed
+# source file, which would then be linked instead of its replacement.
 $(BOARD_LIB): $(BOARD_SRC:%.c=$(B)/%.o)
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 $(LAB_LIB): $(LAB_SRC:%.c=$(B)/%.o)
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 $(SHELL_LIB): $(SHELL_SRC:%.c=$(B)/%.o)
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 $(RUNTIME_LIB): $(LAB_SRC:%.c=$(B)/%.o) $(BOARD_SRC:%.c=$(B)/%.o)
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 bin/racelab: $(B)/src/shell/main.o $(SHELL_LIB) $(LAB_LIB) $(BOARD_LIB)
 	@mkdir -p bin
@@ -83,7 +87,7 @@ tsan: $(TSAN_BINS)
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined
-$(B)/fuzz/fuzz_md: tests/fuzz/fuzz_md.c src/shell/md.c $(wildcard src/lesson/*.c)
+$(B)/fuzz/fuzz_md: tests/fuzz/fuzz_md.c $(LESSON_SRC)
 	@mkdir -p $(B)/fuzz
 	$(FUZZ_CC) $(RL_CPPFLAGS) $(PKG_CFLAGS) -std=c17 $(FUZZ_FLAGS) -o $@ $^ $(PKG_LIBS) -lm
 $(B)/fuzz/fuzz_args: tests/fuzz/fuzz_args.c $(LAB_SRC) $(BOARD_SRC)
@@ -120,6 +124,7 @@ check: deps
 	@sh tests/run.sh
 
 bench: deps
+	@RACELAB_EXTRA_DEPS="htop" sh tools/deps.sh
 	@$(MAKE) --no-print-directory all $(BENCH_BINS)
 	@sh bench/run.sh
 

@@ -96,7 +96,22 @@ tc1=$(cpu_ns "$tmux_pid")
 tmux_cpu=$(awk -v c=$((tc1 - tc0)) 'BEGIN { printf "%.2f", c * 100 / 4e9 }')
 keys Space
 wait_for "FROZEN"
-sleep 2 # frames while nothing moves
+# Frozen, the screen still changes for about a second: the last samples of
+# tasks that were running (the shell rereads them all a few times to catch
+# up).  Frames count as unchanged once two captures of the pane a second
+# apart are the same, until a third, 4 s later, is the same again.
+stable_from= stable_to=
+prev=$(screen) tries=20
+while [ "$tries" -gt 0 ]; do
+	sleep 1
+	t=$(now_ns) cur=$(screen)
+	if [ "$cur" = "$prev" ]; then stable_from=$t; break; fi
+	prev=$cur tries=$((tries - 1))
+done
+if [ -n "$stable_from" ]; then
+	sleep 4
+	[ "$(screen)" = "$prev" ] && stable_to=$(now_ns)
+fi
 rss=$(status_kb "$SHPID" VmRSS) hwm=$(status_kb "$SHPID" VmHWM)
 end_shell
 S64=$STATS
@@ -104,13 +119,28 @@ row "shell CPU, 64 live thread workers (4 s)" "<= 3%" "$live% (tmux parsing it: 
 p99=$(work_of "$S64" L | pct 99)
 row "frame work p99, 64 workers" "<= 1 ms" "$(us "$p99") us (p50 $(us "$(work_of "$S64" L | median)"))" \
 	"$(verdict "$(ms "$p99")" 1)"
-# A frozen demo: nothing on the screen changes (but the clock in the title);
-# the drawing alone, without the tick's /proc reads.
+# A frozen demo whose screen no longer changes (see above): what a frame
+# costs beside the tick's /proc reads.  Stats times are CLOCK_MONOTONIC; the
+# "first" line gives the wall clock of the first frame, to map the window.
 draw_of() { awk -v k="$2" '$2 == k { print $3 - $4 }' "$1"; }
-p99f=$(draw_of "$S64" F | pct 99)
-v=$(verdict "$(us "$p99f")" 10)
-[ "$v" = ok ] || v="$v: every panel redrawn, no dirty tracking"
-row "unchanged frame (frozen demo), draw p99" "<= 10 us" "$(us "$p99f") us (p50 $(us "$(draw_of "$S64" F | median)"))" "$v"
+unchanged_of() { # STATS FROM_NS TO_NS (wall clock): draw ns of frozen frames in the window
+	awk -v a="$2" -v b="$3" '/^first / { first = $2; next }
+	     !off { off = first - $1 }
+	     $2 == "F" && $1 + off > a && $1 + off < b { print $3 - $4 }' "$1"
+}
+if [ -n "$stable_to" ]; then
+	unch=$(unchanged_of "$S64" "$stable_from" "$stable_to")
+	n=$(echo "$unch" | grep -c .)
+	drawn=$(awk -v a="$stable_from" -v b="$stable_to" '/^first / { first = $2; next }
+	     !off { off = first - $1 }
+	     $2 == "F" && $1 + off > a && $1 + off < b && $6 == "d"' "$S64" | grep -c .)
+	p99f=$(echo "$unch" | pct 99)
+	v=$(verdict "$(us "$p99f")" 10)
+	row "unchanged frame (frozen demo), draw p99" "<= 10 us" "$(us "$p99f") us (p50 $(us "$(echo "$unch" | median)"); $n frames, $drawn drawn)" "$v"
+else
+	row "unchanged frame (frozen demo), draw p99" "<= 10 us" "the frozen screen never stopped changing" "FAIL"
+fi
+row "  every frozen frame (screen still changing)" "info" "p99 $(us "$(draw_of "$S64" F | pct 99)") us" ""
 # Frames per second and the longest gap between live frames, with 64
 # busy threads on $NCPU cores: every core saturated by the demo.
 fps_gap() {
@@ -122,6 +152,53 @@ row "fps, every core saturated (64 busy workers)" ">= 28 fps" "$1 fps" "$(verdic
 row "longest gap between frames, saturated" "<= 100 ms" "$2 ms" "$(verdict "$2" 100)"
 row "shell RSS (VmRSS / VmHWM), 64 workers" "<= 16 MiB" "$((rss / 1024)) / $((hwm / 1024)) MiB (idle $((rss_idle / 1024)))" \
 	"$(verdict "$hwm" 16384)"
+
+# ---- the peer: htop watching the same 64 workers -------------------------------
+# racelab at 30 frames a second beside htop -d 1 (10 refreshes a second),
+# each in a tmux pane of the same size, both watching the 64 process workers
+# of one demo (htop -p with their PIDs); CPU time of each from /proc/PID/stat
+# (utime + stime) over the same window.  racelab's refreshes are its frames
+# in the window (from its stats); htop's are nominal (10 a second: if it
+# falls behind, its cost per refresh is underestimated, not ours).
+clk_tck=$(getconf CLK_TCK)
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+frames_in() { # STATS FROM TO (wall clock ns): live frames in the window
+	awk -v a="$2" -v b="$3" '/^first / { first = $2; next }
+	     !off { off = first - $1 }
+	     $2 == "L" && $1 + off > a && $1 + off <= b' "$1" | grep -c .
+}
+if command -v htop >/dev/null; then
+	WIN=${HTOP_WINDOW:-20}
+	run_shell "--run 'race --mode process --workers 64 --iters 1000000000 --runs 1'" ""
+	wait_for "running pid"
+	leader=$(demo_pid)
+	all_up() { [ "$(group_pids "$leader" | grep -c .)" -ge 65 ]; }
+	wait_until all_up
+	pids=$(group_pids "$leader" | sort -n | tr '\n' ',' | sed 's/,$//')
+	npids=$(echo "$pids" | tr ',' '\n' | grep -c .)
+	T new-window -d -t rl -n htop "exec env HOME=$RL_TMP/home TERM=xterm-256color htop -d 1 -p $pids"
+	htop_up() { HTPID=$(T list-panes -a -F '#{window_name} #{pane_pid}' | awk '$1 == "htop" { print $2 }'); [ -n "$HTPID" ] && [ "$(cat "/proc/$HTPID/comm" 2>/dev/null)" = htop ]; }
+	wait_until htop_up
+	sleep 2 # both past their start-up
+	r0=$(cpu_ticks "$SHPID") h0=$(cpu_ticks "$HTPID") w0=$(now_ns)
+	sleep "$WIN"
+	r1=$(cpu_ticks "$SHPID") h1=$(cpu_ticks "$HTPID") w1=$(now_ns)
+	T kill-window -t rl:htop 2>/dev/null
+	end_shell
+	nf=$(frames_in "$STATS" "$w0" "$w1")
+	set -- $(awk -v r=$((r1 - r0)) -v h=$((h1 - h0)) -v t="$clk_tck" -v nf="$nf" \
+	             -v secs="$(awk -v a="$w0" -v b="$w1" 'BEGIN { print (b - a) / 1e9 }')" 'BEGIN {
+		rms = r * 1000 / t; hms = h * 1000 / t; nh = 10 * secs
+		printf "%.3f %.3f %.1f %d %.2f %.2f", rms / nf, hms / nh, secs, nh, rms, hms }')
+	ratio=$(awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+	v=ok
+	awk -v x="$ratio" 'BEGIN { exit !(x < 1) }' || v="racelab costs MORE per refresh"
+	row "CPU per refresh, racelab / htop ($npids tasks)" "ratio < 1" \
+		"$1 / $2 ms = $ratio" "$v"
+	row "  over ${3} s: racelab $nf frames, htop $4 refreshes" "info" "CPU $5 ms / $6 ms" ""
+else
+	row "CPU per refresh, racelab / htop" "ratio < 1" "htop not installed" "SKIPPED"
+fi
 
 # ---- 1024 workers ------------------------------------------------------------------
 # (The /proc sample of 512 tasks is measured directly by bench/procfs.c; the

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Install racelab's Debian build dependencies, or say how to.
 # As root: apt-get install what is missing.  Otherwise: print the line, fail.
-pkgs="gcc make pkg-config libncurses-dev check libsubunit-dev libmd4c-dev libssl-dev tmux procps"
+pkgs="gcc make pkg-config libncurses-dev check libsubunit-dev libmd4c-dev libjansson-dev libssl-dev tmux procps"
 [ -n "$RACELAB_EXTRA_DEPS" ] && pkgs="$pkgs $RACELAB_EXTRA_DEPS"
 missing=
 for p in $pkgs; do

@@ -155,7 +155,7 @@ main(int argc, char **argv)
 		lab_run_end(&lab);
 		if (lab.o.json)
 			print_json(&lab, run, ms, rep, before, after);
-		else
+		if (lab_text(&lab))
 			printf("Finished in %.2f seconds (%d %s worker%s, %s)\n",
 			       ms / 1000.0, n, lab_mode_name(lab.o.mode),
 			       n == 1 ? "" : "s", sequential ? "sequential" : "parallel");

@@ -185,7 +185,8 @@ main(int argc, char **argv)
 			lab_json_str(&j, "mode", lab_mode_name(lab.o.mode));
 			lab_json_bool(&j, "yield", bank.yield);
 			lab_json_end(&j);
-		} else {
+		}
+		if (lab_text(&lab)) {
 			/* As the tutorial prints it, so the two compare. */
 			printf("Final Balance:  %lld\n", (long long)final);
 			fflush(stdout);

@@ -323,7 +323,8 @@ demo_value_array(struct lab *lab)
 			lab_json_int(&j, "name_bytes", NAME_LEN);
 			lab_json_num(&j, "elapsed_ms", lab_elapsed_ms(lab));
 			lab_json_end(&j);
-		} else {
+		}
+		if (lab_text(lab)) {
 			/* As the tutorial prints it. */
 			printf("Counter: %d\n", job.named->counter);
 			printf("Name: %s\n", after);
@@ -437,7 +438,8 @@ main(int argc, char **argv)
 			lab_json_num(&j, "elapsed_ms", lab_elapsed_ms(&lab));
 			lab_json_end(&j);
 			free(v);
-		} else {
+		}
+		if (lab_text(&lab)) {
 			/* As the tutorial prints it, so the two compare. */
 			print_list("Result(in main program)", job.sq->result, count);
 			printf("Sum of squares(in main program): %lld\n",

@@ -867,7 +867,7 @@ main(int argc, char **argv)
 		if (do_full)
 			run_full(&lab, full);
 		lab_run_end(&lab);
-		if (!lab.o.json)
+		if (lab_text(&lab))
 			continue;
 		lab_json_begin(&j);
 		lab_json_int(&j, "run", run);

@@ -612,7 +612,7 @@ main(int argc, char **argv)
 				lab_die(&lab, "the manager's dict: %s, %s", status0,
 				        status1);
 			lab_say(&lab, "Initial status: %s\n", status0 + 3);
-			if (!lab.o.json)
+			if (lab_text(&lab))
 				printf("Final status: %s\n\n", status1 + 3);
 		}
 		if (do_cost) {
@@ -652,7 +652,7 @@ main(int argc, char **argv)
 		dir_left = stat(sh->dir, &st) == 0;
 		lab_run_end(&lab);
 
-		if (do_cost && !lab.o.json)
+		if (do_cost && lab_text(&lab))
 			printf("%d %s client%s, %ld updates each:\n"
 			       "  through the manager  %10.0f ns per update (%ld added)\n"
 			       "  on shared memory     %10.0f ns per update (%ld added)\n"

@@ -451,6 +451,7 @@ struct sleeps {
 	long units[5];
 	long got[5];        /* task units in the order results came back */
 	double finish_ms[5]; /* when each of those finished, from submit */
+	double seen_ms[5];   /* when the executor handed it back, from submit */
 	double total_ms;
 };
 
@@ -474,12 +475,16 @@ submit_sleeps(struct lab *lab, int ids[5])
 	submit_units(lab, tutorial_seconds, ids);
 }
 
+/* One result as the executor hands it back: when that happened, and when
+ * the task itself had finished (the two differ when a result waits behind
+ * an earlier one, as with map). */
 static void
 print_sleep_result(struct lab *lab, const struct task *t, uint64_t t0)
 {
-	lab_say(lab, "  %.2f s: worker %d (pid %d) done sleeping %ld unit%s\n",
-	        (double)(t->t_end - t0) / 1e9, t->worker, (int)t->pid, t->n,
-	        t->n == 1 ? "" : "s");
+	lab_say(lab, "  %.2f s: got the result of %ld unit%s (worker %d, pid %d, "
+	        "done at %.2f s)\n", (double)(board_now_ns() - t0) / 1e9, t->n,
+	        t->n == 1 ? "" : "s", t->worker, (int)t->pid,
+	        (double)(t->t_end - t0) / 1e9);
 }
 
 /* DOC: as-completed
@@ -501,6 +506,7 @@ part_as_completed(struct lab *lab, struct sleeps *s)
 
 		s->got[k] = t->n;
 		s->finish_ms[k] = (double)(t->t_end - t0) / 1e6;
+		s->seen_ms[k] = ms_since(t0);
 		print_sleep_result(lab, t, t0);
 	}
 	s->total_ms = ms_since(t0);
@@ -524,6 +530,7 @@ part_map(struct lab *lab, struct sleeps *s)
 
 		s->got[k] = t->n;
 		s->finish_ms[k] = (double)(t->t_end - t0) / 1e6;
+		s->seen_ms[k] = ms_since(t0);
 		print_sleep_result(lab, t, t0);
 	}
 	s->total_ms = ms_since(t0);
@@ -595,6 +602,7 @@ struct hash_out {
 	long long bytes;
 	double par_ms, ser_ms;
 	bool equal;
+	int differing; /* files whose pool digest is not the serial one */
 	char digests[MAX_FILES * (2 * DIGEST_LEN + 1) + 1];
 	int workers_used;
 };
@@ -649,8 +657,10 @@ part_hash(struct lab *lab, struct hash_out *h, int ngiven)
 
 			if (sha256_file(pool->path[i], d, NULL) < 0)
 				lab_die(lab, "cannot hash %s:", pool->path[i]);
-			if (memcmp(d, pool->task[ids[i]].digest, DIGEST_LEN) != 0)
+			if (memcmp(d, pool->task[ids[i]].digest, DIGEST_LEN) != 0) {
 				h->equal = false;
+				h->differing++;
+			}
 		}
 		ms = ms_since(t0);
 		if (ms < h->ser_ms)
@@ -686,6 +696,39 @@ json_longs(struct lab_json *j, const char *key, const long *v, int n)
 	lab_json_int_array(j, key, ll, n);
 }
 
+/* 1 when got[] is want[], element by element (JSON wants a number). */
+static int
+in_order(const long got[5], const long want[5])
+{
+	for (int i = 0; i < 5; i++)
+		if (got[i] != want[i])
+			return 0;
+	return 1;
+}
+
+/* DOC: same-workers: every task of the run names the process and the
+ * kernel thread that ran it.  A pool reuses its workers, so however many
+ * tasks there were, at most `pool` different ones ran them. */
+static void
+json_task_ids(struct lab_json *j)
+{
+	long long pids[MAX_TASKS], tids[MAX_TASKS];
+	int n = pool->submitted, distinct = 0;
+
+	for (int i = 0; i < n; i++) {
+		bool seen = false;
+
+		pids[i] = pool->task[i].pid;
+		tids[i] = pool->task[i].tid;
+		for (int k = 0; k < i && !seen; k++)
+			seen = tids[k] == tids[i];
+		distinct += !seen;
+	}
+	lab_json_int_array(j, "task_pids", pids, n);
+	lab_json_int_array(j, "task_tids", tids, n);
+	lab_json_int(j, "distinct_workers", distinct);
+}
+
 static bool
 want(const char *part)
 {
@@ -717,6 +760,7 @@ main(int argc, char **argv)
 		struct hash_out *h = calloc(1, sizeof *h);
 		long squares[6], serial[6];
 		bool squares_ok = true, abc_ok = sha256_abc_ok();
+		int squares_wrong = 0;
 		struct board_counter *done, *queued;
 		struct lab_team *team;
 		struct task *one = NULL;
@@ -776,6 +820,7 @@ main(int argc, char **argv)
 				squares[i] = result(ids[i])->value;
 				serial[i] = (long)(i + 1) * (i + 1);
 				squares_ok = squares_ok && squares[i] == serial[i];
+				squares_wrong += squares[i] != serial[i];
 			}
 			lab_say(&lab, "\nmap(square, [1..6]) = [%ld, %ld, %ld, %ld, %ld, %ld] %s\n",
 			        squares[0], squares[1], squares[2], squares[3],
@@ -788,7 +833,7 @@ main(int argc, char **argv)
 		lab_team_free(team);
 		lab_run_end(&lab);
 
-		if (!lab.o.json) {
+		if (lab_text(&lab)) {
 			if (want("as_completed"))
 				printf("as_completed: %.2f s for sleeps of 15 units in all, "
 				       "the longest %g s\n", asc.total_ms / 1e3, 5 * unit);
@@ -816,6 +861,7 @@ main(int argc, char **argv)
 			lab_json_str(&j, "demo", demo);
 			lab_json_int(&j, "pool", lab.o.workers);
 			lab_json_int(&j, "ncpu", lab.ncpu);
+			lab_json_int(&j, "cores", lab.ncpu); /* for expect: lines */
 			lab_json_num(&j, "unit", unit);
 			lab_json_int(&j, "tasks", pool->submitted);
 			if (one) {
@@ -826,18 +872,31 @@ main(int argc, char **argv)
 				json_longs(&j, "as_completed_order", asc.got, 5);
 				lab_json_num_array(&j, "as_completed_finish_ms",
 				                   asc.finish_ms, 5);
+				lab_json_num_array(&j, "as_completed_seen_ms",
+				                   asc.seen_ms, 5);
 				lab_json_num(&j, "as_completed_ms", asc.total_ms);
+				lab_json_int(&j, "as_completed_first_units", asc.got[0]);
+				lab_json_int(&j, "as_completed_in_finish_order",
+				             in_order(asc.got, rising_seconds));
 			}
 			if (want("map")) {
 				json_longs(&j, "map_order", map.got, 5);
 				lab_json_num_array(&j, "map_finish_ms", map.finish_ms, 5);
+				lab_json_num_array(&j, "map_seen_ms", map.seen_ms, 5);
 				lab_json_num(&j, "map_ms", map.total_ms);
+				lab_json_int(&j, "map_first_units", map.got[0]);
+				lab_json_num(&j, "map_first_seen_ms", map.seen_ms[0]);
+				lab_json_int(&j, "map_in_submit_order",
+				             in_order(map.got, tutorial_seconds));
 			}
 			if (want("imap")) {
 				json_longs(&j, "imap_order", im.imap_got, 5);
 				lab_json_num_array(&j, "imap_seen_ms", im.imap_seen_ms, 5);
 				json_longs(&j, "pool_map_order", im.map_got, 5);
 				lab_json_num_array(&j, "pool_map_seen_ms", im.map_seen_ms, 5);
+				lab_json_num(&j, "imap_first_seen_ms", im.imap_seen_ms[0]);
+				lab_json_num(&j, "imap_last_seen_ms", im.imap_seen_ms[4]);
+				lab_json_num(&j, "pool_map_first_seen_ms", im.map_seen_ms[0]);
 			}
 			if (want("as_completed") || want("map")) {
 				json_longs(&j, "submitted_order", tutorial_seconds, 5);
@@ -847,6 +906,7 @@ main(int argc, char **argv)
 			if (want("squares")) {
 				json_longs(&j, "squares", squares, 6);
 				lab_json_bool(&j, "squares_equal_serial", squares_ok);
+				lab_json_int(&j, "squares_wrong", squares_wrong);
 			}
 			if (want("hash")) {
 				lab_json_int(&j, "hash_files", h->n);
@@ -858,9 +918,12 @@ main(int argc, char **argv)
 				lab_json_int(&j, "hash_workers_used", h->workers_used);
 				lab_json_num(&j, "loadavg_1m", h->load);
 				lab_json_bool(&j, "hash_equal_serial", h->equal);
+				lab_json_int(&j, "hash_differing", h->differing);
 				lab_json_str(&j, "digests", h->digests);
 			}
 			lab_json_bool(&j, "sha256_abc_ok", abc_ok);
+			lab_json_int(&j, "sha256_abc_wrong", !abc_ok);
+			json_task_ids(&j);
 			lab_json_end(&j);
 		}
 		free(h);

@@ -62,6 +62,13 @@ static const char *const way_name[WAY_COUNT] = {
 	"serial", "threads", "threads+gil", "processes",
 };
 
+/* The name a way is printed with: processes under --gil say so. */
+static const char *
+way_label(enum way w)
+{
+	return w == WAY_PROCESSES && opt_gil ? "processes+gil" : way_name[w];
+}
+
 /* One chunk of the sum, [first, last], as starmap's (start, end) pair. */
 struct chunk {
 	uint64_t first, last;
@@ -79,9 +86,34 @@ struct job {
 	struct lab_lock *gil_lock; /* threads: one lock for all of them */
 	uint64_t switch_ns;
 	struct board_counter *done; /* chunks finished */
-	_Atomic int inside;        /* threads computing under the GIL now */
+	/* Shared memory, so process workers count here too: */
+	_Atomic int inside;        /* workers computing now (under the GIL:
+	                              holding it) */
 	_Atomic int max_inside;    /* the most at once: 1 if the GIL works */
+	_Atomic int gil_waiting;   /* threads waiting for the GIL now */
+	_Atomic unsigned long gil_taken; /* times the GIL was taken */
+	int last_holder;           /* under the GIL lock: who had it last */
+	long handovers;            /* under the GIL lock: times it changed hands */
 };
+
+/* A worker starts or stops computing: the most at once is what tells a
+ * global lock (1) from none (2 or more, even on one core, where a worker
+ * is preempted in the middle of its chunk). */
+static void
+count_in(struct job *job)
+{
+	int in = atomic_fetch_add(&job->inside, 1) + 1;
+	int max = atomic_load(&job->max_inside);
+
+	while (in > max && !atomic_compare_exchange_weak(&job->max_inside, &max, in))
+		;
+}
+
+static void
+count_out(struct job *job)
+{
+	atomic_fetch_sub(&job->inside, 1);
+}
 
 /* Worker k of W gets terms first + k*count/W .. first + (k+1)*count/W - 1,
  * so every term is in exactly one chunk, whatever W and count are. */
@@ -114,33 +146,32 @@ static pthread_mutex_t process_gil = PTHREAD_MUTEX_INITIALIZER;
  * Hand-over is forced: after unlocking, a thread that others are waiting
  * for does not take the lock again until one of them has had it, as
  * CPython's FORCE_SWITCHING does; a plain mutex would let it grab the lock
- * straight back. */
+ * straight back.  Two counters of its own say who waits and when the lock
+ * was last taken (gil_waiting, gil_taken). */
 static lab_u128
 sum_under_gil(struct lab_worker *w, struct job *job, uint64_t first,
               uint64_t last, uint64_t total_terms)
 {
-	struct board_lock *bl = NULL;
 	lab_u128 sum = 0;
 	uint64_t i = first, slice = 1u << 16;
 	bool threads = w->mode == LAB_THREAD;
 
-	if (threads)
-		bl = &w->lab->board->lock[lab_lock_index(job->gil_lock)];
 	while (i <= last) {
 		uint64_t t0;
 
-		if (threads)
-			lab_lock(w, job->gil_lock);
-		else
-			pthread_mutex_lock(&process_gil);
-		lab_step(w, "compute holding the GIL");
 		if (threads) {
-			int in = atomic_fetch_add(&job->inside, 1) + 1;
-			int max = atomic_load(&job->max_inside);
-
-			while (in > max &&
-			       !atomic_compare_exchange_weak(&job->max_inside, &max, in))
-				;
+			atomic_fetch_add(&job->gil_waiting, 1);
+			lab_lock(w, job->gil_lock);
+			atomic_fetch_sub(&job->gil_waiting, 1);
+			atomic_fetch_add(&job->gil_taken, 1);
+		} else {
+			pthread_mutex_lock(&process_gil);
+		}
+		lab_step(w, "compute holding the GIL");
+		count_in(job);
+		if (threads && job->last_holder != w->no) {
+			job->handovers++;
+			job->last_holder = w->no;
 		}
 		t0 = now_ns();
 		do {
@@ -150,17 +181,19 @@ sum_under_gil(struct lab_worker *w, struct job *job, uint64_t first,
 			i = end + 1;
 			lab_progress(w, i - first, total_terms);
 		} while (i <= last && now_ns() - t0 < job->switch_ns);
+		count_out(job);
 		if (!threads) {
 			pthread_mutex_unlock(&process_gil);
 			continue;
 		}
-		atomic_fetch_sub(&job->inside, 1);
 		{
-			uint64_t seen = atomic_load(&bl->acquisitions);
+			unsigned long seen = atomic_load(&job->gil_taken);
 
 			lab_unlock(w, job->gil_lock);
-			while (i <= last && atomic_load(&bl->waiters) > 0 &&
-			       atomic_load(&bl->acquisitions) == seen)
+			/* Forced switching: while someone waits, let one of
+			 * them take it before we try again. */
+			while (i <= last && atomic_load(&job->gil_waiting) > 0 &&
+			       atomic_load(&job->gil_taken) == seen)
 				sched_yield();
 		}
 	}
@@ -187,6 +220,7 @@ chunk_worker(struct lab_worker *w)
 		 * moving. */
 		uint64_t slice = 1u << 22;
 
+		count_in(job);
 		for (uint64_t i = c.first; i <= c.last;) {
 			uint64_t end = c.last - i < slice ? c.last : i + slice - 1;
 
@@ -195,6 +229,7 @@ chunk_worker(struct lab_worker *w)
 			i = end + 1;
 			lab_progress(w, i - c.first, terms);
 		}
+		count_out(job);
 	}
 	lab_step(w, "store partial sum");
 	job->partial[k] = sum;
@@ -206,6 +241,8 @@ chunk_worker(struct lab_worker *w)
 struct result {
 	bool ran;
 	int workers;
+	int max_inside; /* the most workers computing at once */
+	long handovers; /* threads+gil: times the GIL changed hands */
 	double ms;
 	lab_u128 sum;
 	double speedup;
@@ -233,6 +270,10 @@ time_way(struct lab *lab, enum way way, struct job *job, int *next_no,
 	job->first_no = *next_no;
 	job->gil = way == WAY_GIL || (way == WAY_PROCESSES && opt_gil);
 	memset(job->partial, 0, (size_t)w * sizeof *job->partial);
+	atomic_store(&job->inside, 0);
+	atomic_store(&job->max_inside, 0);
+	job->last_holder = 0;
+	job->handovers = 0;
 	/* DOC: starmap: start one worker per chunk, wait for all, add up. */
 	team = lab_spawn_ex(lab, mode, *next_no, w, chunk_worker, job);
 	if (lab_join(team) != LAB_JOIN_OK)
@@ -241,6 +282,8 @@ time_way(struct lab *lab, enum way way, struct job *job, int *next_no,
 		sum += job->partial[k];
 	r->ran = true;
 	r->workers = w;
+	r->max_inside = atomic_load(&job->max_inside);
+	r->handovers = job->handovers;
 	r->ms = (double)(now_ns() - t0) / 1e6;
 	r->sum = sum;
 	*next_no += w;
@@ -293,7 +336,7 @@ main(int argc, char **argv)
 	for (int run = 1; run <= lab.o.runs; run++) {
 		struct result res[WAY_COUNT] = { 0 };
 		enum way ways[WAY_COUNT];
-		int nways = 0, next_no = 1;
+		int nways = 0, next_no = 1, wrong_ways = 0;
 		bool all_ok = true;
 		double predicted = amdahl(opt_serial_fraction, lab.o.workers, lab.ncpu);
 		enum way par;
@@ -312,7 +355,6 @@ main(int argc, char **argv)
 		par = ways[nways - 1];
 
 		lab_run_begin(&lab, run);
-		atomic_store(&job->max_inside, 0);
 		job->done = lab_counter(&lab, "chunks done", 0);
 		lab_counter_expect(job->done, 0);
 		for (int i = 0; i < nways; i++) {
@@ -333,8 +375,10 @@ main(int argc, char **argv)
 					*r = again;
 			}
 			r->speedup = res[WAY_SERIAL].ms / r->ms;
-			if (r->sum != expected)
+			if (r->sum != expected) {
 				all_ok = false;
+				wrong_ways++;
+			}
 		}
 		lab_run_end(&lab);
 
@@ -351,6 +395,7 @@ main(int argc, char **argv)
 			lab_json_num(&j, "serial_fraction", opt_serial_fraction);
 			lab_json_str(&j, "expected", lab_u128_str(expected, buf, sizeof buf));
 			lab_json_bool(&j, "correct", all_ok);
+			lab_json_int(&j, "wrong_ways", wrong_ways);
 			for (int i = 0; i < nways; i++) {
 				struct result *r = &res[ways[i]];
 				const char *k = ways[i] == WAY_GIL ? "gil" : way_name[ways[i]];
@@ -361,15 +406,19 @@ main(int argc, char **argv)
 				lab_json_num(&j, key, r->speedup);
 				snprintf(key, sizeof key, "%s_sum", k);
 				lab_json_str(&j, key, lab_u128_str(r->sum, buf, sizeof buf));
+				snprintf(key, sizeof key, "%s_max_inside", k);
+				lab_json_int(&j, key, r->max_inside);
 			}
 			if (res[WAY_GIL].ran) {
 				const struct board_lock *bl =
 					&lab.board->lock[lab_lock_index(job->gil_lock)];
 
-				lab_json_int(&j, "gil_max_inside", atomic_load(&job->max_inside));
 				lab_json_int(&j, "gil_acquisitions",
 				             (long long)atomic_load(&bl->acquisitions));
+				lab_json_int(&j, "gil_handovers", res[WAY_GIL].handovers);
+				lab_json_num(&j, "switch_ms", opt_switch_ms);
 			}
+			lab_json_bool(&j, "process_gil", opt_gil && res[WAY_PROCESSES].ran);
 			lab_json_str(&j, "parallel", par == WAY_GIL ? "gil" : way_name[par]);
 			lab_json_num(&j, "ideal_speedup",
 			             lab.o.workers < lab.ncpu ? lab.o.workers : lab.ncpu);
@@ -383,9 +432,7 @@ main(int argc, char **argv)
 		for (int i = 0; i < nways; i++) {
 			struct result *r = &res[ways[i]];
 
-			printf("%-13s %7d %7.0f ms %7.2fx  %s%s\n",
-			       ways[i] == WAY_PROCESSES && opt_gil ? "processes+gil"
-			                                          : way_name[ways[i]],
+			printf("%-13s %7d %7.0f ms %7.2fx  %s%s\n", way_label(ways[i]),
 			       r->workers, r->ms, r->speedup, lab_u128_str(r->sum, buf, sizeof buf),
 			       r->sum == expected ? "" : "  WRONG");
 		}
@@ -398,9 +445,9 @@ main(int argc, char **argv)
 		       lab.o.workers < lab.ncpu ? lab.o.workers : lab.ncpu);
 		if (opt_serial_fraction > 0)
 			printf(";\nAmdahl with a serial fraction of %.2f: predicted %.2fx, measured %.2fx (%s)\n",
-			       opt_serial_fraction, predicted, res[par].speedup, way_name[par]);
+			       opt_serial_fraction, predicted, res[par].speedup, way_label(par));
 		else
-			printf(" (measured %.2fx with %s)\n", res[par].speedup, way_name[par]);
+			printf(" (measured %.2fx with %s)\n", res[par].speedup, way_label(par));
 		fflush(stdout);
 	}
 	return 0;

@@ -742,6 +742,7 @@ main(int argc, char **argv)
 		enum way ways[WAY_COUNT];
 		int nways = 0, next_no = 1;
 		bool identical = true, readable = true;
+		int differing = 0; /* parallel-way files unlike the serial one */
 		enum way par;
 
 		ways[nways++] = WAY_SERIAL;
@@ -760,6 +761,18 @@ main(int argc, char **argv)
 			struct way_result *r = &res[ways[i]];
 
 			run_way(&lab, ways[i], b, root, &next_no, r);
+			if (ways[i] == WAY_SERIAL) {
+				/* DOC: yardstick: every speedup divides the serial
+				 * time, so one serial run slowed down by another
+				 * program would inflate them all (it once showed
+				 * 2.10x on 2 cores).  The faster of two counts, as
+				 * in lesson 09. */
+				struct way_result again = { 0 };
+
+				run_way(&lab, WAY_SERIAL, b, root, &next_no, &again);
+				if (again.ms < r->ms)
+					*r = again;
+			}
 			r->speedup = res[WAY_SERIAL].ms / r->ms;
 		}
 		lab_run_end(&lab);
@@ -778,8 +791,10 @@ main(int argc, char **argv)
 			for (int no = 0; readable && i > 0 && no < opt_images; no++)
 				if (lens[wy][no] != lens[WAY_SERIAL][no] ||
 				    memcmp(files[wy][no], files[WAY_SERIAL][no],
-				           lens[wy][no]) != 0)
+				           lens[wy][no]) != 0) {
 					identical = false;
+					differing++;
+				}
 		}
 		identical = identical && readable;
 
@@ -796,6 +811,7 @@ main(int argc, char **argv)
 			lab_json_str(&j, "pattern", opt_pattern);
 			lab_json_int(&j, "workers", lab.o.workers);
 			lab_json_int(&j, "ncpu", lab.ncpu);
+			lab_json_int(&j, "cores", lab.ncpu); /* for expect: lines */
 			for (int i = 0; i < nways; i++) {
 				struct way_result *r = &res[ways[i]];
 
@@ -813,12 +829,22 @@ main(int argc, char **argv)
 				snprintf(key, sizeof key, "%s_ms", stage_name[s]);
 				lab_json_num(&j, key, (double)res[WAY_SERIAL].stage_ns[s] / 1e6);
 			}
+			{
+				double all = 0;
+
+				for (int s2 = 0; s2 < ST_COUNT; s2++)
+					all += (double)res[WAY_SERIAL].stage_ns[s2];
+				lab_json_num(&j, "blur_share", all > 0 ?
+				             (double)res[WAY_SERIAL].stage_ns[ST_BLUR] / all : 0);
+			}
 			lab_json_str(&j, "parallel", way_name[par]);
 			lab_json_bool(&j, "identical", identical);
+			lab_json_int(&j, "differing_files", readable ? differing : -1);
 			lab_json_str(&j, "out_dir", root);
 			lab_json_bool(&j, "kept", opt_out != NULL);
 			lab_json_end(&j);
-		} else {
+		}
+		if (lab_text(&lab)) {
 			printf("\n%-10s %7s %10s %8s  %s\n", "way", "workers", "time",
 			       "speedup", "thumbnails (FNV-1a of the files)");
 			for (int i = 0; i < nways; i++) {
@@ -837,7 +863,7 @@ main(int argc, char **argv)
 			       identical ? "byte-identical" : "DIFFER");
 			fflush(stdout);
 		}
-		if (opt_show && !lab.o.json) {
+		if (opt_show && lab_text(&lab)) {
 			const uint8_t *px[64];
 
 			for (int no = 0; no < opt_images && readable; no++)

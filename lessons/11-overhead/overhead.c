@@ -19,6 +19,8 @@
 #include "lab/lab_math.h"
 
 #include <errno.h>
+#include <sched.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,8 +133,11 @@ struct sweep_result {
 	int n;
 	int workers[MAX_COUNTS];
 	double ms[MAX_COUNTS], mterms_s[MAX_COUNTS];
+	double start_ms[MAX_COUNTS]; /* the same team with nothing to do */
 	long long nvcsw[MAX_COUNTS], nivcsw[MAX_COUNTS];
 	bool shares_ok, sum_ok;
+	double switch_us;   /* one context switch, at most (ping-pong) */
+	int at_ncpu;        /* the row whose worker count is the core count */
 };
 
 /* 1, 2, 4, ... up to max, with the core count and max itself added. */
@@ -153,6 +158,101 @@ worker_counts(int max, int ncpu, int *out)
 	return n;
 }
 
+/* DOC: switch-cost
+ * What one context switch costs: two processes on the same CPU hand a
+ * byte back and forth through two pipes.  Each round trip is two
+ * switches (and four pipe system calls, counted in: so this is an upper
+ * bound).  The best of three batches of 20000 round trips. */
+static double
+switch_cost_us(void)
+{
+	enum { ROUNDS = 20000 };
+	cpu_set_t all, one;
+	double best = -1;
+	int cpu = -1;
+
+	if (sched_getaffinity(0, sizeof all, &all) < 0)
+		return -1;
+	for (int c = 0; c < CPU_SETSIZE && cpu < 0; c++)
+		if (CPU_ISSET(c, &all))
+			cpu = c;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	if (sched_setaffinity(0, sizeof one, &one) < 0)
+		return -1;
+	for (int batch = 0; batch < 3; batch++) {
+		int ping[2], pong[2], st;
+		uint64_t t0;
+		pid_t pid;
+		char c = 0;
+
+		if (pipe(ping) < 0)
+			break;
+		if (pipe(pong) < 0) {
+			close(ping[0]);
+			close(ping[1]);
+			break;
+		}
+		pid = fork(); /* inherits the one-CPU affinity */
+		if (pid == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			close(ping[1]);
+			close(pong[0]);
+			while (read(ping[0], &c, 1) == 1 && write(pong[1], &c, 1) == 1)
+				;
+			_exit(0);
+		}
+		close(ping[0]);
+		close(pong[1]);
+		t0 = board_now_ns();
+		for (int i = 0; pid > 0 && i < ROUNDS; i++)
+			if (write(ping[1], &c, 1) != 1 || read(pong[0], &c, 1) != 1)
+				break;
+		if (pid > 0) {
+			double us = (double)(board_now_ns() - t0) / 1e3 / (2.0 * ROUNDS);
+
+			if (best < 0 || us < best)
+				best = us;
+		}
+		close(ping[1]); /* EOF: the child ends */
+		close(pong[0]);
+		if (pid > 0)
+			while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+				;
+	}
+	sched_setaffinity(0, sizeof all, &all);
+	return best;
+}
+
+/* One team of w workers over `total` terms (0: nothing to do), timed from
+ * before the first worker is made until the last one is reaped: starting
+ * and stopping are part of the cost. */
+static double
+time_team(struct lab *lab, struct sweep *sw, int w, uint64_t total)
+{
+	struct lab_team *team;
+	uint64_t t0;
+
+	/* DOC: shares: worker i of w gets terms [i*N/w, (i+1)*N/w), so
+	 * the shares add up to N exactly, whatever w is. */
+	for (int i = 0; i < w; i++) {
+		uint64_t a = lab_share_start(total, i, w);
+		uint64_t b = lab_share_start(total, i + 1, w);
+
+		sw->share[i] = (struct share){ .first = 1 + a, .count = b - a };
+	}
+	atomic_store(&sw->terms->value, 0);
+	lab_counter_expect(sw->terms, (int64_t)total);
+	t0 = board_now_ns();
+	team = lab_spawn_ex(lab, lab->o.mode, 1, w, sweep_worker, sw);
+	if (lab_join(team) != LAB_JOIN_OK)
+		lab_die(lab, "a worker failed");
+	lab_team_free(team);
+	return (double)(board_now_ns() - t0) / 1e6;
+}
+
+#define SWEEP_TRIES 3 /* each row: the best of this many */
+
 static void
 run_sweep(struct lab *lab, struct sweep *sw, struct sweep_result *r)
 {
@@ -160,42 +260,48 @@ run_sweep(struct lab *lab, struct sweep *sw, struct sweep_result *r)
 
 	r->n = worker_counts(opt_max_workers, lab->ncpu, r->workers);
 	r->shares_ok = r->sum_ok = true;
+	r->at_ncpu = 0;
+	for (int k = 0; k < r->n; k++)
+		if (r->workers[k] <= lab->ncpu)
+			r->at_ncpu = k;
+	r->switch_us = switch_cost_us();
 	for (int k = 0; k < r->n; k++) {
 		int w = r->workers[k];
-		struct lab_team *team;
-		uint64_t t0, sum_count = 0;
-		lab_u128 sum = 0;
 
-		/* DOC: shares: worker i of w gets terms [i*N/w, (i+1)*N/w), so
-		 * the shares add up to N exactly, whatever w is. */
-		for (int i = 0; i < w; i++) {
-			uint64_t a = lab_share_start(total, i, w);
-			uint64_t b = lab_share_start(total, i + 1, w);
+		r->ms[k] = r->start_ms[k] = -1;
+		/* A single try of 40-100 ms is at the mercy of any other
+		 * program: each row is the best of SWEEP_TRIES, and its
+		 * switch counts are that try's. */
+		for (int try = 0; try < SWEEP_TRIES; try++) {
+			uint64_t sum_count = 0;
+			lab_u128 sum = 0;
+			long long nv = 0, niv = 0;
+			double ms = time_team(lab, sw, w, total);
 
-			sw->share[i] = (struct share){ .first = 1 + a, .count = b - a };
+			for (int i = 0; i < w; i++) {
+				sum_count += sw->share[i].done;
+				sum += sw->share[i].sum;
+				nv += sw->share[i].nvcsw;
+				niv += sw->share[i].nivcsw;
+			}
+			if (sum_count != total)
+				r->shares_ok = false;
+			if (sum != lab_sum_squares_closed(total))
+				r->sum_ok = false;
+			if (r->ms[k] < 0 || ms < r->ms[k]) {
+				r->ms[k] = ms;
+				r->nvcsw[k] = nv;
+				r->nivcsw[k] = niv;
+			}
+			/* DOC: start-reap: what the fall past the knee is made
+			 * of.  The same number of workers with nothing to sum:
+			 * the time is creating, scheduling and reaping them,
+			 * nothing else. */
+			ms = time_team(lab, sw, w, 0);
+			if (r->start_ms[k] < 0 || ms < r->start_ms[k])
+				r->start_ms[k] = ms;
 		}
-		atomic_store(&sw->terms->value, 0);
-		lab_counter_expect(sw->terms, (int64_t)total);
-		/* The clock runs from before the first worker is made until the
-		 * last one is reaped: starting and stopping are part of the cost. */
-		t0 = board_now_ns();
-		team = lab_spawn_ex(lab, lab->o.mode, 1, w, sweep_worker, sw);
-		if (lab_join(team) != LAB_JOIN_OK)
-			lab_die(lab, "a worker failed");
-		r->ms[k] = (double)(board_now_ns() - t0) / 1e6;
-		lab_team_free(team);
 		r->mterms_s[k] = (double)total / (r->ms[k] * 1e3);
-		r->nvcsw[k] = r->nivcsw[k] = 0;
-		for (int i = 0; i < w; i++) {
-			sum_count += sw->share[i].done;
-			sum += sw->share[i].sum;
-			r->nvcsw[k] += sw->share[i].nvcsw;
-			r->nivcsw[k] += sw->share[i].nivcsw;
-		}
-		if (sum_count != total)
-			r->shares_ok = false;
-		if (sum != lab_sum_squares_closed(total))
-			r->sum_ok = false;
 	}
 }
 
@@ -209,20 +315,35 @@ print_sweep(const struct lab *lab, const struct sweep_result *r)
 			best = r->mterms_s[k];
 	printf("\n1. The same work (%ld terms) split over more and more %s workers\n",
 	       opt_work, lab_mode_name(lab->o.mode));
-	printf("%8s %9s %11s %9s %9s  %s\n", "workers", "time", "Mterms/s",
-	       "vol.cs", "invol.cs", "throughput");
+	printf("%8s %9s %11s %9s %9s %11s  %s\n", "workers", "time", "Mterms/s",
+	       "vol.cs", "invol.cs", "start+reap", "throughput");
 	for (int k = 0; k < r->n; k++) {
 		int bar = best > 0 ? (int)(r->mterms_s[k] / best * 40 + 0.5) : 0;
 		char bars[64];
 
 		memset(bars, '#', (size_t)bar);
 		bars[bar] = '\0';
-		printf("%8d %6.0f ms %11.1f %9lld %9lld  %-40s%s\n", r->workers[k],
-		       r->ms[k], r->mterms_s[k], r->nvcsw[k], r->nivcsw[k], bars,
+		printf("%8d %6.0f ms %11.1f %9lld %9lld %8.1f ms  %-40s%s\n",
+		       r->workers[k], r->ms[k], r->mterms_s[k], r->nvcsw[k],
+		       r->nivcsw[k], r->start_ms[k], bars,
 		       r->workers[k] == lab->ncpu ? " <- cores" : "");
 	}
 	printf("Shares add up to the total: %s; sum of squares %s\n",
 	       r->shares_ok ? "yes" : "NO", r->sum_ok ? "correct" : "WRONG");
+	if (r->switch_us > 0) {
+		int k = r->n - 1;
+
+		printf("A context switch costs at most %.1f us here (pipe ping-pong "
+		       "on one CPU): the %lld switches with %d workers are at most "
+		       "%.1f ms of its %.0f ms;\n", r->switch_us,
+		       r->nvcsw[k] + r->nivcsw[k], r->workers[k],
+		       (double)(r->nvcsw[k] + r->nivcsw[k]) * r->switch_us / 1e3,
+		       r->ms[k]);
+		printf("starting and reaping %d workers with nothing to do took "
+		       "%.1f ms, against %.1f ms for %d.\n", r->workers[k],
+		       r->start_ms[k], r->start_ms[r->at_ncpu],
+		       r->workers[r->at_ncpu]);
+	}
 }
 
 /* --- 2. memory per thread and per process ---------------------------- */
@@ -354,9 +475,10 @@ run_memory(struct lab *lab, struct idle *id, struct mem_result *m)
 static void
 print_memory(const struct mem_result *m)
 {
-	printf("\n2. Memory of %d idle workers, each writing 64 KiB of its own\n", m->idle);
+	printf("\n2. Memory of %d idle worker%s, each writing 64 KiB of its own\n",
+	       m->idle, m->idle == 1 ? "" : "s");
 	printf("   per thread:  +%.0f KiB resident, +%.0f KiB of address space "
-	       "(its stack, and malloc's arena for it)\n",
+	       "(mostly the malloc arena glibc reserves for it; its stack is 256 KiB)\n",
 	       m->thread_rss_kib, m->thread_vsz_kib);
 	printf("   per process: %.0f KiB resident (Rss), %.0f KiB proportional (Pss), "
 	       "%.0f KiB private, %.0f KiB page tables\n",
@@ -462,6 +584,7 @@ struct fork_result {
 	double us[M_COUNT][MAX_SIZES];     /* the fastest of --reps */
 	double median[M_COUNT][MAX_SIZES];
 	int capped_from;               /* --max-mib asked, if lowered; else 0 */
+	long huge_kib;                 /* AnonHugePages at the largest size */
 };
 
 /* MemAvailable in MiB, or -1. */
@@ -525,6 +648,9 @@ run_fork(struct lab *lab, struct fork_result *fr)
 			fr->median[m][k] = t[opt_reps / 2];
 		}
 	}
+	/* --huge is only advice: with transparent huge pages "never" the
+	 * kernel ignores it.  What it really did, from the kernel: */
+	fr->huge_kib = proc_kib("/proc/self/smaps_rollup", "AnonHugePages");
 	if (ballast)
 		munmap(ballast, cap);
 	free(t);
@@ -558,6 +684,11 @@ print_fork(const struct fork_result *fr)
 			printf(" %12.0f", fr->us[m][k]);
 		printf("  %s\n", bars);
 	}
+	if (opt_huge)
+		printf("--huge: %ld MiB of the parent in 2 MiB pages (AnonHugePages)%s\n",
+		       fr->huge_kib / 1024, fr->huge_kib > 0 ? "" :
+		       ": none, transparent huge pages are off here "
+		       "(/sys/kernel/mm/transparent_hugepage/enabled)");
 	printf("Python's start methods: 'fork' is the fork column; 'spawn' starts a fresh\n"
 	       "interpreter, like fork+exec or posix_spawn of a fresh program here.\n");
 }
@@ -576,6 +707,29 @@ json_sweep(struct lab_json *j, const struct sweep_result *r)
 	lab_json_num_array(j, "mterms_per_s", r->mterms_s, r->n);
 	lab_json_int_array(j, "voluntary_cs", r->nvcsw, r->n);
 	lab_json_int_array(j, "involuntary_cs", r->nivcsw, r->n);
+	lab_json_num_array(j, "start_reap_ms", r->start_ms, r->n);
+	/* The rows a lesson's claims are about, by name: */
+	lab_json_num(j, "mterms_per_s_1", r->mterms_s[0]);
+	lab_json_num(j, "mterms_per_s_ncpu", r->mterms_s[r->at_ncpu]);
+	lab_json_num(j, "mterms_per_s_last", r->mterms_s[r->n - 1]);
+	{
+		double best = 0;
+
+		for (int k = 0; k < r->n; k++)
+			if (r->mterms_s[k] > best)
+				best = r->mterms_s[k];
+		lab_json_num(j, "mterms_per_s_best", best);
+	}
+	lab_json_num(j, "ms_ncpu", r->ms[r->at_ncpu]);
+	lab_json_num(j, "ms_last", r->ms[r->n - 1]);
+	lab_json_num(j, "start_reap_ms_ncpu", r->start_ms[r->at_ncpu]);
+	lab_json_num(j, "start_reap_ms_last", r->start_ms[r->n - 1]);
+	lab_json_num(j, "switches_last",
+	             (double)(r->nvcsw[r->n - 1] + r->nivcsw[r->n - 1]));
+	lab_json_num(j, "switch_us", r->switch_us);
+	lab_json_num(j, "switching_ms_last",
+	             (double)(r->nvcsw[r->n - 1] + r->nivcsw[r->n - 1]) *
+	             r->switch_us / 1e3);
 	lab_json_bool(j, "shares_ok", r->shares_ok);
 	lab_json_bool(j, "sum_ok", r->sum_ok);
 }
@@ -664,8 +818,16 @@ main(int argc, char **argv)
 					snprintf(name, sizeof name, "%s_median_us", key[m]);
 					lab_json_num_array(&j, name, fr.median[m], fr.n);
 				}
+				for (int m = 0; m < M_COUNT; m++) {
+					/* Largest parent against the smallest. */
+					snprintf(name, sizeof name, "%s_growth", key[m]);
+					lab_json_num(&j, name, fr.us[m][0] > 0 ?
+					             fr.us[m][fr.n - 1] / fr.us[m][0] : 0);
+				}
+				lab_json_int(&j, "max_parent_mib", fr.mib[fr.n - 1]);
 				lab_json_int(&j, "reps", opt_reps);
 				lab_json_bool(&j, "huge_pages", opt_huge);
+				lab_json_int(&j, "anon_huge_kib", fr.huge_kib);
 			}
 			lab_json_end(&j);
 			continue;

@@ -19,11 +19,16 @@
 #include "lab/lab.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <semaphore.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char *demo = "semaphore";
 static int limit = 2;
@@ -68,6 +73,88 @@ static const struct lab_lesson lesson = {
 	.runs = 1,
 	.options = options,
 };
+
+/* ---- A worker that dies ------------------------------------------------ */
+
+/* DOC: dead-holder
+ * A POSIX semaphore is only a number: it does not know who took its
+ * permits, so when a worker dies inside the room (killed, or SIGPIPE from
+ * a closed pipe) its permit is never given back, and the others may sleep
+ * in sem_wait for ever.  A robust mutex does know its owner: the next
+ * locker gets EOWNERDEAD (lesson 13).  A System V semaphore taken with
+ * SEM_UNDO is given back by the kernel when its holder exits (semop(2)).
+ * Python's multiprocessing.Semaphore is a POSIX semaphore (sem_open), with
+ * the same hole.  So the main does not just wait for its workers: it
+ * watches them (a pidfd per worker, readable when it ends), and when one
+ * dies of a signal it stops the others and says so.  Returns the number
+ * of the worker that died, 0 when all ended by themselves; every worker
+ * is left to be reaped by lab_join. */
+static int
+watch_workers(struct lab_team *t)
+{
+	struct pollfd pf[BOARD_MAX_WORKERS];
+	int left = 0, dead = 0;
+
+	if (t->lab->o.step || t->lab->nsched || t->n > BOARD_MAX_WORKERS)
+		return 0; /* lab_join drives the workers itself */
+	for (int i = 0; i < t->n; i++) {
+		pf[i].fd = -1;
+		pf[i].events = POLLIN;
+		if (t->w[i].mode != LAB_PROCESS)
+			continue; /* a thread cannot die alone */
+		pf[i].fd = (int)syscall(SYS_pidfd_open, t->w[i].pid, 0);
+		if (pf[i].fd >= 0)
+			left++;
+	}
+	while (left > 0 && !dead) {
+		if (poll(pf, (nfds_t)t->n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (int i = 0; i < t->n; i++) {
+			siginfo_t si = { 0 };
+
+			if (pf[i].fd < 0 || !(pf[i].revents & (POLLIN | POLLHUP)))
+				continue;
+			/* WNOWAIT: look at how it ended, leave it for lab_join. */
+			if (waitid(P_PIDFD, (id_t)pf[i].fd, &si, WEXITED | WNOWAIT) == 0 &&
+			    si.si_code != CLD_EXITED && !dead)
+				dead = i + 1;
+			close(pf[i].fd);
+			pf[i].fd = -1;
+			left--;
+		}
+	}
+	for (int i = 0; i < t->n; i++)
+		if (pf[i].fd >= 0) {
+			if (dead)
+				kill(t->w[i].pid, SIGKILL);
+			close(pf[i].fd);
+		}
+	return dead;
+}
+
+/* The end of a run: wait for the workers, or stop them all when one died;
+ * then any failure is reported and ends the program. */
+static void
+join_or_stop(struct lab *lab, struct lab_team *team)
+{
+	int dead = watch_workers(team);
+	char why[64];
+
+	if (lab_join(team) == LAB_JOIN_OK)
+		return;
+	if (dead)
+		lab_die(lab, "worker %d was %s: what it held stays taken, so the "
+		        "others were stopped, not left waiting for ever", dead,
+		        lab_status_text(team->w[dead - 1].status, why, sizeof why));
+	for (int i = 0; i < team->n; i++)
+		if (team->w[i].status != 0)
+			lab_die(lab, "worker %d failed (%s)", i + 1,
+			        lab_status_text(team->w[i].status, why, sizeof why));
+	lab_die(lab, "a worker failed");
+}
 
 /* ---- The semaphore demo ------------------------------------------------ */
 
@@ -165,12 +252,15 @@ room_worker(struct lab_worker *w)
 		now = atomic_fetch_add(r->inside, 1) + 1;
 		raise_max(r->max_inside, now);
 		lab_step_val(w, "inside", now);
-		lab_say(w->lab, "worker %d is inside (%lld inside now)\n", w->no,
-		        (long long)now);
 		nap(r->hold); /* still shown as inside, not as sleeping */
 		atomic_fetch_sub(r->inside, 1);
 		room_leave(w, r);
 		lab_set_state(w, BOARD_ST_RUNNING);
+		/* Printed only after the permit is back: a write can kill
+		 * (SIGPIPE into a closed pipe) or block (a full one), and a
+		 * worker that dies or stalls inside takes its permit with it. */
+		lab_say(w->lab, "worker %d was inside (%lld inside then)\n", w->no,
+		        (long long)now);
 		lab_progress(w, (uint64_t)i + 1, (uint64_t)r->rounds);
 	}
 	return 0;
@@ -217,7 +307,7 @@ run_semaphore(struct lab *lab)
 			lab_die(lab, "sem_init:");
 
 		team = lab_spawn(lab, n, room_worker, r);
-		lab_join(team);
+		join_or_stop(lab, team);
 		ms = lab_elapsed_ms(lab);
 		lab_run_end(lab);
 		sem_destroy(&r->permits);
@@ -246,7 +336,8 @@ run_semaphore(struct lab *lab)
 			lab_json_num(&j, "elapsed_ms", ms);
 			lab_json_num(&j, "floor_ms", floor_ms);
 			lab_json_end(&j);
-		} else {
+		}
+		if (lab_text(lab)) {
 			printf("Run %d: at most %lld of %d workers were inside at once "
 			       "(limit %d%s); %ld of %ld entries had to wait; "
 			       "%.2f s (%lld at a time need at least %.2f s)\n",
@@ -531,7 +622,7 @@ run_buffer(struct lab *lab)
 		ring_init(lab, q);
 
 		team = lab_spawn(lab, n, buffer_worker, q);
-		lab_join(team);
+		join_or_stop(lab, team);
 		ms = lab_elapsed_ms(lab);
 		lab_run_end(lab);
 
@@ -574,7 +665,8 @@ run_buffer(struct lab *lab)
 			lab_json_int(&j, "empty_waits", q->empty_waits);
 			lab_json_num(&j, "elapsed_ms", ms);
 			lab_json_end(&j);
-		} else {
+		}
+		if (lab_text(lab)) {
 			printf("Run %d: %lld produced, %lld consumed, %s "
 			       "(missing %ld, duplicates %ld, sum %s, checksum %s); "
 			       "buffer held at most %ld of %d; producers waited %ld "

@@ -20,6 +20,7 @@
 // process workers and exits with status 3.
 #include "lab/lab.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +62,7 @@ static const struct lab_lesson lesson = {
 	.iters = 3,
 	.runs = 1,
 	.steps = true,
+	.watches_deadlock = true,
 	.options = options,
 };
 
@@ -199,6 +201,27 @@ held_by(const struct board *b, int no)
 	return "?";
 }
 
+/* The kernel's state of a worker ('S' asleep, 'R' running, ...), from
+ * /proc/<pid>/task/<tid>/stat; '?' if it cannot be read. */
+static char
+kernel_state(const struct board *b, int no)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof path, "/proc/%d/task/%d/stat",
+	         (int)atomic_load(&b->actor[no].pid), (int)atomic_load(&b->actor[no].tid));
+	f = fopen(path, "r");
+	if (!f)
+		return '?';
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')'); /* the name may hold spaces and parentheses */
+	return p && p[1] == ' ' && p[2] ? p[2] : '?';
+}
+
 /* DOC: report
  * Print the cycle, end the workers and exit 3.  Called by the watchdog or
  * by main (after a --schedule deadlock); the first caller wins, the other
@@ -210,9 +233,15 @@ report_deadlock(const int *cyc, int len)
 	char text[1024];
 	size_t n = 0;
 
+	int asleep = 0;
+
 	if (atomic_exchange(&reported, 1))
 		for (;;)
 			pause();
+	/* "A deadlock does not spin": ask the kernel how the members of
+	 * the cycle are doing. */
+	for (int i = 0; i < len; i++)
+		asleep += kernel_state(b, cyc[i]) == 'S';
 	for (int i = 0; i < len && n < sizeof text - 128; i++) {
 		uint32_t l = atomic_load(&b->actor[cyc[i]].wait_lock);
 
@@ -233,14 +262,21 @@ report_deadlock(const int *cyc, int len)
 		lab_json_str(&j, "mode", lab_mode_name(lab.o.mode));
 		lab_json_int(&j, "workers", table->n);
 		lab_json_bool(&j, "deadlock", true);
+		lab_json_int(&j, "deadlocked", 1);
 		lab_json_int_array(&j, "cycle", c, len < DL_MAX_WORKERS ? len : DL_MAX_WORKERS);
+		lab_json_int(&j, "cycle_len", len);
+		lab_json_int(&j, "asleep_in_kernel", asleep);
+		lab_json_int(&j, "rounds", table->rounds);
 		lab_json_str(&j, "cycle_text", text);
 		lab_json_int(&j, "rounds_done", atomic_load(&table->done));
 		lab_json_num(&j, "elapsed_ms", lab_elapsed_ms(&lab));
 		lab_json_end(&j);
-	} else {
+	}
+	if (lab_text(&lab)) {
 		printf("Result: deadlock after %.2f s: %s\n",
 		       lab_elapsed_ms(&lab) / 1000.0, text);
+		lab_say(&lab, "%d of the %d workers in the cycle are asleep in the "
+		        "kernel (state S in /proc), using no CPU.\n", asleep, len);
 		lab_say(&lab, "Nothing would ever move again: stopping the workers.\n");
 	}
 	fflush(stdout);
@@ -248,11 +284,31 @@ report_deadlock(const int *cyc, int len)
 	 * the wait-for graph is drawn before the workers go. */
 	if (lab.under_shell)
 		usleep(1000000);
+	/* DOC: stop-all
+	 * Stop every worker before any of them dies.  The locks are robust
+	 * mutexes (lab_lock.c): when a holder dies, the kernel hands the
+	 * lock to the next waiter (EOWNERDEAD), so killing and reaping them
+	 * one at a time would let the second worker take its second lock
+	 * and "eat" right after the report said nothing would move again.
+	 * A stopped worker runs no code, so: stop all, then kill, then reap. */
+	for (int i = 0; i < team->n; i++)
+		if (team->w[i].mode == LAB_PROCESS && team->w[i].pid > 0)
+			kill(team->w[i].pid, SIGSTOP);
 	for (int i = 0; i < team->n; i++)
 		if (team->w[i].mode == LAB_PROCESS && team->w[i].pid > 0) {
-			kill(team->w[i].pid, SIGKILL);
-			waitpid(team->w[i].pid, NULL, 0);
+			siginfo_t si;
+
+			while (waitid(P_PID, (id_t)team->w[i].pid, &si,
+			              WSTOPPED | WEXITED | WNOWAIT) < 0 && errno == EINTR)
+				;
 		}
+	for (int i = 0; i < team->n; i++)
+		if (team->w[i].mode == LAB_PROCESS && team->w[i].pid > 0)
+			kill(team->w[i].pid, SIGKILL);
+	for (int i = 0; i < team->n; i++)
+		if (team->w[i].mode == LAB_PROCESS && team->w[i].pid > 0)
+			while (waitpid(team->w[i].pid, NULL, 0) < 0 && errno == EINTR)
+				;
 	fflush(stderr);
 	/* Thread workers blocked on the locks end with the process. */
 	_exit(LAB_EXIT_DEADLOCK);
@@ -434,13 +490,15 @@ main(int argc, char **argv)
 			lab_json_str(&j, "mode", lab_mode_name(lab.o.mode));
 			lab_json_int(&j, "workers", t->n);
 			lab_json_bool(&j, "deadlock", false);
+			lab_json_int(&j, "deadlocked", 0);
 			lab_json_int(&j, "rounds", t->rounds);
 			lab_json_int(&j, "rounds_done", atomic_load(&t->done));
 			lab_json_int(&j, "retries", atomic_load(&t->retries));
 			lab_json_int(&j, "timeouts", atomic_load(&t->timeouts));
 			lab_json_num(&j, "elapsed_ms", ms);
 			lab_json_end(&j);
-		} else {
+		}
+		if (lab_text(&lab)) {
 			printf("Run %d: completed, %ld of %ld rounds done (fix %s); "
 			       "%ld trylock retries, %ld timeouts; %.2f s\n", run,
 			       atomic_load(&t->done), t->rounds * t->n, fix_name,

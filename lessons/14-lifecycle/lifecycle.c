@@ -7,9 +7,12 @@
 // for its state letter (R, S, Z ...) and its parent's PID, waitpid's status
 // for how it ended, /proc/<pid>/task/<tid>/children for the live children.
 //
-// Processes only: a thread cannot be terminated from outside (there is no
-// safe "kill this thread"), and it has no state of its own to leave behind
-// when it ends, so zombies and orphans are things only processes have.
+// Processes only.  Threads have their own versions of some of this, not
+// shown here: pthread_cancel(3) asks a thread to stop (it does so at its
+// next cancellation point, such as a blocking read), and a joinable thread
+// that ends keeps its stack and exit value until pthread_join (a "zombie
+// thread", pthread_join(3)), or until it is detached.  Python's threading
+// has neither: its threads cannot be stopped from outside at all.
 #include "lab/lab.h"
 
 #include <dirent.h>
@@ -137,10 +140,15 @@ proc_comm(pid_t pid, char *buf, size_t len)
 }
 
 /* DOC: active-children
- * The tutorials' multiprocessing.active_children(): the kernel keeps, per
- * thread, the list of children it forked, in /proc/self/task/<tid>/
- * children.  Like Python's, this first reaps children that have ended, so
- * they are not listed as zombies. */
+ * The tutorials' multiprocessing.active_children() returns the Process
+ * objects Python itself started and has not yet seen end (it polls each
+ * one first, which reaps those that have ended); it never asks the
+ * kernel.  Here the list comes from the kernel instead, to check it: per
+ * thread, /proc/self/task/<tid>/children lists the children it forked
+ * (reliable only while the children do not exit during the read, says
+ * proc_tid_children(5): good enough for a demonstration, not for real
+ * bookkeeping).  As Python's does, this first reaps the children that
+ * have ended, so they are not listed as zombies. */
 static int
 live_children(struct lab_team *t, pid_t *out, int max)
 {
@@ -264,6 +272,8 @@ scene_join(void)
 	lab_json_num(&json, "join_waited_s", waited);
 	lab_json_bool(&json, "join_alive_after_timeout", !ended);
 	lab_json_str(&json, "join_state", (char[]){ st ? st : '-', 0 });
+	lab_json_int(&json, "join_alive", !ended);
+	lab_json_int(&json, "join_asleep", st == 'S');
 	if (!ended) {
 		/* join() returning does not end the worker: terminate it. */
 		kill(w->pid, SIGTERM);
@@ -367,9 +377,16 @@ scene_terminate(void)
 	lab_json_int_array(&json, "term_status", status, 4);
 	{
 		long long k[4];
+		char key[32];
 
-		for (int i = 0; i < 4; i++)
+		for (int i = 0; i < 4; i++) {
 			k[i] = killed[i];
+			/* One field per worker, for expect: lines. */
+			snprintf(key, sizeof key, "w%d_status", i + 1);
+			lab_json_int(&json, key, status[i]);
+			snprintf(key, sizeof key, "w%d_needed_sigkill", i + 1);
+			lab_json_int(&json, key, killed[i]);
+		}
 		lab_json_int_array(&json, "term_needed_sigkill", k, 4);
 	}
 	lab_team_free(t);
@@ -436,6 +453,18 @@ scene_zombie(void)
 	lab_json_str(&json, "zombie_state", before);
 	lab_json_str(&json, "zombie_state_held", held);
 	lab_json_str(&json, "zombie_state_after", after);
+	{
+		int z = 0, zh = 0, left = 0;
+
+		for (int i = 0; i < n; i++) {
+			z += before[i] == 'Z';
+			zh += held[i] == 'Z';
+			left += after[i] != '-';
+		}
+		lab_json_int(&json, "zombies_seen", z);
+		lab_json_int(&json, "zombies_held", zh);
+		lab_json_int(&json, "left_after_reap", left);
+	}
 	lab_team_free(t);
 }
 
@@ -554,6 +583,7 @@ scene_orphan(void)
 	lab_json_int(&json, "orphan_ppid_seen_by_child",
 	             atomic_load(&sh->orphan_new_ppid));
 	lab_json_bool(&json, "orphan_exited", gone);
+	lab_json_int(&json, "orphan_left", !gone);
 	lab_json_bool(&json, "subreaper", subreaper);
 	lab_team_free(t);
 }
@@ -595,15 +625,20 @@ scene_daemon(void)
 	lab_say(&lab, "main has joined worker 1; the daemon is %s\n",
 	        alive ? "still running" : "gone");
 	/* DOC: daemon
-	 * Python terminates daemonic children when the main process exits;
-	 * this is that step.  (If the main is killed outright, the kernel
-	 * does it: each worker was started with PR_SET_PDEATHSIG.) */
+	 * Python terminates daemonic children when the main process exits
+	 * (an atexit handler, _exit_function in multiprocessing/util.py);
+	 * this is that step.  A Python main killed outright (SIGKILL) runs no
+	 * atexit handler, and its daemon children run on as orphans.  Here
+	 * the kernel ends them even then, because racelab starts every worker
+	 * with PR_SET_PDEATHSIG (lab_worker.c): racelab's choice, not
+	 * Python's. */
 	lab_say(&lab, "main ends: terminating the daemon\n");
 	kill(d->pid, SIGTERM);
 	lab_join(t);
 	lab_say(&lab, "  daemon worker 2: %s\n",
 	        lab_status_text(d->status, st, sizeof st));
 	lab_json_bool(&json, "daemon_alive_at_main_end", alive);
+	lab_json_int(&json, "daemon_alive", alive);
 	lab_json_int(&json, "daemon_status", d->status);
 	lab_team_free(t);
 }
@@ -656,6 +691,16 @@ scene_children(void)
 	lab_join(t);
 	lab_json_int_array(&json, "children_counts", counts, nseen);
 	lab_json_bool(&json, "children_are_workers", match);
+	{
+		int steps = 1; /* each count one less than the one before */
+
+		for (int i = 1; i < nseen; i++)
+			steps &= counts[i] == counts[i - 1] - 1;
+		lab_json_int(&json, "children_first", nseen ? counts[0] : -1);
+		lab_json_int(&json, "children_last", nseen ? counts[nseen - 1] : -1);
+		lab_json_int(&json, "children_one_by_one", nseen > 0 && steps);
+		lab_json_int(&json, "children_not_ours", !match);
+	}
 	lab_team_free(t);
 }
 
@@ -685,6 +730,7 @@ main(int argc, char **argv)
 		lab_json_int(&json, "run", run);
 		lab_json_str(&json, "demo", demo);
 		lab_json_int(&json, "pid", getpid());
+		lab_json_int(&json, "workers", lab.o.workers);
 		for (size_t i = 0; i < sizeof scenes / sizeof scenes[0]; i++)
 			if (strcmp(demo, "all") == 0 || strcmp(demo, scenes[i].name) == 0)
 				scenes[i].fn();

@@ -57,6 +57,10 @@ struct lab_lesson {
 	const char *syncs;   /* "none|mutex|spin|atomic"; NULL: no --sync */
 	const char *sync_default;
 	bool steps;          /* accepts --schedule and --step */
+	/* The lesson has its own deadlock watchdog (13-deadlock): lab_join
+	 * leaves a cycle of lock waits to it, and reports only other ways of
+	 * getting stuck. */
+	bool watches_deadlock;
 	const struct lab_option *options; /* may be NULL */
 };
 
@@ -129,6 +133,9 @@ _Noreturn void lab_usage_error(const struct lab *lab, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 _Noreturn void lab_die(const struct lab *lab, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Is text output wanted?  Not with --json, unless the records go to the
+ * shell's RACELAB_JSON_FD instead (then the text is shown as well). */
+bool lab_text(const struct lab *lab);
 /* Plain-text output, silenced by --quiet and --json. */
 void lab_say(const struct lab *lab, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

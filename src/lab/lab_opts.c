@@ -68,12 +68,24 @@ lab_die(const struct lab *lab, const char *fmt, ...)
 	exit(1);
 }
 
+/* RACELAB_JSON_FD=N (the shell sets it): each record also goes to fd N as
+ * a JSON text sequence (RFC 7464: RS, the object, LF), and lab.o.json is
+ * set so the lesson builds its records while its text output stays on. */
+static int json_fd = -1;
+static bool json_side; /* the records are for json_fd only, not stdout */
+
+bool
+lab_text(const struct lab *lab)
+{
+	return !lab->o.json || json_side;
+}
+
 void
 lab_say(const struct lab *lab, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (lab->o.quiet || lab->o.json)
+	if (lab->o.quiet || !lab_text(lab))
 		return;
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
@@ -502,6 +514,17 @@ parse_args(struct lab *lab, const struct lab_lesson *lesson, int argc,
 		parse_schedule(lab, lab->o.schedule);
 	if (lab->o.step && lab->o.schedule)
 		bad(lab, "--step and --schedule exclude each other");
+	{
+		const char *e = getenv("RACELAB_JSON_FD");
+		char *end;
+		long fd = e && *e ? strtol(e, &end, 10) : -1;
+
+		if (fd >= 1 && fd < 1024 && *end == '\0') {
+			json_fd = (int)fd;
+			json_side = !lab->o.json;
+			lab->o.json = true;
+		}
+	}
 	return 0;
 }
 
@@ -716,7 +739,16 @@ void
 lab_json_end(struct lab_json *j)
 {
 	jput(j, "}");
-	fwrite(j->buf, 1, j->len, stdout);
-	fputc('\n', stdout);
+	if (!json_side) {
+		fwrite(j->buf, 1, j->len, stdout);
+		fputc('\n', stdout);
+	}
+	if (json_fd == STDOUT_FILENO) { /* in order with the text around it */
+		fputc(0x1e, stdout);
+		fwrite(j->buf, 1, j->len, stdout);
+		fputc('\n', stdout);
+	}
 	fflush(stdout);
+	if (json_fd > STDOUT_FILENO)
+		dprintf(json_fd, "\x1e%.*s\n", (int)j->len, j->buf);
 }

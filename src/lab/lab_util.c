@@ -11,7 +11,7 @@ lab_result(const struct lab *lab, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (lab->o.json)
+	if (!lab_text(lab))
 		return;
 	va_start(ap, fmt);
 	vprintf(fmt, ap);

@@ -20,7 +20,9 @@ struct demo shell_demo = {.board_fd = -1, .out_fd = -1};
 
 /* Each actor's /proc files are read every PROC_PERIOD_NS, a slice of the
  * actors per frame: about PROC_SLICES frames per period at 30 fps. */
-enum { PROC_PERIOD_NS = 250 * 1000 * 1000, PROC_SLICES = 6,
+/* PROC_STATUS_ROUNDS: full samples after a freeze, one more than the
+ * reads procfs_read takes to refresh a task's status (STATUS_EVERY). */
+enum { PROC_PERIOD_NS = 250 * 1000 * 1000, PROC_SLICES = 6, PROC_STATUS_ROUNDS = 5,
        GRACE_NS = 200 * 1000 * 1000 };
 
 uint64_t
@@ -156,6 +158,7 @@ out_push(struct demo *d, const char *line)
 	}
 	free(d->out[slot]);
 	d->out[slot] = xstrdup(line);
+	d->gen[DEMO_GEN_OUT]++;
 }
 
 static void
@@ -164,6 +167,26 @@ out_flush_partial(struct demo *d)
 	d->partial[d->partial_len] = '\0';
 	out_push(d, d->partial);
 	d->partial_len = 0;
+}
+
+/* One byte of a record; the records stay a few KB (capped at 1 MB). */
+static void
+rec_add(struct demo *d, char c)
+{
+	if (c == '\n') {
+		d->in_rec = false;
+		d->rec_gen++;
+	}
+	if (d->rec_len + 2 > d->rec_cap) {
+		if (d->rec_cap >= (1u << 20))
+			return;
+		d->rec_cap = d->rec_cap ? d->rec_cap * 2 : 4096;
+		d->rec = realloc(d->rec, d->rec_cap);
+		if (!d->rec)
+			abort();
+	}
+	d->rec[d->rec_len++] = c;
+	d->rec[d->rec_len] = '\0';
 }
 
 void
@@ -178,6 +201,14 @@ demo_read_output(struct demo *d)
 		for (ssize_t i = 0; i < r; i++) {
 			unsigned char c = (unsigned char)buf[i];
 
+			if (c == 0x1e && d->partial_len == 0 && !d->in_rec) {
+				d->in_rec = true; /* a record, not output (RFC 7464) */
+				continue;
+			}
+			if (d->in_rec) {
+				rec_add(d, (char)c);
+				continue;
+			}
 			if (c == '\n') {
 				out_flush_partial(d);
 				continue;
@@ -207,6 +238,13 @@ demo_forget(struct demo *d)
 	d->nact = 0;
 	d->tl_len = d->tl_head = 0;
 	d->spark_len = d->spark_head = 0;
+	d->gen[DEMO_GEN_RUN]++;
+}
+
+uint64_t
+demo_gen(const struct demo *d, enum demo_gen_kind k)
+{
+	return d->gen[k];
 }
 
 int
@@ -218,6 +256,7 @@ demo_start(struct demo *d, int runs)
 
 	if (d->argc == 0)
 		return -1;
+	d->gen[DEMO_GEN_RUN]++;
 	if (d->pid)
 		demo_stop_wait(d);
 	if (d->board)
@@ -240,6 +279,12 @@ demo_start(struct demo *d, int runs)
 		demo_set_opt(d, "--runs", nbuf);
 	}
 	d->runs = demo_get_opt(d, "--runs") ? atoi(demo_get_opt(d, "--runs")) : 1;
+	d->rec_len = 0;
+	d->in_rec = false;
+	d->rec_gen++;
+	/* The lesson writes its --json records into the output pipe too,
+	 * marked, so the step can judge its expect: lines. */
+	setenv("RACELAB_JSON_FD", "1", 1);
 	d->board = board_create_memfd(&fd);
 	if (!d->board) {
 		d->failed = true;
@@ -268,6 +313,7 @@ demo_start(struct demo *d, int runs)
 	}
 	d->t_start = shell_now_ns();
 	d->t_end = 0;
+	d->gen[DEMO_GEN_RUN]++;
 	d->last_proc_ns = 0;
 	d->proc_cursor = 0;
 	used = (size_t)snprintf(line, sizeof line, "--- $ racelab-%s", d->argv[0]);
@@ -304,6 +350,7 @@ demo_stop(struct demo *d)
 	d->frozen = false;
 	d->stopping = true;
 	d->kill_at = shell_now_ns() + GRACE_NS;
+	d->gen[DEMO_GEN_RUN]++;
 }
 
 static void
@@ -315,6 +362,7 @@ leader_gone(struct demo *d, int status)
 	d->stopping = false;
 	d->frozen = false;
 	d->t_end = shell_now_ns();
+	d->gen[DEMO_GEN_RUN]++;
 	child_pgid = 0;
 	demo_read_output(d);
 }
@@ -500,6 +548,98 @@ sample_board(struct demo *d)
 		d->spark_len++;
 }
 
+/* Fingerprints for dirty tracking: a frame compares them, so that a board
+ * or a /proc sample that did not move leaves the panels undrawn. */
+static uint64_t
+fp_mix(uint64_t h, uint64_t v)
+{
+	h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+	return h;
+}
+
+/* Every live field of the board a panel draws: what its actors do, the
+ * counters, the locks, the results. */
+static uint64_t
+board_fingerprint(const struct board *b)
+{
+	uint32_t n = atomic_load_explicit(&b->nactors, memory_order_acquire);
+	uint32_t nc = atomic_load_explicit(&b->ncounters, memory_order_acquire);
+	uint32_t nl = atomic_load_explicit(&b->nlocks, memory_order_acquire);
+	uint32_t nr = atomic_load_explicit(&b->nresults, memory_order_acquire);
+	uint64_t h = fp_mix(fp_mix(fp_mix(n, nc), fp_mix(nl, nr)),
+	                    atomic_load_explicit(&b->run_state, memory_order_relaxed));
+
+	for (uint32_t i = 0; i < n && i < BOARD_MAX_ACTORS; i++) {
+		const struct board_actor *a = &b->actor[i];
+
+		h = fp_mix(h, atomic_load_explicit(&a->seq, memory_order_relaxed));
+		h = fp_mix(h, atomic_load_explicit(&a->state, memory_order_relaxed) |
+		              (uint64_t)atomic_load_explicit(&a->op, memory_order_relaxed) << 32);
+		h = fp_mix(h, (uint64_t)atomic_load_explicit(&a->op_value, memory_order_relaxed));
+		h = fp_mix(h, atomic_load_explicit(&a->steps, memory_order_relaxed));
+		h = fp_mix(h, atomic_load_explicit(&a->progress, memory_order_relaxed));
+		h = fp_mix(h, atomic_load_explicit(&a->ring_head, memory_order_relaxed));
+		h = fp_mix(h, atomic_load_explicit(&a->wait_lock, memory_order_relaxed) |
+		              (uint64_t)atomic_load_explicit(&a->line, memory_order_relaxed) << 32);
+		h = fp_mix(h, atomic_load_explicit(&a->grant, memory_order_relaxed) |
+		              (uint64_t)atomic_load_explicit(&a->taken, memory_order_relaxed) << 32);
+	}
+	for (uint32_t i = 0; i < nc && i < BOARD_MAX_COUNTERS; i++)
+		h = fp_mix(fp_mix(h, (uint64_t)atomic_load_explicit(&b->counter[i].value,
+		                                                    memory_order_relaxed)),
+		           (uint64_t)atomic_load_explicit(&b->counter[i].expected,
+		                                          memory_order_relaxed));
+	for (uint32_t i = 0; i < nl && i < BOARD_MAX_LOCKS; i++) {
+		const struct board_lock *l = &b->lock[i];
+
+		h = fp_mix(h, (uint32_t)atomic_load_explicit(&l->holder, memory_order_relaxed) |
+		              (uint64_t)atomic_load_explicit(&l->waiters, memory_order_relaxed) << 32);
+		h = fp_mix(h, atomic_load_explicit(&l->acquisitions, memory_order_relaxed));
+		h = fp_mix(h, atomic_load_explicit(&l->contended, memory_order_relaxed));
+		h = fp_mix(h, atomic_load_explicit(&l->wait_ns, memory_order_relaxed));
+	}
+	h = fp_mix(h, (uint64_t)atomic_load_explicit(&b->result_expected, memory_order_relaxed));
+	for (uint32_t i = 0; i < nr && i < BOARD_MAX_RUNS; i++)
+		h = fp_mix(h, (uint64_t)atomic_load_explicit(&b->result[i], memory_order_relaxed));
+	return h;
+}
+
+/* What the kernel said at the last /proc sample, as the procs panel shows it. */
+static uint64_t
+proc_fingerprint(const struct demo *d)
+{
+	uint64_t h = (uint64_t)d->nact;
+
+	for (int i = 0; i < d->nact; i++) {
+		const struct demo_actor *a = &d->act[i];
+
+		h = fp_mix(h, (uint64_t)a->ps_ok | (uint64_t)(unsigned char)a->ps.state << 8 |
+		              (uint64_t)(uint32_t)a->ps.cpu << 32);
+		h = fp_mix(h, (uint64_t)a->ps.ppid ^ (uint64_t)a->ps.vcsw << 20 ^
+		              (uint64_t)a->ps.ivcsw << 40);
+		h = fp_mix(h, (uint64_t)(a->cpu * 10.0)); /* as drawn: whole percent */
+	}
+	return h;
+}
+
+/* After a tick: bump the generations of what moved. */
+static void
+note_changes(struct demo *d, bool sampled, uint64_t proc_at)
+{
+	uint64_t fp;
+
+	if (sampled)
+		d->gen[DEMO_GEN_SAMPLE]++;
+	if ((fp = board_fingerprint(d->board)) != d->board_fp) {
+		d->board_fp = fp;
+		d->gen[DEMO_GEN_BOARD]++;
+	}
+	if (d->last_proc_ns != proc_at && (fp = proc_fingerprint(d)) != d->proc_fp) {
+		d->proc_fp = fp;
+		d->gen[DEMO_GEN_PROC]++;
+	}
+}
+
 void
 demo_tick(struct demo *d, uint64_t now)
 {
@@ -509,11 +649,21 @@ demo_tick(struct demo *d, uint64_t now)
 	}
 	if (!d->board)
 		return;
+	uint64_t proc_at = d->last_proc_ns;
+	bool sampled = d->pid && !d->frozen;
+
 	if (d->pid && !d->frozen)
 		sample_board(d);
-	if (d->pid)
+	if (d->pid && d->frozen && d->frozen_full > 0) {
+		/* Just frozen: every task a few times over, so that what /proc
+		 * reads a quarter at a time (context switches) catches up with
+		 * the stop in about a second; then the screen stands still. */
+		d->frozen_full--;
+		sample_proc(d, now, true);
+	} else if (d->pid)
 		sample_proc(d, now, false);
 	else if (!d->pid && d->last_proc_ns && d->exited) {
+		sampled = true;
 		sample_board(d); /* the run's last word: done states, final values */
 		if (d->nact > 0) { /* actor 0 is the lesson program: reaped */
 			enum board_state *s0 = &d->act[0].state;
@@ -525,6 +675,7 @@ demo_tick(struct demo *d, uint64_t now)
 		sample_proc(d, now, true); /* once more: they are gone */
 		d->last_proc_ns = 0;
 	}
+	note_changes(d, sampled, proc_at);
 }
 
 void
@@ -534,6 +685,9 @@ demo_freeze(struct demo *d, bool on)
 		return;
 	if (child_signal_group(d->pid, on ? SIGSTOP : SIGCONT) == 0) {
 		d->frozen = on;
+		d->t_frozen = shell_now_ns();
+		d->frozen_full = on ? PROC_STATUS_ROUNDS : 0;
+		d->gen[DEMO_GEN_RUN]++;
 		if (d->board)
 			atomic_store(&d->board->control.freeze, on ? 1u : 0u);
 		sample_proc(d, shell_now_ns(), true); /* the new kernel states at once */
@@ -575,9 +729,10 @@ demo_status_text(const struct demo *d, char *buf, size_t n)
 	uint64_t now = shell_now_ns();
 
 	if (d->pid) {
+		/* Frozen, its clock stops too (and the title stays as it is). */
 		snprintf(buf, n, "%s pid %d  %.1f s", d->frozen ? "FROZEN" :
 		         d->stopping ? "stopping" : "running", (int)d->pid,
-		         (double)(now - d->t_start) / 1e9);
+		         (double)((d->frozen ? d->t_frozen : now) - d->t_start) / 1e9);
 	} else if (d->exited) {
 		double secs = (double)(d->t_end - d->t_start) / 1e9;
 
@@ -595,6 +750,19 @@ demo_status_text(const struct demo *d, char *buf, size_t n)
 		snprintf(buf, n, "idle");
 	}
 	return buf;
+}
+
+/* A number that changes whenever demo_status_text's would (cheaper than
+ * formatting it): the run's generation and, while the clock runs, its
+ * tenths of a second, rounded as "%.1f" rounds them. */
+uint64_t
+demo_status_key(const struct demo *d)
+{
+	uint64_t k = d->gen[DEMO_GEN_RUN] << 32;
+
+	if (d->pid && !d->frozen)
+		k += (shell_now_ns() - d->t_start + 50 * 1000 * 1000) / (100 * 1000 * 1000);
+	return k;
 }
 
 void

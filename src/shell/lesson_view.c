@@ -16,6 +16,7 @@ static struct {
 	const char *slug;
 	int step;
 	int run;                  /* which of the step's run blocks Enter runs */
+	int ref;                  /* the DOC: reference o showed last */
 	struct md_text text;
 	int text_w, text_top, text_rows;
 	unsigned shown;             /* panels laid out (mask) */
@@ -34,6 +35,11 @@ static struct {
 	int quiz_runs;  /* the run() the answer lets go */
 	char quiz_in[24];
 	struct ui_win quiz;
+	/* Dirty tracking: what each panel showed when it was last drawn. */
+	unsigned layouts, drawn_layouts; /* lesson_layout calls, at the last frame */
+	uint64_t drawn_all; /* panel_gen(-1), everything, at the last frame */
+	uint64_t drawn_gen[MD_PANEL_COUNT];
+	uint64_t drawn_status; /* demo_status_key when the title was drawn */
 } lv = {.idx = -1};
 
 static const char *const syncs[] = {"none", "mutex", "spin", "atomic"};
@@ -134,6 +140,8 @@ set_step(struct shell_ctx *c, int step)
 	lv.text_w = 0;
 	lv.quiz_open = lv.quiz_asked = false;
 	step_quiz_set(NULL, 0);
+	step_show_ref(NULL, NULL, 0); /* a new step: no reference shown */
+	lv.ref = -1;
 	select_run(c, 0);
 	if (lv.slug) {
 		progress_seen(lv.slug, step);
@@ -145,8 +153,11 @@ set_step(struct shell_ctx *c, int step)
 static void
 lesson_open(struct shell_ctx *c, int idx, int step)
 {
-	const struct catalog_entry *e = &c->cat->e[idx];
+	const struct catalog_entry *e;
 
+	if (idx < 0 || idx >= c->cat->n || !c->cat->e[idx].ok)
+		return; /* a broken lesson is never opened (catalog.c says why) */
+	e = &c->cat->e[idx];
 	lv.idx = idx;
 	lv.doc = &e->doc;
 	lv.slug = e->slug;
@@ -314,6 +325,7 @@ lesson_layout(struct shell_ctx *c)
 	int top = 1, h = LINES - 2, x = 0, w = COLS;
 	bool has_text = lv.idx >= 0;
 
+	lv.layouts++; /* new windows: the next frame draws them all */
 	for (int i = 0; i < MD_PANEL_COUNT; i++)
 		ui_drop(&lv.pan[i]);
 	ui_drop(&lv.title);
@@ -390,7 +402,7 @@ text_attr(const struct shell_cfg *cfg, unsigned a)
 		r |= A_BOLD;
 	if (a & MDL_EM)
 		r |= cfg->color ? A_ITALIC : A_UNDERLINE;
-	if (a & MDL_LINK)
+	if (a & (MDL_LINK | MDL_REF)) /* a place in the source: o shows it */
 		r |= A_UNDERLINE;
 	if (a & MDL_DIM)
 		r |= term_attr(COL_DIM);
@@ -531,34 +543,82 @@ draw_quiz(void)
 	         "Enter: record it and run the demo   Esc: cancel");
 }
 
+/* What panel i draws from, as one number that grows whenever any of it
+ * changed (sums of counters that only grow): equal means unchanged. */
+static uint64_t
+panel_gen(const struct demo *d, int i)
+{
+	uint64_t run = demo_gen(d, DEMO_GEN_RUN);
+
+	switch (i) {
+	case MD_PANEL_PROCS:
+		return run + demo_gen(d, DEMO_GEN_BOARD) + demo_gen(d, DEMO_GEN_PROC);
+	case MD_PANEL_HISTOGRAM:
+		return run + demo_gen(d, DEMO_GEN_BOARD);
+	case MD_PANEL_STEP:
+		return run + demo_gen(d, DEMO_GEN_BOARD) + step_gen();
+	case MD_PANEL_COUNTERS: /* the sparkline moves with every sample */
+	case MD_PANEL_LOCKS:    /* (and lock kinds grow fields: be safe) */
+	case MD_PANEL_TIMELINE:
+		return run + demo_gen(d, DEMO_GEN_SAMPLE);
+	case MD_PANEL_OUTPUT:
+		return run + demo_gen(d, DEMO_GEN_OUT);
+	default: /* a panel not listed here: whenever anything moves */
+		return run + demo_gen(d, DEMO_GEN_SAMPLE) + demo_gen(d, DEMO_GEN_BOARD) +
+		       demo_gen(d, DEMO_GEN_PROC) + demo_gen(d, DEMO_GEN_OUT) + step_gen();
+	}
+}
+
+/* Dirty tracking: only what changed since it was drawn is drawn again
+ * (all of it when full: a key, a resize, a new layout); a frame where
+ * nothing changed draws nothing and returns false. */
 static bool
 lesson_draw(struct shell_ctx *c, bool full)
 {
-	(void)full;
-	if (wanted_panels(c->demo) != lv.shown || layout_stale(c))
-		lesson_layout(c); /* e.g. the demo made a lock, or more counters */
+	uint64_t status = demo_status_key(c->demo), all = panel_gen(c->demo, -1);
+	bool drew = false, moved = full || all != lv.drawn_all;
+
+	/* Sizes follow content: lay out again when the demo made a lock or
+	 * more counters (looked at only when something moved). */
+	if (wanted_panels(c->demo) != lv.shown || (moved && layout_stale(c)))
+		lesson_layout(c);
+	if (lv.layouts != lv.drawn_layouts) { /* laid out since the last frame */
+		full = moved = true;
+		lv.drawn_layouts = lv.layouts;
+	}
+	lv.drawn_all = all;
 	if (!lv.title.w)
 		return false;
-	draw_title(c);
-	if (lv.body.w) {
+	if (full || status != lv.drawn_status) {
+		draw_title(c);
+		lv.drawn_status = status;
+		drew = true;
+	}
+	if (full && lv.body.w) {
 		werase(lv.body.w);
 		draw_text(c);
 	}
-	if (lv.results.w) {
+	if (lv.results.w && moved) { /* filled by layout_stale this frame */
 		werase(lv.results.w);
 		term_frame(lv.results.w, "Your prediction and the run", false);
 		results_draw(lv.results.w);
+		drew = true;
 	}
 	for (int k = 0; k < lv.nvis; k++) {
 		int i = lv.order[k];
 		WINDOW *w = lv.pan[i].w;
+		uint64_t gen = panel_gen(c->demo, i);
 
-		if (!w)
+		if (!w || (!full && gen == lv.drawn_gen[i]))
 			continue;
 		werase(w);
 		term_frame(w, shell_panels[i]->title, k == lv.focus);
 		shell_panels[i]->draw(w, &lv.view[i], k == lv.focus);
+		lv.drawn_gen[i] = gen;
+		drew = true;
 	}
+	if (!full)
+		return drew;
 	if (lv.quiz_open) {
 		draw_quiz();
 		shell_status(c, lv.status.w, "type your prediction  Enter record and run  Esc cancel");
@@ -683,6 +743,27 @@ quiz_key(struct shell_ctx *c, int key)
 	return run(c, lv.quiz_runs) | SH_RESIZE;
 }
 
+/* o: the step's next DOC: reference, shown in the source view. */
+static int
+open_ref(struct shell_ctx *c)
+{
+	const struct md_step *s = cur_step();
+	const struct md_ref *r;
+	char dir[PATH_MAX];
+
+	if (!s || s->nref == 0) {
+		shell_note(c, COL_WARN, "this step names no place in the source");
+		return SH_REDRAW;
+	}
+	lv.ref = (lv.ref + 1) % s->nref;
+	r = &s->ref[lv.ref];
+	lesson_dir(c, dir, sizeof dir);
+	step_show_ref(dir, r->file, r->line);
+	shell_note(c, COL_GOOD, "%s, line %d%s", r->where, r->line,
+	           s->nref > 1 ? " (o: the next place)" : "");
+	return SH_RESIZE;
+}
+
 static int
 lesson_key(struct shell_ctx *c, int key, struct shell_action *act)
 {
@@ -764,6 +845,8 @@ lesson_key(struct shell_ctx *c, int key, struct shell_action *act)
 		           "on: 1-9 start the demo and advance worker N");
 		return SH_RESIZE;
 	}
+	case 'o':
+		return open_ref(c);
 	case 'a':
 		return step_all(c);
 	case 'g':

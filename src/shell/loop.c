@@ -1,6 +1,9 @@
 // The event loop: one thread, poll() on the terminal, the self-pipe that
 // signal handlers write to, and the demo's output pipe; a frame deadline
-// (~30 fps) only while a demo moves, so an idle shell never wakes up.
+// (~30 fps) only while a demo moves, so an idle shell never wakes up.  The
+// loop knows the screens only as the table (screens.c) and carries out the
+// actions they return.  A frame draws only what changed (each screen keeps
+// track); one where nothing did costs no werase, no drawing, no doupdate.
 //
 // Signal handlers only write the signal number to the pipe (async-signal-
 // safe); the loop does the work.  The fatal ones (SIGSEGV ...) are the
@@ -48,6 +51,7 @@ struct stats_rec {
 	uint16_t ntasks;   /* actors on the board, when /proc was read (a slice) */
 	char kind;         /* L live demo, F frozen (nothing moves), O other */
 	bool sampled;      /* /proc was read in this frame */
+	bool drew;         /* something had changed: drawn and doupdate()d */
 };
 static struct {
 	const char *path;
@@ -66,7 +70,7 @@ stats_cpu_ns(void)
 }
 
 static void
-stats_frame(const struct demo *d, uint64_t t0, uint64_t tick_ns, bool sampled)
+stats_frame(const struct demo *d, uint64_t t0, uint64_t tick_ns, bool sampled, bool drew)
 {
 	uint64_t t = stats_cpu_ns();
 	struct stats_rec *r;
@@ -80,12 +84,13 @@ stats_frame(const struct demo *d, uint64_t t0, uint64_t tick_ns, bool sampled)
 	r->work_ns = (uint32_t)(t - t0 < UINT32_MAX ? t - t0 : UINT32_MAX);
 	r->tick_ns = (uint32_t)(tick_ns < UINT32_MAX ? tick_ns : UINT32_MAX);
 	r->sampled = sampled;
+	r->drew = drew;
 	r->ntasks = (uint16_t)(sampled ? d->nact : 0);
 	r->kind = !demo_running(d) ? 'O' : demo_active(d) ? 'L' : 'F';
 }
 
 /* At exit: "first <realtime ns>", then "<end ns> <kind> <work ns> <tick
- * ns> <sampled tasks or ->" per frame. */
+ * ns> <sampled tasks or -> <d drawn, u unchanged: nothing drawn>" per frame. */
 static void
 stats_write(void)
 {
@@ -101,9 +106,10 @@ stats_write(void)
 		fprintf(f, "%llu %c %u %u ", (unsigned long long)r->end_ns, r->kind,
 		        r->work_ns, r->tick_ns);
 		if (r->sampled)
-			fprintf(f, "%u\n", r->ntasks);
+			fprintf(f, "%u", r->ntasks);
 		else
-			fputs("-\n", f);
+			fputs("-", f);
+		fputs(r->drew ? " d\n" : " u\n", f);
 	}
 	fclose(f);
 	free(stats.rec);
@@ -350,7 +356,7 @@ handle_signals(struct shell_ctx *c)
 			switch (sigs[i]) {
 			case SIGCHLD:
 				demo_child_event(c->demo);
-				flags |= SH_REDRAW;
+				flags |= SH_FRAME;
 				break;
 			case SIGWINCH:
 				flags |= SH_RESIZE;
@@ -381,7 +387,7 @@ loop_run(struct shell_ctx *c)
 	layout(c);
 	frame(c, true);
 	if (stats.path)
-		stats_frame(d, stats_cpu_ns(), 0, false);
+		stats_frame(d, stats_cpu_ns(), 0, false, true);
 	while (!stack.quit) {
 		struct pollfd pfd[3] = {
 			{.fd = STDIN_FILENO, .events = POLLIN},
@@ -418,7 +424,7 @@ loop_run(struct shell_ctx *c)
 		if (r > 0 && d->out_fd >= 0 &&
 		    (pfd[2].revents & (POLLIN | POLLHUP | POLLERR))) {
 			demo_read_output(d);
-			flags |= SH_REDRAW;
+			flags |= SH_FRAME;
 		}
 		if (r > 0 && (pfd[0].revents & (POLLHUP | POLLERR)))
 			flags |= SH_QUIT; /* the terminal went away */
@@ -446,11 +452,11 @@ loop_run(struct shell_ctx *c)
 			if (stats.path)
 				tick_ns = stats_cpu_ns() - t0;
 			next_frame = now + (demo_active(d) ? FRAME_NS : FROZEN_FRAME_NS);
-			flags |= SH_REDRAW;
+			flags |= SH_FRAME;
 		} else if (!demo_running(d) && next_frame) {
 			demo_tick(d, now); /* the final samples after the end */
 			next_frame = 0;
-			flags |= SH_REDRAW;
+			flags |= SH_FRAME;
 		}
 		for (int i = 0; i < stack.n; i++)
 			if (shell_screens[stack.id[i]]->tick)
@@ -463,11 +469,14 @@ loop_run(struct shell_ctx *c)
 			term_resize();
 			layout(c);
 		}
-		if (flags & (SH_REDRAW | SH_RESIZE)) {
-			frame(c, true);
+		/* Everything after a key or a new layout; else what changed. */
+		if (flags & (SH_REDRAW | SH_RESIZE | SH_FRAME)) {
+			bool drew = frame(c, (flags & (SH_REDRAW | SH_RESIZE)) != 0);
+
 			if (stats.path)
-				stats_frame(d, t0, tick_ns, d->last_proc_ns != proc_before &&
-				                            d->last_proc_ns != 0);
+				stats_frame(d, t0, tick_ns,
+				            d->last_proc_ns != proc_before && d->last_proc_ns != 0,
+				            drew);
 		}
 	}
 	demo_stop_wait(d);

@@ -14,6 +14,7 @@
 static const char usage[] =
 	"usage: racelab [--ascii] [--no-mouse] [LESSON]\n"
 	"       racelab [--ascii] [--no-mouse] --run 'SLUG [OPTION...]'\n"
+	"       racelab --verify [LESSON...]\n"
 	"       racelab --list | --help | --version\n"
 	"\n"
 	"A hands-on terminal lab for concurrency: lessons that run real\n"
@@ -23,6 +24,8 @@ static const char usage[] =
 	"  --run CMD     open the live view of one lesson program, e.g.\n"
 	"                --run 'race --workers 4 --sync none'\n"
 	"  --list        print the catalog of lessons and exit\n"
+	"  --verify      run the lessons' run blocks without a terminal and check\n"
+	"                their expect: lines; exit 0 only when all hold\n"
 	"  --ascii       ASCII lines only, no Unicode box drawing\n"
 	"  --no-mouse    do not ask the terminal for mouse events\n"
 	"  --help        this text;  --version  the version\n"
@@ -104,6 +107,10 @@ main(int argc, char **argv)
 	int status, r;
 
 	setlocale(LC_ALL, "");
+	if (argc > 1 && strcmp(argv[1], "--verify") == 0) {
+		find_paths();
+		return verify_main(&shell_cfg, argc - 2, argv + 2);
+	}
 	shell_cfg.mouse = true;
 	shell_cfg.color = !(nc && *nc);
 	for (int i = 1; i < argc; i++) {
@@ -119,7 +126,7 @@ main(int argc, char **argv)
 			/* Hidden: the options, for the bash completion
 			 * (tools/completion.bash); e2e/complete.sh checks
 			 * them against the usage above. */
-			fputs("--ascii\n--no-mouse\n--run=\n--list\n--help\n--version\n", stdout);
+			fputs("--ascii\n--no-mouse\n--run=\n--list\n--verify\n--help\n--version\n", stdout);
 			return 0;
 		} else if (strcmp(a, "--list") == 0) {
 			list = true;
@@ -159,6 +166,11 @@ main(int argc, char **argv)
 	}
 	if (shell_cfg.open && catalog_find(&catalog, shell_cfg.open) < 0)
 		bad_usage("no lesson %s (racelab --list shows them)", shell_cfg.open);
+	/* One rule with the catalog: a lesson that does not load is not opened. */
+	if (shell_cfg.open && !catalog.e[catalog_find(&catalog, shell_cfg.open)].ok) {
+		fprintf(stderr, "racelab: %s\n", catalog.e[catalog_find(&catalog, shell_cfg.open)].doc.error);
+		return 2;
+	}
 	if ((why = term_unusable())) {
 		fprintf(stderr, "racelab: %s\n", why);
 		return 2;

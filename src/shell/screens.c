@@ -34,6 +34,8 @@ static const char *const help_lines[] = {
 	"  a / g           each worker one step / let them all go",
 	"  u               undo: restart and replay all but the last step",
 	"  w               save the schedule as a replayable command",
+	"  o               open the source at the place the text names",
+	"                  (a place shown as race.c: update(), marked in the source)",
 	"  l               cycle the sync method for the next run",
 	"  + / -           more / fewer workers for the next run",
 	"  k               kill the selected worker (SIGKILL)",

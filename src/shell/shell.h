@@ -28,6 +28,7 @@ enum {
 	SH_REDRAW = 1 << 1,
 	SH_RESIZE = 1 << 2, /* lay the windows out again */
 	SH_QUIT = 1 << 3,
+	SH_FRAME = 1 << 4, /* data may have moved: draw only what changed */
 };
 
 /* Keys reach handlers as ints: characters as themselves, curses function
@@ -235,6 +236,9 @@ void catalog_free(struct catalog *c);
 int catalog_find(const struct catalog *c, const char *name); /* number or slug; index or -1 */
 void catalog_print(const struct catalog *c, const char *dir, FILE *f); /* --list */
 
+/* verify.c: racelab --verify [LESSON...] (argv: the lessons); exit status. */
+int verify_main(const struct shell_cfg *cfg, int argc, char **argv);
+
 /* ---- lesson_view.c: a lesson's steps beside the live panels ----------- */
 
 /* The lesson screen (screen_lesson): opens a catalog lesson at a step, or
@@ -296,6 +300,12 @@ bool child_leader_exited(pid_t leader);
 enum { DEMO_TL_LEN = 512, DEMO_SPARK_LEN = 256, DEMO_OUT_LINES = 1000,
        DEMO_MAX_ARGS = 72 };
 
+/* What changed since a panel last drew, counted: each sample (a new column
+ * of history), each sample in which the board moved, each /proc sample
+ * that read something new, each output line, each start/stop/freeze/end. */
+enum demo_gen_kind { DEMO_GEN_SAMPLE, DEMO_GEN_BOARD, DEMO_GEN_PROC, DEMO_GEN_OUT,
+                     DEMO_GEN_RUN, DEMO_GEN_COUNT };
+
 struct demo_actor {
 	struct board_actor_id id;
 	bool valid;
@@ -337,12 +347,26 @@ struct demo {
 	unsigned char tl[BOARD_MAX_ACTORS][DEMO_TL_LEN];
 	int spark_len, spark_head;
 	int64_t spark[BOARD_MAX_COUNTERS][DEMO_SPARK_LEN];
+	/* Dirty tracking: what each source of the panels' data has been
+	 * through (see demo_gen); board_fp/proc_fp fingerprint the last
+	 * board and /proc contents seen. */
+	uint64_t gen[DEMO_GEN_COUNT];
+	uint64_t board_fp, proc_fp;
+	uint64_t t_frozen;  /* when the demo was frozen (its clock stops) */
+	int frozen_full;    /* full /proc samples still to take after a freeze */
 	/* Output of the demo: the pipe, split into lines. */
 	int out_fd;
 	char *out[DEMO_OUT_LINES];
 	int out_n, out_head;
 	char partial[512];
 	size_t partial_len;
+	/* The --json records of this demo's runs: the lesson writes each as
+	 * RS + JSON + LF to the output pipe (RACELAB_JSON_FD=1, lab_opts.c);
+	 * they are kept here, one per line, and never shown as output. */
+	char *rec;
+	size_t rec_len, rec_cap;
+	bool in_rec;   /* the line being read is a record */
+	unsigned rec_gen; /* bumped per record and per start */
 };
 /* The one demo; the panels still read it directly (panel_*.c). */
 extern struct demo shell_demo;
@@ -368,6 +392,7 @@ void demo_read_output(struct demo *d);
 void demo_freeze(struct demo *d, bool on);
 const char *demo_kill_actor(struct demo *d, int i); /* a message for the status bar */
 const char *demo_status_text(const struct demo *d, char *buf, size_t n);
+uint64_t demo_status_key(const struct demo *d); /* changes when the text does */
 /* Rewrite an option of the next run's argv ("--sync" "mutex"). */
 void demo_set_opt(struct demo *d, const char *opt, const char *val);
 const char *demo_get_opt(const struct demo *d, const char *opt);
@@ -375,6 +400,15 @@ void demo_step_mode(struct demo *d, bool on);
 bool demo_step_sticky(const struct demo *d); /* step mode for the next run */
 void demo_release(struct demo *d);     /* step mode off for this run only (g) */
 void demo_forget(struct demo *d); /* drop the samples (new lesson step) */
+uint64_t demo_gen(const struct demo *d, enum demo_gen_kind k);
+
+/* ---- checks.c: a run block's expect: lines, judged after its run ------ */
+
+bool checks_wanted(const struct md_run *r); /* it has expect: lines */
+void checks_started(const struct md_run *r); /* a demo starts for block r */
+/* Draw them from row y of the step panel; returns the next free row. */
+int checks_draw(WINDOW *w, int y, int h, int wd, const struct md_run *r,
+                const struct demo *d);
 
 /* ---- step.c: you are the scheduler (step mode, goals, schedule) -------- */
 
@@ -383,6 +417,9 @@ enum { STEP_MAX_SCHED = 4096, STEP_MAX_GOALS = 8 };
 /* The run block Enter runs (its goals) and the lesson's directory (for the
  * program's source); called when the view selects a run block. */
 void step_attach(const struct md_run *r, const char *lesson_dir);
+/* Show the lesson's source file (in lesson_dir) at line in the step panel
+ * (o on a DOC: reference); NULL: stop showing it. */
+void step_show_ref(const char *lesson_dir, const char *file, int line);
 void step_new_run(const struct demo *d); /* before a demo starts: a fresh schedule */
 /* The step keys; each returns key flags and leaves a note in c. */
 int step_grant(struct shell_ctx *c, unsigned worker_no); /* 1-9 */
@@ -393,6 +430,7 @@ int step_save(struct shell_ctx *c); /* w */
 /* Every frame: judge the goals; returns SH_REDRAW when a goal was reached. */
 int step_tick(struct shell_ctx *c);
 bool step_panel_wanted(const struct demo *d);
+unsigned step_gen(void); /* changes whenever step mode's own state does */
 /* The prediction made at a step's quiz before this run (q NULL: none). */
 void step_quiz_set(const struct md_quiz *q, long long answer);
 /* The prediction beside what the run measured, into the results area. */

@@ -56,6 +56,9 @@ static struct {
 	char **src;
 	int nsrc;
 	bool src_tried;
+	/* A DOC: reference the learner opened (o): its file and line. */
+	char ref_file[64];
+	int ref_line;
 	/* The step's quiz and the prediction made before this run. */
 	const struct md_quiz *quiz;
 	long long predicted;
@@ -70,6 +73,7 @@ static struct {
 	int qhead, qn;
 	int batch_done;  /* grants made by the a or u under way */
 	char undo_before[128]; /* PIDs before u restarted the demo */
+	unsigned gen; /* bumped by every change pump() makes: the panel is dirty */
 } st;
 
 static void queue_clear(void);
@@ -206,10 +210,28 @@ reset_goals(void)
 }
 
 void
+step_show_ref(const char *dir, const char *file, int line)
+{
+	if (!file || !dir) {
+		st.ref_file[0] = '\0';
+		st.ref_line = 0;
+		return;
+	}
+	if (strcmp(st.dir, dir) != 0 || strcmp(st.src_name, file) != 0) {
+		free_src();
+		snprintf(st.dir, sizeof st.dir, "%s", dir);
+	}
+	snprintf(st.ref_file, sizeof st.ref_file, "%s", file);
+	st.ref_line = line;
+}
+
+void
 step_attach(const struct md_run *r, const char *lesson_dir)
 {
 	if (r != st.run)
 		reset_goals();
+	if (r != st.run)
+		step_show_ref(NULL, NULL, 0);
 	st.run = r;
 	if (strcmp(st.dir, lesson_dir ? lesson_dir : "") != 0) {
 		free_src();
@@ -221,6 +243,7 @@ step_attach(const struct md_run *r, const char *lesson_dir)
 void
 step_new_run(const struct demo *d)
 {
+	checks_started(st.run); /* its expect: lines judge this run */
 	free_argv();
 	for (int i = 0; i < d->argc; i++) {
 		st.argv[i] = strdup(d->argv[i]);
@@ -465,10 +488,17 @@ pump(struct shell_ctx *c)
 	struct demo *d = c->demo;
 
 	while (st.settling || st.qn) {
-		if (!demo_running(d)) {
-			bool started = st.settling && st.settle_no == 0 && !d->exited;
+		if (!demo_running(d) || d->stopping) { /* ended, or x: nothing to wait for */
+			bool started = st.settling && st.settle_no == 0 && !d->stopping;
 
+			if (st.settling && st.settle_no && !d->stopping) { /* its last step */
+				snprintf(st.last, sizeof st.last, "worker %u did: %s", st.settle_no,
+				         st.settle_did);
+				if (!st.settle_quiet)
+					shell_note(c, COL_GOOD, "%s", st.last);
+			}
 			queue_clear();
+			st.gen++;
 			if (started)
 				shell_note(c, COL_WARN, "the demo did not reach its first step");
 			return;
@@ -479,6 +509,7 @@ pump(struct shell_ctx *c)
 
 				if (!d->frozen && shell_now_ns() < st.settle_until)
 					return; /* not yet: again next frame */
+				st.gen++;
 				w = unsettled_worker(d);
 				if (w)
 					snprintf(st.last, sizeof st.last, "worker %u did not settle: %s",
@@ -495,6 +526,7 @@ pump(struct shell_ctx *c)
 				return;
 			}
 			st.settling = false;
+			st.gen++;
 			if (st.settle_no) {
 				snprintf(st.last, sizeof st.last, "worker %u did: %s", st.settle_no,
 				         st.settle_did);
@@ -508,6 +540,7 @@ pump(struct shell_ctx *c)
 
 		st.qhead = (st.qhead + 1) % STEP_QUEUE;
 		st.qn--;
+		st.gen++;
 		switch (j.job) {
 		case JOB_GRANT:
 		case JOB_GRANT_QUIET:
@@ -820,10 +853,16 @@ step_results(void)
 		results_add(COL_WARN, "Measured", "%s (right in %u of %u runs)", meas, hits, nr);
 }
 
+unsigned
+step_gen(void)
+{
+	return st.gen;
+}
+
 bool
 step_panel_wanted(const struct demo *d)
 {
-	return demo_step_sticky(d) ||
+	return demo_step_sticky(d) || checks_wanted(st.run) || st.ref_line ||
 	       (d->board && atomic_load(&d->board->control.step_mode)) ||
 	       (st.run && st.run->ngoal > 0) || st.n > 0;
 }
@@ -840,15 +879,17 @@ load_source(void)
 	size_t cap = 0;
 	ssize_t len;
 
-	if (st.src_tried || !slug || !st.dir[0])
+	if (st.src_tried || (!slug && !st.ref_file[0]) || !st.dir[0])
 		return;
 	st.src_tried = true;
 	/* lessons/03-race/race.c; cpu-bound -> cpu_bound.c */
-	snprintf(cand[0], sizeof cand[0], "%.40s.c", slug);
-	snprintf(cand[1], sizeof cand[1], "%.40s.c", slug);
+	snprintf(cand[0], sizeof cand[0], "%.40s.c", slug ? slug : "");
+	snprintf(cand[1], sizeof cand[1], "%.40s.c", slug ? slug : "");
 	for (char *c = cand[1]; *c; c++)
 		if (*c == '-')
 			*c = '_';
+	if (st.ref_file[0]) /* the file a DOC: reference names */
+		snprintf(cand[0], sizeof cand[0], "%s", st.ref_file);
 	for (int i = 0; i < 2 && !f; i++) {
 		snprintf(path, sizeof path, "%s/%s", st.dir, cand[i]);
 		if ((f = fopen(path, "re")))
@@ -939,6 +980,7 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 	(void)focus;
 	getmaxyx(w, h, wd);
 	draw_goals(w, &y, h, wd);
+	y = checks_draw(w, y, h, wd, st.run, &shell_demo);
 	step_format_schedule(st.sched, st.n, sched, sizeof sched);
 	if (!st.n && given_schedule())
 		snprintf(sched, sizeof sched, "%.200s (the run's --schedule)", given_schedule());
@@ -958,10 +1000,8 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 	}
 	if (st.last[0] && y < h - 1)
 		term_put(w, y++, 2, wd - 4, term_attr(COL_DIM), st.last);
-	if (!b)
-		return;
 	/* Each worker: where it stands. */
-	n = atomic_load(&b->nactors);
+	n = b ? atomic_load(&b->nactors) : 0;
 	for (uint32_t i = 1; i < n && i < BOARD_MAX_ACTORS && y < h - 1; i++) {
 		const struct board_actor *a = &b->actor[i];
 		enum board_state s = (enum board_state)atomic_load(&a->state);
@@ -998,7 +1038,9 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 		}
 		y++;
 	}
-	/* The source around the workers' positions. */
+	/* The source around the workers' positions, or the DOC: reference. */
+	if (!center && st.ref_line) /* the marker near the top, what it marks below */
+		center = lo = hi = st.ref_line + 4;
 	load_source();
 	if (!st.nsrc || y >= h - 2 || !center)
 		return;
@@ -1030,6 +1072,10 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 					x += 2;
 					here = true;
 				}
+			}
+			if (ln == st.ref_line && x < gut - 1) {
+				term_put(w, y, x, 3, term_attr(COL_FOCUS), shell_cfg.ascii ? ">" : "\u25b6");
+				here = true;
 			}
 			term_printf(w, y, gut, 5, term_attr(COL_DIM), "%4d", ln);
 			term_put(w, y, gut + 5, wd - gut - 6, here ? A_BOLD : term_attr(COL_CODE),

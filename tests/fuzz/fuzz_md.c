@@ -1,5 +1,6 @@
-// Fuzz target: the lesson.md loader (md4c parse, steps, run and quiz
-// blocks, argv splitting) and the text wrapper, on arbitrary bytes.
+// Fuzz target: the lesson.md loader (md4c walk, steps, run and quiz
+// blocks, expect: lines, argv splitting) and the text wrapper, on
+// arbitrary bytes.
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s[size] = '\0';
 	if (md_split_argv(s, &argv, 64) >= 0)
 		md_argv_free(argv);
+	{
+		struct md_expect e;
+		char err[200];
+
+		md_expect_parse(s, &e, err, sizeof err);
+	}
 	md_strwidth(s);
 	md_fit(s, (int)(size % 40));
 	free(s);

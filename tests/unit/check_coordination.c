@@ -1,11 +1,15 @@
 // Tests for lesson 12 (coordination): the semaphore's K bound and the
 // bounded buffer's exactly-once delivery, with threads and with processes.
 #include <check.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "board/board.h"
@@ -193,6 +197,90 @@ START_TEST(test_condvars_on_board)
 }
 END_TEST
 
+/* Output into a closed pipe (| head -1) kills the workers that print.
+ * Before the fix a worker printed while it held a permit, died of
+ * SIGPIPE inside, and the others waited in sem_wait for ever: the run
+ * must end, and soon. */
+START_TEST(test_closed_pipe_ends)
+{
+	static const char *const argv[] = { PROG, "--hold", "0.05", NULL };
+	uint64_t t0 = board_now_ns();
+	int rc = tu_run_head(argv);
+
+	ck_assert_int_ne(rc, 0); /* killed by SIGPIPE, or the run was stopped */
+	ck_assert_msg(board_now_ns() - t0 < 5000000000ull, "took %.1f s",
+	              (double)(board_now_ns() - t0) / 1e9);
+	ck_assert_int_eq(tu_count_procs("racelab-coordination"), 0);
+}
+END_TEST
+
+/* A worker SIGKILLed while it is inside the room takes its permit with
+ * it (a POSIX semaphore has no owner).  The main must notice the death,
+ * stop the others, say so and fail, within a bounded time, not wait in
+ * waitpid for ever. */
+START_TEST(test_dead_holder_ends)
+{
+	const struct timespec ms = { 0, 1000 * 1000 };
+	struct board *b;
+	char fds[16], err[4096] = "";
+	int fd, st = 0, ep[2];
+	pid_t pid, victim = 0;
+	uint64_t t0, t_kill = 0;
+	ssize_t k;
+
+	b = board_create_memfd(&fd);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_int_eq(pipe(ep), 0);
+	snprintf(fds, sizeof fds, "%d", fd);
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(ep[1], 2);
+		setenv(BOARD_ENV_FD, fds, 1);
+		/* 6 workers, 2 permits, 1 s inside: the others queue up. */
+		execl(PROG, PROG, "--workers", "6", "--limit", "2", "--iters", "2",
+		      "--hold", "1", (char *)NULL);
+		_exit(127);
+	}
+	close(ep[1]);
+	ck_assert_int_gt(pid, 0);
+	t0 = board_now_ns();
+	/* Find a worker that is inside (state critical) and kill it. */
+	while (!victim && board_now_ns() - t0 < 5000000000ull) {
+		for (uint32_t i = 1; i < atomic_load(&b->nactors); i++)
+			if (atomic_load(&b->actor[i].state) == BOARD_ST_CRITICAL &&
+			    atomic_load(&b->actor[i].pid) != pid) {
+				victim = atomic_load(&b->actor[i].pid);
+				break;
+			}
+		if (!victim)
+			nanosleep(&ms, NULL);
+	}
+	ck_assert_msg(victim > 0, "no worker was seen inside");
+	ck_assert_int_eq(kill(victim, SIGKILL), 0);
+	t_kill = board_now_ns();
+	while (waitpid(pid, &st, WNOHANG) == 0 &&
+	       board_now_ns() - t_kill < 5000000000ull)
+		nanosleep(&ms, NULL);
+	if (kill(pid, 0) == 0 && waitpid(pid, &st, WNOHANG) == 0) {
+		kill(pid, SIGKILL); /* hung: clean up, then fail */
+		waitpid(pid, &st, 0);
+		ck_abort_msg("still running 5 s after a permit holder died");
+	}
+	k = read(ep[0], err, sizeof err - 1);
+	err[k > 0 ? k : 0] = '\0';
+	close(ep[0]);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "status %d", st);
+	ck_assert_msg(strstr(err, "killed by SIGKILL"), "stderr: %s", err);
+	ck_assert_int_eq(tu_count_procs("racelab-coordination"), 0);
+	munmap(b, sizeof *b);
+	close(fd);
+}
+END_TEST
+
 START_TEST(test_bad_options)
 {
 	tu_assert_usage_errorv(PROG, "--limit", "0", NULL);
@@ -238,6 +326,8 @@ suite_coordination(void)
 	tc = tcase_create("cli");
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_condvars_on_board);
+	tcase_add_test(tc, test_closed_pipe_ends);
+	tcase_add_test(tc, test_dead_holder_ends);
 	tcase_add_test(tc, test_bad_options);
 	tcase_add_test(tc, test_nothing_left);
 	suite_add_tcase(s, tc);

@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
+#include "board/board.h"
 #include "testutil.h"
 
 #define PROG "bin/racelab-deadlock"
@@ -169,6 +172,57 @@ START_TEST(test_timeout_forced_cycle)
 }
 END_TEST
 
+/* The deadlock is reported once: the cycle on stdout, nothing about it
+ * again on stderr (lab_join's own report is off for this lesson). */
+START_TEST(test_reported_once)
+{
+	char *out = NULL, *err = NULL;
+	int rc = run(&out, &err, "--schedule", "1,2,1,2", NULL);
+
+	ck_assert_int_eq(rc, 3);
+	ck_assert_int_eq(tu_count_prefix(out, "Result: deadlock"), 1);
+	ck_assert_msg(!err || !strstr(err, "deadlock"), "stderr: %s", err);
+	free(out);
+	free(err);
+}
+END_TEST
+
+/* After "Nothing would ever move again", nothing moves: the workers are
+ * stopped before any dies, so no robust lock passes to a waiter that
+ * then eats.  The board keeps each worker's last operation. */
+static void
+check_nobody_eats(const char *workers, const char *schedule)
+{
+	int fd;
+	struct board *b = board_create_memfd(&fd);
+	char fds[16], *out = NULL;
+
+	ck_assert_ptr_nonnull(b);
+	snprintf(fds, sizeof fds, "%d", fd);
+	setenv(BOARD_ENV_FD, fds, 1);
+	ck_assert_int_eq(run(&out, NULL, "--workers", workers, "--schedule",
+	                     schedule, NULL), 3);
+	unsetenv(BOARD_ENV_FD);
+	for (uint32_t i = 1; i < atomic_load(&b->nactors); i++) {
+		const char *op = board_label(b, atomic_load(&b->actor[i].op));
+
+		ck_assert_msg(!op || !strstr(op, "eat"),
+		              "worker %u got to '%s' after the deadlock report", i, op);
+	}
+	free(out);
+	munmap(b, sizeof *b);
+	close(fd);
+}
+
+START_TEST(test_nobody_eats_after_report)
+{
+	for (int i = 0; i < 3; i++) {
+		check_nobody_eats("2", "1,2,1,2");
+		check_nobody_eats("5", "1,2,3,4,5,1,2,3,4,5");
+	}
+}
+END_TEST
+
 /* Free, unfixed runs either finish or are reported: never a hang. */
 START_TEST(test_free_no_hang)
 {
@@ -225,6 +279,8 @@ suite_deadlock(void)
 	tcase_add_test(tc, test_step_mode);
 	tcase_add_test(tc, test_safe_schedule);
 	tcase_add_test(tc, test_free_no_hang);
+	tcase_add_test(tc, test_reported_once);
+	tcase_add_test(tc, test_nobody_eats_after_report);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("fixes");
 	tcase_set_timeout(tc, 30);

@@ -3,6 +3,7 @@
 // properties (gray stays gray, a flat image blurs to itself, thumbnails
 // are 128x128); the temporary directory goes away, even on SIGTERM.
 #include <check.h>
+#include <math.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -196,6 +197,54 @@ START_TEST(flat_blurs_to_itself)
 }
 END_TEST
 
+/* The blur blurs: white noise loses most of its variance (a Gaussian of
+ * sigma 2 keeps about 1/(4 pi sigma^2), 2%, of it), and keeps its mean.
+ * An identity blur, or one that does nothing much, fails here. */
+START_TEST(blur_smooths_noise)
+{
+	char dir[] = "/tmp/check-images.XXXXXX";
+	char obj[4096], path[256];
+	size_t lg, lb;
+	char *gray, *bl;
+	const unsigned char *pg, *pb;
+	double mg = 0, mb = 0, vg = 0, vb = 0;
+	const int w = 64, h = 48, n = 64 * 48;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	{
+		const char *argv[] = { PROG, "--json", "--images", "1", "--pattern",
+		                       "graynoise", "--width", "64", "--height", "48",
+		                       "--sigma", "2", "--keep-stages", "--out", dir,
+		                       "--mode", "thread", NULL };
+
+		tu_run_json(argv, obj, sizeof obj);
+	}
+	snprintf(path, sizeof path, "%s/serial/gray_01.pgm", dir);
+	gray = read_all(path, &lg);
+	snprintf(path, sizeof path, "%s/serial/blur_01.pgm", dir);
+	bl = read_all(path, &lb);
+	pg = pnm_pixels(gray, lg, '5', w, h);
+	pb = pnm_pixels(bl, lb, '5', w, h);
+	for (int i = 0; i < n; i++) {
+		mg += pg[i];
+		mb += pb[i];
+	}
+	mg /= n;
+	mb /= n;
+	for (int i = 0; i < n; i++) {
+		vg += (pg[i] - mg) * (pg[i] - mg);
+		vb += (pb[i] - mb) * (pb[i] - mb);
+	}
+	ck_assert_msg(vg / n > 100, "the noise is not noisy: variance %.1f", vg / n);
+	ck_assert_msg(vb < vg / 10, "variance %.1f before the blur, %.1f after",
+	              vg / n, vb / n);
+	ck_assert_msg(fabs(mb - mg) < 2, "mean %.1f before, %.1f after", mg, mb);
+	free(gray);
+	free(bl);
+	rm_rf(dir);
+}
+END_TEST
+
 START_TEST(temp_dir_removed)
 {
 	const char *argv[] = { PROG, "--json", "--images", "2", "--width", "64",
@@ -355,6 +404,7 @@ suite_images(void)
 	tcase_add_test(tc, deterministic_across_runs);
 	tcase_add_test(tc, gray_stays_gray);
 	tcase_add_test(tc, flat_blurs_to_itself);
+	tcase_add_test(tc, blur_smooths_noise);
 	tcase_add_test(tc, temp_dir_removed);
 	tcase_add_test(tc, sigterm_threads);
 	tcase_add_test(tc, sigterm_processes);

@@ -2,13 +2,18 @@
 // re-parented, SIGTERM vs SIGKILL statuses, join timeouts, live children,
 // and nothing left running.
 #include <check.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "board/board.h"
 #include "testutil.h"
 
 #define PROG "bin/racelab-lifecycle"
@@ -173,6 +178,73 @@ END_TEST
 
 /* The live children list starts with every worker, shrinks, ends empty,
  * and lists only the workers. */
+/* The lesson's claim: when the main is killed outright (SIGKILL, no
+ * chance to terminate its daemon), the kernel ends the workers, because
+ * racelab starts them with PR_SET_PDEATHSIG.  (Python does not: that is
+ * racelab's choice.)  The daemon's pid comes from the board. */
+START_TEST(test_daemon_dies_with_killed_main)
+{
+	const struct timespec ms = { 0, 1000 * 1000 };
+	struct board *b;
+	char fds[16];
+	int fd, st;
+	pid_t pid, daemon = 0;
+	uint64_t t0;
+
+	b = board_create_memfd(&fd);
+	ck_assert_ptr_nonnull(b);
+	snprintf(fds, sizeof fds, "%d", fd);
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		setenv(BOARD_ENV_FD, fds, 1);
+		execl(PROG, PROG, "--demo", "daemon", (char *)NULL);
+		_exit(127);
+	}
+	ck_assert_int_gt(pid, 0);
+	t0 = board_now_ns();
+	while (!daemon && board_now_ns() - t0 < 5000000000ull) {
+		for (uint32_t i = 1; i < atomic_load(&b->nactors); i++)
+			if (atomic_load(&b->actor[i].worker_no) == 2 &&
+			    atomic_load(&b->actor[i].pid) != pid &&
+			    atomic_load(&b->actor[i].state) != BOARD_ST_STARTING)
+				daemon = atomic_load(&b->actor[i].pid);
+		nanosleep(&ms, NULL);
+	}
+	ck_assert_msg(daemon > 0, "no daemon worker seen");
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	waitpid(pid, &st, 0);
+	/* The daemon was the main's child; now it is an orphan, dying of
+	 * SIGKILL from the kernel: gone (or a zombie of init) soon. */
+	t0 = board_now_ns();
+	for (;;) {
+		char path[64], buf[256] = "", *p;
+		FILE *f;
+
+		snprintf(path, sizeof path, "/proc/%d/stat", (int)daemon);
+		f = fopen(path, "r");
+		if (!f)
+			break;
+		if (!fgets(buf, sizeof buf, f))
+			buf[0] = '\0';
+		fclose(f);
+		p = strrchr(buf, ')');
+		if (p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'))
+			break;
+		ck_assert_msg(board_now_ns() - t0 < 3000000000ull,
+		              "daemon %d still runs 3 s after its main was killed",
+		              (int)daemon);
+		nanosleep(&ms, NULL);
+	}
+	munmap(b, sizeof *b);
+	close(fd);
+}
+END_TEST
+
 START_TEST(test_children)
 {
 	char line[4096];
@@ -229,6 +301,7 @@ suite_lifecycle(void)
 	tcase_add_test(tc, test_join_timeout);
 	tcase_add_test(tc, test_join_in_time);
 	tcase_add_test(tc, test_daemon);
+	tcase_add_test(tc, test_daemon_dies_with_killed_main);
 	tcase_add_test(tc, test_children);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("cli");

@@ -55,6 +55,10 @@ sleeps_with_five(const char *mode)
 	assert_array(obj, "map_order", submitted, 5);
 	ck_assert(tu_json_num(obj, "map_ms", &ms));
 	ck_assert_msg(ms >= 450 && ms < 1000, "map took %.0f ms", ms);
+	/* map hands nothing back before the first task submitted, the
+	 * longest, is done: the short ones' results wait behind it. */
+	ck_assert(tu_json_num(obj, "map_first_seen_ms", &ms));
+	ck_assert_msg(ms >= 500 * 0.95, "map's first result after %.0f ms", ms);
 	tu_tmpdir_teardown(true);
 }
 
@@ -245,6 +249,46 @@ START_TEST(default_pool_is_core_count)
 }
 END_TEST
 
+/* The pool's point: its workers are started once and reused.  However
+ * many tasks (here 1 + 5 + 5 + 6 + 2 x 4 = 25), at most `pool` different
+ * kernel tasks ran them; a process (or thread) per task would show 25. */
+START_TEST(tasks_run_on_pool_workers)
+{
+	static const char *const modes[] = { "process", "thread" };
+
+	tu_tmpdir_setup("pools");
+	for (int m = 0; m < 2; m++) {
+		const char *argv[] = { PROG, "--workers", "3", "--unit", "0.01",
+		                       "--nfiles", "4", "--file-mb", "1", "--mode",
+		                       modes[m], "--json", NULL };
+		char obj[16384];
+		long long tasks, distinct, tids[200], pids[200];
+		int n, np, d = 0;
+
+		tu_run_json(argv, obj, sizeof obj);
+		ck_assert(tu_json_int(obj, "tasks", &tasks));
+		n = tu_json_array(obj, "task_tids", tids, 200);
+		np = tu_json_array(obj, "task_pids", pids, 200);
+		ck_assert_int_eq(n, tasks);
+		ck_assert_int_eq(np, tasks);
+		ck_assert_int_ge(tasks, 20);
+		for (int i = 0; i < n; i++) {
+			bool seen = false;
+
+			ck_assert_int_gt(tids[i], 0);
+			for (int k = 0; k < i; k++)
+				seen = seen || tids[k] == tids[i];
+			d += !seen;
+		}
+		ck_assert(tu_json_int(obj, "distinct_workers", &distinct));
+		ck_assert_int_eq(distinct, d);
+		ck_assert_msg(d <= 3, "%s: %lld tasks ran on %d workers, pool of 3",
+		              modes[m], tasks, d);
+	}
+	tu_tmpdir_teardown(true);
+}
+END_TEST
+
 START_TEST(one_object_per_run_nothing_left)
 {
 	const char *argv[] = { PROG, "--unit", "0.01", "--nfiles", "2",
@@ -260,8 +304,6 @@ START_TEST(one_object_per_run_nothing_left)
 }
 END_TEST
 
-/* Stopped while hashing, as the shell stops a demo: the generated files and
- * their directory are removed (checked in teardown), no worker is left. */
 /* Output cut short (`racelab-pools | head -1`): the lesson dies of
  * SIGPIPE, as any writer does, after removing its generated files; no
  * worker is left. */
@@ -284,6 +326,8 @@ START_TEST(closed_pipe_removes_files)
 }
 END_TEST
 
+/* Stopped while hashing, as the shell stops a demo: the generated files and
+ * their directory are removed (checked in teardown), no worker is left. */
 START_TEST(sigterm_removes_files)
 {
 	struct timespec nap = { 0, 10 * 1000 * 1000 };
@@ -348,6 +392,7 @@ suite_pools(void)
 	tcase_add_test(tc, hash_known_vectors);
 	tcase_add_test(tc, hash_equal_serial);
 	tcase_add_test(tc, default_pool_is_core_count);
+	tcase_add_test(tc, tasks_run_on_pool_workers);
 	tcase_add_test(tc, one_object_per_run_nothing_left);
 	tcase_add_test(tc, sigterm_removes_files);
 	tcase_add_test(tc, closed_pipe_removes_files);

@@ -1,0 +1,21 @@
+// Allocation and growing strings shared by the lesson modules (lesson.c
+// defines them).  Out of memory while reading a small text file aborts.
+#ifndef RACELAB_LESSON_UTIL_H
+#define RACELAB_LESSON_UTIL_H
+
+#include <stddef.h>
+
+void *md_xrealloc(void *p, size_t n);
+char *md_xstrndup(const char *s, size_t n);
+/* Room for element n of an array of n elements of size bytes: the array
+ * doubles when n is a power of two, so appending n elements costs O(n). */
+void *md_grow(void *p, int n, size_t size);
+
+/* A growing string. */
+struct md_buf {
+	char *s;
+	size_t len, cap;
+};
+void md_buf_add(struct md_buf *b, const char *s, size_t n);
+
+#endif
