@@ -24,13 +24,17 @@ by_number(const void *a, const void *b)
 
 	if (x->number != y->number)
 		return x->number < y->number ? -1 : 1;
+	/* Of two lessons with one number, the earlier directory's first:
+	 * "racelab 6" opens the course's lesson 6, not the installed one. */
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
 	return strcmp(x->slug, y->slug);
 }
 
 /* One directory of the search path: its NN-slug lessons, except a slug an
  * earlier directory already gave (entries [0, shadow) of the catalog). */
 static int
-load_dir(struct catalog *c, const char *path, const char *bin_dir, int shadow)
+load_dir(struct catalog *c, const char *path, const char *bin_dir, int shadow, int rank)
 {
 	DIR *d = opendir(path);
 	struct dirent *de;
@@ -57,6 +61,7 @@ load_dir(struct catalog *c, const char *path, const char *bin_dir, int shadow)
 		e = &c->e[c->n];
 		memset(e, 0, sizeof *e);
 		e->number = (int)num;
+		e->rank = rank;
 		snprintf(e->slug, sizeof e->slug, "%s", end + 1);
 		if ((size_t)snprintf(e->dir, sizeof e->dir, "%s/%s", path, de->d_name) >=
 		            sizeof e->dir ||
@@ -76,7 +81,7 @@ load_dir(struct catalog *c, const char *path, const char *bin_dir, int shadow)
 int
 catalog_load(struct catalog *c, const char *path, const char *bin_dir)
 {
-	int found = -1;
+	int found = -1, rank = 0;
 
 	/* Directory by directory, so an earlier one's slug wins. */
 	for (const char *p = path; p;) {
@@ -87,7 +92,7 @@ catalog_load(struct catalog *c, const char *path, const char *bin_dir)
 		if (len > 0 && len < sizeof dir) {
 			memcpy(dir, p, len);
 			dir[len] = '\0';
-			if (load_dir(c, dir, bin_dir, c->n) == 0)
+			if (load_dir(c, dir, bin_dir, c->n, rank++) == 0)
 				found = 0;
 		}
 		p = colon ? colon + 1 : NULL;

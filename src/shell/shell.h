@@ -219,6 +219,7 @@ struct catalog_entry {
 	char path[PATH_MAX]; /* of lesson.md */
 	char dir[PATH_MAX];  /* the lesson's directory (its own programs) */
 	char from[PATH_MAX]; /* the search-path directory it was found in */
+	int rank;            /* that directory's place in the path, 0 first */
 	struct md_lesson doc;
 	bool ok;      /* parsed; else doc.error says why */
 };

@@ -90,7 +90,8 @@ grep -qx "sum 6 of 3 workers" "$RL_TMP/out" || fail "racelab-hello: $(cat "$RL_T
 # Search path: a "race" in the course hides the installed one; XDG's race
 # loses to the course's, XDG's own lesson shows.
 X=$RL_TMP/xdg
-mkdir -p "$C/99-race" "$X/racelab/lessons/60-race" "$X/racelab/lessons/61-xdgonly"
+mkdir -p "$C/99-race" "$C/01-first" "$X/racelab/lessons/60-race" "$X/racelab/lessons/61-xdgonly"
+printf '# First of the course\n\n## One\n\ntext\n' > "$C/01-first/lesson.md"
 printf '# Course race\n\n## One\n\n```run\nrace --workers 2\n```\n' > "$C/99-race/lesson.md"
 printf '# XDG race\n\n## One\n\ntext\n' > "$X/racelab/lessons/60-race/lesson.md"
 printf '# XDG only\n\n## One\n\ntext\n' > "$X/racelab/lessons/61-xdgonly/lesson.md"
@@ -104,8 +105,10 @@ grep -qx "61  xdgonly      XDG only (1 step)  \[$X/racelab/lessons\]" "$RL_TMP/l
 	fail "the XDG lesson"
 grep -q "^01  processes .*  \[$I\]$" "$RL_TMP/list" || fail "the installed lessons"
 [ "$(grep -c " race " "$RL_TMP/list")" = 1 ] || fail "race is listed more than once"
-[ "$(wc -l < "$RL_TMP/list")" = $(( $(ls -d "$ROOT"/lessons/*/ | wc -l) + 2 )) ] ||
-	fail "not the installed lessons minus race plus three"
+[ "$(wc -l < "$RL_TMP/list")" = $(( $(ls -d "$ROOT"/lessons/*/ | wc -l) + 3 )) ] ||
+	fail "not the installed lessons minus race plus four"
+# One number twice: the earlier directory's lesson comes first (racelab 1).
+[ "$(sed -n 1p "$RL_TMP/list" | cut -c1-9)" = "01  first" ] || fail "01: $(sed -n 1p "$RL_TMP/list")"
 
 # In the shell: open the course's lesson by slug and run its program.
 RL_ENV="RACELAB_LESSONS=$C"
