@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,42 +194,50 @@ map_anon(struct lab *lab, int flags)
  * a serial number: we never open someone else's.  Mode 0600: only our
  * user may open it while the name exists.  The name is unlinked as soon
  * as it is mapped: the memory stays as long as a mapping does (ours and,
- * after fork, the children's), and a crash leaves nothing in /dev/shm. */
+ * after fork, the children's), and a crash leaves nothing in /dev/shm.
+ * The few microseconds while the name exists are closed too: signals are
+ * blocked across them (a SIGTERM waits until the name is gone), and the
+ * name is given first to lab_name_guard()'s helper process, which unlinks
+ * it if even a SIGKILL lands in between. */
 static void *
 map_posix(struct lab *lab, char *name, size_t len, bool *was_there)
 {
 	static unsigned serial;
-	void *sq;
-	int fd;
+	sigset_t all, old;
+	const char *failed = NULL;
+	void *sq = MAP_FAILED;
+	int fd, e = 0;
 
 	snprintf(name, len, "/racelab-%d-%u", (int)getpid(), serial++);
+	lab_name_guard(lab, LAB_NAME_SHM, name, true);
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
-	if (fd < 0)
+	if (fd < 0) {
+		e = errno;
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		errno = e;
 		lab_die(lab, "shm_open %s:", name);
-	if (ftruncate(fd, (off_t)region_size()) < 0) {
-		int e = errno;
-
-		shm_unlink(name);
-		errno = e;
-		lab_die(lab, "ftruncate %s:", name);
 	}
-	sq = mmap(NULL, region_size(), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (sq == MAP_FAILED) {
-		int e = errno;
-
-		shm_unlink(name);
-		errno = e;
-		lab_die(lab, "mmap %s:", name);
-	}
+	if (ftruncate(fd, (off_t)region_size()) < 0)
+		failed = "ftruncate", e = errno;
+	else if ((sq = mmap(NULL, region_size(), PROT_READ | PROT_WRITE, MAP_SHARED,
+	                    fd, 0)) == MAP_FAILED)
+		failed = "mmap", e = errno;
 	close(fd); /* the mapping keeps the object alive */
-	{
+	if (!failed) {
 		char path[80];
 
 		snprintf(path, sizeof path, "/dev/shm%s", name);
 		*was_there = access(path, F_OK) == 0;
 	}
-	if (shm_unlink(name) < 0)
-		lab_die(lab, "shm_unlink %s:", name);
+	if (shm_unlink(name) < 0 && !failed)
+		failed = "shm_unlink", e = errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	lab_name_guard(lab, LAB_NAME_SHM, name, false);
+	errno = e;
+	if (failed)
+		lab_die(lab, "%s %s:", failed, name);
 	return sq;
 }
 

@@ -22,6 +22,7 @@
 #include <mqueue.h>
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -407,23 +408,38 @@ static char mq_name[64];
  * mounted).  We make the name unique (pid and a counter), refuse to reuse
  * one that exists (O_EXCL), let only ourselves open it (0600), and unlink
  * it at once: the queue lives on as long as a descriptor refers to it, and
- * nothing is left behind however the lesson ends. */
+ * nothing is left behind however the lesson ends.  (The moment between
+ * open and unlink is closed too: signals wait, and lab_name_guard()'s
+ * helper unlinks the name if even a SIGKILL lands in it.) */
 static mqd_t
 open_queue(struct lab *lab, size_t size)
 {
 	static int serial;
 	struct mq_attr attr = { 0 };
+	sigset_t all, old;
 	mqd_t q;
+	int e;
 
 	attr.mq_maxmsg = 10; /* the default limit for unprivileged users */
 	attr.mq_msgsize = (long)size;
 	snprintf(mq_name, sizeof mq_name, "/racelab-ipc-%d-%d", (int)getpid(),
 	         ++serial);
+	lab_name_guard(lab, LAB_NAME_MQ, mq_name, true);
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	q = mq_open(mq_name, O_CREAT | O_EXCL | O_RDWR, 0600, &attr);
+	e = errno;
+	if (q != (mqd_t)-1 && mq_unlink(mq_name) < 0) {
+		e = errno;
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		errno = e;
+		lab_die(lab, "mq_unlink %s:", mq_name);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	lab_name_guard(lab, LAB_NAME_MQ, mq_name, false);
+	errno = e;
 	if (q == (mqd_t)-1)
 		lab_die(lab, "mq_open %s:", mq_name);
-	if (mq_unlink(mq_name) < 0)
-		lab_die(lab, "mq_unlink %s:", mq_name);
 	return q;
 }
 

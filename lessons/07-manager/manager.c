@@ -94,32 +94,20 @@ struct shared {
 };
 
 static struct shared *sh;
-static pid_t lesson_pid;
 
 /* DOC: cleanup
- * The socket file and its directory must not outlive the lesson.  Normal
- * ends remove them after the server has exited; a failure (exit) or a
- * SIGTERM/SIGINT (the shell stopping the demo) removes them too.  unlink()
- * and rmdir() are async-signal-safe, so the handler may call them.  Only
- * the lesson's own process cleans up: a forked worker that fails must not
- * pull the socket from under the others. */
+ * The socket file and its directory must not outlive the lesson, however
+ * it ends.  A handler cannot promise that (SIGKILL runs none, and the
+ * shell's SIGKILL of the group or its own death is exactly when it
+ * matters), so the directory comes from lab_tmpdir(): a small helper
+ * process, outside the lesson's process group, made it and removes it
+ * with the socket in it when the last process of the lesson is gone.
+ * Normal ends remove it at once, after the server has exited. */
 static void
-remove_socket(void)
+remove_socket(struct lab *lab)
 {
-	if (!sh || getpid() != lesson_pid)
-		return;
-	if (sh->path[0])
-		unlink(sh->path);
 	if (sh->dir[0])
-		rmdir(sh->dir);
-}
-
-static void
-on_signal(int sig)
-{
-	remove_socket();
-	signal(sig, SIG_DFL);
-	raise(sig);
+		lab_tmpdir_remove(lab, sh->dir);
 }
 
 /* ---- The server ---------------------------------------------------- */
@@ -433,15 +421,8 @@ static void
 listen_socket(struct lab *lab)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	const char *tmp = getenv("TMPDIR");
 
-	if (!tmp || !*tmp || strlen(tmp) > 40)
-		tmp = "/tmp";
-	snprintf(sh->dir, sizeof sh->dir, "%s/racelab-manager-XXXXXX", tmp);
-	if (!mkdtemp(sh->dir)) {
-		sh->dir[0] = '\0';
-		lab_die(lab, "mkdtemp:");
-	}
+	lab_tmpdir(lab, "manager", sh->dir, sizeof sh->dir);
 	snprintf(sh->path, sizeof sh->path, "%s/manager.sock", sh->dir);
 	sh->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (sh->listen_fd < 0)
@@ -541,14 +522,8 @@ main(int argc, char **argv)
 	clients = lab.o.workers;
 	if (clients > MAX_CLIENTS - 2)
 		lab_usage_error(&lab, "--workers: at most %d clients", MAX_CLIENTS - 2);
-	lesson_pid = getpid();
 	sh = lab_shared_alloc(&lab, sizeof *sh);
 	sh->lock = lab_lock_new(&lab, "records", BOARD_LOCK_MUTEX);
-	atexit(remove_socket);
-	signal(SIGTERM, on_signal);
-	signal(SIGINT, on_signal);
-	signal(SIGHUP, on_signal);
-	signal(SIGPIPE, on_signal); /* output into a closed pipe (| head) */
 
 	for (int run = 1; run <= lab.o.runs; run++) {
 		struct board_counter *nrec, *requests, *mgr, *shm;
@@ -647,7 +622,7 @@ main(int argc, char **argv)
 		/* with multiprocessing.Manager() as manager: ... ends here. */
 		srv_status = stop_server(&lab, srv);
 		lab_team_free(srv);
-		remove_socket();
+		remove_socket(&lab);
 		sock_left = stat(sh->path, &st) == 0;
 		dir_left = stat(sh->dir, &st) == 0;
 		lab_run_end(&lab);

@@ -108,7 +108,6 @@ struct pool {
 };
 
 static struct pool *pool;
-static pid_t lesson_pid;
 
 /* ---- The tasks ------------------------------------------------------- */
 
@@ -334,26 +333,16 @@ ms_since(uint64_t t0)
 
 /* ---- Files for the hash part ------------------------------------------ */
 
-/* DOC: cleanup: generated files and their directory go at exit, also on
- * SIGTERM/SIGINT; only the lesson's own process removes them. */
+/* DOC: cleanup: generated files and their directory go at the end of the
+ * run; the directory comes from lab_tmpdir(), whose helper process removes
+ * it whatever ends the lesson (SIGKILL included, when no handler runs). */
 static void
-remove_files(void)
+remove_files(struct lab *lab)
 {
-	if (!pool || getpid() != lesson_pid || !pool->dir[0])
+	if (!pool || !pool->dir[0])
 		return;
-	for (int i = 0; i < MAX_FILES; i++)
-		if (strncmp(pool->path[i], pool->dir, strlen(pool->dir)) == 0)
-			unlink(pool->path[i]);
-	rmdir(pool->dir);
+	lab_tmpdir_remove(lab, pool->dir);
 	pool->dir[0] = '\0';
-}
-
-static void
-on_signal(int sig)
-{
-	remove_files();
-	signal(sig, SIG_DFL);
-	raise(sig);
 }
 
 /* Files of pseudo-random bytes (xorshift, a seed per file): the content
@@ -361,19 +350,12 @@ on_signal(int sig)
 static int
 make_files(struct lab *lab)
 {
-	const char *tmp = getenv("TMPDIR");
 	size_t chunk = 1 << 16;
 	uint64_t *buf = malloc(chunk);
 
 	if (!buf)
 		lab_die(lab, "out of memory");
-	if (!tmp || !*tmp || strlen(tmp) > 40)
-		tmp = "/tmp";
-	snprintf(pool->dir, sizeof pool->dir, "%s/racelab-pools-XXXXXX", tmp);
-	if (!mkdtemp(pool->dir)) {
-		pool->dir[0] = '\0';
-		lab_die(lab, "mkdtemp:");
-	}
+	lab_tmpdir(lab, "pools", pool->dir, sizeof pool->dir);
 	for (int i = 0; i < nfiles; i++) {
 		uint64_t x = 0x9e3779b97f4a7c15ull * (uint64_t)(i + 1);
 		int fd;
@@ -683,7 +665,7 @@ part_hash(struct lab *lab, struct hash_out *h, int ngiven)
 	h->workers_used = 0;
 	for (int i = 0; i <= BOARD_MAX_WORKERS; i++)
 		h->workers_used += used[i];
-	remove_files();
+	remove_files(lab);
 }
 
 static void
@@ -744,15 +726,9 @@ main(int argc, char **argv)
 	int ngiven = 0;
 
 	lab_init(&lab, &lesson, argc, argv);
-	lesson_pid = getpid();
 	pool_init(&lab);
 	if (files && want("hash"))
 		ngiven = given_files(&lab); /* bad names: exit 2 before any work */
-	atexit(remove_files);
-	signal(SIGTERM, on_signal);
-	signal(SIGINT, on_signal);
-	signal(SIGHUP, on_signal);
-	signal(SIGPIPE, on_signal); /* output into a closed pipe (| head) */
 
 	for (int run = 1; run <= lab.o.runs; run++) {
 		struct sleeps asc = { 0 }, map = { 0 };

@@ -406,25 +406,22 @@ image_worker(struct lab_worker *w)
 
 /* --- the output directory ---------------------------------------------- */
 
-/* Every path this program may create in its temporary directory, so that
- * cleanup removes exactly those (files first, then the directories). */
-static char **cleanup_paths;
-static int ncleanup;
-static bool cleanup_armed;
-static pid_t main_pid;
+/* The temporary directory comes from lab_tmpdir(): its helper process
+ * removes it with everything in it whatever ends the lesson (a SIGKILL,
+ * the shell's after its grace, included); the normal end and a caught
+ * signal remove it at once. */
+static struct lab *temp_lab;
+static const char *temp_root;
 static struct batch *the_batch;
 static volatile sig_atomic_t caught;
 
 static void
 cleanup(void)
 {
-	if (!cleanup_armed || getpid() != main_pid)
+	if (!temp_root)
 		return;
-	cleanup_armed = false;
-	for (int i = 0; i < ncleanup; i++)
-		unlink(cleanup_paths[i]);
-	for (int i = ncleanup - 1; i >= 0; i--)
-		rmdir(cleanup_paths[i]);
+	lab_tmpdir_remove(temp_lab, temp_root);
+	temp_root = NULL;
 }
 
 /* DOC: stop-on-signal: the handler only raises flags (the tmux way: no
@@ -453,47 +450,13 @@ die_if_caught(void)
 	_exit(128 + sig);
 }
 
-static void
-add_path(struct lab *lab, const char *fmt, ...)
-{
-	va_list ap;
-	char buf[4200];
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
-	cleanup_paths[ncleanup] = strdup(buf);
-	if (!cleanup_paths[ncleanup++])
-		lab_die(lab, "out of memory");
-}
-
-/* A private temporary directory, and the list of what may go in it. */
+/* A private temporary directory. */
 static void
 make_temp_dir(struct lab *lab, char *root, size_t len)
 {
-	const char *tmp = getenv("TMPDIR");
-	static const char *const stages[] = { "processed", "source", "gray", "blur" };
-
-	snprintf(root, len, "%s/racelab-images.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(root))
-		lab_die(lab, "cannot make a temporary directory %s:", root);
-	cleanup_paths = calloc((size_t)(2 + WAY_COUNT * (1 + 4 * opt_images)),
-	                       sizeof *cleanup_paths);
-	if (!cleanup_paths)
-		lab_die(lab, "out of memory");
-	add_path(lab, "%s", root);
-	for (int wy = 0; wy < WAY_COUNT; wy++) {
-		add_path(lab, "%s/%s", root, way_name[wy]);
-		for (int s = 0; s < 4; s++)
-			for (int no = 1; no <= opt_images; no++)
-				add_path(lab, "%s/%s/%s_%02d.%s", root, way_name[wy],
-				         stages[s], no, s == 1 ? "ppm" : "pgm");
-	}
-	/* Directories are in the list before their files, so walking it
-	 * backwards with rmdir empties the deepest ones first. */
-	main_pid = getpid();
-	cleanup_armed = true;
-	atexit(cleanup);
+	lab_tmpdir(lab, "images", root, len);
+	temp_lab = lab;
+	temp_root = root;
 }
 
 static void

@@ -141,6 +141,9 @@ void lab_say(const struct lab *lab, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* A result line: printed with --quiet too, left out with --json
  * (lab_util.c). */
+/* Called by lab_init: at exit, output that could not be written to stdout
+ * (a full disk, /dev/full) is a message and exit status 1. */
+void lab_stdout_guard(const struct lab *lab);
 void lab_result(const struct lab *lab, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -148,6 +151,20 @@ void lab_result(const struct lab *lab, const char *fmt, ...)
  * lab_spawn.  Zero-filled; lives until exit. */
 void *lab_shared_alloc(struct lab *lab, size_t size);
 
+
+/* Names that cannot outlive the lesson (lab_clean.c): a helper process
+ * outside the lesson's group holds them and removes them when the last
+ * process of the lesson is gone, however it ended (SIGKILL included).
+ * lab_tmpdir makes $TMPDIR/racelab-TAG-XXXXXX (0700) and writes its path;
+ * lab_tmpdir_remove removes it and all in it now.  lab_name_guard(kind,
+ * name, true) before shm_open/mq_open, (kind, name, false) after the
+ * unlink.  From the lesson's main process, before it forks the workers
+ * that use them. */
+enum lab_name_kind { LAB_NAME_SHM = 's', LAB_NAME_MQ = 'q' };
+const char *lab_tmpdir(struct lab *lab, const char *tag, char *path, size_t len);
+void lab_tmpdir_remove(struct lab *lab, const char *path);
+void lab_name_guard(struct lab *lab, enum lab_name_kind kind, const char *name,
+                    bool created);
 /* Runs: begin resets the board's live fields; end records counter 0's value
  * for the histogram and marks the run done. */
 void lab_run_begin(struct lab *lab, int run);

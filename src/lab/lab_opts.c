@@ -38,9 +38,20 @@ vmsg(const struct lab *lab, const char *fmt, va_list ap)
 	int saved = errno;
 	size_t n = strlen(fmt);
 
+	char msg[2048];
+
 	fflush(stdout);
 	fprintf(stderr, "%s: ", lab && lab->prog ? lab->prog : "racelab");
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	/* One line whatever the arguments hold: a newline or another
+	 * control character in a quoted value is escaped. */
+	for (const unsigned char *p = (const unsigned char *)msg; *p; p++)
+		if (*p == '\n')
+			fputs("\\n", stderr);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(stderr, "\\x%02x", *p);
+		else
+			fputc(*p, stderr);
 	if (n && fmt[n - 1] == ':')
 		fprintf(stderr, " %s", strerror(saved));
 	fputc('\n', stderr);
@@ -559,6 +570,7 @@ lab_init(struct lab *lab, const struct lab_lesson *lesson, int argc,
 	char err[256];
 	int r = lab_parse(lab, lesson, argc, argv, err, sizeof err);
 
+	lab_stdout_guard(lab); /* a write error on stdout fails the exit */
 	if (r < 0)
 		lab_usage_error(lab, "%s", err);
 	if (r > 0)

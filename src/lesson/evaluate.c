@@ -1,5 +1,6 @@
 // Expectations judged against --json records (jansson) on this machine.
 #include "lesson/evaluate.h"
+#include "lesson/util.h"
 
 #include <math.h>
 #include <sched.h>
@@ -79,7 +80,7 @@ push(struct values *vs, double d)
 		vs->cap = vs->cap ? vs->cap * 2 : 16;
 		vs->v = realloc(vs->v, (size_t)vs->cap * sizeof *vs->v);
 		if (!vs->v)
-			abort();
+			md_out_of_memory();
 	}
 	vs->v[vs->n++] = d;
 }

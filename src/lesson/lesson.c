@@ -24,13 +24,24 @@ const char *const md_panel_names[MD_PANEL_COUNT] = {
 
 enum { MAX_RUN_WORDS = 64, MAX_EXPECTS = 16, MAX_GOALS = 8 };
 
+/* Out of memory: one line and exit 1, not a silent abort.  Weak: the
+ * shell's own (term.c) kills the demo and restores the terminal first. */
+__attribute__((weak)) void
+md_out_of_memory(void)
+{
+	static const char msg[] = "racelab: out of memory\n";
+
+	(void)!write(STDERR_FILENO, msg, sizeof msg - 1);
+	_exit(1);
+}
+
 void *
 md_xrealloc(void *p, size_t n)
 {
 	void *q = realloc(p, n ? n : 1);
 
 	if (!q)
-		abort(); /* out of memory while parsing a small text file */
+		md_out_of_memory(); /* while parsing a small text file */
 	return q;
 }
 

@@ -1,10 +1,11 @@
 // Allocation and growing strings shared by the lesson modules (lesson.c
-// defines them).  Out of memory while reading a small text file aborts.
+// defines them).  Out of memory is md_out_of_memory(): one line, exit 1.
 #ifndef RACELAB_LESSON_UTIL_H
 #define RACELAB_LESSON_UTIL_H
 
 #include <stddef.h>
 
+_Noreturn void md_out_of_memory(void); /* one line, exit 1 */
 void *md_xrealloc(void *p, size_t n);
 char *md_xstrndup(const char *s, size_t n);
 /* Room for element n of an array of n elements of size bytes: the array

@@ -57,7 +57,7 @@ load_dir(struct catalog *c, const char *path, const char *bin_dir, int shadow, i
 			continue;
 		c->e = realloc(c->e, (size_t)(c->n + 1) * sizeof *c->e);
 		if (!c->e)
-			abort();
+			shell_oom();
 		e = &c->e[c->n];
 		memset(e, 0, sizeof *e);
 		e->number = (int)num;

@@ -1,5 +1,5 @@
-// A run block's expect: lines in the step panel: what the run must show,
-// and after the run what it measured, with a check mark or a cross
+// A run block's expect: lines in the step's results area (results.c): what
+// the run must show, and after the run what it measured, with a check or a cross
 // ("speedup >= 1.5: measured 1.87 ✓"), or why it was not checked ("not
 // checked: load 1.30 (needs < 0.5)").  Judged by src/lesson/evaluate.c
 // from the records the lesson wrote beside its output (demo.c), the same
@@ -52,7 +52,7 @@ judge(const struct md_run *r, const struct demo *d)
 		return;
 	rec = malloc(CHECKS_MAX_RECORDS * sizeof *rec);
 	if (!rec)
-		abort();
+		shell_oom();
 	n = md_records_parse(d->rec, rec, CHECKS_MAX_RECORDS);
 	md_machine_read(&m);
 	for (int i = 0; i < r->nexpect && i < 16; i++)
@@ -62,46 +62,24 @@ judge(const struct md_run *r, const struct demo *d)
 	ck.judged = true;
 }
 
-/* A line that does not fit continues below, indented: nothing is cut. */
-static int
-put_wrapped(WINDOW *w, int y, int x, int h, int wd, attr_t a, const char *s)
-{
-	while (*s && y < h - 1) {
-		size_t n = md_fit(s, wd - 1 - x);
-
-		if (n == 0)
-			break;
-		term_printf(w, y++, x, wd - 1 - x, a, "%.*s", (int)n, s);
-		s += n;
-		while (*s == ' ')
-			s++;
-		x = 8;
-	}
-	return y;
-}
-
-int
-checks_draw(WINDOW *w, int y, int h, int wd, const struct md_run *r, const struct demo *d)
+void
+checks_results(const struct md_run *r, const struct demo *d)
 {
 	if (!checks_wanted(r))
-		return y;
+		return;
 	judge(r, d);
-	for (int i = 0; i < r->nexpect && i < 16 && y < h - 1; i++) {
+	for (int i = 0; i < r->nexpect && i < 16; i++) {
 		const struct md_judgement *j = &ck.j[i];
 		char line[400];
-		attr_t a = A_NORMAL;
-		int x = 1 + term_put(w, y, 1, wd - 2, term_attr(COL_FOCUS), " Check: ");
 
 		if (!ck.judged) {
-			snprintf(line, sizeof line, "%s  (%s)", r->expect[i].text,
-			         d->pid ? "after the run" : "run the demo to check");
-		} else {
-			md_judgement_line(&r->expect[i], j, shell_cfg.ascii, line, sizeof line);
-			a = j->verdict == MD_V_HOLDS ? term_attr(COL_GOOD)
-			    : j->verdict == MD_V_NOT_CHECKED ? term_attr(COL_DIM)
-			                                     : term_attr(COL_WARN);
+			results_add(COL_DIM, "Check", "%s  (%s)", r->expect[i].text,
+			            d->pid ? "after the run" : "run the demo to check");
+			continue;
 		}
-		y = put_wrapped(w, y, x, h, wd, a, line);
+		md_judgement_line(&r->expect[i], j, shell_cfg.ascii, line, sizeof line);
+		results_add(j->verdict == MD_V_HOLDS ? COL_GOOD
+		            : j->verdict == MD_V_NOT_CHECKED ? COL_DIM : COL_WARN,
+		            "Check", "%s", line);
 	}
-	return y;
 }

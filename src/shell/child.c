@@ -7,6 +7,13 @@
 // died before the prctl), wires stdin to /dev/null and stdout/stderr to a
 // pipe, and _exits on any failure.  The shell is a child subreaper (set in
 // main), so workers a lesson forks come back to us to be reaped.
+//
+// PR_SET_PDEATHSIG covers the lesson and its workers when the shell dies,
+// but not what no longer has a parent that dies with us: an orphan the
+// lesson left (lesson 14 makes one on purpose), stopped or not, would
+// outlive a SIGKILLed shell.  So a janitor process, forked at start, knows
+// the demo's process group and holds a pipe only the shell writes: when
+// the shell is gone, however, it reads EOF and SIGKILLs the group.
 #include "shell/shell.h"
 
 #include <errno.h>
@@ -18,6 +25,86 @@
 #include <unistd.h>
 
 volatile sig_atomic_t child_pgid;
+
+static int janitor_fd = -1;
+static pid_t janitor_pid;
+
+/* The janitor: out of our session (a ^C or a kill of our group is not for
+ * it), every signal blocked, no terminal; it only reads the group to watch
+ * (a pid_t, 0 for none) until EOF. */
+static _Noreturn void
+janitor_main(int fd)
+{
+	pid_t group = 0, g;
+	int null = open("/dev/null", O_RDWR);
+	ssize_t n;
+
+	setsid();
+	prctl(PR_SET_NAME, "racelab-janitor");
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+	}
+	dup2(fd, 3);
+	close_range(4, ~0u, 0);
+	while ((n = read(3, &g, sizeof g)) == (ssize_t)sizeof g || (n < 0 && errno == EINTR))
+		if (n > 0)
+			group = g;
+	if (group > 1) {
+		kill(-group, SIGKILL); /* a stopped process dies of it too */
+		kill(-group, SIGCONT);
+	}
+	_exit(0);
+}
+
+void
+child_janitor_start(void)
+{
+	sigset_t all, old;
+	int p[2];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return; /* without one, PDEATHSIG still covers the lesson */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	pid = fork();
+	if (pid == 0) {
+		close(p[1]);
+		janitor_main(p[0]);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(p[0]);
+	if (pid < 0) {
+		close(p[1]);
+		return;
+	}
+	janitor_pid = pid;
+	janitor_fd = p[1];
+}
+
+/* While a pid is the demo's leader, unreaped, its group id cannot be
+ * reused: tell the janitor before the reap, never after. */
+static void
+janitor_watch(pid_t group)
+{
+	if (janitor_fd >= 0)
+		(void)!write(janitor_fd, &group, sizeof group);
+}
+
+void
+child_janitor_end(void)
+{
+	if (janitor_fd < 0)
+		return;
+	janitor_watch(0);
+	close(janitor_fd);
+	janitor_fd = -1;
+	if (janitor_pid > 0) /* it exits at once on EOF */
+		waitpid(janitor_pid, NULL, 0);
+	janitor_pid = 0;
+}
 
 enum { CHILD_NICE = 10 }; /* added to the shell's nice for a demo */
 
@@ -118,6 +205,7 @@ child_spawn(const char *path, char *const argv[], int keepfd,
 		while (read(sync[0], &c, 1) < 0 && errno == EINTR)
 			;
 		child_pgid = pid;
+		janitor_watch(pid);
 	}
 	close(sync[0]);
 	sigprocmask(SIG_SETMASK, &old, NULL);
@@ -165,8 +253,16 @@ child_reap(pid_t leader, int *status)
 	pid_t r;
 	int st;
 
+	if (child_leader_exited(leader))
+		janitor_watch(0);
 	while ((r = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (r == janitor_pid) { /* it died (someone killed it) */
+			close(janitor_fd);
+			janitor_pid = 0;
+			janitor_fd = -1;
+		}
 		if (r == leader) {
+			janitor_watch(0);
 			*status = st;
 			got = true;
 		}

@@ -8,6 +8,7 @@
 #include "shell/shell.h"
 
 #include <errno.h>
+#include <langinfo.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -37,7 +38,7 @@ xstrdup(const char *s)
 	char *p = strdup(s);
 
 	if (!p)
-		abort();
+		shell_oom();
 	return p;
 }
 
@@ -183,7 +184,7 @@ rec_add(struct demo *d, char c)
 		d->rec_cap = d->rec_cap ? d->rec_cap * 2 : 4096;
 		d->rec = realloc(d->rec, d->rec_cap);
 		if (!d->rec)
-			abort();
+			shell_oom();
 	}
 	d->rec[d->rec_len++] = c;
 	d->rec[d->rec_len] = '\0';
@@ -194,14 +195,30 @@ demo_read_output(struct demo *d)
 {
 	char buf[4096];
 	ssize_t r;
+	/* A UTF-8 sequence cut between two reads waits here. */
+	static unsigned char seq[4];
+	static int seq_len, seq_need, seq_fd = -1;
+	static int utf8 = -1;
 
 	if (d->out_fd < 0)
 		return;
+	if (utf8 < 0) {
+		const char *cs = nl_langinfo(CODESET);
+
+		utf8 = cs && strcmp(cs, "UTF-8") == 0;
+	}
+	if (seq_fd != d->out_fd)
+		seq_len = seq_need = 0, seq_fd = d->out_fd;
+	/* Nothing a demo prints may act on the terminal: C0 and C1 controls,
+	 * bytes that are not UTF-8 (a raw 0x9b is CSI to some terminals),
+	 * and the invisible format characters that reorder or hide text
+	 * (bidi overrides and isolates, U+202A-202E, U+2066-2069, marks)
+	 * become '?'.  Outside a UTF-8 locale every byte above 0x7f does. */
 	while ((r = read(d->out_fd, buf, sizeof buf)) > 0) {
 		for (ssize_t i = 0; i < r; i++) {
 			unsigned char c = (unsigned char)buf[i];
 
-			if (c == 0x1e && d->partial_len == 0 && !d->in_rec) {
+			if (c == 0x1e && d->partial_len == 0 && !d->in_rec && !seq_need) {
 				d->in_rec = true; /* a record, not output (RFC 7464) */
 				continue;
 			}
@@ -209,22 +226,60 @@ demo_read_output(struct demo *d)
 				rec_add(d, (char)c);
 				continue;
 			}
+			if (d->partial_len >= sizeof d->partial - 5)
+				out_flush_partial(d); /* room for a whole sequence */
+			if (seq_need) {
+				if ((c & 0xc0) == 0x80) {
+					uint32_t cp;
+					bool ok;
+
+					seq[seq_len++] = c;
+					if (seq_len < seq_need)
+						continue;
+					cp = seq[0] & (0x7f >> seq_need);
+					for (int k = 1; k < seq_len; k++)
+						cp = cp << 6 | (seq[k] & 0x3f);
+					ok = cp >= (seq_len == 2 ? 0x80u : seq_len == 3 ? 0x800u : 0x10000u) &&
+					     cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff) &&
+					     term_char_ok(cp);
+					if (ok) {
+						memcpy(d->partial + d->partial_len, seq, (size_t)seq_len);
+						d->partial_len += (size_t)seq_len;
+					} else {
+						d->partial[d->partial_len++] = '?';
+					}
+					seq_len = seq_need = 0;
+					continue;
+				}
+				d->partial[d->partial_len++] = '?'; /* cut short */
+				seq_len = seq_need = 0;
+			}
 			if (c == '\n') {
 				out_flush_partial(d);
 				continue;
 			}
 			if (c == '\r')
 				continue;
-			if (c == '\t')
+			if (c >= 0x80) {
+				if (utf8 && c >= 0xc2 && c <= 0xf4) {
+					seq[0] = c;
+					seq_len = 1;
+					seq_need = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+					continue;
+				}
+				c = '?';
+			} else if (c == '\t') {
 				c = ' ';
-			else if (c < 0x20 || c == 0x7f)
+			} else if (c < 0x20 || c == 0x7f) {
 				c = '?'; /* no escape sequences reach the screen */
+			}
 			d->partial[d->partial_len++] = (char)c;
-			if (d->partial_len == sizeof d->partial - 1)
-				out_flush_partial(d);
 		}
 	}
 	if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+		if (seq_need)
+			d->partial[d->partial_len++] = '?';
+		seq_len = seq_need = 0;
 		if (d->partial_len)
 			out_flush_partial(d);
 		close(d->out_fd);
@@ -247,18 +302,32 @@ demo_gen(const struct demo *d, enum demo_gen_kind k)
 	return d->gen[k];
 }
 
-int
-demo_start(struct demo *d, int runs)
+static void
+free_start_argv(struct demo *d)
 {
-	char path[PATH_MAX], *argv[DEMO_MAX_ARGS + 3], line[600], nbuf[16];
+	for (int i = 0; i < d->start_argc; i++)
+		free(d->start_argv[i]);
+	d->start_argc = 0;
+}
+
+static int
+start_failed(struct demo *d, const char *fmt, const char *arg)
+{
+	d->failed = true;
+	snprintf(d->msg, sizeof d->msg, fmt, arg);
+	d->msg_gen++;
+	d->gen[DEMO_GEN_RUN]++;
+	return -1;
+}
+
+/* Spawn the run demo_start took the argv of (start_argv). */
+static int
+start_now(struct demo *d)
+{
+	char path[PATH_MAX], *argv[DEMO_MAX_ARGS + 3], line[600];
 	size_t used;
 	int fd, argc;
 
-	if (d->argc == 0)
-		return -1;
-	d->gen[DEMO_GEN_RUN]++;
-	if (d->pid)
-		demo_stop_wait(d);
 	if (d->board)
 		board_unmap(d->board);
 	d->board = NULL;
@@ -267,18 +336,10 @@ demo_start(struct demo *d, int runs)
 	d->frozen = false;
 	demo_forget(d);
 	procfs_close_all(); /* the files of the last demo's tasks */
-	if (demo_prog_path(&(struct demo_where){d->lesson_dir, d->bin_dir}, d->argv[0], path,
-	                   sizeof path) < 0) {
-		d->failed = true;
-		snprintf(d->msg, sizeof d->msg, "no lesson program racelab-%s in %s",
-		         d->argv[0], d->bin_dir);
-		return -1;
-	}
-	if (runs > 0) {
-		snprintf(nbuf, sizeof nbuf, "%d", runs);
-		demo_set_opt(d, "--runs", nbuf);
-	}
-	d->runs = demo_get_opt(d, "--runs") ? atoi(demo_get_opt(d, "--runs")) : 1;
+	if (demo_prog_path(&(struct demo_where){d->lesson_dir, d->bin_dir}, d->start_argv[0],
+	                   path, sizeof path) < 0)
+		return start_failed(d, "no lesson program racelab-%s", d->start_argv[0]);
+	d->runs = d->start_runs;
 	d->rec_len = 0;
 	d->in_rec = false;
 	d->rec_gen++;
@@ -286,41 +347,73 @@ demo_start(struct demo *d, int runs)
 	 * marked, so the step can judge its expect: lines. */
 	setenv("RACELAB_JSON_FD", "1", 1);
 	d->board = board_create_memfd(&fd);
-	if (!d->board) {
-		d->failed = true;
-		snprintf(d->msg, sizeof d->msg, "cannot create the board: %s", strerror(errno));
-		return -1;
-	}
+	if (!d->board)
+		return start_failed(d, "cannot create the board: %s", strerror(errno));
 	atomic_store(&d->board->control.shell_pid, (uint32_t)getpid());
 	atomic_store(&d->board->control.step_mode, d->step_sticky ? 1u : 0u);
 
 	/* argv[0] is the program's real name; the rest as the lesson wrote it. */
-	snprintf(line, sizeof line, "racelab-%s", d->argv[0]);
+	snprintf(line, sizeof line, "racelab-%s", d->start_argv[0]);
 	argv[0] = line;
 	argc = 1;
-	for (int i = 1; i < d->argc; i++)
-		argv[argc++] = d->argv[i];
+	for (int i = 1; i < d->start_argc; i++)
+		argv[argc++] = d->start_argv[i];
 	argv[argc] = NULL;
 
 	d->pid = child_spawn(path, argv, fd, BOARD_ENV_FD, &d->out_fd);
 	close(fd); /* the mapping stays; the child has its own copy */
 	if (d->pid < 0) {
 		d->pid = 0;
-		d->failed = true;
-		snprintf(d->msg, sizeof d->msg, "cannot start racelab-%s: %s", d->argv[0],
-		         strerror(errno));
-		return -1;
+		return start_failed(d, "cannot start the lesson program: %s", strerror(errno));
 	}
 	d->t_start = shell_now_ns();
 	d->t_end = 0;
 	d->gen[DEMO_GEN_RUN]++;
 	d->last_proc_ns = 0;
 	d->proc_cursor = 0;
-	used = (size_t)snprintf(line, sizeof line, "--- $ racelab-%s", d->argv[0]);
-	for (int i = 1; i < d->argc && used < sizeof line; i++)
-		used += (size_t)snprintf(line + used, sizeof line - used, " %s", d->argv[i]);
+	used = (size_t)snprintf(line, sizeof line, "--- $ racelab-%s", d->start_argv[0]);
+	for (int i = 1; i < d->start_argc && used < sizeof line; i++)
+		used += (size_t)snprintf(line + used, sizeof line - used, " %s", d->start_argv[i]);
 	out_push(d, line);
 	return 0;
+}
+
+/* Start a run of the next run's argv (with --runs when runs > 0).  The
+ * argv is taken now.  A demo still running is stopped first, but its end
+ * is not waited for here (the grace alone is 200 ms): the start is held
+ * (start_pending) and made by demo_child_event once the last one has
+ * been reaped, so the loop goes on meanwhile. */
+int
+demo_start(struct demo *d, int runs)
+{
+	char path[PATH_MAX], nbuf[16];
+
+	if (d->argc == 0)
+		return -1;
+	d->gen[DEMO_GEN_RUN]++;
+	if (demo_prog_path(&(struct demo_where){d->lesson_dir, d->bin_dir}, d->argv[0], path,
+	                   sizeof path) < 0) {
+		d->failed = true;
+		snprintf(d->msg, sizeof d->msg, "no lesson program racelab-%s in %s",
+		         d->argv[0], d->bin_dir);
+		d->msg_gen++;
+		return -1;
+	}
+	if (runs > 0) {
+		snprintf(nbuf, sizeof nbuf, "%d", runs);
+		demo_set_opt(d, "--runs", nbuf);
+	}
+	d->start_runs = demo_get_opt(d, "--runs") ? atoi(demo_get_opt(d, "--runs")) : 1;
+	free_start_argv(d);
+	for (int i = 0; i < d->argc; i++)
+		d->start_argv[i] = xstrdup(d->argv[i]);
+	d->start_argc = d->argc;
+	if (d->pid) {
+		demo_stop(d);
+		d->start_pending = true;
+		return 0;
+	}
+	return start_now(d);
 }
 
 bool
@@ -338,6 +431,7 @@ demo_active(const struct demo *d)
 void
 demo_stop(struct demo *d)
 {
+	d->start_pending = false; /* x, or a new step: no run held back either */
 	if (!d->pid || d->stopping)
 		return;
 	if (d->board) {
@@ -381,6 +475,10 @@ demo_child_event(struct demo *d)
 	} else if (child_reap(d->pid, &st)) {
 		child_signal_group(d->pid, SIGKILL);
 		leader_gone(d, st);
+	}
+	if (!d->pid && d->start_pending) { /* the run demo_start held back */
+		d->start_pending = false;
+		start_now(d);
 	}
 }
 

@@ -38,6 +38,7 @@ static struct {
 	/* Dirty tracking: what each panel showed when it was last drawn. */
 	unsigned layouts, drawn_layouts; /* lesson_layout calls, at the last frame */
 	uint64_t drawn_all; /* panel_gen(-1), everything, at the last frame */
+	unsigned msg_noted; /* the demo's msg_gen last put in the status bar */
 	uint64_t drawn_gen[MD_PANEL_COUNT];
 	uint64_t drawn_status; /* demo_status_key when the title was drawn */
 } lv = {.idx = -1};
@@ -199,17 +200,17 @@ lesson_open_run(struct shell_ctx *c, const char *cmdline)
 	l->title = strdup(cmdline);
 	l->step = calloc(1, sizeof *l->step);
 	if (!l->title || !l->step)
-		abort();
+		shell_oom();
 	l->nstep = 1;
 	l->step[0].title = strdup("live view");
 	l->step[0].run = calloc(1, sizeof *l->step[0].run);
 	if (!l->step[0].title || !l->step[0].run)
-		abort();
+		shell_oom();
 	l->step[0].run->argv = argv;
 	l->step[0].run->argc = argc;
 	l->step[0].runs = malloc(sizeof *l->step[0].runs);
 	if (!l->step[0].runs)
-		abort();
+		shell_oom();
 	l->step[0].runs[0] = l->step[0].run;
 	l->step[0].nrun = 1;
 	lv.idx = -1;
@@ -228,7 +229,7 @@ lesson_open_run(struct shell_ctx *c, const char *cmdline)
 static void
 lesson_close(struct shell_ctx *c)
 {
-	demo_stop_wait(c->demo);
+	demo_stop(c->demo); /* the loop reaps it; no wait here */
 	md_text_free(&lv.text);
 	for (int i = 0; i < MD_PANEL_COUNT; i++)
 		ui_drop(&lv.pan[i]);
@@ -555,8 +556,8 @@ panel_gen(const struct demo *d, int i)
 		return run + demo_gen(d, DEMO_GEN_BOARD) + demo_gen(d, DEMO_GEN_PROC);
 	case MD_PANEL_HISTOGRAM:
 		return run + demo_gen(d, DEMO_GEN_BOARD);
-	case MD_PANEL_STEP:
-		return run + demo_gen(d, DEMO_GEN_BOARD) + step_gen();
+	case MD_PANEL_STEP: /* and its expect: lines, judged on the records */
+		return run + demo_gen(d, DEMO_GEN_BOARD) + step_gen() + d->rec_gen;
 	case MD_PANEL_COUNTERS: /* the sparkline moves with every sample */
 	case MD_PANEL_LOCKS:    /* (and lock kinds grow fields: be safe) */
 	case MD_PANEL_TIMELINE:
@@ -565,7 +566,8 @@ panel_gen(const struct demo *d, int i)
 		return run + demo_gen(d, DEMO_GEN_OUT);
 	default: /* a panel not listed here: whenever anything moves */
 		return run + demo_gen(d, DEMO_GEN_SAMPLE) + demo_gen(d, DEMO_GEN_BOARD) +
-		       demo_gen(d, DEMO_GEN_PROC) + demo_gen(d, DEMO_GEN_OUT) + step_gen();
+		       demo_gen(d, DEMO_GEN_PROC) + demo_gen(d, DEMO_GEN_OUT) + step_gen() +
+		       d->rec_gen;
 	}
 }
 
@@ -944,8 +946,15 @@ lesson_enter(struct shell_ctx *c, const struct shell_action *a)
 static int
 lesson_tick(struct shell_ctx *c, uint64_t now)
 {
+	int flags = 0;
+
 	(void)now;
-	return step_tick(c);
+	if (c->demo->msg_gen != lv.msg_noted) { /* e.g. a held-back start failed */
+		lv.msg_noted = c->demo->msg_gen;
+		shell_note(c, COL_WARN, "%s", c->demo->msg);
+		flags = SH_REDRAW;
+	}
+	return flags | step_tick(c);
 }
 
 const struct screen screen_lesson = {

@@ -142,8 +142,16 @@ on_fatal(int sig)
 int
 loop_init(void)
 {
-	static const int events[] = {SIGCHLD, SIGWINCH, SIGTERM, SIGINT,
-	                             SIGHUP, SIGTSTP, SIGCONT};
+	/* Every signal whose default action ends the process is either an
+	 * event for the loop (it quits the way q does: the demo stopped,
+	 * progress saved, the terminal restored) or, for the crash signals,
+	 * on_fatal.  SIGXFSZ is ignored: over RLIMIT_FSIZE a write fails
+	 * with EFBIG, and progress.c says progress is not saved.  (SIGKILL
+	 * cannot be caught: `reset` restores the terminal after it.) */
+	static const int events[] = {SIGCHLD, SIGWINCH, SIGTERM, SIGINT, SIGHUP,
+	                             SIGTSTP, SIGCONT, SIGUSR1, SIGUSR2, SIGALRM,
+	                             SIGVTALRM, SIGPROF, SIGXCPU, SIGPWR, SIGIO,
+	                             SIGSTKFLT};
 	static const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT,
 	                            SIGQUIT, SIGSYS, SIGTRAP};
 	struct sigaction sa;
@@ -156,11 +164,14 @@ loop_init(void)
 	sa.sa_handler = on_signal;
 	for (size_t i = 0; i < sizeof events / sizeof events[0]; i++)
 		sigaction(events[i], &sa, NULL);
+	for (int s = SIGRTMIN; s <= SIGRTMAX; s++)
+		sigaction(s, &sa, NULL);
 	sa.sa_handler = on_fatal;
 	sa.sa_flags = SA_RESETHAND;
 	for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
 		sigaction(fatal[i], &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);
 	stats.path = getenv("RACELAB_STATS");
 	if (stats.path && *stats.path)
 		stats.rec = calloc(STATS_MAX, sizeof *stats.rec);
@@ -369,7 +380,8 @@ handle_signals(struct shell_ctx *c)
 			case SIGCONT:
 				flags |= SH_RESIZE;
 				break;
-			default: /* SIGTERM, SIGINT, SIGHUP */
+			default: /* SIGTERM, SIGINT, SIGHUP and the others
+			          * whose default is to end the process */
 				flags |= SH_QUIT;
 				break;
 			}

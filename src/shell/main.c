@@ -34,13 +34,49 @@ static const char usage[] =
 	"Lessons: $RACELAB_LESSONS (dirs separated by :), then\n"
 	"$XDG_DATA_HOME/racelab/lessons, then the lessons installed with racelab.\n";
 
+/* An argument as one line: control characters (a newline would make the
+ * message two lines) and backslashes escaped. */
+static void
+put_quoted(FILE *f, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '\n')
+			fputs("\\n", f);
+		else if (*p == '\t')
+			fputs("\\t", f);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\x%02x", *p);
+		else if (*p == '\\')
+			fputs("\\\\", f);
+		else
+			fputc(*p, f);
+	}
+}
+
 static _Noreturn void
 bad_usage(const char *fmt, const char *arg)
 {
+	const char *at = strstr(fmt, "%s");
+
 	fprintf(stderr, "racelab: ");
-	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "%.*s", at ? (int)(at - fmt) : (int)strlen(fmt), fmt);
+	if (at) {
+		put_quoted(stderr, arg);
+		fputs(at + 2, stderr);
+	}
 	fprintf(stderr, " (try racelab --help)\n");
 	exit(2);
+}
+
+/* --help, --version and --list: their output not written is a failure. */
+static int
+out_status(void)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return 0;
+	fprintf(stderr, "racelab: write error on standard output: %s\n",
+	        strerror(errno ? errno : EIO));
+	return 1;
 }
 
 static bool
@@ -118,16 +154,16 @@ main(int argc, char **argv)
 
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			fputs(usage, stdout);
-			return 0;
+			return out_status();
 		} else if (strcmp(a, "--version") == 0) {
 			printf("racelab %s\n", VERSION);
-			return 0;
+			return out_status();
 		} else if (strcmp(a, "--complete") == 0) {
 			/* Hidden: the options, for the bash completion
 			 * (tools/completion.bash); e2e/complete.sh checks
 			 * them against the usage above. */
 			fputs("--ascii\n--no-mouse\n--run=\n--list\n--verify\n--help\n--version\n", stdout);
-			return 0;
+			return out_status();
 		} else if (strcmp(a, "--list") == 0) {
 			list = true;
 		} else if (strcmp(a, "--ascii") == 0) {
@@ -152,6 +188,9 @@ main(int argc, char **argv)
 	}
 	if (shell_cfg.run && shell_cfg.open)
 		bad_usage("%s", "give a LESSON or --run, not both");
+	if (list && (shell_cfg.run || shell_cfg.open))
+		bad_usage("--list takes no lesson and no --run (extra argument %s)",
+		          shell_cfg.run ? shell_cfg.run : shell_cfg.open);
 
 	find_paths();
 	shell_demo.bin_dir = shell_cfg.bin_dir;
@@ -162,7 +201,7 @@ main(int argc, char **argv)
 	}
 	if (list) {
 		catalog_print(&catalog, shell_cfg.lessons_dir, stdout);
-		return 0;
+		return out_status();
 	}
 	if (shell_cfg.open && catalog_find(&catalog, shell_cfg.open) < 0)
 		bad_usage("no lesson %s (racelab --list shows them)", shell_cfg.open);
@@ -177,10 +216,16 @@ main(int argc, char **argv)
 	}
 	/* Workers whose lesson died come back to us, to be reaped. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	child_janitor_start();
 	progress_init();
-	if (loop_init() < 0 || term_init() < 0) {
-		fprintf(stderr, "racelab: cannot set up the terminal\n");
-		return 2;
+	if (loop_init() < 0) {
+		fprintf(stderr, "racelab: cannot make the signal pipe: %s\n", strerror(errno));
+		return 1;
+	}
+	if (term_init() < 0) {
+		fprintf(stderr, "racelab: cannot set up the terminal (TERM=%s): %s\n",
+		        getenv("TERM"), errno ? strerror(errno) : "no terminal description");
+		return 1;
 	}
 	if (shell_cfg.run) {
 		first.to = SCREEN_LESSON;
@@ -209,9 +254,11 @@ main(int argc, char **argv)
 		return 2;
 	}
 	status = loop_run(&ctx);
+	child_janitor_end();
 	term_end();
 	progress_save();
-	if (progress_warning() && getenv("RACELAB_DEBUG"))
+	/* Said on screen too; here it stays readable after the exit. */
+	if (progress_warning())
 		fprintf(stderr, "racelab: %s\n", progress_warning());
 	catalog_free(&catalog);
 	return status;

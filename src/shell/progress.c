@@ -10,6 +10,13 @@
 //
 // Written whole to a temporary file and renamed, so a crash never leaves
 // half a file.  An unusable directory is a warning on screen, not an error.
+//
+// The directory may have been prepared by someone else: it is used only if
+// it is a real directory (not a symlink), ours, and writable by no one
+// else; it is then held open and every file in it is reached through that
+// descriptor, created with O_EXCL|O_NOFOLLOW, and read only if it is a
+// regular file of sane size.  Otherwise progress (and `w`'s schedules,
+// which live there too) is not saved, and we say so.
 #include "shell/shell.h"
 
 #include <errno.h>
@@ -20,7 +27,8 @@
 #include <unistd.h>
 
 static struct progress prog;
-static char dir[PATH_MAX], file[PATH_MAX + 16];
+static char dir[PATH_MAX];
+static int dirfd_ = -1;
 static char warning[PATH_MAX + 64];
 static bool dirty;
 
@@ -130,6 +138,50 @@ progress_dir(void)
 	return dir[0] ? dir : NULL;
 }
 
+int
+progress_dirfd(void)
+{
+	return dir[0] ? dirfd_ : -1;
+}
+
+int
+shell_open_regular(int at, const char *path, long long cap, int flags)
+{
+	struct stat st;
+	int fd = openat(at, path, flags | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > cap) {
+		int e = fd >= 0 && S_ISREG(st.st_mode) ? EFBIG : EINVAL;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return fd;
+}
+
+/* Is the state directory, open as fd, safe to write in?  NULL if so, else
+ * why not. */
+static const char *
+dir_unsafe(int fd, char *why, size_t n)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		snprintf(why, n, "%s", strerror(errno));
+	else if (st.st_uid != geteuid())
+		snprintf(why, n, "owned by uid %u, not by us", (unsigned)st.st_uid);
+	else if (st.st_mode & (S_IWGRP | S_IWOTH))
+		snprintf(why, n, "writable by others (mode %03o)",
+		         (unsigned)(st.st_mode & 0777));
+	else
+		return NULL;
+	return why;
+}
+
 static int
 mkdirs(const char *path)
 {
@@ -153,7 +205,7 @@ int
 progress_init(void)
 {
 	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
-	char buf[8192];
+	char buf[8192], why[96];
 	ssize_t n;
 	int fd;
 
@@ -163,22 +215,37 @@ progress_init(void)
 	else if (home && *home)
 		snprintf(dir, sizeof dir, "%s/.local/state/racelab", home);
 	else {
+		dir[0] = '\0';
 		snprintf(warning, sizeof warning, "no HOME: progress is not saved");
 		return -1;
 	}
-	snprintf(file, sizeof file, "%s/progress", dir);
-	fd = open(file, O_RDONLY | O_CLOEXEC);
+	errno = 0;
+	if (mkdirs(dir) < 0 ||
+	    (dirfd_ = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		snprintf(warning, sizeof warning, "cannot use %s (%s): progress is not saved",
+		         dir, errno == ELOOP || errno == ENOTDIR ? "a symlink or not a directory"
+		                                                : strerror(errno ? errno : EACCES));
+		dir[0] = '\0';
+		return -1;
+	}
+	if (dir_unsafe(dirfd_, why, sizeof why) || faccessat(dirfd_, ".", W_OK, AT_EACCESS) < 0) {
+		snprintf(warning, sizeof warning, "refusing %s (%s): progress is not saved", dir,
+		         dir_unsafe(dirfd_, why, sizeof why) ? why : strerror(errno));
+		close(dirfd_);
+		dirfd_ = -1;
+		dir[0] = '\0';
+		return -1;
+	}
+	fd = shell_open_regular(dirfd_, "progress", (long long)sizeof buf - 1,
+	                        O_RDONLY | O_NOFOLLOW);
 	if (fd >= 0) {
 		n = read(fd, buf, sizeof buf - 1);
 		close(fd);
 		buf[n > 0 ? n : 0] = '\0';
 		progress_parse(&prog, buf);
-	}
-	if (mkdirs(dir) < 0 || access(dir, W_OK) < 0) {
-		snprintf(warning, sizeof warning, "cannot write %s (%s): progress is not saved",
-		         dir, strerror(errno ? errno : EACCES));
-		dir[0] = '\0';
-		return -1;
+	} else if (errno != ENOENT) {
+		snprintf(warning, sizeof warning, "%s/progress is not a regular file of "
+		         "at most 8 KiB: not read", dir);
 	}
 	return 0;
 }
@@ -230,32 +297,45 @@ progress_last(char *slug, size_t n, int *step)
 int
 progress_save(void)
 {
-	char buf[8192], tmp[PATH_MAX + 32];
-	int fd, len;
+	char buf[8192], tmp[32];
+	int fd = -1, len;
+	ssize_t w;
 
 	if (!dirty || !dir[0])
 		return 0;
 	len = progress_format(&prog, buf, sizeof buf);
 	if (len < 0)
 		return -1;
-	snprintf(tmp, sizeof tmp, "%s.tmp", file);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/* A fresh name each time, never an existing file, never through a
+	 * symlink: what someone planted is not followed or truncated. */
+	for (int i = 0; i < 16 && fd < 0; i++) {
+		snprintf(tmp, sizeof tmp, "progress.%d.%08lx", (int)getpid(),
+		         (unsigned long)(shell_now_ns() ^ (uint64_t)i * 0x9e3779b9u) & 0xffffffffu);
+		fd = openat(dirfd_, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		            0600);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
 	if (fd < 0)
 		goto fail;
-	if (write(fd, buf, (size_t)len) != len || fsync(fd) < 0) {
+	/* SIGXFSZ is ignored (loop.c): over RLIMIT_FSIZE this is EFBIG. */
+	w = write(fd, buf, (size_t)len);
+	if (w != len || fsync(fd) < 0) {
+		if (w >= 0 && w != len)
+			errno = EFBIG;
 		close(fd);
-		unlink(tmp);
+		unlinkat(dirfd_, tmp, 0);
 		goto fail;
 	}
 	close(fd);
-	if (rename(tmp, file) < 0) {
-		unlink(tmp);
+	if (renameat(dirfd_, tmp, dirfd_, "progress") < 0) {
+		unlinkat(dirfd_, tmp, 0);
 		goto fail;
 	}
 	dirty = false;
 	return 0;
 fail:
-	snprintf(warning, sizeof warning, "cannot save progress in %s: %s", dir,
-	         strerror(errno));
+	snprintf(warning, sizeof warning, "cannot save progress in %s: %s: progress is not saved",
+	         dir, strerror(errno));
 	return -1;
 }

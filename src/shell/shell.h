@@ -91,6 +91,10 @@ attr_t term_state_attr(enum board_state s);
 /* Border and title of a boxed window; focus highlights it. */
 void term_frame(WINDOW *w, const char *title, bool focus);
 /* Write at most maxw columns of s at y,x. Returns columns written. */
+/* May this character reach the terminal?  Not a control, not a bidi or
+ * other invisible format character (term.c; demo.c's output reader). */
+_Noreturn void shell_oom(void); /* "racelab: out of memory", exit 1 */
+bool term_char_ok(uint32_t cp);
 int term_put(WINDOW *w, int y, int x, int maxw, attr_t a, const char *s);
 int term_printf(WINDOW *w, int y, int x, int maxw, attr_t a, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
@@ -280,6 +284,11 @@ void progress_quiz_set(struct progress *p, const char *slug, int step,
 void progress_quiz(const char *slug, int step, long long answer);
 /* The state directory ($XDG_STATE_HOME/racelab), or NULL if unusable. */
 const char *progress_dir(void);
+int progress_dirfd(void); /* the state directory, held open; -1 if unusable */
+/* Open path (relative to at, or AT_FDCWD) only if it is a regular file of
+ * at most cap bytes: never a FIFO, device or terminal (they would hang or
+ * never end).  -1 with errno (EINVAL not regular, EFBIG too large). */
+int shell_open_regular(int at, const char *path, long long cap, int flags);
 
 /* ---- child.c: a demo in its own process group --------------------------- */
 
@@ -293,6 +302,9 @@ int child_signal_group(pid_t pgid, int sig);
 /* Reap every exited child; the leader's status goes to *status, and the
  * return is true when the leader was among them. */
 bool child_reap(pid_t leader, int *status);
+/* The process that kills the demo's group when the shell is gone. */
+void child_janitor_start(void);
+void child_janitor_end(void);
 /* Has the leader exited (without reaping it)? */
 bool child_leader_exited(pid_t leader);
 
@@ -333,7 +345,13 @@ struct demo {
 	int status;         /* wait status */
 	bool failed;        /* could not start: msg says why */
 	char msg[PATH_MAX + 64];
+	unsigned msg_gen;   /* bumped with each new msg (the view notes it) */
 	bool step_sticky;   /* step mode: applies to the next run too */
+	/* The run demo_start was asked for: its argv, taken then; held back
+	 * (start_pending) until the demo before it has been reaped. */
+	char *start_argv[DEMO_MAX_ARGS + 1];
+	int start_argc, start_runs;
+	bool start_pending;
 	char *argv[DEMO_MAX_ARGS + 1]; /* argv of the next run, [0] = slug */
 	int argc;
 	uint64_t t_start, t_end;
@@ -381,7 +399,9 @@ struct demo_where {
 int demo_prog_path(const struct demo_where *w, const char *slug, char *buf, size_t n);
 bool demo_prog_ok(const char *slug, void *where); /* for md_lesson_load */
 void demo_set_argv(struct demo *d, char *const argv[], int argc);
-/* runs > 0 adds/replaces --runs; -1 when it cannot start: d->msg says why */
+/* runs > 0 adds/replaces --runs; -1 when it cannot start: d->msg says why.
+ * With a demo still running, 0: it is stopped and the start is made when
+ * it has been reaped (start_pending), without waiting here. */
 int demo_start(struct demo *d, int runs);
 void demo_stop(struct demo *d);      /* begin a stop: SIGTERM now, SIGKILL after grace */
 void demo_stop_wait(struct demo *d); /* stop and reap before returning (quit) */
@@ -407,9 +427,9 @@ uint64_t demo_gen(const struct demo *d, enum demo_gen_kind k);
 
 bool checks_wanted(const struct md_run *r); /* it has expect: lines */
 void checks_started(const struct md_run *r); /* a demo starts for block r */
-/* Draw them from row y of the step panel; returns the next free row. */
-int checks_draw(WINDOW *w, int y, int h, int wd, const struct md_run *r,
-                const struct demo *d);
+/* Their lines in the results area: the claim, then after the run what it
+ * measured and the verdict. */
+void checks_results(const struct md_run *r, const struct demo *d);
 
 /* ---- step.c: you are the scheduler (step mode, goals, schedule) -------- */
 

@@ -248,7 +248,7 @@ step_new_run(const struct demo *d)
 	for (int i = 0; i < d->argc; i++) {
 		st.argv[i] = strdup(d->argv[i]);
 		if (!st.argv[i])
-			abort();
+			shell_oom();
 	}
 	st.argc = d->argc;
 	st.argv[st.argc] = NULL;
@@ -488,6 +488,8 @@ pump(struct shell_ctx *c)
 	struct demo *d = c->demo;
 
 	while (st.settling || st.qn) {
+		if (d->start_pending) /* the run before it is still being reaped */
+			return;
 		if (!demo_running(d) || d->stopping) { /* ended, or x: nothing to wait for */
 			bool started = st.settling && st.settle_no == 0 && !d->stopping;
 
@@ -612,6 +614,18 @@ ready(struct shell_ctx *c)
 		shell_note(c, COL_WARN, "this demo plays its own --schedule; choose a demo without it");
 		return false;
 	}
+	if (d->start_pending) { /* a new run, started once the last is reaped */
+		if (!d->step_sticky) {
+			shell_note(c, COL_WARN, "step mode is off for this run: s turns it on");
+			return false;
+		}
+		if (!st.settling) {
+			st.settling = true;
+			st.settle_no = 0;
+			st.settle_until = shell_now_ns() + SETTLE_NS;
+		}
+		return true;
+	}
 	if (!d->board || !atomic_load(&d->board->control.step_mode)) {
 		shell_note(c, COL_WARN, "step mode is off for this run: s turns it on");
 		return false;
@@ -676,7 +690,7 @@ step_undo(struct shell_ctx *c)
 	/* Run the same command as this run; keep the next run's changes. */
 	for (int i = 0; i < npending; i++)
 		if (!(pending[i] = strdup(d->argv[i])))
-			abort();
+			shell_oom();
 	demo_set_argv(d, st.argv, st.argc);
 	step_new_run(d);
 	started = start_stepping(d);
@@ -716,7 +730,10 @@ step_save(struct shell_ctx *c)
 		return SH_REDRAW;
 	}
 	snprintf(path, sizeof path, "%s/schedules", dir);
-	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	/* In the checked state directory, never through a symlink, only a
+	 * regular file (progress.c). */
+	fd = shell_open_regular(progress_dirfd(), "schedules", 16ll << 20,
+	                        O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW);
 	if (fd < 0 || !(f = fdopen(fd, "a"))) {
 		if (fd >= 0)
 			close(fd);
@@ -800,8 +817,8 @@ step_quiz_set(const struct md_quiz *q, long long answer)
 
 /* The prediction beside what the run measured (counter 0's final values
  * for a number; the quiz's answer for a choice), in the results area. */
-void
-step_results(void)
+static void
+quiz_results(void)
 {
 	const struct md_quiz *q = st.quiz;
 	const struct board *b = shell_demo.board;
@@ -853,6 +870,13 @@ step_results(void)
 		results_add(COL_WARN, "Measured", "%s (right in %u of %u runs)", meas, hits, nr);
 }
 
+void
+step_results(void)
+{
+	quiz_results();
+	checks_results(st.run, &shell_demo); /* the block's expect: lines */
+}
+
 unsigned
 step_gen(void)
 {
@@ -862,7 +886,7 @@ step_gen(void)
 bool
 step_panel_wanted(const struct demo *d)
 {
-	return demo_step_sticky(d) || checks_wanted(st.run) || st.ref_line ||
+	return demo_step_sticky(d) || st.ref_line ||
 	       (d->board && atomic_load(&d->board->control.step_mode)) ||
 	       (st.run && st.run->ngoal > 0) || st.n > 0;
 }
@@ -892,7 +916,13 @@ load_source(void)
 		snprintf(cand[0], sizeof cand[0], "%s", st.ref_file);
 	for (int i = 0; i < 2 && !f; i++) {
 		snprintf(path, sizeof path, "%s/%s", st.dir, cand[i]);
-		if ((f = fopen(path, "re")))
+		int fd = shell_open_regular(AT_FDCWD, path, 1 << 20, O_RDONLY);
+
+		/* Only a regular file of at most 1 MiB: a FIFO would hang
+		 * the shell, /dev/zero never end. */
+		if (fd >= 0 && !(f = fdopen(fd, "r")))
+			close(fd);
+		if (f)
 			snprintf(st.src_name, sizeof st.src_name, "%.60s", cand[i]);
 	}
 	if (!f)
@@ -918,7 +948,7 @@ load_source(void)
 		out[o] = '\0';
 		st.src = realloc(st.src, (size_t)(st.nsrc + 1) * sizeof *st.src);
 		if (!st.src || !(st.src[st.nsrc] = strdup(out)))
-			abort();
+			shell_oom();
 		st.nsrc++;
 	}
 	free(line);
@@ -980,7 +1010,6 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 	(void)focus;
 	getmaxyx(w, h, wd);
 	draw_goals(w, &y, h, wd);
-	y = checks_draw(w, y, h, wd, st.run, &shell_demo);
 	step_format_schedule(st.sched, st.n, sched, sizeof sched);
 	if (!st.n && given_schedule())
 		snprintf(sched, sizeof sched, "%.200s (the run's --schedule)", given_schedule());
@@ -1100,6 +1129,8 @@ want(int width)
 		rows += 2 * (st.run->ngoal < STEP_MAX_GOALS ? st.run->ngoal : STEP_MAX_GOALS);
 	for (uint32_t i = 1; i < n && i < BOARD_MAX_ACTORS; i++)
 		rows += atomic_load(&b->actor[i].state) != BOARD_ST_IDLE;
+	if (st.ref_line) /* the learner asked for the source (o): the file's */
+		rows += 1 + 14; /* name, the marker and what it marks below */
 	return rows;
 }
 

@@ -5,8 +5,10 @@
 // one without, so NO_COLOR keeps every state readable by its mark and its
 // attribute alone.
 #include "shell/shell.h"
+#include "lesson/util.h"
 
 #include <langinfo.h>
+#include <signal.h>
 #include <locale.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -104,6 +106,29 @@ term_end(void)
 	fflush(stdout);
 }
 
+/* Out of memory (under `ulimit -v`, say): one clear line, not an abort
+ * with no message; the demo's group killed and the terminal restored
+ * first. */
+_Noreturn void
+shell_oom(void)
+{
+	static const char msg[] = "racelab: out of memory\n";
+
+	if (child_pgid > 1)
+		kill(-(pid_t)child_pgid, SIGKILL);
+	term_end();
+	(void)!write(STDERR_FILENO, msg, sizeof msg - 1);
+	_exit(1);
+}
+
+/* The lesson reader's out of memory is ours (a strong definition over its
+ * weak one). */
+void
+md_out_of_memory(void)
+{
+	shell_oom();
+}
+
 void
 term_suspend(void)
 {
@@ -181,29 +206,99 @@ term_frame(WINDOW *w, const char *title, bool focus)
 	}
 }
 
+bool
+term_char_ok(uint32_t cp)
+{
+	/* Controls (C0, DEL, C1) and the invisible characters that reorder
+	 * or hide text: bidi marks, embeddings, overrides and isolates
+	 * (U+061C, 200E-200F, 202A-202E, 2066-2069), line/paragraph
+	 * separators. */
+	return cp >= 0x20 && !(cp >= 0x7f && cp <= 0x9f) && cp != 0x61c &&
+	       cp != 0x200e && cp != 0x200f && !(cp >= 0x202a && cp <= 0x202e) &&
+	       cp != 0x2028 && cp != 0x2029 && !(cp >= 0x2066 && cp <= 0x2069);
+}
+
+static bool
+locale_utf8(void)
+{
+	static int utf8 = -1;
+
+	if (utf8 < 0) {
+		const char *cs = nl_langinfo(CODESET);
+
+		utf8 = cs && strcmp(cs, "UTF-8") == 0;
+	}
+	return utf8;
+}
+
+/* The UTF-8 sequence at s: its length (0 if not valid UTF-8) and *cp. */
+static int
+utf8_seq(const unsigned char *s, uint32_t *cp)
+{
+	int n = s[0] < 0x80 ? 1 : s[0] >= 0xc2 && s[0] < 0xe0 ? 2 : s[0] >= 0xe0 && s[0] < 0xf0 ? 3
+	      : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : 0;
+	uint32_t v;
+
+	if (!n)
+		return 0;
+	v = n == 1 ? s[0] : s[0] & (0x7f >> n);
+	for (int k = 1; k < n; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		v = v << 6 | (s[k] & 0x3f);
+	}
+	if ((n == 3 && v < 0x800) || (n == 4 && (v < 0x10000 || v > 0x10ffff)) ||
+	    (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	*cp = v;
+	return n;
+}
+
+/* s as the terminal may show it, in the locale we draw in: what cannot be
+ * shown or would act on the terminal becomes '?'; outside a UTF-8 locale
+ * every non-ASCII character does (so its width is what md_fit counts). */
+static void
+clean_text(const char *s, char *out, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t o = 0;
+	bool utf8 = locale_utf8();
+
+	while (*p && o + 5 < n) {
+		uint32_t cp = 0;
+		int k = utf8_seq(p, &cp);
+
+		if (k == 0 || !term_char_ok(cp) || (k > 1 && !utf8)) {
+			k = k ? k : 1; /* not UTF-8: one byte at a time */
+			out[o++] = '?';
+		} else {
+			memcpy(out + o, p, (size_t)k);
+			o += (size_t)k;
+		}
+		p += k;
+	}
+	out[o] = '\0';
+}
+
 int
 term_put(WINDOW *w, int y, int x, int maxw, attr_t a, const char *s)
 {
 	int h, wd;
 	size_t n;
+	char text[1024];
 
 	getmaxyx(w, h, wd);
 	if (y < 0 || y >= h || x < 0 || x >= wd || maxw <= 0)
 		return 0;
 	if (maxw > wd - x)
 		maxw = wd - x;
-	n = md_fit(s, maxw);
+	clean_text(s, text, sizeof text);
+	n = md_fit(text, maxw);
 	wattrset(w, a);
-	mvwaddnstr(w, y, x, s, (int)n);
+	mvwaddnstr(w, y, x, text, (int)n);
 	wattrset(w, A_NORMAL);
-	{
-		char tmp[1024];
-		size_t k = n < sizeof tmp - 1 ? n : sizeof tmp - 1;
-
-		memcpy(tmp, s, k);
-		tmp[k] = '\0';
-		return md_strwidth(tmp);
-	}
+	text[n] = '\0';
+	return md_strwidth(text);
 }
 
 int

@@ -141,7 +141,7 @@ run_program(const struct demo_where *where, char **argv, int argc, struct outcom
 	}
 	o->out = malloc(VERIFY_OUT_MAX + 1);
 	if (!o->out)
-		abort();
+		shell_oom();
 	deadline = now_s() + VERIFY_TIMEOUT_S;
 	for (;;) {
 		struct pollfd p = {.fd = outfd, .events = POLLIN};
@@ -323,7 +323,7 @@ verify_run(const char *bin_dir, const struct catalog_entry *e, int si, int ri,
 	cmdline(argv, argc, cmd, sizeof cmd);
 	rec = malloc(VERIFY_MAX_RECORDS * sizeof *rec);
 	if (!rec)
-		abort();
+		shell_oom();
 	run_program(&(struct demo_where){e->dir, bin_dir}, argv, argc, &o);
 	nrec = o.out ? md_records_parse(o.out, rec, VERIFY_MAX_RECORDS) : 0;
 	/* A lesson program may end with a status of its own (deadlock exits 3
@@ -420,7 +420,7 @@ verify_main(const struct shell_cfg *cfg, int argc, char **argv)
 	}
 	pick = calloc((size_t)cat.n + 1, sizeof *pick);
 	if (!pick)
-		abort();
+		shell_oom();
 	for (int i = 0; i < argc; i++) {
 		int k = catalog_find(&cat, argv[i]);
 

@@ -49,6 +49,14 @@ check bin/racelab-race --mode process --workers 257
 check bin/racelab-processes --sleep -1
 check bin/racelab-processes --sleep 1e400
 check bin/racelab-processes --sleep nan
+# A newline (or another control character) in a value is still one line.
+nl=$(printf 'x\ny')
+for p in bin/racelab-*; do
+	check "$p" --workers "$nl"
+	check "$p" "--no$nl-such"
+done
+check bin/racelab-race --sync "$(printf 'a\tb\033[2J')"
+check bin/racelab "$nl"
 
 # Nothing was started by any of them.
 left=$(rl_pids)

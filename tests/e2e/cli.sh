@@ -18,6 +18,37 @@ done
 [ "$rc" = 2 ] && grep -q "not a terminal" "$RL_TMP/e" || fail "no tty: exit $rc"
 "$rl" --list </dev/null | grep -q "^03  race" || fail "--list without a terminal"
 
+# --list takes nothing else; an argument with a newline is one line.
+for bad in "--list bogus" "--list --run x"; do
+	"$rl" $bad >"$RL_TMP/o" 2>"$RL_TMP/e" </dev/null; rc=$?
+	[ "$rc" = 2 ] || fail "$bad: exit $rc"
+	[ "$(wc -l < "$RL_TMP/e")" = 1 ] || fail "$bad: not one line: $(cat "$RL_TMP/e")"
+done
+"$rl" "$(printf 'no\nsuch')" >/dev/null 2>"$RL_TMP/e" </dev/null; rc=$?
+[ "$rc" = 2 ] && [ "$(wc -l < "$RL_TMP/e")" = 1 ] && grep -qF 'no\nsuch' "$RL_TMP/e" ||
+	fail "newline argument: exit $rc, $(cat "$RL_TMP/e")"
+
+# A write error on stdout is exit 1 and a message, for the shell and for
+# every lesson program (--help and a --json run), never exit 0 with
+# nothing written.
+full() { # WHAT CMD...: CMD > /dev/full must exit 1 with "write error"
+	_w=$1; shift
+	"$@" >/dev/full 2>"$RL_TMP/e" </dev/null; _rc=$?
+	[ "$_rc" = 1 ] || fail "$_w > /dev/full: exit $_rc"
+	grep -q "write error on standard output" "$RL_TMP/e" || fail "$_w > /dev/full: $(cat "$RL_TMP/e")"
+}
+full "racelab --help" "$rl" --help
+full "racelab --list" "$rl" --list
+nprog=0
+for p in "$ROOT"/bin/racelab-*; do
+	full "$(basename "$p") --help" "$p" --help
+	full "$(basename "$p") --version" "$p" --version
+	nprog=$((nprog + 1))
+done
+full "racelab-race --json" "$ROOT/bin/racelab-race" --json --runs 1 --iters 1000
+[ "$nprog" -ge 14 ] || fail "only $nprog lesson programs"
+echo "ok: > /dev/full is exit 1 for racelab and $nprog lesson programs"
+
 # TERM unset or dumb, in a real terminal.
 for term in "" dumb; do
 	rl_new_server

@@ -13,6 +13,7 @@ RL_SOCK=racelab-e2e-$$
 RL_COLS=120
 RL_LINES=40
 RL_ENV=
+RL_PRE=   # shell commands run just before racelab (e.g. a ulimit)
 
 RL_N=0
 T() { tmux -L "$RL_SOCK" -f /dev/null "$@"; }
@@ -69,9 +70,10 @@ rl_start() {
 cd "$ROOT"
 trap '' INT QUIT TSTP  # ^C in the pane is for racelab, not this script
 stty -g > "$RL_TMP/stty.before"
+( $RL_PRE
 env RACELAB_E2E="$RL_TMP" TERM=xterm-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 \
     HOME="$RL_TMP/home" XDG_STATE_HOME="$RL_TMP/state" $RL_ENV \
-    "$ROOT/bin/racelab" $1
+    "$ROOT/bin/racelab" $1 )
 echo \$? > "$RL_TMP/rc.tmp"
 stty -g > "$RL_TMP/stty.after"
 mv "$RL_TMP/rc.tmp" "$RL_TMP/rc"

@@ -30,4 +30,24 @@ out=$(bin/racelab-race --workers 256 --mode process --iters 10 --runs 1 --sync a
 	fail "256 processes failed"
 echo "$out" | grep -q "Final Balance:  100" || fail "256 processes: $out"
 [ -z "$(rl_pids)" ] || fail "left running: $(rl_pids)"
+
+# The shell under resource limits says what failed, in one line: out of
+# address space (ulimit -v), out of descriptors (ulimit -n).
+(ulimit -v 5000; exec bin/racelab --list) >/dev/null 2>"$RL_TMP/e" </dev/null
+rc=$?
+[ "$rc" = 1 ] && [ "$(cat "$RL_TMP/e")" = "racelab: out of memory" ] ||
+	fail "ulimit -v 5000: exit $rc, '$(cat "$RL_TMP/e")'"
+RL_PRE="ulimit -v 5000"
+rl_start "" 2>/dev/null
+rc=$(rl_wait_exit)
+[ "$rc" = 1 ] || fail "ulimit -v 5000 in a terminal: exit $rc"
+wait_for "racelab: out of memory"
+T kill-server
+RL_PRE="ulimit -n 5"
+rl_start ""
+rc=$(rl_wait_exit)
+[ "$rc" = 1 ] || fail "ulimit -n 5: exit $rc"
+wait_for "racelab: cannot make the signal pipe: Too many open files"
+T kill-server
+[ -z "$(rl_pids)" ] || fail "left running: $(rl_pids)"
 echo "limits hold"
