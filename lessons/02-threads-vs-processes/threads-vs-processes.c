@@ -112,6 +112,8 @@ demo_memory(struct lab *lab, struct report *rep, struct memory_result *m)
 	 * board: the number a student predicts before the run. */
 	struct board_counter *reads = lab_counter(lab, "parent reads", 1);
 
+	lab_counter_kind(reads, BOARD_COUNTER_GAUGE);
+
 	lesson_global = 1;
 	m->start = lesson_global;
 	m->addr_parent = (uintptr_t)&lesson_global;
@@ -127,7 +129,7 @@ demo_memory(struct lab *lab, struct report *rep, struct memory_result *m)
 	m->process_wrote = rep[0].after;
 	m->process_pid = rep[0].pid;
 	m->after_process = lesson_global;
-	atomic_store(&reads->value, lesson_global);
+	lab_counter_set(reads, lesson_global);
 	lab_result(lab, "  parent after joining the process: global at %p = %ld (%s)\n",
 	        (void *)&lesson_global, lesson_global,
 	        lesson_global == m->start ? "unchanged: the child wrote its own copy"

@@ -35,7 +35,6 @@ static const struct lab_lesson lesson = {
 	.runs = 10,
 	.syncs = "none|mutex|spin|atomic",
 	.sync_default = "none",
-	.steps = true,
 	.options = options,
 };
 
@@ -155,6 +154,7 @@ main(int argc, char **argv)
 		lab_run_begin(&lab, run);
 		balance = lab_counter(&lab, "balance", 100);
 		lab_counter_expect(balance, expected);
+		lab_counter_kind(balance, BOARD_COUNTER_CONSERVED);
 		bank.balance = &balance->value;
 		/* An _Atomic int64_t is a plain 8-byte integer on every
 		 * platform racelab runs on (lock-free, same size and

@@ -49,7 +49,6 @@ static const struct lab_lesson lesson = {
 	.runs = 1,
 	.syncs = "all|none|mutex|spin|sem|atomic",
 	.sync_default = "all",
-	.steps = true,
 	.options = options,
 };
 
@@ -227,6 +226,7 @@ count_one(struct lab *lab, enum method m, struct job *job,
 
 	c = lab_counter(lab, method_name[m], 0);
 	lab_counter_expect(c, ops);
+	lab_counter_kind(c, BOARD_COUNTER_CONSERVED);
 	job->m = m;
 	job->count = &c->value;
 	job->lock = locks[m];

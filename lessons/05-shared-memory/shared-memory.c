@@ -252,7 +252,7 @@ watch_sum(struct lab_team *t, struct squares *sq, struct board_counter *c)
 	for (;;) {
 		bool alive = false;
 
-		atomic_store(&c->value, atomic_load(&sq->sum));
+		lab_counter_set(c, atomic_load(&sq->sum));
 		for (int i = 0; i < t->n && !alive; i++)
 			alive = lab_worker_alive(&t->w[i]);
 		if (!alive)
@@ -306,6 +306,7 @@ demo_value_array(struct lab *lab)
 		lab_run_begin(lab, run);
 		c = lab_counter(lab, "counter", 0);
 		lab_counter_expect(c, lab->o.workers);
+		lab_counter_kind(c, BOARD_COUNTER_CONSERVED);
 		job.named = map_region(lab, name, sizeof name, &was_there);
 		job.named->counter = 0;                           /* Value('i', 0) */
 		memcpy(job.named->names, "John Doe", NAME_LEN);   /* Array('c', b'John Doe') */
@@ -390,6 +391,7 @@ main(int argc, char **argv)
 		/* The Counters panel shows the sum as the PARENT reads it. */
 		sum = lab_counter(&lab, "parent sum", 0);
 		lab_counter_expect(sum, expected);
+		lab_counter_kind(sum, BOARD_COUNTER_GAUGE); /* nothing is lost */
 		memset(job.views, 0, (size_t)lab.o.workers * sizeof *job.views);
 		if (is_posix)
 			job.sq = map_posix(&lab, name, sizeof name, &was_there);
@@ -407,7 +409,7 @@ main(int argc, char **argv)
 
 		/* DOC: parent-reads: after join, through the parent's own mapping. */
 		parent_sum = atomic_load(&job.sq->sum);
-		atomic_store(&sum->value, parent_sum);
+		lab_counter_set(sum, parent_sum);
 		for (int i = 0; i < count; i++)
 			nonzero += job.sq->result[i] != 0;
 		lab_run_end(&lab);

@@ -296,7 +296,7 @@ producer(struct lab_worker *w)
 
 				/* FIONREAD: bytes written and not yet read */
 				if (ioctl(x->fd[1], FIONREAD, &q) == 0)
-					atomic_store(x->in_flight, q);
+					lab_counter_store(x->in_flight, q);
 			}
 		}
 	}
@@ -383,7 +383,7 @@ consumer(struct lab_worker *w)
 	atomic_fetch_add(x->delivered, c->received & 255);
 	atomic_fetch_add(x->per_transport, c->received & 255);
 	lab_progress(w, (uint64_t)c->received, (uint64_t)x->n);
-	atomic_store(x->in_flight, 0);
+	lab_counter_store(x->in_flight, 0);
 	for (long i = 0; i < x->n; i++)
 		if (!x->seen[i])
 			c->missing++;
@@ -462,6 +462,7 @@ run_transfer(struct lab *lab, enum transport t, struct xfer_result *res,
 	snprintf(cname, sizeof cname, "%s msgs", transport_name[t]);
 	pt = lab_counter(lab, cname, 0);
 	lab_counter_expect(pt, messages);
+	lab_counter_kind(pt, BOARD_COUNTER_COUNT);
 	memset(check, 0, sizeof *check);
 	memset(seen, 0, (size_t)messages);
 	x.t = t;
@@ -544,7 +545,7 @@ full_producer(struct lab_worker *w)
 			lab_set_state(w, BOARD_ST_RUNNING);
 		}
 		if (ioctl(f->fd[1], FIONREAD, &q) == 0) {
-			atomic_store(f->in_flight, q);
+			lab_counter_store(f->in_flight, q);
 			if (q > f->max_in_flight)
 				f->max_in_flight = q;
 		}
@@ -573,7 +574,7 @@ full_consumer(struct lab_worker *w)
 		f->received++;
 		atomic_fetch_add(f->received_ctr, 1);
 		if (ioctl(f->fd[0], FIONREAD, &q) == 0)
-			atomic_store(f->in_flight, q);
+			lab_counter_store(f->in_flight, q);
 		lab_progress(w, (uint64_t)f->received, (uint64_t)f->n);
 	}
 	close(f->fd[0]);
@@ -606,10 +607,13 @@ run_full(struct lab *lab, struct full *f)
 	f->n = 3L * f->capacity / PIPE_BUF; /* three pipefuls */
 	received = lab_counter(lab, "read", 0);
 	lab_counter_expect(received, f->n);
+	lab_counter_kind(received, BOARD_COUNTER_COUNT);
 	inflight = lab_counter(lab, "bytes in pipe", 0);
 	lab_counter_expect(inflight, 0);
+	lab_counter_kind(inflight, BOARD_COUNTER_GAUGE);
 	cap = lab_counter(lab, "pipe capacity", f->capacity);
 	lab_counter_expect(cap, f->capacity);
+	lab_counter_kind(cap, BOARD_COUNTER_GAUGE);
 	blocked = lab_counter(lab, "writes blocked", 0);
 	f->in_flight = &inflight->value;
 	f->blocked_ctr = &blocked->value;
@@ -756,6 +760,7 @@ run_duplex(struct lab *lab, struct duplex *d)
 	*d = (struct duplex){ .first = 12 };
 	d->right = lab_counter(lab, "answers right", 0);
 	lab_counter_expect(d->right, round_trips);
+	lab_counter_kind(d->right, BOARD_COUNTER_COUNT);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, d->sv) < 0)
 		lab_die(lab, "socketpair:");
 	team = lab_spawn_ex(lab, lab->o.mode, d->first, 2, duplex_body, d);
@@ -853,8 +858,10 @@ main(int argc, char **argv)
 				expect += want[t] ? messages : 0;
 			delivered = lab_counter(&lab, "delivered", 0);
 			lab_counter_expect(delivered, expect);
+			lab_counter_kind(delivered, BOARD_COUNTER_COUNT);
 			in_flight = lab_counter(&lab, "pipe bytes", 0);
 			lab_counter_expect(in_flight, 0);
+			lab_counter_kind(in_flight, BOARD_COUNTER_GAUGE);
 			lab_say(&lab, "\n%ld messages of %d bytes per transport, "
 			        "%s producer and consumer (%d CPU%s usable)\n",
 			        messages, msg_size, lab_mode_name(lab.o.mode),

@@ -541,6 +541,7 @@ main(int argc, char **argv)
 		sh->insert_ok = false;
 		nrec = lab_counter(&lab, "records", NINITIAL);
 		lab_counter_expect(nrec, NINITIAL + (do_records ? 1 : 0));
+		lab_counter_kind(nrec, BOARD_COUNTER_GAUGE);
 		requests = lab_counter(&lab, "requests", 0);
 		sh->requests = &requests->value;
 		mgr = lab_counter(&lab, "manager ops", 0);
@@ -548,6 +549,8 @@ main(int argc, char **argv)
 		if (do_cost) {
 			lab_counter_expect(mgr, (int64_t)ops * clients);
 			lab_counter_expect(shm, (int64_t)ops * clients);
+			lab_counter_kind(mgr, BOARD_COUNTER_COUNT);
+			lab_counter_kind(shm, BOARD_COUNTER_COUNT);
 		}
 		sh->mgr_ops = &mgr->value;
 		sh->shm_ops = &shm->value;
@@ -566,7 +569,7 @@ main(int argc, char **argv)
 			if (lab_join(t) != LAB_JOIN_OK)
 				lab_die(&lab, "the insert client failed");
 			lab_team_free(t);
-			atomic_store(&nrec->value, NINITIAL + 1);
+			lab_counter_set(nrec, NINITIAL + 1);
 			t = lab_spawn_ex(&lab, lab.o.mode, no++, 1, print_records, NULL);
 			if (lab_join(t) != LAB_JOIN_OK)
 				lab_die(&lab, "the print client failed");

@@ -210,7 +210,7 @@ pool_worker(struct lab_worker *w)
 			break;
 		}
 		id = pool->next++;
-		atomic_store(pool->queued_ctr, pool->submitted - pool->next);
+		lab_counter_store(pool->queued_ctr, pool->submitted - pool->next);
 		pthread_mutex_unlock(&pool->mu);
 		lab_set_state(w, BOARD_ST_RUNNING);
 
@@ -250,7 +250,7 @@ submit(struct lab *lab, const struct task *proto)
 	pool->task[id] = *proto;
 	pool->task[id].done = false;
 	pool->submitted++;
-	atomic_store(pool->queued_ctr, pool->submitted - pool->next);
+	lab_counter_store(pool->queued_ctr, pool->submitted - pool->next);
 	pthread_cond_signal(&pool->work);
 	pthread_mutex_unlock(&pool->mu);
 	return id;
@@ -756,8 +756,10 @@ main(int argc, char **argv)
 			total += ngiven ? ngiven : nfiles;
 		done = lab_counter(&lab, "tasks done", 0);
 		lab_counter_expect(done, total);
+		lab_counter_kind(done, BOARD_COUNTER_COUNT);
 		queued = lab_counter(&lab, "queued", 0);
 		lab_counter_expect(queued, 0);
+		lab_counter_kind(queued, BOARD_COUNTER_GAUGE);
 		pool->done_ctr = &done->value;
 		pool->queued_ctr = &queued->value;
 

@@ -93,6 +93,7 @@ struct job {
 	_Atomic int gil_waiting;   /* threads waiting for the GIL now */
 	_Atomic unsigned long gil_taken; /* times the GIL was taken */
 	int last_holder;           /* under the GIL lock: who had it last */
+	_Atomic int64_t worker_cpu_ns; /* CPU time the workers spent summing */
 	long handovers;            /* under the GIL lock: times it changed hands */
 };
 
@@ -200,6 +201,17 @@ sum_under_gil(struct lab_worker *w, struct job *job, uint64_t first,
 	return sum;
 }
 
+/* CPU time of the calling thread: what it computed, not how long it
+ * waited for a core, so a busy machine does not change it. */
+static int64_t
+thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 static int
 chunk_worker(struct lab_worker *w)
 {
@@ -208,6 +220,8 @@ chunk_worker(struct lab_worker *w)
 	struct chunk c = job->chunk[k];
 	uint64_t terms = c.last >= c.first ? c.last - c.first + 1 : 0;
 	lab_u128 sum = 0;
+
+	int64_t cpu0 = thread_cpu_ns();
 
 	lab_step_val(w, "start chunk", (int64_t)c.first);
 	if (terms && job->gil) {
@@ -231,6 +245,7 @@ chunk_worker(struct lab_worker *w)
 		}
 		count_out(job);
 	}
+	atomic_fetch_add(&job->worker_cpu_ns, thread_cpu_ns() - cpu0);
 	lab_step(w, "store partial sum");
 	job->partial[k] = sum;
 	atomic_fetch_add(&job->done->value, 1);
@@ -243,6 +258,7 @@ struct result {
 	int workers;
 	int max_inside; /* the most workers computing at once */
 	long handovers; /* threads+gil: times the GIL changed hands */
+	double serial_cpu_ms, worker_cpu_ms; /* the main's part, the workers' */
 	double ms;
 	lab_u128 sum;
 	double speedup;
@@ -263,8 +279,12 @@ time_way(struct lab *lab, enum way way, struct job *job, int *next_no,
 	uint64_t t0 = now_ns();
 	lab_u128 sum = 0;
 
+	int64_t cpu0 = thread_cpu_ns();
+
 	if (serial_terms)
 		sum = lab_sum_squares(1, serial_terms); /* DOC: serial-part */
+	r->serial_cpu_ms = (double)(thread_cpu_ns() - cpu0) / 1e6;
+	atomic_store(&job->worker_cpu_ns, 0);
 	split(serial_terms + 1, n - serial_terms, w, job->chunk);
 	job->nchunks = w;
 	job->first_no = *next_no;
@@ -284,6 +304,7 @@ time_way(struct lab *lab, enum way way, struct job *job, int *next_no,
 	r->workers = w;
 	r->max_inside = atomic_load(&job->max_inside);
 	r->handovers = job->handovers;
+	r->worker_cpu_ms = (double)atomic_load(&job->worker_cpu_ns) / 1e6;
 	r->ms = (double)(now_ns() - t0) / 1e6;
 	r->sum = sum;
 	*next_no += w;
@@ -357,11 +378,13 @@ main(int argc, char **argv)
 		lab_run_begin(&lab, run);
 		job->done = lab_counter(&lab, "chunks done", 0);
 		lab_counter_expect(job->done, 0);
+		lab_counter_kind(job->done, BOARD_COUNTER_COUNT);
 		for (int i = 0; i < nways; i++) {
 			struct result *r = &res[ways[i]];
 
 			atomic_store(&job->done->value, 0);
 			lab_counter_expect(job->done, ways[i] == WAY_SERIAL ? 1 : lab.o.workers);
+			lab_counter_kind(job->done, BOARD_COUNTER_COUNT);
 			time_way(&lab, ways[i], job, &next_no, n, r);
 			if (ways[i] == WAY_SERIAL) {
 				/* DOC: yardstick: every speedup divides the serial
@@ -424,6 +447,15 @@ main(int argc, char **argv)
 			             lab.o.workers < lab.ncpu ? lab.o.workers : lab.ncpu);
 			lab_json_num(&j, "predicted_speedup", predicted);
 			lab_json_num(&j, "measured_speedup", res[par].speedup);
+			/* The serial part as a share of the CPU time the parallel
+			 * way spent: about F whatever the load, since waiting for a
+			 * core costs no CPU time. */
+			{
+				double all = res[par].serial_cpu_ms + res[par].worker_cpu_ms;
+
+				lab_json_num(&j, "serial_cpu_share",
+				             all > 0 ? res[par].serial_cpu_ms / all : 0);
+			}
 			lab_json_end(&j);
 			continue;
 		}

@@ -720,6 +720,7 @@ main(int argc, char **argv)
 		lab_run_begin(&lab, run);
 		b->done = lab_counter(&lab, "images done", 0);
 		lab_counter_expect(b->done, opt_images);
+		lab_counter_kind(b->done, BOARD_COUNTER_COUNT);
 		for (int i = 0; i < nways; i++) {
 			struct way_result *r = &res[ways[i]];
 

@@ -243,6 +243,7 @@ time_team(struct lab *lab, struct sweep *sw, int w, uint64_t total)
 	}
 	atomic_store(&sw->terms->value, 0);
 	lab_counter_expect(sw->terms, (int64_t)total);
+	lab_counter_kind(sw->terms, BOARD_COUNTER_COUNT);
 	t0 = board_now_ns();
 	team = lab_spawn_ex(lab, lab->o.mode, 1, w, sweep_worker, sw);
 	if (lab_join(team) != LAB_JOIN_OK)

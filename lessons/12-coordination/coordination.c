@@ -159,16 +159,13 @@ join_or_stop(struct lab *lab, struct lab_team *team)
 /* ---- The semaphore demo ------------------------------------------------ */
 
 struct room {
-	sem_t permits;         /* K permits: process-shared */
+	struct lab_lock *permits;    /* K permits: a lab semaphore */
 	bool use_sem;
 	int limit;
 	long rounds;
 	double hold;
-	_Atomic int64_t *inside;     /* board counter: workers inside now */
-	_Atomic int64_t *max_inside; /* board counter: the most seen at once */
-	struct board_lock *bl;       /* the semaphore's record on the board */
-	int lock_idx;
-	_Atomic long waited;         /* entries that found no permit free */
+	struct board_counter *inside;     /* gauge: workers inside now */
+	struct board_counter *max_inside; /* gauge: the most seen at once */
 };
 
 static void
@@ -180,59 +177,29 @@ nap(double s)
 		;
 }
 
-/* Raise *max to v unless it is already higher.  A plain "if (v > max)
- * max = v" would itself be a lost-update race between workers. */
-static void
-raise_max(_Atomic int64_t *max, int64_t v)
-{
-	int64_t m = atomic_load(max);
-
-	while (v > m && !atomic_compare_exchange_weak(max, &m, v))
-		;
-}
-
 /* DOC: sem-wait
- * sem_wait takes a permit, or sleeps until sem_post returns one.  The
- * trywait first is only for the display: it tells a free entry from one
- * that had to wait, so the board can show the worker as waiting. */
+ * sem_wait takes a permit, or sleeps until sem_post returns one.  The lab
+ * semaphore is a process-shared sem_t that also tells the board who holds
+ * a permit, how many are left and who waits (a worker that has to wait is
+ * shown waiting, and counted in the lock's "contended"). */
 static void
 room_enter(struct lab_worker *w, struct room *r)
 {
-	lab_step(w, "wait for a permit");
-	if (!r->use_sem)
+	if (!r->use_sem) {
+		lab_step(w, "wait for a permit");
 		return;
-	if (sem_trywait(&r->permits) == 0)
-		goto in;
-	atomic_fetch_add(&r->waited, 1);
-	atomic_fetch_add(&r->bl->waiters, 1);
-	atomic_fetch_add(&r->bl->contended, 1);
-	atomic_store(&w->actor->wait_lock, (uint32_t)r->lock_idx + 1);
-	lab_set_state(w, BOARD_ST_WAIT_LOCK);
-	while (sem_wait(&r->permits) < 0 && errno == EINTR)
-		;
-	atomic_store(&w->actor->wait_lock, 0);
-	atomic_fetch_sub(&r->bl->waiters, 1);
-in:
-	atomic_fetch_add(&r->bl->acquisitions, 1);
-	atomic_fetch_sub(&r->bl->value, 1); /* permits left, for the panel */
-	atomic_store(&r->bl->holder, w->no);
+	}
+	lab_sem_wait(w, r->permits);
 }
 
 static void
 room_leave(struct lab_worker *w, struct room *r)
 {
-	lab_step(w, "give the permit back");
-	if (!r->use_sem)
+	if (!r->use_sem) {
+		lab_step(w, "give the permit back");
 		return;
-	atomic_fetch_add(&r->bl->value, 1);
-	/* Clear the holder only if it still names us: someone else may
-	 * have come in since. */
-	{
-		int32_t me = w->no;
-
-		atomic_compare_exchange_strong(&r->bl->holder, &me, -1);
 	}
-	sem_post(&r->permits);
+	lab_sem_post(w, r->permits);
 }
 
 static int
@@ -249,11 +216,11 @@ room_worker(struct lab_worker *w)
 		 * is taken and out before it is given back means "inside"
 		 * can never exceed the number of permits. */
 		lab_set_state(w, BOARD_ST_CRITICAL);
-		now = atomic_fetch_add(r->inside, 1) + 1;
-		raise_max(r->max_inside, now);
+		now = lab_counter_add(r->inside, 1);
+		lab_counter_raise(r->max_inside, now);
 		lab_step_val(w, "inside", now);
 		nap(r->hold); /* still shown as inside, not as sleeping */
-		atomic_fetch_sub(r->inside, 1);
+		lab_counter_add(r->inside, -1);
 		room_leave(w, r);
 		lab_set_state(w, BOARD_ST_RUNNING);
 		/* Printed only after the permit is back: a write can kill
@@ -278,6 +245,9 @@ run_semaphore(struct lab *lab)
 	r->limit = limit;
 	r->rounds = lab->o.iters;
 	r->hold = hold_s < 0 ? 0.05 : hold_s;
+	/* DOC: sem-init: one semaphore for every run, in shared memory
+	 * (pshared), so it works across fork. */
+	r->permits = lab_sem_new(lab, "permits", (unsigned)limit);
 	lab_say(lab, "%d %s workers, %ld rounds each, %.3f s inside; %s\n", n,
 	        lab_mode_name(lab->o.mode), r->rounds, r->hold,
 	        r->use_sem ? "a semaphore lets at most K in" : "no semaphore");
@@ -285,32 +255,25 @@ run_semaphore(struct lab *lab)
 		struct board_counter *maxc, *insc;
 		struct lab_team *team;
 		int64_t max;
+		long waited;
 		double ms, floor_ms;
 
 		lab_run_begin(lab, run);
 		/* Counter 0 is the one the histogram keeps per run. */
 		maxc = lab_counter(lab, "max inside", 0);
 		lab_counter_expect(maxc, want);
+		lab_counter_kind(maxc, BOARD_COUNTER_GAUGE);
 		insc = lab_counter(lab, "inside", 0);
 		lab_counter_expect(insc, 0);
-		r->max_inside = &maxc->value;
-		r->inside = &insc->value;
-		r->lock_idx = board_lock_add(lab->board, "permits", BOARD_LOCK_SEM);
-		if (r->lock_idx < 0)
-			lab_die(lab, "no room on the board for the semaphore");
-		r->bl = &lab->board->lock[r->lock_idx];
-		atomic_store(&r->bl->value, limit);
-		atomic_store(&r->waited, 0);
-		/* DOC: sem-init: pshared = 1, the semaphore lives in shared
-		 * memory and works across fork. */
-		if (sem_init(&r->permits, 1, (unsigned)limit) < 0)
-			lab_die(lab, "sem_init:");
+		lab_counter_kind(insc, BOARD_COUNTER_GAUGE);
+		r->max_inside = maxc;
+		r->inside = insc;
 
 		team = lab_spawn(lab, n, room_worker, r);
 		join_or_stop(lab, team);
 		ms = lab_elapsed_ms(lab);
 		lab_run_end(lab);
-		sem_destroy(&r->permits);
+		waited = (long)atomic_load(&lab->board->lock[lab_lock_index(r->permits)].contended);
 		max = atomic_load(&maxc->value);
 		if (max > limit)
 			over++;
@@ -332,7 +295,7 @@ run_semaphore(struct lab *lab)
 			lab_json_int(&j, "entries", (long long)n * r->rounds);
 			lab_json_int(&j, "max_inside", max);
 			lab_json_int(&j, "inside_after", atomic_load(&insc->value));
-			lab_json_int(&j, "waited", atomic_load(&r->waited));
+			lab_json_int(&j, "waited", waited);
 			lab_json_num(&j, "elapsed_ms", ms);
 			lab_json_num(&j, "floor_ms", floor_ms);
 			lab_json_end(&j);
@@ -343,7 +306,7 @@ run_semaphore(struct lab *lab)
 			       "%.2f s (%lld at a time need at least %.2f s)\n",
 			       run, (long long)max, n, limit,
 			       r->use_sem ? "" : ", not enforced",
-			       atomic_load(&r->waited), (long)n * r->rounds,
+			       waited, (long)n * r->rounds,
 			       ms / 1000.0, (long long)(r->use_sem ? want : n),
 			       floor_ms / 1000.0);
 		}
@@ -357,10 +320,11 @@ run_semaphore(struct lab *lab)
 
 struct ring {
 	/* m guards every field down to `done`.  The condition variables
-	 * are always waited on and signalled with m held. */
-	pthread_mutex_t m;
-	pthread_cond_t not_full;  /* signalled when a slot frees up */
-	pthread_cond_t not_empty; /* signalled when an item arrives */
+	 * are always waited on and signalled with m held.  All three are
+	 * lab primitives (process-shared, published on the board). */
+	struct lab_lock *m;
+	struct lab_cond *not_full;  /* signalled when a slot frees up */
+	struct lab_cond *not_empty; /* signalled when an item arrives */
 	long head, tail, count;   /* ring indices and fill level */
 	long high;                /* the fullest the ring ever was */
 	int producers_left;       /* when 0 and empty: consumers stop */
@@ -372,9 +336,8 @@ struct ring {
 	double hold, pace;
 	long *slot;               /* size slots */
 	_Atomic uint32_t *seen;   /* per item: times consumed */
-	_Atomic int64_t *consumed, *produced, *level; /* board counters */
-	struct board_lock *bl_full, *bl_empty, *bl_m;
-	int idx_full, idx_empty, idx_m;
+	_Atomic int64_t *consumed, *produced; /* board counters */
+	struct board_counter *level;          /* gauge: items in the ring */
 
 	/* Per consumer, summed by main: */
 	_Atomic long long sum;
@@ -395,19 +358,13 @@ item_hash(uint64_t x)
 static void
 ring_lock(struct lab_worker *w, struct ring *q)
 {
-	lab_step(w, "lock buffer");
-	pthread_mutex_lock(&q->m);
-	atomic_store(&q->bl_m->holder, w->no);
-	atomic_fetch_add(&q->bl_m->acquisitions, 1);
-	lab_set_state(w, BOARD_ST_CRITICAL);
+	lab_lock(w, q->m);
 }
 
 static void
 ring_unlock(struct lab_worker *w, struct ring *q)
 {
-	atomic_store(&q->bl_m->holder, -1);
-	lab_set_state(w, BOARD_ST_RUNNING);
-	pthread_mutex_unlock(&q->m);
+	lab_unlock(w, q->m);
 }
 
 /* DOC: cond-wait
@@ -417,19 +374,9 @@ ring_unlock(struct lab_worker *w, struct ring *q)
  * spurious wake-up) or after another worker got there first: that is why
  * every wait is in a while loop that re-checks the condition. */
 static void
-ring_wait(struct lab_worker *w, struct ring *q, pthread_cond_t *cv,
-          struct board_lock *bl, int idx)
+ring_wait(struct lab_worker *w, struct ring *q, struct lab_cond *cv)
 {
-	atomic_fetch_add(&bl->waiters, 1);
-	atomic_fetch_add(&bl->contended, 1);
-	atomic_store(&w->actor->wait_lock, (uint32_t)idx + 1);
-	atomic_store(&q->bl_m->holder, -1);
-	lab_set_state(w, BOARD_ST_WAIT_LOCK);
-	pthread_cond_wait(cv, &q->m);
-	atomic_store(&w->actor->wait_lock, 0);
-	atomic_fetch_sub(&bl->waiters, 1);
-	atomic_store(&q->bl_m->holder, w->no);
-	lab_set_state(w, BOARD_ST_CRITICAL);
+	lab_cond_wait(w, cv, q->m);
 }
 
 static int
@@ -446,8 +393,7 @@ producer(struct lab_worker *w)
 		/* DOC: put: wait while full. */
 		while (q->count == q->size) {
 			q->full_waits++;
-			lab_step(w, "wait: not full");
-			ring_wait(w, q, &q->not_full, q->bl_full, q->idx_full);
+			ring_wait(w, q, q->not_full);
 		}
 		lab_step_val(w, "put item", id);
 		q->slot[q->tail] = id;
@@ -455,11 +401,10 @@ producer(struct lab_worker *w)
 		q->count++;
 		if (q->count > q->high)
 			q->high = q->count;
-		atomic_store(q->level, q->count);
+		lab_counter_set(q->level, q->count);
 		atomic_fetch_add(q->produced, 1);
-		atomic_fetch_add(&q->bl_full->acquisitions, 1);
 		/* One item arrived: one consumer can use it. */
-		pthread_cond_signal(&q->not_empty);
+		lab_cond_signal(w, q->not_empty);
 		ring_unlock(w, q);
 		lab_progress(w, (uint64_t)++mine, (uint64_t)total);
 	}
@@ -469,7 +414,7 @@ producer(struct lab_worker *w)
 	 * asleep on an empty buffer see there is nothing more to come (the
 	 * C form of putting one None per consumer on a Python queue). */
 	if (--q->producers_left == 0)
-		pthread_cond_broadcast(&q->not_empty);
+		lab_cond_broadcast(w, q->not_empty);
 	ring_unlock(w, q);
 	return 0;
 }
@@ -489,8 +434,7 @@ consumer(struct lab_worker *w)
 		/* DOC: take: wait while empty, unless nothing more will come. */
 		while (q->count == 0 && q->producers_left > 0) {
 			q->empty_waits++;
-			lab_step(w, "wait: not empty");
-			ring_wait(w, q, &q->not_empty, q->bl_empty, q->idx_empty);
+			ring_wait(w, q, q->not_empty);
 		}
 		if (q->count == 0) {
 			ring_unlock(w, q);
@@ -499,11 +443,10 @@ consumer(struct lab_worker *w)
 		id = q->slot[q->head];
 		q->head = (q->head + 1) % q->size;
 		q->count--;
-		atomic_store(q->level, q->count);
+		lab_counter_set(q->level, q->count);
 		lab_step_val(w, "take item", id);
-		atomic_fetch_add(&q->bl_empty->acquisitions, 1);
 		/* One slot freed: one producer can use it. */
-		pthread_cond_signal(&q->not_full);
+		lab_cond_signal(w, q->not_full);
 		ring_unlock(w, q);
 
 		/* Outside the lock: tick the item off and "use" it. */
@@ -532,39 +475,14 @@ buffer_worker(struct lab_worker *w)
 }
 
 static void
-ring_init(struct lab *lab, struct ring *q)
+ring_init(struct ring *q)
 {
-	pthread_mutexattr_t ma;
-	pthread_condattr_t ca;
-
-	/* DOC: pshared: the mutex and condition variables live in shared
-	 * memory and are marked process-shared, or a forked worker would
-	 * wait on a futex no one else ever wakes. */
-	pthread_mutexattr_init(&ma);
-	pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED);
-	if (pthread_mutex_init(&q->m, &ma) || pthread_cond_init(&q->not_full, &ca) ||
-	    pthread_cond_init(&q->not_empty, &ca))
-		lab_die(lab, "cannot set up the buffer's mutex and conditions");
-	pthread_mutexattr_destroy(&ma);
-	pthread_condattr_destroy(&ca);
 	q->head = q->tail = q->count = q->high = 0;
 	q->full_waits = q->empty_waits = 0;
 	q->producers_left = q->nprod;
 	atomic_store(&q->sum, 0);
 	atomic_store(&q->xsum, 0);
 	memset(q->seen, 0, (size_t)q->items * sizeof *q->seen);
-}
-
-static int
-board_lock_or_die(struct lab *lab, const char *name, enum board_lock_kind k)
-{
-	int i = board_lock_add(lab->board, name, k);
-
-	if (i < 0)
-		lab_die(lab, "no room on the board for lock %s", name);
-	return i;
 }
 
 static void
@@ -587,6 +505,12 @@ run_buffer(struct lab *lab)
 	q->hold = hold_s < 0 ? 0 : hold_s;
 	q->pace = pace_s;
 	q->slot = lab_shared_alloc(lab, (size_t)size * sizeof *q->slot);
+	/* DOC: pshared: the lab's mutex and condition variables live in
+	 * shared memory and are process-shared, or a forked worker would
+	 * wait on a futex no one else ever wakes. */
+	q->m = lab_lock_new(lab, "buffer", BOARD_LOCK_MUTEX);
+	q->not_full = lab_cond_new(lab, "not full");
+	q->not_empty = lab_cond_new(lab, "not empty");
 	q->seen = lab_shared_alloc(lab, (size_t)items * sizeof *q->seen);
 	for (long id = 0; id < items; id++)
 		want_x ^= item_hash((uint64_t)id);
@@ -606,20 +530,17 @@ run_buffer(struct lab *lab)
 		lab_run_begin(lab, run);
 		cc = lab_counter(lab, "consumed", 0);
 		lab_counter_expect(cc, items);
+		lab_counter_kind(cc, BOARD_COUNTER_COUNT);
 		pc = lab_counter(lab, "produced", 0);
 		lab_counter_expect(pc, items);
+		lab_counter_kind(pc, BOARD_COUNTER_COUNT);
 		lc = lab_counter(lab, "in buffer", 0);
 		lab_counter_expect(lc, 0);
+		lab_counter_kind(lc, BOARD_COUNTER_GAUGE);
 		q->consumed = &cc->value;
 		q->produced = &pc->value;
-		q->level = &lc->value;
-		q->idx_m = board_lock_or_die(lab, "buffer", BOARD_LOCK_MUTEX);
-		q->idx_full = board_lock_or_die(lab, "not full", BOARD_LOCK_COND);
-		q->idx_empty = board_lock_or_die(lab, "not empty", BOARD_LOCK_COND);
-		q->bl_m = &lab->board->lock[q->idx_m];
-		q->bl_full = &lab->board->lock[q->idx_full];
-		q->bl_empty = &lab->board->lock[q->idx_empty];
-		ring_init(lab, q);
+		q->level = lc;
+		ring_init(q);
 
 		team = lab_spawn(lab, n, buffer_worker, q);
 		join_or_stop(lab, team);
@@ -679,9 +600,6 @@ run_buffer(struct lab *lab)
 			       xsum == want_x ? "ok" : "wrong", q->high, size,
 			       q->full_waits, q->empty_waits, ms / 1000.0);
 		}
-		pthread_cond_destroy(&q->not_full);
-		pthread_cond_destroy(&q->not_empty);
-		pthread_mutex_destroy(&q->m);
 		lab_team_free(team);
 	}
 	if (bad_runs)

@@ -61,7 +61,6 @@ static const struct lab_lesson lesson = {
 	.modes = LAB_MODES_BOTH,
 	.iters = 3,
 	.runs = 1,
-	.steps = true,
 	.watches_deadlock = true,
 	.options = options,
 };

@@ -480,8 +480,9 @@ orphan_main(struct board_actor *a)
 	pid_t old = getppid();
 	uint64_t deadline = board_now_ns() + (uint64_t)((sh->hold + 3.0) * 1e9);
 
-	board_actor_publish(a, BOARD_KIND_PROCESS, getpid(), gettid(), 2, "orphan");
-	atomic_store(&a->state, BOARD_ST_RUNNING);
+	board_actor_publish(a, BOARD_KIND_PROCESS, getpid(), gettid(), old, 2,
+	                    "orphan");
+	board_actor_state(a, BOARD_ST_RUNNING);
 	atomic_store(&sh->orphan_pid, getpid());
 	atomic_store(&sh->orphan_old_ppid, old);
 	atomic_store(&sh->orphan_ready, 1);
@@ -489,10 +490,10 @@ orphan_main(struct board_actor *a)
 		nap(0.002);
 	atomic_store(&sh->orphan_new_ppid, getppid());
 	atomic_store(&sh->orphan_moved, getppid() != old);
-	atomic_store(&a->state, BOARD_ST_SLEEPING);
+	board_actor_state(a, BOARD_ST_SLEEPING);
 	if (board_now_ns() < deadline)
 		nap(sh->hold);
-	atomic_store(&a->state, BOARD_ST_DONE);
+	board_actor_state(a, BOARD_ST_DONE);
 	_exit(0);
 }
 

@@ -47,6 +47,16 @@ board_state_mark(enum board_state s)
 }
 
 const char *
+board_counter_kind_name(enum board_counter_kind k)
+{
+	switch (k) {
+	case BOARD_COUNTER_GAUGE: return "gauge";
+	case BOARD_COUNTER_COUNT: return "count";
+	default: return "conserved";
+	}
+}
+
+const char *
 board_lock_kind_name(enum board_lock_kind k)
 {
 	switch (k) {
@@ -188,6 +198,7 @@ board_reset(struct board *b)
 		atomic_store(&a->gate, 0);
 		atomic_store(&a->pid, 0);
 		atomic_store(&a->tid, 0);
+		atomic_store(&a->held, 0);
 	}
 	atomic_store(&b->nactors, 0);
 	for (int i = 0; i < BOARD_MAX_LOCKS; i++) {
@@ -209,7 +220,7 @@ board_reset(struct board *b)
  * the same even seq before and after its loads saw no write in between. */
 void
 board_actor_publish(struct board_actor *a, enum board_kind kind, pid_t pid,
-                    pid_t tid, unsigned worker_no, const char *name)
+                    pid_t tid, pid_t ppid, unsigned worker_no, const char *name)
 {
 	uint64_t words[BOARD_NAME_LEN / 8] = {0};
 	uint32_t s = atomic_load_explicit(&a->seq, memory_order_relaxed);
@@ -220,6 +231,7 @@ board_actor_publish(struct board_actor *a, enum board_kind kind, pid_t pid,
 	atomic_store_explicit(&a->kind, kind, memory_order_relaxed);
 	atomic_store_explicit(&a->pid, pid, memory_order_relaxed);
 	atomic_store_explicit(&a->tid, tid, memory_order_relaxed);
+	atomic_store_explicit(&a->ppid, ppid, memory_order_relaxed);
 	atomic_store_explicit(&a->worker_no, worker_no, memory_order_relaxed);
 	for (int i = 0; i < BOARD_NAME_LEN / 8; i++)
 		atomic_store_explicit(&a->name[i], words[i], memory_order_relaxed);
@@ -241,6 +253,7 @@ board_actor_read(const struct board_actor *a, struct board_actor_id *out)
 		out->kind = atomic_load_explicit(&a->kind, memory_order_relaxed);
 		out->pid = atomic_load_explicit(&a->pid, memory_order_relaxed);
 		out->tid = atomic_load_explicit(&a->tid, memory_order_relaxed);
+		out->ppid = atomic_load_explicit(&a->ppid, memory_order_relaxed);
 		out->worker_no =
 			atomic_load_explicit(&a->worker_no, memory_order_relaxed);
 		for (int i = 0; i < BOARD_NAME_LEN / 8; i++)
@@ -326,11 +339,59 @@ board_counter_add(struct board *b, const char *name, int64_t initial)
 		atomic_store_explicit(&b->ncounters, n + 1, memory_order_release);
 	}
 	if (idx >= 0) {
-		atomic_store(&b->counter[idx].initial, initial);
-		atomic_store(&b->counter[idx].value, initial);
+		struct board_counter *c = &b->counter[idx];
+
+		atomic_store(&c->initial, initial);
+		atomic_store(&c->value, initial);
+		atomic_store(&c->min, initial);
+		atomic_store(&c->max, initial);
 	}
 	intern_unlock(b);
 	return idx;
+}
+
+/* Widen [min, max] to hold v.  Each bound only ever moves outwards, by a
+ * compare-and-swap, so concurrent updates never lose a peak. */
+static void
+counter_range(struct board_counter *c, int64_t v)
+{
+	int64_t m = atomic_load_explicit(&c->max, memory_order_relaxed);
+
+	while (v > m && !atomic_compare_exchange_weak_explicit(
+	                        &c->max, &m, v, memory_order_relaxed,
+	                        memory_order_relaxed))
+		;
+	m = atomic_load_explicit(&c->min, memory_order_relaxed);
+	while (v < m && !atomic_compare_exchange_weak_explicit(
+	                        &c->min, &m, v, memory_order_relaxed,
+	                        memory_order_relaxed))
+		;
+}
+
+int64_t
+board_counter_add_value(struct board_counter *c, int64_t delta)
+{
+	int64_t v = atomic_fetch_add(&c->value, delta) + delta;
+
+	counter_range(c, v);
+	return v;
+}
+
+void
+board_counter_raise(struct board_counter *c, int64_t v)
+{
+	int64_t m = atomic_load(&c->value);
+
+	while (v > m && !atomic_compare_exchange_weak(&c->value, &m, v))
+		;
+	counter_range(c, v);
+}
+
+void
+board_counter_set(struct board_counter *c, int64_t v)
+{
+	atomic_store(&c->value, v);
+	counter_range(c, v);
 }
 
 int
@@ -376,6 +437,9 @@ board_event_put(struct board_actor *a, enum board_event_type type,
 	atomic_store_explicit(&e->type, type, memory_order_relaxed);
 	atomic_store_explicit(&e->arg, arg, memory_order_relaxed);
 	atomic_store_explicit(&e->value, value, memory_order_relaxed);
+	atomic_store_explicit(&e->state,
+	                      atomic_load_explicit(&a->state, memory_order_relaxed),
+	                      memory_order_relaxed);
 	atomic_store_explicit(&e->seq, h + 1, memory_order_release);
 	atomic_store_explicit(&a->ring_head, h + 1, memory_order_release);
 }
@@ -408,6 +472,7 @@ board_event_next(const struct board_actor *a, uint64_t *cursor,
 		out->type = atomic_load_explicit(&e->type, memory_order_relaxed);
 		out->arg = atomic_load_explicit(&e->arg, memory_order_relaxed);
 		out->value = atomic_load_explicit(&e->value, memory_order_relaxed);
+		out->state = atomic_load_explicit(&e->state, memory_order_relaxed);
 		atomic_thread_fence(memory_order_acquire);
 		*cursor = c + 1;
 		if (atomic_load_explicit(&e->seq, memory_order_relaxed) != c + 1) {
@@ -416,6 +481,16 @@ board_event_next(const struct board_actor *a, uint64_t *cursor,
 		}
 		return 1;
 	}
+}
+
+void
+board_actor_state(struct board_actor *a, enum board_state s)
+{
+	uint32_t old = atomic_load_explicit(&a->state, memory_order_relaxed);
+
+	atomic_store_explicit(&a->state, s, memory_order_release);
+	if (old != (uint32_t)s)
+		board_event_put(a, BOARD_EV_STATE, s, old);
 }
 
 static long
@@ -436,15 +511,13 @@ board_gate_wait(struct board_actor *a, const struct board_control *c,
 		uint32_t w = atomic_load_explicit(&a->gate, memory_order_acquire);
 
 		if (atomic_load_explicit(&a->grant, memory_order_acquire) != taken) {
-			atomic_store_explicit(&a->state, resume_state,
-			                      memory_order_relaxed);
+			board_actor_state(a, resume_state);
 			atomic_store_explicit(&a->taken, taken + 1,
 			                      memory_order_release);
 			return;
 		}
 		if (!atomic_load_explicit(&c->step_mode, memory_order_acquire)) {
-			atomic_store_explicit(&a->state, resume_state,
-			                      memory_order_release);
+			board_actor_state(a, resume_state);
 			return;
 		}
 		futex(&a->gate, FUTEX_WAIT, w);
@@ -497,8 +570,9 @@ board_actor_settled(const struct board *b, unsigned idx)
 	bl = &b->lock[l - 1];
 	switch (atomic_load(&bl->kind)) {
 	case BOARD_LOCK_COND:
-		/* Only another worker's signal can move it. */
-		return true;
+		/* Only another worker's signal can move it: settled unless
+		 * a wake-up is already on its way. */
+		return atomic_load(&bl->value) <= 0;
 	case BOARD_LOCK_SEM:
 		/* Blocked while no permit is left (a semaphore with several
 		 * permits has no single holder). */

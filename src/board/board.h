@@ -19,7 +19,7 @@
 #include <sys/types.h>
 
 #define BOARD_MAGIC 0x424c4352u /* "RCLB" */
-#define BOARD_VERSION 1u
+#define BOARD_VERSION 2u
 #define BOARD_ENV_FD "RACELAB_BOARD_FD"
 
 enum {
@@ -64,17 +64,23 @@ enum board_event_type {
 	BOARD_EV_LOCK_ACQUIRE,
 	BOARD_EV_LOCK_RELEASE,
 	BOARD_EV_GATE,
-	BOARD_EV_STATE,
+	BOARD_EV_STATE, /* the actor's state changed (lab_set_state, a gate left) */
+	BOARD_EV_STEP,  /* a probe passed: arg is its label id */
 };
 
 enum board_run_state { BOARD_RUN_IDLE, BOARD_RUN_RUNNING, BOARD_RUN_DONE };
 
+/* Every event also says the state the actor was in once it happened, so
+ * a reader can draw what each actor did over time from the events alone
+ * (a run that ended before the shell looked at it even once). */
 struct board_event {
 	_Atomic uint64_t seq; /* ring index + 1 once written; 0 while empty */
 	_Atomic uint64_t t_ns; /* CLOCK_MONOTONIC */
 	_Atomic uint32_t type; /* enum board_event_type */
 	_Atomic uint32_t arg;  /* lock index, label id, new state ... */
 	_Atomic int64_t value;
+	_Atomic uint32_t state; /* enum board_state after the event */
+	uint32_t pad_;
 };
 
 /* One worker (or the lesson's main thread, actor 0). */
@@ -84,6 +90,7 @@ struct board_actor {
 	_Atomic uint32_t kind; /* enum board_kind */
 	_Atomic int32_t pid;
 	_Atomic int32_t tid;
+	_Atomic int32_t ppid;      /* its parent process, as getppid() said */
 	_Atomic uint32_t worker_no; /* 1-based; 0 for the main actor */
 	_Atomic uint64_t name[BOARD_NAME_LEN / 8]; /* packed chars */
 
@@ -99,6 +106,8 @@ struct board_actor {
 	_Atomic uint64_t progress;  /* units of work done */
 	_Atomic uint64_t total;     /* units of work planned (0: unknown) */
 	_Atomic int32_t exit_code;  /* exit status, or -signal */
+	_Atomic uint32_t held;      /* bit i: it holds lock i (a semaphore
+	                             * has as many holders as permits) */
 
 	/* Step gate.  A grant adds one to grant; the actor has used `taken`
 	 * grants and waits while taken == grant and step mode is on.  gate is
@@ -113,12 +122,27 @@ struct board_actor {
 	struct board_event ring[BOARD_RING_LEN];
 };
 
+/* What a counter's number means, and so what the shell shows beside it. */
+enum board_counter_kind {
+	/* Conserved: a correct run ends at `expected`; the difference is
+	 * updates lost (the race's balance). */
+	BOARD_COUNTER_CONSERVED,
+	/* Gauge: a level that goes up and down (workers inside, items in a
+	 * buffer); the lab keeps its lowest and highest value on every
+	 * update, so a peak between two looks of the shell is not missed. */
+	BOARD_COUNTER_GAUGE,
+	/* Count: things done, only ever up; shown with its rate. */
+	BOARD_COUNTER_COUNT,
+};
+
 struct board_counter {
 	char name[BOARD_NAME_LEN]; /* written once, before ncounters is raised */
 	_Atomic int64_t value;
 	_Atomic int64_t initial;
 	_Atomic int64_t expected; /* value a correct run ends with */
 	_Atomic uint32_t has_expected;
+	_Atomic uint32_t kind;    /* enum board_counter_kind */
+	_Atomic int64_t min, max; /* a gauge's range over the run */
 };
 
 enum board_lock_kind {
@@ -138,7 +162,8 @@ struct board_lock {
 	_Atomic uint64_t acquisitions;
 	_Atomic uint64_t contended; /* acquisitions that had to wait */
 	_Atomic uint64_t wait_ns;   /* total time spent waiting */
-	_Atomic int32_t value;      /* semaphore count, where it applies */
+	_Atomic int32_t value;      /* semaphore: permits left */
+	_Atomic int32_t permits;    /* semaphore: permits in all */
 };
 
 /* Written by the shell, read by the lesson. */
@@ -173,6 +198,9 @@ struct board {
 	_Atomic uint32_t nlocks;
 	_Atomic uint32_t nlabels;
 	_Atomic uint32_t intern_lock; /* spin lock guarding label interning */
+	/* Probe points compiled into the lesson program (lab_step, lab_lock,
+	 * ...): 0 means --schedule and --step have nothing to act on. */
+	_Atomic uint32_t nprobes;
 
 	/* Final value of counter 0 after each run, for the histogram. */
 	_Atomic uint32_t nresults; /* total runs recorded (may exceed MAX) */
@@ -189,7 +217,7 @@ struct board {
 /* A copy of an actor's identity, read consistently. */
 struct board_actor_id {
 	enum board_kind kind;
-	pid_t pid, tid;
+	pid_t pid, tid, ppid;
 	unsigned worker_no;
 	char name[BOARD_NAME_LEN];
 };
@@ -207,7 +235,8 @@ void board_reset(struct board *b);
 
 /* Actors. */
 void board_actor_publish(struct board_actor *a, enum board_kind kind, pid_t pid,
-                         pid_t tid, unsigned worker_no, const char *name);
+                         pid_t tid, pid_t ppid, unsigned worker_no,
+                         const char *name);
 bool board_actor_read(const struct board_actor *a, struct board_actor_id *out);
 const char *board_state_name(enum board_state s);
 char board_state_mark(enum board_state s); /* one char, readable without colour */
@@ -218,6 +247,14 @@ const char *board_label(const struct board *b, uint32_t id);
 
 /* Counters and locks: register by name (idempotent), index or -1. */
 int board_counter_add(struct board *b, const char *name, int64_t initial);
+/* Change a counter by delta (or set it), keeping min and max: returns the
+ * new value.  Lock-free; any worker may call them. */
+int64_t board_counter_add_value(struct board_counter *c, int64_t delta);
+void board_counter_set(struct board_counter *c, int64_t v);
+/* Raise the value to v unless it is already higher (a running maximum:
+ * "if (v > max) max = v" would itself be a lost-update race). */
+void board_counter_raise(struct board_counter *c, int64_t v);
+const char *board_counter_kind_name(enum board_counter_kind k);
 int board_lock_add(struct board *b, const char *name, enum board_lock_kind kind);
 const char *board_lock_kind_name(enum board_lock_kind k);
 
@@ -226,11 +263,16 @@ struct board_event_copy {
 	enum board_event_type type;
 	uint32_t arg;
 	int64_t value;
+	enum board_state state;
 };
 
-/* Events: the actor appends; a reader walks from its own cursor. */
+/* Events: the actor appends; a reader walks from its own cursor.  The
+ * event records the actor's state as it is when put. */
 void board_event_put(struct board_actor *a, enum board_event_type type,
                      uint32_t arg, int64_t value);
+/* Set the actor's state and record the change as an event (nothing when
+ * the state is the same). */
+void board_actor_state(struct board_actor *a, enum board_state s);
 /* Read the next event after *cursor. Returns 1 with *out filled, 0 when
  * there is nothing new.  Events overwritten before they were read are added
  * to *dropped and skipped. */

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -56,7 +57,6 @@ struct lab_lesson {
 	int runs;            /* default --runs */
 	const char *syncs;   /* "none|mutex|spin|atomic"; NULL: no --sync */
 	const char *sync_default;
-	bool steps;          /* accepts --schedule and --step */
 	/* The lesson has its own deadlock watchdog (13-deadlock): lab_join
 	 * leaves a cycle of lock waits to it, and reports only other ways of
 	 * getting stuck. */
@@ -100,9 +100,14 @@ struct lab_worker {
 	pid_t pid;   /* process id (the lesson's own for a thread) */
 	pid_t tid;   /* kernel thread id */
 	pthread_t thread;
-	bool joined;
-	int status;  /* exit code when >= 0, -signal when killed */
+	/* Atomic: the step driver thread and the lesson's main may both
+	 * look (and reap) while a schedule runs. */
+	_Atomic bool joined;
+	_Atomic int status;  /* exit code when >= 0, -signal when killed */
 	struct lab_team *team;
+	/* Written by the worker alone: which probe records the next STEP
+	 * event on the board, and how far apart they are (see lab_probe). */
+	uint64_t ev_next, ev_stride, ev_last_ns;
 };
 
 /* A worker's body: returns its exit code. */
@@ -114,6 +119,13 @@ struct lab_team {
 	struct lab_worker *w; /* w[0..n-1] are workers 1..n */
 	lab_worker_fn fn;
 	uint64_t t_start, t_end;
+	/* --schedule or --step: a thread of the lab drives the team's
+	 * gates from the moment it is spawned, so a lesson whose main does
+	 * other work before lab_join (feeds a pool, watches a sum) is
+	 * scheduled too. */
+	pthread_t driver;
+	bool driving;
+	_Atomic bool deadlocked; /* the driver found a deadlock */
 };
 
 /* Result of lab_join. */
@@ -171,10 +183,38 @@ void lab_run_begin(struct lab *lab, int run);
 void lab_run_end(struct lab *lab);
 double lab_elapsed_ms(const struct lab *lab); /* since lab_run_begin */
 
-/* Counters on the board. */
+/* Counters on the board.  A counter is conserved (the default when it
+ * has an expected value), a gauge or a count (the default without one):
+ * see enum board_counter_kind.  Change a gauge with lab_counter_add or
+ * lab_counter_set, so that its lowest and highest values are kept. */
 struct board_counter *lab_counter(struct lab *lab, const char *name,
                                   int64_t initial);
 void lab_counter_expect(struct board_counter *c, int64_t expected);
+void lab_counter_kind(struct board_counter *c, enum board_counter_kind k);
+static inline int64_t
+lab_counter_add(struct board_counter *c, int64_t delta)
+{
+	return board_counter_add_value(c, delta);
+}
+static inline void
+lab_counter_set(struct board_counter *c, int64_t v)
+{
+	board_counter_set(c, v);
+}
+/* For a lesson that keeps &c->value (a plain pointer to the number) in
+ * its shared data: store a gauge's new value through it, keeping the
+ * range.  value must point into a board counter. */
+static inline void
+lab_counter_store(_Atomic int64_t *value, int64_t v)
+{
+	board_counter_set((struct board_counter *)(void *)
+	                  ((char *)value - offsetof(struct board_counter, value)), v);
+}
+static inline void
+lab_counter_raise(struct board_counter *c, int64_t v)
+{
+	board_counter_raise(c, v);
+}
 
 /* Workers.  lab_spawn starts n workers of the --mode, numbered 1..n, holds
  * them at a start barrier until all exist, then releases them together.
@@ -182,7 +222,7 @@ void lab_counter_expect(struct board_counter *c, int64_t expected);
 struct lab_team *lab_spawn(struct lab *lab, int n, lab_worker_fn fn, void *arg);
 struct lab_team *lab_spawn_ex(struct lab *lab, enum lab_mode mode, int first,
                               int n, lab_worker_fn fn, void *arg);
-/* Drives --schedule or --step if given, then waits for every worker.
+/* Waits for the --schedule or --step driver if any, then for every worker.
  * On a deadlock found while scheduling, workers are left blocked: print
  * the result and exit(LAB_EXIT_DEADLOCK). */
 enum lab_join_result lab_join(struct lab_team *t);
@@ -192,6 +232,20 @@ const char *lab_mode_name(enum lab_mode m);
 /* "exit 0", "killed by SIGKILL" */
 const char *lab_status_text(int status, char *buf, size_t len);
 
+/* Every probe point in the program leaves a record in the lab_probes
+ * section, so the program knows at start whether --schedule and --step
+ * have anything to act on (lab_probe_sites) without a list per lesson. */
+struct lab_probe_site {
+	const char *file;
+	unsigned line;
+};
+#define LAB_PROBE_SITE_()                                                      \
+	static const struct lab_probe_site lab_site_                             \
+		__attribute__((used, section("lab_probes"), aligned(8))) =       \
+		{ __FILE__, __LINE__ }
+/* How many probe points this program has. */
+unsigned lab_probe_sites(void);
+
 /* Probes: an interleaving point.  Publishes the label (and the source
  * line) as the worker's next operation; in step mode, parks the worker at
  * its gate until a step is granted. */
@@ -200,12 +254,14 @@ const char *lab_status_text(int status, char *buf, size_t len);
 #define lab_step_val_(w, label, line, has, v)                                  \
 	do {                                                                     \
 		static _Atomic uint32_t lab_label_id_;                           \
+		LAB_PROBE_SITE_();                                               \
 		lab_probe((w), &lab_label_id_, (label), (line), (has), (v));     \
 	} while (0)
 
 uint32_t lab_label_slow(struct lab_worker *w, _Atomic uint32_t *idp,
                         const char *label);
 void lab_gate(struct lab_worker *w);
+void lab_probe_event(struct lab_worker *w, uint32_t label, uint64_t step);
 
 /* The fast path: a few relaxed stores to the worker's own actor and one
  * load of the step flag.  No ordering is needed: these fields are for
@@ -216,6 +272,7 @@ lab_probe(struct lab_worker *w, _Atomic uint32_t *idp, const char *label,
 {
 	struct board_actor *a = w->actor;
 	uint32_t id = atomic_load_explicit(idp, memory_order_relaxed);
+	uint64_t step = atomic_load_explicit(&a->steps, memory_order_relaxed) + 1;
 
 	if (__builtin_expect(id == 0, 0))
 		id = lab_label_slow(w, idp, label);
@@ -225,10 +282,13 @@ lab_probe(struct lab_worker *w, _Atomic uint32_t *idp, const char *label,
 	                      memory_order_relaxed);
 	if (has)
 		atomic_store_explicit(&a->op_value, v, memory_order_relaxed);
-	atomic_store_explicit(&a->steps,
-	                      atomic_load_explicit(&a->steps,
-	                                           memory_order_relaxed) + 1,
-	                      memory_order_relaxed);
+	atomic_store_explicit(&a->steps, step, memory_order_relaxed);
+	/* A timestamped STEP event on the board, but not for every probe: a
+	 * tight loop would flood the ring (and pay for a clock read each
+	 * time).  The stride adapts so that a worker records about one step
+	 * per millisecond, and every step of a slow one. */
+	if (__builtin_expect(step >= w->ev_next, 0))
+		lab_probe_event(w, id, step);
 	if (__builtin_expect(atomic_load_explicit(&w->lab->board->control.step_mode,
 	                                          memory_order_relaxed), 0))
 		lab_gate(w);
@@ -253,18 +313,45 @@ void lab_sleep(struct lab_worker *w, double seconds);
 struct lab_lock;
 struct lab_lock *lab_lock_new(struct lab *lab, const char *name,
                               enum board_lock_kind kind);
-/* Macros, so the probe records the caller's source line. */
-#define lab_lock(w, l) lab_lock_at((w), (l), __LINE__)
-#define lab_unlock(w, l) lab_unlock_at((w), (l), __LINE__)
+/* Macros, so the probe records the caller's source line (and the program
+ * knows it has probe points). */
+#define lab_lock(w, l) ({ LAB_PROBE_SITE_(); lab_lock_at((w), (l), __LINE__); })
+#define lab_unlock(w, l)                                                       \
+	({ LAB_PROBE_SITE_(); lab_unlock_at((w), (l), __LINE__); })
 /* 0 when taken; -1 when busy (trylock) or after timeout_ns (timed). */
-#define lab_trylock(w, l) lab_trylock_at((w), (l), __LINE__)
-#define lab_timedlock(w, l, ns) lab_timedlock_at((w), (l), (ns), __LINE__)
+#define lab_trylock(w, l)                                                      \
+	({ LAB_PROBE_SITE_(); lab_trylock_at((w), (l), __LINE__); })
+#define lab_timedlock(w, l, ns)                                                \
+	({ LAB_PROBE_SITE_(); lab_timedlock_at((w), (l), (ns), __LINE__); })
 void lab_lock_at(struct lab_worker *w, struct lab_lock *l, unsigned line);
 void lab_unlock_at(struct lab_worker *w, struct lab_lock *l, unsigned line);
 int lab_trylock_at(struct lab_worker *w, struct lab_lock *l, unsigned line);
 int lab_timedlock_at(struct lab_worker *w, struct lab_lock *l,
                      uint64_t timeout_ns, unsigned line);
 int lab_lock_index(const struct lab_lock *l);
+
+/* Counting semaphores: a struct lab_lock of kind BOARD_LOCK_SEM with
+ * `permits` permits.  wait takes one (a probe point, "wait for NAME"),
+ * post gives one back ("post NAME").  The board shows permits left and
+ * every worker holding one. */
+struct lab_lock *lab_sem_new(struct lab *lab, const char *name,
+                             unsigned permits);
+#define lab_sem_wait(w, s)                                                     \
+	({ LAB_PROBE_SITE_(); lab_lock_at((w), (s), __LINE__); })
+#define lab_sem_post(w, s)                                                     \
+	({ LAB_PROBE_SITE_(); lab_unlock_at((w), (s), __LINE__); })
+
+/* Condition variables, process-shared, waited on with a lab mutex held.
+ * wait is a probe point ("wait NAME"); the board shows who waits. */
+struct lab_cond;
+struct lab_cond *lab_cond_new(struct lab *lab, const char *name);
+#define lab_cond_wait(w, c, m)                                                 \
+	({ LAB_PROBE_SITE_(); lab_cond_wait_at((w), (c), (m), __LINE__); })
+void lab_cond_wait_at(struct lab_worker *w, struct lab_cond *c,
+                      struct lab_lock *m, unsigned line);
+void lab_cond_signal(struct lab_worker *w, struct lab_cond *c);
+void lab_cond_broadcast(struct lab_worker *w, struct lab_cond *c);
+void lab_cond_destroy(struct lab_cond *c);
 
 /* Deadlock: true when the workers waiting on locks form a cycle (each
  * waits for a lock the next one holds).  The cycle, as worker numbers, is

@@ -18,22 +18,35 @@ struct lab_lock {
 	char lock_label[BOARD_LABEL_LEN], unlock_label[BOARD_LABEL_LEN];
 	pthread_mutex_t mutex;   /* BOARD_LOCK_MUTEX: process-shared, robust */
 	_Atomic uint32_t spin;   /* BOARD_LOCK_SPIN: 0 free, 1 held */
-	sem_t sem;               /* BOARD_LOCK_SEM: process-shared, value 1 */
+	sem_t sem;               /* BOARD_LOCK_SEM: process-shared */
 };
 
-struct lab_lock *
-lab_lock_new(struct lab *lab, const char *name, enum board_lock_kind kind)
+/* A condition variable: process-shared, in shared memory like a lock. */
+struct lab_cond {
+	struct lab *lab;
+	int idx;
+	_Atomic uint32_t wait_id;
+	char wait_label[BOARD_LABEL_LEN];
+	pthread_cond_t cv;
+};
+
+static struct lab_lock *
+lock_new(struct lab *lab, const char *name, enum board_lock_kind kind,
+         unsigned permits)
 {
 	struct lab_lock *l = lab_shared_alloc(lab, sizeof *l);
 	pthread_mutexattr_t ma;
+	bool sem = kind == BOARD_LOCK_SEM;
 
 	l->lab = lab;
 	l->kind = kind;
 	l->idx = board_lock_add(lab->board, name, kind);
 	if (l->idx < 0)
 		lab_die(lab, "too many locks (at most %d)", BOARD_MAX_LOCKS);
-	snprintf(l->lock_label, sizeof l->lock_label, "lock %s", name);
-	snprintf(l->unlock_label, sizeof l->unlock_label, "unlock %s", name);
+	snprintf(l->lock_label, sizeof l->lock_label, "%s %s",
+	         sem ? "wait for" : "lock", name);
+	snprintf(l->unlock_label, sizeof l->unlock_label, "%s %s",
+	         sem ? "post" : "unlock", name);
 	switch (kind) {
 	case BOARD_LOCK_MUTEX:
 		pthread_mutexattr_init(&ma);
@@ -45,14 +58,29 @@ lab_lock_new(struct lab *lab, const char *name, enum board_lock_kind kind)
 		pthread_mutexattr_destroy(&ma);
 		break;
 	case BOARD_LOCK_SEM:
-		if (sem_init(&l->sem, 1, 1) < 0)
+		if (sem_init(&l->sem, 1, permits) < 0)
 			lab_die(lab, "sem_init:");
-		atomic_store(&lab->board->lock[l->idx].value, 1);
+		atomic_store(&lab->board->lock[l->idx].value, (int32_t)permits);
+		atomic_store(&lab->board->lock[l->idx].permits, (int32_t)permits);
 		break;
 	default:
 		break;
 	}
 	return l;
+}
+
+struct lab_lock *
+lab_lock_new(struct lab *lab, const char *name, enum board_lock_kind kind)
+{
+	return lock_new(lab, name, kind, 1);
+}
+
+struct lab_lock *
+lab_sem_new(struct lab *lab, const char *name, unsigned permits)
+{
+	if (permits < 1 || permits > 1000000)
+		lab_die(lab, "semaphore %s: %u permits (1..1000000)", name, permits);
+	return lock_new(lab, name, BOARD_LOCK_SEM, permits);
 }
 
 int
@@ -155,10 +183,12 @@ mark_taken(struct lab_worker *w, struct lab_lock *l)
 	struct board_lock *bl = &w->lab->board->lock[l->idx];
 
 	atomic_store(&bl->holder, w->no);
+	atomic_fetch_or(&w->actor->held, 1u << l->idx);
 	atomic_fetch_add_explicit(&bl->acquisitions, 1, memory_order_relaxed);
 	if (l->kind == BOARD_LOCK_SEM)
-		atomic_store(&bl->value, 0);
-	lab_set_state(w, BOARD_ST_CRITICAL);
+		atomic_fetch_sub(&bl->value, 1);
+	atomic_store_explicit(&w->actor->state, BOARD_ST_CRITICAL,
+	                      memory_order_relaxed);
 	board_event_put(w->actor, BOARD_EV_LOCK_ACQUIRE, (uint32_t)l->idx, 0);
 }
 
@@ -194,7 +224,7 @@ acquire(struct lab_worker *w, struct lab_lock *l, bool wait,
 	atomic_fetch_add(&bl->waiters, 1);
 	atomic_store(&a->wait_timed, dlp != NULL);
 	atomic_store(&a->wait_lock, (uint32_t)l->idx + 1);
-	lab_set_state(w, BOARD_ST_WAIT_LOCK);
+	atomic_store_explicit(&a->state, BOARD_ST_WAIT_LOCK, memory_order_release);
 	board_event_put(a, BOARD_EV_LOCK_WAIT, (uint32_t)l->idx, 0);
 	r = take(l, dlp);
 	atomic_fetch_add_explicit(&bl->wait_ns, board_now_ns() - t0,
@@ -203,7 +233,8 @@ acquire(struct lab_worker *w, struct lab_lock *l, bool wait,
 	atomic_store(&a->wait_timed, 0);
 	atomic_fetch_sub(&bl->waiters, 1);
 	if (r < 0) {
-		lab_set_state(w, BOARD_ST_RUNNING);
+		lab_set_state(w, atomic_load(&a->held) ? BOARD_ST_CRITICAL
+		                                       : BOARD_ST_RUNNING);
 		return -1;
 	}
 	atomic_fetch_add_explicit(&bl->contended, 1, memory_order_relaxed);
@@ -238,9 +269,15 @@ lab_unlock_at(struct lab_worker *w, struct lab_lock *l, unsigned line)
 	lab_probe(w, &l->unlock_id, l->unlock_label, line, 0, 0);
 	/* Clear the holder before letting go: after the release another
 	 * worker may already have set itself. */
-	atomic_store(&bl->holder, -1);
+	if (l->kind != BOARD_LOCK_SEM || atomic_load(&bl->holder) == w->no)
+		atomic_store(&bl->holder, -1);
+	atomic_fetch_and(&w->actor->held, ~(1u << l->idx));
+	/* Still in a critical section while it holds another lock. */
+	atomic_store_explicit(&w->actor->state,
+	                      atomic_load(&w->actor->held) ? BOARD_ST_CRITICAL
+	                                                   : BOARD_ST_RUNNING,
+	                      memory_order_relaxed);
 	board_event_put(w->actor, BOARD_EV_LOCK_RELEASE, (uint32_t)l->idx, 0);
-	lab_set_state(w, BOARD_ST_RUNNING);
 	switch (l->kind) {
 	case BOARD_LOCK_MUTEX:
 		pthread_mutex_unlock(&l->mutex);
@@ -249,12 +286,112 @@ lab_unlock_at(struct lab_worker *w, struct lab_lock *l, unsigned line)
 		atomic_store_explicit(&l->spin, 0, memory_order_release);
 		break;
 	case BOARD_LOCK_SEM:
-		atomic_store(&bl->value, 1);
+		/* Count the permit back before it can be taken: a waiter
+		 * is never seen as settled while a permit is on its way. */
+		atomic_fetch_add(&bl->value, 1);
 		sem_post(&l->sem);
 		break;
 	default:
 		break;
 	}
+}
+
+struct lab_cond *
+lab_cond_new(struct lab *lab, const char *name)
+{
+	struct lab_cond *c = lab_shared_alloc(lab, sizeof *c);
+	pthread_condattr_t ca;
+
+	c->lab = lab;
+	c->idx = board_lock_add(lab->board, name, BOARD_LOCK_COND);
+	if (c->idx < 0)
+		lab_die(lab, "too many locks (at most %d)", BOARD_MAX_LOCKS);
+	snprintf(c->wait_label, sizeof c->wait_label, "wait %s", name);
+	pthread_condattr_init(&ca);
+	/* Shared memory and process-shared: forked workers use it too. */
+	pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED);
+	if (pthread_cond_init(&c->cv, &ca))
+		lab_die(lab, "cannot set up condition variable %s", name);
+	pthread_condattr_destroy(&ca);
+	return c;
+}
+
+void
+lab_cond_destroy(struct lab_cond *c)
+{
+	pthread_cond_destroy(&c->cv);
+}
+
+/* The board's view of a condition variable: waiters (from the waiting
+ * actors' wait_lock), and in `value` the wake-ups signalled that no
+ * waiter has taken yet.  A waiter with none pending is settled: only
+ * another worker's signal can move it.  The mutex is shown as given up
+ * for the wait and taken again after it. */
+void
+lab_cond_wait_at(struct lab_worker *w, struct lab_cond *c, struct lab_lock *m,
+                 unsigned line)
+{
+	struct board *b = w->lab->board;
+	struct board_lock *cl = &b->lock[c->idx], *ml = &b->lock[m->idx];
+	struct board_actor *a = w->actor;
+	uint64_t t0;
+	int e;
+
+	lab_probe(w, &c->wait_id, c->wait_label, line, 0, 0);
+	if (m->kind != BOARD_LOCK_MUTEX)
+		lab_die(w->lab, "lab_cond_wait on %s needs a mutex", ml->name);
+	t0 = board_now_ns();
+	atomic_fetch_add(&cl->waiters, 1);
+	atomic_fetch_add_explicit(&cl->contended, 1, memory_order_relaxed);
+	atomic_store(&a->wait_timed, 0);
+	atomic_store(&a->wait_lock, (uint32_t)c->idx + 1);
+	atomic_store(&ml->holder, -1);
+	atomic_fetch_and(&a->held, ~(1u << m->idx));
+	atomic_store_explicit(&a->state, BOARD_ST_WAIT_LOCK, memory_order_release);
+	board_event_put(a, BOARD_EV_LOCK_WAIT, (uint32_t)c->idx, 0);
+	e = pthread_cond_wait(&c->cv, &m->mutex);
+	mutex_fix(m, e);
+	atomic_fetch_add_explicit(&cl->wait_ns, board_now_ns() - t0,
+	                          memory_order_relaxed);
+	atomic_store(&a->wait_lock, 0);
+	atomic_fetch_sub(&cl->waiters, 1);
+	{
+		int32_t p = atomic_load(&cl->value);
+
+		while (p > 0 && !atomic_compare_exchange_weak(&cl->value, &p, p - 1))
+			;
+	}
+	atomic_fetch_add_explicit(&cl->acquisitions, 1, memory_order_relaxed);
+	mark_taken(w, m);
+}
+
+static void
+cond_wake(struct lab_worker *w, struct lab_cond *c, bool all)
+{
+	struct board_lock *cl = &w->lab->board->lock[c->idx];
+	int32_t n = (int32_t)atomic_load(&cl->waiters), p;
+
+	/* Pending wake-ups: one more (at most one per waiter), or all. */
+	p = atomic_load(&cl->value);
+	while (p < n && !atomic_compare_exchange_weak(&cl->value, &p,
+	                                              all ? n : p + 1))
+		;
+	if (all)
+		pthread_cond_broadcast(&c->cv);
+	else
+		pthread_cond_signal(&c->cv);
+}
+
+void
+lab_cond_signal(struct lab_worker *w, struct lab_cond *c)
+{
+	cond_wake(w, c, false);
+}
+
+void
+lab_cond_broadcast(struct lab_worker *w, struct lab_cond *c)
+{
+	cond_wake(w, c, true);
 }
 
 /* Follow "waits for a lock held by" from each waiting actor; a walk that

@@ -198,6 +198,20 @@ parse_double(const struct lab *lab, const char *opt, const char *s,
 	return v;
 }
 
+/* The linker gathers every probe point's record into the lab_probes
+ * section and marks its ends; weak, so a program without any links too
+ * (both are then null). */
+extern const struct lab_probe_site __start_lab_probes[] __attribute__((weak));
+extern const struct lab_probe_site __stop_lab_probes[] __attribute__((weak));
+
+unsigned
+lab_probe_sites(void)
+{
+	if (!__start_lab_probes || !__stop_lab_probes)
+		return 0;
+	return (unsigned)(__stop_lab_probes - __start_lab_probes);
+}
+
 /* The parsed schedule lives as long as the program (workers read it until
  * the end; lessons exit without tearing the lab down).  This pointer keeps
  * it reachable, so a leak checker does not report it at exit. */
@@ -261,7 +275,7 @@ usage(const struct lab *lab)
 	if (l->syncs)
 		printf("  --sync %-13s how workers synchronise (default %s)\n",
 		       l->syncs, l->sync_default);
-	if (l->steps) {
+	if (lab_probe_sites() > 0) {
 		printf("  --schedule 1,2,1,... grant steps to workers in this order, then run freely\n");
 		printf("  --step               you are the scheduler: choose who moves at each step\n");
 	}
@@ -332,7 +346,7 @@ publish_main(struct lab *lab)
 	struct board *b = lab->board;
 
 	board_actor_publish(&b->actor[0], BOARD_KIND_PROCESS, getpid(), gettid(),
-	                    0, "main");
+	                    getppid(), 0, "main");
 	atomic_store(&b->actor[0].state, BOARD_ST_RUNNING);
 	if (atomic_load(&b->nactors) < 1)
 		atomic_store(&b->nactors, 1);
@@ -359,6 +373,7 @@ setup_board(struct lab *lab)
 	}
 	strncpy(lab->board->lesson, lab->lesson->slug, BOARD_LESSON_LEN - 1);
 	atomic_store(&lab->board->lesson_pid, getpid());
+	atomic_store(&lab->board->nprobes, lab_probe_sites());
 	publish_main(lab);
 	/* Step mode from the command line; under the shell the shell may
 	 * also have switched it on before we started. */
@@ -427,10 +442,10 @@ parse_args(struct lab *lab, const struct lab_lesson *lesson, int argc,
 	ADD("runs", required_argument, OPT_RUNS);
 	if (lesson->syncs)
 		ADD("sync", required_argument, OPT_SYNC);
-	if (lesson->steps) {
-		ADD("schedule", required_argument, OPT_SCHEDULE);
-		ADD("step", no_argument, OPT_STEP);
-	}
+	/* Every program takes them; one with no probe point to stop at
+	 * says so after parsing. */
+	ADD("schedule", required_argument, OPT_SCHEDULE);
+	ADD("step", no_argument, OPT_STEP);
 	ADD("json", no_argument, OPT_JSON);
 	ADD("quiet", no_argument, OPT_QUIET);
 	ADD("help", no_argument, OPT_HELP);
@@ -521,6 +536,9 @@ parse_args(struct lab *lab, const struct lab_lesson *lesson, int argc,
 	if (lab->o.mode == LAB_PROCESS && lab->o.workers > LAB_MAX_PROCESSES)
 		bad(lab, "--workers: %d process workers is above the cap of %d (threads may go to %d)",
 		                lab->o.workers, LAB_MAX_PROCESSES, BOARD_MAX_WORKERS);
+	if ((lab->o.schedule || lab->o.step) && lab_probe_sites() == 0)
+		bad(lab, "%s: this program has no probe points, so there is nothing to schedule",
+		    lab->o.schedule ? "--schedule" : "--step");
 	if (lab->o.schedule)
 		parse_schedule(lab, lab->o.schedule);
 	if (lab->o.step && lab->o.schedule)
@@ -622,6 +640,7 @@ lab_counter(struct lab *lab, const char *name, int64_t initial)
 	if (i < 0)
 		lab_die(lab, "too many counters (at most %d)", BOARD_MAX_COUNTERS);
 	atomic_store(&lab->board->counter[i].has_expected, 0);
+	atomic_store(&lab->board->counter[i].kind, BOARD_COUNTER_COUNT);
 	return &lab->board->counter[i];
 }
 
@@ -630,6 +649,13 @@ lab_counter_expect(struct board_counter *c, int64_t expected)
 {
 	atomic_store(&c->expected, expected);
 	atomic_store(&c->has_expected, 1);
+	atomic_store(&c->kind, BOARD_COUNTER_CONSERVED);
+}
+
+void
+lab_counter_kind(struct board_counter *c, enum board_counter_kind k)
+{
+	atomic_store(&c->kind, k);
 }
 
 /* JSON: just enough to print flat objects of numbers, strings and arrays. */

@@ -2,17 +2,20 @@
 #include "lab.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 static bool poll_process(struct lab_worker *w);
+static void *drive(void *p);
 
 static void
 nap_us(long us)
@@ -35,7 +38,7 @@ lab_label_slow(struct lab_worker *w, _Atomic uint32_t *idp, const char *label)
 void
 lab_set_state(struct lab_worker *w, enum board_state s)
 {
-	atomic_store_explicit(&w->actor->state, s, memory_order_relaxed);
+	board_actor_state(w->actor, s);
 }
 
 void
@@ -44,7 +47,29 @@ lab_set_name(struct lab_worker *w, const char *name)
 	struct board_actor *a = w->actor;
 
 	board_actor_publish(a, atomic_load(&a->kind), atomic_load(&a->pid),
-	                    atomic_load(&a->tid), atomic_load(&a->worker_no), name);
+	                    atomic_load(&a->tid), atomic_load(&a->ppid),
+	                    atomic_load(&a->worker_no), name);
+}
+
+/* The probe's slow path, at most about once a millisecond per worker:
+ * record the step, then widen the stride while steps come faster than
+ * that and narrow it again when they slow down. */
+void
+lab_probe_event(struct lab_worker *w, uint32_t label, uint64_t step)
+{
+	uint64_t now = board_now_ns();
+
+	board_event_put(w->actor, BOARD_EV_STEP, label, (int64_t)step);
+	if (w->ev_stride == 0)
+		w->ev_stride = 1;
+	if (now - w->ev_last_ns < 1000000u) {
+		if (w->ev_stride < (1u << 24))
+			w->ev_stride *= 2;
+	} else if (now - w->ev_last_ns > 4000000u && w->ev_stride > 1) {
+		w->ev_stride /= 2;
+	}
+	w->ev_last_ns = now;
+	w->ev_next = step + w->ev_stride;
 }
 
 /* Park at the gate until the shell, the schedule or the terminal grants a
@@ -57,7 +82,8 @@ lab_gate(struct lab_worker *w)
 	uint32_t before = atomic_load_explicit(&a->state, memory_order_relaxed);
 
 	atomic_store_explicit(&a->state, BOARD_ST_GATE, memory_order_release);
-	board_event_put(a, BOARD_EV_GATE, atomic_load(&a->op), 0);
+	board_event_put(a, BOARD_EV_GATE, atomic_load(&a->op),
+	                (int64_t)atomic_load(&a->line));
 	board_gate_wait(a, &w->lab->board->control, before);
 }
 
@@ -111,10 +137,14 @@ worker_main(struct lab_worker *w)
 
 	/* Not w->pid: for a thread worker, the parent owns that field. */
 	snprintf(name, sizeof name, "worker %d", w->no);
+	w->ev_next = 1;
+	w->ev_stride = 1;
+	w->ev_last_ns = 0;
+	atomic_store(&a->state, BOARD_ST_STARTING);
+	board_event_put(a, BOARD_EV_STATE, BOARD_ST_STARTING, BOARD_ST_STARTING);
 	board_actor_publish(a, w->mode == LAB_PROCESS ? BOARD_KIND_PROCESS
 	                                              : BOARD_KIND_THREAD,
-	                    getpid(), gettid(), (unsigned)w->no, name);
-	atomic_store(&a->state, BOARD_ST_STARTING);
+	                    getpid(), gettid(), getppid(), (unsigned)w->no, name);
 	board_go_wait(w->lab->board);
 	start_line(w);
 	atomic_store(&a->state, BOARD_ST_RUNNING);
@@ -122,8 +152,8 @@ worker_main(struct lab_worker *w)
 	rc = w->team->fn(w);
 	atomic_store(&a->op, 0);
 	atomic_store(&a->exit_code, rc);
-	board_event_put(a, BOARD_EV_END, 0, rc);
 	atomic_store(&a->state, rc == 0 ? BOARD_ST_DONE : BOARD_ST_FAILED);
+	board_event_put(a, BOARD_EV_END, 0, rc);
 	return rc;
 }
 
@@ -232,6 +262,11 @@ lab_spawn_ex(struct lab *lab, enum lab_mode mode, int first, int n,
 			t->w[i].tid = atomic_load(&t->w[i].actor->tid);
 	t->t_start = board_now_ns();
 	board_go_release(b);
+	if (lab->nsched || lab->o.step) {
+		if (pthread_create(&t->driver, NULL, drive, t))
+			lab_die(lab, "cannot start the step scheduler");
+		t->driving = true;
+	}
 	return t;
 }
 
@@ -247,15 +282,17 @@ record_status(struct lab_worker *w, int wstatus)
 	struct board_actor *a = w->actor;
 
 	w->joined = true;
+	/* The worker is gone, so its event ring has no writer left but us. */
 	if (WIFSIGNALED(wstatus)) {
 		w->status = -WTERMSIG(wstatus);
 		atomic_store(&a->exit_code, w->status);
-		atomic_store(&a->state, BOARD_ST_KILLED);
+		/* What it held stays marked: a permit it took is lost. */
+		board_actor_state(a, BOARD_ST_KILLED);
 	} else {
 		w->status = WEXITSTATUS(wstatus);
 		atomic_store(&a->exit_code, w->status);
 		if (w->status != 0)
-			atomic_store(&a->state, BOARD_ST_FAILED);
+			board_actor_state(a, BOARD_ST_FAILED);
 	}
 }
 
@@ -326,14 +363,18 @@ wait_settled(struct lab_team *t)
 	}
 }
 
+/* Step mode off for everyone on the board, not only this team: a lesson
+ * may run two teams at once (02's ids demo), and the other team's workers
+ * are parked at their gates too. */
 static void
 free_run(struct lab_team *t)
 {
 	struct board *b = t->lab->board;
+	uint32_t n = atomic_load(&b->nactors);
 
 	atomic_store(&b->control.step_mode, 0);
-	for (int i = 0; i < t->n; i++)
-		board_gate_wake(t->w[i].actor);
+	for (uint32_t i = 1; i < n && i < BOARD_MAX_ACTORS; i++)
+		board_gate_wake(&b->actor[i]);
 }
 
 static int
@@ -513,38 +554,214 @@ drive_terminal(struct lab_team *t)
 	return true;
 }
 
+/* ---- Stuck runs ---------------------------------------------------------
+ * A free run can get stuck for good without a cycle of lock waits: a
+ * process worker dies holding a semaphore permit (SIGPIPE when the reader
+ * of its output has gone, `racelab-coordination | head -1`), and every
+ * other worker sleeps in sem_wait.  While lab_join waits, it looks at the
+ * board every STUCK_LOOK_MS: when every worker that has not ended is
+ * waiting, without a timeout, for something no one can give it (a mutex
+ * someone holds, a semaphore with no permit left, a condition variable
+ * with no wake-up pending: board_actor_settled), and nothing on the board
+ * has moved for STUCK_LOOKS looks, nothing ever will.  The run is reported
+ * on stderr and the program exits LAB_EXIT_DEADLOCK instead of hanging. */
+enum { STUCK_LOOK_MS = 100, STUCK_LOOKS = 3 };
+
+struct stuck_watch {
+	int looks;    /* consecutive looks that found everyone stuck */
+	uint64_t sig; /* what the board looked like at the last one */
+};
+
+static bool ended(struct lab_worker *w);
+
+/* Is every worker of the board that has not ended stuck?  *sig gets a
+ * digest of everything that moves when anyone makes progress. */
+static bool
+all_stuck(struct lab *lab, uint64_t *sig)
+{
+	struct board *b = lab->board;
+	uint32_t n = atomic_load(&b->nactors);
+	uint64_t h = 1469598103934665603u;
+	int waiting = 0;
+
+	if (n > BOARD_MAX_ACTORS)
+		n = BOARD_MAX_ACTORS;
+	for (uint32_t i = 1; i < n; i++) {
+		struct board_actor *a = &b->actor[i];
+		uint32_t s = atomic_load(&a->state);
+
+		if (s == BOARD_ST_IDLE || s == BOARD_ST_DONE ||
+		    s == BOARD_ST_FAILED || s == BOARD_ST_KILLED)
+			continue;
+		if (s != BOARD_ST_WAIT_LOCK || atomic_load(&a->wait_timed) ||
+		    !board_actor_settled(b, i))
+			return false;
+		waiting++;
+		h = (h ^ atomic_load(&a->steps)) * 1099511628211u;
+		h = (h ^ atomic_load(&a->wait_lock)) * 1099511628211u;
+	}
+	for (uint32_t i = 0; i < atomic_load(&b->nlocks) && i < BOARD_MAX_LOCKS; i++)
+		h = (h ^ atomic_load(&b->lock[i].acquisitions)) * 1099511628211u;
+	*sig = h;
+	return waiting > 0;
+}
+
+/* Who is waiting for what, and who holds it: one line on stderr. */
+static void
+report_stuck(struct lab_team *t)
+{
+	struct lab *lab = t->lab;
+	struct board *b = lab->board;
+	uint32_t n = atomic_load(&b->nactors);
+	char buf[64];
+
+	fprintf(stderr, "%s: stuck:", lab->prog);
+	for (uint32_t i = 1; i < n && i < BOARD_MAX_ACTORS; i++) {
+		struct board_actor *a = &b->actor[i];
+		uint32_t l = atomic_load(&a->wait_lock);
+		struct board_lock *bl;
+
+		if (atomic_load(&a->state) != BOARD_ST_WAIT_LOCK || !l ||
+		    l > BOARD_MAX_LOCKS)
+			continue;
+		bl = &b->lock[l - 1];
+		fprintf(stderr, " worker %u waits for %s", i, bl->name);
+		if (atomic_load(&bl->kind) == BOARD_LOCK_SEM)
+			fprintf(stderr, " (%d of %d permits left)",
+			        atomic_load(&bl->value), atomic_load(&bl->permits));
+		fputc(';', stderr);
+	}
+	for (uint32_t i = 1; i < n && i < BOARD_MAX_ACTORS; i++) {
+		struct board_actor *a = &b->actor[i];
+		uint32_t held = atomic_load(&a->held);
+		int st;
+
+		if (!held)
+			continue;
+		fprintf(stderr, " worker %u holds", i);
+		for (int k = 0; k < BOARD_MAX_LOCKS; k++)
+			if (held & (1u << k))
+				fprintf(stderr, " %s", b->lock[k].name);
+		st = atomic_load(&a->state);
+		if (st == BOARD_ST_KILLED)
+			fprintf(stderr, " and was %s", lab_status_text(
+			        atomic_load(&a->exit_code), buf, sizeof buf));
+		else if (st == BOARD_ST_DONE || st == BOARD_ST_FAILED)
+			fprintf(stderr, " and has ended");
+		fputc(';', stderr);
+	}
+	fprintf(stderr, " nothing can move again: stopping\n");
+}
+
+/* One look; true when the run has been stuck for long enough. */
+static bool
+stuck_look(struct lab_team *t, struct stuck_watch *sw)
+{
+	struct lab *lab = t->lab;
+	uint64_t sig = 0;
+
+	/* A lesson that watches for cycles itself reports them, and ends
+	 * the workers in its own way: leave them alone (not even reaped). */
+	if (lab->lesson->watches_deadlock &&
+	    lab_find_deadlock(lab->board, NULL, 0, NULL)) {
+		sw->looks = 0;
+		return false;
+	}
+	for (int i = 0; i < t->n; i++)
+		(void)ended(&t->w[i]); /* reap the dead: their state is KILLED */
+	if (!all_stuck(lab, &sig)) {
+		sw->looks = 0;
+		return false;
+	}
+	if (sw->looks == 0 || sig != sw->sig)
+		sw->looks = 1;
+	else
+		sw->looks++;
+	sw->sig = sig;
+	return sw->looks >= STUCK_LOOKS;
+}
+
+static _Noreturn void
+end_stuck(struct lab_team *t)
+{
+	report_stuck(t);
+	for (int i = 0; i < t->n; i++)
+		if (t->w[i].mode == LAB_PROCESS && !t->w[i].joined) {
+			kill(t->w[i].pid, SIGKILL);
+			waitpid(t->w[i].pid, NULL, 0);
+		}
+	/* Thread workers asleep in their waits end with the process. */
+	_exit(LAB_EXIT_DEADLOCK);
+}
+
+/* Wait up to STUCK_LOOK_MS for worker w to end; true when it has. */
+static bool
+join_for_a_while(struct lab_worker *w)
+{
+	if (w->mode == LAB_THREAD) {
+		struct timespec dl;
+		void *rv;
+		int e;
+
+		clock_gettime(CLOCK_REALTIME, &dl);
+		dl.tv_nsec += STUCK_LOOK_MS * 1000000L;
+		if (dl.tv_nsec >= 1000000000L) {
+			dl.tv_sec++;
+			dl.tv_nsec -= 1000000000L;
+		}
+		e = pthread_timedjoin_np(w->thread, &rv, &dl);
+		if (e == ETIMEDOUT)
+			return false;
+		w->joined = true;
+		w->status = e ? 1 : (int)(intptr_t)rv;
+		return true;
+	} else {
+		/* A pidfd becomes readable when the process ends: no polling
+		 * delay added to a run's measured time. */
+		int fd = (int)syscall(SYS_pidfd_open, w->pid, 0);
+
+		if (fd >= 0) {
+			struct pollfd p = { .fd = fd, .events = POLLIN };
+
+			while (poll(&p, 1, STUCK_LOOK_MS) < 0 && errno == EINTR)
+				;
+			close(fd);
+		} else {
+			nap_us(5000);
+		}
+		return poll_process(w);
+	}
+}
+
+/* The driver thread: the schedule or the terminal grants the steps. */
+static void *
+drive(void *p)
+{
+	struct lab_team *t = p;
+	bool ok = t->lab->nsched ? drive_schedule(t) : drive_terminal(t);
+
+	atomic_store(&t->deadlocked, !ok);
+	return NULL;
+}
+
 enum lab_join_result
 lab_join(struct lab_team *t)
 {
-	struct lab *lab = t->lab;
+	struct stuck_watch sw = {0};
 	int failed = 0;
-	bool stepping = atomic_load(&lab->board->control.step_mode);
 
-	if (stepping && lab->nsched) {
-		if (!drive_schedule(t))
-			return LAB_JOIN_DEADLOCK;
-	} else if (stepping && lab->o.step) {
-		if (!drive_terminal(t))
+	if (t->driving) {
+		pthread_join(t->driver, NULL);
+		t->driving = false;
+		if (atomic_load(&t->deadlocked))
 			return LAB_JOIN_DEADLOCK;
 	}
 	for (int i = 0; i < t->n; i++) {
 		struct lab_worker *w = &t->w[i];
 
-		if (w->mode == LAB_THREAD) {
-			void *rv;
-
-			if (!w->joined) {
-				pthread_join(w->thread, &rv);
-				w->joined = true;
-				w->status = (int)(intptr_t)rv;
-			}
-		} else if (!w->joined) {
-			int st;
-
-			while (waitpid(w->pid, &st, 0) < 0 && errno == EINTR)
-				;
-			record_status(w, st);
-		}
+		while (!w->joined && !join_for_a_while(w))
+			if (stuck_look(t, &sw))
+				end_stuck(t);
 		if (w->status != 0)
 			failed++;
 	}

@@ -19,6 +19,8 @@
 /* The one demo (main.c hands it to the screens; the panels read it). */
 struct demo shell_demo = {.board_fd = -1, .out_fd = -1};
 
+static void final_sample(struct demo *d, uint64_t now);
+
 /* Each actor's /proc files are read every PROC_PERIOD_NS, a slice of the
  * actors per frame: about PROC_SLICES frames per period at 30 fps. */
 /* PROC_STATUS_ROUNDS: full samples after a freeze, one more than the
@@ -334,6 +336,7 @@ start_now(struct demo *d)
 	d->failed = false;
 	d->exited = false;
 	d->frozen = false;
+	d->final_sampled = false;
 	demo_forget(d);
 	procfs_close_all(); /* the files of the last demo's tasks */
 	if (demo_prog_path(&(struct demo_where){d->lesson_dir, d->bin_dir}, d->start_argv[0],
@@ -459,6 +462,7 @@ leader_gone(struct demo *d, int status)
 	d->gen[DEMO_GEN_RUN]++;
 	child_pgid = 0;
 	demo_read_output(d);
+	final_sample(d, d->t_end);
 }
 
 void
@@ -561,6 +565,112 @@ sample_proc(struct demo *d, uint64_t now, bool all)
 		d->last_proc_ns = now;
 }
 
+/* A state change into the actor's history (a repeat of the last state,
+ * as a STEP event usually is, adds nothing). */
+static void
+hist_push(struct demo_actor *a, uint64_t t, enum board_state st)
+{
+	int last = (a->hist_head + a->hist_n - 1) % DEMO_HIST_LEN;
+
+	if (st >= BOARD_ST_COUNT)
+		return;
+	if (a->hist_n && a->hist[last].state == st)
+		return;
+	if (a->hist_n == DEMO_HIST_LEN) {
+		a->hist_head = (a->hist_head + 1) % DEMO_HIST_LEN;
+		a->hist_n--;
+		a->hist_lost++;
+	}
+	last = (a->hist_head + a->hist_n) % DEMO_HIST_LEN;
+	a->hist[last].t_ns = t;
+	a->hist[last].state = (unsigned char)st;
+	a->hist_n++;
+}
+
+static void
+drain_events(struct demo_actor *a, const struct board_actor *ba)
+{
+	struct board_event_copy e;
+
+	while (board_event_next(ba, &a->ev_cursor, &e, &a->ev_dropped))
+		hist_push(a, e.t_ns, e.state);
+}
+
+/* Walk the history once for all n columns (it is in time order). */
+void
+demo_states_over(const struct demo *d, int i, uint64_t t0, uint64_t t1, int n,
+                 enum board_state *out)
+{
+	const struct demo_actor *a;
+	enum board_state cur = BOARD_ST_IDLE;
+	int k = 0, col;
+
+	if (i < 0 || i >= d->nact || t1 <= t0 || n <= 0) {
+		for (col = 0; col < n; col++)
+			out[col] = BOARD_ST_IDLE;
+		return;
+	}
+	a = &d->act[i];
+	/* Before its first known change: not there yet, unless events were
+	 * lost (then the oldest we know is the best guess). */
+	if (a->hist_n && a->ev_dropped)
+		cur = (enum board_state)a->hist[a->hist_head].state;
+	for (col = 0; col < n; col++) {
+		uint64_t c0 = t0 + (t1 - t0) * (uint64_t)col / (uint64_t)n;
+		uint64_t c1 = t0 + (t1 - t0) * (uint64_t)(col + 1) / (uint64_t)n;
+		uint64_t spent[BOARD_ST_COUNT] = {0}, at = c0;
+		enum board_state best = BOARD_ST_IDLE;
+
+		/* Changes before the column only set the state it starts in. */
+		while (k < a->hist_n) {
+			const struct demo_hist *h = &a->hist[(a->hist_head + k) % DEMO_HIST_LEN];
+
+			if (h->t_ns > c0)
+				break;
+			cur = (enum board_state)h->state;
+			k++;
+		}
+		while (k < a->hist_n) {
+			const struct demo_hist *h = &a->hist[(a->hist_head + k) % DEMO_HIST_LEN];
+
+			if (h->t_ns >= c1)
+				break;
+			spent[cur] += h->t_ns - at;
+			at = h->t_ns;
+			cur = (enum board_state)h->state;
+			k++;
+		}
+		spent[cur] += c1 - at;
+		for (int st = 0; st < BOARD_ST_COUNT; st++)
+			if (spent[st] > spent[best])
+				best = (enum board_state)st;
+		out[col] = best;
+	}
+}
+
+bool
+demo_event_span(const struct demo *d, uint64_t *t0, uint64_t *t1)
+{
+	bool whole = true;
+
+	*t0 = UINT64_MAX;
+	*t1 = 0;
+	for (int i = 1; i < d->nact; i++) {
+		const struct demo_actor *a = &d->act[i];
+
+		if (!a->hist_n)
+			continue;
+		whole = whole && !a->hist_lost && !a->ev_dropped;
+		if (a->hist[a->hist_head].t_ns < *t0)
+			*t0 = a->hist[a->hist_head].t_ns;
+		if (a->hist[(a->hist_head + a->hist_n - 1) % DEMO_HIST_LEN].t_ns > *t1)
+			*t1 = a->hist[(a->hist_head + a->hist_n - 1) % DEMO_HIST_LEN].t_ns;
+	}
+	if (*t0 == UINT64_MAX)
+		*t0 = *t1 = 0;
+	return whole;
+}
+
 static void
 sample_board(struct demo *d)
 {
@@ -591,6 +701,7 @@ sample_board(struct demo *d)
 			a->id = id;
 			a->valid = id.kind != BOARD_KIND_NONE;
 		}
+		drain_events(a, ba);
 		a->state = atomic_load_explicit(&ba->state, memory_order_relaxed);
 		a->steps = atomic_load_explicit(&ba->steps, memory_order_relaxed);
 		op = atomic_load_explicit(&ba->op, memory_order_relaxed);
@@ -633,6 +744,7 @@ sample_board(struct demo *d)
 	/* One column of history per frame. */
 	for (int i = 0; i < d->nact; i++)
 		d->tl[i][d->tl_head] = (unsigned char)d->act[i].state;
+	d->tl_t[d->tl_head] = shell_now_ns();
 	d->tl_head = (d->tl_head + 1) % DEMO_TL_LEN;
 	if (d->tl_len < DEMO_TL_LEN)
 		d->tl_len++;
@@ -677,6 +789,7 @@ board_fingerprint(const struct board *b)
 		h = fp_mix(h, atomic_load_explicit(&a->steps, memory_order_relaxed));
 		h = fp_mix(h, atomic_load_explicit(&a->progress, memory_order_relaxed));
 		h = fp_mix(h, atomic_load_explicit(&a->ring_head, memory_order_relaxed));
+		h = fp_mix(h, atomic_load_explicit(&a->held, memory_order_relaxed));
 		h = fp_mix(h, atomic_load_explicit(&a->wait_lock, memory_order_relaxed) |
 		              (uint64_t)atomic_load_explicit(&a->line, memory_order_relaxed) << 32);
 		h = fp_mix(h, atomic_load_explicit(&a->grant, memory_order_relaxed) |
@@ -738,6 +851,30 @@ note_changes(struct demo *d, bool sampled, uint64_t proc_at)
 	}
 }
 
+/* Once after the exit, however short the run was (it may have ended
+ * before the first frame): the board stays mapped, so the actors, final
+ * states, counters, locks and events are still there to read. */
+static void
+final_sample(struct demo *d, uint64_t now)
+{
+	uint64_t proc_at = d->last_proc_ns;
+
+	d->final_sampled = true;
+	if (!d->board)
+		return;
+	sample_board(d); /* the run's last word: done states, final values */
+	if (d->nact > 0) { /* actor 0 is the lesson program: reaped */
+		enum board_state *s0 = &d->act[0].state;
+
+		if (*s0 != BOARD_ST_DONE && *s0 != BOARD_ST_FAILED &&
+		    *s0 != BOARD_ST_KILLED)
+			*s0 = WIFSIGNALED(d->status) ? BOARD_ST_KILLED : BOARD_ST_DONE;
+	}
+	sample_proc(d, now, true); /* once more: they are gone */
+	note_changes(d, true, proc_at);
+	d->last_proc_ns = 0;
+}
+
 void
 demo_tick(struct demo *d, uint64_t now)
 {
@@ -760,19 +897,8 @@ demo_tick(struct demo *d, uint64_t now)
 		sample_proc(d, now, true);
 	} else if (d->pid)
 		sample_proc(d, now, false);
-	else if (!d->pid && d->last_proc_ns && d->exited) {
-		sampled = true;
-		sample_board(d); /* the run's last word: done states, final values */
-		if (d->nact > 0) { /* actor 0 is the lesson program: reaped */
-			enum board_state *s0 = &d->act[0].state;
-
-			if (*s0 != BOARD_ST_DONE && *s0 != BOARD_ST_FAILED &&
-			    *s0 != BOARD_ST_KILLED)
-				*s0 = WIFSIGNALED(d->status) ? BOARD_ST_KILLED : BOARD_ST_DONE;
-		}
-		sample_proc(d, now, true); /* once more: they are gone */
-		d->last_proc_ns = 0;
-	}
+	else if (d->exited && !d->final_sampled)
+		final_sample(d, now);
 	note_changes(d, sampled, proc_at);
 }
 

@@ -1,5 +1,9 @@
-// Locks: who holds each lock, who waits for it, how often it was taken, how
-// often a taker had to wait (contention), and the time spent waiting.
+// Locks: who holds each lock (every holder of a semaphore, with the permits
+// left), who waits for it (a condition variable has waiters and no holder),
+// and, when there is room, how often it was taken, how often a taker had
+// to wait (contention) and the time spent waiting.  Every lock the demo
+// created has a row; when they do not all fit, the bottom border says how
+// many more, and the panel scrolls when focused.
 #include "shell/shell.h"
 
 #include <string.h>
@@ -13,10 +17,59 @@ actor_label(int idx, char *buf, size_t n)
 		snprintf(buf, n, "-");
 	else if (idx == 0)
 		snprintf(buf, n, "main");
-	else if (idx < d->nact)
-		snprintf(buf, n, "w%u", d->act[idx].id.worker_no);
+	else if (idx < d->nact && d->act[idx].valid)
+		snprintf(buf, n, "w%u%s", d->act[idx].id.worker_no,
+		         d->act[idx].state == BOARD_ST_KILLED ? "(dead)" : "");
 	else
-		snprintf(buf, n, "#%d", idx);
+		snprintf(buf, n, "w%d", idx);
+}
+
+static uint32_t
+nlocks(void)
+{
+	const struct board *b = shell_demo.board;
+	uint32_t n = b ? atomic_load(&b->nlocks) : 0;
+
+	return n > BOARD_MAX_LOCKS ? BOARD_MAX_LOCKS : n;
+}
+
+static int
+want(int width)
+{
+	uint32_t n = nlocks();
+
+	(void)width;
+	return 1 + (n ? (int)n : 1);
+}
+
+/* Append "w1" style labels of the actors for which pick() holds. */
+static size_t
+list_actors(char *buf, size_t len, uint32_t lock, bool holders)
+{
+	const struct demo *d = &shell_demo;
+	const struct board *b = d->board;
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int a = 1; a < d->nact && used + 12 < len; a++) {
+		bool in;
+		char lab[24];
+
+		if (holders)
+			in = atomic_load_explicit(&b->actor[a].held, memory_order_relaxed) &
+			     (1u << lock);
+		else
+			in = atomic_load_explicit(&b->actor[a].wait_lock,
+			                          memory_order_relaxed) == lock + 1 &&
+			     (d->act[a].state == BOARD_ST_WAIT_LOCK ||
+			      d->act[a].state == BOARD_ST_KILLED); /* died waiting */
+		if (!in)
+			continue;
+		actor_label(a, lab, sizeof lab);
+		used += (size_t)snprintf(buf + used, len - used, "%s%s",
+		                         used ? "," : "", lab);
+	}
+	return used;
 }
 
 static void
@@ -24,64 +77,80 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 {
 	const struct demo *d = &shell_demo;
 	const struct board *b = d->board;
-	int h, wd;
-	uint32_t n;
+	int h, wd, rows;
+	uint32_t n = nlocks();
+	bool wide;
 
-	(void)v;
-	(void)focus;
 	getmaxyx(w, h, wd);
-	term_put(w, 1, 1, wd - 2, A_BOLD,
-	         " NAME       KIND    HOLDER     ACQUIRED  CONTENDED   WAIT ms  WAITERS");
-	if (!b || (n = atomic_load(&b->nlocks)) == 0) {
+	wide = wd - 2 >= 76;
+	term_put(w, 1, 1, wd - 2, A_BOLD, wide ?
+	         " NAME       KIND     HOLDER        ACQUIRED CONTENDED  WAIT ms  WAITERS" :
+	         " NAME       KIND     HOLDER        WAITERS");
+	if (n == 0) {
 		term_put(w, 2, 2, wd - 4, term_attr(COL_DIM), "no locks in this demo");
 		return;
 	}
-	if (n > BOARD_MAX_LOCKS)
-		n = BOARD_MAX_LOCKS;
-	for (uint32_t i = 0; i < n && (int)i < h - 3; i++) {
+	rows = h - 3;
+	panel_clamp(v, (int)n, rows);
+	for (int r = 0; r < rows && v->top + r < (int)n; r++) {
+		uint32_t i = (uint32_t)(v->top + r);
+		int y = 2 + r, x;
 		const struct board_lock *l = &b->lock[i];
+		enum board_lock_kind kind = atomic_load(&l->kind);
 		int holder = atomic_load_explicit(&l->holder, memory_order_relaxed);
-		unsigned long long acq = atomic_load_explicit(&l->acquisitions, memory_order_relaxed);
-		unsigned long long con = atomic_load_explicit(&l->contended, memory_order_relaxed);
-		double wait_ms = (double)atomic_load_explicit(&l->wait_ns, memory_order_relaxed) / 1e6;
 		unsigned nw = atomic_load_explicit(&l->waiters, memory_order_relaxed);
-		char hold[16], who[160] = "";
-		size_t used = 0;
-		int x;
+		char kt[24], hold[96], who[160];
+		attr_t sel = focus && (int)i == v->sel ? term_attr(COL_SEL) : A_NORMAL;
 
-		actor_label(holder, hold, sizeof hold);
-		/* Which workers wait: from their own records (wait_lock). */
-		for (int a = 0; a < d->nact && used < sizeof who - 8; a++) {
-			uint32_t wl = atomic_load_explicit(&b->actor[a].wait_lock,
-			                                   memory_order_relaxed);
+		if (kind == BOARD_LOCK_SEM)
+			snprintf(kt, sizeof kt, "sem %d/%d", atomic_load(&l->value),
+			         atomic_load(&l->permits));
+		else
+			snprintf(kt, sizeof kt, "%s", kind == BOARD_LOCK_COND ? "condvar" :
+			         board_lock_kind_name(kind));
+		/* Holders from the actors' own records (a semaphore has as
+		 * many as permits taken); the lock's holder field as a
+		 * fallback for a lesson that sets only that. */
+		if (!list_actors(hold, sizeof hold, i, true))
+			actor_label(kind == BOARD_LOCK_COND ? -1 : holder, hold, sizeof hold);
+		list_actors(who, sizeof who, i, false);
+		if (sel != A_NORMAL)
+			mvwhline(w, y, 1, ' ' | sel, wd - 2);
+		x = 1 + term_printf(w, y, 1, wd - 2, sel, " %-10.15s %-8s ", l->name, kt);
+		x += term_printf(w, y, x, wd - 1 - x,
+		                 sel | (strcmp(hold, "-") ? term_state_attr(BOARD_ST_CRITICAL)
+		                                          : A_NORMAL),
+		                 "%-13s ", hold);
+		if (wide) {
+			unsigned long long acq = atomic_load_explicit(&l->acquisitions, memory_order_relaxed);
+			unsigned long long con = atomic_load_explicit(&l->contended, memory_order_relaxed);
+			double wait_ms = (double)atomic_load_explicit(&l->wait_ns, memory_order_relaxed) / 1e6;
 
-			if (wl == i + 1 && d->act[a].state == BOARD_ST_WAIT_LOCK) {
-				char lab[16];
-
-				actor_label(a, lab, sizeof lab);
-				used += (size_t)snprintf(who + used, sizeof who - used, "%s%s",
-				                         used ? "," : " ", lab);
-			}
+			x += term_printf(w, y, x, wd - 1 - x, sel, "%8llu %8.1f%% %8.1f  ",
+			                 acq, acq ? 100.0 * (double)con / (double)acq : 0.0,
+			                 wait_ms);
 		}
-		x = 1 + term_printf(w, 2 + (int)i, 1, wd - 2, A_NORMAL,
-		                    " %-10.15s %-7s ", l->name,
-		                    board_lock_kind_name(atomic_load(&l->kind)));
-		x += term_printf(w, 2 + (int)i, x, wd - 1 - x,
-		                 holder >= 0 ? term_state_attr(BOARD_ST_CRITICAL) : A_NORMAL,
-		                 "%-8s ", hold);
-		x += term_printf(w, 2 + (int)i, x, wd - 1 - x, A_NORMAL,
-		                 "%10llu %9.1f%% %9.1f ", acq,
-		                 acq ? 100.0 * (double)con / (double)acq : 0.0, wait_ms);
-		term_printf(w, 2 + (int)i, x, wd - 1 - x,
-		            nw ? term_state_attr(BOARD_ST_WAIT_LOCK) : A_NORMAL, "%u%s", nw, who);
+		term_printf(w, y, x, wd - 1 - x,
+		            sel | (nw ? term_state_attr(BOARD_ST_WAIT_LOCK) : A_NORMAL),
+		            "%u%s%s", nw, who[0] ? ": " : "", who);
 	}
+	if ((int)n > rows)
+		term_printf(w, h - 1, wd - 14, 12, term_attr(COL_DIM), " +%d more ",
+		            (int)n - rows);
+}
+
+static int
+key(struct panel_view *v, int k)
+{
+	return panel_scroll_key(v, k, (int)nlocks());
 }
 
 const struct shell_panel panel_locks = {
 	.name = "locks",
 	.title = "Locks",
 	.min_h = 4,
-	.weight = 0,
+	.weight = 0, /* its rows are what it wants: spare ones go elsewhere */
+	.want = want,
 	.draw = draw,
-	.key = NULL,
+	.key = key,
 };

@@ -115,10 +115,12 @@ cells(int row, char c[C_COUNT][BOARD_LABEL_LEN + 64])
 		snprintf(c[C_CORE], sizeof c[0], "%d", a->ps.cpu);
 		snprintf(c[C_VCSW], sizeof c[0], "%ld", a->ps.vcsw);
 		snprintf(c[C_ICSW], sizeof c[0], "%ld", a->ps.ivcsw);
-	} else { /* the task is gone */
+	} else { /* the task is gone: its parent as it said when it started */
 		for (int k = C_PPID; k <= C_ICSW; k++)
 			if (k != C_TID)
 				snprintf(c[k], sizeof c[0], "-");
+		if (a->id.ppid > 0)
+			snprintf(c[C_PPID], sizeof c[0], "%d", (int)a->id.ppid);
 	}
 	snprintf(c[C_STATE], sizeof c[0], "%c %s", board_state_mark(s), board_state_name(s));
 	actor_name(a, c[C_NAME], sizeof c[0]);
@@ -157,6 +159,8 @@ widths(int width, int w[C_COUNT])
 			big[C_PID] = a->id.pid;
 		if (a->id.tid > big[C_TID])
 			big[C_TID] = a->id.tid;
+		if (a->id.ppid > big[C_PPID])
+			big[C_PPID] = a->id.ppid;
 		if (a->ps_ok) {
 			big[C_PPID] = a->ps.ppid > big[C_PPID] ? a->ps.ppid : big[C_PPID];
 			big[C_CORE] = a->ps.cpu > big[C_CORE] ? a->ps.cpu : big[C_CORE];

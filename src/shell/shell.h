@@ -311,7 +311,14 @@ bool child_leader_exited(pid_t leader);
 /* ---- demo.c: the running demo and what the panels read ------------------ */
 
 enum { DEMO_TL_LEN = 512, DEMO_SPARK_LEN = 256, DEMO_OUT_LINES = 1000,
-       DEMO_MAX_ARGS = 72 };
+       DEMO_MAX_ARGS = 72, DEMO_HIST_LEN = 64 };
+
+/* A state an actor entered, and when (CLOCK_MONOTONIC, as the board's
+ * events): its history, drained from its event ring every frame. */
+struct demo_hist {
+	uint64_t t_ns;
+	unsigned char state;
+};
 
 /* What changed since a panel last drew, counted: each sample (a new column
  * of history), each sample in which the board moved, each /proc sample
@@ -330,6 +337,11 @@ struct demo_actor {
 	unsigned long long prev_ticks;
 	uint64_t ps_ns;        /* when it was last sampled; 0: never */
 	double cpu; /* percent of one CPU over the last sample period */
+	/* Event history: the last DEMO_HIST_LEN state changes, oldest at
+	 * hist_head; ev_dropped counts events lost before we read them. */
+	uint64_t ev_cursor, ev_dropped, hist_lost; /* lost: pushed out */
+	int hist_n, hist_head;
+	struct demo_hist hist[DEMO_HIST_LEN];
 };
 
 struct demo {
@@ -364,6 +376,8 @@ struct demo {
 	int tl_len;         /* samples held (<= DEMO_TL_LEN) */
 	int tl_head;        /* next slot */
 	unsigned char tl[BOARD_MAX_ACTORS][DEMO_TL_LEN];
+	uint64_t tl_t[DEMO_TL_LEN]; /* when each column was sampled */
+	bool final_sampled; /* the board was read once more after the exit */
 	int spark_len, spark_head;
 	int64_t spark[BOARD_MAX_COUNTERS][DEMO_SPARK_LEN];
 	/* Dirty tracking: what each source of the panels' data has been
@@ -421,6 +435,13 @@ void demo_step_mode(struct demo *d, bool on);
 bool demo_step_sticky(const struct demo *d); /* step mode for the next run */
 void demo_release(struct demo *d);     /* step mode off for this run only (g) */
 void demo_forget(struct demo *d); /* drop the samples (new lesson step) */
+/* Split [t0, t1) into n columns: in which state did actor i spend most
+ * of each?  From its event history. */
+void demo_states_over(const struct demo *d, int i, uint64_t t0, uint64_t t1,
+                      int n, enum board_state *out);
+/* The span the events of the last run cover (first to last), 0 if none.
+ * False when some actor's history lost events: it does not cover the run. */
+bool demo_event_span(const struct demo *d, uint64_t *t0, uint64_t *t1);
 uint64_t demo_gen(const struct demo *d, enum demo_gen_kind k);
 
 /* ---- checks.c: a run block's expect: lines, judged after its run ------ */

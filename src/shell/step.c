@@ -720,6 +720,14 @@ step_save(struct shell_ctx *c)
 	FILE *f;
 	int fd;
 
+	/* A program without probe points has nothing to schedule: the
+	 * board says how many it has (0 also refuses --schedule). */
+	if (c->demo->board && atomic_load(&c->demo->board->nprobes) == 0 &&
+	    c->demo->board->lesson[0]) {
+		shell_note(c, COL_WARN, "racelab-%.31s has no probe points: no schedule to save",
+		           c->demo->board->lesson);
+		return SH_REDRAW;
+	}
 	if (st.argc == 0 || st.n == 0) {
 		shell_note(c, COL_WARN, "no schedule to save: take some steps first (s, then 1-9)");
 		return SH_REDRAW;

@@ -12,7 +12,7 @@ keys Enter
 wait_for "Locks" 10
 wait_for "exited 0" 20
 screen | grep -q " m .*mutex" || fail "the mutex is not in the Locks panel"
-screen | grep -E "balance +100 +100 +0 " >/dev/null || fail "a locked run lost updates"
+screen | grep -E "balance +100 +100 +lost 0 " >/dev/null || fail "a locked run lost updates"
 keys l l l
 wait_for "racelab-race --workers 2 --sync none"
 keys +

@@ -84,7 +84,7 @@ torn_writer(void *p)
 
 	for (int i = 1; !atomic_load(&t->stop); i++) {
 		snprintf(name, sizeof name, "n%d", i);
-		board_actor_publish(t->a, BOARD_KIND_THREAD, i, i, (unsigned)i, name);
+		board_actor_publish(t->a, BOARD_KIND_THREAD, i, i, i, (unsigned)i, name);
 	}
 	return NULL;
 }
@@ -96,7 +96,7 @@ START_TEST(test_seqlock_no_torn_reads)
 	pthread_t th;
 	long ok = 0;
 
-	board_actor_publish(t.a, BOARD_KIND_THREAD, 0, 0, 0, "n0");
+	board_actor_publish(t.a, BOARD_KIND_THREAD, 0, 0, 0, 0, "n0");
 	pthread_create(&th, NULL, torn_writer, &t);
 	for (int i = 0; i < 300000; i++) {
 		struct board_actor_id id;
@@ -171,7 +171,7 @@ START_TEST(test_visible_across_fork)
 	if (pid == 0) {
 		atomic_fetch_add(&b->counter[c].value, 5);
 		board_actor_publish(&b->actor[1], BOARD_KIND_PROCESS, getpid(),
-		                    getpid(), 1, "child");
+		                    getpid(), getppid(), 1, "child");
 		_exit(0);
 	}
 	waitpid(pid, &st, 0);
@@ -320,6 +320,91 @@ START_TEST(test_gate_waiter_sleeps)
 }
 END_TEST
 
+/* A gauge keeps its lowest and highest value on every update, also when
+ * several writers race (the peaks of four threads going up together). */
+struct gauge_t {
+	struct board_counter *c;
+	_Atomic int go;
+};
+
+static void *
+gauge_worker(void *p)
+{
+	struct gauge_t *g = p;
+
+	while (!atomic_load(&g->go))
+		;
+	for (int i = 0; i < 100000; i++) {
+		board_counter_add_value(g->c, 1);
+		board_counter_add_value(g->c, -1);
+	}
+	return NULL;
+}
+
+START_TEST(test_gauge_range)
+{
+	struct board *b = board_create_anon();
+	int i = board_counter_add(b, "level", 3);
+	struct board_counter *c = &b->counter[i];
+	struct gauge_t g = { c, 0 };
+	pthread_t t[4];
+
+	ck_assert_int_eq(atomic_load(&c->min), 3);
+	ck_assert_int_eq(atomic_load(&c->max), 3);
+	board_counter_set(c, 7);
+	board_counter_set(c, -2);
+	board_counter_set(c, 0);
+	ck_assert_int_eq(atomic_load(&c->value), 0);
+	ck_assert_int_eq(atomic_load(&c->min), -2);
+	ck_assert_int_eq(atomic_load(&c->max), 7);
+	board_counter_raise(c, 5);
+	board_counter_raise(c, 4); /* lower: no change */
+	ck_assert_int_eq(atomic_load(&c->value), 5);
+	/* Re-adding resets the range to the new initial value. */
+	board_counter_add(b, "level", 0);
+	ck_assert_int_eq(atomic_load(&c->min), 0);
+	ck_assert_int_eq(atomic_load(&c->max), 0);
+	for (int k = 0; k < 4; k++)
+		pthread_create(&t[k], NULL, gauge_worker, &g);
+	atomic_store(&g.go, 1);
+	for (int k = 0; k < 4; k++)
+		pthread_join(t[k], NULL);
+	ck_assert_int_eq(atomic_load(&c->value), 0);
+	ck_assert_int_eq(atomic_load(&c->min), 0);
+	ck_assert_int_ge(atomic_load(&c->max), 1);
+	ck_assert_int_le(atomic_load(&c->max), 4);
+	board_unmap(b);
+}
+END_TEST
+
+/* Every event records the state the actor was in after it; a state
+ * change is an event, the same state again is not. */
+START_TEST(test_event_states)
+{
+	struct board *b = board_create_anon();
+	struct board_actor *a = &b->actor[1];
+	struct board_event_copy e;
+	uint64_t cursor = 0, dropped = 0, t0 = board_now_ns();
+
+	board_actor_state(a, BOARD_ST_RUNNING);
+	board_actor_state(a, BOARD_ST_RUNNING);
+	board_actor_state(a, BOARD_ST_SLEEPING);
+	board_event_put(a, BOARD_EV_STEP, 3, 1);
+	ck_assert_int_eq(board_event_next(a, &cursor, &e, &dropped), 1);
+	ck_assert_int_eq(e.type, BOARD_EV_STATE);
+	ck_assert_int_eq(e.state, BOARD_ST_RUNNING);
+	ck_assert_uint_ge(e.t_ns, t0);
+	ck_assert_int_eq(board_event_next(a, &cursor, &e, &dropped), 1);
+	ck_assert_int_eq(e.state, BOARD_ST_SLEEPING);
+	ck_assert_int_eq(e.value, BOARD_ST_RUNNING); /* the state it left */
+	ck_assert_int_eq(board_event_next(a, &cursor, &e, &dropped), 1);
+	ck_assert_int_eq(e.type, BOARD_EV_STEP);
+	ck_assert_int_eq(e.state, BOARD_ST_SLEEPING);
+	ck_assert_int_eq(board_event_next(a, &cursor, &e, &dropped), 0);
+	board_unmap(b);
+}
+END_TEST
+
 Suite *
 suite_board(void)
 {
@@ -338,6 +423,8 @@ suite_board(void)
 	tcase_add_test(tc, test_gate_one_step_per_grant);
 	tcase_add_test(tc, test_gate_across_processes);
 	tcase_add_test(tc, test_gate_waiter_sleeps);
+	tcase_add_test(tc, test_gauge_range);
+	tcase_add_test(tc, test_event_states);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -166,14 +166,12 @@ END_TEST
 START_TEST(amdahl_prediction)
 {
 	/* F = 0.8: the main sums 80% alone, so no number of cores can make
-	 * the run more than 1 / 0.8 = 1.25 times faster.  A serial part
-	 * that was not really serial would beat that bound on any machine
-	 * that gives the workers two cores. */
+	 * the run more than 1 / 0.8 = 1.25 times faster. */
 	const char *argv[] = { PROG, "--json", "--n", "200000001", "--workers", "3",
 	                       "--serial-fraction", "0.8", NULL };
 	char obj[8192];
 	long long ncpu;
-	double pred, measured, want;
+	double pred, measured, want, share;
 	int p;
 
 	tu_run_json(argv, obj, sizeof obj);
@@ -184,9 +182,15 @@ START_TEST(amdahl_prediction)
 	p = ncpu < 3 ? (int)ncpu : 3;
 	want = 1.0 / (0.8 + 0.2 / p);
 	ck_assert_msg(fabs(pred - want) < 1e-3, "predicted %g, want %g", pred, want);
+	/* The serial part really is serial: the main's own CPU time is
+	 * about 80% of what the parallel way computed.  CPU time, not wall
+	 * time, so a busy machine (which has shown 2.17x here, the serial
+	 * yardstick slowed down twice) does not move it; a serial part done
+	 * by the workers would make it about 0. */
 	ck_assert(tu_json_num(obj, "measured_speedup", &measured));
-	ck_assert_msg(measured <= 1.25 * 1.15, "measured %.2fx, Amdahl's limit "
-	              "1.25x", measured);
+	ck_assert(tu_json_num(obj, "serial_cpu_share", &share));
+	ck_assert_msg(share >= 0.7 && share <= 0.9, "the main's share of the CPU "
+	              "time %.2f, want about 0.8 (speedup %.2fx)", share, measured);
 }
 END_TEST
 

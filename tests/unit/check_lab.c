@@ -21,7 +21,6 @@ static const struct lab_lesson test_lesson = {
 	.runs = 1,
 	.syncs = "none|mutex",
 	.sync_default = "none",
-	.steps = true,
 };
 
 static void
@@ -400,6 +399,283 @@ START_TEST(test_schedule_no_deadlock)
 }
 END_TEST
 
+/* A semaphore with 2 permits: never more than 2 inside, every holder on
+ * the board (as many as are inside), the permits all back at the end. */
+struct semt {
+	struct lab_lock *s;
+	_Atomic int inside, max_inside, max_holders;
+	long n;
+};
+
+static int
+body_sem(struct lab_worker *w)
+{
+	struct semt *t = w->arg;
+	struct board *b = w->lab->board;
+
+	for (long i = 0; i < t->n; i++) {
+		int in, holders = 0, m;
+
+		lab_sem_wait(w, t->s);
+		in = atomic_fetch_add(&t->inside, 1) + 1;
+		m = atomic_load(&t->max_inside);
+		while (in > m && !atomic_compare_exchange_weak(&t->max_inside, &m, in))
+			;
+		for (uint32_t a = 1; a < atomic_load(&b->nactors); a++)
+			holders += !!(atomic_load(&b->actor[a].held) &
+			              (1u << lab_lock_index(t->s)));
+		m = atomic_load(&t->max_holders);
+		while (holders > m &&
+		       !atomic_compare_exchange_weak(&t->max_holders, &m, holders))
+			;
+		ck_assert(atomic_load(&b->actor[w->no].held) & (1u << lab_lock_index(t->s)));
+		usleep(200);
+		atomic_fetch_sub(&t->inside, 1);
+		lab_sem_post(w, t->s);
+	}
+	return 0;
+}
+
+START_TEST(test_sem_permits)
+{
+	struct lab lab;
+	struct semt *t;
+	struct board_lock *bl;
+	struct lab_team *team;
+
+	init_with(&lab, _i ? "--mode process --workers 4" : "--mode thread --workers 4");
+	lab_run_begin(&lab, 1);
+	t = lab_shared_alloc(&lab, sizeof *t);
+	t->s = lab_sem_new(&lab, "permits", 2);
+	t->n = 200;
+	bl = &lab.board->lock[lab_lock_index(t->s)];
+	ck_assert_int_eq(atomic_load(&bl->kind), BOARD_LOCK_SEM);
+	ck_assert_int_eq(atomic_load(&bl->permits), 2);
+	team = lab_spawn(&lab, 4, body_sem, t);
+	ck_assert_int_eq(lab_join(team), LAB_JOIN_OK);
+	lab_team_free(team);
+	ck_assert_int_le(atomic_load(&t->max_inside), 2);
+	/* Two holders at once is seen (4 workers, 800 entries, 0.2 ms each). */
+	ck_assert_int_eq(atomic_load(&t->max_holders), 2);
+	ck_assert_uint_eq(atomic_load(&bl->acquisitions), 800);
+	ck_assert_int_eq(atomic_load(&bl->value), 2);
+	for (int a = 1; a <= 4; a++)
+		ck_assert_uint_eq(atomic_load(&lab.board->actor[a].held), 0);
+}
+END_TEST
+
+/* A condition variable on the board: the waiter is shown waiting on it,
+ * with the mutex given up; the signaller sees that, then wakes it. */
+struct condt {
+	struct lab_lock *m;
+	struct lab_cond *c;
+	bool ready; /* guarded by m */
+	_Atomic int seen_waiting;
+};
+
+static int
+body_cond(struct lab_worker *w)
+{
+	struct condt *t = w->arg;
+	struct board *b = w->lab->board;
+	int ci = -1;
+
+	for (uint32_t i = 0; i < atomic_load(&b->nlocks); i++)
+		if (strcmp(b->lock[i].name, "ready") == 0)
+			ci = (int)i;
+	ck_assert_int_ge(ci, 0);
+	if (w->no == 1) {
+		lab_lock(w, t->m);
+		while (!t->ready)
+			lab_cond_wait(w, t->c, t->m);
+		lab_unlock(w, t->m);
+		return 0;
+	}
+	/* Worker 2: until worker 1 is on the board as waiting for "ready". */
+	while (!(atomic_load(&b->actor[1].state) == BOARD_ST_WAIT_LOCK &&
+	         atomic_load(&b->actor[1].wait_lock) == (uint32_t)ci + 1))
+		usleep(100);
+	ck_assert_uint_eq(atomic_load(&b->lock[ci].waiters), 1);
+	ck_assert_int_eq(atomic_load(&b->lock[ci].kind), BOARD_LOCK_COND);
+	ck_assert(board_actor_settled(b, 1)); /* only a signal moves it */
+	ck_assert_int_eq(atomic_load(&b->lock[lab_lock_index(t->m)].holder), -1);
+	atomic_store(&t->seen_waiting, 1);
+	lab_lock(w, t->m);
+	t->ready = true;
+	lab_cond_signal(w, t->c);
+	ck_assert(!board_actor_settled(b, 1)); /* a wake-up is on its way */
+	lab_unlock(w, t->m);
+	return 0;
+}
+
+START_TEST(test_cond_on_board)
+{
+	struct lab lab;
+	struct condt *t;
+	struct lab_team *team;
+
+	init_with(&lab, _i ? "--mode process --workers 2" : "--mode thread --workers 2");
+	lab_run_begin(&lab, 1);
+	t = lab_shared_alloc(&lab, sizeof *t);
+	t->m = lab_lock_new(&lab, "m", BOARD_LOCK_MUTEX);
+	t->c = lab_cond_new(&lab, "ready");
+	team = lab_spawn(&lab, 2, body_cond, t);
+	ck_assert_int_eq(lab_join(team), LAB_JOIN_OK);
+	lab_team_free(team);
+	ck_assert_int_eq(atomic_load(&t->seen_waiting), 1);
+}
+END_TEST
+
+/* Whoever takes the one permit dies holding it; the other waits for it
+ * for ever.  lab_join must see that, say so and exit 3, not hang. */
+static int
+body_die_holding(struct lab_worker *w)
+{
+	struct semt *t = w->arg;
+
+	lab_sem_wait(w, t->s);
+	kill(getpid(), SIGKILL);
+	pause();
+	return 0;
+}
+
+START_TEST(test_stuck_dead_holder)
+{
+	int pipefd[2], st;
+	pid_t pid;
+	char err[1024] = "";
+	ssize_t n, got = 0;
+
+	ck_assert_int_eq(pipe(pipefd), 0);
+	pid = fork();
+	if (pid == 0) {
+		struct lab lab;
+		struct semt *t;
+
+		dup2(pipefd[1], 2);
+		alarm(20); /* a hang shows as SIGALRM, not as a stuck test */
+		init_with(&lab, "--mode process --workers 2");
+		lab_run_begin(&lab, 1);
+		t = lab_shared_alloc(&lab, sizeof *t);
+		t->s = lab_sem_new(&lab, "permits", 1);
+		lab_join(lab_spawn(&lab, 2, body_die_holding, t));
+		_exit(0); /* not reached: the run cannot end */
+	}
+	close(pipefd[1]);
+	while ((n = read(pipefd[0], err + got, sizeof err - 1 - (size_t)got)) > 0)
+		got += n;
+	close(pipefd[0]);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == LAB_EXIT_DEADLOCK,
+	              "status %#x, stderr: %s", st, err);
+	ck_assert_ptr_nonnull(strstr(err, "stuck"));
+	ck_assert_ptr_nonnull(strstr(err, "waits for permits (0 of 1 permits left)"));
+	ck_assert_ptr_nonnull(strstr(err, "was killed by SIGKILL"));
+}
+END_TEST
+
+/* --schedule drives the gates from the spawn on, so a main that does other
+ * work before lab_join (waits for its workers to report) is scheduled. */
+struct busyt {
+	_Atomic int reached;
+};
+
+static int
+body_report(struct lab_worker *w)
+{
+	struct busyt *t = w->arg;
+
+	lab_step(w, "first");
+	atomic_fetch_add(&t->reached, 1);
+	lab_step(w, "second");
+	return 0;
+}
+
+START_TEST(test_schedule_before_join)
+{
+	struct lab lab;
+	struct busyt *t;
+	struct lab_team *team;
+	uint64_t t0;
+
+	init_with(&lab, "--mode thread --workers 2 --schedule 1,2,1,2");
+	lab_run_begin(&lab, 1);
+	t = lab_shared_alloc(&lab, sizeof *t);
+	team = lab_spawn(&lab, 2, body_report, t);
+	t0 = board_now_ns();
+	while (atomic_load(&t->reached) < 2 && board_now_ns() - t0 < 10000000000u)
+		usleep(1000);
+	ck_assert_int_eq(atomic_load(&t->reached), 2);
+	ck_assert_int_eq(lab_join(team), LAB_JOIN_OK);
+	lab_team_free(team);
+}
+END_TEST
+
+/* Timestamped events for state changes, lock events and probe steps; each
+ * says the state the worker was in after it. */
+static int
+body_events(struct lab_worker *w)
+{
+	struct lab_lock *l = w->arg;
+
+	lab_step(w, "one");
+	lab_set_state(w, BOARD_ST_SLEEPING);
+	usleep(2000);
+	lab_set_state(w, BOARD_ST_RUNNING);
+	lab_lock(w, l);
+	lab_unlock(w, l);
+	return 0;
+}
+
+START_TEST(test_events_timestamped)
+{
+	struct lab lab;
+	struct lab_team *team;
+	struct board_event_copy e;
+	uint64_t cursor = 0, dropped = 0, last = 0;
+	bool step = false, sleep_ev = false, acq = false, rel = false, end = false;
+
+	init_with(&lab, "--mode thread --workers 1");
+	lab_run_begin(&lab, 1);
+	team = lab_spawn(&lab, 1, body_events,
+	                 lab_lock_new(&lab, "m", BOARD_LOCK_MUTEX));
+	ck_assert_int_eq(lab_join(team), LAB_JOIN_OK);
+	lab_team_free(team);
+	while (board_event_next(&lab.board->actor[1], &cursor, &e, &dropped)) {
+		ck_assert_uint_ge(e.t_ns, last);
+		ck_assert_uint_ge(e.t_ns, lab.t0);
+		last = e.t_ns;
+		if (e.type == BOARD_EV_STEP)
+			step |= e.state == BOARD_ST_RUNNING &&
+			       strcmp(board_label(lab.board, e.arg), "one") == 0;
+		if (e.type == BOARD_EV_STATE && e.state == BOARD_ST_SLEEPING)
+			sleep_ev = true;
+		if (e.type == BOARD_EV_LOCK_ACQUIRE)
+			acq = e.state == BOARD_ST_CRITICAL;
+		if (e.type == BOARD_EV_LOCK_RELEASE)
+			rel = e.state == BOARD_ST_RUNNING;
+		if (e.type == BOARD_EV_END)
+			end = e.state == BOARD_ST_DONE;
+	}
+	ck_assert_uint_eq(dropped, 0);
+	ck_assert(step);
+	ck_assert(sleep_ev);
+	ck_assert(acq);
+	ck_assert(rel);
+	ck_assert(end);
+}
+END_TEST
+
+/* Probe points are counted from the program itself: this test binary has
+ * some; a lesson program without any refuses --schedule and --step. */
+START_TEST(test_probe_sites)
+{
+	ck_assert_uint_gt(lab_probe_sites(), 0);
+	tu_assert_usage_errorv("bin/racelab-processes", "--schedule", "1", NULL);
+	tu_assert_usage_errorv("bin/racelab-processes", "--step", NULL);
+}
+END_TEST
+
 START_TEST(test_json_escapes)
 {
 	struct lab_json j;
@@ -433,6 +709,12 @@ suite_lab(void)
 	tcase_add_loop_test(tc, test_schedule_finds_deadlock, 0, 2);
 	tcase_add_test(tc, test_schedule_no_deadlock);
 	tcase_add_test(tc, test_json_escapes);
+	tcase_add_loop_test(tc, test_sem_permits, 0, 2);
+	tcase_add_loop_test(tc, test_cond_on_board, 0, 2);
+	tcase_add_test(tc, test_stuck_dead_holder);
+	tcase_add_test(tc, test_schedule_before_join);
+	tcase_add_test(tc, test_events_timestamped);
+	tcase_add_test(tc, test_probe_sites);
 	suite_add_tcase(s, tc);
 	return s;
 }
