@@ -395,7 +395,9 @@ print_options(const struct lab_lesson *l, const struct option *lo)
 
 		if (lo->val >= OPT_EXTRA && l->options[lo->val - OPT_EXTRA].type == LAB_OPT_CHOICE)
 			vals = l->options[lo->val - OPT_EXTRA].arg;
-		if (lo->val == OPT_COMPLETE)
+		/* Parsed for every program, offered where --help offers them. */
+		if (lo->val == OPT_COMPLETE ||
+		    ((lo->val == OPT_SCHEDULE || lo->val == OPT_STEP) && lab_probe_sites() == 0))
 			continue;
 		printf("--%s%s", lo->name, lo->has_arg ? "=" : "");
 		for (; *vals; vals++)
