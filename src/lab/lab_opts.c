@@ -31,6 +31,7 @@ enum {
 	OPT_QUIET,
 	OPT_HELP,
 	OPT_VERSION,
+	OPT_COMPLETE,
 	OPT_EXTRA, /* lesson options: OPT_EXTRA + index */
 };
 
@@ -351,6 +352,29 @@ count_cpus(void)
 	return 1;
 }
 
+/* Restrict this process to its first n usable CPUs, as taskset does; the
+ * workers created afterwards inherit the mask (fork and pthread_create both
+ * copy it).  For lessons whose run blocks show a one-core variant: a run
+ * block cannot call taskset. */
+void
+lab_pin_cpus(struct lab *lab, int n)
+{
+	cpu_set_t have, want;
+	int kept = 0;
+
+	if (n <= 0 || sched_getaffinity(0, sizeof have, &have) < 0)
+		return;
+	CPU_ZERO(&want);
+	for (int c = 0; c < CPU_SETSIZE && kept < n; c++)
+		if (CPU_ISSET(c, &have)) {
+			CPU_SET(c, &want);
+			kept++;
+		}
+	if (sched_setaffinity(0, sizeof want, &want) < 0)
+		lab_die(lab, "sched_setaffinity:");
+	lab->ncpu = count_cpus();
+}
+
 /* Actor 0 is the lesson's main thread. */
 static void
 publish_main(struct lab *lab)
@@ -400,6 +424,29 @@ lab_scheduled(const struct lab *lab)
 }
 
 static struct option *longopts; /* freed by lab_parse on any exit */
+
+/* --complete (hidden): the option table getopt is given, for the shell
+ * completion (tools/completion.bash), one option a line: "--json" takes
+ * no value, "--iters=" some value, "--sync=none mutex" one of these. */
+static void
+print_options(const struct lab_lesson *l, const struct option *lo)
+{
+	for (; lo->name; lo++) {
+		const char *vals = lo->val == OPT_MODE ? "thread|process"
+		                 : lo->val == OPT_SYNC ? l->syncs : "";
+
+		if (lo->val >= OPT_EXTRA && l->options[lo->val - OPT_EXTRA].type == LAB_OPT_CHOICE)
+			vals = l->options[lo->val - OPT_EXTRA].arg;
+		/* Parsed for every program, offered where --help offers them. */
+		if (lo->val == OPT_COMPLETE ||
+		    ((lo->val == OPT_SCHEDULE || lo->val == OPT_STEP) && lab_probe_sites() == 0))
+			continue;
+		printf("--%s%s", lo->name, lo->has_arg ? "=" : "");
+		for (; *vals; vals++)
+			putchar(*vals == '|' ? ' ' : *vals);
+		putchar('\n');
+	}
+}
 
 static int
 parse_args(struct lab *lab, const struct lab_lesson *lesson, int argc,
@@ -451,6 +498,7 @@ parse_args(struct lab *lab, const struct lab_lesson *lesson, int argc,
 	ADD("quiet", no_argument, OPT_QUIET);
 	ADD("help", no_argument, OPT_HELP);
 	ADD("version", no_argument, OPT_VERSION);
+	ADD("complete", no_argument, OPT_COMPLETE);
 	for (size_t i = 0; i < nextra; i++) {
 		const struct lab_option *o = &lesson->options[i];
 
@@ -517,6 +565,9 @@ parse_args(struct lab *lab, const struct lab_lesson *lesson, int argc,
 			return 1;
 		case OPT_VERSION:
 			printf("%s %s\n", lab->prog, VERSION);
+			return 1;
+		case OPT_COMPLETE:
+			print_options(lesson, longopts);
 			return 1;
 		case ':':
 			bad(lab, "%s needs a value", argv[optind - 1]);

@@ -113,7 +113,7 @@ kill_strays(void)
  * timeout; nothing it started is left (its process group is killed and
  * everything reaped: we are a subreaper, so its orphans come back to us). */
 static void
-run_program(const char *bin_dir, char **argv, int argc, struct outcome *o)
+run_program(const struct demo_where *where, char **argv, int argc, struct outcome *o)
 {
 	char path[PATH_MAX], name[64], *args[VERIFY_MAX_ARGS + 1];
 	struct board *b;
@@ -124,7 +124,7 @@ run_program(const char *bin_dir, char **argv, int argc, struct outcome *o)
 
 	memset(o, 0, sizeof *o);
 	o->status = -1;
-	if (demo_prog_path(bin_dir, argv[0], path, sizeof path) < 0 || argc > VERIFY_MAX_ARGS)
+	if (demo_prog_path(where, argv[0], path, sizeof path) < 0 || argc > VERIFY_MAX_ARGS)
 		return;
 	b = board_create_memfd(&fd);
 	if (!b)
@@ -348,7 +348,7 @@ verify_run(const char *bin_dir, const struct catalog_entry *e, int si, int ri,
 	rec = malloc(VERIFY_MAX_RECORDS * sizeof *rec);
 	if (!rec)
 		shell_oom();
-	run_program(bin_dir, argv, argc, &o);
+	run_program(&(struct demo_where){e->dir, bin_dir}, argv, argc, &o);
 	nrec = o.out ? md_records_parse(o.out, rec, VERIFY_MAX_RECORDS) : 0;
 	/* A lesson program may end with a status of its own (deadlock exits 3
 	 * when its watchdog fires) after printing its records: those are
