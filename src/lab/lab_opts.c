@@ -439,7 +439,8 @@ print_options(const struct lab_lesson *l, const struct option *lo)
 			vals = l->options[lo->val - OPT_EXTRA].arg;
 		/* Parsed for every program, offered where --help offers them. */
 		if (lo->val == OPT_COMPLETE ||
-		    ((lo->val == OPT_SCHEDULE || lo->val == OPT_STEP) && lab_probe_sites() == 0))
+		    ((lo->val == OPT_SCHEDULE || lo->val == OPT_STEP || lo->val == OPT_QUANTUM ||
+		      lo->val == OPT_RANDOM || lo->val == OPT_TRACE) && lab_probe_sites() == 0))
 			continue;
 		printf("--%s%s", lo->name, lo->has_arg ? "=" : "");
 		for (; *vals; vals++)

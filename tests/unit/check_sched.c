@@ -282,13 +282,14 @@ START_TEST(test_goal_parse)
 }
 END_TEST
 
-/* racelab --verify: a "reached" goal whose label the run reaches holds;
+/* racelab --verify g (the lesson dir is searched first): a "reached" goal
+ * whose label the run reaches holds;
  * one the program never reaches is an error, exit status not 0. */
 START_TEST(test_goal_verified)
 {
 	const char *dir = tu_tmpdir_setup("goalverify");
 	char path[512], *out;
-	const char *argv[] = { "bin/racelab", "--verify", NULL };
+	const char *argv[] = { "bin/racelab", "--verify", "g", NULL };
 	FILE *f;
 	int rc;
 
