@@ -162,3 +162,34 @@ until_ 30 workers_up 4
 until_ 30 running_for 3
 shot race-mutex
 keys x
+
+# 5. Step mode in the race lesson: you are the scheduler.  Worker 1 reads,
+# worker 2 reads, worker 1 writes 99, worker 2 writes 101: a lost update
+# made by hand, on real processes.
+start "race"
+until_ 10 has "Step "
+keys p p p p p p
+until_ 10 has "Step 1/"
+keys n n
+until_ 10 has "Step 3/"
+keys s
+until_ 10 has "step off"
+for w in 1 2 1; do
+	keys "$w"
+	until_ 10 has "schedule: $(echo "${sched:+$sched,}$w")"
+	sched=${sched:+$sched,}$w
+done
+until_ 10 has "- done"
+shot race-step
+keys x
+keys q
+keys q
+
+# 6. The deadlock: both locks, each held by one worker and waited for by
+# the other, the cycle the lesson's text describes.
+start "--run 'deadlock --schedule 1,2,1,2'"
+until_ 30 has "Result: deadlock"
+until_ 10 has "1: w2"
+until_ 10 has "1: w1"
+shot deadlock-locks
+keys q
