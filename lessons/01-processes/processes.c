@@ -47,8 +47,13 @@ do_something(struct lab_worker *w)
 	r->pid = getpid();
 	r->ppid = getppid();
 	r->tid = gettid();
-	lab_say(w->lab, "worker %d: pid %d, parent %d: sleeping %g second(s)...\n",
-	        w->no, (int)r->pid, (int)r->ppid, sleep_s);
+	if (w->mode == LAB_PROCESS)
+		lab_say(w->lab, "worker %d: pid %d, parent %d: sleeping %g second(s)...\n",
+		        w->no, (int)r->pid, (int)r->ppid, sleep_s);
+	else /* getppid() is the process's parent: the lesson's, not ours */
+		lab_say(w->lab, "worker %d: thread %d in process %d (whose parent is "
+		        "%d): sleeping %g second(s)...\n", w->no, (int)r->tid,
+		        (int)r->pid, (int)r->ppid, sleep_s);
 	fflush(stdout);
 	lab_sleep(w, sleep_s);
 	lab_say(w->lab, "worker %d: done sleeping\n", w->no);
@@ -156,7 +161,7 @@ main(int argc, char **argv)
 		if (lab.o.json)
 			print_json(&lab, run, ms, rep, before, after);
 		if (lab_text(&lab))
-			printf("Finished in %.2f seconds (%d %s worker%s, %s)\n",
+			printf("Finished in %.3f seconds (%d %s worker%s, %s)\n",
 			       ms / 1000.0, n, lab_mode_name(lab.o.mode),
 			       n == 1 ? "" : "s", sequential ? "sequential" : "parallel");
 		for (int i = 0; i < (sequential ? n : 1); i++)

@@ -14,12 +14,16 @@
 _Static_assert(sizeof(_Atomic int64_t) == sizeof(int64_t) &&
                ATOMIC_LLONG_LOCK_FREE == 2, "balance must be a plain lock-free word");
 
-static const char *widen = "auto";
+static const char *widen = "none";
+static int cpus; /* 0: every usable CPU */
 
 static const struct lab_option options[] = {
-	{ "widen", LAB_OPT_CHOICE, &widen, "auto|none|yield",
-	  "widen the window between read and write: yield the CPU there "
-	  "(auto: only when one core is usable)", 0, 0 },
+	{ "widen", LAB_OPT_CHOICE, &widen, "none|yield",
+	  "yield: give the CPU away between read and write once every 64 "
+	  "updates, so that even a few updates (--iters 1000) overlap "
+	  "(default none)", 0, 0 },
+	{ "cpus", LAB_OPT_INT, &cpus, "N",
+	  "run on N CPUs only, as taskset does (default: all usable)", 1, 4096 },
 	{ 0 },
 };
 
@@ -33,7 +37,7 @@ static const struct lab_lesson lesson = {
 	.modes = LAB_MODES_BOTH,
 	.iters = 5000000,
 	.runs = 10,
-	.syncs = "none|mutex|spin|atomic",
+	.syncs = "none|mutex|spin|atomic|per-access",
 	.sync_default = "none",
 	.options = options,
 };
@@ -41,7 +45,7 @@ static const struct lab_lesson lesson = {
 /* How often --widen yield yields (a power of two). */
 #define YIELD_EVERY 64
 
-enum sync { SYNC_NONE, SYNC_MUTEX, SYNC_SPIN, SYNC_ATOMIC };
+enum sync { SYNC_NONE, SYNC_MUTEX, SYNC_SPIN, SYNC_ATOMIC, SYNC_PER_ACCESS };
 
 struct bank {
 	_Atomic int64_t *balance; /* the board counter: shared by every worker */
@@ -76,6 +80,27 @@ update(struct lab_worker *w, struct bank *bank, int64_t amount, long i)
 	*bank->plain = v + amount;
 }
 
+/* DOC: per-access
+ * What Python's multiprocessing.Value does with its built-in lock: the
+ * lock is taken around the read and, separately, around the write
+ * (sharedctypes.py's getter and setter), so "counter.value -= 1" still
+ * leaves the gap between them open.  Each access is safe; the update is
+ * not. */
+static void
+update_per_access(struct lab_worker *w, struct bank *bank, int64_t amount)
+{
+	int64_t v;
+
+	lab_lock(w, bank->lock);
+	lab_step(w, "read balance");
+	v = *bank->plain;
+	lab_unlock(w, bank->lock);
+	lab_lock(w, bank->lock);
+	lab_step_val(w, "write balance", v + amount);
+	*bank->plain = v + amount;
+	lab_unlock(w, bank->lock);
+}
+
 static int
 account(struct lab_worker *w)
 {
@@ -94,6 +119,9 @@ account(struct lab_worker *w)
 			lab_lock(w, bank->lock);
 			update(w, bank, amount, i);
 			lab_unlock(w, bank->lock);
+			break;
+		case SYNC_PER_ACCESS:
+			update_per_access(w, bank, amount);
 			break;
 		case SYNC_ATOMIC:
 			/* One indivisible read-modify-write instruction. */
@@ -118,6 +146,8 @@ parse_sync(const char *s)
 		return SYNC_SPIN;
 	if (strcmp(s, "atomic") == 0)
 		return SYNC_ATOMIC;
+	if (strcmp(s, "per-access") == 0)
+		return SYNC_PER_ACCESS;
 	return SYNC_NONE;
 }
 
@@ -131,21 +161,21 @@ main(int argc, char **argv)
 	int lossy = 0;
 
 	lab_init(&lab, &lesson, argc, argv);
+	lab_pin_cpus(&lab, cpus);
 	bank.sync = parse_sync(lab.o.sync);
 	bank.iters = lab.o.iters;
-	bank.yield = strcmp(widen, "yield") == 0 ||
-	             (strcmp(widen, "auto") == 0 && lab.ncpu == 1 &&
-	              bank.sync == SYNC_NONE);
+	bank.yield = strcmp(widen, "yield") == 0;
 	bank.lock = NULL;
-	if (bank.sync == SYNC_MUTEX || bank.sync == SYNC_SPIN)
-		bank.lock = lab_lock_new(&lab, "m", bank.sync == SYNC_MUTEX ?
-		                         BOARD_LOCK_MUTEX : BOARD_LOCK_SPIN);
+	if (bank.sync != SYNC_NONE && bank.sync != SYNC_ATOMIC)
+		bank.lock = lab_lock_new(&lab, "m", bank.sync == SYNC_SPIN ?
+		                         BOARD_LOCK_SPIN : BOARD_LOCK_MUTEX);
 	for (int no = 1; no <= lab.o.workers; no++)
 		expected += (no % 2 ? -1 : +1) * (int64_t)bank.iters;
 
-	lab_say(&lab, "%d %s workers, %ld updates each, sync %s%s (%d CPU%s usable)\n",
-	        lab.o.workers, lab_mode_name(lab.o.mode), bank.iters, lab.o.sync,
-	        bank.yield ? ", yielding between read and write" : "",
+	lab_say(&lab, "%d %s workers, %ld update%s each, sync %s%s (%d CPU%s usable)\n",
+	        lab.o.workers, lab_mode_name(lab.o.mode), bank.iters,
+	        bank.iters == 1 ? "" : "s", lab.o.sync,
+	        bank.yield ? ", yielding between read and write every 64 updates" : "",
 	        lab.ncpu, lab.ncpu == 1 ? "" : "s");
 	for (int run = 1; run <= lab.o.runs; run++) {
 		struct lab_team *team;
@@ -184,6 +214,7 @@ main(int argc, char **argv)
 			lab_json_str(&j, "sync", lab.o.sync);
 			lab_json_str(&j, "mode", lab_mode_name(lab.o.mode));
 			lab_json_bool(&j, "yield", bank.yield);
+			lab_json_int(&j, "cpus", lab.ncpu);
 			lab_json_end(&j);
 		}
 		if (lab_text(&lab)) {

@@ -18,11 +18,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 static const char *demo = "count";
 static double hold_s = 0.2;
 static bool bare;
+static int cpus; /* 0: every usable CPU */
 
 static const struct lab_option options[] = {
 	{ "demo", LAB_OPT_CHOICE, &demo, "count|critical",
@@ -33,6 +35,8 @@ static const struct lab_option options[] = {
 	{ "bare", LAB_OPT_FLAG, &bare, NULL,
 	  "count demo: time the bare primitives, without probes or board "
 	  "bookkeeping (the panels then stay still)", 0, 0 },
+	{ "cpus", LAB_OPT_INT, &cpus, "N",
+	  "run on N CPUs only, as taskset does (default: all usable)", 1, 4096 },
 	{ 0 },
 };
 
@@ -214,6 +218,10 @@ struct count_result {
 	bool ran;
 	int64_t final, expected;
 	double ms, ns_per_op;
+	/* The watched lock's own figures (Locks panel), when there is one. */
+	bool has_lock;
+	uint64_t acquired, contended;
+	double wait_ms;
 };
 
 static void
@@ -241,6 +249,14 @@ count_one(struct lab *lab, enum method m, struct job *job,
 	 * the workers is not part of the figure. */
 	r->ms = (double)(t->t_end - t->t_start) / 1e6;
 	r->ns_per_op = (double)(t->t_end - t->t_start) / (double)ops;
+	if (job->lock) {
+		struct board_lock *bl = &lab->board->lock[lab_lock_index(job->lock)];
+
+		r->has_lock = true;
+		r->acquired = atomic_load(&bl->acquisitions);
+		r->contended = atomic_load(&bl->contended);
+		r->wait_ms = (double)atomic_load(&bl->wait_ns) / 1e6;
+	}
 	lab_team_free(t);
 }
 
@@ -251,6 +267,9 @@ demo_count(struct lab *lab, int run, struct lab_lock *const *locks,
 	struct count_result r[M_COUNT] = { 0 };
 	struct job job = { .bl = bl };
 	bool all = strcmp(lab->o.sync, "all") == 0;
+	/* Below this many updates a run lasts microseconds, and the time
+	 * per update would be the cost of waking the workers. */
+	bool timed = (long long)lab->o.workers * lab->o.iters >= 10000;
 
 	for (int m = 0; m < M_COUNT; m++)
 		if (all || strcmp(lab->o.sync, method_name[m]) == 0)
@@ -267,7 +286,7 @@ demo_count(struct lab *lab, int run, struct lab_lock *const *locks,
 		lab_json_int(&j, "workers", lab->o.workers);
 		lab_json_int(&j, "iters", lab->o.iters);
 		lab_json_bool(&j, "bare", bare);
-		lab_json_int(&j, "ncpu", lab->ncpu);
+		lab_json_int(&j, "cpus", lab->ncpu);
 		for (int m = 0; m < M_COUNT; m++) {
 			if (!r[m].ran)
 				continue;
@@ -279,30 +298,47 @@ demo_count(struct lab *lab, int run, struct lab_lock *const *locks,
 			lab_json_int(&j, key, r[m].expected - r[m].final);
 			snprintf(key, sizeof key, "ns_%s", method_name[m]);
 			lab_json_num(&j, key, r[m].ns_per_op);
+			snprintf(key, sizeof key, "ms_%s", method_name[m]);
+			lab_json_num(&j, key, r[m].ms);
+			if (!r[m].has_lock)
+				continue;
+			snprintf(key, sizeof key, "acquired_%s", method_name[m]);
+			lab_json_int(&j, key, (long long)r[m].acquired);
+			snprintf(key, sizeof key, "contended_%s", method_name[m]);
+			lab_json_int(&j, key, (long long)r[m].contended);
+			snprintf(key, sizeof key, "wait_ms_%s", method_name[m]);
+			lab_json_num(&j, key, r[m].wait_ms);
 		}
 		lab_json_num(&j, "elapsed_ms", lab_elapsed_ms(lab));
 		lab_json_end(&j);
-		return;
 	}
+	if (!lab_text(lab))
+		return;
 	printf("run %d: %d %s workers x %ld updates%s\n", run, lab->o.workers,
 	       lab_mode_name(lab->o.mode), lab->o.iters,
 	       bare ? ", bare primitives" : ", watched (probes + board)");
 	printf("  %-7s %10s %10s %10s %10s %10s %9s\n", "method", "final",
 	       "expected", "lost", "time ms", "ns/update", "vs none");
 	for (int m = 0; m < M_COUNT; m++) {
-		char ratio[16] = "-";
+		char ratio[16] = "-", ms[16] = "-", ns[16] = "-";
 
 		if (!r[m].ran)
 			continue;
-		if (r[M_NONE].ran && r[M_NONE].ns_per_op > 0)
-			snprintf(ratio, sizeof ratio, "%.1fx",
-			         r[m].ns_per_op / r[M_NONE].ns_per_op);
-		printf("  %-7s %10lld %10lld %10lld %10.1f %10.1f %9s\n",
+		if (timed) {
+			snprintf(ms, sizeof ms, "%.1f", r[m].ms);
+			snprintf(ns, sizeof ns, "%.1f", r[m].ns_per_op);
+			if (r[M_NONE].ran && r[M_NONE].ns_per_op > 0)
+				snprintf(ratio, sizeof ratio, "%.1fx",
+				         r[m].ns_per_op / r[M_NONE].ns_per_op);
+		}
+		printf("  %-7s %10lld %10lld %10lld %10s %10s %9s\n",
 		       method_name[m], (long long)r[m].final,
 		       (long long)r[m].expected,
-		       (long long)(r[m].expected - r[m].final), r[m].ms,
-		       r[m].ns_per_op, ratio);
+		       (long long)(r[m].expected - r[m].final), ms, ns, ratio);
 	}
+	if (!timed)
+		printf("  (too few updates to time: starting the workers would "
+		       "be most of the figure)\n");
 }
 
 /* ---- the tutorial's critical_section ---------------------------------- */
@@ -342,6 +378,34 @@ critical_section(struct lab_worker *w)
 	return 0;
 }
 
+/* What the kernel accounted so far to this process and its reaped
+ * children: around a team's run it is what the workers used (thread
+ * workers count in RUSAGE_SELF, process workers in RUSAGE_CHILDREN once
+ * reaped).  CPU time in ms; context switches: voluntary when a task
+ * blocked (a mutex waiter asleep on its futex), involuntary when it was
+ * runnable and the CPU went to another (a spinner's sched_yield). */
+struct usage {
+	double cpu_ms;
+	long vcsw, ivcsw;
+};
+
+static struct usage
+usage_now(void)
+{
+	struct rusage self, kids;
+	struct usage u;
+
+	getrusage(RUSAGE_SELF, &self);
+	getrusage(RUSAGE_CHILDREN, &kids);
+	u.cpu_ms = (double)(self.ru_utime.tv_sec + self.ru_stime.tv_sec +
+	                    kids.ru_utime.tv_sec + kids.ru_stime.tv_sec) * 1e3 +
+	           (double)(self.ru_utime.tv_usec + self.ru_stime.tv_usec +
+	                    kids.ru_utime.tv_usec + kids.ru_stime.tv_usec) / 1e3;
+	u.vcsw = self.ru_nvcsw + kids.ru_nvcsw;
+	u.ivcsw = self.ru_nivcsw + kids.ru_nivcsw;
+	return u;
+}
+
 static void
 demo_critical(struct lab *lab, int run, struct critical *cs)
 {
@@ -349,6 +413,7 @@ demo_critical(struct lab *lab, int run, struct critical *cs)
 	long long order[BOARD_MAX_WORKERS];
 	double enter[BOARD_MAX_WORKERS], leave[BOARD_MAX_WORKERS], ms;
 	double bound_ms = n * hold_s * 1e3;
+	struct usage u0, u1;
 	struct lab_team *t;
 
 	memset(cs->v, 0, (size_t)n * sizeof *cs->v);
@@ -356,9 +421,11 @@ demo_critical(struct lab *lab, int run, struct critical *cs)
 	lab_say(lab, "run %d: %d %s workers, each holds %s for %g s\n", run, n,
 	        lab_mode_name(lab->o.mode), cs->lock ? "the lock" : "NO lock",
 	        hold_s);
+	u0 = usage_now();
 	t = lab_spawn(lab, n, critical_section, cs);
 	if (lab_join(t) == LAB_JOIN_DEADLOCK)
 		exit(LAB_EXIT_DEADLOCK);
+	u1 = usage_now();
 	ms = (double)(t->t_end - t->t_start) / 1e6;
 	lab_team_free(t);
 	for (int i = 0; i < n; i++) {
@@ -387,11 +454,18 @@ demo_critical(struct lab *lab, int run, struct critical *cs)
 		lab_json_int(&j, "overlaps", overlaps);
 		lab_json_num(&j, "serial_bound_ms", bound_ms);
 		lab_json_num(&j, "elapsed_ms", ms);
+		lab_json_num(&j, "cpu_ms", u1.cpu_ms - u0.cpu_ms);
+		lab_json_int(&j, "switches_voluntary", u1.vcsw - u0.vcsw);
+		lab_json_int(&j, "switches_involuntary", u1.ivcsw - u0.ivcsw);
 		lab_json_end(&j);
-		return;
 	}
+	if (!lab_text(lab))
+		return;
 	printf("total %.3f s for %d workers x %g s: %s\n", ms / 1e3, n, hold_s,
 	       overlaps ? "they overlapped" : "one at a time");
+	printf("  the workers used %.3f s of CPU time in all (waiting included);\n"
+	       "  they blocked %ld times and gave up the CPU while runnable %ld times\n",
+	       (u1.cpu_ms - u0.cpu_ms) / 1e3, u1.vcsw - u0.vcsw, u1.ivcsw - u0.ivcsw);
 	printf("  workers x hold = %.3f s is the least a serialised run can take; "
 	       "%d overlapping pair%s\n", bound_ms / 1e3, overlaps,
 	       overlaps == 1 ? "" : "s");
@@ -417,6 +491,7 @@ main(int argc, char **argv)
 	enum method only;
 
 	lab_init(&lab, &lesson, argc, argv);
+	lab_pin_cpus(&lab, cpus);
 	critical = strcmp(demo, "critical") == 0;
 	only = parse_method(lab.o.sync);
 	if (critical && only == M_ATOMIC)

@@ -655,9 +655,10 @@ hello_worker(struct lab_worker *w)
 	return 0;
 }
 
-static void
+static pid_t
 run_queue_hello(struct lab *lab, char *got, size_t len)
 {
+	pid_t worker;
 	struct lab_team *team;
 	mqd_t q = open_queue(lab, 64);
 	char buf[64];
@@ -666,6 +667,7 @@ run_queue_hello(struct lab *lab, char *got, size_t len)
 	team = lab_spawn_ex(lab, lab->o.mode, 9, 1, hello_worker, &q);
 	if (lab_join(team) != LAB_JOIN_OK)
 		lab_die(lab, "the queue worker failed");
+	worker = team->w[0].pid;
 	lab_team_free(team);
 	k = mq_receive(q, buf, sizeof buf, NULL);
 	if (k < 0)
@@ -673,15 +675,19 @@ run_queue_hello(struct lab *lab, char *got, size_t len)
 	buf[k > 0 ? k - 1 : 0] = '\0';
 	snprintf(got, len, "%s", buf);
 	mq_close(q);
-	lab_result(lab, "main: worker joined; queue.get() -> \"%s\"\n", got);
+	lab_result(lab, "main (pid %d): worker joined; queue.get() -> \"%s\"\n",
+	           (int)getpid(), got);
+	return worker;
 }
 
 /* DOC: duplex
  * Python's Pipe() is two-way: parent_conn, child_conn = Pipe(), and either
  * end can send() and recv().  On Unix multiprocessing makes it with
  * socketpair(); a pipe is one-way (Pipe(duplex=False) is an os.pipe()).
- * SOCK_SEQPACKET keeps each send() one message, as Python's send() of a
- * whole object is (Python frames a stream socket with lengths instead).
+ * CPython's socketpair is SOCK_STREAM, and its Connection frames every
+ * object with a 4-byte length (connection.py, 3.11); SOCK_SEQPACKET gives
+ * the same whole messages with no framing.  Both ends here are workers
+ * the lesson forks, siblings: "parent_conn" names the end, not a parent.
  *     parent: conn.send(x); y = conn.recv()
  *     child:  while (x := conn.recv()) ...: conn.send(x * x)
  * The parent closes its sending side when done (shutdown SHUT_WR): the
@@ -845,12 +851,13 @@ main(int argc, char **argv)
 		struct xfer_result res[T_COUNT] = { 0 };
 		struct board_counter *delivered = NULL, *in_flight = NULL;
 		char got[64] = "";
+		pid_t queue_worker = 0;
 		int64_t expect = 0;
 		struct lab_json j;
 
 		lab_run_begin(&lab, run);
 		if (do_queue)
-			run_queue_hello(&lab, got, sizeof got);
+			queue_worker = run_queue_hello(&lab, got, sizeof got);
 		if (do_duplex)
 			run_duplex(&lab, duplex);
 		if (do_transfer) {
@@ -897,8 +904,12 @@ main(int argc, char **argv)
 		lab_json_str(&j, "mode", lab_mode_name(lab.o.mode));
 		lab_json_str(&j, "demo", demo);
 		lab_json_int(&j, "ncpu", lab.ncpu);
-		if (do_queue)
+		if (do_queue) {
 			lab_json_str(&j, "queue_got", got);
+			lab_json_int(&j, "queue_got_len", (long long)strlen(got));
+			lab_json_int(&j, "queue_worker_pid", queue_worker);
+			lab_json_int(&j, "lesson_pid", getpid());
+		}
 		if (do_duplex) {
 			lab_json_int(&j, "duplex_asked", duplex->asked);
 			lab_json_int(&j, "duplex_child_got", duplex->child_got);

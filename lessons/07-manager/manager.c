@@ -31,10 +31,12 @@ static long ops = 20000;
 static double sleep_s = 0.3;
 
 static const struct lab_option options[] = {
-	{ "demo", LAB_OPT_CHOICE, &demo, "records|dict|cost|all",
+	{ "demo", LAB_OPT_CHOICE, &demo, "records|dict|getset|cost|all",
 	  "records: insert and print through the manager; dict: a client sets "
-	  "a shared dict's status; cost: time an update through the manager "
-	  "and on shared memory (default all)", 0, 0 },
+	  "a shared dict's status; getset: clients add 1 to a dict entry as "
+	  "GET then SET (a proxy's d['n'] += 1), then with one ADD; cost: time "
+	  "an update through the manager and on shared memory (default all)",
+	  0, 0 },
 	{ "sleep", LAB_OPT_DOUBLE, &sleep_s, "S",
 	  "dict part: seconds the client sleeps before its update (default 0.3; "
 	  "the tutorial's 1)", 0, 10 },
@@ -91,6 +93,8 @@ struct shared {
 	/* Timing of the cost part, per client: */
 	uint64_t t_begin[BOARD_MAX_WORKERS + 1], t_end[BOARD_MAX_WORKERS + 1];
 	_Atomic int64_t *requests, *mgr_ops, *shm_ops;
+	_Atomic int64_t *nrecords; /* the server's list length, as it says */
+	bool getset_add;            /* getset demo: ADD, not GET then SET */
 };
 
 static struct shared *sh;
@@ -125,20 +129,30 @@ struct server_state {
 	int nkv;
 };
 
-/* DOC: dict: GET key, SET key value (a new key is added). */
+/* DOC: dict: GET key, SET key value (a new key is added), ADD key n (the
+ * value read as a number, n added, stored: on the server, in one request). */
 static void
 serve_dict(struct server_state *s, const char *key, const char *val,
-           char *reply, size_t len)
+           long add, char *reply, size_t len)
 {
 	int i;
 
 	for (i = 0; i < s->nkv && strcmp(s->kv[i].key, key) != 0; i++)
 		;
 	if (!val) {
-		if (i == s->nkv)
+		if (i == s->nkv) {
 			snprintf(reply, len, "ERR no key %s", key);
-		else
+		} else if (add) {
+			/* The read, the add and the write happen here, between
+			 * two requests: no other client's request can come in
+			 * between, as it can between a client's GET and SET. */
+			long v = strtol(s->kv[i].val, NULL, 10) + add;
+
+			snprintf(s->kv[i].val, NAME_LEN, "%ld", v);
+			snprintf(reply, len, "OK %ld", v);
+		} else {
 			snprintf(reply, len, "OK %s", s->kv[i].val);
+		}
 		return;
 	}
 	if (i == MAX_KEYS) {
@@ -163,12 +177,17 @@ serve(struct lab_worker *w, struct server_state *s, const char *req,
 	atomic_fetch_add(sh->requests, 1);
 	if (sscanf(req, "SET %23s %23s", name, val) == 2) {
 		lab_step(w, "serve SET");
-		serve_dict(s, name, val, reply, len);
+		serve_dict(s, name, val, 0, reply, len);
 		return true;
 	}
 	if (sscanf(req, "GET %23s", name) == 1) {
 		lab_step(w, "serve GET");
-		serve_dict(s, name, NULL, reply, len);
+		serve_dict(s, name, NULL, 0, reply, len);
+		return true;
+	}
+	if (sscanf(req, "ADD %23[a-z] %ld", name, &v) == 2) {
+		lab_step(w, "serve ADD");
+		serve_dict(s, name, NULL, v, reply, len);
 		return true;
 	}
 	if (sscanf(req, "INSERT %23s %ld", name, &v) == 2) {
@@ -180,6 +199,7 @@ serve(struct lab_worker *w, struct server_state *s, const char *req,
 		snprintf(s->rec[s->n].name, NAME_LEN, "%s", name);
 		s->rec[s->n].score = v;
 		s->n++;
+		lab_counter_store(sh->nrecords, s->n);
 		snprintf(reply, len, "OK %d", s->n);
 	} else if (strcmp(req, "LIST") == 0) {
 		size_t k = 0;
@@ -190,8 +210,9 @@ serve(struct lab_worker *w, struct server_state *s, const char *req,
 			k += (size_t)snprintf(reply + k, len - k, "%s %ld\n",
 			                      s->rec[i].name, s->rec[i].score);
 	} else if (sscanf(req, "ADD %d %ld", &i, &v) == 2) {
-		/* A read-modify-write, atomic because only the server
-		 * touches the list: the manager is its own lock. */
+		/* A read-modify-write done inside one request: this C
+		 * server answers one request at a time, so no other request
+		 * comes between its read and its write. */
 		lab_step(w, "serve ADD");
 		if (i < 0 || i >= s->n) {
 			snprintf(reply, len, "ERR no record %d", i);
@@ -217,14 +238,16 @@ serve(struct lab_worker *w, struct server_state *s, const char *req,
 static int
 server(struct lab_worker *w)
 {
-	struct server_state s = { .n = NINITIAL, .nkv = 1,
-	                          .kv = { { "status", "in progress" } } };
+	struct server_state s = { .n = NINITIAL, .nkv = 2,
+	                          .kv = { { "status", "in progress" },
+	                                  { "n", "0" } } };
 	struct pollfd pf[1 + MAX_CLIENTS];
 	int nconn = 0;
 	bool running = true;
 
 	lab_set_name(w, "manager server");
 	memcpy(s.rec, initial, sizeof initial);
+	lab_counter_store(sh->nrecords, s.n);
 	pf[0] = (struct pollfd){ sh->listen_fd, POLLIN, 0 };
 	while (running) {
 		lab_set_state(w, BOARD_ST_BLOCKED);
@@ -361,19 +384,69 @@ update_data(struct lab_worker *w)
 	return 0;
 }
 
+/* DOC: getset
+ * What a Python proxy's d['n'] += 1 sends: __getitem__ (GET n), then, with
+ * the value plus one, __setitem__ (SET n v+1): two requests.  Another
+ * client's GET or SET can be served between them, and then one client's
+ * SET erases the other's: a lost update, though the server applies every
+ * request whole.  With --demo getset the second half sends ADD n 1
+ * instead, one request that the server applies whole. */
+static int
+getset_client(struct lab_worker *w)
+{
+	int fd = connect_manager(w);
+	char req[64], reply[64];
+
+	lab_set_name(w, sh->getset_add ? "ADD client" : "GET+SET client");
+	sh->t_begin[w->no] = board_now_ns();
+	for (long i = 0; i < ops; i++) {
+		if (sh->getset_add) {
+			lab_step(w, "ADD n 1");
+			call(w, fd, "ADD n 1", reply, sizeof reply);
+		} else {
+			lab_step(w, "GET n");
+			call(w, fd, "GET n", reply, sizeof reply);
+			if (strncmp(reply, "OK ", 3) != 0)
+				lab_die(w->lab, "worker %d: the manager said: %s",
+				        w->no, reply);
+			snprintf(req, sizeof req, "SET n %ld",
+			         strtol(reply + 3, NULL, 10) + 1);
+			lab_step_val(w, "SET n", strtol(reply + 3, NULL, 10) + 1);
+			call(w, fd, req, reply, sizeof reply);
+		}
+		if (strncmp(reply, "OK", 2) != 0)
+			lab_die(w->lab, "worker %d: the manager said: %s", w->no, reply);
+		atomic_fetch_add_explicit(sh->mgr_ops, 1, memory_order_relaxed);
+		if ((i & 255) == 0)
+			lab_progress(w, (uint64_t)i, (uint64_t)ops);
+	}
+	sh->t_end[w->no] = board_now_ns();
+	lab_progress(w, (uint64_t)ops, (uint64_t)ops);
+	close(fd);
+	return 0;
+}
+
 /* DOC: cost
  * The same update, two ways.  Through the manager it is a request and a
- * reply; on shared memory it is a lock, an add and an unlock in the
- * client's own address space.  Client k updates record k % 4. */
+ * reply (ADD 0 1, applied by the server); on shared memory it is a lock,
+ * an add and an unlock in the client's own address space.  Every client
+ * updates the same record, 0, so that a missing lock would lose updates
+ * and the totals would show it. */
+#define COST_RECORD 0
+/* The shared-memory half makes this many times --ops updates: at the
+ * manager's --ops a shared-memory loop would last well under a time slice,
+ * too short to time, and too short for two clients to overlap at all (then
+ * even a missing lock would lose nothing). */
+#define SHM_FACTOR 100
+
 static int
 update_via_manager(struct lab_worker *w)
 {
 	int fd = connect_manager(w);
 	char req[64], reply[64];
-	int k = (w->no - 1) % (NINITIAL + 1);
 
 	lab_set_name(w, "manager client");
-	snprintf(req, sizeof req, "ADD %d 1", k);
+	snprintf(req, sizeof req, "ADD %d 1", COST_RECORD);
 	sh->t_begin[w->no] = board_now_ns();
 	for (long i = 0; i < ops; i++) {
 		lab_step_val(w, "ADD via manager", i);
@@ -393,20 +466,24 @@ update_via_manager(struct lab_worker *w)
 static int
 update_shared(struct lab_worker *w)
 {
-	int k = (w->no - 1) % (NINITIAL + 1);
+	long n = ops * SHM_FACTOR;
 
 	lab_set_name(w, "shm client");
 	sh->t_begin[w->no] = board_now_ns();
-	for (long i = 0; i < ops; i++) {
+	for (long i = 0; i < n; i++) {
+		long v;
+
 		lab_lock(w, sh->lock);
-		sh->shm[k].score += 1;
+		v = sh->shm[COST_RECORD].score;
+		lab_step_val(w, "write record", v + 1);
+		sh->shm[COST_RECORD].score = v + 1;
 		lab_unlock(w, sh->lock);
 		atomic_fetch_add_explicit(sh->shm_ops, 1, memory_order_relaxed);
-		if ((i & 255) == 0)
-			lab_progress(w, (uint64_t)i, (uint64_t)ops);
+		if ((i & 4095) == 0)
+			lab_progress(w, (uint64_t)i, (uint64_t)n);
 	}
 	sh->t_end[w->no] = board_now_ns();
-	lab_progress(w, (uint64_t)ops, (uint64_t)ops);
+	lab_progress(w, (uint64_t)n, (uint64_t)n);
 	return 0;
 }
 
@@ -465,7 +542,7 @@ stop_server(struct lab *lab, struct lab_team *srv)
 }
 
 static double
-phase_ns_per_op(int first, int n)
+phase_ns_per_op(int first, int n, long per_client)
 {
 	uint64_t t0 = UINT64_MAX, t1 = 0;
 
@@ -475,7 +552,7 @@ phase_ns_per_op(int first, int n)
 		if (sh->t_end[i] > t1)
 			t1 = sh->t_end[i];
 	}
-	return (double)(t1 - t0) / ((double)ops * n);
+	return (double)(t1 - t0) / ((double)per_client * n);
 }
 
 /* Sum of scores now, read from the manager. */
@@ -492,32 +569,38 @@ manager_sum(struct lab *lab)
 	return sum;
 }
 
-static void
+/* The printed list as "Sam:10,Adam:9,..."; returns how many records. */
+static int
 records_json(char *out, size_t len)
 {
 	char copy[PACKET], name[NAME_LEN];
 	size_t k = 0;
 	long score;
+	int n = 0;
 
 	snprintf(copy, sizeof copy, "%s", sh->listed);
 	out[0] = '\0';
 	for (char *line = strtok(copy, "\n"); line && k < len;
 	     line = strtok(NULL, "\n"))
-		if (sscanf(line, "%23s %ld", name, &score) == 2)
+		if (sscanf(line, "%23s %ld", name, &score) == 2) {
 			k += (size_t)snprintf(out + k, len - k, "%s%s:%ld",
 			                      k ? "," : "", name, score);
+			n++;
+		}
+	return n;
 }
 
 int
 main(int argc, char **argv)
 {
 	struct lab lab;
-	bool do_records, do_dict, do_cost;
+	bool do_records, do_dict, do_getset, do_cost;
 	int clients;
 
 	lab_init(&lab, &lesson, argc, argv);
 	do_records = strcmp(demo, "records") == 0 || strcmp(demo, "all") == 0;
 	do_dict = strcmp(demo, "dict") == 0 || strcmp(demo, "all") == 0;
+	do_getset = strcmp(demo, "getset") == 0 || strcmp(demo, "all") == 0;
 	do_cost = strcmp(demo, "cost") == 0 || strcmp(demo, "all") == 0;
 	clients = lab.o.workers;
 	if (clients > MAX_CLIENTS - 2)
@@ -530,6 +613,8 @@ main(int argc, char **argv)
 		struct lab_team *srv, *t;
 		double mgr_ns = 0, shm_ns = 0;
 		long sum0 = 0, mgr_added = 0, shm_added = 0;
+		long getset_added = 0, add_added = 0;
+		int nlisted = 0;
 		int srv_status, no = 2;
 		pid_t srv_pid;
 		struct stat st;
@@ -539,16 +624,17 @@ main(int argc, char **argv)
 		lab_run_begin(&lab, run);
 		memset(sh->listed, 0, sizeof sh->listed);
 		sh->insert_ok = false;
-		nrec = lab_counter(&lab, "records", NINITIAL);
+		nrec = lab_counter(&lab, "records", 0);
 		lab_counter_expect(nrec, NINITIAL + (do_records ? 1 : 0));
 		lab_counter_kind(nrec, BOARD_COUNTER_GAUGE);
+		sh->nrecords = &nrec->value; /* the server sets it */
 		requests = lab_counter(&lab, "requests", 0);
 		sh->requests = &requests->value;
 		mgr = lab_counter(&lab, "manager ops", 0);
 		shm = lab_counter(&lab, "shm ops", 0);
 		if (do_cost) {
 			lab_counter_expect(mgr, (int64_t)ops * clients);
-			lab_counter_expect(shm, (int64_t)ops * clients);
+			lab_counter_expect(shm, (int64_t)ops * SHM_FACTOR * clients);
 			lab_counter_kind(mgr, BOARD_COUNTER_COUNT);
 			lab_counter_kind(shm, BOARD_COUNTER_COUNT);
 		}
@@ -569,12 +655,11 @@ main(int argc, char **argv)
 			if (lab_join(t) != LAB_JOIN_OK)
 				lab_die(&lab, "the insert client failed");
 			lab_team_free(t);
-			lab_counter_set(nrec, NINITIAL + 1);
 			t = lab_spawn_ex(&lab, lab.o.mode, no++, 1, print_records, NULL);
 			if (lab_join(t) != LAB_JOIN_OK)
 				lab_die(&lab, "the print client failed");
 			lab_team_free(t);
-			records_json(recs, sizeof recs);
+			nlisted = records_json(recs, sizeof recs);
 		}
 		if (do_dict) {
 			/* shared_data = manager.dict({'status': 'in progress'})
@@ -593,6 +678,35 @@ main(int argc, char **argv)
 			if (lab_text(&lab))
 				printf("Final status: %s\n\n", status1 + 3);
 		}
+		if (do_getset) {
+			/* for _ in range(ops): d['n'] += 1, in every client;
+			 * then the same with one server-side ADD per update. */
+			for (int half = 0; half < 2; half++) {
+				char got[64];
+				long n0, n1;
+
+				sh->getset_add = half == 1;
+				main_call(&lab, "GET n", got, sizeof got);
+				n0 = strtol(got + 3, NULL, 10);
+				t = lab_spawn_ex(&lab, lab.o.mode, no, clients,
+				                 getset_client, NULL);
+				if (lab_join(t) != LAB_JOIN_OK)
+					lab_die(&lab, "a getset client failed");
+				lab_team_free(t);
+				no += clients;
+				main_call(&lab, "GET n", got, sizeof got);
+				n1 = strtol(got + 3, NULL, 10);
+				*(half ? &add_added : &getset_added) = n1 - n0;
+			}
+			if (lab_text(&lab))
+				printf("%d %s client%s each add 1 to d['n'] %ld times:\n"
+				       "  GET then SET (d['n'] += 1)  %8ld added of %ld%s\n"
+				       "  ADD on the server          %8ld added of %ld\n\n",
+				       clients, lab_mode_name(lab.o.mode),
+				       clients == 1 ? "" : "s", ops, getset_added,
+				       ops * clients, getset_added < ops * clients ?
+				       ": updates lost" : "", add_added, ops * clients);
+		}
 		if (do_cost) {
 			sum0 = manager_sum(&lab);
 			t = lab_spawn_ex(&lab, lab.o.mode, no, clients,
@@ -600,7 +714,7 @@ main(int argc, char **argv)
 			if (lab_join(t) != LAB_JOIN_OK)
 				lab_die(&lab, "a manager client failed");
 			lab_team_free(t);
-			mgr_ns = phase_ns_per_op(no, clients);
+			mgr_ns = phase_ns_per_op(no, clients, ops);
 			mgr_added = manager_sum(&lab) - sum0;
 			no += clients;
 
@@ -616,7 +730,7 @@ main(int argc, char **argv)
 			if (lab_join(t) != LAB_JOIN_OK)
 				lab_die(&lab, "a shared-memory client failed");
 			lab_team_free(t);
-			shm_ns = phase_ns_per_op(no, clients);
+			shm_ns = phase_ns_per_op(no, clients, ops * SHM_FACTOR);
 			for (int i = 0; i < sh->nshm; i++)
 				shm_added += sh->shm[i].score;
 			shm_added -= sum0;
@@ -631,12 +745,13 @@ main(int argc, char **argv)
 		lab_run_end(&lab);
 
 		if (do_cost && lab_text(&lab))
-			printf("%d %s client%s, %ld updates each:\n"
-			       "  through the manager  %10.0f ns per update (%ld added)\n"
-			       "  on shared memory     %10.0f ns per update (%ld added)\n"
+			printf("%d %s client%s, all on record %d:\n"
+			       "  through the manager  %10.0f ns per update (%ld added of %ld)\n"
+			       "  on shared memory     %10.0f ns per update (%ld added of %ld)\n"
 			       "  the manager is %.0fx slower\n",
 			       clients, lab_mode_name(lab.o.mode), clients == 1 ? "" : "s",
-			       ops, mgr_ns, mgr_added, shm_ns, shm_added,
+			       COST_RECORD, mgr_ns, mgr_added, ops * clients, shm_ns,
+			       shm_added, ops * SHM_FACTOR * clients,
 			       mgr_ns / (shm_ns > 0 ? shm_ns : 1));
 		lab_say(&lab, "manager: server %d %s; %s %s\n", (int)srv_pid,
 		        srv_status == 0 ? "exited cleanly" : "FAILED", sh->path,
@@ -654,16 +769,27 @@ main(int argc, char **argv)
 				lab_json_bool(&j, "inserted", sh->insert_ok);
 				lab_json_bool(&j, "inserted_seen",
 				              strstr(sh->listed, "Jeff 8\n") != NULL);
+				lab_json_int(&j, "records_listed", nlisted);
 			}
+			lab_json_int(&j, "server_records", atomic_load(&nrec->value));
 			if (do_dict) {
 				lab_json_str(&j, "initial_status", status0 + 3);
 				lab_json_str(&j, "final_status", status1 + 3);
 			}
-			if (do_cost) {
+			if (do_getset || do_cost) {
 				lab_json_int(&j, "clients", clients);
 				lab_json_int(&j, "ops", ops);
 				lab_json_int(&j, "expected_added", ops * clients);
+			}
+			if (do_getset) {
+				lab_json_int(&j, "getset_added", getset_added);
+				lab_json_int(&j, "add_added", add_added);
+			}
+			if (do_cost) {
 				lab_json_int(&j, "manager_added", mgr_added);
+				lab_json_int(&j, "shm_ops", ops * SHM_FACTOR);
+				lab_json_int(&j, "shm_expected_added",
+				             ops * SHM_FACTOR * clients);
 				lab_json_int(&j, "shm_added", shm_added);
 				lab_json_num(&j, "manager_ns_per_op", mgr_ns);
 				lab_json_num(&j, "shm_ns_per_op", shm_ns);

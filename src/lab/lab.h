@@ -139,6 +139,9 @@ void lab_init(struct lab *lab, const struct lab_lesson *lesson, int argc,
  * 0 parsed, 1 --help or --version printed, -1 bad input (message in err). */
 int lab_parse(struct lab *lab, const struct lab_lesson *lesson, int argc,
               char **argv, char *err, size_t errlen);
+/* Run on the first n usable CPUs only (sched_setaffinity, like taskset);
+ * lab->ncpu follows.  n <= 0: leave the mask alone. */
+void lab_pin_cpus(struct lab *lab, int n);
 /* Print "prog: message" to stderr and exit 2 (bad input) or 1 (failure).
  * A message ending in ':' gets strerror(errno) appended. */
 _Noreturn void lab_usage_error(const struct lab *lab, const char *fmt, ...)

@@ -338,6 +338,29 @@ count_cpus(void)
 	return 1;
 }
 
+/* Restrict this process to its first n usable CPUs, as taskset does; the
+ * workers created afterwards inherit the mask (fork and pthread_create both
+ * copy it).  For lessons whose run blocks show a one-core variant: a run
+ * block cannot call taskset. */
+void
+lab_pin_cpus(struct lab *lab, int n)
+{
+	cpu_set_t have, want;
+	int kept = 0;
+
+	if (n <= 0 || sched_getaffinity(0, sizeof have, &have) < 0)
+		return;
+	CPU_ZERO(&want);
+	for (int c = 0; c < CPU_SETSIZE && kept < n; c++)
+		if (CPU_ISSET(c, &have)) {
+			CPU_SET(c, &want);
+			kept++;
+		}
+	if (sched_setaffinity(0, sizeof want, &want) < 0)
+		lab_die(lab, "sched_setaffinity:");
+	lab->ncpu = count_cpus();
+}
+
 /* Actor 0 is the lesson's main thread. */
 static void
 publish_main(struct lab *lab)

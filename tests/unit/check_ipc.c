@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "board/board.h"
 #include "testutil.h"
@@ -111,7 +112,26 @@ START_TEST(queue_example)
 	ck_assert(tu_json_line(out, 0, obj, sizeof obj));
 	ck_assert(tu_json_str(obj, "queue_got", got, sizeof got));
 	ck_assert_str_eq(got, "Processed Data");
+	/* A worker of its own put it there, and had ended by the get. */
+	ck_assert_int_ne(tu_jint(obj, "queue_worker_pid"), tu_jint(obj, "lesson_pid"));
+	ck_assert_int_eq(tu_jint(obj, "queue_got_len"), 14);
 	free(out);
+}
+END_TEST
+
+/* With no --pipe-size the pipe has Linux's default capacity, 16 pages
+ * (pipe(7): 65,536 bytes with 4 KiB pages), as the lesson says, and the
+ * producer fills it before it blocks. */
+START_TEST(full_pipe_default_capacity)
+{
+	const char *argv[] = { PROG, "--demo", "full", "--delay", "5", "--json",
+	                       NULL };
+	char obj[4096];
+
+	tu_run_json(argv, obj, sizeof obj);
+	ck_assert_int_eq(tu_jint(obj, "full_capacity"), 16 * sysconf(_SC_PAGESIZE));
+	ck_assert_int_eq(tu_jint(obj, "full_max_in_flight"), tu_jint(obj, "full_capacity"));
+	ck_assert_int_ge(tu_jint(obj, "full_blocked"), 1);
 }
 END_TEST
 
@@ -236,6 +256,7 @@ suite_ipc(void)
 	tcase_add_test(tc, duplex_both_ways);
 	tcase_add_test(tc, kernel_waits_shown_blocked);
 	tcase_add_test(tc, full_pipe_blocks);
+	tcase_add_test(tc, full_pipe_default_capacity);
 	tcase_add_test(tc, one_object_per_run_nothing_left);
 	tcase_add_test(tc, bad_options);
 	suite_add_tcase(s, tc);

@@ -72,6 +72,22 @@ START_TEST(test_threads_share_pid)
 }
 END_TEST
 
+/* Sleepers need no CPU: ten of them pinned to one CPU still sleep at the
+ * same time, and the whole takes one sleep, not ten (a lower bound that
+ * holds anywhere, and an upper one far below the 5 s of taking turns). */
+START_TEST(test_ten_sleepers_one_cpu)
+{
+	const char *argv[] = { "/usr/bin/taskset", "-c", "0",
+	                       "bin/racelab-processes", "--workers", "10",
+	                       "--sleep", "0.5", "--json", NULL };
+	char obj[4096];
+
+	tu_run_json(argv, obj, sizeof obj);
+	ck_assert_msg(tu_jnum(obj, "elapsed_ms") >= 500 &&
+	              tu_jnum(obj, "elapsed_ms") < 1500, "%s", obj);
+}
+END_TEST
+
 START_TEST(test_nothing_left)
 {
 	const char *argv[] = { "bin/racelab-processes", "--workers", "8",
@@ -95,6 +111,7 @@ suite_processes(void)
 	tcase_add_test(tc, test_parallel_vs_sequential);
 	tcase_add_test(tc, test_pids_real_children);
 	tcase_add_test(tc, test_threads_share_pid);
+	tcase_add_test(tc, test_ten_sleepers_one_cpu);
 	tcase_add_test(tc, test_nothing_left);
 	suite_add_tcase(s, tc);
 	return s;

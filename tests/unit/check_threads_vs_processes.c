@@ -77,30 +77,56 @@ START_TEST(test_ids)
 }
 END_TEST
 
-/* The cost table holds measured, positive figures (no timing verdicts:
- * the machine is shared). */
+/* The cost table holds measured, positive figures, and the plain form
+ * prints its rows. */
 START_TEST(test_cost_measured)
 {
 	const char *argv[] = { PROG, "--demo", "cost", "--count", "20", "--json",
 	                       NULL };
 	const char *plain[] = { PROG, "--demo", "cost", "--count", "5", NULL };
 	char *out = NULL, line[8192];
-	double t, f, s, r;
 
-	ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
-	ck_assert_int_eq(tu_json_count(out), 1);
-	ck_assert(tu_json_line(out, 0, line, sizeof line));
-	ck_assert(tu_json_num(line, "thread_us", &t) && t > 0);
-	ck_assert(tu_json_num(line, "fork_us", &f) && f > 0);
-	ck_assert(tu_json_num(line, "spawn_us", &s) && s > 0);
-	ck_assert(tu_json_num(line, "fork_vs_thread", &r));
-	ck_assert(r > 0.99 * f / t && r < 1.01 * f / t);
-	free(out);
+	tu_run_json(argv, line, sizeof line);
+	ck_assert(tu_jnum(line, "thread_us") > 0);
+	ck_assert(tu_jnum(line, "fork_us") > 0);
+	ck_assert(tu_jnum(line, "spawn_us") > 0);
 	ck_assert_int_eq(tu_run(plain, &out, NULL), 0);
 	ck_assert_ptr_nonnull(strstr(out, "Comparing overheads"));
 	ck_assert_ptr_nonnull(strstr(out, "fork+waitpid"));
 	ck_assert_ptr_nonnull(strstr(out, "posix_spawn"));
 	free(out);
+}
+END_TEST
+
+/* fork() copies the parent's page tables, posix_spawn (vfork semantics)
+ * shares the parent's memory until the exec: with a 256 MB parent a fork
+ * takes many times longer and a spawn does not.  Judged on the fastest
+ * creation of each kind, which a busy machine does not inflate (the mean
+ * of ten spawns once read 2,586 us at load 40, against 560).  Measured
+ * fastest fork 140-200 us at 0 MB and 7,900-12,200 us at 256 MB (40-60x);
+ * fastest spawn 510-660 us at both. */
+START_TEST(test_fork_grows_with_heap)
+{
+	const char *small[] = { PROG, "--demo", "cost", "--count", "10",
+	                        "--heap", "0", "--json", NULL };
+	const char *big[] = { PROG, "--demo", "cost", "--count", "10",
+	                      "--heap", "256", "--json", NULL };
+	char s[4096], b[4096];
+	double fork0, fork256, spawn0, spawn256;
+
+	tu_run_json(small, s, sizeof s);
+	tu_run_json(big, b, sizeof b);
+	ck_assert_int_eq(tu_jint(b, "heap_mb"), 256);
+	fork0 = tu_jnum(s, "fork_min_us");
+	fork256 = tu_jnum(b, "fork_min_us");
+	spawn0 = tu_jnum(s, "spawn_min_us");
+	spawn256 = tu_jnum(b, "spawn_min_us");
+	ck_assert_msg(fork256 > 10 * fork0, "fork %.0f us at 0 MB, %.0f at 256 MB",
+	              fork0, fork256);
+	ck_assert_msg(spawn256 < 2 * spawn0, "posix_spawn %.0f us at 0 MB, %.0f "
+	              "at 256 MB", spawn0, spawn256);
+	ck_assert_msg(fork256 > 5 * spawn256, "at 256 MB fork %.0f us, spawn %.0f",
+	              fork256, spawn256);
 }
 END_TEST
 
@@ -138,6 +164,7 @@ suite_threads_vs_processes(void)
 	tcase_add_test(tc, test_memory_isolation_and_sharing);
 	tcase_add_test(tc, test_ids);
 	tcase_add_test(tc, test_cost_measured);
+	tcase_add_test(tc, test_fork_grows_with_heap);
 	tcase_add_test(tc, test_bad_options);
 	tcase_add_test(tc, test_json_per_run_and_nothing_left);
 	suite_add_tcase(s, tc);
