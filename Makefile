@@ -30,6 +30,9 @@ SHELL_SRC = $(filter-out src/shell/main.c,$(wildcard src/shell/*.c)) $(LESSON_SR
 BOARD_LIB = $(B)/libboard.a
 LAB_LIB = $(B)/liblab.a
 SHELL_LIB = $(B)/libshell.a
+# The runtime installed for lessons written outside the tree: lab + board
+# in one library, with its headers and src/lab/racelab-lab.pc.in.
+RUNTIME_LIB = $(B)/libracelab-lab.a
 
 # lessons/NN-slug/ holds slug.c (and maybe more .c) -> bin/racelab-slug
 LESSON_DIRS = $(sort $(dir $(wildcard lessons/*/lesson.md lessons/*/*.c)))
@@ -41,7 +44,7 @@ UNIT_BIN = $(B)/tests/unit
 BENCH_SRC = $(wildcard bench/*.c)
 BENCH_BINS = $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 
-all: bin/racelab $(LESSON_BINS)
+all: bin/racelab $(LESSON_BINS) $(RUNTIME_LIB)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -54,6 +57,8 @@ $(BOARD_LIB): $(BOARD_SRC:%.c=$(B)/%.o)
 $(LAB_LIB): $(LAB_SRC:%.c=$(B)/%.o)
 	rm -f $@ && $(AR) rcs $@ $^
 $(SHELL_LIB): $(SHELL_SRC:%.c=$(B)/%.o)
+	rm -f $@ && $(AR) rcs $@ $^
+$(RUNTIME_LIB): $(LAB_SRC:%.c=$(B)/%.o) $(BOARD_SRC:%.c=$(B)/%.o)
 	rm -f $@ && $(AR) rcs $@ $^
 
 bin/racelab: $(B)/src/shell/main.o $(SHELL_LIB) $(LAB_LIB) $(BOARD_LIB)
@@ -128,20 +133,43 @@ screenshots: deps
 	@$(MAKE) --no-print-directory all
 	@sh tools/screenshots.sh
 
+# Each lesson program's man page is racelab-lesson.1 (the common options;
+# --help has the rest); each one's bash completion is tools/completion.bash.
+PROGS = $(notdir $(LESSON_BINS))
 install: all
-	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1
-	cp -f bin/racelab bin/racelab-* $(DESTDIR)$(PREFIX)/bin/
+	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 \
+	  $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/racelab/lab \
+	  $(DESTDIR)$(INCLUDEDIR)/racelab/board $(DESTDIR)$(BASHCOMPDIR)
+	install -m 755 bin/racelab $(LESSON_BINS) $(DESTDIR)$(PREFIX)/bin/
 	for d in $(LESSON_DIRS); do mkdir -p $(DESTDIR)$(DATADIR)/$$d; \
-	  cp -f $$d/lesson.md $$d/*.c $(DESTDIR)$(DATADIR)/$$d/ 2>/dev/null || true; done
-	cp -f man/racelab.1 man/racelab-lesson.1 $(DESTDIR)$(MANPREFIX)/man1/
+	  install -m 644 $$d/lesson.md $$d/*.c $(DESTDIR)$(DATADIR)/$$d/ || exit 1; done
+	install -m 644 man/racelab.1 man/racelab-lesson.1 $(DESTDIR)$(MANPREFIX)/man1/
+	install -m 644 tools/completion.bash $(DESTDIR)$(BASHCOMPDIR)/racelab
+	for p in $(PROGS); do ln -sf racelab-lesson.1 $(DESTDIR)$(MANPREFIX)/man1/$$p.1; \
+	  ln -sf racelab $(DESTDIR)$(BASHCOMPDIR)/$$p; done
+	install -m 644 $(RUNTIME_LIB) $(DESTDIR)$(LIBDIR)/
+	install -m 644 src/lab/lab.h src/lab/lab_math.h $(DESTDIR)$(INCLUDEDIR)/racelab/lab/
+	install -m 644 src/board/board.h $(DESTDIR)$(INCLUDEDIR)/racelab/board/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+	  -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	  src/lab/racelab-lab.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/racelab-lab.pc
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/racelab $(DESTDIR)$(PREFIX)/bin/racelab-*
-	rm -rf $(DESTDIR)$(DATADIR)
-	rm -f $(DESTDIR)$(MANPREFIX)/man1/racelab.1 $(DESTDIR)$(MANPREFIX)/man1/racelab-lesson.1
+	rm -f $(DESTDIR)$(PREFIX)/bin/racelab $(PROGS:%=$(DESTDIR)$(PREFIX)/bin/%)
+	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(INCLUDEDIR)/racelab
+	rm -f $(DESTDIR)$(MANPREFIX)/man1/racelab.1 $(DESTDIR)$(MANPREFIX)/man1/racelab-lesson.1 \
+	  $(PROGS:%=$(DESTDIR)$(MANPREFIX)/man1/%.1)
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/racelab $(PROGS:%=$(DESTDIR)$(BASHCOMPDIR)/%)
+	rm -f $(DESTDIR)$(LIBDIR)/libracelab-lab.a $(DESTDIR)$(LIBDIR)/pkgconfig/racelab-lab.pc
+
+# The Debian package, built from a copy of the tree (dpkg-buildpackage
+# cleans the tree it builds in) into $(B)/deb/racelab_$(VERSION)_*.deb.
+deb: deps
+	@RACELAB_EXTRA_DEPS="debhelper dpkg-dev lintian fakeroot" sh tools/deps.sh
+	@sh tools/deb.sh
 
 clean:
 	rm -rf $(B) bin
 
-.PHONY: all deps tsan fuzz run check bench screenshots install uninstall clean
+.PHONY: all deps tsan fuzz run check bench screenshots install uninstall deb clean
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -145,9 +145,17 @@ join_or_stop(struct lab *lab, struct lab_team *team)
 
 	if (lab_join(team) == LAB_JOIN_OK)
 		return;
+	/* Whether it died holding something is on the board (its held mask),
+	 * not a guess: a worker that printed into a closed pipe (| head -1)
+	 * prints only outside the room and so holds nothing. */
+	if (dead && atomic_load(&team->w[dead - 1].actor->held) != 0)
+		lab_die(lab, "worker %d was %s while it held a permit or lock: "
+		        "that stays taken, so the others were stopped, not left "
+		        "waiting for ever", dead,
+		        lab_status_text(team->w[dead - 1].status, why, sizeof why));
 	if (dead)
-		lab_die(lab, "worker %d was %s: what it held stays taken, so the "
-		        "others were stopped, not left waiting for ever", dead,
+		lab_die(lab, "worker %d was %s; it held nothing (the board says "
+		        "so), and the others were stopped", dead,
 		        lab_status_text(team->w[dead - 1].status, why, sizeof why));
 	for (int i = 0; i < team->n; i++)
 		if (team->w[i].status != 0)

@@ -28,6 +28,7 @@ enum {
 	OPT_QUIET,
 	OPT_HELP,
 	OPT_VERSION,
+	OPT_COMPLETE,
 	OPT_EXTRA, /* lesson options: OPT_EXTRA + index */
 };
 
@@ -405,6 +406,29 @@ setup_board(struct lab *lab)
 
 static struct option *longopts; /* freed by lab_parse on any exit */
 
+/* --complete (hidden): the option table getopt is given, for the shell
+ * completion (tools/completion.bash), one option a line: "--json" takes
+ * no value, "--iters=" some value, "--sync=none mutex" one of these. */
+static void
+print_options(const struct lab_lesson *l, const struct option *lo)
+{
+	for (; lo->name; lo++) {
+		const char *vals = lo->val == OPT_MODE ? "thread|process"
+		                 : lo->val == OPT_SYNC ? l->syncs : "";
+
+		if (lo->val >= OPT_EXTRA && l->options[lo->val - OPT_EXTRA].type == LAB_OPT_CHOICE)
+			vals = l->options[lo->val - OPT_EXTRA].arg;
+		/* Parsed for every program, offered where --help offers them. */
+		if (lo->val == OPT_COMPLETE ||
+		    ((lo->val == OPT_SCHEDULE || lo->val == OPT_STEP) && lab_probe_sites() == 0))
+			continue;
+		printf("--%s%s", lo->name, lo->has_arg ? "=" : "");
+		for (; *vals; vals++)
+			putchar(*vals == '|' ? ' ' : *vals);
+		putchar('\n');
+	}
+}
+
 static int
 parse_args(struct lab *lab, const struct lab_lesson *lesson, int argc,
            char **argv)
@@ -451,6 +475,7 @@ parse_args(struct lab *lab, const struct lab_lesson *lesson, int argc,
 	ADD("quiet", no_argument, OPT_QUIET);
 	ADD("help", no_argument, OPT_HELP);
 	ADD("version", no_argument, OPT_VERSION);
+	ADD("complete", no_argument, OPT_COMPLETE);
 	for (size_t i = 0; i < nextra; i++) {
 		const struct lab_option *o = &lesson->options[i];
 
@@ -505,6 +530,9 @@ parse_args(struct lab *lab, const struct lab_lesson *lesson, int argc,
 			return 1;
 		case OPT_VERSION:
 			printf("%s %s\n", lab->prog, VERSION);
+			return 1;
+		case OPT_COMPLETE:
+			print_options(lesson, longopts);
 			return 1;
 		case ':':
 			bad(lab, "%s needs a value", argv[optind - 1]);

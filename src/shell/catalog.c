@@ -1,7 +1,9 @@
 // The catalog: the lessons found on disk, and the screen that lists them.
 //
-// Lessons are the directories lessons/NN-slug holding a lesson.md; the
-// program for a slug is <bin>/racelab-<slug>.  A lesson whose lesson.md is
+// Lessons are the directories NN-slug holding a lesson.md, in each
+// directory of a search path (main.c); a slug found earlier in the path
+// wins.  The program for a slug is racelab-<slug> next to the lesson.md,
+// else in <bin>.  A lesson whose lesson.md is
 // broken stays in the list, marked, with its file:line error as preview.
 #include "shell/shell.h"
 
@@ -22,11 +24,17 @@ by_number(const void *a, const void *b)
 
 	if (x->number != y->number)
 		return x->number < y->number ? -1 : 1;
+	/* Of two lessons with one number, the earlier directory's first:
+	 * "racelab 6" opens the course's lesson 6, not the installed one. */
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
 	return strcmp(x->slug, y->slug);
 }
 
-int
-catalog_load(struct catalog *c, const char *path, const char *bin_dir)
+/* One directory of the search path: its NN-slug lessons, except a slug an
+ * earlier directory already gave (entries [0, shadow) of the catalog). */
+static int
+load_dir(struct catalog *c, const char *path, const char *bin_dir, int shadow, int rank)
 {
 	DIR *d = opendir(path);
 	struct dirent *de;
@@ -35,11 +43,17 @@ catalog_load(struct catalog *c, const char *path, const char *bin_dir)
 		return -1;
 	while ((de = readdir(d))) {
 		struct catalog_entry *e;
+		struct demo_where where;
 		char *end;
 		long num = strtol(de->d_name, &end, 10);
+		bool seen = false;
 
 		if (end == de->d_name || *end != '-' || !md_slug_valid(end + 1) ||
 		    strlen(end + 1) >= sizeof e->slug)
+			continue;
+		for (int i = 0; i < shadow && !seen; i++)
+			seen = strcmp(c->e[i].slug, end + 1) == 0;
+		if (seen)
 			continue;
 		c->e = realloc(c->e, (size_t)(c->n + 1) * sizeof *c->e);
 		if (!c->e)
@@ -47,17 +61,44 @@ catalog_load(struct catalog *c, const char *path, const char *bin_dir)
 		e = &c->e[c->n];
 		memset(e, 0, sizeof *e);
 		e->number = (int)num;
+		e->rank = rank;
 		snprintf(e->slug, sizeof e->slug, "%s", end + 1);
-		if ((size_t)snprintf(e->path, sizeof e->path, "%s/%s/lesson.md", path,
-		                     de->d_name) >= sizeof e->path ||
+		if ((size_t)snprintf(e->dir, sizeof e->dir, "%s/%s", path, de->d_name) >=
+		            sizeof e->dir ||
+		    (size_t)snprintf(e->path, sizeof e->path, "%s/lesson.md", e->dir) >=
+		            sizeof e->path ||
 		    access(e->path, F_OK) < 0)
 			continue; /* a directory without a lesson.md is not a lesson */
-		e->ok = md_lesson_load(&e->doc, e->path, demo_prog_ok, (void *)bin_dir) == 0;
+		snprintf(e->from, sizeof e->from, "%s", path);
+		where = (struct demo_where){.lesson_dir = e->dir, .bin_dir = bin_dir};
+		e->ok = md_lesson_load(&e->doc, e->path, demo_prog_ok, &where) == 0;
 		c->n++;
 	}
 	closedir(d);
-	qsort(c->e, (size_t)c->n, sizeof *c->e, by_number);
 	return 0;
+}
+
+int
+catalog_load(struct catalog *c, const char *path, const char *bin_dir)
+{
+	int found = -1, rank = 0;
+
+	/* Directory by directory, so an earlier one's slug wins. */
+	for (const char *p = path; p;) {
+		const char *colon = strchr(p, ':');
+		size_t len = colon ? (size_t)(colon - p) : strlen(p);
+		char dir[PATH_MAX];
+
+		if (len > 0 && len < sizeof dir) {
+			memcpy(dir, p, len);
+			dir[len] = '\0';
+			if (load_dir(c, dir, bin_dir, c->n, rank++) == 0)
+				found = 0;
+		}
+		p = colon ? colon + 1 : NULL;
+	}
+	qsort(c->e, (size_t)c->n, sizeof *c->e, by_number);
+	return found;
 }
 
 void
@@ -94,8 +135,8 @@ catalog_print(const struct catalog *c, const char *dir, FILE *f)
 		const struct catalog_entry *e = &c->e[i];
 
 		if (e->ok)
-			fprintf(f, "%02d  %-12s %s (%d step%s)\n", e->number, e->slug,
-			        e->doc.title, e->doc.nstep, e->doc.nstep == 1 ? "" : "s");
+			fprintf(f, "%02d  %-12s %s (%d step%s)  [%s]\n", e->number, e->slug,
+			        e->doc.title, e->doc.nstep, e->doc.nstep == 1 ? "" : "s", e->from);
 		else
 			fprintf(f, "%02d  %-12s BROKEN: %s\n", e->number, e->slug,
 			        e->doc.error);

@@ -45,25 +45,27 @@ xstrdup(const char *s)
 }
 
 int
-demo_prog_path(const char *bin_dir, const char *slug, char *buf, size_t n)
+demo_prog_path(const struct demo_where *w, const char *slug, char *buf, size_t n)
 {
+	const char *dirs[2] = {w->lesson_dir, w->bin_dir};
 	struct stat st;
 
 	if (!md_slug_valid(slug))
 		return -1;
-	if ((size_t)snprintf(buf, n, "%s/racelab-%s", bin_dir, slug) >= n)
-		return -1;
-	if (stat(buf, &st) < 0 || !S_ISREG(st.st_mode) || access(buf, X_OK) < 0)
-		return -1;
-	return 0;
+	for (int i = 0; i < 2; i++)
+		if (dirs[i] && dirs[i][0] &&
+		    (size_t)snprintf(buf, n, "%s/racelab-%s", dirs[i], slug) < n &&
+		    stat(buf, &st) == 0 && S_ISREG(st.st_mode) && access(buf, X_OK) == 0)
+			return 0;
+	return -1;
 }
 
 bool
-demo_prog_ok(const char *slug, void *bin_dir)
+demo_prog_ok(const char *slug, void *where)
 {
 	char path[PATH_MAX];
 
-	return demo_prog_path(bin_dir, slug, path, sizeof path) == 0;
+	return demo_prog_path(where, slug, path, sizeof path) == 0;
 }
 
 void
@@ -337,7 +339,8 @@ start_now(struct demo *d)
 	d->final_sampled = false;
 	demo_forget(d);
 	procfs_close_all(); /* the files of the last demo's tasks */
-	if (demo_prog_path(d->bin_dir, d->start_argv[0], path, sizeof path) < 0)
+	if (demo_prog_path(&(struct demo_where){d->lesson_dir, d->bin_dir}, d->start_argv[0],
+	                   path, sizeof path) < 0)
 		return start_failed(d, "no lesson program racelab-%s", d->start_argv[0]);
 	d->runs = d->start_runs;
 	d->rec_len = 0;
@@ -391,7 +394,8 @@ demo_start(struct demo *d, int runs)
 	if (d->argc == 0)
 		return -1;
 	d->gen[DEMO_GEN_RUN]++;
-	if (demo_prog_path(d->bin_dir, d->argv[0], path, sizeof path) < 0) {
+	if (demo_prog_path(&(struct demo_where){d->lesson_dir, d->bin_dir}, d->argv[0], path,
+	                   sizeof path) < 0) {
 		d->failed = true;
 		snprintf(d->msg, sizeof d->msg, "no lesson program racelab-%s in %s",
 		         d->argv[0], d->bin_dir);

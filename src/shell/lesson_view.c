@@ -89,6 +89,7 @@ select_run(struct shell_ctx *c, int i)
 	else
 		demo_set_argv(c->demo, NULL, 0);
 	lesson_dir(c, dir, sizeof dir);
+	snprintf(c->demo->lesson_dir, sizeof c->demo->lesson_dir, "%s", dir);
 	step_attach(r, dir);
 }
 
@@ -183,13 +184,15 @@ lesson_open_run(struct shell_ctx *c, const char *cmdline)
 {
 	struct md_lesson *l = &lv.run_doc;
 	char **argv;
-	int argc = md_split_argv(cmdline, &argv, DEMO_MAX_ARGS);
+	int argc = md_split_argv(cmdline, &argv, DEMO_MAX_ARGS), idx;
 
 	if (argc <= 0)
 		return -1;
 	if (strncmp(argv[0], "racelab-", 8) == 0)
 		memmove(argv[0], argv[0] + 8, strlen(argv[0] + 8) + 1);
-	if (!demo_prog_ok(argv[0], (void *)c->cfg->bin_dir)) {
+	idx = catalog_find(c->cat, argv[0]);
+	if (!demo_prog_ok(argv[0], &(struct demo_where){idx >= 0 ? c->cat->e[idx].dir : NULL,
+	                                               c->cfg->bin_dir})) {
 		md_argv_free(argv);
 		return -2;
 	}

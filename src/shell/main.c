@@ -31,7 +31,8 @@ static const char usage[] =
 	"  --help        this text;  --version  the version\n"
 	"\n"
 	"Keys: ? in the program.  NO_COLOR=1 turns colours off.\n"
-	"Lessons: RACELAB_LESSONS or <prefix>/lessons next to bin/.\n";
+	"Lessons: $RACELAB_LESSONS (dirs separated by :), then\n"
+	"$XDG_DATA_HOME/racelab/lessons, then the lessons installed with racelab.\n";
 
 /* An argument as one line: control characters (a newline would make the
  * message two lines) and backslashes escaped. */
@@ -86,14 +87,18 @@ is_dir(const char *p)
 	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* <root>/bin/racelab -> <root>/lessons and <root>/bin; installed copies
- * use <root>/share/racelab/lessons, then DATADIR/lessons.  RACELAB_LESSONS overrides the lessons. */
+/* The lesson search path, earlier directories winning a slug:
+ * $RACELAB_LESSONS (colon-separated), $XDG_DATA_HOME/racelab/lessons, then
+ * the lessons that came with this racelab: <root>/lessons when run from the
+ * tree (<root>/bin/racelab), <root>/share/racelab/lessons for an installed
+ * tree moved or staged under DESTDIR, else DATADIR/lessons. */
 static void
 find_paths(void)
 {
-	char exe[PATH_MAX], root[PATH_MAX], *slash;
+	char exe[PATH_MAX], root[PATH_MAX], base[PATH_MAX], data[PATH_MAX], *slash;
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	const char *env = getenv("RACELAB_LESSONS");
+	const char *env = getenv("RACELAB_LESSONS"), *xdg = getenv("XDG_DATA_HOME");
+	const char *home = getenv("HOME");
 
 	if (n <= 0)
 		n = 0;
@@ -106,21 +111,24 @@ find_paths(void)
 	slash = strrchr(root, '/');
 	if (slash)
 		*slash = '\0';
-	if (env && *env)
-		snprintf(shell_cfg.lessons_dir, sizeof shell_cfg.lessons_dir, "%s", env);
-	else if ((size_t)snprintf(shell_cfg.lessons_dir, sizeof shell_cfg.lessons_dir,
-	                          "%s/lessons", root) < sizeof shell_cfg.lessons_dir &&
-	         is_dir(shell_cfg.lessons_dir))
+	if ((size_t)snprintf(base, sizeof base, "%s/lessons", root) < sizeof base && is_dir(base))
 		;
-	/* An installed tree moved as a whole (or staged under DESTDIR). */
-	else if ((size_t)snprintf(shell_cfg.lessons_dir, sizeof shell_cfg.lessons_dir,
-	                          "%s/share/racelab/lessons", root) <
-	                 sizeof shell_cfg.lessons_dir &&
-	         is_dir(shell_cfg.lessons_dir))
+	else if ((size_t)snprintf(base, sizeof base, "%s/share/racelab/lessons", root) <
+	                 sizeof base && is_dir(base))
 		;
 	else
-		snprintf(shell_cfg.lessons_dir, sizeof shell_cfg.lessons_dir, "%s/lessons",
-		         DATADIR);
+		snprintf(base, sizeof base, "%s/lessons", DATADIR);
+	/* XDG: a relative XDG_DATA_HOME is to be ignored. */
+	if (!(xdg && xdg[0] == '/' &&
+	      (size_t)snprintf(data, sizeof data, "%s/racelab/lessons", xdg) < sizeof data) &&
+	    !(home && home[0] == '/' &&
+	      (size_t)snprintf(data, sizeof data, "%s/.local/share/racelab/lessons", home) <
+	              sizeof data))
+		data[0] = '\0';
+	if ((size_t)snprintf(shell_cfg.lessons_dir, sizeof shell_cfg.lessons_dir,
+	                     "%s%s%s%s%s", env && *env ? env : "", env && *env ? ":" : "",
+	                     data, data[0] ? ":" : "", base) >= sizeof shell_cfg.lessons_dir)
+		bad_usage("%s", "RACELAB_LESSONS is too long");
 }
 
 int
@@ -149,6 +157,12 @@ main(int argc, char **argv)
 			return out_status();
 		} else if (strcmp(a, "--version") == 0) {
 			printf("racelab %s\n", VERSION);
+			return out_status();
+		} else if (strcmp(a, "--complete") == 0) {
+			/* Hidden: the options, for the bash completion
+			 * (tools/completion.bash); e2e/complete.sh checks
+			 * them against the usage above. */
+			fputs("--ascii\n--no-mouse\n--run=\n--list\n--verify\n--help\n--version\n", stdout);
 			return out_status();
 		} else if (strcmp(a, "--list") == 0) {
 			list = true;
@@ -181,8 +195,8 @@ main(int argc, char **argv)
 	find_paths();
 	shell_demo.bin_dir = shell_cfg.bin_dir;
 	if (catalog_load(&catalog, shell_cfg.lessons_dir, shell_cfg.bin_dir) < 0 && list) {
-		fprintf(stderr, "racelab: cannot read %s: %s\n", shell_cfg.lessons_dir,
-		        strerror(errno));
+		fprintf(stderr, "racelab: cannot read any lesson directory of %s: %s\n",
+		        shell_cfg.lessons_dir, strerror(errno));
 		return 1;
 	}
 	if (list) {

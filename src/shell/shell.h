@@ -43,7 +43,7 @@ struct shell_cfg {
 	bool ascii;   /* no Unicode box drawing or sparklines */
 	bool mouse;
 	bool color;   /* false under NO_COLOR or without colour support */
-	char lessons_dir[PATH_MAX];
+	char lessons_dir[4 * PATH_MAX]; /* the search path, dirs separated by ':' */
 	char bin_dir[PATH_MAX];
 	const char *run; /* --run argument */
 	const char *open; /* [LESSON] argument */
@@ -221,6 +221,9 @@ struct catalog_entry {
 	int number;   /* NN of lessons/NN-slug */
 	char slug[32];
 	char path[PATH_MAX]; /* of lesson.md */
+	char dir[PATH_MAX];  /* the lesson's directory (its own programs) */
+	char from[PATH_MAX]; /* the search-path directory it was found in */
+	int rank;            /* that directory's place in the path, 0 first */
 	struct md_lesson doc;
 	bool ok;      /* parsed; else doc.error says why */
 };
@@ -230,9 +233,10 @@ struct catalog {
 	int sel;
 };
 
-/* bin_dir: where the lesson programs are (each lesson's run blocks are
- * checked against them). */
-int catalog_load(struct catalog *c, const char *dir, const char *bin_dir);
+/* path: directories separated by ':', earlier ones win a slug; bin_dir:
+ * where the lesson programs are (each lesson's run blocks are checked
+ * against them).  -1 when no directory of path could be read. */
+int catalog_load(struct catalog *c, const char *path, const char *bin_dir);
 void catalog_free(struct catalog *c);
 int catalog_find(const struct catalog *c, const char *name); /* number or slug; index or -1 */
 void catalog_print(const struct catalog *c, const char *dir, FILE *f); /* --list */
@@ -342,6 +346,7 @@ struct demo_actor {
 
 struct demo {
 	const char *bin_dir; /* where the lesson programs are */
+	char lesson_dir[PATH_MAX]; /* looked in first: the shown lesson's directory */
 	struct board *board;
 	int board_fd;
 	pid_t pid;          /* the lesson program, leader of its group; 0: none */
@@ -399,9 +404,14 @@ struct demo {
 /* The one demo; the panels still read it directly (panel_*.c). */
 extern struct demo shell_demo;
 
-/* The lesson program for a slug: <bin_dir>/racelab-<slug>; -1 if none. */
-int demo_prog_path(const char *bin_dir, const char *slug, char *buf, size_t n);
-bool demo_prog_ok(const char *slug, void *bin_dir); /* for md_lesson_load */
+/* Where a lesson's programs are: next to its lesson.md (an instructor's
+ * lesson kept outside the tree), then bin_dir.  lesson_dir may be NULL. */
+struct demo_where {
+	const char *lesson_dir, *bin_dir;
+};
+/* The lesson program for a slug: racelab-<slug> where w says; -1 if none. */
+int demo_prog_path(const struct demo_where *w, const char *slug, char *buf, size_t n);
+bool demo_prog_ok(const char *slug, void *where); /* for md_lesson_load */
 void demo_set_argv(struct demo *d, char *const argv[], int argc);
 /* runs > 0 adds/replaces --runs; -1 when it cannot start: d->msg says why.
  * With a demo still running, 0: it is stopped and the start is made when

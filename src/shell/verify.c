@@ -1,7 +1,8 @@
 // racelab --verify [LESSON...]: every run block of the lessons, run
 // standalone (no terminal, --json, a board of its own), its expect: lines
-// judged (src/lesson/evaluate.c, as the shell judges them) and its goals'
-// counters and locks looked for on the board, as a table:
+// judged (src/lesson/evaluate.c, as the shell judges them) and its goals
+// looked for on the board (a counter or lock it creates; a cycle of waits
+// seen while it runs, as the shell's step mode sees one), as a table:
 //
 //   lesson  step  expectation  measured  verdict
 //
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include "board/board.h"
+#include "lab/lab.h"
 #include "lesson/evaluate.h"
 
 enum {
@@ -51,6 +53,7 @@ struct outcome {
 	size_t len;
 	int status;      /* wait status; -1: could not start */
 	bool timed_out;
+	bool deadlock_seen; /* a cycle of waits on the board while it ran */
 	char counters[BOARD_MAX_COUNTERS][BOARD_NAME_LEN];
 	int ncounters;
 	char locks[BOARD_MAX_LOCKS][BOARD_NAME_LEN];
@@ -111,7 +114,7 @@ kill_strays(void)
  * timeout; nothing it started is left (its process group is killed and
  * everything reaped: we are a subreaper, so its orphans come back to us). */
 static void
-run_program(const char *bin_dir, char **argv, int argc, struct outcome *o)
+run_program(const struct demo_where *where, char **argv, int argc, struct outcome *o)
 {
 	char path[PATH_MAX], name[64], *args[VERIFY_MAX_ARGS + 1];
 	struct board *b;
@@ -122,7 +125,7 @@ run_program(const char *bin_dir, char **argv, int argc, struct outcome *o)
 
 	memset(o, 0, sizeof *o);
 	o->status = -1;
-	if (demo_prog_path(bin_dir, argv[0], path, sizeof path) < 0 || argc > VERIFY_MAX_ARGS)
+	if (demo_prog_path(where, argv[0], path, sizeof path) < 0 || argc > VERIFY_MAX_ARGS)
 		return;
 	b = board_create_memfd(&fd);
 	if (!b)
@@ -157,6 +160,11 @@ run_program(const char *bin_dir, char **argv, int argc, struct outcome *o)
 				deadline = now_s() + VERIFY_GRACE_S;
 			left = deadline - now_s();
 		}
+		/* The same test as a goal: deadlock in step mode; the program
+		 * leaves its cycle on the board a second (it runs "under the
+		 * shell": shell_pid is ours), so a poll a frame apart sees it. */
+		if (!o->deadlock_seen && lab_find_deadlock(b, NULL, 0, NULL))
+			o->deadlock_seen = true;
 		if (left <= 0) {
 			o->timed_out = !leader_done;
 			break;
@@ -252,7 +260,9 @@ list_names(const char (*names)[BOARD_NAME_LEN], int n, char *buf, size_t len)
 }
 
 /* A goal names a counter or a lock the program must create: seen on the
- * board after one run, or an error (it could never be reached). */
+ * board after one run, or an error (it could never be reached).  A goal:
+ * deadlock holds when the run showed a cycle of waits on the board; a run
+ * that shows none fails it (a verify: line can give the schedule). */
 static void
 check_goal(const char *lesson, const char *step, const struct md_goal *g, const char *prog, const struct outcome *o,
            struct tally *t)
@@ -260,8 +270,18 @@ check_goal(const char *lesson, const char *step, const struct md_goal *g, const 
 	char what[120], names[200], verdict[400];
 	bool lock = g->kind == MD_GOAL_CRITICAL;
 
-	if (g->kind == MD_GOAL_DEADLOCK)
-		return; /* names nothing */
+	if (g->kind == MD_GOAL_DEADLOCK) {
+		if (o->deadlock_seen) {
+			t->holds++;
+			row(lesson, step, "goal: deadlock", "a cycle on the board", "ok");
+			return;
+		}
+		t->fails++;
+		snprintf(verdict, sizeof verdict, "FAILED (lesson.md:%d): racelab-%s showed no "
+		         "cycle of waits on the board", g->line, prog);
+		row(lesson, step, "goal: deadlock", "none", verdict);
+		return;
+	}
 	snprintf(what, sizeof what, "goal: %s %s", lock ? "lock" : "counter", g->name);
 	if (lock ? named(o->locks, o->nlocks, g->name)
 	         : named(o->counters, o->ncounters, g->name)) {
@@ -288,7 +308,7 @@ verify_run(const char *bin_dir, const struct catalog_entry *e, int si, int ri,
 	int srcc = r->verify_argv ? r->verify_argc : r->argc;
 	char *argv[VERIFY_MAX_ARGS + 4], lesson[48], step[32], cmd[600], nbuf[16];
 	char verdict[600], measured[128], text[160], note[32] = "";
-	int argc = 0, runs = 0, nrec, named_goals = 0;
+	int argc = 0, runs = 0, nrec;
 	struct outcome o;
 	json_t **rec;
 
@@ -297,9 +317,7 @@ verify_run(const char *bin_dir, const struct catalog_entry *e, int si, int ri,
 		snprintf(step, sizeof step, "%d.%d", si + 1, ri + 1);
 	else
 		snprintf(step, sizeof step, "%d", si + 1);
-	for (int i = 0; i < r->ngoal; i++)
-		named_goals += r->goal[i].kind != MD_GOAL_DEADLOCK;
-	if (r->nexpect == 0 && named_goals == 0) {
+	if (r->nexpect == 0 && r->ngoal == 0) {
 		t->skipped++;
 		cmdline(r->argv, r->argc, cmd, sizeof cmd);
 		row(lesson, step, cmd, "-", "skipped: no expect: or goal: lines");
@@ -324,7 +342,7 @@ verify_run(const char *bin_dir, const struct catalog_entry *e, int si, int ri,
 	rec = malloc(VERIFY_MAX_RECORDS * sizeof *rec);
 	if (!rec)
 		shell_oom();
-	run_program(bin_dir, argv, argc, &o);
+	run_program(&(struct demo_where){e->dir, bin_dir}, argv, argc, &o);
 	nrec = o.out ? md_records_parse(o.out, rec, VERIFY_MAX_RECORDS) : 0;
 	/* A lesson program may end with a status of its own (deadlock exits 3
 	 * when its watchdog fires) after printing its records: those are

@@ -32,15 +32,24 @@ echo "$out" | grep -q "Final Balance:  100" || fail "256 processes: $out"
 [ -z "$(rl_pids)" ] || fail "left running: $(rl_pids)"
 
 # The shell under resource limits says what failed, in one line: out of
-# address space (ulimit -v), out of descriptors (ulimit -n).
-(ulimit -v 5000; exec bin/racelab --list) >/dev/null 2>"$RL_TMP/e" </dev/null
+# address space (ulimit -v), out of descriptors (ulimit -n).  The address
+# space is the least in which the program can still be loaded at all (its
+# libraries mapped: it depends on the build and the machine), found by
+# trying: with that, the first real allocation fails.
+vlim=2000
+fits() { (ulimit -v "$1"; exec bin/racelab --version) >/dev/null 2>&1 </dev/null; }
+until fits $vlim 2>/dev/null; do
+	vlim=$((vlim + 250))
+	[ $vlim -le 65536 ] || fail "bin/racelab --version does not run in 64 MiB of address space"
+done
+(ulimit -v $vlim; exec bin/racelab --list) >/dev/null 2>"$RL_TMP/e" </dev/null
 rc=$?
 [ "$rc" = 1 ] && [ "$(cat "$RL_TMP/e")" = "racelab: out of memory" ] ||
-	fail "ulimit -v 5000: exit $rc, '$(cat "$RL_TMP/e")'"
-RL_PRE="ulimit -v 5000"
+	fail "ulimit -v $vlim: exit $rc, '$(cat "$RL_TMP/e")'"
+RL_PRE="ulimit -v $vlim"
 rl_start "" 2>/dev/null
 rc=$(rl_wait_exit)
-[ "$rc" = 1 ] || fail "ulimit -v 5000 in a terminal: exit $rc"
+[ "$rc" = 1 ] || fail "ulimit -v $vlim in a terminal: exit $rc"
 wait_for "racelab: out of memory"
 T kill-server
 RL_PRE="ulimit -n 5"

@@ -2,12 +2,14 @@
 # no terminal), its expect: lines judged and its goals' counters and locks
 # looked for on the board.  First a made-up lesson tree that must fail in
 # each way (a false claim, a field the program never prints, a goal naming
-# a counter it never creates, a program that exits non-zero) and bad usage
+# a counter it never creates, a program that exits non-zero, a deadlock goal
+# a run never reaches) and bad usage
 # (exit 2); then the real lessons, which must all hold (exit 0).
 . "$(dirname "$0")/lib.sh"
 
 L=$RL_TMP/lessons
-mkdir -p "$L/01-good" "$L/02-false" "$L/03-field" "$L/04-goal" "$L/05-exit" "$L/06-kofn" "$L/07-few"
+mkdir -p "$L/01-good" "$L/02-false" "$L/03-field" "$L/04-goal" "$L/05-exit" "$L/06-kofn" "$L/07-few" \
+	"$L/08-dl" "$L/09-nodl"
 run() { printf '# %s\n\n## One\n\n```run\n%s\n```\n' "$1" "$2" > "$L/$3/lesson.md"; }
 run Good 'race --workers 2 --iters 1 --schedule 1,2,1,2 --runs 2
 expect: final == 101
@@ -27,6 +29,12 @@ verify: race --workers 2 --iters 1 --sync mutex
 expect: final == expected in >= 4 of 4 runs' 06-kofn
 run Few 'race --workers 2 --iters 1 --sync mutex --runs 2
 expect: final == expected in >= 3 of 3 runs' 07-few
+# goal: deadlock is judged, not skipped: a cycle of waits on the board.
+run Dl 'deadlock --fix none
+goal: deadlock :: deadlock them
+verify: deadlock --fix none --schedule 1,2,1,2' 08-dl
+run NoDl 'deadlock --fix order
+goal: deadlock :: never reachable' 09-nodl
 
 v() { RACELAB_LESSONS=$L timeout 120 "$ROOT/bin/racelab" --verify "$@" > "$RL_TMP/out" 2> "$RL_TMP/err"; echo $?; }
 has() { grep -q -- "$1" "$RL_TMP/out" || { cat "$RL_TMP/out"; fail "no line: $1"; }; }
@@ -52,6 +60,10 @@ has "4 of 4 runs (100) .* ok"
 # --runs 2 in the block and "3 of 3 runs": the block's mistake.
 [ "$(v 7)" = 1 ] || fail "too few runs passed"
 has "ERROR lesson.md:7: the command gives 2 runs, the claim needs 3"
+[ "$(v 8)" = 0 ] || { cat "$RL_TMP/out"; fail "a deadlock goal that is reached failed"; }
+has "08-dl .* goal: deadlock  *a cycle on the board  *ok"
+[ "$(v 9)" = 1 ] || { cat "$RL_TMP/out"; fail "a deadlock goal never reached passed"; }
+has "09-nodl .* goal: deadlock  *none  *FAILED (lesson.md:7): racelab-deadlock showed no cycle"
 [ "$(v 1 2)" = 1 ] || fail "two lessons: one false, yet exit 0"
 grep -q "verify: 2 lessons:" "$RL_TMP/out" || fail "not two lessons"
 

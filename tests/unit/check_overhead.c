@@ -167,8 +167,13 @@ START_TEST(fork_grows_spawn_flat)
 	ck_assert(tu_json_num(obj, "vfork_exec_growth", &vfork_g));
 	ck_assert(tu_json_num(obj, "posix_spawn_growth", &spawn_g));
 	ck_assert_msg(fork_g > 4, "fork: %.2fx from 0 to %lld MiB", fork_g, mib);
-	ck_assert_msg(vfork_g < 2.5, "vfork+exec: %.2fx", vfork_g);
-	ck_assert_msg(spawn_g < 2.5, "posix_spawn: %.2fx", spawn_g);
+	/* Flat next to fork, measured in the same run: a loaded machine slows
+	 * every row, so a fixed bound on the others' growth would judge the
+	 * load (a best-of-5 vfork+exec grew 5x on a machine at load 20). */
+	ck_assert_msg(vfork_g * 3 < fork_g, "vfork+exec: %.2fx against fork's %.2fx",
+	              vfork_g, fork_g);
+	ck_assert_msg(spawn_g * 3 < fork_g, "posix_spawn: %.2fx against fork's %.2fx",
+	              spawn_g, fork_g);
 }
 END_TEST
 

@@ -345,6 +345,49 @@ tu_count_prefix(const char *out, const char *prefix)
 	return n;
 }
 
+/* Does process PID carry this test run's mark in its environment?  (Set
+ * by main.c; without it, every process counts.) */
+static bool
+ours(const char *pid)
+{
+	const char *mark = getenv("RACELAB_UNIT_RUN");
+	char path[300], want[64], *env = NULL;
+	size_t cap = 0, len = 0;
+	ssize_t r;
+	bool found = false;
+	int fd;
+
+	if (!mark)
+		return true;
+	snprintf(want, sizeof want, "RACELAB_UNIT_RUN=%s", mark);
+	snprintf(path, sizeof path, "/proc/%s/environ", pid);
+	if ((fd = open(path, O_RDONLY)) < 0)
+		return false; /* gone, or another user's: not ours */
+	for (;;) {
+		if (len + 4096 > cap) {
+			char *n = realloc(env, cap = cap * 2 + 8192);
+
+			if (!n)
+				break;
+			env = n;
+		}
+		if ((r = read(fd, env + len, cap - len - 1)) <= 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	if (env)
+		env[len] = '\0';
+	for (size_t i = 0; env && i < len; i += strlen(env + i) + 1) {
+		if (!strcmp(env + i, want)) {
+			found = true;
+			break;
+		}
+	}
+	free(env);
+	return found;
+}
+
 int
 tu_count_procs(const char *needle)
 {
@@ -374,7 +417,7 @@ tu_count_procs(const char *needle)
 			if (!cmd[i])
 				cmd[i] = ' ';
 		cmd[len] = '\0';
-		if (strstr(cmd, needle))
+		if (strstr(cmd, needle) && ours(e->d_name))
 			n++;
 	}
 	closedir(d);
