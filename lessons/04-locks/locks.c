@@ -105,7 +105,8 @@ cpu_relax(void)
  * Test-and-test-and-set.  The exchange has acquire order: what the last
  * holder wrote before its release store is visible once we own the flag.
  * While it is held we only read (no cache-line ping-pong), and every 64
- * tries we yield: on one core the holder cannot run while we spin. */
+ * tries we yield: when the holder shares our core it would run only at the
+ * next timer preemption, and until then we would waste the slice. */
 static void
 spin_lock(_Atomic uint32_t *s)
 {
@@ -153,7 +154,8 @@ add_watched(struct lab_worker *w, struct job *job)
 		lab_unlock(w, job->lock);
 		break;
 	case M_ATOMIC:
-		/* DOC: atomic-add: one locked instruction (lock xadd on x86):
+		/* DOC: atomic-add: one locked instruction (lock add on x86;
+		 * lock xadd only where the old value is used):
 		 * the read, the add and the write cannot be split. */
 		lab_step(w, "add to count");
 		atomic_fetch_add_explicit(job->count, 1, memory_order_relaxed);

@@ -330,6 +330,7 @@ demo_value_array(struct lab *lab)
 			lab_json_int(&j, "counter", job.named->counter);
 			lab_json_str(&j, "name_before", before);
 			lab_json_str(&j, "name", after);
+			lab_json_bool(&j, "name_is_alice", strcmp(after, "Alice") == 0);
 			lab_json_int(&j, "name_bytes", NAME_LEN);
 			lab_json_num(&j, "elapsed_ms", lab_elapsed_ms(lab));
 			lab_json_end(&j);

@@ -192,8 +192,8 @@ make_msg(unsigned char *buf, uint64_t seq, size_t size)
 
 /* Wait for the ring to have room (producer) or a message (consumer).
  * Spin a little, since on two cores the other side is usually about to
- * move; then give the CPU away, which on one core is the only way the
- * other side can move at all. */
+ * move; then give the CPU away: on one core the other side would
+ * otherwise run only at the next timer preemption. */
 static void
 ring_wait(struct lab_worker *w, unsigned *spins)
 {

@@ -165,9 +165,9 @@ START_TEST(getset_loses_add_does_not)
 		ck_assert_int_eq(tu_jint(obj, "expected_added"), 4000);
 		ck_assert_msg(tu_jint(obj, "add_added") == 4000, "%s", obj);
 		ck_assert_msg(tu_jint(obj, "getset_added") >= 2000, "%s", obj);
-		lossy += tu_jint(obj, "getset_added") < 4000;
+		lossy += tu_jint(obj, "getset_added") < 3600; /* a tenth lost */
 	}
-	ck_assert_msg(lossy >= 3, "GET then SET lost updates in %d of 5 runs", lossy);
+	ck_assert_msg(lossy >= 3, "GET then SET lost a tenth of its updates in %d of 5 runs", lossy);
 	free(out);
 	tu_tmpdir_teardown(true);
 }

@@ -186,6 +186,7 @@ check_value_array(const char *map, const char *mode, bool parent_sees)
 		ck_assert_int_eq(tu_jint(line, "name_bytes"), 8);
 		tu_jstr(line, "name", name, sizeof name);
 		ck_assert_str_eq(name, parent_sees ? "Alice" : "John Doe");
+		ck_assert(tu_jbool(line, "name_is_alice") == parent_sees);
 		ck_assert_int_eq(tu_jint(line, "counter"), parent_sees ? 4 : 0);
 	}
 	free(out);
