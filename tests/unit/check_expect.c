@@ -1,6 +1,8 @@
 // Expectations: the expect: grammar, and expect: lines in a lesson's run
 // blocks (stored in the model, a malformed one reported at its line).
 #include <check.h>
+
+#include "testutil.h"
 #include <string.h>
 
 #include "lesson/expect.h"
@@ -122,13 +124,6 @@ START_TEST(test_expect_malformed)
 }
 END_TEST
 
-static bool
-only_race(const char *slug, void *ctx)
-{
-	(void)ctx;
-	return strcmp(slug, "race") == 0;
-}
-
 START_TEST(test_expect_in_lesson)
 {
 	struct md_lesson l;
@@ -137,7 +132,7 @@ START_TEST(test_expect_in_lesson)
 	                  "goal: counter balance == 101\n"
 	                  "expect: lost > 0 in >= 2 of 3 runs when ncpu >= 2\n```\n";
 
-	ck_assert_int_eq(md_lesson_parse(&l, doc, strlen(doc), only_race, NULL), 0);
+	ck_assert_int_eq(md_lesson_parse(&l, doc, strlen(doc), tu_only_race, NULL), 0);
 	ck_assert_int_eq(l.nstep, 1);
 	ck_assert_int_eq(l.step[0].run->nexpect, 2);
 	ck_assert_int_eq(l.step[0].run->ngoal, 1);
@@ -156,7 +151,7 @@ START_TEST(test_expect_bad_in_lesson)
 	const char *doc = "# T\n\n## S\n\n```run\nrace\nexpect: final == expected\n"
 	                  "expect: final === 3\n```\n";
 
-	ck_assert_int_eq(md_lesson_parse(&l, doc, strlen(doc), only_race, NULL), -1);
+	ck_assert_int_eq(md_lesson_parse(&l, doc, strlen(doc), tu_only_race, NULL), -1);
 	ck_assert_int_eq(l.error_line, 8);
 	ck_assert_msg(strstr(l.error, "unexpected '='"), "%s", l.error);
 	md_lesson_free(&l);

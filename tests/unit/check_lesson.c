@@ -1,6 +1,8 @@
 // The lesson model: argv splitting, run blocks (verify: lines), and
 // reading a lesson file: only a regular file, never blocking, capped.
 #include <check.h>
+
+#include "testutil.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,7 +15,7 @@
 #include "lesson/lesson.h"
 
 static bool
-only_race(const char *slug, void *ctx)
+race_or_locks(const char *slug, void *ctx)
 {
 	(void)ctx;
 	return strcmp(slug, "race") == 0 || strcmp(slug, "locks") == 0;
@@ -58,7 +60,7 @@ START_TEST(test_run_block)
 	ck_assert_int_eq(md_run_parse("race --runs 20\npanels: procs\n"
 	                              "verify: race --runs 20 --iters 1000\n"
 	                              "expect: lost > 0 in >= 15 of 20 runs\n",
-	                              10, only_race, NULL, &r, err, sizeof err, &line), 0);
+	                              10, race_or_locks, NULL, &r, err, sizeof err, &line), 0);
 	ck_assert_int_eq(r->line, 10);
 	ck_assert_int_eq(r->argc, 3);
 	ck_assert_int_eq(r->verify_argc, 5);
@@ -67,13 +69,13 @@ START_TEST(test_run_block)
 	ck_assert_int_eq(r->expect[0].line, 14);
 	md_run_free(r);
 	/* A verify: line runs the same program, and one per block. */
-	ck_assert_int_eq(md_run_parse("race\nverify: locks\n", 3, only_race, NULL, &r, err,
+	ck_assert_int_eq(md_run_parse("race\nverify: locks\n", 3, race_or_locks, NULL, &r, err,
 	                              sizeof err, &line), -1);
 	ck_assert_msg(strstr(err, "verify: runs racelab-locks"), "%s", err);
-	ck_assert_int_eq(md_run_parse("race\nverify: race\nverify: race\n", 3, only_race, NULL,
+	ck_assert_int_eq(md_run_parse("race\nverify: race\nverify: race\n", 3, race_or_locks, NULL,
 	                              &r, err, sizeof err, &line), -1);
 	ck_assert_int_eq(line, 6);
-	ck_assert_int_eq(md_run_parse("race\nverify: sh -c x\n", 3, only_race, NULL, &r, err,
+	ck_assert_int_eq(md_run_parse("race\nverify: sh -c x\n", 3, race_or_locks, NULL, &r, err,
 	                              sizeof err, &line), -1);
 	ck_assert_msg(strstr(err, "unknown program 'sh'"), "%s", err);
 	ck_assert_int_eq(line, 5);
@@ -163,14 +165,14 @@ START_TEST(test_load_too_large)
 	for (size_t i = 0; i < MD_LESSON_MAX_BYTES; i++)
 		lines += big[i] == '\n';
 	write_file(p, big, n);
-	ck_assert_int_eq(md_lesson_load(&l, p, only_race, NULL), -1);
+	ck_assert_int_eq(md_lesson_load(&l, p, race_or_locks, NULL), -1);
 	snprintf(want, sizeof want, "%s:%d: file too large", p, lines + 1);
 	ck_assert_msg(strstr(l.error, want), "'%s' lacks '%s'", l.error, want);
 	ck_assert_int_eq(l.error_line, lines + 1);
 	md_lesson_free(&l);
 	/* At the cap exactly: loaded. */
 	write_file(p, big, MD_LESSON_MAX_BYTES);
-	ck_assert_msg(md_lesson_load(&l, p, only_race, NULL) == 0, "%s", l.error);
+	ck_assert_msg(md_lesson_load(&l, p, race_or_locks, NULL) == 0, "%s", l.error);
 	md_lesson_free(&l);
 	rm_tmp("lesson.md");
 	free(big);
@@ -185,11 +187,11 @@ START_TEST(test_load_errors)
 
 	mkdir_tmp();
 	snprintf(p, sizeof p, "%s/lesson.md", dir);
-	ck_assert_int_eq(md_lesson_load(&l, p, only_race, NULL), -1);
+	ck_assert_int_eq(md_lesson_load(&l, p, race_or_locks, NULL), -1);
 	ck_assert_msg(strstr(l.error, "No such file"), "%s", l.error);
 	md_lesson_free(&l);
 	write_file(p, doc, strlen(doc));
-	ck_assert_int_eq(md_lesson_load(&l, p, only_race, NULL), -1);
+	ck_assert_int_eq(md_lesson_load(&l, p, race_or_locks, NULL), -1);
 	ck_assert_msg(strstr(l.error, ":7: expect:"), "%s", l.error);
 	ck_assert_ptr_null(l.title); /* nothing of a broken lesson is kept */
 	md_lesson_free(&l);
@@ -242,7 +244,7 @@ START_TEST(test_refs)
 	write_file(p, src, strlen(src));
 	snprintf(p, sizeof p, "%s/lesson.md", dir);
 	write_file(p, doc, strlen(doc));
-	ck_assert_msg(md_lesson_load(&l, p, only_race, NULL) == 0, "%s", l.error);
+	ck_assert_msg(md_lesson_load(&l, p, race_or_locks, NULL) == 0, "%s", l.error);
 	ck_assert(text_has(&l.intro, "x.c: below()"));
 	ck_assert(text_has(&l.step[0], "x.c: inside()"));
 	ck_assert(text_has(&l.step[0], "x.c: struct pool"));

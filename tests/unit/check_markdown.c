@@ -1,25 +1,14 @@
 // CommonMark walking: a lesson.md as steps, blocks, run and quiz blocks;
 // broken documents reported at their line; time linear in the size.
 #include <check.h>
+
+#include "testutil.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "lesson/lesson.h"
-
-static bool
-only_race(const char *slug, void *ctx)
-{
-	(void)ctx;
-	return strcmp(slug, "race") == 0;
-}
-
-static int
-parse(struct md_lesson *l, const char *text)
-{
-	return md_lesson_parse(l, text, strlen(text), only_race, NULL);
-}
 
 START_TEST(test_lesson_steps)
 {
@@ -31,7 +20,7 @@ START_TEST(test_lesson_steps)
 		"## Second\n\n- a\n- b\n\n```quiz\nWhat ends?\n```\n\n"
 		"```run\nracelab-race --iters 1\n```\n```run\nrace --runs 2\n```\n";
 
-	ck_assert_int_eq(parse(&l, doc), 0);
+	ck_assert_int_eq(tu_parse_lesson(&l, doc), 0);
 	ck_assert_str_eq(l.title, "The race");
 	ck_assert_int_eq(l.nstep, 2);
 	ck_assert_str_eq(l.step[0].title, "First");
@@ -75,7 +64,7 @@ START_TEST(test_lesson_broken)
 {
 	struct md_lesson l;
 
-	ck_assert_int_eq(parse(&l, broken[_i].doc), -1);
+	ck_assert_int_eq(tu_parse_lesson(&l, broken[_i].doc), -1);
 	ck_assert_msg(strstr(l.error, broken[_i].msg), "case %d: '%s'", _i, l.error);
 	ck_assert_int_eq(l.error_line, broken[_i].line);
 	md_lesson_free(&l);
@@ -130,7 +119,7 @@ START_TEST(test_parse_linear)
 	size_t len;
 	char *d = repeat(big[_i].head, big[_i].piece, &len);
 	double t0 = cpu_seconds(), dt;
-	int r = md_lesson_parse(&l, d, len, only_race, NULL);
+	int r = md_lesson_parse(&l, d, len, tu_only_race, NULL);
 
 	dt = cpu_seconds() - t0;
 	ck_assert_msg(r == 0, "case %d: %s", _i, l.error);
@@ -152,7 +141,7 @@ START_TEST(test_parse_lines_far)
 	for (int i = 0; i < 5000; i++)
 		n += (size_t)sprintf(d + n, "line %d\n\n", i);
 	n += (size_t)sprintf(d + n, "```run\nrace\nexpect: final ==\n```\n");
-	ck_assert_int_eq(md_lesson_parse(&l, d, n, only_race, NULL), -1);
+	ck_assert_int_eq(md_lesson_parse(&l, d, n, tu_only_race, NULL), -1);
 	ck_assert_int_eq(l.error_line, 4 + 2 * 5000 + 3); /* the expect: line */
 	md_lesson_free(&l);
 	free(d);

@@ -2,19 +2,14 @@
 // and the command line that replays it, goals judged on a real board,
 // settled workers, quiz answers in the progress file.
 #include <check.h>
+
+#include "testutil.h"
 #include <stdlib.h>
 #include <string.h>
 
 #include "board/board.h"
 #include "shell/md.h"
 #include "shell/shell.h"
-
-static bool
-only_race(const char *slug, void *ctx)
-{
-	(void)ctx;
-	return strcmp(slug, "race") == 0;
-}
 
 START_TEST(test_goal_parse)
 {
@@ -118,7 +113,7 @@ START_TEST(test_lesson_goals)
 	const char *bad = "# T\n\n## S\n\n```run\nrace\ngoal: counter b >< 1\n```\n";
 	const char *badq = "# T\n\n## S\n\n```quiz\nQ?\nanswer: x\n```\n";
 
-	ck_assert_int_eq(md_lesson_parse(&l, doc, strlen(doc), only_race, NULL), 0);
+	ck_assert_int_eq(md_lesson_parse(&l, doc, strlen(doc), tu_only_race, NULL), 0);
 	ck_assert_int_eq(l.step[0].q.nchoice, 2);
 	ck_assert_int_eq(l.step[0].q.answer, 2);
 	ck_assert_int_eq(l.step[0].run->ngoal, 2);
@@ -127,11 +122,11 @@ START_TEST(test_lesson_goals)
 	ck_assert_int_eq(l.step[0].run->argc, 3); /* goal lines are not argv */
 	md_lesson_free(&l);
 
-	ck_assert_int_eq(md_lesson_parse(&l, bad, strlen(bad), only_race, NULL), -1);
+	ck_assert_int_eq(md_lesson_parse(&l, bad, strlen(bad), tu_only_race, NULL), -1);
 	ck_assert_int_eq(l.error_line, 7);
 	ck_assert_ptr_nonnull(strstr(l.error, "unknown comparison"));
 	md_lesson_free(&l);
-	ck_assert_int_eq(md_lesson_parse(&l, badq, strlen(badq), only_race, NULL), -1);
+	ck_assert_int_eq(md_lesson_parse(&l, badq, strlen(badq), tu_only_race, NULL), -1);
 	ck_assert_int_eq(l.error_line, 7);
 	md_lesson_free(&l);
 }

@@ -1,25 +1,14 @@
 // Text wrapping: every line fits its width, and no character is lost,
 // code lines included (they continue after a mark); linear time.
 #include <check.h>
+
+#include "testutil.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "lesson/wrap.h"
-
-static bool
-only_race(const char *slug, void *ctx)
-{
-	(void)ctx;
-	return strcmp(slug, "race") == 0;
-}
-
-static int
-parse(struct md_lesson *l, const char *text)
-{
-	return md_lesson_parse(l, text, strlen(text), only_race, NULL);
-}
 
 /* Every wrapped line fits, and no word is lost. */
 START_TEST(test_wrap_width)
@@ -32,7 +21,7 @@ START_TEST(test_wrap_width)
 		"1. one\n2. two and more words here\n\n    indented code\n";
 	int width = 20;
 
-	ck_assert_int_eq(parse(&l, doc), 0);
+	ck_assert_int_eq(tu_parse_lesson(&l, doc), 0);
 	md_wrap(&l.step[0], width, &t);
 	ck_assert_int_gt(t.nline, 5);
 	for (int i = 0; i < t.nline; i++) {
@@ -85,7 +74,7 @@ START_TEST(test_wrap_code)
 	struct md_lesson l;
 
 	snprintf(doc, sizeof doc, "# T\n\n## S\n\n%s\n\n- a list\n", code);
-	ck_assert_int_eq(parse(&l, doc), 0);
+	ck_assert_int_eq(tu_parse_lesson(&l, doc), 0);
 	for (size_t k = 0; k < sizeof widths / sizeof widths[0]; k++) {
 		struct md_text t;
 		char all[512] = "", sa[512], sb[512];
@@ -154,7 +143,7 @@ START_TEST(test_wrap_linear)
 	memset(d + h, 'x', n);
 	d[h + n] = '\n';
 	d[h + n + 1] = '\0';
-	ck_assert_int_eq(md_lesson_parse(&l, d, h + n + 1, only_race, NULL), 0);
+	ck_assert_int_eq(md_lesson_parse(&l, d, h + n + 1, tu_only_race, NULL), 0);
 	t0 = cpu_seconds();
 	md_wrap(&l.step[0], 100, &t);
 	ck_assert_msg(cpu_seconds() - t0 < 0.5, "%.2f s", cpu_seconds() - t0);

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "board/board.h"
+#include "lesson/lesson.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -598,4 +599,17 @@ const char *
 tu_tmpdir(void)
 {
 	return tu_dir;
+}
+
+bool
+tu_only_race(const char *slug, void *ctx)
+{
+	(void)ctx;
+	return strcmp(slug, "race") == 0;
+}
+
+int
+tu_parse_lesson(struct md_lesson *l, const char *text)
+{
+	return md_lesson_parse(l, text, strlen(text), tu_only_race, NULL);
 }

@@ -5,6 +5,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct md_lesson;
+
+/* Lesson texts in tests name only the race program: the check that a run
+ * block names a lesson program, and a parse with it. */
+bool tu_only_race(const char *slug, void *ctx);
+int tu_parse_lesson(struct md_lesson *l, const char *text);
+
 /* Run argv (argv[0] a path such as "bin/racelab-race"), with stdin from
  * /dev/null, capturing stdout and stderr (malloc'd, NUL-terminated; either
  * pointer may be NULL to discard).  Returns the exit code, or -signal. */
