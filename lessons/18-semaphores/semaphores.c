@@ -39,7 +39,7 @@ static const struct lab_lesson lesson = {
 	.title = "Semaphore patterns (the Little Book of Semaphores, chapter 3)",
 	.about = "--pattern signal|rendezvous|multiplex|barrier|reusable|latch|event\n"
 	         "--variant right: the book's solution; wrong: the mistake it warns about.",
-	.workers = 0, /* the pattern's own (see main) */
+	.workers = 4, /* most patterns take fewer (see main) */
 	.mode = LAB_THREAD,
 	.modes = LAB_MODES_BOTH,
 	.runs = 1,
@@ -110,7 +110,11 @@ rendezvous_pattern(struct lab_worker *w, struct shared *s)
 	struct lab_lock *theirs = w->no == 1 ? s->s2 : s->s1;
 	int other = w->no == 1 ? 2 : 1;
 
-	lab_step(w, w->no == 1 ? "a1" : "b1");
+	/* One probe per label: a probe site keeps the label it first saw. */
+	if (w->no == 1)
+		lab_step(w, "a1");
+	else
+		lab_step(w, "b1");
 	atomic_store(&s->done[w->no], 1);
 	if (s->wrong) {
 		lab_sem_wait(w, theirs);
@@ -119,7 +123,10 @@ rendezvous_pattern(struct lab_worker *w, struct shared *s)
 		lab_sem_post(w, mine);
 		lab_sem_wait(w, theirs);
 	}
-	lab_step(w, w->no == 1 ? "a2" : "b2");
+	if (w->no == 1)
+		lab_step(w, "a2");
+	else
+		lab_step(w, "b2");
 	if (!atomic_load(&s->done[other]))
 		violation(w, s);
 }

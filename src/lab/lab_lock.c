@@ -462,6 +462,10 @@ lab_find_deadlock(const struct board *b, int *cycle, int max, int *len)
 			l = atomic_load(&a->wait_lock);
 			if (!l || l > BOARD_MAX_LOCKS)
 				break;
+			/* A semaphore has no owner (anyone may post; its
+			 * "holder" is only the last to take it): no edge. */
+			if (atomic_load(&m->lock[l - 1].kind) == BOARD_LOCK_SEM)
+				break;
 			h = atomic_load(&m->lock[l - 1].holder);
 			if (h <= 0 || (uint32_t)h >= n)
 				break;
