@@ -77,7 +77,7 @@ violation(struct lab_worker *w, struct shared *s)
 }
 
 /* DOC: signal
- * 3.1 Signalling: worker 1 does a1 and posts; worker 2 waits, then does
+ * Signalling: worker 1 does a1 and posts; worker 2 waits, then does
  * b1.  The semaphore starts at 0, so b1 cannot come first.  The wrong
  * variant has no semaphore. */
 static void
@@ -100,7 +100,7 @@ signal_pattern(struct lab_worker *w, struct shared *s)
 }
 
 /* DOC: rendezvous
- * 3.3 Rendezvous: each posts its own arrival, then waits for the
+ * Rendezvous: each posts its own arrival, then waits for the
  * other's, so neither's second statement runs before both have done the
  * first.  The wrong variant waits first: both wait, no one posts. */
 static void
@@ -132,7 +132,7 @@ rendezvous_pattern(struct lab_worker *w, struct shared *s)
 }
 
 /* DOC: multiplex
- * 3.5 Multiplex: a semaphore of N lets at most N in.  The wrong variant
+ * Multiplex: a semaphore of N lets at most N in.  The wrong variant
  * is a post without a wait (worker 1 "gives back" a permit it never
  * took, on an error path, say): the semaphore now lets N+1 in. */
 static void
@@ -168,7 +168,7 @@ check_arrived(struct lab_worker *w, struct shared *s, int r)
 }
 
 /* DOC: barrier
- * 3.6 Barrier: the n-th to arrive opens the turnstile; each who goes
+ * Barrier: the n-th to arrive opens the turnstile; each who goes
  * through lets the next one through (wait, then post).  The wrong
  * variant is the book's non-solution: without the post after the wait,
  * one worker goes through and the others sleep for ever. */
@@ -189,11 +189,11 @@ barrier_pattern(struct lab_worker *w, struct shared *s)
 }
 
 /* DOC: reusable
- * 3.7 Reusable barrier.  The right variant is the book's two-phase
- * barrier (3.7.5): turnstile 1 opens when all have arrived, and closes
+ * Reusable barrier.  The right variant is the book's two-phase
+ * barrier ("Reusable barrier solution"): turnstile 1 opens when all have arrived, and closes
  * again only when all have left; turnstile 2 (open at first) closes and
  * opens the other way round, so no one starts a round before everyone
- * has finished the last.  The wrong variant (3.7.3, non-solution #2) has
+ * has finished the last.  The wrong variant ("Reusable barrier non-solution #2") has
  * one turnstile: the last to leave closes it, but a fast worker can
  * leave, loop around and go through it again before it is closed: it
  * laps the others. */
@@ -254,8 +254,8 @@ latch_pattern(struct lab_worker *w, struct shared *s)
 }
 
 /* DOC: event
- * A manual-reset event (Windows' SetEvent/ResetEvent, Python's
- * threading.Event): set() opens the gate for every waiter until reset()
+ * A manual-reset event (Windows' SetEvent and ResetEvent):
+ * set() opens the gate for every waiter until reset()
  * closes it.  The gate is a turnstile; set posts it once if it is shut,
  * reset takes that permit back.  Worker 1 sets, waits until every other
  * worker went through (s2 counts them), then resets. */
@@ -373,7 +373,7 @@ main(int argc, char **argv)
 		                lab.o.workers);
 	/* The semaphores are made once (the board has room for 16 locks)
 	 * and a run starts with the permits the last one left: a barrier
-	 * of 3.6 and a latch are left open, so they are good for one run. */
+	 * ("Barrier solution") and a latch are left open, so they are good for one run. */
 	if ((s->pat == P_BARRIER || s->pat == P_LATCH) && lab.o.runs > 1)
 		lab_usage_error(&lab, "--pattern %s opens once and stays open: --runs 1 "
 		                "(the reusable pattern is the one that closes again)", pattern);

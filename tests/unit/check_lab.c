@@ -503,7 +503,11 @@ body_cond(struct lab_worker *w)
 	lab_lock(w, t->m);
 	t->ready = true;
 	lab_cond_signal(w, t->c);
-	ck_assert(!board_actor_settled(b, 1)); /* a wake-up is on its way */
+	/* A wake-up is on its way, or it has come and worker 1 now waits
+	 * for m, which we hold (lab_cond_wait takes m back with lab_lock). */
+	ck_assert(!board_actor_settled(b, 1) ||
+	          atomic_load(&b->actor[1].wait_lock) ==
+	          (uint32_t)lab_lock_index(t->m) + 1);
 	lab_unlock(w, t->m);
 	return 0;
 }
