@@ -52,6 +52,8 @@ START_TEST(test_signal)
 	           "--runs", "20", NULL);
 	expect_key(1, 1, "violations", 0, "--pattern", "signal", "--mode", "process",
 	           "--schedule", "2,1,2", NULL);
+	expect_key(1, 1, "violations", 1, "--pattern", "signal", "--variant", "wrong",
+	           "--mode", "process", "--schedule", "2", NULL);
 }
 END_TEST
 
@@ -83,6 +85,8 @@ START_TEST(test_multiplex)
 	           "--limit", "2", "--hold", "0.002", "--rounds", "5", "--runs", "3", NULL);
 	expect_key(20, 1, "max_inside", 3, "--pattern", "multiplex", "--variant", "wrong",
 	           "--limit", "2", "--schedule", "1,1,2,3", NULL);
+	expect_key(1, 1, "max_inside", 3, "--pattern", "multiplex", "--variant", "wrong",
+	           "--limit", "2", "--schedule", "1,1,2,3", "--mode", "process", NULL);
 	expect_key(1, 1, "max_inside", 2, "--pattern", "multiplex", "--limit", "2",
 	           "--schedule", "1,1,2,3", NULL);
 }
@@ -106,6 +110,9 @@ START_TEST(test_reusable)
 {
 	expect_key(20, 1, "violations", -1, "--pattern", "reusable", "--variant", "wrong",
 	           "--workers", "2", "--rounds", "2", "--schedule", LAP_SCHED, NULL);
+	expect_key(1, 1, "violations", -1, "--pattern", "reusable", "--variant", "wrong",
+	           "--workers", "2", "--rounds", "2", "--schedule", LAP_SCHED,
+	           "--mode", "process", NULL);
 	expect_key(1, 1, "violations", 0, "--pattern", "reusable", "--workers", "2",
 	           "--rounds", "2", "--schedule", LAP_SCHED, NULL);
 	expect_key(1, 3, "violations", 0, "--pattern", "reusable", "--workers", "4",
