@@ -8,7 +8,7 @@ wait_for "Step 1/"
 keys n
 wait_for "Step 2/"
 keys c
-wait_for "demo 2 of 3 in this step selected"
+wait_for "demo 2 of 4 in this step selected"
 wait_for "Goal: make a consumer take from an empty buffer"
 keys s 2
 wait_for "worker 2 did: lock m"
