@@ -45,6 +45,8 @@ static int opt_max_mib = 512;
 static int opt_reps = 7;
 static int opt_idle = 16;
 static bool opt_huge;
+static int opt_buffer_mib;
+static bool opt_cow;
 
 static const struct lab_option options[] = {
 	{ "max-workers", LAB_OPT_INT, &opt_max_workers, "N",
@@ -55,6 +57,12 @@ static const struct lab_option options[] = {
 	  "which measurement to make (default all)", 0, 0 },
 	{ "idle", LAB_OPT_INT, &opt_idle, "N",
 	  "idle threads and processes to measure memory with (default 16)", 1, 128 },
+	{ "buffer", LAB_OPT_INT, &opt_buffer_mib, "MIB",
+	  "memory: the parent fills a buffer of this many MiB before the idle "
+	  "workers start (default 0)", 0, 1024 },
+	{ "cow", LAB_OPT_FLAG, &opt_cow, NULL,
+	  "memory: each idle worker writes every page of that buffer "
+	  "(a process gets its own copy: copy-on-write)", 0, 0 },
 	{ "max-mib", LAB_OPT_INT, &opt_max_mib, "MIB",
 	  "grow the parent up to this many MiB for the fork test (default 512)", 0, 4096 },
 	{ "reps", LAB_OPT_INT, &opt_reps, "N",
@@ -353,6 +361,9 @@ struct idle {
 	int wake[2];        /* workers block reading wake[0] until EOF */
 	_Atomic int ready;  /* workers that have touched their memory */
 	size_t touch;       /* bytes each worker writes */
+	char *buf;          /* --buffer: the parent's, filled before the start */
+	size_t buf_len;
+	bool cow;           /* --cow: each worker writes every page of it */
 };
 
 /* DOC: idle-worker: touch a little memory of its own, then wait. */
@@ -367,6 +378,13 @@ idle_worker(struct lab_worker *w)
 	if (!buf)
 		return 1;
 	memset(buf, w->no, id->touch);
+	/* DOC: cow-touch: one byte in every page of the parent's buffer.  A
+	 * process faults on each and gets its own copy of the page; a thread
+	 * writes the very pages the parent has (relaxed atomic stores: the
+	 * threads write the same bytes, and only the write matters). */
+	if (id->cow)
+		for (size_t i = 0; i < id->buf_len; i += 4096)
+			__atomic_store_n(&id->buf[i], (char)w->no, __ATOMIC_RELAXED);
 	atomic_fetch_add(&id->ready, 1);
 	lab_set_state(w, BOARD_ST_SLEEPING);
 	lab_step(w, "wait (idle)");
@@ -437,6 +455,19 @@ run_memory(struct lab *lab, struct idle *id, struct mem_result *m)
 
 	m->idle = opt_idle;
 	id->touch = 64 * 1024;
+	id->cow = opt_cow;
+	id->buf_len = (size_t)opt_buffer_mib << 20;
+	id->buf = NULL;
+	if (id->buf_len) {
+		/* Private, in 4 KiB pages, every one of them written: fork
+		 * shares each page with a child until one of them writes it. */
+		id->buf = mmap(NULL, id->buf_len, PROT_READ | PROT_WRITE,
+		               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (id->buf == MAP_FAILED)
+			lab_die(lab, "cannot map %d MiB:", opt_buffer_mib);
+		madvise(id->buf, id->buf_len, MADV_NOHUGEPAGE);
+		memset(id->buf, 1, id->buf_len);
+	}
 	/* DOC: thread-memory: threads share the address space, so the cost
 	 * of N more is how much the one process grew. */
 	rss0 = proc_kib("/proc/self/status", "VmRSS");
@@ -471,6 +502,9 @@ run_memory(struct lab *lab, struct idle *id, struct mem_result *m)
 	m->proc_pss_kib /= opt_idle;
 	m->proc_private_kib /= opt_idle;
 	m->proc_pte_kib /= opt_idle;
+	if (id->buf)
+		munmap(id->buf, id->buf_len);
+	id->buf = NULL;
 }
 
 static void
@@ -478,6 +512,10 @@ print_memory(const struct mem_result *m)
 {
 	printf("\n2. Memory of %d idle worker%s, each writing 64 KiB of its own\n",
 	       m->idle, m->idle == 1 ? "" : "s");
+	if (opt_buffer_mib)
+		printf("   the parent filled %d MiB before they started; each worker %s\n",
+		       opt_buffer_mib, opt_cow ? "wrote one byte in every page of it"
+		                               : "left it alone");
 	printf("   per thread:  +%.0f KiB resident, +%.0f KiB of address space "
 	       "(mostly the malloc arena glibc reserves for it; its stack is 256 KiB)\n",
 	       m->thread_rss_kib, m->thread_vsz_kib);
@@ -802,6 +840,8 @@ main(int argc, char **argv)
 				lab_json_num(&j, "process_pss_kib", mr.proc_pss_kib);
 				lab_json_num(&j, "process_private_kib", mr.proc_private_kib);
 				lab_json_num(&j, "process_pte_kib", mr.proc_pte_kib);
+				lab_json_int(&j, "buffer_kib", (long long)opt_buffer_mib * 1024);
+				lab_json_bool(&j, "cow", opt_cow);
 			}
 			if (do_fork) {
 				long long mib[MAX_SIZES];

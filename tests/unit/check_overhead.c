@@ -108,6 +108,39 @@ START_TEST(memory_positive)
 }
 END_TEST
 
+/* A parent's buffer after fork: shared until written.  Untouched, each
+ * child maps it all (Rss) but owns none of it (Private) and its Pss is
+ * its share, about 1/(idle+1); written, each child owns a copy of every
+ * page, and threads writing the same pages add nothing. */
+START_TEST(memory_cow)
+{
+	const char *plain[] = { PROG, "--part", "memory", "--json", "--idle", "4",
+	                        "--buffer", "16", NULL };
+	const char *cow[] = { PROG, "--part", "memory", "--json", "--idle", "4",
+	                      "--buffer", "16", "--cow", NULL };
+	const double buf = 16 * 1024;
+	char obj[8192];
+
+	tu_run_json(plain, obj, sizeof obj);
+	ck_assert_msg(tu_jnum(obj, "process_rss_kib") > buf, "rss %g",
+	              tu_jnum(obj, "process_rss_kib"));
+	ck_assert_msg(tu_jnum(obj, "process_private_kib") < 0.05 * buf,
+	              "private %g", tu_jnum(obj, "process_private_kib"));
+	ck_assert_msg(tu_jnum(obj, "process_pss_kib") < 0.3 * buf, "pss %g",
+	              tu_jnum(obj, "process_pss_kib"));
+	ck_assert_msg(tu_jnum(obj, "process_pss_kib") > 0.15 * buf, "pss %g",
+	              tu_jnum(obj, "process_pss_kib"));
+
+	tu_run_json(cow, obj, sizeof obj);
+	ck_assert_msg(tu_jnum(obj, "process_private_kib") > buf, "private %g",
+	              tu_jnum(obj, "process_private_kib"));
+	ck_assert_msg(tu_jnum(obj, "process_pss_kib") > 0.9 * buf, "pss %g",
+	              tu_jnum(obj, "process_pss_kib"));
+	ck_assert_msg(tu_jnum(obj, "thread_rss_kib") < 0.05 * buf,
+	              "thread rss %g", tu_jnum(obj, "thread_rss_kib"));
+}
+END_TEST
+
 START_TEST(fork_every_size)
 {
 	const char *argv[] = { PROG, "--part", "fork", "--json", "--max-mib", "100",
@@ -262,6 +295,7 @@ suite_overhead(void)
 	tcase_add_test(tc, shares_add_up_threads);
 	tcase_add_test(tc, many_workers_few_terms);
 	tcase_add_test(tc, memory_positive);
+	tcase_add_test(tc, memory_cow);
 	tcase_add_test(tc, fork_every_size);
 	tcase_add_test(tc, fork_no_growth);
 	tcase_add_test(tc, fork_grows_spawn_flat);
