@@ -68,7 +68,8 @@ static const struct lab_lesson lesson = {
 	.about = "memory: a global written by a forked child stays unchanged in the parent\n"
 	         "(same address: copy-on-write); written by a thread, the parent sees it.\n"
 	         "ids: threads share the PID and differ in TID; processes differ in PID.\n"
-	         "cost: time to create and reap a thread, a fork()ed process, a posix_spawn()ed program.",
+	         "cost: time to create and reap a thread, a fork()ed process, a posix_spawn()ed program.\n"
+	         "crash: a NULL dereference kills a thread's whole process, a process only itself.",
 	.workers = 2,
 	.mode = LAB_THREAD,
 	.modes = LAB_MODES_THREAD_ONLY,
@@ -349,7 +350,7 @@ demo_crash(struct lab *lab, struct crash_slot *slot, struct crash_result *r)
 	r->n = n;
 	memset(slot, 0, 2 * (size_t)n * sizeof *slot);
 	if (crash_no)
-		lab_say(lab, "crash: 2 teams of %d workers x %d units; w%d, then w%d, "
+		lab_say(lab, "crash: 2 teams of %d x %d units; w%d, then w%d, "
 		        "dereference NULL after %d\n", n, units, 1 + crash_no,
 		        n + 1 + crash_no, units / 2);
 	else
@@ -378,8 +379,8 @@ demo_crash(struct lab *lab, struct crash_slot *slot, struct crash_result *r)
 	}
 	r->thread_delivered = delivered(slot, n);
 	lab_team_free(t);
-	lab_result(lab, "  %d threads in one process (w1, pid %d): the process was %s; "
-	           "%d of %d results delivered\n", n, r->team_pid,
+	lab_result(lab, "  %d threads in w1 (pid %d): %s; %d of %d "
+	           "results delivered\n", n, r->team_pid,
 	           lab_status_text(r->team_status, buf, sizeof buf),
 	           r->thread_delivered, n);
 	print_team(lab, slot, n, job.first, status);

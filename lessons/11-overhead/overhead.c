@@ -9,6 +9,8 @@
 //     memory grows a little) against one more process (its own page
 //     tables and every page it writes, read from /proc/<pid>/smaps_rollup).
 //  3. fork: how long it takes to start a program as the parent grows.
+//  4. switch (not in all): the price of one context switch, by pipe
+//     ping-pong on one CPU, times the switches a team of workers made.
 //     fork() copies the parent's page tables, so it gets slower with every
 //     megabyte the parent has touched; vfork() and posix_spawn() share
 //     the parent's memory until the child calls exec, so they do not
@@ -81,7 +83,8 @@ static const struct lab_lesson lesson = {
 	.title = "Overhead: too many workers, memory per worker, and the cost of fork",
 	.about = "Splits one job over 1..--max-workers workers and plots the throughput;\n"
 	         "measures the memory of idle threads and processes; times fork, vfork\n"
-	         "and posix_spawn as the parent grows to --max-mib MiB.",
+	         "and posix_spawn as the parent grows to --max-mib MiB; prices a context\n"
+	         "switch and multiplies it by a team's switches (--part switch).",
 	.workers = 1,
 	.mode = LAB_PROCESS,
 	.modes = LAB_MODES_BOTH,
@@ -827,14 +830,14 @@ print_switch(const struct lab *lab, const struct switch_result *r)
 {
 	printf("\n4. Context switches, priced (%d CPU%s)\n", lab->ncpu,
 	       lab->ncpu == 1 ? "" : "s");
-	printf("   one switch on one CPU (pipe ping-pong, an upper bound): "
-	       "%.2f us between processes, %.2f us between threads\n",
+	printf("   one switch on one CPU (pipe ping-pong, an upper bound):\n"
+	       "     %.2f us between processes, %.2f us between threads\n",
 	       r->process_us, r->thread_us);
 	if (r->cross_us > 0)
-		printf("   one hand-over between two CPUs (no switch, a wake-up "
-		       "there): %.2f us\n", r->cross_us);
-	printf("   %d %s workers over %ld terms: %.1f ms, %lld voluntary + %lld "
-	       "involuntary switches\n", r->workers, lab_mode_name(lab->o.mode),
+		printf("   one hand-over between two CPUs (a wake-up there): %.2f us\n",
+		       r->cross_us);
+	printf("   %d %s workers, %ld terms: %.1f ms, %lld vol. + %lld invol. "
+	       "switches\n", r->workers, lab_mode_name(lab->o.mode),
 	       opt_work, r->ms, r->nvcsw, r->nivcsw);
 	printf("   %lld switches x ~%.1f us = ~%.2f ms of the run's %.1f ms (%.1f%%)\n",
 	       r->nvcsw + r->nivcsw, r->price_us, switch_ms(r), r->ms,

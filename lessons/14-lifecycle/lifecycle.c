@@ -77,7 +77,8 @@ static const struct lab_lesson lesson = {
 	.title = "The end of a process: join, terminate, kill, zombies, orphans",
 	.about = "Scenes (--demo): join with a timeout; SIGTERM vs SIGKILL and exit\n"
 	         "codes; a zombie held unreaped; an orphan re-parented; a daemon\n"
-	         "worker ended with the main; listing the live children.",
+	         "worker ended with the main; listing the live children; a queue\n"
+	         "joined before it is drained (--order join-get deadlocks).",
 	.workers = 3,
 	.mode = LAB_PROCESS,
 	.modes = LAB_MODES_PROCESS_ONLY,
@@ -907,7 +908,7 @@ scene_queue(void)
 	lab_say(&lab, "\n== a queue joined %s it is drained (%s)\n",
 	        join_first ? "before" : "after", queue_order);
 	lab_say(&lab, "  a pipe holds %ld bytes (F_GETPIPE_SZ), %ld fit when "
-	        "filled; the child puts %d KiB\n", said, filled, queue_kib);
+	        "filled\n  the child puts %d KiB\n", said, filled, queue_kib);
 	q->total = (size_t)queue_kib * 1024;
 	q->main_tid = gettid();
 	if (pipe(q->fd) < 0)
@@ -949,11 +950,16 @@ scene_queue(void)
 		lab_json_int(&json, "child_in_pipe_write",
 		             strstr(q->child_wchan, "pipe") != NULL);
 		lab_json_num(&json, "queue_stuck_s", q->stuck_s);
-		lab_result(&lab, "  deadlock: no progress for %.2f s; the main sleeps "
-		           "(%c) in %s, waiting for the child; the child sleeps (%c) in "
-		           "%s, waiting for room in the pipe after %zu of %zu bytes\n",
-		           q->stuck_s, q->main_state, q->main_wchan, q->child_state,
-		           q->child_wchan, atomic_load(&q->sent), q->total);
+		lab_result(&lab, "  deadlock: nothing moved for %.2f s, both asleep "
+		           "in the kernel:\n", q->stuck_s);
+		lab_result(&lab, "    main  (%c) in %s: waits for the child to end\n",
+		           q->main_state, q->main_wchan);
+		lab_result(&lab, "    child (%c) in %s: waits for room in the pipe\n",
+		           q->child_state, q->child_wchan);
+		lab_result(&lab, "    the child wrote %zu of %zu bytes\n",
+		           atomic_load(&q->sent), q->total);
+		lab_result(&lab, "  the watchdog killed the child; exit %d\n",
+		           LAB_EXIT_DEADLOCK);
 		fprintf(stderr, "%s: deadlock: the main waits for the child in %s, "
 		        "the child for room in the pipe in %s: stopped it\n",
 		        lab.prog, q->main_wchan, q->child_wchan);
