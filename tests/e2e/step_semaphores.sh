@@ -1,6 +1,8 @@
 # Lesson 18 played in step mode with keys (120x40): b1 before a1 without
-# the signalling semaphore; three inside a multiplex of two after a post
-# without a wait; a worker a lap ahead with a one-turnstile barrier.
+# the signalling semaphore; both asleep in a rendezvous that waits first;
+# three inside a multiplex of two after a post without a wait; the
+# barrier non-solution leaves everyone asleep; a worker a lap ahead with
+# a one-turnstile barrier.
 # Then the first goal again at 80x24, a projector's size.
 . "$(dirname "$0")/lib.sh"
 
@@ -16,7 +18,12 @@ play_signal() {
 
 rl_start "semaphores"
 play_signal
-keys n n
+keys n
+wait_for "Step 2/"
+wait_for "Goal: put both workers to sleep"
+keys s 1 1 2 2
+wait_for "GOAL REACHED put both workers to sleep"
+keys s n
 wait_for "Step 3/"
 keys c c
 wait_for "demo 3 of 3 in this step selected"
@@ -25,7 +32,16 @@ keys s 1 1 2
 wait_for "worker 2 did: wait for multiplex"
 keys 3
 wait_for "GOAL REACHED get three workers inside"
-keys s n n
+keys s n
+wait_for "Step 4/"
+wait_for "Goal: leave the workers asleep at the barrier"
+keys s 1 1 1 2 2 2
+wait_for "worker 2 did: wait for turnstile"
+keys 3 3 3 3
+wait_for "[1] next: critical point"
+keys 1
+wait_for "GOAL REACHED leave the workers asleep at the barrier"
+keys s n
 wait_for "Step 5/"
 keys c
 wait_for "demo 2 of 4 in this step selected"

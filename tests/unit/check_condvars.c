@@ -48,6 +48,7 @@ exact(const char *o)
 	ck_assert_int_eq(tu_jint(o, "duplicates"), 0);
 	ck_assert_int_eq(tu_jint(o, "empty_takes"), 0);
 	ck_assert_int_eq(tu_jint(o, "full_puts"), 0);
+	ck_assert_int_eq(tu_jint(o, "all_blocked"), 0);
 }
 
 static void
@@ -113,10 +114,20 @@ START_TEST(test_one_cv_all_asleep)
 	                       "--schedule", ONE_CV_SCHED, NULL };
 	char *err = NULL;
 
+	const char *json[] = { PROG, "--mode", mode, "--items", "1", "--cvs", "one",
+	                       "--schedule", ONE_CV_SCHED, "--json", NULL };
+	char *out = NULL, line[1024];
+
 	ck_assert_int_eq(tu_count_exits(argv, 20, 3), 20);
+	ck_assert_int_eq(tu_run(json, &out, NULL), 3);
+	ck_assert(tu_json_line(out, 0, line, sizeof line));
+	ck_assert_int_eq(tu_jint(line, "all_blocked"), 1);
+	free(out);
 	ck_assert_int_eq(tu_run(argv, NULL, &err), 3);
-	ck_assert_ptr_nonnull(strstr(err, "worker 1 waits for cv; worker 2 waits for cv; "
-	                                  "worker 3 waits for cv;"));
+	ck_assert_ptr_nonnull(strstr(err, "everyone asleep"));
+	ck_assert_ptr_nonnull(strstr(err, "worker 1 waits on cv"));
+	ck_assert_ptr_nonnull(strstr(err, "worker 2 waits on cv"));
+	ck_assert_ptr_nonnull(strstr(err, "worker 3 waits on cv"));
 	free(err);
 }
 END_TEST

@@ -44,6 +44,29 @@ expect_key(int times, int runs, const char *key, long long want, const char *a0,
 	}
 }
 
+/* One run that ends with exit code rc and one record with key == want
+ * (the watchdog's record, for a run where everyone fell asleep). */
+static void
+expect_key_exit(int rc, const char *key, long long want, const char *a0, ...)
+{
+	const char *argv[40] = { PROG };
+	char *out = NULL, line[2048];
+	va_list ap;
+	int n = 1;
+
+	va_start(ap, a0);
+	for (const char *a = a0; a && n < 37; a = va_arg(ap, const char *))
+		argv[n++] = a;
+	va_end(ap);
+	argv[n++] = "--json";
+	argv[n] = NULL;
+	ck_assert_int_eq(tu_run(argv, &out, NULL), rc);
+	ck_assert_int_eq(tu_json_count(out), 1);
+	ck_assert(tu_json_line(out, 0, line, sizeof line));
+	ck_assert_int_eq(tu_jint(line, key), want);
+	free(out);
+}
+
 START_TEST(test_signal)
 {
 	expect_key(1, 20, "violations", 1, "--pattern", "signal", "--variant", "wrong",
@@ -68,11 +91,14 @@ START_TEST(test_rendezvous)
 
 	ck_assert_int_eq(tu_count_exits(wrong, 20, 3), 20);
 	ck_assert_int_eq(tu_count_exits(wrongp, 5, 3), 5);
+	expect_key_exit(3, "all_blocked", 1, "--pattern", "rendezvous", "--variant",
+	                "wrong", NULL);
 	ck_assert_int_eq(tu_run(wrong, NULL, &err), 3);
 	ck_assert_ptr_nonnull(strstr(err, "worker 1 waits for b arrived"));
 	ck_assert_ptr_nonnull(strstr(err, "worker 2 waits for a arrived"));
 	free(err);
 	expect_key(1, 20, "violations", 0, "--pattern", "rendezvous", "--runs", "20", NULL);
+	expect_key(1, 20, "all_blocked", 0, "--pattern", "rendezvous", "--runs", "20", NULL);
 	expect_key(1, 1, "violations", 0, "--pattern", "rendezvous", "--schedule",
 	           "1,1,2,2", NULL);
 }
@@ -98,6 +124,8 @@ START_TEST(test_barrier)
 	                        "--schedule", "1,1,1,2,2,2,3,3,3,3", NULL };
 
 	ck_assert_int_eq(tu_count_exits(wrong, 20, 3), 20);
+	expect_key_exit(3, "all_blocked", 1, "--pattern", "barrier", "--variant", "wrong",
+	                NULL);
 	expect_key(5, 1, "violations", 0, "--pattern", "barrier", "--workers", "5", NULL);
 	expect_key(5, 1, "passed", 5, "--pattern", "barrier", "--workers", "5",
 	           "--mode", "process", NULL);
