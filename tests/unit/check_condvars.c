@@ -74,8 +74,8 @@ START_TEST(test_if_breaks)
 {
 	each_record(took_from_empty, 20, "--items", "1", "--wait", "if",
 	            "--schedule", IF_SCHED, "--runs", "20", NULL);
-	each_record(took_from_empty, 1, "--mode", "process", "--items", "1",
-	            "--wait", "if", "--schedule", IF_SCHED, NULL);
+	each_record(took_from_empty, 20, "--mode", "process", "--items", "1",
+	            "--wait", "if", "--schedule", IF_SCHED, "--runs", "20", NULL);
 }
 END_TEST
 
