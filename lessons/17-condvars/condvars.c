@@ -75,10 +75,11 @@ static const struct lab_lesson lesson = {
 #define PILL (-1)  /* end of stream: one per consumer */
 
 struct buf {
-	/* m guards every field down to `left`. */
 	struct lab_lock *m;
-	struct lab_cond *not_full;  /* producers wait here (--cvs two) */
-	struct lab_cond *not_empty; /* consumers wait here; the one cv */
+	/* Producers wait on not_full, consumers on not_empty; with --cvs
+	 * one both are the same cv. */
+	struct lab_cond *not_full, *not_empty;
+	/* m guards these (--unlock-early breaks that on purpose): */
 	long *slot;                 /* size slots, EMPTY when free */
 	long fill, use, count;
 	int producers_left;         /* the last one puts the pills */
@@ -158,7 +159,7 @@ static void
 put(struct lab_worker *w, struct buf *b, long v)
 {
 	lab_lock(w, b->m);                                   /* p1 */
-	wait_while(w, b, b->one_cv ? b->not_empty : b->not_full, true);
+	wait_while(w, b, b->not_full, true);
 	if (b->early)
 		lab_unlock(w, b->m);
 	lab_step_val(w, "put", v);                           /* p4 */
@@ -208,7 +209,7 @@ consumer(struct lab_worker *w)
 		v = do_get(w, b);
 		if (b->early)
 			lab_lock(w, b->m);
-		wake_one_side(w, b, b->one_cv ? b->not_empty : b->not_full);
+		wake_one_side(w, b, b->not_full);
 		/* DOC: sleep-in-lock: using the item with m held makes
 		 * every other worker wait the whole time. */
 		if (b->in_lock && v >= 0 && b->hold > 0)
