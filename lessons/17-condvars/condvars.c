@@ -31,28 +31,36 @@ static double hold = 0;
 
 static const struct lab_option options[] = {
 	{ "demo", LAB_OPT_CHOICE, &demo, "buffer|tickets",
-	  "buffer: producers and consumers; tickets: check-then-act (default buffer)", 0, 0 },
+	  "buffer: producers and consumers; tickets:"
+	  "\n                       check-then-act (default buffer)", 0, 0 },
 	{ "wait", LAB_OPT_CHOICE, &wait_kind, "if|while",
-	  "check the condition once, or again after every wake-up (default while)", 0, 0 },
+	  "check the condition once, or again after"
+	  "\n                       every wake-up (default while)", 0, 0 },
 	{ "cvs", LAB_OPT_CHOICE, &cvs, "one|two",
-	  "one condition variable for both sides, or one per side (default two)", 0, 0 },
+	  "one condition variable for both sides, or"
+	  "\n                       one per side (default two)", 0, 0 },
 	{ "wake", LAB_OPT_CHOICE, &wake, "signal|broadcast",
 	  "wake one waiter or all of them (default signal)", 0, 0 },
 	{ "unlock-early", LAB_OPT_FLAG, &unlock_early, NULL,
-	  "give the lock up around the put and the get (OSTEP's extra-unlock)", 0, 0 },
+	  "give the lock up around the put and the get"
+	  "\n                       (OSTEP's extra-unlock)", 0, 0 },
 	{ "producers", LAB_OPT_INT, &producers, "P",
-	  "how many of the workers produce; the others consume (default 1)", 1, 63 },
+	  "how many of the workers produce; the others"
+	  "\n                       consume (default 1)", 1, 63 },
 	{ "size", LAB_OPT_INT, &size, "B", "slots in the buffer (default 1)", 1, 4096 },
 	{ "items", LAB_OPT_LONG, &items, "N",
 	  "items each producer makes (OSTEP's -l; default 1000)", 1, 1000000 },
 	{ "hold", LAB_OPT_DOUBLE, &hold, "S",
 	  "seconds a consumer spends using each item (default 0)", 0, 1 },
 	{ "sleep-in-lock", LAB_OPT_FLAG, &sleep_in_lock, NULL,
-	  "use the item before giving the lock up (OSTEP's c3), not after (c6)", 0, 0 },
+	  "use the item before giving the lock up"
+	  "\n                       (OSTEP's c3), not after (c6)", 0, 0 },
 	{ "compare-sleep", LAB_OPT_FLAG, &compare_sleep, NULL,
-	  "each run twice, the sleep inside the lock and outside, and the times", 0, 0 },
+	  "each run twice, the sleep inside the lock"
+	  "\n                       and outside, and the times", 0, 0 },
 	{ "lock", LAB_OPT_CHOICE, &lock_kind, "whole|split",
-	  "tickets: check and sell under one hold of the lock, or each under its own", 0, 0 },
+	  "tickets: check and sell under one hold of"
+	  "\n                       the lock, or each under its own", 0, 0 },
 	{ "seats", LAB_OPT_INT, &seats, "N", "tickets: seats for sale (default 1)", 0, 1000000 },
 	{ 0 },
 };

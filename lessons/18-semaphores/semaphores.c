@@ -21,12 +21,15 @@ static long rounds = 0; /* 0: the pattern's own default */
 static double hold = 0;
 
 static const struct lab_option options[] = {
-	{ "pattern", LAB_OPT_CHOICE, &pattern,
-	  "signal|rendezvous|multiplex|barrier|reusable|latch|event",
-	  "which pattern (default signal)", 0, 0 },
+	/* A string, not a choice: the list is too long for --help's column. */
+	{ "pattern", LAB_OPT_STRING, &pattern, "NAME",
+	  "signal, rendezvous, multiplex, barrier, reusable,"
+	  "\n                       latch or event (default signal)", 0, 0 },
 	{ "variant", LAB_OPT_CHOICE, &variant, "right|wrong",
-	  "the book's solution, or the mistake it warns about (default right)", 0, 0 },
-	{ "limit", LAB_OPT_INT, &limit, "N", "multiplex: at most N inside (default 2)", 1, 64 },
+	  "the book's solution, or the mistake it warns"
+	  "\n                       about (default right)", 0, 0 },
+	{ "limit", LAB_OPT_INT, &limit, "N",
+	  "multiplex: at most N inside (default 2)", 1, 64 },
 	{ "rounds", LAB_OPT_LONG, &rounds, "R",
 	  "multiplex and reusable: rounds per worker (default 3)", 1, 100000 },
 	{ "hold", LAB_OPT_DOUBLE, &hold, "S",
@@ -304,12 +307,13 @@ worker(struct lab_worker *w)
 }
 
 static enum pat
-parse_pattern(const char *p)
+parse_pattern(const struct lab *lab, const char *p)
 {
 	for (int i = 0; i < (int)(sizeof pat_names / sizeof pat_names[0]); i++)
 		if (strcmp(p, pat_names[i]) == 0)
 			return (enum pat)i;
-	return P_SIGNAL;
+	lab_usage_error(lab, "--pattern: '%s' is not one of signal, rendezvous, "
+	                "multiplex, barrier, reusable, latch, event", p);
 }
 
 /* The semaphores each pattern starts with. */
@@ -357,7 +361,7 @@ main(int argc, char **argv)
 
 	lab_init(&lab, &lesson, argc, argv);
 	s = lab_shared_alloc(&lab, sizeof *s);
-	s->pat = parse_pattern(pattern);
+	s->pat = parse_pattern(&lab, pattern);
 	s->wrong = strcmp(variant, "wrong") == 0;
 	fixed_two = s->pat == P_SIGNAL || s->pat == P_RENDEZVOUS;
 	if (fixed_two && lab.o.workers_given && lab.o.workers != 2)
