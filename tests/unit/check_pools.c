@@ -361,7 +361,7 @@ END_TEST
 START_TEST(bad_options)
 {
 	static const char *const bad[][2] = {
-		{ "--demo", "starmap" },
+		{ "--demo", "nosuch" },
 		{ "--unit", "-1" },
 		{ "--nfiles", "0" },
 		{ "--files", "/no/such/file" },
