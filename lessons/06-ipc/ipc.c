@@ -1005,16 +1005,16 @@ run_pointer(struct lab *lab, struct pointer *p, struct pointer_out *out)
 	                          strcmp(p->after_text, POINTER_TEXT) == 0);
 	lab_say(lab, "\nThe lesson sent the %s two addresses through a pipe:\n",
 	        lab->o.mode == LAB_PROCESS ? "child process" : "child thread");
-	lab_result(lab, "  made before the start, %#llx: the lesson's holds %ld, "
-	           "the child's %ld (%s)\n", (unsigned long long)m.before,
+	lab_result(lab, "  %#llx, made before the start:\n    the lesson's "
+	           "holds %ld, the child's %ld (%s)\n", (unsigned long long)m.before,
 	           before->value, p->before_value,
 	           p->before_value == before->value ? "the same memory" : "a copy");
 	if (p->after_errno)
-		lab_result(lab, "  made after the start,  %#llx: nothing there in the "
-		           "child (%s)\n", (unsigned long long)m.after,
+		lab_result(lab, "  %#llx, made after the start:\n    nothing there "
+		           "in the child (%s)\n", (unsigned long long)m.after,
 		           p->after_errno == EFAULT ? "EFAULT" : strerror(p->after_errno));
 	else
-		lab_result(lab, "  made after the start,  %#llx: the child found "
+		lab_result(lab, "  %#llx, made after the start:\n    the child found "
 		           "\"%s\"%s\n", (unsigned long long)m.after, p->after_text,
 		           out->found_parent_data ? " (the same memory)" : "");
 	munmap(after, 1 << 20);

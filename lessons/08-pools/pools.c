@@ -967,11 +967,11 @@ part_bigtasks(struct lab *lab, struct big_out *o)
 	o->equal = true;
 	for (int i = 0; i < BIG_TASKS; i++)
 		o->equal = o->equal && (unsigned long)pool->task[ids[i]].value == loop[i];
-	lab_result(lab, "  plain loop %8.1f ms, pool of %d %8.1f ms: %.2fx "
-	           "(load average %.1f on %d core%s), results %s\n", o->loop_ms,
-	           lab->o.workers, o->pool_ms, o->loop_ms / o->pool_ms, loadavg(),
-	           lab->ncpu, lab->ncpu == 1 ? "" : "s",
-	           o->equal ? "equal" : "DIFFERENT");
+	lab_result(lab, "  plain loop %8.1f ms\n  pool of %-3d %8.1f ms: %.2fx, "
+	           "results %s\n  (load average %.1f on %d core%s)\n", o->loop_ms,
+	           lab->o.workers, o->pool_ms, o->loop_ms / o->pool_ms,
+	           o->equal ? "equal" : "DIFFERENT", loadavg(), lab->ncpu,
+	           lab->ncpu == 1 ? "" : "s");
 }
 
 /* DOC: apply-async
@@ -1060,9 +1060,9 @@ part_apply_async(struct lab *lab, struct async_out *o)
 	pthread_join(handler, NULL);
 	for (int i = 0; i < ASYNC_TASKS; i++)
 		callback[ids[i]] = NULL;
-	lab_result(lab, "  collect() ran %d times, in thread %d of process %d; "
-	           "main thread %d; the tasks ran in pid %d\n", o->ncalls,
-	           (int)o->cb_tid, (int)o->cb_pid, (int)o->main_tid,
+	lab_result(lab, "  collect() ran %d times: in thread %d of process %d\n"
+	           "  the main thread: %d; the tasks ran in process %d\n",
+	           o->ncalls, (int)o->cb_tid, (int)o->cb_pid, (int)o->main_tid,
 	           (int)o->worker_pid);
 }
 
@@ -1092,8 +1092,8 @@ part_timeout(struct lab *lab, struct timeout_out *o)
 	           o->running ? "still running" : "not running");
 	r = result(id);
 	o->done_ms = (double)(r->t_end - t0) / 1e6;
-	lab_result(lab, "  %.2f s: the task ended anyway, and result() without a "
-	           "timeout got %ld\n", ms_since(t0) / 1e3, r->value);
+	lab_result(lab, "  %.2f s: the task ended anyway; result() got %ld\n",
+	           ms_since(t0) / 1e3, r->value);
 }
 
 /* The exception part: a task that fails, then one that works. */
@@ -1118,12 +1118,12 @@ part_exception(struct lab *lab, struct exc_out *o)
 	o->err = r->err;
 	o->pid = r->pid;
 	snprintf(o->msg, sizeof o->msg, "%s", r->msg);
-	lab_result(lab, "  result(): %s (raised in worker pid %d)\n",
-	           o->raised ? o->msg : "no error", (int)r->pid);
+	lab_result(lab, "  result(): error in worker pid %d:\n    %s\n", (int)r->pid,
+	           o->raised ? o->msg : "(none)");
 	r = result(submit(lab, &good));
 	o->after_ok = r->ok && r->value == 49;
 	o->after_pid = r->pid;
-	lab_result(lab, "  then square(7) = %ld (worker pid %d): the pool goes on\n",
+	lab_result(lab, "  then square(7) = %ld (pid %d): the pool goes on\n",
 	           r->value, (int)r->pid);
 }
 
@@ -1176,7 +1176,7 @@ part_terminate(struct lab *lab, struct term_out *o)
 		o->killed += atomic_load(&team->w[i].status) == -SIGTERM;
 	lab_status_text(atomic_load(&team->w[0].status), o->status, sizeof o->status);
 	lab_team_free(team);
-	lab_result(lab, "  terminate(): %.2f s, the task %s, %d of %d workers %s\n",
+	lab_result(lab, "  terminate(): %.2f s, the task %s;\n    %d of %d workers %s\n",
 	           o->terminate_ms / 1e3,
 	           o->task_done_terminate ? "finished" : "never finished",
 	           o->killed, lab->o.workers, o->status);
