@@ -932,11 +932,11 @@ part_chunksize(struct lab *lab, struct chunk_out *o)
 }
 
 /* DOC: bigtasks
- * The other side: 8 tasks that each compute for a while (a sum of 60M
+ * The other side: 8 tasks that each compute for a while (a sum of 40M
  * squares).  Now the hand-offs are nothing next to the work, and the
  * pool's workers compute at the same time, on as many cores as there are. */
 #define BIG_TASKS 8
-#define BIG_N 60000000L
+#define BIG_N 40000000L
 struct big_out {
 	double loop_ms, pool_ms;
 	bool equal;
