@@ -1148,7 +1148,9 @@ main(int argc, char **argv)
 		if (do_pointer)
 			run_pointer(&lab, pointer, &ptr);
 		lab_run_end(&lab);
-		if (lab_text(&lab))
+		/* Under the shell both: the text, and the record for its
+		 * RACELAB_JSON_FD (lab.o.json is set then too). */
+		if (!lab.o.json)
 			continue;
 		lab_json_begin(&j);
 		lab_json_int(&j, "run", run);

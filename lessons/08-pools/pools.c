@@ -1423,7 +1423,10 @@ main(int argc, char **argv)
 				       h->load, lab.ncpu, lab.ncpu == 1 ? "" : "s",
 				       h->equal ? "equal to" : "DIFFER FROM",
 				       abc_ok ? "correct" : "WRONG");
-		} else {
+		}
+		/* Under the shell both: the text, and the record for its
+		 * RACELAB_JSON_FD (lab.o.json is set then too). */
+		if (lab.o.json) {
 			struct lab_json j;
 
 			lab_json_begin(&j);
