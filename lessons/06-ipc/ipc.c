@@ -785,12 +785,6 @@ run_duplex(struct lab *lab, struct duplex *d)
 
 /* ---- What travels: bytes, and what they cost --------------------------- */
 
-/* DOC: sizes
- * One message of each size, from a worker to the lesson through a pipe,
- * timed from the worker's first write to the lesson's last read (the
- * clock is the same for both: CLOCK_MONOTONIC).  The worker waits for a
- * go byte before each message, so the lesson is already waiting in
- * read(). */
 #define NSIZES 5
 static const long size_bytes[NSIZES] = { 1L << 10, 64L << 10, 1L << 20,
 	                                  16L << 20, 64L << 20 };
@@ -846,6 +840,12 @@ sizes_sender(struct lab_worker *w)
 	return 0;
 }
 
+/* DOC: sizes
+ * One message of each size, from a worker to the lesson through a pipe,
+ * timed from the worker's first write to the lesson's last read (the
+ * clock is the same for both: CLOCK_MONOTONIC).  The worker waits for a
+ * go byte before each message, so the lesson is already waiting in
+ * read(). */
 static void
 run_sizes(struct lab *lab, struct sizes *z)
 {
@@ -900,14 +900,6 @@ run_sizes(struct lab *lab, struct sizes *z)
 	free(buf);
 }
 
-/* DOC: pointer
- * An address is only a number: sent to another process it names a place
- * in *that* process's memory.  The lesson sends the child two addresses:
- * one of an object made before the fork (the child has its own copy
- * there, which the lesson's later change does not reach) and one of an
- * object made after it (nothing is there in the child).  The child looks
- * with process_vm_readv() on itself, which returns EFAULT for an address
- * with no memory, where a plain read would die of SIGSEGV. */
 #define POINTER_TEXT "made by the lesson after the fork"
 struct pointer_obj {
 	long value;
@@ -967,6 +959,14 @@ struct pointer_out {
 	int after_errno;
 };
 
+/* DOC: pointer
+ * An address is only a number: sent to another process it names a place
+ * in *that* process's memory.  The lesson sends the child two addresses:
+ * one of an object made before the fork (the child has its own copy
+ * there, which the lesson's later change does not reach) and one of an
+ * object made after it (nothing is there in the child).  The child looks
+ * with process_vm_readv() on itself, which returns EFAULT for an address
+ * with no memory, where a plain read would die of SIGSEGV. */
 static void
 run_pointer(struct lab *lab, struct pointer *p, struct pointer_out *out)
 {

@@ -805,11 +805,6 @@ wait_all(const int *ids, int n)
 		result(ids[i]);
 }
 
-/* DOC: starmap
- *     chunks = [(0, 250000), (250000, 500000), ...]
- *     results = pool.starmap(calculate_sum_of_squares, chunks)
- * Each task has two arguments; the results come back in the order of the
- * chunks, and their sum is the sum of squares below N. */
 #define STARMAP_N 1000000L
 #define STARMAP_CHUNKS 4
 struct starmap_out {
@@ -817,6 +812,11 @@ struct starmap_out {
 	long total, expected;
 };
 
+/* DOC: starmap
+ *     chunks = [(0, 250000), (250000, 500000), ...]
+ *     results = pool.starmap(calculate_sum_of_squares, chunks)
+ * Each task has two arguments; the results come back in the order of the
+ * chunks, and their sum is the sum of squares below N. */
 static void
 part_starmap(struct lab *lab, struct starmap_out *o)
 {
@@ -848,14 +848,6 @@ part_starmap(struct lab *lab, struct starmap_out *o)
 	           o->expected, o->total == o->expected ? "equal" : "DIFFERENT");
 }
 
-/* DOC: chunksize
- *     pool.map(square, items, chunksize=c)
- * Every task is a hand-off: the executor queues it, a worker wakes, takes
- * it, posts the result, the executor wakes.  For a task as small as a
- * square that costs far more than the task, and a plain loop wins.  With
- * chunksize c, one hand-off carries c items.  Python's default for map
- * is len(items) / (4 * workers), rounded up (Lib/multiprocessing/pool.py,
- * _map_async, 3.11). */
 #define NCHUNKSIZES 4
 #define CHUNK_ROUNDS 3 /* each chunksize timed this many times, best kept */
 struct chunk_out {
@@ -878,6 +870,14 @@ handoffs_now(void)
 	return h;
 }
 
+/* DOC: chunksize
+ *     pool.map(square, items, chunksize=c)
+ * Every task is a hand-off: the executor queues it, a worker wakes, takes
+ * it, posts the result, the executor wakes.  For a task as small as a
+ * square that costs far more than the task, and a plain loop wins.  With
+ * chunksize c, one hand-off carries c items.  Python's default for map
+ * is len(items) / (4 * workers), rounded up (Lib/multiprocessing/pool.py,
+ * _map_async, 3.11). */
 static void
 part_chunksize(struct lab *lab, struct chunk_out *o)
 {
@@ -949,10 +949,6 @@ part_chunksize(struct lab *lab, struct chunk_out *o)
 	lab_result(lab, "  results %s the loop's\n", o->ok ? "equal to" : "DIFFERENT FROM");
 }
 
-/* DOC: bigtasks
- * The other side: 8 tasks that each compute for a while (a sum of 40M
- * squares).  Now the hand-offs are nothing next to the work, and the
- * pool's workers compute at the same time, on as many cores as there are. */
 #define BIG_TASKS 8
 #define BIG_N 40000000L
 struct big_out {
@@ -960,6 +956,10 @@ struct big_out {
 	bool equal;
 };
 
+/* DOC: bigtasks
+ * The other side: 8 tasks that each compute for a while (a sum of 40M
+ * squares).  Now the hand-offs are nothing next to the work, and the
+ * pool's workers compute at the same time, on as many cores as there are. */
 static void
 part_bigtasks(struct lab *lab, struct big_out *o)
 {
@@ -992,6 +992,11 @@ part_bigtasks(struct lab *lab, struct big_out *o)
 	           lab->ncpu == 1 ? "" : "s");
 }
 
+typedef void (*pool_callback)(struct task *t);
+static pool_callback callback[MAX_TASKS];
+static pthread_t handler;
+static bool handler_stop; /* under pool.mu */
+
 /* DOC: apply-async
  *     pool.apply_async(square, (x,), callback=collect)
  * Python runs the callback in the pool's result-handler thread, in the
@@ -1000,11 +1005,6 @@ part_bigtasks(struct lab *lab, struct big_out *o)
  * the same: a thread of the lesson takes each finished task and calls
  * its callback.  The callbacks live in the lesson's own memory: a
  * function pointer means nothing in another process (lesson 06). */
-typedef void (*pool_callback)(struct task *t);
-static pool_callback callback[MAX_TASKS];
-static pthread_t handler;
-static bool handler_stop; /* under pool.mu */
-
 static void *
 handle_results(void *arg)
 {
@@ -1084,15 +1084,15 @@ part_apply_async(struct lab *lab, struct async_out *o)
 	           (int)o->worker_pid);
 }
 
-/* DOC: timeout
- *     r = pool.apply_async(do_something, (2,))
- *     r.get(timeout=1)      # multiprocessing.TimeoutError
- * The caller stops waiting; the task does not stop running. */
 struct timeout_out {
 	bool raised, running;
 	double waited_ms, done_ms;
 };
 
+/* DOC: timeout
+ *     r = pool.apply_async(do_something, (2,))
+ *     r.get(timeout=1)      # multiprocessing.TimeoutError
+ * The caller stops waiting; the task does not stop running. */
 static void
 part_timeout(struct lab *lab, struct timeout_out *o)
 {
@@ -1145,15 +1145,6 @@ part_exception(struct lab *lab, struct exc_out *o)
 	           r->value, (int)r->pid);
 }
 
-/* DOC: terminate
- *     with Pool() as p:
- *         r = p.apply_async(do_something, (3,))
- *         time.sleep(1)
- *     # the with-block ends: p.terminate() kills the running task
- * Pool.__exit__ calls terminate() (Lib/multiprocessing/pool.py, 3.11),
- * which kills the workers whatever they are doing; close() and join()
- * instead wait for the queue to drain (and so does ProcessPoolExecutor's
- * __exit__, shutdown(wait=True)).  Both here, on pools of their own. */
 struct term_out {
 	bool task_done_terminate, task_done_close;
 	int killed;
@@ -1169,6 +1160,15 @@ pool_reset(void)
 	pool->closing = false;
 }
 
+/* DOC: terminate
+ *     with Pool() as p:
+ *         r = p.apply_async(do_something, (3,))
+ *         time.sleep(1)
+ *     # the with-block ends: p.terminate() kills the running task
+ * Pool.__exit__ calls terminate() (Lib/multiprocessing/pool.py, 3.11),
+ * which kills the workers whatever they are doing; close() and join()
+ * instead wait for the queue to drain (and so does ProcessPoolExecutor's
+ * __exit__, shutdown(wait=True)).  Both here, on pools of their own. */
 static void
 part_terminate(struct lab *lab, struct term_out *o)
 {
