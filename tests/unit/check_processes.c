@@ -131,6 +131,12 @@ START_TEST(test_start_one_and_bad)
 	ck_assert_int_eq(tu_jint(obj, "forkserver_pid"), 0);
 	ck_assert_msg(tu_jnum(obj, "exec_child_saw_global") == 0, "%s", obj);
 	ck_assert_ptr_null(strstr(obj, "\"fork_ms\""));
+	{
+		const char *runs[] = { "bin/racelab-processes", "--start", "fork",
+		                       "--runs", "2", "--json", NULL };
+
+		tu_assert_json_runs(runs, 2);
+	}
 	tu_assert_usage_errorv("bin/racelab-processes", "--start", "spawn", NULL);
 	tu_assert_usage_errorv("bin/racelab-processes", "--start", "fork",
 	                       "--mode", "thread", NULL);
