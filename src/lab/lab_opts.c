@@ -298,7 +298,7 @@ usage(const struct lab *lab)
 	if (l->options && l->options[0].name) {
 		printf("\nLesson options:\n");
 		for (const struct lab_option *o = l->options; o->name; o++) {
-			char head[64];
+			char head[256]; /* a long list of choices, whole */
 
 			snprintf(head, sizeof head, "--%s%s%s", o->name,
 			         o->arg ? " " : "", o->arg ? o->arg : "");
