@@ -183,7 +183,9 @@ hex(const unsigned char *d, char *out)
  *     def calculate_sum_of_squares(start, end):
  *         return sum(i * i for i in range(start, end))
  * Unsigned, so that a big range wraps the same way in every worker and
- * in the loop that checks them. */
+ * in the loop that checks them.  Not inlined: the loop and the pool
+ * must run the same machine code for the comparison to mean anything. */
+__attribute__((noinline)) /* one code for the pool and the loop */
 static unsigned long
 sum_of_squares(long start, long end)
 {
@@ -967,21 +969,33 @@ part_bigtasks(struct lab *lab, struct big_out *o)
 	unsigned long loop[BIG_TASKS];
 	uint64_t t0;
 
-	lab_say(lab, "\n%d big tasks (each a sum of %ld squares): a plain loop, "
-	        "then the pool\n", BIG_TASKS, BIG_N);
-	t0 = board_now_ns();
-	for (int i = 0; i < BIG_TASKS; i++)
-		loop[i] = sum_of_squares(i * BIG_N, (i + 1) * BIG_N);
-	o->loop_ms = ms_since(t0);
-	t0 = board_now_ns();
-	for (int i = 0; i < BIG_TASKS; i++) {
-		struct task t = { .kind = TASK_SUMSQ, .n = i * BIG_N,
-		                  .n2 = (i + 1) * BIG_N };
+	lab_say(lab, "\n%d big tasks (each a sum of %ld squares): the pool, then "
+	        "a plain loop,\ntwice; the best time of each\n", BIG_TASKS, BIG_N);
+	/* Twice each, alternating, the best kept, as in the hash part: a
+	 * burst of other work (or a slow first start of the CPU) then hurts
+	 * neither side alone. */
+	o->loop_ms = o->pool_ms = 1e300;
+	for (int round = 0; round < 2; round++) {
+		double ms;
 
-		ids[i] = submit(lab, &t);
+		t0 = board_now_ns();
+		for (int i = 0; i < BIG_TASKS; i++) {
+			struct task t = { .kind = TASK_SUMSQ, .n = i * BIG_N,
+			                  .n2 = (i + 1) * BIG_N };
+
+			ids[i] = submit(lab, &t);
+		}
+		wait_all(ids, BIG_TASKS);
+		ms = ms_since(t0);
+		if (ms < o->pool_ms)
+			o->pool_ms = ms;
+		t0 = board_now_ns();
+		for (int i = 0; i < BIG_TASKS; i++)
+			loop[i] = sum_of_squares(i * BIG_N, (i + 1) * BIG_N);
+		ms = ms_since(t0);
+		if (ms < o->loop_ms)
+			o->loop_ms = ms;
 	}
-	wait_all(ids, BIG_TASKS);
-	o->pool_ms = ms_since(t0);
 	o->equal = true;
 	for (int i = 0; i < BIG_TASKS; i++)
 		o->equal = o->equal && (unsigned long)pool->task[ids[i]].value == loop[i];
@@ -1322,7 +1336,7 @@ main(int argc, char **argv)
 		if (want("hash"))
 			total += ngiven ? ngiven : nfiles;
 		total += (want("starmap") ? STARMAP_CHUNKS : 0) +
-		         (want("bigtasks") ? BIG_TASKS : 0) +
+		         (want("bigtasks") ? 2 * BIG_TASKS : 0) +
 		         (want("apply_async") ? ASYNC_TASKS : 0) +
 		         (want("timeout") ? 1 : 0) + (want("exception") ? 2 : 0) +
 		         (want("terminate") ? 1 : 0); /* the killed one never ends */

@@ -429,6 +429,25 @@ START_TEST(bigtasks_equal_and_spread)
 }
 END_TEST
 
+/* On one CPU the pool has one worker and runs the same code as the loop:
+ * it neither wins nor loses (the expect: lines' 0.7..1.3 when ncpu < 2;
+ * measured 0.9-1.08).  A loop timed once, cold, or compiled apart from
+ * the workers' copy (inlined), came out 2x slower or 1.5x faster than a
+ * pool of one here: that is what this catches. */
+START_TEST(bigtasks_one_cpu_no_gain)
+{
+	const char *argv[] = { "/usr/bin/taskset", "-c", "0", PROG, "--demo",
+	                       "bigtasks", "--json", NULL };
+	char obj[8192];
+
+	tu_run_json(argv, obj, sizeof obj);
+	ck_assert_int_eq(tu_jint(obj, "pool"), 1);
+	ck_assert(tu_jbool(obj, "big_results_equal"));
+	ck_assert_msg(tu_jnum(obj, "big_speedup") < 1.3 &&
+	              tu_jnum(obj, "big_speedup") > 0.7, "%s", obj);
+}
+END_TEST
+
 /* apply_async: the callback runs in the lesson's process, in a thread
  * that is not the main one; the tasks ran in a worker process. */
 START_TEST(apply_async_callback_thread)
@@ -563,6 +582,7 @@ suite_pools(void)
 	tcase_add_test(tc, starmap_partial_sums);
 	tcase_add_test(tc, chunksize_handoffs);
 	tcase_add_test(tc, bigtasks_equal_and_spread);
+	tcase_add_test(tc, bigtasks_one_cpu_no_gain);
 	tcase_add_test(tc, apply_async_callback_thread);
 	tcase_add_test(tc, timeout_task_runs_on);
 	tcase_add_test(tc, exception_comes_back);
