@@ -367,23 +367,25 @@ part_start(struct lab *lab)
 	int n = lab->o.workers;
 	struct lab_json j;
 
-	lab_say(lab, "start methods: %d worker%s each, best of %d rounds; main "
-	        "set a global to %d\nbefore the first start; \"global\" is its "
-	        "value as each worker found it.\n", n, n == 1 ? "" : "s",
-	        START_ROUNDS, main_global);
-	lab_result(lab, "  %-10s %9s %10s  %6s  %s\n", "method", "all", "a worker",
-	           "global", "worker's parent");
+	lab_say(lab, "start methods: %d worker%s each, best of %d rounds.\n"
+	        "main (pid %d) set a global to %d before the\nfirst start; "
+	        "\"global\" is what each worker found.\n", n, n == 1 ? "" : "s",
+	        START_ROUNDS, (int)getpid(), main_global);
+	if (server_pid)
+		lab_say(lab, "The fork server is pid %d.\n", (int)server_pid);
+	lab_result(lab, "  %-10s %7s %8s %6s  %s\n", "method", "all ms", "a worker",
+	           "global", "parent");
 	for (int m = 0; m < START_COUNT; m++) {
 		struct start_out *o = &out[m];
 
 		if (strcmp(start, "all") != 0 && strcmp(start, start_name[m]) != 0)
 			continue;
 		run_start(lab, (enum start_method)m, n, o);
-		lab_result(lab, "  %-10s %6.2f ms %7.3f ms  %6s  %s %d\n",
-		           start_name[m], o->ms, o->ms / n,
+		lab_result(lab, "  %-10s %7.2f %8.3f %6s  %s\n", start_name[m], o->ms,
+		           o->ms / n,
 		           o->saw_global == n ? "42" : o->saw_global ? "mixed" : "0",
-		           o->parent_server == n ? "fork server" :
-		           o->parent_lesson == n ? "the lesson " : "pid", (int)o->ppid0);
+		           o->parent_server == n ? "server" :
+		           o->parent_lesson == n ? "main" : "?");
 	}
 	if (!lab->o.json)
 		return;
