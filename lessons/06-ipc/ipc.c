@@ -860,8 +860,9 @@ run_sizes(struct lab *lab, struct sizes *z)
 		close(z->data[1]);
 		close(z->go[0]);
 	}
-	lab_say(lab, "\nOne message at a time through a pipe (%d bytes it holds), "
-	        "best of %d:\n", fcntl(z->data[0], F_GETPIPE_SZ), SIZE_ROUNDS);
+	lab_say(lab, "\nOne message at a time through a pipe\n(it holds %d "
+	        "bytes), best of %d:\n", fcntl(z->data[0], F_GETPIPE_SZ),
+	        SIZE_ROUNDS);
 	for (int s = 0; s < NSIZES; s++) {
 		long n = size_bytes[s];
 
@@ -885,8 +886,8 @@ run_sizes(struct lab *lab, struct sizes *z)
 			z->intact[s] = z->intact[s] && buf[n - 1] == size_byte(n - 1, n);
 		}
 		z->mb_s[s] = (double)n / (1 << 20) / (z->ms[s] / 1e3);
-		lab_result(lab, "  %8ld bytes  %9.3f ms  %8.1f MB/s  %s\n", n,
-		           z->ms[s], z->mb_s[s], z->intact[s] ? "intact" : "DAMAGED");
+		lab_result(lab, "  %8ld B %8.3f ms %7.0f MB/s %s\n", n, z->ms[s],
+		           z->mb_s[s], z->intact[s] ? "whole" : "DAMAGED");
 	}
 	if (lab_join(team) != LAB_JOIN_OK)
 		lab_die(lab, "the sender failed");

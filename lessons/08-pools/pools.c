@@ -910,7 +910,7 @@ part_chunksize(struct lab *lab, struct chunk_out *o)
 			o->loop_ms = ms_since(t0);
 	}
 	o->ok = true;
-	lab_result(lab, "  %-22s %9.3f ms\n", "plain loop", o->loop_ms);
+	lab_result(lab, "  %-15s %8.3f ms\n", "plain loop", o->loop_ms);
 	for (int c = 0; c < NCHUNKSIZES; c++) {
 		o->ms[c] = 1e300;
 		for (int r = 0; r < CHUNK_ROUNDS; r++) {
@@ -944,11 +944,12 @@ part_chunksize(struct lab *lab, struct chunk_out *o)
 				pthread_mutex_unlock(&pool->mu);
 			}
 		}
-		lab_result(lab, "  pool, chunksize %-5d %9.3f ms  %5ld hand-offs%s\n",
-		           o->size[c], o->ms[c], o->handoffs[c],
-		           c == NCHUNKSIZES - 1 ? "  (Python's default)" : "");
+		lab_result(lab, "  chunksize %-5d %8.3f ms %5ld hand-offs\n",
+		           o->size[c], o->ms[c], o->handoffs[c]);
 	}
-	lab_result(lab, "  results %s the loop's\n", o->ok ? "equal to" : "DIFFERENT FROM");
+	lab_result(lab, "  (%d: Python's default for %d workers)\n  results %s the "
+	           "loop's\n", o->size[NCHUNKSIZES - 1], lab->o.workers,
+	           o->ok ? "equal to" : "DIFFERENT FROM");
 }
 
 #define BIG_TASKS 8
