@@ -826,8 +826,8 @@ part_starmap(struct lab *lab, struct starmap_out *o)
 	long step = STARMAP_N / STARMAP_CHUNKS;
 	__int128 n = STARMAP_N;
 
-	lab_say(lab, "\nstarmap(sum_of_squares, [(start, end), ...]), %d chunks "
-	        "of %ld:\n", STARMAP_CHUNKS, step);
+	lab_say(lab, "\nstarmap(sum_of_squares, [(start, end), ...])\n"
+	        "%d chunks of %ld:\n", STARMAP_CHUNKS, step);
 	for (int i = 0; i < STARMAP_CHUNKS; i++) {
 		struct task t = { .kind = TASK_SUMSQ, .n = i * step,
 		                  .n2 = i == STARMAP_CHUNKS - 1 ? STARMAP_N
@@ -841,12 +841,12 @@ part_starmap(struct lab *lab, struct starmap_out *o)
 
 		o->results[i] = t->value;
 		o->total += t->value;
-		lab_say(lab, "  (%ld, %ld) -> %ld  (worker %d)\n", t->n, t->n2,
-		        t->value, t->worker);
+		lab_say(lab, "  (%ld, %ld) -> %ld (w%d)\n", t->n, t->n2, t->value,
+		        t->worker);
 	}
 	/* 0^2 + ... + (N-1)^2 = (N-1) N (2N-1) / 6 */
 	o->expected = (long)((n - 1) * n * (2 * n - 1) / 6);
-	lab_result(lab, "starmap: total %ld, closed form %ld: %s\n", o->total,
+	lab_result(lab, "  total       %ld\n  closed form %ld: %s\n", o->total,
 	           o->expected, o->total == o->expected ? "equal" : "DIFFERENT");
 }
 
