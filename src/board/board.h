@@ -119,6 +119,11 @@ struct board_actor {
 	_Atomic uint32_t grant;
 	_Atomic uint32_t taken;
 	_Atomic uint32_t gate;
+	/* 1: this actor never parks at its gate (a server the others talk
+	 * to, lab_spawn_server; or a team whose schedule has ended while
+	 * another team's goes on).  It is not scheduled, and counts as
+	 * settled: a schedule's outcome does not wait for it. */
+	_Atomic uint32_t ungated;
 
 	/* Event ring, single writer (this actor), overrun counted by readers. */
 	_Atomic uint64_t ring_head;

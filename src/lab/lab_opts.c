@@ -244,8 +244,11 @@ parse_schedule(struct lab *lab, const char *s)
 		v = strtol(p, &end, 10);
 		if (end == p || errno || (*end && *end != ','))
 			bad(lab, "--schedule: '%s' is not a list of worker numbers like 1,2,1", s);
-		if (v < 1 || v > lab->o.workers)
-			bad(lab, "--schedule: worker %ld does not exist (workers are 1..%d)", v, lab->o.workers);
+		if (v < 1 || v > (lab->lesson->numbers_beyond_workers ? BOARD_MAX_WORKERS
+		                                                      : lab->o.workers))
+			bad(lab, "--schedule: worker %ld does not exist (workers are 1..%d)", v,
+			    lab->lesson->numbers_beyond_workers ? BOARD_MAX_WORKERS
+			                                        : lab->o.workers);
 		lab->sched[lab->nsched++] = (int)v;
 		p = *end ? end + 1 : end;
 		if (*end == ',' && !*p)
