@@ -880,9 +880,12 @@ lab_json_end(struct lab_json *j)
 	size_t slen = 0;
 
 	/* Every run's record says whether everyone ended asleep, unless the
-	 * lesson said so itself. */
+	 * lesson said so itself: the lab's watch stopped the run, or the
+	 * lesson reports while its workers still sleep (13's own deadlock
+	 * watchdog). */
 	if (json_lab && json_lab->run > 0 && !strstr(j->buf, "\"all_blocked\":"))
-		lab_json_int(j, "all_blocked", json_lab->all_blocked);
+		lab_json_int(j, "all_blocked", json_lab->all_blocked ||
+		             lab_all_blocked(json_lab->board));
 
 	if (json_lab && json_lab->o.random && json_lab->rsched_len) {
 		sched = json_lab->rsched;
