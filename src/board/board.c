@@ -201,6 +201,7 @@ board_reset(struct board *b)
 		atomic_store(&a->taken, 0);
 		atomic_store(&a->gate, 0);
 		atomic_store(&a->ungated, 0);
+		atomic_store(&a->gate_resume, 0);
 		atomic_store(&a->pid, 0);
 		atomic_store(&a->tid, 0);
 		atomic_store(&a->held, 0);

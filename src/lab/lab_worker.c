@@ -83,7 +83,7 @@ lab_gate(struct lab_worker *w)
 
 	if (atomic_load_explicit(&a->ungated, memory_order_acquire))
 		return; /* a server, or a team whose schedule is over */
-
+	atomic_store_explicit(&a->gate_resume, before, memory_order_relaxed);
 	atomic_store_explicit(&a->state, BOARD_ST_GATE, memory_order_release);
 	board_event_put(a, BOARD_EV_GATE, atomic_load(&a->op),
 	                (int64_t)atomic_load(&a->line));

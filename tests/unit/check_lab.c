@@ -933,6 +933,67 @@ START_TEST(test_rwlock_kind_schedule)
 }
 END_TEST
 
+/* A home-made lock (a flag: test, then set) the lab does not take: the
+ * lesson registers it on the board and marks its critical section by
+ * state.  Forced into it together, both are inside, the one parked at
+ * its next probe too; a worker inside a lab mutex is not. */
+struct flagt {
+	int flag_idx;
+	struct lab_lock *m;
+	_Atomic int max_inside;
+};
+
+static int
+body_flag(struct lab_worker *w)
+{
+	struct flagt *t = w->arg;
+	int in;
+
+	lab_step(w, "test flag");
+	lab_step(w, "set flag");
+	lab_set_state(w, BOARD_ST_CRITICAL);
+	in = lab_inside(w->lab->board, t->flag_idx);
+	if (in > atomic_load(&t->max_inside))
+		atomic_store(&t->max_inside, in);
+	lab_step(w, "inside");
+	lab_set_state(w, BOARD_ST_RUNNING);
+	lab_lock(w, t->m); /* inside m, not inside the flag lock */
+	in = lab_inside(w->lab->board, t->flag_idx);
+	if (in > atomic_load(&t->max_inside))
+		atomic_store(&t->max_inside, in);
+	lab_unlock(w, t->m);
+	return 0;
+}
+
+START_TEST(test_critical_home_made_schedule)
+{
+	static const struct {
+		const char *sched;
+		int most;
+	} cases[] = { {"1,2,1,2", 2}, {"1,1,1,1,1,2,2,2,2,2", 1} };
+
+	for (size_t c = 0; c < 2; c++) {
+		struct lab lab;
+		struct flagt *t;
+		struct lab_team *team;
+		char args[96];
+
+		snprintf(args, sizeof args, "--mode %s --schedule %s",
+		         _i ? "process" : "thread", cases[c].sched);
+		init_with(&lab, args);
+		lab_run_begin(&lab, 1);
+		t = lab_shared_alloc(&lab, sizeof *t);
+		t->flag_idx = board_lock_add(lab.board, "flag", BOARD_LOCK_NONE);
+		t->m = lab_lock_new(&lab, "m", BOARD_LOCK_MUTEX);
+		team = lab_spawn(&lab, 2, body_flag, t);
+		ck_assert_int_eq(lab_join(team), LAB_JOIN_OK);
+		lab_team_free(team);
+		ck_assert_msg(atomic_load(&t->max_inside) == cases[c].most,
+		              "%s: most inside %d", cases[c].sched, atomic_load(&t->max_inside));
+	}
+}
+END_TEST
+
 /* ---- everyone asleep ----------------------------------------------- */
 
 /* Run body with n workers in a child (it must end by itself: the lab
@@ -1154,6 +1215,7 @@ suite_lab(void)
 	tcase_add_loop_test(tc, test_barrier_schedule, 0, 2);
 	tcase_add_loop_test(tc, test_rwlock_exact, 0, 2);
 	tcase_add_loop_test(tc, test_rwlock_kind_schedule, 0, 2);
+	tcase_add_loop_test(tc, test_critical_home_made_schedule, 0, 2);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("asleep");
 	tcase_set_timeout(tc, 60);
