@@ -1006,17 +1006,24 @@ struct asleep {
 	bool fixed; /* the correct version: while, not if */
 };
 
+static const char *asleep_input; /* stdin for --step, or NULL */
+
 static int
 run_asleep(lab_worker_fn fn, const char *args, int n, bool fixed, char *err,
            size_t errlen, char *out, size_t outlen)
 {
-	int ep[2], op[2], st;
+	int ep[2], op[2], ip[2], st;
 	pid_t pid;
 	ssize_t k;
 	size_t got = 0;
 
 	ck_assert_int_eq(pipe(ep), 0);
 	ck_assert_int_eq(pipe(op), 0);
+	ck_assert_int_eq(pipe(ip), 0);
+	if (asleep_input)
+		ck_assert_int_eq(write(ip[1], asleep_input, strlen(asleep_input)),
+		                 (ssize_t)strlen(asleep_input));
+	close(ip[1]);
 	pid = fork();
 	if (pid == 0) {
 		struct lab lab;
@@ -1025,6 +1032,7 @@ run_asleep(lab_worker_fn fn, const char *args, int n, bool fixed, char *err,
 
 		dup2(ep[1], 2);
 		dup2(op[1], 1);
+		dup2(ip[0], 0);
 		close(ep[0]);
 		close(op[0]);
 		alarm(20); /* a hang is SIGALRM, not a stuck test */
@@ -1050,6 +1058,7 @@ run_asleep(lab_worker_fn fn, const char *args, int n, bool fixed, char *err,
 	}
 	close(ep[1]);
 	close(op[1]);
+	close(ip[0]);
 	while (got + 1 < errlen && (k = read(ep[0], err + got, errlen - 1 - got)) > 0)
 		got += (size_t)k;
 	err[got] = '\0';
@@ -1144,6 +1153,27 @@ START_TEST(test_asleep_lost_wakeup)
 }
 END_TEST
 
+/* --step: the person at the terminal schedules.  A worker waiting at the
+ * barrier is not given a step (it is told why, and who can release it);
+ * once both have arrived, nobody can move and the driver says so. */
+START_TEST(test_asleep_terminal_step)
+{
+	char args[64], err[2048], out[4096];
+	int rc;
+
+	snprintf(args, sizeof args, "--mode %s --step", _i ? "process" : "thread");
+	asleep_input = "1\n1\n2\n";
+	rc = run_asleep(body_barrier_short, args, 2, false, err, sizeof err, out,
+	                sizeof out);
+	asleep_input = NULL;
+	ck_assert_msg(rc == LAB_EXIT_DEADLOCK, "exit %d: %s", rc, err);
+	ck_assert_msg(strstr(out, "worker 1 waits at barrier b (1 of 3 arrived): only "
+	                          "the workers still to arrive release it"), "%s", out);
+	ck_assert_msg(strstr(out, "everyone asleep: no worker can take a step"), "%s", out);
+	ck_assert_msg(strstr(err, "everyone asleep"), "%s", err);
+}
+END_TEST
+
 START_TEST(test_asleep_sem_and_barrier)
 {
 	const char *mode = _i ? "--mode process" : "--mode thread";
@@ -1221,6 +1251,7 @@ suite_lab(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_asleep_lost_wakeup, 0, 2);
 	tcase_add_loop_test(tc, test_asleep_sem_and_barrier, 0, 2);
+	tcase_add_loop_test(tc, test_asleep_terminal_step, 0, 2);
 	tcase_add_loop_test(tc, test_asleep_never_when_right, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
