@@ -200,6 +200,8 @@ board_reset(struct board *b)
 		atomic_store(&a->grant, 0);
 		atomic_store(&a->taken, 0);
 		atomic_store(&a->gate, 0);
+		atomic_store(&a->ungated, 0);
+		atomic_store(&a->gate_resume, 0);
 		atomic_store(&a->pid, 0);
 		atomic_store(&a->tid, 0);
 		atomic_store(&a->held, 0);
@@ -520,7 +522,8 @@ board_gate_wait(struct board_actor *a, const struct board_control *c,
 			                      memory_order_release);
 			return;
 		}
-		if (!atomic_load_explicit(&c->step_mode, memory_order_acquire)) {
+		if (!atomic_load_explicit(&c->step_mode, memory_order_acquire) ||
+		    atomic_load_explicit(&a->ungated, memory_order_acquire)) {
 			board_actor_state(a, resume_state);
 			return;
 		}
@@ -597,7 +600,8 @@ board_actor_settled(const struct board *b, unsigned idx)
 		return true;
 	a = &b->actor[idx];
 	s = atomic_load_explicit(&a->state, memory_order_acquire);
-	if (s == BOARD_ST_DONE || s == BOARD_ST_FAILED || s == BOARD_ST_KILLED)
+	if (s == BOARD_ST_DONE || s == BOARD_ST_FAILED || s == BOARD_ST_KILLED ||
+	    atomic_load(&a->ungated))
 		return true;
 	/* Read taken before state: the actor writes state before it marks a
 	 * grant used (release), so once we see the grant used, we also see

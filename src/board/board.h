@@ -119,6 +119,15 @@ struct board_actor {
 	_Atomic uint32_t grant;
 	_Atomic uint32_t taken;
 	_Atomic uint32_t gate;
+	/* 1: this actor never parks at its gate (a server the others talk
+	 * to, lab_spawn_server; or a team whose schedule has ended while
+	 * another team's goes on).  It is not scheduled, and counts as
+	 * settled: a schedule's outcome does not wait for it. */
+	_Atomic uint32_t ungated;
+	/* While at a gate (state GATE): the state it will resume with, so
+	 * a reader knows a worker parked inside a critical section is
+	 * inside it (a home-made lock marks that by state alone). */
+	_Atomic uint32_t gate_resume;
 
 	/* Event ring, single writer (this actor), overrun counted by readers. */
 	_Atomic uint64_t ring_head;

@@ -61,6 +61,10 @@ struct lab_lesson {
 	 * leaves a cycle of lock waits to it, and reports only other ways of
 	 * getting stuck. */
 	bool watches_deadlock;
+	/* The lesson numbers its workers beyond 1..--workers (07-manager:
+	 * the server is 1, each demo's clients come after): --schedule may
+	 * name any worker number up to BOARD_MAX_WORKERS. */
+	bool numbers_beyond_workers;
 	const struct lab_option *options; /* may be NULL */
 };
 
@@ -105,6 +109,9 @@ struct lab {
 	/* This run ended with everyone asleep (lab_all_blocked): every
 	 * --json record says so in "all_blocked" (0 or 1). */
 	bool all_blocked;
+	/* Teams whose schedule is being driven now: step mode ends for the
+	 * whole board only when the last of them is done (lab_worker.c). */
+	_Atomic int ndriving;
 };
 /* Does the lab drive a schedule (--schedule, --step, --quantum,
  * --random-schedule)? */
@@ -245,6 +252,13 @@ lab_counter_raise(struct board_counter *c, int64_t v)
 struct lab_team *lab_spawn(struct lab *lab, int n, lab_worker_fn fn, void *arg);
 struct lab_team *lab_spawn_ex(struct lab *lab, enum lab_mode mode, int first,
                               int n, lab_worker_fn fn, void *arg);
+/* A server the other workers talk to (07's manager): one worker, numbered
+ * `first`, that never parks at a step gate and that no schedule names (a
+ * schedule step for it is skipped).  Its probes still show where it is.
+ * Scheduling the clients of a gated server would wait for ever: a client
+ * blocked on its reply cannot settle while the server sits at a gate. */
+struct lab_team *lab_spawn_server(struct lab *lab, enum lab_mode mode, int first,
+                                  lab_worker_fn fn, void *arg);
 /* Waits for the --schedule or --step driver if any, then for every worker.
  * On a deadlock found while scheduling, workers are left blocked: print
  * the result and exit(LAB_EXIT_DEADLOCK). */

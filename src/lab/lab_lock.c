@@ -838,8 +838,10 @@ lab_inside(const struct board *b, int lock)
 		    s == BOARD_ST_KILLED)
 			continue;
 		held += !!(h & bit);
-		/* At a gate or asleep inside, the state it will resume with is
-		 * not visible: only the critical state itself counts here. */
+		/* Parked at a gate inside its critical section, it resumes
+		 * in state critical: it is inside. */
+		if (s == BOARD_ST_GATE)
+			s = atomic_load(&a->gate_resume);
 		marked += s == BOARD_ST_CRITICAL && !(h & managed);
 	}
 	if (held || lab_managed(atomic_load(&b->lock[lock].kind)))

@@ -408,6 +408,11 @@ cannot_step(const struct demo *d, int idx, unsigned no, char *why, size_t len)
 		snprintf(why, len, "worker %u has finished", no);
 		return true;
 	}
+	if (atomic_load(&a->ungated)) {
+		snprintf(why, len, "worker %u runs freely (a server, or its schedule is over): "
+		         "it takes no steps", no);
+		return true;
+	}
 	if (s == BOARD_ST_WAIT_LOCK) {
 		uint32_t l = atomic_load(&a->wait_lock);
 		uint32_t k = l && l <= BOARD_MAX_LOCKS ? atomic_load(&b->lock[l - 1].kind) : 0;
