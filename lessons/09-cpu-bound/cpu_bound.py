@@ -39,6 +39,14 @@ def squares(lo, hi):
     return sum(i * i for i in range(lo, hi))
 
 
+def timed_squares(lo, hi, clock):
+    """squares(lo, hi) and the CPU seconds it took on clock (the thread's
+    or the process's own)."""
+    c0 = clock()
+    total = squares(lo, hi)
+    return total, clock() - c0
+
+
 def slices(n, k):
     """1..n cut into k slices of nearly equal length, as (lo, hi) pairs."""
     return [(1 + n * w // k, 1 + n * (w + 1) // k) for w in range(k)]
@@ -51,21 +59,21 @@ def timed(f):
 
 
 def in_threads(parts):
-    out = [0] * len(parts)
+    out = [None] * len(parts)
 
     def work(i, lo, hi):
-        out[i] = squares(lo, hi)
+        out[i] = timed_squares(lo, hi, time.thread_time)
     ts = [threading.Thread(target=work, args=(i, lo, hi)) for i, (lo, hi) in enumerate(parts)]
     for t in ts:
         t.start()
     for t in ts:
         t.join()
-    return sum(out)
+    return out
 
 
 def in_processes(parts):
     with multiprocessing.Pool(len(parts)) as pool:
-        return sum(pool.starmap(squares, parts))
+        return pool.starmap(timed_squares, [(lo, hi, time.process_time) for lo, hi in parts])
 
 
 def one_run(args):
@@ -75,13 +83,16 @@ def one_run(args):
     rec = {"n": n, "workers": args.workers, "ncpu": len(os.sched_getaffinity(0)),
            "expected": str(expected), "serial_ms": serial_ms, "serial_sum": str(serial)}
     sums = [serial]
-    if args.parallel in ("threads", "both"):
-        total, ms = timed(lambda: in_threads(parts))
-        rec.update(threads_ms=ms, threads_speedup=serial_ms / ms, threads_sum=str(total))
-        sums.append(total)
-    if args.parallel in ("processes", "both"):
-        total, ms = timed(lambda: in_processes(parts))
-        rec.update(processes_ms=ms, processes_speedup=serial_ms / ms, processes_sum=str(total))
+    # parallelism: the workers' CPU seconds per second of wall time, the
+    # number of cores they kept busy (under the GIL threads keep one).
+    for kind, run in (("threads", in_threads), ("processes", in_processes)):
+        if args.parallel not in (kind, "both"):
+            continue
+        out, ms = timed(lambda: run(parts))
+        total = sum(part for part, _ in out)
+        rec.update({kind + "_ms": ms, kind + "_speedup": serial_ms / ms,
+                    kind + "_sum": str(total),
+                    kind + "_parallelism": sum(cpu for _, cpu in out) * 1000 / ms})
         sums.append(total)
     rec["correct"] = all(s == expected for s in sums)
     return rec
@@ -108,7 +119,7 @@ def main():
             for k in ("threads", "processes"):
                 if k + "_ms" in rec:
                     print(f"  {k:<10} {rec[k + '_ms']:9.1f} ms  speedup {rec[k + '_speedup']:.2f}"
-                          f"  ({args.workers} {k})")
+                          f"  cores busy {rec[k + '_parallelism']:.2f}  ({args.workers} {k})")
         emit(rec, args.json)
 
 

@@ -43,7 +43,7 @@ compare_started(const struct md_run *r, const struct demo *d)
 	cmp.gen = d->rec_gen;
 	used = (size_t)snprintf(cmp.cmd, sizeof cmp.cmd, "%s",
 	                        demo_cmd_name(r->argv[0], nm, sizeof nm));
-	for (int i = r->python; i < r->argc && used < sizeof cmp.cmd; i++)
+	for (int i = 1; i < r->argc && used < sizeof cmp.cmd; i++)
 		used += (size_t)snprintf(cmp.cmd + used, sizeof cmp.cmd - used, " %s", r->argv[i]);
 }
 

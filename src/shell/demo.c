@@ -555,7 +555,7 @@ start_now(struct demo *d)
 	if (x.python)
 		scan_group(d, d->t_start); /* at least the python3 process itself */
 	used = (size_t)snprintf(line, sizeof line, "--- $ %s", x.name);
-	for (int i = x.python; i < d->start_argc && used < sizeof line; i++)
+	for (int i = 1; i < d->start_argc && used < sizeof line; i++)
 		used += (size_t)snprintf(line + used, sizeof line - used, " %s", d->start_argv[i]);
 	out_push(d, line);
 	return 0;

@@ -470,7 +470,7 @@ draw_title(const struct shell_ctx *c)
 
 		used = (size_t)snprintf(next, sizeof next, "%s",
 		                        demo_cmd_name(d->argv[0], nm, sizeof nm));
-		for (int i = strcmp(d->argv[0], "python") == 0; i < d->argc && used < sizeof next; i++)
+		for (int i = 1; i < d->argc && used < sizeof next; i++)
 			used += (size_t)snprintf(next + used, sizeof next - used, " %s", d->argv[i]);
 	} else {
 		snprintf(next, sizeof next, "(no demo in this step)");

@@ -237,10 +237,9 @@ static void
 cmdline(char **argv, int argc, char *buf, size_t n)
 {
 	char name[64];
-	bool py = strcmp(argv[0], "python") == 0;
 	size_t used = (size_t)snprintf(buf, n, "$ %s", demo_cmd_name(argv[0], name, sizeof name));
 
-	for (int i = py; i < argc && used < n; i++)
+	for (int i = 1; i < argc && used < n; i++)
 		used += (size_t)snprintf(buf + used, n - used, " %s", argv[i]);
 }
 
