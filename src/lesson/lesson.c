@@ -521,6 +521,7 @@ md_run_parse(const char *t, int first_line, md_prog_ok_fn ok, void *ctx,
 			r->argc = parse_cmd(a, &r->argv, ok, ctx, err, errlen);
 			bad = r->argc < 0;
 			r->python = !bad && strcmp(r->argv[0], "python") == 0;
+			r->cmd_line = line;
 		}
 		free(ln);
 		if (bad) {
@@ -634,7 +635,7 @@ check_scripts(struct md_lesson *l, const char *dir)
 			    lstat(p, &st) < 0 || !S_ISREG(st.st_mode)) {
 				snprintf(l->error, sizeof l->error, "python: no file %.64s in the "
 				         "lesson's folder (or not a regular file)", r->argv[1]);
-				l->error_line = r->line;
+				l->error_line = r->cmd_line;
 				return -1;
 			}
 		}

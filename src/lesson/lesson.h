@@ -152,6 +152,7 @@ struct md_run {
 	char **argv;     /* argv[0] is the lesson slug ("race"); NULL-ended */
 	bool python;     /* argv[0] "python", argv[1] a .py of the lesson's folder */
 	int step;        /* the index of its step in the lesson */
+	int cmd_line;    /* of its command line in lesson.md */
 	unsigned panels; /* 1 << enum md_panel; 0: the view's default */
 	int line;        /* of the opening fence */
 	struct md_goal *goal;
