@@ -644,6 +644,10 @@ leader_gone(struct demo *d, int status)
 	d->gen[DEMO_GEN_RUN]++;
 	child_pgid = 0;
 	demo_read_output(d);
+	/* A Python run's tasks end with its group (killed if they were still
+	 * there): none is left running. */
+	for (int i = 1; d->python && i < d->nact; i++)
+		d->act[i].state = BOARD_ST_DONE;
 	final_sample(d, d->t_end);
 }
 

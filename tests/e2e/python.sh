@@ -95,6 +95,29 @@ for how in q KILL; do
 	if [ "$how" = q ]; then rl_check_clean; else wait_until rl_no_leftovers; fi
 done
 
+# C beside Python: lesson 03's one-core step, its C block then its
+# Python block; the results area shows both runs' common fields.
+RL_ENV=
+rl_start "race"
+wait_for "Step 1/"
+keys n n n n
+wait_for "Step 5/"
+keys c
+wait_for "racelab-race --workers 2 --cpus 1 --iters 100000 --runs 10"
+keys Enter
+wait_for "exited 0" 30
+keys c
+wait_for "python3 race.py --cpus 1 --iters 100000 --runs 3 "
+keys Enter
+wait_for "exited 0" 30
+wait_for "C | Python: workers 2 | 2, iters 100000 |"
+screen | tr -d '│\n' | tr -s ' ' | grep -q "cpus 1 | 1" || fail "no cpus 1 | 1 side by side"
+keys q
+wait_for "Lessons"
+keys q
+rl_wait_exit > /dev/null
+rl_check_clean
+
 # No python3 on PATH: the step says so in one line, nothing runs.
 RL_ENV="RACELAB_LESSONS=$L PATH=/nonexistent"
 rl_start "py"
