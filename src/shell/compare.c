@@ -28,12 +28,15 @@ static struct {
 	} last[2];
 } cmp = {.step = -1};
 
+static void take(const struct demo *d);
+
 void
 compare_started(const struct md_run *r, const struct demo *d)
 {
 	size_t used;
 	char nm[64];
 
+	take(d); /* the run before, if no frame has taken it yet */
 	cmp.armed = r != NULL;
 	if (!r)
 		return;

@@ -87,6 +87,8 @@ for how in q KILL; do
 		keys q
 		rl_wait_exit > /dev/null
 	else
+		keys Space # frozen (SIGSTOP), then the shell killed: still none left
+		wait_for "FROZEN" 5
 		kill -9 "$(rl_shell_pid)"
 	fi
 	gone() { [ -z "$(rl_py_pids)" ]; }
