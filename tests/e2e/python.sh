@@ -30,6 +30,21 @@ PY
 printf '# Bad\n\n## One\n\n```run\npython ../01-py/hold.py\n```\n' > "$L/02-bad/lesson.md"
 RL_ENV="RACELAB_LESSONS=$L"
 
+# racelab --verify judges a python block's claims on the record its file
+# prints with --json, and without python3 leaves them not checked.
+mkdir -p "$L/03-v"
+printf '# V\n\n## One\n\n```run\npython v.py --n 3\nexpect: n == 3\nexpect: twice == 2 * n\n```\n' \
+	> "$L/03-v/lesson.md"
+printf 'import json, sys\nn = int(sys.argv[2])\nassert sys.argv[3:] == ["--json"]\nprint(json.dumps({"n": n, "twice": 2 * n}))\n' \
+	> "$L/03-v/v.py"
+RACELAB_LESSONS=$L "$ROOT/bin/racelab" --verify v > "$RL_TMP/v.out" 2>&1 ||
+	{ cat "$RL_TMP/v.out"; fail "--verify of a python block failed"; }
+grep -q '03-v .* twice == 2 \* n  *6 vs 6  *ok' "$RL_TMP/v.out" || { cat "$RL_TMP/v.out"; fail "no ok row"; }
+PATH=/nonexistent RACELAB_LESSONS=$L "$ROOT/bin/racelab" --verify v > "$RL_TMP/v.out" 2>&1 ||
+	{ cat "$RL_TMP/v.out"; fail "--verify without python3 failed"; }
+[ "$(grep -c 'not checked: python3 not installed' "$RL_TMP/v.out")" = 2 ] ||
+	{ cat "$RL_TMP/v.out"; fail "the claims are not 'not checked' without python3"; }
+
 # Refused at load: path:line and exit 2, nothing started.
 RACELAB_LESSONS=$L "$ROOT/bin/racelab" bad > "$RL_TMP/bad.out" 2> "$RL_TMP/bad.err" < /dev/null
 [ $? = 2 ] || fail "a block naming ../01-py/hold.py was not refused with exit 2"
