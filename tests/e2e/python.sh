@@ -135,8 +135,10 @@ keys q
 rl_wait_exit > /dev/null
 rl_check_clean
 
-# No python3 on PATH: the step says so in one line, nothing runs.
+# No python3 on PATH: the step says so in one line, nothing runs (at
+# 80x24, the smallest terminal a lesson must serve).
 RL_ENV="RACELAB_LESSONS=$L PATH=/nonexistent"
+RL_COLS=80 RL_LINES=24
 rl_start "py"
 wait_for "Step 1/"
 keys Enter
