@@ -255,6 +255,7 @@ void
 step_new_run(const struct demo *d)
 {
 	checks_started(st.run); /* its expect: lines judge this run */
+	compare_started(st.run, d); /* C and Python side by side */
 	free_argv();
 	for (int i = 0; i < d->argc; i++) {
 		st.argv[i] = strdup(d->argv[i]);
@@ -669,6 +670,10 @@ ready(struct shell_ctx *c)
 		shell_note(c, COL_WARN, "this step has no demo");
 		return false;
 	}
+	if (strcmp(d->argv[0], "python") == 0) { /* no probes, no gates */
+		shell_note(c, COL_WARN, "a python block has no probe points to step: Enter runs it");
+		return false;
+	}
 	if (!demo_running(d)) {
 		step_new_run(d);
 		if (self_driven()) {
@@ -955,6 +960,7 @@ step_results(void)
 {
 	quiz_results();
 	checks_results(st.run, &shell_demo); /* the block's expect: lines */
+	compare_results(st.run, &shell_demo);
 }
 
 unsigned
