@@ -1258,10 +1258,9 @@ read_back(const char *root, enum way way, const struct batch *b,
 }
 
 static void
-print_table(const struct lab *lab, const enum way *ways, int nways,
-            const struct way_result *res)
+print_table(const enum way *ways, int nways, const struct way_result *res)
 {
-	printf("\n%-10s %7s %9s |", "way", "workers", "total");
+	printf("\n%-11s %7s |", "ms", "total");
 	for (int s = 0; s < ST_COUNT; s++)
 		printf(" %6s", stage_short[s]);
 	printf("\n");
@@ -1270,14 +1269,13 @@ print_table(const struct lab *lab, const enum way *ways, int nways,
 		const char *name = ways[i] == WAY_THREADS && opt_gil ? "threads+gil"
 		                   : way_name[ways[i]];
 
-		printf("%-11.11s%7d %6.0f ms |", name,
-		       ways[i] == WAY_SERIAL ? 1 : lab->o.workers, r->ms);
+		printf("%-11.11s %7.0f |", name, r->ms);
 		for (int s = 0; s < ST_COUNT; s++)
 			printf(" %6.0f", r->stage_ms[s]);
-		printf(" ms\n");
+		printf("\n");
 		if (ways[i] == WAY_SERIAL)
 			continue;
-		printf("%-18s %7.2fx |", "  speedup", r->speedup);
+		printf("%-11s %6.2fx |", "  speedup", r->speedup);
 		for (int s = 0; s < ST_COUNT; s++)
 			printf(" %5.1fx", r->stage_x[s]);
 		printf("\n");
@@ -1370,23 +1368,25 @@ main(int argc, char **argv)
 			minh = b->item[i].h < minh ? b->item[i].h : minh;
 			maxh = b->item[i].h > maxh ? b->item[i].h : maxh;
 		}
-		lab_say(&lab, "%d images (%s%s%s), decoded %dx%d", b->images, source,
-		        n && !opt_in ? " in " : "", n && !opt_in ? opt_photos : "",
-		        minw, minh);
+		/* Short lines: the shell's output panel is about 70 columns. */
+		lab_say(&lab, "%d images: %s%s%s\n", b->images, source,
+		        n && !opt_in ? " in " : "", n && !opt_in ? opt_photos : "");
+		lab_say(&lab, "decoded at %dx%d", minw, minh);
 		if (maxw != minw || maxh != minh)
 			lab_say(&lab, " to %dx%d", maxw, maxh);
-		lab_say(&lab, "%s; blur sigma %g; %dx%d %s thumbnails\n",
-		        opt_scale > 1 ? " (JPEG at 1/--scale)" : "", opt_sigma, THUMB,
-		        THUMB, strcmp(opt_format, "jpeg") == 0 ? "JPEG" : "PNG");
+		if (opt_scale > 1)
+			lab_say(&lab, " (JPEG at 1/%d)", opt_scale);
+		lab_say(&lab, ", blur sigma %g\n", opt_sigma);
 	}
-	lab_say(&lab, "fetch: a %d ms wait per image, standing in for the network "
-	        "(nothing is downloaded)\n", opt_fetch_ms);
+	lab_say(&lab, "fetch: a %d ms wait per image, standing in for the network\n",
+	        opt_fetch_ms);
 	if (opt_gil)
-		lab_say(&lab, "--gil: threads hold one lock over every CPU stage "
-		        "(a model of Python code; processes have one each)\n");
-	lab_say(&lab, "%d workers for the parallel ways, %d CPU%s usable; output in %s%s\n",
-	        lab.o.workers, lab.ncpu, lab.ncpu == 1 ? "" : "s", root,
-	        opt_out ? "" : " (removed at exit)");
+		lab_say(&lab, "--gil: threads take turns in the CPU stages; "
+		        "each process has its own\n");
+	lab_say(&lab, "%d workers, %d CPU%s usable; %dx%d %s thumbnails\n",
+	        lab.o.workers, lab.ncpu, lab.ncpu == 1 ? "" : "s", THUMB, THUMB,
+	        strcmp(opt_format, "jpeg") == 0 ? "JPEG" : "PNG");
+	lab_say(&lab, "output in %s%s\n", root, opt_out ? "" : " (removed at exit)");
 
 	for (int run = 1; run <= lab.o.runs; run++) {
 		struct way_result res[WAY_COUNT] = { 0 };
@@ -1518,17 +1518,16 @@ main(int argc, char **argv)
 			lab_json_end(&j);
 		}
 		if (lab_text(&lab)) {
-			print_table(&lab, ways, nways, res);
+			print_table(ways, nways, res);
 			for (int i = 1; i < nways; i++) {
 				const struct way_result *r = &res[ways[i]];
 
-				printf("CPU stages, %s: %.2fx, %.2f cores busy on average, "
-				       "at most %d worker%s in one at once\n", way_name[ways[i]],
-				       r->cpu_x, r->cpu_cores, r->max_inside,
-				       r->max_inside == 1 ? "" : "s");
+				printf("CPU stages, %s: %.2fx, %.2f cores busy, at most %d at once\n",
+				       way_name[ways[i]], r->cpu_x, r->cpu_cores, r->max_inside);
 			}
-			printf("Thumbnails %s whichever way they were made (%d files each, "
-			       "FNV-1a %016llx)\n", identical ? "byte-identical" : "DIFFER",
+			printf("Thumbnails %s whichever way they were made\n",
+			       identical ? "byte-identical" : "DIFFER");
+			printf("(%d files each way, FNV-1a of them all %016llx)\n",
 			       res[WAY_SERIAL].files, (unsigned long long)res[WAY_SERIAL].digest);
 			fflush(stdout);
 		}

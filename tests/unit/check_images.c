@@ -216,7 +216,8 @@ START_TEST(identical_every_way)
 }
 END_TEST
 
-/* JPEG thumbnails, from JPEG and PNG files of our own given with --in. */
+/* JPEG thumbnails, from JPEG and PNG files of our own given with --in
+ * (the PNG named .jpg: a file is what its first bytes say). */
 START_TEST(jpeg_out_from_given_files)
 {
 	char dir[] = "/tmp/check-images.XXXXXX";
@@ -224,7 +225,7 @@ START_TEST(jpeg_out_from_given_files)
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(a, sizeof a, "%s/scene_01.jpg", dir);
-	snprintf(b, sizeof b, "%s/scene_02.png", dir);
+	snprintf(b, sizeof b, "%s/scene_02.jpg", dir); /* a PNG by its bytes */
 	snprintf(out, sizeof out, "%s/out", dir);
 	write_test_jpeg(a, 400, 300);
 	write_test_png(b, 90, 70);
