@@ -1111,7 +1111,7 @@ generate(struct lab *lab, const char *root, struct item *items, int n)
 	im.px = malloc((size_t)w * (size_t)h * 3);
 	if (!im.px)
 		lab_die(lab, "out of memory");
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < n && !caught; i++) {
 		snprintf(items[i].path, sizeof items[i].path, "%s/%s_%02d.png", dir,
 		         opt_pattern ? opt_pattern : "scene", i + 1);
 		make_image(&im, i + 1, opt_pattern ? opt_pattern : "scene");
@@ -1340,6 +1340,7 @@ main(int argc, char **argv)
 	}
 	if (!n) {
 		generate(&lab, root, b->item, b->images);
+		die_if_caught();
 		for (int i = 0; i < b->images; i++)
 			probe(&lab, &b->item[i], false);
 	}
