@@ -63,9 +63,9 @@ static const struct lab_option options[] = {
 	{ "images", LAB_OPT_INT, &opt_images, "N",
 	  "how many of the default photos (or generated images) to process "
 	  "(default 8)", 1, MAX_IMAGES },
-	{ "scale", LAB_OPT_INT, &opt_scale, "N",
-	  "decode JPEG photos at 1/N of their size (1 to 8), as Pillow's draft() "
-	  "does (default 4)", 1, 8 },
+	{ "scale", LAB_OPT_INT, &opt_scale, "1|2|4|8",
+	  "decode JPEG photos at 1/N of their size, as Pillow's draft() does "
+	  "(default 4)", 1, 8 },
 	{ "fetch-ms", LAB_OPT_INT, &opt_fetch_ms, "MS",
 	  "the download: a blocking wait per image standing in for the network "
 	  "(default 20)", 0, 10000 },
@@ -1303,6 +1303,9 @@ main(int argc, char **argv)
 		lab_usage_error(&lab, "--out: the path is too long");
 	if (opt_out && !*opt_out)
 		lab_usage_error(&lab, "--out: empty directory name");
+	/* libjpeg scales by N/8: 1/N exactly for these. */
+	if (opt_scale != 1 && opt_scale != 2 && opt_scale != 4 && opt_scale != 8)
+		lab_usage_error(&lab, "--scale: 1, 2, 4 or 8, not %d", opt_scale);
 	if (opt_in && (opt_width || opt_height || opt_pattern))
 		lab_usage_error(&lab, "--in: your files, or generated images "
 		                "(--width, --height, --pattern), not both");

@@ -634,6 +634,7 @@ START_TEST(bad_options)
 		{ "--width", "lots" },
 		{ "--out", "" },
 		{ "--scale", "16" },
+		{ "--scale", "3" },
 		{ "--fetch-ms", "-1" },
 		{ "--format", "gif" },
 		{ "--in", "/nonexistent.jpg" },
