@@ -1352,7 +1352,8 @@ main(int argc, char **argv)
 		name_item(&b->item[i], i);
 	place_buffers(&lab, b);
 	b->gil = opt_gil;
-	b->gil_lock = lab_lock_new(&lab, "GIL", BOARD_LOCK_MUTEX);
+	if (opt_gil) /* no GIL row on the board when there is none */
+		b->gil_lock = lab_lock_new(&lab, "GIL", BOARD_LOCK_MUTEX);
 	b->gate = lab_lock_new(&lab, "stage gate", BOARD_LOCK_MUTEX);
 	b->gate_cv = lab_cond_new(&lab, "next stage");
 	thumbs = malloc((size_t)b->images * THUMB * THUMB);
