@@ -1100,7 +1100,7 @@ static void
 generate(struct lab *lab, const char *root, struct item *items, int n)
 {
 	struct image im;
-	int w = opt_width ? opt_width : 1024, h = opt_height ? opt_height : 768;
+	int w = opt_width ? opt_width : 640, h = opt_height ? opt_height : 480;
 	char dir[3100];
 
 	snprintf(dir, sizeof dir, "%s/input", root);
