@@ -1284,14 +1284,260 @@ print_table(const enum way *ways, int nways, const struct way_result *res)
 	}
 }
 
+/* The inputs, probed (a bad file stops us before anything is made), the
+ * output directory, generated images if there are no photos, and the
+ * shared buffers.  Returns how many inputs were found (0: generated). */
+static int
+set_up(struct lab *lab, struct batch **bp, char *root, size_t rootlen)
+{
+	char **paths = NULL;
+	glob_t g = { 0 };
+	int n = input_paths(lab, &paths, &g);
+	struct batch *b = lab_shared_alloc(lab, sizeof *b);
+
+	b->images = n ? n : opt_images;
+	b->item = lab_shared_alloc(lab, (size_t)b->images * sizeof *b->item);
+	for (int i = 0; i < n; i++) {
+		if (strlen(paths[i]) >= sizeof b->item[i].path)
+			lab_usage_error(lab, "%.60s...: the path is too long", paths[i]);
+		snprintf(b->item[i].path, sizeof b->item[i].path, "%s", paths[i]);
+		probe(lab, &b->item[i], opt_in != NULL);
+	}
+	globfree(&g);
+
+	if (opt_out) {
+		snprintf(root, rootlen, "%s", opt_out);
+		make_dir(lab, root);
+	} else {
+		make_temp_dir(lab, root, rootlen);
+	}
+	the_batch = b;
+	{
+		struct sigaction sa = { .sa_handler = on_signal };
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGHUP, &sa, NULL);
+		/* Output into a pipe whose reader has gone (| head): the
+		 * same orderly stop, then death by SIGPIPE, as any writer. */
+		sigaction(SIGPIPE, &sa, NULL);
+	}
+	if (!n) {
+		generate(lab, root, b->item, b->images);
+		die_if_caught();
+		for (int i = 0; i < b->images; i++)
+			probe(lab, &b->item[i], false);
+	}
+	for (int i = 0; i < b->images; i++)
+		name_item(&b->item[i], i);
+	place_buffers(lab, b);
+	b->gil = opt_gil;
+	if (opt_gil) /* no GIL row on the board when there is none */
+		b->gil_lock = lab_lock_new(lab, "GIL", BOARD_LOCK_MUTEX);
+	b->gate = lab_lock_new(lab, "stage gate", BOARD_LOCK_MUTEX);
+	b->gate_cv = lab_cond_new(lab, "next stage");
+	*bp = b;
+	return n;
+}
+
+/* The first lines.  Short: the shell's output panel is about 70 columns. */
+static void
+say_what(const struct lab *lab, const struct batch *b, int n, const char *root)
+{
+	int minw = b->item[0].w, maxw = minw, minh = b->item[0].h, maxh = minh;
+
+	for (int i = 1; i < b->images; i++) {
+		minw = b->item[i].w < minw ? b->item[i].w : minw;
+		maxw = b->item[i].w > maxw ? b->item[i].w : maxw;
+		minh = b->item[i].h < minh ? b->item[i].h : minh;
+		maxh = b->item[i].h > maxh ? b->item[i].h : maxh;
+	}
+	lab_say(lab, "%d images: %s%s%s\n", b->images, source,
+	        n && !opt_in ? " in " : "", n && !opt_in ? opt_photos : "");
+	lab_say(lab, "decoded at %dx%d", minw, minh);
+	if (maxw != minw || maxh != minh)
+		lab_say(lab, " to %dx%d", maxw, maxh);
+	if (opt_scale > 1)
+		lab_say(lab, " (JPEG at 1/%d)", opt_scale);
+	lab_say(lab, ", blur sigma %g\n", opt_sigma);
+	lab_say(lab, "fetch: a %d ms wait per image, standing in for the network\n",
+	        opt_fetch_ms);
+	if (opt_gil)
+		lab_say(lab, "--gil: threads take turns in the CPU stages; "
+		        "each process has its own\n");
+	lab_say(lab, "%d workers, %d CPU%s usable; %dx%d %s thumbnails\n",
+	        lab->o.workers, lab->ncpu, lab->ncpu == 1 ? "" : "s", THUMB, THUMB,
+	        strcmp(opt_format, "jpeg") == 0 ? "JPEG" : "PNG");
+	lab_say(lab, "output in %s%s\n", root, opt_out ? "" : " (removed at exit)");
+}
+
+/* One run's ways, and what they wrote. */
+struct run {
+	enum way ways[WAY_COUNT];
+	int nways;
+	struct way_result res[WAY_COUNT];
+	bool identical, readable;
+	int differing; /* parallel-way files unlike the serial one */
+};
+
+static void
+print_json(const struct lab *lab, int no, const struct batch *b,
+           const struct run *rn, const char *root)
+{
+	const struct way_result *s0 = &rn->res[WAY_SERIAL];
+	struct lab_json j;
+	char key[64], hex[32];
+	double cpu = 0;
+
+	lab_json_begin(&j);
+	lab_json_int(&j, "run", no);
+	lab_json_int(&j, "images", b->images);
+	lab_json_str(&j, "source", source);
+	lab_json_int(&j, "width", b->item[0].w);
+	lab_json_int(&j, "height", b->item[0].h);
+	lab_json_int(&j, "scale", opt_scale);
+	lab_json_int(&j, "fetch_ms", opt_fetch_ms);
+	lab_json_num(&j, "sigma", opt_sigma);
+	lab_json_str(&j, "format", opt_format);
+	lab_json_bool(&j, "gil", opt_gil);
+	lab_json_int(&j, "workers", lab->o.workers);
+	lab_json_int(&j, "ncpu", lab->ncpu);
+	lab_json_int(&j, "cores", lab->ncpu); /* for expect: lines */
+	for (int i = 0; i < rn->nways; i++) {
+		const struct way_result *r = &rn->res[rn->ways[i]];
+		const char *wn = way_name[rn->ways[i]];
+
+		snprintf(key, sizeof key, "%s_ms", wn);
+		lab_json_num(&j, key, r->ms);
+		snprintf(key, sizeof key, "%s_speedup", wn);
+		lab_json_num(&j, key, r->speedup);
+		snprintf(key, sizeof key, "%s_cpu_ms", wn);
+		lab_json_num(&j, key, r->cpu_ms);
+		snprintf(key, sizeof key, "%s_cpu_speedup", wn);
+		lab_json_num(&j, key, r->cpu_x);
+		for (int s = 0; s < ST_COUNT; s++) {
+			snprintf(key, sizeof key, "%s_%s_ms", wn, stage_name[s]);
+			lab_json_num(&j, key, r->stage_ms[s]);
+			snprintf(key, sizeof key, "%s_%s_speedup", wn, stage_name[s]);
+			lab_json_num(&j, key, r->stage_x[s]);
+		}
+		snprintf(key, sizeof key, "%s_cpu_cores", wn);
+		lab_json_num(&j, key, r->cpu_cores);
+		snprintf(key, sizeof key, "%s_max_inside", wn);
+		lab_json_int(&j, key, r->max_inside);
+		snprintf(key, sizeof key, "%s_files", wn);
+		lab_json_int(&j, key, r->files);
+		snprintf(key, sizeof key, "%s_digest", wn);
+		snprintf(hex, sizeof hex, "%016llx", (unsigned long long)r->digest);
+		lab_json_str(&j, key, hex);
+	}
+	for (int s = 0; s < ST_COUNT; s++)
+		if (cpu_stage(s))
+			cpu += s0->stage_ms[s];
+	lab_json_num(&j, "blur_share", cpu > 0 ? s0->stage_ms[ST_BLUR] / cpu : 0);
+	lab_json_num(&j, "decode_share", cpu > 0 ? s0->stage_ms[ST_DECODE] / cpu : 0);
+	lab_json_str(&j, "parallel", way_name[rn->ways[rn->nways - 1]]);
+	lab_json_bool(&j, "identical", rn->identical);
+	lab_json_int(&j, "differing_files", rn->readable ? rn->differing : -1);
+	lab_json_str(&j, "out_dir", root);
+	lab_json_bool(&j, "kept", opt_out != NULL);
+	lab_json_end(&j);
+}
+
+static void
+print_text(const struct batch *b, const struct run *rn, const uint8_t *thumbs)
+{
+	print_table(rn->ways, rn->nways, rn->res);
+	for (int i = 1; i < rn->nways; i++) {
+		const struct way_result *r = &rn->res[rn->ways[i]];
+
+		printf("CPU stages, %s: %.2fx, %.2f cores busy, at most %d at once\n",
+		       way_name[rn->ways[i]], r->cpu_x, r->cpu_cores, r->max_inside);
+	}
+	printf("Thumbnails %s whichever way they were made\n",
+	       rn->identical ? "byte-identical" : "DIFFER");
+	printf("(%d files each way, FNV-1a of them all %016llx)\n",
+	       rn->res[WAY_SERIAL].files,
+	       (unsigned long long)rn->res[WAY_SERIAL].digest);
+	if (opt_show && rn->readable) {
+		const uint8_t *px[MAX_IMAGES];
+		char cap[MAX_IMAGES][64];
+
+		for (int no = 0; no < b->images; no++) {
+			px[no] = thumbs + (size_t)no * THUMB * THUMB;
+			snprintf(cap[no], sizeof cap[no], "%s", b->item[no].name);
+		}
+		putchar('\n');
+		show(px, cap, b->images);
+	}
+	fflush(stdout);
+}
+
+/* Runs every way of one run, the serial one twice. */
+static void
+run_ways(struct lab *lab, struct batch *b, const char *root, struct run *rn)
+{
+	const struct way_result *s0 = &rn->res[WAY_SERIAL];
+	int next_no = 1;
+
+	for (int i = 0; i < rn->nways; i++) {
+		struct way_result *r = &rn->res[rn->ways[i]];
+
+		run_way(lab, rn->ways[i], b, root, &next_no, r);
+		if (rn->ways[i] == WAY_SERIAL) {
+			/* DOC: yardstick: every speedup divides the serial
+			 * time, so one serial run slowed down by another
+			 * program would inflate them all (it once showed
+			 * 2.10x on 2 cores).  The faster of two counts, as
+			 * in lesson 09. */
+			struct way_result again = { 0 };
+
+			run_way(lab, WAY_SERIAL, b, root, &next_no, &again);
+			if (again.ms < r->ms)
+				*r = again;
+		}
+		r->speedup = s0->ms / r->ms;
+		r->cpu_x = r->cpu_ms > 0 ? s0->cpu_ms / r->cpu_ms : 0;
+		for (int s = 0; s < ST_COUNT; s++)
+			r->stage_x[s] = r->stage_ms[s] > 0 ? s0->stage_ms[s] / r->stage_ms[s] : 0;
+	}
+}
+
+/* DOC: byte-identical: the parallel ways must write exactly the files
+ * the serial way wrote. */
+static void
+compare_files(const struct batch *b, const char *root, struct run *rn,
+              uint8_t **files[WAY_COUNT], size_t *lens[WAY_COUNT], uint8_t *thumbs)
+{
+	rn->identical = rn->readable = true;
+	rn->differing = 0;
+	for (int i = 0; i < rn->nways; i++) {
+		enum way wy = rn->ways[i];
+
+		for (int no = 0; no < b->images; no++) {
+			free(files[wy][no]);
+			files[wy][no] = NULL;
+		}
+		if (!read_back(root, wy, b, &rn->res[wy], files[wy], lens[wy],
+		               i == 0 && opt_show ? thumbs : NULL))
+			rn->readable = false;
+		for (int no = 0; rn->readable && i > 0 && no < b->images; no++)
+			if (lens[wy][no] != lens[WAY_SERIAL][no] ||
+			    memcmp(files[wy][no], files[WAY_SERIAL][no], lens[wy][no]) != 0) {
+				rn->identical = false;
+				rn->differing++;
+			}
+	}
+	rn->identical = rn->identical && rn->readable;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct lab lab;
 	struct batch *b;
 	char root[3000];
-	char **paths = NULL;
-	glob_t g = { 0 };
 	uint8_t **files[WAY_COUNT];
 	size_t *lens[WAY_COUNT];
 	uint8_t *thumbs;
@@ -1312,52 +1558,8 @@ main(int argc, char **argv)
 		lab_usage_error(&lab, "--in: your files, or generated images "
 		                "(--width, --height, --pattern), not both");
 
-	/* The inputs first: a bad file stops us before anything is made. */
-	n = input_paths(&lab, &paths, &g);
-	b = lab_shared_alloc(&lab, sizeof *b);
-	b->images = n ? n : opt_images;
-	b->item = lab_shared_alloc(&lab, (size_t)b->images * sizeof *b->item);
-	for (int i = 0; i < n; i++) {
-		if (strlen(paths[i]) >= sizeof b->item[i].path)
-			lab_usage_error(&lab, "%.60s...: the path is too long", paths[i]);
-		snprintf(b->item[i].path, sizeof b->item[i].path, "%s", paths[i]);
-		probe(&lab, &b->item[i], opt_in != NULL);
-	}
-	globfree(&g);
-
-	if (opt_out) {
-		snprintf(root, sizeof root, "%s", opt_out);
-		make_dir(&lab, root);
-	} else {
-		make_temp_dir(&lab, root, sizeof root);
-	}
-	the_batch = b;
-	{
-		struct sigaction sa = { .sa_handler = on_signal };
-
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
-		sigaction(SIGHUP, &sa, NULL);
-		/* Output into a pipe whose reader has gone (| head): the
-		 * same orderly stop, then death by SIGPIPE, as any writer. */
-		sigaction(SIGPIPE, &sa, NULL);
-	}
-	if (!n) {
-		generate(&lab, root, b->item, b->images);
-		die_if_caught();
-		for (int i = 0; i < b->images; i++)
-			probe(&lab, &b->item[i], false);
-	}
+	n = set_up(&lab, &b, root, sizeof root);
 	die_if_caught();
-	for (int i = 0; i < b->images; i++)
-		name_item(&b->item[i], i);
-	place_buffers(&lab, b);
-	b->gil = opt_gil;
-	if (opt_gil) /* no GIL row on the board when there is none */
-		b->gil_lock = lab_lock_new(&lab, "GIL", BOARD_LOCK_MUTEX);
-	b->gate = lab_lock_new(&lab, "stage gate", BOARD_LOCK_MUTEX);
-	b->gate_cv = lab_cond_new(&lab, "next stage");
 	thumbs = malloc((size_t)b->images * THUMB * THUMB);
 	for (int wy = 0; wy < WAY_COUNT; wy++) {
 		files[wy] = calloc((size_t)b->images, sizeof *files[wy]);
@@ -1365,192 +1567,31 @@ main(int argc, char **argv)
 		if (!files[wy] || !lens[wy] || !thumbs)
 			lab_die(&lab, "out of memory");
 	}
-
-	{
-		int minw = b->item[0].w, maxw = minw, minh = b->item[0].h, maxh = minh;
-
-		for (int i = 1; i < b->images; i++) {
-			minw = b->item[i].w < minw ? b->item[i].w : minw;
-			maxw = b->item[i].w > maxw ? b->item[i].w : maxw;
-			minh = b->item[i].h < minh ? b->item[i].h : minh;
-			maxh = b->item[i].h > maxh ? b->item[i].h : maxh;
-		}
-		/* Short lines: the shell's output panel is about 70 columns. */
-		lab_say(&lab, "%d images: %s%s%s\n", b->images, source,
-		        n && !opt_in ? " in " : "", n && !opt_in ? opt_photos : "");
-		lab_say(&lab, "decoded at %dx%d", minw, minh);
-		if (maxw != minw || maxh != minh)
-			lab_say(&lab, " to %dx%d", maxw, maxh);
-		if (opt_scale > 1)
-			lab_say(&lab, " (JPEG at 1/%d)", opt_scale);
-		lab_say(&lab, ", blur sigma %g\n", opt_sigma);
-	}
-	lab_say(&lab, "fetch: a %d ms wait per image, standing in for the network\n",
-	        opt_fetch_ms);
-	if (opt_gil)
-		lab_say(&lab, "--gil: threads take turns in the CPU stages; "
-		        "each process has its own\n");
-	lab_say(&lab, "%d workers, %d CPU%s usable; %dx%d %s thumbnails\n",
-	        lab.o.workers, lab.ncpu, lab.ncpu == 1 ? "" : "s", THUMB, THUMB,
-	        strcmp(opt_format, "jpeg") == 0 ? "JPEG" : "PNG");
-	lab_say(&lab, "output in %s%s\n", root, opt_out ? "" : " (removed at exit)");
+	say_what(&lab, b, n, root);
 
 	for (int run = 1; run <= lab.o.runs; run++) {
-		struct way_result res[WAY_COUNT] = { 0 };
-		enum way ways[WAY_COUNT];
-		int nways = 0, next_no = 1;
-		bool identical = true, readable = true;
-		int differing = 0; /* parallel-way files unlike the serial one */
-		enum way par;
+		struct run rn = { .nways = 0 };
 
-		ways[nways++] = WAY_SERIAL;
+		rn.ways[rn.nways++] = WAY_SERIAL;
 		if (opt_compare) {
-			ways[nways++] = WAY_THREADS;
-			ways[nways++] = WAY_PROCESSES;
+			rn.ways[rn.nways++] = WAY_THREADS;
+			rn.ways[rn.nways++] = WAY_PROCESSES;
 		} else {
-			ways[nways++] = lab.o.mode == LAB_THREAD ? WAY_THREADS : WAY_PROCESSES;
+			rn.ways[rn.nways++] = lab.o.mode == LAB_THREAD ? WAY_THREADS
+			                                               : WAY_PROCESSES;
 		}
-		par = ways[nways - 1];
-
 		lab_run_begin(&lab, run);
 		b->done = lab_counter(&lab, "images done", 0);
 		lab_counter_expect(b->done, b->images);
 		lab_counter_kind(b->done, BOARD_COUNTER_COUNT);
-		for (int i = 0; i < nways; i++) {
-			struct way_result *r = &res[ways[i]];
-			const struct way_result *s0 = &res[WAY_SERIAL];
-
-			run_way(&lab, ways[i], b, root, &next_no, r);
-			if (ways[i] == WAY_SERIAL) {
-				/* DOC: yardstick: every speedup divides the serial
-				 * time, so one serial run slowed down by another
-				 * program would inflate them all (it once showed
-				 * 2.10x on 2 cores).  The faster of two counts, as
-				 * in lesson 09. */
-				struct way_result again = { 0 };
-
-				run_way(&lab, WAY_SERIAL, b, root, &next_no, &again);
-				if (again.ms < r->ms)
-					*r = again;
-			}
-			r->speedup = s0->ms / r->ms;
-			r->cpu_x = r->cpu_ms > 0 ? s0->cpu_ms / r->cpu_ms : 0;
-			for (int s = 0; s < ST_COUNT; s++)
-				r->stage_x[s] = r->stage_ms[s] > 0 ?
-					s0->stage_ms[s] / r->stage_ms[s] : 0;
-		}
+		run_ways(&lab, b, root, &rn);
 		lab_run_end(&lab);
-
-		/* DOC: byte-identical: the parallel ways must write exactly
-		 * the files the serial way wrote. */
-		for (int i = 0; i < nways; i++) {
-			enum way wy = ways[i];
-
-			for (int no = 0; no < b->images; no++) {
-				free(files[wy][no]);
-				files[wy][no] = NULL;
-			}
-			if (!read_back(root, wy, b, &res[wy], files[wy], lens[wy],
-			               i == 0 && opt_show ? thumbs : NULL))
-				readable = false;
-			for (int no = 0; readable && i > 0 && no < b->images; no++)
-				if (lens[wy][no] != lens[WAY_SERIAL][no] ||
-				    memcmp(files[wy][no], files[WAY_SERIAL][no],
-				           lens[wy][no]) != 0) {
-					identical = false;
-					differing++;
-				}
-		}
-		identical = identical && readable;
-
-		if (lab.o.json) {
-			struct lab_json j;
-			char key[64], hex[32];
-			double cpu = 0;
-
-			lab_json_begin(&j);
-			lab_json_int(&j, "run", run);
-			lab_json_int(&j, "images", b->images);
-			lab_json_str(&j, "source", source);
-			lab_json_int(&j, "width", b->item[0].w);
-			lab_json_int(&j, "height", b->item[0].h);
-			lab_json_int(&j, "scale", opt_scale);
-			lab_json_int(&j, "fetch_ms", opt_fetch_ms);
-			lab_json_num(&j, "sigma", opt_sigma);
-			lab_json_str(&j, "format", opt_format);
-			lab_json_bool(&j, "gil", opt_gil);
-			lab_json_int(&j, "workers", lab.o.workers);
-			lab_json_int(&j, "ncpu", lab.ncpu);
-			lab_json_int(&j, "cores", lab.ncpu); /* for expect: lines */
-			for (int i = 0; i < nways; i++) {
-				const struct way_result *r = &res[ways[i]];
-				const char *wn = way_name[ways[i]];
-
-				snprintf(key, sizeof key, "%s_ms", wn);
-				lab_json_num(&j, key, r->ms);
-				snprintf(key, sizeof key, "%s_speedup", wn);
-				lab_json_num(&j, key, r->speedup);
-				snprintf(key, sizeof key, "%s_cpu_ms", wn);
-				lab_json_num(&j, key, r->cpu_ms);
-				snprintf(key, sizeof key, "%s_cpu_speedup", wn);
-				lab_json_num(&j, key, r->cpu_x);
-				for (int s = 0; s < ST_COUNT; s++) {
-					snprintf(key, sizeof key, "%s_%s_ms", wn, stage_name[s]);
-					lab_json_num(&j, key, r->stage_ms[s]);
-					snprintf(key, sizeof key, "%s_%s_speedup", wn, stage_name[s]);
-					lab_json_num(&j, key, r->stage_x[s]);
-				}
-				snprintf(key, sizeof key, "%s_cpu_cores", wn);
-				lab_json_num(&j, key, r->cpu_cores);
-				snprintf(key, sizeof key, "%s_max_inside", wn);
-				lab_json_int(&j, key, r->max_inside);
-				snprintf(key, sizeof key, "%s_files", wn);
-				lab_json_int(&j, key, r->files);
-				snprintf(key, sizeof key, "%s_digest", wn);
-				snprintf(hex, sizeof hex, "%016llx", (unsigned long long)r->digest);
-				lab_json_str(&j, key, hex);
-			}
-			for (int s = 0; s < ST_COUNT; s++)
-				if (cpu_stage(s))
-					cpu += res[WAY_SERIAL].stage_ms[s];
-			lab_json_num(&j, "blur_share", cpu > 0 ?
-			             res[WAY_SERIAL].stage_ms[ST_BLUR] / cpu : 0);
-			lab_json_num(&j, "decode_share", cpu > 0 ?
-			             res[WAY_SERIAL].stage_ms[ST_DECODE] / cpu : 0);
-			lab_json_str(&j, "parallel", way_name[par]);
-			lab_json_bool(&j, "identical", identical);
-			lab_json_int(&j, "differing_files", readable ? differing : -1);
-			lab_json_str(&j, "out_dir", root);
-			lab_json_bool(&j, "kept", opt_out != NULL);
-			lab_json_end(&j);
-		}
-		if (lab_text(&lab)) {
-			print_table(ways, nways, res);
-			for (int i = 1; i < nways; i++) {
-				const struct way_result *r = &res[ways[i]];
-
-				printf("CPU stages, %s: %.2fx, %.2f cores busy, at most %d at once\n",
-				       way_name[ways[i]], r->cpu_x, r->cpu_cores, r->max_inside);
-			}
-			printf("Thumbnails %s whichever way they were made\n",
-			       identical ? "byte-identical" : "DIFFER");
-			printf("(%d files each way, FNV-1a of them all %016llx)\n",
-			       res[WAY_SERIAL].files, (unsigned long long)res[WAY_SERIAL].digest);
-			fflush(stdout);
-		}
-		if (opt_show && lab_text(&lab) && readable) {
-			const uint8_t *px[MAX_IMAGES];
-			char cap[MAX_IMAGES][64];
-
-			for (int no = 0; no < b->images; no++) {
-				px[no] = thumbs + (size_t)no * THUMB * THUMB;
-				snprintf(cap[no], sizeof cap[no], "%s", b->item[no].name);
-			}
-			putchar('\n');
-			show(px, cap, b->images);
-			fflush(stdout);
-		}
-		if (!identical) {
+		compare_files(b, root, &rn, files, lens, thumbs);
+		if (lab.o.json)
+			print_json(&lab, run, b, &rn, root);
+		if (lab_text(&lab))
+			print_text(b, &rn, thumbs);
+		if (!rn.identical) {
 			status = 1;
 			break;
 		}
