@@ -63,9 +63,9 @@ static const struct lab_option options[] = {
 	{ "images", LAB_OPT_INT, &opt_images, "N",
 	  "how many of the default photos (or generated images) to process "
 	  "(default 8)", 1, MAX_IMAGES },
-	{ "scale", LAB_OPT_INT, &opt_scale, "1|2|4|8",
-	  "decode JPEG photos at 1/N of their size, as Pillow's draft() does "
-	  "(default 4)", 1, 8 },
+	{ "scale", LAB_OPT_INT, &opt_scale, "N",
+	  "decode JPEG photos at 1/N of their size, N 1, 2, 4 or 8, as Pillow's "
+	  "draft() does (default 4)", 1, 8 },
 	{ "fetch-ms", LAB_OPT_INT, &opt_fetch_ms, "MS",
 	  "the download: a blocking wait per image standing in for the network "
 	  "(default 20)", 0, 10000 },
