@@ -139,7 +139,6 @@ enum kind { KIND_PNG, KIND_JPEG };
 struct item {
 	char path[4096];
 	char name[64];  /* output name: NN_basename */
-	enum kind kind;
 	size_t file_len;
 	int w, h;       /* as decoded (JPEG: after --scale) */
 	uint8_t *file;  /* the fetched bytes */
@@ -1071,13 +1070,14 @@ probe(const struct lab *lab, struct item *it, bool whole)
 	if (whole && ((px = malloc((size_t)it->w * (size_t)it->h * 3)) == NULL ||
 	              decode(buf, len, opt_scale, 3, &it->w, &it->h, px, err,
 	                     sizeof err) < 0)) {
+		if (!px)
+			snprintf(err, sizeof err, "out of memory");
 		free(buf);
 		free(px);
-		lab_usage_error(lab, "%s: %s", it->path, px ? err : "out of memory");
+		lab_usage_error(lab, "%s: %s", it->path, err);
 	}
 	free(px);
 	free(buf);
-	it->kind = (enum kind)k;
 	it->file_len = len;
 }
 
