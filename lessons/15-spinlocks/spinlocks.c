@@ -44,7 +44,7 @@ static const struct lab_option options[] = {
 	  "pause instructions of work between takes, outside the lock "
 	  "(default 0)", 0, 1000000 },
 	{ "fence", LAB_OPT_CHOICE, &fence, "none|seq_cst",
-	  "peterson: a full fence (mfence) between its stores and its loads "
+	  "peterson: a full fence (atomic_thread_fence) between its stores and its loads "
 	  "(default none, as on paper; see lesson 16)", 0, 0 },
 	{ "cpus", LAB_OPT_INT, &cpus, "N",
 	  "run on N CPUs only, as taskset does (default: all usable)", 1, 4096 },
@@ -95,9 +95,19 @@ struct worker_result {
 	_Alignas(64) long long takes;
 	long long contended;   /* takes that had to wait */
 	long long violations;  /* entries that found another worker inside */
+	long long overtakes;   /* takes again while another waited (see fair_note) */
+	_Atomic uint32_t waiting;   /* it waits for the lock now */
+	_Atomic uint64_t wait_from; /* the releases count when it began */
 	uint64_t cpu_ns;       /* CPU time of the worker (CLOCK_THREAD_CPUTIME_ID) */
 	uint64_t wait_ns;      /* wall time spent waiting for the lock */
 	uint64_t wait_cpu_ns;  /* CPU time spent waiting for the lock */
+};
+
+/* Who took the lock last, and how often it was let go: written by the
+ * holder only. */
+struct fairness {
+	_Alignas(64) _Atomic uint64_t releases;
+	_Atomic int last;
 };
 
 struct shared {
@@ -108,6 +118,8 @@ struct shared {
 	volatile int64_t *count;     /* counter "count", as a plain variable */
 	struct board_counter *inside; /* gauge: workers inside right now */
 	_Atomic uint32_t *stop;      /* main: time is up */
+	struct fairness *fair;
+	struct board_counter *overtakes;
 	long takes;
 	int hold, outside;
 	struct worker_result *res;   /* res[w->no - 1] */
@@ -143,6 +155,13 @@ wait_begin(struct lab_worker *w, struct shared *s, struct wait_clock *wc,
            enum lab_note how)
 {
 	if (!wc->waiting) {
+		struct worker_result *r = &s->res[w->no - 1];
+
+		atomic_store_explicit(&r->wait_from,
+		                      atomic_load_explicit(&s->fair->releases,
+		                                           memory_order_relaxed),
+		                      memory_order_relaxed);
+		atomic_store_explicit(&r->waiting, 1, memory_order_relaxed);
 		wc->waiting = true;
 		wc->wall0 = clock_ns(CLOCK_MONOTONIC);
 		wc->cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
@@ -150,11 +169,39 @@ wait_begin(struct lab_worker *w, struct shared *s, struct wait_clock *wc,
 	lab_lock_note(w, s->board_lock, how);
 }
 
+/* DOC: overtake
+ * Fairness, judged at every take: did this worker take the lock again
+ * (it was the last holder) while another worker had been waiting since
+ * before the last release?  That is an overtake: the waiter was passed
+ * over.  A ticket lock never does it; test-and-set does, all the time. */
+static void
+fair_note(struct lab_worker *w, struct shared *s)
+{
+	uint64_t now = atomic_load_explicit(&s->fair->releases, memory_order_relaxed);
+
+	if (atomic_load_explicit(&s->fair->last, memory_order_relaxed) == w->no) {
+		for (int j = 0; j < w->lab->o.workers; j++) {
+			struct worker_result *o = &s->res[j];
+
+			if (j != w->no - 1 &&
+			    atomic_load_explicit(&o->waiting, memory_order_relaxed) &&
+			    atomic_load_explicit(&o->wait_from, memory_order_relaxed) < now) {
+				s->res[w->no - 1].overtakes++;
+				lab_counter_add(s->overtakes, 1);
+				break;
+			}
+		}
+	}
+	atomic_store_explicit(&s->fair->last, w->no, memory_order_relaxed);
+}
+
 static void
 wait_end(struct lab_worker *w, struct shared *s, struct wait_clock *wc)
 {
 	struct worker_result *r = &s->res[w->no - 1];
 
+	atomic_store_explicit(&r->waiting, 0, memory_order_relaxed);
+	fair_note(w, s);
 	if (wc->waiting) {
 		r->wait_ns += clock_ns(CLOCK_MONOTONIC) - wc->wall0;
 		r->wait_cpu_ns += clock_ns(CLOCK_THREAD_CPUTIME_ID) - wc->cpu0;
@@ -187,7 +234,7 @@ flag_lock(struct lab_worker *w, struct shared *s, struct wait_clock *wc)
  * load sees the latest store (sequential consistency: step mode is), for
  * exactly two workers.  On x86 a store waits in the store buffer while
  * the later load of the other's flag goes ahead: both can read "does
- * not want in" and enter.  --fence seq_cst puts an mfence between
+ * not want in" and enter.  --fence seq_cst puts a full fence between
  * (lesson 16). */
 static void
 peterson_lock(struct lab_worker *w, struct shared *s, struct wait_clock *wc)
@@ -307,6 +354,11 @@ release(struct lab_worker *w, struct shared *s, uint32_t ticket)
 	unsigned me = (unsigned)w->no - 1;
 
 	lab_lock_note(w, s->board_lock, LAB_NOTE_RELEASED);
+	/* Only the holder writes it: no atomic add (and no fence) needed. */
+	atomic_store_explicit(&s->fair->releases,
+	                      atomic_load_explicit(&s->fair->releases,
+	                                           memory_order_relaxed) + 1,
+	                      memory_order_relaxed);
 	switch (s->kind) {
 	case K_FLAG:
 	case K_TAS:
@@ -387,7 +439,7 @@ parse_kind(const char *name)
 
 /* One run's figures, summed over the workers. */
 struct totals {
-	long long takes, contended, violations, min, max;
+	long long takes, contended, violations, overtakes, min, max;
 	double cpu_ms, wait_ms, wait_cpu_ms;
 };
 
@@ -402,6 +454,7 @@ add_up(const struct shared *s, int n)
 		t.takes += r->takes;
 		t.contended += r->contended;
 		t.violations += r->violations;
+		t.overtakes += r->overtakes;
 		t.cpu_ms += (double)r->cpu_ns / 1e6;
 		t.wait_ms += (double)r->wait_ns / 1e6;
 		t.wait_cpu_ms += (double)r->wait_cpu_ns / 1e6;
@@ -443,6 +496,7 @@ report(struct lab *lab, const struct shared *s, int run, int64_t count,
 		lab_json_int(&j, "violations", t.violations);
 		lab_json_int(&j, "max_inside", max_inside);
 		lab_json_int(&j, "contended", t.contended);
+		lab_json_int(&j, "overtakes", t.overtakes);
 		lab_json_num(&j, "elapsed_ms", ms);
 		lab_json_num(&j, "cpu_ms", t.cpu_ms);
 		lab_json_num(&j, "busy", ms > 0 ? t.cpu_ms / ms : 0);
@@ -456,7 +510,8 @@ report(struct lab *lab, const struct shared *s, int run, int64_t count,
 	printf("%s: %lld takes in %.0f ms; per worker", kind_name[s->kind], t.takes, ms);
 	for (int i = 0; i < n; i++)
 		printf(" %lld", per[i]);
-	printf(" (fewest/most %.2f)\n", fairness);
+	printf(" (fewest/most %.2f); %lld overtake%s\n", fairness, t.overtakes,
+	       t.overtakes == 1 ? "" : "s");
 	printf("count %lld: %lld lost; %lld entries found another worker inside\n",
 	       (long long)count, t.takes - count, t.violations);
 	printf("CPU %.0f ms in %.0f ms (%.2f CPUs busy); waiting %.0f ms, of it on a CPU %.0f ms (%.0f%%)\n",
@@ -487,6 +542,7 @@ main(int argc, char **argv)
 	s.outside = outside;
 	s.lw = lab_shared_alloc(&lab, sizeof *s.lw);
 	s.stop = lab_shared_alloc(&lab, sizeof *s.stop);
+	s.fair = lab_shared_alloc(&lab, sizeof *s.fair);
 	s.res = lab_shared_alloc(&lab, sizeof *s.res * (size_t)lab.o.workers);
 	pthread_mutexattr_init(&ma);
 	pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
@@ -510,6 +566,10 @@ main(int argc, char **argv)
 			lab_counter_expect(count, s.takes * lab.o.workers);
 		s.inside = lab_counter(&lab, "inside", 0);
 		lab_counter_kind(s.inside, BOARD_COUNTER_GAUGE);
+		s.overtakes = lab_counter(&lab, "overtakes", 0);
+		lab_counter_kind(s.overtakes, BOARD_COUNTER_COUNT);
+		atomic_store(&s.fair->releases, 0);
+		atomic_store(&s.fair->last, 0);
 		s.count = (volatile int64_t *)(void *)&count->value;
 		memset(s.res, 0, sizeof *s.res * (size_t)lab.o.workers);
 		atomic_store(&s.lw->want0, 0);

@@ -7,7 +7,7 @@
 // at least one load sees a 1.  On x86 each store first waits in its CPU's
 // store buffer, and the later load of the other variable does not wait
 // for it: both loads can read 0.  --fence puts atomic_thread_fence
-// (mfence on x86) between the store and the load; --seq-cst makes both
+// (a locked instruction or mfence on x86) between the store and the load; --seq-cst makes both
 // seq_cst operations instead.  Both forbid r1 == r2 == 0.
 // --test peterson runs Peterson's entry (lesson 15) the same way:
 //     worker 1: want1 = 1; turn = 2; enter1 = !(want2 && turn == 2)
@@ -32,7 +32,7 @@ static const struct lab_option options[] = {
 	  "trials, each on fresh variables (default 1000000; 1 under a "
 	  "schedule unless given)", 0, 20000000 },
 	{ "fence", LAB_OPT_FLAG, &fence, NULL,
-	  "a full fence (atomic_thread_fence seq_cst: mfence) between each "
+	  "a full fence (atomic_thread_fence seq_cst) between each "
 	  "worker's store and its load", 0, 0 },
 	{ "seq-cst", LAB_OPT_FLAG, &seq_cst, NULL,
 	  "seq_cst stores and loads instead of relaxed ones", 0, 0 },
@@ -98,33 +98,41 @@ start_trial(struct lab_worker *w, _Atomic long *mine, _Atomic long *theirs,
 }
 
 /* DOC: store-then-load
- * The store, then the load of the other variable.  The signal fence is a
- * compiler barrier only (it emits no instruction): the compiler may not
- * swap the two, so any reordering left is the CPU's.  --fence adds
- * atomic_thread_fence(seq_cst), which is mfence on x86: the store buffer
- * drains before the load.  --seq-cst uses seq_cst operations (GCC makes
- * the store an xchg, which drains it too). */
+ * The store, then the load of the other variable (two probes, so step
+ * mode can run them one at a time).  The signal fence is a compiler
+ * barrier only (it emits no instruction): the compiler may not swap the
+ * two, so any reordering left is the CPU's.  --fence adds
+ * atomic_thread_fence(seq_cst): GCC 12 makes it "lock orq $0,(%rsp)", a
+ * locked no-op on the stack (older GCC: mfence), and either way the store
+ * buffer drains before the load.  --seq-cst uses seq_cst operations (GCC makes
+ * the store an xchg, which drains it too).  Each memory order is a
+ * constant: GCC treats an order only known at run time as seq_cst. */
 static uint8_t
-store_then_load(const struct trials *tr, _Atomic uint32_t *mine,
-                _Atomic uint32_t *theirs)
+store_then_load(struct lab_worker *w, const struct trials *tr,
+                _Atomic uint32_t *mine, _Atomic uint32_t *theirs)
 {
+	bool one = w->no == 1;
+
 	if (tr->seq_cst) {
+		lab_step(w, one ? "x = 1" : "y = 1");
 		atomic_store(mine, 1);
+		lab_step(w, one ? "r1 = y" : "r2 = x");
 		return (uint8_t)atomic_load(theirs);
 	}
+	lab_step(w, one ? "x = 1" : "y = 1");
 	atomic_store_explicit(mine, 1, memory_order_relaxed);
 	if (tr->fence)
 		atomic_thread_fence(memory_order_seq_cst);
 	else
 		atomic_signal_fence(memory_order_seq_cst);
+	lab_step(w, one ? "r1 = y" : "r2 = x");
 	return (uint8_t)atomic_load_explicit(theirs, memory_order_relaxed);
 }
 
 /* DOC: peterson-entry
  * Peterson's entry from lesson 15: say I want in, give the turn away,
  * and go in unless the other wants in and it is its turn.  Returns 1
- * when this worker would enter now.  Each memory order is a constant:
- * GCC treats an order only known at run time as seq_cst. */
+ * when this worker would enter now. */
 static uint8_t
 peterson_entry(struct lab_worker *w, const struct trials *tr, long t)
 {
@@ -170,16 +178,17 @@ worker(struct lab_worker *w)
 	for (long t = 0; t < tr->n; t++) {
 		uint8_t r;
 
-		start_trial(w, one ? &tr->at1 : &tr->at2, one ? &tr->at2 : &tr->at1,
-		            t + 1);
+		/* One trial needs no lining up: lab_spawn's start barrier
+		 * did it, and a schedule then decides alone who goes. */
+		if (tr->n > 1)
+			start_trial(w, one ? &tr->at1 : &tr->at2,
+			            one ? &tr->at2 : &tr->at1, t + 1);
 		if (tr->peterson) {
 			r = peterson_entry(w, tr, t);
 		} else if (one) {
-			lab_step(w, "x = 1; r1 = y");
-			r = store_then_load(tr, &tr->x[t], &tr->y[t]);
+			r = store_then_load(w, tr, &tr->x[t], &tr->y[t]);
 		} else {
-			lab_step(w, "y = 1; r2 = x");
-			r = store_then_load(tr, &tr->y[t], &tr->x[t]);
+			r = store_then_load(w, tr, &tr->y[t], &tr->x[t]);
 		}
 		(one ? tr->r1 : tr->r2)[t] = r;
 		if ((t & 65535) == 0)
@@ -236,12 +245,16 @@ main(int argc, char **argv)
 
 	lab_say(&lab, "%s: %ld trials, %s, %d %s workers%s (%d CPU%s usable)\n",
 	        tr->peterson ? "Peterson's entry" : "store buffer", tr->n,
-	        fence ? "fenced (mfence)" : seq_cst ? "seq_cst operations" : "relaxed, no fence",
+	        fence ? "fenced" : seq_cst ? "seq_cst operations" : "relaxed, no fence",
 	        lab.o.workers, lab_mode_name(lab.o.mode),
 	        tr->cpu[0] >= 0 && tr->cpu[0] != tr->cpu[1] ? ", pinned on CPUs apart" : "",
 	        lab.ncpu, lab.ncpu == 1 ? "" : "s");
 	for (int run = 1; run <= lab.o.runs; run++) {
-		struct board_counter *bad;
+		static const char *const names[2][4] = {
+			{ "both_zero", "r2_only", "r1_only", "both_one" },
+			{ "neither", "w2_only", "w1_only", "both_enter" },
+		};
+		struct board_counter *c[4];
 		struct lab_team *team;
 		long long out[4] = { 0 }; /* r1 r2: 00 01 10 11 */
 		long long reorders;
@@ -250,8 +263,12 @@ main(int argc, char **argv)
 		lab_run_begin(&lab, run);
 		/* Counter 0, for the histogram: the outcome one operation at
 		 * a time never gives. */
-		bad = lab_counter(&lab, tr->peterson ? "both_enter" : "both_zero", 0);
-		lab_counter_kind(bad, BOARD_COUNTER_COUNT);
+		for (int k = 0; k < 4; k++) {
+			int o = tr->peterson ? 3 - k : k;
+
+			c[o] = lab_counter(&lab, names[tr->peterson][o], 0);
+			lab_counter_kind(c[o], BOARD_COUNTER_COUNT);
+		}
 		if (run > 1) {
 			memset((void *)tr->x, 0, n * sizeof *tr->x);
 			memset((void *)tr->y, 0, n * sizeof *tr->y);
@@ -267,7 +284,8 @@ main(int argc, char **argv)
 			out[tr->r1[t] * 2 + tr->r2[t]]++;
 		/* sb: both loads saw 0; peterson: both would enter. */
 		reorders = tr->peterson ? out[3] : out[0];
-		lab_counter_set(bad, reorders);
+		for (int k = 0; k < 4; k++)
+			lab_counter_set(c[k], out[k]);
 		lab_run_end(&lab);
 		if (lab.o.json) {
 			struct lab_json j;
@@ -284,6 +302,8 @@ main(int argc, char **argv)
 			lab_json_int(&j, "reorders", reorders);
 			lab_json_num(&j, "per_million", 1e6 * (double)reorders / (double)tr->n);
 			lab_json_int_array(&j, "outcomes", out, 4);
+			for (int k = 0; k < 4; k++)
+				lab_json_int(&j, names[tr->peterson][k], out[k]);
 			lab_json_num(&j, "elapsed_ms", ms);
 			lab_json_end(&j);
 		}
