@@ -176,7 +176,8 @@ START_TEST(test_ticket_fifo_free)
 }
 END_TEST
 
-/* What waiting costs: a mutex waiter sleeps (a small share of its wait
+/* What waiting costs (three workers, so that two wait at any time): a
+ * mutex waiter sleeps (a small share of its wait
  * on a CPU), a test-and-set waiter spins (many times that share). */
 START_TEST(test_spinning_burns_mutex_sleeps)
 {
@@ -184,13 +185,13 @@ START_TEST(test_spinning_burns_mutex_sleeps)
 	char *out;
 	double spin_share, sleep_share;
 
-	out = spin("--lock mutex --hold 10000 --ms 150", 1);
+	out = spin("--lock mutex --workers 3 --hold 30000 --ms 150", 1);
 	ck_assert(tu_json_line(out, 0, obj, sizeof obj));
 	sleep_share = tu_jnum(obj, "wait_cpu_share");
 	ck_assert_msg(tu_jnum(obj, "wait_ms") > 10, "the mutex waiter hardly waited: %s", obj);
 	ck_assert_msg(sleep_share < 0.2, "a mutex waiter on a CPU: %s", obj);
 	free(out);
-	out = spin("--lock tas --hold 10000 --ms 150", 1);
+	out = spin("--lock tas --workers 3 --hold 30000 --ms 150", 1);
 	ck_assert(tu_json_line(out, 0, obj, sizeof obj));
 	spin_share = tu_jnum(obj, "wait_cpu_share");
 	ck_assert_msg(spin_share > 3 * sleep_share && spin_share > 0.1,
