@@ -163,6 +163,8 @@ step_inside(const struct board *b, const char *name)
 	holder = atomic_load(&b->lock[l].holder);
 	for (uint32_t i = 1; i < n && i < BOARD_MAX_ACTORS; i++)
 		if ((int32_t)i == holder ||
+		    /* it holds l, also while parked at a gate inside */
+		    (atomic_load(&b->actor[i].held) & (1u << l)) ||
 		    atomic_load(&b->actor[i].state) == BOARD_ST_CRITICAL)
 			count++;
 	return count;
