@@ -97,6 +97,26 @@ start_trial(struct lab_worker *w, _Atomic long *mine, _Atomic long *theirs,
 	}
 }
 
+/* The probes before the store and the load, named for the worker (a
+ * probe's label is fixed where it is written). */
+static void
+step_store(struct lab_worker *w)
+{
+	if (w->no == 1)
+		lab_step(w, "x = 1");
+	else
+		lab_step(w, "y = 1");
+}
+
+static void
+step_load(struct lab_worker *w)
+{
+	if (w->no == 1)
+		lab_step(w, "r1 = y");
+	else
+		lab_step(w, "r2 = x");
+}
+
 /* DOC: store-then-load
  * The store, then the load of the other variable (two probes, so step
  * mode can run them one at a time).  The signal fence is a compiler
@@ -111,21 +131,18 @@ static uint8_t
 store_then_load(struct lab_worker *w, const struct trials *tr,
                 _Atomic uint32_t *mine, _Atomic uint32_t *theirs)
 {
-	bool one = w->no == 1;
-
+	step_store(w);
 	if (tr->seq_cst) {
-		lab_step(w, one ? "x = 1" : "y = 1");
 		atomic_store(mine, 1);
-		lab_step(w, one ? "r1 = y" : "r2 = x");
+		step_load(w);
 		return (uint8_t)atomic_load(theirs);
 	}
-	lab_step(w, one ? "x = 1" : "y = 1");
 	atomic_store_explicit(mine, 1, memory_order_relaxed);
 	if (tr->fence)
 		atomic_thread_fence(memory_order_seq_cst);
 	else
 		atomic_signal_fence(memory_order_seq_cst);
-	lab_step(w, one ? "r1 = y" : "r2 = x");
+	step_load(w);
 	return (uint8_t)atomic_load_explicit(theirs, memory_order_relaxed);
 }
 
