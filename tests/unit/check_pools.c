@@ -500,6 +500,7 @@ START_TEST(timeout_task_runs_on)
 	done = tu_jnum(obj, "timeout_task_done_ms");
 	ck_assert_msg(waited >= 100 && waited < 200, "waited %.0f ms", waited);
 	ck_assert_msg(done >= 200, "the task ended at %.0f ms", done);
+	ck_assert_int_eq(tu_jint(obj, "timeout_result"), 2);
 }
 END_TEST
 
