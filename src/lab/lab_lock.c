@@ -78,8 +78,10 @@ lab_lock_new(struct lab *lab, const char *name, enum board_lock_kind kind)
 struct lab_lock *
 lab_sem_new(struct lab *lab, const char *name, unsigned permits)
 {
-	if (permits < 1 || permits > 1000000)
-		lab_die(lab, "semaphore %s: %u permits (1..1000000)", name, permits);
+	/* 0 permits: a signal, posted before anyone may pass (Tanenbaum's
+	 * philosophers, the Little Book's signalling pattern). */
+	if (permits > 1000000)
+		lab_die(lab, "semaphore %s: %u permits (0..1000000)", name, permits);
 	return lock_new(lab, name, BOARD_LOCK_SEM, permits);
 }
 
