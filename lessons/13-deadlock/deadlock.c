@@ -283,7 +283,7 @@ start_eating(struct lab_worker *w, struct table *t)
 		atomic_fetch_add(&t->overlaps, 1);
 	atomic_fetch_add(&t->meals[w->no], 1);
 	/* A hungry neighbour is passed over once more. */
-	for (int k = 0; k < (nb[0] == nb[1] ? 1 : 2); k++)
+	for (int k = 0; t->passed_over && k < 2; k++)
 		if (atomic_load(&t->hungry[nb[k]]))
 			lab_counter_raise(t->passed_over,
 			                  atomic_fetch_add(&t->passed[nb[k]], 1) + 1);
@@ -389,7 +389,8 @@ json_meals(struct lab_json *j, const struct table *t)
 	lab_json_int(j, "meals_min", lo);
 	lab_json_int(j, "meals_max", hi);
 	lab_json_int(j, "overlaps", atomic_load(&t->overlaps));
-	lab_json_int(j, "passed_over", atomic_load(&t->passed_over->value));
+	lab_json_int(j, "passed_over",
+	             t->passed_over ? atomic_load(&t->passed_over->value) : 0);
 	lab_json_num(j, "seconds", seconds_s);
 }
 
@@ -642,8 +643,12 @@ main(int argc, char **argv)
 	}
 	if (t->fix == FIX_FOOTMAN)
 		t->seats = lab_sem_new(&lab, "seats", (unsigned)t->n - 1);
-	t->passed_over = lab_counter(&lab, "passed_over", 0);
-	lab_counter_kind(t->passed_over, BOARD_COUNTER_GAUGE);
+	/* A table of three or more (two workers are neighbours twice over,
+	 * and the two-lock steps need no counter in their trace). */
+	if (t->n > 2) {
+		t->passed_over = lab_counter(&lab, "passed_over", 0);
+		lab_counter_kind(t->passed_over, BOARD_COUNTER_GAUGE);
+	}
 	if (t->n == 2 && t->fix != FIX_TANENBAUM)
 		lab_say(&lab, "worker 1 locks a then b; worker 2 locks %s; "
 		        "each holds its first lock %.3f s; fix: %s\n",
@@ -671,7 +676,8 @@ main(int argc, char **argv)
 			atomic_store(&t->hungry[i], 0);
 			atomic_store(&t->passed[i], 0);
 		}
-		lab_counter_set(t->passed_over, 0);
+		if (t->passed_over)
+			lab_counter_set(t->passed_over, 0);
 		t->until = seconds_s > 0 ? board_now_ns() + (uint64_t)(seconds_s * 1e9) : 0;
 		team = lab_spawn(&lab, t->n, philosopher, t);
 		if (pthread_create(&wd, NULL, watchdog, NULL))
