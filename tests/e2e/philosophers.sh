@@ -10,7 +10,7 @@ keys n n n n n n n
 wait_for "Step 8/"
 wait_for "Goal: deadlock the three philosophers"
 keys s 1 2 3 1 2 3
-wait_for "GOAL REACHED: deadlock the three philosophers"
+wait_for "GOAL REACHED deadlock the three philosophers"
 # The circle, lock by lock: fork1 held by w1, waited for by w3, ...
 on_screen() { screen | grep -q -- "$1"; }
 wait_until on_screen 'fork1  *mutex  *w1  *1: w3'
@@ -25,7 +25,7 @@ wait_for "Goal: starve philosopher 1"
 keys s 2 2 2 2 2 1 1 1
 wait_for "[1] waits for may-eat1"
 keys 5 5 5 5 5 2 2 2 2 2 2 2
-wait_for "GOAL REACHED: starve philosopher 1"
+wait_for "GOAL REACHED starve philosopher 1"
 screen | grep -q "waits for may-eat1" || fail "philosopher 1 is not waiting on its semaphore"
 keys q
 wait_for "Lessons"
