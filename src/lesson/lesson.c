@@ -91,8 +91,11 @@ md_slug_valid(const char *slug)
 }
 
 int
-md_parse_panels(const char *s, unsigned *mask, char *bad, size_t badlen)
+md_parse_panels(const char *s, unsigned *mask, unsigned char *order,
+                int *norder, char *bad, size_t badlen)
 {
+	int no = 0;
+
 	*mask = 0;
 	while (*s) {
 		size_t n;
@@ -111,9 +114,13 @@ md_parse_panels(const char *s, unsigned *mask, char *bad, size_t badlen)
 			snprintf(bad, badlen, "%.*s", (int)(n < 32 ? n : 32), s);
 			return -1;
 		}
+		if (order && !(*mask & 1u << i))
+			order[no++] = (unsigned char)i;
 		*mask |= 1u << i;
 		s += n;
 	}
+	if (norder)
+		*norder = no;
 	return 0;
 }
 
@@ -471,7 +478,8 @@ md_run_parse(const char *t, int first_line, md_prog_ok_fn ok, void *ctx,
 		} else if (strncmp(a, "panels:", 7) == 0) {
 			char name[40];
 
-			if (md_parse_panels(a + 7, &r->panels, name, sizeof name) < 0) {
+			if (md_parse_panels(a + 7, &r->panels, r->panel_order,
+			                    &r->npanel_order, name, sizeof name) < 0) {
 				snprintf(err, errlen, "unknown panel '%s' (known: procs counters locks timeline histogram output step)",
 				         name);
 				bad = 1;

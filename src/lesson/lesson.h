@@ -139,6 +139,10 @@ struct md_run {
 	int argc;
 	char **argv;     /* argv[0] is the lesson slug ("race"); NULL-ended */
 	unsigned panels; /* 1 << enum md_panel; 0: the view's default */
+	/* The same panels in the order the panels: line names them: their
+	 * priority when the screen cannot hold them all. */
+	unsigned char panel_order[MD_PANEL_COUNT];
+	int npanel_order;
 	int line;        /* of the opening fence */
 	struct md_goal *goal;
 	int ngoal;
@@ -232,7 +236,10 @@ int md_split_argv(const char *s, char ***argvp, int max);
 void md_argv_free(char **argv);
 /* Parse "procs counters ..." into a panel mask; -1 names an unknown one
  * (its name copied into bad). */
-int md_parse_panels(const char *s, unsigned *mask, char *bad, size_t badlen);
+/* order (may be NULL) receives each panel once, in the order named, and
+ * *norder how many. */
+int md_parse_panels(const char *s, unsigned *mask, unsigned char *order,
+                    int *norder, char *bad, size_t badlen);
 bool md_slug_valid(const char *slug);
 /* Parse a goal line's text after "goal:" ("deadlock :: text").  0, or -1
  * with a message in err.  g->text is allocated (md_goal_free). */

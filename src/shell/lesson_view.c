@@ -247,20 +247,32 @@ lesson_close(struct shell_ctx *c)
 	}
 }
 
-/* The step's panels in priority order (the order of its panels: line;
- * md keeps the mask, and every lesson lists them in the table's order,
- * which is also the order they stack in), with what each would fill now
- * at width w.  Returns how many. */
+/* The step's panels in priority order, the first kept longest when the
+ * screen cannot hold them all: the step panel when step mode added it
+ * (the student asked for it), then the panels in the order the run's
+ * panels: line names them, then any others the view added (histogram),
+ * in the table's order.  They still stack in the table's order.  With
+ * what each would fill now at width w.  Returns how many. */
 static int
 panel_wants(unsigned shown, int w, int *idx, struct layout_want *pw)
 {
-	int n = 0;
+	const struct md_run *r = cur_run();
+	int order[2 * MD_PANEL_COUNT + 1], no = 0, n = 0;
+	unsigned listed = r && r->panels ? r->panels : 0, seen = 0;
 
-	for (int i = 0; i < MD_PANEL_COUNT; i++) {
+	if (shown & 1u << MD_PANEL_STEP && !(listed & 1u << MD_PANEL_STEP))
+		order[no++] = MD_PANEL_STEP;
+	for (int k = 0; listed && k < r->npanel_order; k++)
+		order[no++] = r->panel_order[k];
+	for (int i = 0; i < MD_PANEL_COUNT; i++)
+		order[no++] = i;
+	for (int k = 0; k < no; k++) {
+		int i = order[k];
 		const struct shell_panel *p = shell_panels[i];
 
-		if (!(shown & (1u << i)))
+		if (!(shown & 1u << i) || seen & 1u << i)
 			continue;
+		seen |= 1u << i;
 		idx[n] = i;
 		pw[n].min = p->min_h;
 		pw[n].want = p->want ? p->want(w - 2) + 2 : p->min_h;

@@ -16,7 +16,7 @@ START_TEST(test_lesson_steps)
 	const char *doc =
 		"# The race\n\nIntro *text*.\n\n"
 		"## First\n\nRead `balance`, then write.\n\n"
-		"```run\nrace --workers 2 --sync 'none'\npanels: procs counters\n```\n\n"
+		"```run\nrace --workers 2 --sync 'none'\npanels: counters procs counters\n```\n\n"
 		"## Second\n\n- a\n- b\n\n```quiz\nWhat ends?\n```\n\n"
 		"```run\nracelab-race --iters 1\n```\n```run\nrace --runs 2\n```\n";
 
@@ -32,6 +32,10 @@ START_TEST(test_lesson_steps)
 	ck_assert_ptr_null(l.step[0].run->argv[5]);
 	ck_assert_uint_eq(l.step[0].run->panels,
 	                  1u << MD_PANEL_PROCS | 1u << MD_PANEL_COUNTERS);
+	/* The order named is the priority; a panel named twice counts once. */
+	ck_assert_int_eq(l.step[0].run->npanel_order, 2);
+	ck_assert_int_eq(l.step[0].run->panel_order[0], MD_PANEL_COUNTERS);
+	ck_assert_int_eq(l.step[0].run->panel_order[1], MD_PANEL_PROCS);
 	ck_assert_int_eq(l.step[0].run->line, 9); /* the fence's line */
 	ck_assert_str_eq(l.step[1].quiz, "What ends?");
 	ck_assert_int_eq(l.step[1].nrun, 2);
