@@ -355,21 +355,30 @@ START_TEST(test_tanenbaum_starve)
 END_TEST
 
 /* The ordered table is unfair in one way: philosophers 1 and 5 both
- * reach for fork 1 first and eat the least (the lesson's claim). */
+ * reach for fork 1 first and eat the least (the lesson's claim).  In at
+ * least 2 of 3 runs: a loaded machine can stall one run as a whole. */
 START_TEST(test_order_unfair)
 {
 	char *out = NULL, line[2048];
-	long long m[5];
 	int rc = run(&out, NULL, "--workers", "5", "--fix", "order", "--seconds",
-	             "0.3", "--hold", "0.005", "--think", "0.005", "--json", NULL);
+	             "0.2", "--runs", "3", "--hold", "0.005", "--think", "0.005",
+	             "--json", NULL);
+	int unfair = 0;
 
 	ck_assert_int_eq(rc, 0);
-	ck_assert(tu_json_line(out, 0, line, sizeof line));
-	ck_assert_int_eq(tu_json_array(line, "meals", m, 5), 5);
-	for (int i = 1; i < 4; i++)
-		ck_assert_msg(m[0] < m[i] && m[4] < m[i],
-		              "meals %lld %lld %lld %lld %lld", m[0], m[1], m[2], m[3], m[4]);
-	ck_assert_int_eq(tu_jint(line, "overlaps"), 0);
+	ck_assert_int_eq(tu_json_count(out), 3);
+	for (int r = 0; r < 3; r++) {
+		long long m[5];
+		bool low = true;
+
+		ck_assert(tu_json_line(out, r, line, sizeof line));
+		ck_assert_int_eq(tu_json_array(line, "meals", m, 5), 5);
+		ck_assert_int_eq(tu_jint(line, "overlaps"), 0);
+		for (int i = 1; i < 4; i++)
+			low = low && m[0] < m[i] && m[4] < m[i];
+		unfair += low;
+	}
+	ck_assert_msg(unfair >= 2, "philosophers 1 and 5 ate least in %d of 3 runs", unfair);
 	free(out);
 }
 END_TEST
