@@ -13,6 +13,10 @@
 //   ids     threads and processes report PID and TID, alive for --hold s
 //   cost    create --count threads, processes (fork+wait) and posix_spawn
 //           children of /bin/true, one at a time, and time each kind
+//   crash   (not part of all: it crashes on purpose) worker --crash K
+//           dereferences NULL: as a thread it takes its whole process
+//           down, the other threads' work with it; as a process only
+//           itself, and its siblings finish
 #include "lab/lab.h"
 
 #include <errno.h>
@@ -23,6 +27,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,10 +37,13 @@ static const char *demo = "all";
 static double hold_s = 0.5;
 static int count = 200;
 static int heap_mb;
+static int crash_no = 2;
+static int units = 10;
+static double unit_ms = 20;
 
 static const struct lab_option options[] = {
-	{ "demo", LAB_OPT_CHOICE, &demo, "all|memory|ids|cost",
-	  "which demo to run (default all)", 0, 0 },
+	{ "demo", LAB_OPT_CHOICE, &demo, "all|memory|ids|cost|crash",
+	  "which demo to run (default all: memory, ids, cost)", 0, 0 },
 	{ "hold", LAB_OPT_DOUBLE, &hold_s, "S",
 	  "ids demo: seconds each worker stays alive (default 0.5)", 0, 60 },
 	{ "count", LAB_OPT_INT, &count, "N",
@@ -43,6 +51,13 @@ static const struct lab_option options[] = {
 	{ "heap", LAB_OPT_INT, &heap_mb, "MB",
 	  "cost demo: touch this much private memory first; fork copies "
 	  "its page tables (default 0)", 0, 4096 },
+	{ "crash", LAB_OPT_INT, &crash_no, "K",
+	  "crash demo: worker K dereferences NULL halfway (0: none; default 2)",
+	  0, 64 },
+	{ "units", LAB_OPT_INT, &units, "N",
+	  "crash demo: units of work per worker (default 10)", 2, 10000 },
+	{ "unit-ms", LAB_OPT_DOUBLE, &unit_ms, "MS",
+	  "crash demo: milliseconds per unit (default 20)", 0, 1000 },
 	{ 0 },
 };
 
@@ -53,7 +68,8 @@ static const struct lab_lesson lesson = {
 	.about = "memory: a global written by a forked child stays unchanged in the parent\n"
 	         "(same address: copy-on-write); written by a thread, the parent sees it.\n"
 	         "ids: threads share the PID and differ in TID; processes differ in PID.\n"
-	         "cost: time to create and reap a thread, a fork()ed process, a posix_spawn()ed program.",
+	         "cost: time to create and reap a thread, a fork()ed process, a posix_spawn()ed program.\n"
+	         "crash: a NULL dereference kills a thread's whole process, a process only itself.",
 	.workers = 2,
 	.mode = LAB_THREAD,
 	.modes = LAB_MODES_THREAD_ONLY,
@@ -188,6 +204,201 @@ demo_ids(struct lab *lab, struct report *rep)
 		        (int)rep[i].tid, (int)rep[i].ppid);
 	lab_team_free(threads);
 	lab_team_free(procs);
+}
+
+
+/* ---- crash --------------------------------------------------------- */
+
+/* One per worker, in lab_shared_alloc memory: what the lesson's main can
+ * still read after the worker's process has died. */
+struct crash_slot {
+	_Atomic int units_done;  /* progress, written after every unit */
+	_Atomic bool delivered;  /* its result reached the lesson's main */
+	long long result;
+	int status;              /* how its process ended (-signal) */
+};
+
+struct crash_job {
+	struct crash_slot *slot;
+	long long *kept; /* thread team: results in the team process's memory */
+	int first;       /* the board number of the team's first worker */
+	int n;
+};
+
+/* Volatile, so the compiler cannot see that it is NULL and replace the
+ * store with a trap instruction: this is a real page fault. */
+static int *volatile nowhere;
+
+/* DOC: crash-null
+ * The crash itself: a store through a NULL pointer.  Page 0 is mapped by
+ * no one, the MMU faults, and the kernel sends SIGSEGV to this thread.
+ * Its default action ends the whole process, every thread of it
+ * (signal(7): "terminate the process and dump core").  No core file: the
+ * soft RLIMIT_CORE is set to 0 (core(5)), and the process is made not
+ * dumpable (prctl(2) PR_SET_DUMPABLE), which covers a core_pattern that
+ * pipes to a program (RLIMIT_CORE is not enforced for those). */
+static _Noreturn void
+crash(struct lab_worker *w)
+{
+	const struct rlimit none = { 0, 0 };
+
+	lab_step(w, "dereference NULL");
+	setrlimit(RLIMIT_CORE, &none);
+	prctl(PR_SET_DUMPABLE, 0);
+	*nowhere = 1;
+	abort(); /* not reached */
+}
+
+/* A worker: --units units of work, --unit-ms each.  Worker --crash (its
+ * place in the team) crashes halfway.  The result is the worker's own
+ * until it is delivered: a process delivers it itself when it is done; a
+ * thread leaves it in its process's memory, and the team process
+ * delivers them all after joining its threads, as a program collects its
+ * threads' results after join. */
+static int
+crash_worker(struct lab_worker *w)
+{
+	struct crash_job *job = w->arg;
+	int k = w->no - job->first;
+	struct crash_slot *sl = &job->slot[k];
+	long long result = 0;
+
+	for (int i = 0; i < units; i++) {
+		if (k + 1 == crash_no && i == units / 2)
+			crash(w);
+		lab_step_val(w, "work unit", i + 1);
+		lab_sleep(w, unit_ms / 1e3);
+		result += i + 1;
+		atomic_store(&sl->units_done, i + 1);
+		lab_progress(w, (uint64_t)i + 1, (uint64_t)units);
+	}
+	if (w->mode == LAB_PROCESS) {
+		sl->result = result;
+		atomic_store(&sl->delivered, true);
+	} else {
+		job->kept[k] = result;
+	}
+	return 0;
+}
+
+/* DOC: thread-team
+ * The thread team runs inside a process of its own, forked from the
+ * lesson, so that the lesson survives the crash to report it: its n
+ * threads are workers 2..n+1 of the board, this process is worker 1. */
+static int
+thread_team(struct lab_worker *w)
+{
+	struct crash_job *job = w->arg;
+	struct lab_team *t;
+
+	lab_set_name(w, "thread team");
+	job->kept = calloc((size_t)job->n, sizeof *job->kept);
+	if (!job->kept)
+		return 1;
+	t = lab_spawn_ex(w->lab, LAB_THREAD, job->first, job->n, crash_worker, job);
+	if (lab_join(t) != LAB_JOIN_OK)
+		return 1;
+	for (int k = 0; k < job->n; k++) {
+		job->slot[k].result = job->kept[k];
+		atomic_store(&job->slot[k].delivered, true);
+	}
+	lab_team_free(t);
+	return 0;
+}
+
+struct crash_result {
+	int n, team_status;
+	int thread_units[64], process_units[64], process_status[64];
+	int thread_delivered, process_delivered, process_killed, thread_killed;
+	int team_pid;
+};
+
+static int
+delivered(const struct crash_slot *sl, int n)
+{
+	int d = 0;
+
+	for (int k = 0; k < n; k++)
+		d += atomic_load(&sl[k].delivered);
+	return d;
+}
+
+static void
+print_team(const struct lab *lab, const struct crash_slot *sl, int n,
+           int first, const int *status)
+{
+	char buf[64];
+
+	for (int k = 0; k < n; k++) {
+		int u = atomic_load(&sl[k].units_done);
+
+		lab_result(lab, "    w%d: %s, had done %d of %d units, result %s\n",
+		           first + k, lab_status_text(status[k], buf, sizeof buf), u,
+		           units, atomic_load(&sl[k].delivered) ? "delivered" : "lost");
+	}
+}
+
+static void
+demo_crash(struct lab *lab, struct crash_slot *slot, struct crash_result *r)
+{
+	int n = lab->o.workers;
+	struct crash_job job = { .slot = slot, .first = 2, .n = n };
+	struct lab_team *t;
+	int status[64];
+	char buf[64];
+
+	r->n = n;
+	memset(slot, 0, 2 * (size_t)n * sizeof *slot);
+	if (crash_no)
+		lab_say(lab, "crash: 2 teams of %d x %d units; w%d, then w%d, "
+		        "dereference NULL after %d\n", n, units, 1 + crash_no,
+		        n + 1 + crash_no, units / 2);
+	else
+		lab_say(lab, "crash: two teams of %d workers, %d units each; no one "
+		        "crashes\n", n, units);
+
+	t = lab_spawn_ex(lab, LAB_PROCESS, 1, 1, thread_team, &job);
+	(void)lab_join(t);
+	r->team_status = t->w[0].status;
+	r->team_pid = t->w[0].pid;
+	/* The threads died with their process; the board still shows them
+	 * where they were: mark the ones that had not ended as killed by
+	 * the same signal. */
+	for (int k = 0; k < n; k++) {
+		struct board_actor *a = &lab->board->actor[job.first + k];
+		uint32_t s = atomic_load(&a->state);
+		bool ended = s == BOARD_ST_DONE || s == BOARD_ST_FAILED;
+
+		status[k] = ended ? 0 : r->team_status;
+		if (!ended && r->team_status < 0) {
+			atomic_store(&a->exit_code, r->team_status);
+			board_actor_state(a, BOARD_ST_KILLED);
+		}
+		r->thread_killed += !ended && r->team_status < 0;
+		r->thread_units[k] = atomic_load(&slot[k].units_done);
+	}
+	r->thread_delivered = delivered(slot, n);
+	lab_team_free(t);
+	lab_result(lab, "  %d threads in w1 (pid %d): %s; %d of %d "
+	           "results delivered\n", n, r->team_pid,
+	           lab_status_text(r->team_status, buf, sizeof buf),
+	           r->thread_delivered, n);
+	print_team(lab, slot, n, job.first, status);
+
+	job = (struct crash_job){ .slot = slot + n, .first = n + 2, .n = n };
+	t = lab_spawn_ex(lab, LAB_PROCESS, job.first, n, crash_worker, &job);
+	(void)lab_join(t);
+	for (int k = 0; k < n; k++) {
+		status[k] = r->process_status[k] = t->w[k].status;
+		r->process_killed += t->w[k].status < 0;
+		r->process_units[k] = atomic_load(&slot[n + k].units_done);
+	}
+	r->process_delivered = delivered(slot + n, n);
+	lab_team_free(t);
+	lab_result(lab, "  %d processes (w%d-w%d): %d killed, %d of %d results delivered\n",
+	           n, job.first, job.first + n - 1, r->process_killed,
+	           r->process_delivered, n);
+	print_team(lab, slot + n, n, job.first, status);
 }
 
 /* ---- cost ---------------------------------------------------------- */
@@ -368,7 +579,7 @@ grow_heap(struct lab *lab)
 static void
 print_json(struct lab *lab, int run, bool mem, const struct memory_result *m,
            bool ids, const struct report *rep, bool cost,
-           const struct cost_result *c)
+           const struct cost_result *c, bool cr, const struct crash_result *x)
 {
 	int n = lab->o.workers;
 	long long v[2 * BOARD_MAX_WORKERS];
@@ -425,6 +636,28 @@ print_json(struct lab *lab, int run, bool mem, const struct memory_result *m,
 		lab_json_num(&j, "fork_vs_thread", c->fork_us / c->thread_us);
 		lab_json_num(&j, "spawn_vs_thread", c->spawn_us / c->thread_us);
 	}
+	if (cr) {
+		lab_json_int(&j, "workers", x->n);
+		lab_json_int(&j, "crash", crash_no);
+		/* The workers that do not crash. */
+		lab_json_int(&j, "siblings", x->n - (crash_no > 0));
+		lab_json_int(&j, "units", units);
+		lab_json_int(&j, "thread_team_pid", x->team_pid);
+		lab_json_int(&j, "thread_team_status", x->team_status);
+		lab_json_int(&j, "thread_killed", x->thread_killed);
+		lab_json_int(&j, "thread_delivered", x->thread_delivered);
+		for (int i = 0; i < x->n; i++)
+			v[i] = x->thread_units[i];
+		lab_json_int_array(&j, "thread_units_done", v, x->n);
+		for (int i = 0; i < x->n; i++)
+			v[i] = x->process_status[i];
+		lab_json_int_array(&j, "process_status", v, x->n);
+		lab_json_int(&j, "process_killed", x->process_killed);
+		lab_json_int(&j, "process_delivered", x->process_delivered);
+		for (int i = 0; i < x->n; i++)
+			v[i] = x->process_units[i];
+		lab_json_int_array(&j, "process_units_done", v, x->n);
+	}
 	lab_json_num(&j, "elapsed_ms", lab_elapsed_ms(lab));
 	lab_json_end(&j);
 }
@@ -434,13 +667,25 @@ main(int argc, char **argv)
 {
 	struct lab lab;
 	struct report *rep;
-	bool all, mem, ids, cost;
+	bool all, mem, ids, cost, cr;
+	struct crash_slot *slot = NULL;
 
 	lab_init(&lab, &lesson, argc, argv);
 	all = strcmp(demo, "all") == 0;
 	mem = all || strcmp(demo, "memory") == 0;
 	ids = all || strcmp(demo, "ids") == 0;
 	cost = all || strcmp(demo, "cost") == 0;
+	cr = strcmp(demo, "crash") == 0;
+	if (cr && lab.o.workers > 64)
+		lab_usage_error(&lab, "--workers: at most 64 in the crash demo");
+	if (cr && 2 * lab.o.workers + 1 > BOARD_MAX_WORKERS)
+		lab_usage_error(&lab, "--workers: at most %d here",
+		                (BOARD_MAX_WORKERS - 1) / 2);
+	if (cr && crash_no > lab.o.workers)
+		lab_usage_error(&lab, "--crash: worker %d of %d", crash_no,
+		                lab.o.workers);
+	if (cr)
+		slot = lab_shared_alloc(&lab, 2 * (size_t)lab.o.workers * sizeof *slot);
 	if (ids && 2 * lab.o.workers > BOARD_MAX_WORKERS)
 		lab_usage_error(&lab, "--workers: at most %d here (twice that many workers run)",
 		                BOARD_MAX_WORKERS / 2);
@@ -452,6 +697,7 @@ main(int argc, char **argv)
 	for (int run = 1; run <= lab.o.runs; run++) {
 		struct memory_result m = { 0 };
 		struct cost_result c = { 0 };
+		struct crash_result x = { 0 };
 
 		lab_run_begin(&lab, run);
 		if (mem)
@@ -466,9 +712,11 @@ main(int argc, char **argv)
 			lab_say(&lab, "\n");
 		if (cost)
 			demo_cost(&lab, &c);
+		if (cr)
+			demo_crash(&lab, slot, &x);
 		lab_run_end(&lab);
 		if (lab.o.json)
-			print_json(&lab, run, mem, &m, ids, rep, cost, &c);
+			print_json(&lab, run, mem, &m, ids, rep, cost, &c, cr, &x);
 	}
 	return 0;
 }

@@ -32,6 +32,8 @@ static const char *demo = "squares";
 static const char *map = "shared";
 static int count = 4;
 static double delay_s;
+static long adds = 1;
+static const char *value_lock = "held";
 
 static const struct lab_option options[] = {
 	{ "demo", LAB_OPT_CHOICE, &demo, "squares|value-array",
@@ -44,6 +46,13 @@ static const struct lab_option options[] = {
 	{ "delay", LAB_OPT_DOUBLE, &delay_s, "S",
 	  "seconds a worker waits after each element, to watch it (default 0)",
 	  0, 10 },
+	{ "adds", LAB_OPT_LONG, &adds, "N",
+	  "value-array: each worker adds 1 to the counter N times (default 1)",
+	  1, 10000000 },
+	{ "value-lock", LAB_OPT_CHOICE, &value_lock, "held|per-access",
+	  "value-array: hold the lock across the whole += (get_lock()), or take "
+	  "it around the read and the write separately, as Value's own "
+	  "getter and setter do (default held)", 0, 0 },
 	{ 0 },
 };
 
@@ -80,6 +89,7 @@ struct job {
 	struct squares *sq;
 	struct named *named;          /* --demo value-array */
 	struct lab_lock *counter_lock;
+	bool per_access;              /* --value-lock per-access */
 	struct view *views;
 	const int64_t *mylist; /* the input, copied to children by fork */
 };
@@ -153,19 +163,48 @@ square_list(struct lab_worker *w)
 	return 0;
 }
 
+/* DOC: value-per-access
+ * counter.value += 1 on a Value made with lock=True: Python runs the
+ * property's getter, then its setter, and each takes the Value's lock by
+ * itself (CPython 3.11 Lib/multiprocessing/sharedctypes.py, make_property:
+ * getvalue and setvalue each self.acquire() ... self.release()).  Every
+ * access is locked; the update is not: between the two, another worker
+ * may read the same value, and one of the two writes is lost. */
+static int
+add_per_access(struct lab_worker *w, struct lab_lock *lock, int *counter)
+{
+	int v;
+
+	lab_lock(w, lock);                   /* getvalue(): */
+	lab_step(w, "read counter");
+	v = *counter;
+	lab_unlock(w, lock);
+	lab_lock(w, lock);                   /* setvalue(v + 1): */
+	lab_step_val(w, "write counter", v + 1);
+	*counter = v + 1;
+	lab_unlock(w, lock);
+	return v + 1;
+}
+
 /* The tutorial's modify_values(counter, names). */
 static int
 modify_values(struct lab_worker *w)
 {
 	struct job *job = w->arg;
 	struct named *nm = job->named;
-	int seen;
+	int seen = 0;
 
-	lab_lock(w, job->counter_lock);      /* with counter.get_lock(): */
-	lab_step(w, "counter += 1");
-	nm->counter += 1;                    /*     counter.value += 1 */
-	seen = nm->counter;                  /* read under the lock too */
-	lab_unlock(w, job->counter_lock);
+	for (long i = 0; i < adds; i++) {
+		if (job->per_access) {
+			seen = add_per_access(w, job->counter_lock, &nm->counter);
+			continue;
+		}
+		lab_lock(w, job->counter_lock);      /* with counter.get_lock(): */
+		lab_step(w, "counter += 1");
+		nm->counter += 1;                    /*     counter.value += 1 */
+		seen = nm->counter;                  /* read under the lock too */
+		lab_unlock(w, job->counter_lock);
+	}
 	if (w->no == 1) {
 		lab_step(w, "rename to Alice");
 		/* names.value = b"Alice": 5 bytes and a NUL, in the 8 there
@@ -294,7 +333,12 @@ static int
 demo_value_array(struct lab *lab)
 {
 	struct job job = { 0 };
+	long long expected = (long long)lab->o.workers * adds;
 
+	if (expected > 2000000000)
+		lab_usage_error(lab, "--adds: workers x adds must stay under 2e9 "
+		                "(the counter is an int, as Value('i'))");
+	job.per_access = strcmp(value_lock, "per-access") == 0;
 	job.views = lab_shared_alloc(lab, (size_t)lab->o.workers * sizeof *job.views);
 	job.counter_lock = lab_lock_new(lab, "counter lock", BOARD_LOCK_MUTEX);
 	for (int run = 1; run <= lab->o.runs; run++) {
@@ -305,7 +349,7 @@ demo_value_array(struct lab *lab)
 
 		lab_run_begin(lab, run);
 		c = lab_counter(lab, "counter", 0);
-		lab_counter_expect(c, lab->o.workers);
+		lab_counter_expect(c, expected);
 		lab_counter_kind(c, BOARD_COUNTER_CONSERVED);
 		job.named = map_region(lab, name, sizeof name, &was_there);
 		job.named->counter = 0;                           /* Value('i', 0) */
@@ -328,6 +372,10 @@ demo_value_array(struct lab *lab)
 			lab_json_str(&j, "mode", lab_mode_name(lab->o.mode));
 			lab_json_int(&j, "workers", lab->o.workers);
 			lab_json_int(&j, "counter", job.named->counter);
+			lab_json_int(&j, "adds", adds);
+			lab_json_str(&j, "value_lock", value_lock);
+			lab_json_int(&j, "expected", expected);
+			lab_json_int(&j, "lost", expected - job.named->counter);
 			lab_json_str(&j, "name_before", before);
 			lab_json_str(&j, "name", after);
 			lab_json_bool(&j, "name_is_alice", strcmp(after, "Alice") == 0);
@@ -340,6 +388,13 @@ demo_value_array(struct lab *lab)
 			printf("Counter: %d\n", job.named->counter);
 			printf("Name: %s\n", after);
 		}
+		if (adds > 1 || job.per_access)
+			lab_result(lab, "counter %d of %lld: %lld update%s lost (lock %s)\n",
+			           job.named->counter, expected,
+			           expected - job.named->counter,
+			           expected - job.named->counter == 1 ? "" : "s",
+			           job.per_access ? "around each read and each write"
+			                          : "held across the whole +=");
 		lab_say(lab, "%s\n", strcmp(after, "Alice") == 0
 		        ? "the parent sees the workers' writes: one memory"
 		        : "the parent still sees its own copy: nothing came back");

@@ -9,6 +9,8 @@
 //     memory grows a little) against one more process (its own page
 //     tables and every page it writes, read from /proc/<pid>/smaps_rollup).
 //  3. fork: how long it takes to start a program as the parent grows.
+//  4. switch (not in all): the price of one context switch, by pipe
+//     ping-pong on one CPU, times the switches a team of workers made.
 //     fork() copies the parent's page tables, so it gets slower with every
 //     megabyte the parent has touched; vfork() and posix_spawn() share
 //     the parent's memory until the child calls exec, so they do not
@@ -45,16 +47,28 @@ static int opt_max_mib = 512;
 static int opt_reps = 7;
 static int opt_idle = 16;
 static bool opt_huge;
+static int opt_buffer_mib;
+static int opt_cpus;
+static bool opt_cow;
 
 static const struct lab_option options[] = {
 	{ "max-workers", LAB_OPT_INT, &opt_max_workers, "N",
 	  "split the work over 1, 2, 4, ... up to N workers (default 256)", 1, 1024 },
 	{ "work", LAB_OPT_LONG, &opt_work, "N",
 	  "total work: sum the squares of 1..N (default 120000000)", 1, 10000000000.0 },
-	{ "part", LAB_OPT_CHOICE, &opt_part, "all|workers|memory|fork",
+	{ "part", LAB_OPT_CHOICE, &opt_part, "all|workers|memory|fork|switch",
 	  "which measurement to make (default all)", 0, 0 },
 	{ "idle", LAB_OPT_INT, &opt_idle, "N",
 	  "idle threads and processes to measure memory with (default 16)", 1, 128 },
+	{ "cpus", LAB_OPT_INT, &opt_cpus, "N",
+	  "run on the first N usable CPUs only, as taskset does (default: all)",
+	  0, 1024 },
+	{ "buffer", LAB_OPT_INT, &opt_buffer_mib, "MIB",
+	  "memory: the parent fills a buffer of this many MiB before the idle "
+	  "workers start (default 0)", 0, 1024 },
+	{ "cow", LAB_OPT_FLAG, &opt_cow, NULL,
+	  "memory: each idle worker writes every page of that buffer "
+	  "(a process gets its own copy: copy-on-write)", 0, 0 },
 	{ "max-mib", LAB_OPT_INT, &opt_max_mib, "MIB",
 	  "grow the parent up to this many MiB for the fork test (default 512)", 0, 4096 },
 	{ "reps", LAB_OPT_INT, &opt_reps, "N",
@@ -69,7 +83,8 @@ static const struct lab_lesson lesson = {
 	.title = "Overhead: too many workers, memory per worker, and the cost of fork",
 	.about = "Splits one job over 1..--max-workers workers and plots the throughput;\n"
 	         "measures the memory of idle threads and processes; times fork, vfork\n"
-	         "and posix_spawn as the parent grows to --max-mib MiB.",
+	         "and posix_spawn as the parent grows to --max-mib MiB; prices a context\n"
+	         "switch and multiplies it by a team's switches (--part switch).",
 	.workers = 1,
 	.mode = LAB_PROCESS,
 	.modes = LAB_MODES_BOTH,
@@ -158,15 +173,40 @@ worker_counts(int max, int ncpu, int *out)
 	return n;
 }
 
-/* DOC: switch-cost
- * What one context switch costs: two processes on the same CPU hand a
- * byte back and forth through two pipes.  Each round trip is two
- * switches (and four pipe system calls, counted in: so this is an upper
- * bound).  The best of three batches of 20000 round trips. */
-static double
-switch_cost_us(void)
+/* The echo side of a ping-pong: read a byte, write it back, until EOF. */
+struct pingpong {
+	int ping[2], pong[2];
+};
+
+static void
+echo(struct pingpong *pp)
 {
-	enum { ROUNDS = 20000 };
+	char c;
+
+	while (read(pp->ping[0], &c, 1) == 1 && write(pp->pong[1], &c, 1) == 1)
+		;
+}
+
+static void *
+echo_thread(void *p)
+{
+	echo(p);
+	return NULL;
+}
+
+/* DOC: switch-cost
+ * What one context switch costs: two tasks hand a byte back and forth
+ * through two pipes, each sleeping in read until the other writes.  On
+ * one CPU (`pinned`) every hand-over is a switch from one task to the
+ * other: a round trip is two switches (and four pipe system calls,
+ * counted in: so this is an upper bound).  Unpinned, on two CPUs, each
+ * task keeps its own CPU and a hand-over is a wake-up on the other CPU
+ * instead.  The peer is a forked process or a thread of ours (a switch
+ * between threads keeps the address space).  The best of three batches
+ * of `rounds` round trips, in us per hand-over; -1 if it could not run. */
+static double
+switch_cost_us(bool thread, bool pinned, int rounds)
+{
 	cpu_set_t all, one;
 	double best = -1;
 	int cpu = -1;
@@ -178,47 +218,71 @@ switch_cost_us(void)
 			cpu = c;
 	CPU_ZERO(&one);
 	CPU_SET(cpu, &one);
-	if (sched_setaffinity(0, sizeof one, &one) < 0)
+	/* The peer inherits the affinity of its creator, thread or process. */
+	if (pinned && sched_setaffinity(0, sizeof one, &one) < 0)
 		return -1;
 	for (int batch = 0; batch < 3; batch++) {
-		int ping[2], pong[2], st;
+		struct pingpong pp;
+		pthread_t th;
 		uint64_t t0;
-		pid_t pid;
+		pid_t pid = 0;
+		bool ok = true;
 		char c = 0;
+		int st;
 
-		if (pipe(ping) < 0)
+		if (pipe(pp.ping) < 0)
 			break;
-		if (pipe(pong) < 0) {
-			close(ping[0]);
-			close(ping[1]);
+		if (pipe(pp.pong) < 0) {
+			close(pp.ping[0]);
+			close(pp.ping[1]);
 			break;
 		}
-		pid = fork(); /* inherits the one-CPU affinity */
-		if (pid == 0) {
-			prctl(PR_SET_PDEATHSIG, SIGKILL);
-			close(ping[1]);
-			close(pong[0]);
-			while (read(ping[0], &c, 1) == 1 && write(pong[1], &c, 1) == 1)
-				;
-			_exit(0);
-		}
-		close(ping[0]);
-		close(pong[1]);
-		t0 = board_now_ns();
-		for (int i = 0; pid > 0 && i < ROUNDS; i++)
-			if (write(ping[1], &c, 1) != 1 || read(pong[0], &c, 1) != 1)
+		if (thread) {
+			ok = pthread_create(&th, NULL, echo_thread, &pp) == 0;
+			if (!ok) { /* no peer: nothing to join */
+				close(pp.ping[0]);
+				close(pp.pong[1]);
+				close(pp.ping[1]);
+				close(pp.pong[0]);
 				break;
-		if (pid > 0) {
-			double us = (double)(board_now_ns() - t0) / 1e3 / (2.0 * ROUNDS);
+			}
+		} else {
+			pid = fork();
+			if (pid == 0) {
+				prctl(PR_SET_PDEATHSIG, SIGKILL);
+				close(pp.ping[1]);
+				close(pp.pong[0]);
+				echo(&pp);
+				_exit(0);
+			}
+			ok = pid > 0;
+			if (ok) {
+				close(pp.ping[0]);
+				close(pp.pong[1]);
+			}
+		}
+		t0 = board_now_ns();
+		for (int i = 0; ok && i < rounds; i++)
+			if (write(pp.ping[1], &c, 1) != 1 || read(pp.pong[0], &c, 1) != 1)
+				ok = false;
+		if (ok) {
+			double us = (double)(board_now_ns() - t0) / 1e3 / (2.0 * rounds);
 
 			if (best < 0 || us < best)
 				best = us;
 		}
-		close(ping[1]); /* EOF: the child ends */
-		close(pong[0]);
-		if (pid > 0)
+		close(pp.ping[1]); /* EOF: the peer ends */
+		if (thread) {
+			pthread_join(th, NULL);
+			close(pp.ping[0]);
+			close(pp.pong[1]);
+		} else if (pid > 0) {
 			while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 				;
+		}
+		close(pp.pong[0]);
+		if (!ok)
+			break;
 	}
 	sched_setaffinity(0, sizeof all, &all);
 	return best;
@@ -265,7 +329,7 @@ run_sweep(struct lab *lab, struct sweep *sw, struct sweep_result *r)
 	for (int k = 0; k < r->n; k++)
 		if (r->workers[k] <= lab->ncpu)
 			r->at_ncpu = k;
-	r->switch_us = switch_cost_us();
+	r->switch_us = switch_cost_us(false, true, 20000);
 	for (int k = 0; k < r->n; k++) {
 		int w = r->workers[k];
 
@@ -353,6 +417,9 @@ struct idle {
 	int wake[2];        /* workers block reading wake[0] until EOF */
 	_Atomic int ready;  /* workers that have touched their memory */
 	size_t touch;       /* bytes each worker writes */
+	char *buf;          /* --buffer: the parent's, filled before the start */
+	size_t buf_len;
+	bool cow;           /* --cow: each worker writes every page of it */
 };
 
 /* DOC: idle-worker: touch a little memory of its own, then wait. */
@@ -367,6 +434,13 @@ idle_worker(struct lab_worker *w)
 	if (!buf)
 		return 1;
 	memset(buf, w->no, id->touch);
+	/* DOC: cow-touch: one byte in every page of the parent's buffer.  A
+	 * process faults on each and gets its own copy of the page; a thread
+	 * writes the very pages the parent has (relaxed atomic stores: the
+	 * threads write the same bytes, and only the write matters). */
+	if (id->cow)
+		for (size_t i = 0; i < id->buf_len; i += 4096)
+			__atomic_store_n(&id->buf[i], (char)w->no, __ATOMIC_RELAXED);
 	atomic_fetch_add(&id->ready, 1);
 	lab_set_state(w, BOARD_ST_SLEEPING);
 	lab_step(w, "wait (idle)");
@@ -437,6 +511,19 @@ run_memory(struct lab *lab, struct idle *id, struct mem_result *m)
 
 	m->idle = opt_idle;
 	id->touch = 64 * 1024;
+	id->cow = opt_cow;
+	id->buf_len = (size_t)opt_buffer_mib << 20;
+	id->buf = NULL;
+	if (id->buf_len) {
+		/* Private, in 4 KiB pages, every one of them written: fork
+		 * shares each page with a child until one of them writes it. */
+		id->buf = mmap(NULL, id->buf_len, PROT_READ | PROT_WRITE,
+		               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (id->buf == MAP_FAILED)
+			lab_die(lab, "cannot map %d MiB:", opt_buffer_mib);
+		madvise(id->buf, id->buf_len, MADV_NOHUGEPAGE);
+		memset(id->buf, 1, id->buf_len);
+	}
 	/* DOC: thread-memory: threads share the address space, so the cost
 	 * of N more is how much the one process grew. */
 	rss0 = proc_kib("/proc/self/status", "VmRSS");
@@ -471,6 +558,9 @@ run_memory(struct lab *lab, struct idle *id, struct mem_result *m)
 	m->proc_pss_kib /= opt_idle;
 	m->proc_private_kib /= opt_idle;
 	m->proc_pte_kib /= opt_idle;
+	if (id->buf)
+		munmap(id->buf, id->buf_len);
+	id->buf = NULL;
 }
 
 static void
@@ -478,6 +568,10 @@ print_memory(const struct mem_result *m)
 {
 	printf("\n2. Memory of %d idle worker%s, each writing 64 KiB of its own\n",
 	       m->idle, m->idle == 1 ? "" : "s");
+	if (opt_buffer_mib)
+		printf("   the parent filled %d MiB before they started; each worker %s\n",
+		       opt_buffer_mib, opt_cow ? "wrote one byte in every page of it"
+		                               : "left it alone");
 	printf("   per thread:  +%.0f KiB resident, +%.0f KiB of address space "
 	       "(mostly the malloc arena glibc reserves for it; its stack is 256 KiB)\n",
 	       m->thread_rss_kib, m->thread_vsz_kib);
@@ -694,6 +788,62 @@ print_fork(const struct fork_result *fr)
 	       "interpreter, like fork+exec or posix_spawn of a fresh program here.\n");
 }
 
+/* --- 4. context switches, priced ------------------------------------- */
+
+struct switch_result {
+	double process_us, thread_us; /* one switch, on one CPU */
+	double cross_us;              /* one hand-over between two CPUs */
+	double price_us;              /* the one for the team's --mode */
+	int workers;
+	double ms;                    /* the team's run */
+	long long nvcsw, nivcsw;
+};
+
+/* DOC: switch-price: one team of --max-workers workers over --work terms,
+ * its switches counted by getrusage in each worker (DOC: ctxsw) and
+ * multiplied by the price of one switch between tasks of its kind. */
+static void
+run_switch(struct lab *lab, struct sweep *sw, struct switch_result *r)
+{
+	/* Fewer round trips than the sweep's: three prices in well under
+	 * a second, the best batch of each. */
+	r->process_us = switch_cost_us(false, true, 4000);
+	r->thread_us = switch_cost_us(true, true, 4000);
+	r->cross_us = lab->ncpu >= 2 ? switch_cost_us(false, false, 4000) : -1;
+	r->price_us = lab->o.mode == LAB_THREAD ? r->thread_us : r->process_us;
+	r->workers = opt_max_workers;
+	r->ms = time_team(lab, sw, r->workers, (uint64_t)opt_work);
+	for (int i = 0; i < r->workers; i++) {
+		r->nvcsw += sw->share[i].nvcsw;
+		r->nivcsw += sw->share[i].nivcsw;
+	}
+}
+
+static double
+switch_ms(const struct switch_result *r)
+{
+	return (double)(r->nvcsw + r->nivcsw) * r->price_us / 1e3;
+}
+
+static void
+print_switch(const struct lab *lab, const struct switch_result *r)
+{
+	printf("\n4. Context switches, priced (%d CPU%s)\n", lab->ncpu,
+	       lab->ncpu == 1 ? "" : "s");
+	printf("   one switch on one CPU (pipe ping-pong, an upper bound):\n"
+	       "     %.2f us between processes, %.2f us between threads\n",
+	       r->process_us, r->thread_us);
+	if (r->cross_us > 0)
+		printf("   one hand-over between two CPUs (a wake-up there): %.2f us\n",
+		       r->cross_us);
+	printf("   %d %s workers, %ld terms: %.1f ms, %lld vol. + %lld invol. "
+	       "switches\n", r->workers, lab_mode_name(lab->o.mode),
+	       opt_work, r->ms, r->nvcsw, r->nivcsw);
+	printf("   %lld switches x ~%.1f us = ~%.2f ms of the run's %.1f ms (%.1f%%)\n",
+	       r->nvcsw + r->nivcsw, r->price_us, switch_ms(r), r->ms,
+	       r->ms > 0 ? 100 * switch_ms(r) / r->ms : 0);
+}
+
 /* --- main -------------------------------------------------------------- */
 
 static void
@@ -739,7 +889,7 @@ int
 main(int argc, char **argv)
 {
 	struct lab lab;
-	bool all, do_sweep, do_mem, do_fork;
+	bool all, do_sweep, do_mem, do_fork, do_switch;
 	struct sweep *sw;
 	struct idle *id;
 	const char *child = getenv(CHILD_ENV);
@@ -756,6 +906,8 @@ main(int argc, char **argv)
 	do_sweep = all || strcmp(opt_part, "workers") == 0;
 	do_mem = all || strcmp(opt_part, "memory") == 0;
 	do_fork = all || strcmp(opt_part, "fork") == 0;
+	do_switch = strcmp(opt_part, "switch") == 0;
+	lab_pin_cpus(&lab, opt_cpus);
 	if (lab.o.mode == LAB_PROCESS && opt_max_workers > LAB_MAX_PROCESSES)
 		lab_usage_error(&lab, "--max-workers: at most %d process workers "
 		                "(threads may go to %d)", LAB_MAX_PROCESSES, BOARD_MAX_WORKERS);
@@ -773,6 +925,7 @@ main(int argc, char **argv)
 		struct sweep_result sr = { 0 };
 		struct mem_result mr = { 0 };
 		struct fork_result fr = { 0 };
+		struct switch_result xr = { 0 };
 
 		lab_run_begin(&lab, run);
 		sw->terms = lab_counter(&lab, "terms summed", 0);
@@ -782,6 +935,8 @@ main(int argc, char **argv)
 			run_memory(&lab, id, &mr);
 		if (do_fork)
 			run_fork(&lab, &fr);
+		if (do_switch)
+			run_switch(&lab, sw, &xr);
 		lab_run_end(&lab);
 
 		if (lab.o.json) {
@@ -802,6 +957,20 @@ main(int argc, char **argv)
 				lab_json_num(&j, "process_pss_kib", mr.proc_pss_kib);
 				lab_json_num(&j, "process_private_kib", mr.proc_private_kib);
 				lab_json_num(&j, "process_pte_kib", mr.proc_pte_kib);
+				lab_json_int(&j, "buffer_kib", (long long)opt_buffer_mib * 1024);
+				lab_json_bool(&j, "cow", opt_cow);
+			}
+			if (do_switch) {
+				lab_json_num(&j, "process_switch_us", xr.process_us);
+				lab_json_num(&j, "thread_switch_us", xr.thread_us);
+				lab_json_num(&j, "cross_cpu_us", xr.cross_us);
+				lab_json_num(&j, "switch_price_us", xr.price_us);
+				lab_json_int(&j, "team_workers", xr.workers);
+				lab_json_num(&j, "team_ms", xr.ms);
+				lab_json_int(&j, "team_voluntary_cs", xr.nvcsw);
+				lab_json_int(&j, "team_involuntary_cs", xr.nivcsw);
+				lab_json_int(&j, "team_switches", xr.nvcsw + xr.nivcsw);
+				lab_json_num(&j, "team_switching_ms", switch_ms(&xr));
 			}
 			if (do_fork) {
 				long long mib[MAX_SIZES];
@@ -839,6 +1008,8 @@ main(int argc, char **argv)
 			print_memory(&mr);
 		if (do_fork)
 			print_fork(&fr);
+		if (do_switch)
+			print_switch(&lab, &xr);
 		fflush(stdout);
 	}
 	return 0;

@@ -7,6 +7,12 @@
 // for its state letter (R, S, Z ...) and its parent's PID, waitpid's status
 // for how it ended, /proc/<pid>/task/<tid>/children for the live children.
 //
+// --demo queue: the join-before-get deadlock of Python's "Joining processes
+// that use queues".  A child puts more than the pipe holds; a main that
+// joins before it gets waits for a child that waits for room in the pipe.
+// The lesson's watchdog sees no progress, both asleep in the kernel, and
+// reports the deadlock (exit 3, the lab's stuck-run status).
+//
 // Processes only.  Threads have their own versions of some of this, not
 // shown here: pthread_cancel(3) asks a thread to stop (it does so at its
 // next cancellation point, such as a blocking read), and a joinable thread
@@ -16,6 +22,7 @@
 #include "lab/lab.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -34,10 +41,13 @@ static double timeout_s = 0.3;
 static double sleep_s = 1.5;
 static double grace_s = 0.3;
 static bool subreaper;
+static const char *queue_order = "get-join";
+static int queue_kib = 256;
+static double watchdog_s = 0.5;
 
 static const struct lab_option options[] = {
 	{ "demo", LAB_OPT_CHOICE, &demo,
-	  "all|join|terminate|zombie|orphan|daemon|children",
+	  "all|join|terminate|zombie|orphan|daemon|children|queue",
 	  "which scene to play (default all, one after the other)", 0, 0 },
 	{ "hold", LAB_OPT_DOUBLE, &hold_s, "S",
 	  "seconds a zombie is left unreaped, or an orphan lingers (default 0.5)",
@@ -51,6 +61,14 @@ static const struct lab_option options[] = {
 	  0, 30 },
 	{ "subreaper", LAB_OPT_FLAG, &subreaper, NULL,
 	  "orphan: make the lesson a child subreaper, so orphans come to it", 0, 0 },
+	{ "order", LAB_OPT_CHOICE, &queue_order, "join-get|get-join",
+	  "queue: join the child before getting what it put, or after "
+	  "(default get-join)", 0, 0 },
+	{ "put-kib", LAB_OPT_INT, &queue_kib, "KIB",
+	  "queue: how much the child puts (default 256)", 1, 65536 },
+	{ "watchdog", LAB_OPT_DOUBLE, &watchdog_s, "S",
+	  "queue: no progress for this long, both asleep: a deadlock "
+	  "(default 0.5)", 0.05, 30 },
 	{ 0 },
 };
 
@@ -59,7 +77,8 @@ static const struct lab_lesson lesson = {
 	.title = "The end of a process: join, terminate, kill, zombies, orphans",
 	.about = "Scenes (--demo): join with a timeout; SIGTERM vs SIGKILL and exit\n"
 	         "codes; a zombie held unreaped; an orphan re-parented; a daemon\n"
-	         "worker ended with the main; listing the live children.",
+	         "worker ended with the main; listing the live children; a queue\n"
+	         "joined before it is drained (--order join-get deadlocks).",
 	.workers = 3,
 	.mode = LAB_PROCESS,
 	.modes = LAB_MODES_PROCESS_ONLY,
@@ -705,6 +724,264 @@ scene_children(void)
 	lab_team_free(t);
 }
 
+
+/* ---- a queue, joined before it is drained ------------------------------ */
+
+/* The queue scene's state, in shared memory: the watchdog thread and the
+ * main read it, the child writes `sent`. */
+struct queue_job {
+	int fd[2];
+	size_t total;
+	_Atomic size_t sent, got;
+	_Atomic bool over, deadlocked;
+	pid_t child, main_tid;
+	char main_state, child_state;
+	char main_wchan[64], child_wchan[64];
+	double stuck_s;
+};
+
+/* DOC: queue-put
+ * The child's put: what Python's Queue feeder thread does with the
+ * pickled items, write them into the pipe.  A write to a full pipe
+ * sleeps until a reader makes room (pipe(7)); until then the child cannot
+ * finish and exit. */
+static int
+queue_putter(struct lab_worker *w)
+{
+	struct queue_job *q = w->arg;
+	char chunk[4096];
+
+	lab_set_name(w, "putter");
+	close(q->fd[0]);
+	memset(chunk, 'x', sizeof chunk);
+	while (atomic_load(&q->sent) < q->total) {
+		size_t left = q->total - atomic_load(&q->sent);
+		ssize_t n;
+
+		lab_step(w, "write to the pipe");
+		n = write(q->fd[1], chunk, left < sizeof chunk ? left : sizeof chunk);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return 1;
+		atomic_fetch_add(&q->sent, (size_t)n);
+		lab_progress(w, atomic_load(&q->sent), q->total);
+	}
+	close(q->fd[1]);
+	return 0;
+}
+
+/* The kernel function a task sleeps in (/proc/<pid>/task/<tid>/wchan),
+ * e.g. do_wait or pipe_write; "0" when it runs. */
+static void
+task_wchan(pid_t pid, pid_t tid, char *buf, size_t len)
+{
+	char path[96];
+	FILE *f;
+	size_t n = 0;
+
+	snprintf(path, sizeof path, "/proc/%d/task/%d/wchan", (int)pid, (int)tid);
+	if ((f = fopen(path, "r"))) {
+		n = fread(buf, 1, len - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+	if (!n)
+		snprintf(buf, len, "?");
+}
+
+static char
+task_state(pid_t pid, pid_t tid)
+{
+	char path[96], buf[512], *p;
+	FILE *f;
+	size_t n;
+	char st = 0;
+
+	snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+	if (!(f = fopen(path, "r")))
+		return 0;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	if ((p = strrchr(buf, ')')))
+		sscanf(p + 1, " %c", &st);
+	return st;
+}
+
+/* DOC: queue-watchdog
+ * The lesson's watchdog, a thread of the main process: every 10 ms it
+ * looks at the bytes written and read.  When they have not moved for
+ * --watchdog seconds and both the main thread and the child sleep in the
+ * kernel (state S), nothing can ever move them: a deadlock.  It notes
+ * where each sleeps and kills the child, which ends the main's wait. */
+static void *
+queue_watchdog(void *p)
+{
+	struct queue_job *q = p;
+	size_t last = (size_t)-1;
+	uint64_t since = board_now_ns();
+
+	while (!atomic_load(&q->over)) {
+		size_t now = atomic_load(&q->sent) + atomic_load(&q->got);
+		char ms = task_state(getpid(), q->main_tid);
+		char cs = task_state(q->child, q->child);
+
+		if (now != last || ms != 'S' || cs != 'S') {
+			last = now;
+			since = board_now_ns();
+		} else if ((double)(board_now_ns() - since) / 1e9 >= watchdog_s) {
+			q->main_state = ms;
+			q->child_state = cs;
+			task_wchan(getpid(), q->main_tid, q->main_wchan, sizeof q->main_wchan);
+			task_wchan(q->child, q->child, q->child_wchan, sizeof q->child_wchan);
+			q->stuck_s = (double)(board_now_ns() - since) / 1e9;
+			atomic_store(&q->deadlocked, true);
+			kill(q->child, SIGKILL);
+			break;
+		}
+		nap(0.01);
+	}
+	return NULL;
+}
+
+/* How much a pipe holds: what F_GETPIPE_SZ says, and what fits when it
+ * is filled without blocking (pipe(7): 65536 bytes by default since
+ * Linux 2.6.11). */
+static void
+pipe_capacity(long *said, long *filled)
+{
+	int fd[2];
+	char chunk[4096] = { 0 };
+	ssize_t n;
+
+	*said = *filled = -1;
+	if (pipe2(fd, O_NONBLOCK) < 0)
+		return;
+	*said = fcntl(fd[1], F_GETPIPE_SZ);
+	*filled = 0;
+	while ((n = write(fd[1], chunk, sizeof chunk)) > 0)
+		*filled += n;
+	while ((n = write(fd[1], chunk, 1)) > 0)
+		*filled += n;
+	close(fd[0]);
+	close(fd[1]);
+}
+
+/* Wait until the child has ended, as Python's p.join() does (a blocking
+ * waitpid in popen_fork.py).  WNOWAIT leaves it unreaped, for lab_join. */
+static void
+wait_child_end(pid_t pid)
+{
+	siginfo_t si;
+
+	while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
+		;
+}
+
+static void
+drain(struct queue_job *q)
+{
+	char buf[65536];
+	ssize_t n;
+
+	while ((n = read(q->fd[0], buf, sizeof buf)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		atomic_fetch_add(&q->got, (size_t)n);
+	}
+}
+
+static void
+scene_queue(void)
+{
+	struct queue_job *q = lab_shared_alloc(&lab, sizeof *q);
+	bool join_first = strcmp(queue_order, "join-get") == 0;
+	long said, filled;
+	struct lab_team *t;
+	pthread_t dog;
+	char st[64];
+
+	pipe_capacity(&said, &filled);
+	lab_say(&lab, "\n== a queue joined %s it is drained (%s)\n",
+	        join_first ? "before" : "after", queue_order);
+	lab_say(&lab, "  a pipe holds %ld bytes (F_GETPIPE_SZ), %ld fit when "
+	        "filled\n  the child puts %d KiB\n", said, filled, queue_kib);
+	q->total = (size_t)queue_kib * 1024;
+	q->main_tid = gettid();
+	if (pipe(q->fd) < 0)
+		lab_die(&lab, "pipe:");
+	t = lab_spawn_ex(&lab, LAB_PROCESS, 1, 1, queue_putter, q);
+	close(q->fd[1]);
+	q->child = t->w[0].pid;
+	if (pthread_create(&dog, NULL, queue_watchdog, q))
+		lab_die(&lab, "cannot start the watchdog");
+	if (join_first) {
+		lab_say(&lab, "  p.join() first: waitpid(%d) ...\n", (int)q->child);
+		wait_child_end(q->child);
+		if (!atomic_load(&q->deadlocked))
+			drain(q);
+	} else {
+		lab_say(&lab, "  q.get() until the end, then p.join()\n");
+		drain(q);
+		wait_child_end(q->child);
+	}
+	atomic_store(&q->over, true);
+	pthread_join(dog, NULL);
+	lab_join(t);
+	close(q->fd[0]);
+
+	lab_json_str(&json, "queue_order", queue_order);
+	lab_json_int(&json, "pipe_capacity", said);
+	lab_json_int(&json, "pipe_filled", filled);
+	lab_json_int(&json, "queue_bytes", (long long)q->total);
+	lab_json_int(&json, "queue_sent", (long long)atomic_load(&q->sent));
+	lab_json_int(&json, "queue_got", (long long)atomic_load(&q->got));
+	lab_json_int(&json, "queue_status", t->w[0].status);
+	lab_json_int(&json, "queue_deadlocked", atomic_load(&q->deadlocked));
+	if (atomic_load(&q->deadlocked)) {
+		lab_json_str(&json, "main_wchan", q->main_wchan);
+		lab_json_str(&json, "child_wchan", q->child_wchan);
+		lab_json_int(&json, "queue_asleep", (q->main_state == 'S') +
+		             (q->child_state == 'S'));
+		lab_json_int(&json, "main_in_wait", strstr(q->main_wchan, "wait") != NULL);
+		lab_json_int(&json, "child_in_pipe_write",
+		             strstr(q->child_wchan, "pipe") != NULL);
+		lab_json_num(&json, "queue_stuck_s", q->stuck_s);
+		lab_result(&lab, "  deadlock: nothing moved for %.2f s, both asleep "
+		           "in the kernel:\n", q->stuck_s);
+		lab_result(&lab, "    main  (%c) in %s: waits for the child to end\n",
+		           q->main_state, q->main_wchan);
+		lab_result(&lab, "    child (%c) in %s: waits for room in the pipe\n",
+		           q->child_state, q->child_wchan);
+		lab_result(&lab, "    the child wrote %zu of %zu bytes\n",
+		           atomic_load(&q->sent), q->total);
+		lab_result(&lab, "  the watchdog killed the child; exit %d\n",
+		           LAB_EXIT_DEADLOCK);
+		fprintf(stderr, "%s: deadlock: the main waits for the child in %s, "
+		        "the child for room in the pipe in %s: stopped it\n",
+		        lab.prog, q->main_wchan, q->child_wchan);
+	} else {
+		lab_result(&lab, "  got %zu of %zu bytes, then the child was %s\n",
+		           atomic_load(&q->got), q->total,
+		           lab_status_text(t->w[0].status, st, sizeof st));
+	}
+	if (atomic_load(&q->deadlocked)) {
+		/* The lab's convention for a run that got stuck: the record,
+		 * then exit 3. */
+		lab_json_num(&json, "elapsed_ms", lab_elapsed_ms(&lab));
+		lab_run_end(&lab);
+		if (lab.o.json)
+			lab_json_end(&json);
+		fflush(stdout);
+		lab_team_free(t);
+		exit(LAB_EXIT_DEADLOCK);
+	}
+	lab_team_free(t);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -718,6 +995,7 @@ main(int argc, char **argv)
 		{ "orphan", scene_orphan },
 		{ "daemon", scene_daemon },
 		{ "children", scene_children },
+		{ "queue", scene_queue },
 	};
 
 	lab_init(&lab, &lesson, argc, argv);

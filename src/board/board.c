@@ -5,9 +5,11 @@
 #include "board.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <sched.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -65,6 +67,7 @@ board_lock_kind_name(enum board_lock_kind k)
 	case BOARD_LOCK_SEM: return "semaphore";
 	case BOARD_LOCK_RWLOCK: return "rwlock";
 	case BOARD_LOCK_COND: return "condvar";
+	case BOARD_LOCK_BARRIER: return "barrier";
 	default: return "none";
 	}
 }
@@ -189,6 +192,7 @@ board_reset(struct board *b)
 		atomic_store(&a->op_has_value, 0);
 		atomic_store(&a->wait_lock, 0);
 		atomic_store(&a->wait_timed, 0);
+		atomic_store(&a->wait_arg, 0);
 		atomic_store(&a->steps, 0);
 		atomic_store(&a->progress, 0);
 		atomic_store(&a->total, 0);
@@ -540,6 +544,47 @@ board_gate_wake(struct board_actor *a)
 	futex(&a->gate, FUTEX_WAKE, INT_MAX);
 }
 
+/* The kernel's word on a task: its state letter in /proc (S: asleep),
+ * or 0 when it cannot be read. */
+static char
+task_state(pid_t pid, pid_t tid)
+{
+	char path[64], buf[256], *p;
+	ssize_t n;
+	int fd;
+
+	if (pid <= 0 || tid <= 0)
+		return 0;
+	snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')'); /* the name may hold spaces and parentheses */
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/* Can the waiter not have the rwlock now?  A reader is kept out by a
+ * writer holding it, and under writer preference by a writer waiting; a
+ * writer by any holder.  The lab updates these fields before it lets go
+ * of the real lock, so a waiter about to be let in is never judged
+ * blocked. */
+static bool
+rw_blocked(const struct board_lock *bl, unsigned idx, uint32_t how)
+{
+	int32_t w = atomic_load(&bl->holder);
+
+	if (w >= 0 && w != (int32_t)idx)
+		return true;
+	if (how == BOARD_WAIT_WRITE)
+		return atomic_load(&bl->readers) > 0 || w == (int32_t)idx;
+	return atomic_load(&bl->prefer_writer) && atomic_load(&bl->wwait) > 0;
+}
+
 bool
 board_actor_settled(const struct board *b, unsigned idx)
 {
@@ -571,12 +616,31 @@ board_actor_settled(const struct board *b, unsigned idx)
 	switch (atomic_load(&bl->kind)) {
 	case BOARD_LOCK_COND:
 		/* Only another worker's signal can move it: settled unless
-		 * a wake-up is already on its way. */
-		return atomic_load(&bl->value) <= 0;
+		 * a wake-up is already on its way.  Woken (signalled while
+		 * the signaller holds the mutex, as it should), it still
+		 * waits for the mutex (wait_arg: its index + 1). */
+		if (atomic_load(&bl->value) <= 0)
+			return true;
+		l = atomic_load(&a->wait_arg);
+		if (!l || l > BOARD_MAX_LOCKS)
+			return false;
+		h = atomic_load(&b->lock[l - 1].holder);
+		return h >= 0 && h != (int32_t)idx;
 	case BOARD_LOCK_SEM:
 		/* Blocked while no permit is left (a semaphore with several
 		 * permits has no single holder). */
 		return atomic_load(&bl->value) <= 0;
+	case BOARD_LOCK_BARRIER:
+		/* Until the phase it arrived in is complete. */
+		return atomic_load(&a->wait_arg) == atomic_load(&bl->phase);
+	case BOARD_LOCK_RWLOCK:
+		/* The board says who holds and who waits, but glibc decides
+		 * who gets in: a writer marked waiting here has not yet told
+		 * the rwlock it waits (which keeps new readers out under
+		 * writer preference) until the kernel has it asleep.  Only
+		 * then is the next step's outcome fixed. */
+		return rw_blocked(bl, idx, atomic_load(&a->wait_arg)) &&
+		       task_state(atomic_load(&a->pid), atomic_load(&a->tid)) == 'S';
 	default:
 		h = atomic_load(&bl->holder);
 		return h >= 0 && h != (int32_t)idx;

@@ -19,7 +19,7 @@
 #include <sys/types.h>
 
 #define BOARD_MAGIC 0x424c4352u /* "RCLB" */
-#define BOARD_VERSION 2u
+#define BOARD_VERSION 3u
 #define BOARD_ENV_FD "RACELAB_BOARD_FD"
 
 enum {
@@ -102,6 +102,9 @@ struct board_actor {
 	_Atomic int64_t op_value;   /* e.g. the value about to be written */
 	_Atomic uint32_t wait_lock; /* lock index + 1 while WAIT_LOCK, else 0 */
 	_Atomic uint32_t wait_timed; /* 1: that wait has a timeout (moves alone) */
+	/* What the wait is for: BOARD_WAIT_READ or _WRITE on an rwlock; on a
+	 * barrier, the phase it arrived in (board_lock.phase then). */
+	_Atomic uint32_t wait_arg;
 	_Atomic uint64_t steps;     /* probes passed */
 	_Atomic uint64_t progress;  /* units of work done */
 	_Atomic uint64_t total;     /* units of work planned (0: unknown) */
@@ -152,7 +155,11 @@ enum board_lock_kind {
 	BOARD_LOCK_SEM,
 	BOARD_LOCK_RWLOCK,
 	BOARD_LOCK_COND, /* a condition variable: waiters, no holder */
+	BOARD_LOCK_BARRIER, /* value arrived of permits, phase completed */
 };
+
+/* board_actor.wait_arg of a worker waiting for an rwlock. */
+enum { BOARD_WAIT_READ = 1, BOARD_WAIT_WRITE = 2 };
 
 struct board_lock {
 	char name[BOARD_NAME_LEN]; /* written once, before nlocks is raised */
@@ -162,8 +169,17 @@ struct board_lock {
 	_Atomic uint64_t acquisitions;
 	_Atomic uint64_t contended; /* acquisitions that had to wait */
 	_Atomic uint64_t wait_ns;   /* total time spent waiting */
-	_Atomic int32_t value;      /* semaphore: permits left */
-	_Atomic int32_t permits;    /* semaphore: permits in all */
+	_Atomic int32_t value;      /* semaphore: permits left; barrier:
+	                             * workers arrived in this phase;
+	                             * condvar: wake-ups not yet taken */
+	_Atomic int32_t permits;    /* semaphore: permits in all; barrier: count */
+	/* rwlock: holder is the writer (-1: none), readers how many read
+	 * (each has its bit in held), wwait the writers waiting, prefer
+	 * 1 when waiting writers keep new readers out. */
+	_Atomic int32_t readers;
+	_Atomic uint32_t wwait;
+	_Atomic uint32_t prefer_writer;
+	_Atomic uint32_t phase;     /* barrier: phases completed */
 };
 
 /* Written by the shell, read by the lesson. */
@@ -290,8 +306,9 @@ void board_gate_wake(struct board_actor *a); /* after step_mode changed */
 /* Is actor idx settled: will it not move without a grant or another
  * actor's move?  Parked at its gate with no grant pending, ended (by its
  * state on the board), or waiting without a timeout for a lock another
- * actor holds (a condition variable; a semaphore with no permit left).
- * A scheduler grants one step, then waits until every worker is settled. */
+ * actor holds (a condition variable; a semaphore with no permit left; a
+ * barrier not yet full; an rwlock it cannot have now, once the kernel has
+ * the waiter asleep).  A scheduler grants one step, then waits until every worker is settled. */
 bool board_actor_settled(const struct board *b, unsigned idx);
 void board_go_wait(struct board *b);
 void board_go_release(struct board *b);

@@ -102,6 +102,9 @@ struct lab {
 	unsigned long long granted;
 	char *rsched;
 	size_t rsched_len, rsched_cap;
+	/* This run ended with everyone asleep (lab_all_blocked): every
+	 * --json record says so in "all_blocked" (0 or 1). */
+	bool all_blocked;
 };
 /* Does the lab drive a schedule (--schedule, --step, --quantum,
  * --random-schedule)? */
@@ -361,6 +364,41 @@ struct lab_lock *lab_sem_new(struct lab *lab, const char *name,
 #define lab_sem_post(w, s)                                                     \
 	({ LAB_PROBE_SITE_(); lab_unlock_at((w), (s), __LINE__); })
 
+/* Barriers (BOARD_LOCK_BARRIER), process-shared, over pthread_barrier_t:
+ * count workers wait at it until the last arrives, then all go on, and
+ * it is ready for the next phase.  wait is a probe point ("wait at
+ * NAME"); the board shows arrived/count, the phases completed and who
+ * waits.  lab_barrier_wait is true in one worker per phase: the last to
+ * arrive (POSIX leaves which one unspecified; the lab names the last, so
+ * a forced schedule always picks the same one). */
+struct lab_lock *lab_barrier_new(struct lab *lab, const char *name,
+                                 unsigned count);
+#define lab_barrier_wait(w, b)                                                 \
+	({ LAB_PROBE_SITE_(); lab_barrier_wait_at((w), (b), __LINE__); })
+bool lab_barrier_wait_at(struct lab_worker *w, struct lab_lock *b,
+                         unsigned line);
+
+/* Reader-writer locks (BOARD_LOCK_RWLOCK), process-shared, over
+ * pthread_rwlock_t with pthread_rwlockattr_setkind_np: many readers or
+ * one writer.  LAB_RW_PREFER_READER (glibc's default) lets a reader in
+ * while others read, even with a writer waiting, so writers can starve;
+ * LAB_RW_PREFER_WRITER (PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP)
+ * keeps new readers out while a writer waits.  Probe points "read-lock
+ * NAME", "write-lock NAME", "unlock NAME"; the board shows every holder
+ * (each reader's held bit, the writer as holder) and the waiters. */
+enum { LAB_RW_PREFER_READER = 1, LAB_RW_PREFER_WRITER = 2 };
+struct lab_lock *lab_rwlock_new(struct lab *lab, const char *name,
+                                int prefer);
+#define lab_rdlock(w, l)                                                       \
+	({ LAB_PROBE_SITE_(); lab_rdlock_at((w), (l), __LINE__); })
+#define lab_wrlock(w, l)                                                       \
+	({ LAB_PROBE_SITE_(); lab_wrlock_at((w), (l), __LINE__); })
+#define lab_rwunlock(w, l)                                                     \
+	({ LAB_PROBE_SITE_(); lab_rwunlock_at((w), (l), __LINE__); })
+void lab_rdlock_at(struct lab_worker *w, struct lab_lock *l, unsigned line);
+void lab_wrlock_at(struct lab_worker *w, struct lab_lock *l, unsigned line);
+void lab_rwunlock_at(struct lab_worker *w, struct lab_lock *l, unsigned line);
+
 /* Condition variables, process-shared, waited on with a lab mutex held.
  * wait is a probe point ("wait NAME"); the board shows who waits. */
 struct lab_cond;
@@ -377,6 +415,26 @@ void lab_cond_destroy(struct lab_cond *c);
  * waits for a lock the next one holds).  The cycle, as worker numbers, is
  * written to cycle[] (up to max) and its length returned via *len. */
 bool lab_find_deadlock(const struct board *b, int *cycle, int max, int *len);
+/* Everyone asleep: every worker on the board that has not ended waits,
+ * without a timeout, on a lab lock, semaphore, condition variable,
+ * barrier or rwlock that no running worker can release (a deadlock, or
+ * a lost wake-up), and at least one does (board_actor_settled).  A
+ * worker at a step gate can still move, so it is not asleep. */
+bool lab_all_blocked(const struct board *b);
+/* How many workers are inside lock index `lock`'s critical section right
+ * now: the live workers with its held bit (a mutex's or spin lock's
+ * holder, every permit holder of a semaphore, an rwlock's readers or its
+ * writer, a home-made lock's holders as the lesson marks them).  A lock
+ * the lab does not take itself (a flag, Peterson's: kind NONE or the
+ * lesson's own) that no worker is marked holding counts the workers in
+ * state critical that hold no lab-taken lock.  A worker inside another
+ * lock is never counted.  -1: no such lock. */
+int lab_inside(const struct board *b, int lock);
+/* What worker idx waits for and who could release it, for a person:
+ * "waits at barrier b (2 of 3 arrived): the next to arrive releases it".
+ * Empty when it is not waiting. */
+const char *lab_wait_text(const struct board *b, unsigned idx, char *buf,
+                          size_t len);
 
 /* JSON output: one object per line on stdout. */
 struct lab_json {

@@ -16,9 +16,14 @@ struct lab_lock {
 	enum board_lock_kind kind;
 	_Atomic uint32_t lock_id, unlock_id; /* probe labels "lock m" ... */
 	char lock_label[BOARD_LABEL_LEN], unlock_label[BOARD_LABEL_LEN];
+	_Atomic uint32_t wlock_id; /* rwlock: "write-lock m" */
+	char wlock_label[BOARD_LABEL_LEN];
 	pthread_mutex_t mutex;   /* BOARD_LOCK_MUTEX: process-shared, robust */
 	_Atomic uint32_t spin;   /* BOARD_LOCK_SPIN: 0 free, 1 held */
 	sem_t sem;               /* BOARD_LOCK_SEM: process-shared */
+	pthread_rwlock_t rw;     /* BOARD_LOCK_RWLOCK: process-shared */
+	pthread_barrier_t bar;   /* BOARD_LOCK_BARRIER: process-shared */
+	unsigned count;          /* barrier: workers per phase */
 };
 
 /* A condition variable: process-shared, in shared memory like a lock. */
@@ -30,12 +35,38 @@ struct lab_cond {
 	pthread_cond_t cv;
 };
 
+static void
+rwlock_init(struct lab_lock *l, const char *name, int prefer)
+{
+	struct board_lock *bl = &l->lab->board->lock[l->idx];
+	pthread_rwlockattr_t ra;
+	int e;
+
+	pthread_rwlockattr_init(&ra);
+	pthread_rwlockattr_setpshared(&ra, PTHREAD_PROCESS_SHARED);
+	/* Not PTHREAD_RWLOCK_PREFER_WRITER_NP: glibc treats that one like
+	 * reader preference; only the NONRECURSIVE kind keeps readers out. */
+	pthread_rwlockattr_setkind_np(&ra, prefer == LAB_RW_PREFER_WRITER
+	                              ? PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP
+	                              : PTHREAD_RWLOCK_PREFER_READER_NP);
+	e = pthread_rwlock_init(&l->rw, &ra);
+	pthread_rwlockattr_destroy(&ra);
+	if (e)
+		lab_die(l->lab, "cannot set up rwlock %s", name);
+	atomic_store(&bl->readers, 0);
+	atomic_store(&bl->wwait, 0);
+	atomic_store(&bl->prefer_writer, prefer == LAB_RW_PREFER_WRITER);
+	snprintf(l->lock_label, sizeof l->lock_label, "read-lock %s", name);
+	snprintf(l->wlock_label, sizeof l->wlock_label, "write-lock %s", name);
+}
+
 static struct lab_lock *
 lock_new(struct lab *lab, const char *name, enum board_lock_kind kind,
          unsigned permits)
 {
 	struct lab_lock *l = lab_shared_alloc(lab, sizeof *l);
 	pthread_mutexattr_t ma;
+	pthread_barrierattr_t ba;
 	bool sem = kind == BOARD_LOCK_SEM;
 
 	l->lab = lab;
@@ -63,6 +94,21 @@ lock_new(struct lab *lab, const char *name, enum board_lock_kind kind,
 		atomic_store(&lab->board->lock[l->idx].value, (int32_t)permits);
 		atomic_store(&lab->board->lock[l->idx].permits, (int32_t)permits);
 		break;
+	case BOARD_LOCK_RWLOCK:
+		rwlock_init(l, name, (int)permits);
+		break;
+	case BOARD_LOCK_BARRIER:
+		pthread_barrierattr_init(&ba);
+		pthread_barrierattr_setpshared(&ba, PTHREAD_PROCESS_SHARED);
+		if (pthread_barrier_init(&l->bar, &ba, permits))
+			lab_die(lab, "cannot set up barrier %s", name);
+		pthread_barrierattr_destroy(&ba);
+		l->count = permits;
+		snprintf(l->lock_label, sizeof l->lock_label, "wait at %s", name);
+		atomic_store(&lab->board->lock[l->idx].value, 0);
+		atomic_store(&lab->board->lock[l->idx].permits, (int32_t)permits);
+		atomic_store(&lab->board->lock[l->idx].phase, 0);
+		break;
 	default:
 		break;
 	}
@@ -72,7 +118,30 @@ lock_new(struct lab *lab, const char *name, enum board_lock_kind kind,
 struct lab_lock *
 lab_lock_new(struct lab *lab, const char *name, enum board_lock_kind kind)
 {
-	return lock_new(lab, name, kind, 1);
+	if (kind == BOARD_LOCK_BARRIER)
+		lab_die(lab, "barrier %s: make it with lab_barrier_new", name);
+	if (kind == BOARD_LOCK_COND)
+		lab_die(lab, "condition variable %s: make it with lab_cond_new", name);
+	return lock_new(lab, name, kind,
+	                kind == BOARD_LOCK_RWLOCK ? LAB_RW_PREFER_READER : 1);
+}
+
+struct lab_lock *
+lab_barrier_new(struct lab *lab, const char *name, unsigned count)
+{
+	if (count < 1 || count > BOARD_MAX_WORKERS)
+		lab_die(lab, "barrier %s: count %u (1..%d)", name, count,
+		        BOARD_MAX_WORKERS);
+	return lock_new(lab, name, BOARD_LOCK_BARRIER, count);
+}
+
+struct lab_lock *
+lab_rwlock_new(struct lab *lab, const char *name, int prefer)
+{
+	if (prefer != LAB_RW_PREFER_READER && prefer != LAB_RW_PREFER_WRITER)
+		lab_die(lab, "rwlock %s: prefer is LAB_RW_PREFER_READER or "
+		        "LAB_RW_PREFER_WRITER, not %d", name, prefer);
+	return lock_new(lab, name, BOARD_LOCK_RWLOCK, (unsigned)prefer);
 }
 
 struct lab_lock *
@@ -205,6 +274,10 @@ acquire(struct lab_worker *w, struct lab_lock *l, bool wait,
 	uint64_t t0;
 	int r;
 
+	if (l->kind == BOARD_LOCK_RWLOCK || l->kind == BOARD_LOCK_BARRIER)
+		lab_die(w->lab, "%s %s: use lab_%s", board_lock_kind_name(l->kind),
+		        bl->name, l->kind == BOARD_LOCK_RWLOCK ? "rdlock or lab_wrlock"
+		                                               : "barrier_wait");
 	lab_probe(w, &l->lock_id, l->lock_label, line, 0, 0);
 	if (try_take(l) == 0) {
 		mark_taken(w, l);
@@ -268,6 +341,9 @@ lab_unlock_at(struct lab_worker *w, struct lab_lock *l, unsigned line)
 {
 	struct board_lock *bl = &w->lab->board->lock[l->idx];
 
+	if (l->kind == BOARD_LOCK_RWLOCK || l->kind == BOARD_LOCK_BARRIER)
+		lab_die(w->lab, "%s %s: use lab_%s", board_lock_kind_name(l->kind),
+		        bl->name, l->kind == BOARD_LOCK_RWLOCK ? "rwunlock" : "barrier_wait");
 	lab_probe(w, &l->unlock_id, l->unlock_label, line, 0, 0);
 	/* Clear the holder before letting go: after the release another
 	 * worker may already have set itself. */
@@ -346,6 +422,7 @@ lab_cond_wait_at(struct lab_worker *w, struct lab_cond *c, struct lab_lock *m,
 	atomic_fetch_add(&cl->waiters, 1);
 	atomic_fetch_add_explicit(&cl->contended, 1, memory_order_relaxed);
 	atomic_store(&a->wait_timed, 0);
+	atomic_store(&a->wait_arg, (uint32_t)m->idx + 1); /* the mutex, after */
 	atomic_store(&a->wait_lock, (uint32_t)c->idx + 1);
 	atomic_store(&ml->holder, -1);
 	atomic_fetch_and(&a->held, ~(1u << m->idx));
@@ -356,6 +433,7 @@ lab_cond_wait_at(struct lab_worker *w, struct lab_cond *c, struct lab_lock *m,
 	atomic_fetch_add_explicit(&cl->wait_ns, board_now_ns() - t0,
 	                          memory_order_relaxed);
 	atomic_store(&a->wait_lock, 0);
+	atomic_store(&a->wait_arg, 0);
 	atomic_fetch_sub(&cl->waiters, 1);
 	{
 		int32_t p = atomic_load(&cl->value);
@@ -396,6 +474,188 @@ lab_cond_broadcast(struct lab_worker *w, struct lab_cond *c)
 	cond_wake(w, c, true);
 }
 
+/* ---- rwlocks ------------------------------------------------------------ */
+
+/* The waiting half of rdlock and wrlock: shown waiting (what for in
+ * wait_arg) while glibc decides; a writer is also counted in wwait, which
+ * keeps readers out under writer preference. */
+static void
+rw_wait_mark(struct lab_worker *w, struct lab_lock *l, uint32_t how)
+{
+	struct board_lock *bl = &w->lab->board->lock[l->idx];
+	struct board_actor *a = w->actor;
+
+	atomic_fetch_add(&bl->waiters, 1);
+	if (how == BOARD_WAIT_WRITE)
+		atomic_fetch_add(&bl->wwait, 1);
+	atomic_store(&a->wait_timed, 0);
+	atomic_store(&a->wait_arg, how);
+	atomic_store(&a->wait_lock, (uint32_t)l->idx + 1);
+	atomic_store_explicit(&a->state, BOARD_ST_WAIT_LOCK, memory_order_release);
+	board_event_put(a, BOARD_EV_LOCK_WAIT, (uint32_t)l->idx, 0);
+}
+
+static void
+rw_taken(struct lab_worker *w, struct lab_lock *l, uint32_t how, bool waited,
+         uint64_t t0)
+{
+	struct board_lock *bl = &w->lab->board->lock[l->idx];
+	struct board_actor *a = w->actor;
+
+	/* The new holder first, then the wait ends: a reader kept out by
+	 * this writer is never seen free to go in between. */
+	if (how == BOARD_WAIT_WRITE)
+		atomic_store(&bl->holder, w->no);
+	else
+		atomic_fetch_add(&bl->readers, 1);
+	atomic_fetch_or(&a->held, 1u << l->idx);
+	if (waited) {
+		atomic_fetch_add_explicit(&bl->wait_ns, board_now_ns() - t0,
+		                          memory_order_relaxed);
+		atomic_store(&a->wait_lock, 0);
+		atomic_store(&a->wait_arg, 0);
+		if (how == BOARD_WAIT_WRITE)
+			atomic_fetch_sub(&bl->wwait, 1);
+		atomic_fetch_sub(&bl->waiters, 1);
+		atomic_fetch_add_explicit(&bl->contended, 1, memory_order_relaxed);
+	}
+	atomic_fetch_add_explicit(&bl->acquisitions, 1, memory_order_relaxed);
+	atomic_store_explicit(&a->state, BOARD_ST_CRITICAL, memory_order_relaxed);
+	board_event_put(a, BOARD_EV_LOCK_ACQUIRE, (uint32_t)l->idx, 0);
+}
+
+static void
+rw_acquire(struct lab_worker *w, struct lab_lock *l, uint32_t how, unsigned line)
+{
+	struct board_lock *bl = &w->lab->board->lock[l->idx];
+	bool wr = how == BOARD_WAIT_WRITE;
+	uint64_t t0;
+	int e;
+
+	if (l->kind != BOARD_LOCK_RWLOCK)
+		lab_die(w->lab, "lab_%s on %s %s: make it with lab_rwlock_new",
+		        wr ? "wrlock" : "rdlock", board_lock_kind_name(l->kind), bl->name);
+	if (wr)
+		lab_probe(w, &l->wlock_id, l->wlock_label, line, 0, 0);
+	else
+		lab_probe(w, &l->lock_id, l->lock_label, line, 0, 0);
+	e = wr ? pthread_rwlock_trywrlock(&l->rw) : pthread_rwlock_tryrdlock(&l->rw);
+	if (e == 0) {
+		rw_taken(w, l, how, false, 0);
+		return;
+	}
+	t0 = board_now_ns();
+	rw_wait_mark(w, l, how);
+	e = wr ? pthread_rwlock_wrlock(&l->rw) : pthread_rwlock_rdlock(&l->rw);
+	if (e == EDEADLK)
+		lab_die(w->lab, "worker %d already holds rwlock %s for writing",
+		        w->no, bl->name);
+	if (e)
+		lab_die(w->lab, "rwlock %s: %s", bl->name, strerror(e));
+	rw_taken(w, l, how, true, t0);
+}
+
+void
+lab_rdlock_at(struct lab_worker *w, struct lab_lock *l, unsigned line)
+{
+	rw_acquire(w, l, BOARD_WAIT_READ, line);
+}
+
+void
+lab_wrlock_at(struct lab_worker *w, struct lab_lock *l, unsigned line)
+{
+	rw_acquire(w, l, BOARD_WAIT_WRITE, line);
+}
+
+void
+lab_rwunlock_at(struct lab_worker *w, struct lab_lock *l, unsigned line)
+{
+	struct board_lock *bl = &w->lab->board->lock[l->idx];
+	struct board_actor *a = w->actor;
+
+	if (l->kind != BOARD_LOCK_RWLOCK)
+		lab_die(w->lab, "lab_rwunlock on %s %s", board_lock_kind_name(l->kind),
+		        bl->name);
+	lab_probe(w, &l->unlock_id, l->unlock_label, line, 0, 0);
+	if (!(atomic_load(&a->held) & (1u << l->idx)))
+		lab_die(w->lab, "worker %d unlocks rwlock %s, which it does not hold",
+		        w->no, bl->name);
+	/* The board lets go first (as lab_unlock does): a waiter is seen
+	 * free to go in before it can, never blocked after it could. */
+	if (atomic_load(&bl->holder) == w->no)
+		atomic_store(&bl->holder, -1);
+	else
+		atomic_fetch_sub(&bl->readers, 1);
+	atomic_fetch_and(&a->held, ~(1u << l->idx));
+	atomic_store_explicit(&a->state, atomic_load(&a->held) ? BOARD_ST_CRITICAL
+	                                                       : BOARD_ST_RUNNING,
+	                      memory_order_relaxed);
+	board_event_put(a, BOARD_EV_LOCK_RELEASE, (uint32_t)l->idx, 0);
+	pthread_rwlock_unlock(&l->rw);
+}
+
+/* ---- barriers ------------------------------------------------------------- */
+
+/* The board counts the arrivals itself (value), so that it knows, before
+ * the last worker enters pthread_barrier_wait, that this phase is full:
+ * the phase number goes up first, and from then on no waiter of that
+ * phase is settled until it is out.  Exactly count workers arrive per
+ * phase, and none of the next phase can arrive before the last of this
+ * one has entered the real barrier, so the two counts agree. */
+bool
+lab_barrier_wait_at(struct lab_worker *w, struct lab_lock *l, unsigned line)
+{
+	struct board_lock *bl = &w->lab->board->lock[l->idx];
+	struct board_actor *a = w->actor;
+	uint32_t phase;
+	uint64_t t0;
+	bool last;
+	int e;
+
+	if (l->kind != BOARD_LOCK_BARRIER)
+		lab_die(w->lab, "lab_barrier_wait on %s %s: make it with lab_barrier_new",
+		        board_lock_kind_name(l->kind), bl->name);
+	lab_probe(w, &l->lock_id, l->lock_label, line, 0, 0);
+	t0 = board_now_ns();
+	/* Counted in before shown waiting: a scheduler waits for the
+	 * waiting state, so the order of arrivals is the order of grants. */
+	phase = atomic_load(&bl->phase);
+	last = (unsigned)atomic_fetch_add(&bl->value, 1) + 1 >= l->count;
+	if (last) {
+		atomic_store(&bl->value, 0);
+		atomic_fetch_add(&bl->phase, 1);
+	}
+	atomic_fetch_add(&bl->waiters, 1);
+	atomic_store(&a->wait_timed, 0);
+	atomic_store(&a->wait_arg, phase);
+	atomic_store(&a->wait_lock, (uint32_t)l->idx + 1);
+	atomic_store_explicit(&a->state, BOARD_ST_WAIT_LOCK, memory_order_release);
+	board_event_put(a, BOARD_EV_LOCK_WAIT, (uint32_t)l->idx, phase);
+	e = pthread_barrier_wait(&l->bar);
+	if (e != 0 && e != PTHREAD_BARRIER_SERIAL_THREAD)
+		lab_die(w->lab, "barrier %s: %s", bl->name, strerror(e));
+	atomic_fetch_add_explicit(&bl->wait_ns, board_now_ns() - t0,
+	                          memory_order_relaxed);
+	atomic_store(&a->wait_lock, 0);
+	atomic_store(&a->wait_arg, 0);
+	atomic_fetch_sub(&bl->waiters, 1);
+	atomic_fetch_add_explicit(&bl->acquisitions, 1, memory_order_relaxed);
+	if (!last)
+		atomic_fetch_add_explicit(&bl->contended, 1, memory_order_relaxed);
+	board_actor_state(a, atomic_load(&a->held) ? BOARD_ST_CRITICAL
+	                                           : BOARD_ST_RUNNING);
+	return last;
+}
+
+static int32_t
+first_holder(const struct board *b, uint32_t n, uint32_t lock, uint32_t not)
+{
+	for (uint32_t i = 1; i < n; i++)
+		if (i != not && (atomic_load(&b->actor[i].held) & (1u << lock)))
+			return (int32_t)i;
+	return -1;
+}
+
 /* Follow "waits for a lock held by" from each waiting actor; a walk that
  * comes back to where it started is a cycle.  A wait with a timeout breaks
  * the cycle (it will give up by itself), so it ends the walk.  Reads are
@@ -425,6 +685,10 @@ lab_find_deadlock(const struct board *b, int *cycle, int max, int *len)
 			if (!l || l > BOARD_MAX_LOCKS)
 				break;
 			h = atomic_load(&m->lock[l - 1].holder);
+			/* An rwlock read-held has no one holder: follow the
+			 * first reader (the all-blocked test sees the rest). */
+			if (h < 0 && atomic_load(&m->lock[l - 1].kind) == BOARD_LOCK_RWLOCK)
+				h = first_holder(m, n, l - 1, cur);
 			if (h <= 0 || (uint32_t)h >= n)
 				break;
 			if (cycle && steps < max)
@@ -439,4 +703,148 @@ lab_find_deadlock(const struct board *b, int *cycle, int max, int *len)
 		}
 	}
 	return false;
+}
+
+bool
+lab_all_blocked(const struct board *b)
+{
+	uint32_t n = atomic_load(&b->nactors);
+	int waiting = 0;
+
+	if (n > BOARD_MAX_ACTORS)
+		n = BOARD_MAX_ACTORS;
+	for (uint32_t i = 1; i < n; i++) {
+		const struct board_actor *a = &b->actor[i];
+		uint32_t s = atomic_load(&a->state);
+
+		if (s == BOARD_ST_IDLE || s == BOARD_ST_DONE ||
+		    s == BOARD_ST_FAILED || s == BOARD_ST_KILLED)
+			continue;
+		if (s != BOARD_ST_WAIT_LOCK || atomic_load(&a->wait_timed) ||
+		    !board_actor_settled(b, i))
+			return false;
+		waiting++;
+	}
+	return waiting > 0;
+}
+
+/* "w1,w3" of the actors holding lock l, or "nobody". */
+static void
+holders_text(const struct board *b, uint32_t l, char *buf, size_t len)
+{
+	uint32_t n = atomic_load(&b->nactors);
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (uint32_t i = 1; i < n && i < BOARD_MAX_ACTORS && used < len; i++)
+		if (atomic_load(&b->actor[i].held) & (1u << l))
+			used += (size_t)snprintf(buf + used, len - used, "%s%u",
+			                         used ? "," : "", i);
+	if (!used)
+		snprintf(buf, len, "nobody");
+}
+
+const char *
+lab_wait_text(const struct board *b, unsigned idx, char *buf, size_t len)
+{
+	const struct board_actor *a;
+	const struct board_lock *bl;
+	char who[64];
+	uint32_t l;
+	int32_t h;
+
+	buf[0] = '\0';
+	if (idx >= BOARD_MAX_ACTORS)
+		return buf;
+	a = &b->actor[idx];
+	l = atomic_load(&a->wait_lock);
+	if (atomic_load(&a->state) != BOARD_ST_WAIT_LOCK || !l || l > BOARD_MAX_LOCKS)
+		return buf;
+	bl = &b->lock[l - 1];
+	h = atomic_load(&bl->holder);
+	switch (atomic_load(&bl->kind)) {
+	case BOARD_LOCK_COND:
+		l = atomic_load(&a->wait_arg);
+		if (atomic_load(&bl->value) > 0 && l && l <= BOARD_MAX_LOCKS &&
+		    atomic_load(&b->lock[l - 1].holder) >= 0)
+			snprintf(buf, len, "worker %u was woken on %s and waits for mutex "
+			         "%s, held by worker %d", idx, bl->name, b->lock[l - 1].name,
+			         (int)atomic_load(&b->lock[l - 1].holder));
+		else
+			snprintf(buf, len, "worker %u waits on condition variable %s: only "
+			         "another worker's signal wakes it", idx, bl->name);
+		break;
+	case BOARD_LOCK_SEM:
+		snprintf(buf, len, "worker %u waits for semaphore %s (%d of %d permits "
+		         "left): only a post releases it", idx, bl->name,
+		         atomic_load(&bl->value), atomic_load(&bl->permits));
+		break;
+	case BOARD_LOCK_BARRIER:
+		snprintf(buf, len, "worker %u waits at barrier %s (%d of %d arrived): "
+		         "only the workers still to arrive release it", idx, bl->name,
+		         atomic_load(&bl->value), atomic_load(&bl->permits));
+		break;
+	case BOARD_LOCK_RWLOCK:
+		holders_text(b, l - 1, who, sizeof who);
+		if (h >= 0)
+			snprintf(buf, len, "worker %u waits to %s rwlock %s, written by "
+			         "worker %d: only its unlock releases it", idx,
+			         atomic_load(&a->wait_arg) == BOARD_WAIT_WRITE ? "write" : "read",
+			         bl->name, (int)h);
+		else if (atomic_load(&a->wait_arg) == BOARD_WAIT_WRITE)
+			snprintf(buf, len, "worker %u waits to write rwlock %s, read by "
+			         "worker%s %s: only their unlocks release it", idx, bl->name,
+			         strchr(who, ',') ? "s" : "", who);
+		else
+			snprintf(buf, len, "worker %u waits to read rwlock %s, read by "
+			         "worker%s %s: writer preference lets the %u waiting writer%s "
+			         "in first", idx, bl->name, strchr(who, ',') ? "s" : "", who,
+			         atomic_load(&bl->wwait), atomic_load(&bl->wwait) == 1 ? "" : "s");
+		break;
+	default:
+		snprintf(buf, len, "worker %u is blocked on lock %s held by worker %d",
+		         idx, bl->name, (int)h);
+		break;
+	}
+	return buf;
+}
+
+/* Does the lab itself mark who holds a lock of this kind? */
+static bool
+lab_managed(uint32_t kind)
+{
+	return kind == BOARD_LOCK_MUTEX || kind == BOARD_LOCK_SPIN ||
+	       kind == BOARD_LOCK_SEM || kind == BOARD_LOCK_RWLOCK;
+}
+
+int
+lab_inside(const struct board *b, int lock)
+{
+	uint32_t n = atomic_load(&b->nactors), nl = atomic_load(&b->nlocks);
+	uint32_t bit, managed = 0;
+	int held = 0, marked = 0;
+
+	if (lock < 0 || (uint32_t)lock >= nl || lock >= BOARD_MAX_LOCKS)
+		return -1;
+	if (n > BOARD_MAX_ACTORS)
+		n = BOARD_MAX_ACTORS;
+	bit = 1u << lock;
+	for (uint32_t i = 0; i < nl && i < BOARD_MAX_LOCKS; i++)
+		if (lab_managed(atomic_load(&b->lock[i].kind)))
+			managed |= 1u << i;
+	for (uint32_t i = 1; i < n; i++) {
+		const struct board_actor *a = &b->actor[i];
+		uint32_t s = atomic_load(&a->state), h = atomic_load(&a->held);
+
+		if (s == BOARD_ST_IDLE || s == BOARD_ST_DONE || s == BOARD_ST_FAILED ||
+		    s == BOARD_ST_KILLED)
+			continue;
+		held += !!(h & bit);
+		/* At a gate or asleep inside, the state it will resume with is
+		 * not visible: only the critical state itself counts here. */
+		marked += s == BOARD_ST_CRITICAL && !(h & managed);
+	}
+	if (held || lab_managed(atomic_load(&b->lock[lock].kind)))
+		return held;
+	return marked;
 }

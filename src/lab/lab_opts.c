@@ -682,6 +682,7 @@ lab_run_begin(struct lab *lab, int run)
 	struct board *b = lab->board;
 
 	lab->run = run;
+	lab->all_blocked = false;
 	json_lab = lab;
 	pthread_mutex_lock(&lab->rs_lock);
 	lab->granted = 0;
@@ -874,6 +875,11 @@ lab_json_end(struct lab_json *j)
 {
 	const char *sched = NULL;
 	size_t slen = 0;
+
+	/* Every run's record says whether everyone ended asleep, unless the
+	 * lesson said so itself. */
+	if (json_lab && json_lab->run > 0 && !strstr(j->buf, "\"all_blocked\":"))
+		lab_json_int(j, "all_blocked", json_lab->all_blocked);
 
 	if (json_lab && json_lab->o.random && json_lab->rsched_len) {
 		sched = json_lab->rsched;

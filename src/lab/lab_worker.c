@@ -397,12 +397,12 @@ cannot_step(struct lab_worker *w, char *buf, size_t len)
 		snprintf(buf, len, "worker %d has finished", w->no);
 		return buf;
 	}
+	/* Blocked in a wait (a lock, a semaphore, a condition variable, a
+	 * barrier, an rwlock): a grant would not move it, only another
+	 * worker can. */
 	if (s == BOARD_ST_WAIT_LOCK) {
-		uint32_t l = atomic_load(&w->actor->wait_lock);
-		int32_t h = l ? atomic_load(&b->lock[l - 1].holder) : -1;
-
-		snprintf(buf, len, "worker %d is blocked on lock %s held by worker %d",
-		         w->no, l ? b->lock[l - 1].name : "?", h);
+		if (!lab_wait_text(b, (unsigned)w->no, buf, len)[0])
+			snprintf(buf, len, "worker %d is waiting", w->no);
 		return buf;
 	}
 	return NULL;
@@ -529,6 +529,11 @@ drive_schedule(struct lab_team *t)
 			report_deadlock(t);
 			return false;
 		}
+		/* Everyone asleep without a cycle (a lost wake-up, a barrier
+		 * short of arrivals): no later step can be taken; lab_join's
+		 * watch reports it. */
+		if (lab_all_blocked(lab->board))
+			break;
 	}
 	free_run(t);
 	return true;
@@ -616,6 +621,12 @@ print_positions(struct lab_team *t)
 		if (atomic_load(&a->op_has_value))
 			printf(" = %lld", (long long)atomic_load(&a->op_value));
 		printf("  (line %u)\n", atomic_load(&a->line));
+		if (s == BOARD_ST_WAIT_LOCK) {
+			char why[160];
+
+			if (lab_wait_text(b, (unsigned)w->no, why, sizeof why)[0])
+				printf("      %s\n", why);
+		}
 	}
 }
 
@@ -633,6 +644,11 @@ drive_terminal(struct lab_team *t)
 		if (lab_find_deadlock(lab->board, NULL, 0, NULL)) {
 			report_deadlock(t);
 			return false;
+		}
+		if (lab_all_blocked(lab->board)) {
+			printf("everyone asleep: no worker can take a step\n");
+			fflush(stdout);
+			break;
 		}
 		print_positions(t);
 		printf("step (1-%d, a = each once, g = go, q = quit)> ", t->n);
@@ -703,28 +719,24 @@ all_stuck(struct lab *lab, uint64_t *sig)
 	struct board *b = lab->board;
 	uint32_t n = atomic_load(&b->nactors);
 	uint64_t h = 1469598103934665603u;
-	int waiting = 0;
 
 	if (n > BOARD_MAX_ACTORS)
 		n = BOARD_MAX_ACTORS;
+	if (!lab_all_blocked(b))
+		return false;
 	for (uint32_t i = 1; i < n; i++) {
 		struct board_actor *a = &b->actor[i];
-		uint32_t s = atomic_load(&a->state);
 
-		if (s == BOARD_ST_IDLE || s == BOARD_ST_DONE ||
-		    s == BOARD_ST_FAILED || s == BOARD_ST_KILLED)
-			continue;
-		if (s != BOARD_ST_WAIT_LOCK || atomic_load(&a->wait_timed) ||
-		    !board_actor_settled(b, i))
-			return false;
-		waiting++;
+		h = (h ^ atomic_load(&a->state)) * 1099511628211u;
 		h = (h ^ atomic_load(&a->steps)) * 1099511628211u;
 		h = (h ^ atomic_load(&a->wait_lock)) * 1099511628211u;
 	}
-	for (uint32_t i = 0; i < atomic_load(&b->nlocks) && i < BOARD_MAX_LOCKS; i++)
+	for (uint32_t i = 0; i < atomic_load(&b->nlocks) && i < BOARD_MAX_LOCKS; i++) {
 		h = (h ^ atomic_load(&b->lock[i].acquisitions)) * 1099511628211u;
+		h = (h ^ (uint32_t)atomic_load(&b->lock[i].value)) * 1099511628211u;
+	}
 	*sig = h;
-	return waiting > 0;
+	return true;
 }
 
 /* Who is waiting for what, and who holds it: one line on stderr. */
@@ -736,7 +748,7 @@ report_stuck(struct lab_team *t)
 	uint32_t n = atomic_load(&b->nactors);
 	char buf[64];
 
-	fprintf(stderr, "%s: stuck:", lab->prog);
+	fprintf(stderr, "%s: everyone asleep (stuck):", lab->prog);
 	for (uint32_t i = 1; i < n && i < BOARD_MAX_ACTORS; i++) {
 		struct board_actor *a = &b->actor[i];
 		uint32_t l = atomic_load(&a->wait_lock);
@@ -746,10 +758,26 @@ report_stuck(struct lab_team *t)
 		    l > BOARD_MAX_LOCKS)
 			continue;
 		bl = &b->lock[l - 1];
-		fprintf(stderr, " worker %u waits for %s", i, bl->name);
-		if (atomic_load(&bl->kind) == BOARD_LOCK_SEM)
-			fprintf(stderr, " (%d of %d permits left)",
-			        atomic_load(&bl->value), atomic_load(&bl->permits));
+		switch (atomic_load(&bl->kind)) {
+		case BOARD_LOCK_COND:
+			fprintf(stderr, " worker %u waits on %s (no signal pending)", i,
+			        bl->name);
+			break;
+		case BOARD_LOCK_BARRIER:
+			fprintf(stderr, " worker %u waits at %s (%d of %d arrived)", i,
+			        bl->name, atomic_load(&bl->value), atomic_load(&bl->permits));
+			break;
+		case BOARD_LOCK_RWLOCK:
+			fprintf(stderr, " worker %u waits to %s %s", i,
+			        atomic_load(&a->wait_arg) == BOARD_WAIT_WRITE ? "write" : "read",
+			        bl->name);
+			break;
+		default:
+			fprintf(stderr, " worker %u waits for %s", i, bl->name);
+			if (atomic_load(&bl->kind) == BOARD_LOCK_SEM)
+				fprintf(stderr, " (%d of %d permits left)",
+				        atomic_load(&bl->value), atomic_load(&bl->permits));
+		}
 		fputc(';', stderr);
 	}
 	for (uint32_t i = 1; i < n && i < BOARD_MAX_ACTORS; i++) {
@@ -802,10 +830,39 @@ stuck_look(struct lab_team *t, struct stuck_watch *sw)
 	return sw->looks >= STUCK_LOOKS;
 }
 
+/* --json: the run's record says so (all_blocked 1; its deadlock field
+ * says whether the waits form a cycle), since the lesson's own record
+ * will never be printed. */
+static void
+json_stuck(struct lab_team *t)
+{
+	struct lab *lab = t->lab;
+	int cyc[BOARD_MAX_LOCKS + 1], len = 0;
+	struct lab_json j;
+
+	if (!lab->o.json)
+		return;
+	lab_json_begin(&j);
+	lab_json_int(&j, "run", lab->run);
+	lab_json_str(&j, "mode", lab_mode_name(lab->o.mode));
+	lab_json_int(&j, "workers", t->n);
+	lab_json_bool(&j, "deadlock", lab_find_deadlock(lab->board, cyc,
+	                                                BOARD_MAX_LOCKS + 1, &len));
+	lab_json_int(&j, "all_blocked", 1);
+	lab_json_num(&j, "elapsed_ms", lab_elapsed_ms(lab));
+	lab_json_end(&j);
+}
+
 static _Noreturn void
 end_stuck(struct lab_team *t)
 {
+	t->lab->all_blocked = true;
 	report_stuck(t);
+	json_stuck(t);
+	/* Under the shell, leave the waits on the board a moment, so that
+	 * the panels (and racelab --verify) see who was asleep on what. */
+	if (t->lab->under_shell)
+		nap_us(1000000);
 	for (int i = 0; i < t->n; i++)
 		if (t->w[i].mode == LAB_PROCESS && !t->w[i].joined) {
 			kill(t->w[i].pid, SIGKILL);

@@ -225,6 +225,8 @@ md_goal_parse(const char *s, struct md_goal *g, char *err, size_t errlen)
 		after_num = 0;
 	if (k >= 1 && strcmp(word, "deadlock") == 0 && k == 1) {
 		g->kind = MD_GOAL_DEADLOCK;
+	} else if (k == 2 && strcmp(word, "all") == 0 && strcmp(name, "blocked") == 0) {
+		g->kind = MD_GOAL_ALL_BLOCKED;
 	} else if (k >= 2 && strcmp(word, "reached") == 0) {
 		/* The label is the rest, spaces and all ("take from empty"). */
 		const char *l = skip_blank(c + strlen("reached"));
@@ -259,7 +261,7 @@ md_goal_parse(const char *s, struct md_goal *g, char *err, size_t errlen)
 		}
 	} else {
 		snprintf(err, errlen, "goal: expected 'counter NAME CMP N [at any time]', "
-		         "'critical LOCK CMP N', 'reached LABEL' or 'deadlock'");
+		         "'critical LOCK CMP N', 'reached LABEL', 'deadlock' or 'all blocked'");
 		return -1;
 	}
 	if (sep) {

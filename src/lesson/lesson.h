@@ -30,10 +30,21 @@
 //   counter NAME CMP N   the counter NAME, once the run has ended
 //   counter NAME CMP N at any time   the same, after any step
 //   critical LOCK CMP N  how many workers are inside LOCK's critical section
-//                        at once (hold it, or are in state critical)
+//                        at once: those holding it (a mutex, spin lock, a
+//                        semaphore's permits, an rwlock's readers or its
+//                        writer; a home-made lock's holders as the lesson
+//                        marks them), never a worker inside another lock.
+//                        For a lock the lab does not take itself (a flag,
+//                        Peterson's) that no worker is marked holding, the
+//                        workers in state critical holding no lab lock
 //   reached LABEL        a worker arrives at the probe labelled LABEL (the
 //                        rest of the condition, spaces and all)
 //   deadlock             the workers wait for each other's locks in a cycle
+//   all blocked          every worker that has not ended waits on a lab
+//                        mutex, spin lock, semaphore, condition variable,
+//                        barrier or rwlock that no running worker can
+//                        release: a deadlock, or a lost wake-up (everyone
+//                        asleep); a worker at a step gate is not asleep
 // with CMP one of == != < <= > >=.  TEXT is shown to the student; without
 // " :: TEXT" the condition itself is.
 //
@@ -123,6 +134,8 @@ enum md_goal_kind {
 	MD_GOAL_DEADLOCK, /* the workers wait for each other in a cycle */
 	MD_GOAL_CRITICAL, /* critical LOCK CMP N: workers inside at once */
 	MD_GOAL_REACHED,  /* reached LABEL: a worker arrives at that probe */
+	MD_GOAL_ALL_BLOCKED, /* all blocked: every live worker asleep in a wait
+	                      * no running worker can end (lab_all_blocked) */
 };
 struct md_goal {
 	enum md_goal_kind kind;

@@ -735,6 +735,18 @@ sample_board(struct demo *d)
 		} else {
 			a->op[0] = '\0';
 		}
+		/* Killed: by which signal, where it was (exit_code is set
+		 * by whoever reaped it: -signal). */
+		if (a->state == BOARD_ST_KILLED) {
+			int32_t ec = atomic_load(&ba->exit_code);
+			const char *sig = ec < 0 ? sigabbrev_np(-ec) : NULL;
+			char was[sizeof a->op];
+
+			snprintf(was, sizeof was, "%s", a->op);
+			if (sig)
+				snprintf(a->op, sizeof a->op, "by SIG%s%s%.*s", sig,
+				         was[0] ? " at " : "", BOARD_LABEL_LEN, was);
+		}
 	}
 	/* Between two runs the lesson resets the board (nactors 0): keep
 	 * showing the last actors until the next run publishes its own. */

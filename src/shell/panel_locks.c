@@ -105,6 +105,12 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 		if (kind == BOARD_LOCK_SEM)
 			snprintf(kt, sizeof kt, "sem %d/%d", atomic_load(&l->value),
 			         atomic_load(&l->permits));
+		else if (kind == BOARD_LOCK_BARRIER) /* arrived of count */
+			snprintf(kt, sizeof kt, "bar %d/%d", atomic_load(&l->value),
+			         atomic_load(&l->permits));
+		else if (kind == BOARD_LOCK_RWLOCK) /* readers in, or the writer */
+			snprintf(kt, sizeof kt, holder >= 0 ? "rw W" : atomic_load(&l->readers) > 0 ?
+			         "rw R%d" : "rw", atomic_load(&l->readers));
 		else
 			snprintf(kt, sizeof kt, "%s", kind == BOARD_LOCK_COND ? "condvar" :
 			         board_lock_kind_name(kind));
@@ -112,7 +118,8 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 		 * many as permits taken); the lock's holder field as a
 		 * fallback for a lesson that sets only that. */
 		if (!list_actors(hold, sizeof hold, i, true))
-			actor_label(kind == BOARD_LOCK_COND ? -1 : holder, hold, sizeof hold);
+			actor_label(kind == BOARD_LOCK_COND || kind == BOARD_LOCK_BARRIER
+			            ? -1 : holder, hold, sizeof hold);
 		list_actors(who, sizeof who, i, false);
 		if (sel != A_NORMAL)
 			mvwhline(w, y, 1, ' ' | sel, wd - 2);

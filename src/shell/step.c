@@ -154,18 +154,7 @@ counter_index(const struct board *b, const char *name)
 int
 step_inside(const struct board *b, const char *name)
 {
-	int l = lock_index(b, name), count = 0;
-	uint32_t n = atomic_load(&b->nactors);
-	int32_t holder;
-
-	if (l < 0)
-		return -1;
-	holder = atomic_load(&b->lock[l].holder);
-	for (uint32_t i = 1; i < n && i < BOARD_MAX_ACTORS; i++)
-		if ((int32_t)i == holder ||
-		    atomic_load(&b->actor[i].state) == BOARD_ST_CRITICAL)
-			count++;
-	return count;
+	return lab_inside(b, lock_index(b, name));
 }
 
 bool
@@ -180,6 +169,8 @@ step_goal_met(const struct md_goal *g, const struct board *b, bool run_over)
 		       md_cmp_holds(g->cmp, atomic_load(&b->counter[i].value), g->value);
 	case MD_GOAL_DEADLOCK:
 		return lab_find_deadlock(b, NULL, 0, NULL);
+	case MD_GOAL_ALL_BLOCKED:
+		return lab_all_blocked(b);
 	case MD_GOAL_CRITICAL:
 		i = step_inside(b, g->name);
 		return i >= 0 && md_cmp_holds(g->cmp, i, g->value);
@@ -419,11 +410,19 @@ cannot_step(const struct demo *d, int idx, unsigned no, char *why, size_t len)
 	}
 	if (s == BOARD_ST_WAIT_LOCK) {
 		uint32_t l = atomic_load(&a->wait_lock);
+		uint32_t k = l && l <= BOARD_MAX_LOCKS ? atomic_load(&b->lock[l - 1].kind) : 0;
 		int32_t h = l && l <= BOARD_MAX_LOCKS ? atomic_load(&b->lock[l - 1].holder) : -1;
+		char t[160];
 
-		snprintf(why, len, "worker %u waits for %.15s (held by %d): stepping it "
-		         "does nothing until %d unlocks", no,
-		         l && l <= BOARD_MAX_LOCKS ? b->lock[l - 1].name : "?", (int)h, (int)h);
+		/* A lock with one holder: the words step_locks.sh knows; the
+		 * other waits say who could end them (lab_wait_text). */
+		if ((k == BOARD_LOCK_MUTEX || k == BOARD_LOCK_SPIN) && h >= 0)
+			snprintf(why, len, "worker %u waits for %.15s (held by %d): stepping it "
+			         "does nothing until %d unlocks", no, b->lock[l - 1].name,
+			         (int)h, (int)h);
+		else
+			snprintf(why, len, "%s; stepping it does nothing",
+			         lab_wait_text(b, (unsigned)idx, t, sizeof t)[0] ? t : "it waits");
 		return true;
 	}
 	if (s != BOARD_ST_GATE) {
@@ -528,9 +527,16 @@ history_add(struct shell_ctx *c, const struct demo *d)
 	 * two frames. */
 	for (int i = 0; b && st.run && i < st.run->ngoal && i < STEP_MAX_GOALS; i++) {
 		const struct md_goal *g = &st.run->goal[i];
+		bool moment = g->kind == MD_GOAL_REACHED || g->kind == MD_GOAL_CRITICAL ||
+		              g->kind == MD_GOAL_ALL_BLOCKED || g->any_time;
 
-		if (!st.reached[i] && (g->kind == MD_GOAL_REACHED || g->any_time) &&
-		    step_goal_met(g, b, false)) {
+		if (g->kind == MD_GOAL_CRITICAL) {
+			int in = step_inside(b, g->name);
+
+			if (in > st.most_inside[i])
+				st.most_inside[i] = in;
+		}
+		if (!st.reached[i] && moment && step_goal_met(g, b, false)) {
 			st.reached[i] = true;
 			shell_note(c, COL_GOOD, "GOAL REACHED: %s", g->text);
 		}

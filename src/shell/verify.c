@@ -54,6 +54,8 @@ struct outcome {
 	int status;      /* wait status; -1: could not start */
 	bool timed_out;
 	bool deadlock_seen; /* a cycle of waits on the board while it ran */
+	bool asleep_seen;   /* everyone asleep on the board (lab_all_blocked) */
+	bool asleep_record; /* or a --json record with all_blocked 1 */
 	char counters[BOARD_MAX_COUNTERS][BOARD_NAME_LEN];
 	int ncounters;
 	char locks[BOARD_MAX_LOCKS][BOARD_NAME_LEN];
@@ -167,6 +169,10 @@ run_program(const struct demo_where *where, char **argv, int argc, struct outcom
 		 * shell": shell_pid is ours), so a poll a frame apart sees it. */
 		if (!o->deadlock_seen && lab_find_deadlock(b, NULL, 0, NULL))
 			o->deadlock_seen = true;
+		/* Everyone asleep: the lab's watch leaves it on the board a
+		 * second too before it stops the run (exit 3). */
+		if (!o->asleep_seen && lab_all_blocked(b))
+			o->asleep_seen = true;
 		if (left <= 0) {
 			o->timed_out = !leader_done;
 			break;
@@ -287,6 +293,19 @@ check_goal(const char *lesson, const char *step, const struct md_goal *g, const 
 		snprintf(verdict, sizeof verdict, "FAILED (lesson.md:%d): racelab-%s showed no "
 		         "cycle of waits on the board", g->line, prog);
 		row(lesson, step, "goal: deadlock", "none", verdict);
+		return;
+	}
+	if (g->kind == MD_GOAL_ALL_BLOCKED) {
+		if (o->asleep_seen || o->asleep_record) {
+			t->holds++;
+			row(lesson, step, "goal: all blocked", o->asleep_seen ? "everyone asleep"
+			    : "all_blocked 1", "ok");
+			return;
+		}
+		t->fails++;
+		snprintf(verdict, sizeof verdict, "FAILED (lesson.md:%d): racelab-%s never had "
+		         "every worker asleep on the board", g->line, prog);
+		row(lesson, step, "goal: all blocked", "none", verdict);
 		return;
 	}
 	if (g->kind == MD_GOAL_REACHED) {
@@ -432,6 +451,12 @@ verify_run(const char *bin_dir, const struct catalog_entry *e, int si, int ri,
 			break;
 		}
 		row(lesson, step, text, measured, verdict);
+	}
+	for (int i = 0; i < nrec; i++) {
+		json_t *v = json_object_get(rec[i], "all_blocked");
+
+		if (json_is_integer(v) && json_integer_value(v) == 1)
+			o.asleep_record = true;
 	}
 	for (int i = 0; i < r->ngoal; i++)
 		check_goal(lesson, step, &r->goal[i], argv[0], &o, t);

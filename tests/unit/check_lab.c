@@ -1,6 +1,7 @@
 // Tests of the lab runtime: spawning and reaping, options, schedules, locks.
 #include <check.h>
 #include <dirent.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -503,7 +504,16 @@ body_cond(struct lab_worker *w)
 	lab_lock(w, t->m);
 	t->ready = true;
 	lab_cond_signal(w, t->c);
-	ck_assert(!board_actor_settled(b, 1)); /* a wake-up is on its way */
+	/* Woken, but the mutex is ours: it cannot move before we unlock,
+	 * so it is still settled (a schedule that signals under the lock
+	 * would otherwise wait for it for ever). */
+	ck_assert(board_actor_settled(b, 1));
+	{
+		char why[160];
+
+		ck_assert_ptr_nonnull(strstr(lab_wait_text(b, 1, why, sizeof why),
+		                             "was woken on ready and waits for mutex m"));
+	}
 	lab_unlock(w, t->m);
 	return 0;
 }
@@ -687,6 +697,429 @@ START_TEST(test_json_escapes)
 }
 END_TEST
 
+/* ---- barriers ------------------------------------------------------ */
+
+/* Three workers, five phases: nobody leaves a phase before all three have
+ * arrived at it, exactly one of them is told it was last, and the board
+ * counts 15 passes and 5 phases. */
+struct bart {
+	struct lab_lock *b;
+	_Atomic int arrived, early, serial, order[8], norder, last_no;
+	int phases;
+};
+
+static int
+body_barrier(struct lab_worker *w)
+{
+	struct bart *t = w->arg;
+
+	for (int p = 1; p <= t->phases; p++) {
+		atomic_fetch_add(&t->arrived, 1);
+		if (lab_barrier_wait(w, t->b)) {
+			atomic_fetch_add(&t->serial, 1);
+			atomic_store(&t->last_no, w->no);
+		}
+		/* Everyone of this phase has arrived before anyone leaves. */
+		if (atomic_load(&t->arrived) < 3 * p)
+			atomic_fetch_add(&t->early, 1);
+	}
+	return 0;
+}
+
+START_TEST(test_barrier_phases)
+{
+	struct lab lab;
+	struct bart *t;
+	struct lab_team *team;
+	const struct board_lock *bl;
+
+	init_with(&lab, _i ? "--mode process" : "--mode thread");
+	lab_run_begin(&lab, 1);
+	t = lab_shared_alloc(&lab, sizeof *t);
+	t->phases = 5;
+	t->b = lab_barrier_new(&lab, "b", 3);
+	team = lab_spawn(&lab, 3, body_barrier, t);
+	ck_assert_int_eq(lab_join(team), LAB_JOIN_OK);
+	lab_team_free(team);
+	bl = &lab.board->lock[lab_lock_index(t->b)];
+	ck_assert_int_eq(atomic_load(&t->early), 0);
+	ck_assert_int_eq(atomic_load(&t->serial), 5);
+	ck_assert_int_eq(atomic_load(&bl->kind), BOARD_LOCK_BARRIER);
+	ck_assert_uint_eq(atomic_load(&bl->acquisitions), 15);
+	ck_assert_uint_eq(atomic_load(&bl->phase), 5);
+	ck_assert_int_eq(atomic_load(&bl->value), 0);
+	ck_assert_int_eq(atomic_load(&bl->permits), 3);
+	ck_assert_uint_eq(atomic_load(&bl->waiters), 0);
+}
+END_TEST
+
+/* A forced schedule: the last worker granted its arrival is the one told
+ * it was last, every time; a step for a worker already waiting at the
+ * barrier is skipped (it cannot move), not counted as its arrival. */
+START_TEST(test_barrier_schedule)
+{
+	static const struct {
+		const char *sched;
+		int last;
+	} cases[] = { {"1,3,2", 2}, {"2,1,3", 3}, {"1,1,3,3,2", 2} };
+
+	for (int rep = 0; rep < 4; rep++)
+		for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+			struct lab lab;
+			struct bart *t;
+			struct lab_team *team;
+			char args[96];
+
+			snprintf(args, sizeof args, "--mode %s --workers 3 --schedule %s",
+			         _i ? "process" : "thread", cases[c].sched);
+			init_with(&lab, args);
+			lab_run_begin(&lab, 1);
+			t = lab_shared_alloc(&lab, sizeof *t);
+			t->phases = 1;
+			t->b = lab_barrier_new(&lab, "b", 3);
+			team = lab_spawn(&lab, 3, body_barrier, t);
+			ck_assert_int_eq(lab_join(team), LAB_JOIN_OK);
+			lab_team_free(team);
+			ck_assert_int_eq(atomic_load(&t->serial), 1);
+			ck_assert_msg(atomic_load(&t->last_no) == cases[c].last,
+			              "schedule %s: worker %d last, expected %d",
+			              cases[c].sched, atomic_load(&t->last_no), cases[c].last);
+		}
+}
+END_TEST
+
+/* ---- rwlocks -------------------------------------------------------- */
+
+/* Writers keep two numbers equal (each write changes both); readers
+ * check them.  Exact: every write counted, no reader sees them apart. */
+struct rwt {
+	struct lab_lock *rw;
+	long a, b, n;
+	_Atomic long torn, reads, inside_r, max_r, writers_in, bad_w;
+	_Atomic int order[8], norder;
+	_Atomic int max_held;
+};
+
+static void
+raise_max(_Atomic long *m, long v)
+{
+	long old = atomic_load(m);
+
+	while (v > old && !atomic_compare_exchange_weak(m, &old, v))
+		;
+}
+
+static int
+body_rw(struct lab_worker *w)
+{
+	struct rwt *t = w->arg;
+
+	for (long i = 0; i < t->n; i++) {
+		if (w->no <= 2) { /* writers */
+			lab_wrlock(w, t->rw);
+			if (atomic_fetch_add(&t->writers_in, 1) != 0 ||
+			    atomic_load(&t->inside_r) != 0)
+				atomic_fetch_add(&t->bad_w, 1);
+			t->a++;
+			sched_yield();
+			t->b++;
+			atomic_fetch_sub(&t->writers_in, 1);
+			lab_rwunlock(w, t->rw);
+		} else {
+			long in;
+
+			lab_rdlock(w, t->rw);
+			in = atomic_fetch_add(&t->inside_r, 1) + 1;
+			raise_max(&t->max_r, in);
+			if (t->a != t->b)
+				atomic_fetch_add(&t->torn, 1);
+			atomic_fetch_add(&t->reads, 1);
+			sched_yield();
+			atomic_fetch_sub(&t->inside_r, 1);
+			lab_rwunlock(w, t->rw);
+		}
+	}
+	return 0;
+}
+
+START_TEST(test_rwlock_exact)
+{
+	for (int pref = LAB_RW_PREFER_READER; pref <= LAB_RW_PREFER_WRITER; pref++) {
+		struct lab lab;
+		struct rwt *t;
+		struct lab_team *team;
+		const struct board_lock *bl;
+
+		init_with(&lab, _i ? "--mode process" : "--mode thread");
+		lab_run_begin(&lab, 1);
+		t = lab_shared_alloc(&lab, sizeof *t);
+		t->n = 2000;
+		t->rw = lab_rwlock_new(&lab, "rw", pref);
+		team = lab_spawn(&lab, 5, body_rw, t);
+		ck_assert_int_eq(lab_join(team), LAB_JOIN_OK);
+		lab_team_free(team);
+		bl = &lab.board->lock[lab_lock_index(t->rw)];
+		ck_assert_int_eq(t->a, 2 * t->n);
+		ck_assert_int_eq(t->b, 2 * t->n);
+		ck_assert_int_eq(atomic_load(&t->torn), 0);
+		ck_assert_int_eq(atomic_load(&t->bad_w), 0);
+		ck_assert_int_eq(atomic_load(&t->reads), 3 * t->n);
+		ck_assert_int_eq(atomic_load(&bl->kind), BOARD_LOCK_RWLOCK);
+		ck_assert_uint_eq(atomic_load(&bl->acquisitions), 5 * (uint64_t)t->n);
+		ck_assert_int_eq(atomic_load(&bl->readers), 0);
+		ck_assert_int_eq(atomic_load(&bl->holder), -1);
+		ck_assert_uint_eq(atomic_load(&bl->wwait), 0);
+		ck_assert_uint_eq(atomic_load(&bl->waiters), 0);
+		ck_assert_uint_eq(atomic_load(&bl->prefer_writer), pref == LAB_RW_PREFER_WRITER);
+	}
+}
+END_TEST
+
+/* The kind, forced: reader 1 holds the lock, writer 2 asks for it and
+ * waits, then reader 3 asks.  Reader preference lets 3 in beside 1 (the
+ * writer starves while readers overlap); writer preference keeps 3 out
+ * until 2 has written.  The order they got in, every time:
+ *   prefer reader: 1, 3, 2      prefer writer: 1, 2, 3
+ * and while 1 and 3 read together, both are holders on the board. */
+static int
+body_rw_order(struct lab_worker *w)
+{
+	struct rwt *t = w->arg;
+	struct board *b = w->lab->board;
+	int held = 0;
+
+	if (w->no == 2)
+		lab_wrlock(w, t->rw);
+	else
+		lab_rdlock(w, t->rw);
+	t->order[atomic_fetch_add(&t->norder, 1)] = w->no;
+	for (uint32_t a = 1; a < atomic_load(&b->nactors); a++)
+		held += !!(atomic_load(&b->actor[a].held) & (1u << lab_lock_index(t->rw)));
+	if (held > atomic_load(&t->max_held))
+		atomic_store(&t->max_held, held);
+	lab_step(w, "inside");
+	lab_rwunlock(w, t->rw);
+	return 0;
+}
+
+START_TEST(test_rwlock_kind_schedule)
+{
+	for (int rep = 0; rep < 5; rep++)
+		for (int pref = LAB_RW_PREFER_READER; pref <= LAB_RW_PREFER_WRITER; pref++) {
+			struct lab lab;
+			struct rwt *t;
+			struct lab_team *team;
+			bool wp = pref == LAB_RW_PREFER_WRITER;
+
+			/* 1 takes it; 2 waits; 3 asks (in or waits); 1 leaves
+			 * its critical section and unlocks. */
+			init_with(&lab, _i ? "--mode process --workers 3 --schedule 1,2,3,3,1,1"
+			                   : "--mode thread --workers 3 --schedule 1,2,3,3,1,1");
+			lab_run_begin(&lab, 1);
+			t = lab_shared_alloc(&lab, sizeof *t);
+			t->rw = lab_rwlock_new(&lab, "rw", pref);
+			team = lab_spawn(&lab, 3, body_rw_order, t);
+			ck_assert_int_eq(lab_join(team), LAB_JOIN_OK);
+			lab_team_free(team);
+			ck_assert_int_eq(atomic_load(&t->norder), 3);
+			ck_assert_msg(t->order[0] == 1 && t->order[1] == (wp ? 2 : 3) &&
+			              t->order[2] == (wp ? 3 : 2),
+			              "prefer %s: order %d,%d,%d", wp ? "writer" : "reader",
+			              t->order[0], t->order[1], t->order[2]);
+			ck_assert_int_eq(atomic_load(&t->max_held), wp ? 1 : 2);
+		}
+}
+END_TEST
+
+/* ---- everyone asleep ----------------------------------------------- */
+
+/* Run body with n workers in a child (it must end by itself: the lab
+ * reports everyone asleep and exits 3); its exit code, stderr and
+ * stdout. */
+struct asleep {
+	struct lab_lock *m, *s, *b;
+	struct lab_cond *c;
+	_Atomic int ready;
+	bool fixed; /* the correct version: while, not if */
+};
+
+static int
+run_asleep(lab_worker_fn fn, const char *args, int n, bool fixed, char *err,
+           size_t errlen, char *out, size_t outlen)
+{
+	int ep[2], op[2], st;
+	pid_t pid;
+	ssize_t k;
+	size_t got = 0;
+
+	ck_assert_int_eq(pipe(ep), 0);
+	ck_assert_int_eq(pipe(op), 0);
+	pid = fork();
+	if (pid == 0) {
+		struct lab lab;
+		struct asleep *t;
+		struct lab_team *team;
+
+		dup2(ep[1], 2);
+		dup2(op[1], 1);
+		close(ep[0]);
+		close(op[0]);
+		alarm(20); /* a hang is SIGALRM, not a stuck test */
+		init_with(&lab, args);
+		lab_run_begin(&lab, 1);
+		t = lab_shared_alloc(&lab, sizeof *t);
+		t->fixed = fixed;
+		t->m = lab_lock_new(&lab, "m", BOARD_LOCK_MUTEX);
+		t->c = lab_cond_new(&lab, "ready");
+		t->s = lab_sem_new(&lab, "s", 1);
+		t->b = lab_barrier_new(&lab, "b", 3);
+		team = lab_spawn(&lab, n, fn, t);
+		lab_join(team);
+		if (lab.o.json) {
+			struct lab_json j;
+
+			lab_json_begin(&j);
+			lab_json_int(&j, "run", 1);
+			lab_json_end(&j);
+		}
+		fflush(stdout);
+		_exit(0);
+	}
+	close(ep[1]);
+	close(op[1]);
+	while (got + 1 < errlen && (k = read(ep[0], err + got, errlen - 1 - got)) > 0)
+		got += (size_t)k;
+	err[got] = '\0';
+	got = 0;
+	while (got + 1 < outlen && (k = read(op[0], out + got, outlen - 1 - got)) > 0)
+		got += (size_t)k;
+	out[got] = '\0';
+	close(ep[0]);
+	close(op[0]);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st), "status %#x, stderr: %s", st, err);
+	return WEXITSTATUS(st);
+}
+
+/* OSTEP's lost wake-up: worker 1 signals before worker 2 waits, and
+ * worker 2 checks with if (wrong) or while (right) ... but the flag
+ * is set only in the fixed version, so with if the waiter sleeps for
+ * ever once the signal has gone by. */
+static int
+body_lost_wakeup(struct lab_worker *w)
+{
+	struct asleep *t = w->arg;
+
+	if (w->no == 1) {
+		lab_lock(w, t->m);
+		if (t->fixed)
+			t->ready = 1;
+		lab_cond_signal(w, t->c);
+		lab_unlock(w, t->m);
+	} else {
+		lab_lock(w, t->m);
+		if (t->fixed) {
+			while (!t->ready)
+				lab_cond_wait(w, t->c, t->m);
+		} else {
+			lab_cond_wait(w, t->c, t->m); /* if (!ready): no flag at all */
+		}
+		lab_unlock(w, t->m);
+	}
+	return 0;
+}
+
+/* A semaphore wait nobody posts: one permit, each worker takes two and
+ * posts none. */
+static int
+body_sem_nobody(struct lab_worker *w)
+{
+	struct asleep *t = w->arg;
+
+	lab_sem_wait(w, t->s);
+	lab_sem_wait(w, t->s);
+	return 0;
+}
+
+/* A barrier of 3 with 2 arrivals. */
+static int
+body_barrier_short(struct lab_worker *w)
+{
+	struct asleep *t = w->arg;
+
+	lab_barrier_wait(w, t->b);
+	return 0;
+}
+
+static void
+assert_asleep(lab_worker_fn fn, const char *args, int n, const char *what)
+{
+	char err[2048], out[2048], rec[1024];
+	long long v = -1;
+	int rc = run_asleep(fn, args, n, false, err, sizeof err, out, sizeof out);
+
+	ck_assert_msg(rc == LAB_EXIT_DEADLOCK, "%s: exit %d, stderr: %s", args, rc, err);
+	ck_assert_msg(strstr(err, "everyone asleep"), "%s: stderr: %s", args, err);
+	ck_assert_msg(strstr(err, what), "%s: no '%s' in: %s", args, what, err);
+	if (strstr(args, "--json")) {
+		ck_assert_msg(tu_json_line(out, 0, rec, sizeof rec), "no record: %s", out);
+		ck_assert(tu_json_int(rec, "all_blocked", &v));
+		ck_assert_int_eq(v, 1);
+	}
+}
+
+START_TEST(test_asleep_lost_wakeup)
+{
+	const char *mode = _i ? "--mode process" : "--mode thread";
+	char args[128];
+
+	/* Free: worker 1 first; the signal falls on nobody. */
+	snprintf(args, sizeof args, "%s --json --schedule 1,1,2,2", mode);
+	assert_asleep(body_lost_wakeup, args, 2, "worker 2 waits on ready");
+	snprintf(args, sizeof args, "%s --workers 2 --quantum 9", mode);
+	assert_asleep(body_lost_wakeup, args, 2, "worker 2 waits on ready");
+}
+END_TEST
+
+START_TEST(test_asleep_sem_and_barrier)
+{
+	const char *mode = _i ? "--mode process" : "--mode thread";
+	char args[128];
+
+	snprintf(args, sizeof args, "%s --json", mode);
+	assert_asleep(body_sem_nobody, args, 2, "waits for s (0 of 1 permits left)");
+	assert_asleep(body_barrier_short, args, 2, "waits at b (2 of 3 arrived)");
+	snprintf(args, sizeof args, "%s --schedule 2,1", mode);
+	assert_asleep(body_barrier_short, args, 2, "worker 1 waits at b (2 of 3 arrived)");
+}
+END_TEST
+
+/* The right version is never reported, whatever the order: every
+ * schedule of the two workers, and free runs. */
+START_TEST(test_asleep_never_when_right)
+{
+	static const char *const scheds[] = {
+		"1,1,1,1,2,2,2,2", "2,2,2,2,1,1,1,1", "2,2,1,1,1,1,2,2", "1,2,1,2,1,2,1,2",
+		"2,1,2,1,2,1,2,1",
+	};
+	char err[2048], out[2048], args[128];
+
+	for (size_t k = 0; k < sizeof scheds / sizeof scheds[0]; k++) {
+		snprintf(args, sizeof args, "--mode %s --json --schedule %s",
+		         _i ? "process" : "thread", scheds[k]);
+		ck_assert_msg(run_asleep(body_lost_wakeup, args, 2, true, err, sizeof err,
+		                         out, sizeof out) == 0, "%s: %s", args, err);
+		ck_assert_ptr_null(strstr(err, "asleep"));
+		ck_assert_ptr_nonnull(strstr(out, "\"all_blocked\":0"));
+	}
+	for (int r = 0; r < 20; r++) {
+		snprintf(args, sizeof args, "--mode %s", _i ? "process" : "thread");
+		ck_assert_msg(run_asleep(body_lost_wakeup, args, 2, true, err, sizeof err,
+		                         out, sizeof out) == 0, "run %d: %s", r, err);
+	}
+}
+END_TEST
+
 Suite *
 suite_lab(void)
 {
@@ -715,6 +1148,16 @@ suite_lab(void)
 	tcase_add_test(tc, test_schedule_before_join);
 	tcase_add_test(tc, test_events_timestamped);
 	tcase_add_test(tc, test_probe_sites);
+	tcase_add_loop_test(tc, test_barrier_phases, 0, 2);
+	tcase_add_loop_test(tc, test_barrier_schedule, 0, 2);
+	tcase_add_loop_test(tc, test_rwlock_exact, 0, 2);
+	tcase_add_loop_test(tc, test_rwlock_kind_schedule, 0, 2);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("asleep");
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, test_asleep_lost_wakeup, 0, 2);
+	tcase_add_loop_test(tc, test_asleep_sem_and_barrier, 0, 2);
+	tcase_add_loop_test(tc, test_asleep_never_when_right, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -262,6 +262,52 @@ START_TEST(test_children)
 }
 END_TEST
 
+/* Join before get: a child that writes more than the pipe holds cannot
+ * finish; the watchdog finds both asleep (main in its wait, child in the
+ * pipe's write) after exactly a pipe's worth, reports it on stderr and
+ * the run exits 3 with its record.  At the pipe's size and below, or with
+ * get before join, everything arrives. */
+START_TEST(test_queue_join_before_get)
+{
+	const char *argv[] = { PROG, "--demo", "queue", "--order", "join-get",
+	                       "--put-kib", "256", "--watchdog", "0.2", "--json",
+	                       NULL };
+	char *out = NULL, *err = NULL, line[4096], wchan[64];
+	long long cap;
+
+	ck_assert_int_eq(tu_run(argv, &out, &err), 3);
+	ck_assert_int_eq(tu_json_count(out), 1);
+	ck_assert(tu_json_line(out, 0, line, sizeof line));
+	ck_assert_int_eq(tu_jint(line, "queue_deadlocked"), 1);
+	cap = tu_jint(line, "pipe_capacity");
+	ck_assert_int_eq(tu_jint(line, "pipe_filled"), cap);
+	ck_assert_int_eq(tu_jint(line, "queue_sent"), cap);
+	ck_assert_int_eq(tu_jint(line, "queue_got"), 0);
+	ck_assert_int_eq(tu_jint(line, "queue_asleep"), 2);
+	tu_jstr(line, "main_wchan", wchan, sizeof wchan);
+	ck_assert_msg(strstr(wchan, "wait"), "main asleep in %s", wchan);
+	tu_jstr(line, "child_wchan", wchan, sizeof wchan);
+	ck_assert_msg(strstr(wchan, "pipe"), "child asleep in %s", wchan);
+	ck_assert_int_eq(tu_jint(line, "queue_status"), -9);
+	ck_assert_ptr_nonnull(strstr(err, "deadlock"));
+	free(out);
+	free(err);
+	ck_assert_int_eq(tu_count_procs("racelab-lifecycle"), 0);
+
+	/* What fits in the pipe is joined in either order; more needs
+	 * get first. */
+	run_json(line, sizeof line, "--demo", "queue", "--order", "join-get",
+	         "--put-kib", "64", NULL);
+	ck_assert_int_eq(tu_jint(line, "queue_deadlocked"), 0);
+	ck_assert_int_eq(tu_jint(line, "queue_got"), 65536);
+	run_json(line, sizeof line, "--demo", "queue", "--order", "get-join",
+	         "--put-kib", "1024", NULL);
+	ck_assert_int_eq(tu_jint(line, "queue_deadlocked"), 0);
+	ck_assert_int_eq(tu_jint(line, "queue_got"), 1024 * 1024);
+	ck_assert_int_eq(tu_jint(line, "queue_status"), 0);
+}
+END_TEST
+
 START_TEST(test_bad_options)
 {
 	tu_assert_usage_errorv(PROG, "--demo", "undead", NULL);
@@ -269,6 +315,8 @@ START_TEST(test_bad_options)
 	tu_assert_usage_errorv(PROG, "--hold", "-1", NULL);
 	tu_assert_usage_errorv(PROG, "--workers", "33", NULL);
 	tu_assert_usage_errorv(PROG, "--timeout", "x", NULL);
+	tu_assert_usage_errorv(PROG, "--demo", "queue", "--order", "any", NULL);
+	tu_assert_usage_errorv(PROG, "--demo", "queue", "--watchdog", "0", NULL);
 }
 END_TEST
 
@@ -303,6 +351,7 @@ suite_lifecycle(void)
 	tcase_add_test(tc, test_daemon);
 	tcase_add_test(tc, test_daemon_dies_with_killed_main);
 	tcase_add_test(tc, test_children);
+	tcase_add_test(tc, test_queue_join_before_get);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("cli");
 	tcase_set_timeout(tc, 30);

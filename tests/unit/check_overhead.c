@@ -108,6 +108,89 @@ START_TEST(memory_positive)
 }
 END_TEST
 
+/* A parent's buffer after fork: shared until written.  Untouched, each
+ * child maps it all (Rss) but owns none of it (Private) and its Pss is
+ * its share, about 1/(idle+1); written, each child owns a copy of every
+ * page, and threads writing the same pages add nothing. */
+START_TEST(memory_cow)
+{
+	const char *plain[] = { PROG, "--part", "memory", "--json", "--idle", "4",
+	                        "--buffer", "16", NULL };
+	const char *cow[] = { PROG, "--part", "memory", "--json", "--idle", "4",
+	                      "--buffer", "16", "--cow", NULL };
+	const double buf = 16 * 1024;
+	char obj[8192];
+
+	tu_run_json(plain, obj, sizeof obj);
+	ck_assert_msg(tu_jnum(obj, "process_rss_kib") > buf, "rss %g",
+	              tu_jnum(obj, "process_rss_kib"));
+	ck_assert_msg(tu_jnum(obj, "process_private_kib") < 0.05 * buf,
+	              "private %g", tu_jnum(obj, "process_private_kib"));
+	ck_assert_msg(tu_jnum(obj, "process_pss_kib") < 0.3 * buf, "pss %g",
+	              tu_jnum(obj, "process_pss_kib"));
+	ck_assert_msg(tu_jnum(obj, "process_pss_kib") > 0.15 * buf, "pss %g",
+	              tu_jnum(obj, "process_pss_kib"));
+
+	tu_run_json(cow, obj, sizeof obj);
+	ck_assert_msg(tu_jnum(obj, "process_private_kib") > buf, "private %g",
+	              tu_jnum(obj, "process_private_kib"));
+	ck_assert_msg(tu_jnum(obj, "process_pss_kib") > 0.9 * buf, "pss %g",
+	              tu_jnum(obj, "process_pss_kib"));
+	ck_assert_msg(tu_jnum(obj, "thread_rss_kib") < 0.05 * buf,
+	              "thread rss %g", tu_jnum(obj, "thread_rss_kib"));
+}
+END_TEST
+
+/* The switch part prices what it counts: the switching time is the
+ * team's switches times the price of a switch between tasks of its
+ * mode; the prices are a few microseconds; on one CPU (--cpus 1) there is
+ * no cross-CPU hand-over to time. */
+START_TEST(switch_priced)
+{
+	static const char *const modes[] = { "process", "thread" };
+
+	for (int m = 0; m < 2; m++) {
+		const char *argv[] = { PROG, "--part", "switch", "--max-workers", "4",
+		                       "--work", "4000000", "--mode", modes[m], "--json",
+		                       NULL };
+		char obj[8192];
+		double pu, tu, price, sw_ms, ms;
+		long long n;
+
+		tu_run_json(argv, obj, sizeof obj);
+		pu = tu_jnum(obj, "process_switch_us");
+		tu = tu_jnum(obj, "thread_switch_us");
+		price = tu_jnum(obj, "switch_price_us");
+		ck_assert_msg(pu > 0 && pu < 1000, "process switch %g us", pu);
+		ck_assert_msg(tu > 0 && tu < 1000, "thread switch %g us", tu);
+		ck_assert(price == (m ? tu : pu));
+		n = tu_jint(obj, "team_switches");
+		ck_assert_int_eq(n, tu_jint(obj, "team_voluntary_cs") +
+		                    tu_jint(obj, "team_involuntary_cs"));
+		ck_assert_int_gt(n, 0);
+		sw_ms = tu_jnum(obj, "team_switching_ms");
+		ck_assert_msg(sw_ms > 0.999 * (double)n * price / 1e3 &&
+		              sw_ms < 1.001 * (double)n * price / 1e3,
+		              "%lld x %g us != %g ms", n, price, sw_ms);
+		ms = tu_jnum(obj, "team_ms");
+		ck_assert_msg(sw_ms < ms, "switching %g ms of a %g ms run", sw_ms, ms);
+		if (tu_jint(obj, "ncpu") >= 2)
+			ck_assert(tu_jnum(obj, "cross_cpu_us") > 0);
+	}
+	{
+		const char *argv[] = { PROG, "--part", "switch", "--max-workers", "4",
+		                       "--work", "4000000", "--cpus", "1", "--json",
+		                       NULL };
+		char obj[8192];
+
+		tu_run_json(argv, obj, sizeof obj);
+		ck_assert_int_eq(tu_jint(obj, "ncpu"), 1);
+		ck_assert(tu_jnum(obj, "cross_cpu_us") < 0);
+		ck_assert(tu_jnum(obj, "process_switch_us") > 0);
+	}
+}
+END_TEST
+
 START_TEST(fork_every_size)
 {
 	const char *argv[] = { PROG, "--part", "fork", "--json", "--max-mib", "100",
@@ -241,6 +324,8 @@ START_TEST(bad_options)
 		{ "--max-mib", "-1" },
 		{ "--reps", "0" },
 		{ "--work", "many" },
+		{ "--buffer", "2000" },
+		{ "--cpus", "-1" },
 	};
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -262,6 +347,8 @@ suite_overhead(void)
 	tcase_add_test(tc, shares_add_up_threads);
 	tcase_add_test(tc, many_workers_few_terms);
 	tcase_add_test(tc, memory_positive);
+	tcase_add_test(tc, memory_cow);
+	tcase_add_test(tc, switch_priced);
 	tcase_add_test(tc, fork_every_size);
 	tcase_add_test(tc, fork_no_growth);
 	tcase_add_test(tc, fork_grows_spawn_flat);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "board/board.h"
+#include "lab/lab.h"
 #include "shell/md.h"
 #include "shell/shell.h"
 
@@ -151,6 +152,107 @@ START_TEST(test_schedule_text)
 END_TEST
 
 /* Goals judged on a real board, set up as a lesson would leave it. */
+/* critical FLAG for a home-made lock the lab does not take: the workers
+ * the lesson marks holding it, or else those in state critical holding
+ * no lab lock; never one inside a lab mutex. */
+START_TEST(test_critical_home_made)
+{
+	struct board *b = board_create_anon();
+	struct md_goal crit;
+	char err[80];
+	int f, m;
+
+	ck_assert_ptr_nonnull(b);
+	f = board_lock_add(b, "flag", BOARD_LOCK_NONE);
+	m = board_lock_add(b, "m", BOARD_LOCK_MUTEX);
+	atomic_store(&b->nactors, 4);
+	for (int i = 1; i < 4; i++)
+		atomic_store(&b->actor[i].state, BOARD_ST_GATE);
+	ck_assert_int_eq(md_goal_parse("critical flag >= 2", &crit, err, sizeof err), 0);
+	ck_assert_int_eq(step_inside(b, "flag"), 0);
+	atomic_store(&b->actor[1].state, BOARD_ST_CRITICAL);
+	ck_assert_int_eq(step_inside(b, "flag"), 1);
+	/* Worker 2 is critical inside mutex m: not inside the flag lock. */
+	atomic_store(&b->actor[2].state, BOARD_ST_CRITICAL);
+	atomic_store(&b->actor[2].held, 1u << m);
+	ck_assert_int_eq(step_inside(b, "flag"), 1);
+	ck_assert(!step_goal_met(&crit, b, false));
+	atomic_store(&b->actor[3].state, BOARD_ST_CRITICAL);
+	ck_assert_int_eq(step_inside(b, "flag"), 2);
+	ck_assert(step_goal_met(&crit, b, false));
+	/* Marked holders, when the lesson marks them, are what counts. */
+	atomic_store(&b->actor[3].held, 1u << f);
+	ck_assert_int_eq(step_inside(b, "flag"), 1);
+	/* Ended workers are not inside. */
+	atomic_store(&b->actor[3].state, BOARD_ST_DONE);
+	ck_assert_int_eq(step_inside(b, "flag"), 1);
+	md_goal_free(&crit);
+	board_unmap(b);
+}
+END_TEST
+
+/* all blocked: every worker that has not ended asleep in a wait nobody
+ * running can end; one at a gate, or one with a wake-up coming, is not. */
+START_TEST(test_goal_all_blocked)
+{
+	struct board *b = board_create_anon();
+	struct md_goal g;
+	char err[80];
+	int c, m, s, bar;
+
+	ck_assert_ptr_nonnull(b);
+	ck_assert_int_eq(md_goal_parse("all blocked :: everyone asleep", &g, err, sizeof err), 0);
+	ck_assert_int_eq(g.kind, MD_GOAL_ALL_BLOCKED);
+	ck_assert_str_eq(g.text, "everyone asleep");
+	c = board_lock_add(b, "ready", BOARD_LOCK_COND);
+	m = board_lock_add(b, "m", BOARD_LOCK_MUTEX);
+	s = board_lock_add(b, "s", BOARD_LOCK_SEM);
+	bar = board_lock_add(b, "b", BOARD_LOCK_BARRIER);
+	atomic_store(&b->nactors, 4);
+	ck_assert(!step_goal_met(&g, b, false)); /* nobody at all */
+	/* 1 waits on the condvar, 2 at the barrier (1 of 3), 3 for s. */
+	atomic_store(&b->actor[1].state, BOARD_ST_WAIT_LOCK);
+	atomic_store(&b->actor[1].wait_lock, (uint32_t)c + 1);
+	atomic_store(&b->actor[1].wait_arg, (uint32_t)m + 1);
+	atomic_store(&b->actor[2].state, BOARD_ST_WAIT_LOCK);
+	atomic_store(&b->actor[2].wait_lock, (uint32_t)bar + 1);
+	atomic_store(&b->lock[bar].permits, 3);
+	atomic_store(&b->lock[bar].value, 1);
+	atomic_store(&b->actor[3].state, BOARD_ST_GATE);
+	ck_assert(!step_goal_met(&g, b, false)); /* 3 can still move */
+	atomic_store(&b->actor[3].state, BOARD_ST_WAIT_LOCK);
+	atomic_store(&b->actor[3].wait_lock, (uint32_t)s + 1);
+	atomic_store(&b->lock[s].value, 0);
+	ck_assert(step_goal_met(&g, b, false));
+	ck_assert(!lab_find_deadlock(b, NULL, 0, NULL)); /* no cycle: a lost wake-up */
+	/* A wake-up pending and the mutex free: 1 will move. */
+	atomic_store(&b->lock[c].value, 1);
+	atomic_store(&b->lock[m].holder, -1);
+	ck_assert(!step_goal_met(&g, b, false));
+	atomic_store(&b->lock[c].value, 0);
+	/* The barrier's phase completes: 2 will move. */
+	atomic_store(&b->lock[bar].phase, 1);
+	ck_assert(!step_goal_met(&g, b, false));
+	atomic_store(&b->actor[2].wait_arg, 1);
+	ck_assert(step_goal_met(&g, b, false));
+	/* A permit comes back: 3 will move. */
+	atomic_store(&b->lock[s].value, 1);
+	ck_assert(!step_goal_met(&g, b, false));
+	atomic_store(&b->lock[s].value, 0);
+	/* A worker that has ended does not count; all ended: not asleep. */
+	atomic_store(&b->actor[3].state, BOARD_ST_DONE);
+	ck_assert(step_goal_met(&g, b, false));
+	for (int i = 1; i < 4; i++)
+		atomic_store(&b->actor[i].state, BOARD_ST_DONE);
+	ck_assert(!step_goal_met(&g, b, false));
+	md_goal_free(&g);
+	ck_assert_int_eq(md_goal_parse("all", &g, err, sizeof err), -1);
+	ck_assert_int_eq(md_goal_parse("all blocked now", &g, err, sizeof err), -1);
+	md_goal_free(&g);
+	board_unmap(b);
+}
+END_TEST
+
 START_TEST(test_goal_met)
 {
 	struct board *b = board_create_anon();
@@ -180,6 +282,7 @@ START_TEST(test_goal_met)
 
 	/* Worker 1 holds m (parked at a gate inside); worker 2 waits. */
 	atomic_store(&b->lock[m].holder, 1);
+	atomic_store(&b->actor[1].held, 1u << m);
 	atomic_store(&b->actor[2].state, BOARD_ST_WAIT_LOCK);
 	atomic_store(&b->actor[2].wait_lock, (uint32_t)m + 1);
 	ck_assert_int_eq(step_inside(b, "m"), 1);
@@ -188,10 +291,18 @@ START_TEST(test_goal_met)
 	ck_assert(!step_goal_met(&dl, b, false));
 	ck_assert(board_actor_settled(b, 2)); /* blocked on a held lock */
 	ck_assert(board_actor_settled(b, 1)); /* at its gate, no grant */
-	/* Two inside (what a broken lock would allow) is seen as two. */
+	/* Inside another lock is not inside m: worker 2 holds n. */
 	atomic_store(&b->actor[2].state, BOARD_ST_CRITICAL);
+	atomic_store(&b->actor[2].held, 1u << n);
+	ck_assert_int_eq(step_inside(b, "m"), 1);
+	ck_assert_int_eq(step_inside(b, "n"), 1);
+	ck_assert(!step_goal_met(&crit, b, false));
+	/* Two inside (what a broken lock would allow) is seen as two. */
+	atomic_store(&b->actor[2].held, 1u << m);
 	ck_assert(step_goal_met(&crit, b, false));
 	ck_assert(!board_actor_settled(b, 2)); /* running: it will move */
+	atomic_store(&b->actor[1].held, 0);
+	atomic_store(&b->actor[2].held, 0);
 
 	/* 1 holds m and waits for n; 2 holds n and waits for m. */
 	atomic_store(&b->lock[n].holder, 2);
@@ -254,6 +365,8 @@ suite_step(void)
 	tcase_add_test(tc, test_lesson_goals);
 	tcase_add_test(tc, test_schedule_text);
 	tcase_add_test(tc, test_goal_met);
+	tcase_add_test(tc, test_critical_home_made);
+	tcase_add_test(tc, test_goal_all_blocked);
 	tcase_add_test(tc, test_progress_quiz);
 	suite_add_tcase(s, tc);
 	return s;

@@ -1,5 +1,8 @@
 // Tests of lesson 02 (threads vs processes): its teaching claims.
 #include <check.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -130,14 +133,91 @@ START_TEST(test_fork_grows_with_heap)
 }
 END_TEST
 
+/* Files named core or core.* in the current directory (where the kernel
+ * writes them with the core_pattern "core", and where the lesson runs). */
+static int
+core_files(void)
+{
+	DIR *d = opendir(".");
+	struct dirent *e;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)))
+		n += strcmp(e->d_name, "core") == 0 ||
+		     strncmp(e->d_name, "core.", 5) == 0;
+	closedir(d);
+	return n;
+}
+
+/* Fault isolation, every run: a NULL dereference in a thread kills its
+ * whole process (all threads, no result delivered); in a process it kills
+ * that process alone, and its siblings finish and deliver.  With a core
+ * size limit raised as far as it goes, still no core file is written. */
+START_TEST(test_crash_isolation)
+{
+	const char *argv[] = { PROG, "--demo", "crash", "--workers", "3", "--crash",
+	                       "2", "--unit-ms", "5", "--runs", "3", "--json", NULL };
+	struct rlimit rl;
+	char *out = NULL, line[8192];
+	int cores = core_files();
+
+	ck_assert_int_eq(getrlimit(RLIMIT_CORE, &rl), 0);
+	rl.rlim_cur = rl.rlim_max; /* a core would be written, but for the lesson */
+	ck_assert_int_eq(setrlimit(RLIMIT_CORE, &rl), 0);
+	ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
+	ck_assert_int_eq(tu_json_count(out), 3);
+	for (int r = 0; r < 3; r++) {
+		long long st[8], units[8];
+
+		ck_assert(tu_json_line(out, r, line, sizeof line));
+		ck_assert_int_eq(tu_jint(line, "thread_team_status"), -11);
+		ck_assert_int_eq(tu_jint(line, "thread_delivered"), 0);
+		ck_assert_int_ge(tu_jint(line, "thread_killed"), 1);
+		ck_assert_int_eq(tu_json_array(line, "thread_units_done", units, 8), 3);
+		ck_assert_int_eq(units[1], 5); /* the crasher, halfway */
+		ck_assert_int_eq(tu_json_array(line, "process_status", st, 8), 3);
+		ck_assert_int_eq(st[0], 0);
+		ck_assert_int_eq(st[1], -11);
+		ck_assert_int_eq(st[2], 0);
+		ck_assert_int_eq(tu_jint(line, "process_killed"), 1);
+		ck_assert_int_eq(tu_jint(line, "process_delivered"), 2);
+		ck_assert_int_eq(tu_json_array(line, "process_units_done", units, 8), 3);
+		ck_assert_int_eq(units[0], 10);
+		ck_assert_int_eq(units[1], 5);
+		ck_assert_int_eq(units[2], 10);
+	}
+	free(out);
+	ck_assert_int_eq(core_files(), cores);
+	ck_assert_int_eq(tu_count_procs(PROG), 0);
+}
+END_TEST
+
+/* The control: with no crash both teams deliver everything. */
+START_TEST(test_crash_none_delivers_all)
+{
+	const char *argv[] = { PROG, "--demo", "crash", "--workers", "2", "--crash",
+	                       "0", "--unit-ms", "1", "--json", NULL };
+	char obj[8192];
+
+	tu_run_json(argv, obj, sizeof obj);
+	ck_assert_int_eq(tu_jint(obj, "thread_team_status"), 0);
+	ck_assert_int_eq(tu_jint(obj, "thread_delivered"), 2);
+	ck_assert_int_eq(tu_jint(obj, "process_delivered"), 2);
+	ck_assert_int_eq(tu_jint(obj, "process_killed"), 0);
+}
+END_TEST
+
 START_TEST(test_bad_options)
 {
-	const char *bad[][6] = {
+	const char *bad[][8] = {
 		{ PROG, "--demo", "nope", NULL },
 		{ PROG, "--hold", "-1", NULL },
 		{ PROG, "--count", "0", NULL },
 		{ PROG, "--mode", "process", NULL }, /* both kinds always run */
 		{ PROG, "--frobnicate", NULL },
+		{ PROG, "--demo", "crash", "--workers", "2", "--crash", "3", NULL },
+		{ PROG, "--demo", "crash", "--units", "1", NULL },
 	};
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -165,6 +245,8 @@ suite_threads_vs_processes(void)
 	tcase_add_test(tc, test_ids);
 	tcase_add_test(tc, test_cost_measured);
 	tcase_add_test(tc, test_fork_grows_with_heap);
+	tcase_add_test(tc, test_crash_isolation);
+	tcase_add_test(tc, test_crash_none_delivers_all);
 	tcase_add_test(tc, test_bad_options);
 	tcase_add_test(tc, test_json_per_run_and_nothing_left);
 	suite_add_tcase(s, tc);
