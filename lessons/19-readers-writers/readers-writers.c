@@ -11,7 +11,12 @@
 //                    writer holds it, so new readers queue behind it;
 //   writer-priority  writers have their own lightswitch on the readers'
 //                    door (4.2.7): writers never wait for new readers,
-//                    and a stream of writers starves the readers instead.
+//                    and a stream of writers starves the readers instead;
+//   rwlock-reader    pthread_rwlock_t of kind PTHREAD_RWLOCK_PREFER_READER_NP
+//                    (glibc's default);
+//   rwlock-writer    kind PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP;
+//   rwlock-writer-np kind PTHREAD_RWLOCK_PREFER_WRITER_NP, which glibc's
+//                    manual says it ignores (treats as prefer-reader).
 //
 // Workers 1..--writers write, the others read.  Free runs last --seconds
 // and count reads and writes, the longest a writer (and a reader) waited,
@@ -24,9 +29,13 @@
 #include <string.h>
 #include <time.h>
 
-enum rw_sync { RW_NONE, RW_LIGHTSWITCH, RW_NO_STARVE, RW_WRITER_PRIORITY };
+enum rw_sync {
+	RW_NONE, RW_LIGHTSWITCH, RW_NO_STARVE, RW_WRITER_PRIORITY,
+	RW_RWLOCK_READER, RW_RWLOCK_WRITER, RW_RWLOCK_WRITER_NP,
+};
 static const char *const sync_names[] = {
 	"none", "lightswitch", "no-starve", "writer-priority",
+	"rwlock-reader", "rwlock-writer", "rwlock-writer-np",
 };
 
 static int writers = 1;
@@ -42,7 +51,7 @@ static const struct lab_option options[] = {
 	  0, 1023 },
 	{ "rounds", LAB_OPT_LONG, &rounds, "N",
 	  "visits to the room per worker (default 0: as many as fit in "
-	  "--seconds)", 0, 1000000 },
+	  "--seconds; 2 under --schedule and the like)", 0, 1000000 },
 	{ "seconds", LAB_OPT_DOUBLE, &seconds_s, "S",
 	  "how long a free run lasts (default 0.3)", 0.01, 60 },
 	{ "read", LAB_OPT_DOUBLE, &read_s, "S",
@@ -64,7 +73,8 @@ static const struct lab_lesson lesson = {
 	.mode = LAB_THREAD,
 	.modes = LAB_MODES_BOTH,
 	.runs = 1,
-	.syncs = "none|lightswitch|no-starve|writer-priority",
+	.syncs = "none|lightswitch|no-starve|writer-priority|rwlock-reader|"
+	         "rwlock-writer|rwlock-writer-np",
 	.sync_default = "lightswitch",
 	.options = options,
 };
@@ -107,6 +117,7 @@ struct room {
 	struct lab_lock *turnstile;   /* no-starve */
 	struct lab_lock *no_readers, *no_writers; /* writer-priority */
 	struct lightswitch read_switch, write_switch;
+	struct lab_lock *rw;          /* the rwlock variants */
 	/* What the run measures.  inside_*: who is in the room now. */
 	_Atomic int inside_readers, inside_writers;
 	_Atomic int writers_waiting;
@@ -144,6 +155,10 @@ reader_enter(struct lab_worker *w, struct room *r)
 		lightswitch_lock(w, &r->read_switch, r->no_writers);
 		lab_sem_post(w, r->no_readers);
 		break;
+	default:
+		/* DOC: rwlock: the same room, glibc's lock. */
+		lab_rdlock(w, r->rw);
+		break;
 	}
 }
 
@@ -159,6 +174,9 @@ reader_leave(struct lab_worker *w, struct room *r)
 		break;
 	case RW_WRITER_PRIORITY:
 		lightswitch_unlock(w, &r->read_switch, r->no_writers);
+		break;
+	default:
+		lab_rwunlock(w, r->rw);
 		break;
 	}
 }
@@ -184,6 +202,9 @@ writer_enter(struct lab_worker *w, struct room *r)
 		lightswitch_lock(w, &r->write_switch, r->no_readers);
 		lab_sem_wait(w, r->no_writers);
 		break;
+	default:
+		lab_wrlock(w, r->rw);
+		break;
 	}
 }
 
@@ -203,6 +224,9 @@ writer_leave(struct lab_worker *w, struct room *r)
 	case RW_WRITER_PRIORITY:
 		lab_sem_post(w, r->no_writers);
 		lightswitch_unlock(w, &r->write_switch, r->no_readers);
+		break;
+	default:
+		lab_rwunlock(w, r->rw);
 		break;
 	}
 }
@@ -366,6 +390,15 @@ room_new(struct lab *lab)
 		r->no_writers = lab_sem_new(lab, "noWriters", 1);
 		r->read_switch.mutex = lab_lock_new(lab, "readSwitch", BOARD_LOCK_MUTEX);
 		r->write_switch.mutex = lab_lock_new(lab, "writeSwitch", BOARD_LOCK_MUTEX);
+		break;
+	case RW_RWLOCK_READER:
+		r->rw = lab_rwlock_new(lab, "room", LAB_RW_PREFER_READER);
+		break;
+	case RW_RWLOCK_WRITER:
+		r->rw = lab_rwlock_new(lab, "room", LAB_RW_PREFER_WRITER);
+		break;
+	case RW_RWLOCK_WRITER_NP:
+		r->rw = lab_rwlock_new(lab, "room", LAB_RW_PREFER_WRITER_NP);
 		break;
 	}
 	return r;

@@ -48,6 +48,8 @@ rwlock_init(struct lab_lock *l, const char *name, int prefer)
 	 * reader preference; only the NONRECURSIVE kind keeps readers out. */
 	pthread_rwlockattr_setkind_np(&ra, prefer == LAB_RW_PREFER_WRITER
 	                              ? PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP
+	                              : prefer == LAB_RW_PREFER_WRITER_NP
+	                              ? PTHREAD_RWLOCK_PREFER_WRITER_NP
 	                              : PTHREAD_RWLOCK_PREFER_READER_NP);
 	e = pthread_rwlock_init(&l->rw, &ra);
 	pthread_rwlockattr_destroy(&ra);
@@ -138,9 +140,11 @@ lab_barrier_new(struct lab *lab, const char *name, unsigned count)
 struct lab_lock *
 lab_rwlock_new(struct lab *lab, const char *name, int prefer)
 {
-	if (prefer != LAB_RW_PREFER_READER && prefer != LAB_RW_PREFER_WRITER)
-		lab_die(lab, "rwlock %s: prefer is LAB_RW_PREFER_READER or "
-		        "LAB_RW_PREFER_WRITER, not %d", name, prefer);
+	if (prefer != LAB_RW_PREFER_READER && prefer != LAB_RW_PREFER_WRITER &&
+	    prefer != LAB_RW_PREFER_WRITER_NP)
+		lab_die(lab, "rwlock %s: prefer is LAB_RW_PREFER_READER, "
+		        "LAB_RW_PREFER_WRITER or LAB_RW_PREFER_WRITER_NP, not %d",
+		        name, prefer);
 	return lock_new(lab, name, BOARD_LOCK_RWLOCK, (unsigned)prefer);
 }
 

@@ -1,7 +1,7 @@
 # Readers and writers in step mode (lesson 19): with no lock, two keys put
 # the writer inside with a reader; with the lightswitch, readers go in
-# past the waiting writer until the goal says it is starved; the same at
-# 80x24.
+# past the waiting writer until the goal says it is starved; the same
+# with glibc's prefer-reader rwlock; the lightswitch again at 80x24.
 . "$(dirname "$0")/lib.sh"
 
 rl_start "readers-writers"
@@ -21,6 +21,20 @@ keys 3 3 3 4 4 4 2 2 2 2 2 2
 wait_for "GOAL REACHED starve the writer"
 # The writer is still outside, asleep on the semaphore the readers hold.
 screen | grep -q "\[1\] waits for roomEmpty" || fail "the writer is not waiting for roomEmpty"
+# glibc's prefer-reader rwlock, the same game in twelve keys.
+keys n n n n
+wait_for "Step 8/"
+wait_for "Goal: starve the writer of a prefer-reader"
+keys s 2 2 1 1
+wait_for "worker 1 did: write-lock room"
+wait_for "[1] waits for room"
+keys 3 3 4 4 2 2 2 2
+wait_for "worker 2 did: read-lock room"
+wait_for "GOAL REACHED starve the writer of a prefer-reader rwlock"
+# Reached in this demo (the rwlock's, still running), not the last one's.
+screen | grep -q "(overtaken now 3)" || fail "overtaken is not 3 in the rwlock demo"
+screen | grep -q "room  *rw" || fail "no rwlock room in the Locks panel"
+screen | grep -q "run ended" && fail "the goal was judged on a finished run"
 keys q
 wait_for "Lessons"
 keys q

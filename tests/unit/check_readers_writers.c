@@ -3,7 +3,8 @@
 // alone under every explored schedule, with exact counts of reads and
 // writes; the lightswitch starves a writer (a forced schedule, 20 of 20,
 // and in a free run), the turnstile does not; writer priority starves
-// readers when writers never pause.
+// readers when writers never pause; glibc's rwlock kinds behave as its
+// manual says (PREFER_WRITER_NP as prefer-reader).
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,9 +15,10 @@
 #define PROG "bin/racelab-readers-writers"
 #define run(out, err, ...) tu_runv(PROG, out, err, __VA_ARGS__)
 
-/* The correct variants (the rwlock kinds join them when they exist). */
+/* The correct variants: the Little Book's and glibc's rwlock kinds. */
 static const char *const correct[] = {
-	"lightswitch", "no-starve", "writer-priority",
+	"lightswitch", "no-starve", "writer-priority", "rwlock-reader",
+	"rwlock-writer", "rwlock-writer-np",
 };
 #define NCORRECT (sizeof correct / sizeof *correct)
 
@@ -160,6 +162,46 @@ START_TEST(test_turnstile_holds)
 }
 END_TEST
 
+/* glibc's kinds under one schedule: reader 2 holds a read lock, the
+ * writer asks for the write lock, readers 3 and 4 ask for read locks.
+ * Prefer-reader and PREFER_WRITER_NP (ignored by glibc, its manual says)
+ * let both in past the writer; the non-recursive writer kind lets none.
+ * 20 of 20 for the starving schedule of the lesson, both modes. */
+START_TEST(test_rwlock_kinds_forced)
+{
+	static const struct { const char *sync; long long overtaken; } k[] = {
+		{ "rwlock-reader", 2 }, { "rwlock-writer-np", 2 }, { "rwlock-writer", 0 },
+	};
+
+	for (int i = 0; i < 3; i++) {
+		char *out = NULL, *err = NULL, line[2048];
+		int rc = run(&out, &err, "--sync", k[i].sync, "--rounds", "1",
+		             "--schedule", "2,2,1,1,3,3,4,4", "--json", NULL);
+
+		ck_assert_int_eq(rc, 0);
+		one_record(out, line, sizeof line);
+		ck_assert_msg(tu_jint(line, "overtaken") == k[i].overtaken,
+		              "%s: %lld readers went in past the writer", k[i].sync,
+		              tu_jint(line, "overtaken"));
+		ck_assert_int_eq(tu_jint(line, "writes"), 1);
+		free(out);
+		free(err);
+	}
+	for (int i = 0; i < 20; i++) {
+		char *out = NULL, *err = NULL, line[2048];
+		int rc = run(&out, &err, "--sync", "rwlock-reader", "--rounds", "3",
+		             "--mode", i % 2 ? "process" : "thread", "--schedule",
+		             "2,2,1,1,3,3,4,4,2,2,2,2", "--json", NULL);
+
+		ck_assert_int_eq(rc, 0);
+		one_record(out, line, sizeof line);
+		ck_assert_int_ge(tu_jint(line, "overtaken"), 3);
+		free(out);
+		free(err);
+	}
+}
+END_TEST
+
 static void
 free_run(const char *sync, const char *mode, const char *writers,
          const char *think, char *line, size_t len)
@@ -189,6 +231,14 @@ START_TEST(test_free_starvation)
 	free_run("writer-priority", "thread", "2", "0", line, sizeof line);
 	ck_assert_int_lt(20 * tu_jint(line, "reads"), tu_jint(line, "writes"));
 	ck_assert(tu_jnum(line, "reader_wait_max_ms") >= 0.5 * tu_jnum(line, "elapsed_ms"));
+	/* glibc's kinds, as its manual describes them. */
+	free_run("rwlock-reader", "thread", "1", "0.002", line, sizeof line);
+	ck_assert_int_lt(100 * tu_jint(line, "writes"), tu_jint(line, "reads"));
+	free_run("rwlock-writer-np", "process", "1", "0.002", line, sizeof line);
+	ck_assert_int_lt(100 * tu_jint(line, "writes"), tu_jint(line, "reads"));
+	ck_assert(tu_jnum(line, "writer_wait_max_ms") >= 0.5 * tu_jnum(line, "elapsed_ms"));
+	free_run("rwlock-writer", "thread", "1", "0.002", line, sizeof line);
+	ck_assert_int_ge(20 * tu_jint(line, "writes"), tu_jint(line, "reads"));
 }
 END_TEST
 
@@ -230,6 +280,7 @@ suite_readers_writers(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_lightswitch_starves_forced);
 	tcase_add_test(tc, test_turnstile_holds);
+	tcase_add_test(tc, test_rwlock_kinds_forced);
 	tcase_add_test(tc, test_free_starvation);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("cli");
