@@ -695,6 +695,13 @@ lab_find_deadlock(const struct board *b, int *cycle, int max, int *len)
 				h = first_holder(m, n, l - 1, cur);
 			if (h <= 0 || (uint32_t)h >= n)
 				break;
+			/* A semaphore's holder is its last taker: a worker
+			 * waiting on a signal semaphore it took before (each
+			 * of Tanenbaum's philosophers on its own) is waiting
+			 * for a post from anyone, not for itself. */
+			if ((uint32_t)h == cur &&
+			    atomic_load(&m->lock[l - 1].kind) == BOARD_LOCK_SEM)
+				break;
 			if (cycle && steps < max)
 				cycle[steps] = (int)cur;
 			steps++;

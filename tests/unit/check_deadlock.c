@@ -354,6 +354,26 @@ START_TEST(test_tanenbaum_starve)
 }
 END_TEST
 
+/* A philosopher that sleeps on its own semaphore while a neighbour eats
+ * is not deadlocked, however long the meal: the watchdog (looking every
+ * 20 ms here) must not take the semaphore it took last time for a lock
+ * it holds and waits for. */
+START_TEST(test_tanenbaum_long_waits)
+{
+	for (int m = 0; m < 2; m++) {
+		char *out = NULL, line[2048];
+		int rc = run(&out, NULL, "--mode", m ? "process" : "thread",
+		             "--workers", "3", "--fix", "tanenbaum", "--hold", "0.06",
+		             "--iters", "2", "--watch", "0.02", "--json", NULL);
+
+		ck_assert_int_eq(rc, 0);
+		ck_assert(tu_json_line(out, 0, line, sizeof line));
+		ck_assert_int_eq(tu_jint(line, "rounds_done"), 6);
+		free(out);
+	}
+}
+END_TEST
+
 /* The ordered table is unfair in one way: philosophers 1 and 5 both
  * reach for fork 1 first and eat the least (the lesson's claim).  In at
  * least 2 of 3 runs: a loaded machine can stall one run as a whole. */
@@ -440,6 +460,7 @@ suite_deadlock(void)
 	tcase_add_test(tc, test_philosopher_fixes);
 	tcase_add_test(tc, test_footman_schedule);
 	tcase_add_test(tc, test_tanenbaum_starve);
+	tcase_add_test(tc, test_tanenbaum_long_waits);
 	tcase_add_test(tc, test_order_unfair);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("cli");
