@@ -103,7 +103,7 @@ START_TEST(test_free_no_collision)
 		for (int m = 0; m < 2; m++) {
 			char *out = NULL, line[2048];
 			int rc = run(&out, NULL, "--sync", correct[v], "--writers", "2",
-			             "--workers", "5", "--seconds", "0.1", "--read", "0",
+			             "--workers", "5", "--seconds", "0.05", "--read", "0",
 			             "--write", "0", "--think", "0", "--mode",
 			             m ? "process" : "thread", "--json", NULL);
 
@@ -208,7 +208,7 @@ free_run(const char *sync, const char *mode, const char *writers,
 {
 	char *out = NULL;
 	int rc = run(&out, NULL, "--sync", sync, "--mode", mode, "--writers",
-	             writers, "--think", think, "--seconds", "0.3", "--json", NULL);
+	             writers, "--think", think, "--seconds", "0.2", "--json", NULL);
 
 	ck_assert_int_eq(rc, 0);
 	one_record(out, line, len);
