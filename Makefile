@@ -18,6 +18,10 @@ PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS) 2>/dev/null)
 CHECK_LIBS = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
 LESSON_LIBS = -lrt -lm $(shell $(PKG_CONFIG) --libs libcrypto 2>/dev/null)
+# Lesson 10 (and its test) read and write real PNG and JPEG files.
+IMAGE_PKGS = libpng libjpeg
+IMAGE_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(IMAGE_PKGS) 2>/dev/null)
+IMAGE_LIBS = $(shell $(PKG_CONFIG) --libs $(IMAGE_PKGS) 2>/dev/null)
 
 ALL_CFLAGS = $(RL_CPPFLAGS) $(CPPFLAGS) $(RL_CFLAGS) $(PKG_CFLAGS) $(CFLAGS)
 
@@ -71,6 +75,8 @@ bin/racelab-$(call slug,$(1)): $(patsubst %.c,$(B)/%.o,$(wildcard $(1)*.c)) $(LA
 	$$(CC) $$(RL_LDFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(LESSON_LIBS)
 endef
 $(foreach d,$(LESSON_DIRS),$(eval $(call lesson_rule,$(d))))
+bin/racelab-images $(B)/tsan/racelab-images $(UNIT_BIN): LESSON_LIBS += $(IMAGE_LIBS)
+$(B)/lessons/10-images/images.o $(B)/tests/obj/check_images.o: ALL_CFLAGS += $(IMAGE_CFLAGS)
 
 # ThreadSanitizer builds of the lesson programs (tests/e2e/tsan.sh): the
 # tool must stay quiet for synchronised modes and speak up for racy ones.
@@ -142,7 +148,7 @@ install: all
 	  $(DESTDIR)$(INCLUDEDIR)/racelab/board $(DESTDIR)$(BASHCOMPDIR)
 	install -m 755 bin/racelab $(LESSON_BINS) $(DESTDIR)$(PREFIX)/bin/
 	for d in $(LESSON_DIRS); do mkdir -p $(DESTDIR)$(DATADIR)/$$d; \
-	  install -m 644 $$d/lesson.md $$d/*.c $(DESTDIR)$(DATADIR)/$$d/ || exit 1; done
+	  install -m 644 $$d/lesson.md $$d/*.c $$(ls $$d/*.py 2>/dev/null) $(DESTDIR)$(DATADIR)/$$d/ || exit 1; done
 	install -m 644 man/racelab.1 man/racelab-lesson.1 $(DESTDIR)$(MANPREFIX)/man1/
 	install -m 644 tools/completion.bash $(DESTDIR)$(BASHCOMPDIR)/racelab
 	for p in $(PROGS); do ln -sf racelab-lesson.1 $(DESTDIR)$(MANPREFIX)/man1/$$p.1; \

@@ -9,6 +9,10 @@ for b in build/bench/*; do
 	"$b" || echo "(bench $(basename "$b") failed: exit $?)"
 	echo
 done
+# Lesson 09 in C and in Python, side by side.
+echo "== C vs Python (lesson 09)"
+sh bench/python.sh </dev/null || echo "(bench python failed: exit $?)"
+echo
 # The shell's own budgets, in a real terminal (needs tmux).
 if command -v tmux >/dev/null; then
 	echo "== shell"

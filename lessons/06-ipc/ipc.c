@@ -28,7 +28,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 static const char *demo = "all";
@@ -40,7 +42,7 @@ static int pipe_size;
 static long round_trips = 1000;
 
 static const struct lab_option options[] = {
-	{ "demo", LAB_OPT_CHOICE, &demo, "queue|duplex|transfer|full|all",
+	{ "demo", LAB_OPT_CHOICE, &demo, "queue|duplex|transfer|full|sizes|pointer|all",
 	  "which part to run (default all)", 0, 0 },
 	{ "round-trips", LAB_OPT_LONG, &round_trips, "N",
 	  "duplex part: questions the parent end asks (default 1000)", 1,
@@ -781,6 +783,245 @@ run_duplex(struct lab *lab, struct duplex *d)
 	       d->us_per_round_trip, lab_mode_name(lab->o.mode));
 }
 
+/* ---- What travels: bytes, and what they cost --------------------------- */
+
+#define NSIZES 5
+static const long size_bytes[NSIZES] = { 1L << 10, 64L << 10, 1L << 20,
+	                                  16L << 20, 64L << 20 };
+static const char *const size_key[NSIZES] = { "1kib", "64kib", "1mib",
+	                                       "16mib", "64mib" };
+#define SIZE_ROUNDS 3 /* each size is sent this many times, best kept */
+
+struct sizes {
+	int data[2], go[2];
+	double ms[NSIZES], mb_s[NSIZES];
+	bool intact[NSIZES];
+};
+
+static unsigned char
+size_byte(long i, long size)
+{
+	return (unsigned char)((i * 31 + size) & 0xff);
+}
+
+static int
+sizes_sender(struct lab_worker *w)
+{
+	struct sizes *z = w->arg;
+	unsigned char *buf = malloc((size_t)size_bytes[NSIZES - 1]);
+
+	if (!buf)
+		lab_die(w->lab, "out of memory");
+	lab_set_name(w, "sender");
+	if (w->mode == LAB_PROCESS) {
+		close(z->data[0]);
+		close(z->go[1]);
+	}
+	for (int s = 0; s < NSIZES; s++) {
+		/* Filled (and so in memory) before the clock starts. */
+		for (long i = 0; i < size_bytes[s]; i++)
+			buf[i] = size_byte(i, size_bytes[s]);
+		for (int r = 0; r < SIZE_ROUNDS; r++) {
+			uint64_t t0;
+			char go;
+
+			lab_set_state(w, BOARD_ST_BLOCKED);
+			if (!read_all(w, z->go[0], &go, 1))
+				lab_die(w->lab, "sender: the lesson hung up");
+			lab_set_state(w, BOARD_ST_RUNNING);
+			t0 = board_now_ns();
+			write_all(w, z->data[1], &t0, sizeof t0);
+			write_all(w, z->data[1], buf, (size_t)size_bytes[s]);
+			lab_progress(w, (uint64_t)(s * SIZE_ROUNDS + r + 1),
+			             NSIZES * SIZE_ROUNDS);
+		}
+	}
+	free(buf);
+	return 0;
+}
+
+/* DOC: sizes
+ * One message of each size, from a worker to the lesson through a pipe,
+ * timed from the worker's first write to the lesson's last read (the
+ * clock is the same for both: CLOCK_MONOTONIC).  The worker waits for a
+ * go byte before each message, so the lesson is already waiting in
+ * read(). */
+static void
+run_sizes(struct lab *lab, struct sizes *z)
+{
+	unsigned char *buf = malloc((size_t)size_bytes[NSIZES - 1]);
+	struct lab_team *team;
+
+	if (!buf || pipe(z->data) < 0 || pipe(z->go) < 0)
+		lab_die(lab, "pipe:");
+	memset(buf, 0, (size_t)size_bytes[NSIZES - 1]); /* in memory now */
+	team = lab_spawn_ex(lab, lab->o.mode, 14, 1, sizes_sender, z);
+	if (lab->o.mode == LAB_PROCESS) {
+		close(z->data[1]);
+		close(z->go[0]);
+	}
+	lab_say(lab, "\nOne message at a time through a pipe\n(it holds %d "
+	        "bytes), best of %d:\n", fcntl(z->data[0], F_GETPIPE_SZ),
+	        SIZE_ROUNDS);
+	for (int s = 0; s < NSIZES; s++) {
+		long n = size_bytes[s];
+
+		z->ms[s] = 1e300;
+		z->intact[s] = true;
+		for (int r = 0; r < SIZE_ROUNDS; r++) {
+			uint64_t t0;
+			double ms;
+
+			if (write(z->go[1], "g", 1) != 1)
+				lab_die(lab, "write go:");
+			if (!read_all(team->w, z->data[0], &t0, sizeof t0) ||
+			    !read_all(team->w, z->data[0], buf, (size_t)n))
+				lab_die(lab, "the sender hung up");
+			ms = (double)(board_now_ns() - t0) / 1e6;
+			if (ms < z->ms[s])
+				z->ms[s] = ms;
+			/* Every 4093rd byte and the last: whole, in order. */
+			for (long i = 0; i < n; i += 4093)
+				z->intact[s] = z->intact[s] && buf[i] == size_byte(i, n);
+			z->intact[s] = z->intact[s] && buf[n - 1] == size_byte(n - 1, n);
+		}
+		z->mb_s[s] = (double)n / (1 << 20) / (z->ms[s] / 1e3);
+		lab_result(lab, "  %8ld B %8.3f ms %7.0f MB/s %s\n", n, z->ms[s],
+		           z->mb_s[s], z->intact[s] ? "whole" : "DAMAGED");
+	}
+	if (lab_join(team) != LAB_JOIN_OK)
+		lab_die(lab, "the sender failed");
+	lab_team_free(team);
+	if (lab->o.mode == LAB_THREAD) {
+		close(z->data[1]);
+		close(z->go[0]);
+	}
+	close(z->data[0]);
+	close(z->go[1]);
+	free(buf);
+}
+
+#define POINTER_TEXT "made by the lesson after the fork"
+struct pointer_obj {
+	long value;
+	char text[64];
+};
+
+struct pointer {
+	int fd[2];
+	/* Written by the child: */
+	long before_value;   /* what it found at the first address */
+	bool before_read;
+	int after_errno;     /* 0 when it could read the second address */
+	char after_text[64]; /* what it found there */
+};
+
+struct pointer_msg {
+	uint64_t before, after; /* addresses, as numbers */
+};
+
+/* Read len bytes at addr in our own memory without risking SIGSEGV. */
+static int
+peek_self(uint64_t addr, void *out, size_t len)
+{
+	struct iovec local = { out, len };
+	struct iovec remote = { (void *)(uintptr_t)addr, len };
+
+	return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) ==
+	       (ssize_t)len ? 0 : errno;
+}
+
+static int
+pointer_child(struct lab_worker *w)
+{
+	struct pointer *p = w->arg;
+	struct pointer_msg m;
+	struct pointer_obj o;
+
+	lab_set_name(w, "child");
+	if (w->mode == LAB_PROCESS)
+		close(p->fd[1]);
+	lab_set_state(w, BOARD_ST_BLOCKED);
+	if (!read_all(w, p->fd[0], &m, sizeof m))
+		lab_die(w->lab, "child: no addresses came");
+	lab_set_state(w, BOARD_ST_RUNNING);
+	p->before_read = peek_self(m.before, &o, sizeof o) == 0;
+	p->before_value = p->before_read ? o.value : 0;
+	p->after_errno = peek_self(m.after, &o, sizeof o);
+	if (p->after_errno == 0)
+		snprintf(p->after_text, sizeof p->after_text, "%.*s",
+		         (int)sizeof o.text - 1, o.text);
+	return 0;
+}
+
+struct pointer_out {
+	long parent_before, child_before;
+	bool before_read, after_fault, found_parent_data;
+	int after_errno;
+};
+
+/* DOC: pointer
+ * An address is only a number: sent to another process it names a place
+ * in *that* process's memory.  The lesson sends the child two addresses:
+ * one of an object made before the fork (the child has its own copy
+ * there, which the lesson's later change does not reach) and one of an
+ * object made after it (nothing is there in the child).  The child looks
+ * with process_vm_readv() on itself, which returns EFAULT for an address
+ * with no memory, where a plain read would die of SIGSEGV. */
+static void
+run_pointer(struct lab *lab, struct pointer *p, struct pointer_out *out)
+{
+	struct pointer_obj *before = calloc(1, sizeof *before), *after;
+	struct pointer_msg m;
+	struct lab_team *team;
+
+	memset(p, 0, sizeof *p);
+	if (!before || pipe(p->fd) < 0)
+		lab_die(lab, "pipe:");
+	before->value = 1;
+	team = lab_spawn_ex(lab, lab->o.mode, 15, 1, pointer_child, p);
+	/* After the fork: a change to the old object, and a new object. */
+	before->value = 3;
+	after = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE,
+	             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (after == MAP_FAILED)
+		lab_die(lab, "mmap:");
+	after->value = 2;
+	snprintf(after->text, sizeof after->text, "%s", POINTER_TEXT);
+	m.before = (uint64_t)(uintptr_t)before;
+	m.after = (uint64_t)(uintptr_t)after;
+	write_all(team->w, p->fd[1], &m, sizeof m);
+	if (lab_join(team) != LAB_JOIN_OK)
+		lab_die(lab, "the pointer child failed");
+	lab_team_free(team);
+	close(p->fd[0]);
+	close(p->fd[1]);
+	out->parent_before = before->value;
+	out->child_before = p->before_value;
+	out->before_read = p->before_read;
+	out->after_errno = p->after_errno;
+	out->after_fault = p->after_errno == EFAULT;
+	out->found_parent_data = (p->before_read && p->before_value == 3) ||
+	                         (p->after_errno == 0 &&
+	                          strcmp(p->after_text, POINTER_TEXT) == 0);
+	lab_say(lab, "\nThe lesson sent the %s two addresses through a pipe:\n",
+	        lab->o.mode == LAB_PROCESS ? "child process" : "child thread");
+	lab_result(lab, "  %#llx, made before the start:\n    the lesson's "
+	           "holds %ld, the child's %ld (%s)\n", (unsigned long long)m.before,
+	           before->value, p->before_value,
+	           p->before_value == before->value ? "the same memory" : "a copy");
+	if (p->after_errno)
+		lab_result(lab, "  %#llx, made after the start:\n    nothing there "
+		           "in the child (%s)\n", (unsigned long long)m.after,
+		           p->after_errno == EFAULT ? "EFAULT" : strerror(p->after_errno));
+	else
+		lab_result(lab, "  %#llx, made after the start:\n    the child found "
+		           "\"%s\"%s\n", (unsigned long long)m.after, p->after_text,
+		           out->found_parent_data ? " (the same memory)" : "");
+	munmap(after, 1 << 20);
+	free(before);
+}
+
 /* After the lesson: can the queue's name still be opened? */
 static bool
 mq_left_behind(void)
@@ -824,12 +1065,14 @@ main(int argc, char **argv)
 {
 	struct lab lab;
 	bool all = false, want[T_COUNT] = { false };
-	bool do_queue, do_duplex, do_transfer, do_full;
+	bool do_queue, do_duplex, do_transfer, do_full, do_sizes, do_pointer;
 	struct check *check;
 	unsigned char *seen;
 	struct ring *ring;
 	struct full *full;
 	struct duplex *duplex;
+	struct sizes *sizes;
+	struct pointer *pointer;
 
 	lab_init(&lab, &lesson, argc, argv);
 	all = strcmp(demo, "all") == 0;
@@ -837,6 +1080,8 @@ main(int argc, char **argv)
 	do_duplex = all || strcmp(demo, "duplex") == 0;
 	do_transfer = all || strcmp(demo, "transfer") == 0;
 	do_full = all || strcmp(demo, "full") == 0;
+	do_sizes = all || strcmp(demo, "sizes") == 0;
+	do_pointer = all || strcmp(demo, "pointer") == 0;
 	for (int t = 0; t < T_COUNT; t++)
 		want[t] = strcmp(transport, "all") == 0 ||
 		          strcmp(transport, transport_name[t]) == 0;
@@ -846,9 +1091,12 @@ main(int argc, char **argv)
 	ring = lab_shared_alloc(&lab, sizeof *ring);
 	full = lab_shared_alloc(&lab, sizeof *full);
 	duplex = lab_shared_alloc(&lab, sizeof *duplex);
+	sizes = lab_shared_alloc(&lab, sizeof *sizes);
+	pointer = lab_shared_alloc(&lab, sizeof *pointer);
 
 	for (int run = 1; run <= lab.o.runs; run++) {
 		struct xfer_result res[T_COUNT] = { 0 };
+		struct pointer_out ptr = { 0 };
 		struct board_counter *delivered = NULL, *in_flight = NULL;
 		char got[64] = "";
 		pid_t queue_worker = 0;
@@ -896,8 +1144,14 @@ main(int argc, char **argv)
 		}
 		if (do_full)
 			run_full(&lab, full);
+		if (do_sizes)
+			run_sizes(&lab, sizes);
+		if (do_pointer)
+			run_pointer(&lab, pointer, &ptr);
 		lab_run_end(&lab);
-		if (lab_text(&lab))
+		/* Under the shell both: the text, and the record for its
+		 * RACELAB_JSON_FD (lab.o.json is set then too). */
+		if (!lab.o.json)
 			continue;
 		lab_json_begin(&j);
 		lab_json_int(&j, "run", run);
@@ -936,6 +1190,28 @@ main(int argc, char **argv)
 			lab_json_num(&j, "full_blocked_ms",
 			             (double)full->blocked_ns / 1e6);
 			lab_json_int(&j, "full_delay_ms", delay_ms);
+		}
+		if (do_sizes) {
+			bool intact = true;
+			char k[64];
+
+			for (int i = 0; i < NSIZES; i++) {
+				snprintf(k, sizeof k, "sizes_%s_ms", size_key[i]);
+				lab_json_num(&j, k, sizes->ms[i]);
+				snprintf(k, sizeof k, "sizes_%s_mb_s", size_key[i]);
+				lab_json_num(&j, k, sizes->mb_s[i]);
+				intact = intact && sizes->intact[i];
+			}
+			lab_json_bool(&j, "sizes_intact", intact);
+		}
+		if (do_pointer) {
+			lab_json_int(&j, "pointer_parent_value", ptr.parent_before);
+			lab_json_int(&j, "pointer_child_value", ptr.child_before);
+			lab_json_bool(&j, "pointer_before_read", ptr.before_read);
+			lab_json_int(&j, "pointer_after_errno", ptr.after_errno);
+			lab_json_bool(&j, "pointer_after_fault", ptr.after_fault);
+			lab_json_bool(&j, "pointer_found_parent_data",
+			              ptr.found_parent_data);
 		}
 		if (mq_name[0]) {
 			lab_json_str(&j, "mq_name", mq_name);

@@ -56,6 +56,7 @@ static const struct lab_lesson lesson = {
 	.mode = LAB_PROCESS,
 	.modes = LAB_MODES_BOTH,
 	.runs = 1,
+	.numbers_beyond_workers = true, /* server 1, then each demo's clients */
 	.options = options,
 };
 
@@ -643,7 +644,9 @@ main(int argc, char **argv)
 
 		/* The manager: always a process, the point of the lesson. */
 		listen_socket(&lab);
-		srv = lab_spawn_ex(&lab, LAB_PROCESS, 1, 1, server, NULL);
+		/* Never parked at a gate: a schedule steps the clients, and
+		 * a client waiting for its reply needs the server to run. */
+		srv = lab_spawn_server(&lab, LAB_PROCESS, 1, server, NULL);
 		srv_pid = srv->w[0].pid;
 		close(sh->listen_fd); /* the server has its own copy */
 		lab_say(&lab, "manager: server process %d listening on %s\n\n",

@@ -12,16 +12,28 @@
 //   squares       map(square, [1..6])
 //   hash          SHA-256 of several files in parallel (libcrypto), checked
 //                 against a serial run
+// and the rest of Pool's interface (named with --demo, not in all):
+//   starmap       tasks of several arguments: sum_of_squares(start, end)
+//   chunksize     4000 tiny tasks, one hand-off each or in chunks, against
+//                 a plain loop
+//   bigtasks      8 big tasks: the pool against a plain loop
+//   apply_async   results handed to a callback, in the lesson's own
+//                 result-handler thread
+//   timeout       result(timeout) on a task that takes longer
+//   exception     a task that fails: the error comes back from result()
+//   terminate     `with Pool()` ends with terminate(): a running task killed
 #include "lab/lab.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <openssl/evp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *demo = "all";
@@ -32,9 +44,10 @@ static int file_mb = 16;
 
 static const struct lab_option options[] = {
 	{ "demo", LAB_OPT_CHOICE, &demo,
-	  "submit|as_completed|map|imap|squares|hash|all",
-	  "which part to run (default all: every part but imap, which "
-	  "would double the sleeping)", 0, 0 },
+	  "submit|as_completed|map|imap|squares|hash|starmap|chunksize|bigtasks|"
+	  "apply_async|timeout|exception|terminate|all",
+	  "which part to run (default all: submit, as_completed, map, squares "
+	  "and hash)", 0, 0 },
 	{ "unit", LAB_OPT_DOUBLE, &unit, "S",
 	  "seconds per unit of the tutorial's sleeps 5,4,3,2,1 (default 0.2)", 0,
 	  10 },
@@ -60,28 +73,37 @@ static const struct lab_lesson lesson = {
 	.options = options,
 };
 
-#define MAX_TASKS 160
+#define MAX_TASKS 8192
+#define MAX_ITEMS 4000   /* the chunksize part's inputs */
 #define MAX_FILES 32
 #define DIGEST_LEN 32
 #define HASH_ROUNDS 2 /* the hash part is timed this many times, best kept */
 
-enum task_kind { TASK_SLEEP, TASK_SQUARE, TASK_HASH };
+enum task_kind {
+	TASK_SLEEP, TASK_SQUARE, TASK_HASH,
+	TASK_SUMSQ, /* sum of i*i for n <= i < n2 (starmap, big tasks) */
+	TASK_CHUNK, /* out[i] = item[i]^2 for n <= i < n + n2 (map's chunks) */
+	TASK_READ,  /* read pool->read_path, as open(path).read(): may fail */
+};
 
 struct task {
 	/* Written by the executor before the task is queued: */
 	enum task_kind kind;
 	double seconds;  /* TASK_SLEEP */
 	long n;          /* TASK_SQUARE: the number; TASK_SLEEP: units */
+	long n2;         /* TASK_SUMSQ: end; TASK_CHUNK: count */
 	int file;        /* TASK_HASH: index into the file list */
 	/* Written by the worker that ran it, before it is marked done: */
 	long value;
+	int err;         /* errno of a task that failed, else 0 */
+	char msg[192];   /* and its message: what Python's exception carries */
 	unsigned char digest[DIGEST_LEN];
 	int worker;
 	pid_t pid, tid;
 	uint64_t t_start, t_end;
 	bool ok;
 	/* Under pool.mu: */
-	bool done;
+	bool taken, done;
 };
 
 /* DOC: task-queue
@@ -100,10 +122,13 @@ struct pool {
 	int ndone;
 	int order[MAX_TASKS];
 	bool closing;      /* no more tasks: workers exit when the queue is empty */
+	long handoffs;     /* tasks taken from the queue, all runs */
 
 	struct task task[MAX_TASKS];
 	char path[MAX_FILES][512];
 	char dir[64];      /* generated files live here, removed at the end */
+	char read_path[128];           /* TASK_READ's file */
+	long item[MAX_ITEMS], out[MAX_ITEMS]; /* TASK_CHUNK's data */
 	_Atomic int64_t *done_ctr, *queued_ctr;
 };
 
@@ -154,6 +179,49 @@ hex(const unsigned char *d, char *out)
 		snprintf(out + 2 * i, 3, "%02x", d[i]);
 }
 
+/* DOC: starmap-task
+ *     def calculate_sum_of_squares(start, end):
+ *         return sum(i * i for i in range(start, end))
+ * Unsigned, so that a big range wraps the same way in every worker and
+ * in the loop that checks them.  Not inlined: the loop and the pool
+ * must run the same machine code for the comparison to mean anything. */
+__attribute__((noinline)) /* one code for the pool and the loop */
+static unsigned long
+sum_of_squares(long start, long end)
+{
+	unsigned long sum = 0;
+
+	for (long i = start; i < end; i++)
+		sum += (unsigned long)i * (unsigned long)i;
+	return sum;
+}
+
+/* DOC: raise
+ *     def read(path): return len(open(path, "rb").read())
+ * A task that can fail.  C has no exceptions: the worker catches the
+ * failure (errno) and posts it with the result, as Python's pool worker
+ * catches the exception and sends it back pickled; result() hands it to
+ * the caller. */
+static void
+read_file(struct task *t)
+{
+	char buf[4096];
+	ssize_t k;
+	int fd = open(pool->read_path, O_RDONLY | O_CLOEXEC);
+
+	t->value = 0;
+	if (fd < 0) {
+		t->err = errno;
+		t->ok = false;
+		snprintf(t->msg, sizeof t->msg, "[Errno %d] %s: '%s'", t->err,
+		         strerror(t->err), pool->read_path);
+		return;
+	}
+	while ((k = read(fd, buf, sizeof buf)) > 0)
+		t->value += k;
+	close(fd);
+}
+
 /*     def do_something(sec):
  *         print(f"Process with ID: {os.getpid()} Sleeping {sec} Second(s)...")
  *         time.sleep(sec)
@@ -177,6 +245,19 @@ run_task(struct lab_worker *w, struct task *t)
 	case TASK_HASH:
 		lab_step_val(w, "sha256 file", t->file + 1);
 		t->ok = sha256_file(pool->path[t->file], t->digest, w) == 0;
+		break;
+	case TASK_SUMSQ:
+		lab_step_val(w, "sum_of_squares", t->n);
+		t->value = (long)sum_of_squares(t->n, t->n2);
+		break;
+	case TASK_CHUNK:
+		lab_step_val(w, "square a chunk", t->n);
+		for (long i = t->n; i < t->n + t->n2; i++)
+			pool->out[i] = pool->item[i] * pool->item[i];
+		break;
+	case TASK_READ:
+		lab_step(w, "read a file");
+		read_file(t);
 		break;
 	}
 }
@@ -210,6 +291,8 @@ pool_worker(struct lab_worker *w)
 			break;
 		}
 		id = pool->next++;
+		pool->task[id].taken = true;
+		pool->handoffs++;
 		lab_counter_store(pool->queued_ctr, pool->submitted - pool->next);
 		pthread_mutex_unlock(&pool->mu);
 		lab_set_state(w, BOARD_ST_RUNNING);
@@ -248,7 +331,7 @@ submit(struct lab *lab, const struct task *proto)
 		lab_die(lab, "too many tasks (at most %d)", MAX_TASKS);
 	id = pool->submitted;
 	pool->task[id] = *proto;
-	pool->task[id].done = false;
+	pool->task[id].done = pool->task[id].taken = false;
 	pool->submitted++;
 	lab_counter_store(pool->queued_ctr, pool->submitted - pool->next);
 	pthread_cond_signal(&pool->work);
@@ -265,6 +348,33 @@ result(int id)
 		pthread_cond_wait(&pool->done, &pool->mu);
 	pthread_mutex_unlock(&pool->mu);
 	return &pool->task[id];
+}
+
+/* DOC: result-timeout
+ * future.result(timeout) / AsyncResult.get(timeout): wait at most seconds.
+ * NULL when the time is up; nothing stops the task, which runs on.
+ * *running says whether a worker had taken it by then. */
+static struct task *
+result_timeout(int id, double seconds, bool *running)
+{
+	struct timespec ts;
+	bool done;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* the condvars' clock */
+	ts.tv_sec += (time_t)seconds;
+	ts.tv_nsec += (long)((seconds - (double)(time_t)seconds) * 1e9);
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&pool->mu);
+	while (!pool->task[id].done &&
+	       pthread_cond_timedwait(&pool->done, &pool->mu, &ts) != ETIMEDOUT)
+		;
+	done = pool->task[id].done;
+	*running = pool->task[id].taken && !done;
+	pthread_mutex_unlock(&pool->mu);
+	return done ? &pool->task[id] : NULL;
 }
 
 /* as_completed(): the k-th task of the batch [first, first + n) to finish.
@@ -294,22 +404,31 @@ ndone(void)
 	return n;
 }
 
+/* The queue's lock and condition variables; again after terminate(),
+ * whose killed workers may have left them in any state. */
 static void
-pool_init(struct lab *lab)
+pool_sync_init(void)
 {
 	pthread_mutexattr_t ma;
 	pthread_condattr_t ca;
 
-	pool = lab_shared_alloc(lab, sizeof *pool);
 	pthread_mutexattr_init(&ma);
 	pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
 	pthread_mutex_init(&pool->mu, &ma);
 	pthread_mutexattr_destroy(&ma);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* result(timeout) */
 	pthread_cond_init(&pool->work, &ca);
 	pthread_cond_init(&pool->done, &ca);
 	pthread_condattr_destroy(&ca);
+}
+
+static void
+pool_init(struct lab *lab)
+{
+	pool = lab_shared_alloc(lab, sizeof *pool);
+	pool_sync_init();
 }
 
 /* with ProcessPoolExecutor() as executor: ... ends here: no more tasks;
@@ -668,6 +787,447 @@ part_hash(struct lab *lab, struct hash_out *h, int ngiven)
 	remove_files(lab);
 }
 
+/* The lesson's main thread sleeps (not a worker: no board state). */
+static void
+nap(double seconds)
+{
+	struct timespec ts = { (time_t)seconds,
+	                       (long)((seconds - (double)(time_t)seconds) * 1e9) };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* ---- The rest of Pool ------------------------------------------------- */
+
+static void
+wait_all(const int *ids, int n)
+{
+	for (int i = 0; i < n; i++)
+		result(ids[i]);
+}
+
+#define STARMAP_N 1000000L
+#define STARMAP_CHUNKS 4
+struct starmap_out {
+	long results[STARMAP_CHUNKS];
+	long total, expected;
+};
+
+/* DOC: starmap
+ *     chunks = [(0, 250000), (250000, 500000), ...]
+ *     results = pool.starmap(calculate_sum_of_squares, chunks)
+ * Each task has two arguments; the results come back in the order of the
+ * chunks, and their sum is the sum of squares below N. */
+static void
+part_starmap(struct lab *lab, struct starmap_out *o)
+{
+	int ids[STARMAP_CHUNKS];
+	long step = STARMAP_N / STARMAP_CHUNKS;
+	__int128 n = STARMAP_N;
+
+	lab_say(lab, "\nstarmap(sum_of_squares, [(start, end), ...])\n"
+	        "%d chunks of %ld:\n", STARMAP_CHUNKS, step);
+	for (int i = 0; i < STARMAP_CHUNKS; i++) {
+		struct task t = { .kind = TASK_SUMSQ, .n = i * step,
+		                  .n2 = i == STARMAP_CHUNKS - 1 ? STARMAP_N
+		                                                : (i + 1) * step };
+
+		ids[i] = submit(lab, &t);
+	}
+	o->total = 0;
+	for (int i = 0; i < STARMAP_CHUNKS; i++) {
+		struct task *t = result(ids[i]);
+
+		o->results[i] = t->value;
+		o->total += t->value;
+		lab_say(lab, "  (%ld, %ld) -> %ld (w%d)\n", t->n, t->n2, t->value,
+		        t->worker);
+	}
+	/* 0^2 + ... + (N-1)^2 = (N-1) N (2N-1) / 6 */
+	o->expected = (long)((n - 1) * n * (2 * n - 1) / 6);
+	lab_result(lab, "  total       %ld\n  closed form %ld: %s\n", o->total,
+	           o->expected, o->total == o->expected ? "equal" : "DIFFERENT");
+}
+
+#define NCHUNKSIZES 4
+#define CHUNK_ROUNDS 3 /* each chunksize timed this many times, best kept */
+struct chunk_out {
+	int items;
+	double loop_ms;
+	int size[NCHUNKSIZES];
+	double ms[NCHUNKSIZES];
+	long handoffs[NCHUNKSIZES];
+	bool ok;
+};
+
+static long
+handoffs_now(void)
+{
+	long h;
+
+	pthread_mutex_lock(&pool->mu);
+	h = pool->handoffs;
+	pthread_mutex_unlock(&pool->mu);
+	return h;
+}
+
+/* DOC: chunksize
+ *     pool.map(square, items, chunksize=c)
+ * Every task is a hand-off: the executor queues it, a worker wakes, takes
+ * it, posts the result, the executor wakes.  For a task as small as a
+ * square that costs far more than the task, and a plain loop wins.  With
+ * chunksize c, one hand-off carries c items.  Python's default for map
+ * is len(items) / (4 * workers), rounded up (Lib/multiprocessing/pool.py,
+ * _map_async, 3.11). */
+static void
+part_chunksize(struct lab *lab, struct chunk_out *o)
+{
+	static int ids[MAX_ITEMS];
+	static long want[MAX_ITEMS];
+	int n = MAX_ITEMS, per = 4 * lab->o.workers;
+	uint64_t t0;
+
+	o->items = n;
+	o->size[0] = 1;
+	o->size[1] = 10;
+	o->size[2] = 100;
+	o->size[3] = n / per + (n % per != 0); /* Python's default */
+	for (int i = 0; i < n; i++)
+		pool->item[i] = i + 1;
+	lab_say(lab, "\nmap(square, %d items): a plain loop, then the pool\n"
+	        "with chunks of 1, 10, 100 and %d (best of %d)\n", n, o->size[3],
+	        CHUNK_ROUNDS);
+	/* The loop: the same work, in the lesson, with no hand-off at all.
+	 * Best of 3: it is short enough for one interruption to matter. */
+	o->loop_ms = 1e300;
+	for (int r = 0; r < 3; r++) {
+		t0 = board_now_ns();
+		for (int i = 0; i < n; i++)
+			want[i] = pool->item[i] * pool->item[i];
+		__asm__ volatile("" : : "r"(want) : "memory"); /* keep the loop */
+		if (ms_since(t0) < o->loop_ms)
+			o->loop_ms = ms_since(t0);
+	}
+	o->ok = true;
+	lab_result(lab, "  %-15s %8.3f ms\n", "plain loop", o->loop_ms);
+	for (int c = 0; c < NCHUNKSIZES; c++) {
+		o->ms[c] = 1e300;
+		for (int r = 0; r < CHUNK_ROUNDS; r++) {
+			int k = 0, base;
+			long h0 = handoffs_now();
+
+			memset(pool->out, 0, sizeof pool->out);
+			pthread_mutex_lock(&pool->mu);
+			base = pool->submitted;
+			pthread_mutex_unlock(&pool->mu);
+			t0 = board_now_ns();
+			for (int i = 0; i < n; i += o->size[c]) {
+				struct task t = { .kind = TASK_CHUNK, .n = i,
+				                  .n2 = i + o->size[c] <= n ? o->size[c]
+				                                            : n - i };
+
+				ids[k++] = submit(lab, &t);
+			}
+			wait_all(ids, k);
+			if (ms_since(t0) < o->ms[c])
+				o->ms[c] = ms_since(t0);
+			o->handoffs[c] = handoffs_now() - h0;
+			for (int i = 0; i < n; i++)
+				o->ok = o->ok && pool->out[i] == want[i];
+			/* All done and the workers idle: the table's slots of
+			 * this round can be used again, except the last round's,
+			 * which the run's record lists. */
+			if (r < CHUNK_ROUNDS - 1) {
+				pthread_mutex_lock(&pool->mu);
+				pool->submitted = pool->next = pool->ndone = base;
+				pthread_mutex_unlock(&pool->mu);
+			}
+		}
+		lab_result(lab, "  chunksize %-5d %8.3f ms %5ld hand-offs\n",
+		           o->size[c], o->ms[c], o->handoffs[c]);
+	}
+	lab_result(lab, "  (%d: Python's default for %d workers)\n  results %s the "
+	           "loop's\n", o->size[NCHUNKSIZES - 1], lab->o.workers,
+	           o->ok ? "equal to" : "DIFFERENT FROM");
+}
+
+#define BIG_TASKS 8
+#define BIG_N 40000000L
+struct big_out {
+	double loop_ms, pool_ms;
+	bool equal;
+};
+
+/* DOC: bigtasks
+ * The other side: 8 tasks that each compute for a while (a sum of 40M
+ * squares).  Now the hand-offs are nothing next to the work, and the
+ * pool's workers compute at the same time, on as many cores as there are. */
+static void
+part_bigtasks(struct lab *lab, struct big_out *o)
+{
+	int ids[BIG_TASKS];
+	unsigned long loop[BIG_TASKS];
+	uint64_t t0;
+
+	lab_say(lab, "\n%d big tasks (each a sum of %ld squares): the pool, then "
+	        "a plain loop,\ntwice; the best time of each\n", BIG_TASKS, BIG_N);
+	/* Twice each, alternating, the best kept, as in the hash part: a
+	 * burst of other work (or a slow first start of the CPU) then hurts
+	 * neither side alone. */
+	o->loop_ms = o->pool_ms = 1e300;
+	for (int round = 0; round < 2; round++) {
+		double ms;
+
+		t0 = board_now_ns();
+		for (int i = 0; i < BIG_TASKS; i++) {
+			struct task t = { .kind = TASK_SUMSQ, .n = i * BIG_N,
+			                  .n2 = (i + 1) * BIG_N };
+
+			ids[i] = submit(lab, &t);
+		}
+		wait_all(ids, BIG_TASKS);
+		ms = ms_since(t0);
+		if (ms < o->pool_ms)
+			o->pool_ms = ms;
+		t0 = board_now_ns();
+		for (int i = 0; i < BIG_TASKS; i++)
+			loop[i] = sum_of_squares(i * BIG_N, (i + 1) * BIG_N);
+		ms = ms_since(t0);
+		if (ms < o->loop_ms)
+			o->loop_ms = ms;
+	}
+	o->equal = true;
+	for (int i = 0; i < BIG_TASKS; i++)
+		o->equal = o->equal && (unsigned long)pool->task[ids[i]].value == loop[i];
+	lab_result(lab, "  plain loop %8.1f ms\n  pool of %-3d %8.1f ms: %.2fx, "
+	           "results %s\n  (load average %.1f on %d core%s)\n", o->loop_ms,
+	           lab->o.workers, o->pool_ms, o->loop_ms / o->pool_ms,
+	           o->equal ? "equal" : "DIFFERENT", loadavg(), lab->ncpu,
+	           lab->ncpu == 1 ? "" : "s");
+}
+
+typedef void (*pool_callback)(struct task *t);
+static pool_callback callback[MAX_TASKS];
+static pthread_t handler;
+static bool handler_stop; /* under pool.mu */
+
+/* DOC: apply-async
+ *     pool.apply_async(square, (x,), callback=collect)
+ * Python runs the callback in the pool's result-handler thread, in the
+ * parent (Pool._handle_results, Lib/multiprocessing/pool.py, 3.11): not
+ * in the worker, and not in the thread that called apply_async.  Here
+ * the same: a thread of the lesson takes each finished task and calls
+ * its callback.  The callbacks live in the lesson's own memory: a
+ * function pointer means nothing in another process (lesson 06). */
+static void *
+handle_results(void *arg)
+{
+	int handled = *(int *)arg;
+
+	pthread_mutex_lock(&pool->mu);
+	for (;;) {
+		int id;
+
+		while (handled == pool->ndone && !handler_stop)
+			pthread_cond_wait(&pool->done, &pool->mu);
+		if (handled == pool->ndone)
+			break; /* stopping, and nothing left to hand over */
+		id = pool->order[handled++];
+		if (callback[id]) {
+			pthread_mutex_unlock(&pool->mu);
+			callback[id](&pool->task[id]);
+			pthread_mutex_lock(&pool->mu);
+		}
+	}
+	pthread_mutex_unlock(&pool->mu);
+	return NULL;
+}
+
+#define ASYNC_TASKS 4
+struct async_out {
+	long got[ASYNC_TASKS]; /* results in the order the callback saw them */
+	int ncalls;
+	pid_t cb_pid, cb_tid, main_tid, worker_pid;
+};
+static struct async_out *async_out;
+
+static void
+collect(struct task *t)
+{
+	struct async_out *o = async_out;
+
+	o->cb_pid = getpid();
+	o->cb_tid = gettid();
+	o->worker_pid = t->pid;
+	o->got[o->ncalls++] = t->value; /* one handler thread: no race */
+}
+
+static void
+part_apply_async(struct lab *lab, struct async_out *o)
+{
+	int ids[ASYNC_TASKS], base;
+
+	async_out = o;
+	o->main_tid = gettid();
+	handler_stop = false;
+	base = ndone();
+	if (pthread_create(&handler, NULL, handle_results, &base) != 0)
+		lab_die(lab, "cannot start the result handler");
+	lab_say(lab, "\napply_async(square, (x,), callback=collect) for x = 1..%d\n",
+	        ASYNC_TASKS);
+	for (int i = 0; i < ASYNC_TASKS; i++) {
+		struct task t = { .kind = TASK_SQUARE, .n = i + 1 };
+
+		pthread_mutex_lock(&pool->mu);
+		callback[pool->submitted] = collect; /* before the task exists */
+		pthread_mutex_unlock(&pool->mu);
+		ids[i] = submit(lab, &t);
+	}
+	wait_all(ids, ASYNC_TASKS);
+	/* pool.close(); pool.join(): the handler hands over what is left. */
+	pthread_mutex_lock(&pool->mu);
+	handler_stop = true;
+	pthread_cond_broadcast(&pool->done);
+	pthread_mutex_unlock(&pool->mu);
+	pthread_join(handler, NULL);
+	for (int i = 0; i < ASYNC_TASKS; i++)
+		callback[ids[i]] = NULL;
+	lab_result(lab, "  collect() ran %d times: in thread %d of process %d\n"
+	           "  the main thread: %d; the tasks ran in process %d\n",
+	           o->ncalls, (int)o->cb_tid, (int)o->cb_pid, (int)o->main_tid,
+	           (int)o->worker_pid);
+}
+
+struct timeout_out {
+	bool raised, running;
+	double waited_ms, done_ms;
+};
+
+/* DOC: timeout
+ *     r = pool.apply_async(do_something, (2,))
+ *     r.get(timeout=1)      # multiprocessing.TimeoutError
+ * The caller stops waiting; the task does not stop running. */
+static void
+part_timeout(struct lab *lab, struct timeout_out *o)
+{
+	struct task t = { .kind = TASK_SLEEP, .n = 2, .seconds = 2 * unit };
+	uint64_t t0 = board_now_ns();
+	int id = submit(lab, &t);
+	struct task *r;
+
+	lab_say(lab, "\nresult(timeout=1 unit) on a task of 2 units\n");
+	r = result_timeout(id, unit, &o->running);
+	o->waited_ms = ms_since(t0);
+	o->raised = r == NULL;
+	lab_result(lab, "  %.2f s: %s; the task is %s\n", o->waited_ms / 1e3,
+	           o->raised ? "TimeoutError" : "got the result",
+	           o->running ? "still running" : "not running");
+	r = result(id);
+	o->done_ms = (double)(r->t_end - t0) / 1e6;
+	lab_result(lab, "  %.2f s: the task ended anyway; result() got %ld\n",
+	           ms_since(t0) / 1e3, r->value);
+}
+
+/* The exception part: a task that fails, then one that works. */
+struct exc_out {
+	bool raised, after_ok;
+	int err;
+	char msg[192];
+	pid_t pid, after_pid;
+};
+
+static void
+part_exception(struct lab *lab, struct exc_out *o)
+{
+	struct task bad = { .kind = TASK_READ }, good = { .kind = TASK_SQUARE, .n = 7 };
+	struct task *r;
+
+	snprintf(pool->read_path, sizeof pool->read_path, "%s/no-such-file",
+	         pool->dir[0] ? pool->dir : "/nonexistent");
+	lab_say(lab, "\nread(path) on a file that does not exist, then square(7)\n");
+	r = result(submit(lab, &bad));
+	o->raised = !r->ok;
+	o->err = r->err;
+	o->pid = r->pid;
+	snprintf(o->msg, sizeof o->msg, "%s", r->msg);
+	lab_result(lab, "  result(): error in worker pid %d:\n    %s\n", (int)r->pid,
+	           o->raised ? o->msg : "(none)");
+	r = result(submit(lab, &good));
+	o->after_ok = r->ok && r->value == 49;
+	o->after_pid = r->pid;
+	lab_result(lab, "  then square(7) = %ld (pid %d): the pool goes on\n",
+	           r->value, (int)r->pid);
+}
+
+struct term_out {
+	bool task_done_terminate, task_done_close;
+	int killed;
+	double terminate_ms, close_ms;
+	char status[48];
+};
+
+static void
+pool_reset(void)
+{
+	pool_sync_init();
+	pool->submitted = pool->next = pool->ndone = 0;
+	pool->closing = false;
+}
+
+/* DOC: terminate
+ *     with Pool() as p:
+ *         r = p.apply_async(do_something, (3,))
+ *         time.sleep(1)
+ *     # the with-block ends: p.terminate() kills the running task
+ * Pool.__exit__ calls terminate() (Lib/multiprocessing/pool.py, 3.11),
+ * which kills the workers whatever they are doing; close() and join()
+ * instead wait for the queue to drain (and so does ProcessPoolExecutor's
+ * __exit__, shutdown(wait=True)).  Both here, on pools of their own. */
+static void
+part_terminate(struct lab *lab, struct term_out *o)
+{
+	struct task t = { .kind = TASK_SLEEP, .n = 3, .seconds = 3 * unit };
+	struct lab_team *team;
+	uint64_t t0;
+	int id;
+
+	lab_say(lab, "\nwith Pool() as p: a task of 3 units; the block ends after 1\n");
+	pool_reset();
+	team = lab_spawn(lab, lab->o.workers, pool_worker, NULL);
+	t0 = board_now_ns();
+	id = submit(lab, &t);
+	nap(unit);
+	/* terminate(): kill every worker, running or idle */
+	for (int i = 0; i < team->n; i++)
+		kill(team->w[i].pid, SIGTERM);
+	lab_join(team); /* reaps them: killed is the expected end here */
+	o->terminate_ms = ms_since(t0);
+	o->task_done_terminate = pool->task[id].done;
+	o->killed = 0;
+	for (int i = 0; i < team->n; i++)
+		o->killed += atomic_load(&team->w[i].status) == -SIGTERM;
+	lab_status_text(atomic_load(&team->w[0].status), o->status, sizeof o->status);
+	lab_team_free(team);
+	lab_result(lab, "  terminate(): %.2f s, the task %s;\n    %d of %d workers %s\n",
+	           o->terminate_ms / 1e3,
+	           o->task_done_terminate ? "finished" : "never finished",
+	           o->killed, lab->o.workers, o->status);
+
+	/* close() and join(): the same task, and the pool waits for it. */
+	pool_reset();
+	team = lab_spawn(lab, lab->o.workers, pool_worker, NULL);
+	t0 = board_now_ns();
+	id = submit(lab, &t);
+	nap(unit);
+	pool_shutdown(team);
+	lab_team_free(team);
+	o->close_ms = ms_since(t0);
+	o->task_done_close = pool->task[id].done;
+	lab_result(lab, "  close(); join(): %.2f s, the task %s\n",
+	           o->close_ms / 1e3, o->task_done_close ? "finished" : "never finished");
+}
+
 static void
 json_longs(struct lab_json *j, const char *key, const long *v, int n)
 {
@@ -694,7 +1254,7 @@ in_order(const long got[5], const long want[5])
 static void
 json_task_ids(struct lab_json *j)
 {
-	long long pids[MAX_TASKS], tids[MAX_TASKS];
+	static long long pids[MAX_TASKS], tids[MAX_TASKS];
 	int n = pool->submitted, distinct = 0;
 
 	for (int i = 0; i < n; i++) {
@@ -706,17 +1266,29 @@ json_task_ids(struct lab_json *j)
 			seen = tids[k] == tids[i];
 		distinct += !seen;
 	}
-	lab_json_int_array(j, "task_pids", pids, n);
-	lab_json_int_array(j, "task_tids", tids, n);
+	/* The chunksize part makes thousands: too many to list. */
+	if (n <= 160) {
+		lab_json_int_array(j, "task_pids", pids, n);
+		lab_json_int_array(j, "task_tids", tids, n);
+	}
 	lab_json_int(j, "distinct_workers", distinct);
 }
 
+/* all: the tutorial's parts; the others only when named. */
 static bool
 want(const char *part)
 {
-	if (strcmp(part, "imap") == 0)
-		return strcmp(demo, part) == 0;
-	return strcmp(demo, "all") == 0 || strcmp(demo, part) == 0;
+	static const char *const in_all[] = { "submit", "as_completed", "map",
+	                                      "squares", "hash" };
+
+	if (strcmp(demo, part) == 0)
+		return true;
+	if (strcmp(demo, "all") != 0)
+		return false;
+	for (size_t i = 0; i < sizeof in_all / sizeof in_all[0]; i++)
+		if (strcmp(part, in_all[i]) == 0)
+			return true;
+	return false;
 }
 
 int
@@ -729,10 +1301,20 @@ main(int argc, char **argv)
 	pool_init(&lab);
 	if (files && want("hash"))
 		ngiven = given_files(&lab); /* bad names: exit 2 before any work */
+	if (want("terminate") && lab.o.mode == LAB_THREAD)
+		lab_usage_error(&lab, "--demo terminate kills worker processes: "
+		                "not with --mode thread");
 
 	for (int run = 1; run <= lab.o.runs; run++) {
 		struct sleeps asc = { 0 }, map = { 0 };
 		struct imap_out im = { 0 };
+		struct starmap_out sm = { 0 };
+		struct chunk_out *ch = calloc(1, sizeof *ch);
+		struct big_out big = { 0 };
+		struct async_out as = { 0 };
+		struct timeout_out to = { 0 };
+		struct exc_out ex = { 0 };
+		struct term_out te = { 0 };
 		struct hash_out *h = calloc(1, sizeof *h);
 		long squares[6], serial[6];
 		bool squares_ok = true, abc_ok = sha256_abc_ok();
@@ -743,7 +1325,7 @@ main(int argc, char **argv)
 		double submit_ms = 0;
 		int total;
 
-		if (!h)
+		if (!h || !ch)
 			lab_die(&lab, "out of memory");
 		lab_run_begin(&lab, run);
 		pool->submitted = pool->next = pool->ndone = 0;
@@ -754,6 +1336,18 @@ main(int argc, char **argv)
 		        (want("squares") ? 6 : 0);
 		if (want("hash"))
 			total += ngiven ? ngiven : nfiles;
+		total += (want("starmap") ? STARMAP_CHUNKS : 0) +
+		         (want("bigtasks") ? 2 * BIG_TASKS : 0) +
+		         (want("apply_async") ? ASYNC_TASKS : 0) +
+		         (want("timeout") ? 1 : 0) + (want("exception") ? 2 : 0) +
+		         (want("terminate") ? 1 : 0); /* the killed one never ends */
+		if (want("chunksize")) {
+			int per = 4 * lab.o.workers, dflt = MAX_ITEMS / per +
+			          (MAX_ITEMS % per != 0);
+
+			total += CHUNK_ROUNDS * (MAX_ITEMS + MAX_ITEMS / 10 +
+			         MAX_ITEMS / 100 + (MAX_ITEMS + dflt - 1) / dflt);
+		}
 		done = lab_counter(&lab, "tasks done", 0);
 		lab_counter_expect(done, total);
 		lab_counter_kind(done, BOARD_COUNTER_COUNT);
@@ -805,10 +1399,24 @@ main(int argc, char **argv)
 			        squares[4], squares[5],
 			        squares_ok ? "(same as a serial loop)" : "(WRONG)");
 		}
+		if (want("starmap"))
+			part_starmap(&lab, &sm);
+		if (want("chunksize"))
+			part_chunksize(&lab, ch);
+		if (want("bigtasks"))
+			part_bigtasks(&lab, &big);
+		if (want("apply_async"))
+			part_apply_async(&lab, &as);
+		if (want("timeout"))
+			part_timeout(&lab, &to);
+		if (want("exception"))
+			part_exception(&lab, &ex);
 		if (want("hash"))
 			part_hash(&lab, h, ngiven);
 		pool_shutdown(team);
 		lab_team_free(team);
+		if (want("terminate"))
+			part_terminate(&lab, &te);
 		lab_run_end(&lab);
 
 		if (lab_text(&lab)) {
@@ -830,7 +1438,10 @@ main(int argc, char **argv)
 				       h->load, lab.ncpu, lab.ncpu == 1 ? "" : "s",
 				       h->equal ? "equal to" : "DIFFER FROM",
 				       abc_ok ? "correct" : "WRONG");
-		} else {
+		}
+		/* Under the shell both: the text, and the record for its
+		 * RACELAB_JSON_FD (lab.o.json is set then too). */
+		if (lab.o.json) {
 			struct lab_json j;
 
 			lab_json_begin(&j);
@@ -899,12 +1510,75 @@ main(int argc, char **argv)
 				lab_json_int(&j, "hash_differing", h->differing);
 				lab_json_str(&j, "digests", h->digests);
 			}
+			if (want("starmap")) {
+				json_longs(&j, "starmap_results", sm.results, STARMAP_CHUNKS);
+				lab_json_int(&j, "starmap_total", sm.total);
+				lab_json_int(&j, "starmap_expected", sm.expected);
+			}
+			if (want("chunksize")) {
+				char k[64];
+
+				lab_json_int(&j, "chunk_items", ch->items);
+				lab_json_num(&j, "loop_ms", ch->loop_ms);
+				for (int c = 0; c < NCHUNKSIZES; c++) {
+					const char *name = c == NCHUNKSIZES - 1 ? "default" : NULL;
+					char num[16];
+
+					snprintf(num, sizeof num, "%d", ch->size[c]);
+					snprintf(k, sizeof k, "chunksize_%s_ms", name ? name : num);
+					lab_json_num(&j, k, ch->ms[c]);
+					snprintf(k, sizeof k, "chunksize_%s_handoffs", name ? name : num);
+					lab_json_int(&j, k, ch->handoffs[c]);
+				}
+				lab_json_int(&j, "chunksize_default", ch->size[NCHUNKSIZES - 1]);
+				lab_json_num(&j, "tiny_loop_ms", ch->loop_ms);
+				lab_json_num(&j, "tiny_pool_ms", ch->ms[0]);
+				lab_json_bool(&j, "chunk_results_ok", ch->ok);
+			}
+			if (want("bigtasks")) {
+				lab_json_num(&j, "big_loop_ms", big.loop_ms);
+				lab_json_num(&j, "big_pool_ms", big.pool_ms);
+				lab_json_num(&j, "big_speedup", big.loop_ms / big.pool_ms);
+				lab_json_bool(&j, "big_results_equal", big.equal);
+				lab_json_num(&j, "load", loadavg());
+			}
+			if (want("apply_async")) {
+				json_longs(&j, "apply_async_results", as.got, as.ncalls);
+				lab_json_int(&j, "apply_async_callbacks", as.ncalls);
+				lab_json_int(&j, "apply_async_callback_pid", as.cb_pid);
+				lab_json_int(&j, "apply_async_callback_tid", as.cb_tid);
+				lab_json_int(&j, "apply_async_main_tid", as.main_tid);
+				lab_json_int(&j, "apply_async_worker_pid", as.worker_pid);
+				lab_json_int(&j, "lesson_pid", getpid());
+			}
+			if (want("timeout")) {
+				lab_json_bool(&j, "timeout_raised", to.raised);
+				lab_json_bool(&j, "timeout_task_running", to.running);
+				lab_json_num(&j, "timeout_waited_ms", to.waited_ms);
+				lab_json_num(&j, "timeout_task_done_ms", to.done_ms);
+			}
+			if (want("exception")) {
+				lab_json_bool(&j, "exception_raised", ex.raised);
+				lab_json_int(&j, "exception_errno", ex.err);
+				lab_json_str(&j, "exception_message", ex.msg);
+				lab_json_int(&j, "exception_worker_pid", ex.pid);
+				lab_json_bool(&j, "exception_pool_goes_on", ex.after_ok);
+			}
+			if (want("terminate")) {
+				lab_json_bool(&j, "terminate_task_done", te.task_done_terminate);
+				lab_json_int(&j, "terminate_killed", te.killed);
+				lab_json_str(&j, "terminate_status", te.status);
+				lab_json_num(&j, "terminate_ms", te.terminate_ms);
+				lab_json_bool(&j, "close_task_done", te.task_done_close);
+				lab_json_num(&j, "close_ms", te.close_ms);
+			}
 			lab_json_bool(&j, "sha256_abc_ok", abc_ok);
 			lab_json_int(&j, "sha256_abc_wrong", !abc_ok);
 			json_task_ids(&j);
 			lab_json_end(&j);
 		}
 		free(h);
+		free(ch);
 	}
 	return 0;
 }

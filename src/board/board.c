@@ -68,6 +68,7 @@ board_lock_kind_name(enum board_lock_kind k)
 	case BOARD_LOCK_RWLOCK: return "rwlock";
 	case BOARD_LOCK_COND: return "condvar";
 	case BOARD_LOCK_BARRIER: return "barrier";
+	case BOARD_LOCK_CUSTOM: return "custom";
 	default: return "none";
 	}
 }
@@ -200,9 +201,13 @@ board_reset(struct board *b)
 		atomic_store(&a->grant, 0);
 		atomic_store(&a->taken, 0);
 		atomic_store(&a->gate, 0);
+		atomic_store(&a->ungated, 0);
+		atomic_store(&a->gate_resume, 0);
 		atomic_store(&a->pid, 0);
 		atomic_store(&a->tid, 0);
 		atomic_store(&a->held, 0);
+		for (int l = 0; l < BOARD_MAX_LOCKS; l++)
+			atomic_store(&a->acquired[l], 0);
 	}
 	atomic_store(&b->nactors, 0);
 	for (int i = 0; i < BOARD_MAX_LOCKS; i++) {
@@ -520,7 +525,8 @@ board_gate_wait(struct board_actor *a, const struct board_control *c,
 			                      memory_order_release);
 			return;
 		}
-		if (!atomic_load_explicit(&c->step_mode, memory_order_acquire)) {
+		if (!atomic_load_explicit(&c->step_mode, memory_order_acquire) ||
+		    atomic_load_explicit(&a->ungated, memory_order_acquire)) {
 			board_actor_state(a, resume_state);
 			return;
 		}
@@ -597,7 +603,8 @@ board_actor_settled(const struct board *b, unsigned idx)
 		return true;
 	a = &b->actor[idx];
 	s = atomic_load_explicit(&a->state, memory_order_acquire);
-	if (s == BOARD_ST_DONE || s == BOARD_ST_FAILED || s == BOARD_ST_KILLED)
+	if (s == BOARD_ST_DONE || s == BOARD_ST_FAILED || s == BOARD_ST_KILLED ||
+	    atomic_load(&a->ungated))
 		return true;
 	/* Read taken before state: the actor writes state before it marks a
 	 * grant used (release), so once we see the grant used, we also see

@@ -111,6 +111,7 @@ struct board_actor {
 	_Atomic int32_t exit_code;  /* exit status, or -signal */
 	_Atomic uint32_t held;      /* bit i: it holds lock i (a semaphore
 	                             * has as many holders as permits) */
+	_Atomic uint64_t acquired[BOARD_MAX_LOCKS]; /* times it took lock i */
 
 	/* Step gate.  A grant adds one to grant; the actor has used `taken`
 	 * grants and waits while taken == grant and step mode is on.  gate is
@@ -119,6 +120,15 @@ struct board_actor {
 	_Atomic uint32_t grant;
 	_Atomic uint32_t taken;
 	_Atomic uint32_t gate;
+	/* 1: this actor never parks at its gate (a server the others talk
+	 * to, lab_spawn_server; or a team whose schedule has ended while
+	 * another team's goes on).  It is not scheduled, and counts as
+	 * settled: a schedule's outcome does not wait for it. */
+	_Atomic uint32_t ungated;
+	/* While at a gate (state GATE): the state it will resume with, so
+	 * a reader knows a worker parked inside a critical section is
+	 * inside it (a home-made lock marks that by state alone). */
+	_Atomic uint32_t gate_resume;
 
 	/* Event ring, single writer (this actor), overrun counted by readers. */
 	_Atomic uint64_t ring_head;
@@ -156,6 +166,7 @@ enum board_lock_kind {
 	BOARD_LOCK_RWLOCK,
 	BOARD_LOCK_COND, /* a condition variable: waiters, no holder */
 	BOARD_LOCK_BARRIER, /* value arrived of permits, phase completed */
+	BOARD_LOCK_CUSTOM, /* a lesson's home-made lock (lab_lock_custom) */
 };
 
 /* board_actor.wait_arg of a worker waiting for an rwlock. */

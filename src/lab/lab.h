@@ -61,6 +61,10 @@ struct lab_lesson {
 	 * leaves a cycle of lock waits to it, and reports only other ways of
 	 * getting stuck. */
 	bool watches_deadlock;
+	/* The lesson numbers its workers beyond 1..--workers (07-manager:
+	 * the server is 1, each demo's clients come after): --schedule may
+	 * name any worker number up to BOARD_MAX_WORKERS. */
+	bool numbers_beyond_workers;
 	const struct lab_option *options; /* may be NULL */
 };
 
@@ -105,6 +109,9 @@ struct lab {
 	/* This run ended with everyone asleep (lab_all_blocked): every
 	 * --json record says so in "all_blocked" (0 or 1). */
 	bool all_blocked;
+	/* Teams whose schedule is being driven now: step mode ends for the
+	 * whole board only when the last of them is done (lab_worker.c). */
+	_Atomic int ndriving;
 };
 /* Does the lab drive a schedule (--schedule, --step, --quantum,
  * --random-schedule)? */
@@ -128,6 +135,7 @@ struct lab_worker {
 	/* Written by the worker alone: which probe records the next STEP
 	 * event on the board, and how far apart they are (see lab_probe). */
 	uint64_t ev_next, ev_stride, ev_last_ns;
+	uint64_t wait_t0; /* when its wait for a home-made lock began */
 };
 
 /* A worker's body: returns its exit code. */
@@ -245,6 +253,13 @@ lab_counter_raise(struct board_counter *c, int64_t v)
 struct lab_team *lab_spawn(struct lab *lab, int n, lab_worker_fn fn, void *arg);
 struct lab_team *lab_spawn_ex(struct lab *lab, enum lab_mode mode, int first,
                               int n, lab_worker_fn fn, void *arg);
+/* A server the other workers talk to (07's manager): one worker, numbered
+ * `first`, that never parks at a step gate and that no schedule names (a
+ * schedule step for it is skipped).  Its probes still show where it is.
+ * Scheduling the clients of a gated server would wait for ever: a client
+ * blocked on its reply cannot settle while the server sits at a gate. */
+struct lab_team *lab_spawn_server(struct lab *lab, enum lab_mode mode, int first,
+                                  lab_worker_fn fn, void *arg);
 /* Waits for the --schedule or --step driver if any, then for every worker.
  * On a deadlock found while scheduling, workers are left blocked: print
  * the result and exit(LAB_EXIT_DEADLOCK). */
@@ -352,6 +367,18 @@ int lab_trylock_at(struct lab_worker *w, struct lab_lock *l, unsigned line);
 int lab_timedlock_at(struct lab_worker *w, struct lab_lock *l,
                      uint64_t timeout_ns, unsigned line);
 int lab_lock_index(const struct lab_lock *l);
+
+/* Home-made locks (lessons/15-spinlocks): the lesson's own algorithm
+ * (a flag, Peterson, a ticket lock) registered on the board as kind
+ * "custom", so the Locks panel shows its holder, waiters and takes per
+ * worker like the lab's own.  The lesson tells the lab what happened:
+ * SPIN, it waits by spinning (it moves by itself: never settled, never a
+ * deadlock); WAIT, it blocks in the kernel; ACQUIRED; RELEASED.  The
+ * notes use no fence between a lock's stores and its loads, so they do
+ * not repair a lock that needs one (lessons/16-memory-order). */
+enum lab_note { LAB_NOTE_SPIN, LAB_NOTE_WAIT, LAB_NOTE_ACQUIRED, LAB_NOTE_RELEASED };
+struct lab_lock *lab_lock_custom(struct lab *lab, const char *name);
+void lab_lock_note(struct lab_worker *w, struct lab_lock *l, enum lab_note what);
 
 /* Counting semaphores: a struct lab_lock of kind BOARD_LOCK_SEM with
  * `permits` permits.  wait takes one (a probe point, "wait for NAME"),

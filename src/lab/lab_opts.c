@@ -244,8 +244,11 @@ parse_schedule(struct lab *lab, const char *s)
 		v = strtol(p, &end, 10);
 		if (end == p || errno || (*end && *end != ','))
 			bad(lab, "--schedule: '%s' is not a list of worker numbers like 1,2,1", s);
-		if (v < 1 || v > lab->o.workers)
-			bad(lab, "--schedule: worker %ld does not exist (workers are 1..%d)", v, lab->o.workers);
+		if (v < 1 || v > (lab->lesson->numbers_beyond_workers ? BOARD_MAX_WORKERS
+		                                                      : lab->o.workers))
+			bad(lab, "--schedule: worker %ld does not exist (workers are 1..%d)", v,
+			    lab->lesson->numbers_beyond_workers ? BOARD_MAX_WORKERS
+			                                        : lab->o.workers);
 		lab->sched[lab->nsched++] = (int)v;
 		p = *end ? end + 1 : end;
 		if (*end == ',' && !*p)
@@ -298,7 +301,7 @@ usage(const struct lab *lab)
 	if (l->options && l->options[0].name) {
 		printf("\nLesson options:\n");
 		for (const struct lab_option *o = l->options; o->name; o++) {
-			char head[64];
+			char head[256]; /* a long list of choices, whole */
 
 			snprintf(head, sizeof head, "--%s%s%s", o->name,
 			         o->arg ? " " : "", o->arg ? o->arg : "");
@@ -877,9 +880,12 @@ lab_json_end(struct lab_json *j)
 	size_t slen = 0;
 
 	/* Every run's record says whether everyone ended asleep, unless the
-	 * lesson said so itself. */
+	 * lesson said so itself: the lab's watch stopped the run, or the
+	 * lesson reports while its workers still sleep (13's own deadlock
+	 * watchdog). */
 	if (json_lab && json_lab->run > 0 && !strstr(j->buf, "\"all_blocked\":"))
-		lab_json_int(j, "all_blocked", json_lab->all_blocked);
+		lab_json_int(j, "all_blocked", json_lab->all_blocked ||
+		             lab_all_blocked(json_lab->board));
 
 	if (json_lab && json_lab->o.random && json_lab->rsched_len) {
 		sched = json_lab->rsched;

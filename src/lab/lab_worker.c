@@ -81,6 +81,9 @@ lab_gate(struct lab_worker *w)
 	struct board_actor *a = w->actor;
 	uint32_t before = atomic_load_explicit(&a->state, memory_order_relaxed);
 
+	if (atomic_load_explicit(&a->ungated, memory_order_acquire))
+		return; /* a server, or a team whose schedule is over */
+	atomic_store_explicit(&a->gate_resume, before, memory_order_relaxed);
 	atomic_store_explicit(&a->state, BOARD_ST_GATE, memory_order_release);
 	board_event_put(a, BOARD_EV_GATE, atomic_load(&a->op),
 	                (int64_t)atomic_load(&a->line));
@@ -196,9 +199,9 @@ spawn_process(struct lab *lab, struct lab_worker *w, pid_t parent)
 	w->tid = pid;
 }
 
-struct lab_team *
-lab_spawn_ex(struct lab *lab, enum lab_mode mode, int first, int n,
-             lab_worker_fn fn, void *arg)
+static struct lab_team *
+spawn(struct lab *lab, enum lab_mode mode, int first, int n, lab_worker_fn fn,
+      void *arg, bool server)
 {
 	struct board *b = lab->board;
 	struct lab_team *t;
@@ -239,6 +242,7 @@ lab_spawn_ex(struct lab *lab, enum lab_mode mode, int first, int n,
 		atomic_store(&a->pid, 0);
 		atomic_store(&a->grant, 0);
 		atomic_store(&a->taken, 0);
+		atomic_store(&a->ungated, server);
 		if (mode == LAB_PROCESS) {
 			spawn_process(lab, w, self);
 		} else {
@@ -262,12 +266,27 @@ lab_spawn_ex(struct lab *lab, enum lab_mode mode, int first, int n,
 			t->w[i].tid = atomic_load(&t->w[i].actor->tid);
 	t->t_start = board_now_ns();
 	board_go_release(b);
-	if (lab_scheduled(lab)) {
+	if (lab_scheduled(lab) && !server) {
+		atomic_fetch_add(&lab->ndriving, 1);
 		if (pthread_create(&t->driver, NULL, drive, t))
 			lab_die(lab, "cannot start the step scheduler");
 		t->driving = true;
 	}
 	return t;
+}
+
+struct lab_team *
+lab_spawn_ex(struct lab *lab, enum lab_mode mode, int first, int n,
+             lab_worker_fn fn, void *arg)
+{
+	return spawn(lab, mode, first, n, fn, arg, false);
+}
+
+struct lab_team *
+lab_spawn_server(struct lab *lab, enum lab_mode mode, int first,
+                 lab_worker_fn fn, void *arg)
+{
+	return spawn(lab, mode, first, 1, fn, arg, true);
 }
 
 struct lab_team *
@@ -372,6 +391,15 @@ free_run(struct lab_team *t)
 	struct board *b = t->lab->board;
 	uint32_t n = atomic_load(&b->nactors);
 
+	/* Another team's schedule still going (two teams at once, each
+	 * with its own driver): only this team is let go. */
+	if (atomic_fetch_sub(&t->lab->ndriving, 1) > 1) {
+		for (int i = 0; i < t->n; i++) {
+			atomic_store(&t->w[i].actor->ungated, 1);
+			board_gate_wake(t->w[i].actor);
+		}
+		return;
+	}
 	atomic_store(&b->control.step_mode, 0);
 	for (uint32_t i = 1; i < n && i < BOARD_MAX_ACTORS; i++)
 		board_gate_wake(&b->actor[i]);
@@ -651,7 +679,8 @@ drive_terminal(struct lab_team *t)
 			break;
 		}
 		print_positions(t);
-		printf("step (1-%d, a = each once, g = go, q = quit)> ", t->n);
+		printf("step (%d-%d, a = each once, g = go, q = quit)> ", t->w[0].no,
+		       t->w[t->n - 1].no);
 		fflush(stdout);
 		if (!fgets(line, sizeof line, stdin)) {
 			printf("\n");
@@ -920,6 +949,8 @@ drive(void *p)
 	bool ok = lab->nsched ? drive_schedule(t) :
 	          lab->o.quantum || lab->o.random ? drive_auto(t) : drive_terminal(t);
 
+	if (!ok) /* its workers stay blocked; free_run did not count it off */
+		atomic_fetch_sub(&lab->ndriving, 1);
 	atomic_store(&t->deadlocked, !ok);
 	return NULL;
 }

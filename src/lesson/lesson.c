@@ -389,11 +389,49 @@ md_run_free(struct md_run *r)
 
 /* The run block is complete: check it and attach it to the step. */
 
+bool
+md_py_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	/* A plain file name of the lesson's folder: no '/', so no "..", no
+	 * other directory; no leading '.' or '-' (not hidden, not an option
+	 * of python3). */
+	if (n < 4 || n > 64 || strcmp(name + n - 3, ".py") != 0 || name[0] == '.' ||
+	    name[0] == '-')
+		return false;
+	for (const char *c = name; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' || *c == '.'))
+			return false;
+	return strstr(name, "..") == NULL;
+}
+
+/* "python FILE.py ARGS": FILE.py must be a plain name (md_lesson_load
+ * checks that it is a regular file in the lesson's folder). */
+static int
+check_python(char **argv, char *err, size_t errlen)
+{
+	if (!argv[1]) {
+		snprintf(err, errlen, "python run line names no .py file (python FILE.py ARGS)");
+		return -1;
+	}
+	if (!md_py_name_valid(argv[1])) {
+		snprintf(err, errlen, "python: '%.40s' is not a .py file of the lesson's folder "
+		         "(a plain name: no '/', no '..')", argv[1]);
+		return -1;
+	}
+	return 0;
+}
+
 /* The program named by argv[0] ("racelab-" tolerated and dropped): a
- * lesson program, or -1 with a message. */
+ * lesson program or python with a .py of the lesson, or -1 with a
+ * message. */
 static int
 check_prog(char **argv, md_prog_ok_fn ok, void *ctx, char *err, size_t errlen)
 {
+	if (strcmp(argv[0], "python") == 0)
+		return check_python(argv, err, errlen);
 	if (strncmp(argv[0], "racelab-", 8) == 0)
 		memmove(argv[0], argv[0] + 8, strlen(argv[0] + 8) + 1);
 	if (!md_slug_valid(argv[0]) || (ok && !ok(argv[0], ctx))) {
@@ -492,6 +530,8 @@ md_run_parse(const char *t, int first_line, md_prog_ok_fn ok, void *ctx,
 		} else if (*a) {
 			r->argc = parse_cmd(a, &r->argv, ok, ctx, err, errlen);
 			bad = r->argc < 0;
+			r->python = !bad && strcmp(r->argv[0], "python") == 0;
+			r->cmd_line = line;
 		}
 		free(ln);
 		if (bad) {
@@ -505,6 +545,19 @@ md_run_parse(const char *t, int first_line, md_prog_ok_fn ok, void *ctx,
 	}
 	if (!r->argv) {
 		snprintf(err, errlen, "empty run block");
+		md_run_free(r);
+		return -1;
+	}
+	if (r->python && r->ngoal) {
+		snprintf(err, errlen, "goal: a python block has no board to judge a goal on");
+		*errline = r->goal[0].line;
+		md_run_free(r);
+		return -1;
+	}
+	if (r->verify_argv && r->python &&
+	    (!r->verify_argv[1] || strcmp(r->verify_argv[1], r->argv[1]) != 0)) {
+		snprintf(err, errlen, "verify: runs another program than the block's %.64s",
+		         r->argv[1]);
 		md_run_free(r);
 		return -1;
 	}
@@ -574,6 +627,31 @@ md_read_file(const char *path, size_t max, char **bufp, size_t *lenp, char *err,
 	return 0;
 }
 
+/* Every python block's FILE.py: a regular file in dir itself (lstat: a
+ * symbolic link, a directory or a FIFO is refused too), or -1 with the
+ * block's line. */
+static int
+check_scripts(struct md_lesson *l, const char *dir)
+{
+	for (int s = 0; s < l->nstep; s++)
+		for (int i = 0; i < l->step[s].nrun; i++) {
+			const struct md_run *r = l->step[s].runs[i];
+			char p[4096];
+			struct stat st;
+
+			if (!r->python)
+				continue;
+			if ((size_t)snprintf(p, sizeof p, "%s/%s", dir, r->argv[1]) >= sizeof p ||
+			    lstat(p, &st) < 0 || !S_ISREG(st.st_mode)) {
+				snprintf(l->error, sizeof l->error, "python: no file %.64s in the "
+				         "lesson's folder (or not a regular file)", r->argv[1]);
+				l->error_line = r->cmd_line;
+				return -1;
+			}
+		}
+	return 0;
+}
+
 int
 md_lesson_load(struct md_lesson *l, const char *path, md_prog_ok_fn ok, void *ctx)
 {
@@ -600,6 +678,7 @@ md_lesson_load(struct md_lesson *l, const char *path, md_prog_ok_fn ok, void *ct
 		snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1,
 		         slash ? path : ".");
 		md_lesson_refs(l, dir);
+		r = check_scripts(l, dir);
 	}
 	if (r < 0) {
 		char msg[sizeof l->error + 4096 + 16];

@@ -24,6 +24,18 @@
 //   answer: 101
 //   ```
 //
+// A run block may run a Python program of the lesson instead:
+//
+//   ```run
+//   python race.py --workers 2     "python", then a .py file of the lesson's
+//   expect: final < expected when ncpu >= 2    own folder (a plain name:
+//   ```                            no '/', no '..'; a regular file there,
+//                                  checked at load), then its arguments.
+// The shell runs it with python3 from PATH (or notes "python3 is not
+// installed: this block is skipped"); racelab --verify runs it with --json
+// and judges the same expect: grammar against the JSON object it prints
+// per run.  Goals need the board, which a Python program does not write.
+//
 // Goals (lines "goal: CONDITION :: TEXT" in a run block) are what the
 // student tries to reach as the scheduler; the shell judges them from the
 // board and says when one is reached.  CONDITION is one of
@@ -151,6 +163,9 @@ struct md_goal {
 struct md_run {
 	int argc;
 	char **argv;     /* argv[0] is the lesson slug ("race"); NULL-ended */
+	bool python;     /* argv[0] "python", argv[1] a .py of the lesson's folder */
+	int step;        /* the index of its step in the lesson */
+	int cmd_line;    /* of its command line in lesson.md */
 	unsigned panels; /* 1 << enum md_panel; 0: the view's default */
 	/* The same panels in the order the panels: line names them: their
 	 * priority when the screen cannot hold them all. */
@@ -254,6 +269,8 @@ void md_argv_free(char **argv);
 int md_parse_panels(const char *s, unsigned *mask, unsigned char *order,
                     int *norder, char *bad, size_t badlen);
 bool md_slug_valid(const char *slug);
+/* A python block's file name: NAME.py, a plain name (no '/', no ".."). */
+bool md_py_name_valid(const char *name);
 /* Parse a goal line's text after "goal:" ("deadlock :: text").  0, or -1
  * with a message in err.  g->text is allocated (md_goal_free). */
 int md_goal_parse(const char *s, struct md_goal *g, char *err, size_t errlen);

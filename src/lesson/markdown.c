@@ -239,10 +239,15 @@ finish_run(struct parser *p)
 		return fail(p, line, "%s", why);
 	s->runs = md_grow(s->runs, s->nrun, sizeof *s->runs);
 	s->runs[s->nrun++] = r;
+	r->step = (int)(s - p->l->step);
 	if (!s->run)
 		s->run = r;
-	md_buf_add(&shown, "$ racelab-", 10);
-	for (int i = 0; i < r->argc; i++) {
+	/* What a person would type: python3 runs a python block's file. */
+	if (r->python)
+		md_buf_add(&shown, "$ python3", 9);
+	else
+		md_buf_add(&shown, "$ racelab-", 10);
+	for (int i = r->python; i < r->argc; i++) {
 		if (i)
 			md_buf_add(&shown, " ", 1);
 		md_buf_add(&shown, r->argv[i], strlen(r->argv[i]));

@@ -7,6 +7,7 @@
 // says about each task.  All numbers shown come from here: never invented.
 #include "shell/shell.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <langinfo.h>
 #include <stdlib.h>
@@ -58,6 +59,75 @@ demo_prog_path(const struct demo_where *w, const char *slug, char *buf, size_t n
 		    stat(buf, &st) == 0 && S_ISREG(st.st_mode) && access(buf, X_OK) == 0)
 			return 0;
 	return -1;
+}
+
+int
+demo_python3(char *buf, size_t n)
+{
+	const char *path = getenv("PATH");
+	struct stat st;
+
+	/* As execvp would find it, but said in advance: a lesson needs to
+	 * know before the run whether to skip the block. */
+	while (path && *path) {
+		size_t len = strcspn(path, ":");
+
+		if (len && (size_t)snprintf(buf, n, "%.*s/python3", (int)len, path) < n &&
+		    stat(buf, &st) == 0 && S_ISREG(st.st_mode) && access(buf, X_OK) == 0)
+			return 0;
+		path += len;
+		if (*path == ':')
+			path++;
+	}
+	return -1;
+}
+
+int
+demo_exec_prep(const struct demo_where *w, char *const argv[], int argc, struct demo_exec *x)
+{
+	int k = 0;
+
+	x->python = strcmp(argv[0], "python") == 0;
+	if (!x->python) {
+		if (demo_prog_path(w, argv[0], x->path, sizeof x->path) < 0)
+			return -1;
+		snprintf(x->name, sizeof x->name, "racelab-%s", argv[0]);
+		x->argv[k++] = x->name;
+		for (int i = 1; i < argc && k < DEMO_EXEC_ARGS; i++)
+			x->argv[k++] = argv[i];
+		x->argv[k] = NULL;
+		return 0;
+	}
+	/* "python FILE.py ARGS": the file of the lesson's own folder (the
+	 * parser made sure it is a plain name there), run by python3. */
+	if (argc < 2 || !md_py_name_valid(argv[1]) || !w->lesson_dir ||
+	    (size_t)snprintf(x->script, sizeof x->script, "%s/%s", w->lesson_dir, argv[1]) >=
+	            sizeof x->script)
+		return -1;
+	if (demo_python3(x->path, sizeof x->path) < 0)
+		return -2;
+	snprintf(x->name, sizeof x->name, "python3");
+	x->argv[k++] = x->name;
+	/* -I: no PYTHON* variables, no user site, no script folder on
+	 * sys.path (only the standard library); -u: each line reaches the
+	 * Output panel when printed, not when the buffer fills. */
+	x->argv[k++] = "-I";
+	x->argv[k++] = "-u";
+	x->argv[k++] = x->script;
+	for (int i = 2; i < argc && k < DEMO_EXEC_ARGS; i++)
+		x->argv[k++] = argv[i];
+	x->argv[k] = NULL;
+	return 0;
+}
+
+const char *
+demo_cmd_name(const char *slug, char *buf, size_t n)
+{
+	if (strcmp(slug, "python") == 0)
+		snprintf(buf, n, "python3");
+	else
+		snprintf(buf, n, "racelab-%s", slug);
+	return buf;
 }
 
 bool
@@ -322,13 +392,119 @@ start_failed(struct demo *d, const char *fmt, const char *arg)
 	return -1;
 }
 
+/* One task of a Python run's group as an actor: found again by its tid,
+ * or added (kept after it has gone, as the board keeps its workers). */
+static void
+python_task(struct demo *d, pid_t pid, pid_t tid, int ppid, char state, const char *comm)
+{
+	struct demo_actor *a = NULL;
+
+	for (int i = 0; i < d->nact && !a; i++)
+		if (d->act[i].id.tid == tid && d->act[i].id.pid == pid)
+			a = &d->act[i];
+	if (!a) {
+		if (d->nact >= BOARD_MAX_ACTORS)
+			return;
+		a = &d->act[d->nact];
+		memset(a, 0, sizeof *a);
+		memset(d->tl[d->nact], 0, sizeof d->tl[d->nact]);
+		a->id.kind = pid == tid ? BOARD_KIND_PROCESS : BOARD_KIND_THREAD;
+		a->id.pid = pid;
+		a->id.tid = tid;
+		a->id.ppid = ppid;
+		a->id.worker_no = (unsigned)d->nact;
+		snprintf(a->id.name, sizeof a->id.name, "%s", comm);
+		a->valid = true;
+		d->nact++;
+	}
+	/* The kernel's state is all we know of it: no probes, no board. */
+	a->state = state == 'R' ? BOARD_ST_RUNNING
+	           : state == 'Z' || state == 'X' ? BOARD_ST_DONE
+	           : state == 'T' || state == 't' ? a->state : BOARD_ST_SLEEPING;
+	a->seen = true;
+}
+
+/* /proc/PID[/task/TID]/stat: state, ppid, pgrp and the name; -1 if gone. */
+static int
+python_stat(const char *path, char *state, int *ppid, int *pgrp, char *comm, size_t n)
+{
+	char buf[512], *l, *r;
+	FILE *f = fopen(path, "re");
+	bool ok;
+
+	if (!f)
+		return -1;
+	ok = fgets(buf, sizeof buf, f) != NULL;
+	fclose(f);
+	if (!ok || !(l = strchr(buf, '(')) || !(r = strrchr(buf, ')')) ||
+	    sscanf(r + 1, " %c %d %d", state, ppid, pgrp) != 3)
+		return -1;
+	snprintf(comm, n, "%.*s", (int)(r - l - 1), l + 1);
+	return 0;
+}
+
+/* A Python run writes no board: its actors are what /proc shows of its
+ * process group (child.c gave it one of its own): the python3 process,
+ * the processes it starts (multiprocessing forks them into the group)
+ * and their threads, every PROC_PERIOD_NS.  A task gone since is kept,
+ * done. */
+static void
+scan_group(struct demo *d, uint64_t now)
+{
+	DIR *dir;
+	struct dirent *de;
+
+	if (!d->python || !d->pid || (d->scan_ns && now - d->scan_ns < PROC_PERIOD_NS))
+		return;
+	d->scan_ns = now;
+	for (int i = 0; i < d->nact; i++)
+		d->act[i].seen = false;
+	/* The leader first, so it is actor 0 (the "main" row). */
+	if (d->nact == 0)
+		python_task(d, d->pid, d->pid, (int)getpid(), 'R', "python3");
+	if (!(dir = opendir("/proc")))
+		return;
+	while ((de = readdir(dir))) {
+		char path[96], comm[BOARD_NAME_LEN], st;
+		int pid = atoi(de->d_name), ppid, pgrp;
+		DIR *td;
+		struct dirent *te;
+
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof path, "/proc/%d/stat", pid);
+		if (python_stat(path, &st, &ppid, &pgrp, comm, sizeof comm) < 0 || pgrp != d->pid)
+			continue;
+		python_task(d, pid, pid, ppid, st, comm);
+		snprintf(path, sizeof path, "/proc/%d/task", pid);
+		if (!(td = opendir(path)))
+			continue;
+		while ((te = readdir(td))) {
+			int tid = atoi(te->d_name), tp, tg;
+
+			if (tid <= 0 || tid == pid)
+				continue;
+			snprintf(path, sizeof path, "/proc/%d/task/%d/stat", pid, tid);
+			if (python_stat(path, &st, &tp, &tg, comm, sizeof comm) == 0)
+				python_task(d, pid, tid, ppid, st, comm);
+		}
+		closedir(td);
+	}
+	closedir(dir);
+	for (int i = 1; i < d->nact; i++)
+		if (!d->act[i].seen)
+			d->act[i].state = BOARD_ST_DONE;
+	d->gen[DEMO_GEN_BOARD]++;
+}
+
 /* Spawn the run demo_start took the argv of (start_argv). */
 static int
 start_now(struct demo *d)
 {
-	char path[PATH_MAX], *argv[DEMO_MAX_ARGS + 3], line[600];
+	static struct demo_exec x;
+	char line[600];
 	size_t used;
-	int fd, argc;
+	int fd, rc;
 
 	if (d->board)
 		board_unmap(d->board);
@@ -339,9 +515,15 @@ start_now(struct demo *d)
 	d->final_sampled = false;
 	demo_forget(d);
 	procfs_close_all(); /* the files of the last demo's tasks */
-	if (demo_prog_path(&(struct demo_where){d->lesson_dir, d->bin_dir}, d->start_argv[0],
-	                   path, sizeof path) < 0)
-		return start_failed(d, "no lesson program racelab-%s", d->start_argv[0]);
+	rc = demo_exec_prep(&(struct demo_where){d->lesson_dir, d->bin_dir}, d->start_argv,
+	                    d->start_argc, &x);
+	d->python = x.python;
+	if (rc == -2) { /* said in the Output panel too: it stays in view */
+		out_push(d, "python3 is not installed: this block is skipped");
+		return start_failed(d, "%s", "python3 is not installed: this block is skipped");
+	}
+	if (rc < 0)
+		return start_failed(d, "no lesson program %s", d->start_argv[x.python]);
 	d->runs = d->start_runs;
 	d->rec_len = 0;
 	d->in_rec = false;
@@ -355,15 +537,10 @@ start_now(struct demo *d)
 	atomic_store(&d->board->control.shell_pid, (uint32_t)getpid());
 	atomic_store(&d->board->control.step_mode, d->step_sticky ? 1u : 0u);
 
-	/* argv[0] is the program's real name; the rest as the lesson wrote it. */
-	snprintf(line, sizeof line, "racelab-%s", d->start_argv[0]);
-	argv[0] = line;
-	argc = 1;
-	for (int i = 1; i < d->start_argc; i++)
-		argv[argc++] = d->start_argv[i];
-	argv[argc] = NULL;
-
-	d->pid = child_spawn(path, argv, fd, BOARD_ENV_FD, &d->out_fd);
+	/* A Python program gets no board (it would not write it): its
+	 * actors come from /proc (scan_group). */
+	d->pid = child_spawn(x.path, x.argv, x.python ? -1 : fd, x.python ? NULL : BOARD_ENV_FD,
+	                     &d->out_fd);
 	close(fd); /* the mapping stays; the child has its own copy */
 	if (d->pid < 0) {
 		d->pid = 0;
@@ -374,7 +551,10 @@ start_now(struct demo *d)
 	d->gen[DEMO_GEN_RUN]++;
 	d->last_proc_ns = 0;
 	d->proc_cursor = 0;
-	used = (size_t)snprintf(line, sizeof line, "--- $ racelab-%s", d->start_argv[0]);
+	d->scan_ns = 0;
+	if (x.python)
+		scan_group(d, d->t_start); /* at least the python3 process itself */
+	used = (size_t)snprintf(line, sizeof line, "--- $ %s", x.name);
 	for (int i = 1; i < d->start_argc && used < sizeof line; i++)
 		used += (size_t)snprintf(line + used, sizeof line - used, " %s", d->start_argv[i]);
 	out_push(d, line);
@@ -394,7 +574,9 @@ demo_start(struct demo *d, int runs)
 	if (d->argc == 0)
 		return -1;
 	d->gen[DEMO_GEN_RUN]++;
-	if (demo_prog_path(&(struct demo_where){d->lesson_dir, d->bin_dir}, d->argv[0], path,
+	if (strcmp(d->argv[0], "python") == 0) {
+		/* start_now says what is missing (python3 or the file). */
+	} else if (demo_prog_path(&(struct demo_where){d->lesson_dir, d->bin_dir}, d->argv[0], path,
 	                   sizeof path) < 0) {
 		d->failed = true;
 		snprintf(d->msg, sizeof d->msg, "no lesson program racelab-%s in %s",
@@ -462,6 +644,10 @@ leader_gone(struct demo *d, int status)
 	d->gen[DEMO_GEN_RUN]++;
 	child_pgid = 0;
 	demo_read_output(d);
+	/* A Python run's tasks end with its group (killed if they were still
+	 * there): none is left running. */
+	for (int i = 1; d->python && i < d->nact; i++)
+		d->act[i].state = BOARD_ST_DONE;
 	final_sample(d, d->t_end);
 }
 
@@ -899,6 +1085,8 @@ demo_tick(struct demo *d, uint64_t now)
 	uint64_t proc_at = d->last_proc_ns;
 	bool sampled = d->pid && !d->frozen;
 
+	if (d->pid && !d->frozen)
+		scan_group(d, now); /* a Python run: its tasks from /proc */
 	if (d->pid && !d->frozen)
 		sample_board(d);
 	if (d->pid && d->frozen && d->frozen_full > 0) {

@@ -478,7 +478,10 @@ draw_title(const struct shell_ctx *c)
 	wbkgdset(w, ' ' | term_attr(COL_BAR));
 	werase(w);
 	if (d->argc) {
-		used = (size_t)snprintf(next, sizeof next, "racelab-%s", d->argv[0]);
+		char nm[64];
+
+		used = (size_t)snprintf(next, sizeof next, "%s",
+		                        demo_cmd_name(d->argv[0], nm, sizeof nm));
 		for (int i = 1; i < d->argc && used < sizeof next; i++)
 			used += (size_t)snprintf(next + used, sizeof next - used, " %s", d->argv[i]);
 	} else {

@@ -334,6 +334,7 @@ struct demo_actor {
 	uint64_t steps;
 	struct procfs_stat ps; /* last /proc sample */
 	bool ps_ok;            /* the task existed at the last sample */
+	bool seen;             /* a Python run's task: in its group at the last scan */
 	unsigned long long prev_ticks;
 	uint64_t ps_ns;        /* when it was last sampled; 0: never */
 	double cpu; /* percent of one CPU over the last sample period */
@@ -400,6 +401,8 @@ struct demo {
 	size_t rec_len, rec_cap;
 	bool in_rec;   /* the line being read is a record */
 	unsigned rec_gen; /* bumped per record and per start */
+	bool python;      /* the run is a python block's: actors from /proc */
+	uint64_t scan_ns; /* its group last scanned */
 };
 /* The one demo; the panels still read it directly (panel_*.c). */
 extern struct demo shell_demo;
@@ -412,6 +415,20 @@ struct demo_where {
 /* The lesson program for a slug: racelab-<slug> where w says; -1 if none. */
 int demo_prog_path(const struct demo_where *w, const char *slug, char *buf, size_t n);
 bool demo_prog_ok(const char *slug, void *where); /* for md_lesson_load */
+/* What a run's argv executes (execv(x->path, x->argv)): racelab-SLUG, or
+ * for "python FILE.py ARGS" python3 from PATH with the lesson's FILE.py.
+ * 0; -1: no such program or file; -2: python3 is not installed. */
+enum { DEMO_EXEC_ARGS = 88 };
+struct demo_exec {
+	bool python;
+	char path[PATH_MAX], name[64], script[PATH_MAX];
+	char *argv[DEMO_EXEC_ARGS + 1];
+};
+int demo_exec_prep(const struct demo_where *w, char *const argv[], int argc,
+                   struct demo_exec *x);
+int demo_python3(char *buf, size_t n); /* python3 on PATH: 0 and its path */
+/* How a person would type the program of argv[0]: "racelab-race", "python3". */
+const char *demo_cmd_name(const char *slug, char *buf, size_t n);
 void demo_set_argv(struct demo *d, char *const argv[], int argc);
 /* runs > 0 adds/replaces --runs; -1 when it cannot start: d->msg says why.
  * With a demo still running, 0: it is stopped and the start is made when
@@ -451,6 +468,12 @@ void checks_started(const struct md_run *r); /* a demo starts for block r */
 /* Their lines in the results area: the claim, then after the run what it
  * measured and the verdict. */
 void checks_results(const struct md_run *r, const struct demo *d);
+
+/* ---- compare.c: the last C and Python runs of a step, side by side ---- */
+
+void compare_started(const struct md_run *r, const struct demo *d); /* a run starts */
+/* Their shared numeric fields in the results area ("final 1203 | 2000"). */
+void compare_results(const struct md_run *r, const struct demo *d);
 
 /* ---- step.c: you are the scheduler (step mode, goals, schedule) -------- */
 

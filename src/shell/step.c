@@ -255,6 +255,7 @@ void
 step_new_run(const struct demo *d)
 {
 	checks_started(st.run); /* its expect: lines judge this run */
+	compare_started(st.run, d); /* C and Python side by side */
 	free_argv();
 	for (int i = 0; i < d->argc; i++) {
 		st.argv[i] = strdup(d->argv[i]);
@@ -406,6 +407,11 @@ cannot_step(const struct demo *d, int idx, unsigned no, char *why, size_t len)
 	if (s == BOARD_ST_DONE || s == BOARD_ST_FAILED || s == BOARD_ST_KILLED ||
 	    task_gone(a)) {
 		snprintf(why, len, "worker %u has finished", no);
+		return true;
+	}
+	if (atomic_load(&a->ungated)) {
+		snprintf(why, len, "worker %u runs freely (a server, or its schedule is over): "
+		         "it takes no steps", no);
 		return true;
 	}
 	if (s == BOARD_ST_WAIT_LOCK) {
@@ -662,6 +668,10 @@ ready(struct shell_ctx *c)
 
 	if (d->argc == 0) {
 		shell_note(c, COL_WARN, "this step has no demo");
+		return false;
+	}
+	if (strcmp(d->argv[0], "python") == 0) { /* no probes, no gates */
+		shell_note(c, COL_WARN, "a python block has no probe points to step: Enter runs it");
 		return false;
 	}
 	if (!demo_running(d)) {
@@ -950,6 +960,7 @@ step_results(void)
 {
 	quiz_results();
 	checks_results(st.run, &shell_demo); /* the block's expect: lines */
+	compare_results(st.run, &shell_demo);
 }
 
 unsigned

@@ -120,7 +120,7 @@ kill_strays(void)
 static void
 run_program(const struct demo_where *where, char **argv, int argc, struct outcome *o)
 {
-	char path[PATH_MAX], name[64], *args[VERIFY_MAX_ARGS + 1];
+	static struct demo_exec x;
 	struct board *b;
 	int fd, outfd;
 	pid_t pid;
@@ -129,18 +129,15 @@ run_program(const struct demo_where *where, char **argv, int argc, struct outcom
 
 	memset(o, 0, sizeof *o);
 	o->status = -1;
-	if (demo_prog_path(where, argv[0], path, sizeof path) < 0 || argc > VERIFY_MAX_ARGS)
+	if (argc > VERIFY_MAX_ARGS || demo_exec_prep(where, argv, argc, &x) < 0)
 		return;
 	b = board_create_memfd(&fd);
 	if (!b)
 		return;
 	atomic_store(&b->control.shell_pid, (uint32_t)getpid());
-	snprintf(name, sizeof name, "racelab-%s", argv[0]);
-	args[0] = name;
-	for (int i = 1; i < argc; i++)
-		args[i] = argv[i];
-	args[argc] = NULL;
-	pid = child_spawn(path, args, fd, BOARD_ENV_FD, &outfd);
+	/* A Python program gets no board: the lesson's own do. */
+	pid = child_spawn(x.path, x.argv, x.python ? -1 : fd, x.python ? NULL : BOARD_ENV_FD,
+	                  &outfd);
 	close(fd);
 	if (pid < 0) {
 		board_unmap(b);
@@ -245,7 +242,8 @@ has_opt(char **argv, int argc, const char *opt)
 static void
 cmdline(char **argv, int argc, char *buf, size_t n)
 {
-	size_t used = (size_t)snprintf(buf, n, "$ racelab-%s", argv[0]);
+	char name[64];
+	size_t used = (size_t)snprintf(buf, n, "$ %s", demo_cmd_name(argv[0], name, sizeof name));
 
 	for (int i = 1; i < argc && used < n; i++)
 		used += (size_t)snprintf(buf + used, n - used, " %s", argv[i]);
@@ -382,6 +380,15 @@ verify_run(const char *bin_dir, const struct catalog_entry *e, int si, int ri,
 		argv[argc++] = "--json";
 	argv[argc] = NULL;
 	cmdline(argv, argc, cmd, sizeof cmd);
+	if (r->python && demo_python3(verdict, sizeof verdict) < 0) {
+		/* Not the lesson's failure: the machine has no python3. */
+		row(lesson, step, cmd, "", "(the block's command)");
+		for (int i = 0; i < r->nexpect; i++) {
+			t->unchecked++;
+			row(lesson, step, r->expect[i].text, "-", "not checked: python3 not installed");
+		}
+		return;
+	}
 	rec = malloc(VERIFY_MAX_RECORDS * sizeof *rec);
 	if (!rec)
 		shell_oom();
@@ -401,7 +408,8 @@ verify_run(const char *bin_dir, const struct catalog_entry *e, int si, int ri,
 
 		last_text_line(o.out ? o.out : "", last, sizeof last);
 		if (o.status == -1)
-			snprintf(verdict, sizeof verdict, "ERROR: cannot run racelab-%s", argv[0]);
+			snprintf(verdict, sizeof verdict, "ERROR: cannot run %s",
+			         demo_cmd_name(argv[0], text, sizeof text));
 		else if (o.timed_out)
 			snprintf(verdict, sizeof verdict, "ERROR: still running after %d s (killed)",
 			         VERIFY_TIMEOUT_S);

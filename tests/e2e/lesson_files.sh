@@ -15,6 +15,7 @@ ln -s /dev/zero "$L/02-zero/lesson.md"
 ln -s /dev/tty "$L/07-tty/lesson.md"
 printf '# Broken\n\n## S\n\n```run\nrace\nexpect: final === 1\n```\n' > "$L/06-broken/lesson.md"
 cp "$ROOT/lessons/03-race/lesson.md" "$L/08-race/lesson.md"
+cp "$ROOT"/lessons/03-race/*.py "$L/08-race/"  # its python blocks' file
 # 1 MB of the shapes that were slow: many steps, blocks and lines.
 awk 'BEGIN { print "# Big\n"; for (i = 0; i < 10000; i++)
 	printf "## Step %d\n\nSome *text* and `code`, **bold**.\n\n    code %d\n\n```run\nrace\nexpect: final == expected\n```\n\n", i, i }' \

@@ -183,3 +183,16 @@ rl_check_clean() {
 		fail "the racelab screen is still shown"
 	return 0
 }
+
+# python3 processes started under this test's racelab (a python block's
+# program and its children), by the marker in their environment.
+rl_py_pids() {
+	for e in /proc/[0-9]*/environ; do
+		p=${e#/proc/}; p=${p%/environ}
+		if { tr '\0' '\n' < "$e"; } 2>/dev/null | grep -qx "RACELAB_E2E=$RL_TMP"; then
+			case $(cat /proc/"$p"/comm 2>/dev/null) in
+			python*) echo "$p" ;;
+			esac
+		fi
+	done
+}

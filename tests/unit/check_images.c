@@ -1,7 +1,10 @@
-// Tests of lesson 10 (racelab-images): thumbnails are byte-identical
-// whichever way they were made; the pipeline on tiny images has known
-// properties (gray stays gray, a flat image blurs to itself, thumbnails
-// are 128x128); the temporary directory goes away, even on SIGTERM.
+// Tests of lesson 10 (racelab-images): real PNG and JPEG files in and out,
+// read back here with the same libraries (libpng, libjpeg-turbo): the
+// thumbnails are 128x128 and byte-identical whichever way they were made;
+// gray stays gray, a flat image blurs to itself, noise loses its variance;
+// the fetch is a wait that threads overlap even under --gil, while the
+// GIL lets one thread at a time into the CPU stages; bad files are one
+// line and exit 2; the temporary directory goes away, even on SIGTERM.
 #include <check.h>
 #include <math.h>
 #include <dirent.h>
@@ -16,9 +19,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jpeglib.h>
+#include <png.h>
+
 #include "testutil.h"
 
 #define PROG "bin/racelab-images"
+#define JSON_MAX 8192
 
 static const char *const ways[] = { "serial", "threads", "processes" };
 
@@ -40,17 +47,96 @@ read_all(const char *path, size_t *len)
 	return p;
 }
 
-/* A PNM file's pixels after its header; checks the header. */
-static const unsigned char *
-pnm_pixels(const char *file, size_t len, char kind, int w, int h)
+/* A PNG file read with libpng as 8-bit gray (ch 1) or RGB (ch 3); checks
+ * it is a real PNG of w x h.  The caller frees the pixels. */
+static unsigned char *
+png_pixels(const char *path, int ch, int w, int h)
 {
-	char head[64];
-	int hl = snprintf(head, sizeof head, "P%c\n%d %d\n255\n", kind, w, h);
-	size_t px = (size_t)w * (size_t)h * (kind == '6' ? 3 : 1);
+	png_image im;
+	unsigned char *px;
 
-	ck_assert_msg(len == (size_t)hl + px, "size %zu, want %zu", len, hl + px);
-	ck_assert(memcmp(file, head, (size_t)hl) == 0);
-	return (const unsigned char *)file + hl;
+	memset(&im, 0, sizeof im);
+	im.version = PNG_IMAGE_VERSION;
+	ck_assert_msg(png_image_begin_read_from_file(&im, path), "%s: %s", path,
+	              im.message);
+	ck_assert_msg((int)im.width == w && (int)im.height == h, "%s is %ux%u, not %dx%d",
+	              path, im.width, im.height, w, h);
+	im.format = ch == 3 ? PNG_FORMAT_RGB : PNG_FORMAT_GRAY;
+	px = malloc((size_t)w * (size_t)h * (size_t)ch);
+	ck_assert_msg(png_image_finish_read(&im, NULL, px, 0, NULL), "%s: %s", path,
+	              im.message);
+	return px;
+}
+
+/* A JPEG file's size, read with libjpeg. */
+static void
+jpeg_size(const char *path, int *w, int *h)
+{
+	struct jpeg_decompress_struct d;
+	struct jpeg_error_mgr e;
+	FILE *f = fopen(path, "rb");
+
+	ck_assert_msg(f != NULL, "cannot open %s", path);
+	d.err = jpeg_std_error(&e);
+	jpeg_create_decompress(&d);
+	jpeg_stdio_src(&d, f);
+	ck_assert_int_eq(jpeg_read_header(&d, TRUE), JPEG_HEADER_OK);
+	jpeg_start_decompress(&d);
+	*w = (int)d.output_width;
+	*h = (int)d.output_height;
+	jpeg_abort_decompress(&d);
+	jpeg_destroy_decompress(&d);
+	fclose(f);
+}
+
+/* Test inputs of our own: a colour JPEG and a gray PNG with noise. */
+static void
+write_test_jpeg(const char *path, int w, int h)
+{
+	struct jpeg_compress_struct c;
+	struct jpeg_error_mgr e;
+	FILE *f = fopen(path, "wb");
+	unsigned char *row = malloc((size_t)w * 3);
+
+	ck_assert_ptr_nonnull(f);
+	c.err = jpeg_std_error(&e);
+	jpeg_create_compress(&c);
+	jpeg_stdio_dest(&c, f);
+	c.image_width = (JDIMENSION)w;
+	c.image_height = (JDIMENSION)h;
+	c.input_components = 3;
+	c.in_color_space = JCS_RGB;
+	jpeg_set_defaults(&c);
+	jpeg_start_compress(&c, TRUE);
+	for (int y = 0; y < h; y++) {
+		for (int x = 0; x < w; x++) {
+			row[3 * x] = (unsigned char)(x * 255 / w);
+			row[3 * x + 1] = (unsigned char)(y * 255 / h);
+			row[3 * x + 2] = (unsigned char)((x ^ y) & 255);
+		}
+		jpeg_write_scanlines(&c, &row, 1);
+	}
+	jpeg_finish_compress(&c);
+	jpeg_destroy_compress(&c);
+	fclose(f);
+	free(row);
+}
+
+static void
+write_test_png(const char *path, int w, int h)
+{
+	png_image im;
+	unsigned char *px = malloc((size_t)w * (size_t)h);
+
+	for (int i = 0; i < w * h; i++)
+		px[i] = (unsigned char)(i * 7919 % 251);
+	memset(&im, 0, sizeof im);
+	im.version = PNG_IMAGE_VERSION;
+	im.width = (png_uint_32)w;
+	im.height = (png_uint_32)h;
+	im.format = PNG_FORMAT_GRAY;
+	ck_assert(png_image_write_to_file(&im, path, 0, px, 0, NULL));
+	free(px);
 }
 
 static void
@@ -62,45 +148,187 @@ rm_rf(const char *dir)
 	ck_assert_int_eq(system(cmd), 0);
 }
 
-START_TEST(identical_every_way)
+/* Every way's thumbnails: real 128x128 files, byte for byte the serial
+ * ones; and the JSON digests agree. */
+static void
+check_identical(const char *dir, const char *obj, int images, const char *pattern,
+                const char *ext)
 {
-	char dir[] = "/tmp/check-images.XXXXXX";
-	char obj[4096], d1[32], d2[32], d3[32];
-	bool same;
+	char d1[32], d2[32], d3[32];
 
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	{
-		const char *argv[] = { PROG, "--compare", "--json", "--images", "5",
-		                       "--width", "333", "--height", "211",
-		                       "--workers", "3", "--out", dir, NULL };
-
-		tu_run_json(argv, obj, sizeof obj);
-	}
-	ck_assert(tu_json_bool(obj, "identical", &same));
-	ck_assert(same);
-	ck_assert(tu_json_str(obj, "serial_digest", d1, sizeof d1));
-	ck_assert(tu_json_str(obj, "threads_digest", d2, sizeof d2));
-	ck_assert(tu_json_str(obj, "processes_digest", d3, sizeof d3));
+	ck_assert(tu_jbool(obj, "identical"));
+	ck_assert_int_eq(tu_jint(obj, "differing_files"), 0);
+	tu_jstr(obj, "serial_digest", d1, sizeof d1);
+	tu_jstr(obj, "threads_digest", d2, sizeof d2);
+	tu_jstr(obj, "processes_digest", d3, sizeof d3);
 	ck_assert_str_eq(d1, d2);
 	ck_assert_str_eq(d1, d3);
-	/* And by reading the files ourselves. */
-	for (int no = 1; no <= 5; no++) {
-		char path[256];
+	for (int no = 1; no <= images; no++) {
+		char path[512];
 		size_t l0, l;
 		char *f0, *f;
+		int w, h;
 
-		snprintf(path, sizeof path, "%s/serial/processed_%02d.pgm", dir, no);
+		snprintf(path, sizeof path, "%s/serial/%02d_%s_%02d.%s", dir, no,
+		         pattern, no, ext);
+		if (strcmp(ext, "png") == 0) {
+			free(png_pixels(path, 1, 128, 128));
+		} else {
+			jpeg_size(path, &w, &h);
+			ck_assert_int_eq(w, 128);
+			ck_assert_int_eq(h, 128);
+		}
 		f0 = read_all(path, &l0);
-		pnm_pixels(f0, l0, '5', 128, 128);
-		for (int w = 1; w < 3; w++) {
-			snprintf(path, sizeof path, "%s/%s/processed_%02d.pgm", dir,
-			         ways[w], no);
+		for (int wy = 1; wy < 3; wy++) {
+			snprintf(path, sizeof path, "%s/%s/%02d_%s_%02d.%s", dir, ways[wy],
+			         no, pattern, no, ext);
 			f = read_all(path, &l);
 			ck_assert_int_eq(l, l0);
 			ck_assert_msg(memcmp(f, f0, l) == 0, "%s differs", path);
 			free(f);
 		}
 		free(f0);
+	}
+}
+
+START_TEST(identical_every_way)
+{
+	char dir[] = "/tmp/check-images.XXXXXX";
+	char obj[JSON_MAX];
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	{
+		const char *argv[] = { PROG, "--compare", "--json", "--images", "5",
+		                       "--width", "333", "--height", "211", "--fetch-ms", "0",
+		                       "--workers", "3", "--out", dir, NULL };
+
+		tu_run_json(argv, obj, sizeof obj);
+	}
+	check_identical(dir, obj, 5, "scene", "png");
+	/* The inputs were real PNG files too, kept in DIR/input. */
+	{
+		char path[512];
+
+		snprintf(path, sizeof path, "%s/input/scene_01.png", dir);
+		free(png_pixels(path, 3, 333, 211));
+	}
+	rm_rf(dir);
+}
+END_TEST
+
+/* JPEG thumbnails, from JPEG and PNG files of our own given with --in
+ * (the PNG named .jpg: a file is what its first bytes say). */
+START_TEST(jpeg_out_from_given_files)
+{
+	char dir[] = "/tmp/check-images.XXXXXX";
+	char obj[JSON_MAX], a[512], b[512], out[512], src[32];
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(a, sizeof a, "%s/scene_01.jpg", dir);
+	snprintf(b, sizeof b, "%s/scene_02.jpg", dir); /* a PNG by its bytes */
+	snprintf(out, sizeof out, "%s/out", dir);
+	write_test_jpeg(a, 400, 300);
+	write_test_png(b, 90, 70);
+	{
+		const char *argv[] = { PROG, "--json", "--compare", "--in", a, b,
+		                       "--format", "jpeg", "--fetch-ms", "0", "--workers", "2",
+		                       "--scale", "2", "--out", out, NULL };
+
+		tu_run_json(argv, obj, sizeof obj);
+	}
+	ck_assert_int_eq(tu_jint(obj, "images"), 2);
+	tu_jstr(obj, "source", src, sizeof src);
+	ck_assert_str_eq(src, "your files");
+	/* --scale 2: libjpeg decoded the JPEG at half size; a PNG is whole. */
+	ck_assert_int_eq(tu_jint(obj, "width"), 200);
+	ck_assert_int_eq(tu_jint(obj, "height"), 150);
+	check_identical(out, obj, 2, "scene", "jpg");
+	rm_rf(dir);
+}
+END_TEST
+
+/* Default photos: the *.jpg of --photos DIR; none there: generated. */
+START_TEST(photos_or_generated)
+{
+	char dir[] = "/tmp/check-images.XXXXXX";
+	char obj[JSON_MAX], path[512], src[32];
+	char *out = NULL;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	for (int i = 0; i < 3; i++) {
+		snprintf(path, sizeof path, "%s/photo_%d.jpg", dir, i);
+		write_test_jpeg(path, 256, 128);
+	}
+	{
+		const char *argv[] = { PROG, "--json", "--photos", dir, "--images", "2",
+		                       "--fetch-ms", "0", NULL };
+
+		tu_run_json(argv, obj, sizeof obj);
+	}
+	tu_jstr(obj, "source", src, sizeof src);
+	ck_assert_str_eq(src, "photos");
+	ck_assert_int_eq(tu_jint(obj, "images"), 2);
+	ck_assert_int_eq(tu_jint(obj, "width"), 64); /* 256 at 1/4 */
+	{
+		const char *argv[] = { PROG, "--photos", "/nonexistent", "--images", "2",
+		                       "--fetch-ms", "0", NULL };
+
+		ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
+	}
+	ck_assert_ptr_nonnull(strstr(out, "No photos in /nonexistent"));
+	ck_assert_ptr_nonnull(strstr(out, "generated"));
+	ck_assert_ptr_nonnull(strstr(out, "byte-identical"));
+	free(out);
+	rm_rf(dir);
+}
+END_TEST
+
+/* Bad files: one line naming the file, exit 2, nothing left in TMPDIR
+ * or in --out: not a picture, a PNG cut short, a JPEG cut short. */
+START_TEST(bad_files)
+{
+	char dir[] = "/tmp/check-images.XXXXXX";
+	char good[512], text[512], png[512], jpg[512], out[512];
+	const char *bad[3] = { text, png, jpg };
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(good, sizeof good, "%s/good.jpg", dir);
+	snprintf(text, sizeof text, "%s/notes.jpg", dir);
+	snprintf(png, sizeof png, "%s/cut.png", dir);
+	snprintf(jpg, sizeof jpg, "%s/cut.jpg", dir);
+	snprintf(out, sizeof out, "%s/out", dir);
+	write_test_jpeg(good, 320, 240);
+	write_test_png(png, 200, 200);
+	{
+		FILE *f = fopen(text, "w");
+
+		fputs("not a picture\n", f);
+		fclose(f);
+	}
+	ck_assert_int_eq(truncate(png, 300), 0);
+	{
+		size_t l;
+		char *g = read_all(good, &l);
+		FILE *f = fopen(jpg, "wb");
+
+		fwrite(g, 1, l / 2, f);
+		fclose(f);
+		free(g);
+	}
+	for (int i = 0; i < 3; i++) {
+		const char *argv[] = { PROG, "--in", good, bad[i], "--compare", "--out",
+		                       out, NULL };
+		char *o = NULL, *e = NULL;
+
+		tu_tmpdir_setup("images");
+		ck_assert_int_eq(tu_run(argv, &o, &e), 2);
+		ck_assert_str_eq(o, "");
+		ck_assert_int_eq(tu_count_lines(e), 1);
+		ck_assert_msg(strstr(e, bad[i]) != NULL, "stderr: %s", e);
+		tu_tmpdir_teardown(true);
+		ck_assert_int_eq(access(out, F_OK), -1); /* --out not even made */
+		free(o);
+		free(e);
 	}
 	rm_rf(dir);
 }
@@ -110,15 +338,16 @@ START_TEST(deterministic_across_runs)
 {
 	/* Two separate programs, threads vs processes, same digest. */
 	const char *a[] = { PROG, "--json", "--mode", "thread", "--images", "3",
-	                    "--width", "200", "--height", "150", NULL };
+	                    "--width", "200", "--height", "150", "--fetch-ms", "0", NULL };
 	const char *b[] = { PROG, "--json", "--mode", "process", "--images", "3",
-	                    "--width", "200", "--height", "150", "--workers", "2", NULL };
-	char oa[4096], ob[4096], da[32], db[32];
+	                    "--width", "200", "--height", "150", "--workers", "2",
+	                    "--fetch-ms", "0", NULL };
+	char oa[JSON_MAX], ob[JSON_MAX], da[32], db[32];
 
 	tu_run_json(a, oa, sizeof oa);
 	tu_run_json(b, ob, sizeof ob);
-	ck_assert(tu_json_str(oa, "threads_digest", da, sizeof da));
-	ck_assert(tu_json_str(ob, "processes_digest", db, sizeof db));
+	tu_jstr(oa, "threads_digest", da, sizeof da);
+	tu_jstr(ob, "processes_digest", db, sizeof db);
 	ck_assert_str_eq(da, db);
 }
 END_TEST
@@ -127,29 +356,25 @@ START_TEST(gray_stays_gray)
 {
 	/* Gray noise: R = G = B, so the grayscale image equals any channel. */
 	char dir[] = "/tmp/check-images.XXXXXX";
-	char obj[4096], path[256];
-	size_t ls, lg;
-	char *src, *gray;
-	const unsigned char *ps, *pg;
+	char obj[JSON_MAX], path[512];
+	unsigned char *src, *gray;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	{
 		const char *argv[] = { PROG, "--json", "--images", "1", "--pattern",
 		                       "graynoise", "--width", "17", "--height", "9",
-		                       "--keep-stages", "--out", dir, NULL };
+		                       "--fetch-ms", "0", "--keep-stages", "--out", dir, NULL };
 
 		tu_run_json(argv, obj, sizeof obj);
 	}
-	snprintf(path, sizeof path, "%s/serial/source_01.ppm", dir);
-	src = read_all(path, &ls);
-	snprintf(path, sizeof path, "%s/serial/gray_01.pgm", dir);
-	gray = read_all(path, &lg);
-	ps = pnm_pixels(src, ls, '6', 17, 9);
-	pg = pnm_pixels(gray, lg, '5', 17, 9);
+	snprintf(path, sizeof path, "%s/input/graynoise_01.png", dir);
+	src = png_pixels(path, 3, 17, 9);
+	snprintf(path, sizeof path, "%s/serial/01_graynoise_01_gray.png", dir);
+	gray = png_pixels(path, 1, 17, 9);
 	for (int i = 0; i < 17 * 9; i++) {
-		ck_assert_int_eq(ps[3 * i], ps[3 * i + 1]);
-		ck_assert_int_eq(ps[3 * i], ps[3 * i + 2]);
-		ck_assert_int_eq(pg[i], ps[3 * i]);
+		ck_assert_int_eq(src[3 * i], src[3 * i + 1]);
+		ck_assert_int_eq(src[3 * i], src[3 * i + 2]);
+		ck_assert_int_eq(gray[i], src[3 * i]);
 	}
 	free(src);
 	free(gray);
@@ -161,34 +386,30 @@ START_TEST(flat_blurs_to_itself)
 {
 	/* A flat image: the blur and the thumbnail are that same gray. */
 	char dir[] = "/tmp/check-images.XXXXXX";
-	char obj[4096], path[256];
+	char obj[JSON_MAX], path[512];
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	{
 		const char *argv[] = { PROG, "--json", "--images", "3", "--pattern",
 		                       "flat", "--width", "40", "--height", "30",
-		                       "--sigma", "4", "--keep-stages", "--out", dir, NULL };
+		                       "--fetch-ms", "0", "--sigma", "4", "--keep-stages",
+		                       "--out", dir, NULL };
 
 		tu_run_json(argv, obj, sizeof obj);
 	}
 	for (int no = 1; no <= 3; no++) {
-		size_t ls, lb, lt;
-		char *src, *bl, *th;
-		const unsigned char *ps, *pb, *pt;
+		unsigned char *src, *bl, *th;
 
-		snprintf(path, sizeof path, "%s/processes/source_%02d.ppm", dir, no);
-		src = read_all(path, &ls);
-		snprintf(path, sizeof path, "%s/processes/blur_%02d.pgm", dir, no);
-		bl = read_all(path, &lb);
-		snprintf(path, sizeof path, "%s/processes/processed_%02d.pgm", dir, no);
-		th = read_all(path, &lt);
-		ps = pnm_pixels(src, ls, '6', 40, 30);
-		pb = pnm_pixels(bl, lb, '5', 40, 30);
-		pt = pnm_pixels(th, lt, '5', 128, 128); /* scaled up to 128x128 */
+		snprintf(path, sizeof path, "%s/input/flat_%02d.png", dir, no);
+		src = png_pixels(path, 3, 40, 30);
+		snprintf(path, sizeof path, "%s/processes/%02d_flat_%02d_blur.png", dir, no, no);
+		bl = png_pixels(path, 1, 40, 30);
+		snprintf(path, sizeof path, "%s/processes/%02d_flat_%02d.png", dir, no, no);
+		th = png_pixels(path, 1, 128, 128); /* scaled up to 128x128 */
 		for (int i = 0; i < 40 * 30; i++)
-			ck_assert_int_eq(pb[i], ps[0]);
+			ck_assert_int_eq(bl[i], src[0]);
 		for (int i = 0; i < 128 * 128; i++)
-			ck_assert_int_eq(pt[i], ps[0]);
+			ck_assert_int_eq(th[i], src[0]);
 		free(src);
 		free(bl);
 		free(th);
@@ -203,10 +424,8 @@ END_TEST
 START_TEST(blur_smooths_noise)
 {
 	char dir[] = "/tmp/check-images.XXXXXX";
-	char obj[4096], path[256];
-	size_t lg, lb;
-	char *gray, *bl;
-	const unsigned char *pg, *pb;
+	char obj[JSON_MAX], path[512];
+	unsigned char *pg, *pb;
 	double mg = 0, mb = 0, vg = 0, vb = 0;
 	const int w = 64, h = 48, n = 64 * 48;
 
@@ -215,16 +434,14 @@ START_TEST(blur_smooths_noise)
 		const char *argv[] = { PROG, "--json", "--images", "1", "--pattern",
 		                       "graynoise", "--width", "64", "--height", "48",
 		                       "--sigma", "2", "--keep-stages", "--out", dir,
-		                       "--mode", "thread", NULL };
+		                       "--fetch-ms", "0", "--mode", "thread", NULL };
 
 		tu_run_json(argv, obj, sizeof obj);
 	}
-	snprintf(path, sizeof path, "%s/serial/gray_01.pgm", dir);
-	gray = read_all(path, &lg);
-	snprintf(path, sizeof path, "%s/serial/blur_01.pgm", dir);
-	bl = read_all(path, &lb);
-	pg = pnm_pixels(gray, lg, '5', w, h);
-	pb = pnm_pixels(bl, lb, '5', w, h);
+	snprintf(path, sizeof path, "%s/serial/01_graynoise_01_gray.png", dir);
+	pg = png_pixels(path, 1, w, h);
+	snprintf(path, sizeof path, "%s/serial/01_graynoise_01_blur.png", dir);
+	pb = png_pixels(path, 1, w, h);
 	for (int i = 0; i < n; i++) {
 		mg += pg[i];
 		mb += pb[i];
@@ -239,24 +456,58 @@ START_TEST(blur_smooths_noise)
 	ck_assert_msg(vb < vg / 10, "variance %.1f before the blur, %.1f after",
 	              vg / n, vb / n);
 	ck_assert_msg(fabs(mb - mg) < 2, "mean %.1f before, %.1f after", mg, mb);
-	free(gray);
-	free(bl);
+	free(pg);
+	free(pb);
 	rm_rf(dir);
+}
+END_TEST
+
+/* The fetch is a wait of --fetch-ms per image: serially at least images x
+ * that; four threads wait at once, under --gil too (a wait lets go of
+ * it).  Under --gil one thread at a time computes (exactly: the CPU time
+ * spent in the CPU stages is at most their wall time); without it, and in
+ * processes (one GIL each), several do. */
+START_TEST(fetch_overlaps_gil_serialises)
+{
+	for (int gil = 0; gil < 2; gil++) {
+		const char *argv[] = { PROG, "--json", "--compare", "--images", "4",
+		                       "--workers", "4", "--width", "400", "--height", "300",
+		                       "--fetch-ms", "60", gil ? "--gil" : NULL, NULL };
+		char obj[JSON_MAX];
+		double serial;
+
+		tu_run_json(argv, obj, sizeof obj);
+		ck_assert(tu_jbool(obj, "gil") == (gil == 1));
+		serial = tu_jnum(obj, "serial_fetch_ms");
+		ck_assert_double_ge(serial, 4 * 60);
+		ck_assert_double_ge(tu_jnum(obj, "threads_fetch_ms"), 60);
+		/* At once: about a quarter of the serial wait (a ratio, so that
+		 * late wake-ups on a busy machine count on both sides). */
+		ck_assert_msg(tu_jnum(obj, "threads_fetch_ms") < 0.6 * serial,
+		              "gil %d: threads fetched in %.0f ms, serial %.0f ms", gil,
+		              tu_jnum(obj, "threads_fetch_ms"), serial);
+		ck_assert_double_lt(tu_jnum(obj, "processes_fetch_ms"), 0.6 * serial);
+		ck_assert_int_ge(tu_jint(obj, "processes_max_inside"), 2);
+		if (gil) {
+			ck_assert_int_eq(tu_jint(obj, "threads_max_inside"), 1);
+			ck_assert_double_le(tu_jnum(obj, "threads_cpu_cores"), 1.02);
+		} else {
+			ck_assert_int_ge(tu_jint(obj, "threads_max_inside"), 2);
+		}
+	}
 }
 END_TEST
 
 START_TEST(temp_dir_removed)
 {
 	const char *argv[] = { PROG, "--json", "--images", "2", "--width", "64",
-	                       "--height", "48", NULL };
-	char obj[4096], dir[512];
-	bool kept;
+	                       "--height", "48", "--fetch-ms", "0", NULL };
+	char obj[JSON_MAX], dir[512];
 	struct stat st;
 
 	tu_run_json(argv, obj, sizeof obj);
-	ck_assert(tu_json_str(obj, "out_dir", dir, sizeof dir));
-	ck_assert(tu_json_bool(obj, "kept", &kept));
-	ck_assert(!kept);
+	tu_jstr(obj, "out_dir", dir, sizeof dir);
+	ck_assert(!tu_jbool(obj, "kept"));
 	ck_assert_int_eq(stat(dir, &st), -1);
 	ck_assert_int_eq(errno, ENOENT);
 	ck_assert_int_eq(tu_count_procs(PROG), 0);
@@ -287,17 +538,16 @@ term_midway(const char *mode)
 
 		dup2(null, 1);
 		setenv("TMPDIR", tmp, 1);
-		execl(PROG, PROG, "--images", "30", "--width", "1024", "--height",
-		      "768", "--mode", mode, NULL);
+		execl(PROG, PROG, "--images", "8", "--width", "320", "--height",
+		      "240", "--fetch-ms", "100", "--mode", mode, NULL);
 		_exit(127);
 	}
-	/* Wait until the first thumbnail exists: the work has begun. */
+	/* Wait until the way's directory exists: its workers have begun
+	 * (the fetch stage alone takes 8 x 100 ms serially). */
 	for (int i = 0; i < 1000 && !found; i++) {
 		char cmd[600];
 
-		/* In process mode, wait for the process workers' first file. */
-		snprintf(cmd, sizeof cmd, "ls %s/*/%s/processed_01.pgm >/dev/null 2>&1",
-		         tmp, strcmp(mode, "process") ? "serial" : "processes");
+		snprintf(cmd, sizeof cmd, "ls -d %s/*/serial >/dev/null 2>&1", tmp);
 		found = system(cmd) == 0;
 		if (!found)
 			nap_ms(10);
@@ -322,9 +572,9 @@ START_TEST(closed_pipe_removes_files)
 	const char *modes[] = { "process", "thread" };
 
 	for (int m = 0; m < 2; m++) {
-		const char *argv[] = { PROG, "--images", "4", "--width", "640",
-		                       "--height", "480", "--compare", "--mode",
-		                       modes[m], NULL };
+		const char *argv[] = { PROG, "--images", "4", "--width", "320",
+		                       "--height", "240", "--compare", "--mode",
+		                       modes[m], "--fetch-ms", "0", NULL };
 
 		tu_tmpdir_setup("images");
 		ck_assert_int_eq(tu_run_head(argv), -SIGPIPE);
@@ -352,12 +602,12 @@ START_TEST(show_ascii)
 {
 	/* Not a terminal: plain ASCII shades, no escape sequences. */
 	const char *argv[] = { PROG, "--images", "2", "--width", "64", "--height",
-	                       "48", "--show", "--show-px", "16", NULL };
+	                       "48", "--show", "--show-px", "16", "--fetch-ms", "0", NULL };
 	char *out = NULL;
 
 	ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
 	ck_assert_ptr_null(strchr(out, '\033'));
-	ck_assert_ptr_nonnull(strstr(out, "processed_01"));
+	ck_assert_ptr_nonnull(strstr(out, "01_scene_01"));
 	ck_assert_ptr_nonnull(strstr(out, "byte-identical"));
 	free(out);
 }
@@ -366,7 +616,7 @@ END_TEST
 START_TEST(json_per_run)
 {
 	const char *argv[] = { PROG, "--json", "--images", "1", "--width", "32",
-	                       "--height", "32", "--runs", "3", NULL };
+	                       "--height", "32", "--runs", "3", "--fetch-ms", "0", NULL };
 	char *out = NULL;
 
 	ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
@@ -383,6 +633,11 @@ START_TEST(bad_options)
 		{ "--sigma", "-1" },
 		{ "--width", "lots" },
 		{ "--out", "" },
+		{ "--scale", "16" },
+		{ "--scale", "3" },
+		{ "--fetch-ms", "-1" },
+		{ "--format", "gif" },
+		{ "--in", "/nonexistent.jpg" },
 	};
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -390,6 +645,7 @@ START_TEST(bad_options)
 
 		tu_assert_usage_error(argv);
 	}
+	tu_assert_usage_errorv(PROG, "--in", "/etc/hostname", "--width", "64", NULL);
 }
 END_TEST
 
@@ -401,10 +657,14 @@ suite_images(void)
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, identical_every_way);
+	tcase_add_test(tc, jpeg_out_from_given_files);
+	tcase_add_test(tc, photos_or_generated);
+	tcase_add_test(tc, bad_files);
 	tcase_add_test(tc, deterministic_across_runs);
 	tcase_add_test(tc, gray_stays_gray);
 	tcase_add_test(tc, flat_blurs_to_itself);
 	tcase_add_test(tc, blur_smooths_noise);
+	tcase_add_test(tc, fetch_overlaps_gil_serialises);
 	tcase_add_test(tc, temp_dir_removed);
 	tcase_add_test(tc, sigterm_threads);
 	tcase_add_test(tc, sigterm_processes);

@@ -375,6 +375,8 @@ START_TEST(test_schedule_finds_deadlock)
 
 		ck_assert(lab_find_deadlock(lab.board, cyc, 4, &len));
 		ck_assert_int_eq(len, 2);
+		/* A cycle is everyone asleep too (what a record then says). */
+		ck_assert(lab_all_blocked(lab.board));
 	}
 	/* Process workers die with the test process (PDEATHSIG). */
 }
@@ -931,6 +933,67 @@ START_TEST(test_rwlock_kind_schedule)
 }
 END_TEST
 
+/* A home-made lock (a flag: test, then set) the lab does not take: the
+ * lesson registers it on the board and marks its critical section by
+ * state.  Forced into it together, both are inside, the one parked at
+ * its next probe too; a worker inside a lab mutex is not. */
+struct flagt {
+	int flag_idx;
+	struct lab_lock *m;
+	_Atomic int max_inside;
+};
+
+static int
+body_flag(struct lab_worker *w)
+{
+	struct flagt *t = w->arg;
+	int in;
+
+	lab_step(w, "test flag");
+	lab_step(w, "set flag");
+	lab_set_state(w, BOARD_ST_CRITICAL);
+	in = lab_inside(w->lab->board, t->flag_idx);
+	if (in > atomic_load(&t->max_inside))
+		atomic_store(&t->max_inside, in);
+	lab_step(w, "inside");
+	lab_set_state(w, BOARD_ST_RUNNING);
+	lab_lock(w, t->m); /* inside m, not inside the flag lock */
+	in = lab_inside(w->lab->board, t->flag_idx);
+	if (in > atomic_load(&t->max_inside))
+		atomic_store(&t->max_inside, in);
+	lab_unlock(w, t->m);
+	return 0;
+}
+
+START_TEST(test_critical_home_made_schedule)
+{
+	static const struct {
+		const char *sched;
+		int most;
+	} cases[] = { {"1,2,1,2", 2}, {"1,1,1,1,1,2,2,2,2,2", 1} };
+
+	for (size_t c = 0; c < 2; c++) {
+		struct lab lab;
+		struct flagt *t;
+		struct lab_team *team;
+		char args[96];
+
+		snprintf(args, sizeof args, "--mode %s --schedule %s",
+		         _i ? "process" : "thread", cases[c].sched);
+		init_with(&lab, args);
+		lab_run_begin(&lab, 1);
+		t = lab_shared_alloc(&lab, sizeof *t);
+		t->flag_idx = board_lock_add(lab.board, "flag", BOARD_LOCK_NONE);
+		t->m = lab_lock_new(&lab, "m", BOARD_LOCK_MUTEX);
+		team = lab_spawn(&lab, 2, body_flag, t);
+		ck_assert_int_eq(lab_join(team), LAB_JOIN_OK);
+		lab_team_free(team);
+		ck_assert_msg(atomic_load(&t->max_inside) == cases[c].most,
+		              "%s: most inside %d", cases[c].sched, atomic_load(&t->max_inside));
+	}
+}
+END_TEST
+
 /* ---- everyone asleep ----------------------------------------------- */
 
 /* Run body with n workers in a child (it must end by itself: the lab
@@ -943,17 +1006,24 @@ struct asleep {
 	bool fixed; /* the correct version: while, not if */
 };
 
+static const char *asleep_input; /* stdin for --step, or NULL */
+
 static int
 run_asleep(lab_worker_fn fn, const char *args, int n, bool fixed, char *err,
            size_t errlen, char *out, size_t outlen)
 {
-	int ep[2], op[2], st;
+	int ep[2], op[2], ip[2], st;
 	pid_t pid;
 	ssize_t k;
 	size_t got = 0;
 
 	ck_assert_int_eq(pipe(ep), 0);
 	ck_assert_int_eq(pipe(op), 0);
+	ck_assert_int_eq(pipe(ip), 0);
+	if (asleep_input)
+		ck_assert_int_eq(write(ip[1], asleep_input, strlen(asleep_input)),
+		                 (ssize_t)strlen(asleep_input));
+	close(ip[1]);
 	pid = fork();
 	if (pid == 0) {
 		struct lab lab;
@@ -962,6 +1032,7 @@ run_asleep(lab_worker_fn fn, const char *args, int n, bool fixed, char *err,
 
 		dup2(ep[1], 2);
 		dup2(op[1], 1);
+		dup2(ip[0], 0);
 		close(ep[0]);
 		close(op[0]);
 		alarm(20); /* a hang is SIGALRM, not a stuck test */
@@ -987,6 +1058,7 @@ run_asleep(lab_worker_fn fn, const char *args, int n, bool fixed, char *err,
 	}
 	close(ep[1]);
 	close(op[1]);
+	close(ip[0]);
 	while (got + 1 < errlen && (k = read(ep[0], err + got, errlen - 1 - got)) > 0)
 		got += (size_t)k;
 	err[got] = '\0';
@@ -1081,6 +1153,27 @@ START_TEST(test_asleep_lost_wakeup)
 }
 END_TEST
 
+/* --step: the person at the terminal schedules.  A worker waiting at the
+ * barrier is not given a step (it is told why, and who can release it);
+ * once both have arrived, nobody can move and the driver says so. */
+START_TEST(test_asleep_terminal_step)
+{
+	char args[64], err[2048], out[4096];
+	int rc;
+
+	snprintf(args, sizeof args, "--mode %s --step", _i ? "process" : "thread");
+	asleep_input = "1\n1\n2\n";
+	rc = run_asleep(body_barrier_short, args, 2, false, err, sizeof err, out,
+	                sizeof out);
+	asleep_input = NULL;
+	ck_assert_msg(rc == LAB_EXIT_DEADLOCK, "exit %d: %s", rc, err);
+	ck_assert_msg(strstr(out, "worker 1 waits at barrier b (1 of 3 arrived): only "
+	                          "the workers still to arrive release it"), "%s", out);
+	ck_assert_msg(strstr(out, "everyone asleep: no worker can take a step"), "%s", out);
+	ck_assert_msg(strstr(err, "everyone asleep"), "%s", err);
+}
+END_TEST
+
 START_TEST(test_asleep_sem_and_barrier)
 {
 	const char *mode = _i ? "--mode process" : "--mode thread";
@@ -1152,11 +1245,13 @@ suite_lab(void)
 	tcase_add_loop_test(tc, test_barrier_schedule, 0, 2);
 	tcase_add_loop_test(tc, test_rwlock_exact, 0, 2);
 	tcase_add_loop_test(tc, test_rwlock_kind_schedule, 0, 2);
+	tcase_add_loop_test(tc, test_critical_home_made_schedule, 0, 2);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("asleep");
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_asleep_lost_wakeup, 0, 2);
 	tcase_add_loop_test(tc, test_asleep_sem_and_barrier, 0, 2);
+	tcase_add_loop_test(tc, test_asleep_terminal_step, 0, 2);
 	tcase_add_loop_test(tc, test_asleep_never_when_right, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;

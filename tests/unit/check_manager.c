@@ -173,6 +173,41 @@ START_TEST(getset_loses_add_does_not)
 }
 END_TEST
 
+/* A --schedule steps the clients while the server runs freely: before,
+ * the server parked at a gate no driver would open and the first client
+ * waiting for its reply hung the run (the timeout turns a hang into a
+ * failure, exit 124).  Worker 1 is the server: its steps are skipped.
+ * Clients 2 and 3 both GET n before either SETs it: one update of the two
+ * is lost, every run; the ADD half (no schedule left) loses none. */
+START_TEST(schedule_steps_clients_not_server)
+{
+	const char *mode = _i ? "process" : "thread";
+	const char *brief[] = { "/usr/bin/timeout", "-k", "5", "15", PROG, "--demo",
+	                        "getset", "--workers", "2", "--ops", "1", "--mode", mode,
+	                        "--schedule", "1,1,2,2", "--json", NULL };
+	const char *lose[] = { "/usr/bin/timeout", "-k", "5", "25", PROG, "--demo",
+	                       "getset", "--workers", "2", "--ops", "1", "--mode", mode,
+	                       "--schedule", "2,3,2,3,2,3", "--runs", "10", "--json", NULL };
+	char *out, obj[4096];
+
+	tu_tmpdir_setup("manager");
+	ck_assert_int_eq(tu_run(brief, &out, NULL), 0);
+	ck_assert(tu_json_line(out, 0, obj, sizeof obj));
+	ck_assert_int_eq(tu_jint(obj, "add_added"), 2);
+	free(out);
+	ck_assert_int_eq(tu_run(lose, &out, NULL), 0);
+	ck_assert_int_eq(tu_json_count(out), 10);
+	for (int i = 0; i < 10; i++) {
+		ck_assert(tu_json_line(out, i, obj, sizeof obj));
+		ck_assert_msg(tu_jint(obj, "getset_added") == 1, "run %d: %s", i + 1, obj);
+		ck_assert_msg(tu_jint(obj, "add_added") == 2, "run %d: %s", i + 1, obj);
+	}
+	free(out);
+	ck_assert_int_eq(tu_count_procs("racelab-manager"), 0);
+	tu_tmpdir_teardown(true);
+}
+END_TEST
+
 START_TEST(one_object_per_run)
 {
 	const char *argv[] = { PROG, "--ops", "500", "--runs", "3", "--json",
@@ -286,6 +321,7 @@ suite_manager(void)
 	tcase_add_loop_test(tc, cost_exact_and_manager_slower, 0, 2);
 	tcase_add_loop_test(tc, getset_loses_add_does_not, 0, 2);
 	tcase_add_test(tc, one_object_per_run);
+	tcase_add_loop_test(tc, schedule_steps_clients_not_server, 0, 2);
 	tcase_add_test(tc, sigterm_leaves_nothing);
 	tcase_add_test(tc, closed_pipe_leaves_nothing);
 	tcase_add_test(tc, bad_options);

@@ -88,6 +88,65 @@ START_TEST(test_ten_sleepers_one_cpu)
 }
 END_TEST
 
+/* The start methods: only a forked child sees the global main set before
+ * the start; the exec'd program starts from main's initial state, and the
+ * fork server was forked before main set it.  Every worker computed its
+ * square, the fork server's workers are the server's children, and an
+ * exec costs more than a fork (best of 5 rounds of 4 starts, each: the
+ * exec loads the program and its libraries again, measured 4-5x here). */
+START_TEST(test_start_methods)
+{
+	const char *argv[] = { "bin/racelab-processes", "--start", "all",
+	                       "--workers", "4", "--json", NULL };
+	char obj[4096];
+	long long parent, server;
+
+	tu_run_json(argv, obj, sizeof obj);
+	ck_assert_msg(tu_jnum(obj, "fork_child_saw_global") == 1, "%s", obj);
+	ck_assert_msg(tu_jnum(obj, "exec_child_saw_global") == 0, "%s", obj);
+	ck_assert_msg(tu_jnum(obj, "forkserver_child_saw_global") == 0, "%s", obj);
+	ck_assert_int_eq(tu_jint(obj, "fork_results_ok"), 1);
+	ck_assert_int_eq(tu_jint(obj, "exec_results_ok"), 1);
+	ck_assert_int_eq(tu_jint(obj, "forkserver_results_ok"), 1);
+	parent = tu_jint(obj, "parent_pid");
+	server = tu_jint(obj, "forkserver_pid");
+	ck_assert_int_gt(server, 1);
+	ck_assert_int_ne(server, parent);
+	ck_assert_int_eq(tu_jint(obj, "fork_parent_is_lesson"), 1);
+	ck_assert_int_eq(tu_jint(obj, "exec_parent_is_lesson"), 1);
+	ck_assert_int_eq(tu_jint(obj, "forkserver_parent_is_server"), 1);
+	ck_assert_msg(tu_jnum(obj, "exec_ms") > tu_jnum(obj, "fork_ms"), "%s", obj);
+	ck_assert_int_eq(tu_count_procs("bin/racelab-processes"), 0);
+}
+END_TEST
+
+/* One method alone makes no fork server; bad combinations are refused. */
+START_TEST(test_start_one_and_bad)
+{
+	const char *argv[] = { "bin/racelab-processes", "--start", "exec",
+	                       "--workers", "2", "--json", NULL };
+	char obj[4096];
+
+	tu_run_json(argv, obj, sizeof obj);
+	ck_assert_int_eq(tu_jint(obj, "forkserver_pid"), 0);
+	ck_assert_msg(tu_jnum(obj, "exec_child_saw_global") == 0, "%s", obj);
+	ck_assert_ptr_null(strstr(obj, "\"fork_ms\""));
+	{
+		const char *runs[] = { "bin/racelab-processes", "--start", "fork",
+		                       "--runs", "2", "--json", NULL };
+
+		tu_assert_json_runs(runs, 2);
+	}
+	tu_assert_usage_errorv("bin/racelab-processes", "--start", "spawn", NULL);
+	tu_assert_usage_errorv("bin/racelab-processes", "--start", "fork",
+	                       "--mode", "thread", NULL);
+	tu_assert_usage_errorv("bin/racelab-processes", "--start", "fork",
+	                       "--sequential", NULL);
+	tu_assert_usage_errorv("bin/racelab-processes", "--exec-child", "x", "1",
+	                       NULL);
+}
+END_TEST
+
 START_TEST(test_nothing_left)
 {
 	const char *argv[] = { "bin/racelab-processes", "--workers", "8",
@@ -112,6 +171,8 @@ suite_processes(void)
 	tcase_add_test(tc, test_pids_real_children);
 	tcase_add_test(tc, test_threads_share_pid);
 	tcase_add_test(tc, test_ten_sleepers_one_cpu);
+	tcase_add_test(tc, test_start_methods);
+	tcase_add_test(tc, test_start_one_and_bad);
 	tcase_add_test(tc, test_nothing_left);
 	suite_add_tcase(s, tc);
 	return s;

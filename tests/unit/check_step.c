@@ -177,9 +177,12 @@ START_TEST(test_critical_home_made)
 	atomic_store(&b->actor[2].held, 1u << m);
 	ck_assert_int_eq(step_inside(b, "flag"), 1);
 	ck_assert(!step_goal_met(&crit, b, false));
-	atomic_store(&b->actor[3].state, BOARD_ST_CRITICAL);
+	/* Worker 3 is inside, parked at its next probe (step mode). */
+	atomic_store(&b->actor[3].gate_resume, BOARD_ST_CRITICAL);
 	ck_assert_int_eq(step_inside(b, "flag"), 2);
 	ck_assert(step_goal_met(&crit, b, false));
+	atomic_store(&b->actor[3].state, BOARD_ST_CRITICAL);
+	ck_assert_int_eq(step_inside(b, "flag"), 2);
 	/* Marked holders, when the lesson marks them, are what counts. */
 	atomic_store(&b->actor[3].held, 1u << f);
 	ck_assert_int_eq(step_inside(b, "flag"), 1);
