@@ -1163,9 +1163,17 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 		else if (s == BOARD_ST_WAIT_LOCK) {
 			uint32_t l = atomic_load(&a->wait_lock);
 
-			if (l && l <= BOARD_MAX_LOCKS)
+			/* A condition variable has no holder (-1), nor has a
+			 * semaphore no one took: name a holder only if there
+			 * is one, as the Processes panel does. */
+			int32_t h = l && l <= BOARD_MAX_LOCKS ?
+			            atomic_load(&b->lock[l - 1].holder) : -1;
+
+			if (l && l <= BOARD_MAX_LOCKS && h > 0)
 				snprintf(buf, sizeof buf, "waits for %.15s (held by %d)",
-				         b->lock[l - 1].name, (int)atomic_load(&b->lock[l - 1].holder));
+				         b->lock[l - 1].name, (int)h);
+			else if (l && l <= BOARD_MAX_LOCKS)
+				snprintf(buf, sizeof buf, "waits for %.15s", b->lock[l - 1].name);
 			else
 				snprintf(buf, sizeof buf, "waits for a lock");
 		} else if (s == BOARD_ST_GATE)

@@ -30,6 +30,9 @@ keys 2 2 2 2 2
 wait_for "worker 2 did: wait cv"
 keys 3 3
 wait_for "GOAL REACHED put every worker to sleep"
+# Each asleep on cv, which no one holds: no "(held by -1)".
+wait_for "[3] waits for cv"
+! screen | grep -qF "held by -1" || fail "a waiter on a condition variable shown held by -1"
 wait_for "schedule: 2,2,3,3,1,1,1,1,1,1,1,2,2,2,2,2,3,3"
 keys s n n n
 wait_for "Step 6/"
