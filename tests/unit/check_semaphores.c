@@ -177,6 +177,20 @@ START_TEST(test_latch_event)
 }
 END_TEST
 
+/* A latch holds its waiters until the count is 0: 3 and 4 are granted
+ * wait, post and go before anyone counts down, and each sleeps at its
+ * wait until the last count-down (the free runs above, where the
+ * count-downs mostly come first, leave that to luck; a latch that starts
+ * open lets both go at once, violations 2). */
+START_TEST(test_latch_waiters_first)
+{
+	expect_key(5, 1, "violations", 0, "--pattern", "latch", "--workers", "4",
+	           "--schedule", "3,3,3,4,4,4", NULL);
+	expect_key(1, 1, "passed", 2, "--pattern", "latch", "--workers", "4",
+	           "--schedule", "3,3,3,4,4,4", "--mode", "process", NULL);
+}
+END_TEST
+
 START_TEST(test_bad_input)
 {
 	tu_assert_usage_errorv(PROG, "--pattern", "signal", "--workers", "3", NULL);
@@ -201,6 +215,7 @@ suite_semaphores(void)
 	tcase_add_test(tc, test_barrier);
 	tcase_add_test(tc, test_reusable);
 	tcase_add_test(tc, test_latch_event);
+	tcase_add_test(tc, test_latch_waiters_first);
 	tcase_add_test(tc, test_bad_input);
 	suite_add_tcase(s, tc);
 	return s;
