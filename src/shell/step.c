@@ -1166,12 +1166,12 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 			/* A condition variable has no holder (-1), nor has a
 			 * semaphore no one took: name a holder only if there
 			 * is one, as the Processes panel does. */
-			int32_t h = l && l <= BOARD_MAX_LOCKS ?
-			            atomic_load(&b->lock[l - 1].holder) : -1;
+			int32_t holder = l && l <= BOARD_MAX_LOCKS ?
+			                 atomic_load(&b->lock[l - 1].holder) : -1;
 
-			if (l && l <= BOARD_MAX_LOCKS && h > 0)
+			if (l && l <= BOARD_MAX_LOCKS && holder > 0)
 				snprintf(buf, sizeof buf, "waits for %.15s (held by %d)",
-				         b->lock[l - 1].name, (int)h);
+				         b->lock[l - 1].name, (int)holder);
 			else if (l && l <= BOARD_MAX_LOCKS)
 				snprintf(buf, sizeof buf, "waits for %.15s", b->lock[l - 1].name);
 			else
