@@ -376,8 +376,10 @@ main(int argc, char **argv)
 		lab_usage_error(&lab, "--workers %d: a pattern needs at least 2",
 		                lab.o.workers);
 	/* The semaphores are made once (the board has room for 16 locks)
-	 * and a run starts with the permits the last one left: a barrier
-	 * ("Barrier solution") and a latch are left open, so they are good for one run. */
+	 * and each run starts them again with their first permits (the
+	 * wrong multiplex's extra post would let one more in every run).  A
+	 * barrier ("Barrier solution") and a latch open once and stay open:
+	 * one run, as the book has it. */
 	if ((s->pat == P_BARRIER || s->pat == P_LATCH) && lab.o.runs > 1)
 		lab_usage_error(&lab, "--pattern %s opens once and stays open: --runs 1 "
 		                "(the reusable pattern is the one that closes again)", pattern);
@@ -394,6 +396,13 @@ main(int argc, char **argv)
 		int64_t bad, maxin, passed;
 
 		lab_run_begin(&lab, run);
+		if (run > 1) {
+			struct lab_lock *sems[] = { s->mutex, s->s1, s->s2 };
+
+			for (int i = 0; i < 3; i++)
+				if (sems[i])
+					lab_sem_reset(sems[i]);
+		}
 		s->count = s->pat == P_LATCH ? s->n / 2 : 0;
 		s->set = false;
 		for (int i = 0; i <= MAXW; i++)

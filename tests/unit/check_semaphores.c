@@ -128,6 +128,11 @@ START_TEST(test_multiplex)
 	           "--limit", "2", "--schedule", "1,1,2,3", NULL);
 	expect_key(1, 1, "max_inside", 3, "--pattern", "multiplex", "--variant", "wrong",
 	           "--limit", "2", "--schedule", "1,1,2,3", "--mode", "process", NULL);
+	/* Free runs with a hold: the extra permit lets three in, every run
+	 * (the lesson's claim; without the hold a free run seldom shows it). */
+	expect_key(1, 3, "max_inside", 3, "--pattern", "multiplex", "--variant", "wrong",
+	           "--limit", "2", "--workers", "6", "--rounds", "5", "--hold", "0.002",
+	           "--runs", "3", NULL);
 	/* Workers 1 and 2 take the two permits; 3 is held at the door. */
 	expect_key(5, 1, "max_inside", 2, "--pattern", "multiplex", "--limit", "2",
 	           "--schedule", "1,2,3", NULL);
