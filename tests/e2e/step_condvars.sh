@@ -5,9 +5,19 @@
 
 rl_start "condvars"
 wait_for "Step 1/"
+# A step key on a demo that plays its own --schedule does not run it: its
+# checks wait for its run, not judge step 1's records (consumed 2000).
+keys Enter
+wait_for "exited 0 after"
 keys n
 wait_for "Step 2/"
-keys c
+keys c c
+wait_for "demo 3 of 4 in this step selected"
+keys s 2
+wait_for "this demo plays its own --schedule: Enter runs it"
+! screen | grep -qF "(2000)" || fail "a demo not run was checked against step 1's run"
+wait_for "the demo to check)"
+keys s c c c
 wait_for "demo 2 of 4 in this step selected"
 wait_for "Goal: make a consumer take from an empty buffer"
 keys s 2
