@@ -45,6 +45,10 @@ struct step_queued {
 
 static struct {
 	const struct md_run *run; /* goals of the run block, or NULL */
+	/* The run block whose demo the board holds (step_new_run): the
+	 * goals of st.run are judged only on its own demo's board, not on
+	 * the one a step before left behind. */
+	const struct md_run *started;
 	char dir[PATH_MAX];       /* the lesson's directory */
 	/* The argv the running demo was started with (for w and u). */
 	char *argv[DEMO_MAX_ARGS + 1];
@@ -264,6 +268,7 @@ step_new_run(const struct demo *d)
 	}
 	st.argc = d->argc;
 	st.argv[st.argc] = NULL;
+	st.started = st.run;
 	st.n = 0;
 	st.nhist = 0;
 	st.last[0] = '\0';
@@ -531,7 +536,8 @@ history_add(struct shell_ctx *c, const struct demo *d)
 	/* Goals that hold at a moment ("reached LABEL", "counter ... at any
 	 * time") are judged after every step, so none passes unseen between
 	 * two frames. */
-	for (int i = 0; b && st.run && i < st.run->ngoal && i < STEP_MAX_GOALS; i++) {
+	for (int i = 0; b && st.run && st.started == st.run && i < st.run->ngoal &&
+	                i < STEP_MAX_GOALS; i++) {
 		const struct md_goal *g = &st.run->goal[i];
 		bool moment = g->kind == MD_GOAL_REACHED || g->kind == MD_GOAL_CRITICAL ||
 		              g->kind == MD_GOAL_ALL_BLOCKED || g->any_time;
@@ -855,7 +861,7 @@ step_tick(struct shell_ctx *c)
 	uint32_t nr;
 
 	pump(c);
-	if (!b || !st.run || st.argc == 0)
+	if (!b || !st.run || st.argc == 0 || st.started != st.run)
 		return c->note_gen != note ? SH_REDRAW : 0;
 	/* With several runs the board is reset between them: judge counter 0
 	 * also by the final values the lesson recorded for each run. */
@@ -1053,13 +1059,13 @@ draw_goals(WINDOW *w, int *y, int h, int wd)
 		char extra[120] = "";
 		int x;
 
-		if (g->kind == MD_GOAL_CRITICAL && b && st.argc) {
+		if (g->kind == MD_GOAL_CRITICAL && b && st.argc && st.started == st.run) {
 			int in = step_inside(b, g->name);
 
 			if (in >= 0)
 				snprintf(extra, sizeof extra, "  (inside %s now: %d, most at once: %d)",
 				         g->name, in, st.most_inside[i]);
-		} else if (g->kind == MD_GOAL_COUNTER && b && st.argc) {
+		} else if (g->kind == MD_GOAL_COUNTER && b && st.argc && st.started == st.run) {
 			int c = counter_index(b, g->name);
 
 			if (c >= 0)

@@ -1,5 +1,7 @@
 # Readers and writers in step mode (lesson 19): with no lock, two keys put
-# the writer inside with a reader; with the lightswitch, readers go in
+# the writer inside with a reader; after the lightswitch's free run the
+# next step's goal is not reached before its own run; with the
+# lightswitch, readers go in
 # past the waiting writer until the goal says it is starved; the same
 # with glibc's prefer-reader rwlock; the lightswitch again at 80x24.
 . "$(dirname "$0")/lib.sh"
@@ -12,9 +14,16 @@ wait_for "Goal: get the writer inside with a reader"
 keys s 2 1
 wait_for "GOAL REACHED get the writer inside with a reader"
 wait_for "collide: a writer with others inside"
-keys n n
+# Step 3's free run (step mode off) ends with overtaken in the hundreds;
+# step 4's goal (overtaken >= 3) must not be judged on its board.
+keys n
+wait_for "Step 3/"
+keys s r 3 Enter
+wait_for "Readers that went in while a writer waited"
+keys n
 wait_for "Step 4/"
 wait_for "Goal: starve the writer"
+screen | grep -q "GOAL REACHED" && fail "step 4's goal was judged on step 3's finished run"
 keys s 2 2 2 2 1 1
 wait_for "[1] waits for roomEmpty"
 keys 3 3 3 4 4 4 2 2 2 2 2 2
