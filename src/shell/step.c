@@ -1047,6 +1047,39 @@ load_source(void)
 	fclose(f);
 }
 
+/* A worker's line in the panel while it waits for lock l: who holds it.
+ * An rwlock read-held has no single holder (-1): a writer waits for the
+ * readers inside, a reader for the writers its kind lets in first. */
+static void
+wait_line(const struct board *b, const struct board_actor *a, uint32_t l, char *buf,
+          size_t len)
+{
+	const struct board_lock *bl = &b->lock[l];
+	int32_t h = atomic_load(&bl->holder);
+	uint32_t n = atomic_load(&b->nactors);
+	size_t used;
+
+	if (h >= 0) {
+		snprintf(buf, len, "waits for %.15s (held by %d)", bl->name, (int)h);
+		return;
+	}
+	if (atomic_load(&bl->kind) != BOARD_LOCK_RWLOCK) {
+		snprintf(buf, len, "waits for %.15s", bl->name);
+		return;
+	}
+	if (atomic_load(&a->wait_arg) != BOARD_WAIT_WRITE) {
+		snprintf(buf, len, "waits to read %.15s (a writer waits first)", bl->name);
+		return;
+	}
+	used = (size_t)snprintf(buf, len, "waits to write %.15s (readers inside:", bl->name);
+	for (uint32_t i = 1; i < n && i < BOARD_MAX_ACTORS && used < len; i++)
+		if (atomic_load(&b->actor[i].held) & (1u << l))
+			used += (size_t)snprintf(buf + used, len - used, " %u",
+			                         atomic_load(&b->actor[i].worker_no));
+	if (used < len)
+		snprintf(buf + used, len - used, ")");
+}
+
 static void
 draw_goals(WINDOW *w, int *y, int h, int wd)
 {
@@ -1170,8 +1203,7 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 			uint32_t l = atomic_load(&a->wait_lock);
 
 			if (l && l <= BOARD_MAX_LOCKS)
-				snprintf(buf, sizeof buf, "waits for %.15s (held by %d)",
-				         b->lock[l - 1].name, (int)atomic_load(&b->lock[l - 1].holder));
+				wait_line(b, a, l - 1, buf, sizeof buf);
 			else
 				snprintf(buf, sizeof buf, "waits for a lock");
 		} else if (s == BOARD_ST_GATE)

@@ -36,9 +36,12 @@ wait_for "Step 8/"
 wait_for "Goal: starve the writer of a prefer-reader"
 keys s 2 2 1 1
 wait_for "worker 1 did: write-lock room"
-wait_for "[1] waits for room"
+# Read-held, the rwlock has no one holder: the writer waits for the
+# readers inside, and the panel names them.
+wait_for "[1] waits to write room (readers inside: 2)"
 keys 3 3 4 4 2 2 2 2
 wait_for "worker 2 did: read-lock room"
+wait_for "[1] waits to write room (readers inside: 2 3 4)"
 wait_for "GOAL REACHED starve the writer of a prefer-reader rwlock"
 # Reached in this demo (the rwlock's, still running), not the last one's.
 screen | grep -q "(overtaken now 3)" || fail "overtaken is not 3 in the rwlock demo"
