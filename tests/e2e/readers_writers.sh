@@ -30,6 +30,11 @@ keys 3 3 3 4 4 4 2 2 2 2 2 2
 wait_for "GOAL REACHED starve the writer"
 # The writer is still outside, asleep on the semaphore the readers hold.
 screen | grep -q "\[1\] waits for roomEmpty" || fail "the writer is not waiting for roomEmpty"
+# Reader 2 took roomEmpty for the readers; now it leaves first, 3 next,
+# and 4, the last out, posts it: the writer is the one holder, not 2 too.
+keys 2 2 2 3 3 3 4 4 4 4
+wait_for "[1] next: write"
+wait_for "roomEmpty  sem 0/1  w1  "
 # glibc's prefer-reader rwlock, the same game in twelve keys.
 keys n n n n
 wait_for "Step 8/"
