@@ -376,6 +376,29 @@ START_TEST(test_tanenbaum_starve)
 }
 END_TEST
 
+/* Starving Tanenbaums without a forced schedule: four philosophers that
+ * never think; 1 and 3 take turns sitting back down while 2 and 4 wait
+ * (the lesson's claim: the fewest meals under a tenth of the most). */
+START_TEST(test_tanenbaum_starve_free)
+{
+	int starved = 0;
+
+	for (int i = 0; i < 3; i++) {
+		char *out = NULL, line[2048];
+		int rc = run(&out, NULL, "--mode", i % 2 ? "process" : "thread",
+		             "--workers", "4", "--fix", "tanenbaum", "--hold", "0.005",
+		             "--seconds", "0.25", "--json", NULL);
+
+		ck_assert_int_eq(rc, 0);
+		ck_assert(tu_json_line(out, 0, line, sizeof line));
+		ck_assert_int_eq(tu_jint(line, "overlaps"), 0);
+		starved += 10 * tu_jint(line, "meals_min") < tu_jint(line, "meals_max");
+		free(out);
+	}
+	ck_assert_int_ge(starved, 2);
+}
+END_TEST
+
 /* A philosopher that sleeps on its own semaphore while a neighbour eats
  * is not deadlocked, however long the meal: the watchdog (looking every
  * 20 ms here) must not take the semaphore it took last time for a lock
@@ -482,6 +505,7 @@ suite_deadlock(void)
 	tcase_add_test(tc, test_philosopher_fixes);
 	tcase_add_test(tc, test_footman_schedule);
 	tcase_add_test(tc, test_tanenbaum_starve);
+	tcase_add_test(tc, test_tanenbaum_starve_free);
 	tcase_add_test(tc, test_tanenbaum_long_waits);
 	tcase_add_test(tc, test_order_unfair);
 	suite_add_tcase(s, tc);
