@@ -947,9 +947,9 @@ read_file(const char *path, size_t *len)
 	return p;
 }
 
-/* "--in a.jpg b.png c.jpg": the lab's parser takes one value per option,
- * so the files after the first are taken out of argv here, up to the next
- * option. */
+/* "--in a.jpg b.png c.jpg" (or "--in=a.jpg b.png c.jpg"): the lab's
+ * parser takes one value per option, so the files after the first are
+ * taken out of argv here, up to the next option. */
 static char **in_files;
 static int in_count;
 
@@ -963,10 +963,14 @@ take_in_files(int argc, char **argv)
 		return argc;
 	for (int i = 1; i < argc; i++) {
 		argv[out++] = argv[i];
-		if (strcmp(argv[i], "--in") != 0 || i + 1 >= argc)
+		if (strncmp(argv[i], "--in=", 5) == 0) {
+			in_files[in_count++] = argv[i] + 5;
+		} else if (strcmp(argv[i], "--in") == 0 && i + 1 < argc) {
+			argv[out++] = argv[++i];
+			in_files[in_count++] = argv[i];
+		} else {
 			continue;
-		argv[out++] = argv[++i];
-		in_files[in_count++] = argv[i];
+		}
 		while (i + 1 < argc && argv[i + 1][0] != '-')
 			in_files[in_count++] = argv[++i];
 	}

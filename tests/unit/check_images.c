@@ -247,6 +247,34 @@ START_TEST(jpeg_out_from_given_files)
 }
 END_TEST
 
+/* "--in=FILE FILE": the same files as "--in FILE FILE" (getopt takes the
+ * first form too; the files must not be dropped for generated images). */
+START_TEST(in_with_equals)
+{
+	char dir[] = "/tmp/check-images.XXXXXX";
+	char obj[JSON_MAX], a[512], b[512], arg[600], src[32];
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(a, sizeof a, "%s/one.jpg", dir);
+	snprintf(b, sizeof b, "%s/two.png", dir);
+	write_test_jpeg(a, 400, 300);
+	write_test_png(b, 90, 70);
+	snprintf(arg, sizeof arg, "--in=%s", a);
+	{
+		const char *argv[] = { PROG, "--json", arg, b, "--scale", "2",
+		                       "--fetch-ms", "0", "--workers", "2", NULL };
+
+		tu_run_json(argv, obj, sizeof obj);
+	}
+	tu_jstr(obj, "source", src, sizeof src);
+	ck_assert_str_eq(src, "your files");
+	ck_assert_int_eq(tu_jint(obj, "images"), 2);
+	ck_assert_int_eq(tu_jint(obj, "width"), 200); /* one.jpg at 1/2 */
+	ck_assert_int_eq(tu_jint(obj, "processes_files"), 2);
+	rm_rf(dir);
+}
+END_TEST
+
 /* Default photos: the *.jpg of --photos DIR; none there: generated. */
 START_TEST(photos_or_generated)
 {
@@ -658,6 +686,7 @@ suite_images(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, identical_every_way);
 	tcase_add_test(tc, jpeg_out_from_given_files);
+	tcase_add_test(tc, in_with_equals);
 	tcase_add_test(tc, photos_or_generated);
 	tcase_add_test(tc, bad_files);
 	tcase_add_test(tc, deterministic_across_runs);
