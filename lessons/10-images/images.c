@@ -931,10 +931,17 @@ read_file(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	uint8_t *p = NULL;
+	struct stat st;
 	long n;
 
 	if (!f)
 		return NULL;
+	/* A directory opens, and ftell says it is huge: say what it is. */
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		errno = EISDIR;
+		return NULL;
+	}
 	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
 	    fseek(f, 0, SEEK_SET) == 0 && (p = malloc((size_t)n + 1)) &&
 	    fread(p, 1, (size_t)n, f) != (size_t)n) {

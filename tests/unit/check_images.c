@@ -358,6 +358,17 @@ START_TEST(bad_files)
 		free(o);
 		free(e);
 	}
+	/* A directory given as a photo: named as one, not "out of memory". */
+	{
+		const char *argv[] = { PROG, "--in", good, dir, "--out", out, NULL };
+		char *o = NULL, *e = NULL;
+
+		ck_assert_int_eq(tu_run(argv, &o, &e), 2);
+		ck_assert_int_eq(tu_count_lines(e), 1);
+		ck_assert_msg(strstr(e, "Is a directory") != NULL, "stderr: %s", e);
+		free(o);
+		free(e);
+	}
 	rm_rf(dir);
 }
 END_TEST
