@@ -1053,6 +1053,9 @@ input_paths(const struct lab *lab, char ***paths, glob_t *g)
 	return (int)g->gl_pathc < opt_images ? (int)g->gl_pathc : opt_images;
 }
 
+/* How many inputs are JPEG files (--scale applies to them only). */
+static int jpeg_inputs;
+
 /* Reads each input's size from its header (not timed); a file that is
  * not a PNG or JPEG we can read is bad input: one line, exit 2. */
 static void
@@ -1090,6 +1093,7 @@ probe(const struct lab *lab, struct item *it, bool whole)
 	free(px);
 	free(buf);
 	it->file_len = len;
+	jpeg_inputs += k == KIND_JPEG;
 }
 
 static void
@@ -1356,20 +1360,24 @@ set_up(struct lab *lab, struct batch **bp, char *root, size_t rootlen)
 static void
 say_what(const struct lab *lab, const struct batch *b, int n, const char *root)
 {
-	int minw = b->item[0].w, maxw = minw, minh = b->item[0].h, maxh = minh;
+	/* The smallest and the largest image, by their pixels: the least
+	 * width and the least height may come from different images. */
+	const struct item *lo = &b->item[0], *hi = lo;
 
 	for (int i = 1; i < b->images; i++) {
-		minw = b->item[i].w < minw ? b->item[i].w : minw;
-		maxw = b->item[i].w > maxw ? b->item[i].w : maxw;
-		minh = b->item[i].h < minh ? b->item[i].h : minh;
-		maxh = b->item[i].h > maxh ? b->item[i].h : maxh;
+		long px = (long)b->item[i].w * b->item[i].h;
+
+		if (px < (long)lo->w * lo->h)
+			lo = &b->item[i];
+		if (px > (long)hi->w * hi->h)
+			hi = &b->item[i];
 	}
 	lab_say(lab, "%d images: %s%s%s\n", b->images, source,
 	        n && !opt_in ? " in " : "", n && !opt_in ? opt_photos : "");
-	lab_say(lab, "decoded at %dx%d", minw, minh);
-	if (maxw != minw || maxh != minh)
-		lab_say(lab, " to %dx%d", maxw, maxh);
-	if (opt_scale > 1)
+	lab_say(lab, "decoded at %dx%d", lo->w, lo->h);
+	if (hi->w != lo->w || hi->h != lo->h)
+		lab_say(lab, " to %dx%d", hi->w, hi->h);
+	if (opt_scale > 1 && jpeg_inputs)
 		lab_say(lab, " (JPEG at 1/%d)", opt_scale);
 	lab_say(lab, ", blur sigma %g\n", opt_sigma);
 	lab_say(lab, "fetch: a %d ms wait per image, standing in for the network\n",

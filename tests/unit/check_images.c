@@ -271,6 +271,21 @@ START_TEST(in_with_equals)
 	ck_assert_int_eq(tu_jint(obj, "images"), 2);
 	ck_assert_int_eq(tu_jint(obj, "width"), 200); /* one.jpg at 1/2 */
 	ck_assert_int_eq(tu_jint(obj, "processes_files"), 2);
+	/* The first lines name the smallest and the largest image, not the
+	 * least width with the least height of two others: 90x70 to 200x150
+	 * here; 60x300 (18000 pixels) and 200x150 (30000) give no 60x150. */
+	snprintf(b, sizeof b, "%s/tall.png", dir);
+	write_test_png(b, 60, 300);
+	{
+		const char *argv[] = { PROG, arg, b, "--scale", "2", "--fetch-ms", "0",
+		                       "--workers", "2", NULL };
+		char *out = NULL;
+
+		ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
+		ck_assert_msg(strstr(out, "decoded at 60x300 to 200x150 (JPEG at 1/2)"),
+		              "%s", out);
+		free(out);
+	}
 	rm_rf(dir);
 }
 END_TEST
@@ -305,6 +320,8 @@ START_TEST(photos_or_generated)
 	}
 	ck_assert_ptr_nonnull(strstr(out, "No photos in /nonexistent"));
 	ck_assert_ptr_nonnull(strstr(out, "generated"));
+	/* PNG files: --scale does nothing to them, and the screen says none. */
+	ck_assert_ptr_null(strstr(out, "JPEG at"));
 	ck_assert_ptr_nonnull(strstr(out, "byte-identical"));
 	free(out);
 	rm_rf(dir);
