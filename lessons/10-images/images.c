@@ -985,16 +985,21 @@ take_in_files(int argc, char **argv)
 	return out;
 }
 
-/* The photos lomiri-wallpapers-16.04 installs are 1.4 to 15.9 megapixels;
- * these eight, the quickest to decode at 1/4 (10 to 50 ms each here),
- * keep a run of every way under about a second.  They go first, the
- * slowest first, so that no worker is left with a big one at the end of a
- * stage while the others wait (longest task first); the others follow by
- * name (--images 15 takes them all). */
+/* The photos lomiri-wallpapers-16.04 installs are 1.5 to 15.9 megapixels,
+ * 12 of the 15 progressive JPEGs (the three baseline ones, free,
+ * analogpattern and umang, decode several times faster).  These eight
+ * are among the quickest to decode at 1/4 (about 10 to 70 ms each, the
+ * least of 8 runs of "--in FILE --mode thread --workers 1 --fetch-ms 0
+ * --runs 8" at load 2.7 on 2 cores; greentock and picosdeeuropa are
+ * about as quick as the first two) and keep a run of every way under
+ * about a second.  They go first, the slowest first, so that no worker is
+ * left with a big one at the end of a stage while the others wait
+ * (longest task first); the others follow by name (--images 15 takes
+ * them all). */
 static const char *const first_photos[] = {
 	"aitzgorri_by_Aitzol_Berasategi.jpg", "Wine_by_Jakkub_Mede.jpg",
-	"Picture_1A_by_freespace.jpg", "umang_by_Abhishek_Mudgal.jpg",
-	"Picture_0B_by_freespace.jpg", "friends_by_Aitzol_Berasategi.jpg",
+	"Picture_1A_by_freespace.jpg", "Picture_0B_by_freespace.jpg",
+	"friends_by_Aitzol_Berasategi.jpg", "umang_by_Abhishek_Mudgal.jpg",
 	"free_by_Peter_Nerlich.jpg", "analogpattern_by_Peter_Nerlich.jpg",
 };
 
