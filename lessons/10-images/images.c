@@ -640,7 +640,10 @@ fetch(struct lab_worker *w, struct batch *b, int no)
 	int fd;
 	size_t got = 0;
 
-	lab_sleep(w, opt_fetch_ms / 1000.0);
+	/* In slices of at most 50 ms, so that a signal's stop flag is seen
+	 * at once even in a wait of --fetch-ms 10000. */
+	for (int left = opt_fetch_ms; left > 0 && !atomic_load(&b->stop); left -= 50)
+		lab_sleep(w, (left < 50 ? left : 50) / 1000.0);
 	fd = open(it->path, O_RDONLY);
 	while (fd >= 0 && got < it->file_len) {
 		ssize_t n = read(fd, it->file + got, it->file_len - got);

@@ -579,12 +579,14 @@ nap_ms(int ms)
 }
 
 /* SIGTERM in the middle of the work: the program stops, its temporary
- * directory is gone, no worker is left. */
+ * directory is gone, no worker is left.  With a long wait (the fetch),
+ * at once: the workers do not sleep out the rest of it. */
 static void
-term_midway(const char *mode)
+term_midway(const char *mode, const char *fetch_ms)
 {
 	char tmp[] = "/tmp/check-images-term.XXXXXX";
 	int st, found = 0;
+	time_t t0;
 	pid_t pid;
 
 	ck_assert_ptr_nonnull(mkdtemp(tmp));
@@ -595,7 +597,7 @@ term_midway(const char *mode)
 		dup2(null, 1);
 		setenv("TMPDIR", tmp, 1);
 		execl(PROG, PROG, "--images", "8", "--width", "320", "--height",
-		      "240", "--fetch-ms", "100", "--mode", mode, NULL);
+		      "240", "--fetch-ms", fetch_ms, "--mode", mode, NULL);
 		_exit(127);
 	}
 	/* Wait until the way's directory exists: its workers have begun
@@ -609,8 +611,12 @@ term_midway(const char *mode)
 			nap_ms(10);
 	}
 	ck_assert_msg(found, "the program never wrote a thumbnail");
+	t0 = time(NULL);
 	kill(pid, SIGTERM);
 	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	/* 10 s waits: the stop must not wait for the current one to end. */
+	ck_assert_msg(time(NULL) - t0 < 5, "SIGTERM took %ld s",
+	              (long)(time(NULL) - t0));
 	ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
 	ck_assert_int_eq(tu_count_entries(tmp), 0);
 	rmdir(tmp);
@@ -644,13 +650,20 @@ END_TEST
 
 START_TEST(sigterm_threads)
 {
-	term_midway("thread");
+	term_midway("thread", "100");
 }
 END_TEST
 
 START_TEST(sigterm_processes)
 {
-	term_midway("process");
+	term_midway("process", "100");
+}
+END_TEST
+
+START_TEST(sigterm_in_long_wait)
+{
+	term_midway("thread", "10000");
+	term_midway("process", "10000");
 }
 END_TEST
 
@@ -725,6 +738,7 @@ suite_images(void)
 	tcase_add_test(tc, temp_dir_removed);
 	tcase_add_test(tc, sigterm_threads);
 	tcase_add_test(tc, sigterm_processes);
+	tcase_add_test(tc, sigterm_in_long_wait);
 	tcase_add_test(tc, closed_pipe_removes_files);
 	tcase_add_test(tc, show_ascii);
 	tcase_add_test(tc, json_per_run);
