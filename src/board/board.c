@@ -68,6 +68,7 @@ board_lock_kind_name(enum board_lock_kind k)
 	case BOARD_LOCK_RWLOCK: return "rwlock";
 	case BOARD_LOCK_COND: return "condvar";
 	case BOARD_LOCK_BARRIER: return "barrier";
+	case BOARD_LOCK_CUSTOM: return "custom";
 	default: return "none";
 	}
 }
@@ -205,6 +206,8 @@ board_reset(struct board *b)
 		atomic_store(&a->pid, 0);
 		atomic_store(&a->tid, 0);
 		atomic_store(&a->held, 0);
+		for (int l = 0; l < BOARD_MAX_LOCKS; l++)
+			atomic_store(&a->acquired[l], 0);
 	}
 	atomic_store(&b->nactors, 0);
 	for (int i = 0; i < BOARD_MAX_LOCKS; i++) {

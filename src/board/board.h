@@ -111,6 +111,7 @@ struct board_actor {
 	_Atomic int32_t exit_code;  /* exit status, or -signal */
 	_Atomic uint32_t held;      /* bit i: it holds lock i (a semaphore
 	                             * has as many holders as permits) */
+	_Atomic uint64_t acquired[BOARD_MAX_LOCKS]; /* times it took lock i */
 
 	/* Step gate.  A grant adds one to grant; the actor has used `taken`
 	 * grants and waits while taken == grant and step mode is on.  gate is
@@ -165,6 +166,7 @@ enum board_lock_kind {
 	BOARD_LOCK_RWLOCK,
 	BOARD_LOCK_COND, /* a condition variable: waiters, no holder */
 	BOARD_LOCK_BARRIER, /* value arrived of permits, phase completed */
+	BOARD_LOCK_CUSTOM, /* a lesson's home-made lock (lab_lock_custom) */
 };
 
 /* board_actor.wait_arg of a worker waiting for an rwlock. */

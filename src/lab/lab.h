@@ -135,6 +135,7 @@ struct lab_worker {
 	/* Written by the worker alone: which probe records the next STEP
 	 * event on the board, and how far apart they are (see lab_probe). */
 	uint64_t ev_next, ev_stride, ev_last_ns;
+	uint64_t wait_t0; /* when its wait for a home-made lock began */
 };
 
 /* A worker's body: returns its exit code. */
@@ -367,6 +368,18 @@ int lab_timedlock_at(struct lab_worker *w, struct lab_lock *l,
                      uint64_t timeout_ns, unsigned line);
 int lab_lock_index(const struct lab_lock *l);
 
+/* Home-made locks (lessons/15-spinlocks): the lesson's own algorithm
+ * (a flag, Peterson, a ticket lock) registered on the board as kind
+ * "custom", so the Locks panel shows its holder, waiters and takes per
+ * worker like the lab's own.  The lesson tells the lab what happened:
+ * SPIN, it waits by spinning (it moves by itself: never settled, never a
+ * deadlock); WAIT, it blocks in the kernel; ACQUIRED; RELEASED.  The
+ * notes use no fence between a lock's stores and its loads, so they do
+ * not repair a lock that needs one (lessons/16-memory-order). */
+enum lab_note { LAB_NOTE_SPIN, LAB_NOTE_WAIT, LAB_NOTE_ACQUIRED, LAB_NOTE_RELEASED };
+struct lab_lock *lab_lock_custom(struct lab *lab, const char *name);
+void lab_lock_note(struct lab_worker *w, struct lab_lock *l, enum lab_note what);
+
 /* Counting semaphores: a struct lab_lock of kind BOARD_LOCK_SEM with
  * `permits` permits.  wait takes one (a probe point, "wait for NAME"),
  * post gives one back ("post NAME").  The board shows permits left and
@@ -400,7 +413,10 @@ bool lab_barrier_wait_at(struct lab_worker *w, struct lab_lock *b,
  * keeps new readers out while a writer waits.  Probe points "read-lock
  * NAME", "write-lock NAME", "unlock NAME"; the board shows every holder
  * (each reader's held bit, the writer as holder) and the waiters. */
-enum { LAB_RW_PREFER_READER = 1, LAB_RW_PREFER_WRITER = 2 };
+/* LAB_RW_PREFER_WRITER_NP sets PTHREAD_RWLOCK_PREFER_WRITER_NP, which
+ * glibc's manual says it ignores (it behaves as PREFER_READER): there so
+ * that a lesson can measure that. */
+enum { LAB_RW_PREFER_READER = 1, LAB_RW_PREFER_WRITER = 2, LAB_RW_PREFER_WRITER_NP = 3 };
 struct lab_lock *lab_rwlock_new(struct lab *lab, const char *name,
                                 int prefer);
 #define lab_rdlock(w, l)                                                       \

@@ -48,6 +48,8 @@ rwlock_init(struct lab_lock *l, const char *name, int prefer)
 	 * reader preference; only the NONRECURSIVE kind keeps readers out. */
 	pthread_rwlockattr_setkind_np(&ra, prefer == LAB_RW_PREFER_WRITER
 	                              ? PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP
+	                              : prefer == LAB_RW_PREFER_WRITER_NP
+	                              ? PTHREAD_RWLOCK_PREFER_WRITER_NP
 	                              : PTHREAD_RWLOCK_PREFER_READER_NP);
 	e = pthread_rwlock_init(&l->rw, &ra);
 	pthread_rwlockattr_destroy(&ra);
@@ -138,17 +140,21 @@ lab_barrier_new(struct lab *lab, const char *name, unsigned count)
 struct lab_lock *
 lab_rwlock_new(struct lab *lab, const char *name, int prefer)
 {
-	if (prefer != LAB_RW_PREFER_READER && prefer != LAB_RW_PREFER_WRITER)
-		lab_die(lab, "rwlock %s: prefer is LAB_RW_PREFER_READER or "
-		        "LAB_RW_PREFER_WRITER, not %d", name, prefer);
+	if (prefer != LAB_RW_PREFER_READER && prefer != LAB_RW_PREFER_WRITER &&
+	    prefer != LAB_RW_PREFER_WRITER_NP)
+		lab_die(lab, "rwlock %s: prefer is LAB_RW_PREFER_READER, "
+		        "LAB_RW_PREFER_WRITER or LAB_RW_PREFER_WRITER_NP, not %d",
+		        name, prefer);
 	return lock_new(lab, name, BOARD_LOCK_RWLOCK, (unsigned)prefer);
 }
 
 struct lab_lock *
 lab_sem_new(struct lab *lab, const char *name, unsigned permits)
 {
-	if (permits < 1 || permits > 1000000)
-		lab_die(lab, "semaphore %s: %u permits (1..1000000)", name, permits);
+	/* 0 permits: a signal, posted before anyone may pass (Tanenbaum's
+	 * philosophers, the Little Book's signalling pattern). */
+	if (permits > 1000000)
+		lab_die(lab, "semaphore %s: %u permits (0..1000000)", name, permits);
 	return lock_new(lab, name, BOARD_LOCK_SEM, permits);
 }
 
@@ -254,11 +260,47 @@ mark_taken(struct lab_worker *w, struct lab_lock *l)
 	atomic_store(&bl->holder, w->no);
 	atomic_fetch_or(&w->actor->held, 1u << l->idx);
 	atomic_fetch_add_explicit(&bl->acquisitions, 1, memory_order_relaxed);
+	/* Per worker, so fairness shows: written by this actor alone. */
+	atomic_store_explicit(&w->actor->acquired[l->idx],
+	                      atomic_load_explicit(&w->actor->acquired[l->idx],
+	                                           memory_order_relaxed) + 1,
+	                      memory_order_relaxed);
 	if (l->kind == BOARD_LOCK_SEM)
 		atomic_fetch_sub(&bl->value, 1);
 	atomic_store_explicit(&w->actor->state, BOARD_ST_CRITICAL,
 	                      memory_order_relaxed);
 	board_event_put(w->actor, BOARD_EV_LOCK_ACQUIRE, (uint32_t)l->idx, 0);
+}
+
+/* A worker starts waiting for l; moves_alone: the wait ends by itself (a
+ * timeout, a spin), so it is never settled nor part of a deadlock. */
+static uint64_t
+mark_wait(struct lab_worker *w, struct lab_lock *l, bool moves_alone)
+{
+	struct board_lock *bl = &w->lab->board->lock[l->idx];
+	struct board_actor *a = w->actor;
+	uint64_t t0 = board_now_ns();
+
+	atomic_fetch_add(&bl->waiters, 1);
+	atomic_store(&a->wait_timed, moves_alone);
+	atomic_store(&a->wait_lock, (uint32_t)l->idx + 1);
+	atomic_store_explicit(&a->state, BOARD_ST_WAIT_LOCK, memory_order_release);
+	board_event_put(a, BOARD_EV_LOCK_WAIT, (uint32_t)l->idx, 0);
+	return t0;
+}
+
+/* The wait that began at t0 is over (taken or given up). */
+static void
+mark_waited(struct lab_worker *w, struct lab_lock *l, uint64_t t0)
+{
+	struct board_lock *bl = &w->lab->board->lock[l->idx];
+	struct board_actor *a = w->actor;
+
+	atomic_fetch_add_explicit(&bl->wait_ns, board_now_ns() - t0,
+	                          memory_order_relaxed);
+	atomic_store(&a->wait_lock, 0);
+	atomic_store(&a->wait_timed, 0);
+	atomic_fetch_sub(&bl->waiters, 1);
 }
 
 /* The common path of lock, trylock and timedlock. */
@@ -293,18 +335,9 @@ acquire(struct lab_worker *w, struct lab_lock *l, bool wait,
 		}
 		dlp = &dl;
 	}
-	t0 = board_now_ns();
-	atomic_fetch_add(&bl->waiters, 1);
-	atomic_store(&a->wait_timed, dlp != NULL);
-	atomic_store(&a->wait_lock, (uint32_t)l->idx + 1);
-	atomic_store_explicit(&a->state, BOARD_ST_WAIT_LOCK, memory_order_release);
-	board_event_put(a, BOARD_EV_LOCK_WAIT, (uint32_t)l->idx, 0);
+	t0 = mark_wait(w, l, dlp != NULL);
 	r = take(l, dlp);
-	atomic_fetch_add_explicit(&bl->wait_ns, board_now_ns() - t0,
-	                          memory_order_relaxed);
-	atomic_store(&a->wait_lock, 0);
-	atomic_store(&a->wait_timed, 0);
-	atomic_fetch_sub(&bl->waiters, 1);
+	mark_waited(w, l, t0);
 	if (r < 0) {
 		lab_set_state(w, atomic_load(&a->held) ? BOARD_ST_CRITICAL
 		                                       : BOARD_ST_RUNNING);
@@ -334,15 +367,11 @@ lab_timedlock_at(struct lab_worker *w, struct lab_lock *l, uint64_t timeout_ns,
 	return acquire(w, l, true, timeout_ns ? timeout_ns : 1, line);
 }
 
-void
-lab_unlock_at(struct lab_worker *w, struct lab_lock *l, unsigned line)
+static void
+mark_released(struct lab_worker *w, struct lab_lock *l)
 {
 	struct board_lock *bl = &w->lab->board->lock[l->idx];
 
-	if (l->kind == BOARD_LOCK_RWLOCK || l->kind == BOARD_LOCK_BARRIER)
-		lab_die(w->lab, "%s %s: use lab_%s", board_lock_kind_name(l->kind),
-		        bl->name, l->kind == BOARD_LOCK_RWLOCK ? "rwunlock" : "barrier_wait");
-	lab_probe(w, &l->unlock_id, l->unlock_label, line, 0, 0);
 	/* Clear the holder before letting go: after the release another
 	 * worker may already have set itself. */
 	if (l->kind != BOARD_LOCK_SEM || atomic_load(&bl->holder) == w->no)
@@ -354,6 +383,18 @@ lab_unlock_at(struct lab_worker *w, struct lab_lock *l, unsigned line)
 	                                                   : BOARD_ST_RUNNING,
 	                      memory_order_relaxed);
 	board_event_put(w->actor, BOARD_EV_LOCK_RELEASE, (uint32_t)l->idx, 0);
+}
+
+void
+lab_unlock_at(struct lab_worker *w, struct lab_lock *l, unsigned line)
+{
+	struct board_lock *bl = &w->lab->board->lock[l->idx];
+
+	if (l->kind == BOARD_LOCK_RWLOCK || l->kind == BOARD_LOCK_BARRIER)
+		lab_die(w->lab, "%s %s: use lab_%s", board_lock_kind_name(l->kind),
+		        bl->name, l->kind == BOARD_LOCK_RWLOCK ? "rwunlock" : "barrier_wait");
+	lab_probe(w, &l->unlock_id, l->unlock_label, line, 0, 0);
+	mark_released(w, l);
 	switch (l->kind) {
 	case BOARD_LOCK_MUTEX:
 		pthread_mutex_unlock(&l->mutex);
@@ -368,6 +409,36 @@ lab_unlock_at(struct lab_worker *w, struct lab_lock *l, unsigned line)
 		sem_post(&l->sem);
 		break;
 	default:
+		break;
+	}
+}
+
+struct lab_lock *
+lab_lock_custom(struct lab *lab, const char *name)
+{
+	return lock_new(lab, name, BOARD_LOCK_CUSTOM, 1);
+}
+
+/* The board's record of a home-made lock, as lab_lock keeps its own. */
+void
+lab_lock_note(struct lab_worker *w, struct lab_lock *l, enum lab_note what)
+{
+	switch (what) {
+	case LAB_NOTE_SPIN:
+	case LAB_NOTE_WAIT:
+		if (!atomic_load_explicit(&w->actor->wait_lock, memory_order_relaxed))
+			w->wait_t0 = mark_wait(w, l, what == LAB_NOTE_SPIN);
+		break;
+	case LAB_NOTE_ACQUIRED:
+		if (atomic_load_explicit(&w->actor->wait_lock, memory_order_relaxed)) {
+			mark_waited(w, l, w->wait_t0);
+			atomic_fetch_add_explicit(&w->lab->board->lock[l->idx].contended,
+			                          1, memory_order_relaxed);
+		}
+		mark_taken(w, l);
+		break;
+	case LAB_NOTE_RELEASED:
+		mark_released(w, l);
 		break;
 	}
 }
@@ -688,6 +759,13 @@ lab_find_deadlock(const struct board *b, int *cycle, int max, int *len)
 			if (h < 0 && atomic_load(&m->lock[l - 1].kind) == BOARD_LOCK_RWLOCK)
 				h = first_holder(m, n, l - 1, cur);
 			if (h <= 0 || (uint32_t)h >= n)
+				break;
+			/* A semaphore's holder is its last taker: a worker
+			 * waiting on a signal semaphore it took before (each
+			 * of Tanenbaum's philosophers on its own) is waiting
+			 * for a post from anyone, not for itself. */
+			if ((uint32_t)h == cur &&
+			    atomic_load(&m->lock[l - 1].kind) == BOARD_LOCK_SEM)
 				break;
 			if (cycle && steps < max)
 				cycle[steps] = (int)cur;

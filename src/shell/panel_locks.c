@@ -3,7 +3,9 @@
 // and, when there is room, how often it was taken, how often a taker had
 // to wait (contention) and the time spent waiting.  Every lock the demo
 // created has a row; when they do not all fit, the bottom border says how
-// many more, and the panel scrolls when focused.
+// many more, and the panel scrolls when focused.  A lesson's home-made
+// lock (kind custom) has a second line: how often each worker took it,
+// so a lock that lets one worker take nearly every turn is seen.
 #include "shell/shell.h"
 
 #include <string.h>
@@ -33,13 +35,46 @@ nlocks(void)
 	return n > BOARD_MAX_LOCKS ? BOARD_MAX_LOCKS : n;
 }
 
+static bool
+has_shares(uint32_t i)
+{
+	return atomic_load(&shell_demo.board->lock[i].kind) == BOARD_LOCK_CUSTOM;
+}
+
 static int
 want(int width)
 {
-	uint32_t n = nlocks();
+	uint32_t n = nlocks(), extra = 0;
 
 	(void)width;
-	return 1 + (n ? (int)n : 1);
+	for (uint32_t i = 0; i < n; i++)
+		extra += has_shares(i);
+	return 1 + (n ? (int)(n + extra) : 1);
+}
+
+/* "taken: w1 5123 (91%)  w2 480 (9%)": each worker's acquisitions. */
+static void
+draw_shares(WINDOW *w, int y, int wd, uint32_t lock)
+{
+	const struct demo *d = &shell_demo;
+	const struct board *b = d->board;
+	unsigned long long total = 0;
+	char buf[256], lab[24];
+	size_t used;
+
+	for (int a = 1; a < d->nact; a++)
+		total += atomic_load_explicit(&b->actor[a].acquired[lock],
+		                              memory_order_relaxed);
+	used = (size_t)snprintf(buf, sizeof buf, "   taken:");
+	for (int a = 1; a < d->nact && used + 32 < sizeof buf; a++) {
+		unsigned long long k = atomic_load_explicit(&b->actor[a].acquired[lock],
+		                                            memory_order_relaxed);
+
+		actor_label(a, lab, sizeof lab);
+		used += (size_t)snprintf(buf + used, sizeof buf - used, " %s %llu (%.0f%%)",
+		                         lab, k, total ? 100.0 * (double)k / (double)total : 0.0);
+	}
+	term_put(w, y, 1, wd - 2, term_attr(COL_DIM), buf);
 }
 
 /* Append "w1" style labels of the actors for which pick() holds. */
@@ -92,9 +127,9 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 	}
 	rows = h - 3;
 	panel_clamp(v, (int)n, rows);
-	for (int r = 0; r < rows && v->top + r < (int)n; r++) {
+	for (int r = 0, y = 2; y < 2 + rows && v->top + r < (int)n; r++, y++) {
 		uint32_t i = (uint32_t)(v->top + r);
-		int y = 2 + r, x;
+		int x;
 		const struct board_lock *l = &b->lock[i];
 		enum board_lock_kind kind = atomic_load(&l->kind);
 		int holder = atomic_load_explicit(&l->holder, memory_order_relaxed);
@@ -140,6 +175,8 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 		term_printf(w, y, x, wd - 1 - x,
 		            sel | (nw ? term_state_attr(BOARD_ST_WAIT_LOCK) : A_NORMAL),
 		            "%u%s%s", nw, who[0] ? ": " : "", who);
+		if (has_shares(i) && y + 1 < 2 + rows)
+			draw_shares(w, ++y, wd, i);
 	}
 	if ((int)n > rows)
 		term_printf(w, h - 1, wd - 14, 12, term_attr(COL_DIM), " +%d more ",
