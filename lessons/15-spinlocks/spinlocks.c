@@ -556,10 +556,17 @@ main(int argc, char **argv)
 	        s.takes ? "a fixed number of times" : "for a fixed time", s.hold,
 	        s.hold == 1 ? "" : "s", lab.ncpu, lab.ncpu == 1 ? "" : "s");
 	for (int run = 1; run <= lab.o.runs; run++) {
-		struct board_counter *count;
+		struct board_counter *count, *lost;
 		struct lab_team *team;
 
 		lab_run_begin(&lab, run);
+		/* Counter 0, the one the histogram keeps: each run's lost
+		 * counts, 0 for a lock that works.  (The count itself ends
+		 * on the run's takes, which differ from run to run when the
+		 * workers run for --ms.)  Set when the run is over. */
+		lost = lab_counter(&lab, "lost", 0);
+		lab_counter_kind(lost, BOARD_COUNTER_COUNT);
+		lab_counter_expect(lost, 0);
 		count = lab_counter(&lab, "count", 0);
 		lab_counter_kind(count, BOARD_COUNTER_CONSERVED);
 		if (s.takes)
@@ -591,9 +598,11 @@ main(int argc, char **argv)
 			printf("Result: deadlock\n");
 			return LAB_EXIT_DEADLOCK;
 		}
-		lab_run_end(&lab);
 		if (!s.takes)
 			lab_counter_expect(count, add_up(&s, lab.o.workers).takes);
+		lab_counter_set(lost, add_up(&s, lab.o.workers).takes -
+		                      atomic_load(&count->value));
+		lab_run_end(&lab);
 		report(&lab, &s, run, atomic_load(&count->value),
 		       atomic_load(&s.inside->max));
 		lab_team_free(team);
