@@ -96,6 +96,7 @@ struct worker_result {
 	long long contended;   /* takes that had to wait */
 	long long violations;  /* entries that found another worker inside */
 	long long overtakes;   /* takes again while another waited (see fair_note) */
+	long long written;     /* counts it wrote (critical sections done) */
 	_Atomic uint32_t waiting;   /* it waits for the lock now */
 	_Atomic uint64_t wait_from; /* the releases count when it began */
 	uint64_t cpu_ns;       /* CPU time of the worker (CLOCK_THREAD_CPUTIME_ID) */
@@ -120,6 +121,10 @@ struct shared {
 	_Atomic uint32_t *stop;      /* main: time is up */
 	struct fairness *fair;
 	struct board_counter *overtakes;
+	/* Counter "lost": under a schedule, kept up to date after every
+	 * write (steps run one at a time); else set when the run is over. */
+	struct board_counter *lost;
+	bool lost_live;
 	long takes;
 	int hold, outside;
 	struct worker_result *res;   /* res[w->no - 1] */
@@ -401,6 +406,14 @@ critical(struct lab_worker *w, struct shared *s)
 		cpu_relax();
 	lab_step_val(w, "write count", v + 1);
 	*s->count = v + 1;
+	s->res[w->no - 1].written++;
+	if (s->lost_live) {
+		long long written = 0;
+
+		for (int i = 0; i < w->lab->o.workers; i++)
+			written += s->res[i].written;
+		lab_counter_set(s->lost, written - *s->count);
+	}
 	lab_counter_add(s->inside, -1);
 }
 
@@ -539,6 +552,7 @@ main(int argc, char **argv)
 	/* A schedule has no clock to stop it: one take each unless told. */
 	s.takes = takes ? takes : lab_scheduled(&lab) ? 1 : 0;
 	s.hold = hold;
+	s.lost_live = lab_scheduled(&lab);
 	s.outside = outside;
 	s.lw = lab_shared_alloc(&lab, sizeof *s.lw);
 	s.stop = lab_shared_alloc(&lab, sizeof *s.stop);
@@ -563,8 +577,9 @@ main(int argc, char **argv)
 		/* Counter 0, the one the histogram keeps: each run's lost
 		 * counts, 0 for a lock that works.  (The count itself ends
 		 * on the run's takes, which differ from run to run when the
-		 * workers run for --ms.)  Set when the run is over. */
-		lost = lab_counter(&lab, "lost", 0);
+		 * workers run for --ms.)  Live under a schedule (critical),
+		 * else set when the run is over. */
+		lost = s.lost = lab_counter(&lab, "lost", 0);
 		lab_counter_kind(lost, BOARD_COUNTER_COUNT);
 		lab_counter_expect(lost, 0);
 		count = lab_counter(&lab, "count", 0);
