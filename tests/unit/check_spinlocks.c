@@ -58,6 +58,21 @@ START_TEST(test_flag_schedule_both_inside)
 		              "run %d: %s", r + 1, obj);
 	}
 	free(out);
+	/* The counter "lost" follows the steps: 0 after the first write,
+	 * 1 after the second one, which writes the same 1. */
+	{
+		const char *argv[] = { PROG, "--lock", "flag", "--takes", "1", "--schedule",
+		                       "1,2,1,2,2,1,2,1,2", "--trace", "--mode", modes[_i], NULL };
+		char *err = NULL;
+
+		out = NULL;
+		ck_assert_int_eq(tu_run(argv, &out, &err), 0);
+		ck_assert_msg(strstr(out, "trace 8: worker 1: write count = 1 -> lost 0, count 1") &&
+		              strstr(out, "trace 9: worker 2: write count = 1 -> lost 1, count 1"),
+		              "%s", out);
+		free(out);
+		free(err);
+	}
 }
 END_TEST
 
