@@ -90,6 +90,7 @@ struct job {
 	struct named *named;          /* --demo value-array */
 	struct lab_lock *counter_lock;
 	bool per_access;              /* --value-lock per-access */
+	struct board_counter *live;   /* the Counters panel's copy of it */
 	struct view *views;
 	const int64_t *mylist; /* the input, copied to children by fork */
 };
@@ -171,7 +172,8 @@ square_list(struct lab_worker *w)
  * access is locked; the update is not: between the two, another worker
  * may read the same value, and one of the two writes is lost. */
 static int
-add_per_access(struct lab_worker *w, struct lab_lock *lock, int *counter)
+add_per_access(struct lab_worker *w, struct lab_lock *lock, int *counter,
+               struct board_counter *live)
 {
 	int v;
 
@@ -182,6 +184,7 @@ add_per_access(struct lab_worker *w, struct lab_lock *lock, int *counter)
 	lab_lock(w, lock);                   /* setvalue(v + 1): */
 	lab_step_val(w, "write counter", v + 1);
 	*counter = v + 1;
+	atomic_store(&live->value, v + 1); /* what the panel and --trace show */
 	lab_unlock(w, lock);
 	return v + 1;
 }
@@ -196,13 +199,15 @@ modify_values(struct lab_worker *w)
 
 	for (long i = 0; i < adds; i++) {
 		if (job->per_access) {
-			seen = add_per_access(w, job->counter_lock, &nm->counter);
+			seen = add_per_access(w, job->counter_lock, &nm->counter,
+			                      job->live);
 			continue;
 		}
 		lab_lock(w, job->counter_lock);      /* with counter.get_lock(): */
 		lab_step(w, "counter += 1");
 		nm->counter += 1;                    /*     counter.value += 1 */
 		seen = nm->counter;                  /* read under the lock too */
+		atomic_store(&job->live->value, seen);
 		lab_unlock(w, job->counter_lock);
 	}
 	if (w->no == 1) {
@@ -351,6 +356,7 @@ demo_value_array(struct lab *lab)
 		c = lab_counter(lab, "counter", 0);
 		lab_counter_expect(c, expected);
 		lab_counter_kind(c, BOARD_COUNTER_CONSERVED);
+		job.live = c;
 		job.named = map_region(lab, name, sizeof name, &was_there);
 		job.named->counter = 0;                           /* Value('i', 0) */
 		memcpy(job.named->names, "John Doe", NAME_LEN);   /* Array('c', b'John Doe') */

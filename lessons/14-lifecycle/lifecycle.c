@@ -946,9 +946,13 @@ scene_queue(void)
 		lab_json_str(&json, "child_wchan", q->child_wchan);
 		lab_json_int(&json, "queue_asleep", (q->main_state == 'S') +
 		             (q->child_state == 'S'));
-		lab_json_int(&json, "main_in_wait", strstr(q->main_wchan, "wait") != NULL);
+		/* The main in waitid's do_wait, not any other wait (a futex,
+		 * a read); the child in a pipe write: pipe_write,
+		 * anon_pipe_write, or pipe_wait on kernels before 5.5. */
+		lab_json_int(&json, "main_in_wait", strcmp(q->main_wchan, "do_wait") == 0);
 		lab_json_int(&json, "child_in_pipe_write",
-		             strstr(q->child_wchan, "pipe") != NULL);
+		             strstr(q->child_wchan, "pipe_write") != NULL ||
+		             strcmp(q->child_wchan, "pipe_wait") == 0);
 		lab_json_num(&json, "queue_stuck_s", q->stuck_s);
 		lab_result(&lab, "  deadlock: nothing moved for %.2f s, both asleep "
 		           "in the kernel:\n", q->stuck_s);

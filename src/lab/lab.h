@@ -413,7 +413,10 @@ bool lab_barrier_wait_at(struct lab_worker *w, struct lab_lock *b,
  * keeps new readers out while a writer waits.  Probe points "read-lock
  * NAME", "write-lock NAME", "unlock NAME"; the board shows every holder
  * (each reader's held bit, the writer as holder) and the waiters. */
-enum { LAB_RW_PREFER_READER = 1, LAB_RW_PREFER_WRITER = 2 };
+/* LAB_RW_PREFER_WRITER_NP sets PTHREAD_RWLOCK_PREFER_WRITER_NP, which
+ * glibc's manual says it ignores (it behaves as PREFER_READER): there so
+ * that a lesson can measure that. */
+enum { LAB_RW_PREFER_READER = 1, LAB_RW_PREFER_WRITER = 2, LAB_RW_PREFER_WRITER_NP = 3 };
 struct lab_lock *lab_rwlock_new(struct lab *lab, const char *name,
                                 int prefer);
 #define lab_rdlock(w, l)                                                       \

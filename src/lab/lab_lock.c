@@ -48,6 +48,8 @@ rwlock_init(struct lab_lock *l, const char *name, int prefer)
 	 * reader preference; only the NONRECURSIVE kind keeps readers out. */
 	pthread_rwlockattr_setkind_np(&ra, prefer == LAB_RW_PREFER_WRITER
 	                              ? PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP
+	                              : prefer == LAB_RW_PREFER_WRITER_NP
+	                              ? PTHREAD_RWLOCK_PREFER_WRITER_NP
 	                              : PTHREAD_RWLOCK_PREFER_READER_NP);
 	e = pthread_rwlock_init(&l->rw, &ra);
 	pthread_rwlockattr_destroy(&ra);
@@ -138,17 +140,21 @@ lab_barrier_new(struct lab *lab, const char *name, unsigned count)
 struct lab_lock *
 lab_rwlock_new(struct lab *lab, const char *name, int prefer)
 {
-	if (prefer != LAB_RW_PREFER_READER && prefer != LAB_RW_PREFER_WRITER)
-		lab_die(lab, "rwlock %s: prefer is LAB_RW_PREFER_READER or "
-		        "LAB_RW_PREFER_WRITER, not %d", name, prefer);
+	if (prefer != LAB_RW_PREFER_READER && prefer != LAB_RW_PREFER_WRITER &&
+	    prefer != LAB_RW_PREFER_WRITER_NP)
+		lab_die(lab, "rwlock %s: prefer is LAB_RW_PREFER_READER, "
+		        "LAB_RW_PREFER_WRITER or LAB_RW_PREFER_WRITER_NP, not %d",
+		        name, prefer);
 	return lock_new(lab, name, BOARD_LOCK_RWLOCK, (unsigned)prefer);
 }
 
 struct lab_lock *
 lab_sem_new(struct lab *lab, const char *name, unsigned permits)
 {
-	if (permits < 1 || permits > 1000000)
-		lab_die(lab, "semaphore %s: %u permits (1..1000000)", name, permits);
+	/* 0 permits: a signal, posted before anyone may pass (Tanenbaum's
+	 * philosophers, the Little Book's signalling pattern). */
+	if (permits > 1000000)
+		lab_die(lab, "semaphore %s: %u permits (0..1000000)", name, permits);
 	return lock_new(lab, name, BOARD_LOCK_SEM, permits);
 }
 
@@ -753,6 +759,13 @@ lab_find_deadlock(const struct board *b, int *cycle, int max, int *len)
 			if (h < 0 && atomic_load(&m->lock[l - 1].kind) == BOARD_LOCK_RWLOCK)
 				h = first_holder(m, n, l - 1, cur);
 			if (h <= 0 || (uint32_t)h >= n)
+				break;
+			/* A semaphore's holder is its last taker: a worker
+			 * waiting on a signal semaphore it took before (each
+			 * of Tanenbaum's philosophers on its own) is waiting
+			 * for a post from anyone, not for itself. */
+			if ((uint32_t)h == cur &&
+			    atomic_load(&m->lock[l - 1].kind) == BOARD_LOCK_SEM)
 				break;
 			if (cycle && steps < max)
 				cycle[steps] = (int)cur;

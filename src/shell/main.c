@@ -195,6 +195,8 @@ main(int argc, char **argv)
 	find_paths();
 	shell_demo.bin_dir = shell_cfg.bin_dir;
 	if (catalog_load(&catalog, shell_cfg.lessons_dir, shell_cfg.bin_dir) < 0 && list) {
+		if (errno == ENOMEM) /* opendir's buffer, under ulimit -v */
+			shell_oom();
 		fprintf(stderr, "racelab: cannot read any lesson directory of %s: %s\n",
 		        shell_cfg.lessons_dir, strerror(errno));
 		return 1;
@@ -223,6 +225,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (term_init() < 0) {
+		if (errno == ENOMEM)
+			shell_oom();
 		fprintf(stderr, "racelab: cannot set up the terminal (TERM=%s): %s\n",
 		        getenv("TERM"), errno ? strerror(errno) : "no terminal description");
 		return 1;

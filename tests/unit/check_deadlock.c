@@ -129,6 +129,9 @@ check_completes(const char *mode, const char *fix, const char *workers,
 		ck_assert(tu_json_line(out, i, line, sizeof line));
 		ck_assert(!tu_jbool(line, "deadlock"));
 		ck_assert_int_eq(tu_jint(line, "rounds_done"), 20LL * atoi(workers));
+		ck_assert_int_eq(tu_jint(line, "meals_min"), 20);
+		ck_assert_int_eq(tu_jint(line, "meals_max"), 20);
+		ck_assert_int_eq(tu_jint(line, "overlaps"), 0);
 	}
 	free(out);
 }
@@ -241,6 +244,165 @@ START_TEST(test_free_no_hang)
 }
 END_TEST
 
+/* Three philosophers, each granted its left fork, then its right: a cycle
+ * of three, 20 times of 20 (both modes). */
+START_TEST(test_three_cycle)
+{
+	for (int i = 0; i < 20; i++) {
+		char *out = NULL, line[4096];
+		long long cyc[8];
+		int rc = run(&out, NULL, "--mode", i % 2 ? "thread" : "process",
+		             "--workers", "3", "--schedule", "1,2,3,1,2,3",
+		             "--hold", "0", "--json", NULL);
+
+		ck_assert_int_eq(rc, 3);
+		ck_assert(tu_json_line(out, 0, line, sizeof line));
+		ck_assert_int_eq(tu_json_array(line, "cycle", cyc, 8), 3);
+		ck_assert_int_eq(tu_jint(line, "meals_max"), 0);
+		free(out);
+	}
+}
+END_TEST
+
+/* Exploration: the same 20 seeded random schedules of three philosophers.
+ * The plain table deadlocks under some of them; every fix finishes under
+ * all of them, every philosopher eats its two meals, and no two
+ * neighbours ever eat at once. */
+START_TEST(test_explore_fixes)
+{
+	static const char *fixes[] = { "none", "order", "footman", "asymmetric",
+	                               "tanenbaum" };
+
+	for (int f = 0; f < 5; f++) {
+		int deadlocks = 0;
+
+		for (int seed = 1; seed <= 20; seed++) {
+			char *out = NULL, *err = NULL, line[4096], sd[8];
+			long long meals[4];
+			int rc;
+
+			snprintf(sd, sizeof sd, "%d", seed);
+			rc = run(&out, &err, "--mode", seed % 2 ? "thread" : "process",
+			         "--workers", "3", "--iters", "2", "--hold", "0",
+			         "--fix", fixes[f], "--random-schedule", sd, "--json", NULL);
+			ck_assert_msg(rc == 0 || (rc == 3 && f == 0),
+			              "--fix %s seed %d: exit %d", fixes[f], seed, rc);
+			deadlocks += rc == 3;
+			ck_assert(tu_json_line(out, 0, line, sizeof line));
+			ck_assert_int_eq(tu_jint(line, "overlaps"), 0);
+			if (rc == 0) {
+				ck_assert_int_eq(tu_json_array(line, "meals", meals, 4), 3);
+				for (int i = 0; i < 3; i++)
+					ck_assert_int_eq(meals[i], 2);
+			}
+			free(out);
+			free(err);
+		}
+		if (f == 0)
+			ck_assert_int_ge(deadlocks, 1);
+	}
+}
+END_TEST
+
+/* Free runs of five, both modes: every meal eaten, never two neighbours
+ * at once, for each fix. */
+START_TEST(test_philosopher_fixes)
+{
+	check_completes("thread", "footman", "5", "3", "0");
+	check_completes("process", "footman", "5", "3", "0");
+	check_completes("thread", "asymmetric", "5", "3", "0");
+	check_completes("process", "asymmetric", "5", "3", "0");
+	check_completes("thread", "tanenbaum", "5", "3", "0");
+	check_completes("process", "tanenbaum", "5", "3", "0");
+}
+END_TEST
+
+/* The footman stops the fifth philosopher at the door: the schedule that
+ * deadlocks the plain table completes. */
+START_TEST(test_footman_schedule)
+{
+	char *out = NULL, *err = NULL, line[2048];
+	int rc = run(&out, &err, "--workers", "5", "--fix", "footman", "--hold",
+	             "0", "--schedule", "1,2,3,4,5,1,2,3,4,5", "--json", NULL);
+
+	ck_assert_int_eq(rc, 0);
+	ck_assert(tu_json_line(out, 0, line, sizeof line));
+	ck_assert_int_eq(tu_jint(line, "rounds_done"), 15);
+	free(out);
+	free(err);
+}
+END_TEST
+
+/* Starving Tanenbaums: philosopher 1 waits while 2, 5 and 2 again eat,
+ * 20 times of 20.  It waits on its own semaphore the whole time. */
+START_TEST(test_tanenbaum_starve)
+{
+	for (int i = 0; i < 20; i++) {
+		char *out = NULL, *err = NULL, line[2048];
+		int rc = run(&out, &err, "--mode", i % 2 ? "thread" : "process",
+		             "--workers", "5", "--fix", "tanenbaum", "--hold", "0",
+		             "--iters", "2", "--schedule",
+		             "2,2,2,2,2,1,1,1,5,5,5,5,5,2,2,2,2,2,2,2", "--json", NULL);
+
+		ck_assert_int_eq(rc, 0);
+		ck_assert(tu_json_line(out, 0, line, sizeof line));
+		ck_assert_int_ge(tu_jint(line, "passed_over"), 3);
+		ck_assert_int_eq(tu_jint(line, "overlaps"), 0);
+		free(out);
+		free(err);
+	}
+}
+END_TEST
+
+/* A philosopher that sleeps on its own semaphore while a neighbour eats
+ * is not deadlocked, however long the meal: the watchdog (looking every
+ * 20 ms here) must not take the semaphore it took last time for a lock
+ * it holds and waits for. */
+START_TEST(test_tanenbaum_long_waits)
+{
+	for (int m = 0; m < 2; m++) {
+		char *out = NULL, line[2048];
+		int rc = run(&out, NULL, "--mode", m ? "process" : "thread",
+		             "--workers", "3", "--fix", "tanenbaum", "--hold", "0.06",
+		             "--iters", "2", "--watch", "0.02", "--json", NULL);
+
+		ck_assert_int_eq(rc, 0);
+		ck_assert(tu_json_line(out, 0, line, sizeof line));
+		ck_assert_int_eq(tu_jint(line, "rounds_done"), 6);
+		free(out);
+	}
+}
+END_TEST
+
+/* The ordered table is unfair in one way: philosophers 1 and 5 both
+ * reach for fork 1 first and eat the least (the lesson's claim).  In at
+ * least 2 of 3 runs: a loaded machine can stall one run as a whole. */
+START_TEST(test_order_unfair)
+{
+	char *out = NULL, line[2048];
+	int rc = run(&out, NULL, "--workers", "5", "--fix", "order", "--seconds",
+	             "0.2", "--runs", "3", "--hold", "0.005", "--think", "0.005",
+	             "--json", NULL);
+	int unfair = 0;
+
+	ck_assert_int_eq(rc, 0);
+	ck_assert_int_eq(tu_json_count(out), 3);
+	for (int r = 0; r < 3; r++) {
+		long long m[5];
+		bool low = true;
+
+		ck_assert(tu_json_line(out, r, line, sizeof line));
+		ck_assert_int_eq(tu_json_array(line, "meals", m, 5), 5);
+		ck_assert_int_eq(tu_jint(line, "overlaps"), 0);
+		for (int i = 1; i < 4; i++)
+			low = low && m[0] < m[i] && m[4] < m[i];
+		unfair += low;
+	}
+	ck_assert_msg(unfair >= 2, "philosophers 1 and 5 ate least in %d of 3 runs", unfair);
+	free(out);
+}
+END_TEST
+
 START_TEST(test_bad_options)
 {
 	tu_assert_usage_errorv(PROG, "--fix", "sometimes", NULL);
@@ -249,6 +411,9 @@ START_TEST(test_bad_options)
 	tu_assert_usage_errorv(PROG, "--timeout", "0", NULL);
 	tu_assert_usage_errorv(PROG, "--schedule", "1,3", NULL);
 	tu_assert_usage_errorv(PROG, "--nope", NULL);
+	tu_assert_usage_errorv(PROG, "--fix", "footman", "--workers", "16", NULL);
+	tu_assert_usage_errorv(PROG, "--fix", "tanenbaum", "--workers", "16", NULL);
+	tu_assert_usage_errorv(PROG, "--seconds", "-1", NULL);
 }
 END_TEST
 
@@ -287,6 +452,16 @@ suite_deadlock(void)
 	tcase_add_test(tc, test_order);
 	tcase_add_test(tc, test_trylock_timeout);
 	tcase_add_test(tc, test_timeout_forced_cycle);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("philosophers");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_three_cycle);
+	tcase_add_test(tc, test_explore_fixes);
+	tcase_add_test(tc, test_philosopher_fixes);
+	tcase_add_test(tc, test_footman_schedule);
+	tcase_add_test(tc, test_tanenbaum_starve);
+	tcase_add_test(tc, test_tanenbaum_long_waits);
+	tcase_add_test(tc, test_order_unfair);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("cli");
 	tcase_set_timeout(tc, 30);

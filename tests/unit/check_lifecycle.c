@@ -285,9 +285,12 @@ START_TEST(test_queue_join_before_get)
 	ck_assert_int_eq(tu_jint(line, "queue_got"), 0);
 	ck_assert_int_eq(tu_jint(line, "queue_asleep"), 2);
 	tu_jstr(line, "main_wchan", wchan, sizeof wchan);
-	ck_assert_msg(strstr(wchan, "wait"), "main asleep in %s", wchan);
+	ck_assert_msg(strcmp(wchan, "do_wait") == 0, "main asleep in %s", wchan);
+	ck_assert_int_eq(tu_jint(line, "main_in_wait"), 1);
 	tu_jstr(line, "child_wchan", wchan, sizeof wchan);
-	ck_assert_msg(strstr(wchan, "pipe"), "child asleep in %s", wchan);
+	ck_assert_msg(strstr(wchan, "pipe_write") || strcmp(wchan, "pipe_wait") == 0,
+	              "child asleep in %s", wchan);
+	ck_assert_int_eq(tu_jint(line, "child_in_pipe_write"), 1);
 	ck_assert_int_eq(tu_jint(line, "queue_status"), -9);
 	ck_assert_ptr_nonnull(strstr(err, "deadlock"));
 	free(out);

@@ -143,7 +143,8 @@ END_TEST
 
 /* The switch part prices what it counts: the switching time is the
  * team's switches times the price of a switch between tasks of its
- * mode; the prices are a few microseconds; on one CPU (--cpus 1) there is
+ * mode; the prices are a few microseconds; a hand-over to the other CPU
+ * is still a switch on the waiting side; on one CPU (--cpus 1) there is
  * no cross-CPU hand-over to time. */
 START_TEST(switch_priced)
 {
@@ -174,8 +175,13 @@ START_TEST(switch_priced)
 		              "%lld x %g us != %g ms", n, price, sw_ms);
 		ms = tu_jnum(obj, "team_ms");
 		ck_assert_msg(sw_ms < ms, "switching %g ms of a %g ms run", sw_ms, ms);
-		if (tu_jint(obj, "ncpu") >= 2)
+		if (tu_jint(obj, "ncpu") >= 2) {
 			ck_assert(tu_jnum(obj, "cross_cpu_us") > 0);
+			/* Unpinned, the waiting side still leaves its CPU. */
+			ck_assert_msg(tu_jnum(obj, "cross_cpu_switches_per_trip") > 0.9,
+			              "%g switches per round trip",
+			              tu_jnum(obj, "cross_cpu_switches_per_trip"));
+		}
 	}
 	{
 		const char *argv[] = { PROG, "--part", "switch", "--max-workers", "4",
@@ -186,6 +192,7 @@ START_TEST(switch_priced)
 		tu_run_json(argv, obj, sizeof obj);
 		ck_assert_int_eq(tu_jint(obj, "ncpu"), 1);
 		ck_assert(tu_jnum(obj, "cross_cpu_us") < 0);
+		ck_assert(tu_jnum(obj, "cross_cpu_switches_per_trip") < 0);
 		ck_assert(tu_jnum(obj, "process_switch_us") > 0);
 	}
 }

@@ -245,6 +245,27 @@ START_TEST(test_value_lock_per_access_loses)
 }
 END_TEST
 
+/* The Counters panel and --trace follow the Value as the workers write
+ * it: under the lesson's schedule both writes show 1, the lost update
+ * seen as it happens (not 0 until the end). */
+START_TEST(test_value_lock_trace_shows_writes)
+{
+	const char *argv[] = { PROG, "--demo", "value-array", "--workers", "2",
+	                       "--value-lock", "per-access", "--schedule",
+	                       "1,1,1,2,2,2,1,1,1,2,2,2", "--trace", NULL };
+	char *out = NULL;
+
+	ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
+	ck_assert_msg(strstr(out, "trace 5: worker 2: read counter -> counter 0\n"),
+	              "%s", out);
+	ck_assert_msg(strstr(out, "trace 8: worker 1: write counter = 1 -> counter 1\n"),
+	              "%s", out);
+	ck_assert_msg(strstr(out, "trace 11: worker 2: write counter = 1 -> counter 1\n"),
+	              "%s", out);
+	free(out);
+}
+END_TEST
+
 /* Free-running, the per-access lock loses updates: judged by bounds
  * (never more than 2 x 100000, fewer in at least 2 of 3 runs; a stale
  * write can undo many of the other's adds, so no lower bound but 2). */
@@ -321,6 +342,7 @@ suite_shared_memory(void)
 	tcase_add_test(tc, test_crash_leaves_nothing);
 	tcase_add_test(tc, test_value_array);
 	tcase_add_test(tc, test_value_lock_per_access_loses);
+	tcase_add_test(tc, test_value_lock_trace_shows_writes);
 	tcase_add_test(tc, test_value_lock_free_run_loses);
 	tcase_add_test(tc, test_bad_options);
 	tcase_add_test(tc, test_json_per_run_and_nothing_left);
