@@ -239,8 +239,9 @@ flag_lock(struct lab_worker *w, struct shared *s, struct wait_clock *wc)
  * load sees the latest store (sequential consistency: step mode is), for
  * exactly two workers.  On x86 a store waits in the store buffer while
  * the later load of the other's flag goes ahead: both can read "does
- * not want in" and enter.  --fence seq_cst puts a full fence between
- * (lesson 16). */
+ * not want in" and enter.  --fence seq_cst puts a full fence between:
+ * enough on x86, which keeps the two stores in order, though not by
+ * C11's rules for release stores (lesson 16). */
 static void
 peterson_lock(struct lab_worker *w, struct shared *s, struct wait_clock *wc)
 {
