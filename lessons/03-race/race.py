@@ -82,7 +82,9 @@ def one_run(args):
     return {"workers": args.workers, "iters": args.iters, "expected": expected,
             "final": final, "lost": abs(final - expected),
             "elapsed_ms": (time.perf_counter() - t0) * 1000, "sync": args.sync,
-            "mode": args.mode, "cpus": len(os.sched_getaffinity(0))}
+            "mode": args.mode, "cpus": len(os.sched_getaffinity(0)),
+            # how often a waiting thread asks for the GIL (threads only)
+            "switch_interval_ms": sys.getswitchinterval() * 1000}
 
 
 def main():
@@ -103,7 +105,7 @@ def main():
         rec = one_run(args)
         rec["run"] = run
         if not args.json:
-            print(f"run {run}: {args.workers} {args.mode}es, {args.iters} updates each, "
+            print(f"run {run}: {args.workers} {args.mode}{'es' if args.mode == 'process' else 's'}, {args.iters} updates each, "
                   f"sync {args.sync}: balance {rec['final']} (expected {rec['expected']}, "
                   f"lost {rec['lost']}) in {rec['elapsed_ms']:.0f} ms on {rec['cpus']} CPU(s)")
         emit(rec, args.json)

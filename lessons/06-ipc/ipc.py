@@ -114,6 +114,7 @@ def main():
                   f"right, {rec['duplex_us_per_round_trip']:.1f} us per round trip")
             print(f"  transfer: {rec['pipe_received']} of {rec['pipe_sent']} messages of "
                   f"{args.size} bytes, {'each once, in order' if rec['pipe_exactly_once_in_order'] else 'NOT in order'}"
+                  f"{', intact' if not rec['pipe_corrupt'] else ', %d DAMAGED' % rec['pipe_corrupt']}"
                   f", {rec['pipe_ms']:.0f} ms = {rec['pipe_msgs_s']:.0f} messages/s")
         emit(rec, args.json)
 

@@ -1102,6 +1102,7 @@ part_apply_async(struct lab *lab, struct async_out *o)
 struct timeout_out {
 	bool raised, running;
 	double waited_ms, done_ms;
+	long value; /* what the second result() got: the task's 2 */
 };
 
 /* DOC: timeout
@@ -1125,6 +1126,7 @@ part_timeout(struct lab *lab, struct timeout_out *o)
 	           o->running ? "still running" : "not running");
 	r = result(id);
 	o->done_ms = (double)(r->t_end - t0) / 1e6;
+	o->value = r->value;
 	lab_result(lab, "  %.2f s: the task ended anyway; result() got %ld\n",
 	           ms_since(t0) / 1e3, r->value);
 }
@@ -1556,6 +1558,7 @@ main(int argc, char **argv)
 				lab_json_bool(&j, "timeout_task_running", to.running);
 				lab_json_num(&j, "timeout_waited_ms", to.waited_ms);
 				lab_json_num(&j, "timeout_task_done_ms", to.done_ms);
+				lab_json_int(&j, "timeout_result", to.value);
 			}
 			if (want("exception")) {
 				lab_json_bool(&j, "exception_raised", ex.raised);

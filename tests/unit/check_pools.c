@@ -431,7 +431,8 @@ END_TEST
 
 /* On one CPU the pool has one worker and runs the same code as the loop:
  * it neither wins nor loses (the expect: lines' 0.7..1.3 when ncpu < 2;
- * measured 0.9-1.08).  A loop timed once, cold, or compiled apart from
+ * measured 0.9-1.08 at low load; 0.68-1.19 at loads of 5, when it is not
+ * checked).  A loop timed once, cold, or compiled apart from
  * the workers' copy (inlined), came out 2x slower or 1.5x faster than a
  * pool of one here: that is what this catches. */
 START_TEST(bigtasks_one_cpu_no_gain)
@@ -443,8 +444,9 @@ START_TEST(bigtasks_one_cpu_no_gain)
 	tu_run_json(argv, obj, sizeof obj);
 	ck_assert_int_eq(tu_jint(obj, "pool"), 1);
 	ck_assert(tu_jbool(obj, "big_results_equal"));
-	ck_assert_msg(tu_jnum(obj, "big_speedup") < 1.3 &&
-	              tu_jnum(obj, "big_speedup") > 0.7, "%s", obj);
+	if (tu_jnum(obj, "load") < 2) /* 0.68 seen at a load of 5.4 */
+		ck_assert_msg(tu_jnum(obj, "big_speedup") < 1.3 &&
+		              tu_jnum(obj, "big_speedup") > 0.7, "%s", obj);
 }
 END_TEST
 
@@ -498,6 +500,7 @@ START_TEST(timeout_task_runs_on)
 	done = tu_jnum(obj, "timeout_task_done_ms");
 	ck_assert_msg(waited >= 100 && waited < 200, "waited %.0f ms", waited);
 	ck_assert_msg(done >= 200, "the task ended at %.0f ms", done);
+	ck_assert_int_eq(tu_jint(obj, "timeout_result"), 2);
 }
 END_TEST
 

@@ -92,12 +92,12 @@ END_TEST
  * the start; the exec'd program starts from main's initial state, and the
  * fork server was forked before main set it.  Every worker computed its
  * square, the fork server's workers are the server's children, and an
- * exec costs more than a fork (best of 5 rounds of 4 starts, each: the
- * exec loads the program and its libraries again, measured 4-5x here). */
+ * exec costs several times a fork (best of 5 rounds of 8 starts, each:
+ * the exec loads the program and its libraries again). */
 START_TEST(test_start_methods)
 {
 	const char *argv[] = { "bin/racelab-processes", "--start", "all",
-	                       "--workers", "4", "--json", NULL };
+	                       "--workers", "8", "--json", NULL };
 	char obj[4096];
 	long long parent, server;
 
@@ -115,7 +115,13 @@ START_TEST(test_start_methods)
 	ck_assert_int_eq(tu_jint(obj, "fork_parent_is_lesson"), 1);
 	ck_assert_int_eq(tu_jint(obj, "exec_parent_is_lesson"), 1);
 	ck_assert_int_eq(tu_jint(obj, "forkserver_parent_is_server"), 1);
-	ck_assert_msg(tu_jnum(obj, "exec_ms") > tu_jnum(obj, "fork_ms"), "%s", obj);
+	/* "several times more" (4-7x here, best of 5 rounds, at loads up to
+	 * 4 and on one CPU); the fork server "close" to fork (0.9-1.4x) */
+	ck_assert_msg(tu_jnum(obj, "exec_ms") > 2 * tu_jnum(obj, "fork_ms"), "%s", obj);
+	ck_assert_msg(tu_jnum(obj, "exec_ms") > 2 * tu_jnum(obj, "forkserver_ms"),
+	              "%s", obj);
+	ck_assert_msg(tu_jnum(obj, "forkserver_ms") < 2 * tu_jnum(obj, "fork_ms"),
+	              "%s", obj);
 	ck_assert_int_eq(tu_count_procs("bin/racelab-processes"), 0);
 }
 END_TEST
