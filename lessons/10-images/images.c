@@ -640,7 +640,10 @@ fetch(struct lab_worker *w, struct batch *b, int no)
 	int fd;
 	size_t got = 0;
 
-	lab_sleep(w, opt_fetch_ms / 1000.0);
+	/* In slices of at most 50 ms, so that a signal's stop flag is seen
+	 * at once even in a wait of --fetch-ms 10000. */
+	for (int left = opt_fetch_ms; left > 0 && !atomic_load(&b->stop); left -= 50)
+		lab_sleep(w, (left < 50 ? left : 50) / 1000.0);
 	fd = open(it->path, O_RDONLY);
 	while (fd >= 0 && got < it->file_len) {
 		ssize_t n = read(fd, it->file + got, it->file_len - got);
@@ -931,10 +934,17 @@ read_file(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	uint8_t *p = NULL;
+	struct stat st;
 	long n;
 
 	if (!f)
 		return NULL;
+	/* A directory opens, and ftell says it is huge: say what it is. */
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		errno = EISDIR;
+		return NULL;
+	}
 	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
 	    fseek(f, 0, SEEK_SET) == 0 && (p = malloc((size_t)n + 1)) &&
 	    fread(p, 1, (size_t)n, f) != (size_t)n) {
@@ -947,9 +957,9 @@ read_file(const char *path, size_t *len)
 	return p;
 }
 
-/* "--in a.jpg b.png c.jpg": the lab's parser takes one value per option,
- * so the files after the first are taken out of argv here, up to the next
- * option. */
+/* "--in a.jpg b.png c.jpg" (or "--in=a.jpg b.png c.jpg"): the lab's
+ * parser takes one value per option, so the files after the first are
+ * taken out of argv here, up to the next option. */
 static char **in_files;
 static int in_count;
 
@@ -963,10 +973,14 @@ take_in_files(int argc, char **argv)
 		return argc;
 	for (int i = 1; i < argc; i++) {
 		argv[out++] = argv[i];
-		if (strcmp(argv[i], "--in") != 0 || i + 1 >= argc)
+		if (strncmp(argv[i], "--in=", 5) == 0) {
+			in_files[in_count++] = argv[i] + 5;
+		} else if (strcmp(argv[i], "--in") == 0 && i + 1 < argc) {
+			argv[out++] = argv[++i];
+			in_files[in_count++] = argv[i];
+		} else {
 			continue;
-		argv[out++] = argv[++i];
-		in_files[in_count++] = argv[i];
+		}
 		while (i + 1 < argc && argv[i + 1][0] != '-')
 			in_files[in_count++] = argv[++i];
 	}
@@ -974,16 +988,21 @@ take_in_files(int argc, char **argv)
 	return out;
 }
 
-/* The photos lomiri-wallpapers-16.04 installs are 1.4 to 15.9 megapixels;
- * these eight, the quickest to decode at 1/4 (10 to 50 ms each here),
- * keep a run of every way under about a second.  They go first, the
- * slowest first, so that no worker is left with a big one at the end of a
- * stage while the others wait (longest task first); the others follow by
- * name (--images 15 takes them all). */
+/* The photos lomiri-wallpapers-16.04 installs are 1.5 to 15.9 megapixels,
+ * 12 of the 15 progressive JPEGs (the three baseline ones, free,
+ * analogpattern and umang, decode several times faster).  These eight
+ * are among the quickest to decode at 1/4 (about 10 to 70 ms each, the
+ * least of 8 runs of "--in FILE --mode thread --workers 1 --fetch-ms 0
+ * --runs 8" at load 2.7 on 2 cores; greentock and picosdeeuropa are
+ * about as quick as the first two) and keep a run of every way under
+ * about a second.  They go first, the slowest first, so that no worker is
+ * left with a big one at the end of a stage while the others wait
+ * (longest task first); the others follow by name (--images 15 takes
+ * them all). */
 static const char *const first_photos[] = {
 	"aitzgorri_by_Aitzol_Berasategi.jpg", "Wine_by_Jakkub_Mede.jpg",
-	"Picture_1A_by_freespace.jpg", "umang_by_Abhishek_Mudgal.jpg",
-	"Picture_0B_by_freespace.jpg", "friends_by_Aitzol_Berasategi.jpg",
+	"Picture_1A_by_freespace.jpg", "Picture_0B_by_freespace.jpg",
+	"friends_by_Aitzol_Berasategi.jpg", "umang_by_Abhishek_Mudgal.jpg",
 	"free_by_Peter_Nerlich.jpg", "analogpattern_by_Peter_Nerlich.jpg",
 };
 
@@ -1042,6 +1061,9 @@ input_paths(const struct lab *lab, char ***paths, glob_t *g)
 	return (int)g->gl_pathc < opt_images ? (int)g->gl_pathc : opt_images;
 }
 
+/* How many inputs are JPEG files (--scale applies to them only). */
+static int jpeg_inputs;
+
 /* Reads each input's size from its header (not timed); a file that is
  * not a PNG or JPEG we can read is bad input: one line, exit 2. */
 static void
@@ -1079,6 +1101,7 @@ probe(const struct lab *lab, struct item *it, bool whole)
 	free(px);
 	free(buf);
 	it->file_len = len;
+	jpeg_inputs += k == KIND_JPEG;
 }
 
 static void
@@ -1345,20 +1368,24 @@ set_up(struct lab *lab, struct batch **bp, char *root, size_t rootlen)
 static void
 say_what(const struct lab *lab, const struct batch *b, int n, const char *root)
 {
-	int minw = b->item[0].w, maxw = minw, minh = b->item[0].h, maxh = minh;
+	/* The smallest and the largest image, by their pixels: the least
+	 * width and the least height may come from different images. */
+	const struct item *lo = &b->item[0], *hi = lo;
 
 	for (int i = 1; i < b->images; i++) {
-		minw = b->item[i].w < minw ? b->item[i].w : minw;
-		maxw = b->item[i].w > maxw ? b->item[i].w : maxw;
-		minh = b->item[i].h < minh ? b->item[i].h : minh;
-		maxh = b->item[i].h > maxh ? b->item[i].h : maxh;
+		long px = (long)b->item[i].w * b->item[i].h;
+
+		if (px < (long)lo->w * lo->h)
+			lo = &b->item[i];
+		if (px > (long)hi->w * hi->h)
+			hi = &b->item[i];
 	}
 	lab_say(lab, "%d images: %s%s%s\n", b->images, source,
 	        n && !opt_in ? " in " : "", n && !opt_in ? opt_photos : "");
-	lab_say(lab, "decoded at %dx%d", minw, minh);
-	if (maxw != minw || maxh != minh)
-		lab_say(lab, " to %dx%d", maxw, maxh);
-	if (opt_scale > 1)
+	lab_say(lab, "decoded at %dx%d", lo->w, lo->h);
+	if (hi->w != lo->w || hi->h != lo->h)
+		lab_say(lab, " to %dx%d", hi->w, hi->h);
+	if (opt_scale > 1 && jpeg_inputs)
 		lab_say(lab, " (JPEG at 1/%d)", opt_scale);
 	lab_say(lab, ", blur sigma %g\n", opt_sigma);
 	lab_say(lab, "fetch: a %d ms wait per image, standing in for the network\n",

@@ -111,7 +111,8 @@ struct table {
 	_Atomic long meals[DL_MAX_WORKERS + 1];
 	_Atomic long overlaps; /* a philosopher began to eat beside an eater */
 	/* Starvation, as it happens: hungry[i] from the moment i reaches
-	 * for its forks until it eats; passed[i] counts the meals its
+	 * for its forks (Tanenbaum's: says it is hungry at the table) until
+	 * it eats; passed[i] counts the meals its
 	 * neighbours began meanwhile.  The board's gauge passed_over keeps
 	 * the most any philosopher saw in one wait. */
 	_Atomic uint32_t hungry[DL_MAX_WORKERS + 1];
@@ -245,6 +246,9 @@ tb_take(struct lab_worker *w, struct table *t, int i)
 {
 	lab_lock(w, t->mutex);
 	t->state[i] = TB_HUNGRY;
+	/* Hungry for passed_over from here: a neighbour's meal that began
+	 * before i came to the table did not pass i over. */
+	atomic_store(&t->hungry[i + 1], 1);
 	tb_test(w, t, i);
 	lab_unlock(w, t->mutex);
 	/* Sleeps until tb_test, here or in a neighbour's tb_put, posted. */
@@ -302,11 +306,13 @@ philosopher(struct lab_worker *w)
 			lab_step(w, "think");
 			lab_sleep(w, t->think);
 		}
+		if (t->fix != FIX_TANENBAUM)
+			atomic_store(&t->hungry[w->no], 1);
 		/* DOC: footman
 		 * The footman seats at most n-1 philosophers: with one
-		 * chair empty, some seated philosopher has both its
-		 * neighbours' forks within reach of nobody else. */
-		atomic_store(&t->hungry[w->no], 1);
+		 * chair empty, the neighbour whose second fork is that
+		 * chair's first always gets it (nobody else wants it), so
+		 * the circle of waits cannot close. */
 		if (t->fix == FIX_FOOTMAN)
 			lab_sem_wait(w, t->seats);
 		if (t->fix == FIX_TANENBAUM)

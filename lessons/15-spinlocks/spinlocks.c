@@ -96,6 +96,7 @@ struct worker_result {
 	long long contended;   /* takes that had to wait */
 	long long violations;  /* entries that found another worker inside */
 	long long overtakes;   /* takes again while another waited (see fair_note) */
+	long long written;     /* counts it wrote (critical sections done) */
 	_Atomic uint32_t waiting;   /* it waits for the lock now */
 	_Atomic uint64_t wait_from; /* the releases count when it began */
 	uint64_t cpu_ns;       /* CPU time of the worker (CLOCK_THREAD_CPUTIME_ID) */
@@ -120,6 +121,10 @@ struct shared {
 	_Atomic uint32_t *stop;      /* main: time is up */
 	struct fairness *fair;
 	struct board_counter *overtakes;
+	/* Counter "lost": under a schedule, kept up to date after every
+	 * write (steps run one at a time); else set when the run is over. */
+	struct board_counter *lost;
+	bool lost_live;
 	long takes;
 	int hold, outside;
 	struct worker_result *res;   /* res[w->no - 1] */
@@ -234,8 +239,9 @@ flag_lock(struct lab_worker *w, struct shared *s, struct wait_clock *wc)
  * load sees the latest store (sequential consistency: step mode is), for
  * exactly two workers.  On x86 a store waits in the store buffer while
  * the later load of the other's flag goes ahead: both can read "does
- * not want in" and enter.  --fence seq_cst puts a full fence between
- * (lesson 16). */
+ * not want in" and enter.  --fence seq_cst puts a full fence between:
+ * enough on x86, which keeps the two stores in order, though not by
+ * C11's rules for release stores (lesson 16). */
 static void
 peterson_lock(struct lab_worker *w, struct shared *s, struct wait_clock *wc)
 {
@@ -401,6 +407,14 @@ critical(struct lab_worker *w, struct shared *s)
 		cpu_relax();
 	lab_step_val(w, "write count", v + 1);
 	*s->count = v + 1;
+	s->res[w->no - 1].written++;
+	if (s->lost_live) {
+		long long written = 0;
+
+		for (int i = 0; i < w->lab->o.workers; i++)
+			written += s->res[i].written;
+		lab_counter_set(s->lost, written - *s->count);
+	}
 	lab_counter_add(s->inside, -1);
 }
 
@@ -539,6 +553,7 @@ main(int argc, char **argv)
 	/* A schedule has no clock to stop it: one take each unless told. */
 	s.takes = takes ? takes : lab_scheduled(&lab) ? 1 : 0;
 	s.hold = hold;
+	s.lost_live = lab_scheduled(&lab);
 	s.outside = outside;
 	s.lw = lab_shared_alloc(&lab, sizeof *s.lw);
 	s.stop = lab_shared_alloc(&lab, sizeof *s.stop);
@@ -556,10 +571,18 @@ main(int argc, char **argv)
 	        s.takes ? "a fixed number of times" : "for a fixed time", s.hold,
 	        s.hold == 1 ? "" : "s", lab.ncpu, lab.ncpu == 1 ? "" : "s");
 	for (int run = 1; run <= lab.o.runs; run++) {
-		struct board_counter *count;
+		struct board_counter *count, *lost;
 		struct lab_team *team;
 
 		lab_run_begin(&lab, run);
+		/* Counter 0, the one the histogram keeps: each run's lost
+		 * counts, 0 for a lock that works.  (The count itself ends
+		 * on the run's takes, which differ from run to run when the
+		 * workers run for --ms.)  Live under a schedule (critical),
+		 * else set when the run is over. */
+		lost = s.lost = lab_counter(&lab, "lost", 0);
+		lab_counter_kind(lost, BOARD_COUNTER_COUNT);
+		lab_counter_expect(lost, 0);
 		count = lab_counter(&lab, "count", 0);
 		lab_counter_kind(count, BOARD_COUNTER_CONSERVED);
 		if (s.takes)
@@ -591,9 +614,11 @@ main(int argc, char **argv)
 			printf("Result: deadlock\n");
 			return LAB_EXIT_DEADLOCK;
 		}
-		lab_run_end(&lab);
 		if (!s.takes)
 			lab_counter_expect(count, add_up(&s, lab.o.workers).takes);
+		lab_counter_set(lost, add_up(&s, lab.o.workers).takes -
+		                      atomic_load(&count->value));
+		lab_run_end(&lab);
 		report(&lab, &s, run, atomic_load(&count->value),
 		       atomic_load(&s.inside->max));
 		lab_team_free(team);

@@ -400,6 +400,17 @@ mark_released(struct lab_worker *w, struct lab_lock *l)
 	 * worker may already have set itself. */
 	if (l->kind != BOARD_LOCK_SEM || atomic_load(&bl->holder) == w->no)
 		atomic_store(&bl->holder, -1);
+	/* A post by a worker that took no permit (the Little Book's last
+	 * reader out of a lightswitch, a signal) gives back another's: one
+	 * holder fewer, or the board shows two holders of one permit. */
+	if (l->kind == BOARD_LOCK_SEM && !(atomic_load(&w->actor->held) & (1u << l->idx))) {
+		struct board *b = w->lab->board;
+		uint32_t n = atomic_load(&b->nactors);
+
+		for (uint32_t i = 1; i < n && i < BOARD_MAX_ACTORS; i++)
+			if (atomic_fetch_and(&b->actor[i].held, ~(1u << l->idx)) & (1u << l->idx))
+				break;
+	}
 	atomic_fetch_and(&w->actor->held, ~(1u << l->idx));
 	/* Still in a critical section while it holds another lock. */
 	atomic_store_explicit(&w->actor->state,

@@ -45,6 +45,10 @@ struct step_queued {
 
 static struct {
 	const struct md_run *run; /* goals of the run block, or NULL */
+	/* The run block whose demo the board holds (step_new_run): the
+	 * goals of st.run are judged only on its own demo's board, not on
+	 * the one a step before left behind. */
+	const struct md_run *started;
 	char dir[PATH_MAX];       /* the lesson's directory */
 	/* The argv the running demo was started with (for w and u). */
 	char *argv[DEMO_MAX_ARGS + 1];
@@ -264,6 +268,7 @@ step_new_run(const struct demo *d)
 	}
 	st.argc = d->argc;
 	st.argv[st.argc] = NULL;
+	st.started = st.run;
 	st.n = 0;
 	st.nhist = 0;
 	st.last[0] = '\0';
@@ -537,7 +542,8 @@ history_add(struct shell_ctx *c, const struct demo *d)
 	/* Goals that hold at a moment ("reached LABEL", "counter ... at any
 	 * time") are judged after every step, so none passes unseen between
 	 * two frames. */
-	for (int i = 0; b && st.run && i < st.run->ngoal && i < STEP_MAX_GOALS; i++) {
+	for (int i = 0; b && st.run && st.started == st.run && i < st.run->ngoal &&
+	                i < STEP_MAX_GOALS; i++) {
 		const struct md_goal *g = &st.run->goal[i];
 		bool moment = g->kind == MD_GOAL_REACHED || g->kind == MD_GOAL_CRITICAL ||
 		              g->kind == MD_GOAL_ALL_BLOCKED || g->any_time;
@@ -864,7 +870,7 @@ step_tick(struct shell_ctx *c)
 	uint32_t nr;
 
 	pump(c);
-	if (!b || !st.run || st.argc == 0)
+	if (!b || !st.run || st.argc == 0 || st.started != st.run)
 		return c->note_gen != note ? SH_REDRAW : 0;
 	/* With several runs the board is reset between them: judge counter 0
 	 * also by the final values the lesson recorded for each run. */
@@ -1050,6 +1056,39 @@ load_source(void)
 	fclose(f);
 }
 
+/* A worker's line in the panel while it waits for lock l: who holds it.
+ * An rwlock read-held has no single holder (-1): a writer waits for the
+ * readers inside, a reader for the writers its kind lets in first. */
+static void
+wait_line(const struct board *b, const struct board_actor *a, uint32_t l, char *buf,
+          size_t len)
+{
+	const struct board_lock *bl = &b->lock[l];
+	int32_t h = atomic_load(&bl->holder);
+	uint32_t n = atomic_load(&b->nactors);
+	size_t used;
+
+	if (h >= 0) {
+		snprintf(buf, len, "waits for %.15s (held by %d)", bl->name, (int)h);
+		return;
+	}
+	if (atomic_load(&bl->kind) != BOARD_LOCK_RWLOCK) {
+		snprintf(buf, len, "waits for %.15s", bl->name);
+		return;
+	}
+	if (atomic_load(&a->wait_arg) != BOARD_WAIT_WRITE) {
+		snprintf(buf, len, "waits to read %.15s (a writer waits first)", bl->name);
+		return;
+	}
+	used = (size_t)snprintf(buf, len, "waits to write %.15s (readers inside:", bl->name);
+	for (uint32_t i = 1; i < n && i < BOARD_MAX_ACTORS && used < len; i++)
+		if (atomic_load(&b->actor[i].held) & (1u << l))
+			used += (size_t)snprintf(buf + used, len - used, " %u",
+			                         atomic_load(&b->actor[i].worker_no));
+	if (used < len)
+		snprintf(buf + used, len - used, ")");
+}
+
 static void
 draw_goals(WINDOW *w, int *y, int h, int wd)
 {
@@ -1062,13 +1101,13 @@ draw_goals(WINDOW *w, int *y, int h, int wd)
 		char extra[120] = "";
 		int x;
 
-		if (g->kind == MD_GOAL_CRITICAL && b && st.argc) {
+		if (g->kind == MD_GOAL_CRITICAL && b && st.argc && st.started == st.run) {
 			int in = step_inside(b, g->name);
 
 			if (in >= 0)
 				snprintf(extra, sizeof extra, "  (inside %s now: %d, most at once: %d)",
 				         g->name, in, st.most_inside[i]);
-		} else if (g->kind == MD_GOAL_COUNTER && b && st.argc) {
+		} else if (g->kind == MD_GOAL_COUNTER && b && st.argc && st.started == st.run) {
 			int c = counter_index(b, g->name);
 
 			if (c >= 0)
@@ -1172,17 +1211,8 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 		else if (s == BOARD_ST_WAIT_LOCK) {
 			uint32_t l = atomic_load(&a->wait_lock);
 
-			/* A condition variable has no holder (-1), nor has a
-			 * semaphore no one took: name a holder only if there
-			 * is one, as the Processes panel does. */
-			int32_t holder = l && l <= BOARD_MAX_LOCKS ?
-			                 atomic_load(&b->lock[l - 1].holder) : -1;
-
-			if (l && l <= BOARD_MAX_LOCKS && holder > 0)
-				snprintf(buf, sizeof buf, "waits for %.15s (held by %d)",
-				         b->lock[l - 1].name, (int)holder);
-			else if (l && l <= BOARD_MAX_LOCKS)
-				snprintf(buf, sizeof buf, "waits for %.15s", b->lock[l - 1].name);
+			if (l && l <= BOARD_MAX_LOCKS)
+				wait_line(b, a, l - 1, buf, sizeof buf);
 			else
 				snprintf(buf, sizeof buf, "waits for a lock");
 		} else if (s == BOARD_ST_GATE)

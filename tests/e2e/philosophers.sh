@@ -17,15 +17,20 @@ wait_until on_screen 'fork1  *mutex  *w1  *1: w3'
 screen | grep -q 'fork2  *mutex  *w2  *1: w1' || fail "fork2 is not held by w2 and waited for by w1"
 screen | grep -q 'fork3  *mutex  *w3  *1: w2' || fail "fork3 is not held by w3 and waited for by w2"
 wait_for "Nothing would ever move again"
-# Tanenbaum's philosophers, starved: 2 eats, 1 comes and waits, 5 eats,
-# 2 stands up and eats again.
+# Tanenbaum's philosophers, starved: 2 comes to the table, 1 comes and
+# waits, 2 eats, 5 eats, 2 stands up and eats again: three meals begun
+# while 1 sleeps on its semaphore, and not one more than the keys made.
 keys n n n n n
 wait_for "Step 13/"
 wait_for "Goal: starve philosopher 1"
-keys s 2 2 2 2 2 1 1 1
+keys s 2 2 2 1 1 1
 wait_for "[1] waits for may-eat1"
-keys 5 5 5 5 5 2 2 2 2 2 2 2
+keys 2 2 5 5 5 5 5 2 2 2 2 2 2
+wait_for "(passed_over now 2)"
+screen | grep -q "GOAL REACHED starve" && fail "the goal was reached before the third meal"
+keys 2
 wait_for "GOAL REACHED starve philosopher 1"
+screen | grep -q "(passed_over now 3)" || fail "passed_over is not 3 after the last key"
 screen | grep -q "waits for may-eat1" || fail "philosopher 1 is not waiting on its semaphore"
 keys q
 wait_for "Lessons"

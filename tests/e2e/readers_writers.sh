@@ -1,5 +1,7 @@
 # Readers and writers in step mode (lesson 19): with no lock, two keys put
-# the writer inside with a reader; with the lightswitch, readers go in
+# the writer inside with a reader; after the lightswitch's free run the
+# next step's goal is not reached before its own run; with the
+# lightswitch, readers go in
 # past the waiting writer until the goal says it is starved; the same
 # with glibc's prefer-reader rwlock; the lightswitch again at 80x24.
 . "$(dirname "$0")/lib.sh"
@@ -12,24 +14,39 @@ wait_for "Goal: get the writer inside with a reader"
 keys s 2 1
 wait_for "GOAL REACHED get the writer inside with a reader"
 wait_for "collide: a writer with others inside"
-keys n n
+# Step 3's free run (step mode off) ends with overtaken in the hundreds;
+# step 4's goal (overtaken >= 3) must not be judged on its board.
+keys n
+wait_for "Step 3/"
+keys s r 3 Enter
+wait_for "Readers that went in while a writer waited"
+keys n
 wait_for "Step 4/"
 wait_for "Goal: starve the writer"
+screen | grep -q "GOAL REACHED" && fail "step 4's goal was judged on step 3's finished run"
 keys s 2 2 2 2 1 1
 wait_for "[1] waits for roomEmpty"
 keys 3 3 3 4 4 4 2 2 2 2 2 2
 wait_for "GOAL REACHED starve the writer"
 # The writer is still outside, asleep on the semaphore the readers hold.
 screen | grep -q "\[1\] waits for roomEmpty" || fail "the writer is not waiting for roomEmpty"
+# Reader 2 took roomEmpty for the readers; now it leaves first, 3 next,
+# and 4, the last out, posts it: the writer is the one holder, not 2 too.
+keys 2 2 2 3 3 3 4 4 4 4
+wait_for "[1] next: write"
+wait_for "roomEmpty  sem 0/1  w1  "
 # glibc's prefer-reader rwlock, the same game in twelve keys.
 keys n n n n
 wait_for "Step 8/"
 wait_for "Goal: starve the writer of a prefer-reader"
 keys s 2 2 1 1
 wait_for "worker 1 did: write-lock room"
-wait_for "[1] waits for room"
+# Read-held, the rwlock has no one holder: the writer waits for the
+# readers inside, and the panel names them.
+wait_for "[1] waits to write room (readers inside: 2)"
 keys 3 3 4 4 2 2 2 2
 wait_for "worker 2 did: read-lock room"
+wait_for "[1] waits to write room (readers inside: 2 3 4)"
 wait_for "GOAL REACHED starve the writer of a prefer-reader rwlock"
 # Reached in this demo (the rwlock's, still running), not the last one's.
 screen | grep -q "(overtaken now 3)" || fail "overtaken is not 3 in the rwlock demo"

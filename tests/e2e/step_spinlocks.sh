@@ -2,7 +2,8 @@
 # 1 2 1 2 puts both workers inside (critical flag >= 2, "both inside").
 # Test-and-set: 1 2 1 1 1 1 lets worker 1 back in while worker 2 waits
 # (an overtake), and the Locks panel shows the home-made lock with each
-# worker's takes.  Then the flag goal again at 80x24.
+# worker's takes.  The histogram of timed runs.  Then the flag goal again
+# at 80x24.
 . "$(dirname "$0")/lib.sh"
 
 flag_goal() {
@@ -46,6 +47,19 @@ screen | grep -q "GOAL REACHED" && fail "the goal was reached before worker 1 to
 keys 1
 wait_for "GOAL REACHED let worker 1 take the lock again while worker 2 waits"
 wait_for "taken: w1 2 (100%) w2 0 (0%)"
+keys q
+wait_for "Lessons"
+keys q
+[ "$(rl_wait_exit)" = 0 ] || fail "racelab did not exit, or not with 0"
+rl_check_clean
+T kill-server
+
+# Runs of a fixed time end on different counts: the histogram keeps each
+# run's lost counts (counter 0), so three runs of a correct lock are three
+# on the expected 0, not three "away from the expected 0".
+rl_start "--run 'spinlocks --lock ticket --runs 3 --ms 50'"
+wait_for "exited 0" 20
+wait_for "3 runs: 0 ended away from the expected 0"
 keys q
 wait_for "Lessons"
 keys q

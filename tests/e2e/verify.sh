@@ -3,13 +3,14 @@
 # looked for on the board.  First a made-up lesson tree that must fail in
 # each way (a false claim, a field the program never prints, a goal naming
 # a counter it never creates, a program that exits non-zero, a deadlock goal
-# a run never reaches) and bad usage
+# a run never reaches, a counter goal a schedule's steps never reach) and
+# bad usage
 # (exit 2); then the real lessons, which must all hold (exit 0).
 . "$(dirname "$0")/lib.sh"
 
 L=$RL_TMP/lessons
 mkdir -p "$L/01-good" "$L/02-false" "$L/03-field" "$L/04-goal" "$L/05-exit" "$L/06-kofn" "$L/07-few" \
-	"$L/08-dl" "$L/09-nodl"
+	"$L/08-dl" "$L/09-nodl" "$L/10-steps" "$L/11-nosteps"
 run() { printf '# %s\n\n## One\n\n```run\n%s\n```\n' "$1" "$2" > "$L/$3/lesson.md"; }
 run Good 'race --workers 2 --iters 1 --schedule 1,2,1,2 --runs 2
 expect: final == 101
@@ -35,6 +36,15 @@ goal: deadlock :: deadlock them
 verify: deadlock --fix none --schedule 1,2,1,2' 08-dl
 run NoDl 'deadlock --fix order
 goal: deadlock :: never reachable' 09-nodl
+# A counter goal "at any time" with a schedule is judged on the steps
+# (--trace), not on the run'"'"'s end: these twelve keys let two readers in
+# past the writer; the free run after them lets in more.
+run Steps 'readers-writers --sync lightswitch --rounds 3
+goal: counter overtaken >= 2 at any time :: two
+verify: readers-writers --sync lightswitch --rounds 3 --schedule 2,2,2,2,1,1,3,3,3,4,4,4' 10-steps
+run NoSteps 'readers-writers --sync lightswitch --rounds 3
+goal: counter overtaken >= 3 at any time :: three
+verify: readers-writers --sync lightswitch --rounds 3 --schedule 2,2,2,2,1,1,3,3,3,4,4,4' 11-nosteps
 
 v() { RACELAB_LESSONS=$L timeout 120 "$ROOT/bin/racelab" --verify "$@" > "$RL_TMP/out" 2> "$RL_TMP/err"; echo $?; }
 has() { grep -q -- "$1" "$RL_TMP/out" || { cat "$RL_TMP/out"; fail "no line: $1"; }; }
@@ -64,6 +74,10 @@ has "ERROR lesson.md:7: the command gives 2 runs, the claim needs 3"
 has "08-dl .* goal: deadlock  *a cycle on the board  *ok"
 [ "$(v 9)" = 1 ] || { cat "$RL_TMP/out"; fail "a deadlock goal never reached passed"; }
 has "09-nodl .* goal: deadlock  *none  *FAILED (lesson.md:7): racelab-deadlock showed no cycle"
+[ "$(v 10)" = 0 ] || { cat "$RL_TMP/out"; fail "a counter goal the steps reach failed"; }
+has "10-steps .* goal: counter overtaken >= 2 at any time  *2 at step 12  *ok"
+[ "$(v 11)" = 1 ] || { cat "$RL_TMP/out"; fail "a counter goal only the free run reaches passed"; }
+has "11-nosteps .* goal: counter overtaken >= 3 at any time  *at most 2  *FAILED (lesson.md:7): the schedule's steps never reach it"
 [ "$(v 1 2)" = 1 ] || fail "two lessons: one false, yet exit 0"
 grep -q "verify: 2 lessons:" "$RL_TMP/out" || fail "not two lessons"
 

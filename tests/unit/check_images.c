@@ -247,6 +247,49 @@ START_TEST(jpeg_out_from_given_files)
 }
 END_TEST
 
+/* "--in=FILE FILE": the same files as "--in FILE FILE" (getopt takes the
+ * first form too; the files must not be dropped for generated images). */
+START_TEST(in_with_equals)
+{
+	char dir[] = "/tmp/check-images.XXXXXX";
+	char obj[JSON_MAX], a[512], b[512], arg[600], src[32];
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(a, sizeof a, "%s/one.jpg", dir);
+	snprintf(b, sizeof b, "%s/two.png", dir);
+	write_test_jpeg(a, 400, 300);
+	write_test_png(b, 90, 70);
+	snprintf(arg, sizeof arg, "--in=%s", a);
+	{
+		const char *argv[] = { PROG, "--json", arg, b, "--scale", "2",
+		                       "--fetch-ms", "0", "--workers", "2", NULL };
+
+		tu_run_json(argv, obj, sizeof obj);
+	}
+	tu_jstr(obj, "source", src, sizeof src);
+	ck_assert_str_eq(src, "your files");
+	ck_assert_int_eq(tu_jint(obj, "images"), 2);
+	ck_assert_int_eq(tu_jint(obj, "width"), 200); /* one.jpg at 1/2 */
+	ck_assert_int_eq(tu_jint(obj, "processes_files"), 2);
+	/* The first lines name the smallest and the largest image, not the
+	 * least width with the least height of two others: 90x70 to 200x150
+	 * here; 60x300 (18000 pixels) and 200x150 (30000) give no 60x150. */
+	snprintf(b, sizeof b, "%s/tall.png", dir);
+	write_test_png(b, 60, 300);
+	{
+		const char *argv[] = { PROG, arg, b, "--scale", "2", "--fetch-ms", "0",
+		                       "--workers", "2", NULL };
+		char *out = NULL;
+
+		ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
+		ck_assert_msg(strstr(out, "decoded at 60x300 to 200x150 (JPEG at 1/2)"),
+		              "%s", out);
+		free(out);
+	}
+	rm_rf(dir);
+}
+END_TEST
+
 /* Default photos: the *.jpg of --photos DIR; none there: generated. */
 START_TEST(photos_or_generated)
 {
@@ -277,6 +320,8 @@ START_TEST(photos_or_generated)
 	}
 	ck_assert_ptr_nonnull(strstr(out, "No photos in /nonexistent"));
 	ck_assert_ptr_nonnull(strstr(out, "generated"));
+	/* PNG files: --scale does nothing to them, and the screen says none. */
+	ck_assert_ptr_null(strstr(out, "JPEG at"));
 	ck_assert_ptr_nonnull(strstr(out, "byte-identical"));
 	free(out);
 	rm_rf(dir);
@@ -327,6 +372,17 @@ START_TEST(bad_files)
 		ck_assert_msg(strstr(e, bad[i]) != NULL, "stderr: %s", e);
 		tu_tmpdir_teardown(true);
 		ck_assert_int_eq(access(out, F_OK), -1); /* --out not even made */
+		free(o);
+		free(e);
+	}
+	/* A directory given as a photo: named as one, not "out of memory". */
+	{
+		const char *argv[] = { PROG, "--in", good, dir, "--out", out, NULL };
+		char *o = NULL, *e = NULL;
+
+		ck_assert_int_eq(tu_run(argv, &o, &e), 2);
+		ck_assert_int_eq(tu_count_lines(e), 1);
+		ck_assert_msg(strstr(e, "Is a directory") != NULL, "stderr: %s", e);
 		free(o);
 		free(e);
 	}
@@ -523,12 +579,14 @@ nap_ms(int ms)
 }
 
 /* SIGTERM in the middle of the work: the program stops, its temporary
- * directory is gone, no worker is left. */
+ * directory is gone, no worker is left.  With a long wait (the fetch),
+ * at once: the workers do not sleep out the rest of it. */
 static void
-term_midway(const char *mode)
+term_midway(const char *mode, const char *fetch_ms)
 {
 	char tmp[] = "/tmp/check-images-term.XXXXXX";
 	int st, found = 0;
+	time_t t0, took;
 	pid_t pid;
 
 	ck_assert_ptr_nonnull(mkdtemp(tmp));
@@ -539,7 +597,7 @@ term_midway(const char *mode)
 		dup2(null, 1);
 		setenv("TMPDIR", tmp, 1);
 		execl(PROG, PROG, "--images", "8", "--width", "320", "--height",
-		      "240", "--fetch-ms", "100", "--mode", mode, NULL);
+		      "240", "--fetch-ms", fetch_ms, "--mode", mode, NULL);
 		_exit(127);
 	}
 	/* Wait until the way's directory exists: its workers have begun
@@ -553,11 +611,15 @@ term_midway(const char *mode)
 			nap_ms(10);
 	}
 	ck_assert_msg(found, "the program never wrote a thumbnail");
+	t0 = time(NULL);
 	kill(pid, SIGTERM);
 	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	took = time(NULL) - t0;
 	ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
 	ck_assert_int_eq(tu_count_entries(tmp), 0);
 	rmdir(tmp);
+	/* 10 s waits: the stop must not wait for the current one to end. */
+	ck_assert_msg(took < 5, "SIGTERM took %ld s", (long)took);
 	/* Process workers die with their parent (PDEATHSIG): give the
 	 * kernel a moment to deliver it, then count. */
 	for (int i = 0; i < 100 && tu_count_procs(PROG) > 0; i++)
@@ -588,13 +650,20 @@ END_TEST
 
 START_TEST(sigterm_threads)
 {
-	term_midway("thread");
+	term_midway("thread", "100");
 }
 END_TEST
 
 START_TEST(sigterm_processes)
 {
-	term_midway("process");
+	term_midway("process", "100");
+}
+END_TEST
+
+START_TEST(sigterm_in_long_wait)
+{
+	term_midway("thread", "10000");
+	term_midway("process", "10000");
 }
 END_TEST
 
@@ -658,6 +727,7 @@ suite_images(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, identical_every_way);
 	tcase_add_test(tc, jpeg_out_from_given_files);
+	tcase_add_test(tc, in_with_equals);
 	tcase_add_test(tc, photos_or_generated);
 	tcase_add_test(tc, bad_files);
 	tcase_add_test(tc, deterministic_across_runs);
@@ -668,6 +738,7 @@ suite_images(void)
 	tcase_add_test(tc, temp_dir_removed);
 	tcase_add_test(tc, sigterm_threads);
 	tcase_add_test(tc, sigterm_processes);
+	tcase_add_test(tc, sigterm_in_long_wait);
 	tcase_add_test(tc, closed_pipe_removes_files);
 	tcase_add_test(tc, show_ascii);
 	tcase_add_test(tc, json_per_run);
