@@ -430,7 +430,10 @@ void lab_wrlock_at(struct lab_worker *w, struct lab_lock *l, unsigned line);
 void lab_rwunlock_at(struct lab_worker *w, struct lab_lock *l, unsigned line);
 
 /* Condition variables, process-shared, waited on with a lab mutex held.
- * wait is a probe point ("wait NAME"); the board shows who waits. */
+ * wait is a probe point ("wait NAME"); the board shows who waits.  Once
+ * woken, the waiter takes the mutex back with lab_lock, a probe point
+ * of its own ("lock M"), so a schedule decides whether it or another
+ * worker gets the mutex first (Mesa semantics: recheck in a while). */
 struct lab_cond;
 struct lab_cond *lab_cond_new(struct lab *lab, const char *name);
 #define lab_cond_wait(w, c, m)                                                 \

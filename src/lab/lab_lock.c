@@ -26,12 +26,20 @@ struct lab_lock {
 	unsigned count;          /* barrier: workers per phase */
 };
 
-/* A condition variable: process-shared, in shared memory like a lock. */
+/* A condition variable: process-shared, in shared memory like a lock.
+ * The waiters sleep on cv with the private mutex im, not with the
+ * lesson's mutex: im is held only for a few instructions (never across a
+ * probe), so a woken waiter leaves the wait at once and then takes the
+ * lesson's mutex again with lab_lock, a step of its own.  In step mode
+ * the schedule decides who gets the mutex first, the woken waiter or a
+ * worker that comes in from outside: the Mesa semantics the condvars
+ * lesson plays with. */
 struct lab_cond {
 	struct lab *lab;
 	int idx;
 	_Atomic uint32_t wait_id;
 	char wait_label[BOARD_LABEL_LEN];
+	pthread_mutex_t im;
 	pthread_cond_t cv;
 };
 
@@ -152,7 +160,7 @@ struct lab_lock *
 lab_sem_new(struct lab *lab, const char *name, unsigned permits)
 {
 	/* 0 permits: a signal, posted before anyone may pass (Tanenbaum's
-	 * philosophers, the Little Book's signalling pattern). */
+	 * philosophers, the Little Book's signalling pattern, lesson 18). */
 	if (permits > 1000000)
 		lab_die(lab, "semaphore %s: %u permits (0..1000000)", name, permits);
 	return lock_new(lab, name, BOARD_LOCK_SEM, permits);
@@ -459,6 +467,7 @@ lab_cond_new(struct lab *lab, const char *name)
 {
 	struct lab_cond *c = lab_shared_alloc(lab, sizeof *c);
 	pthread_condattr_t ca;
+	pthread_mutexattr_t ma;
 
 	c->lab = lab;
 	c->idx = board_lock_add(lab->board, name, BOARD_LOCK_COND);
@@ -471,6 +480,11 @@ lab_cond_new(struct lab *lab, const char *name)
 	if (pthread_cond_init(&c->cv, &ca))
 		lab_die(lab, "cannot set up condition variable %s", name);
 	pthread_condattr_destroy(&ca);
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+	pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
+	pthread_mutex_init(&c->im, &ma);
+	pthread_mutexattr_destroy(&ma);
 	return c;
 }
 
@@ -478,13 +492,25 @@ void
 lab_cond_destroy(struct lab_cond *c)
 {
 	pthread_cond_destroy(&c->cv);
+	pthread_mutex_destroy(&c->im);
+}
+
+static void
+im_lock(struct lab_cond *c)
+{
+	if (pthread_mutex_lock(&c->im) == EOWNERDEAD)
+		pthread_mutex_consistent(&c->im);
 }
 
 /* The board's view of a condition variable: waiters (from the waiting
  * actors' wait_lock), and in `value` the wake-ups signalled that no
  * waiter has taken yet.  A waiter with none pending is settled: only
- * another worker's signal can move it.  The mutex is shown as given up
- * for the wait and taken again after it. */
+ * another worker's signal can move it.  The mutex m is given up for the
+ * wait and taken again after it with lab_lock (a probe, "lock m").
+ *
+ * No wake-up is lost between "give up m" and "asleep": im is taken
+ * before m is released and given up only by pthread_cond_wait, as it
+ * goes to sleep, and a signaller takes im to signal. */
 void
 lab_cond_wait_at(struct lab_worker *w, struct lab_cond *c, struct lab_lock *m,
                  unsigned line)
@@ -499,17 +525,23 @@ lab_cond_wait_at(struct lab_worker *w, struct lab_cond *c, struct lab_lock *m,
 	if (m->kind != BOARD_LOCK_MUTEX)
 		lab_die(w->lab, "lab_cond_wait on %s needs a mutex", ml->name);
 	t0 = board_now_ns();
+	im_lock(c);
 	atomic_fetch_add(&cl->waiters, 1);
 	atomic_fetch_add_explicit(&cl->contended, 1, memory_order_relaxed);
 	atomic_store(&a->wait_timed, 0);
-	atomic_store(&a->wait_arg, (uint32_t)m->idx + 1); /* the mutex, after */
+	/* No mutex to wait for once woken (wait_arg 0): the waiter leaves
+	 * on its own and takes m back with lab_lock. */
+	atomic_store(&a->wait_arg, 0);
 	atomic_store(&a->wait_lock, (uint32_t)c->idx + 1);
 	atomic_store(&ml->holder, -1);
 	atomic_fetch_and(&a->held, ~(1u << m->idx));
 	atomic_store_explicit(&a->state, BOARD_ST_WAIT_LOCK, memory_order_release);
 	board_event_put(a, BOARD_EV_LOCK_WAIT, (uint32_t)c->idx, 0);
-	e = pthread_cond_wait(&c->cv, &m->mutex);
-	mutex_fix(m, e);
+	board_event_put(a, BOARD_EV_LOCK_RELEASE, (uint32_t)m->idx, 0);
+	pthread_mutex_unlock(&m->mutex);
+	e = pthread_cond_wait(&c->cv, &c->im);
+	if (e == EOWNERDEAD)
+		pthread_mutex_consistent(&c->im);
 	atomic_fetch_add_explicit(&cl->wait_ns, board_now_ns() - t0,
 	                          memory_order_relaxed);
 	atomic_store(&a->wait_lock, 0);
@@ -522,14 +554,21 @@ lab_cond_wait_at(struct lab_worker *w, struct lab_cond *c, struct lab_lock *m,
 			;
 	}
 	atomic_fetch_add_explicit(&cl->acquisitions, 1, memory_order_relaxed);
-	mark_taken(w, m);
+	/* Running again (and no longer settled) before im is given up. */
+	atomic_store_explicit(&a->state, BOARD_ST_RUNNING, memory_order_release);
+	pthread_mutex_unlock(&c->im);
+	lab_lock_at(w, m, line);
 }
 
 static void
 cond_wake(struct lab_worker *w, struct lab_cond *c, bool all)
 {
 	struct board_lock *cl = &w->lab->board->lock[c->idx];
-	int32_t n = (int32_t)atomic_load(&cl->waiters), p;
+	int32_t n, p;
+
+	/* Under im, waiters and pending wake-ups are exact. */
+	im_lock(c);
+	n = (int32_t)atomic_load(&cl->waiters);
 
 	/* Pending wake-ups: one more (at most one per waiter), or all. */
 	p = atomic_load(&cl->value);
@@ -540,6 +579,7 @@ cond_wake(struct lab_worker *w, struct lab_cond *c, bool all)
 		pthread_cond_broadcast(&c->cv);
 	else
 		pthread_cond_signal(&c->cv);
+	pthread_mutex_unlock(&c->im);
 }
 
 void
@@ -763,6 +803,10 @@ lab_find_deadlock(const struct board *b, int *cycle, int max, int *len)
 				break;
 			l = atomic_load(&a->wait_lock);
 			if (!l || l > BOARD_MAX_LOCKS)
+				break;
+			/* A semaphore has no owner (anyone may post; its
+			 * "holder" is only the last to take it): no edge. */
+			if (atomic_load(&m->lock[l - 1].kind) == BOARD_LOCK_SEM)
 				break;
 			h = atomic_load(&m->lock[l - 1].holder);
 			/* An rwlock read-held has no one holder: follow the

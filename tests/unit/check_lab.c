@@ -506,15 +506,18 @@ body_cond(struct lab_worker *w)
 	lab_lock(w, t->m);
 	t->ready = true;
 	lab_cond_signal(w, t->c);
-	/* Woken, but the mutex is ours: it cannot move before we unlock,
-	 * so it is still settled (a schedule that signals under the lock
-	 * would otherwise wait for it for ever). */
+	/* Woken, it leaves the wait at once (lab_cond_wait takes m back
+	 * with lab_lock, a step of its own) and waits for m, which we hold:
+	 * settled, since it cannot move before we unlock. */
+	while (atomic_load(&b->actor[1].wait_lock) !=
+	       (uint32_t)lab_lock_index(t->m) + 1)
+		usleep(100);
 	ck_assert(board_actor_settled(b, 1));
 	{
 		char why[160];
 
 		ck_assert_ptr_nonnull(strstr(lab_wait_text(b, 1, why, sizeof why),
-		                             "was woken on ready and waits for mutex m"));
+		                             "is blocked on lock m held by worker 2"));
 	}
 	lab_unlock(w, t->m);
 	return 0;

@@ -80,4 +80,9 @@ const char *tu_tmpdir_setup(const char *name);
 void tu_tmpdir_teardown(bool empty);
 const char *tu_tmpdir(void);
 
+/* Run n (at most 64) copies of argv at the same time, output discarded;
+ * how many exited with code.  For runs that end by a watchdog's timeout:
+ * twenty in parallel cost one timeout, not twenty. */
+int tu_count_exits(const char *const argv[], int n, int code);
+
 #endif
