@@ -193,3 +193,18 @@ until_ 10 has "1: w2"
 until_ 10 has "1: w1"
 shot deadlock-locks
 keys q
+
+# 7. Three dining philosophers, each holding its left fork and waiting for
+# the next one's: a cycle of three in the Locks panel.
+start "--run 'deadlock --workers 3 --schedule 1,2,3,1,2,3'"
+until_ 30 has "Result: deadlock"
+until_ 10 has "fork3"
+shot philosophers-cycle
+keys q
+
+# 8. One condition variable for producer and consumers, signal: the wake-up
+# goes to the wrong consumer and every worker sleeps on cv.
+start "--run 'condvars --workers 3 --items 1 --cvs one --schedule 2,2,3,3,1,1,1,1,1,1,1,2,2,2,2,2,3,3'"
+until_ 30 has "everyone asleep"
+shot condvars-asleep
+keys q

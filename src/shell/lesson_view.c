@@ -23,6 +23,9 @@ static struct {
 	int order[MD_PANEL_COUNT];  /* laid out, top to bottom */
 	int nvis;
 	int focus;                  /* index into order */
+	/* Tab or a click chose the focused panel since the step began: only
+	 * then does it take PgUp/PgDn from the lesson text. */
+	bool focus_chosen;
 	struct panel_view view[MD_PANEL_COUNT];
 	struct ui_win title, body, pan[MD_PANEL_COUNT], status;
 	/* The layout: the panel column's size and each panel's height (0:
@@ -137,6 +140,7 @@ set_step(struct shell_ctx *c, int step)
 		demo_stop(c->demo);
 	lv.step = step;
 	lv.text_top = 0;
+	lv.focus_chosen = false;
 	md_text_free(&lv.text);
 	lv.text_w = 0;
 	lv.quiz_open = lv.quiz_asked = false;
@@ -875,16 +879,20 @@ lesson_key(struct shell_ctx *c, int key, struct shell_action *act)
 	case '\t':
 		if (lv.nvis)
 			lv.focus = (lv.focus + 1) % lv.nvis;
+		lv.focus_chosen = true;
 		return SH_REDRAW;
 	case SHK(KEY_BTAB):
 		if (lv.nvis)
 			lv.focus = (lv.focus + lv.nvis - 1) % lv.nvis;
+		lv.focus_chosen = true;
 		return SH_REDRAW;
 	case SHK(KEY_NPAGE):
 	case SHK(KEY_PPAGE):
-		/* A focused panel that pages (the output) takes them; else
-		 * they page the lesson text. */
-		if (vis >= 0 && shell_panels[vis]->key &&
+		/* A panel that pages (the output) takes them once Tab or a
+		 * click chose it, or when there is no text; else they page
+		 * the lesson text (a step whose first panel is the output
+		 * must still read to its end). */
+		if (vis >= 0 && (lv.focus_chosen || lv.idx < 0) && shell_panels[vis]->key &&
 		    shell_panels[vis]->key(&lv.view[vis], key))
 			return SH_REDRAW;
 		if (key == SHK(KEY_PPAGE)) {
@@ -927,6 +935,7 @@ lesson_click(struct shell_ctx *c, const MEVENT *ev, struct shell_action *act)
 		getbegyx(w, by, bx);
 		(void)bx;
 		lv.focus = k;
+		lv.focus_chosen = true;
 		if (!shell_panels[i]->key)
 			return SH_REDRAW;
 		if (wheel_up)

@@ -168,9 +168,15 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 			unsigned long long con = atomic_load_explicit(&l->contended, memory_order_relaxed);
 			double wait_ms = (double)atomic_load_explicit(&l->wait_ns, memory_order_relaxed) / 1e6;
 
-			x += term_printf(w, y, x, wd - 1 - x, sel, "%8llu %8.1f%% %8.1f  ",
-			                 acq, acq ? 100.0 * (double)con / (double)acq : 0.0,
-			                 wait_ms);
+			/* A condition variable is never contended: it counts its
+			 * wake-ups (ACQUIRED) and the time its waiters slept. */
+			if (kind == BOARD_LOCK_COND)
+				x += term_printf(w, y, x, wd - 1 - x, sel, "%8llu %9s %8.1f  ",
+				                 acq, "-", wait_ms);
+			else
+				x += term_printf(w, y, x, wd - 1 - x, sel, "%8llu %8.1f%% %8.1f  ",
+				                 acq, acq ? 100.0 * (double)con / (double)acq : 0.0,
+				                 wait_ms);
 		}
 		term_printf(w, y, x, wd - 1 - x,
 		            sel | (nw ? term_state_attr(BOARD_ST_WAIT_LOCK) : A_NORMAL),

@@ -65,6 +65,16 @@ done
 RL_COLS=120
 RL_LINES=40
 
+# ---- A condition variable's row (full width): its wake-ups and the time
+# its waiters slept, never a share of contended takes (5 waits for 2
+# wake-ups once read 250%).
+rl_start "--run 'condvars --workers 3 --items 1 --cvs one --schedule 2,2,3,3,1,1,1,1,1,1,1,2,2,2,2,2,3,3'"
+wait_for "everyone asleep" 20
+panel Locks > "$RL_TMP/locks"
+grep -Eq '│ cv +condvar +- +[0-9]+ +- +[0-9.]+ +3: w1,w2,w3' "$RL_TMP/locks" ||
+	{ cat "$RL_TMP/locks"; fail "the condvar row is not wake-ups, -, wait ms, 3 waiters"; }
+quit_clean
+
 # ---- Lesson 12's buffer: the mutex and both condition variables. --------
 rl_start "coordination"
 wait_for "Step 1/"

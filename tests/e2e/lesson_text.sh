@@ -12,6 +12,9 @@
 # pane's left border and its right one.
 pane() { screen | sed -n 's/^│ \([^│]*\)│.*/\1/p'; }
 
+pct() { screen | grep -o '[0-9]*% PgDn' | head -n 1; }
+moved() { [ "$(pct)" != "$pos" ]; }
+
 # All the text pane's lines of the step, PgDn by PgDn; the lines a page
 # shares with the one before are dropped (the longest overlap).
 step_text() {
@@ -34,8 +37,13 @@ step_text() {
 				for (i = best + 1; i <= np; i++) print p[i] >> all
 			}' "$RL_TMP/page"
 		prev=$cur
+		# The pane's border says how far down it is ("62% PgDn"); none, or
+		# 100%, on the last page.  After PgDn, wait for it to move: the
+		# text rows above it are drawn by then.
+		pos=$(pct)
+		case $pos in "" | "100% PgDn") break ;; esac
 		keys NPage
-		sleep 0.3
+		wait_until moved
 	done
 	# A continuation line (after the mark) joins the line before it.
 	awk '{ s = $0; sub(/^ +/, "", s)
