@@ -18,16 +18,12 @@
 static void
 expect_key(int times, int runs, const char *key, long long want, const char *a0, ...)
 {
-	const char *argv[40] = { PROG };
+	const char *argv[40];
 	va_list ap;
-	int n = 1;
 
 	va_start(ap, a0);
-	for (const char *a = a0; a && n < 37; a = va_arg(ap, const char *))
-		argv[n++] = a;
+	tu_argv_va(argv, 40, PROG, "--json", a0, ap);
 	va_end(ap);
-	argv[n++] = "--json";
-	argv[n] = NULL;
 	for (int t = 0; t < times; t++) {
 		char *out = NULL, line[2048];
 
@@ -49,17 +45,13 @@ expect_key(int times, int runs, const char *key, long long want, const char *a0,
 static void
 expect_key_exit(int rc, const char *key, long long want, const char *a0, ...)
 {
-	const char *argv[40] = { PROG };
+	const char *argv[40];
 	char *out = NULL, line[2048];
 	va_list ap;
-	int n = 1;
 
 	va_start(ap, a0);
-	for (const char *a = a0; a && n < 37; a = va_arg(ap, const char *))
-		argv[n++] = a;
+	tu_argv_va(argv, 40, PROG, "--json", a0, ap);
 	va_end(ap);
-	argv[n++] = "--json";
-	argv[n] = NULL;
 	ck_assert_int_eq(tu_run(argv, &out, NULL), rc);
 	ck_assert_int_eq(tu_json_count(out), 1);
 	ck_assert(tu_json_line(out, 0, line, sizeof line));
