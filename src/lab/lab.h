@@ -510,5 +510,8 @@ void lab_json_num_array(struct lab_json *j, const char *key, const double *v,
 /* Raw JSON value (an already-formed array or object). */
 void lab_json_raw(struct lab_json *j, const char *key, const char *json);
 void lab_json_end(struct lab_json *j); /* prints the line and flushes */
+/* A record built elsewhere (--explore's report, longer than a lab_json):
+ * where lab_json_end would put it. */
+void lab_json_line(const struct lab *lab, const char *obj);
 
 #endif

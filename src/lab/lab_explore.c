@@ -402,22 +402,26 @@ run_one(struct ex_state *x, struct ex_sched *pre)
 static void
 print_json(struct ex_state *x, double secs)
 {
+	char *line = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&line, &len);
+
 	struct lab *lab = x->lab;
 	bool complete = !x->cut_runs && !x->cut_preempt && !x->cut_steps;
 
-	printf("{\"explored\":%ld,\"complete\":%s,\"cut\":[", x->runs,
+	fprintf(f, "{\"explored\":%ld,\"complete\":%s,\"cut\":[", x->runs,
 	       complete ? "true" : "false");
 	{
 		const char *sep = "";
 
 		if (x->cut_runs)
-			printf("%s\"max-runs\"", sep), sep = ",";
+			fprintf(f, "%s\"max-runs\"", sep), sep = ",";
 		if (x->cut_preempt)
-			printf("%s\"preemptions\"", sep), sep = ",";
+			fprintf(f, "%s\"preemptions\"", sep), sep = ",";
 		if (x->cut_steps)
-			printf("%s\"max-steps\"", sep);
+			fprintf(f, "%s\"max-steps\"", sep);
 	}
-	printf("],\"steps\":%ld,\"preemptions\":%d,\"max_runs\":%ld,\"max_steps\":%ld,"
+	fprintf(f, "],\"steps\":%ld,\"preemptions\":%d,\"max_runs\":%ld,\"max_steps\":%ld,"
 	       "\"seconds\":%.3f,\"runs_per_s\":%.0f,\"steps_per_s\":%.0f,"
 	       "\"distinct\":%zu,\"outcomes\":[",
 	       x->steps, lab->o.preemptions, lab->o.max_runs, lab->o.max_steps, secs,
@@ -426,14 +430,18 @@ print_json(struct ex_state *x, double secs)
 	for (size_t i = 0; i < x->nout; i++) {
 		struct ex_outcome *o = &x->out[i];
 
-		printf("%s{\"outcome\":%s,\"count\":%ld,\"schedule\":\"%s\","
+		fprintf(f, "%s{\"outcome\":%s,\"count\":%ld,\"schedule\":\"%s\","
 		       "\"deadlock\":%s,\"asleep\":%s,\"step_bound\":%s,\"end\":\"%s\"}",
 		       i ? "," : "", o->json, o->count, o->sched,
 		       strcmp(o->end, "deadlock") ? "false" : "true",
 		       strcmp(o->end, "asleep") ? "false" : "true",
 		       strcmp(o->end, "bound") ? "false" : "true", o->end);
 	}
-	printf("]}\n");
+	fprintf(f, "]}");
+	if (fclose(f) != 0 || !line)
+		lab_die(lab, "out of memory");
+	lab_json_line(lab, line);
+	free(line);
 }
 
 static void
@@ -496,10 +504,10 @@ lab_explore(struct lab *lab)
 		free(pre.s);
 	}
 	secs = (double)(board_now_ns() - t0) / 1e9;
+	if (lab_text(lab))
+		print_text(&x, secs);
 	if (lab->o.json)
 		print_json(&x, secs);
-	else
-		print_text(&x, secs);
 	fflush(stdout);
 	exit(0);
 }

@@ -931,6 +931,22 @@ json_write(FILE *f, const struct lab_json *j, const char *sched, size_t slen)
 }
 
 void
+lab_json_line(const struct lab *lab, const char *obj)
+{
+	(void)lab;
+	if (!json_side)
+		printf("%s\n", obj);
+	fflush(stdout);
+	if (json_fd == STDOUT_FILENO) {
+		fputc(0x1e, stdout);
+		printf("%s\n", obj);
+		fflush(stdout);
+	}
+	if (json_fd > STDOUT_FILENO)
+		dprintf(json_fd, "\x1e%s\n", obj);
+}
+
+void
 lab_json_end(struct lab_json *j)
 {
 	const char *sched = NULL;

@@ -185,9 +185,14 @@ END_TEST
 
 START_TEST(test_bad_input)
 {
-	tu_assert_usage_errorv("bin/racelab-race", "--explore", "--schedule", "1,2", NULL);
-	tu_assert_usage_errorv("bin/racelab-race", "--explore", "--step", NULL);
-	tu_assert_usage_errorv("bin/racelab-race", "--explore", "--preemptions", "-1", NULL);
+	/* --workers 2 --iters 1: a mistake that lets one through runs a
+	 * search of six runs and fails here, not by the test's timeout. */
+	tu_assert_usage_errorv("bin/racelab-race", "--workers", "2", "--iters", "1",
+	                       "--explore", "--schedule", "1,2", NULL);
+	tu_assert_usage_errorv("bin/racelab-race", "--workers", "2", "--iters", "1",
+	                       "--explore", "--step", NULL);
+	tu_assert_usage_errorv("bin/racelab-race", "--workers", "2", "--iters", "1",
+	                       "--explore", "--preemptions", "-1", NULL);
 	tu_assert_usage_errorv("bin/racelab-race", "--preemptions", "1", NULL);
 	tu_assert_usage_errorv("bin/racelab-race", "--explore", "--max-runs", "0", NULL);
 	ck_assert_int_eq(tu_count_procs("bin/racelab-race"), 0);
