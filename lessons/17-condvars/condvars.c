@@ -54,7 +54,7 @@ static const struct lab_option options[] = {
 	  "seconds a consumer spends using each item (default 0)", 0, 1 },
 	{ "sleep-in-lock", LAB_OPT_FLAG, &sleep_in_lock, NULL,
 	  "use the item before giving the lock up"
-	  "\n                       (OSTEP's c3), not after (c6)", 0, 0 },
+	  "\n                       (OSTEP's c5), not after (c6)", 0, 0 },
 	{ "compare-sleep", LAB_OPT_FLAG, &compare_sleep, NULL,
 	  "each run twice, the sleep inside the lock"
 	  "\n                       and outside, and the times", 0, 0 },
@@ -151,7 +151,8 @@ do_get(struct lab_worker *w, struct buf *b)
  * if it is `if (cond) wait(cv, m)`: after waking, the consumer acts on a
  * check it made before it slept, but between the signal and its taking m
  * again another consumer may have come in and taken the item (Mesa
- * semantics: a signal is a hint, not a hand-over). */
+ * semantics: a signal is a hint, not a hand-over), or the wait returned
+ * with no signal at all (POSIX allows spurious wake-ups). */
 static void
 wait_while(struct lab_worker *w, struct buf *b, struct lab_cond *cv, bool full)
 {
@@ -221,7 +222,7 @@ consumer(struct lab_worker *w)
 		/* DOC: sleep-in-lock: using the item with m held makes
 		 * every other worker wait the whole time. */
 		if (b->in_lock && v >= 0 && b->hold > 0)
-			lab_sleep(w, b->hold);               /* c3 */
+			lab_sleep(w, b->hold);               /* c5 */
 		lab_unlock(w, b->m);                         /* c6 */
 		if (!b->in_lock && v >= 0 && b->hold > 0)
 			lab_sleep(w, b->hold);

@@ -4,7 +4,9 @@
 // event built from the same parts.
 //
 // --pattern NAME picks the pattern, --variant right|wrong the version:
-// each wrong one is a mistake the book warns about, and each has a probe
+// each wrong one is a mistake (for the rendezvous and the barriers the
+// book's own non-solutions; for signalling and the multiplex a missing or
+// an extra post, which the book does not show), and each has a probe
 // or a measure that shows it (a worker ahead of the one it must follow,
 // too many inside, a lap) or it leaves every worker asleep.  Every
 // semaphore is a lab semaphore (lab_sem_new), so the Locks panel shows
@@ -26,8 +28,8 @@ static const struct lab_option options[] = {
 	  "signal, rendezvous, multiplex, barrier, reusable,"
 	  "\n                       latch or event (default signal)", 0, 0 },
 	{ "variant", LAB_OPT_CHOICE, &variant, "right|wrong",
-	  "the book's solution, or the mistake it warns"
-	  "\n                       about (default right)", 0, 0 },
+	  "the book's solution, or a mistake that"
+	  "\n                       breaks it (default right)", 0, 0 },
 	{ "limit", LAB_OPT_INT, &limit, "N",
 	  "multiplex: at most N inside (default 2)", 1, 64 },
 	{ "rounds", LAB_OPT_LONG, &rounds, "R",
@@ -41,7 +43,7 @@ static const struct lab_lesson lesson = {
 	.slug = "semaphores",
 	.title = "Semaphore patterns (the Little Book of Semaphores, chapter 3)",
 	.about = "--pattern signal|rendezvous|multiplex|barrier|reusable|latch|event\n"
-	         "--variant right: the book's solution; wrong: the mistake it warns about.",
+	         "--variant right: the book's solution; wrong: a mistake that breaks it.",
 	.workers = 4, /* most patterns take fewer (see main) */
 	.mode = LAB_THREAD,
 	.modes = LAB_MODES_BOTH,
@@ -376,8 +378,10 @@ main(int argc, char **argv)
 		lab_usage_error(&lab, "--workers %d: a pattern needs at least 2",
 		                lab.o.workers);
 	/* The semaphores are made once (the board has room for 16 locks)
-	 * and a run starts with the permits the last one left: a barrier
-	 * ("Barrier solution") and a latch are left open, so they are good for one run. */
+	 * and each run starts them again with their first permits (the
+	 * wrong multiplex's extra post would let one more in every run).  A
+	 * barrier ("Barrier solution") and a latch open once and stay open:
+	 * one run, as the book has it. */
 	if ((s->pat == P_BARRIER || s->pat == P_LATCH) && lab.o.runs > 1)
 		lab_usage_error(&lab, "--pattern %s opens once and stays open: --runs 1 "
 		                "(the reusable pattern is the one that closes again)", pattern);
@@ -394,6 +398,13 @@ main(int argc, char **argv)
 		int64_t bad, maxin, passed;
 
 		lab_run_begin(&lab, run);
+		if (run > 1) {
+			struct lab_lock *sems[] = { s->mutex, s->s1, s->s2 };
+
+			for (int i = 0; i < 3; i++)
+				if (sems[i])
+					lab_sem_reset(sems[i]);
+		}
 		s->count = s->pat == P_LATCH ? s->n / 2 : 0;
 		s->set = false;
 		for (int i = 0; i <= MAXW; i++)

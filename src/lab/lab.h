@@ -409,6 +409,9 @@ void lab_lock_note(struct lab_worker *w, struct lab_lock *l, enum lab_note what)
  * every worker holding one. */
 struct lab_lock *lab_sem_new(struct lab *lab, const char *name,
                              unsigned permits);
+/* Between runs, with no worker running: the permits it was made with
+ * (a post without a wait in one run must not carry over to the next). */
+void lab_sem_reset(struct lab_lock *l);
 #define lab_sem_wait(w, s)                                                     \
 	({ LAB_PROBE_SITE_(); lab_lock_at((w), (s), __LINE__); })
 #define lab_sem_post(w, s)                                                     \

@@ -166,6 +166,22 @@ lab_sem_new(struct lab *lab, const char *name, unsigned permits)
 	return lock_new(lab, name, BOARD_LOCK_SEM, permits);
 }
 
+void
+lab_sem_reset(struct lab_lock *l)
+{
+	struct board_lock *bl = &l->lab->board->lock[l->idx];
+	int32_t permits = atomic_load(&bl->permits);
+
+	if (l->kind != BOARD_LOCK_SEM)
+		lab_die(l->lab, "lab_sem_reset: %s is not a semaphore", bl->name);
+	while (sem_trywait(&l->sem) == 0)
+		;
+	for (int32_t i = 0; i < permits; i++)
+		sem_post(&l->sem);
+	atomic_store(&bl->value, permits);
+	atomic_store(&bl->holder, -1);
+}
+
 int
 lab_lock_index(const struct lab_lock *l)
 {

@@ -295,15 +295,21 @@ given_schedule(void)
 
 /* The demo plays its own schedule: the shell's grants would disturb it. */
 static bool
-self_driven(void)
+argv_self_driven(char *const *av, int ac)
 {
-	for (int i = 1; i < st.argc; i++)
-		if (strncmp(st.argv[i], "--schedule", 10) == 0 ||
-		    strcmp(st.argv[i], "--step") == 0 ||
-		    strncmp(st.argv[i], "--quantum", 9) == 0 ||
-		    strncmp(st.argv[i], "--random-schedule", 17) == 0)
+	for (int i = 1; i < ac; i++)
+		if (strncmp(av[i], "--schedule", 10) == 0 ||
+		    strcmp(av[i], "--step") == 0 ||
+		    strncmp(av[i], "--quantum", 9) == 0 ||
+		    strncmp(av[i], "--random-schedule", 17) == 0)
 			return true;
 	return false;
+}
+
+static bool
+self_driven(void)
+{
+	return argv_self_driven(st.argv, st.argc);
 }
 
 /* A task that no longer exists (or is a zombie) will not move. */
@@ -681,11 +687,14 @@ ready(struct shell_ctx *c)
 		return false;
 	}
 	if (!demo_running(d)) {
-		step_new_run(d);
-		if (self_driven()) {
+		/* Before step_new_run: it points the checks at this block, and
+		 * a demo not started would have them judge the last run's
+		 * records (another block's) as this one's. */
+		if (argv_self_driven(d->argv, d->argc)) {
 			shell_note(c, COL_WARN, "this demo plays its own --schedule: Enter runs it");
 			return false;
 		}
+		step_new_run(d);
 		if (!start_stepping(d)) {
 			shell_note(c, COL_WARN, "%s", d->failed ? d->msg : "the demo did not start");
 			return false;

@@ -5,9 +5,19 @@
 
 rl_start "condvars"
 wait_for "Step 1/"
+# A step key on a demo that plays its own --schedule does not run it: its
+# checks wait for its run, not judge step 1's records (consumed 2000).
+keys Enter
+wait_for "exited 0 after"
 keys n
 wait_for "Step 2/"
-keys c
+keys c c
+wait_for "demo 3 of 4 in this step selected"
+keys s 2
+wait_for "this demo plays its own --schedule: Enter runs it"
+! screen | grep -qF "(2000)" || fail "a demo not run was checked against step 1's run"
+wait_for "the demo to check)"
+keys s c c c
 wait_for "demo 2 of 4 in this step selected"
 wait_for "Goal: make a consumer take from an empty buffer"
 keys s 2
@@ -30,6 +40,9 @@ keys 2 2 2 2 2
 wait_for "worker 2 did: wait cv"
 keys 3 3
 wait_for "GOAL REACHED put every worker to sleep"
+# Each asleep on cv, which no one holds: no "(held by -1)".
+wait_for "[3] waits for cv"
+! screen | grep -qF "held by -1" || fail "a waiter on a condition variable shown held by -1"
 wait_for "schedule: 2,2,3,3,1,1,1,1,1,1,1,2,2,2,2,2,3,3"
 keys s n n n
 wait_for "Step 6/"

@@ -26,7 +26,7 @@ wait_for "GOAL REACHED put both workers to sleep"
 keys s n
 wait_for "Step 3/"
 keys c c
-wait_for "demo 3 of 3 in this step selected"
+wait_for "demo 3 of 4 in this step selected"
 wait_for "Goal: get three workers inside a multiplex of two"
 keys s 1 1 2
 wait_for "worker 2 did: wait for multiplex"

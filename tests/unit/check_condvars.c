@@ -20,17 +20,13 @@
 static void
 each_record(void (*check)(const char *obj), int runs, const char *a0, ...)
 {
-	const char *argv[40] = { PROG };
+	const char *argv[40];
 	char *out = NULL, line[4096];
 	va_list ap;
-	int n = 1;
 
 	va_start(ap, a0);
-	for (const char *a = a0; a && n < 37; a = va_arg(ap, const char *))
-		argv[n++] = a;
+	tu_argv_va(argv, 40, PROG, "--json", a0, ap);
 	va_end(ap);
-	argv[n++] = "--json";
-	argv[n] = NULL;
 	ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
 	ck_assert_int_eq(tu_json_count(out), runs);
 	for (int i = 0; i < runs; i++) {

@@ -23,16 +23,14 @@
 static void
 run_json(char *line, size_t len, const char *a0, ...)
 {
-	const char *argv[24] = { PROG, "--json" };
-	int n = 2, rc;
+	const char *argv[24];
+	int rc;
 	char *out = NULL;
 	va_list ap;
 
 	va_start(ap, a0);
-	for (const char *a = a0; a && n < 23; a = va_arg(ap, const char *))
-		argv[n++] = a;
+	tu_argv_va(argv, 24, PROG, "--json", a0, ap);
 	va_end(ap);
-	argv[n] = NULL;
 	rc = tu_run(argv, &out, NULL);
 	ck_assert_int_eq(rc, 0);
 	ck_assert_int_eq(tu_json_count(out), 1);

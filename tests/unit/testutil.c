@@ -466,18 +466,31 @@ tu_count_lines(const char *s)
 	return n;
 }
 
+void
+tu_argv_va(const char **argv, int max, const char *prog, const char *tail,
+           const char *a0, va_list ap)
+{
+	int n = 0;
+
+	argv[n++] = prog;
+	for (const char *a = a0; a; a = va_arg(ap, const char *)) {
+		ck_assert_msg(n < max - 2, "%s: more than %d arguments", prog, max - 3);
+		argv[n++] = a;
+	}
+	if (tail)
+		argv[n++] = tail;
+	argv[n] = NULL;
+}
+
 int
 tu_runv(const char *prog, char **out, char **err, const char *a0, ...)
 {
-	const char *argv[32] = { prog };
-	int n = 1;
+	const char *argv[32];
 	va_list ap;
 
 	va_start(ap, a0);
-	for (const char *a = a0; a && n < 31; a = va_arg(ap, const char *))
-		argv[n++] = a;
+	tu_argv_va(argv, 32, prog, NULL, a0, ap);
 	va_end(ap);
-	argv[n] = NULL;
 	return tu_run(argv, out, err);
 }
 
@@ -515,15 +528,12 @@ tu_assert_usage_error(const char *const argv[])
 void
 tu_assert_usage_errorv(const char *prog, const char *a0, ...)
 {
-	const char *argv[32] = { prog };
-	int n = 1;
+	const char *argv[32];
 	va_list ap;
 
 	va_start(ap, a0);
-	for (const char *a = a0; a && n < 31; a = va_arg(ap, const char *))
-		argv[n++] = a;
+	tu_argv_va(argv, 32, prog, NULL, a0, ap);
 	va_end(ap);
-	argv[n] = NULL;
 	tu_assert_usage_error(argv);
 }
 

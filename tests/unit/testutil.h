@@ -2,6 +2,7 @@
 #ifndef RACELAB_TESTUTIL_H
 #define RACELAB_TESTUTIL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -53,6 +54,11 @@ int tu_count_entries(const char *dir);
 int tu_count_lines(const char *s);
 
 /* Run prog with the arguments that follow, up to a NULL (at most 30). */
+/* argv (room for max entries, the NULL included) gets prog, the
+ * NULL-ended arguments a0 and ap, then tail when not NULL; the test fails
+ * when they do not fit. */
+void tu_argv_va(const char **argv, int max, const char *prog, const char *tail,
+                const char *a0, va_list ap);
 int tu_runv(const char *prog, char **out, char **err, const char *a0, ...)
 	__attribute__((sentinel));
 /* Run argv; assert exit 0 and exactly one JSON object, copied into obj. */
