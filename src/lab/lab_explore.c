@@ -49,7 +49,7 @@ struct ex_state {
 	struct ex_outcome *out;
 	size_t nout, capout;
 	long runs, steps;
-	bool cut_runs, cut_preempt, cut_steps;
+	bool cut_runs, cut_preempt, cut_steps, cut_timeout;
 };
 
 static void *
@@ -361,6 +361,8 @@ run_one(struct ex_state *x, struct ex_sched *pre)
 			        i + 1);
 	if (strcmp(end, "bound") == 0)
 		x->cut_steps = true;
+	if (strcmp(end, "timeout") == 0) /* stopped: what came next is unknown */
+		x->cut_timeout = true;
 	add_outcome(x, end, status, last_record(out.s ? out.s : (char *)""), s, n);
 	/* The new branches, shallowest pushed first, so the deepest is run
 	 * next (depth first).  preempt: switches so far away from a worker
@@ -407,7 +409,8 @@ print_json(struct ex_state *x, double secs)
 	FILE *f = open_memstream(&line, &len);
 
 	struct lab *lab = x->lab;
-	bool complete = !x->cut_runs && !x->cut_preempt && !x->cut_steps;
+	bool complete = !x->cut_runs && !x->cut_preempt && !x->cut_steps &&
+	                !x->cut_timeout;
 
 	fprintf(f, "{\"explored\":%ld,\"complete\":%s,\"cut\":[", x->runs,
 	       complete ? "true" : "false");
@@ -419,7 +422,9 @@ print_json(struct ex_state *x, double secs)
 		if (x->cut_preempt)
 			fprintf(f, "%s\"preemptions\"", sep), sep = ",";
 		if (x->cut_steps)
-			fprintf(f, "%s\"max-steps\"", sep);
+			fprintf(f, "%s\"max-steps\"", sep), sep = ",";
+		if (x->cut_timeout)
+			fprintf(f, "%s\"timeout\"", sep);
 	}
 	fprintf(f, "],\"steps\":%ld,\"preemptions\":%d,\"max_runs\":%ld,\"max_steps\":%ld,"
 	       "\"seconds\":%.3f,\"runs_per_s\":%.0f,\"steps_per_s\":%.0f,"
@@ -451,13 +456,14 @@ print_text(struct ex_state *x, double secs)
 
 	printf("%s --explore: %ld interleaving%s, %ld steps", lab->prog, x->runs,
 	       x->runs == 1 ? "" : "s", x->steps);
-	if (!x->cut_runs && !x->cut_preempt && !x->cut_steps)
+	if (!x->cut_runs && !x->cut_preempt && !x->cut_steps && !x->cut_timeout)
 		printf(": complete (every schedule");
 	else
-		printf(": NOT complete (cut by%s%s%s",
+		printf(": NOT complete (cut by%s%s%s%s",
 		       x->cut_runs ? " --max-runs" : "",
 		       x->cut_preempt ? " the preemption bound" : "",
-		       x->cut_steps ? " the step bound" : "");
+		       x->cut_steps ? " the step bound" : "",
+		       x->cut_timeout ? " a run stopped after 10 s" : "");
 	if (lab->o.preemptions >= 0)
 		printf(" with at most %d preemption%s", lab->o.preemptions,
 		       lab->o.preemptions == 1 ? "" : "s");
@@ -468,7 +474,8 @@ print_text(struct ex_state *x, double secs)
 		const char *what = strcmp(o->end, "ok") == 0 ? "" :
 		                   strcmp(o->end, "bound") == 0 ? "step bound " :
 		                   strcmp(o->end, "asleep") == 0 ? "everyone asleep " :
-		                   strcmp(o->end, "deadlock") == 0 ? "deadlock " : o->end;
+		                   strcmp(o->end, "deadlock") == 0 ? "deadlock " :
+		                   strcmp(o->end, "timeout") == 0 ? "stopped after 10 s " : o->end;
 
 		printf("  %s%-24s %6ld run%s  --schedule %s\n", what, o->json, o->count,
 		       o->count == 1 ? " " : "s", o->sched[0] ? o->sched : "(none)");
