@@ -9,6 +9,10 @@ for b in build/bench/*; do
 	"$b" || echo "(bench $(basename "$b") failed: exit $?)"
 	echo
 done
+# --explore's runs and steps per second.
+echo "== explore"
+sh bench/explore.sh </dev/null || echo "(bench explore failed: exit $?)"
+echo
 # Lesson 09 in C and in Python, side by side.
 echo "== C vs Python (lesson 09)"
 sh bench/python.sh </dev/null || echo "(bench python failed: exit $?)"

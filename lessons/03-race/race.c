@@ -40,6 +40,7 @@ static const struct lab_lesson lesson = {
 	.syncs = "none|mutex|spin|atomic|per-access",
 	.sync_default = "none",
 	.options = options,
+	.outcome = "final", /* --explore: runs differ by the final balance */
 };
 
 /* How often --widen yield yields (a power of two). */

@@ -19,6 +19,8 @@
 
 #define LAB_EXIT_USAGE 2    /* bad option or value */
 #define LAB_EXIT_DEADLOCK 3 /* the run deadlocked and was stopped */
+#define LAB_EXPLORE_MAX_RUNS 10000  /* --explore's default --max-runs */
+#define LAB_EXPLORE_MAX_STEPS 1000  /* and --max-steps */
 #define LAB_MAX_PROCESSES 256 /* process workers per demo (threads: 1024) */
 
 enum lab_mode { LAB_THREAD, LAB_PROCESS };
@@ -66,6 +68,10 @@ struct lab_lesson {
 	 * name any worker number up to BOARD_MAX_WORKERS. */
 	bool numbers_beyond_workers;
 	const struct lab_option *options; /* may be NULL */
+	/* --explore: the fields of the run's --json record that make its
+	 * outcome, comma-separated ("final"); NULL: the exit status alone
+	 * (with deadlock, everyone asleep and the step bound, always). */
+	const char *outcome;
 };
 
 struct lab_opts {
@@ -84,6 +90,12 @@ struct lab_opts {
 	bool random;
 	unsigned long long seed;
 	bool trace;
+	/* --explore (lab_explore.c): every schedule of the probe points, at
+	 * most preemptions switches away from a worker that could go on
+	 * (-1: no bound), at most max_runs runs of at most max_steps steps. */
+	bool explore;
+	int preemptions;
+	long max_runs, max_steps;
 };
 
 struct lab_team;
@@ -112,9 +124,16 @@ struct lab {
 	/* Teams whose schedule is being driven now: step mode ends for the
 	 * whole board only when the last of them is done (lab_worker.c). */
 	_Atomic int ndriving;
+	/* An --explore run (a child of the explorer): lab->sched is the
+	 * schedule's prefix, then the driver keeps to the worker it last
+	 * granted while it can move; every step, with the workers that could
+	 * have been granted, and how the run ended go to explore_fd. */
+	bool exploring;
+	int explore_fd;
+	long explore_k; /* schedule steps taken so far in this run */
 };
 /* Does the lab drive a schedule (--schedule, --step, --quantum,
- * --random-schedule)? */
+ * --random-schedule, an --explore run)? */
 bool lab_scheduled(const struct lab *lab);
 
 struct lab_worker {
@@ -170,6 +189,10 @@ int lab_parse(struct lab *lab, const struct lab_lesson *lesson, int argc,
 /* Run on the first n usable CPUs only (sched_setaffinity, like taskset);
  * lab->ncpu follows.  n <= 0: leave the mask alone. */
 void lab_pin_cpus(struct lab *lab, int n);
+/* --explore (lab_explore.c), called by lab_init after parsing: the
+ * explorer forks one run per schedule and returns only in each run's
+ * child (lab->exploring set); it prints its report and exits itself. */
+void lab_explore(struct lab *lab);
 /* Print "prog: message" to stderr and exit 2 (bad input) or 1 (failure).
  * A message ending in ':' gets strerror(errno) appended. */
 _Noreturn void lab_usage_error(const struct lab *lab, const char *fmt, ...)
@@ -490,5 +513,8 @@ void lab_json_num_array(struct lab_json *j, const char *key, const double *v,
 /* Raw JSON value (an already-formed array or object). */
 void lab_json_raw(struct lab_json *j, const char *key, const char *json);
 void lab_json_end(struct lab_json *j); /* prints the line and flushes */
+/* A record built elsewhere (--explore's report, longer than a lab_json):
+ * where lab_json_end would put it. */
+void lab_json_line(const struct lab *lab, const char *obj);
 
 #endif

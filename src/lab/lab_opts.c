@@ -27,6 +27,10 @@ enum {
 	OPT_QUANTUM,
 	OPT_RANDOM,
 	OPT_TRACE,
+	OPT_EXPLORE,
+	OPT_PREEMPTIONS,
+	OPT_MAX_RUNS,
+	OPT_MAX_STEPS,
 	OPT_JSON,
 	OPT_QUIET,
 	OPT_HELP,
@@ -294,6 +298,15 @@ usage(const struct lab *lab)
 		printf("  --trace              one line per step granted: step, worker, operation,\n"
 		       "                       the shared counters after it (with any schedule above)\n");
 		printf("  (--schedule, --step, --quantum and --random-schedule exclude each other)\n");
+		printf("  --explore            run every schedule of the probe points once and report\n"
+		       "                       each distinct outcome, how often, and a --schedule for it\n");
+		printf("  --preemptions K      with --explore: at most K switches away from a worker\n"
+		       "                       that could go on\n");
+		printf("  --max-runs N         with --explore: stop after N runs (default %d)\n",
+		       LAB_EXPLORE_MAX_RUNS);
+		printf("  --max-steps N        with --explore: a run of more steps is stopped and\n"
+		       "                       counted as the outcome \"step bound\" (default %d)\n",
+		       LAB_EXPLORE_MAX_STEPS);
 	}
 	printf("  --json               one JSON object per run on stdout\n");
 	printf("  --quiet              print only the results\n");
@@ -423,7 +436,8 @@ setup_board(struct lab *lab)
 bool
 lab_scheduled(const struct lab *lab)
 {
-	return lab->nsched || lab->o.step || lab->o.quantum || lab->o.random;
+	return lab->nsched || lab->o.step || lab->o.quantum || lab->o.random ||
+	       lab->exploring;
 }
 
 static struct option *longopts; /* freed by lab_parse on any exit */
@@ -443,7 +457,9 @@ print_options(const struct lab_lesson *l, const struct option *lo)
 		/* Parsed for every program, offered where --help offers them. */
 		if (lo->val == OPT_COMPLETE ||
 		    ((lo->val == OPT_SCHEDULE || lo->val == OPT_STEP || lo->val == OPT_QUANTUM ||
-		      lo->val == OPT_RANDOM || lo->val == OPT_TRACE) && lab_probe_sites() == 0))
+		      lo->val == OPT_RANDOM || lo->val == OPT_TRACE || lo->val == OPT_EXPLORE ||
+		      lo->val == OPT_PREEMPTIONS || lo->val == OPT_MAX_RUNS ||
+		      lo->val == OPT_MAX_STEPS) && lab_probe_sites() == 0))
 			continue;
 		printf("--%s%s", lo->name, lo->has_arg ? "=" : "");
 		for (; *vals; vals++)
@@ -476,10 +492,11 @@ parse_args(struct lab *lab, const struct lab_lesson *lesson, int argc,
 	lab->o.iters = lesson->iters;
 	lab->o.runs = lesson->runs > 0 ? lesson->runs : 1;
 	lab->o.sync = lesson->syncs ? lesson->sync_default : NULL;
+	lab->o.preemptions = -1;
 
 	for (const struct lab_option *o = lesson->options; o && o->name; o++)
 		nextra++;
-	longopts = calloc(16 + nextra, sizeof *longopts);
+	longopts = calloc(24 + nextra, sizeof *longopts); /* the common options, the lesson's, the end */
 	if (!longopts)
 		lab_die(lab, "out of memory");
 #define ADD(n, a, v) longopts[k++] = (struct option){ n, a, NULL, v }
@@ -498,6 +515,10 @@ parse_args(struct lab *lab, const struct lab_lesson *lesson, int argc,
 	ADD("quantum", required_argument, OPT_QUANTUM);
 	ADD("random-schedule", required_argument, OPT_RANDOM);
 	ADD("trace", no_argument, OPT_TRACE);
+	ADD("explore", no_argument, OPT_EXPLORE);
+	ADD("preemptions", required_argument, OPT_PREEMPTIONS);
+	ADD("max-runs", required_argument, OPT_MAX_RUNS);
+	ADD("max-steps", required_argument, OPT_MAX_STEPS);
 	ADD("json", no_argument, OPT_JSON);
 	ADD("quiet", no_argument, OPT_QUIET);
 	ADD("help", no_argument, OPT_HELP);
@@ -557,6 +578,21 @@ parse_args(struct lab *lab, const struct lab_lesson *lesson, int argc,
 			break;
 		case OPT_TRACE:
 			lab->o.trace = true;
+			break;
+		case OPT_EXPLORE:
+			lab->o.explore = true;
+			break;
+		case OPT_PREEMPTIONS:
+			lab->o.preemptions = (int)parse_long(lab, "preemptions", optarg,
+			                                     0, 1000000);
+			break;
+		case OPT_MAX_RUNS:
+			lab->o.max_runs = parse_long(lab, "max-runs", optarg, 1,
+			                             1000000000L);
+			break;
+		case OPT_MAX_STEPS:
+			lab->o.max_steps = parse_long(lab, "max-steps", optarg, 1,
+			                              100000000L);
 			break;
 		case OPT_JSON:
 			lab->o.json = true;
@@ -621,6 +657,17 @@ parse_args(struct lab *lab, const struct lab_lesson *lesson, int argc,
 			    given[0], given[1]);
 		if (lab->o.trace && lab_probe_sites() == 0)
 			bad(lab, "--trace: this program has no probe points, so there is nothing to trace");
+		if (lab->o.explore && lab_probe_sites() == 0)
+			bad(lab, "--explore: this program has no probe points, so there is nothing to explore");
+		if (lab->o.explore && n)
+			bad(lab, "--explore and %s exclude each other (--explore makes the schedules)",
+			    given[0]);
+		if (lab->o.explore && lab->o.trace)
+			bad(lab, "--explore and --trace exclude each other (replay a reported --schedule with --trace)");
+		if (!lab->o.explore && (lab->o.preemptions >= 0 || lab->o.max_runs ||
+		                        lab->o.max_steps))
+			bad(lab, "%s needs --explore", lab->o.preemptions >= 0 ? "--preemptions"
+			    : lab->o.max_runs ? "--max-runs" : "--max-steps");
 		if (lab->o.trace && !n)
 			bad(lab, "--trace needs a schedule to trace: --schedule, --step, --quantum or --random-schedule");
 	}
@@ -676,6 +723,16 @@ lab_init(struct lab *lab, const struct lab_lesson *lesson, int argc,
 		lab_usage_error(lab, "%s", err);
 	if (r > 0)
 		exit(0);
+	if (lab->o.explore) {
+		lab_explore(lab); /* returns in each run's child only */
+		/* The child's records go to the explorer on stdout alone. */
+		json_fd = -1;
+		json_side = false;
+		lab->o.json = true;
+		lab->o.quiet = true;
+		lab->o.runs = 1;
+		unsetenv(BOARD_ENV_FD);
+	}
 	setup_board(lab);
 }
 
@@ -871,6 +928,22 @@ json_write(FILE *f, const struct lab_json *j, const char *sched, size_t slen)
 	if (sched)
 		fprintf(f, ",\"schedule\":\"%.*s\"", (int)slen, sched);
 	fputs("}\n", f);
+}
+
+void
+lab_json_line(const struct lab *lab, const char *obj)
+{
+	(void)lab;
+	if (!json_side)
+		printf("%s\n", obj);
+	fflush(stdout);
+	if (json_fd == STDOUT_FILENO) {
+		fputc(0x1e, stdout);
+		printf("%s\n", obj);
+		fflush(stdout);
+	}
+	if (json_fd > STDOUT_FILENO)
+		dprintf(json_fd, "\x1e%s\n", obj);
 }
 
 void

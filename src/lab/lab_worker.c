@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,6 +123,10 @@ start_line(struct lab_worker *w)
 	uint64_t t0 = board_now_ns();
 	bool share = w->lab->ncpu < 2 || (int)n > w->lab->ncpu;
 
+	/* An --explore run: its gates order every step, so a common start
+	 * buys nothing, and spinning for it was a third of each run's time. */
+	if (w->lab->exploring)
+		return;
 	atomic_fetch_add(&b->arrived, 1);
 	while (atomic_load(&b->arrived) < n &&
 	       board_now_ns() - t0 < 100000000u) {
@@ -630,6 +635,130 @@ drive_auto(struct lab_team *t)
 	return true;
 }
 
+/* ---- An --explore run ----------------------------------------------------
+ * The explorer (lab_explore.c) forks this process once per schedule.  Its
+ * driver grants the schedule's prefix (lab->sched), then keeps to the
+ * worker it granted last while that one can move (so the run adds no
+ * preemption of its own), else the lowest-numbered that can.  Before each
+ * step it writes, to lab->explore_fd, the worker granted and every worker
+ * that could have been ("S 1 1,2"), so the explorer can try the others;
+ * at the end, how the run ended ("E ok", deadlock, asleep, bound).  A run
+ * that cannot go on (a cycle of lock waits, everyone asleep, more than
+ * --max-steps steps) ends here at once: the outcome is known, and waiting
+ * for the lab's watch would cost a third of a second a run. */
+struct ex_out {
+	char *buf;
+	size_t len, cap;
+};
+
+static void
+ex_put(struct lab *lab, struct ex_out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(o->buf ? o->buf + o->len : NULL,
+		              o->buf ? o->cap - o->len : 0, fmt, ap);
+		va_end(ap);
+		if (n >= 0 && o->buf && o->len + (size_t)n < o->cap)
+			break;
+		o->cap = o->cap ? 2 * o->cap + (size_t)n : 4096;
+		if (!(o->buf = realloc(o->buf, o->cap)))
+			lab_die(lab, "out of memory");
+	}
+	o->len += (size_t)n;
+}
+
+static void
+ex_flush(struct lab *lab, struct ex_out *o)
+{
+	for (size_t off = 0; off < o->len;) {
+		ssize_t n = write(lab->explore_fd, o->buf + off, o->len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	o->len = 0;
+}
+
+static _Noreturn void
+ex_stop(struct lab_team *t, struct ex_out *o, const char *how)
+{
+	struct lab *lab = t->lab;
+
+	ex_put(lab, o, "E %s\n", how);
+	ex_flush(lab, o);
+	for (int i = 0; i < t->n; i++)
+		if (t->w[i].mode == LAB_PROCESS && !t->w[i].joined)
+			kill(t->w[i].pid, SIGKILL);
+	_exit(LAB_EXIT_DEADLOCK);
+}
+
+static bool
+drive_explore(struct lab_team *t)
+{
+	struct lab *lab = t->lab;
+	struct ex_out o = { 0 };
+	int last = -1, can[BOARD_MAX_WORKERS];
+	char why[128];
+
+	/* Two teams scheduled at once (a lesson's side demo): their steps
+	 * would interleave outside this driver's view. */
+	if (atomic_load(&lab->ndriving) > 1)
+		ex_stop(t, &o, "unsupported");
+	wait_settled(t);
+	for (;;) {
+		int ncan = 0, i = -1;
+
+		if (all_ended(t))
+			break;
+		for (int k = 0; k < t->n; k++)
+			if (!cannot_step(&t->w[k], why, sizeof why))
+				can[ncan++] = k;
+		if (ncan == 0) {
+			if (lab_find_deadlock(lab->board, NULL, 0, NULL))
+				ex_stop(t, &o, "deadlock");
+			if (lab_all_blocked(lab->board))
+				ex_stop(t, &o, "asleep");
+			break; /* waits for the lesson's main: let it run */
+		}
+		if (lab->explore_k >= lab->o.max_steps)
+			ex_stop(t, &o, "bound");
+		if (lab->explore_k < lab->nsched) {
+			int want = team_index(t, lab->sched[lab->explore_k]);
+
+			for (int k = 0; k < ncan; k++)
+				if (can[k] == want)
+					i = want;
+			if (i < 0) /* the prefix asked for a worker that cannot move */
+				ex_stop(t, &o, "diverged");
+		} else {
+			i = can[0];
+			for (int k = 0; k < ncan; k++)
+				if (can[k] == last)
+					i = last;
+		}
+		ex_put(lab, &o, "S %d ", t->w[i].no);
+		for (int k = 0; k < ncan; k++)
+			ex_put(lab, &o, "%s%d", k ? "," : "", t->w[can[k]].no);
+		ex_put(lab, &o, "\n");
+		lab->explore_k++;
+		last = i;
+		grant(t, &t->w[i]);
+		if (!all_ended(t) && lab_find_deadlock(lab->board, NULL, 0, NULL))
+			ex_stop(t, &o, "deadlock");
+	}
+	ex_flush(lab, &o);
+	free(o.buf);
+	free_run(t);
+	return true;
+}
+
 static void
 print_positions(struct lab_team *t)
 {
@@ -946,7 +1075,8 @@ drive(void *p)
 {
 	struct lab_team *t = p;
 	struct lab *lab = t->lab;
-	bool ok = lab->nsched ? drive_schedule(t) :
+	bool ok = lab->exploring ? drive_explore(t) :
+	          lab->nsched ? drive_schedule(t) :
 	          lab->o.quantum || lab->o.random ? drive_auto(t) : drive_terminal(t);
 
 	if (!ok) /* its workers stay blocked; free_run did not count it off */

@@ -1,0 +1,520 @@
+// --explore: every schedule of a lesson program's probe points, each a real
+// run of its real workers, driven by the same step driver as --schedule.
+//
+// A stateless depth-first search (as CHESS and loom do it): the explorer
+// keeps no program state, only schedules.  It is a fork server: after
+// parsing, this process forks one child per schedule; the child returns
+// from lab_init into the lesson with lab->sched set to the schedule's
+// prefix, runs once with --json, and its driver (drive_explore in
+// lab_worker.c) grants the prefix, then continues without preempting,
+// writing each step and the workers that could have been granted there.
+// For every step past the prefix and every other worker that could have
+// gone, the explorer pushes "the same prefix up to there, then that
+// worker": each leaf of the schedule tree is run exactly once.  A run's
+// outcome is the fields of its JSON record that the lesson names
+// (lab_lesson.outcome), its exit status, and how it ended.
+#include "lab.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* A run is stopped after this long (a lesson that hangs in a free run). */
+enum { EX_RUN_TIMEOUT_MS = 10000 };
+
+struct ex_sched {
+	int *s;
+	long n;
+};
+
+struct ex_outcome {
+	char *key;    /* what makes it distinct */
+	char *json;   /* its "outcome" object */
+	char *sched;  /* the first schedule that gave it */
+	long count;
+	char end[16]; /* ok, deadlock, asleep, bound */
+};
+
+struct ex_state {
+	struct lab *lab;
+	struct ex_sched *stack;
+	size_t nstack, capstack;
+	struct ex_outcome *out;
+	size_t nout, capout;
+	long runs, steps;
+	bool cut_runs, cut_preempt, cut_steps, cut_timeout;
+};
+
+static void *
+ex_alloc(struct lab *lab, void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+
+	if (!q)
+		lab_die(lab, "out of memory");
+	return q;
+}
+
+/* A growing string. */
+struct ex_str {
+	char *s;
+	size_t len, cap;
+};
+
+static void
+str_add(struct lab *lab, struct ex_str *b, const char *p, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		b->cap = 2 * (b->len + n + 1) + 64;
+		b->s = ex_alloc(lab, b->s, b->cap);
+	}
+	memcpy(b->s + b->len, p, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+static void
+str_addf(struct lab *lab, struct ex_str *b, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void
+str_addf(struct lab *lab, struct ex_str *b, const char *fmt, ...)
+{
+	char tmp[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	str_add(lab, b, tmp, n < 0 ? 0 : (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
+static void
+push(struct ex_state *x, const int *s, long n)
+{
+	struct ex_sched e;
+
+	if (x->nstack == x->capstack) {
+		x->capstack = x->capstack ? 2 * x->capstack : 64;
+		x->stack = ex_alloc(x->lab, x->stack, x->capstack * sizeof *x->stack);
+	}
+	e.n = n;
+	e.s = ex_alloc(x->lab, NULL, (size_t)n * sizeof *e.s);
+	if (n)
+		memcpy(e.s, s, (size_t)n * sizeof *s);
+	x->stack[x->nstack++] = e;
+}
+
+/* The child: stdout and the step record into pipes, the rest quiet. */
+static void
+child(struct lab *lab, const struct ex_sched *pre, int out_fd, int ex_fd)
+{
+	int null = open("/dev/null", O_RDWR);
+
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDERR_FILENO);
+		close(null);
+	}
+	dup2(out_fd, STDOUT_FILENO);
+	close(out_fd);
+	lab->exploring = true;
+	lab->explore_fd = ex_fd;
+	lab->explore_k = 0;
+	lab->sched = (int *)pre->s; /* lives as long as the child */
+	lab->nsched = (int)pre->n;
+	signal(SIGPIPE, SIG_DFL);
+}
+
+/* Read both pipes to their end (a long run's record must not fill a
+ * pipe while the explorer waits for the child). */
+static bool
+collect(struct lab *lab, pid_t pid, int out_fd, int ex_fd, struct ex_str *out,
+        struct ex_str *ex)
+{
+	struct pollfd p[2] = { { .fd = out_fd, .events = POLLIN },
+	                       { .fd = ex_fd, .events = POLLIN } };
+	struct ex_str *dst[2] = { out, ex };
+	int open_n = 2;
+	char buf[4096];
+
+	while (open_n > 0) {
+		int r = poll(p, 2, EX_RUN_TIMEOUT_MS);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			kill(pid, SIGKILL);
+			return false;
+		}
+		for (int i = 0; i < 2; i++) {
+			ssize_t n;
+
+			if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			n = read(p[i].fd, buf, sizeof buf);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				close(p[i].fd);
+				p[i].fd = -1;
+				open_n--;
+				continue;
+			}
+			str_add(lab, dst[i], buf, (size_t)n);
+		}
+	}
+	return true;
+}
+
+/* The value of "key" in a one-line JSON object, as its text (a number,
+ * a string with its quotes, true/false/null); 0 when absent.  The records
+ * are the lab's own (lab_json_*): flat, no key inside a string value. */
+static size_t
+json_field(const char *obj, const char *key, size_t keylen, const char **val)
+{
+	for (const char *p = obj; (p = strchr(p, '"')); p++) {
+		const char *v;
+		bool str = false, esc = false;
+
+		if (strncmp(p + 1, key, keylen) || p[1 + keylen] != '"' ||
+		    p[2 + keylen] != ':')
+			continue;
+		v = p + 3 + keylen;
+		for (p = v; *p; p++) {
+			if (esc) {
+				esc = false;
+			} else if (*p == '\\') {
+				esc = true;
+			} else if (*p == '"') {
+				if (str || p == v)
+					str = !str;
+				if (!str && p != v) {
+					p++;
+					break;
+				}
+			} else if (!str && (*p == ',' || *p == '}')) {
+				break;
+			}
+		}
+		*val = v;
+		return (size_t)(p - v);
+	}
+	return 0;
+}
+
+/* The last JSON record on the child's stdout. */
+static const char *
+last_record(char *out)
+{
+	char *rec = NULL;
+
+	for (char *line = out; line && *line;) {
+		char *nl = strchr(line, '\n');
+
+		if (nl)
+			*nl = '\0';
+		if (*line == '{')
+			rec = line;
+		line = nl ? nl + 1 : NULL;
+	}
+	return rec;
+}
+
+static void
+add_outcome(struct ex_state *x, const char *end, int status, const char *rec,
+            const int *s, long n)
+{
+	struct lab *lab = x->lab;
+	const char *fields = lab->lesson->outcome;
+	struct ex_str key = { 0 }, json = { 0 }, sched = { 0 };
+
+	str_add(lab, &json, "{", 1);
+	if (rec && fields && strcmp(end, "ok") == 0) {
+		for (const char *f = fields; *f;) {
+			size_t fl = strcspn(f, ",");
+			const char *v;
+			size_t vl = json_field(rec, f, fl, &v);
+
+			if (vl) {
+				str_addf(lab, &json, "%s\"%.*s\":", json.len > 1 ? "," : "",
+				         (int)fl, f);
+				str_add(lab, &json, v, vl);
+			}
+			f += fl + (f[fl] == ',');
+		}
+	}
+	if (status >= 0)
+		str_addf(lab, &json, "%s\"status\":%d", json.len > 1 ? "," : "", status);
+	else
+		str_addf(lab, &json, "%s\"signal\":\"SIG%s\"", json.len > 1 ? "," : "",
+		         sigabbrev_np(-status) ? sigabbrev_np(-status) : "?");
+	str_add(lab, &json, "}", 1);
+	str_addf(lab, &key, "%s ", end);
+	str_add(lab, &key, json.s, json.len);
+	for (size_t i = 0; i < x->nout; i++)
+		if (strcmp(x->out[i].key, key.s) == 0) {
+			x->out[i].count++;
+			free(key.s);
+			free(json.s);
+			return;
+		}
+	for (long i = 0; i < n; i++)
+		str_addf(lab, &sched, "%s%d", i ? "," : "", s[i]);
+	if (!sched.s)
+		str_add(lab, &sched, "", 0);
+	if (x->nout == x->capout) {
+		x->capout = x->capout ? 2 * x->capout : 16;
+		x->out = ex_alloc(lab, x->out, x->capout * sizeof *x->out);
+	}
+	x->out[x->nout] = (struct ex_outcome){ key.s, json.s, sched.s, 1, "" };
+	snprintf(x->out[x->nout].end, sizeof x->out[x->nout].end, "%s", end);
+	x->nout++;
+}
+
+/* Is worker no among the comma-separated numbers at p (to the line end)? */
+static bool
+in_set(const char *p, int no)
+{
+	while (*p && *p != '\n') {
+		char *e;
+		long v = strtol(p, &e, 10);
+
+		if (e == p)
+			return false;
+		if (v == no)
+			return true;
+		p = *e == ',' ? e + 1 : e;
+	}
+	return false;
+}
+
+/* One run of schedule prefix pre; pushes the schedules it opens up. */
+static void
+run_one(struct ex_state *x, struct ex_sched *pre)
+{
+	struct lab *lab = x->lab;
+	int outp[2], exp[2], wst = 0, status;
+	struct ex_str out = { 0 }, ex = { 0 };
+	char end[16] = "ok";
+	int *s = NULL;
+	const char **en = NULL;
+	long n = 0, cap = 0, pre_k = 0;
+	pid_t pid;
+	bool done;
+
+	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(exp, O_CLOEXEC) < 0)
+		lab_die(lab, "--explore: pipe:");
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		lab_die(lab, "--explore: fork:");
+	if (pid == 0) {
+		close(outp[0]);
+		close(exp[0]);
+		child(lab, pre, outp[1], exp[1]);
+		return; /* into the lesson: run_one's caller longjmps nowhere */
+	}
+	close(outp[1]);
+	close(exp[1]);
+	done = collect(lab, pid, outp[0], exp[0], &out, &ex);
+	while (waitpid(pid, &wst, 0) < 0 && errno == EINTR)
+		;
+	status = WIFSIGNALED(wst) ? -WTERMSIG(wst) : WEXITSTATUS(wst);
+	if (!done)
+		snprintf(end, sizeof end, "timeout");
+	/* The steps: "S granted can,can,..." lines, then maybe "E how". */
+	for (char *line = ex.s; line && *line;) {
+		char *nl = strchr(line, '\n');
+
+		if (line[0] == 'S' && line[1] == ' ') {
+			char *e;
+
+			if (n == cap) {
+				cap = cap ? 2 * cap : 64;
+				s = ex_alloc(lab, s, (size_t)cap * sizeof *s);
+				en = ex_alloc(lab, en, (size_t)cap * sizeof *en);
+			}
+			s[n] = (int)strtol(line + 2, &e, 10);
+			en[n++] = *e == ' ' ? e + 1 : e;
+		} else if (line[0] == 'E' && line[1] == ' ') {
+			snprintf(end, sizeof end, "%.*s",
+			         (int)(nl ? nl - line - 2 : (long)strlen(line + 2)), line + 2);
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	x->runs++;
+	x->steps += n;
+	if (strcmp(end, "diverged") == 0 || n < pre->n)
+		lab_die(lab, "--explore: a run did not follow its schedule (%ld of %ld steps): the program is not deterministic under the step driver",
+		        n, pre->n);
+	for (long i = 0; i < pre->n; i++)
+		if (s[i] != pre->s[i])
+			lab_die(lab, "--explore: a run did not follow its schedule at step %ld",
+			        i + 1);
+	if (strcmp(end, "bound") == 0)
+		x->cut_steps = true;
+	if (strcmp(end, "timeout") == 0) /* stopped: what came next is unknown */
+		x->cut_timeout = true;
+	add_outcome(x, end, status, last_record(out.s ? out.s : (char *)""), s, n);
+	/* The new branches, shallowest pushed first, so the deepest is run
+	 * next (depth first).  preempt: switches so far away from a worker
+	 * that could have gone on. */
+	for (long i = 0; i < n; i++) {
+		bool prev_can = i > 0 && in_set(en[i], s[i - 1]);
+
+		if (i >= pre->n) {
+			for (const char *p = en[i]; *p && *p != '\n';) {
+				char *e;
+				int w = (int)strtol(p, &e, 10);
+				int cost = pre_k + (prev_can && w != s[i - 1]);
+
+				p = *e == ',' ? e + 1 : e;
+				if (w == s[i])
+					continue;
+				if (lab->o.preemptions >= 0 && cost > lab->o.preemptions) {
+					x->cut_preempt = true;
+					continue;
+				}
+				{
+					int keep = s[i];
+
+					s[i] = w;
+					push(x, s, i + 1);
+					s[i] = keep;
+				}
+			}
+		}
+		if (prev_can && s[i] != s[i - 1])
+			pre_k++;
+	}
+	free(s);
+	free(en);
+	free(out.s);
+	free(ex.s);
+}
+
+static void
+print_json(struct ex_state *x, double secs)
+{
+	char *line = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&line, &len);
+
+	struct lab *lab = x->lab;
+	bool complete = !x->cut_runs && !x->cut_preempt && !x->cut_steps &&
+	                !x->cut_timeout;
+
+	fprintf(f, "{\"explored\":%ld,\"complete\":%s,\"cut\":[", x->runs,
+	       complete ? "true" : "false");
+	{
+		const char *sep = "";
+
+		if (x->cut_runs)
+			fprintf(f, "%s\"max-runs\"", sep), sep = ",";
+		if (x->cut_preempt)
+			fprintf(f, "%s\"preemptions\"", sep), sep = ",";
+		if (x->cut_steps)
+			fprintf(f, "%s\"max-steps\"", sep), sep = ",";
+		if (x->cut_timeout)
+			fprintf(f, "%s\"timeout\"", sep);
+	}
+	fprintf(f, "],\"steps\":%ld,\"preemptions\":%d,\"max_runs\":%ld,\"max_steps\":%ld,"
+	       "\"seconds\":%.3f,\"runs_per_s\":%.0f,\"steps_per_s\":%.0f,"
+	       "\"distinct\":%zu,\"outcomes\":[",
+	       x->steps, lab->o.preemptions, lab->o.max_runs, lab->o.max_steps, secs,
+	       secs > 0 ? (double)x->runs / secs : 0, secs > 0 ? (double)x->steps / secs : 0,
+	       x->nout);
+	for (size_t i = 0; i < x->nout; i++) {
+		struct ex_outcome *o = &x->out[i];
+
+		fprintf(f, "%s{\"outcome\":%s,\"count\":%ld,\"schedule\":\"%s\","
+		       "\"deadlock\":%s,\"asleep\":%s,\"step_bound\":%s,\"end\":\"%s\"}",
+		       i ? "," : "", o->json, o->count, o->sched,
+		       strcmp(o->end, "deadlock") ? "false" : "true",
+		       strcmp(o->end, "asleep") ? "false" : "true",
+		       strcmp(o->end, "bound") ? "false" : "true", o->end);
+	}
+	fprintf(f, "]}");
+	if (fclose(f) != 0 || !line)
+		lab_die(lab, "out of memory");
+	lab_json_line(lab, line);
+	free(line);
+}
+
+static void
+print_text(struct ex_state *x, double secs)
+{
+	struct lab *lab = x->lab;
+
+	printf("%s --explore: %ld interleaving%s, %ld steps", lab->prog, x->runs,
+	       x->runs == 1 ? "" : "s", x->steps);
+	if (!x->cut_runs && !x->cut_preempt && !x->cut_steps && !x->cut_timeout)
+		printf(": complete (every schedule");
+	else
+		printf(": NOT complete (cut by%s%s%s%s",
+		       x->cut_runs ? " --max-runs" : "",
+		       x->cut_preempt ? " the preemption bound" : "",
+		       x->cut_steps ? " the step bound" : "",
+		       x->cut_timeout ? " a run stopped after 10 s" : "");
+	if (lab->o.preemptions >= 0)
+		printf(" with at most %d preemption%s", lab->o.preemptions,
+		       lab->o.preemptions == 1 ? "" : "s");
+	printf(")\n");
+	printf("%zu distinct outcome%s:\n", x->nout, x->nout == 1 ? "" : "s");
+	for (size_t i = 0; i < x->nout; i++) {
+		struct ex_outcome *o = &x->out[i];
+		const char *what = strcmp(o->end, "ok") == 0 ? "" :
+		                   strcmp(o->end, "bound") == 0 ? "step bound " :
+		                   strcmp(o->end, "asleep") == 0 ? "everyone asleep " :
+		                   strcmp(o->end, "deadlock") == 0 ? "deadlock " :
+		                   strcmp(o->end, "timeout") == 0 ? "stopped after 10 s " : o->end;
+
+		printf("  %s%-24s %6ld run%s  --schedule %s\n", what, o->json, o->count,
+		       o->count == 1 ? " " : "s", o->sched[0] ? o->sched : "(none)");
+	}
+	printf("%.3f s: %.0f runs/s, %.0f steps/s\n", secs,
+	       secs > 0 ? (double)x->runs / secs : 0,
+	       secs > 0 ? (double)x->steps / secs : 0);
+}
+
+void
+lab_explore(struct lab *lab)
+{
+	struct ex_state x = { .lab = lab };
+	uint64_t t0 = board_now_ns();
+	double secs;
+
+	if (!lab->o.max_runs)
+		lab->o.max_runs = LAB_EXPLORE_MAX_RUNS;
+	if (!lab->o.max_steps)
+		lab->o.max_steps = LAB_EXPLORE_MAX_STEPS;
+	push(&x, NULL, 0);
+	while (x.nstack > 0) {
+		struct ex_sched pre;
+
+		if (x.runs >= lab->o.max_runs) {
+			x.cut_runs = true;
+			break;
+		}
+		pre = x.stack[--x.nstack];
+		run_one(&x, &pre);
+		if (lab->exploring)
+			return; /* the child: on into the lesson */
+		free(pre.s);
+	}
+	secs = (double)(board_now_ns() - t0) / 1e9;
+	if (lab_text(lab))
+		print_text(&x, secs);
+	if (lab->o.json)
+		print_json(&x, secs);
+	fflush(stdout);
+	exit(0);
+}
