@@ -15,6 +15,8 @@ static const char usage[] =
 	"usage: racelab [--ascii] [--no-mouse] [LESSON]\n"
 	"       racelab [--ascii] [--no-mouse] --run 'SLUG [OPTION...]'\n"
 	"       racelab --verify [LESSON...]\n"
+	"       racelab --exercises [--json] | --hint EXERCISE\n"
+	"       racelab --check EXERCISE [FILE] [--json]\n"
 	"       racelab --list | --help | --version\n"
 	"\n"
 	"A hands-on terminal lab for concurrency: lessons that run real\n"
@@ -26,6 +28,11 @@ static const char usage[] =
 	"  --list        print the catalog of lessons and exit\n"
 	"  --verify      run the lessons' run blocks without a terminal and check\n"
 	"                their expect: lines; exit 0 only when all hold\n"
+	"  --exercises   the exercises (write the fix in C) and how far you are\n"
+	"  --check       check your copy of an exercise, or FILE, under every\n"
+	"                interleaving: exit 0 PASS, 1 FAIL (with a --schedule\n"
+	"                that replays it), 2 bad usage\n"
+	"  --hint        the exercise's next hint\n"
 	"  --ascii       ASCII lines only, no Unicode box drawing\n"
 	"  --no-mouse    do not ask the terminal for mouse events\n"
 	"  --help        this text;  --version  the version\n"
@@ -147,6 +154,11 @@ main(int argc, char **argv)
 		find_paths();
 		return verify_main(&shell_cfg, argc - 2, argv + 2);
 	}
+	if (argc > 1 && (strcmp(argv[1], "--exercises") == 0 || strcmp(argv[1], "--check") == 0 ||
+	                 strcmp(argv[1], "--hint") == 0)) {
+		find_paths();
+		return exercise_main(&shell_cfg, argc - 1, argv + 1);
+	}
 	shell_cfg.mouse = true;
 	shell_cfg.color = !(nc && *nc);
 	for (int i = 1; i < argc; i++) {
@@ -162,7 +174,8 @@ main(int argc, char **argv)
 			/* Hidden: the options, for the bash completion
 			 * (tools/completion.bash); e2e/complete.sh checks
 			 * them against the usage above. */
-			fputs("--ascii\n--no-mouse\n--run=\n--list\n--verify\n--help\n--version\n", stdout);
+			fputs("--ascii\n--no-mouse\n--run=\n--list\n--verify\n--exercises\n--check\n"
+			      "--hint\n--help\n--version\n", stdout);
 			return out_status();
 		} else if (strcmp(a, "--list") == 0) {
 			list = true;
