@@ -85,6 +85,9 @@ const char *term_unusable(void);
 int term_init(void);
 void term_end(void);       /* restores the terminal; safe to call twice */
 void term_suspend(void);   /* Ctrl-Z: restore, stop, and come back */
+/* Hand the terminal to another program (an editor) and take it back. */
+void term_leave(void);
+void term_back(void);
 void term_resize(void);    /* after SIGWINCH: learn the new size */
 attr_t term_attr(enum shell_color c);
 attr_t term_state_attr(enum board_state s);
@@ -353,6 +356,15 @@ const char *exercise_state(const struct exercise *e, int *hints);
 const char *exercise_hint(const struct exercise *e, int *no);
 /* racelab --exercises | --check | --hint (argv[0] the option); exit status. */
 int exercise_main(const struct shell_cfg *cfg, int argc, char **argv);
+
+/* exercise_view.c: the step's exercise in the lesson view (e E h f). */
+void exercise_attach(struct shell_ctx *c, const struct md_exercise *x); /* a step shown */
+void exercise_leave(void);       /* the lesson view closes */
+int exercise_key(struct shell_ctx *c, int key, struct shell_action *act);
+void exercise_results(void);     /* the verdict and the hint, into the results area */
+bool exercise_shown(void);       /* the step has an exercise */
+int exercise_fd(void);           /* for the loop's poll: -1 none */
+int exercise_io(struct shell_ctx *c); /* it is readable: key flags */
 
 /* ---- child.c: a demo in its own process group --------------------------- */
 
