@@ -34,7 +34,8 @@
 enum {
 	EX_OUT_MAX = 4 << 20,    /* of racelab-watch's stdout kept */
 	EX_ERR_MAX = 64 << 10,   /* of its stderr */
-	EX_TIMEOUT_S = 120,      /* one racelab-watch run, all of it */
+	EX_TIMEOUT_S = 120,      /* an exploration, all of it */
+	EX_FREE_TIMEOUT_S = 30,  /* free runs: a thread asleep for ever ends there */
 };
 
 /* ---- finding exercises -------------------------------------------------- */
@@ -200,11 +201,11 @@ now_s(void)
 /* Run argv in a process group of its own, stdout and stderr collected;
  * killed (the group) after EX_TIMEOUT_S, and with us if we die. */
 static void
-run_cmd(char *const argv[], struct ex_run *r)
+run_cmd(char *const argv[], struct ex_run *r, int timeout_s)
 {
 	int op[2], ep[2];
 	pid_t pid, me = getpid();
-	double end = now_s() + EX_TIMEOUT_S;
+	double end = now_s() + timeout_s;
 	struct pollfd p[2];
 	int open_n = 2;
 
@@ -520,13 +521,13 @@ judge_explore(const char *out, struct exercise_verdict *v)
 	return 0;
 }
 
-/* Judge the free runs: every record line, and the exit status. */
+/* Judge runs that are not an exploration (free runs, a --schedule
+ * replay): every record line (v->count: how many failed, v->runs: how many
+ * there were; the first failure's reason kept), and the exit status. */
 static void
-judge_free(const struct ex_run *r, struct exercise_verdict *v)
+judge_runs(const struct ex_run *r, struct exercise_verdict *v)
 {
-	int k = 0;
-
-	for (const char *l = r->out; *l && v->result == EX_PASS;) {
+	for (const char *l = r->out; *l;) {
 		size_t n = strcspn(l, "\n");
 		const char *s = l;
 		json_error_t je;
@@ -536,23 +537,24 @@ judge_free(const struct ex_run *r, struct exercise_verdict *v)
 			s++;
 		if (*s == '{' && (j = json_loadb(s, n - (size_t)(s - l), 0, &je))) {
 			json_t *outs = json_object_get(j, "outcomes");
+			struct exercise_verdict w = *v;
+			bool failed = false;
 
 			if (json_is_array(outs)) {
-				for (size_t i = 0; i < json_array_size(outs); i++)
-					if (outcome_fails(json_array_get(outs, i), v)) {
-						v->result = EX_FAIL;
-						break;
-					}
+				for (size_t i = 0; i < json_array_size(outs) && !failed; i++)
+					failed = outcome_fails(json_array_get(outs, i), &w);
 			} else {
-				k++;
-				if (outcome_fails(j, v))
-					v->result = EX_FAIL;
+				failed = outcome_fails(j, &w);
 			}
-			if (v->result == EX_FAIL) {
+			v->runs++;
+			if (failed && v->result != EX_FAIL) {
 				const char *s2 = json_string_value(json_object_get(j, "schedule"));
 
+				*v = w;
+				v->result = EX_FAIL;
 				snprintf(v->schedule, sizeof v->schedule, "%s", s2 ? s2 : "");
 			}
+			v->count += failed;
 			json_decref(j);
 		}
 		l += n + (l[n] == '\n');
@@ -560,13 +562,19 @@ judge_free(const struct ex_run *r, struct exercise_verdict *v)
 	if (v->result == EX_PASS && r->status != 0) {
 		v->result = EX_FAIL;
 		if (WIFSIGNALED(r->status))
-			vset(v->reason, sizeof v->reason, "a free run died of signal %d",
+			vset(v->reason, sizeof v->reason, "a run died of signal %d",
 			     WTERMSIG(r->status));
 		else
-			vset(v->reason, sizeof v->reason, "a free run failed (exit status %d)",
+			vset(v->reason, sizeof v->reason, "a run failed (exit status %d)",
 			     WEXITSTATUS(r->status));
 		last_line(r->out, v->detail, sizeof v->detail);
 	}
+}
+
+static void
+judge_free(const struct ex_run *r, struct exercise_verdict *v)
+{
+	judge_runs(r, v);
 	if (v->result == EX_FAIL) {
 		char why[sizeof v->reason];
 
@@ -624,7 +632,7 @@ exercise_check(const char *bin_dir, const struct exercise *e, const char *file,
 	argv[a++] = driver;
 	argv[a++] = learner;
 	argv[a] = NULL;
-	run_cmd(argv, &r);
+	run_cmd(argv, &r, EX_TIMEOUT_S);
 	if (r.status < 0 || r.timed_out) {
 		v->result = EX_ERROR;
 		vset(v->reason, sizeof v->reason, r.timed_out ? "the exploration took more than "
@@ -664,12 +672,12 @@ exercise_check(const char *bin_dir, const struct exercise *e, const char *file,
 		argv[a++] = driver;
 		argv[a++] = learner;
 		argv[a] = NULL;
-		run_cmd(argv, &r);
+		run_cmd(argv, &r, EX_FREE_TIMEOUT_S);
 		v->runs = e->x->runs;
 		if (r.timed_out) {
 			v->result = EX_FAIL;
 			vset(v->reason, sizeof v->reason, "%d free runs took more than %d s: a "
-			     "thread waits for ever?", e->x->runs, EX_TIMEOUT_S);
+			     "thread waits for ever?", e->x->runs, EX_FREE_TIMEOUT_S);
 		} else {
 			judge_free(&r, v);
 		}
@@ -686,6 +694,41 @@ exercise_check(const char *bin_dir, const struct exercise *e, const char *file,
 		}
 	}
 	v->seconds = now_s() - t0;
+	return 0;
+}
+
+int
+exercise_replay(const char *bin_dir, const struct exercise *e, const char *file,
+                const char *schedule, int runs, struct exercise_verdict *v)
+{
+	char watch[PATH_MAX], driver[PATH_MAX], learner[PATH_MAX], n[16];
+	char *argv[] = {watch, "--runs", n, "--json", driver, learner, NULL, NULL, NULL};
+	struct ex_run r;
+
+	if (schedule && *schedule) { /* else free runs */
+		memmove(argv + 3, argv + 1, 5 * sizeof *argv);
+		argv[1] = "--schedule";
+		argv[2] = (char *)schedule;
+	}
+
+	memset(v, 0, sizeof *v);
+	snprintf(v->name, sizeof v->name, "%s", e->x->name);
+	snprintf(n, sizeof n, "%d", runs);
+	exercise_watch_path(bin_dir, watch, sizeof watch);
+	exercise_source(e, true, driver, sizeof driver);
+	if (!realpath(file, learner)) {
+		v->result = EX_ERROR;
+		return -1;
+	}
+	run_cmd(argv, &r, EX_FREE_TIMEOUT_S);
+	if (r.status < 0 || r.timed_out) {
+		v->result = EX_ERROR;
+		vset(v->reason, sizeof v->reason, "the replay did not end");
+		run_free(&r);
+		return -1;
+	}
+	judge_runs(&r, v);
+	run_free(&r);
 	return 0;
 }
 

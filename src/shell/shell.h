@@ -346,6 +346,11 @@ struct exercise_verdict {
  * not be checked (v->result EX_ERROR, v->reason says why). */
 int exercise_check(const char *bin_dir, const struct exercise *e, const char *file,
                    struct exercise_verdict *v);
+/* Run file under one schedule, runs times (racelab-watch --schedule S
+ * --runs N --json; schedule NULL or "": free runs): v says whether they
+ * failed and how (v->count of the v->runs records failed).  -1: not run. */
+int exercise_replay(const char *bin_dir, const struct exercise *e, const char *file,
+                    const char *schedule, int runs, struct exercise_verdict *v);
 void exercise_verdict_print(const struct exercise_verdict *v, FILE *f);
 char *exercise_verdict_json(const struct exercise_verdict *v); /* malloc'd */
 int exercise_verdict_parse(const char *json, struct exercise_verdict *v);
