@@ -13,6 +13,10 @@ done
 echo "== explore"
 sh bench/explore.sh </dev/null || echo "(bench explore failed: exit $?)"
 echo
+# A check of each exercise (racelab --check), cold and warm.
+echo "== exercise"
+sh bench/exercise.sh </dev/null || echo "(bench exercise failed: exit $?)"
+echo
 # Lesson 09 in C and in Python, side by side.
 echo "== C vs Python (lesson 09)"
 sh bench/python.sh </dev/null || echo "(bench python failed: exit $?)"
