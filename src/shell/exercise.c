@@ -36,6 +36,11 @@ enum {
 	EX_ERR_MAX = 64 << 10,   /* of its stderr */
 	EX_TIMEOUT_S = 120,      /* an exploration, all of it */
 	EX_FREE_TIMEOUT_S = 30,  /* free runs: a thread asleep for ever ends there */
+	/* The exploration's caps: a run of a right solution takes under 100
+	 * steps (slot, the longest, about 85), so 300 is a spinning thread;
+	 * and at most 2000 runs (a few seconds here) per check. */
+	EX_MAX_STEPS = 300,
+	EX_MAX_RUNS = 2000,
 };
 
 /* ---- finding exercises -------------------------------------------------- */
@@ -505,20 +510,69 @@ judge_explore(const char *out, struct exercise_verdict *v)
 	outs = json_object_get(root, "outcomes");
 	v->explored = json_integer_value(json_object_get(root, "explored"));
 	v->complete = json_is_true(json_object_get(root, "complete"));
-	for (i = 0; i < json_array_size(outs); i++) {
-		json_t *o = json_array_get(outs, i);
+	for (i = 0; i < json_array_size(json_object_get(root, "cut")); i++) {
+		const char *k = json_string_value(json_array_get(json_object_get(root, "cut"), i));
 
-		if (outcome_fails(o, v)) {
-			const char *s = json_string_value(json_object_get(o, "schedule"));
+		if (k && strcmp(k, "max-runs") == 0)
+			v->capped = true;
+	}
+	/* The failure to show: a broken invariant (the driver's own words)
+	 * before a deadlock, everyone asleep, then a spin; the shortest
+	 * schedule of its kind, the easiest to step through. */
+	{
+		int best_rank = 99;
+		size_t best_len = 0;
 
+		for (i = 0; i < json_array_size(outs); i++) {
+			json_t *o = json_array_get(outs, i);
+			struct exercise_verdict w = *v;
+			const char *s;
+			size_t len;
+			int rank;
+
+			if (!outcome_fails(o, &w))
+				continue;
+			rank = jtrue(o, "deadlock") ? 1 : jtrue(o, "asleep") ? 2 :
+			       jtrue(o, "bound") || jtrue(o, "step_bound") ? 3 : 0;
+			s = json_string_value(json_object_get(o, "schedule"));
+			len = s ? strlen(s) : 0;
+			if (rank > best_rank || (rank == best_rank && len >= best_len))
+				continue;
+			best_rank = rank;
+			best_len = len;
+			*v = w;
 			v->result = EX_FAIL;
 			v->count = json_integer_value(json_object_get(o, "count"));
 			snprintf(v->schedule, sizeof v->schedule, "%s", s ? s : "");
-			break;
 		}
 	}
 	json_decref(root);
 	return 0;
+}
+
+/* A run's record.  One cut short in its "schedule" (racelab-watch's own
+ * bound on a long schedule's text) is still judged on the fields before
+ * it, which are all the judge reads. */
+static json_t *
+record(const char *s, size_t n)
+{
+	json_error_t je;
+	json_t *j = json_loadb(s, n, 0, &je);
+	const char *cut;
+
+	if (j || !(cut = strstr(s, ",\"schedule\":")) || (size_t)(cut - s) >= n)
+		return j;
+	{
+		char *t = malloc((size_t)(cut - s) + 2);
+
+		if (!t)
+			shell_oom();
+		memcpy(t, s, (size_t)(cut - s));
+		memcpy(t + (cut - s), "}", 2);
+		j = json_loads(t, 0, &je);
+		free(t);
+	}
+	return j;
 }
 
 /* Judge runs that are not an exploration (free runs, a --schedule
@@ -530,15 +584,19 @@ judge_runs(const struct ex_run *r, struct exercise_verdict *v)
 	for (const char *l = r->out; *l;) {
 		size_t n = strcspn(l, "\n");
 		const char *s = l;
-		json_error_t je;
 		json_t *j;
 
 		while (s < l + n && *s != '{' && (unsigned char)*s < ' ')
 			s++;
-		if (*s == '{' && (j = json_loadb(s, n - (size_t)(s - l), 0, &je))) {
+		if (*s == '{')
+			j = record(s, n - (size_t)(s - l));
+		else
+			j = NULL;
+		if (j) {
 			json_t *outs = json_object_get(j, "outcomes");
 			struct exercise_verdict w = *v;
 			bool failed = false;
+			long runs = v->runs, count = v->count;
 
 			if (json_is_array(outs)) {
 				for (size_t i = 0; i < json_array_size(outs) && !failed; i++)
@@ -546,7 +604,6 @@ judge_runs(const struct ex_run *r, struct exercise_verdict *v)
 			} else {
 				failed = outcome_fails(j, &w);
 			}
-			v->runs++;
 			if (failed && v->result != EX_FAIL) {
 				const char *s2 = json_string_value(json_object_get(j, "schedule"));
 
@@ -554,7 +611,8 @@ judge_runs(const struct ex_run *r, struct exercise_verdict *v)
 				v->result = EX_FAIL;
 				snprintf(v->schedule, sizeof v->schedule, "%s", s2 ? s2 : "");
 			}
-			v->count += failed;
+			v->runs = runs + 1;
+			v->count = count + failed;
 			json_decref(j);
 		}
 		l += n + (l[n] == '\n');
@@ -600,7 +658,8 @@ exercise_check(const char *bin_dir, const struct exercise *e, const char *file,
                struct exercise_verdict *v)
 {
 	char watch[PATH_MAX], driver[PATH_MAX], learner[PATH_MAX], pre[16], runs[16];
-	char *argv[12];
+	char steps[16], maxruns[16];
+	char *argv[16];
 	struct ex_run r;
 	double t0 = now_s();
 	int a = 0;
@@ -624,6 +683,12 @@ exercise_check(const char *bin_dir, const struct exercise *e, const char *file,
 	argv[a++] = watch;
 	argv[a++] = "--explore";
 	argv[a++] = "--json";
+	snprintf(steps, sizeof steps, "%d", EX_MAX_STEPS);
+	snprintf(maxruns, sizeof maxruns, "%d", EX_MAX_RUNS);
+	argv[a++] = "--max-steps";
+	argv[a++] = steps;
+	argv[a++] = "--max-runs";
+	argv[a++] = maxruns;
 	if (e->x->preemptions >= 0) {
 		snprintf(pre, sizeof pre, "%d", e->x->preemptions);
 		argv[a++] = "--preemptions";
@@ -673,7 +738,6 @@ exercise_check(const char *bin_dir, const struct exercise *e, const char *file,
 		argv[a++] = learner;
 		argv[a] = NULL;
 		run_cmd(argv, &r, EX_FREE_TIMEOUT_S);
-		v->runs = e->x->runs;
 		if (r.timed_out) {
 			v->result = EX_FAIL;
 			vset(v->reason, sizeof v->reason, "%d free runs took more than %d s: a "
@@ -736,18 +800,32 @@ exercise_replay(const char *bin_dir, const struct exercise *e, const char *file,
 
 static const char *const result_names[] = {"pass", "fail", "compile", "error"};
 
+const char *
+exercise_bound_text(const struct exercise_verdict *v)
+{
+	static char buf[160];
+
+	if (v->preemptions == 0)
+		snprintf(buf, sizeof buf, "those that switch threads only where one blocks or "
+		         "ends: no preemption");
+	else if (v->preemptions > 0)
+		snprintf(buf, sizeof buf, "those with at most %d preemption%s", v->preemptions,
+		         v->preemptions == 1 ? "" : "s");
+	else
+		snprintf(buf, sizeof buf, "%s", v->complete ? "every one" : "not every one");
+	if (v->capped)
+		snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "; the first %ld only",
+		         v->explored);
+	return buf;
+}
+
 void
 exercise_verdict_print(const struct exercise_verdict *v, FILE *f)
 {
 	switch (v->result) {
 	case EX_PASS:
-		fprintf(f, "PASS %s: %ld interleaving%s explored", v->name, v->explored,
-		        v->explored == 1 ? "" : "s");
-		if (v->preemptions >= 0)
-			fprintf(f, " (those with at most %d preemption%s%s)", v->preemptions,
-			        v->preemptions == 1 ? "" : "s", v->complete ? "" : ", cut");
-		else
-			fprintf(f, " (%s)", v->complete ? "every one" : "not every one: the search was cut");
+		fprintf(f, "PASS %s: %ld interleaving%s explored (%s)", v->name, v->explored,
+		        v->explored == 1 ? "" : "s", exercise_bound_text(v));
 		if (v->runs)
 			fprintf(f, ", %d free runs", v->runs);
 		fprintf(f, ", all correct (%.1f s)\n", v->seconds);
@@ -774,13 +852,14 @@ char *
 exercise_verdict_json(const struct exercise_verdict *v)
 {
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:b, s:i, s:i, "
-	                      "s:I, s:f}",
+	                      "s:I, s:f, s:b}",
 	                      "exercise", v->name, "verdict", result_names[v->result],
 	                      "file", v->file, "reason", v->reason, "detail", v->detail,
 	                      "where", v->where, "schedule", v->schedule, "command",
 	                      v->command, "explored", (json_int_t)v->explored, "complete",
 	                      v->complete, "preemptions", v->preemptions, "runs", v->runs,
-	                      "count", (json_int_t)v->count, "seconds", v->seconds);
+	                      "count", (json_int_t)v->count, "seconds", v->seconds,
+	                      "capped", v->capped);
 	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 
 	json_decref(o);
@@ -825,6 +904,7 @@ exercise_verdict_parse(const char *text, struct exercise_verdict *v)
 	v->runs = (int)json_integer_value(json_object_get(o, "runs"));
 	v->count = (long)json_integer_value(json_object_get(o, "count"));
 	v->seconds = json_number_value(json_object_get(o, "seconds"));
+	v->capped = json_is_true(json_object_get(o, "capped"));
 	json_decref(o);
 	return 0;
 }

@@ -473,9 +473,8 @@ exercise_results(void)
 		results_add(COL_FOCUS, "Exercise", "checking %s under every interleaving ...",
 		            strrchr(xv.file, '/') + 1);
 	else if (xv.have && v->result == EX_PASS)
-		results_add(COL_GOOD, "Exercise", "PASS: %ld interleavings%s%s, all correct",
-		            v->explored, v->preemptions >= 0 ? " (at most that many preemptions: "
-		            : "", v->preemptions >= 0 ? "a bound)" : "");
+		results_add(COL_GOOD, "Exercise", "PASS: %ld interleavings (%s)%s, all correct",
+		            v->explored, exercise_bound_text(v), v->runs ? " and free runs" : "");
 	else if (xv.have && v->result == EX_FAIL) {
 		results_add(COL_WARN, "Exercise", "FAIL: %s", v->reason);
 		if (v->detail[0] && !strstr(v->reason, v->detail))

@@ -339,6 +339,7 @@ struct exercise_verdict {
 	int preemptions;      /* the bound; -1 none */
 	int runs;             /* free runs made */
 	long count;           /* interleavings that gave the failing outcome */
+	bool capped;          /* the search stopped at its cap of runs */
 	double seconds;
 };
 /* Check file against exercise e with bin_dir's racelab-watch: exploration,
@@ -352,6 +353,9 @@ int exercise_check(const char *bin_dir, const struct exercise *e, const char *fi
 int exercise_replay(const char *bin_dir, const struct exercise *e, const char *file,
                     const char *schedule, int runs, struct exercise_verdict *v);
 void exercise_verdict_print(const struct exercise_verdict *v, FILE *f);
+/* Which interleavings were explored, in words ("those with at most 2
+ * preemptions"); a static buffer. */
+const char *exercise_bound_text(const struct exercise_verdict *v);
 char *exercise_verdict_json(const struct exercise_verdict *v); /* malloc'd */
 int exercise_verdict_parse(const char *json, struct exercise_verdict *v);
 /* "not started", "in progress" or "passed", and the hints used. */

@@ -658,7 +658,7 @@ outcome(void *ctx, const char *end, int status, char *out)
 		saddf(&b, "\"status\":null,\"signal\":\"SIG%s\"",
 		      sigabbrev_np(-status) ? sigabbrev_np(-status) : "?");
 	else /* stopped by racelab-watch: it did not end by itself */
-		sadd(&b, "\"status\":null,\"signal\":null", 26);
+		saddf(&b, "\"status\":null,\"signal\":null");
 	sadd(&b, ",\"stdout\":", 10);
 	sjson(&b, out ? out : "", out ? strlen(out) : 0);
 	sadd(&b, "}", 1);
