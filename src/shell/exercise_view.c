@@ -483,10 +483,20 @@ exercise_results(void)
 			results_add(COL_NORMAL, "Replay", "f steps through it; or in a shell: %s",
 			            v->command);
 	} else if (xv.have && v->result == EX_COMPILE) {
+		/* cc's first error, its path cut to the file's name. */
+		const char *l = strstr(v->detail, ": error:"), *b;
 		char first[256];
-		size_t n = strcspn(v->detail, "\n");
+		size_t n;
 
-		snprintf(first, sizeof first, "%.*s", (int)(n < 255 ? n : 255), v->detail);
+		if (!l)
+			l = v->detail;
+		for (b = l; b > v->detail && b[-1] != '\n'; b--)
+			;
+		for (l = b; l < b + strcspn(b, "\n :"); l++)
+			if (*l == '/')
+				b = l + 1;
+		n = strcspn(b, "\n");
+		snprintf(first, sizeof first, "%.*s", (int)(n < 255 ? n : 255), b);
 		results_add(COL_WARN, "Exercise", "FAIL: %s", v->reason);
 		if (first[0])
 			results_add(COL_NORMAL, "cc", "%s", first);

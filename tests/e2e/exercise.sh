@@ -62,7 +62,7 @@ wait_for "FAIL:" 30
 # At 80x24: a compile error names the file and the line.
 T resize-window -t rl -x 80 -y 24
 cp "$SOL/bank-syntax.c" "$COPY"
-wait_for "does not compile: bank.c:16" 30
+wait_for "cc: bank.c:16:29: error:" 30
 keys E
 wait_for "no longer checking on save"
 keys q
