@@ -157,6 +157,9 @@ static const struct solution solutions[] = {
 	{"slot", "slot.c", 0, EX_FAIL, "empty slot"}, /* the template as it is */
 	{"slot", "slot-twocv.c", 0, EX_PASS, ""},
 	{"slot", "slot-broadcast.c", 0, EX_PASS, ""},
+	{"rendezvous", "rendezvous-wait-post.c", 1, EX_FAIL, "everyone asleep"},
+	{"rendezvous", "rendezvous-half.c", 1, EX_FAIL, "before A had done"},
+	{"rendezvous", "rendezvous-post-wait.c", 1, EX_PASS, ""},
 };
 
 static void
