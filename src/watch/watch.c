@@ -13,6 +13,7 @@
 #include "../lab/lab.h"
 #include "rlw.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -239,6 +240,26 @@ mkdirs(const char *path)
 	mkdir(tmp, 0700);
 }
 
+/* The compiler's scratch directory (flat: objects and the program). */
+static void
+remove_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		char p[PATH_MAX + 300];
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+		unlink(p);
+	}
+	if (d)
+		closedir(d);
+	rmdir(dir);
+}
+
 /* Compile srcs into the cache (once per content of the sources, of the
  * library and of this program); the executable's path. */
 static char *
@@ -299,10 +320,7 @@ compile(char **srcs, int n, const char *lib)
 			argv[a++] = obj;
 			argv[a] = NULL;
 			if (run_cc(argv) != 0) {
-				char cmd[PATH_MAX + 192];
-
-				snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-				if (system(cmd) != 0) { /* nothing more to do */ }
+				remove_dir(tmp);
 				usage_error("%s does not compile", srcs[i]);
 			}
 			objs[i] = strdup(obj);
@@ -329,6 +347,8 @@ compile(char **srcs, int n, const char *lib)
 			argv[a++] = "-lm";
 			argv[a] = NULL;
 			rc = run_cc(argv);
+			if (rc != 0)
+				remove_dir(tmp);
 			if (rc != 0)
 				usage_error("%s does not compile (linking failed)", srcs[0]);
 			for (int i = 0; i < n; i++) {
@@ -658,7 +678,7 @@ outcome(void *ctx, const char *end, int status, char *out)
 		saddf(&b, "\"status\":null,\"signal\":\"SIG%s\"",
 		      sigabbrev_np(-status) ? sigabbrev_np(-status) : "?");
 	else /* stopped by racelab-watch: it did not end by itself */
-		sadd(&b, "\"status\":null,\"signal\":null", 26);
+		saddf(&b, "\"status\":null,\"signal\":null");
 	sadd(&b, ",\"stdout\":", 10);
 	sjson(&b, out ? out : "", out ? strlen(out) : 0);
 	sadd(&b, "}", 1);
