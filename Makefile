@@ -53,7 +53,7 @@ UNIT_BIN = $(B)/tests/unit
 BENCH_SRC = $(wildcard bench/*.c)
 BENCH_BINS = $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 
-all: bin/racelab $(LESSON_BINS) $(RUNTIME_LIB)
+all: bin/racelab $(LESSON_BINS) $(RUNTIME_LIB) bin/racelab-watch $(WATCH_LIB) $(WATCH_TESTS)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -85,6 +85,29 @@ endef
 $(foreach d,$(LESSON_DIRS),$(eval $(call lesson_rule,$(d))))
 bin/racelab-images $(B)/tsan/racelab-images $(UNIT_BIN): LESSON_LIBS += $(IMAGE_LIBS)
 $(B)/lessons/10-images/images.o $(B)/tests/obj/check_images.o: ALL_CFLAGS += $(IMAGE_CFLAGS)
+
+# racelab-watch (src/watch): the program, and the library it preloads
+# into a watched program (position-independent, its own symbols hidden
+# but the interposed calls and the __tsan_* hooks).
+WATCH_LIB = $(B)/librlwatch.so
+WATCH_LIB_SRC = $(filter-out src/watch/watch.c,$(wildcard src/watch/*.c))
+WATCH_PIC_CFLAGS = $(RL_CPPFLAGS) $(CPPFLAGS) -std=c17 $(WARN) $(WERROR) -MMD -MP \
+  -pthread -fPIC -fvisibility=hidden -fno-sanitize=all $(CFLAGS)
+$(B)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WATCH_PIC_CFLAGS) -c $< -o $@
+$(WATCH_LIB): $(WATCH_LIB_SRC:%.c=$(B)/pic/%.o) $(BOARD_SRC:%.c=$(B)/pic/%.o)
+	$(CC) -shared -pthread $(LDFLAGS) -Wl,-soname,librlwatch.so -o $@ $^ -ldl
+$(B)/src/watch/watch.o: ALL_CFLAGS += -DLIBDIR=\"$(LIBDIR)\"
+bin/racelab-watch: $(B)/src/watch/watch.o $(LAB_LIB) $(BOARD_LIB) | $(WATCH_LIB)
+	@mkdir -p bin
+	$(CC) $(RL_LDFLAGS) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LESSON_LIBS)
+# The watched test programs (tests/watch/*.c), as plain executables.
+WATCH_TESTS = $(patsubst tests/watch/%.c,$(B)/watch/%,$(wildcard tests/watch/*.c))
+$(B)/watch/%: tests/watch/%.c
+	@mkdir -p $(B)/watch
+	$(CC) -g -O1 -pthread -o $@ $<
+watch: bin/racelab-watch $(WATCH_LIB) $(WATCH_TESTS)
 
 # ThreadSanitizer builds of the lesson programs (tests/e2e/tsan.sh): the
 # tool must stay quiet for synchronised modes and speak up for racy ones.

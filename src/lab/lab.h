@@ -193,6 +193,28 @@ void lab_pin_cpus(struct lab *lab, int n);
  * explorer forks one run per schedule and returns only in each run's
  * child (lab->exploring set); it prints its report and exits itself. */
 void lab_explore(struct lab *lab);
+/* The same search over any program's runs (racelab-watch): run(ctx,
+ * prefix) runs one schedule that starts with the prefix and fills in
+ * its steps, as a lesson's explore run writes them ("S granted
+ * can,can,...\n" per step, "E how\n" at a stop), its stdout and its
+ * status (exit code, or -signal), all malloc'd; returns false only in a
+ * child that is to go on running (the lesson's own runs).  outcome(ctx,
+ * end, status, stdout) makes the malloc'd JSON object that tells the
+ * run's outcome ("end" is ok, deadlock, asleep, bound or timeout).
+ * flat: report its fields in each outcome itself, not under "outcome".
+ * Prints the report (text and/or --json per lab->o) and returns. */
+struct lab_explore_result {
+	char *out, *steps;
+	int status;
+	bool timeout;
+};
+struct lab_explore_ops {
+	bool (*run)(void *ctx, const int *pre, long n, struct lab_explore_result *r);
+	char *(*outcome)(void *ctx, const char *end, int status, char *out);
+	bool flat;
+	void *ctx;
+};
+void lab_explore_with(struct lab *lab, const struct lab_explore_ops *ops);
 /* Print "prog: message" to stderr and exit 2 (bad input) or 1 (failure).
  * A message ending in ':' gets strerror(errno) appended. */
 _Noreturn void lab_usage_error(const struct lab *lab, const char *fmt, ...)

@@ -44,6 +44,7 @@ struct ex_outcome {
 
 struct ex_state {
 	struct lab *lab;
+	const struct lab_explore_ops *ops;
 	struct ex_sched *stack;
 	size_t nstack, capstack;
 	struct ex_outcome *out;
@@ -228,13 +229,15 @@ last_record(char *out)
 	return rec;
 }
 
-static void
-add_outcome(struct ex_state *x, const char *end, int status, const char *rec,
-            const int *s, long n)
+/* The lesson's outcome object: the fields of its last --json record
+ * that the lesson names, and how it ended. */
+static char *
+lab_outcome(void *ctx, const char *end, int status, char *out)
 {
-	struct lab *lab = x->lab;
+	struct lab *lab = ctx;
+	const char *rec = last_record(out);
 	const char *fields = lab->lesson->outcome;
-	struct ex_str key = { 0 }, json = { 0 }, sched = { 0 };
+	struct ex_str json = { 0 };
 
 	str_add(lab, &json, "{", 1);
 	if (rec && fields && strcmp(end, "ok") == 0) {
@@ -257,6 +260,18 @@ add_outcome(struct ex_state *x, const char *end, int status, const char *rec,
 		str_addf(lab, &json, "%s\"signal\":\"SIG%s\"", json.len > 1 ? "," : "",
 		         sigabbrev_np(-status) ? sigabbrev_np(-status) : "?");
 	str_add(lab, &json, "}", 1);
+	return json.s;
+}
+
+static void
+add_outcome(struct ex_state *x, const char *end, int status, char *out,
+            const int *s, long n)
+{
+	struct lab *lab = x->lab;
+	struct ex_str key = { 0 }, json = { 0 }, sched = { 0 };
+
+	json.s = x->ops->outcome(x->ops->ctx, end, status, out);
+	json.len = strlen(json.s);
 	str_addf(lab, &key, "%s ", end);
 	str_add(lab, &key, json.s, json.len);
 	for (size_t i = 0; i < x->nout; i++)
@@ -296,17 +311,15 @@ in_set(const char *p, int no)
 	return false;
 }
 
-/* One run of schedule prefix pre; pushes the schedules it opens up. */
-static void
-run_one(struct ex_state *x, struct ex_sched *pre)
+/* The lesson's run: fork this process; the child returns from here
+ * into the lesson (lab->exploring set) with the prefix as its schedule. */
+static bool
+lab_run(void *ctx, const int *pre, long npre, struct lab_explore_result *r)
 {
-	struct lab *lab = x->lab;
-	int outp[2], exp[2], wst = 0, status;
+	struct lab *lab = ctx;
+	int outp[2], exp[2], wst = 0;
 	struct ex_str out = { 0 }, ex = { 0 };
-	char end[16] = "ok";
-	int *s = NULL;
-	const char **en = NULL;
-	long n = 0, cap = 0, pre_k = 0;
+	struct ex_sched sc = { (int *)pre, npre };
 	pid_t pid;
 	bool done;
 
@@ -319,16 +332,41 @@ run_one(struct ex_state *x, struct ex_sched *pre)
 	if (pid == 0) {
 		close(outp[0]);
 		close(exp[0]);
-		child(lab, pre, outp[1], exp[1]);
-		return; /* into the lesson: run_one's caller longjmps nowhere */
+		child(lab, &sc, outp[1], exp[1]);
+		return false; /* into the lesson */
 	}
 	close(outp[1]);
 	close(exp[1]);
 	done = collect(lab, pid, outp[0], exp[0], &out, &ex);
 	while (waitpid(pid, &wst, 0) < 0 && errno == EINTR)
 		;
-	status = WIFSIGNALED(wst) ? -WTERMSIG(wst) : WEXITSTATUS(wst);
-	if (!done)
+	r->status = WIFSIGNALED(wst) ? -WTERMSIG(wst) : WEXITSTATUS(wst);
+	r->timeout = !done;
+	r->out = out.s;
+	r->steps = ex.s;
+	return true;
+}
+
+static const struct lab_explore_ops lab_ops = { lab_run, lab_outcome, false, NULL };
+
+/* One run of schedule prefix pre; pushes the schedules it opens up. */
+static void
+run_one(struct ex_state *x, struct ex_sched *pre)
+{
+	struct lab *lab = x->lab;
+	struct lab_explore_result res = { 0 };
+	struct ex_str out = { 0 }, ex = { 0 };
+	char end[16] = "ok";
+	int *s = NULL, status;
+	const char **en = NULL;
+	long n = 0, cap = 0, pre_k = 0;
+
+	if (!x->ops->run(x->ops->ctx, pre->s, pre->n, &res))
+		return; /* the lesson's child */
+	out.s = res.out;
+	ex.s = res.steps;
+	status = res.status;
+	if (res.timeout)
 		snprintf(end, sizeof end, "timeout");
 	/* The steps: "S granted can,can,..." lines, then maybe "E how". */
 	for (char *line = ex.s; line && *line;) {
@@ -353,7 +391,7 @@ run_one(struct ex_state *x, struct ex_sched *pre)
 	x->runs++;
 	x->steps += n;
 	if (strcmp(end, "diverged") == 0 || n < pre->n)
-		lab_die(lab, "--explore: a run did not follow its schedule (%ld of %ld steps): the program is not deterministic under the step driver",
+		lab_die(lab, "--explore: a run did not follow its schedule (%ld of %ld steps): the program is not deterministic under the scheduler",
 		        n, pre->n);
 	for (long i = 0; i < pre->n; i++)
 		if (s[i] != pre->s[i])
@@ -363,7 +401,7 @@ run_one(struct ex_state *x, struct ex_sched *pre)
 		x->cut_steps = true;
 	if (strcmp(end, "timeout") == 0) /* stopped: what came next is unknown */
 		x->cut_timeout = true;
-	add_outcome(x, end, status, last_record(out.s ? out.s : (char *)""), s, n);
+	add_outcome(x, end, status, out.s ? out.s : (char *)"", s, n);
 	/* The new branches, shallowest pushed first, so the deepest is run
 	 * next (depth first).  preempt: switches so far away from a worker
 	 * that could have gone on. */
@@ -435,12 +473,21 @@ print_json(struct ex_state *x, double secs)
 	for (size_t i = 0; i < x->nout; i++) {
 		struct ex_outcome *o = &x->out[i];
 
-		fprintf(f, "%s{\"outcome\":%s,\"count\":%ld,\"schedule\":\"%s\","
-		       "\"deadlock\":%s,\"asleep\":%s,\"step_bound\":%s,\"end\":\"%s\"}",
-		       i ? "," : "", o->json, o->count, o->sched,
-		       strcmp(o->end, "deadlock") ? "false" : "true",
-		       strcmp(o->end, "asleep") ? "false" : "true",
-		       strcmp(o->end, "bound") ? "false" : "true", o->end);
+		if (x->ops->flat) /* racelab-watch: the outcome's fields first */
+			fprintf(f, "%s{%.*s,\"deadlock\":%s,\"asleep\":%s,\"bound\":%s,"
+			        "\"count\":%ld,\"schedule\":\"%s\",\"end\":\"%s\"}",
+			        i ? "," : "", (int)strlen(o->json) - 2, o->json + 1,
+			        strcmp(o->end, "deadlock") ? "false" : "true",
+			        strcmp(o->end, "asleep") ? "false" : "true",
+			        strcmp(o->end, "bound") ? "false" : "true", o->count,
+			        o->sched, o->end);
+		else
+			fprintf(f, "%s{\"outcome\":%s,\"count\":%ld,\"schedule\":\"%s\","
+			        "\"deadlock\":%s,\"asleep\":%s,\"step_bound\":%s,\"end\":\"%s\"}",
+			        i ? "," : "", o->json, o->count, o->sched,
+			        strcmp(o->end, "deadlock") ? "false" : "true",
+			        strcmp(o->end, "asleep") ? "false" : "true",
+			        strcmp(o->end, "bound") ? "false" : "true", o->end);
 	}
 	fprintf(f, "]}");
 	if (fclose(f) != 0 || !line)
@@ -488,7 +535,20 @@ print_text(struct ex_state *x, double secs)
 void
 lab_explore(struct lab *lab)
 {
-	struct ex_state x = { .lab = lab };
+	struct lab_explore_ops ops = lab_ops;
+
+	ops.ctx = lab;
+	lab_explore_with(lab, &ops);
+	if (lab->exploring)
+		return; /* the child: on into the lesson */
+	fflush(stdout);
+	exit(0);
+}
+
+void
+lab_explore_with(struct lab *lab, const struct lab_explore_ops *ops)
+{
+	struct ex_state x = { .lab = lab, .ops = ops };
 	uint64_t t0 = board_now_ns();
 	double secs;
 
@@ -515,6 +575,11 @@ lab_explore(struct lab *lab)
 		print_text(&x, secs);
 	if (lab->o.json)
 		print_json(&x, secs);
-	fflush(stdout);
-	exit(0);
+	free(x.stack);
+	for (size_t i = 0; i < x.nout; i++) {
+		free(x.out[i].key);
+		free(x.out[i].json);
+		free(x.out[i].sched);
+	}
+	free(x.out);
 }

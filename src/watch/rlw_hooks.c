@@ -1,0 +1,792 @@
+// librlwatch.so: the pthread and process calls of an unmodified program,
+// interposed (the library is LD_PRELOADed, so its definitions come first;
+// each finds libc's with dlsym(RTLD_NEXT)).  Each call is a scheduling
+// point.  In a free run (no schedule) they only pass through and publish.
+//
+// In a scheduled run the waits are the model's: a thread waiting on a
+// condition variable, a semaphore, a barrier or a join sleeps on its
+// baton, and the real call is made only once the model says it returns at
+// once (the mutex is free, the permit is there, the thread has ended).
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "rlw_lib.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sched.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PC ((uintptr_t)__builtin_return_address(0))
+#define REAL(name)                                                             \
+	(*({                                                                   \
+		if (!real_##name)                                              \
+			real_##name = (__typeof__(real_##name))dlsym(RTLD_NEXT, #name); \
+		real_##name;                                                   \
+	}))
+
+static int (*real_pthread_create)(pthread_t *, const pthread_attr_t *,
+                                  void *(*)(void *), void *);
+static int (*real_pthread_join)(pthread_t, void **);
+static void (*real_pthread_exit)(void *) __attribute__((noreturn));
+static int (*real_pthread_mutex_lock)(pthread_mutex_t *);
+static int (*real_pthread_mutex_trylock)(pthread_mutex_t *);
+static int (*real_pthread_mutex_unlock)(pthread_mutex_t *);
+static int (*real_pthread_cond_wait)(pthread_cond_t *, pthread_mutex_t *);
+static int (*real_pthread_cond_timedwait)(pthread_cond_t *, pthread_mutex_t *,
+                                          const struct timespec *);
+static int (*real_pthread_cond_signal)(pthread_cond_t *);
+static int (*real_pthread_cond_broadcast)(pthread_cond_t *);
+static int (*real_sem_wait)(sem_t *);
+static int (*real_sem_timedwait)(sem_t *, const struct timespec *);
+static int (*real_sem_trywait)(sem_t *);
+static int (*real_sem_post)(sem_t *);
+static int (*real_pthread_rwlock_rdlock)(pthread_rwlock_t *);
+static int (*real_pthread_rwlock_wrlock)(pthread_rwlock_t *);
+static int (*real_pthread_rwlock_tryrdlock)(pthread_rwlock_t *);
+static int (*real_pthread_rwlock_trywrlock)(pthread_rwlock_t *);
+static int (*real_pthread_rwlock_unlock)(pthread_rwlock_t *);
+static int (*real_pthread_barrier_init)(pthread_barrier_t *,
+                                        const pthread_barrierattr_t *, unsigned);
+static int (*real_pthread_barrier_wait)(pthread_barrier_t *);
+static pid_t (*real_fork)(void);
+static pid_t (*real_wait)(int *);
+static pid_t (*real_waitpid)(pid_t, int *, int);
+static void (*real_exit)(int) __attribute__((noreturn));
+static void (*real__exit)(int) __attribute__((noreturn));
+
+/* ---- threads -------------------------------------------------------- */
+
+struct tramp {
+	void *(*fn)(void *);
+	void *arg;
+	int no;
+};
+
+static void
+thread_end(void)
+{
+	if (!rlw_active())
+		return;
+	rlw_point(RLW_OP_THREAD_EXIT, 0, 0, 0, 0);
+	rlw_board_done(rlw_me, 0);
+	rlw_leave();
+	rlw_me = 0; /* what runs after (TLS destructors) passes through */
+}
+
+static void *
+trampoline(void *p)
+{
+	struct tramp t = *(struct tramp *)p;
+	void *r;
+
+	free(p);
+	rlw_me = t.no;
+	if (rlw_reg && t.no > 0) {
+		struct rlw_worker *w = &rlw_reg->w[t.no];
+
+		atomic_store(&w->pid, getpid());
+		atomic_store(&w->tid, (pid_t)syscall(SYS_gettid));
+		rlw_thread_init();
+		rlw_board_actor(t.no);
+		if (rlw_reg->mode != RLW_FREE)
+			rlw_wait_baton();
+	}
+	r = t.fn(t.arg);
+	thread_end();
+	return r;
+}
+
+RLW_API int
+pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
+               void *arg)
+{
+	struct tramp *t;
+	int no = 0, r;
+
+	if (!rlw_reg || rlw_inside || rlw_me <= 0 || rlw_exiting)
+		return REAL(pthread_create)(th, attr, fn, arg);
+	if (rlw_reg->mode != RLW_FREE) {
+		rlw_point(RLW_OP_CREATE, 0, 0, 0, PC);
+		no = rlw_reg->w[rlw_me].result;
+	} else {
+		/* A free run numbers its workers as they start, too. */
+		no = (int)atomic_fetch_add((_Atomic uint32_t *)&rlw_reg->nworkers, 1) + 1;
+		if (no > RLW_MAX_WORKERS)
+			no = 0;
+		else
+			rlw_reg->w[no].aspace = rlw_reg->w[rlw_me].aspace;
+	}
+	if (no > 0)
+		rlw_reg->w[no].start_fn = (uintptr_t)fn;
+	t = malloc(sizeof *t);
+	if (!t)
+		return EAGAIN;
+	*t = (struct tramp){ fn, arg, no };
+	rlw_inside++;
+	r = REAL(pthread_create)(th, attr, trampoline, t);
+	rlw_inside--;
+	if (r == 0 && no > 0)
+		rlw_reg->w[no].thread = (uint64_t)*th;
+	else if (r != 0 && no > 0 && rlw_reg->mode != RLW_FREE) {
+		/* The model has a worker that will never run. */
+		rlw_reg->w[no].state = RLW_W_DONE;
+		rlw_reg->nlive--;
+		free(t);
+	}
+	return r;
+}
+
+RLW_API int
+pthread_join(pthread_t th, void **ret)
+{
+	if (rlw_active())
+		rlw_point(RLW_OP_JOIN, 0, 0, (int64_t)th, PC);
+	return REAL(pthread_join)(th, ret);
+}
+
+RLW_API void
+pthread_exit(void *ret)
+{
+	thread_end();
+	REAL(pthread_exit)(ret);
+}
+
+/* ---- mutexes -------------------------------------------------------- */
+
+RLW_API int
+pthread_mutex_lock(pthread_mutex_t *m)
+{
+	if (rlw_active()) {
+		rlw_obj((uintptr_t)m, RLW_O_MUTEX);
+		rlw_point(RLW_OP_LOCK, (uintptr_t)m, 0, 0, PC);
+	}
+	return REAL(pthread_mutex_lock)(m);
+}
+
+RLW_API int
+pthread_mutex_trylock(pthread_mutex_t *m)
+{
+	if (rlw_active()) {
+		rlw_obj((uintptr_t)m, RLW_O_MUTEX);
+		rlw_point(RLW_OP_TRYLOCK, (uintptr_t)m, 0, 0, PC);
+		if (rlw_reg->w[rlw_me].result)
+			return EBUSY;
+	}
+	return REAL(pthread_mutex_trylock)(m);
+}
+
+RLW_API int
+pthread_mutex_unlock(pthread_mutex_t *m)
+{
+	if (rlw_active()) {
+		rlw_obj((uintptr_t)m, RLW_O_MUTEX);
+		rlw_point(RLW_OP_UNLOCK, (uintptr_t)m, 0, 0, PC);
+	}
+	return REAL(pthread_mutex_unlock)(m);
+}
+
+/* ---- condition variables ------------------------------------------- */
+
+static int
+cond_wait(pthread_cond_t *c, pthread_mutex_t *m, bool timed, uintptr_t pc)
+{
+	struct rlw_worker *w = &rlw_reg->w[rlw_me];
+
+	rlw_obj((uintptr_t)c, RLW_O_COND);
+	rlw_obj((uintptr_t)m, RLW_O_MUTEX);
+	rlw_point(RLW_OP_COND_WAIT, (uintptr_t)c, (uintptr_t)m, 0, pc);
+	REAL(pthread_mutex_unlock)(m);
+	w->timed = timed;
+	rlw_point(RLW_OP_COND_RELOCK, (uintptr_t)c, (uintptr_t)m, 0, pc);
+	w->timed = 0;
+	REAL(pthread_mutex_lock)(m);
+	return w->result;
+}
+
+RLW_API int
+pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
+{
+	if (rlw_active())
+		return cond_wait(c, m, false, PC);
+	return REAL(pthread_cond_wait)(c, m);
+}
+
+RLW_API int
+pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
+                       const struct timespec *ts)
+{
+	if (rlw_active())
+		return cond_wait(c, m, true, PC);
+	return REAL(pthread_cond_timedwait)(c, m, ts);
+}
+
+RLW_API int
+pthread_cond_signal(pthread_cond_t *c)
+{
+	if (rlw_active()) {
+		rlw_obj((uintptr_t)c, RLW_O_COND);
+		rlw_point(RLW_OP_COND_SIGNAL, (uintptr_t)c, 0, 0, PC);
+		return 0; /* nobody sleeps on the real one */
+	}
+	return REAL(pthread_cond_signal)(c);
+}
+
+RLW_API int
+pthread_cond_broadcast(pthread_cond_t *c)
+{
+	if (rlw_active()) {
+		rlw_obj((uintptr_t)c, RLW_O_COND);
+		rlw_point(RLW_OP_COND_BROADCAST, (uintptr_t)c, 0, 0, PC);
+		return 0;
+	}
+	return REAL(pthread_cond_broadcast)(c);
+}
+
+/* ---- semaphores ----------------------------------------------------- */
+
+static int
+sem_op(sem_t *s, enum rlw_op op, bool timed, uintptr_t pc)
+{
+	struct rlw_worker *w = &rlw_reg->w[rlw_me];
+
+	rlw_obj((uintptr_t)s, RLW_O_SEM);
+	w->timed = timed;
+	rlw_point(op, (uintptr_t)s, 0, 0, pc);
+	w->timed = 0;
+	if (w->result) {
+		errno = w->result;
+		return -1;
+	}
+	/* The model took the permit: the real one is there (trywait does
+	 * not block, whatever else holds the page). */
+	return REAL(sem_trywait)(s);
+}
+
+RLW_API int
+sem_wait(sem_t *s)
+{
+	if (rlw_active())
+		return sem_op(s, RLW_OP_SEM_WAIT, false, PC);
+	return REAL(sem_wait)(s);
+}
+
+RLW_API int
+sem_timedwait(sem_t *s, const struct timespec *ts)
+{
+	if (rlw_active())
+		return sem_op(s, RLW_OP_SEM_WAIT, true, PC);
+	return REAL(sem_timedwait)(s, ts);
+}
+
+RLW_API int
+sem_trywait(sem_t *s)
+{
+	if (rlw_active())
+		return sem_op(s, RLW_OP_SEM_TRYWAIT, false, PC);
+	return REAL(sem_trywait)(s);
+}
+
+RLW_API int
+sem_post(sem_t *s)
+{
+	if (rlw_active()) {
+		rlw_obj((uintptr_t)s, RLW_O_SEM);
+		rlw_point(RLW_OP_SEM_POST, (uintptr_t)s, 0, 0, PC);
+	}
+	return REAL(sem_post)(s);
+}
+
+/* ---- rwlocks and barriers ------------------------------------------- */
+
+static int
+rw_op(pthread_rwlock_t *l, enum rlw_op op, uintptr_t pc)
+{
+	rlw_obj((uintptr_t)l, RLW_O_RWLOCK);
+	rlw_point(op, (uintptr_t)l, 0, 0, pc);
+	return rlw_reg->w[rlw_me].result;
+}
+
+RLW_API int
+pthread_rwlock_rdlock(pthread_rwlock_t *l)
+{
+	if (rlw_active())
+		rw_op(l, RLW_OP_RDLOCK, PC);
+	return REAL(pthread_rwlock_rdlock)(l);
+}
+
+RLW_API int
+pthread_rwlock_wrlock(pthread_rwlock_t *l)
+{
+	if (rlw_active())
+		rw_op(l, RLW_OP_WRLOCK, PC);
+	return REAL(pthread_rwlock_wrlock)(l);
+}
+
+RLW_API int
+pthread_rwlock_tryrdlock(pthread_rwlock_t *l)
+{
+	if (rlw_active() && rw_op(l, RLW_OP_TRYRDLOCK, PC))
+		return EBUSY;
+	return REAL(pthread_rwlock_tryrdlock)(l);
+}
+
+RLW_API int
+pthread_rwlock_trywrlock(pthread_rwlock_t *l)
+{
+	if (rlw_active() && rw_op(l, RLW_OP_TRYWRLOCK, PC))
+		return EBUSY;
+	return REAL(pthread_rwlock_trywrlock)(l);
+}
+
+RLW_API int
+pthread_rwlock_unlock(pthread_rwlock_t *l)
+{
+	if (rlw_active())
+		rw_op(l, RLW_OP_RWUNLOCK, PC);
+	return REAL(pthread_rwlock_unlock)(l);
+}
+
+RLW_API int
+pthread_barrier_init(pthread_barrier_t *b, const pthread_barrierattr_t *a,
+                     unsigned count)
+{
+	if (rlw_reg && rlw_me > 0 && !rlw_inside && rlw_reg->mode != RLW_FREE) {
+		struct rlw_obj *o = rlw_obj((uintptr_t)b, RLW_O_BARRIER);
+
+		if (o) {
+			o->size = (int32_t)count;
+			o->count = 0;
+		}
+	}
+	return REAL(pthread_barrier_init)(b, a, count);
+}
+
+RLW_API int
+pthread_barrier_wait(pthread_barrier_t *b)
+{
+	if (rlw_active()) {
+		struct rlw_obj *o = rlw_obj((uintptr_t)b, RLW_O_BARRIER);
+
+		rlw_point(RLW_OP_BARRIER, (uintptr_t)b, 0, 0, PC);
+		if (rlw_reg->w[rlw_me].result)
+			return PTHREAD_BARRIER_SERIAL_THREAD;
+		if (o)
+			rlw_point(RLW_OP_BARRIER_LEAVE, (uintptr_t)b, 0, 0, PC);
+		return 0; /* nobody waits on the real one */
+	}
+	return REAL(pthread_barrier_wait)(b);
+}
+
+/* ---- sleeps and yields ----------------------------------------------
+ * A program that sleeps or yields "to let the others run" (to make a race
+ * likely) says where it expects a switch: a scheduling point.  In a
+ * scheduled run the sleep itself is left out: time does not decide who
+ * runs there, the schedule does. */
+
+RLW_API int
+sched_yield(void)
+{
+	static int (*real_sched_yield)(void);
+
+	if (rlw_active()) {
+		rlw_point(RLW_OP_YIELD, 0, 0, 0, PC);
+		return 0;
+	}
+	return REAL(sched_yield)();
+}
+
+RLW_API int
+usleep(useconds_t us)
+{
+	static int (*real_usleep)(useconds_t);
+
+	if (rlw_active()) {
+		rlw_point(RLW_OP_YIELD, 0, 0, 0, PC);
+		return 0;
+	}
+	return REAL(usleep)(us);
+}
+
+RLW_API unsigned
+sleep(unsigned s)
+{
+	static unsigned (*real_sleep)(unsigned);
+
+	if (rlw_active()) {
+		rlw_point(RLW_OP_YIELD, 0, 0, 0, PC);
+		return 0;
+	}
+	return REAL(sleep)(s);
+}
+
+RLW_API int
+nanosleep(const struct timespec *ts, struct timespec *rem)
+{
+	static int (*real_nanosleep)(const struct timespec *, struct timespec *);
+
+	if (rlw_active()) {
+		rlw_point(RLW_OP_YIELD, 0, 0, 0, PC);
+		return 0;
+	}
+	return REAL(nanosleep)(ts, rem);
+}
+
+/* ---- processes ------------------------------------------------------ */
+
+RLW_API pid_t
+fork(void)
+{
+	pid_t pid;
+	int no = 0;
+
+	if (!rlw_reg || rlw_inside || rlw_me <= 0 || rlw_exiting)
+		return REAL(fork)();
+	if (rlw_reg->mode != RLW_FREE) {
+		rlw_point(RLW_OP_FORK, 0, 0, 0, PC);
+		no = rlw_reg->w[rlw_me].result;
+	} else {
+		no = (int)atomic_fetch_add((_Atomic uint32_t *)&rlw_reg->nworkers, 1) + 1;
+		if (no > RLW_MAX_WORKERS)
+			no = 0;
+		else
+			rlw_reg->w[no].process = 1;
+	}
+	if (no > 0)
+		rlw_reg->w[no].start_fn = PC;
+	fflush(NULL); /* what the parent printed, once, not twice */
+	pid = REAL(fork)();
+	if (pid == 0) {
+		rlw_me = no;
+		if (no > 0) {
+			struct rlw_worker *w = &rlw_reg->w[no];
+
+			atomic_store(&w->pid, getpid());
+			atomic_store(&w->tid, getpid());
+			rlw_thread_init();
+			rlw_board_actor(no);
+			if (rlw_reg->mode != RLW_FREE)
+				rlw_wait_baton();
+		}
+		return 0;
+	}
+	if (no > 0 && pid > 0)
+		atomic_store(&rlw_reg->w[no].pid, pid);
+	else if (no > 0 && rlw_reg->mode != RLW_FREE) {
+		rlw_reg->w[no].state = RLW_W_DONE;
+		rlw_reg->nlive--;
+		rlw_reg->w[no].reaped = 1;
+	}
+	return pid;
+}
+
+/* A wait the model has granted: the child it names (or none). */
+static pid_t
+wait_granted(pid_t pid, int *st, int options, uintptr_t pc)
+{
+	struct rlw_worker *w = &rlw_reg->w[rlw_me];
+	int z;
+
+	if (options & WNOHANG) {
+		/* Not a blocking wait: the point, then the real call. */
+		rlw_point(RLW_OP_START, 0, 0, 0, pc);
+		return REAL(waitpid)(pid, st, options);
+	}
+	rlw_point(RLW_OP_WAIT, 0, 0, pid, pc);
+	z = w->result;
+	if (z <= 0) { /* no child that it waits for */
+		errno = ECHILD;
+		return -1;
+	}
+	/* The model's child has made its exit call; the kernel's zombie
+	 * follows at once. */
+	return REAL(waitpid)(atomic_load(&rlw_reg->w[z].pid), st, options & ~WNOHANG);
+}
+
+RLW_API pid_t
+wait(int *st)
+{
+	if (rlw_active())
+		return wait_granted(-1, st, 0, PC);
+	return REAL(wait)(st);
+}
+
+RLW_API pid_t
+waitpid(pid_t pid, int *st, int options)
+{
+	if (rlw_active() && pid >= -1)
+		return wait_granted(pid, st, options, PC);
+	return REAL(waitpid)(pid, st, options);
+}
+
+static void
+process_end(int code, bool flush, uintptr_t pc)
+{
+	if (!rlw_active())
+		return;
+	rlw_point(RLW_OP_EXIT, 0, 0, code, pc);
+	if (flush)
+		fflush(NULL); /* its output before the next worker's */
+	rlw_reg->w[rlw_reg->w[rlw_me].aspace].status = code;
+	rlw_board_done(rlw_me, code);
+	rlw_exiting = true;
+	rlw_leave();
+}
+
+RLW_API void
+exit(int code)
+{
+	process_end(code, true, PC);
+	REAL(exit)(code);
+}
+
+RLW_API void
+_exit(int code)
+{
+	process_end(code, false, PC);
+	REAL(_exit)(code);
+}
+
+/* A child process killed by a fault (an assert, a bad pointer): its
+ * parent may be waiting for it, so it hands the baton on as it dies.
+ * The main process's fault ends the run: nothing to hand on. */
+static void
+fault(int sig)
+{
+	if (rlw_reg && rlw_me > 0 && !rlw_exiting && rlw_reg->mode != RLW_FREE &&
+	    rlw_reg->w[rlw_me].aspace != 1) {
+		struct rlw_region *r = rlw_reg;
+		uint32_t as = r->w[rlw_me].aspace;
+
+		rlw_exiting = true;
+		for (uint32_t i = 1; i <= r->nworkers; i++)
+			if (r->w[i].aspace == as && r->w[i].state == RLW_W_LIVE) {
+				r->w[i].state = RLW_W_DONE;
+				r->nlive--;
+			}
+		r->w[as].status = -sig;
+		rlw_leave();
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* ---- start ---------------------------------------------------------- */
+
+typedef int (*main_fn)(int, char **, char **);
+static main_fn real_main;
+
+static int
+wrap_main(int argc, char **argv, char **envp)
+{
+	static const int sigs[] = { SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL };
+
+	rlw_start();
+	if (rlw_reg && rlw_reg->mode != RLW_FREE)
+		for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
+			signal(sigs[i], fault);
+	exit(real_main(argc, argv, envp));
+}
+
+/* The program's own main is called from here, after every constructor:
+ * the moment to become a fork server, or worker 1. */
+RLW_API int __libc_start_main(main_fn main, int argc, char **argv,
+                              void (*init)(void), void (*fini)(void),
+                              void (*rtld_fini)(void), void *stack_end);
+int
+__libc_start_main(main_fn main, int argc, char **argv, void (*init)(void),
+                  void (*fini)(void), void (*rtld_fini)(void), void *stack_end)
+{
+	int (*real)(main_fn, int, char **, void (*)(void), void (*)(void),
+	            void (*)(void), void *) =
+		(__typeof__(real))dlsym(RTLD_NEXT, "__libc_start_main");
+
+	real_main = main;
+	return real(wrap_main, argc, argv, init, fini, rtld_fini, stack_end);
+}
+
+/* ---- the region and the fork server -------------------------------- */
+
+static bool
+read_all(int fd, void *buf, size_t n)
+{
+	char *p = buf;
+
+	while (n > 0) {
+		ssize_t r = read(fd, p, n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return false;
+		p += r;
+		n -= (size_t)r;
+	}
+	return true;
+}
+
+static void
+write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+
+	while (n > 0) {
+		ssize_t r = write(fd, p, n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return;
+		p += r;
+		n -= (size_t)r;
+	}
+}
+
+/* Kill and reap whatever the run left (the server is their subreaper). */
+static void
+reap_all(void)
+{
+	for (;;) {
+		char path[64], buf[4096];
+		int fd;
+		ssize_t n;
+
+		snprintf(path, sizeof path, "/proc/self/task/%ld/children",
+		         (long)syscall(SYS_gettid));
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (n > 0) {
+			buf[n] = '\0';
+			for (char *p = buf; *p;) {
+				char *e;
+				long pid = strtol(p, &e, 10);
+
+				if (e == p)
+					break;
+				kill((pid_t)pid, SIGKILL);
+				p = e;
+			}
+		}
+		if (REAL(waitpid)(-1, NULL, 0) < 0 && errno == ECHILD)
+			return;
+	}
+}
+
+/* The fork server (as AFL's): read a schedule prefix from ctl, fork, let
+ * the child go on into main under it; report the child's pid and then
+ * its wait status on rep.  The exec, the dynamic linking and the
+ * constructors happen once for every run. */
+static void
+serve(int ctl, int rep)
+{
+	struct rlw_region *r = rlw_reg;
+
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	for (;;) {
+		uint32_t n;
+		int32_t msg[2];
+		pid_t pid;
+		int st = 0;
+
+		if (!read_all(ctl, &n, sizeof n) || n > RLW_MAX_SCHED)
+			REAL(_exit)(0);
+		if (n && !read_all(ctl, r->sched, n * sizeof *r->sched))
+			REAL(_exit)(0);
+		r->nsched = n;
+		rlw_reset_run(r);
+		fflush(NULL);
+		pid = REAL(fork)();
+		if (pid == 0) {
+			close(ctl);
+			close(rep);
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			prctl(PR_SET_CHILD_SUBREAPER, 0);
+			return;
+		}
+		msg[0] = 'P';
+		msg[1] = pid;
+		write_all(rep, msg, sizeof msg);
+		while (REAL(waitpid)(pid, &st, 0) < 0 && errno == EINTR)
+			;
+		reap_all();
+		msg[0] = 'X';
+		msg[1] = st;
+		write_all(rep, msg, sizeof msg);
+	}
+}
+
+void
+rlw_start(void)
+{
+	const char *e = getenv(RLW_ENV_FD), *srv = getenv(RLW_ENV_SERVER);
+	int fd = e ? atoi(e) : -1;
+	struct rlw_region *r;
+	struct rlw_worker *w;
+
+	if (fd < 0)
+		return;
+	r = mmap(NULL, sizeof *r, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	unsetenv(RLW_ENV_FD); /* a program it execs is not watched */
+	if (r == MAP_FAILED || r->magic != RLW_MAGIC || r->version != RLW_VERSION ||
+	    r->size != sizeof *r) {
+		fprintf(stderr, "racelab-watch: the library does not match racelab-watch\n");
+		REAL(_exit)(2);
+	}
+	rlw_reg = r;
+	if (srv) {
+		int ctl = -1, rep = -1;
+
+		sscanf(srv, "%d,%d", &ctl, &rep);
+		unsetenv(RLW_ENV_SERVER);
+		serve(ctl, rep);
+	}
+	rlw_me = 1;
+	w = &r->w[1];
+	memset(w, 0, sizeof *w);
+	w->state = RLW_W_LIVE;
+	w->process = 1;
+	w->aspace = 1;
+	w->op = RLW_OP_START;
+	w->start_fn = (uintptr_t)real_main;
+	atomic_store(&w->pid, getpid());
+	atomic_store(&w->tid, getpid());
+	r->nworkers = 1;
+	r->nlive = 1;
+	r->nprocs = 1;
+	rlw_thread_init();
+	rlw_board_init();
+	rlw_board_actor(1);
+}
+
+void
+rlw_thread_init(void)
+{
+	pthread_attr_t a;
+	void *lo;
+	size_t n;
+
+	rlw_inside++;
+	if (pthread_getattr_np(pthread_self(), &a) == 0) {
+		if (pthread_attr_getstack(&a, &lo, &n) == 0) {
+			rlw_stack_lo = (uintptr_t)lo;
+			rlw_stack_hi = (uintptr_t)lo + n;
+		}
+		pthread_attr_destroy(&a);
+	}
+	rlw_inside--;
+}
