@@ -37,6 +37,11 @@ SHELL_LIB = $(B)/libshell.a
 # The runtime installed for lessons written outside the tree: lab + board
 # in one library, with its headers and src/lab/racelab-lab.pc.in.
 RUNTIME_LIB = $(B)/libracelab-lab.a
+# src/watch/sym: debug-info names on elfutils' libdw; -fPIC because it is
+# linked into racelab-watch's preload library as well.
+SYM_LIB = $(B)/libsym.a
+DW_CFLAGS = $(shell $(PKG_CONFIG) --cflags libdw 2>/dev/null)
+DW_LIBS = $(shell $(PKG_CONFIG) --libs libdw 2>/dev/null || echo -ldw -lelf)
 
 # lessons/NN-slug/ holds slug.c (and maybe more .c) -> bin/racelab-slug
 LESSON_DIRS = $(sort $(dir $(wildcard lessons/*/lesson.md lessons/*/*.c)))
@@ -62,6 +67,9 @@ $(LAB_LIB): $(LAB_SRC:%.c=$(B)/%.o)
 	rm -f $@ && $(AR) rcs $@ $^
 $(SHELL_LIB): $(SHELL_SRC:%.c=$(B)/%.o)
 	rm -f $@ && $(AR) rcs $@ $^
+$(SYM_LIB): $(B)/src/watch/sym.o
+	rm -f $@ && $(AR) rcs $@ $^
+$(B)/src/watch/sym.o: ALL_CFLAGS += -fPIC $(DW_CFLAGS)
 $(RUNTIME_LIB): $(LAB_SRC:%.c=$(B)/%.o) $(BOARD_SRC:%.c=$(B)/%.o)
 	rm -f $@ && $(AR) rcs $@ $^
 
@@ -134,8 +142,8 @@ $(B)/tests/suites.h: $(UNIT_SRC)
 $(B)/tests/obj/%.o: tests/unit/%.c $(B)/tests/suites.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Wno-missing-prototypes -I$(B)/tests -Itests/unit -c $< -o $@
-$(UNIT_BIN): $(UNIT_SRC:tests/unit/%.c=$(B)/tests/obj/%.o) $(SHELL_LIB) $(LAB_LIB) $(BOARD_LIB)
-	$(CC) $(RL_LDFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS) $(LESSON_LIBS)
+$(UNIT_BIN): $(UNIT_SRC:tests/unit/%.c=$(B)/tests/obj/%.o) $(SHELL_LIB) $(LAB_LIB) $(BOARD_LIB) $(SYM_LIB)
+	$(CC) $(RL_LDFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS) $(LESSON_LIBS) $(DW_LIBS)
 
 $(B)/bench/%: bench/%.c $(SHELL_LIB) $(LAB_LIB) $(BOARD_LIB)
 	@mkdir -p $(dir $@)

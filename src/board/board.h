@@ -19,7 +19,7 @@
 #include <sys/types.h>
 
 #define BOARD_MAGIC 0x424c4352u /* "RCLB" */
-#define BOARD_VERSION 3u
+#define BOARD_VERSION 4u
 #define BOARD_ENV_FD "RACELAB_BOARD_FD"
 
 enum {
@@ -133,6 +133,10 @@ struct board_actor {
 	/* Event ring, single writer (this actor), overrun counted by readers. */
 	_Atomic uint64_t ring_head;
 	struct board_event ring[BOARD_RING_LEN];
+
+	/* Label id of the source file of the probe it is at (0: none), the
+	 * file `line` is in: the shell's Source panel reads it from disk. */
+	_Atomic uint32_t file;
 };
 
 /* What a counter's number means, and so what the shell shows beside it. */

@@ -338,13 +338,31 @@ unsigned lab_probe_sites(void);
 	do {                                                                     \
 		static _Atomic uint32_t lab_label_id_;                           \
 		LAB_PROBE_SITE_();                                               \
+		LAB_FILE_(w);                                                    \
 		lab_probe((w), &lab_label_id_, (label), (line), (has), (v));     \
+	} while (0)
+/* Every probe also says which source file it is in (the Source panel
+ * shows the file around the line): __FILE__, interned once per site. */
+#define LAB_FILE_(w)                                                           \
+	do {                                                                     \
+		static _Atomic uint32_t lab_file_id_;                            \
+		lab_set_file((w), &lab_file_id_, __FILE__);                      \
 	} while (0)
 
 uint32_t lab_label_slow(struct lab_worker *w, _Atomic uint32_t *idp,
                         const char *label);
 void lab_gate(struct lab_worker *w);
 void lab_probe_event(struct lab_worker *w, uint32_t label, uint64_t step);
+
+static inline void
+lab_set_file(struct lab_worker *w, _Atomic uint32_t *idp, const char *file)
+{
+	uint32_t id = atomic_load_explicit(idp, memory_order_relaxed);
+
+	if (__builtin_expect(id == 0, 0))
+		id = lab_label_slow(w, idp, file);
+	atomic_store_explicit(&w->actor->file, id, memory_order_relaxed);
+}
 
 /* The fast path: a few relaxed stores to the worker's own actor and one
  * load of the step flag.  No ordering is needed: these fields are for
@@ -398,14 +416,14 @@ struct lab_lock *lab_lock_new(struct lab *lab, const char *name,
                               enum board_lock_kind kind);
 /* Macros, so the probe records the caller's source line (and the program
  * knows it has probe points). */
-#define lab_lock(w, l) ({ LAB_PROBE_SITE_(); lab_lock_at((w), (l), __LINE__); })
+#define lab_lock(w, l) ({ LAB_PROBE_SITE_(); LAB_FILE_(w); lab_lock_at((w), (l), __LINE__); })
 #define lab_unlock(w, l)                                                       \
-	({ LAB_PROBE_SITE_(); lab_unlock_at((w), (l), __LINE__); })
+	({ LAB_PROBE_SITE_(); LAB_FILE_(w); lab_unlock_at((w), (l), __LINE__); })
 /* 0 when taken; -1 when busy (trylock) or after timeout_ns (timed). */
 #define lab_trylock(w, l)                                                      \
-	({ LAB_PROBE_SITE_(); lab_trylock_at((w), (l), __LINE__); })
+	({ LAB_PROBE_SITE_(); LAB_FILE_(w); lab_trylock_at((w), (l), __LINE__); })
 #define lab_timedlock(w, l, ns)                                                \
-	({ LAB_PROBE_SITE_(); lab_timedlock_at((w), (l), (ns), __LINE__); })
+	({ LAB_PROBE_SITE_(); LAB_FILE_(w); lab_timedlock_at((w), (l), (ns), __LINE__); })
 void lab_lock_at(struct lab_worker *w, struct lab_lock *l, unsigned line);
 void lab_unlock_at(struct lab_worker *w, struct lab_lock *l, unsigned line);
 int lab_trylock_at(struct lab_worker *w, struct lab_lock *l, unsigned line);
@@ -435,9 +453,9 @@ struct lab_lock *lab_sem_new(struct lab *lab, const char *name,
  * (a post without a wait in one run must not carry over to the next). */
 void lab_sem_reset(struct lab_lock *l);
 #define lab_sem_wait(w, s)                                                     \
-	({ LAB_PROBE_SITE_(); lab_lock_at((w), (s), __LINE__); })
+	({ LAB_PROBE_SITE_(); LAB_FILE_(w); lab_lock_at((w), (s), __LINE__); })
 #define lab_sem_post(w, s)                                                     \
-	({ LAB_PROBE_SITE_(); lab_unlock_at((w), (s), __LINE__); })
+	({ LAB_PROBE_SITE_(); LAB_FILE_(w); lab_unlock_at((w), (s), __LINE__); })
 
 /* Barriers (BOARD_LOCK_BARRIER), process-shared, over pthread_barrier_t:
  * count workers wait at it until the last arrives, then all go on, and
@@ -449,7 +467,7 @@ void lab_sem_reset(struct lab_lock *l);
 struct lab_lock *lab_barrier_new(struct lab *lab, const char *name,
                                  unsigned count);
 #define lab_barrier_wait(w, b)                                                 \
-	({ LAB_PROBE_SITE_(); lab_barrier_wait_at((w), (b), __LINE__); })
+	({ LAB_PROBE_SITE_(); LAB_FILE_(w); lab_barrier_wait_at((w), (b), __LINE__); })
 bool lab_barrier_wait_at(struct lab_worker *w, struct lab_lock *b,
                          unsigned line);
 
@@ -468,11 +486,11 @@ enum { LAB_RW_PREFER_READER = 1, LAB_RW_PREFER_WRITER = 2, LAB_RW_PREFER_WRITER_
 struct lab_lock *lab_rwlock_new(struct lab *lab, const char *name,
                                 int prefer);
 #define lab_rdlock(w, l)                                                       \
-	({ LAB_PROBE_SITE_(); lab_rdlock_at((w), (l), __LINE__); })
+	({ LAB_PROBE_SITE_(); LAB_FILE_(w); lab_rdlock_at((w), (l), __LINE__); })
 #define lab_wrlock(w, l)                                                       \
-	({ LAB_PROBE_SITE_(); lab_wrlock_at((w), (l), __LINE__); })
+	({ LAB_PROBE_SITE_(); LAB_FILE_(w); lab_wrlock_at((w), (l), __LINE__); })
 #define lab_rwunlock(w, l)                                                     \
-	({ LAB_PROBE_SITE_(); lab_rwunlock_at((w), (l), __LINE__); })
+	({ LAB_PROBE_SITE_(); LAB_FILE_(w); lab_rwunlock_at((w), (l), __LINE__); })
 void lab_rdlock_at(struct lab_worker *w, struct lab_lock *l, unsigned line);
 void lab_wrlock_at(struct lab_worker *w, struct lab_lock *l, unsigned line);
 void lab_rwunlock_at(struct lab_worker *w, struct lab_lock *l, unsigned line);
@@ -485,7 +503,7 @@ void lab_rwunlock_at(struct lab_worker *w, struct lab_lock *l, unsigned line);
 struct lab_cond;
 struct lab_cond *lab_cond_new(struct lab *lab, const char *name);
 #define lab_cond_wait(w, c, m)                                                 \
-	({ LAB_PROBE_SITE_(); lab_cond_wait_at((w), (c), (m), __LINE__); })
+	({ LAB_PROBE_SITE_(); LAB_FILE_(w); lab_cond_wait_at((w), (c), (m), __LINE__); })
 void lab_cond_wait_at(struct lab_worker *w, struct lab_cond *c,
                       struct lab_lock *m, unsigned line);
 void lab_cond_signal(struct lab_worker *w, struct lab_cond *c);

@@ -104,6 +104,7 @@ enum {
 enum md_panel {
 	MD_PANEL_PROCS,
 	MD_PANEL_STEP, /* step mode: next operations, source, goals, quiz */
+	MD_PANEL_SOURCE, /* each worker's place in the program's own source */
 	MD_PANEL_COUNTERS,
 	MD_PANEL_LOCKS,
 	MD_PANEL_TIMELINE,

@@ -124,6 +124,8 @@ wanted_panels(const struct demo *d)
 		m |= 1u << MD_PANEL_HISTOGRAM;
 	if (step_panel_wanted(d))
 		m |= 1u << MD_PANEL_STEP;
+	if (panel_source_wanted(d))
+		m |= 1u << MD_PANEL_SOURCE;
 	return m;
 }
 
@@ -574,6 +576,8 @@ panel_gen(const struct demo *d, int i)
 	case MD_PANEL_PROCS:
 		return run + demo_gen(d, DEMO_GEN_BOARD) + demo_gen(d, DEMO_GEN_PROC);
 	case MD_PANEL_HISTOGRAM:
+		return run + demo_gen(d, DEMO_GEN_BOARD);
+	case MD_PANEL_SOURCE:
 		return run + demo_gen(d, DEMO_GEN_BOARD);
 	case MD_PANEL_STEP: /* and its expect: lines, judged on the records */
 		return run + demo_gen(d, DEMO_GEN_BOARD) + step_gen() + d->rec_gen;

@@ -14,6 +14,7 @@
 static const char usage[] =
 	"usage: racelab [--ascii] [--no-mouse] [LESSON]\n"
 	"       racelab [--ascii] [--no-mouse] --run 'SLUG [OPTION...]'\n"
+	"       racelab [--ascii] [--no-mouse] --watch PROGRAM [ARG...]\n"
 	"       racelab --verify [LESSON...]\n"
 	"       racelab --list | --help | --version\n"
 	"\n"
@@ -23,6 +24,10 @@ static const char usage[] =
 	"  LESSON        open this lesson (number or slug, e.g. 3 or race)\n"
 	"  --run CMD     open the live view of one lesson program, e.g.\n"
 	"                --run 'race --workers 4 --sync none'\n"
+	"  --watch PROGRAM [ARG...]\n"
+	"                open the live view of your own program (an executable\n"
+	"                or .c files), run by racelab-watch; the rest of the\n"
+	"                line is the program's\n"
 	"  --list        print the catalog of lessons and exit\n"
 	"  --verify      run the lessons' run blocks without a terminal and check\n"
 	"                their expect: lines; exit 0 only when all hold\n"
@@ -140,7 +145,8 @@ main(int argc, char **argv)
 	struct shell_action first = {.act = ACT_GO, .to = SCREEN_CATALOG, .lesson = -1,
 	                             .step = -1};
 	bool list = false;
-	int status, r;
+	char **watch_argv = NULL, werr[512];
+	int status, r, watch_argc = 0;
 
 	setlocale(LC_ALL, "");
 	if (argc > 1 && strcmp(argv[1], "--verify") == 0) {
@@ -162,7 +168,7 @@ main(int argc, char **argv)
 			/* Hidden: the options, for the bash completion
 			 * (tools/completion.bash); e2e/complete.sh checks
 			 * them against the usage above. */
-			fputs("--ascii\n--no-mouse\n--run=\n--list\n--verify\n--help\n--version\n", stdout);
+			fputs("--ascii\n--no-mouse\n--run=\n--watch\n--list\n--verify\n--help\n--version\n", stdout);
 			return out_status();
 		} else if (strcmp(a, "--list") == 0) {
 			list = true;
@@ -176,6 +182,11 @@ main(int argc, char **argv)
 			shell_cfg.run = argv[i];
 		} else if (strncmp(a, "--run=", 6) == 0) {
 			shell_cfg.run = a + 6;
+		} else if (strcmp(a, "--watch") == 0) {
+			/* The rest is the program's: argv[i] becomes "watch". */
+			watch_argv = argv + i;
+			watch_argc = argc - i;
+			break;
 		} else if (strcmp(a, "--") == 0 && i + 1 < argc && !shell_cfg.open) {
 			shell_cfg.open = argv[++i];
 		} else if (a[0] == '-') {
@@ -186,6 +197,8 @@ main(int argc, char **argv)
 			shell_cfg.open = a;
 		}
 	}
+	if (watch_argv && (shell_cfg.run || shell_cfg.open))
+		bad_usage("%s", "give a LESSON, --run or --watch, not two");
 	if (shell_cfg.run && shell_cfg.open)
 		bad_usage("%s", "give a LESSON or --run, not both");
 	if (list && (shell_cfg.run || shell_cfg.open))
@@ -194,6 +207,22 @@ main(int argc, char **argv)
 
 	find_paths();
 	shell_demo.bin_dir = shell_cfg.bin_dir;
+	/* A watched program's files are the user's: found now, from here. */
+	if (watch_argv) {
+		watch_argv[0] = "watch";
+		if (list)
+			bad_usage("%s", "--list takes no --watch");
+		if (!(shell_cfg.run = watch_cmdline(watch_argv, watch_argc, shell_cfg.bin_dir,
+		                                    werr, sizeof werr)))
+			bad_usage("--watch: %s", werr);
+	} else if (shell_cfg.run) {
+		const char *w = watch_run_cmdline(shell_cfg.run, shell_cfg.bin_dir, werr, sizeof werr);
+
+		if (werr[0])
+			bad_usage("--run: %s", werr);
+		if (w)
+			shell_cfg.run = w;
+	}
 	if (catalog_load(&catalog, shell_cfg.lessons_dir, shell_cfg.bin_dir) < 0 && list) {
 		if (errno == ENOMEM) /* opendir's buffer, under ulimit -v */
 			shell_oom();

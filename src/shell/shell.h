@@ -418,11 +418,12 @@ bool demo_prog_ok(const char *slug, void *where); /* for md_lesson_load */
 /* What a run's argv executes (execv(x->path, x->argv)): racelab-SLUG, or
  * for "python FILE.py ARGS" python3 from PATH with the lesson's FILE.py.
  * 0; -1: no such program or file; -2: python3 is not installed. */
-enum { DEMO_EXEC_ARGS = 88 };
+enum { DEMO_EXEC_ARGS = 88, DEMO_WATCH_FILES = 8 };
 struct demo_exec {
 	bool python;
 	char path[PATH_MAX], name[64], script[PATH_MAX];
 	char *argv[DEMO_EXEC_ARGS + 1];
+	char watched[DEMO_WATCH_FILES][PATH_MAX]; /* "watch": its program files, resolved */
 };
 int demo_exec_prep(const struct demo_where *w, char *const argv[], int argc,
                    struct demo_exec *x);
@@ -460,6 +461,16 @@ void demo_states_over(const struct demo *d, int i, uint64_t t0, uint64_t t1,
  * False when some actor's history lost events: it does not cover the run. */
 bool demo_event_span(const struct demo *d, uint64_t *t0, uint64_t *t1);
 uint64_t demo_gen(const struct demo *d, enum demo_gen_kind k);
+
+/* ---- watch_run.c: --watch PROGRAM ARGS, --run 'watch ...' ------------- */
+
+/* The watch command argv (argv[0] "watch") as a --run command line, its
+ * program files resolved against the working directory; NULL with a
+ * one-line message in err (no program, no such file, no racelab-watch). */
+char *watch_cmdline(char *const argv[], int argc, const char *bin_dir, char *err, size_t n);
+/* The same for a --run command: NULL and err "" when it is not a watch
+ * command (or does not split: lesson_open_run says so). */
+char *watch_run_cmdline(const char *run, const char *bin_dir, char *err, size_t n);
 
 /* ---- checks.c: a run block's expect: lines, judged after its run ------ */
 
@@ -536,8 +547,14 @@ struct shell_panel {
 };
 
 extern const struct shell_panel panel_procs, panel_counters, panel_locks,
-	panel_timeline, panel_histogram, panel_output, panel_step;
+	panel_timeline, panel_histogram, panel_output, panel_step, panel_source;
 extern const struct shell_panel *const shell_panels[MD_PANEL_COUNT];
+/* panel_source.c: shown in step mode of a watched program (or when a
+ * panels: line names it). */
+bool panel_source_wanted(const struct demo *d);
+/* A source file's lines, tabs expanded and control characters shown as
+ * '?', at most max of them, into a malloc'd array; returns how many. */
+int shell_source_read(FILE *f, char ***lines, int max);
 /* Up/Down/PgUp/PgDn/Home/End over n rows, keeping sel visible. */
 int panel_scroll_key(struct panel_view *v, int key, int n);
 void panel_clamp(struct panel_view *v, int n, int visible);

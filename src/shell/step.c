@@ -1000,9 +1000,6 @@ load_source(void)
 	char path[PATH_MAX + 200], cand[2][80];
 	const char *slug = st.argc ? st.argv[0] : NULL;
 	FILE *f = NULL;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
 
 	if (st.src_tried || (!slug && !st.ref_file[0]) || !st.dir[0])
 		return;
@@ -1028,31 +1025,7 @@ load_source(void)
 	}
 	if (!f)
 		return;
-	while ((len = getline(&line, &cap, f)) >= 0 && st.nsrc < SRC_MAX_LINES) {
-		char out[512];
-		size_t o = 0;
-
-		/* Tabs to 4 columns; control characters shown as '?'. */
-		for (ssize_t i = 0; i < len && o < sizeof out - 5; i++) {
-			unsigned char c = (unsigned char)line[i];
-
-			if (c == '\n' || c == '\r')
-				break;
-			if (c == '\t') {
-				do
-					out[o++] = ' ';
-				while (o % 4);
-			} else {
-				out[o++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
-			}
-		}
-		out[o] = '\0';
-		st.src = realloc(st.src, (size_t)(st.nsrc + 1) * sizeof *st.src);
-		if (!st.src || !(st.src[st.nsrc] = strdup(out)))
-			shell_oom();
-		st.nsrc++;
-	}
-	free(line);
+	st.nsrc = shell_source_read(f, &st.src, SRC_MAX_LINES);
 	fclose(f);
 }
 
