@@ -129,8 +129,10 @@ pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
 		else
 			rlw_reg->w[no].aspace = rlw_reg->w[rlw_me].aspace;
 	}
-	if (no > 0)
+	if (no > 0) {
 		rlw_reg->w[no].start_fn = (uintptr_t)fn;
+		rlw_reg->w[no].pc = (uintptr_t)fn + 1; /* its start: the function */
+	}
 	t = malloc(sizeof *t);
 	if (!t)
 		return EAGAIN;
@@ -138,8 +140,11 @@ pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
 	rlw_inside++;
 	r = REAL(pthread_create)(th, attr, trampoline, t);
 	rlw_inside--;
-	if (r == 0 && no > 0)
+	if (r == 0 && no > 0) {
 		rlw_reg->w[no].thread = (uint64_t)*th;
+		if (rlw_reg->mode != RLW_FREE)
+			rlw_first_stretch(no);
+	}
 	else if (r != 0 && no > 0 && rlw_reg->mode != RLW_FREE) {
 		/* The model has a worker that will never run. */
 		rlw_reg->w[no].state = RLW_W_DONE;
@@ -465,7 +470,7 @@ fork(void)
 			rlw_reg->w[no].process = 1;
 	}
 	if (no > 0)
-		rlw_reg->w[no].start_fn = PC;
+		rlw_reg->w[no].start_fn = rlw_reg->w[no].pc = PC;
 	fflush(NULL); /* what the parent printed, once, not twice */
 	pid = REAL(fork)();
 	if (pid == 0) {
@@ -482,8 +487,11 @@ fork(void)
 		}
 		return 0;
 	}
-	if (no > 0 && pid > 0)
+	if (no > 0 && pid > 0) {
 		atomic_store(&rlw_reg->w[no].pid, pid);
+		if (rlw_reg->mode != RLW_FREE)
+			rlw_first_stretch(no);
+	}
 	else if (no > 0 && rlw_reg->mode != RLW_FREE) {
 		rlw_reg->w[no].state = RLW_W_DONE;
 		rlw_reg->nlive--;

@@ -15,6 +15,7 @@ extern _Thread_local int rlw_me;     /* this thread's worker number */
 extern _Thread_local int rlw_inside; /* in the library: pass through */
 extern _Thread_local uintptr_t rlw_stack_lo, rlw_stack_hi;
 extern bool rlw_exiting;             /* this process is on its way out */
+extern bool rlw_tsan;                /* a .c program: __tsan_init ran */
 
 /* Is the scheduler in charge of this call (a scheduled run, not nested
  * in the library, the thread known)? */
@@ -31,6 +32,8 @@ void rlw_point(enum rlw_op op, uintptr_t obj, uintptr_t obj2, int64_t arg,
                uintptr_t pc);
 /* This worker is gone (its exit op granted): hand the baton on. */
 void rlw_leave(void);
+/* Run new worker no up to its first point, now (.c programs). */
+void rlw_first_stretch(int no);
 /* The model's record of an object (made on first sight). */
 struct rlw_obj *rlw_obj(uintptr_t addr, enum rlw_obj_kind kind);
 /* Wait for this thread's baton (a new thread, a forked child). */
@@ -45,6 +48,8 @@ void rlw_start(void);
 void rlw_data_name(uintptr_t addr, char *buf, size_t n);
 void rlw_code_line(uintptr_t pc, char *buf, size_t n);
 void rlw_code_func(uintptr_t pc, char *buf, size_t n);
+/* The full path of pc's source file and its line (the board's). */
+bool rlw_code_file(uintptr_t pc, char *file, size_t n, unsigned *line);
 /* Publication on the shell's board (rlw_board.c); no-ops without one. */
 void rlw_board_init(void);
 void rlw_board_actor(int no);

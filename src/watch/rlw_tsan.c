@@ -25,7 +25,7 @@ mem_point(void *addr, enum rlw_op op, uintptr_t pc)
 }
 
 RLW_API void __tsan_init(void);
-void __tsan_init(void) {}
+void __tsan_init(void) { rlw_tsan = true; }
 RLW_API void __tsan_func_entry(void *pc);
 void __tsan_func_entry(void *pc) { (void)pc; }
 RLW_API void __tsan_func_exit(void);
