@@ -50,12 +50,29 @@ void rlw_code_line(uintptr_t pc, char *buf, size_t n);
 void rlw_code_func(uintptr_t pc, char *buf, size_t n);
 /* The full path of pc's source file and its line (the board's). */
 bool rlw_code_file(uintptr_t pc, char *file, size_t n, unsigned *line);
-/* Publication on the shell's board (rlw_board.c); no-ops without one. */
+/* Publication on the shell's board (rlw_board.c); no-ops without one.
+ * Lock indexes are the board's (-1: none). */
+#include "../board/board.h"
 void rlw_board_init(void);
+bool rlw_board_on(void);
 void rlw_board_actor(int no);
-void rlw_board_op(int no);
+void rlw_board_op(int no, const char *text, uintptr_t pc);
 void rlw_board_gate(int no);
 void rlw_board_done(int no, int status);
-void rlw_board_lock(struct rlw_obj *o, int no, enum rlw_op op, bool acquired);
+void rlw_board_parked(int no, bool on);
+int rlw_board_lock_index(uintptr_t addr, enum board_lock_kind kind);
+void rlw_board_wait(int no, int idx, int mutex_idx);
+void rlw_board_waited(int no, int idx);
+void rlw_board_taken(int no, int idx);
+void rlw_board_released(int no, int idx);
+void rlw_board_signal(int idx, bool all);
+void rlw_board_woken(int idx);
+void rlw_board_sem_value(int idx, uintptr_t addr);
+/* Publish worker no's pending operation on the board. */
+void rlw_publish(int no);
+/* A free run under the shell: the point published, and in the shell's
+ * step mode a stop at the worker's gate. */
+void rlw_free_point(enum rlw_op op, uintptr_t obj, uintptr_t obj2, int64_t arg,
+                    uintptr_t pc);
 
 #endif

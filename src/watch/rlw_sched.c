@@ -380,8 +380,6 @@ apply(int no)
 	default:
 		break;
 	}
-	if (o && o->board)
-		rlw_board_lock(o, no, (enum rlw_op)w->op, w->result == 0);
 }
 
 /* "lock big_lock", "join 2": the operation as a person reads it. */
@@ -689,7 +687,7 @@ rlw_point(enum rlw_op op, uintptr_t obj, uintptr_t obj2, int64_t arg, uintptr_t 
 	w->obj2 = obj2;
 	w->arg = arg;
 	w->pc = pc;
-	rlw_board_op(rlw_me);
+	rlw_publish(rlw_me);
 	if (w->silent) { /* the first stretch is over: back to the creator */
 		p = w->silent;
 		w->silent = 0;
@@ -727,4 +725,31 @@ rlw_first_stretch(int no)
 	rlw_reg->w[no].silent = rlw_me;
 	hand_to(no);
 	rlw_wait_baton();
+}
+
+void
+rlw_publish(int no)
+{
+	char op[96];
+
+	if (!rlw_board_on())
+		return;
+	op_label(&rlw_reg->w[no], op, sizeof op);
+	rlw_board_op(no, op, rlw_reg->w[no].pc);
+}
+
+void
+rlw_free_point(enum rlw_op op, uintptr_t obj, uintptr_t obj2, int64_t arg, uintptr_t pc)
+{
+	struct rlw_worker *w = &rlw_reg->w[rlw_me];
+
+	w->op = op;
+	w->obj = obj;
+	w->obj2 = obj2;
+	w->arg = arg;
+	w->pc = pc;
+	rlw_inside++;
+	rlw_publish(rlw_me);
+	rlw_board_gate(rlw_me);
+	rlw_inside--;
 }

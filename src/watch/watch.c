@@ -51,6 +51,7 @@ static const struct lab_lesson watch_lesson = {
 LAB_PROBE_SITE_();
 
 static struct rlw_region *reg;
+static struct board *brd; /* the shell's, under the shell */
 static int reg_fd = -1;
 static pid_t run_pid, server_pid;
 static char **prog_argv;
@@ -691,6 +692,51 @@ status_of(int wst)
 	return WIFSIGNALED(wst) ? -WTERMSIG(wst) : WEXITSTATUS(wst);
 }
 
+/* ---- the shell's board ----------------------------------------------
+ * Under the shell this program is the lesson's main (actor 0, never
+ * gated); the watched program's workers are actors 1.. (the library
+ * publishes them). */
+
+static void
+board_open(struct lab *lab)
+{
+	const char *e = getenv(BOARD_ENV_FD), *why = "bad value";
+
+	if (!e || !*e)
+		return;
+	if (!(brd = board_attach(atoi(e), &why)))
+		usage_error("%s=%s: %s", BOARD_ENV_FD, e, why);
+	strncpy(brd->lesson, "watch", BOARD_LESSON_LEN - 1);
+	atomic_store(&brd->lesson_pid, getpid());
+	atomic_store(&brd->nprobes, 1);
+	if (lab->o.step)
+		atomic_store(&brd->control.step_mode, 1);
+}
+
+static void
+board_run(struct lab *lab, int run, bool begin)
+{
+	if (!brd)
+		return;
+	if (begin) {
+		board_reset(brd);
+		board_actor_publish(&brd->actor[0], BOARD_KIND_PROCESS, getpid(), getpid(),
+		                    getppid(), 0, "racelab-watch");
+		atomic_store(&brd->actor[0].ungated, 1);
+		atomic_store(&brd->actor[0].state, BOARD_ST_RUNNING);
+		if (atomic_load(&brd->nactors) < 1)
+			atomic_store(&brd->nactors, 1);
+		atomic_store(&brd->runs, (uint32_t)lab->o.runs);
+		atomic_store(&brd->run, (uint32_t)run);
+		atomic_store(&brd->run_start_ns, board_now_ns());
+		atomic_store(&brd->run_state, BOARD_RUN_RUNNING);
+	} else {
+		atomic_store(&brd->actor[0].state, BOARD_ST_DONE);
+		atomic_store(&brd->run_end_ns, board_now_ns());
+		atomic_store(&brd->run_state, BOARD_RUN_DONE);
+	}
+}
+
 /* ---- --explore: the fork server -------------------------------------- */
 
 struct server {
@@ -887,13 +933,20 @@ main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
-	if (lab.o.explore)
+	if (lab.o.explore) {
+		unsetenv(BOARD_ENV_FD); /* its runs are not shown live */
 		return explore(&lab);
+	}
+	board_open(&lab);
 
 	for (int run = 1; run <= lab.o.runs; run++) {
 		struct str out = { 0 };
 		int wst = 0, status;
-		bool done = run_once(lab.o.json ? &out : NULL, &wst);
+		bool done;
+
+		board_run(&lab, run, true);
+		done = run_once(lab.o.json ? &out : NULL, &wst);
+		board_run(&lab, run, false);
 		const char *end = done ? end_name(reg->end) : "timeout";
 		char *sched = granted_schedule();
 
