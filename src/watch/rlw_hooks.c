@@ -902,7 +902,8 @@ serve(int ctl, int rep)
 		write_all(rep, msg, sizeof msg);
 		while (REAL(waitpid)(pid, &st, 0) < 0 && errno == EINTR)
 			;
-		reap_all();
+		if (r->nprocs > 1 || r->mode == RLW_FREE) /* its children too */
+			reap_all();
 		msg[0] = 'X';
 		msg[1] = st;
 		write_all(rep, msg, sizeof msg);
