@@ -187,6 +187,26 @@ START_TEST(test_counter_lost_update)
 }
 END_TEST
 
+/* counter = counter + 1 with nothing between: only the .c form has
+ * scheduling points inside it (its memory accesses). */
+START_TEST(test_counter_plain)
+{
+	json_t *r = explore("build/watch/counter_plain");
+
+	ck_assert(jtrue(r, "complete"));
+	ck_assert_int_eq(json_array_size(outcomes(r)), 1);
+	ck_assert_ptr_nonnull(by_stdout(r, "counter = 2\n"));
+	json_decref(r);
+	r = explore("tests/watch/counter_plain.c");
+	ck_assert(jtrue(r, "complete"));
+	ck_assert_int_eq(json_array_size(outcomes(r)), 2);
+	ck_assert_ptr_nonnull(by_stdout(r, "counter = 2\n"));
+	ck_assert_msg(by_stdout(r, "counter = 1\n") != NULL, "no lost update in the .c form");
+	reproduces("tests/watch/counter_plain.c", by_stdout(r, "counter = 1\n"));
+	json_decref(r);
+}
+END_TEST
+
 START_TEST(test_forks_deadlock)
 {
 	char p[128];
@@ -321,6 +341,7 @@ suite_watch(void)
 	tcase_add_unchecked_fixture(tc, cache_setup, cache_teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_counter_lost_update, 0, 2);
+	tcase_add_test(tc, test_counter_plain);
 	tcase_add_loop_test(tc, test_forks_deadlock, 0, 2);
 	tcase_add_loop_test(tc, test_prodcons, 0, 2);
 	tcase_add_loop_test(tc, test_fork_and_spin, 0, 2);
