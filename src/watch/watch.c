@@ -958,11 +958,13 @@ main(int argc, char **argv)
 			saddf(&b, "{\"run\":%d,", run);
 			sadd(&b, o + 1, strlen(o) - 2);
 			saddf(&b, ",\"deadlock\":%s,\"asleep\":%s,\"bound\":%s,\"timeout\":%s,"
-			      "\"end\":\"%s\",\"steps\":%llu,\"schedule\":\"%s\",\"why\":",
+			      "\"end\":\"%s\",\"steps\":%llu,\"schedule\":",
 			      reg->end == RLW_END_DEADLOCK ? "true" : "false",
 			      reg->end == RLW_END_ASLEEP ? "true" : "false",
 			      reg->end == RLW_END_BOUND ? "true" : "false",
-			      done ? "false" : "true", end, (unsigned long long)reg->steps, sched);
+			      done ? "false" : "true", end, (unsigned long long)reg->steps);
+			sjson(&b, sched, strlen(sched));
+			sadd(&b, ",\"why\":", 7);
 			sjson(&b, reg->text, strnlen(reg->text, RLW_TEXT_LEN));
 			sadd(&b, "}", 1);
 			lab_json_line(&lab, b.s);
