@@ -1,8 +1,8 @@
 . "$(dirname "$0")/lib.sh"
-rl_start "--watch build/watch/counter"
-sleep 2
+RL_ENV="RACELAB_LESSONS=/tmp/symdbg/les2"
+rl_start "src"
+wait_for "Step 1/"
+keys s 1 2 1
+sleep 1.5
 screen
-keys q
-sleep 0.5
-screen | tail -3
-cat $RL_TMP/rc
+keys q q
