@@ -10,6 +10,8 @@
 
 #include <string.h>
 
+#include "lesson/watch_cmd.h"
+
 static void
 actor_label(int idx, char *buf, size_t n)
 {
@@ -19,7 +21,15 @@ actor_label(int idx, char *buf, size_t n)
 		snprintf(buf, n, "-");
 	else if (idx == 0)
 		snprintf(buf, n, "main");
-	else if (idx < d->nact && d->act[idx].valid)
+	else if (idx < d->nact && d->act[idx].valid && d->start_argc &&
+	         md_watch_is(d->start_argv[0])) { /* a program's own names: "w2 alice" */
+		char nm[BOARD_NAME_LEN + 8];
+
+		shell_worker_name(d, idx, nm, sizeof nm);
+		snprintf(buf, n, "w%u%s%s%s", d->act[idx].id.worker_no,
+		         strncmp(nm, "worker ", 7) ? " " : "", strncmp(nm, "worker ", 7) ? nm : "",
+		         d->act[idx].state == BOARD_ST_KILLED ? "(dead)" : "");
+	} else if (idx < d->nact && d->act[idx].valid)
 		snprintf(buf, n, "w%u%s", d->act[idx].id.worker_no,
 		         d->act[idx].state == BOARD_ST_KILLED ? "(dead)" : "");
 	else
@@ -47,9 +57,12 @@ want(int width)
 	uint32_t n = nlocks(), extra = 0;
 
 	(void)width;
+	char dl[BOARD_MAX_LOCKS + 1][160];
+	int ndl = shell_deadlock_text(&shell_demo, dl, BOARD_MAX_LOCKS + 1);
+
 	for (uint32_t i = 0; i < n; i++)
 		extra += has_shares(i);
-	return 1 + (n ? (int)(n + extra) : 1);
+	return 1 + (n ? (int)(n + extra) : 1) + (ndl ? 1 + ndl : 0);
 }
 
 /* "taken: w1 5123 (91%)  w2 480 (9%)": each worker's acquisitions. */
@@ -112,9 +125,10 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 {
 	const struct demo *d = &shell_demo;
 	const struct board *b = d->board;
-	int h, wd, rows;
+	int h, wd, rows, ndl;
 	uint32_t n = nlocks();
 	bool wide;
+	char dl[BOARD_MAX_LOCKS + 1][160];
 
 	getmaxyx(w, h, wd);
 	wide = wd - 2 >= 76;
@@ -125,7 +139,19 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 		term_put(w, 2, 2, wd - 4, term_attr(COL_DIM), "no locks in this demo");
 		return;
 	}
-	rows = h - 3;
+	/* A cycle of waits, in the program's names, takes the bottom rows. */
+	ndl = shell_deadlock_text(d, dl, BOARD_MAX_LOCKS + 1);
+	if (ndl && h - 3 - (1 + ndl) < 1)
+		ndl = h - 3 - 2 > 0 ? h - 3 - 2 : 0;
+	rows = h - 3 - (ndl ? 1 + ndl : 0);
+	if (ndl) {
+		int y = h - 2 - ndl;
+
+		term_put(w, y++, 2, wd - 4, term_attr(COL_WARN),
+		         "Deadlock: a cycle of waits, nobody in it can go on");
+		for (int k = 0; k < ndl; k++)
+			term_put(w, y++, 4, wd - 6, term_state_attr(BOARD_ST_WAIT_LOCK), dl[k]);
+	}
 	panel_clamp(v, (int)n, rows);
 	for (int r = 0, y = 2; y < 2 + rows && v->top + r < (int)n; r++, y++) {
 		uint32_t i = (uint32_t)(v->top + r);
