@@ -51,18 +51,49 @@ has_shares(uint32_t i)
 	return atomic_load(&shell_demo.board->lock[i].kind) == BOARD_LOCK_CUSTOM;
 }
 
-static int
-want(int width)
+static uint32_t
+lock_extra(uint32_t n)
 {
-	uint32_t n = nlocks(), extra = 0;
-
-	(void)width;
-	char dl[BOARD_MAX_LOCKS + 1][160];
-	int ndl = shell_deadlock_text(&shell_demo, dl, BOARD_MAX_LOCKS + 1);
+	uint32_t extra = 0;
 
 	for (uint32_t i = 0; i < n; i++)
 		extra += has_shares(i);
-	return 1 + (n ? (int)(n + extra) : 1) + (ndl ? 1 + ndl : 0);
+	return extra;
+}
+
+/* The rows the deadlock sentences take at panel width wd: a heading, then
+ * each sentence wrapped under a 4-column indent. */
+enum { DL_INDENT = 4, DL_MAX_ROWS = 8 };
+static int
+dl_rows(char (*dl)[160], int ndl, int wd)
+{
+	int rows = 1;
+
+	for (int k = 0; k < ndl; k++)
+		rows += layout_wrap(dl[k], wd - 2 - DL_INDENT, 2, NULL, 0);
+	return rows;
+}
+
+static int
+dl_draw(WINDOW *w, int y, int wd, const char *s)
+{
+	struct layout_row r[DL_MAX_ROWS];
+	int n = layout_wrap(s, wd - 2 - DL_INDENT, 2, r, DL_MAX_ROWS);
+
+	for (int i = 0; i < n && i < DL_MAX_ROWS; i++)
+		term_printf(w, y++, DL_INDENT + (i ? 2 : 0), wd - 1 - DL_INDENT - (i ? 2 : 0),
+		            term_state_attr(BOARD_ST_WAIT_LOCK), "%.*s", r[i].len, s + r[i].off);
+	return y;
+}
+
+static int
+want(int width)
+{
+	uint32_t n = nlocks();
+	char dl[BOARD_MAX_LOCKS + 1][160];
+	int ndl = shell_deadlock_text(&shell_demo, dl, BOARD_MAX_LOCKS + 1);
+
+	return 1 + (n ? (int)(n + lock_extra(n)) : 1) + (ndl ? dl_rows(dl, ndl, width + 2) : 0);
 }
 
 /* "taken: w1 5123 (91%)  w2 480 (9%)": each worker's acquisitions. */
@@ -139,18 +170,21 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 		term_put(w, 2, 2, wd - 4, term_attr(COL_DIM), "no locks in this demo");
 		return;
 	}
-	/* A cycle of waits, in the program's names, takes the bottom rows. */
+	/* A cycle of waits, in the program's names, in the rows the locks
+	 * leave (they come first), each sentence wrapped. */
+	rows = h - 3;
 	ndl = shell_deadlock_text(d, dl, BOARD_MAX_LOCKS + 1);
-	if (ndl && h - 3 - (1 + ndl) < 1)
-		ndl = h - 3 - 2 > 0 ? h - 3 - 2 : 0;
-	rows = h - 3 - (ndl ? 1 + ndl : 0);
 	if (ndl) {
-		int y = h - 2 - ndl;
+		int need = dl_rows(dl, ndl, wd), y;
 
-		term_put(w, y++, 2, wd - 4, term_attr(COL_WARN),
-		         "Deadlock: a cycle of waits, nobody in it can go on");
-		for (int k = 0; k < ndl; k++)
-			term_put(w, y++, 4, wd - 6, term_state_attr(BOARD_ST_WAIT_LOCK), dl[k]);
+		if (h - 3 - need >= (int)(n + lock_extra(n))) {
+			rows = h - 3 - need;
+			y = h - 1 - need;
+			term_put(w, y++, 2, wd - 4, term_attr(COL_WARN),
+			         "Deadlock: a cycle of waits, nobody in it can go on");
+			for (int k = 0; k < ndl; k++)
+				y = dl_draw(w, y, wd, dl[k]);
+		}
 	}
 	panel_clamp(v, (int)n, rows);
 	for (int r = 0, y = 2; y < 2 + rows && v->top + r < (int)n; r++, y++) {
