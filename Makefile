@@ -95,9 +95,9 @@ WATCH_PIC_CFLAGS = $(RL_CPPFLAGS) $(CPPFLAGS) -std=c17 $(WARN) $(WERROR) -MMD -M
   -pthread -fPIC -fvisibility=hidden -fno-sanitize=all $(CFLAGS)
 $(B)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(WATCH_PIC_CFLAGS) -c $< -o $@
+	$(CC) $(WATCH_PIC_CFLAGS) $(DW_CFLAGS) -c $< -o $@
 $(WATCH_LIB): $(WATCH_LIB_SRC:%.c=$(B)/pic/%.o) $(BOARD_SRC:%.c=$(B)/pic/%.o)
-	$(CC) -shared -pthread $(LDFLAGS) -Wl,-soname,librlwatch.so -o $@ $^ -ldl $(DW_LIBS)
+	$(CC) -shared -pthread $(LDFLAGS) -Wl,-soname,librlwatch.so -o $@ $^ -ldl -latomic $(DW_LIBS)
 $(B)/src/watch/watch.o: ALL_CFLAGS += -DLIBDIR=\"$(LIBDIR)\"
 bin/racelab-watch: $(B)/src/watch/watch.o $(LAB_LIB) $(BOARD_LIB) | $(WATCH_LIB)
 	@mkdir -p bin

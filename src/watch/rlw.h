@@ -105,6 +105,7 @@ struct rlw_worker {
 	uint64_t thread;    /* pthread_t */
 	uint32_t actor;     /* board actor index + 1 (0: none) */
 	int32_t status;     /* a process: its exit code */
+	int32_t silent;     /* running its first stretch for this worker */
 };
 
 struct rlw_obj {

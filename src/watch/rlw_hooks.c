@@ -67,6 +67,15 @@ static pid_t (*real_waitpid)(pid_t, int *, int);
 static void (*real_exit)(int) __attribute__((noreturn));
 static void (*real__exit)(int) __attribute__((noreturn));
 
+/* A free run under the shell: the calls are published and, in the
+ * shell's step mode, stop at the worker's gate. */
+static bool
+on_board(void)
+{
+	return rlw_reg && rlw_reg->mode == RLW_FREE && !rlw_inside && rlw_me > 0 &&
+	       !rlw_exiting && rlw_board_on();
+}
+
 /* ---- threads -------------------------------------------------------- */
 
 struct tramp {
@@ -78,6 +87,12 @@ struct tramp {
 static void
 thread_end(void)
 {
+	if (on_board()) {
+		rlw_free_point(RLW_OP_THREAD_EXIT, 0, 0, 0, 0);
+		rlw_board_done(rlw_me, 0);
+		rlw_me = 0;
+		return;
+	}
 	if (!rlw_active())
 		return;
 	rlw_point(RLW_OP_THREAD_EXIT, 0, 0, 0, 0);
@@ -122,6 +137,8 @@ pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
 		rlw_point(RLW_OP_CREATE, 0, 0, 0, PC);
 		no = rlw_reg->w[rlw_me].result;
 	} else {
+		if (on_board())
+			rlw_free_point(RLW_OP_CREATE, 0, 0, 0, PC);
 		/* A free run numbers its workers as they start, too. */
 		no = (int)atomic_fetch_add((_Atomic uint32_t *)&rlw_reg->nworkers, 1) + 1;
 		if (no > RLW_MAX_WORKERS)
@@ -129,8 +146,10 @@ pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
 		else
 			rlw_reg->w[no].aspace = rlw_reg->w[rlw_me].aspace;
 	}
-	if (no > 0)
+	if (no > 0) {
 		rlw_reg->w[no].start_fn = (uintptr_t)fn;
+		rlw_reg->w[no].pc = (uintptr_t)fn + 1; /* its start: the function */
+	}
 	t = malloc(sizeof *t);
 	if (!t)
 		return EAGAIN;
@@ -138,8 +157,11 @@ pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
 	rlw_inside++;
 	r = REAL(pthread_create)(th, attr, trampoline, t);
 	rlw_inside--;
-	if (r == 0 && no > 0)
+	if (r == 0 && no > 0) {
 		rlw_reg->w[no].thread = (uint64_t)*th;
+		if (rlw_reg->mode != RLW_FREE)
+			rlw_first_stretch(no);
+	}
 	else if (r != 0 && no > 0 && rlw_reg->mode != RLW_FREE) {
 		/* The model has a worker that will never run. */
 		rlw_reg->w[no].state = RLW_W_DONE;
@@ -149,9 +171,25 @@ pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
 	return r;
 }
 
+/* A blocking call the board cannot see into (a join, a wait for a
+ * child, a barrier, a busy rwlock): parked while in it, which the shell
+ * counts as settled. */
+#define PARKED(call)                                                           \
+	({                                                                     \
+		__typeof__(call) r_;                                           \
+		rlw_board_parked(rlw_me, true);                                \
+		r_ = (call);                                                   \
+		rlw_board_parked(rlw_me, false);                               \
+		r_;                                                            \
+	})
+
 RLW_API int
 pthread_join(pthread_t th, void **ret)
 {
+	if (on_board()) {
+		rlw_free_point(RLW_OP_JOIN, 0, 0, (int64_t)th, PC);
+		return PARKED(REAL(pthread_join)(th, ret));
+	}
 	if (rlw_active())
 		rlw_point(RLW_OP_JOIN, 0, 0, (int64_t)th, PC);
 	return REAL(pthread_join)(th, ret);
@@ -166,9 +204,29 @@ pthread_exit(void *ret)
 
 /* ---- mutexes -------------------------------------------------------- */
 
+/* Free, under the shell: a busy mutex is waited for on the board. */
+static int
+board_lock(pthread_mutex_t *m, uintptr_t pc)
+{
+	int idx = rlw_board_lock_index((uintptr_t)m, BOARD_LOCK_MUTEX), r;
+
+	rlw_free_point(RLW_OP_LOCK, (uintptr_t)m, 0, 0, pc);
+	r = REAL(pthread_mutex_trylock)(m);
+	if (r == EBUSY) {
+		rlw_board_wait(rlw_me, idx, -1);
+		r = REAL(pthread_mutex_lock)(m);
+		rlw_board_waited(rlw_me, idx);
+	}
+	if (r == 0)
+		rlw_board_taken(rlw_me, idx);
+	return r;
+}
+
 RLW_API int
 pthread_mutex_lock(pthread_mutex_t *m)
 {
+	if (on_board())
+		return board_lock(m, PC);
 	if (rlw_active()) {
 		rlw_obj((uintptr_t)m, RLW_O_MUTEX);
 		rlw_point(RLW_OP_LOCK, (uintptr_t)m, 0, 0, PC);
@@ -179,6 +237,15 @@ pthread_mutex_lock(pthread_mutex_t *m)
 RLW_API int
 pthread_mutex_trylock(pthread_mutex_t *m)
 {
+	if (on_board()) {
+		int idx = rlw_board_lock_index((uintptr_t)m, BOARD_LOCK_MUTEX), r;
+
+		rlw_free_point(RLW_OP_TRYLOCK, (uintptr_t)m, 0, 0, PC);
+		r = REAL(pthread_mutex_trylock)(m);
+		if (r == 0)
+			rlw_board_taken(rlw_me, idx);
+		return r;
+	}
 	if (rlw_active()) {
 		rlw_obj((uintptr_t)m, RLW_O_MUTEX);
 		rlw_point(RLW_OP_TRYLOCK, (uintptr_t)m, 0, 0, PC);
@@ -191,6 +258,13 @@ pthread_mutex_trylock(pthread_mutex_t *m)
 RLW_API int
 pthread_mutex_unlock(pthread_mutex_t *m)
 {
+	if (on_board()) {
+		int idx = rlw_board_lock_index((uintptr_t)m, BOARD_LOCK_MUTEX);
+
+		rlw_free_point(RLW_OP_UNLOCK, (uintptr_t)m, 0, 0, PC);
+		rlw_board_released(rlw_me, idx);
+		return REAL(pthread_mutex_unlock)(m);
+	}
 	if (rlw_active()) {
 		rlw_obj((uintptr_t)m, RLW_O_MUTEX);
 		rlw_point(RLW_OP_UNLOCK, (uintptr_t)m, 0, 0, PC);
@@ -216,9 +290,29 @@ cond_wait(pthread_cond_t *c, pthread_mutex_t *m, bool timed, uintptr_t pc)
 	return w->result;
 }
 
+/* Free, under the shell: the wait as the lab's condvars show it. */
+static int
+board_cond_wait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *ts,
+                uintptr_t pc)
+{
+	int ci = rlw_board_lock_index((uintptr_t)c, BOARD_LOCK_COND);
+	int mi = rlw_board_lock_index((uintptr_t)m, BOARD_LOCK_MUTEX), r;
+
+	rlw_free_point(RLW_OP_COND_WAIT, (uintptr_t)c, (uintptr_t)m, 0, pc);
+	rlw_board_released(rlw_me, mi);
+	rlw_board_wait(rlw_me, ci, mi);
+	r = ts ? REAL(pthread_cond_timedwait)(c, m, ts) : REAL(pthread_cond_wait)(c, m);
+	rlw_board_waited(rlw_me, ci);
+	rlw_board_woken(ci);
+	rlw_board_taken(rlw_me, mi);
+	return r;
+}
+
 RLW_API int
 pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
+	if (on_board())
+		return board_cond_wait(c, m, NULL, PC);
 	if (rlw_active())
 		return cond_wait(c, m, false, PC);
 	return REAL(pthread_cond_wait)(c, m);
@@ -228,6 +322,8 @@ RLW_API int
 pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
                        const struct timespec *ts)
 {
+	if (on_board())
+		return board_cond_wait(c, m, ts, PC);
 	if (rlw_active())
 		return cond_wait(c, m, true, PC);
 	return REAL(pthread_cond_timedwait)(c, m, ts);
@@ -236,7 +332,10 @@ pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
 RLW_API int
 pthread_cond_signal(pthread_cond_t *c)
 {
-	if (rlw_active()) {
+	if (on_board()) {
+		rlw_free_point(RLW_OP_COND_SIGNAL, (uintptr_t)c, 0, 0, PC);
+		rlw_board_signal(rlw_board_lock_index((uintptr_t)c, BOARD_LOCK_COND), false);
+	} else if (rlw_active()) {
 		rlw_obj((uintptr_t)c, RLW_O_COND);
 		rlw_point(RLW_OP_COND_SIGNAL, (uintptr_t)c, 0, 0, PC);
 		return 0; /* nobody sleeps on the real one */
@@ -247,7 +346,10 @@ pthread_cond_signal(pthread_cond_t *c)
 RLW_API int
 pthread_cond_broadcast(pthread_cond_t *c)
 {
-	if (rlw_active()) {
+	if (on_board()) {
+		rlw_free_point(RLW_OP_COND_BROADCAST, (uintptr_t)c, 0, 0, PC);
+		rlw_board_signal(rlw_board_lock_index((uintptr_t)c, BOARD_LOCK_COND), true);
+	} else if (rlw_active()) {
 		rlw_obj((uintptr_t)c, RLW_O_COND);
 		rlw_point(RLW_OP_COND_BROADCAST, (uintptr_t)c, 0, 0, PC);
 		return 0;
@@ -275,9 +377,32 @@ sem_op(sem_t *s, enum rlw_op op, bool timed, uintptr_t pc)
 	return REAL(sem_trywait)(s);
 }
 
+/* Free, under the shell: an empty semaphore is waited for on the board. */
+static int
+board_sem(sem_t *s, enum rlw_op op, const struct timespec *ts, uintptr_t pc)
+{
+	int idx = rlw_board_lock_index((uintptr_t)s, BOARD_LOCK_SEM), r;
+
+	rlw_free_point(op, (uintptr_t)s, 0, 0, pc);
+	if (op == RLW_OP_SEM_POST) {
+		r = REAL(sem_post)(s);
+	} else {
+		r = REAL(sem_trywait)(s);
+		if (r != 0 && errno == EAGAIN && op == RLW_OP_SEM_WAIT) {
+			rlw_board_wait(rlw_me, idx, -1);
+			r = ts ? REAL(sem_timedwait)(s, ts) : REAL(sem_wait)(s);
+			rlw_board_waited(rlw_me, idx);
+		}
+	}
+	rlw_board_sem_value(idx, (uintptr_t)s);
+	return r;
+}
+
 RLW_API int
 sem_wait(sem_t *s)
 {
+	if (on_board())
+		return board_sem(s, RLW_OP_SEM_WAIT, NULL, PC);
 	if (rlw_active())
 		return sem_op(s, RLW_OP_SEM_WAIT, false, PC);
 	return REAL(sem_wait)(s);
@@ -286,6 +411,8 @@ sem_wait(sem_t *s)
 RLW_API int
 sem_timedwait(sem_t *s, const struct timespec *ts)
 {
+	if (on_board())
+		return board_sem(s, RLW_OP_SEM_WAIT, ts, PC);
 	if (rlw_active())
 		return sem_op(s, RLW_OP_SEM_WAIT, true, PC);
 	return REAL(sem_timedwait)(s, ts);
@@ -294,6 +421,8 @@ sem_timedwait(sem_t *s, const struct timespec *ts)
 RLW_API int
 sem_trywait(sem_t *s)
 {
+	if (on_board())
+		return board_sem(s, RLW_OP_SEM_TRYWAIT, NULL, PC);
 	if (rlw_active())
 		return sem_op(s, RLW_OP_SEM_TRYWAIT, false, PC);
 	return REAL(sem_trywait)(s);
@@ -302,6 +431,8 @@ sem_trywait(sem_t *s)
 RLW_API int
 sem_post(sem_t *s)
 {
+	if (on_board())
+		return board_sem(s, RLW_OP_SEM_POST, NULL, PC);
 	if (rlw_active()) {
 		rlw_obj((uintptr_t)s, RLW_O_SEM);
 		rlw_point(RLW_OP_SEM_POST, (uintptr_t)s, 0, 0, PC);
@@ -322,6 +453,12 @@ rw_op(pthread_rwlock_t *l, enum rlw_op op, uintptr_t pc)
 RLW_API int
 pthread_rwlock_rdlock(pthread_rwlock_t *l)
 {
+	if (on_board()) {
+		rlw_free_point(RLW_OP_RDLOCK, (uintptr_t)l, 0, 0, PC);
+		if (REAL(pthread_rwlock_tryrdlock)(l) == 0)
+			return 0;
+		return PARKED(REAL(pthread_rwlock_rdlock)(l));
+	}
 	if (rlw_active())
 		rw_op(l, RLW_OP_RDLOCK, PC);
 	return REAL(pthread_rwlock_rdlock)(l);
@@ -330,6 +467,12 @@ pthread_rwlock_rdlock(pthread_rwlock_t *l)
 RLW_API int
 pthread_rwlock_wrlock(pthread_rwlock_t *l)
 {
+	if (on_board()) {
+		rlw_free_point(RLW_OP_WRLOCK, (uintptr_t)l, 0, 0, PC);
+		if (REAL(pthread_rwlock_trywrlock)(l) == 0)
+			return 0;
+		return PARKED(REAL(pthread_rwlock_wrlock)(l));
+	}
 	if (rlw_active())
 		rw_op(l, RLW_OP_WRLOCK, PC);
 	return REAL(pthread_rwlock_wrlock)(l);
@@ -354,7 +497,9 @@ pthread_rwlock_trywrlock(pthread_rwlock_t *l)
 RLW_API int
 pthread_rwlock_unlock(pthread_rwlock_t *l)
 {
-	if (rlw_active())
+	if (on_board())
+		rlw_free_point(RLW_OP_RWUNLOCK, (uintptr_t)l, 0, 0, PC);
+	else if (rlw_active())
 		rw_op(l, RLW_OP_RWUNLOCK, PC);
 	return REAL(pthread_rwlock_unlock)(l);
 }
@@ -377,6 +522,10 @@ pthread_barrier_init(pthread_barrier_t *b, const pthread_barrierattr_t *a,
 RLW_API int
 pthread_barrier_wait(pthread_barrier_t *b)
 {
+	if (on_board()) {
+		rlw_free_point(RLW_OP_BARRIER, (uintptr_t)b, 0, 0, PC);
+		return PARKED(REAL(pthread_barrier_wait)(b));
+	}
 	if (rlw_active()) {
 		struct rlw_obj *o = rlw_obj((uintptr_t)b, RLW_O_BARRIER);
 
@@ -401,6 +550,8 @@ sched_yield(void)
 {
 	static int (*real_sched_yield)(void);
 
+	if (on_board())
+		rlw_free_point(RLW_OP_YIELD, 0, 0, 0, PC);
 	if (rlw_active()) {
 		rlw_point(RLW_OP_YIELD, 0, 0, 0, PC);
 		return 0;
@@ -413,6 +564,8 @@ usleep(useconds_t us)
 {
 	static int (*real_usleep)(useconds_t);
 
+	if (on_board())
+		rlw_free_point(RLW_OP_YIELD, 0, 0, 0, PC);
 	if (rlw_active()) {
 		rlw_point(RLW_OP_YIELD, 0, 0, 0, PC);
 		return 0;
@@ -425,6 +578,8 @@ sleep(unsigned s)
 {
 	static unsigned (*real_sleep)(unsigned);
 
+	if (on_board())
+		rlw_free_point(RLW_OP_YIELD, 0, 0, 0, PC);
 	if (rlw_active()) {
 		rlw_point(RLW_OP_YIELD, 0, 0, 0, PC);
 		return 0;
@@ -437,6 +592,8 @@ nanosleep(const struct timespec *ts, struct timespec *rem)
 {
 	static int (*real_nanosleep)(const struct timespec *, struct timespec *);
 
+	if (on_board())
+		rlw_free_point(RLW_OP_YIELD, 0, 0, 0, PC);
 	if (rlw_active()) {
 		rlw_point(RLW_OP_YIELD, 0, 0, 0, PC);
 		return 0;
@@ -458,14 +615,18 @@ fork(void)
 		rlw_point(RLW_OP_FORK, 0, 0, 0, PC);
 		no = rlw_reg->w[rlw_me].result;
 	} else {
+		if (on_board())
+			rlw_free_point(RLW_OP_FORK, 0, 0, 0, PC);
 		no = (int)atomic_fetch_add((_Atomic uint32_t *)&rlw_reg->nworkers, 1) + 1;
-		if (no > RLW_MAX_WORKERS)
+		if (no > RLW_MAX_WORKERS) {
 			no = 0;
-		else
+		} else {
 			rlw_reg->w[no].process = 1;
+			rlw_reg->w[no].aspace = (uint32_t)no;
+		}
 	}
 	if (no > 0)
-		rlw_reg->w[no].start_fn = PC;
+		rlw_reg->w[no].start_fn = rlw_reg->w[no].pc = PC;
 	fflush(NULL); /* what the parent printed, once, not twice */
 	pid = REAL(fork)();
 	if (pid == 0) {
@@ -482,8 +643,11 @@ fork(void)
 		}
 		return 0;
 	}
-	if (no > 0 && pid > 0)
+	if (no > 0 && pid > 0) {
 		atomic_store(&rlw_reg->w[no].pid, pid);
+		if (rlw_reg->mode != RLW_FREE)
+			rlw_first_stretch(no);
+	}
 	else if (no > 0 && rlw_reg->mode != RLW_FREE) {
 		rlw_reg->w[no].state = RLW_W_DONE;
 		rlw_reg->nlive--;
@@ -518,6 +682,10 @@ wait_granted(pid_t pid, int *st, int options, uintptr_t pc)
 RLW_API pid_t
 wait(int *st)
 {
+	if (on_board()) {
+		rlw_free_point(RLW_OP_WAIT, 0, 0, -1, PC);
+		return PARKED(REAL(wait)(st));
+	}
 	if (rlw_active())
 		return wait_granted(-1, st, 0, PC);
 	return REAL(wait)(st);
@@ -526,6 +694,12 @@ wait(int *st)
 RLW_API pid_t
 waitpid(pid_t pid, int *st, int options)
 {
+	if (on_board()) {
+		rlw_free_point(RLW_OP_WAIT, 0, 0, pid, PC);
+		if (options & WNOHANG)
+			return REAL(waitpid)(pid, st, options);
+		return PARKED(REAL(waitpid)(pid, st, options));
+	}
 	if (rlw_active() && pid >= -1)
 		return wait_granted(pid, st, options, PC);
 	return REAL(waitpid)(pid, st, options);
@@ -534,6 +708,12 @@ waitpid(pid_t pid, int *st, int options)
 static void
 process_end(int code, bool flush, uintptr_t pc)
 {
+	if (on_board()) {
+		rlw_free_point(RLW_OP_EXIT, 0, 0, code, pc);
+		rlw_board_done(rlw_me, code);
+		rlw_exiting = true;
+		return;
+	}
 	if (!rlw_active())
 		return;
 	rlw_point(RLW_OP_EXIT, 0, 0, code, pc);

@@ -28,6 +28,7 @@ _Thread_local int rlw_me;
 _Thread_local int rlw_inside;
 _Thread_local uintptr_t rlw_stack_lo, rlw_stack_hi;
 bool rlw_exiting;
+bool rlw_tsan;
 
 static const char *const op_names[RLW_OP_COUNT] = {
 	[RLW_OP_NONE] = "?",           [RLW_OP_START] = "start",
@@ -379,8 +380,6 @@ apply(int no)
 	default:
 		break;
 	}
-	if (o && o->board)
-		rlw_board_lock(o, no, (enum rlw_op)w->op, w->result == 0);
 }
 
 /* "lock big_lock", "join 2": the operation as a person reads it. */
@@ -688,7 +687,14 @@ rlw_point(enum rlw_op op, uintptr_t obj, uintptr_t obj2, int64_t arg, uintptr_t 
 	w->obj2 = obj2;
 	w->arg = arg;
 	w->pc = pc;
-	rlw_board_op(rlw_me);
+	rlw_publish(rlw_me);
+	if (w->silent) { /* the first stretch is over: back to the creator */
+		p = w->silent;
+		w->silent = 0;
+		hand_to(p);
+		rlw_wait_baton();
+		return;
+	}
 	p = pick();
 	if (p == rlw_me)
 		return;
@@ -703,4 +709,47 @@ rlw_leave(void)
 
 	if (p > 0 && p != rlw_me)
 		hand_to(p);
+}
+
+/* A .c program's new thread or process: everything it does before its
+ * first scheduling point touches nothing shared (each shared access is
+ * a point), so it runs now, inside its creator's step, and does not
+ * make a step of its own (where it starts would not change any outcome:
+ * the interleavings that differ only there are one).  An executable's
+ * first stretch may touch shared memory unseen: there it is a step. */
+void
+rlw_first_stretch(int no)
+{
+	if (!rlw_tsan || no <= 0)
+		return;
+	rlw_reg->w[no].silent = rlw_me;
+	hand_to(no);
+	rlw_wait_baton();
+}
+
+void
+rlw_publish(int no)
+{
+	char op[96];
+
+	if (!rlw_board_on())
+		return;
+	op_label(&rlw_reg->w[no], op, sizeof op);
+	rlw_board_op(no, op, rlw_reg->w[no].pc);
+}
+
+void
+rlw_free_point(enum rlw_op op, uintptr_t obj, uintptr_t obj2, int64_t arg, uintptr_t pc)
+{
+	struct rlw_worker *w = &rlw_reg->w[rlw_me];
+
+	w->op = op;
+	w->obj = obj;
+	w->obj2 = obj2;
+	w->arg = arg;
+	w->pc = pc;
+	rlw_inside++;
+	rlw_publish(rlw_me);
+	rlw_board_gate(rlw_me);
+	rlw_inside--;
 }

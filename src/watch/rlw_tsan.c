@@ -18,14 +18,19 @@ mem_point(void *addr, enum rlw_op op, uintptr_t pc)
 {
 	uintptr_t a = (uintptr_t)addr;
 
-	if (!rlw_active() || rlw_reg->nlive <= 1 ||
-	    (a >= rlw_stack_lo && a < rlw_stack_hi))
+	if (a >= rlw_stack_lo && a < rlw_stack_hi)
 		return;
-	rlw_point(op, a, 0, 0, pc);
+	if (rlw_active()) {
+		if (rlw_reg->nlive > 1)
+			rlw_point(op, a, 0, 0, pc);
+	} else if (rlw_reg && rlw_reg->mode == RLW_FREE && !rlw_inside && rlw_me > 0 &&
+	           !rlw_exiting && rlw_board_on()) {
+		rlw_free_point(op, a, 0, 0, pc);
+	}
 }
 
 RLW_API void __tsan_init(void);
-void __tsan_init(void) {}
+void __tsan_init(void) { rlw_tsan = true; }
 RLW_API void __tsan_func_entry(void *pc);
 void __tsan_func_entry(void *pc) { (void)pc; }
 RLW_API void __tsan_func_exit(void);

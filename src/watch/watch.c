@@ -13,6 +13,7 @@
 #include "../lab/lab.h"
 #include "rlw.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -50,6 +51,7 @@ static const struct lab_lesson watch_lesson = {
 LAB_PROBE_SITE_();
 
 static struct rlw_region *reg;
+static struct board *brd; /* the shell's, under the shell */
 static int reg_fd = -1;
 static pid_t run_pid, server_pid;
 static char **prog_argv;
@@ -239,6 +241,26 @@ mkdirs(const char *path)
 	mkdir(tmp, 0700);
 }
 
+/* The compiler's scratch directory (flat: objects and the program). */
+static void
+remove_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		char p[PATH_MAX + 300];
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+		unlink(p);
+	}
+	if (d)
+		closedir(d);
+	rmdir(dir);
+}
+
 /* Compile srcs into the cache (once per content of the sources, of the
  * library and of this program); the executable's path. */
 static char *
@@ -299,10 +321,7 @@ compile(char **srcs, int n, const char *lib)
 			argv[a++] = obj;
 			argv[a] = NULL;
 			if (run_cc(argv) != 0) {
-				char cmd[PATH_MAX + 192];
-
-				snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-				if (system(cmd) != 0) { /* nothing more to do */ }
+				remove_dir(tmp);
 				usage_error("%s does not compile", srcs[i]);
 			}
 			objs[i] = strdup(obj);
@@ -329,6 +348,8 @@ compile(char **srcs, int n, const char *lib)
 			argv[a++] = "-lm";
 			argv[a] = NULL;
 			rc = run_cc(argv);
+			if (rc != 0)
+				remove_dir(tmp);
 			if (rc != 0)
 				usage_error("%s does not compile (linking failed)", srcs[0]);
 			for (int i = 0; i < n; i++) {
@@ -658,7 +679,7 @@ outcome(void *ctx, const char *end, int status, char *out)
 		saddf(&b, "\"status\":null,\"signal\":\"SIG%s\"",
 		      sigabbrev_np(-status) ? sigabbrev_np(-status) : "?");
 	else /* stopped by racelab-watch: it did not end by itself */
-		sadd(&b, "\"status\":null,\"signal\":null", 26);
+		saddf(&b, "\"status\":null,\"signal\":null");
 	sadd(&b, ",\"stdout\":", 10);
 	sjson(&b, out ? out : "", out ? strlen(out) : 0);
 	sadd(&b, "}", 1);
@@ -669,6 +690,51 @@ static int
 status_of(int wst)
 {
 	return WIFSIGNALED(wst) ? -WTERMSIG(wst) : WEXITSTATUS(wst);
+}
+
+/* ---- the shell's board ----------------------------------------------
+ * Under the shell this program is the lesson's main (actor 0, never
+ * gated); the watched program's workers are actors 1.. (the library
+ * publishes them). */
+
+static void
+board_open(struct lab *lab)
+{
+	const char *e = getenv(BOARD_ENV_FD), *why = "bad value";
+
+	if (!e || !*e)
+		return;
+	if (!(brd = board_attach(atoi(e), &why)))
+		usage_error("%s=%s: %s", BOARD_ENV_FD, e, why);
+	strncpy(brd->lesson, "watch", BOARD_LESSON_LEN - 1);
+	atomic_store(&brd->lesson_pid, getpid());
+	atomic_store(&brd->nprobes, 1);
+	if (lab->o.step)
+		atomic_store(&brd->control.step_mode, 1);
+}
+
+static void
+board_run(struct lab *lab, int run, bool begin)
+{
+	if (!brd)
+		return;
+	if (begin) {
+		board_reset(brd);
+		board_actor_publish(&brd->actor[0], BOARD_KIND_PROCESS, getpid(), getpid(),
+		                    getppid(), 0, "racelab-watch");
+		atomic_store(&brd->actor[0].ungated, 1);
+		atomic_store(&brd->actor[0].state, BOARD_ST_RUNNING);
+		if (atomic_load(&brd->nactors) < 1)
+			atomic_store(&brd->nactors, 1);
+		atomic_store(&brd->runs, (uint32_t)lab->o.runs);
+		atomic_store(&brd->run, (uint32_t)run);
+		atomic_store(&brd->run_start_ns, board_now_ns());
+		atomic_store(&brd->run_state, BOARD_RUN_RUNNING);
+	} else {
+		atomic_store(&brd->actor[0].state, BOARD_ST_DONE);
+		atomic_store(&brd->run_end_ns, board_now_ns());
+		atomic_store(&brd->run_state, BOARD_RUN_DONE);
+	}
 }
 
 /* ---- --explore: the fork server -------------------------------------- */
@@ -867,13 +933,20 @@ main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
-	if (lab.o.explore)
+	if (lab.o.explore) {
+		unsetenv(BOARD_ENV_FD); /* its runs are not shown live */
 		return explore(&lab);
+	}
+	board_open(&lab);
 
 	for (int run = 1; run <= lab.o.runs; run++) {
 		struct str out = { 0 };
 		int wst = 0, status;
-		bool done = run_once(lab.o.json ? &out : NULL, &wst);
+		bool done;
+
+		board_run(&lab, run, true);
+		done = run_once(lab.o.json ? &out : NULL, &wst);
+		board_run(&lab, run, false);
 		const char *end = done ? end_name(reg->end) : "timeout";
 		char *sched = granted_schedule();
 
