@@ -122,7 +122,15 @@ wanted_panels(const struct demo *d)
 
 	if (r && r->panels)
 		m = r->panels;
-	else {
+	else if (d->argc && md_watch_is(d->argv[0])) {
+		/* A watched program has no counters; in step mode its lanes
+		 * all read "at gate": the rows go to the step and source. */
+		m = 1u << MD_PANEL_PROCS | 1u << MD_PANEL_OUTPUT;
+		if (!panel_source_wanted(d))
+			m |= 1u << MD_PANEL_TIMELINE;
+		if (d->board && atomic_load(&d->board->nlocks) > 0)
+			m |= 1u << MD_PANEL_LOCKS;
+	} else {
 		m = 1u << MD_PANEL_PROCS | 1u << MD_PANEL_COUNTERS |
 		    1u << MD_PANEL_TIMELINE | 1u << MD_PANEL_OUTPUT;
 		if (d->board && atomic_load(&d->board->nlocks) > 0)
