@@ -175,13 +175,25 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 	rows = h - 3;
 	ndl = shell_deadlock_text(d, dl, BOARD_MAX_LOCKS + 1);
 	if (ndl) {
-		int need = dl_rows(dl, ndl, wd), y;
+		int need = dl_rows(dl, ndl, wd), y, locks = (int)(n + lock_extra(n));
+		/* Short of rows, the heading goes: "Deadlock: " leads the first
+		 * sentence instead. */
+		bool head = h - 3 - need >= locks;
+		char first[sizeof dl[0]];
 
-		if (h - 3 - need >= (int)(n + lock_extra(n))) {
+		if (!head) {
+			/* The sentences are shorter than 150 bytes (names of 15). */
+			if ((size_t)snprintf(first, sizeof first, "Deadlock: %.149s", dl[0]) <
+			    sizeof first)
+				memcpy(dl[0], first, sizeof dl[0]);
+			need = dl_rows(dl, ndl, wd) - 1;
+		}
+		if (h - 3 - need >= locks) {
 			rows = h - 3 - need;
 			y = h - 1 - need;
-			term_put(w, y++, 2, wd - 4, term_attr(COL_WARN),
-			         "Deadlock: a cycle of waits, nobody in it can go on");
+			if (head)
+				term_put(w, y++, 2, wd - 4, term_attr(COL_WARN),
+				         "Deadlock: a cycle of waits, nobody in it can go on");
 			for (int k = 0; k < ndl; k++)
 				y = dl_draw(w, y, wd, dl[k]);
 		}
