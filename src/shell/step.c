@@ -13,6 +13,7 @@
 #include "shell/shell.h"
 
 #include "lab/lab.h"
+#include "lesson/watch_cmd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -109,14 +110,29 @@ step_command_line(char *const argv[], int argc, const int *s, int n, char *buf,
                   size_t len)
 {
 	size_t used;
+	int prog;
 
 	if (argc < 1) {
 		if (len)
 			buf[0] = '\0';
 		return 0;
 	}
-	used = (size_t)snprintf(buf, len, "racelab-%s", argv[0]);
+	/* A watched program's --schedule goes before its PROGRAM. */
+	prog = md_watch_is(argv[0]) ? md_watch_prog(argv, argc) : -1;
+	if (prog >= 0 || md_watch_is(argv[0]))
+		used = (size_t)snprintf(buf, len, "racelab-watch");
+	else
+		used = (size_t)snprintf(buf, len, "racelab-%s", argv[0]);
 	for (int i = 1; i < argc && used < len; i++) {
+		if (i == prog && n > 0) {
+			used += (size_t)snprintf(buf + used, len - used, " --schedule ");
+			if (used < len)
+				used += step_format_schedule(s, n, buf + used, len - used);
+		}
+		if (i >= prog && prog > 0) {
+			used += (size_t)snprintf(buf + used, len - used, " %s", argv[i]);
+			continue;
+		}
 		if (strcmp(argv[i], "--schedule") == 0) {
 			i++; /* and its value */
 			continue;
@@ -125,7 +141,7 @@ step_command_line(char *const argv[], int argc, const int *s, int n, char *buf,
 			continue;
 		used += (size_t)snprintf(buf + used, len - used, " %s", argv[i]);
 	}
-	if (n > 0 && used < len) {
+	if (n > 0 && used < len && prog < 0) {
 		used += (size_t)snprintf(buf + used, len - used, " --schedule ");
 		if (used < len)
 			used += step_format_schedule(s, n, buf + used, len - used);
