@@ -378,6 +378,24 @@ toggle_watch(struct shell_ctx *c)
 	return SH_RESIZE;
 }
 
+/* Workers (board actors from 1: 0 is the program's own process) that
+ * have not ended. */
+static int
+live_workers(const struct demo *d)
+{
+	const struct board *b = d->board;
+	uint32_t n = b ? atomic_load(&b->nactors) : 0;
+	int live = 0;
+
+	for (uint32_t i = 1; i < n && i < BOARD_MAX_ACTORS; i++) {
+		enum board_state s = (enum board_state)atomic_load(&b->actor[i].state);
+
+		live += s != BOARD_ST_IDLE && s != BOARD_ST_DONE && s != BOARD_ST_FAILED &&
+		        s != BOARD_ST_KILLED;
+	}
+	return live;
+}
+
 /* f in the replay: grant the next worker of the failing schedule. */
 static int
 replay_next(struct shell_ctx *c)
@@ -386,9 +404,20 @@ replay_next(struct shell_ctx *c)
 	long no;
 
 	if (!xv.replay_at || !*xv.replay_at) {
-		shell_note(c, COL_GOOD, "the failing interleaving is over (%d steps): "
-		           "g lets the rest run", xv.replay_len);
+		shell_note(c, COL_GOOD, "the failing interleaving is over (%d steps): a "
+		           "steps each worker on to the end", xv.replay_len);
 		return SH_REDRAW;
+	}
+	if (xv.replay_no == 0 && live_workers(c->demo) == 1) {
+		/* The explorer makes no point of what a program does while
+		 * it has one thread (nothing else could run); the shell's
+		 * step mode parks it there once more, at its first
+		 * pthread_create: let it through first, uncounted. */
+		int r = step_grant(c, 1);
+
+		shell_note(c, COL_GOOD, "main starts its first thread (with one thread there "
+		           "is nothing to interleave): f again for step 1 of %d", xv.replay_len);
+		return r;
 	}
 	no = strtol(xv.replay_at, &e, 10);
 	xv.replay_at = *e == ',' ? e + 1 : e;
@@ -398,7 +427,14 @@ replay_next(struct shell_ctx *c)
 		           "here", xv.replay_no, no);
 		return SH_REDRAW;
 	}
-	return step_grant(c, (unsigned)no);
+	{
+		int r = step_grant(c, (unsigned)no);
+
+		shell_note(c, COL_GOOD, "step %d of %d of the failing interleaving: worker %ld%s",
+		           xv.replay_no, xv.replay_len, no,
+		           xv.replay_no == xv.replay_len ? " (the last: a steps on to the end)" : "");
+		return r;
+	}
 }
 
 /* f: open the failing interleaving in step mode. */

@@ -63,8 +63,30 @@ wait_for "FAIL:" 30
 T resize-window -t rl -x 80 -y 24
 cp "$SOL/bank-syntax.c" "$COPY"
 wait_for "cc: bank.c:16:29: error:" 30
+
+# f: the failing interleaving in step mode, on real threads, one step per
+# f (after main has started its first thread: one thread has nothing to
+# interleave, so the explorer's schedule does not count it).
+T resize-window -t rl -x 120 -y 40
+cp "$SOL/bank-luck.c" "$COPY"
+wait_for "FAIL: the balance is" 30
 keys E
 wait_for "no longer checking on save"
+sched=$(screen | sed -n 's/.*--schedule \([0-9,]*\).*/\1/p' | head -n 1)
+[ -n "$sched" ] || fail "no --schedule on the screen"
+keys f
+wait_for "the failing interleaving, "
+wait_for "at gate"
+keys f
+wait_for "main starts its first thread"
+# Its first three steps, each the explorer's: the shell's schedule
+# follows the one the check reported.
+done_=1
+for w in $(echo "$sched" | tr , '\n' | head -n 3); do
+	done_="$done_,$w"
+	keys f
+	wait_for "schedule: $done_ "
+done
 keys q
 wait_for "racelab"
 keys q
