@@ -77,8 +77,8 @@ sched=$(screen | sed -n 's/.*--schedule \([0-9,]*\).*/\1/p' | head -n 1)
 keys f
 wait_for "the failing interleaving, "
 wait_for "at gate"
-keys f
-wait_for "main starts its first thread"
+keys f                       # "main starts its first thread"
+wait_for "schedule: 1 "
 # Its first step is the explorer's: the shell's schedule follows the one
 # the check reported.  (The whole replay, by hand: 1,1,2,2,2,3,3,3,3,3,2,2
 # for bank-luck, then a to the end and "the balance is 102".)
