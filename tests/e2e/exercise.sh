@@ -19,6 +19,29 @@ EOS
 chmod +x "$RL_TMP/editor.sh"
 RL_ENV="EDITOR=$RL_TMP/editor.sh VISUAL= XDG_CACHE_HOME=$RL_TMP/cache ${EX_WATCH:+RACELAB_WATCH=$EX_WATCH}"
 
+# The command line first: bad usage is one line and exit 2; a FAIL is
+# exit 1 with a --schedule line that, pasted, shows the same failure.
+cli() { env HOME="$RL_TMP/home" XDG_STATE_HOME="$RL_TMP/state" XDG_CACHE_HOME="$RL_TMP/cache" \
+	"$ROOT/bin/racelab" "$@"; }
+for args in "--check" "--check nope" "--check bank $RL_TMP/none.c" "--hint" "--exercises x"; do
+	cli $args > "$RL_TMP/out" 2> "$RL_TMP/err" && fail "racelab $args succeeded"
+	[ $? = 2 ] || fail "racelab $args: not exit 2"
+	[ "$(wc -l < "$RL_TMP/err")" = 1 ] || fail "racelab $args: $(cat "$RL_TMP/err")"
+done
+cli --check bank "$SOL/bank-luck.c" > "$RL_TMP/out"; rc=$?
+[ $rc = 1 ] || fail "bank-luck.c: exit $rc, not 1: $(cat "$RL_TMP/out")"
+grep -q "^FAIL bank: the balance is" "$RL_TMP/out" || fail "$(cat "$RL_TMP/out")"
+replay=$(sed -n 's/^  replay it: //p' "$RL_TMP/out")
+[ -n "$replay" ] || fail "no replay line: $(cat "$RL_TMP/out")"
+env XDG_CACHE_HOME="$RL_TMP/cache" sh -c "$replay" | grep -q "the balance is" ||
+	fail "the replay line did not show the lost update: $replay"
+cli --check transfer "$SOL/transfer-ordered.c" --json > "$RL_TMP/out" ||
+	fail "transfer-ordered.c: $(cat "$RL_TMP/out")"
+grep -q '"verdict":"pass"' "$RL_TMP/out" || fail "--json: $(cat "$RL_TMP/out")"
+cli --exercises > "$RL_TMP/out"
+grep -q "^bank .* not started " "$RL_TMP/out" || fail "$(cat "$RL_TMP/out")"
+grep -q "^transfer .* passed " "$RL_TMP/out" || fail "$(cat "$RL_TMP/out")"
+
 rl_start "locks"
 wait_for "Step 1/"
 keys n n n n n
