@@ -94,6 +94,27 @@ receive_never(void)
 	lab_mpi_done(&m);
 }
 
+/* The orders seen so far in this job, to say how many differ. */
+static long long seen[BOARD_MAX_RUNS];
+static int nseen;
+
+static int
+distinct_orders(long long code)
+{
+	int d = 0;
+
+	if (nseen < BOARD_MAX_RUNS)
+		seen[nseen++] = code;
+	for (int i = 0; i < nseen; i++) {
+		int j = 0;
+
+		while (j < i && seen[j] != seen[i])
+			j++;
+		d += j == i;
+	}
+	return d;
+}
+
 static void
 report(int run, const int *order, const struct hello *from, double ms)
 {
@@ -110,8 +131,13 @@ report(int run, const int *order, const struct hello *from, double ms)
 		if (len >= sizeof text)
 			break;
 	}
+	int distinct = distinct_orders(code);
+
 	lab_result(&m.lab, "run %d: %d ranks; arrival order at rank 0: %s (%.1f ms)\n",
 	           run, n, text, ms);
+	if (run == m.lab.o.runs && run > 1)
+		lab_result(&m.lab, "%d different orders of arrival in %d runs\n",
+		           distinct, run);
 	if (!m.lab.o.json) {
 		free(v);
 		return;
@@ -128,6 +154,7 @@ report(int run, const int *order, const struct hello *from, double ms)
 	 * ranks at most: what the histogram counts. */
 	if (n <= 11)
 		lab_json_int(&j, "order_code", code);
+	lab_json_int(&j, "distinct_orders", distinct); /* in runs 1..run */
 	for (int r = 0; r < n; r++)
 		v[r] = from[r].pid;
 	lab_json_int_array(&j, "pids", v, n);

@@ -135,8 +135,7 @@ static char **
 mpirun_argv(struct lab_mpi *m, int argc, char **argv, const char *dir)
 {
 	static const char *const pass[] = {
-		LAB_MPI_ENV_LAUNCHER, LAB_MPI_ENV_PGID, LAB_MPI_ENV_BOARD,
-		LAB_MPI_ENV_JSON,
+		LAB_MPI_ENV_LAUNCHER, LAB_MPI_ENV_BOARD, LAB_MPI_ENV_JSON,
 	};
 	static char exe[PATH_MAX], np[16];
 	char **v = calloc((size_t)argc + 64, sizeof *v);
@@ -182,12 +181,6 @@ mpirun_argv(struct lab_mpi *m, int argc, char **argv, const char *dir)
 		v[k++] = "osc_sm_backing_directory";
 		v[k++] = (char *)dir;
 	}
-	/* The ranks leave the process group mpirun made for each (they join
-	 * the launcher's, lab_mpi_init): so mpirun must signal each by its
-	 * pid, not its group (killpg by default in odls). */
-	v[k++] = "--mca";
-	v[k++] = "odls_base_signal_direct_children_only";
-	v[k++] = "1";
 	v[k++] = exe;
 	for (int i = 1; i < argc; i++)
 		v[k++] = argv[i];
@@ -236,7 +229,7 @@ watchdog_report(struct lab_mpi *m, double quiet_s)
 {
 	struct lab *lab = &m->lab;
 	struct board *b = lab->board;
-	int n = lab->o.workers, blocked = 0, first = -1;
+	int n = lab->o.workers, blocked = 0, first = -1, running = 0;
 	long long *st = calloc((size_t)n, sizeof *st);
 	double *cpu = calloc((size_t)n, sizeof *cpu);
 	char states[BOARD_MAX_WORKERS + 1] = "";
@@ -257,6 +250,7 @@ watchdog_report(struct lab_mpi *m, double quiet_s)
 			continue;
 		}
 		states[r] = proc_state(id.pid, &cpu[r]);
+		running += states[r] == 'R';
 		st[r] = s;
 		if (s == BOARD_ST_BLOCKED) {
 			blocked++;
@@ -278,6 +272,7 @@ watchdog_report(struct lab_mpi *m, double quiet_s)
 	lab_json_int(&j, "blocked", blocked);
 	lab_json_int(&j, "first_blocked_rank", first);
 	lab_json_str(&j, "kernel_states", states);
+	lab_json_int(&j, "running", running); /* kernel state R: on a CPU or runnable */
 	lab_json_num_array(&j, "cpu_ms", cpu, n);
 	lab_json_int_array(&j, "board_states", st, n);
 	lab_json_end(&j);
@@ -286,8 +281,8 @@ watchdog_report(struct lab_mpi *m, double quiet_s)
 }
 
 /* Stop mpirun and every rank: SIGTERM to mpirun (it ends its ranks), a
- * short grace, then SIGKILL to all.  Ranks that left mpirun's groups are
- * found by their pids on the board. */
+ * short grace, then SIGKILL to mpirun and to the ranks' pids on the
+ * board (each dies with mpirun anyway: PR_SET_PDEATHSIG). */
 static void
 stop_job(struct lab_mpi *m, pid_t mpirun, int *status)
 {
@@ -348,7 +343,6 @@ launch(struct lab_mpi *m, int argc, char **argv)
 	atomic_store(&lab->board->runs, (uint32_t)lab->o.runs);
 	session_dir(lab, dir, sizeof dir);
 	setenv_int(LAB_MPI_ENV_LAUNCHER, self);
-	setenv_int(LAB_MPI_ENV_PGID, getpgrp());
 	pass_fd(BOARD_ENV_FD, LAB_MPI_ENV_BOARD);
 	pass_fd("RACELAB_JSON_FD", LAB_MPI_ENV_JSON);
 	/* Open MPI's mpirun refuses to run as root unless told, on the
@@ -490,10 +484,6 @@ be_rank(struct lab_mpi *m, int argc, char **argv)
 	                     strncmp(comm, "mpiexec", 7) == 0))
 		_exit(1);
 	m->launcher = (pid_t)env_long(LAB_MPI_ENV_LAUNCHER);
-	/* Into the launcher's process group, where the shell's signals go
-	 * (and a terminal's ^C).  Fails on another host: no such group. */
-	if (env_long(LAB_MPI_ENV_PGID) > 0)
-		setpgid(0, (pid_t)env_long(LAB_MPI_ENV_PGID));
 	bfd = open_passed(LAB_MPI_ENV_BOARD, BOARD_ENV_FD, O_RDWR);
 	if (grank == 0)
 		open_passed(LAB_MPI_ENV_JSON, "RACELAB_JSON_FD", O_WRONLY);

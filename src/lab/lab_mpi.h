@@ -21,12 +21,14 @@
 // private board that nobody watches (lab_mpi.on_board false), and only its
 // output and rank 0's --json records come back, through mpirun.
 //
-// Every rank joins the launcher's process group, so the shell's signals to
-// the demo's group (SIGSTOP to freeze, SIGTERM and SIGKILL to stop) reach
-// the ranks as they reach any worker; each rank also dies with mpirun
-// (PR_SET_PDEATHSIG) and mpirun with the launcher.  Open MPI's session
-// directory and shared-memory segments go to a directory the lab's cleanup
-// helper removes however the launcher ends (lab_clean.c).
+// mpirun puts every rank in a process group of its own (measured), and on
+// the way out it signals each rank's whole group; so the ranks stay there,
+// out of the launcher's group: the shell's SIGTERM and SIGKILL to the
+// demo's group reach the launcher and mpirun, mpirun ends its ranks, and a
+// rank also dies with mpirun (PR_SET_PDEATHSIG) as mpirun dies with the
+// launcher, however it ends.  Open MPI's session directory and
+// shared-memory segments go to a directory the lab's cleanup helper
+// removes however the launcher ends (lab_clean.c).
 //
 // Usage, in the lesson's .c (lessons/20-mpi-ranks/ranks.c is the model):
 //
@@ -67,7 +69,6 @@
 
 /* Environment the launcher passes to the ranks (mpirun -x). */
 #define LAB_MPI_ENV_LAUNCHER "RACELAB_MPI_LAUNCHER" /* its pid */
-#define LAB_MPI_ENV_PGID "RACELAB_MPI_PGID"         /* its process group */
 #define LAB_MPI_ENV_BOARD "RACELAB_MPI_BOARD"       /* /proc/PID/fd/N */
 #define LAB_MPI_ENV_JSON "RACELAB_MPI_JSON"         /* /proc/PID/fd/N */
 
