@@ -110,24 +110,22 @@ pass_fd(const char *env, const char *as)
 /* A directory for Open MPI's session directory and shared-memory backing
  * files, held by the lab's cleanup helper: removed however the launcher
  * ends, while a SIGKILLed mpirun leaves its own behind (measured: the
- * vader segments in /dev/shm and /tmp/ompi.HOST.UID/pid.N stay).  On
- * tmpfs (/dev/shm, where Open MPI puts the segments by default), so that
- * shared memory stays memory; the helper makes it under $TMPDIR, so
- * TMPDIR is /dev/shm while it starts. */
+ * vader segments in /dev/shm and /tmp/ompi.HOST.UID/pid.N stay).  Under
+ * $TMPDIR when it is set, as every lesson's files; else on tmpfs
+ * (/dev/shm, where Open MPI puts the segments by default), so that shared
+ * memory stays memory: the helper makes it under $TMPDIR, so TMPDIR is
+ * /dev/shm while it starts. */
 static void
 session_dir(struct lab *lab, char *dir, size_t len)
 {
 	const char *t = getenv("TMPDIR");
-	char *saved = t ? strdup(t) : NULL;
 
-	if (access("/dev/shm", W_OK) == 0)
+	if ((!t || !*t) && access("/dev/shm", W_OK) == 0) {
 		setenv("TMPDIR", "/dev/shm", 1);
-	lab_tmpdir(lab, "mpi", dir, len);
-	if (saved) {
-		setenv("TMPDIR", saved, 1);
-		free(saved);
-	} else {
+		lab_tmpdir(lab, "mpi", dir, len);
 		unsetenv("TMPDIR");
+	} else {
+		lab_tmpdir(lab, "mpi", dir, len);
 	}
 }
 
