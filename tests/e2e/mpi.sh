@@ -3,7 +3,7 @@
 # it is rank W-1 of this very run), their parent mpirun, and the kernel's
 # state; and no rank, no mpirun and none of Open MPI's files survive any
 # end: kill -9 of the shell, the shell quitting, ^C of a standalone run, a
-# normal end.  Four mpirun launches in all.
+# normal end; Space freezes and thaws the ranks.  Four mpirun launches.
 . "$(dirname "$0")/lib.sh"
 
 TMPD=$RL_TMP/tmp
@@ -82,6 +82,22 @@ for w in 1 2 3; do
 done
 has_files() { [ -n "$(ls -A "$TMPD")" ]; }
 wait_until has_files  # Open MPI's session directory and segments exist
+# Space freezes the ranks too (they are not in the demo's group: each
+# stops itself), and thaws them; then kill -9 of the shell while frozen.
+ranks_in() {
+	for p in $pids; do [ "$(task_state "$p" "$p")" = "$1" ] || return 1; done
+}
+keys Space
+wait_for "FROZEN" 5
+wait_until ranks_in T
+frozen_rows() { [ "$(proc_rows | awk '$2 == "proc" && $6 == "T"' | wc -l)" -eq 3 ]; }
+wait_until frozen_rows
+keys Space
+wait_gone "FROZEN" 5
+wait_until ranks_in S
+keys Space
+wait_for "FROZEN" 5
+wait_until ranks_in T
 kill -9 "$(rl_shell_pid)"
 wait_clean "$LEADER" "$MPIRUN" $pids
 rl_no_leftovers || fail "racelab processes left after kill -9 of the shell"
