@@ -102,14 +102,28 @@ kill -9 "$(rl_shell_pid)"
 wait_clean "$LEADER" "$MPIRUN" $pids
 rl_no_leftovers || fail "racelab processes left after kill -9 of the shell"
 
-# ---- the shell quitting while the ranks run -------------------------------
-rl_start "--run 'mpi-ranks --workers 2 --hold 30'"
+# ---- step mode grants the ranks' steps; the shell quitting ---------------
+# s, then 3 and 2 (ranks 2 and 1 send, in that order), then 1 twice (rank
+# 0 receives): the order of arrival is 21, by the shell's grants.  Then q
+# while the ranks wait at their gates.
+rl_start "--run 'mpi-ranks --workers 3'"
+wait_for "racelab-mpi-ranks" 10
+wait_for "exited 0" 20   # the first run, free
+keys s
+wait_for "step mode on" 5
+keys 3
 wait_for "running pid" 20
 LEADER=$(demo_pid)
-two_ranks() { [ "$(proc_rows | awk '$2 == "proc"' | wc -l)" -eq 2 ]; }
-wait_until two_ranks
+wait_for "[3] MPI_Send to 0" 10
+keys 2
+wait_for "[2] MPI_Send to 0" 5
+keys 1
+wait_for "[1] MPI_Recv from any" 5
+keys 1
+wait_for "-> order 21" 5
 MPIRUN=$(mpirun_of "$LEADER")
 pids=$(proc_rows | awk '$2 == "proc" { print $3 }')
+[ "$(echo $pids | wc -w)" -eq 3 ] || fail "ranks not shown in step mode"
 keys q
 wait_for "Lessons" 5
 keys q
