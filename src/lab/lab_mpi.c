@@ -344,6 +344,7 @@ launch(struct lab_mpi *m, int argc, char **argv)
 	uint64_t last, since;
 	int status = 0;
 
+	lab_stdout_guard(lab); /* --help into a full disk fails the exit */
 	if (r < 0)
 		lab_usage_error(lab, "%s", err);
 	if (r > 0)
