@@ -264,6 +264,8 @@ watchdog_report(struct lab_mpi *m, double quiet_s)
 		           atomic_load(&a->line), states[r], cpu[r]);
 	}
 	states[n] = '\0';
+	if (!lab->o.json)
+		goto out;
 	lab_json_begin(&j);
 	lab_json_int(&j, "run", atomic_load(&b->run));
 	lab_json_int(&j, "ranks", n);
@@ -277,6 +279,7 @@ watchdog_report(struct lab_mpi *m, double quiet_s)
 	lab_json_num_array(&j, "cpu_ms", cpu, n);
 	lab_json_int_array(&j, "board_states", st, n);
 	lab_json_end(&j);
+out:
 	free(st);
 	free(cpu);
 }
@@ -667,9 +670,8 @@ lab_mpi_done(struct lab_mpi *m)
 }
 
 void
-lab_mpi_run_end(struct lab_mpi *m)
+lab_mpi_run_end_(struct lab_mpi *m)
 {
-	lab_mpi_wait(m, "MPI_Barrier: end of run");
 	MPI_Barrier(MPI_COMM_WORLD);
 	lab_set_state(m->w, BOARD_ST_DONE);
 	board_event_put(m->w->actor, BOARD_EV_END, 0, 0);

@@ -107,9 +107,15 @@ void lab_mpi_init(struct lab_mpi *m, const struct lab_lesson *lesson,
  * itself running, and a second barrier, so that a run starts with every
  * rank on the board. */
 void lab_mpi_run_begin(struct lab_mpi *m, int run);
-/* Collective: marks the rank done; rank 0 records counter 0's value for
+/* Collective: a probe ("MPI_Barrier: end of run", at the caller's line),
+ * the barrier, the rank marked done; rank 0 records counter 0's value for
  * the histogram (the board's results) and ends the run: lab_run_end. */
-void lab_mpi_run_end(struct lab_mpi *m);
+#define lab_mpi_run_end(m)                                                     \
+	do {                                                                     \
+		lab_mpi_wait((m), "MPI_Barrier: end of run");                    \
+		lab_mpi_run_end_(m);                                             \
+	} while (0)
+void lab_mpi_run_end_(struct lab_mpi *m);
 /* Every rank's pid (or any one long long per rank) gathered at rank 0
  * into out[0..size-1]; out is ignored on the other ranks.  Collective. */
 void lab_mpi_gather(struct lab_mpi *m, long long mine, long long *out);

@@ -80,6 +80,9 @@ for w in 1 2 3; do
 	screen | grep -q "rank $((w - 1))" || fail "no name 'rank $((w - 1))'"
 	pids="$pids $pid"
 done
+# The lesson program itself is the main row, named so.
+proc_rows | awk -v l="$LEADER" '$2 == "main" && $3 == l' | grep -q . || fail "no main row for the lesson $LEADER"
+screen | grep -q "launcher" || fail "the main row is not named launcher"
 has_files() { [ -n "$(ls -A "$TMPD")" ]; }
 wait_until has_files  # Open MPI's session directory and segments exist
 # Space freezes the ranks too (they are not in the demo's group: each
