@@ -617,6 +617,14 @@ fork(void)
 	} else {
 		if (on_board())
 			rlw_free_point(RLW_OP_FORK, 0, 0, 0, PC);
+		/* The cap of processes holds in a free run too (root is not
+		 * held by RLIMIT_NPROC). */
+		if (atomic_fetch_add((_Atomic uint32_t *)&rlw_reg->nprocs, 1) + 1 >=
+		    RLW_MAX_PROCESSES) {
+			atomic_fetch_sub((_Atomic uint32_t *)&rlw_reg->nprocs, 1);
+			errno = EAGAIN;
+			return -1;
+		}
 		no = (int)atomic_fetch_add((_Atomic uint32_t *)&rlw_reg->nworkers, 1) + 1;
 		if (no > RLW_MAX_WORKERS) {
 			no = 0;
@@ -628,7 +636,17 @@ fork(void)
 	if (no > 0)
 		rlw_reg->w[no].start_fn = rlw_reg->w[no].pc = PC;
 	fflush(NULL); /* what the parent printed, once, not twice */
-	pid = REAL(fork)();
+	{
+		bool main_thread = getpid() == (pid_t)syscall(SYS_gettid);
+
+		pid = REAL(fork)();
+		/* A child of a process's main thread dies with it (when the
+		 * thread that forked ends, PR_SET_PDEATHSIG fires: only the
+		 * main thread's end is the process's), so nothing outlives
+		 * racelab-watch. */
+		if (pid == 0 && main_thread)
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+	}
 	if (pid == 0) {
 		rlw_me = no;
 		if (no > 0) {
