@@ -272,6 +272,62 @@ pthread_mutex_unlock(pthread_mutex_t *m)
 	return REAL(pthread_mutex_unlock)(m);
 }
 
+/* A mutex's lock with a timeout: a trylock that may wait, in the model
+ * (it times out rather than wait for a holder that the schedule does
+ * not run). */
+RLW_API int
+pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *ts)
+{
+	static int (*real_pthread_mutex_timedlock)(pthread_mutex_t *, const struct timespec *);
+
+	if (rlw_active()) {
+		rlw_obj((uintptr_t)m, RLW_O_MUTEX);
+		rlw_point(RLW_OP_TRYLOCK, (uintptr_t)m, 0, 0, PC);
+		if (rlw_reg->w[rlw_me].result)
+			return ETIMEDOUT;
+		return REAL(pthread_mutex_trylock)(m);
+	}
+	return REAL(pthread_mutex_timedlock)(m, ts);
+}
+
+/* Spin locks, modelled as mutexes (a spinner would spin for ever on one
+ * whose holder the schedule has parked). */
+static int (*real_pthread_spin_lock)(pthread_spinlock_t *);
+static int (*real_pthread_spin_trylock)(pthread_spinlock_t *);
+static int (*real_pthread_spin_unlock)(pthread_spinlock_t *);
+
+RLW_API int
+pthread_spin_lock(pthread_spinlock_t *l)
+{
+	if (rlw_active()) {
+		rlw_obj((uintptr_t)l, RLW_O_SPIN);
+		rlw_point(RLW_OP_LOCK, (uintptr_t)l, 0, 0, PC);
+	}
+	return REAL(pthread_spin_lock)(l);
+}
+
+RLW_API int
+pthread_spin_trylock(pthread_spinlock_t *l)
+{
+	if (rlw_active()) {
+		rlw_obj((uintptr_t)l, RLW_O_SPIN);
+		rlw_point(RLW_OP_TRYLOCK, (uintptr_t)l, 0, 0, PC);
+		if (rlw_reg->w[rlw_me].result)
+			return EBUSY;
+	}
+	return REAL(pthread_spin_trylock)(l);
+}
+
+RLW_API int
+pthread_spin_unlock(pthread_spinlock_t *l)
+{
+	if (rlw_active()) {
+		rlw_obj((uintptr_t)l, RLW_O_SPIN);
+		rlw_point(RLW_OP_UNLOCK, (uintptr_t)l, 0, 0, PC);
+	}
+	return REAL(pthread_spin_unlock)(l);
+}
+
 /* ---- condition variables ------------------------------------------- */
 
 static int
@@ -617,6 +673,14 @@ fork(void)
 	} else {
 		if (on_board())
 			rlw_free_point(RLW_OP_FORK, 0, 0, 0, PC);
+		/* The cap of processes holds in a free run too (root is not
+		 * held by RLIMIT_NPROC). */
+		if (atomic_fetch_add((_Atomic uint32_t *)&rlw_reg->nprocs, 1) + 1 >=
+		    RLW_MAX_PROCESSES) {
+			atomic_fetch_sub((_Atomic uint32_t *)&rlw_reg->nprocs, 1);
+			errno = EAGAIN;
+			return -1;
+		}
 		no = (int)atomic_fetch_add((_Atomic uint32_t *)&rlw_reg->nworkers, 1) + 1;
 		if (no > RLW_MAX_WORKERS) {
 			no = 0;
@@ -628,7 +692,17 @@ fork(void)
 	if (no > 0)
 		rlw_reg->w[no].start_fn = rlw_reg->w[no].pc = PC;
 	fflush(NULL); /* what the parent printed, once, not twice */
-	pid = REAL(fork)();
+	{
+		bool main_thread = getpid() == (pid_t)syscall(SYS_gettid);
+
+		pid = REAL(fork)();
+		/* A child of a process's main thread dies with it (when the
+		 * thread that forked ends, PR_SET_PDEATHSIG fires: only the
+		 * main thread's end is the process's), so nothing outlives
+		 * racelab-watch. */
+		if (pid == 0 && main_thread)
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+	}
 	if (pid == 0) {
 		rlw_me = no;
 		if (no > 0) {

@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -332,6 +335,66 @@ START_TEST(test_bad_input)
 }
 END_TEST
 
+/* Polls count_procs(needle) until it is at least (or, !atleast, at most)
+ * n, for up to ms; the last count. */
+static int
+wait_procs(const char *needle, int n, bool atleast, int ms)
+{
+	int c = tu_count_procs(needle);
+
+	for (int t = 0; t < ms && (atleast ? c < n : c > n); t += 20) {
+		usleep(20000);
+		c = tu_count_procs(needle);
+	}
+	return c;
+}
+
+/* Caps: a fork bomb stops (the cap of processes, the run's time limit),
+ * free or scheduled; a program that never ends and racelab-watch killed
+ * with SIGKILL leave nothing behind. */
+START_TEST(test_caps_and_cleanup)
+{
+	const char *bomb[] = { "bin/racelab-watch", "build/watch/forkbomb", NULL };
+	const char *bomb_q[] = { "bin/racelab-watch", "--quantum", "1", "build/watch/forkbomb",
+	                         NULL };
+	char *err = NULL;
+	pid_t pid;
+
+	setenv("RACELAB_WATCH_TIMEOUT", "1", 1);
+	ck_assert_int_eq(tu_run(bomb, NULL, &err), 3);
+	ck_assert_msg(strstr(err, "stopped after 1.0 s"), "%s", err);
+	free(err);
+	ck_assert_int_eq(tu_run(bomb_q, NULL, &err), 3);
+	ck_assert_msg(strstr(err, "64 processes: stopped"), "%s", err);
+	free(err);
+	ck_assert_int_eq(tu_count_procs("build/watch/forkbomb"), 0);
+	unsetenv("RACELAB_WATCH_TIMEOUT");
+	for (int sched = 0; sched < 2; sched++) {
+		pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			int null = open("/dev/null", O_RDWR);
+
+			dup2(null, STDOUT_FILENO);
+			dup2(null, STDERR_FILENO);
+			if (sched)
+				execl("bin/racelab-watch", "bin/racelab-watch", "--quantum", "1",
+				      "build/watch/forever", (char *)NULL);
+			else
+				execl("bin/racelab-watch", "bin/racelab-watch", "build/watch/forever",
+				      (char *)NULL);
+			_exit(127);
+		}
+		/* racelab-watch, the program and its child (whose thread is
+		 * no process of its own). */
+		ck_assert_int_eq(wait_procs("build/watch/forever", 3, true, 5000), 3);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		ck_assert_int_eq(wait_procs("build/watch/forever", 0, false, 3000), 0);
+	}
+}
+END_TEST
+
 Suite *
 suite_watch(void)
 {
@@ -346,6 +409,7 @@ suite_watch(void)
 	tcase_add_loop_test(tc, test_prodcons, 0, 2);
 	tcase_add_loop_test(tc, test_fork_and_spin, 0, 2);
 	tcase_add_test(tc, test_bad_input);
+	tcase_add_test(tc, test_caps_and_cleanup);
 	suite_add_tcase(s, tc);
 	return s;
 }
