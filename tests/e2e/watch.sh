@@ -30,6 +30,13 @@ grep -q "nope: No such file or directory" "$RL_TMP/err" || fail "missing: $(cat 
 one_line_exit2 "--run of a missing program" --run "watch no-such-prog"
 grep -q "^racelab: --run: no-such-prog: No such file" "$RL_TMP/err" || fail "--run: $(cat "$RL_TMP/err")"
 
+# Bash completion after --watch offers files (the program), not slugs.
+if command -v bash > /dev/null; then
+	got=$(cd "$ROOT" && bash -c '. tools/completion.bash; COMP_WORDS=(racelab --watch tests/watch/for)
+		COMP_CWORD=2; _racelab; printf "%s\n" "${COMPREPLY[@]}"')
+	echo "$got" | grep -qx "tests/watch/forks.c" || fail "--watch completes to: $got"
+fi
+
 # A lesson may watch only its own files: a link out of its folder is
 # refused when it is loaded (the catalog, --verify, opening it).
 les=$RL_TMP/lessons
