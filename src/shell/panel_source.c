@@ -170,11 +170,13 @@ src_load(const struct demo *d, struct src_file *f)
 	}
 	if (fd < 0)
 		nd = src_dirs(d, dirs, DEMO_WATCH_FILES + 2);
-	/* The name as recorded, under each folder; then its last part. */
-	for (int pass = 0; pass < 2 && fd < 0; pass++)
-		for (int i = 0; i < nd && fd < 0; i++) {
+	/* Under each folder in turn (the lesson's first): the name as
+	 * recorded, then its last part (a lesson's __FILE__ is relative to
+	 * where it was built). */
+	for (int i = 0; i < nd && fd < 0; i++)
+		for (int pass = 0; pass < 2 && fd < 0; pass++) {
 			if (pass == 0 && f->label[0] == '/')
-				break;
+				continue;
 			if ((size_t)snprintf(path, sizeof path, "%s/%s", dirs[i],
 			                     pass ? base : f->label) >= sizeof path)
 				continue;

@@ -132,4 +132,31 @@ for e in /proc/[0-9]*/environ; do
 	p=${p%/environ}
 	[ "$(cat "/proc/$p/comm" 2>/dev/null)" = forks ] && fail "the watched program $p is left running"
 done
+# The Source panel of a lesson program (its probes name their file): a
+# source missing from the lesson's folder, or larger than 1 MiB, is said,
+# not shown (and the shell runs on).  From $RL_TMP, so that the tree's
+# own lessons/03-race/race.c is not found instead.
+for case in missing huge; do
+	mkdir -p "$les/9$([ $case = missing ] && echo 2 || echo 3)-src$case"
+done
+printf '# M\n\nIntro.\n\n## One\n\nText.\n\n```run\nrace --workers 2 --iters 2\npanels: step source\n```\n' |
+	tee "$les/92-srcmissing/lesson.md" > "$les/93-srchuge/lesson.md"
+head -c 1100000 /dev/zero | tr '\0' '\n' > "$les/93-srchuge/race.c"
+RL_ENV="RACELAB_LESSONS=$les"
+RL_PRE="cd $RL_TMP"
+for case in "srcmissing race.c: No such file or directory" "srchuge race.c: larger than 1 MiB: not shown"; do
+	set -- $case
+	lesson=$1
+	shift
+	rl_start "$lesson"
+	wait_for "Step 1/"
+	keys s 1
+	wait_for "[1] next: "
+	wait_for "$*"
+	keys q
+	wait_for "Lessons"
+	keys q
+	[ "$(rl_wait_exit)" = 0 ] || fail "$lesson: racelab did not exit with 0"
+	rl_check_clean
+done
 echo "ok: --watch (pids, tids, locks, step, source, deadlock), bad input, lesson folders"
