@@ -190,7 +190,10 @@ install: all
 	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 \
 	  $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/racelab/lab \
 	  $(DESTDIR)$(INCLUDEDIR)/racelab/board $(DESTDIR)$(BASHCOMPDIR)
-	install -m 755 bin/racelab $(LESSON_BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 bin/racelab $(LESSON_BINS) bin/racelab-watch $(DESTDIR)$(PREFIX)/bin/
+	mkdir -p $(DESTDIR)$(LIBDIR)/racelab
+	install -m 644 $(WATCH_LIB) $(DESTDIR)$(LIBDIR)/racelab/
+	install -m 644 man/racelab-watch.1 $(DESTDIR)$(MANPREFIX)/man1/
 	for d in $(LESSON_DIRS); do mkdir -p $(DESTDIR)$(DATADIR)/$$d; \
 	  install -m 644 $$d/lesson.md $$d/*.c $$(ls $$d/*.py 2>/dev/null) $(DESTDIR)$(DATADIR)/$$d/ || exit 1; done
 	install -m 644 man/racelab.1 man/racelab-lesson.1 $(DESTDIR)$(MANPREFIX)/man1/
@@ -206,6 +209,8 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/racelab $(PROGS:%=$(DESTDIR)$(PREFIX)/bin/%)
+	rm -f $(DESTDIR)$(PREFIX)/bin/racelab-watch $(DESTDIR)$(MANPREFIX)/man1/racelab-watch.1
+	rm -rf $(DESTDIR)$(LIBDIR)/racelab
 	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(INCLUDEDIR)/racelab
 	rm -f $(DESTDIR)$(MANPREFIX)/man1/racelab.1 $(DESTDIR)$(MANPREFIX)/man1/racelab-lesson.1 \
 	  $(PROGS:%=$(DESTDIR)$(MANPREFIX)/man1/%.1)
@@ -221,5 +226,5 @@ deb: deps
 clean:
 	rm -rf $(B) bin
 
-.PHONY: all deps tsan fuzz run check bench screenshots install uninstall deb clean
+.PHONY: all watch deps tsan fuzz run check bench screenshots install uninstall deb clean
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

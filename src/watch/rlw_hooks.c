@@ -617,6 +617,14 @@ fork(void)
 	} else {
 		if (on_board())
 			rlw_free_point(RLW_OP_FORK, 0, 0, 0, PC);
+		/* The cap of processes holds in a free run too (root is not
+		 * held by RLIMIT_NPROC). */
+		if (atomic_fetch_add((_Atomic uint32_t *)&rlw_reg->nprocs, 1) + 1 >=
+		    RLW_MAX_PROCESSES) {
+			atomic_fetch_sub((_Atomic uint32_t *)&rlw_reg->nprocs, 1);
+			errno = EAGAIN;
+			return -1;
+		}
 		no = (int)atomic_fetch_add((_Atomic uint32_t *)&rlw_reg->nworkers, 1) + 1;
 		if (no > RLW_MAX_WORKERS) {
 			no = 0;
@@ -628,7 +636,17 @@ fork(void)
 	if (no > 0)
 		rlw_reg->w[no].start_fn = rlw_reg->w[no].pc = PC;
 	fflush(NULL); /* what the parent printed, once, not twice */
-	pid = REAL(fork)();
+	{
+		bool main_thread = getpid() == (pid_t)syscall(SYS_gettid);
+
+		pid = REAL(fork)();
+		/* A child of a process's main thread dies with it (when the
+		 * thread that forked ends, PR_SET_PDEATHSIG fires: only the
+		 * main thread's end is the process's), so nothing outlives
+		 * racelab-watch. */
+		if (pid == 0 && main_thread)
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+	}
 	if (pid == 0) {
 		rlw_me = no;
 		if (no > 0) {
@@ -902,7 +920,8 @@ serve(int ctl, int rep)
 		write_all(rep, msg, sizeof msg);
 		while (REAL(waitpid)(pid, &st, 0) < 0 && errno == EINTR)
 			;
-		reap_all();
+		if (r->nprocs > 1 || r->mode == RLW_FREE) /* its children too */
+			reap_all();
 		msg[0] = 'X';
 		msg[1] = st;
 		write_all(rep, msg, sizeof msg);
@@ -928,11 +947,16 @@ rlw_start(void)
 		REAL(_exit)(2);
 	}
 	rlw_reg = r;
+	/* Once, before any fork server's fork: reading the main thread's
+	 * stack from /proc/self/maps is a third of a short run. */
+	rlw_me = 1;
+	rlw_thread_init();
 	if (srv) {
 		int ctl = -1, rep = -1;
 
 		sscanf(srv, "%d,%d", &ctl, &rep);
 		unsetenv(RLW_ENV_SERVER);
+		rlw_names_warm(); /* the debug info, read once for every run */
 		serve(ctl, rep);
 	}
 	rlw_me = 1;
@@ -948,7 +972,6 @@ rlw_start(void)
 	r->nworkers = 1;
 	r->nlive = 1;
 	r->nprocs = 1;
-	rlw_thread_init();
 	rlw_board_init();
 	rlw_board_actor(1);
 }

@@ -48,6 +48,8 @@ void rlw_start(void);
 void rlw_data_name(uintptr_t addr, char *buf, size_t n);
 void rlw_code_line(uintptr_t pc, char *buf, size_t n);
 void rlw_code_func(uintptr_t pc, char *buf, size_t n);
+/* Open the debug info now (a fork server, before its runs). */
+void rlw_names_warm(void);
 /* The full path of pc's source file and its line (the board's). */
 bool rlw_code_file(uintptr_t pc, char *file, size_t n, unsigned *line);
 /* Publication on the shell's board (rlw_board.c); no-ops without one.

@@ -114,3 +114,11 @@ rlw_code_file(uintptr_t pc, char *file, size_t n, unsigned *line)
 	rlw_inside--;
 	return ok;
 }
+
+void
+rlw_names_warm(void)
+{
+	rlw_inside++;
+	syms();
+	rlw_inside--;
+}

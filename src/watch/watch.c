@@ -55,6 +55,7 @@ static struct board *brd; /* the shell's, under the shell */
 static int reg_fd = -1;
 static pid_t run_pid, server_pid;
 static char **prog_argv;
+static int64_t run_timeout_ms = WATCH_RUN_TIMEOUT_MS;
 static const char *lib_path;
 
 static _Noreturn void
@@ -611,7 +612,7 @@ static bool
 run_once(struct str *out, int *st)
 {
 	int p[2] = { -1, -1 }, pfd;
-	int64_t deadline = now_ms() + WATCH_RUN_TIMEOUT_MS;
+	int64_t deadline = now_ms() + run_timeout_ms;
 	bool timed_out = false, open_out = false;
 
 	rlw_reset_run(reg);
@@ -779,7 +780,7 @@ server_run(void *ctx, const int *pre, long n, struct lab_explore_result *r)
 	uint16_t sched[RLW_MAX_SCHED];
 	struct str out = { 0 };
 	int32_t msg[2];
-	int64_t deadline = now_ms() + WATCH_RUN_TIMEOUT_MS;
+	int64_t deadline = now_ms() + run_timeout_ms;
 	bool timed_out = false;
 
 	reg->max_steps = (uint64_t)s->lab->o.max_steps;
@@ -928,6 +929,13 @@ main(int argc, char **argv)
 		check_program(argv[k]);
 		prog_argv = argv + k;
 	}
+	{
+		/* A run's time limit (the tests' short one). */
+		const char *t = getenv("RACELAB_WATCH_TIMEOUT");
+
+		if (t && atof(t) > 0)
+			run_timeout_ms = (int64_t)(atof(t) * 1000);
+	}
 	make_region(&lab);
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	signal(SIGINT, on_signal);
@@ -958,11 +966,13 @@ main(int argc, char **argv)
 			saddf(&b, "{\"run\":%d,", run);
 			sadd(&b, o + 1, strlen(o) - 2);
 			saddf(&b, ",\"deadlock\":%s,\"asleep\":%s,\"bound\":%s,\"timeout\":%s,"
-			      "\"end\":\"%s\",\"steps\":%llu,\"schedule\":\"%s\",\"why\":",
+			      "\"end\":\"%s\",\"steps\":%llu,\"schedule\":",
 			      reg->end == RLW_END_DEADLOCK ? "true" : "false",
 			      reg->end == RLW_END_ASLEEP ? "true" : "false",
 			      reg->end == RLW_END_BOUND ? "true" : "false",
-			      done ? "false" : "true", end, (unsigned long long)reg->steps, sched);
+			      done ? "false" : "true", end, (unsigned long long)reg->steps);
+			sjson(&b, sched, strlen(sched));
+			sadd(&b, ",\"why\":", 7);
 			sjson(&b, reg->text, strnlen(reg->text, RLW_TEXT_LEN));
 			sadd(&b, "}", 1);
 			lab_json_line(&lab, b.s);
@@ -973,8 +983,8 @@ main(int argc, char **argv)
 			if (reg->end != RLW_END_NONE)
 				fprintf(stderr, "racelab-watch: %s\n", reg->text);
 			else if (!done)
-				fprintf(stderr, "racelab-watch: stopped after %d s (it did not end)\n",
-				        WATCH_RUN_TIMEOUT_MS / 1000);
+				fprintf(stderr, "racelab-watch: stopped after %.1f s (it did not end)\n",
+				        (double)run_timeout_ms / 1000);
 			if (lab.o.random && !lab.o.quiet)
 				fprintf(stderr, "racelab-watch: run %d: random schedule (seed %llu, %llu steps): --schedule %s\n",
 				        run, lab.o.seed, (unsigned long long)reg->steps, sched);

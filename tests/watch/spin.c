@@ -1,5 +1,5 @@
 // A thread spins on a flag until main sets it (yielding, so each test
-// of the flag is a scheduling point).  A schedule that keeps to the
+// of the flag is a scheduling point of the executable too).  A schedule that keeps to the
 // spinner never lets main set it: the step bound cuts that run.
 #include <pthread.h>
 #include <sched.h>
@@ -24,6 +24,7 @@ main(void)
 	pthread_t t;
 
 	pthread_create(&t, NULL, spinner, NULL);
+	sched_yield(); /* a point: the spinner may run first */
 	flag = 1;
 	pthread_join(t, NULL);
 	puts("done");
