@@ -42,9 +42,9 @@ fi
 les=$RL_TMP/lessons
 mkdir -p "$les/90-outside" "$les/91-inside"
 ln -s "$src" "$les/90-outside/forks.c"
-cp "$src" "$les/91-inside/forks.c"
+cp "$ROOT/tests/watch/counter.c" "$les/91-inside/counter.c"
 printf '# Outside\n\nIntro.\n\n## One\n\nText.\n\n```run\nwatch forks.c\n```\n' > "$les/90-outside/lesson.md"
-printf '# Inside\n\nIntro.\n\n## One\n\nText.\n\n```run\nwatch forks.c\n```\n' > "$les/91-inside/lesson.md"
+printf '# Inside\n\nIntro.\n\n## One\n\nText.\n\n```run\nwatch counter.c\nexpect: status == 0 in every run\n```\n' > "$les/91-inside/lesson.md"
 RACELAB_LESSONS=$les "$ROOT/bin/racelab" --verify outside > "$RL_TMP/verify" 2>&1 &&
 	fail "--verify accepted a lesson watching a link out of its folder"
 grep -q "90-outside.*ERROR: .*lesson.md:10: watch: forks.c is not a file of the lesson's folder" \
@@ -53,6 +53,11 @@ RACELAB_LESSONS=$les "$ROOT/bin/racelab" --list > "$RL_TMP/list" || fail "--list
 grep -q "^90  outside *BROKEN: .*watch: forks.c is not a file" "$RL_TMP/list" ||
 	fail "the catalog does not refuse it: $(grep outside "$RL_TMP/list")"
 grep -q "^91  inside *Inside" "$RL_TMP/list" || fail "a lesson watching its own file is refused"
+# ... and runs: --verify's own options go before the program, not into
+# its arguments.
+RACELAB_LESSONS=$les XDG_CACHE_HOME=$RL_TMP/cache "$ROOT/bin/racelab" --verify inside > "$RL_TMP/verify" 2>&1 ||
+	fail "--verify inside: $(cat "$RL_TMP/verify")"
+grep -q '\$ racelab-watch --json counter.c ' "$RL_TMP/verify" || fail "--verify ran: $(cat "$RL_TMP/verify")"
 RACELAB_LESSONS=$les one_line_exit2 "opening it" outside
 
 # The live view, at 120x40, of a program named relative to the working
