@@ -25,7 +25,7 @@ shell_worker_name(const struct demo *d, int actor, char *buf, size_t n)
 }
 
 int
-shell_deadlock_text(const struct demo *d, char (*out)[160], int max)
+shell_deadlock_text(const struct demo *d, char (*out)[160], int *who, int max)
 {
 	const struct board *b = d->board;
 	int cyc[BOARD_MAX_LOCKS + 1], len = 0;
@@ -43,6 +43,8 @@ shell_deadlock_text(const struct demo *d, char (*out)[160], int max)
 		uint32_t hl = atomic_load(&b->actor[prev].wait_lock);
 		char me[BOARD_NAME_LEN + 8], them[BOARD_NAME_LEN + 8];
 
+		if (who)
+			who[i] = cyc[i];
 		shell_worker_name(d, cyc[i], me, sizeof me);
 		shell_worker_name(d, next, them, sizeof them);
 		/* cyc[i] holds what the worker before it in the cycle waits

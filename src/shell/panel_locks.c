@@ -91,7 +91,7 @@ want(int width)
 {
 	uint32_t n = nlocks();
 	char dl[BOARD_MAX_LOCKS + 1][160];
-	int ndl = shell_deadlock_text(&shell_demo, dl, BOARD_MAX_LOCKS + 1);
+	int ndl = shell_deadlock_text(&shell_demo, dl, NULL, BOARD_MAX_LOCKS + 1);
 
 	return 1 + (n ? (int)(n + lock_extra(n)) : 1) + (ndl ? dl_rows(dl, ndl, width + 2) : 0);
 }
@@ -173,7 +173,7 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 	/* A cycle of waits, in the program's names, in the rows the locks
 	 * leave (they come first), each sentence wrapped. */
 	rows = h - 3;
-	ndl = shell_deadlock_text(d, dl, BOARD_MAX_LOCKS + 1);
+	ndl = shell_deadlock_text(d, dl, NULL, BOARD_MAX_LOCKS + 1);
 	if (ndl) {
 		int need = dl_rows(dl, ndl, wd), y, locks = (int)(n + lock_extra(n));
 		/* Short of rows, the heading goes: "Deadlock: " leads the first

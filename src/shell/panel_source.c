@@ -170,11 +170,13 @@ src_load(const struct demo *d, struct src_file *f)
 	}
 	if (fd < 0)
 		nd = src_dirs(d, dirs, DEMO_WATCH_FILES + 2);
-	/* The name as recorded, under each folder; then its last part. */
-	for (int pass = 0; pass < 2 && fd < 0; pass++)
-		for (int i = 0; i < nd && fd < 0; i++) {
+	/* Under each folder in turn (the lesson's first): the name as
+	 * recorded, then its last part (a lesson's __FILE__ is relative to
+	 * where it was built). */
+	for (int i = 0; i < nd && fd < 0; i++)
+		for (int pass = 0; pass < 2 && fd < 0; pass++) {
 			if (pass == 0 && f->label[0] == '/')
-				break;
+				continue;
 			if ((size_t)snprintf(path, sizeof path, "%s/%s", dirs[i],
 			                     pass ? base : f->label) >= sizeof path)
 				continue;
@@ -365,6 +367,39 @@ draw_excerpt(WINDOW *w, int *y, int rows, int wd, const struct src_pos *p, int n
 	}
 }
 
+/* Where is the source line of a position, and its text ("" when the file
+ * could not be read). */
+static const char *
+pos_text(const struct src_pos *p)
+{
+	const struct src_file *f = &sp.f[p->file];
+
+	return !f->why[0] && p->line >= 1 && (int)p->line <= f->nline ? f->line[p->line - 1] : "";
+}
+
+/* One row per position: the marker, the line number, its text, and who
+ * and which file at the row's end. */
+static void
+draw_compact(WINDOW *w, int h, int wd, const struct src_pos *p, int n)
+{
+	for (int i = 0, y = 1; i < n && y < h - 1; i++, y++) {
+		const char *nm = worker_name(p[i].actor);
+		char who[BOARD_NAME_LEN + 72];
+		int tw;
+
+		snprintf(who, sizeof who, "%s%s%s", nm, nm[0] ? " " : "", sp.f[p[i].file].name);
+		tw = wd - SRC_GUTTER - 6 - md_strwidth(who) - 2;
+		term_printf(w, y, 1, 3, term_state_attr(p[i].state), "%s%u",
+		            shell_cfg.ascii ? ">" : "\u25b6", p[i].no % 10);
+		term_printf(w, y, SRC_GUTTER, 5, A_BOLD, "%4u", p[i].line);
+		term_put(w, y, SRC_GUTTER + 5, tw > 8 ? tw : wd - SRC_GUTTER - 6,
+		         term_state_attr(p[i].state) | A_BOLD, pos_text(&p[i]));
+		if (tw > 8)
+			term_put(w, y, wd - 1 - md_strwidth(who) - 1, md_strwidth(who) + 1,
+			         term_attr(COL_DIM), who);
+	}
+}
+
 static void
 draw(WINDOW *w, struct panel_view *v, bool focus)
 {
@@ -381,6 +416,12 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 		return;
 	}
 	m = excerpts(p, n, start);
+	/* Too few rows for a header and a line per excerpt: one row per
+	 * worker, its line alone. */
+	if (m > 1 && h - 2 < 2 * m) {
+		draw_compact(w, h, wd, p, n);
+		return;
+	}
 	/* Each excerpt its share of the rows: a header and at least two
 	 * lines; those that get none are counted on the last row. */
 	shown = m;

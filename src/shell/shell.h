@@ -563,8 +563,9 @@ char *watch_run_cmdline(const char *run, const char *bin_dir, char *err, size_t 
 void shell_worker_name(const struct demo *d, int actor, char *buf, size_t n);
 /* The board's cycle of waits, if any, as one sentence per worker in it
  * ("alice holds left_fork and waits for right_fork, held by bob"), into
- * out; how many (0: no cycle). */
-int shell_deadlock_text(const struct demo *d, char (*out)[160], int max);
+ * out, and each sentence's actor into who (may be NULL); how many (0: no
+ * cycle). */
+int shell_deadlock_text(const struct demo *d, char (*out)[160], int *who, int max);
 
 /* ---- checks.c: a run block's expect: lines, judged after its run ------ */
 

@@ -1158,8 +1158,8 @@ static void
 draw(WINDOW *w, struct panel_view *v, bool focus)
 {
 	const struct board *b = shell_demo.board;
-	char sched[256], buf[200];
-	int h, wd, y = 1, lo = 0, hi = 0, center = 0;
+	char sched[256], buf[200], dl[BOARD_MAX_LOCKS + 1][160];
+	int h, wd, y = 1, lo = 0, hi = 0, center = 0, who[BOARD_MAX_LOCKS + 1], ndl;
 	bool on = b && atomic_load(&b->control.step_mode);
 	uint32_t n;
 
@@ -1186,6 +1186,7 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 		term_put(w, y++, 2, wd - 4, term_attr(COL_DIM), st.last);
 	/* Each worker: where it stands. */
 	n = b ? atomic_load(&b->nactors) : 0;
+	ndl = shell_deadlock_text(&shell_demo, dl, who, BOARD_MAX_LOCKS + 1);
 	for (uint32_t i = 1; i < n && i < BOARD_MAX_ACTORS && y < h - 1; i++) {
 		const struct board_actor *a = &b->actor[i];
 		enum board_state s = (enum board_state)atomic_load(&a->state);
@@ -1199,8 +1200,15 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 			snprintf(buf, sizeof buf, "%s", board_state_name(s));
 		else if (s == BOARD_ST_WAIT_LOCK) {
 			uint32_t l = atomic_load(&a->wait_lock);
+			int k = 0;
 
-			if (l && l <= BOARD_MAX_LOCKS)
+			/* In a cycle of waits: the sentence that says so, in
+			 * the program's names (deadlock_text.c). */
+			while (k < ndl && who[k] != (int)i)
+				k++;
+			if (k < ndl)
+				snprintf(buf, sizeof buf, "%s", dl[k]);
+			else if (l && l <= BOARD_MAX_LOCKS)
 				wait_line(b, a, l - 1, buf, sizeof buf);
 			else
 				snprintf(buf, sizeof buf, "waits for a lock");
