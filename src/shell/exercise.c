@@ -456,13 +456,22 @@ compile_error(const char *err, const char *learner, const char *driver,
 			vset(v->where, sizeof v->where, "%s:%ld (the driver)",
 			     strrchr(driver, '/') + 1, line);
 	}
-	if (v->where[0])
+	/* A link error names a symbol, not a line of the learner's. */
+	if ((p = strstr(err, "undefined reference to `"))) {
+		p += 24;
+		vset(v->reason, sizeof v->reason, "does not link: the driver calls %.*s(), which "
+		     "your file does not define (keep the template's names and signatures)",
+		     (int)strcspn(p, "'"), p);
+	} else if ((p = strstr(err, "multiple definition of `"))) {
+		p += 24;
+		vset(v->reason, sizeof v->reason, "does not link: your file defines %.*s, which "
+		     "the driver defines too (leave main() and the threads to the driver)",
+		     (int)strcspn(p, "'"), p);
+	} else if (v->where[0]) {
 		vset(v->reason, sizeof v->reason, "does not compile: %s", v->where);
-	else if (strstr(err, "undefined reference"))
-		vset(v->reason, sizeof v->reason, "does not link: a function the driver calls is "
-		     "missing (keep the names and signatures of the template)");
-	else
+	} else {
 		vset(v->reason, sizeof v->reason, "does not compile");
+	}
 }
 
 static void
@@ -481,13 +490,12 @@ schedule_command(struct exercise_verdict *v, const char *watch, const char *driv
 static int
 judge_explore(const char *out, struct exercise_verdict *v)
 {
-	const char *p = strrchr(out, '\n') ? out : out;
 	json_t *root = NULL, *outs;
 	json_error_t je;
 	size_t i;
 
 	/* The report is the last line that is an object with "outcomes". */
-	for (const char *l = p; *l;) {
+	for (const char *l = out; *l;) {
 		size_t n = strcspn(l, "\n");
 		const char *s = l;
 

@@ -145,6 +145,8 @@ static const struct solution solutions[] = {
 	{"bank", "bank-split.c", 1, EX_FAIL, "the balance is"},
 	{"bank", "bank-flag.c", 2, EX_FAIL, "the balance is"},
 	{"bank", "bank-syntax.c", 1, EX_COMPILE, "bank-syntax.c:16"},
+	{"bank", "bank-main.c", 1, EX_COMPILE, "defines main, which the driver"},
+	{"bank", "bank-missing.c", 1, EX_COMPILE, "calls withdraw(), which"},
 	{"bank", "bank-mutex.c", 1, EX_PASS, ""},
 	{"bank", "bank-atomic.c", 1, EX_PASS, ""},
 	{"transfer", "transfer-order.c", 1, EX_FAIL, "deadlock"},
