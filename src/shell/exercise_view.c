@@ -534,7 +534,7 @@ exercise_results(void)
 		n = strcspn(b, "\n");
 		snprintf(first, sizeof first, "%.*s", (int)(n < 255 ? n : 255), b);
 		results_add(COL_WARN, "Exercise", "FAIL: %s", v->reason);
-		if (first[0])
+		if (first[0] && strstr(v->detail, ": error:")) /* a link error: said above */
 			results_add(COL_NORMAL, "cc", "%s", first);
 	} else if (xv.have) {
 		results_add(COL_WARN, "Exercise", "not checked: %s", v->reason);
