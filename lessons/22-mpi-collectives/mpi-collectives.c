@@ -241,8 +241,9 @@ struct ipc_numbers {
 };
 
 /* Run racelab-ipc (next to this program) with args and --json, and give
- * back its last JSON record.  Its environment is ours without the lab's
- * and the shell's variables: it runs on a board of its own. */
+ * back its last JSON record.  Its environment is ours without the board's
+ * and the JSON pipe's variables (the shell's, or lab_mpi's for the
+ * ranks): it runs on a board of its own, and its records come to us. */
 static json_t *
 run_ipc(const char *demo, const char *const *args, char *why, size_t whylen)
 {
@@ -280,7 +281,9 @@ run_ipc(const char *demo, const char *const *args, char *why, size_t whylen)
 		return NULL;
 	}
 	for (size_t i = 0; i < nenv; i++)
-		if (strncmp(environ[i], "RACELAB_", 8) != 0)
+		if (strncmp(environ[i], BOARD_ENV_FD "=", sizeof BOARD_ENV_FD) != 0 &&
+		    strncmp(environ[i], "RACELAB_JSON_FD=", 16) != 0 &&
+		    strncmp(environ[i], "RACELAB_MPI_", 12) != 0)
 			envp[k++] = environ[i];
 	/* fork, not posix_spawn: the child must die with this rank
 	 * (PR_SET_PDEATHSIG), as the rank dies with mpirun, so that no
