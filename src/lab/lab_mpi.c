@@ -110,24 +110,22 @@ pass_fd(const char *env, const char *as)
 /* A directory for Open MPI's session directory and shared-memory backing
  * files, held by the lab's cleanup helper: removed however the launcher
  * ends, while a SIGKILLed mpirun leaves its own behind (measured: the
- * vader segments in /dev/shm and /tmp/ompi.HOST.UID/pid.N stay).  On
- * tmpfs (/dev/shm, where Open MPI puts the segments by default), so that
- * shared memory stays memory; the helper makes it under $TMPDIR, so
- * TMPDIR is /dev/shm while it starts. */
+ * vader segments in /dev/shm and /tmp/ompi.HOST.UID/pid.N stay).  Under
+ * $TMPDIR when it is set, as every lesson's files; else on tmpfs
+ * (/dev/shm, where Open MPI puts the segments by default), so that shared
+ * memory stays memory: the helper makes it under $TMPDIR, so TMPDIR is
+ * /dev/shm while it starts. */
 static void
 session_dir(struct lab *lab, char *dir, size_t len)
 {
 	const char *t = getenv("TMPDIR");
-	char *saved = t ? strdup(t) : NULL;
 
-	if (access("/dev/shm", W_OK) == 0)
+	if ((!t || !*t) && access("/dev/shm", W_OK) == 0) {
 		setenv("TMPDIR", "/dev/shm", 1);
-	lab_tmpdir(lab, "mpi", dir, len);
-	if (saved) {
-		setenv("TMPDIR", saved, 1);
-		free(saved);
-	} else {
+		lab_tmpdir(lab, "mpi", dir, len);
 		unsetenv("TMPDIR");
+	} else {
+		lab_tmpdir(lab, "mpi", dir, len);
 	}
 }
 
@@ -167,19 +165,22 @@ mpirun_argv(struct lab_mpi *m, int argc, char **argv, const char *dir)
 			v[k++] = "-x";
 			v[k++] = (char *)pass[i];
 		}
-	/* Session files in our directory; and, with all ranks here, the
-	 * shared-memory segments too (a remote host has no such directory:
-	 * there they stay where Open MPI puts them). */
-	v[k++] = "--mca";
-	v[k++] = m->hostfile ? "orte_local_tmpdir_base" : "orte_tmpdir_base";
-	v[k++] = (char *)dir;
+	/* All ranks here: Open MPI's session files and shared-memory
+	 * segments in our directory.  Not with a hostfile: the directory
+	 * exists on this host only (and orte_local_tmpdir_base cannot be
+	 * mixed with the base the ranks are given), so Open MPI keeps its
+	 * defaults, and removes them itself unless it is SIGKILLed. */
 	if (!m->hostfile) {
-		v[k++] = "--mca";
-		v[k++] = "btl_vader_backing_directory";
-		v[k++] = (char *)dir;
-		v[k++] = "--mca";
-		v[k++] = "osc_sm_backing_directory";
-		v[k++] = (char *)dir;
+		static const char *const base[] = {
+			"orte_tmpdir_base", "btl_vader_backing_directory",
+			"osc_sm_backing_directory",
+		};
+
+		for (size_t i = 0; i < sizeof base / sizeof base[0]; i++) {
+			v[k++] = "--mca";
+			v[k++] = (char *)base[i];
+			v[k++] = (char *)dir;
+		}
 	}
 	v[k++] = exe;
 	for (int i = 1; i < argc; i++)
@@ -263,6 +264,8 @@ watchdog_report(struct lab_mpi *m, double quiet_s)
 		           atomic_load(&a->line), states[r], cpu[r]);
 	}
 	states[n] = '\0';
+	if (!lab->o.json)
+		goto out;
 	lab_json_begin(&j);
 	lab_json_int(&j, "run", atomic_load(&b->run));
 	lab_json_int(&j, "ranks", n);
@@ -276,6 +279,7 @@ watchdog_report(struct lab_mpi *m, double quiet_s)
 	lab_json_num_array(&j, "cpu_ms", cpu, n);
 	lab_json_int_array(&j, "board_states", st, n);
 	lab_json_end(&j);
+out:
 	free(st);
 	free(cpu);
 }
@@ -305,6 +309,33 @@ ranks:
 	}
 }
 
+/* Freezing (the shell's Space): the shell stops the demo's group, the
+ * launcher and mpirun, with SIGSTOP, then sets control.freeze; the ranks
+ * are in mpirun's groups, so each stops itself when it sees the flag
+ * (freeze_watch).  On thaw the shell continues the group, the launcher
+ * among it, then clears the flag; the launcher then continues the ranks. */
+static volatile sig_atomic_t continued;
+
+static void
+on_sigcont(int sig)
+{
+	(void)sig;
+	continued = 1;
+}
+
+static void
+thaw_ranks(struct lab_mpi *m)
+{
+	struct board *b = m->lab.board;
+
+	for (int r = 1; r <= m->lab.o.workers && r < BOARD_MAX_ACTORS; r++) {
+		pid_t pid = atomic_load(&b->actor[r].pid);
+
+		if (pid > 0)
+			kill(pid, SIGCONT);
+	}
+}
+
 static _Noreturn void
 launch(struct lab_mpi *m, int argc, char **argv)
 {
@@ -316,11 +347,15 @@ launch(struct lab_mpi *m, int argc, char **argv)
 	uint64_t last, since;
 	int status = 0;
 
+	lab_stdout_guard(lab); /* --help into a full disk fails the exit */
 	if (r < 0)
 		lab_usage_error(lab, "%s", err);
 	if (r > 0)
 		exit(0);
 	refuse_schedules(lab);
+	if (lab->o.workers < m->min_ranks)
+		lab_usage_error(lab, "--workers %d: this lesson needs at least %d ranks",
+		                lab->o.workers, m->min_ranks);
 	if (!on_path("mpirun"))
 		lab_die(lab, "mpirun not found on PATH: install Open MPI (Debian: openmpi-bin)");
 	if (m->hostfile && access(m->hostfile, R_OK) < 0)
@@ -377,6 +412,8 @@ launch(struct lab_mpi *m, int argc, char **argv)
 		_exit(127);
 	}
 	free(v);
+	sigaction(SIGCONT, &(struct sigaction){.sa_handler = on_sigcont,
+	                                        .sa_flags = SA_RESTART}, NULL);
 	last = motion(lab->board, lab->o.workers);
 	since = board_now_ns();
 	for (;;) {
@@ -388,6 +425,11 @@ launch(struct lab_mpi *m, int argc, char **argv)
 		nanosleep(&(struct timespec){0, 10000000}, NULL);
 		now = board_now_ns();
 		mo = motion(b, lab->o.workers);
+		if (continued && !atomic_load(&b->control.freeze)) {
+			continued = 0;
+			thaw_ranks(m);
+			since = now; /* the time frozen is no one's stall */
+		}
 		/* Only a run in progress can hang; frozen by the shell or held
 		 * in step mode, nothing is expected to move. */
 		if (mo != last || atomic_load(&b->run_state) != BOARD_RUN_RUNNING ||
@@ -410,6 +452,22 @@ launch(struct lab_mpi *m, int argc, char **argv)
 }
 
 /* ---- a rank ------------------------------------------------------------ */
+
+/* A thread of each rank on the board: it makes no MPI call (so the rank
+ * asks for MPI_THREAD_FUNNELED), it stops the rank while the shell has
+ * the demo frozen (see on_sigcont). */
+static void *
+freeze_watch(void *p)
+{
+	const struct board *b = p;
+
+	for (;;) {
+		nanosleep(&(struct timespec){0, 10000000}, NULL);
+		if (atomic_load_explicit(&b->control.freeze, memory_order_relaxed))
+			kill(getpid(), SIGSTOP);
+	}
+	return NULL;
+}
 
 static long
 env_long(const char *name)
@@ -524,13 +582,31 @@ be_rank(struct lab_mpi *m, int argc, char **argv)
 	if (!lab->board && !(lab->board = board_create_anon()))
 		lab_die(lab, "cannot map a board:");
 	lab->under_shell = m->on_board;
-	if (MPI_Init(NULL, NULL) != MPI_SUCCESS)
-		lab_die(lab, "MPI_Init failed");
+	{
+		int provided;
+
+		if (MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided) !=
+		    MPI_SUCCESS)
+			lab_die(lab, "MPI_Init_thread failed");
+		if (m->on_board && provided >= MPI_THREAD_FUNNELED) {
+			pthread_t t;
+
+			if (pthread_create(&t, NULL, freeze_watch, lab->board) == 0)
+				pthread_detach(t);
+		}
+	}
 	MPI_Comm_rank(MPI_COMM_WORLD, &m->rank);
 	MPI_Comm_size(MPI_COMM_WORLD, &m->size);
 	MPI_Get_processor_name(m->host, &len);
 	m->mpirun = getppid();
 	lab->o.workers = m->size; /* by hand, -np is what counts */
+	if (m->size < m->min_ranks) {
+		if (grank == 0)
+			fprintf(stderr, "%s: %d ranks: this lesson needs at least %d\n",
+			        lab->prog, m->size, m->min_ranks);
+		MPI_Finalize();
+		exit(LAB_EXIT_USAGE);
+	}
 	if (m->size + 1 > BOARD_MAX_ACTORS)
 		lab_die(lab, "too many ranks for the board (at most %d)", BOARD_MAX_WORKERS);
 	m->w = calloc(1, sizeof *m->w);
@@ -594,9 +670,8 @@ lab_mpi_done(struct lab_mpi *m)
 }
 
 void
-lab_mpi_run_end(struct lab_mpi *m)
+lab_mpi_run_end_(struct lab_mpi *m)
 {
-	lab_mpi_wait(m, "MPI_Barrier: end of run");
 	MPI_Barrier(MPI_COMM_WORLD);
 	lab_set_state(m->w, BOARD_ST_DONE);
 	board_event_put(m->w->actor, BOARD_EV_END, 0, 0);

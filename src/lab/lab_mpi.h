@@ -26,13 +26,18 @@
 // out of the launcher's group: the shell's SIGTERM and SIGKILL to the
 // demo's group reach the launcher and mpirun, mpirun ends its ranks, and a
 // rank also dies with mpirun (PR_SET_PDEATHSIG) as mpirun dies with the
-// launcher, however it ends.  Open MPI's session directory and
+// launcher, however it ends.  The shell's freeze (SIGSTOP to the group)
+// does not reach the ranks either: a thread of each rank stops the rank
+// while the board's control.freeze is set, and the launcher continues the
+// ranks once thawed (so a rank runs one more thread, and MPI is
+// initialised MPI_THREAD_FUNNELED).  Open MPI's session directory and
 // shared-memory segments go to a directory the lab's cleanup helper
-// removes however the launcher ends (lab_clean.c).
+// removes however the launcher ends (lab_clean.c): under $TMPDIR when it
+// is set, else in /dev/shm (not with --hostfile: see lab_mpi.c).
 //
 // Usage, in the lesson's .c (lessons/20-mpi-ranks/ranks.c is the model):
 //
-//     static struct lab_mpi m = { .watchdog_s = 2 };  // before lab_mpi_init
+//     static struct lab_mpi m = { .watchdog_s = 2, .min_ranks = 2 };
 //     int main(int argc, char **argv) {
 //             lab_mpi_init(&m, &lesson, argc, argv); // a rank from here on
 //             for (int run = 1; run <= m.lab.o.runs; run++) {
@@ -75,6 +80,7 @@
 struct lab_mpi {
 	/* Set by the lesson before lab_mpi_init: */
 	double watchdog_s; /* default --watchdog (0: none) */
+	int min_ranks;     /* fewer --workers: a usage error, before mpirun */
 
 	/* Filled in by lab_mpi_init, in every rank: */
 	struct lab lab;    /* options (lab.o), the board; lab.run */
@@ -101,9 +107,15 @@ void lab_mpi_init(struct lab_mpi *m, const struct lab_lesson *lesson,
  * itself running, and a second barrier, so that a run starts with every
  * rank on the board. */
 void lab_mpi_run_begin(struct lab_mpi *m, int run);
-/* Collective: marks the rank done; rank 0 records counter 0's value for
+/* Collective: a probe ("MPI_Barrier: end of run", at the caller's line),
+ * the barrier, the rank marked done; rank 0 records counter 0's value for
  * the histogram (the board's results) and ends the run: lab_run_end. */
-void lab_mpi_run_end(struct lab_mpi *m);
+#define lab_mpi_run_end(m)                                                     \
+	do {                                                                     \
+		lab_mpi_wait((m), "MPI_Barrier: end of run");                    \
+		lab_mpi_run_end_(m);                                             \
+	} while (0)
+void lab_mpi_run_end_(struct lab_mpi *m);
 /* Every rank's pid (or any one long long per rank) gathered at rank 0
  * into out[0..size-1]; out is ignored on the other ranks.  Collective. */
 void lab_mpi_gather(struct lab_mpi *m, long long mine, long long *out);
