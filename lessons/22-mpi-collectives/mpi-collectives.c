@@ -24,13 +24,13 @@
 #include <time.h>
 #include <unistd.h>
 
-static double n_opt = 100000000; /* a third of lesson 09's N */
+static double n_opt = 50000000; /* a sixth of lesson 09's N */
 static long messages = 50000;    /* lesson 06's default --messages */
 static bool no_ipc;
 
 static const struct lab_option options[] = {
 	{ "n", LAB_OPT_DOUBLE, &n_opt, "N",
-	  "sum the squares of 1..N (default 100000000)", 1, 100000000000.0 },
+	  "sum the squares of 1..N (default 50000000)", 1, 100000000000.0 },
 	{ "messages", LAB_OPT_LONG, &messages, "N",
 	  "1 KiB messages in the stream, as racelab-ipc's transfer (default 50000)",
 	  1, 10000000 },
@@ -180,8 +180,8 @@ timed_sum(int k, uint64_t n, MPI_Datatype u128, MPI_Op op)
  * Rank 0 sends `size` bytes to rank 1 (MPI_Send), rank 1 sends them back;
  * the time of one round trip, halved, is the time per message.  On one
  * machine Open MPI carries them through shared memory (btl vader; above
- * its 4 KiB eager limit with one copy, process_vm_readv: ompi_info
- * --param btl vader). */
+ * its 4 KiB eager limit with a single copy, process_vm_readv: ompi_info
+ * --param btl vader --level 9). */
 static double
 ping_pong(MPI_Comm pair, char *buf, int size, int reps,
           struct board_counter *sent)
