@@ -16,6 +16,15 @@
 #include <string.h>
 #include <unistd.h>
 
+static bool compare;
+
+static const struct lab_option options[] = {
+	{ "compare", LAB_OPT_FLAG, &compare, NULL,
+	  "every --sync method in turn in each run, one balance counter each; "
+	  "one record per run with each method's final balance and cost", 0, 0 },
+	{ 0 },
+};
+
 static const struct lab_lesson lesson = {
 	.slug = "mpi-bank",
 	.title = "The bank race, distributed: MPI ranks update a balance in a window",
@@ -29,6 +38,7 @@ static const struct lab_lesson lesson = {
 	.runs = 5,
 	.syncs = "none|per-access|accumulate|fetch-op|lock",
 	.sync_default = "none",
+	.options = options,
 };
 
 /* The watchdog: a run that passes no probe for 10 s is stuck (an update
@@ -36,15 +46,18 @@ static const struct lab_lesson lesson = {
 static struct lab_mpi m = { .watchdog_s = 10 };
 
 enum sync { SYNC_NONE, SYNC_PER_ACCESS, SYNC_ACCUMULATE, SYNC_FETCH_OP, SYNC_LOCK };
+#define NSYNC 5
+static const char *const sync_name[NSYNC] = { "none", "per-access", "accumulate",
+                                              "fetch-op", "lock" };
+/* The same, as --json key prefixes. */
+static const char *const sync_key[NSYNC] = { "none", "per_access", "accumulate",
+                                             "fetch_op", "lock" };
 
 static enum sync
 parse_sync(const char *s)
 {
-	static const char *const names[] = { "none", "per-access", "accumulate",
-	                                     "fetch-op", "lock" };
-
-	for (int i = 0; i < 5; i++)
-		if (strcmp(s, names[i]) == 0)
+	for (int i = 0; i < NSYNC; i++)
+		if (strcmp(s, sync_name[i]) == 0)
 			return (enum sync)i;
 	return SYNC_NONE;
 }
@@ -184,18 +197,86 @@ account(MPI_Win win, enum sync sync, long iters, int64_t amount)
 	lab_progress(m.w, (uint64_t)iters, (uint64_t)iters);
 }
 
+/* What one method did in a run, at rank 0. */
+struct outcome {
+	int64_t final;
+	double ms;
+};
+
+/* One method's --iters updates by every rank, on a balance counter of its
+ * own that the window is made over; collective. */
+static struct outcome
+phase(enum sync sync, const char *counter, long iters, int64_t expected,
+      int64_t amount, const char **model)
+{
+	struct outcome o = { 0, 0 };
+	struct board_counter *balance;
+	_Atomic int64_t *value = NULL;
+	double t0;
+	MPI_Win win;
+
+	if (m.rank == 0) {
+		balance = lab_counter(&m.lab, counter, 100);
+		lab_counter_expect(balance, expected);
+		lab_counter_kind(balance, BOARD_COUNTER_CONSERVED);
+		value = &balance->value;
+	}
+	/* Rank 0 exposes the counter's 8 bytes; the others expose nothing.
+	 * _Atomic int64_t is a plain lock-free 8-byte word (lesson 03
+	 * asserts it), so an MPI_INT64_T is the same bytes. */
+	MPI_Win_create(m.rank == 0 ? (void *)value : NULL,
+	               m.rank == 0 ? (MPI_Aint)sizeof *value : 0,
+	               (int)sizeof(int64_t), MPI_INFO_NULL, MPI_COMM_WORLD, &win);
+	if (!**model) {
+		/* The memory model Open MPI gives this window (MPI 3.1
+		 * §11.4): unified, public and private copy the same. */
+		int *mp, flag = 0;
+
+		MPI_Win_get_attr(win, MPI_WIN_MODEL, &mp, &flag);
+		*model = !flag ? "unknown" : *mp == MPI_WIN_UNIFIED ? "unified" : "separate";
+	}
+	MPI_Barrier(MPI_COMM_WORLD); /* the start line */
+	t0 = MPI_Wtime();
+	account(win, sync, iters, amount);
+	MPI_Barrier(MPI_COMM_WORLD); /* every rank's updates complete */
+	o.ms = (MPI_Wtime() - t0) * 1e3;
+	if (m.rank == 0) {
+		/* Read the window as its owner, inside an epoch (MPI 3.1
+		 * §11.5.3), so every Put is visible. */
+		MPI_Win_lock(MPI_LOCK_SHARED, 0, 0, win);
+		o.final = atomic_load(value);
+		MPI_Win_unlock(0, win);
+	}
+	MPI_Win_free(&win);
+	return o;
+}
+
+static long long
+lost(int64_t final, int64_t expected)
+{
+	return final > expected ? final - expected : expected - final;
+}
+
+static double
+us_per_update(const struct outcome *o, long iters)
+{
+	return o->ms * 1e3 / (double)(iters ? iters : 1);
+}
+
 int
 main(int argc, char **argv)
 {
-	enum sync sync;
+	enum sync sync, first, last;
 	int64_t expected = 100, amount;
 	long iters;
 	int lossy = 0;
 	long long *pids = NULL;
-	const char *model = "unknown";
+	const char *model = "";
 
 	lab_mpi_init(&m, &lesson, argc, argv);
 	sync = parse_sync(m.lab.o.sync);
+	first = compare ? SYNC_NONE : sync;
+	last = compare ? SYNC_LOCK : sync;
 	iters = m.lab.o.iters;
 	amount = m.rank % 2 ? +1 : -1; /* worker rank+1: odd withdraws */
 	for (int r = 0; r < m.size; r++)
@@ -205,76 +286,52 @@ main(int argc, char **argv)
 		if (!pids)
 			lab_die(&m.lab, "out of memory");
 		lab_say(&m.lab, "%d ranks, %ld update%s each, sync %s (rank 0 may use %d CPU%s)\n",
-		        m.size, iters, iters == 1 ? "" : "s", m.lab.o.sync,
+		        m.size, iters, iters == 1 ? "" : "s",
+		        compare ? "none, per-access, accumulate, fetch-op, lock in turn"
+		                : m.lab.o.sync,
 		        m.lab.ncpu, m.lab.ncpu == 1 ? "" : "s");
 	}
 	for (int run = 1; run <= m.lab.o.runs; run++) {
-		struct board_counter *balance = NULL;
-		_Atomic int64_t *value = NULL;
-		int64_t final = 0;
-		double t0, t1;
-		MPI_Win win;
+		struct outcome out[NSYNC];
 
 		lab_mpi_run_begin(&m, run);
-		if (m.rank == 0) {
-			balance = lab_counter(&m.lab, "balance", 100);
-			lab_counter_expect(balance, expected);
-			lab_counter_kind(balance, BOARD_COUNTER_CONSERVED);
-			value = &balance->value;
-		}
-		/* Rank 0 exposes the counter's 8 bytes; the others expose
-		 * nothing.  _Atomic int64_t is a plain lock-free 8-byte word
-		 * (lesson 03 asserts it), so an MPI_INT64_T is the same bytes. */
-		MPI_Win_create(m.rank == 0 ? (void *)value : NULL,
-		               m.rank == 0 ? (MPI_Aint)sizeof *value : 0,
-		               (int)sizeof(int64_t), MPI_INFO_NULL, MPI_COMM_WORLD, &win);
-		if (run == 1) {
-			/* The memory model Open MPI gives this window (MPI 3.1
-			 * §11.4): unified, public and private copy the same. */
-			int *mp, flag = 0;
-
-			MPI_Win_get_attr(win, MPI_WIN_MODEL, &mp, &flag);
-			if (flag)
-				model = *mp == MPI_WIN_UNIFIED ? "unified" : "separate";
-		}
 		lab_mpi_gather(&m, getpid(), pids);
-		MPI_Barrier(MPI_COMM_WORLD); /* the start line */
-		t0 = MPI_Wtime();
-		account(win, sync, iters, amount);
-		MPI_Barrier(MPI_COMM_WORLD); /* every rank's updates complete */
-		t1 = MPI_Wtime();
-		if (m.rank == 0) {
-			/* Read the window as its owner, inside an epoch
-			 * (MPI 3.1 §11.5.3), so every Put is visible. */
-			MPI_Win_lock(MPI_LOCK_SHARED, 0, 0, win);
-			final = atomic_load(value);
-			MPI_Win_unlock(0, win);
-		}
-		MPI_Win_free(&win);
+		for (enum sync s = first; s <= last; s++)
+			out[s] = phase(s, compare ? sync_name[s] : "balance", iters,
+			               expected, amount, &model);
 		lab_mpi_run_end(&m);
 		if (m.rank != 0)
 			continue;
-		if (final != expected)
+		if (out[first].final != expected)
 			lossy++;
 		if (m.lab.o.json) {
 			struct lab_json j;
+			char key[48];
 
 			lab_json_begin(&j);
 			lab_json_int(&j, "run", run);
 			lab_json_int(&j, "ranks", m.size);
 			lab_json_int(&j, "iters", iters);
 			lab_json_int(&j, "expected", expected);
-			lab_json_int(&j, "final", final);
-			lab_json_int(&j, "lost", final > expected ? final - expected
-			                                          : expected - final);
 			/* The balance can only reach 100 - (withdrawals) ..
 			 * 100 + (deposits): outside it, a torn write. */
 			lab_json_int(&j, "low", 100 - (int64_t)((m.size + 1) / 2) * iters);
 			lab_json_int(&j, "high", 100 + (int64_t)(m.size / 2) * iters);
-			lab_json_num(&j, "elapsed_ms", (t1 - t0) * 1e3);
-			lab_json_num(&j, "us_per_update", (t1 - t0) * 1e6 /
-			             (double)(iters ? iters : 1));
-			lab_json_str(&j, "sync", m.lab.o.sync);
+			if (!compare) {
+				lab_json_int(&j, "final", out[sync].final);
+				lab_json_int(&j, "lost", lost(out[sync].final, expected));
+				lab_json_num(&j, "elapsed_ms", out[sync].ms);
+				lab_json_num(&j, "us_per_update", us_per_update(&out[sync], iters));
+			} else
+				for (enum sync s = first; s <= last; s++) {
+					snprintf(key, sizeof key, "%s_final", sync_key[s]);
+					lab_json_int(&j, key, out[s].final);
+					snprintf(key, sizeof key, "%s_lost", sync_key[s]);
+					lab_json_int(&j, key, lost(out[s].final, expected));
+					snprintf(key, sizeof key, "%s_us_per_update", sync_key[s]);
+					lab_json_num(&j, key, us_per_update(&out[s], iters));
+				}
+			lab_json_str(&j, "sync", compare ? "compare" : m.lab.o.sync);
 			/* CPUs rank 0 may run on (lab_mpi starts mpirun
 			 * with --bind-to none: the kernel places the ranks). */
 			lab_json_int(&j, "rank_cpus", m.lab.ncpu);
@@ -283,14 +340,23 @@ main(int argc, char **argv)
 			lab_json_int_array(&j, "pids", pids, m.size);
 			lab_json_end(&j);
 		}
-		if (lab_text(&m.lab)) {
-			printf("Final Balance:  %lld\n", (long long)final);
+		if (lab_text(&m.lab) && !compare) {
+			/* As lesson 03 prints it, so the two compare. */
+			printf("Final Balance:  %lld\n", (long long)out[sync].final);
+			fflush(stdout);
+		} else if (lab_text(&m.lab)) {
+			printf("run %d:", run);
+			for (enum sync s = first; s <= last; s++)
+				printf("  %s %lld (%.1f us/update)", sync_name[s],
+				       (long long)out[s].final, us_per_update(&out[s], iters));
+			printf("\n");
 			fflush(stdout);
 		}
 	}
 	if (m.rank == 0)
-		lab_say(&m.lab, "\nexpected %lld; %d of %d runs lost updates%s\n",
+		lab_say(&m.lab, "\nexpected %lld; %d of %d runs lost updates%s%s\n",
 		        (long long)expected, lossy, m.lab.o.runs,
+		        compare ? " under sync none" : "",
 		        lossy ? " (each run lost at least |final - expected| updates)" : "");
 	free(pids);
 	lab_mpi_finalize(&m, 0);
