@@ -526,8 +526,9 @@ be_rank(struct lab_mpi *m, int argc, char **argv)
 	int bfd, r, saved = -1, len = 0;
 	FILE *f;
 
-	/* Die with mpirun (or orted), and make sure it is still the parent:
-	 * its comm says so (a rank reparented to a subreaper has another). */
+	/* Die with mpirun (or orted, or a batch system's launcher), and make
+	 * sure it is still the parent: a rank orphaned before the prctl has
+	 * init or a subreaper (racelab's shell) as its parent instead. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	snprintf(err, sizeof err, "/proc/%d/comm", (int)parent);
 	if ((f = fopen(err, "r"))) {
@@ -535,11 +536,7 @@ be_rank(struct lab_mpi *m, int argc, char **argv)
 			comm[0] = '\0';
 		fclose(f);
 	}
-	if (parent == 1 || !(strncmp(comm, "mpirun", 6) == 0 ||
-	                     strncmp(comm, "orterun", 7) == 0 ||
-	                     strncmp(comm, "orted", 5) == 0 ||
-	                     strncmp(comm, "prte", 4) == 0 ||
-	                     strncmp(comm, "mpiexec", 7) == 0))
+	if (parent == 1 || strncmp(comm, "racelab", 7) == 0)
 		_exit(1);
 	m->launcher = (pid_t)env_long(LAB_MPI_ENV_LAUNCHER);
 	bfd = open_passed(LAB_MPI_ENV_BOARD, BOARD_ENV_FD, O_RDWR);

@@ -3,7 +3,8 @@
 # it is rank W-1 of this very run), their parent mpirun, and the kernel's
 # state; and no rank, no mpirun and none of Open MPI's files survive any
 # end: kill -9 of the shell, the shell quitting, ^C of a standalone run, a
-# normal end; Space freezes and thaws the ranks.  Four mpirun launches.
+# normal end; Space freezes and thaws the ranks; step mode grants their
+# steps.  At 120x40, and the Processes panel at 80x24.  Five mpirun launches.
 . "$(dirname "$0")/lib.sh"
 
 TMPD=$RL_TMP/tmp
@@ -133,6 +134,26 @@ keys q
 rl_wait_exit >/dev/null
 rl_check_clean
 wait_clean "$LEADER" "$MPIRUN" $pids
+
+# ---- at 80x24: the ranks' rows still show their real PIDs ---------------
+RL_COLS=80 RL_LINES=24
+two_ranks() { [ "$(proc_rows | awk '$2 == "proc"' | wc -l)" -eq 2 ]; }
+rl_start "--run 'mpi-ranks --workers 2 --hold 30'"
+wait_for "running pid" 20
+LEADER=$(demo_pid)
+wait_until two_ranks
+MPIRUN=$(mpirun_of "$LEADER")
+pids=$(proc_rows | awk '$2 == "proc" { print $3 }')
+for p in $pids; do
+	env_has "$p" "RACELAB_MPI_LAUNCHER=$LEADER" || fail "80x24: pid $p is no rank of this run"
+done
+keys q
+wait_for "Lessons" 5
+keys q
+rl_wait_exit >/dev/null
+rl_check_clean
+wait_clean "$LEADER" "$MPIRUN" $pids
+RL_COLS=120 RL_LINES=40
 
 # ---- ^C of a standalone run (SIGINT to its foreground group) --------------
 T kill-server 2>/dev/null
