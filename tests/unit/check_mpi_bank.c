@@ -155,6 +155,7 @@ START_TEST(test_bad_input)
 {
 	tu_assert_usage_errorv(PROG, "--sync", "mutex", NULL);
 	tu_assert_usage_errorv(PROG, "--iters", "-1", NULL);
+	tu_assert_usage_errorv(PROG, "--workers", "1", NULL); /* no race, no window */
 	ck_assert_int_eq(tu_count_procs("racelab-mpi-bank"), 0);
 }
 END_TEST
