@@ -44,7 +44,7 @@ START_TEST(test_three_ranks)
 	};
 	char obj[4096], want[64], got[64];
 	double ms[8], sp[8];
-	long long cpus;
+	long long cpus, ks[8];
 
 	tu_run_json(argv, obj, sizeof obj);
 	closed_form(10000001, want, sizeof want);
@@ -54,6 +54,9 @@ START_TEST(test_three_ranks)
 	ck_assert_int_eq(tu_jint(obj, "bcast_same"), 1);
 	ck_assert_int_eq(tu_jint(obj, "n"), 10000001);
 	ck_assert_int_eq(tu_jint(obj, "ranks"), 3);
+	ck_assert_int_eq(tu_json_array(obj, "ranks_timed", ks, 8), 3);
+	for (int k = 0; k < 3; k++)
+		ck_assert_int_eq(ks[k], k + 1);
 	ck_assert_int_eq(tu_json_num_array(obj, "ms", ms, 8), 3);
 	ck_assert_int_eq(tu_json_num_array(obj, "speedup", sp, 8), 3);
 	for (int k = 0; k < 3; k++) {
