@@ -56,7 +56,7 @@ rc=$(rl_wait_exit)
 rl_check_clean
 # At 80x24 this time: the Output panel is four lines, the ipc line wraps.
 RL_COLS=80 RL_LINES=24
-rl_start "--run 'mpi-collectives --workers 2 --n 10000000 --messages 2000'"
+rl_start "--run 'mpi-collectives --workers 2 --n 1000000 --messages 2000'"
 wait_for "lesson 06 (racelab-ipc), same run: socketpair round trip" 30
 screen > "$RL_TMP/coll"
 grep -q "(MPI:" "$RL_TMP/coll" || fail "no MPI round trip beside the socketpair's"
