@@ -20,8 +20,7 @@ static bool compare;
 
 static const struct lab_option options[] = {
 	{ "compare", LAB_OPT_FLAG, &compare, NULL,
-	  "every --sync method in turn in each run, one balance counter each; "
-	  "one record per run with each method's final balance and cost", 0, 0 },
+	  "run every --sync method in turn, each on a counter of its own", 0, 0 },
 	{ 0 },
 };
 
