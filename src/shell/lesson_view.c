@@ -302,22 +302,32 @@ panel_wants(unsigned shown, int w, int *idx, struct layout_want *pw)
 }
 
 /* The projector layout now: the step's first PROJ_PANELS panels by
- * priority, the counters (in big digits) first among them, and the text.
- * idx gets the panels given rows, in o's order; returns how many. */
+ * priority, and the text.  Among them the counters (in big digits) come
+ * first, then the step panel whenever step mode shows it (the instructor
+ * asked for it); a demo that made no counters leaves them out.  idx gets
+ * the panels given rows, in o's order; returns how many. */
 static int
 proj_plan(struct layout_proj *o, int *idx)
 {
+	const struct demo *d = &shell_demo;
 	int all[MD_PANEL_COUNT], m = 0, n;
 	struct layout_want aw[MD_PANEL_COUNT], pw[PROJ_PANELS];
+	bool none = d->board && atomic_load(&d->board->ncounters) == 0 &&
+	            (d->exited || atomic_load(&d->board->nactors) > 1);
 
 	n = panel_wants(lv.shown, layout_proj_width(COLS, lv.idx >= 0), all, aw);
-	n = n > PROJ_PANELS ? PROJ_PANELS : n;
-	for (int pass = 0; pass < 2; pass++)
-		for (int k = 0; k < n; k++)
-			if ((all[k] == MD_PANEL_COUNTERS) == (pass == 0)) {
+	for (int pass = 0; pass < 3; pass++)
+		for (int k = 0; k < n && m < PROJ_PANELS; k++) {
+			bool first = all[k] == MD_PANEL_COUNTERS && k < PROJ_PANELS && !none,
+			     step = all[k] == MD_PANEL_STEP;
+
+			if (pass == 0 ? first : pass == 1 ? step
+			              : !first && !step && k < PROJ_PANELS &&
+			                all[k] != MD_PANEL_COUNTERS) {
 				idx[m] = all[k];
 				pw[m++] = aw[k];
 			}
+		}
 	return layout_projector(COLS, LINES, lv.idx >= 0, pw, m, o);
 }
 
