@@ -190,11 +190,12 @@ layout_words(const char *s, int width, char *out, size_t n)
 	return strlen(out);
 }
 
-/* The text column of the wide projector layout: short lines. */
+/* The text column of the wide projector layout: short lines, but room for
+ * a long word ("(PTHREAD_PROCESS_SHARED),") at 80 columns. */
 static int
 proj_text_w(int cols)
 {
-	int tw = cols * 7 / 20;
+	int tw = cols * 3 / 8;
 
 	return tw < 28 ? 28 : tw > 44 ? 44 : tw;
 }

@@ -174,8 +174,10 @@ keys s
 wait_for "step mode on"
 keys 1
 wait_for "Step mode: you are the scheduler"
-keys s x
-wait_gone "Step mode: you are"
+keys s
+wait_for "step mode off"
+keys x
+wait_gone "running pid"
 
 # The sync method and the workers, then a run with them: a mutex loses
 # nothing, so the big digits read the expected value, 0 for 3 workers.

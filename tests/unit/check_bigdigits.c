@@ -148,15 +148,15 @@ START_TEST(test_layout)
 	ck_assert_int_eq(o.text.x, 0);
 	ck_assert_int_eq(o.text.y, 1);
 	ck_assert_int_eq(o.text.h, 21);
-	ck_assert_int_eq(o.text.w, 28);
-	ck_assert_int_eq(o.pan[0].x, 28);
-	ck_assert_int_eq(o.pan[0].w, 52);
+	ck_assert_int_eq(o.text.w, 30);
+	ck_assert_int_eq(o.pan[0].x, 30);
+	ck_assert_int_eq(o.pan[0].w, 50);
 	ck_assert_int_eq(o.pan[0].h, 8);
 	ck_assert_int_eq(o.pan[1].y, 9);
 	ck_assert_int_eq(o.pan[1].h, 21 - 8); /* the spare rows by weight */
 	ck_assert_int_eq(o.pan[2].h, 0);
 	ck_assert_int_eq(o.hidden.y, 22);
-	ck_assert_int_eq(layout_proj_width(80, true), 52);
+	ck_assert_int_eq(layout_proj_width(80, true), 50);
 	/* 60x20: stacked; the text keeps PROJ_TEXT_MIN rows, so only the
 	 * first panel fits, at its want; the text takes the rest. */
 	ck_assert_int_eq(layout_projector(60, 20, true, p, 3, &o), 1);
@@ -170,7 +170,7 @@ START_TEST(test_layout)
 	ck_assert_int_eq(o.hidden.y, 18);
 	/* 120x40: three panels, all the rows between title and hidden. */
 	ck_assert_int_eq(layout_projector(120, 40, true, p, 3, &o), 3);
-	ck_assert_int_eq(o.text.w, 42);
+	ck_assert_int_eq(o.text.w, 44);
 	ck_assert_int_eq(o.pan[0].h + o.pan[1].h + o.pan[2].h, 37);
 	ck_assert_int_eq(o.pan[2].y + o.pan[2].h, 38);
 	/* No text (--run): the panels take the width and the rows. */
