@@ -314,8 +314,11 @@ proj_plan(struct layout_proj *o, int *idx)
 	struct layout_want aw[MD_PANEL_COUNT], pw[PROJ_PANELS];
 	bool none = d->board && atomic_load(&d->board->ncounters) == 0 &&
 	            (d->exited || atomic_load(&d->board->nactors) > 1);
+	/* Narrow, in step mode, the Step panel takes the text's place: it is
+	 * what the room schedules with. */
+	bool text = lv.idx >= 0 && !(COLS < PROJ_WIDE && lv.shown & 1u << MD_PANEL_STEP);
 
-	n = panel_wants(lv.shown, layout_proj_width(COLS, lv.idx >= 0), all, aw);
+	n = panel_wants(lv.shown, layout_proj_width(COLS, text), all, aw);
 	for (int pass = 0; pass < 3; pass++)
 		for (int k = 0; k < n && m < PROJ_PANELS; k++) {
 			bool first = all[k] == MD_PANEL_COUNTERS && k < PROJ_PANELS && !none,
@@ -328,7 +331,7 @@ proj_plan(struct layout_proj *o, int *idx)
 				pw[m++] = aw[k];
 			}
 		}
-	return layout_projector(COLS, LINES, lv.idx >= 0, pw, m, o);
+	return layout_projector(COLS, LINES, text, pw, m, o);
 }
 
 static void
@@ -424,6 +427,8 @@ proj_place(void)
 	if (o.hidden.h > 0)
 		ui_place(&lv.hidden, 1, o.hidden.w, o.hidden.y, o.hidden.x);
 	lv.proj_hidden = lv.shown & ~vis;
+	if (lv.idx >= 0 && o.text.h == 0)
+		lv.proj_hidden |= PROJ_HIDE_TEXT;
 }
 
 static void

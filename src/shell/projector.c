@@ -133,29 +133,40 @@ const struct shell_panel panel_counters_big = {
 size_t
 proj_hidden(unsigned mask, int width, bool ascii, char *out, size_t n)
 {
+	const char *name[MD_PANEL_COUNT + 1];
 	char full[256], tail[64];
-	size_t o = 0;
 	int count = 0;
 
 	if (n == 0)
 		return 0;
 	out[0] = '\0';
-	snprintf(tail, sizeof tail, " %s P shows all", ascii ? "-" : "\u2014");
+	if (mask & PROJ_HIDE_TEXT) /* first: the most visible thing left out */
+		name[count++] = "text";
 	for (int i = 0; i < MD_PANEL_COUNT; i++)
-		if (mask & 1u << i) {
-			o += (size_t)snprintf(full + o, sizeof full - o, "%s%s",
-			                      count ? ", " : "hidden: ", shell_panels[i]->name);
-			count++;
-		}
+		if (mask & 1u << i)
+			name[count++] = shell_panels[i]->name;
 	if (!count || width <= 0)
 		return 0;
-	snprintf(full + o, sizeof full - o, "%s", tail);
-	if (md_strwidth(full) > width) /* too long: how many, not which */
-		snprintf(full, sizeof full, "%d hidden%s", count, tail);
+	snprintf(tail, sizeof tail, " %s P shows all", ascii ? "-" : "\u2014");
+	/* All the names; else the first ones and how many more; else only
+	 * how many; else only the key. */
+	for (int k = 0; k < count; k++) {
+		size_t o = (size_t)snprintf(full, sizeof full, "hidden:");
+
+		for (int i = 0; i < count - k; i++)
+			o += (size_t)snprintf(full + o, sizeof full - o, "%s %s", i ? "," : "", name[i]);
+		if (k)
+			o += (size_t)snprintf(full + o, sizeof full - o, ", +%d more", k);
+		snprintf(full + o, sizeof full - o, "%s", tail);
+		if (md_strwidth(full) <= width)
+			goto fits;
+	}
+	snprintf(full, sizeof full, "%d hidden%s", count, tail);
 	if (md_strwidth(full) > width)
 		snprintf(full, sizeof full, "P shows all");
 	if (md_strwidth(full) > width)
 		return 0;
+fits:
 	snprintf(out, n, "%s", full);
 	return strlen(out);
 }

@@ -602,8 +602,10 @@ void big_draw(WINDOW *w, int y, int x, const char *s, int sx, int sy, attr_t a);
 /* The counters panel drawn in big digits (the step's counters, the same
  * values the counters panel shows). */
 extern const struct shell_panel panel_counters_big;
-/* "hidden: timeline, output - P shows all" for the panels of mask, in
- * whole words within width ("" when nothing is hidden). */
+/* "hidden: timeline, output - P shows all" for the panels of mask (and
+ * the step's text: PROJ_HIDE_TEXT), in whole words within width ("" when
+ * nothing is hidden). */
+#define PROJ_HIDE_TEXT (1u << MD_PANEL_COUNT)
 size_t proj_hidden(unsigned mask, int width, bool ascii, char *out, size_t n);
 
 uint64_t shell_now_ns(void);

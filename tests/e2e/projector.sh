@@ -174,6 +174,13 @@ keys s
 wait_for "step mode on"
 keys 1
 wait_for "Step mode: you are the scheduler"
+# At 60x20 the Step panel takes the text's place, and the screen says so.
+size 60 20
+wait_for "hidden: text, procs, "
+wait_for "Step mode: you are the scheduler"
+big_is 100
+size 80 24
+wait_for "Step 1/"
 keys s
 wait_for "step mode off"
 keys x

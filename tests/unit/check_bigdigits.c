@@ -189,13 +189,18 @@ START_TEST(test_hidden)
 	ck_assert_str_eq(out, "hidden: timeline, output \u2014 P shows all");
 	proj_hidden(m, 78, true, out, sizeof out);
 	ck_assert_str_eq(out, "hidden: timeline, output - P shows all");
-	/* Narrow: how many, then only the key; never a word cut. */
+	/* Narrow: the first names and how many more, then how many, then
+	 * only the key; never a word cut. */
+	proj_hidden(m | 1u << MD_PANEL_HISTOGRAM, 45, true, out, sizeof out);
+	ck_assert_str_eq(out, "hidden: timeline, +2 more - P shows all");
 	proj_hidden(m, 30, true, out, sizeof out);
 	ck_assert_str_eq(out, "2 hidden - P shows all");
 	proj_hidden(m, 12, true, out, sizeof out);
 	ck_assert_str_eq(out, "P shows all");
 	ck_assert_uint_eq(proj_hidden(m, 5, true, out, sizeof out), 0);
 	ck_assert_uint_eq(proj_hidden(0, 78, true, out, sizeof out), 0);
+	proj_hidden(1u << MD_PANEL_PROCS | PROJ_HIDE_TEXT, 78, true, out, sizeof out);
+	ck_assert_str_eq(out, "hidden: text, procs - P shows all");
 }
 END_TEST
 
