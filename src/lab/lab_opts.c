@@ -1019,6 +1019,27 @@ lab_json_end(struct lab_json *j)
 		lab_json_int(j, "all_blocked", json_lab->all_blocked ||
 		             lab_all_blocked(json_lab->board));
 
+	/* The workers' real PIDs and TIDs, by worker number (a trace's
+	 * tracks carry the same), for runs of up to 64 workers. */
+	if (json_lab && json_lab->run > 0 && !strstr(j->buf, "\"pids\":")) {
+		const struct board *b = json_lab->board;
+		long long pids[64], tids[64];
+		uint32_t n = atomic_load(&((struct board *)b)->nactors);
+		int k = 0;
+
+		for (uint32_t i = 1; i < n && i <= 64; i++) {
+			struct board_actor_id id;
+
+			if (!board_actor_read(&b->actor[i], &id) || id.pid <= 0)
+				continue;
+			pids[k] = id.pid;
+			tids[k++] = id.tid;
+		}
+		if (n <= 65) {
+			lab_json_int_array(j, "pids", pids, k);
+			lab_json_int_array(j, "tids", tids, k);
+		}
+	}
 	if (json_lab && json_lab->o.random && json_lab->rsched_len) {
 		sched = json_lab->rsched;
 		slen = json_lab->rsched_len;
