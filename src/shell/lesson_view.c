@@ -997,7 +997,7 @@ lesson_key(struct shell_ctx *c, int key, struct shell_action *act)
 	case 'u':
 		return step_undo(c);
 	case 'w':
-		return step_save(c);
+		return trace_key(c);
 	case '\t':
 		if (lv.nvis)
 			lv.focus = (lv.focus + 1) % lv.nvis;

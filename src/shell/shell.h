@@ -524,7 +524,11 @@ int step_grant(struct shell_ctx *c, unsigned worker_no); /* 1-9 */
 int step_all(struct shell_ctx *c);  /* a */
 int step_go(struct shell_ctx *c);   /* g */
 int step_undo(struct shell_ctx *c); /* u */
-int step_save(struct shell_ctx *c); /* w */
+int step_save(struct shell_ctx *c); /* w: the schedule (step.c) */
+/* replay.c: w also writes the run on the board as a trace (and calls
+ * step_save); racelab --replay FILE.json plays one back. */
+int trace_key(struct shell_ctx *c);
+int replay_main(const char *path);
 /* Every frame: judge the goals; returns SH_REDRAW when a goal was reached. */
 int step_tick(struct shell_ctx *c);
 bool step_panel_wanted(const struct demo *d);
