@@ -238,3 +238,22 @@ shot projector-80x24
 keys x
 keys q
 keys q
+
+# 10. A replay (racelab --replay) of a recorded race run that lost
+# updates (--trace-out; recorded until a run loses some), at its end (G):
+# both workers' lanes, the balance off by what was lost, the last events.
+_i=0
+while :; do
+	_i=$((_i + 1))
+	[ "$_i" -le 50 ] || die "50 recorded runs lost no update"
+	_f=$("$ROOT/bin/racelab-race" --workers 2 --iters 30000 --runs 1 --sync none \
+		--trace-out "$TMP/race.json" | sed -n 's/^Final Balance: *//p')
+	[ -n "$_f" ] && [ "$_f" != 100 ] && break
+done
+start "--replay $TMP/race.json"
+until_ 10 has "REPLAY of race.json"
+keys G
+until_ 10 has "paused"
+until_ 10 grep -q "balance  *$_f  *expected 100  *off by" "$TMP/last.txt"
+shot replay
+keys q
