@@ -506,11 +506,22 @@ print_text(struct ex_state *x, double secs)
 	if (!x->cut_runs && !x->cut_preempt && !x->cut_steps && !x->cut_timeout)
 		printf(": complete (every schedule");
 	else
-		printf(": NOT complete (cut by%s%s%s%s",
-		       x->cut_runs ? " --max-runs" : "",
-		       x->cut_preempt ? " the preemption bound" : "",
-		       x->cut_steps ? " the step bound" : "",
-		       x->cut_timeout ? " a run stopped after 10 s" : "");
+	{
+		const char *why[4];
+		int n = 0;
+
+		if (x->cut_runs)
+			why[n++] = "--max-runs";
+		if (x->cut_preempt)
+			why[n++] = "the preemption bound";
+		if (x->cut_steps)
+			why[n++] = "the step bound";
+		if (x->cut_timeout)
+			why[n++] = "a run stopped after its time limit";
+		printf(": NOT complete (cut by");
+		for (int i = 0; i < n; i++)
+			printf("%s %s", i == 0 ? "" : i == n - 1 ? " and" : ",", why[i]);
+	}
 	if (lab->o.preemptions >= 0)
 		printf(" with at most %d preemption%s", lab->o.preemptions,
 		       lab->o.preemptions == 1 ? "" : "s");

@@ -272,6 +272,62 @@ pthread_mutex_unlock(pthread_mutex_t *m)
 	return REAL(pthread_mutex_unlock)(m);
 }
 
+/* A mutex's lock with a timeout: a trylock that may wait, in the model
+ * (it times out rather than wait for a holder that the schedule does
+ * not run). */
+RLW_API int
+pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *ts)
+{
+	static int (*real_pthread_mutex_timedlock)(pthread_mutex_t *, const struct timespec *);
+
+	if (rlw_active()) {
+		rlw_obj((uintptr_t)m, RLW_O_MUTEX);
+		rlw_point(RLW_OP_TRYLOCK, (uintptr_t)m, 0, 0, PC);
+		if (rlw_reg->w[rlw_me].result)
+			return ETIMEDOUT;
+		return REAL(pthread_mutex_trylock)(m);
+	}
+	return REAL(pthread_mutex_timedlock)(m, ts);
+}
+
+/* Spin locks, modelled as mutexes (a spinner would spin for ever on one
+ * whose holder the schedule has parked). */
+static int (*real_pthread_spin_lock)(pthread_spinlock_t *);
+static int (*real_pthread_spin_trylock)(pthread_spinlock_t *);
+static int (*real_pthread_spin_unlock)(pthread_spinlock_t *);
+
+RLW_API int
+pthread_spin_lock(pthread_spinlock_t *l)
+{
+	if (rlw_active()) {
+		rlw_obj((uintptr_t)l, RLW_O_SPIN);
+		rlw_point(RLW_OP_LOCK, (uintptr_t)l, 0, 0, PC);
+	}
+	return REAL(pthread_spin_lock)(l);
+}
+
+RLW_API int
+pthread_spin_trylock(pthread_spinlock_t *l)
+{
+	if (rlw_active()) {
+		rlw_obj((uintptr_t)l, RLW_O_SPIN);
+		rlw_point(RLW_OP_TRYLOCK, (uintptr_t)l, 0, 0, PC);
+		if (rlw_reg->w[rlw_me].result)
+			return EBUSY;
+	}
+	return REAL(pthread_spin_trylock)(l);
+}
+
+RLW_API int
+pthread_spin_unlock(pthread_spinlock_t *l)
+{
+	if (rlw_active()) {
+		rlw_obj((uintptr_t)l, RLW_O_SPIN);
+		rlw_point(RLW_OP_UNLOCK, (uintptr_t)l, 0, 0, PC);
+	}
+	return REAL(pthread_spin_unlock)(l);
+}
+
 /* ---- condition variables ------------------------------------------- */
 
 static int

@@ -465,7 +465,8 @@ holds(int no, char *buf, size_t n)
 	buf[0] = '\0';
 	for (uint32_t i = 0; i < r->nobjs; i++)
 		if (r->obj[i].owner == no &&
-		    (r->obj[i].kind == RLW_O_MUTEX || r->obj[i].kind == RLW_O_RWLOCK)) {
+		    (r->obj[i].kind == RLW_O_MUTEX || r->obj[i].kind == RLW_O_RWLOCK ||
+		     r->obj[i].kind == RLW_O_SPIN)) {
 			char name[64];
 
 			rlw_data_name(r->obj[i].addr, name, sizeof name);
