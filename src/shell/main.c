@@ -14,7 +14,7 @@
 static const char usage[] =
 	"usage: racelab [--ascii] [--no-mouse] [--projector] [LESSON]\n"
 	"       racelab [--ascii] [--no-mouse] [--projector] --run 'SLUG [OPTION...]'\n"
-	"       racelab [--ascii] [--no-mouse] --watch PROGRAM [ARG...]\n"
+	"       racelab [--ascii] [--no-mouse] [--projector] --watch PROGRAM [ARG...]\n"
 	"       racelab --verify [LESSON...]\n"
 	"       racelab --replay FILE.json\n"
 	"       racelab --exercises [--json] | --hint EXERCISE\n"
