@@ -1094,6 +1094,19 @@ exercise_main(const struct shell_cfg *cfg, int argc, char **argv)
 			usage_error("no file %s to check%s", file,
 			            file == path ? " (racelab opens the exercise's step: e copies the "
 			                           "template there; or give a FILE)" : "");
+		{
+			struct stat st;
+			size_t fl = strlen(file);
+
+			/* racelab-watch compiles only arguments ending in .c: any
+			 * other would reach the driver as an argument, and the
+			 * verdict would be a puzzling "does not link". */
+			if (stat(file, &st) < 0 || !S_ISREG(st.st_mode))
+				usage_error("%s is not a file", file);
+			if (fl < 3 || strcmp(file + fl - 2, ".c") != 0)
+				usage_error("%s: the file to check is C source, its name ending in .c",
+				            file);
+		}
 		exercise_check(cfg->bin_dir, &e, file, &v);
 		if (json) {
 			char *s = exercise_verdict_json(&v);
