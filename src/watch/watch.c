@@ -989,9 +989,11 @@ main(int argc, char **argv)
 		unsetenv(BOARD_ENV_FD); /* its runs are not shown live */
 		/* Sleep sets for .c programs: there every shared access and
 		 * every output is a point, so a step's footprint is all it
-		 * touches.  An executable's steps touch memory unseen. */
-		reg->por = nc > 0 && !(getenv("RACELAB_WATCH_NO_POR") &&
-		                       *getenv("RACELAB_WATCH_NO_POR"));
+		 * touches.  An executable's steps touch memory unseen.  Not
+		 * with --preemptions: a pruned branch may be the only one
+		 * within the bound that reaches its outcome. */
+		reg->por = nc > 0 && lab.o.preemptions < 0 &&
+		           !(getenv("RACELAB_WATCH_NO_POR") && *getenv("RACELAB_WATCH_NO_POR"));
 		return explore(&lab);
 	}
 	board_open(&lab);
