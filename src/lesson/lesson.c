@@ -530,7 +530,7 @@ md_run_parse(const char *t, int first_line, md_prog_ok_fn ok, void *ctx,
 
 			if (md_parse_panels(a + 7, &r->panels, r->panel_order,
 			                    &r->npanel_order, name, sizeof name) < 0) {
-				snprintf(err, errlen, "unknown panel '%s' (known: procs counters locks timeline histogram output step source)",
+				snprintf(err, errlen, "unknown panel '%s' (known: procs step counters locks source timeline histogram output)",
 				         name);
 				bad = 1;
 			}

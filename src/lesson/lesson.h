@@ -104,9 +104,11 @@ enum {
 enum md_panel {
 	MD_PANEL_PROCS,
 	MD_PANEL_STEP, /* step mode: next operations, source, goals, quiz */
-	MD_PANEL_SOURCE, /* each worker's place in the program's own source */
 	MD_PANEL_COUNTERS,
 	MD_PANEL_LOCKS,
+	/* Each worker's place in the program's own source: after the locks,
+	 * which keep their rows first on a small terminal. */
+	MD_PANEL_SOURCE,
 	MD_PANEL_TIMELINE,
 	MD_PANEL_HISTOGRAM,
 	MD_PANEL_OUTPUT,

@@ -4,6 +4,7 @@
 // panels are the ones its run block asks for (or a default set), stacked in
 // the right-hand column.  With --run there is no text: panels take it all.
 #include "shell/shell.h"
+#include "lesson/watch_cmd.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -64,6 +65,13 @@ cur_run(void)
 	return s->runs[lv.run];
 }
 
+/* Is the next run a program of the learner's, run by racelab-watch? */
+static bool
+watched(const struct shell_ctx *c)
+{
+	return c->demo->argc && md_watch_is(c->demo->argv[0]);
+}
+
 /* The directory of the lesson shown (for its program's source). */
 static void
 lesson_dir(const struct shell_ctx *c, char *buf, size_t n)
@@ -118,7 +126,15 @@ wanted_panels(const struct demo *d)
 
 	if (r && r->panels)
 		m = r->panels;
-	else {
+	else if (d->argc && md_watch_is(d->argv[0])) {
+		/* A watched program has no counters; in step mode its lanes
+		 * all read "at gate": the rows go to the step and source. */
+		m = 1u << MD_PANEL_PROCS | 1u << MD_PANEL_OUTPUT;
+		if (!panel_source_wanted(d))
+			m |= 1u << MD_PANEL_TIMELINE;
+		if (d->board && atomic_load(&d->board->nlocks) > 0)
+			m |= 1u << MD_PANEL_LOCKS;
+	} else {
 		m = 1u << MD_PANEL_PROCS | 1u << MD_PANEL_COUNTERS |
 		    1u << MD_PANEL_TIMELINE | 1u << MD_PANEL_OUTPUT;
 		if (d->board && atomic_load(&d->board->nlocks) > 0)
@@ -768,6 +784,8 @@ lesson_draw(struct shell_ctx *c, bool full)
 	shell_status(c, lv.status.w,
 	             demo_step_sticky(c->demo) ?
 	             "s step off  1-9 step worker  a each  g go  u undo  q back  Enter run  w save  x stop  ? help" :
+	             watched(c) ? /* its own code: no --sync, no --workers */
+	             "Enter run  q back  s step  R x20  Space freeze  Tab panel  k kill  ? help" :
 	             lv.idx >= 0 ?
 	             "Enter run  n/p step  q back  s step  R x20  Space freeze  l sync  Tab panel  +/- workers  k kill  ? help" :
 	             "Enter run  q back  s step  R x20  Space freeze  l sync  Tab panel  +/- workers  k kill  ? help");
@@ -782,6 +800,10 @@ cycle_sync(struct shell_ctx *c)
 
 	if (c->demo->argc == 0)
 		return SH_REDRAW;
+	if (watched(c)) {
+		shell_note(c, COL_WARN, "a watched program has no --sync: its own code decides");
+		return SH_REDRAW;
+	}
 	if (!cur)
 		cur = "none";
 	for (i = 0; i < n; i++)
@@ -801,6 +823,10 @@ change_workers(struct shell_ctx *c, int delta)
 
 	if (c->demo->argc == 0)
 		return SH_REDRAW;
+	if (watched(c)) {
+		shell_note(c, COL_WARN, "a watched program has no --workers: its own code decides");
+		return SH_REDRAW;
+	}
 	n += delta;
 	if (n < 1)
 		n = 1;

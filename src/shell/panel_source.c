@@ -8,6 +8,7 @@
 
 #include "lesson/watch_cmd.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -126,11 +127,37 @@ src_dirs(const struct demo *d, char dirs[][PATH_MAX], int max)
 	return n;
 }
 
+/* The one regular file of dir whose name starts with prefix, opened
+ * (its name into name); -1 when none or several do. */
+static int
+src_open_prefix(const char *dir, const char *prefix, char *name, size_t n)
+{
+	DIR *dp = opendir(dir);
+	struct dirent *e;
+	char found[256] = "", path[PATH_MAX + 256];
+	int matches = 0, fd;
+
+	if (!dp)
+		return -1;
+	while ((e = readdir(dp)) && matches < 2)
+		if (strncmp(e->d_name, prefix, strlen(prefix)) == 0) {
+			snprintf(found, sizeof found, "%s", e->d_name);
+			matches++;
+		}
+	closedir(dp);
+	if (matches != 1 || (size_t)snprintf(path, sizeof path, "%s/%s", dir, found) >= sizeof path)
+		return -1;
+	fd = shell_open_regular(AT_FDCWD, path, SRC_MAX_BYTES, O_RDONLY);
+	if (fd >= 0)
+		snprintf(name, n, "%s", found);
+	return fd;
+}
+
 /* Find and read the file the board calls label. */
 static void
 src_load(const struct demo *d, struct src_file *f)
 {
-	char dirs[DEMO_WATCH_FILES + 2][PATH_MAX], path[2 * PATH_MAX];
+	char dirs[DEMO_WATCH_FILES + 3][PATH_MAX], path[2 * PATH_MAX];
 	const char *base = strrchr(f->label, '/');
 	int nd = 0, fd = -1, err = ENOENT;
 	FILE *fp;
@@ -143,11 +170,13 @@ src_load(const struct demo *d, struct src_file *f)
 	}
 	if (fd < 0)
 		nd = src_dirs(d, dirs, DEMO_WATCH_FILES + 2);
-	/* The name as recorded, under each folder; then its last part. */
-	for (int pass = 0; pass < 2 && fd < 0; pass++)
-		for (int i = 0; i < nd && fd < 0; i++) {
+	/* Under each folder in turn (the lesson's first): the name as
+	 * recorded, then its last part (a lesson's __FILE__ is relative to
+	 * where it was built). */
+	for (int i = 0; i < nd && fd < 0; i++)
+		for (int pass = 0; pass < 2 && fd < 0; pass++) {
 			if (pass == 0 && f->label[0] == '/')
-				break;
+				continue;
 			if ((size_t)snprintf(path, sizeof path, "%s/%s", dirs[i],
 			                     pass ? base : f->label) >= sizeof path)
 				continue;
@@ -155,6 +184,20 @@ src_load(const struct demo *d, struct src_file *f)
 			if (fd < 0 && errno != ENOENT)
 				err = errno;
 		}
+	/* A label is cut at BOARD_LABEL_LEN - 1 bytes: a long path loses its
+	 * end.  The one file whose name starts with what is left, in the
+	 * folder the label names or in one of the program's, is it. */
+	if (fd < 0 && strlen(f->label) == BOARD_LABEL_LEN - 1) {
+		const char *slash = strrchr(f->label, '/');
+
+		/* dirs has a row to spare beyond what src_dirs fills. */
+		if (slash && f->label[0] == '/' &&
+		    (size_t)snprintf(dirs[nd], PATH_MAX, "%.*s", (int)(slash - f->label),
+		                     f->label) < PATH_MAX)
+			nd++;
+		for (int i = nd - 1; i >= 0 && fd < 0; i--)
+			fd = src_open_prefix(dirs[i], base, f->name, sizeof f->name);
+	}
 	if (fd < 0) {
 		snprintf(f->why, sizeof f->why, "%s", err == EFBIG ? "larger than 1 MiB: not shown" :
 		         err == EINVAL ? "not a regular file" : strerror(err));
@@ -254,9 +297,17 @@ worker_name(int actor)
 {
 	static char buf[BOARD_NAME_LEN];
 
+	char dflt[24];
+
 	buf[0] = '\0';
-	if (actor < shell_demo.nact && shell_demo.act[actor].valid)
-		snprintf(buf, sizeof buf, "%.*s", BOARD_NAME_LEN - 1, shell_demo.act[actor].id.name);
+	if (actor < shell_demo.nact && shell_demo.act[actor].valid) {
+		const struct board_actor_id *id = &shell_demo.act[actor].id;
+
+		/* "worker 2" says no more than its number does. */
+		snprintf(dflt, sizeof dflt, "worker %u", id->worker_no);
+		if (strncmp(id->name, dflt, BOARD_NAME_LEN) != 0)
+			snprintf(buf, sizeof buf, "%.*s", BOARD_NAME_LEN - 1, id->name);
+	}
 	return buf;
 }
 
@@ -316,6 +367,39 @@ draw_excerpt(WINDOW *w, int *y, int rows, int wd, const struct src_pos *p, int n
 	}
 }
 
+/* Where is the source line of a position, and its text ("" when the file
+ * could not be read). */
+static const char *
+pos_text(const struct src_pos *p)
+{
+	const struct src_file *f = &sp.f[p->file];
+
+	return !f->why[0] && p->line >= 1 && (int)p->line <= f->nline ? f->line[p->line - 1] : "";
+}
+
+/* One row per position: the marker, the line number, its text, and who
+ * and which file at the row's end. */
+static void
+draw_compact(WINDOW *w, int h, int wd, const struct src_pos *p, int n)
+{
+	for (int i = 0, y = 1; i < n && y < h - 1; i++, y++) {
+		const char *nm = worker_name(p[i].actor);
+		char who[BOARD_NAME_LEN + 72];
+		int tw;
+
+		snprintf(who, sizeof who, "%s%s%s", nm, nm[0] ? " " : "", sp.f[p[i].file].name);
+		tw = wd - SRC_GUTTER - 6 - md_strwidth(who) - 2;
+		term_printf(w, y, 1, 3, term_state_attr(p[i].state), "%s%u",
+		            shell_cfg.ascii ? ">" : "\u25b6", p[i].no % 10);
+		term_printf(w, y, SRC_GUTTER, 5, A_BOLD, "%4u", p[i].line);
+		term_put(w, y, SRC_GUTTER + 5, tw > 8 ? tw : wd - SRC_GUTTER - 6,
+		         term_state_attr(p[i].state) | A_BOLD, pos_text(&p[i]));
+		if (tw > 8)
+			term_put(w, y, wd - 1 - md_strwidth(who) - 1, md_strwidth(who) + 1,
+			         term_attr(COL_DIM), who);
+	}
+}
+
 static void
 draw(WINDOW *w, struct panel_view *v, bool focus)
 {
@@ -332,6 +416,12 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 		return;
 	}
 	m = excerpts(p, n, start);
+	/* Too few rows for a header and a line per excerpt: one row per
+	 * worker, its line alone. */
+	if (m > 1 && h - 2 < 2 * m) {
+		draw_compact(w, h, wd, p, n);
+		return;
+	}
 	/* Each excerpt its share of the rows: a header and at least two
 	 * lines; those that get none are counted on the last row. */
 	shown = m;

@@ -505,6 +505,16 @@ char *watch_cmdline(char *const argv[], int argc, const char *bin_dir, char *err
  * command (or does not split: lesson_open_run says so). */
 char *watch_run_cmdline(const char *run, const char *bin_dir, char *err, size_t n);
 
+/* ---- deadlock_text.c: a cycle of waits in the program's names --------- */
+
+/* Actor i as the program names it ("alice"), else "worker N". */
+void shell_worker_name(const struct demo *d, int actor, char *buf, size_t n);
+/* The board's cycle of waits, if any, as one sentence per worker in it
+ * ("alice holds left_fork and waits for right_fork, held by bob"), into
+ * out, and each sentence's actor into who (may be NULL); how many (0: no
+ * cycle). */
+int shell_deadlock_text(const struct demo *d, char (*out)[160], int *who, int max);
+
 /* ---- checks.c: a run block's expect: lines, judged after its run ------ */
 
 bool checks_wanted(const struct md_run *r); /* it has expect: lines */

@@ -13,6 +13,7 @@
 #include "shell/shell.h"
 
 #include "lab/lab.h"
+#include "lesson/watch_cmd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -109,14 +110,29 @@ step_command_line(char *const argv[], int argc, const int *s, int n, char *buf,
                   size_t len)
 {
 	size_t used;
+	int prog;
 
 	if (argc < 1) {
 		if (len)
 			buf[0] = '\0';
 		return 0;
 	}
-	used = (size_t)snprintf(buf, len, "racelab-%s", argv[0]);
+	/* A watched program's --schedule goes before its PROGRAM. */
+	prog = md_watch_is(argv[0]) ? md_watch_prog(argv, argc) : -1;
+	if (prog >= 0 || md_watch_is(argv[0]))
+		used = (size_t)snprintf(buf, len, "racelab-watch");
+	else
+		used = (size_t)snprintf(buf, len, "racelab-%s", argv[0]);
 	for (int i = 1; i < argc && used < len; i++) {
+		if (i == prog && n > 0) {
+			used += (size_t)snprintf(buf + used, len - used, " --schedule ");
+			if (used < len)
+				used += step_format_schedule(s, n, buf + used, len - used);
+		}
+		if (i >= prog && prog > 0) {
+			used += (size_t)snprintf(buf + used, len - used, " %s", argv[i]);
+			continue;
+		}
 		if (strcmp(argv[i], "--schedule") == 0) {
 			i++; /* and its value */
 			continue;
@@ -125,7 +141,7 @@ step_command_line(char *const argv[], int argc, const int *s, int n, char *buf,
 			continue;
 		used += (size_t)snprintf(buf + used, len - used, " %s", argv[i]);
 	}
-	if (n > 0 && used < len) {
+	if (n > 0 && used < len && prog < 0) {
 		used += (size_t)snprintf(buf + used, len - used, " --schedule ");
 		if (used < len)
 			used += step_format_schedule(s, n, buf + used, len - used);
@@ -1142,8 +1158,8 @@ static void
 draw(WINDOW *w, struct panel_view *v, bool focus)
 {
 	const struct board *b = shell_demo.board;
-	char sched[256], buf[200];
-	int h, wd, y = 1, lo = 0, hi = 0, center = 0;
+	char sched[256], buf[200], dl[BOARD_MAX_LOCKS + 1][160];
+	int h, wd, y = 1, lo = 0, hi = 0, center = 0, who[BOARD_MAX_LOCKS + 1], ndl;
 	bool on = b && atomic_load(&b->control.step_mode);
 	uint32_t n;
 
@@ -1170,6 +1186,7 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 		term_put(w, y++, 2, wd - 4, term_attr(COL_DIM), st.last);
 	/* Each worker: where it stands. */
 	n = b ? atomic_load(&b->nactors) : 0;
+	ndl = shell_deadlock_text(&shell_demo, dl, who, BOARD_MAX_LOCKS + 1);
 	for (uint32_t i = 1; i < n && i < BOARD_MAX_ACTORS && y < h - 1; i++) {
 		const struct board_actor *a = &b->actor[i];
 		enum board_state s = (enum board_state)atomic_load(&a->state);
@@ -1183,8 +1200,15 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 			snprintf(buf, sizeof buf, "%s", board_state_name(s));
 		else if (s == BOARD_ST_WAIT_LOCK) {
 			uint32_t l = atomic_load(&a->wait_lock);
+			int k = 0;
 
-			if (l && l <= BOARD_MAX_LOCKS)
+			/* In a cycle of waits: the sentence that says so, in
+			 * the program's names (deadlock_text.c). */
+			while (k < ndl && who[k] != (int)i)
+				k++;
+			if (k < ndl)
+				snprintf(buf, sizeof buf, "%s", dl[k]);
+			else if (l && l <= BOARD_MAX_LOCKS)
 				wait_line(b, a, l - 1, buf, sizeof buf);
 			else
 				snprintf(buf, sizeof buf, "waits for a lock");
