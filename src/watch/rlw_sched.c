@@ -478,6 +478,47 @@ holds(int no, char *buf, size_t n)
 	return len;
 }
 
+/* What a worker that cannot move waits for, as a sentence's end. */
+static void
+wait_label(const struct rlw_worker *w, char *buf, size_t n)
+{
+	char name[64] = "";
+
+	switch (w->op) {
+	case RLW_OP_COND_RELOCK:
+		rlw_data_name(w->obj, name, sizeof name);
+		if (w->signalled)
+			rlw_data_name(w->obj2, name, sizeof name);
+		snprintf(buf, n, w->signalled ? "waits for mutex %s" : "waits on condvar %s%s",
+		         name, w->signalled ? "" : " (no signal will come)");
+		return;
+	case RLW_OP_SEM_WAIT:
+		rlw_data_name(w->obj, name, sizeof name);
+		snprintf(buf, n, "waits on semaphore %s (no post will come)", name);
+		return;
+	case RLW_OP_BARRIER_LEAVE:
+		rlw_data_name(w->obj, name, sizeof name);
+		snprintf(buf, n, "waits at barrier %s (not all will arrive)", name);
+		return;
+	case RLW_OP_JOIN: {
+		char op[80];
+
+		op_label(w, op, sizeof op);
+		snprintf(buf, n, "waits to %s", op);
+		return;
+	}
+	case RLW_OP_WAIT:
+		snprintf(buf, n, "waits for a child process");
+		return;
+	default: {
+		char op[80];
+
+		op_label(w, op, sizeof op);
+		snprintf(buf, n, "waits at %s", op);
+	}
+	}
+}
+
 static void
 who(int no, char *buf, size_t n)
 {
@@ -540,16 +581,16 @@ stop(enum rlw_end end)
 		}
 		for (uint32_t i = 1; !cyc && i <= r->nworkers; i++) {
 			struct rlw_worker *w = &r->w[i];
-			char me[96], op[96], where[160];
+			char me[96], op[200], where[160];
 
 			if (w->state != RLW_W_LIVE)
 				continue;
 			who((int)i, me, sizeof me);
-			op_label(w, op, sizeof op);
+			wait_label(w, op, sizeof op);
 			rlw_code_line(w->pc, where, sizeof where);
 			if (len < RLW_TEXT_LEN)
 				len += (size_t)snprintf(t + len, RLW_TEXT_LEN - len,
-				                        "%s%s waits at %s%s%s%s", len > 17 ? "; " : "",
+				                        "%s%s %s%s%s%s", len > 17 ? "; " : "",
 				                        me, op, where[0] ? " (" : "", where,
 				                        where[0] ? ")" : "");
 		}
