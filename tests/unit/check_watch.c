@@ -239,6 +239,36 @@ START_TEST(test_forks_deadlock)
 }
 END_TEST
 
+/* A signal before the wait: some interleavings end everyone asleep,
+ * said so (not a deadlock: no cycle of lock waits). */
+START_TEST(test_lost_wakeup)
+{
+	char p[128];
+	json_t *r, *o;
+
+	prog_path(p, sizeof p, _i, "lost_wakeup");
+	r = explore(p);
+	ck_assert(jtrue(r, "complete"));
+	ck_assert_ptr_nonnull(by_stdout(r, "woken\n"));
+	o = by_flag(r, "asleep");
+	ck_assert_msg(o != NULL, "%s: the lost wake-up was not found", p);
+	ck_assert(!jtrue(o, "deadlock"));
+	ck_assert_ptr_null(by_flag(r, "deadlock"));
+	reproduces(p, o);
+	{
+		const char *argv[] = { "bin/racelab-watch", "--schedule", jstr(o, "schedule"), p,
+		                       NULL };
+		char *err = NULL;
+
+		ck_assert_int_eq(tu_run(argv, NULL, &err), 3);
+		ck_assert_msg(strstr(err, "everyone asleep: ") &&
+		              strstr(err, "(waiter) waits on condvar ready"), "%s", err);
+		free(err);
+	}
+	json_decref(r);
+}
+END_TEST
+
 /* `if` where `while` belongs: a consumer finds the slot empty and its
  * assertion fails (found within one preemption); with `while`, never. */
 START_TEST(test_prodcons)
@@ -482,6 +512,7 @@ suite_watch(void)
 	tcase_add_test(tc, test_counter_plain);
 	tcase_add_loop_test(tc, test_forks_deadlock, 0, 2);
 	tcase_add_loop_test(tc, test_prodcons, 0, 2);
+	tcase_add_loop_test(tc, test_lost_wakeup, 0, 2);
 	tcase_add_loop_test(tc, test_fork_and_spin, 0, 2);
 	tcase_add_test(tc, test_sleep_sets);
 	tcase_add_test(tc, test_bad_input);
