@@ -14,6 +14,7 @@
 #include "rlw.h"
 
 #include <dirent.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -385,7 +386,28 @@ check_program(const char *p)
 			close(fd);
 		usage_error("%s: not an ELF executable (a C program, or its .c files)", p);
 	}
-	close(fd);
+	{
+		/* A static program has no dynamic loader to preload into. */
+		Elf64_Ehdr eh;
+		bool interp = false;
+
+		if (pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh &&
+		    eh.e_ident[EI_CLASS] == ELFCLASS64) {
+			for (unsigned i = 0; i < eh.e_phnum; i++) {
+				Elf64_Phdr ph;
+
+				if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + i * sizeof ph)) ==
+				    (ssize_t)sizeof ph && ph.p_type == PT_INTERP)
+					interp = true;
+			}
+		} else {
+			interp = true; /* not ours to judge */
+		}
+		close(fd);
+		if (!interp)
+			usage_error("%s: statically linked: nothing can be preloaded into it (watch its .c files instead)",
+			            p);
+	}
 }
 
 /* ---- runs ------------------------------------------------------------ */

@@ -435,6 +435,19 @@ START_TEST(test_bad_input)
 	}
 	free(out);
 	free(err);
+	{
+		/* A static program: no loader to preload the library into. */
+		char exe[160], cmd[400];
+
+		snprintf(exe, sizeof exe, "%s/static", cache);
+		snprintf(cmd, sizeof cmd, "cc -static -o %s %s 2>/dev/null", exe, bad);
+		f = fopen(bad, "w");
+		ck_assert_ptr_nonnull(f);
+		fputs("int main(void) { return 0; }\n", f);
+		fclose(f);
+		if (system(cmd) == 0) /* needs libc.a (libc6-dev has it) */
+			tu_assert_usage_errorv("bin/racelab-watch", exe, NULL);
+	}
 	ck_assert_int_eq(tu_count_procs("build/watch/"), 0);
 	ck_assert_int_eq(tu_count_procs("racelab/watch-"), 0);
 }
