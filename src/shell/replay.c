@@ -444,20 +444,22 @@ static void
 draw(void)
 {
 	int rows = LINES, cols = COLS, y, lane_x, lane_w, nshow;
-	char a[32], b[32], sp[32];
+	char a[32], b[32], sp[32], line[512];
 	enum board_state *col;
 	const char *base = strrchr(rp.path, '/') ? strrchr(rp.path, '/') + 1 : rp.path;
 
 	erase();
 	attron(A_REVERSE | A_BOLD);
 	mvhline(0, 0, ' ', cols);
-	mvprintw(0, 1, "REPLAY of %.*s - recorded, not live", cols > 40 ? cols - 32 : 8, base);
+	snprintf(line, sizeof line, "REPLAY of %s - recorded, not live (%s)", base, rp.program);
+	mvaddnstr(0, 1, line, cols - 2);
 	attroff(A_REVERSE | A_BOLD);
 	fmt_us(rp.now - rp.t0, a, sizeof a);
 	fmt_us(rp.t1 - rp.t0, b, sizeof b);
 	fmt_speed(sp, sizeof sp);
-	mvprintw(1, 1, "%.40s  t = %s of %s  speed %s  %s  event %zu/%zu", rp.program, a, b, sp,
+	snprintf(line, sizeof line, "t = %s of %s  speed %s  %s  event %zu/%zu", a, b, sp,
 	         rp.playing ? "playing" : "paused", rp.pos, rp.nev);
+	mvaddnstr(1, 1, line, cols - 2);
 
 	/* Timeline: a lane per worker, up to the shown time. */
 	y = 3;
@@ -539,7 +541,7 @@ draw(void)
 	mvhline(rows - 1, 0, ' ', cols);
 	mvprintw(rows - 1, 1, "%.*s", cols - 2,
 	         "Space play/pause  . next event  , previous  + faster  - slower  "
-	         "Home/End  q quit");
+	         "g start  G end  q quit");
 	attroff(A_REVERSE);
 	refresh();
 }
@@ -656,7 +658,9 @@ replay_main(const char *path)
 			break;
 		case KEY_HOME:
 		case 'g':
-			seek_time(rp.t0);
+			rp.playing = false;
+			seek(0);
+			rp.now = rp.t0;
 			break;
 		case KEY_END:
 		case 'G':
