@@ -271,7 +271,9 @@ struct board {
 	 * at the start and end of each run.  Otherwise ticks are ns. */
 	struct board_clock {
 		uint32_t tsc;      /* written once, at creation */
-		uint32_t pad_;
+		/* 1: the lesson records about one step a millisecond per
+		 * worker, not every step (lab.h, record_sampled) */
+		_Atomic uint32_t sampled;
 		uint64_t tick0, ns0; /* at creation */
 		_Atomic uint64_t run_tick0, run_ns0; /* at board_reset */
 		_Atomic uint64_t run_tick1, run_ns1; /* at board_run_done */

@@ -429,6 +429,7 @@ setup_board(struct lab *lab)
 	strncpy(lab->board->lesson, lab->lesson->slug, BOARD_LESSON_LEN - 1);
 	atomic_store(&lab->board->lesson_pid, getpid());
 	atomic_store(&lab->board->nprobes, lab_probe_sites());
+	atomic_store(&lab->board->clock.sampled, lab->record_sampled);
 	publish_main(lab);
 	/* Step mode from the command line; under the shell the shell may
 	 * also have switched it on before we started. */
@@ -691,7 +692,11 @@ parse_args(struct lab *lab, const struct lab_lesson *lesson, int argc,
 	{
 		const char *rec = getenv("RACELAB_RECORD");
 
-		lab->record_sampled = rec && strcmp(rec, "sampled") == 0;
+		lab->record_sampled = lesson->record_sampled;
+		if (rec && strcmp(rec, "sampled") == 0)
+			lab->record_sampled = true;
+		if ((rec && strcmp(rec, "all") == 0) || lab->o.trace_out)
+			lab->record_sampled = false;
 	}
 	{
 		const char *e = getenv("RACELAB_JSON_FD");

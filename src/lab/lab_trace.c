@@ -60,6 +60,7 @@ struct tr_lock {
 
 struct tr_run {
 	int run;
+	bool sampled; /* steps recorded about one a millisecond, not all */
 	pid_t pid; /* the lesson's */
 	uint64_t start_ns, end_ns;
 	int ncounters, nlocks;
@@ -151,6 +152,7 @@ lab_trace_add(struct lab_trace *t, const struct board *b)
 	board_clock_map(b, &map);
 	snprintf(t->clock, sizeof t->clock, "%s", b->clock.tsc ? "tsc" : "monotonic");
 	r->run = (int)atomic_load(&m->run);
+	r->sampled = atomic_load(&m->clock.sampled);
 	r->pid = atomic_load(&m->lesson_pid);
 	r->start_ns = atomic_load(&m->run_start_ns);
 	r->end_ns = atomic_load(&m->run_state) == BOARD_RUN_DONE ? atomic_load(&m->run_end_ns)
@@ -692,12 +694,13 @@ racelab_object(const struct out *o, const struct lab_trace *t)
 		for (size_t a = 0; a < t->nactor; a++)
 			if (t->actor[a].run == (int)i)
 				dropped += (json_int_t)t->actor[a].dropped;
-		json_array_append_new(runs, json_pack("{s:I,s:I,s:f,s:f,s:o,s:o,s:I}", "run",
+		json_array_append_new(runs, json_pack("{s:I,s:I,s:f,s:f,s:o,s:o,s:I,s:b}", "run",
 		                                      (json_int_t)r->run, "pid",
 		                                      (json_int_t)r->pid, "start_us",
 		                                      us(o, r->start_ns), "end_us",
 		                                      us(o, r->end_ns), "counters", cs,
-		                                      "locks", ls, "dropped", dropped));
+		                                      "locks", ls, "dropped", dropped,
+		                                      "steps_sampled", r->sampled));
 	}
 	return json_pack("{s:s,s:s,s:I,s:o}", "program", t->program, "clock", t->clock,
 	                 "version", (json_int_t)1, "runs", runs);

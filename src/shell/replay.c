@@ -91,6 +91,7 @@ struct rp_counter {
 static struct {
 	const char *path;
 	char program[64];
+	bool sampled; /* the run recorded about one step a millisecond */
 	struct rp_track *track;
 	int ntrack;
 	struct rp_counter counter[BOARD_MAX_COUNTERS];
@@ -333,7 +334,8 @@ load(const char *path, char *why, size_t len)
 		json_t *runs = json_object_get(rl, "runs"), *run, *c;
 		size_t k, j;
 
-		json_array_foreach(runs, k, run)
+		json_array_foreach(runs, k, run) {
+			rp.sampled |= json_is_true(json_object_get(run, "steps_sampled"));
 			json_array_foreach(json_object_get(run, "counters"), j, c) {
 				const char *n = json_string_value(json_object_get(c, "name"));
 				json_t *x = json_object_get(c, "expected");
@@ -344,6 +346,7 @@ load(const char *path, char *why, size_t len)
 					rp.counter[ci].expected = json_integer_value(x);
 				}
 			}
+		}
 	}
 	json_decref(root);
 	if (rp.nev == 0 || rp.ntrack == 0) {
@@ -451,7 +454,8 @@ draw(void)
 	erase();
 	attron(A_REVERSE | A_BOLD);
 	mvhline(0, 0, ' ', cols);
-	snprintf(line, sizeof line, "REPLAY of %s - recorded, not live (%s)", base, rp.program);
+	snprintf(line, sizeof line, "REPLAY of %s - recorded, not live (%s%s)", base, rp.program,
+	         rp.sampled ? "; steps sampled, about one a millisecond" : "");
 	mvaddnstr(0, 1, line, cols - 2);
 	attroff(A_REVERSE | A_BOLD);
 	fmt_us(rp.now - rp.t0, a, sizeof a);
