@@ -208,3 +208,15 @@ start "--run 'condvars --workers 3 --items 1 --cvs one --schedule 2,2,3,3,1,1,1,
 until_ 30 has "everyone asleep"
 shot condvars-asleep
 keys q
+
+# 9. A replay: the forced lost update recorded as a trace (--trace-out),
+# played back to its end: the timeline, the balance at 101, the last events.
+"$ROOT/bin/racelab-race" --workers 2 --iters 2 --runs 1 --schedule 1,2,1,2 \
+	--trace-out "$TMP/race-trace.json" >/dev/null || die "racelab-race --trace-out failed"
+start "--replay $TMP/race-trace.json"
+until_ 10 has "recorded, not live"
+keys G
+until_ 10 has "paused"
+until_ 10 has "balance          101"
+shot replay
+keys q

@@ -101,6 +101,7 @@ static struct {
 	struct rp_event *ev;
 	size_t nev;
 	double t0, t1; /* µs */
+	double tl0;    /* the timeline's start: the first worker's start */
 	/* The replay's position: events[0..pos) have happened. */
 	size_t pos;
 	double now; /* µs of the recording shown */
@@ -356,6 +357,13 @@ load(const char *path, char *why, size_t len)
 	qsort(rp.ev, rp.nev, sizeof *rp.ev, by_ts);
 	rp.t0 = rp.ev[0].ts;
 	rp.t1 = rp.ev[rp.nev - 1].ts;
+	rp.tl0 = rp.t0;
+	for (size_t k = 0; k < rp.nev; k++)
+		if (rp.ev[k].kind == RP_STATE && rp.ev[k].state != BOARD_ST_STARTING &&
+		    rp.ev[k].state != BOARD_ST_IDLE) {
+			rp.tl0 = rp.ev[k].ts;
+			break;
+		}
 	rp.state = calloc((size_t)rp.ntrack, sizeof *rp.state);
 	if (!rp.state)
 		shell_oom();
@@ -470,7 +478,10 @@ draw(void)
 	nshow = rp.ntrack;
 	if (nshow > rows / 3)
 		nshow = rows / 3;
-	mvprintw(y++, 1, "Timeline (recorded)");
+	/* The lanes begin when the first worker starts its work: a slow
+	 * fork or the start line would otherwise fill most of them. */
+	fmt_us(rp.tl0 - rp.t0, a, sizeof a);
+	mvprintw(y++, 1, "Timeline (recorded), from the first worker's start at %s", a);
 	lane_x = 18;
 	lane_w = cols - lane_x - 2;
 	col = calloc(lane_w > 0 ? (size_t)lane_w : 1, sizeof *col);
@@ -481,7 +492,7 @@ draw(void)
 		mvprintw(y, 1, "%-16.16s", rp.track[i].name);
 		/* One sweep of the events for the lane's columns. */
 		for (int x = 0; x < lane_w; x++) {
-			double t = rp.t0 + (rp.t1 - rp.t0) * (x + 0.5) / lane_w;
+			double t = rp.tl0 + (rp.t1 - rp.tl0) * (x + 0.5) / lane_w;
 
 			if (t > rp.now) {
 				mvaddch(y, lane_x + x, ' ');
@@ -599,6 +610,7 @@ replay_main(const char *path)
 	signal(SIGTERM, on_quit);
 	signal(SIGHUP, on_quit);
 	shell_cfg.mouse = false;
+	shell_cfg.color = !(getenv("NO_COLOR") && *getenv("NO_COLOR"));
 	if (term_init() < 0) {
 		fprintf(stderr, "racelab: cannot set up the terminal\n");
 		return 1;

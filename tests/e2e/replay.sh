@@ -37,7 +37,7 @@ for size in 120x40 80x24; do
 	rl_start "--replay $trace"
 	wait_for "REPLAY of trace-race-"
 	wait_for "recorded, not live"
-	wait_for "Timeline (recorded)"
+	wait_for "Timeline (recorded), from the first worker's start at"
 	keys G
 	wait_for "paused"
 	# The recorded final balance, as the live run showed it.
