@@ -26,6 +26,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+enum { TRACE_MAX_EVENTS = 1 << 20 };
+
 struct tr_event {
 	uint64_t ns;     /* CLOCK_MONOTONIC */
 	/* A step's operation happens when the worker goes on from the probe:
@@ -190,6 +192,10 @@ lab_trace_add(struct lab_trace *t, const struct board *b)
 			continue;
 		if (head - mark > board_ring_len(a))
 			from = head - board_ring_len(a);
+		/* At most about a million events a run (a file of a hundred
+		 * MB or so), shared among the actors: the most recent. */
+		if (head - from > TRACE_MAX_EVENTS / nact)
+			from = head - TRACE_MAX_EVENTS / nact;
 		if (!grow((void **)&t->actor, &t->capactor, t->nactor + 1, sizeof *t->actor) ||
 		    !grow((void **)&t->ev, &t->capev, t->nev + (head - from), sizeof *t->ev))
 			return;
