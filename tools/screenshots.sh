@@ -213,6 +213,7 @@ keys q
 # played back to its end: the timeline, the balance at 101, the last events.
 "$ROOT/bin/racelab-race" --workers 2 --iters 2 --runs 1 --schedule 1,2,1,2 \
 	--trace-out "$TMP/race-trace.json" >/dev/null || die "racelab-race --trace-out failed"
+cp "$TMP/race-trace.json" "$OUT/race-trace.json" # for Perfetto; check_trace reads it
 start "--replay $TMP/race-trace.json"
 until_ 10 has "recorded, not live"
 keys G

@@ -408,6 +408,23 @@ START_TEST(test_trace_out_paths)
 }
 END_TEST
 
+/* The trace kept beside the screenshots (tools/screenshots.sh, from a
+ * real run of the forced lost update), as Perfetto would be given it. */
+START_TEST(test_kept_trace)
+{
+	json_error_t je;
+	json_t *root = json_load_file("screenshots/race-trace.json", 0, &je);
+	json_t *run0;
+
+	ck_assert_msg(root, "screenshots/race-trace.json: %s", je.text);
+	check_format(root);
+	run0 = json_array_get(json_object_get(json_object_get(root, "racelab"), "runs"), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(
+		json_array_get(json_object_get(run0, "counters"), 0), "final")), 101);
+	json_decref(root);
+}
+END_TEST
+
 Suite *
 suite_trace(void)
 {
@@ -420,6 +437,7 @@ suite_trace(void)
 	tcase_add_test(tc, test_free_race_trace);
 	tcase_add_test(tc, test_lock_handoff_trace);
 	tcase_add_test(tc, test_trace_out_paths);
+	tcase_add_test(tc, test_kept_trace);
 	suite_add_tcase(s, tc);
 	return s;
 }
