@@ -738,30 +738,35 @@ lab_parse(struct lab *lab, const struct lab_lesson *lesson, int argc,
 
 /* --trace-out: the runs are written when the lesson's main process exits
  * (however it returns or exits: a deadlocked run is worth seeing); a run
- * begun and not ended is added as it stands. */
-static struct lab *trace_lab;
-static pid_t trace_pid;
-
-void
-lab_trace_flush(struct lab *lab)
-{
-	char err[512];
-
-	if (!lab->trace || getpid() != trace_pid)
-		return;
-	if (atomic_load(&lab->board->run_state) == BOARD_RUN_RUNNING)
-		lab_trace_add(lab->trace, lab->board);
-	if (lab_trace_write(lab->trace, lab->o.trace_out, err, sizeof err) < 0)
-		fprintf(stderr, "%s: %s\n", lab->prog, err);
-	lab_trace_free(lab->trace);
-	lab->trace = NULL;
-}
+ * begun and not ended is added as it stands.  What the writer needs is
+ * kept here: at exit, a lesson's struct lab (on main's stack) is gone. */
+static struct {
+	struct lab_trace *t;
+	const char *path, *prog;
+	struct board *board;
+	pid_t pid;
+} trace_out;
 
 static void
 trace_at_exit(void)
 {
-	if (trace_lab)
-		lab_trace_flush(trace_lab);
+	char err[512];
+
+	if (!trace_out.t || getpid() != trace_out.pid)
+		return;
+	if (atomic_load(&trace_out.board->run_state) == BOARD_RUN_RUNNING)
+		lab_trace_add(trace_out.t, trace_out.board);
+	if (lab_trace_write(trace_out.t, trace_out.path, err, sizeof err) < 0)
+		fprintf(stderr, "%s: %s\n", trace_out.prog, err);
+	lab_trace_free(trace_out.t);
+	trace_out.t = NULL;
+}
+
+void
+lab_trace_flush(struct lab *lab)
+{
+	trace_at_exit();
+	lab->trace = NULL;
 }
 
 void
@@ -788,14 +793,18 @@ lab_init(struct lab *lab, const struct lab_lesson *lesson, int argc,
 	}
 	setup_board(lab);
 	if (lab->o.trace_out) {
-		trace_lab = lab;
-		trace_pid = getpid();
 		lab->trace = lab_trace_new(lab->prog);
 		if (!lab->trace)
 			lab_die(lab, "out of memory");
+		trace_out.t = lab->trace;
+		trace_out.path = lab->o.trace_out;
+		trace_out.prog = lab->prog;
+		trace_out.board = lab->board;
+		trace_out.pid = getpid();
 		atexit(trace_at_exit);
 	}
 }
+
 
 void
 lab_run_begin(struct lab *lab, int run)

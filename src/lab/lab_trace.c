@@ -446,8 +446,8 @@ write_actor(struct out *o, const struct lab_trace *t, const struct tr_actor *a)
 	char life[BOARD_NAME_LEN + 16], cur[BOARD_NAME_LEN + 40];
 	unsigned state = BOARD_ST_IDLE;
 	const struct tr_event *pending = NULL;
-	uint32_t lock = 0;
-	bool has_lock = false;
+	uint32_t held[32], waiting = 0;
+	int nheld = 0;
 
 	if (!a->n)
 		return;
@@ -468,27 +468,41 @@ write_actor(struct out *o, const struct lab_trace *t, const struct tr_actor *a)
 			if (e->flow && e->type == BOARD_EV_LOCK_RELEASE)
 				flow(o, r, a, e, true);
 		}
-		if (e->state != state ||
-		    ((e->type == BOARD_EV_LOCK_WAIT || e->type == BOARD_EV_LOCK_ACQUIRE) &&
-		     (!has_lock || lock != e->arg))) {
-			if (slice_state(state))
-				slice(o, a, false, cur, "state", e->ns, NULL);
-			state = e->state;
-			if (e->type == BOARD_EV_LOCK_WAIT || e->type == BOARD_EV_LOCK_ACQUIRE) {
-				lock = e->arg;
-				has_lock = true;
-			} else if (state != BOARD_ST_CRITICAL && state != BOARD_ST_WAIT_LOCK) {
-				has_lock = false;
-			}
-			if (slice_state(state)) {
-				json_t *args = json_pack("{s:s}", "state",
-				                         board_state_name((enum board_state)state));
+		/* The locks it holds, newest last: a critical section is
+		 * named after the newest; a wait after the lock waited for. */
+		if (e->type == BOARD_EV_LOCK_ACQUIRE && nheld < 32)
+			held[nheld++] = e->arg;
+		if (e->type == BOARD_EV_LOCK_RELEASE)
+			for (int h = nheld - 1; h >= 0; h--)
+				if (held[h] == e->arg) {
+					memmove(&held[h], &held[h + 1],
+					        (size_t)(nheld - h - 1) * sizeof held[0]);
+					nheld--;
+					break;
+				}
+		if (e->type == BOARD_EV_LOCK_WAIT)
+			waiting = e->arg;
+		{
+			bool crit = e->state == BOARD_ST_CRITICAL, wait = e->state == BOARD_ST_WAIT_LOCK;
+			bool has = (crit && nheld) || wait;
+			uint32_t lk = wait ? waiting : nheld ? held[nheld - 1] : 0;
+			char name[sizeof cur];
 
-				state_name(r, (enum board_state)state, lock, has_lock, cur, sizeof cur);
-				if (has_lock && (state == BOARD_ST_CRITICAL || state == BOARD_ST_WAIT_LOCK))
-					json_object_set_new(args, "lock",
-					                    json_string(lock_of(r, lock)->name));
-				slice(o, a, true, cur, "state", e->ns, args);
+			state_name(r, (enum board_state)e->state, lk, has, name, sizeof name);
+			if (e->state != state || (slice_state(state) && strcmp(name, cur) != 0)) {
+				if (slice_state(state))
+					slice(o, a, false, cur, "state", e->ns, NULL);
+				state = e->state;
+				snprintf(cur, sizeof cur, "%s", name);
+				if (slice_state(state)) {
+					json_t *args = json_pack("{s:s}", "state",
+					                         board_state_name((enum board_state)state));
+
+					if (has)
+						json_object_set_new(args, "lock",
+						                    json_string(lock_of(r, lk)->name));
+					slice(o, a, true, cur, "state", e->ns, args);
+				}
 			}
 		}
 		/* A step parked at a gate: its instant once the worker goes on. */
