@@ -745,6 +745,7 @@ static struct {
 	const char *path, *prog;
 	struct board *board;
 	pid_t pid;
+	uint32_t last_run; /* the last run added */
 } trace_out;
 
 static void
@@ -754,7 +755,11 @@ trace_at_exit(void)
 
 	if (!trace_out.t || getpid() != trace_out.pid)
 		return;
-	if (atomic_load(&trace_out.board->run_state) == BOARD_RUN_RUNNING)
+	/* A run begun and not ended, or one that another process ended (an
+	 * MPI lesson's rank 0 ends the runs; the launcher writes). */
+	if (atomic_load(&trace_out.board->run_state) == BOARD_RUN_RUNNING ||
+	    (atomic_load(&trace_out.board->run) > 0 &&
+	     atomic_load(&trace_out.board->run) != trace_out.last_run))
 		lab_trace_add(trace_out.t, trace_out.board);
 	if (lab_trace_write(trace_out.t, trace_out.path, err, sizeof err) < 0)
 		fprintf(stderr, "%s: %s\n", trace_out.prog, err);
@@ -841,8 +846,10 @@ lab_run_end(struct lab *lab)
 	atomic_store(&b->run_end_ns, board_now_ns());
 	board_run_done(b);
 	atomic_store(&b->run_state, BOARD_RUN_DONE);
-	if (lab->trace)
+	if (lab->trace) {
 		lab_trace_add(lab->trace, b);
+		trace_out.last_run = atomic_load(&b->run);
+	}
 }
 
 double
