@@ -263,6 +263,30 @@ remove_dir(const char *dir)
 	rmdir(dir);
 }
 
+/* Scratch directories of compiles whose racelab-watch is gone (killed
+ * while cc ran): "watch-HASH.tmpPID". */
+static void
+prune_scratch(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		const char *t = strstr(e->d_name, ".tmp");
+		char p[PATH_MAX + 300];
+		long pid;
+
+		if (strncmp(e->d_name, "watch-", 6) != 0 || !t || (pid = atol(t + 4)) <= 0)
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+		remove_dir(p);
+	}
+	if (d)
+		closedir(d);
+}
+
 /* Compile srcs into the cache (once per content of the sources, of the
  * library and of this program); the executable's path. */
 static char *
@@ -298,6 +322,7 @@ compile(char **srcs, int n, const char *lib)
 	else
 		snprintf(dir, sizeof dir, "%s/.cache/racelab", home && *home ? home : "/tmp");
 	mkdirs(dir);
+	prune_scratch(dir);
 	snprintf(out, sizeof out, "%s/watch-%016llx", dir, (unsigned long long)h);
 	if (access(out, X_OK) == 0)
 		return strdup(out);
