@@ -556,6 +556,14 @@ start(const char *server_fds, int out_fd, int err_fd)
 			dup2(out_fd, STDOUT_FILENO);
 		if (err_fd >= 0)
 			dup2(err_fd, STDERR_FILENO);
+		if (server_fds) { /* every run the same input: none */
+			int null = open("/dev/null", O_RDONLY);
+
+			if (null >= 0 && null != STDIN_FILENO) {
+				dup2(null, STDIN_FILENO);
+				close(null);
+			}
+		}
 		snprintf(num, sizeof num, "%d", reg_fd);
 		setenv(RLW_ENV_FD, num, 1);
 		if (server_fds)
