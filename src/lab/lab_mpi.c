@@ -660,17 +660,39 @@ lab_mpi_run_begin(struct lab_mpi *m, int run)
 	}
 }
 
+/* A rank inside MPI_Recv or MPI_Barrier waits for a message only another
+ * rank's step sends, as a worker waits for a lock another holds; but it
+ * waits in Open MPI, not on a board lock, so the shell's step mode would
+ * count it as unsettled ("computing between two steps") and drop the
+ * steps queued behind it: posting a receive before its sender sends
+ * could not be stepped.  So it is marked ungated until the call returns
+ * (it passes no probe meanwhile); lab_mpi_done and the end of a run
+ * clear the mark before the rank's next probe. */
+void
+lab_mpi_blocked(struct lab_mpi *m)
+{
+	lab_set_state(m->w, BOARD_ST_BLOCKED);
+	atomic_store(&m->w->actor->ungated, 1);
+}
+
+static void
+unblocked(struct lab_mpi *m, enum board_state s)
+{
+	atomic_store(&m->w->actor->ungated, 0);
+	lab_set_state(m->w, s);
+}
+
 void
 lab_mpi_done(struct lab_mpi *m)
 {
-	lab_set_state(m->w, BOARD_ST_RUNNING);
+	unblocked(m, BOARD_ST_RUNNING);
 }
 
 void
 lab_mpi_run_end_(struct lab_mpi *m)
 {
 	MPI_Barrier(MPI_COMM_WORLD);
-	lab_set_state(m->w, BOARD_ST_DONE);
+	unblocked(m, BOARD_ST_DONE);
 	board_event_put(m->w->actor, BOARD_EV_END, 0, 0);
 	MPI_Barrier(MPI_COMM_WORLD);
 	if (m->rank == 0)

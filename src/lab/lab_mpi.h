@@ -122,12 +122,14 @@ void lab_mpi_gather(struct lab_mpi *m, long long mine, long long *out);
 /* A blocking call about to be made, shown on the board: state BLOCKED
  * and the label (a probe point: "MPI_Recv from any"); lab_mpi_done sets
  * the rank running again.  The watchdog names the label of a rank that
- * never came back. */
+ * never came back.  While blocked the rank counts as settled in step
+ * mode (lab_mpi_blocked): only another rank's step can move it. */
 #define lab_mpi_wait(m, label)                                                 \
 	do {                                                                     \
 		lab_step((m)->w, (label));                                       \
-		lab_set_state((m)->w, BOARD_ST_BLOCKED);                         \
+		lab_mpi_blocked(m);                                              \
 	} while (0)
+void lab_mpi_blocked(struct lab_mpi *m);
 void lab_mpi_done(struct lab_mpi *m);
 /* Every rank: MPI_Finalize, then exit(status) (mpirun, and so the
  * launcher, exits with a non-zero status of any rank). */

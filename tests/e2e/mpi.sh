@@ -107,27 +107,32 @@ wait_clean "$LEADER" "$MPIRUN" $pids
 rl_no_leftovers || fail "racelab processes left after kill -9 of the shell"
 
 # ---- step mode grants the ranks' steps; the shell quitting ---------------
-# s, then 3 and 2 (ranks 2 and 1 send, in that order), then 1 twice (rank
-# 0 receives): the order of arrival is 21, by the shell's grants.  Then q
-# while the ranks wait at their gates.
-rl_start "--run 'mpi-ranks --workers 3'"
+# The lesson's goal: 1 4 1 3 1 2, each receive posted (rank 0 blocked in
+# MPI_Recv, settled) before its sender sends: the order is 321.  Then a
+# (the end barrier) and 4 3 2 1 1 1 on a new job: all three sent before
+# rank 0 asks, the first to come is taken first and the two waiting ones
+# by rank (Open MPI's ob1): 312, as the lesson says.  Then q while the
+# ranks wait at their gates.
+rl_start "--run 'mpi-ranks --workers 4'"
 wait_for "racelab-mpi-ranks" 10
 wait_for "exited 0" 20   # the first run, free
 keys s
 wait_for "step mode on" 5
-keys 3
+keys 1
 wait_for "running pid" 20
 LEADER=$(demo_pid)
-wait_for "[3] MPI_Send to 0" 10
-keys 2
-wait_for "[2] MPI_Send to 0" 5
-keys 1
-wait_for "[1] MPI_Recv from any" 5
-keys 1
-wait_for "-> order 21" 5
+wait_for "[1] blocked: MPI_Recv from any" 10
+for k in 4 1 3 1 2; do keys "$k"; done
+wait_for "-> order 321" 20
+screen | grep -q "did not settle" && fail "a step did not settle"
+keys a
+wait_for "exited 0" 20
+for k in 4 3 2 1 1 1; do keys "$k"; done
+wait_for "-> order 312" 30
+LEADER=$(demo_pid)
 MPIRUN=$(mpirun_of "$LEADER")
 pids=$(proc_rows | awk '$2 == "proc" { print $3 }')
-[ "$(echo $pids | wc -w)" -eq 3 ] || fail "ranks not shown in step mode"
+[ "$(echo $pids | wc -w)" -eq 4 ] || fail "ranks not shown in step mode"
 keys q
 wait_for "Lessons" 5
 keys q
