@@ -233,10 +233,13 @@ watchdog_report(struct lab_mpi *m, double quiet_s)
 	int n = lab->o.workers, blocked = 0, first = -1, running = 0;
 	long long *st = calloc((size_t)n, sizeof *st);
 	double *cpu = calloc((size_t)n, sizeof *cpu);
+	double *poll = calloc((size_t)n, sizeof *poll), poll_ms, c, used = 0;
+	pid_t *pid = calloc((size_t)n, sizeof *pid);
+	uint64_t t0;
 	char states[BOARD_MAX_WORKERS + 1] = "";
 	struct lab_json j;
 
-	if (!st || !cpu)
+	if (!st || !cpu || !poll || !pid)
 		lab_die(lab, "out of memory");
 	lab_result(lab, "watchdog: no rank moved for %.1f s in run %u: stopping the job\n",
 	           quiet_s, atomic_load(&b->run));
@@ -250,6 +253,7 @@ watchdog_report(struct lab_mpi *m, double quiet_s)
 			states[r] = '-';
 			continue;
 		}
+		pid[r] = id.pid;
 		states[r] = proc_state(id.pid, &cpu[r]);
 		running += states[r] == 'R';
 		st[r] = s;
@@ -264,6 +268,19 @@ watchdog_report(struct lab_mpi *m, double quiet_s)
 		           atomic_load(&a->line), states[r], cpu[r]);
 	}
 	states[n] = '\0';
+	/* CPU since each rank started includes MPI_Init's; what the stuck
+	 * ranks burn is their CPU over a window of the stall itself. */
+	t0 = board_now_ns();
+	nanosleep(&(struct timespec){0, 200000000}, NULL);
+	poll_ms = (double)(board_now_ns() - t0) / 1e6;
+	for (int r = 0; r < n; r++)
+		if (pid[r] > 0) {
+			proc_state(pid[r], &c);
+			poll[r] = c - cpu[r];
+			used += poll[r];
+		}
+	lab_result(lab, "  over %.0f ms more of it, the ranks used %.0f ms of CPU\n",
+	           poll_ms, used);
 	if (!lab->o.json)
 		goto out;
 	lab_json_begin(&j);
@@ -276,12 +293,16 @@ watchdog_report(struct lab_mpi *m, double quiet_s)
 	lab_json_int(&j, "first_blocked_rank", first);
 	lab_json_str(&j, "kernel_states", states);
 	lab_json_int(&j, "running", running); /* kernel state R: on a CPU or runnable */
-	lab_json_num_array(&j, "cpu_ms", cpu, n);
+	lab_json_num_array(&j, "cpu_ms", cpu, n); /* since each started */
+	lab_json_num(&j, "poll_ms", poll_ms);
+	lab_json_num_array(&j, "poll_cpu_ms", poll, n); /* in those poll_ms */
 	lab_json_int_array(&j, "board_states", st, n);
 	lab_json_end(&j);
 out:
 	free(st);
 	free(cpu);
+	free(poll);
+	free(pid);
 }
 
 /* Stop mpirun and every rank: SIGTERM to mpirun (it ends its ranks), a
