@@ -43,6 +43,7 @@ merge_options(struct lab_mpi *m, const struct lab_lesson *lesson)
 	/* Ranks are processes, and mpirun, not the lab, starts them. */
 	m->lesson_.mode = LAB_PROCESS;
 	m->lesson_.modes = LAB_MODES_PROCESS_ONLY;
+	m->lesson_.no_schedules = true; /* refused: refuse_schedules */
 }
 
 /* ---- the launcher ------------------------------------------------------ */
