@@ -168,6 +168,12 @@ report(int run, const int *order, const struct hello *from, double ms)
 	for (int r = 0; r < n; r++)
 		v[r] = from[r].pgid;
 	lab_json_int_array(&j, "pgids", v, n);
+	/* Ranks that lead a process group of their own (pgid == pid). */
+	long long leaders = 0;
+
+	for (int r = 0; r < n; r++)
+		leaders += from[r].pgid == from[r].pid;
+	lab_json_int(&j, "group_leaders", leaders);
 	lab_json_int(&j, "mpirun_pid", m.mpirun);
 	lab_json_int(&j, "lesson_pid", m.launcher);
 	lab_json_int(&j, "lesson_pgid", m.launcher ? getpgid(m.launcher) : -1);

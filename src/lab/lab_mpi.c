@@ -224,6 +224,17 @@ motion(const struct board *b, int size)
 	return sum;
 }
 
+/* A rank in a timed sleep (--hold: lab_sleep) moves by itself when the
+ * time is up: no stall, however long it sleeps. */
+static bool
+any_sleeping(const struct board *b, int size)
+{
+	for (int r = 1; r <= size && r < BOARD_MAX_ACTORS; r++)
+		if (atomic_load(&b->actor[r].state) == BOARD_ST_SLEEPING)
+			return true;
+	return false;
+}
+
 /* The job is stuck: say who waits where, and how the kernel sees it
  * (MPI_Recv polls: a rank blocked in MPI is running to the kernel). */
 static void
@@ -452,9 +463,11 @@ launch(struct lab_mpi *m, int argc, char **argv)
 			thaw_ranks(m);
 			since = now; /* the time frozen is no one's stall */
 		}
-		/* Only a run in progress can hang; frozen by the shell or held
-		 * in step mode, nothing is expected to move. */
+		/* Only a run in progress can hang; frozen by the shell, held
+		 * in step mode or asleep for a while, nothing is expected to
+		 * move. */
 		if (mo != last || atomic_load(&b->run_state) != BOARD_RUN_RUNNING ||
+		    any_sleeping(b, lab->o.workers) ||
 		    atomic_load(&b->control.freeze) || atomic_load(&b->control.step_mode)) {
 			last = mo;
 			since = now;

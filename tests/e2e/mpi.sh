@@ -4,7 +4,9 @@
 # state; and no rank, no mpirun and none of Open MPI's files survive any
 # end: kill -9 of the shell, the shell quitting, ^C of a standalone run, a
 # normal end; Space freezes and thaws the ranks; step mode grants their
-# steps.  At 120x40, and the Processes panel at 80x24.  Five mpirun launches.
+# steps (the order 321 of the goal, and 312 when the senders go first);
+# a --hold longer than --watchdog is no stall.  At 120x40, and the
+# Processes panel at 80x24.  Seven mpirun launches.
 . "$(dirname "$0")/lib.sh"
 
 TMPD=$RL_TMP/tmp
@@ -189,7 +191,9 @@ rc=$?
 wait_clean "$LEADER" "$MPIRUN" $pids
 
 # ---- a normal end ---------------------------------------------------------
-out=$(TMPDIR=$TMPD "$PROG" --workers 2 --json) || fail "a normal run failed: $out"
+# Sleeping (--hold) longer than --watchdog is no stall: exit 0, not 3.
+out=$(TMPDIR=$TMPD "$PROG" --workers 2 --hold 1.2 --watchdog 1 --json) ||
+	fail "a normal run failed (exit $?): $out"
 echo "$out" | grep -q '"ranks":2' || fail "no --json record: $out"
 MPIRUN=$(echo "$out" | sed -n 's/.*"mpirun_pid":\([0-9]*\).*/\1/p')
 LEADER=$(echo "$out" | sed -n 's/.*"lesson_pid":\([0-9]*\).*/\1/p')
