@@ -37,7 +37,8 @@ merge_options(struct lab_mpi *m, const struct lab_lesson *lesson)
 		"run the ranks on the hosts FILE lists (mpirun --hostfile)", 0, 0};
 	m->options_[n++] = (struct lab_option){
 		"watchdog", LAB_OPT_DOUBLE, &m->watchdog_s, "S",
-		"stop the job when no rank moves for S seconds (0: never)", 0, 3600};
+		"stop the job when no rank moves for S seconds (a sleep counts as "
+		"moving; 0: never)", 0, 3600};
 	m->lesson_ = *lesson;
 	m->lesson_.options = m->options_;
 	/* Ranks are processes, and mpirun, not the lab, starts them. */

@@ -53,7 +53,8 @@
 // --version and the lesson's own, plus two of this module:
 //   --hostfile FILE  passed to mpirun (ranks on other hosts: see above)
 //   --watchdog S     the launcher stops a job in which no rank has passed a
-//                    probe or changed state for S seconds (0: never)
+//                    probe or changed state for S seconds, none of them in
+//                    a timed sleep (--hold) meanwhile (0: never)
 // --mode is always process; --schedule, --step, --quantum,
 // --random-schedule, --trace and --explore are refused (exit 2): the ranks
 // are started by mpirun, not by the lab, so no lab driver holds their
