@@ -711,6 +711,16 @@ lab_mpi_blocked(struct lab_mpi *m)
 	atomic_store(&m->w->actor->ungated, 1);
 }
 
+/* The message about to go out may end dest's wait: dest is no longer
+ * settled (step mode waits for its next probe), until it blocks again
+ * (lab_mpi_blocked) or passes a probe.  Nothing on another host's board. */
+void
+lab_mpi_send_to(struct lab_mpi *m, int dest)
+{
+	if (dest >= 0 && dest < m->size && dest + 1 < BOARD_MAX_ACTORS)
+		atomic_store(&m->lab.board->actor[dest + 1].ungated, 0);
+}
+
 static void
 unblocked(struct lab_mpi *m, enum board_state s)
 {

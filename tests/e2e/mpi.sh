@@ -110,7 +110,9 @@ rl_no_leftovers || fail "racelab processes left after kill -9 of the shell"
 
 # ---- step mode grants the ranks' steps; the shell quitting ---------------
 # The lesson's goal: 1 4 1 3 1 2, each receive posted (rank 0 blocked in
-# MPI_Recv, settled) before its sender sends: the order is 321.  Then a
+# MPI_Recv, settled; the send to it unsettles it until its next probe)
+# before its sender sends: the trace shows order 321 after the last step.
+# Then a
 # (the end barrier) and 4 3 2 1 1 1 on a new job: all three sent before
 # rank 0 asks, the first to come is taken first and the two waiting ones
 # by rank (Open MPI's ob1): 312, as the lesson says.  Then q while the
