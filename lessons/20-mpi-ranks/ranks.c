@@ -61,8 +61,8 @@ send_hello(void)
 	struct hello h = {m.rank, (int)getpid(), (int)getppid(), (int)getpgrp()};
 
 	lab_step(m.w, "MPI_Send to 0");
-	lab_mpi_send_to(&m, 0); /* rank 0 may be waiting: step mode waits for it */
 	MPI_Send(&h, sizeof h, MPI_BYTE, 0, TAG_HELLO, MPI_COMM_WORLD);
+	lab_mpi_sent(&m, 0); /* rank 0 may move now: step mode waits for it */
 }
 
 /* DOC: receive-any

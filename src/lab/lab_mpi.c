@@ -711,11 +711,15 @@ lab_mpi_blocked(struct lab_mpi *m)
 	atomic_store(&m->w->actor->ungated, 1);
 }
 
-/* The message about to go out may end dest's wait: dest is no longer
- * settled (step mode waits for its next probe), until it blocks again
- * (lab_mpi_blocked) or passes a probe.  Nothing on another host's board. */
+/* The message just sent may end dest's wait: dest is no longer settled
+ * (step mode waits for its next probe).  Nothing on another host's
+ * board.  Not covered: a receive whose message is already there returns
+ * by itself, and the shell may count that rank settled for the moment
+ * it is inside MPI_Recv (its trace line may then show the counters just
+ * before the rank records); an MPI_Iprobe to tell would change which
+ * waiting message ob1 matches (measured: 213 instead of 312). */
 void
-lab_mpi_send_to(struct lab_mpi *m, int dest)
+lab_mpi_sent(struct lab_mpi *m, int dest)
 {
 	if (dest >= 0 && dest < m->size && dest + 1 < BOARD_MAX_ACTORS)
 		atomic_store(&m->lab.board->actor[dest + 1].ungated, 0);

@@ -131,11 +131,11 @@ void lab_mpi_gather(struct lab_mpi *m, long long mine, long long *out);
 		lab_mpi_blocked(m);                                              \
 	} while (0)
 void lab_mpi_blocked(struct lab_mpi *m);
-/* Call just before a send to rank dest: if dest waits in MPI (blocked,
- * settled), it may move now, so step mode waits for it to reach its next
- * probe before the step counts as done (and before the counters are
- * read for the trace). */
-void lab_mpi_send_to(struct lab_mpi *m, int dest);
+/* Call just after a send to rank dest returns: if dest waits in MPI
+ * (blocked, settled), the message may move it, so step mode waits for
+ * dest's next probe before the step counts as done (and before the
+ * counters are read for the trace). */
+void lab_mpi_sent(struct lab_mpi *m, int dest);
 void lab_mpi_done(struct lab_mpi *m);
 /* Every rank: MPI_Finalize, then exit(status) (mpirun, and so the
  * launcher, exits with a non-zero status of any rank). */
