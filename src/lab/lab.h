@@ -77,6 +77,9 @@ struct lab_lesson {
 	 * outcome, comma-separated ("final"); NULL: the exit status alone
 	 * (with deadlock, everyone asleep and the step bound, always). */
 	const char *outcome;
+	/* No lab scheduler can drive its workers (MPI: mpirun starts the
+	 * ranks, lab_mpi.c refuses the options): --help leaves them out. */
+	bool no_schedules;
 };
 
 struct lab_opts {

@@ -289,7 +289,7 @@ usage(const struct lab *lab)
 	if (l->syncs)
 		printf("  --sync %-13s how workers synchronise (default %s)\n",
 		       l->syncs, l->sync_default);
-	if (lab_probe_sites() > 0) {
+	if (lab_probe_sites() > 0 && !l->no_schedules) {
 		printf("  --schedule 1,2,1,... grant steps to workers in this order, then run freely\n");
 		printf("  --step               you are the scheduler: choose who moves at each step\n");
 		printf("  --quantum K          round-robin: each worker K steps at a time, to the end\n");
