@@ -96,6 +96,8 @@ bin/racelab-$(call slug,$(1)): $(patsubst %.c,$(B)/%.o,$(wildcard $(1)*.c)) $(if
 endef
 $(foreach d,$(LESSON_DIRS),$(eval $(call lesson_rule,$(d))))
 bin/racelab-images $(B)/tsan/racelab-images $(UNIT_BIN): LESSON_LIBS += $(IMAGE_LIBS)
+# Lesson 22 reads racelab-ipc's --json records with jansson.
+bin/racelab-mpi-collectives: LESSON_LIBS += $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null)
 $(B)/lessons/10-images/images.o $(B)/tests/obj/check_images.o: ALL_CFLAGS += $(IMAGE_CFLAGS)
 
 # racelab-watch (src/watch): the program, and the library it preloads
