@@ -216,9 +216,17 @@ struct lab_explore_result {
 	int status;
 	bool timeout;
 };
+/* Sleep sets (a partial-order reduction), when independent is not NULL:
+ * run gets, with the prefix, the workers asleep at the node after it (not
+ * to be chosen until a step they depend on); a step line then goes on
+ * " | asleep,... | fp fp ...", one footprint token per worker that could
+ * go, and independent(ctx, fp1, fp2) says whether two such steps commute.
+ * A run ended "E slept" (all that could go asleep) is pruned, no outcome. */
 struct lab_explore_ops {
-	bool (*run)(void *ctx, const int *pre, long n, struct lab_explore_result *r);
+	bool (*run)(void *ctx, const int *pre, long n, const int *sleep, long nsleep,
+	            struct lab_explore_result *r);
 	char *(*outcome)(void *ctx, const char *end, int status, char *out);
+	bool (*independent)(void *ctx, const char *fp1, const char *fp2);
 	bool flat;
 	void *ctx;
 };
