@@ -68,6 +68,11 @@ struct lab_lesson {
 	 * name any worker number up to BOARD_MAX_WORKERS. */
 	bool numbers_beyond_workers;
 	const struct lab_option *options; /* may be NULL */
+	/* The lesson measures what a single cheap operation costs (04's ns
+	 * per update): its probes record about one step a millisecond, not
+	 * every step, unless --trace-out or RACELAB_RECORD=all asks for
+	 * every one (10 ns a step would be part of what it measures). */
+	bool record_sampled;
 	/* --explore: the fields of the run's --json record that make its
 	 * outcome, comma-separated ("final"); NULL: the exit status alone
 	 * (with deadlock, everyone asleep and the step bound, always). */
@@ -134,8 +139,10 @@ struct lab {
 	bool exploring;
 	int explore_fd;
 	long explore_k; /* schedule steps taken so far in this run */
-	/* RACELAB_RECORD=sampled: probes record about one step a
-	 * millisecond, not every step (for comparing; lab_probe_event). */
+	/* Probes record about one step a millisecond, not every step
+	 * (lab_probe_event): the lesson's record_sampled, or
+	 * RACELAB_RECORD=sampled; RACELAB_RECORD=all and --trace-out record
+	 * every step. */
 	bool record_sampled;
 	/* --trace-out FILE (lab_trace.c): the runs recorded so far. */
 	struct lab_trace *trace;
