@@ -197,7 +197,9 @@ install: all
 	install -m 644 $(WATCH_LIB) $(DESTDIR)$(LIBDIR)/racelab/
 	install -m 644 man/racelab-watch.1 $(DESTDIR)$(MANPREFIX)/man1/
 	for d in $(LESSON_DIRS); do mkdir -p $(DESTDIR)$(DATADIR)/$$d; \
-	  install -m 644 $$d/lesson.md $$d/*.c $$(ls $$d/*.py 2>/dev/null) $(DESTDIR)$(DATADIR)/$$d/ || exit 1; done
+	  install -m 644 $$d/lesson.md $$d/*.c $$(ls $$d/*.py 2>/dev/null) $(DESTDIR)$(DATADIR)/$$d/ || exit 1; \
+	  if [ -d $$d/exercises ]; then mkdir -p $(DESTDIR)$(DATADIR)/$$d/exercises && \
+	    install -m 644 $$d/exercises/*.c $(DESTDIR)$(DATADIR)/$$d/exercises/ || exit 1; fi; done
 	install -m 644 man/racelab.1 man/racelab-lesson.1 $(DESTDIR)$(MANPREFIX)/man1/
 	install -m 644 tools/completion.bash $(DESTDIR)$(BASHCOMPDIR)/racelab
 	for p in $(PROGS); do ln -sf racelab-lesson.1 $(DESTDIR)$(MANPREFIX)/man1/$$p.1; \

@@ -662,6 +662,35 @@ check_scripts(struct md_lesson *l, const char *dir)
 	return 0;
 }
 
+/* Every exercise's template and driver: regular files in dir/exercises,
+ * or -1 with the block's line. */
+static int
+check_exercises(struct md_lesson *l, const char *dir)
+{
+	for (int s = 0; s < l->nstep; s++) {
+		const struct md_exercise *x = l->step[s].ex;
+		const char *f[2];
+
+		if (!x)
+			continue;
+		f[0] = x->template_file;
+		f[1] = x->driver;
+		for (int i = 0; i < 2; i++) {
+			char p[4096];
+			struct stat st;
+
+			if ((size_t)snprintf(p, sizeof p, "%s/exercises/%s", dir, f[i]) >= sizeof p ||
+			    lstat(p, &st) < 0 || !S_ISREG(st.st_mode)) {
+				snprintf(l->error, sizeof l->error, "exercise %s: no file exercises/%.64s "
+				         "in the lesson's folder (or not a regular file)", x->name, f[i]);
+				l->error_line = x->line;
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
 /* Every watch block's program files: inside dir once resolved (no link
  * out of the lesson's folder), or -1 with the block's line. */
 static int
@@ -723,6 +752,8 @@ md_lesson_load(struct md_lesson *l, const char *path, md_prog_ok_fn ok, void *ct
 		r = check_scripts(l, dir);
 		if (r == 0)
 			r = check_watched(l, dir);
+		if (r == 0)
+			r = check_exercises(l, dir);
 	}
 	if (r < 0) {
 		char msg[sizeof l->error + 4096 + 16];
@@ -750,6 +781,7 @@ step_free(struct md_step *s)
 		md_run_free(s->runs[i]);
 	free(s->runs);
 	free(s->ref);
+	md_exercise_free(s->ex);
 }
 
 void

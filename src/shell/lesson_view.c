@@ -170,6 +170,7 @@ set_step(struct shell_ctx *c, int step)
 	step_show_ref(NULL, NULL, 0); /* a new step: no reference shown */
 	lv.ref = -1;
 	select_run(c, 0);
+	exercise_attach(c, cur_step() ? cur_step()->ex : NULL);
 	if (lv.slug) {
 		progress_seen(lv.slug, step);
 		progress_set_last(lv.slug, step);
@@ -268,6 +269,7 @@ lesson_close(struct shell_ctx *c)
 	lv.quiz_open = false;
 	step_attach(NULL, NULL);
 	step_quiz_set(NULL, 0);
+	exercise_leave();
 	if (lv.idx < 0 && lv.doc == &lv.run_doc) {
 		md_lesson_free(&lv.run_doc);
 		lv.doc = NULL;
@@ -372,6 +374,7 @@ results_height(int w, int col_h)
 
 	results_begin();
 	step_results();
+	exercise_results();
 	if (!results_count())
 		return 0;
 	rows = results_rows(w - 4) + 2;
@@ -784,6 +787,8 @@ lesson_draw(struct shell_ctx *c, bool full)
 	shell_status(c, lv.status.w,
 	             demo_step_sticky(c->demo) ?
 	             "s step off  1-9 step worker  a each  g go  u undo  q back  Enter run  w save  x stop  ? help" :
+	             lv.idx >= 0 && exercise_shown() ?
+	             "e edit+check  h hint  f replay  n/p step  q back  E check on save  Enter run  s step  ? help" :
 	             watched(c) ? /* its own code: no --sync, no --workers */
 	             "Enter run  q back  s step  R x20  Space freeze  Tab panel  k kill  ? help" :
 	             lv.idx >= 0 ?
@@ -1020,6 +1025,11 @@ lesson_key(struct shell_ctx *c, int key, struct shell_action *act)
 		return SH_RESIZE;
 	case 'o':
 		return open_ref(c);
+	case 'e': /* the step's exercise: edit and check, */
+	case 'E': /* check on every save, */
+	case 'h': /* the next hint, */
+	case 'f': /* replay the failing interleaving (exercise_view.c) */
+		return exercise_key(c, key, act);
 	case 'a':
 		return step_all(c);
 	case 'g':

@@ -17,6 +17,8 @@ static const char usage[] =
 	"       racelab [--ascii] [--no-mouse] [--projector] --watch PROGRAM [ARG...]\n"
 	"       racelab --verify [LESSON...]\n"
 	"       racelab --replay FILE.json\n"
+	"       racelab --exercises [--json] | --hint EXERCISE\n"
+	"       racelab --check EXERCISE [FILE] [--json]\n"
 	"       racelab --list | --help | --version\n"
 	"\n"
 	"A hands-on terminal lab for concurrency: lessons that run real\n"
@@ -34,6 +36,11 @@ static const char usage[] =
 	"  --list        print the catalog of lessons and exit\n"
 	"  --verify      run the lessons' run blocks without a terminal and check\n"
 	"                their expect: lines; exit 0 only when all hold\n"
+	"  --exercises   the exercises (write the fix in C) and how far you are\n"
+	"  --check       check your copy of an exercise, or FILE, under every\n"
+	"                interleaving: exit 0 PASS, 1 FAIL (with a --schedule\n"
+	"                that replays it), 2 bad usage\n"
+	"  --hint        the exercise's next hint\n"
 	"  --ascii       ASCII lines only, no Unicode box drawing\n"
 	"  --no-mouse    do not ask the terminal for mouse events\n"
 	"  --projector   the lesson view for a projector: big counters, two or\n"
@@ -163,6 +170,11 @@ main(int argc, char **argv)
 		find_paths();
 		return verify_main(&shell_cfg, argc - 2, argv + 2);
 	}
+	if (argc > 1 && (strcmp(argv[1], "--exercises") == 0 || strcmp(argv[1], "--check") == 0 ||
+	                 strcmp(argv[1], "--hint") == 0)) {
+		find_paths();
+		return exercise_main(&shell_cfg, argc - 1, argv + 1);
+	}
 	shell_cfg.mouse = true;
 	shell_cfg.color = !(nc && *nc);
 	for (int i = 1; i < argc; i++) {
@@ -178,7 +190,8 @@ main(int argc, char **argv)
 			/* Hidden: the options, for the bash completion
 			 * (tools/completion.bash); e2e/complete.sh checks
 			 * them against the usage above. */
-			fputs("--ascii\n--no-mouse\n--projector\n--run=\n--watch\n--list\n--verify\n--replay=\n--help\n--version\n", stdout);
+			fputs("--ascii\n--no-mouse\n--projector\n--run=\n--watch\n--list\n--verify\n"
+			      "--replay=\n--exercises\n--check\n--hint\n--help\n--version\n", stdout);
 			return out_status();
 		} else if (strcmp(a, "--list") == 0) {
 			list = true;
