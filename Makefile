@@ -55,7 +55,7 @@ UNIT_BIN = $(B)/tests/unit
 BENCH_SRC = $(wildcard bench/*.c)
 BENCH_BINS = $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 
-all: bin/racelab $(LESSON_BINS) $(RUNTIME_LIB) bin/racelab-watch $(WATCH_LIB) $(WATCH_TESTS)
+all: bin/racelab $(LESSON_BINS) $(RUNTIME_LIB) watch
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)

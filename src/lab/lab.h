@@ -68,10 +68,18 @@ struct lab_lesson {
 	 * name any worker number up to BOARD_MAX_WORKERS. */
 	bool numbers_beyond_workers;
 	const struct lab_option *options; /* may be NULL */
+	/* The lesson measures what a single cheap operation costs (04's ns
+	 * per update): its probes record about one step a millisecond, not
+	 * every step, unless --trace-out or RACELAB_RECORD=all asks for
+	 * every one (10 ns a step would be part of what it measures). */
+	bool record_sampled;
 	/* --explore: the fields of the run's --json record that make its
 	 * outcome, comma-separated ("final"); NULL: the exit status alone
 	 * (with deadlock, everyone asleep and the step bound, always). */
 	const char *outcome;
+	/* No lab scheduler can drive its workers (MPI: mpirun starts the
+	 * ranks, lab_mpi.c refuses the options): --help leaves them out. */
+	bool no_schedules;
 };
 
 struct lab_opts {
@@ -134,8 +142,10 @@ struct lab {
 	bool exploring;
 	int explore_fd;
 	long explore_k; /* schedule steps taken so far in this run */
-	/* RACELAB_RECORD=sampled: probes record about one step a
-	 * millisecond, not every step (for comparing; lab_probe_event). */
+	/* Probes record about one step a millisecond, not every step
+	 * (lab_probe_event): the lesson's record_sampled, or
+	 * RACELAB_RECORD=sampled; RACELAB_RECORD=all and --trace-out record
+	 * every step. */
 	bool record_sampled;
 	/* --trace-out FILE (lab_trace.c): the runs recorded so far. */
 	struct lab_trace *trace;
@@ -216,9 +226,17 @@ struct lab_explore_result {
 	int status;
 	bool timeout;
 };
+/* Sleep sets (a partial-order reduction), when independent is not NULL:
+ * run gets, with the prefix, the workers asleep at the node after it (not
+ * to be chosen until a step they depend on); a step line then goes on
+ * " | asleep,... | fp fp ...", one footprint token per worker that could
+ * go, and independent(ctx, fp1, fp2) says whether two such steps commute.
+ * A run ended "E slept" (all that could go asleep) is pruned, no outcome. */
 struct lab_explore_ops {
-	bool (*run)(void *ctx, const int *pre, long n, struct lab_explore_result *r);
+	bool (*run)(void *ctx, const int *pre, long n, const int *sleep, long nsleep,
+	            struct lab_explore_result *r);
 	char *(*outcome)(void *ctx, const char *end, int status, char *out);
+	bool (*independent)(void *ctx, const char *fp1, const char *fp2);
 	bool flat;
 	void *ctx;
 };

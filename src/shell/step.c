@@ -436,6 +436,13 @@ cannot_step(const struct demo *d, int idx, unsigned no, char *why, size_t len)
 		snprintf(why, len, "worker %u has finished", no);
 		return true;
 	}
+	/* Blocked and ungated: a server waiting for a request, or an MPI
+	 * rank inside MPI_Recv (lab_mpi_blocked). */
+	if (atomic_load(&a->ungated) && s == BOARD_ST_BLOCKED) {
+		snprintf(why, len, "worker %u is blocked until another worker sends it "
+		         "something: it takes no steps", no);
+		return true;
+	}
 	if (atomic_load(&a->ungated)) {
 		snprintf(why, len, "worker %u runs freely (a server, or its schedule is over): "
 		         "it takes no steps", no);

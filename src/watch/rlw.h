@@ -12,6 +12,7 @@
 
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -44,6 +45,7 @@ enum rlw_end {
 	RLW_END_BOUND,
 	RLW_END_DIVERGED,
 	RLW_END_CAP, /* too many threads or processes */
+	RLW_END_SLEPT, /* every worker that could go is asleep: pruned */
 };
 
 /* A pending operation: what the worker will do when it is granted. */
@@ -133,6 +135,11 @@ struct rlw_region {
 	int32_t watcher; /* racelab-watch's pid: a run outliving it ends */
 	uint32_t nsched;
 	uint16_t sched[RLW_MAX_SCHED];
+	/* --explore of a .c program: sleep sets (a partial-order
+	 * reduction): the workers asleep at the node after the prefix. */
+	uint32_t por;
+	uint32_t nsleep0;
+	uint16_t sleep0[RLW_MAX_WORKERS + 1];
 
 	/* Per run, reset before it starts: */
 	uint32_t nworkers; /* worker numbers 1..nworkers used */
@@ -147,13 +154,36 @@ struct rlw_region {
 	uint64_t rng;
 	uint64_t nlog;     /* words in log */
 	uint32_t nobjs;
-	uint32_t pad_;
+	uint32_t nfp;      /* footprints logged (por) */
+	uint32_t armed;    /* the sleep set of the prefix's node is set */
+	uint32_t pad2_;
+	uint64_t sleep[(RLW_MAX_WORKERS + 64) / 64]; /* asleep now (por) */
 	char text[RLW_TEXT_LEN]; /* how a deadlock or an asleep run looked */
 	struct rlw_worker w[RLW_MAX_WORKERS + 1]; /* w[1..nworkers] */
 	struct rlw_obj obj[RLW_MAX_OBJS];
 	/* Per step: the worker granted, how many could have been, then
 	 * those: "S granted can,can,..." for the explorer. */
 	uint16_t log[RLW_LOG_LEN];
+	/* With por, per step after the worker list: how many asleep, those;
+	 * and here, per worker that could go, what its operation touches. */
+	struct rlw_fp {
+		uint32_t kind; /* enum rlw_fp_kind */
+		uint32_t pad_;
+		uint64_t a, b;
+	} fp[RLW_LOG_LEN / 8];
+};
+
+/* Pseudo-addresses of threads (a thread's end, a join of it) and of their
+ * creation, above any user-space address. */
+#define RLW_FP_THREAD (1ull << 63)
+
+/* What an operation touches, for the independence of two steps. */
+enum rlw_fp_kind {
+	RLW_FP_LOCAL,  /* nothing shared (a yield) */
+	RLW_FP_READ,   /* reads a */
+	RLW_FP_WRITE,  /* writes a (an atomic, a write, output to a stream) */
+	RLW_FP_OBJ,    /* a sync operation on object a (and b: a condvar's mutex) */
+	RLW_FP_GLOBAL, /* threads or processes start, end, wait: with all */
 };
 
 /* The per-run part starts here (racelab-watch and the fork server reset
@@ -171,6 +201,37 @@ rlw_reset_run(struct rlw_region *r)
 	memset(&r->RLW_RUN_FIELDS, 0,
 	       offsetof(struct rlw_region, log) - offsetof(struct rlw_region, RLW_RUN_FIELDS));
 	r->rng = r->seed;
+}
+
+/* Can two steps of different workers be swapped without changing
+ * anything (sleep sets: one order is enough)?  Not when either starts,
+ * ends or waits for a thread or process, nor when they touch the same
+ * bytes or object and one of them writes or synchronises. */
+static inline bool
+rlw_fp_independent(const struct rlw_fp *x, const struct rlw_fp *y)
+{
+	uint64_t xa[2], xn[2], ya[2], yn[2];
+	int nx, ny;
+
+	if (x->kind == RLW_FP_GLOBAL || y->kind == RLW_FP_GLOBAL)
+		return false;
+	if (x->kind == RLW_FP_LOCAL || y->kind == RLW_FP_LOCAL)
+		return true;
+	if (x->kind == RLW_FP_READ && y->kind == RLW_FP_READ)
+		return true;
+	/* A memory access is a range (address, size); an object is its
+	 * first byte (and its mutex's). */
+	nx = x->kind == RLW_FP_OBJ && x->b ? 2 : 1;
+	ny = y->kind == RLW_FP_OBJ && y->b ? 2 : 1;
+	xa[0] = x->a, xn[0] = x->kind == RLW_FP_OBJ ? 1 : (x->b ? x->b : 1);
+	xa[1] = x->b, xn[1] = 1;
+	ya[0] = y->a, yn[0] = y->kind == RLW_FP_OBJ ? 1 : (y->b ? y->b : 1);
+	ya[1] = y->b, yn[1] = 1;
+	for (int i = 0; i < nx; i++)
+		for (int j = 0; j < ny; j++)
+			if (xa[i] < ya[j] + yn[j] && ya[j] < xa[i] + xn[i])
+				return false;
+	return true;
 }
 
 #endif

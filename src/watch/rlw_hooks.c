@@ -657,6 +657,118 @@ nanosleep(const struct timespec *ts, struct timespec *rem)
 	return REAL(nanosleep)(ts, rem);
 }
 
+/* ---- output (.c programs) ---------------------------------------------
+ * Output is shared: two threads' lines come out in the order they were
+ * written.  In a .c program, whose memory accesses are the points, the
+ * stdio calls are writes of their stream (fd 1 and 2: of stdout and
+ * stderr), so the explorer orders them as it orders stores. */
+#include <stdarg.h>
+
+static void
+out_point(FILE *f, uintptr_t pc)
+{
+	if (rlw_tsan && rlw_active() && rlw_reg->nlive > 1)
+		rlw_point(RLW_OP_WRITE, (uintptr_t)f, 0, 1, pc);
+}
+
+static int (*real_vfprintf)(FILE *, const char *, va_list);
+static int (*real_fputs)(const char *, FILE *);
+static int (*real_puts)(const char *);
+static int (*real_fputc)(int, FILE *);
+static int (*real_putchar)(int);
+static size_t (*real_fwrite)(const void *, size_t, size_t, FILE *);
+static ssize_t (*real_write)(int, const void *, size_t);
+
+RLW_API int
+vfprintf(FILE *f, const char *fmt, va_list ap)
+{
+	out_point(f, PC);
+	return REAL(vfprintf)(f, fmt, ap);
+}
+
+RLW_API int
+vprintf(const char *fmt, va_list ap)
+{
+	out_point(stdout, PC);
+	return REAL(vfprintf)(stdout, fmt, ap);
+}
+
+RLW_API int
+printf(const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	out_point(stdout, PC);
+	va_start(ap, fmt);
+	r = REAL(vfprintf)(stdout, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+RLW_API int
+fprintf(FILE *f, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	out_point(f, PC);
+	va_start(ap, fmt);
+	r = REAL(vfprintf)(f, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+RLW_API int
+puts(const char *str)
+{
+	out_point(stdout, PC);
+	return REAL(puts)(str);
+}
+
+RLW_API int
+fputs(const char *str, FILE *f)
+{
+	out_point(f, PC);
+	return REAL(fputs)(str, f);
+}
+
+RLW_API int
+putchar(int c)
+{
+	out_point(stdout, PC);
+	return REAL(putchar)(c);
+}
+
+RLW_API int
+fputc(int c, FILE *f)
+{
+	out_point(f, PC);
+	return REAL(fputc)(c, f);
+}
+
+RLW_API int
+putc(int c, FILE *f)
+{
+	out_point(f, PC);
+	return REAL(fputc)(c, f);
+}
+
+RLW_API size_t
+fwrite(const void *p, size_t size, size_t n, FILE *f)
+{
+	out_point(f, PC);
+	return REAL(fwrite)(p, size, n, f);
+}
+
+RLW_API ssize_t
+write(int fd, const void *p, size_t n)
+{
+	if (fd == 1 || fd == 2)
+		out_point(fd == 1 ? stdout : stderr, PC);
+	return REAL(write)(fd, p, n);
+}
+
 /* ---- processes ------------------------------------------------------ */
 
 RLW_API pid_t

@@ -478,6 +478,47 @@ holds(int no, char *buf, size_t n)
 	return len;
 }
 
+/* What a worker that cannot move waits for, as a sentence's end. */
+static void
+wait_label(const struct rlw_worker *w, char *buf, size_t n)
+{
+	char name[64] = "";
+
+	switch (w->op) {
+	case RLW_OP_COND_RELOCK:
+		rlw_data_name(w->obj, name, sizeof name);
+		if (w->signalled)
+			rlw_data_name(w->obj2, name, sizeof name);
+		snprintf(buf, n, w->signalled ? "waits for mutex %s" : "waits on condvar %s%s",
+		         name, w->signalled ? "" : " (no signal will come)");
+		return;
+	case RLW_OP_SEM_WAIT:
+		rlw_data_name(w->obj, name, sizeof name);
+		snprintf(buf, n, "waits on semaphore %s (no post will come)", name);
+		return;
+	case RLW_OP_BARRIER_LEAVE:
+		rlw_data_name(w->obj, name, sizeof name);
+		snprintf(buf, n, "waits at barrier %s (not all will arrive)", name);
+		return;
+	case RLW_OP_JOIN: {
+		char op[80];
+
+		op_label(w, op, sizeof op);
+		snprintf(buf, n, "waits to %s", op);
+		return;
+	}
+	case RLW_OP_WAIT:
+		snprintf(buf, n, "waits for a child process");
+		return;
+	default: {
+		char op[80];
+
+		op_label(w, op, sizeof op);
+		snprintf(buf, n, "waits at %s", op);
+	}
+	}
+}
+
 static void
 who(int no, char *buf, size_t n)
 {
@@ -540,16 +581,16 @@ stop(enum rlw_end end)
 		}
 		for (uint32_t i = 1; !cyc && i <= r->nworkers; i++) {
 			struct rlw_worker *w = &r->w[i];
-			char me[96], op[96], where[160];
+			char me[96], op[200], where[160];
 
 			if (w->state != RLW_W_LIVE)
 				continue;
 			who((int)i, me, sizeof me);
-			op_label(w, op, sizeof op);
+			wait_label(w, op, sizeof op);
 			rlw_code_line(w->pc, where, sizeof where);
 			if (len < RLW_TEXT_LEN)
 				len += (size_t)snprintf(t + len, RLW_TEXT_LEN - len,
-				                        "%s%s waits at %s%s%s%s", len > 17 ? "; " : "",
+				                        "%s%s %s%s%s%s", len > 17 ? "; " : "",
 				                        me, op, where[0] ? " (" : "", where,
 				                        where[0] ? ")" : "");
 		}
@@ -559,6 +600,8 @@ stop(enum rlw_end end)
 	} else if (end == RLW_END_DIVERGED) {
 		snprintf(t, RLW_TEXT_LEN, "the run did not follow its schedule at step %llu",
 		         (unsigned long long)r->k + 1);
+	} else if (end == RLW_END_SLEPT) {
+		snprintf(t, RLW_TEXT_LEN, "every worker that could go was tried here before: pruned");
 	} else if (end == RLW_END_CAP) {
 		snprintf(t, RLW_TEXT_LEN, "more than %d threads or %d processes: stopped",
 		         RLW_MAX_WORKERS, RLW_MAX_PROCESSES);
@@ -594,6 +637,113 @@ splitmix(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
+/* What worker no's pending operation touches. */
+static struct rlw_fp
+fp_of(int no)
+{
+	const struct rlw_worker *w = &rlw_reg->w[no];
+	struct rlw_fp f = { RLW_FP_GLOBAL, 0, 0, 0 };
+
+	switch (w->op) {
+	case RLW_OP_READ:
+		f.kind = RLW_FP_READ, f.a = w->obj, f.b = (uint64_t)w->arg;
+		break;
+	case RLW_OP_WRITE:
+	case RLW_OP_ATOMIC:
+		f.kind = RLW_FP_WRITE, f.a = w->obj, f.b = (uint64_t)w->arg;
+		break;
+	case RLW_OP_YIELD:
+		f.kind = RLW_FP_LOCAL;
+		break;
+	case RLW_OP_COND_WAIT:
+	case RLW_OP_COND_RELOCK:
+		f.kind = RLW_FP_OBJ, f.a = w->obj, f.b = w->obj2;
+		break;
+	case RLW_OP_LOCK: case RLW_OP_TRYLOCK: case RLW_OP_UNLOCK:
+	case RLW_OP_COND_SIGNAL: case RLW_OP_COND_BROADCAST:
+	case RLW_OP_SEM_WAIT: case RLW_OP_SEM_TRYWAIT: case RLW_OP_SEM_POST:
+	case RLW_OP_RDLOCK: case RLW_OP_WRLOCK: case RLW_OP_TRYRDLOCK:
+	case RLW_OP_TRYWRLOCK: case RLW_OP_RWUNLOCK:
+	case RLW_OP_BARRIER: case RLW_OP_BARRIER_LEAVE:
+		f.kind = RLW_FP_OBJ, f.a = w->obj;
+		break;
+	/* A thread's end and a join of it touch that thread alone; thread
+	 * creations, the numbering (no real address is this high). */
+	case RLW_OP_THREAD_EXIT:
+		f.kind = RLW_FP_OBJ, f.a = RLW_FP_THREAD | (uint64_t)no;
+		break;
+	case RLW_OP_JOIN: {
+		struct rlw_worker *t = worker_of_thread(w->aspace, (uint64_t)w->arg);
+
+		if (t)
+			f.kind = RLW_FP_OBJ, f.a = RLW_FP_THREAD | (uint64_t)(t - rlw_reg->w);
+		break;
+	}
+	case RLW_OP_CREATE:
+		f.kind = RLW_FP_OBJ, f.a = RLW_FP_THREAD;
+		break;
+	default: /* fork (a copy of memory), wait, exit: with everything */
+		break;
+	}
+	return f;
+}
+
+static bool
+asleep(int no)
+{
+	return (rlw_reg->sleep[no / 64] >> (no % 64)) & 1;
+}
+
+/* Sleep sets, past an explore run's prefix: the workers the explorer has
+ * already tried at this node (or an earlier one, with nothing dependent
+ * done since) are not chosen; each step wakes the sleepers it depends on.
+ * Returns the worker chosen among the others (0: all asleep). */
+static int
+sleep_pick(const int *can, int n)
+{
+	struct rlw_region *r = rlw_reg;
+	int p = 0;
+
+	if (!r->armed) {
+		r->armed = 1;
+		for (uint32_t i = 0; i < r->nsleep0; i++)
+			if (r->sleep0[i] <= RLW_MAX_WORKERS)
+				r->sleep[r->sleep0[i] / 64] |= 1ull << (r->sleep0[i] % 64);
+	}
+	for (int i = 0; i < n; i++)
+		if (!asleep(can[i]) && (!p || can[i] == (int)r->last))
+			p = can[i];
+	return p;
+}
+
+/* The step's sleep set and footprints into the log; then wake the
+ * sleepers p's step depends on. */
+static void
+sleep_log(int p, const int *can, int n)
+{
+	struct rlw_region *r = rlw_reg;
+	struct rlw_fp fp = fp_of(p);
+	int nsl = 0;
+
+	for (int i = 0; i < n; i++)
+		nsl += asleep(can[i]);
+	if (r->nlog + 1 + (uint64_t)nsl > RLW_LOG_LEN || r->nfp + (uint64_t)n > RLW_LOG_LEN / 8)
+		return;
+	r->log[r->nlog++] = (uint16_t)nsl;
+	for (int i = 0; i < n; i++) {
+		if (asleep(can[i]))
+			r->log[r->nlog++] = (uint16_t)can[i];
+		r->fp[r->nfp++] = fp_of(can[i]);
+	}
+	for (uint32_t q = 1; q <= r->nworkers; q++)
+		if (asleep((int)q)) {
+			struct rlw_fp f = fp_of((int)q);
+
+			if (r->w[q].state != RLW_W_LIVE || !rlw_fp_independent(&f, &fp))
+				r->sleep[q / 64] &= ~(1ull << (q % 64));
+		}
+}
+
 /* Choose the next worker to go and make its operation happen; 0 when
  * nobody is left. */
 static int
@@ -613,6 +763,10 @@ again:
 		stop(RLW_END_ASLEEP); /* or a deadlock: stop tells them apart */
 	}
 	if (r->nlive == 1) { /* alone: no choice, no step */
+		/* but asleep: what follows was run before (sleep sets) */
+		if (r->por && r->mode == RLW_EXPLORE && r->k >= r->nsched && r->armed &&
+		    asleep(can[0]))
+			stop(RLW_END_SLEPT);
 		apply(can[0]);
 		return can[0];
 	}
@@ -640,6 +794,11 @@ again:
 			p = want;
 			break;
 		}
+		if (r->por && r->mode == RLW_EXPLORE) {
+			if (!(p = sleep_pick(can, n)))
+				stop(RLW_END_SLEPT);
+			break;
+		}
 		p = in(can, n, (int)r->last) ? (int)r->last : can[0];
 		break;
 	case RLW_QUANTUM:
@@ -661,6 +820,8 @@ again:
 		p = can[0];
 	}
 	log_step(p, can, n);
+	if (r->por && r->mode == RLW_EXPLORE)
+		sleep_log(p, can, n);
 	r->steps++;
 	r->qrun = p == (int)r->last ? r->qrun + 1 : 1;
 	r->last = (uint32_t)p;

@@ -14,6 +14,7 @@
 #include "rlw.h"
 
 #include <dirent.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -262,6 +263,30 @@ remove_dir(const char *dir)
 	rmdir(dir);
 }
 
+/* Scratch directories of compiles whose racelab-watch is gone (killed
+ * while cc ran): "watch-HASH.tmpPID". */
+static void
+prune_scratch(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		const char *t = strstr(e->d_name, ".tmp");
+		char p[PATH_MAX + 300];
+		long pid;
+
+		if (strncmp(e->d_name, "watch-", 6) != 0 || !t || (pid = atol(t + 4)) <= 0)
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+		remove_dir(p);
+	}
+	if (d)
+		closedir(d);
+}
+
 /* Compile srcs into the cache (once per content of the sources, of the
  * library and of this program); the executable's path. */
 static char *
@@ -297,6 +322,7 @@ compile(char **srcs, int n, const char *lib)
 	else
 		snprintf(dir, sizeof dir, "%s/.cache/racelab", home && *home ? home : "/tmp");
 	mkdirs(dir);
+	prune_scratch(dir);
 	snprintf(out, sizeof out, "%s/watch-%016llx", dir, (unsigned long long)h);
 	if (access(out, X_OK) == 0)
 		return strdup(out);
@@ -387,7 +413,28 @@ check_program(const char *p)
 			close(fd);
 		usage_error("%s: not an ELF executable (a C program, or its .c files)", p);
 	}
-	close(fd);
+	{
+		/* A static program has no dynamic loader to preload into. */
+		Elf64_Ehdr eh;
+		bool interp = false;
+
+		if (pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh &&
+		    eh.e_ident[EI_CLASS] == ELFCLASS64) {
+			for (unsigned i = 0; i < eh.e_phnum; i++) {
+				Elf64_Phdr ph;
+
+				if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + i * sizeof ph)) ==
+				    (ssize_t)sizeof ph && ph.p_type == PT_INTERP)
+					interp = true;
+			}
+		} else {
+			interp = true; /* not ours to judge */
+		}
+		close(fd);
+		if (!interp)
+			usage_error("%s: statically linked: nothing can be preloaded into it (watch its .c files instead)",
+			            p);
+	}
 }
 
 /* ---- runs ------------------------------------------------------------ */
@@ -511,6 +558,14 @@ start(const char *server_fds, int out_fd, int err_fd)
 			dup2(out_fd, STDOUT_FILENO);
 		if (err_fd >= 0)
 			dup2(err_fd, STDERR_FILENO);
+		if (server_fds) { /* every run the same input: none */
+			int null = open("/dev/null", O_RDONLY);
+
+			if (null >= 0 && null != STDIN_FILENO) {
+				dup2(null, STDIN_FILENO);
+				close(null);
+			}
+		}
 		snprintf(num, sizeof num, "%d", reg_fd);
 		setenv(RLW_ENV_FD, num, 1);
 		if (server_fds)
@@ -543,6 +598,7 @@ end_name(uint32_t end)
 	case RLW_END_BOUND: return "bound";
 	case RLW_END_DIVERGED: return "diverged";
 	case RLW_END_CAP: return "cap";
+	case RLW_END_SLEPT: return "slept";
 	default: return "ok";
 	}
 }
@@ -553,6 +609,8 @@ steps_text(void)
 {
 	struct str b = { 0 };
 
+	uint64_t f = 0;
+
 	sadd(&b, "", 0);
 	for (uint64_t i = 0; i + 2 <= reg->nlog;) {
 		unsigned p = reg->log[i], n = reg->log[i + 1];
@@ -560,8 +618,23 @@ steps_text(void)
 		saddf(&b, "S %u ", p);
 		for (unsigned k = 0; k < n && i + 2 + k < reg->nlog; k++)
 			saddf(&b, "%s%u", k ? "," : "", reg->log[i + 2 + k]);
-		sadd(&b, "\n", 1);
 		i += 2 + n;
+		/* Sleep sets: the asleep, then each one's footprint. */
+		if (reg->por && reg->mode == RLW_EXPLORE && i < reg->nlog) {
+			unsigned nsl = reg->log[i++];
+
+			sadd(&b, " | ", 3);
+			for (unsigned k = 0; k < nsl && i < reg->nlog; k++)
+				saddf(&b, "%s%u", k ? "," : "", reg->log[i++]);
+			sadd(&b, " |", 2);
+			for (unsigned k = 0; k < n && f < reg->nfp; k++, f++) {
+				const struct rlw_fp *x = &reg->fp[f];
+
+				saddf(&b, " %c%llx.%llx", "LRWOG"[x->kind % 5],
+				      (unsigned long long)x->a, (unsigned long long)x->b);
+			}
+		}
+		sadd(&b, "\n", 1);
 	}
 	if (reg->end != RLW_END_NONE)
 		saddf(&b, "E %s\n", end_name(reg->end));
@@ -774,8 +847,30 @@ read_msg(int fd, int32_t msg[2], int64_t deadline)
 	return true;
 }
 
+/* Two footprint tokens ("W5581a0.4"): do their steps commute? */
 static bool
-server_run(void *ctx, const int *pre, long n, struct lab_explore_result *r)
+independent(void *ctx, const char *t1, const char *t2)
+{
+	struct rlw_fp f[2];
+	const char *t[2] = { t1, t2 };
+
+	(void)ctx;
+	for (int i = 0; i < 2; i++) {
+		const char *k = strchr("LRWOG", t[i][0]);
+		char *e;
+
+		if (!k || !t[i][0])
+			return false;
+		f[i].kind = (uint32_t)(k - "LRWOG");
+		f[i].a = strtoull(t[i] + 1, &e, 16);
+		f[i].b = *e == '.' ? strtoull(e + 1, NULL, 16) : 0;
+	}
+	return rlw_fp_independent(&f[0], &f[1]);
+}
+
+static bool
+server_run(void *ctx, const int *pre, long n, const int *sl, long nsl,
+           struct lab_explore_result *r)
 {
 	struct server *s = ctx;
 	uint32_t len = (uint32_t)(n < RLW_MAX_SCHED ? n : RLW_MAX_SCHED);
@@ -786,6 +881,9 @@ server_run(void *ctx, const int *pre, long n, struct lab_explore_result *r)
 	bool timed_out = false;
 
 	reg->max_steps = (uint64_t)s->lab->o.max_steps;
+	reg->nsleep0 = 0;
+	for (long i = 0; i < nsl && i < RLW_MAX_WORKERS; i++)
+		reg->sleep0[reg->nsleep0++] = (uint16_t)sl[i];
 	for (uint32_t i = 0; i < len; i++)
 		sched[i] = (uint16_t)pre[i];
 	if (write(s->ctl, &len, sizeof len) != sizeof len ||
@@ -835,7 +933,8 @@ explore(struct lab *lab)
 	int ctl[2], rep[2], out[2], null = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	char fds[64];
 	struct server s = { .lab = lab };
-	struct lab_explore_ops ops = { server_run, outcome, true, &s };
+	struct lab_explore_ops ops = { server_run, outcome, reg->por ? independent : NULL,
+	                               true, &s };
 
 	if (pipe2(ctl, O_CLOEXEC) < 0 || pipe2(rep, O_CLOEXEC) < 0 ||
 	    pipe2(out, O_CLOEXEC) < 0)
@@ -945,6 +1044,13 @@ main(int argc, char **argv)
 	signal(SIGHUP, on_signal);
 	if (lab.o.explore) {
 		unsetenv(BOARD_ENV_FD); /* its runs are not shown live */
+		/* Sleep sets for .c programs: there every shared access and
+		 * every output is a point, so a step's footprint is all it
+		 * touches.  An executable's steps touch memory unseen.  Not
+		 * with --preemptions: a pruned branch may be the only one
+		 * within the bound that reaches its outcome. */
+		reg->por = nc > 0 && lab.o.preemptions < 0 &&
+		           !(getenv("RACELAB_WATCH_NO_POR") && *getenv("RACELAB_WATCH_NO_POR"));
 		return explore(&lab);
 	}
 	board_open(&lab);
