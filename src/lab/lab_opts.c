@@ -463,7 +463,8 @@ print_options(const struct lab_lesson *l, const struct option *lo)
 		    ((lo->val == OPT_SCHEDULE || lo->val == OPT_STEP || lo->val == OPT_QUANTUM ||
 		      lo->val == OPT_RANDOM || lo->val == OPT_TRACE || lo->val == OPT_EXPLORE ||
 		      lo->val == OPT_PREEMPTIONS || lo->val == OPT_MAX_RUNS ||
-		      lo->val == OPT_MAX_STEPS) && lab_probe_sites() == 0))
+		      lo->val == OPT_MAX_STEPS) &&
+		     (lab_probe_sites() == 0 || l->no_schedules)))
 			continue;
 		printf("--%s%s", lo->name, lo->has_arg ? "=" : "");
 		for (; *vals; vals++)
