@@ -97,34 +97,41 @@ screen_e() { T capture-pane -e -p -t rl; }
 keys() { T send-keys -t rl "$@"; }
 
 # wait_for TEXT [SECONDS]: until TEXT (fixed string) is on the screen.
+# The first 0.2 s poll every 20 ms (what a key or a start shows usually
+# comes within a frame or two), then every 100 ms: the deadline counts the
+# 100 ms naps only, so it is never shorter than asked.
+_rl_nap() {
+	if [ "$_q" -lt 10 ]; then
+		_q=$((_q + 1)); sleep 0.02; return 1
+	fi
+	sleep 0.1
+}
+
 wait_for() {
-	_n=$(( ${2:-10} * 10 ))
+	_n=$(( ${2:-10} * 10 )) _q=0
 	while [ "$_n" -gt 0 ]; do
 		screen | grep -qF -- "$1" && return 0
-		sleep 0.1
-		_n=$((_n - 1))
+		_rl_nap && _n=$((_n - 1))
 	done
 	fail "timed out waiting for '$1'"
 }
 
 # wait_gone TEXT [SECONDS]: until TEXT is no longer on the screen.
 wait_gone() {
-	_n=$(( ${2:-10} * 10 ))
+	_n=$(( ${2:-10} * 10 )) _q=0
 	while [ "$_n" -gt 0 ]; do
 		screen | grep -qF -- "$1" || return 0
-		sleep 0.1
-		_n=$((_n - 1))
+		_rl_nap && _n=$((_n - 1))
 	done
 	fail "'$1' stayed on the screen"
 }
 
 # wait_until CMD... [within 10 s]: until the command succeeds.
 wait_until() {
-	_n=100
+	_n=100 _q=0
 	while [ "$_n" -gt 0 ]; do
 		"$@" && return 0
-		sleep 0.1
-		_n=$((_n - 1))
+		_rl_nap && _n=$((_n - 1))
 	done
 	fail "timed out waiting until: $*"
 }
@@ -163,10 +170,9 @@ task_state() {
 }
 
 rl_wait_exit() {
-	_n=${1:-100}
+	_n=${1:-100} _q=0
 	while [ ! -f "$RL_TMP/rc" ] && [ "$_n" -gt 0 ]; do
-		sleep 0.1
-		_n=$((_n - 1))
+		_rl_nap && _n=$((_n - 1))
 	done
 	[ -f "$RL_TMP/rc" ] || fail "racelab did not exit"
 	cat "$RL_TMP/rc"
