@@ -27,7 +27,9 @@ ALL_CFLAGS = $(RL_CPPFLAGS) $(CPPFLAGS) $(RL_CFLAGS) $(PKG_CFLAGS) $(CFLAGS)
 
 B = build
 BOARD_SRC = $(wildcard src/board/*.c)
-LAB_SRC = $(wildcard src/lab/*.c)
+# lab_mpi.c is for MPI lessons only (below): no other program links MPI.
+LAB_MPI_SRC = src/lab/lab_mpi.c
+LAB_SRC = $(filter-out $(LAB_MPI_SRC),$(wildcard src/lab/*.c))
 # src/lesson: the lesson model, CommonMark walking, wrapping, expectations
 LESSON_SRC = $(wildcard src/lesson/*.c)
 SHELL_SRC = $(filter-out src/shell/main.c,$(wildcard src/shell/*.c)) $(LESSON_SRC)
@@ -69,8 +71,18 @@ bin/racelab: $(B)/src/shell/main.o $(SHELL_LIB) $(LAB_LIB) $(BOARD_LIB)
 	@mkdir -p bin
 	$(CC) $(RL_LDFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lrt -lm
 
+# MPI lessons (a lesson directory holding a file named `mpi`, or
+# lessons/2N-mpi-*): compiled with Open MPI's flags (what mpicc adds, from
+# pkg-config ompi-c) and linked with src/lab/lab_mpi.c and libmpi.
+MPI_PKGS = ompi-c
+MPI_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(MPI_PKGS) 2>/dev/null)
+MPI_LIBS = $(shell $(PKG_CONFIG) --libs $(MPI_PKGS) 2>/dev/null)
+MPI_DIRS = $(sort $(dir $(wildcard lessons/*/mpi)) $(foreach d,$(LESSON_DIRS),$(if $(findstring -mpi-,$(d)),$(d))))
+MPI_BINS = $(foreach d,$(MPI_DIRS),bin/racelab-$(call slug,$(d)))
+$(MPI_BINS): LESSON_LIBS += $(MPI_LIBS)
+$(B)/src/lab/lab_mpi.o $(foreach d,$(MPI_DIRS),$(patsubst %.c,$(B)/%.o,$(wildcard $(d)*.c))): ALL_CFLAGS += $(MPI_CFLAGS)
 define lesson_rule
-bin/racelab-$(call slug,$(1)): $(patsubst %.c,$(B)/%.o,$(wildcard $(1)*.c)) $(LAB_LIB) $(BOARD_LIB)
+bin/racelab-$(call slug,$(1)): $(patsubst %.c,$(B)/%.o,$(wildcard $(1)*.c)) $(if $(filter $(1),$(MPI_DIRS)),$(B)/src/lab/lab_mpi.o) $(LAB_LIB) $(BOARD_LIB)
 	@mkdir -p bin
 	$$(CC) $$(RL_LDFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(LESSON_LIBS)
 endef
@@ -83,7 +95,8 @@ $(B)/lessons/10-images/images.o $(B)/tests/obj/check_images.o: ALL_CFLAGS += $(I
 # The lab and the board are compiled once for all of them (one archive), as
 # for the normal programs: 19 lessons compiling both again took most of the
 # build's time in make check.
-TSAN_BINS = $(foreach d,$(LESSON_DIRS),$(B)/tsan/racelab-$(call slug,$(d)))
+# (Not the MPI lessons: their ranks are processes, outside TSan's view.)
+TSAN_BINS = $(foreach d,$(filter-out $(MPI_DIRS),$(LESSON_DIRS)),$(B)/tsan/racelab-$(call slug,$(d)))
 TSAN_FLAGS = -std=c17 -pthread -fsanitize=thread -O1 -g
 TSAN_LIB = $(B)/tsan/liblab.a
 $(B)/tsan/obj/%.o: %.c
@@ -95,7 +108,7 @@ define tsan_rule
 $(B)/tsan/racelab-$(call slug,$(1)): $(patsubst %.c,$(B)/tsan/obj/%.o,$(wildcard $(1)*.c)) $(TSAN_LIB)
 	$$(CC) $$(TSAN_FLAGS) -o $$@ $$^ $$(LESSON_LIBS)
 endef
-$(foreach d,$(LESSON_DIRS),$(eval $(call tsan_rule,$(d))))
+$(foreach d,$(filter-out $(MPI_DIRS),$(LESSON_DIRS)),$(eval $(call tsan_rule,$(d))))
 tsan: $(TSAN_BINS)
 
 # Fuzzing (clang's libFuzzer; not part of check): make fuzz FUZZ_SECONDS=600

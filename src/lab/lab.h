@@ -231,6 +231,10 @@ const char *lab_tmpdir(struct lab *lab, const char *tag, char *path, size_t len)
 void lab_tmpdir_remove(struct lab *lab, const char *path);
 void lab_name_guard(struct lab *lab, enum lab_name_kind kind, const char *name,
                     bool created);
+/* In a child about to exec a program that starts processes of its own
+ * (mpirun, lab_mpi.c): let it hold the helper's lifeline across the exec,
+ * so the names are removed only once it is gone too. */
+void lab_clean_keep_on_exec(void);
 /* Runs: begin resets the board's live fields; end records counter 0's value
  * for the histogram and marks the run done. */
 void lab_run_begin(struct lab *lab, int run);

@@ -355,3 +355,10 @@ lab_name_guard(struct lab *lab, enum lab_name_kind kind, const char *name,
 	send_line(lab, created ? 'g' : 'f', buf);
 	pthread_mutex_unlock(&cl.mu);
 }
+
+void
+lab_clean_keep_on_exec(void)
+{
+	if (cl.req >= 0)
+		fcntl(cl.req, F_SETFD, 0);
+}
