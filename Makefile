@@ -17,7 +17,7 @@ PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS) 2>/dev/null)
 CHECK_LIBS = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
-LESSON_LIBS = -lrt -lm $(shell $(PKG_CONFIG) --libs libcrypto 2>/dev/null)
+LESSON_LIBS = -lrt -lm $(shell $(PKG_CONFIG) --libs libcrypto jansson 2>/dev/null)
 # Lesson 10 (and its test) read and write real PNG and JPEG files.
 IMAGE_PKGS = libpng libjpeg
 IMAGE_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(IMAGE_PKGS) 2>/dev/null)
@@ -88,6 +88,8 @@ bin/racelab-$(call slug,$(1)): $(patsubst %.c,$(B)/%.o,$(wildcard $(1)*.c)) $(if
 endef
 $(foreach d,$(LESSON_DIRS),$(eval $(call lesson_rule,$(d))))
 bin/racelab-images $(B)/tsan/racelab-images $(UNIT_BIN): LESSON_LIBS += $(IMAGE_LIBS)
+# Lesson 22 reads racelab-ipc's --json records with jansson.
+bin/racelab-mpi-collectives: LESSON_LIBS += $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null)
 $(B)/lessons/10-images/images.o $(B)/tests/obj/check_images.o: ALL_CFLAGS += $(IMAGE_CFLAGS)
 
 # ThreadSanitizer builds of the lesson programs (tests/e2e/tsan.sh): the
@@ -120,7 +122,7 @@ $(B)/fuzz/fuzz_md: tests/fuzz/fuzz_md.c $(LESSON_SRC)
 	$(FUZZ_CC) $(RL_CPPFLAGS) $(PKG_CFLAGS) -std=c17 $(FUZZ_FLAGS) -o $@ $^ $(PKG_LIBS) -lm
 $(B)/fuzz/fuzz_args: tests/fuzz/fuzz_args.c $(LAB_SRC) $(BOARD_SRC)
 	@mkdir -p $(B)/fuzz
-	$(FUZZ_CC) $(RL_CPPFLAGS) -std=c17 -pthread $(FUZZ_FLAGS) -o $@ $^ -lrt -lm
+	$(FUZZ_CC) $(RL_CPPFLAGS) -std=c17 -pthread $(FUZZ_FLAGS) -o $@ $^ -lrt -lm -ljansson
 fuzz: deps $(B)/fuzz/fuzz_md $(B)/fuzz/fuzz_args
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 

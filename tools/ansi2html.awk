@@ -131,7 +131,25 @@ function width(t) {
 	return length(t)
 }
 
-function emit(t,    st) {
+# Text in the current style; a run of full blocks (U+2588: the sparklines'
+# top level, the projector's big digits) as spaces on its colour, so that
+# the browser draws one solid area, without the seams of glyphs that do not
+# quite fill their cells.
+function emit(t,    blk, i, k) {
+	blk = "\342\226\210"
+	while ((i = index(t, blk)) > 0) {
+		emit_text(substr(t, 1, i - 1))
+		for (k = 0; substr(t, i + 3 * k, 3) == blk; k++)
+			;
+		rev = !rev
+		emit_text(sprintf("%" k "s", ""))
+		rev = !rev
+		t = substr(t, i + 3 * k)
+	}
+	emit_text(t)
+}
+
+function emit_text(t,    st) {
 	if (t == "")
 		return
 	plain = plain t

@@ -1,6 +1,6 @@
 #!/bin/sh
 # make screenshots: the real bin/racelab in a real terminal (a private tmux
-# server, 120x40, xterm-256color, a fresh HOME and XDG_STATE_HOME), driven
+# server, 120x40 unless a shot says otherwise, xterm-256color, a fresh HOME and XDG_STATE_HOME), driven
 # with send-keys.  Each shot waits until the screen shows what it is meant
 # to show (polling capture-pane, never sleeping and hoping), then writes
 # screenshots/NAME.txt (the text) and screenshots/NAME.png (the same
@@ -43,9 +43,12 @@ fc-list 2>/dev/null | grep -q "DejaVu Sans Mono" ||
 	echo "screenshots: DejaVu Sans Mono not found; the font will differ" >&2
 mkdir -p "$OUT" "$TMP/home" "$TMP/state" "$TMP/chromium"
 
-# start ARGS: racelab with ARGS (shell words) in a fresh tmux server.  The
-# state directory is kept across starts: the catalog shows the steps seen.
+# start ARGS [COLS LINES]: racelab with ARGS (shell words) in a fresh tmux
+# server, 120x40 by default.  The state directory is kept across starts:
+# the catalog shows the steps seen.
 start() {
+	COLS=${2:-120}
+	LINES_=${3:-40}
 	T kill-server 2>/dev/null
 	N=$((N + 1))
 	SOCK=racelab-shots-$$-$N
@@ -89,6 +92,18 @@ running_for() {
 	has "exited" && die "the demo ended early"
 	_s=$(sed -n '1s/.*running pid [0-9][0-9]*  *\([0-9]*\)\.[0-9] s.*/\1/p' "$TMP/last.txt")
 	[ -n "$_s" ] && [ "$_s" -ge "$1" ]
+}
+
+# The demo has run TENTHS tenths of a second or more (title bar).
+running_tenths() {
+	has "exited" && die "the demo ended early"
+	_t=$(sed -n '1s/.*running pid [0-9][0-9]*  *\([0-9]*\)\.\([0-9]\) s.*/\1\2/p' "$TMP/last.txt")
+	[ -n "$_t" ] && [ "$_t" -ge "$1" ]
+}
+
+# Mid-run: both race workers running, the run half a second old or more.
+racing() {
+	running_tenths 5 && [ "$(grep -c ' R = running ' "$TMP/last.txt")" -ge 2 ]
 }
 
 # At least N process rows in the table, all in kernel state R or S.
@@ -207,4 +222,38 @@ keys q
 start "--run 'condvars --workers 3 --items 1 --cvs one --schedule 2,2,3,3,1,1,1,1,1,1,1,2,2,2,2,2,3,3'"
 until_ 30 has "everyone asleep"
 shot condvars-asleep
+keys q
+
+# 9. The projector layout at 80x24 (P, --projector), the race lesson
+# mid-run: 20 runs, the balance in big digits while the workers race.
+start "--projector race" 80 24
+until_ 10 has "Step "
+keys p p p p p p
+until_ 10 has "Step 1/"
+until_ 10 has "P shows all"
+keys R
+until_ 30 racing
+has "█" || die "no big digits"
+shot projector-80x24
+keys x
+keys q
+keys q
+
+# 10. A replay (racelab --replay) of a recorded race run that lost
+# updates (--trace-out; recorded until a run loses some), at its end (G):
+# both workers' lanes, the balance off by what was lost, the last events.
+_i=0
+while :; do
+	_i=$((_i + 1))
+	[ "$_i" -le 50 ] || die "50 recorded runs lost no update"
+	_f=$("$ROOT/bin/racelab-race" --workers 2 --iters 30000 --runs 1 --sync none \
+		--trace-out "$TMP/race.json" | sed -n 's/^Final Balance: *//p')
+	[ -n "$_f" ] && [ "$_f" != 100 ] && break
+done
+start "--replay $TMP/race.json"
+until_ 10 has "REPLAY of race.json"
+keys G
+until_ 10 has "paused"
+until_ 10 grep -q "balance  *$_f  *expected 100  *off by" "$TMP/last.txt"
+shot replay
 keys q

@@ -16,6 +16,9 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#endif
 
 static const char *const state_names[BOARD_ST_COUNT] = {
 	[BOARD_ST_IDLE] = "idle",         [BOARD_ST_STARTING] = "starting",
@@ -82,14 +85,140 @@ board_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* ---- the events' clock ------------------------------------------------- */
+
+/* The TSC is a good clock only where the kernel trusts it for its own
+ * timekeeping: it then checked that it is invariant (constant rate, not
+ * stopped in idle) and synchronised across CPUs, or it would have moved to
+ * another clocksource. */
+static uint32_t
+tsc_usable(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	char buf[32] = "";
+	int fd = open("/sys/devices/system/clocksource/clocksource0/current_clocksource",
+	              O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	return n >= 3 && strncmp(buf, "tsc", 3) == 0 && (n == 3 || buf[3] == '\n');
+#else
+	return 0;
+#endif
+}
+
+static inline uint64_t
+ticks_now(uint32_t tsc)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	if (tsc)
+		return __rdtsc();
+#endif
+	(void)tsc;
+	return board_now_ns();
+}
+
+uint64_t
+board_ticks(const struct board *b)
+{
+	return ticks_now(b->clock.tsc);
+}
+
+/* A (tick, ns) pair: the tick read between two clock reads, against
+ * their midpoint. */
+static void
+clock_pair(uint32_t tsc, uint64_t *tick, uint64_t *ns)
+{
+	uint64_t n1 = board_now_ns(), t = ticks_now(tsc), n2 = board_now_ns();
+
+	*tick = t;
+	*ns = n1 + (n2 - n1) / 2;
+}
+
+void
+board_clock_map(const struct board *b, struct board_clock_map *m)
+{
+	const struct board_clock *c = &b->clock;
+	struct board_clock *mc = (struct board_clock *)c;
+	uint64_t t0 = atomic_load(&mc->run_tick0), n0 = atomic_load(&mc->run_ns0);
+	uint64_t t1 = atomic_load(&mc->run_tick1), n1 = atomic_load(&mc->run_ns1);
+
+	if (!c->tsc) {
+		m->tick = m->ns = 0;
+		m->ns_per_tick = 1;
+		return;
+	}
+	/* Anchored at the run's start; the rate from creation to the run's
+	 * end, or to now while it runs (the longer the span, the smaller the
+	 * error of a pair's few ns). */
+	if (!n0) {
+		t0 = c->tick0;
+		n0 = c->ns0;
+	}
+	if (!n1 || t1 <= t0) {
+		clock_pair(1, &t1, &n1);
+		while (n1 - c->ns0 < 1000000u) { /* a board just made */
+			struct timespec ts = {0, 200000};
+
+			nanosleep(&ts, NULL);
+			clock_pair(1, &t1, &n1);
+		}
+	}
+	m->tick = t0;
+	m->ns = n0;
+	m->ns_per_tick = (double)(n1 - c->ns0) / (double)(t1 - c->tick0);
+}
+
+void
+board_run_done(struct board *b)
+{
+	uint64_t t, n;
+
+	clock_pair(b->clock.tsc, &t, &n);
+	atomic_store(&b->clock.run_ns1, n);
+	atomic_store(&b->clock.run_tick1, t);
+}
+
+/* ---- creating and mapping ----------------------------------------------- */
+
+static uint64_t
+ring_first(unsigned i)
+{
+	if (i < BOARD_RING_LONG_ACTORS)
+		return (uint64_t)i * BOARD_RING_LEN;
+	return (uint64_t)BOARD_RING_LONG_ACTORS * BOARD_RING_LEN +
+	       (uint64_t)(i - BOARD_RING_LONG_ACTORS) * BOARD_RING_LEN_SHORT;
+}
+
+size_t
+board_map_size(void)
+{
+	return sizeof(struct board) +
+	       (size_t)ring_first(BOARD_MAX_ACTORS) * sizeof(struct board_event);
+}
+
 static void
 board_init_header(struct board *b)
 {
 	b->magic = BOARD_MAGIC;
 	b->version = BOARD_VERSION;
-	b->size = sizeof *b;
+	b->size = board_map_size();
 	for (int i = 0; i < BOARD_MAX_LOCKS; i++)
 		atomic_store(&b->lock[i].holder, -1);
+	b->clock.tsc = tsc_usable();
+	clock_pair(b->clock.tsc, &b->clock.tick0, &b->clock.ns0);
+	for (unsigned i = 0; i < BOARD_MAX_ACTORS; i++) {
+		struct board_actor *a = &b->actor[i];
+
+		a->board_off = (uint64_t)((char *)a - (char *)b);
+		a->ring_off = (uint64_t)((char *)&b->ring[ring_first(i)] - (char *)a);
+		a->ring_mask = (uint32_t)(i < BOARD_RING_LONG_ACTORS ? BOARD_RING_LEN
+		                                                     : BOARD_RING_LEN_SHORT) - 1;
+		a->tick_tsc = b->clock.tsc;
+	}
 }
 
 struct board *
@@ -97,8 +226,8 @@ board_create_anon(void)
 {
 	struct board *b;
 
-	b = mmap(NULL, sizeof *b, PROT_READ | PROT_WRITE,
-	         MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	b = mmap(NULL, board_map_size(), PROT_READ | PROT_WRITE,
+	         MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (b == MAP_FAILED)
 		return NULL;
 	board_init_header(b); /* the mapping is zero-filled */
@@ -115,9 +244,10 @@ board_create_memfd(int *fdp)
 	fd = memfd_create("racelab-board", 0);
 	if (fd < 0)
 		return NULL;
-	if (ftruncate(fd, (off_t)sizeof *b) < 0)
+	if (ftruncate(fd, (off_t)board_map_size()) < 0)
 		goto fail;
-	b = mmap(NULL, sizeof *b, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	b = mmap(NULL, board_map_size(), PROT_READ | PROT_WRITE,
+	         MAP_SHARED | MAP_NORESERVE, fd, 0);
 	if (b == MAP_FAILED)
 		goto fail;
 	board_init_header(b);
@@ -137,7 +267,7 @@ board_validate(const struct board *b, size_t mapped)
 		return "not a racelab board (bad magic)";
 	if (b->version != BOARD_VERSION)
 		return "board version differs from this program's";
-	if (b->size != sizeof *b || mapped < sizeof *b)
+	if (b->size != board_map_size() || mapped < board_map_size())
 		return "board size differs from this program's";
 	return NULL;
 }
@@ -158,8 +288,8 @@ board_attach(int fd, const char **why)
 		errno = EINVAL;
 		return NULL;
 	}
-	b = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-	         fd, 0);
+	b = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE,
+	         MAP_SHARED | MAP_NORESERVE, fd, 0);
 	if (b == MAP_FAILED) {
 		*why = "cannot map the board";
 		return NULL;
@@ -177,7 +307,7 @@ void
 board_unmap(struct board *b)
 {
 	if (b)
-		munmap(b, sizeof *b);
+		munmap(b, board_map_size());
 }
 
 void
@@ -208,6 +338,9 @@ board_reset(struct board *b)
 		atomic_store(&a->held, 0);
 		for (int l = 0; l < BOARD_MAX_LOCKS; l++)
 			atomic_store(&a->acquired[l], 0);
+		/* The run's events start here (the slot's earlier ones are
+		 * an earlier run's). */
+		atomic_store(&a->ring_mark, atomic_load(&a->ring_head));
 	}
 	atomic_store(&b->nactors, 0);
 	for (int i = 0; i < BOARD_MAX_LOCKS; i++) {
@@ -221,6 +354,15 @@ board_reset(struct board *b)
 	}
 	atomic_store(&b->go, 0);
 	atomic_store(&b->run_state, BOARD_RUN_IDLE);
+	{
+		uint64_t tick, ns;
+
+		clock_pair(b->clock.tsc, &tick, &ns);
+		atomic_store(&b->clock.run_tick1, 0);
+		atomic_store(&b->clock.run_ns1, 0);
+		atomic_store(&b->clock.run_tick0, tick);
+		atomic_store(&b->clock.run_ns0, ns);
+	}
 }
 
 /* Seqlock writer: seq is odd while the record changes.  The release fence
@@ -430,27 +572,88 @@ board_lock_add(struct board *b, const char *name, enum board_lock_kind kind)
 	return idx;
 }
 
-/* The ring has one writer, the actor.  It stamps seq last (release), so a
- * reader that sees seq == index + 1 after loading the fields knows they
- * belong to that index and were not overwritten mid-read. */
+static inline struct board_event *
+ring_of(const struct board_actor *a)
+{
+	return (struct board_event *)((char *)a + a->ring_off);
+}
+
+uint64_t
+board_ring_len(const struct board_actor *a)
+{
+	return (uint64_t)a->ring_mask + 1;
+}
+
+/* The ring has one writer, the actor, and no per-event sequence word:
+ * the head says which events are complete.  The release fence orders the
+ * previous put's head store before this put's field stores, so a reader
+ * that sees any of them (the slot reused) also sees the head moved past
+ * the event it wanted, and drops it (board_event_at).  Cost: one clock
+ * read and four plain stores (x86's release stores are plain moves). */
 void
 board_event_put(struct board_actor *a, enum board_event_type type,
                 uint32_t arg, int64_t value)
 {
 	uint64_t h = atomic_load_explicit(&a->ring_head, memory_order_relaxed);
-	struct board_event *e = &a->ring[h & (BOARD_RING_LEN - 1)];
+	struct board_event *e = &ring_of(a)[h & a->ring_mask];
+	uint64_t meta = (uint64_t)type |
+	                (uint64_t)(atomic_load_explicit(&a->state, memory_order_relaxed) & 0xff) << 8 |
+	                (uint64_t)(atomic_load_explicit(&a->line, memory_order_relaxed) & 0xffff) << 16 |
+	                (uint64_t)arg << 32;
 
-	atomic_store_explicit(&e->seq, 0, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);
-	atomic_store_explicit(&e->t_ns, board_now_ns(), memory_order_relaxed);
-	atomic_store_explicit(&e->type, type, memory_order_relaxed);
-	atomic_store_explicit(&e->arg, arg, memory_order_relaxed);
+	atomic_store_explicit(&e->ticks, ticks_now(a->tick_tsc), memory_order_relaxed);
+	atomic_store_explicit(&e->meta, meta, memory_order_relaxed);
 	atomic_store_explicit(&e->value, value, memory_order_relaxed);
-	atomic_store_explicit(&e->state,
-	                      atomic_load_explicit(&a->state, memory_order_relaxed),
-	                      memory_order_relaxed);
-	atomic_store_explicit(&e->seq, h + 1, memory_order_release);
 	atomic_store_explicit(&a->ring_head, h + 1, memory_order_release);
+}
+
+/* Conversion of ticks for the readers of one process: refreshed when the
+ * board changes or an event is newer than the map's last pair. */
+static _Thread_local struct {
+	const struct board *b;
+	uint64_t until; /* ticks up to which the map is good */
+	struct board_clock_map m;
+} reader_clock;
+
+static uint64_t
+reader_ns(const struct board_actor *a, uint64_t ticks)
+{
+	const struct board *b = (const struct board *)((const char *)a - a->board_off);
+
+	if (reader_clock.b != b || ticks > reader_clock.until) {
+		board_clock_map(b, &reader_clock.m);
+		reader_clock.b = b;
+		reader_clock.until = ticks_now(b->clock.tsc);
+	}
+	return board_clock_ns(&reader_clock.m, ticks);
+}
+
+int
+board_event_at(const struct board_actor *a, uint64_t idx,
+               struct board_event_copy *out)
+{
+	struct board_actor *m = (struct board_actor *)a;
+	const struct board_event *e = &ring_of(a)[idx & a->ring_mask];
+	struct board_event *me = (struct board_event *)e;
+	uint64_t meta;
+
+	if (idx >= atomic_load_explicit(&m->ring_head, memory_order_acquire))
+		return 0;
+	out->ticks = atomic_load_explicit(&me->ticks, memory_order_relaxed);
+	meta = atomic_load_explicit(&me->meta, memory_order_relaxed);
+	out->value = atomic_load_explicit(&me->value, memory_order_relaxed);
+	atomic_thread_fence(memory_order_acquire);
+	/* The writer may be filling slot idx again only once the head has
+	 * reached idx + length. */
+	if (atomic_load_explicit(&m->ring_head, memory_order_relaxed) >= idx + board_ring_len(a))
+		return 0;
+	out->type = (enum board_event_type)(meta & 0xff);
+	out->state = (enum board_state)((meta >> 8) & 0xff);
+	out->line = (unsigned)((meta >> 16) & 0xffff);
+	out->arg = (uint32_t)(meta >> 32);
+	out->t_ns = reader_ns(a, out->ticks);
+	return 1;
 }
 
 int
@@ -458,37 +661,23 @@ board_event_next(const struct board_actor *a, uint64_t *cursor,
                   struct board_event_copy *out, uint64_t *dropped)
 {
 	struct board_actor *m = (struct board_actor *)a;
+	uint64_t len = board_ring_len(a);
 
 	for (;;) {
 		uint64_t h = atomic_load_explicit(&m->ring_head,
 		                                  memory_order_acquire);
 		uint64_t c = *cursor;
-		struct board_event *e;
 
 		if (c >= h)
 			return 0;
-		if (h - c > BOARD_RING_LEN) { /* the writer lapped us */
-			*dropped += h - c - BOARD_RING_LEN;
-			*cursor = c = h - BOARD_RING_LEN;
+		if (h - c > len) { /* the writer lapped us */
+			*dropped += h - c - len;
+			*cursor = c = h - len;
 		}
-		e = &m->ring[c & (BOARD_RING_LEN - 1)];
-		if (atomic_load_explicit(&e->seq, memory_order_acquire) != c + 1) {
-			(*dropped)++;
-			*cursor = c + 1;
-			continue;
-		}
-		out->t_ns = atomic_load_explicit(&e->t_ns, memory_order_relaxed);
-		out->type = atomic_load_explicit(&e->type, memory_order_relaxed);
-		out->arg = atomic_load_explicit(&e->arg, memory_order_relaxed);
-		out->value = atomic_load_explicit(&e->value, memory_order_relaxed);
-		out->state = atomic_load_explicit(&e->state, memory_order_relaxed);
-		atomic_thread_fence(memory_order_acquire);
 		*cursor = c + 1;
-		if (atomic_load_explicit(&e->seq, memory_order_relaxed) != c + 1) {
-			(*dropped)++;
-			continue;
-		}
-		return 1;
+		if (board_event_at(a, c, out))
+			return 1;
+		(*dropped)++;
 	}
 }
 

@@ -19,7 +19,7 @@
 #include <sys/types.h>
 
 #define BOARD_MAGIC 0x424c4352u /* "RCLB" */
-#define BOARD_VERSION 3u
+#define BOARD_VERSION 4u
 #define BOARD_ENV_FD "RACELAB_BOARD_FD"
 
 enum {
@@ -30,7 +30,13 @@ enum {
 	BOARD_MAX_LABELS = 256,
 	BOARD_LABEL_LEN = 48,
 	BOARD_NAME_LEN = 16, /* actor, counter and lock names, NUL included */
-	BOARD_RING_LEN = 32, /* events per actor ring, a power of two */
+	/* Events per actor ring, powers of two: the main actor and the first
+	 * 32 workers hold a whole short run each (a race of --iters 30000);
+	 * the others, of which a lesson has many only for short work, less.
+	 * Untouched pages of a ring cost no memory. */
+	BOARD_RING_LEN = 1 << 16,
+	BOARD_RING_LONG_ACTORS = 33,
+	BOARD_RING_LEN_SHORT = 1 << 11,
 	BOARD_MAX_RUNS = 256, /* per-run results kept for the histogram */
 	BOARD_LESSON_LEN = 32,
 };
@@ -65,28 +71,36 @@ enum board_event_type {
 	BOARD_EV_LOCK_RELEASE,
 	BOARD_EV_GATE,
 	BOARD_EV_STATE, /* the actor's state changed (lab_set_state, a gate left) */
-	BOARD_EV_STEP,  /* a probe passed: arg is its label id */
+	BOARD_EV_STEP,  /* a probe passed: arg is its label id, with
+	                 * BOARD_STEP_HAS_VALUE when value is the probe's value
+	                 * (else value is the actor's step count) */
+	BOARD_EV_SIGNAL, /* a condition variable signalled: arg its lock
+	                  * index, value 1 for a broadcast */
+	BOARD_EV_WOKEN,  /* a wait on a condition variable or barrier is
+	                  * over: arg its lock index */
+	BOARD_EV_COUNT
 };
+
+#define BOARD_STEP_HAS_VALUE (1u << 31)
 
 enum board_run_state { BOARD_RUN_IDLE, BOARD_RUN_RUNNING, BOARD_RUN_DONE };
 
 /* Every event also says the state the actor was in once it happened, so
  * a reader can draw what each actor did over time from the events alone
- * (a run that ended before the shell looked at it even once). */
+ * (a run that ended before the shell looked at it even once).  24 bytes:
+ * one clock read and three stores (see board_event_put). */
 struct board_event {
-	_Atomic uint64_t seq; /* ring index + 1 once written; 0 while empty */
-	_Atomic uint64_t t_ns; /* CLOCK_MONOTONIC */
-	_Atomic uint32_t type; /* enum board_event_type */
-	_Atomic uint32_t arg;  /* lock index, label id, new state ... */
+	_Atomic uint64_t ticks; /* the board's clock (struct board_clock) */
+	/* type | state << 8 | (source line & 0xffff) << 16 | arg << 32 */
+	_Atomic uint64_t meta;
 	_Atomic int64_t value;
-	_Atomic uint32_t state; /* enum board_state after the event */
-	uint32_t pad_;
 };
 
 /* One worker (or the lesson's main thread, actor 0). */
 struct board_actor {
-	/* Identity, published under seq (odd while being written): */
-	_Atomic uint32_t seq;
+	/* Identity, published under seq (odd while being written).  Each
+	 * actor starts a cache line: its writer shares none with another's. */
+	_Alignas(64) _Atomic uint32_t seq;
 	_Atomic uint32_t kind; /* enum board_kind */
 	_Atomic int32_t pid;
 	_Atomic int32_t tid;
@@ -130,9 +144,18 @@ struct board_actor {
 	 * inside it (a home-made lock marks that by state alone). */
 	_Atomic uint32_t gate_resume;
 
-	/* Event ring, single writer (this actor), overrun counted by readers. */
-	_Atomic uint64_t ring_head;
-	struct board_event ring[BOARD_RING_LEN];
+	/* Event ring, single writer (this actor), overrun counted by readers.
+	 * The ring itself lies after the actors in the same mapping (in
+	 * board.ring, so that one actor's events never share a cache line
+	 * with another's fields); these offsets are self-relative because
+	 * each process maps the board at its own address.  Written once, at
+	 * creation, before any other party maps the board. */
+	_Atomic uint64_t ring_head; /* events ever put */
+	_Atomic uint64_t ring_mark; /* ring_head when the run began (board_reset) */
+	uint64_t ring_off;  /* bytes from this actor to its first event */
+	uint64_t board_off; /* bytes from the board to this actor */
+	uint32_t ring_mask; /* ring length - 1 */
+	uint32_t tick_tsc;  /* 1: ticks are the TSC (board.clock.tsc) */
 };
 
 /* What a counter's number means, and so what the shell shows beside it. */
@@ -205,7 +228,7 @@ struct board {
 	/* Header, fixed for the life of the board: */
 	uint32_t magic;
 	uint32_t version;
-	uint64_t size; /* sizeof(struct board) */
+	uint64_t size; /* of the mapping: board_map_size() */
 
 	char lesson[BOARD_LESSON_LEN]; /* slug, written before run starts */
 	_Atomic int32_t lesson_pid;
@@ -239,6 +262,23 @@ struct board {
 	struct board_lock lock[BOARD_MAX_LOCKS];
 	char label[BOARD_MAX_LABELS][BOARD_LABEL_LEN];
 	struct board_actor actor[BOARD_MAX_ACTORS];
+
+	/* The events' clock.  Reading the TSC costs about 10 ns here,
+	 * clock_gettime (vDSO) about 24: events are stamped with the TSC when
+	 * the kernel itself keeps time with it (its clocksource is "tsc": the
+	 * TSC is invariant and synchronised across CPUs), and the readers
+	 * convert with pairs (tick, CLOCK_MONOTONIC ns) taken at creation and
+	 * at the start and end of each run.  Otherwise ticks are ns. */
+	struct board_clock {
+		uint32_t tsc;      /* written once, at creation */
+		uint32_t pad_;
+		uint64_t tick0, ns0; /* at creation */
+		_Atomic uint64_t run_tick0, run_ns0; /* at board_reset */
+		_Atomic uint64_t run_tick1, run_ns1; /* at board_run_done */
+	} clock;
+
+	/* Every actor's ring (board_actor.ring_off points into it). */
+	struct board_event ring[];
 };
 
 /* A copy of an actor's identity, read consistently. */
@@ -286,15 +326,19 @@ int board_lock_add(struct board *b, const char *name, enum board_lock_kind kind)
 const char *board_lock_kind_name(enum board_lock_kind k);
 
 struct board_event_copy {
-	uint64_t t_ns;
+	uint64_t t_ns;  /* CLOCK_MONOTONIC */
+	uint64_t ticks; /* as recorded */
 	enum board_event_type type;
 	uint32_t arg;
 	int64_t value;
 	enum board_state state;
+	unsigned line; /* the actor's probe line then (low 16 bits) */
 };
 
 /* Events: the actor appends; a reader walks from its own cursor.  The
- * event records the actor's state as it is when put. */
+ * event records the actor's state (and probe line) as they are when put.
+ * The one entry point for every event (lesson workers, racelab-watch):
+ * about 10 ns, never blocks, overwrites the oldest event when full. */
 void board_event_put(struct board_actor *a, enum board_event_type type,
                      uint32_t arg, int64_t value);
 /* Set the actor's state and record the change as an event (nothing when
@@ -323,6 +367,35 @@ void board_gate_wake(struct board_actor *a); /* after step_mode changed */
 bool board_actor_settled(const struct board *b, unsigned idx);
 void board_go_wait(struct board *b);
 void board_go_release(struct board *b);
+
+/* How many events the actor's ring holds.  A run's events are those
+ * from ring_mark to ring_head (the oldest may have been overwritten). */
+uint64_t board_ring_len(const struct board_actor *a);
+/* Copy event idx (ring_head - ring length <= idx < ring_head) if it is
+ * still there: 1, or 0 when the writer has overwritten it meanwhile. */
+int board_event_at(const struct board_actor *a, uint64_t idx,
+                   struct board_event_copy *out);
+
+/* The clock of the events: ticks now; converting ticks to CLOCK_MONOTONIC
+ * ns with the board's pairs (a run that has ended is converted with its
+ * own start and end pairs). */
+struct board_clock_map {
+	uint64_t tick, ns;  /* anchor */
+	double ns_per_tick;
+};
+uint64_t board_ticks(const struct board *b);
+void board_clock_map(const struct board *b, struct board_clock_map *m);
+static inline uint64_t
+board_clock_ns(const struct board_clock_map *m, uint64_t tick)
+{
+	double d = (double)(int64_t)(tick - m->tick) * m->ns_per_tick;
+
+	return (uint64_t)((int64_t)m->ns + (int64_t)d);
+}
+/* The run's end pair (lab_run_end), so its events convert exactly. */
+void board_run_done(struct board *b);
+/* Bytes of the whole mapping: the board and every ring. */
+size_t board_map_size(void);
 
 /* Results for the histogram. */
 void board_result_add(struct board *b, int64_t final);

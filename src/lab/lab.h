@@ -99,6 +99,9 @@ struct lab_opts {
 	/* --cpus N: lab_init pins the program (and so every worker it
 	 * starts) to the first N usable CPUs, as taskset does; 0: all. */
 	int cpus;
+	/* --trace-out FILE.json: every run, in the Chrome Trace Event
+	 * Format, written at exit (lab_trace.c). */
+	const char *trace_out;
 };
 
 struct lab_team;
@@ -134,6 +137,11 @@ struct lab {
 	bool exploring;
 	int explore_fd;
 	long explore_k; /* schedule steps taken so far in this run */
+	/* RACELAB_RECORD=sampled: probes record about one step a
+	 * millisecond, not every step (for comparing; lab_probe_event). */
+	bool record_sampled;
+	/* --trace-out FILE (lab_trace.c): the runs recorded so far. */
+	struct lab_trace *trace;
 };
 /* Does the lab drive a schedule (--schedule, --step, --quantum,
  * --random-schedule, an --explore run)? */
@@ -326,7 +334,8 @@ unsigned lab_probe_sites(void);
 uint32_t lab_label_slow(struct lab_worker *w, _Atomic uint32_t *idp,
                         const char *label);
 void lab_gate(struct lab_worker *w);
-void lab_probe_event(struct lab_worker *w, uint32_t label, uint64_t step);
+void lab_probe_event(struct lab_worker *w, uint32_t arg, int64_t value,
+                     uint64_t step);
 
 /* The fast path: a few relaxed stores to the worker's own actor and one
  * load of the step flag.  No ordering is needed: these fields are for
@@ -348,12 +357,13 @@ lab_probe(struct lab_worker *w, _Atomic uint32_t *idp, const char *label,
 	if (has)
 		atomic_store_explicit(&a->op_value, v, memory_order_relaxed);
 	atomic_store_explicit(&a->steps, step, memory_order_relaxed);
-	/* A timestamped STEP event on the board, but not for every probe: a
-	 * tight loop would flood the ring (and pay for a clock read each
-	 * time).  The stride adapts so that a worker records about one step
-	 * per millisecond, and every step of a slow one. */
-	if (__builtin_expect(step >= w->ev_next, 0))
-		lab_probe_event(w, id, step);
+	/* Every step is a timestamped STEP event on the board (about 10 ns:
+	 * the run can be written out as a trace and replayed).  With
+	 * RACELAB_RECORD=sampled a worker records about one step per
+	 * millisecond instead (see lab_probe_event). */
+	if (__builtin_expect(step >= w->ev_next, 1))
+		lab_probe_event(w, has ? id | BOARD_STEP_HAS_VALUE : id,
+		                has ? v : (int64_t)step, step);
 	if (__builtin_expect(atomic_load_explicit(&w->lab->board->control.step_mode,
 	                                          memory_order_relaxed), 0))
 		lab_gate(w);
@@ -498,6 +508,25 @@ int lab_inside(const struct board *b, int lock);
  * Empty when it is not waiting. */
 const char *lab_wait_text(const struct board *b, unsigned idx, char *buf,
                           size_t len);
+
+/* Traces (lab_trace.c): a run's events from the board, in the Chrome
+ * Trace Event Format (Perfetto, chrome://tracing), as man/racelab.1
+ * describes.  lab_trace_add takes the run on the board now (from
+ * ring_mark to ring_head of each actor); lab_trace_write writes every run
+ * added, to a temporary name then renamed: 0, or -1 with the reason in
+ * err (nothing left behind). */
+struct lab_trace;
+struct lab_trace *lab_trace_new(const char *program);
+void lab_trace_add(struct lab_trace *t, const struct board *b);
+int lab_trace_write(const struct lab_trace *t, const char *path, char *err,
+                    size_t errlen);
+void lab_trace_free(struct lab_trace *t);
+/* --trace-out: write the runs now (the lesson's main process, at exit,
+ * or before an _exit that skips atexit). */
+void lab_trace_flush(struct lab *lab);
+/* Is path a file --trace-out can make (its directory exists and takes a
+ * new file)?  NULL, or the reason. */
+const char *lab_trace_path_bad(const char *path, char *buf, size_t len);
 
 /* JSON output: one object per line on stdout. */
 struct lab_json {

@@ -572,6 +572,7 @@ lab_cond_wait_at(struct lab_worker *w, struct lab_cond *c, struct lab_lock *m,
 	atomic_fetch_add_explicit(&cl->acquisitions, 1, memory_order_relaxed);
 	/* Running again (and no longer settled) before im is given up. */
 	atomic_store_explicit(&a->state, BOARD_ST_RUNNING, memory_order_release);
+	board_event_put(a, BOARD_EV_WOKEN, (uint32_t)c->idx, 0);
 	pthread_mutex_unlock(&c->im);
 	lab_lock_at(w, m, line);
 }
@@ -596,6 +597,7 @@ cond_wake(struct lab_worker *w, struct lab_cond *c, bool all)
 	else
 		pthread_cond_signal(&c->cv);
 	pthread_mutex_unlock(&c->im);
+	board_event_put(w->actor, BOARD_EV_SIGNAL, (uint32_t)c->idx, all);
 }
 
 void
@@ -778,6 +780,7 @@ lab_barrier_wait_at(struct lab_worker *w, struct lab_lock *l, unsigned line)
 	atomic_fetch_add_explicit(&bl->acquisitions, 1, memory_order_relaxed);
 	if (!last)
 		atomic_fetch_add_explicit(&bl->contended, 1, memory_order_relaxed);
+	board_event_put(a, BOARD_EV_WOKEN, (uint32_t)l->idx, phase);
 	board_actor_state(a, atomic_load(&a->held) ? BOARD_ST_CRITICAL
 	                                           : BOARD_ST_RUNNING);
 	return last;

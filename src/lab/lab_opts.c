@@ -32,6 +32,7 @@ enum {
 	OPT_MAX_RUNS,
 	OPT_MAX_STEPS,
 	OPT_CPUS,
+	OPT_TRACE_OUT,
 	OPT_JSON,
 	OPT_QUIET,
 	OPT_HELP,
@@ -311,6 +312,8 @@ usage(const struct lab *lab)
 	}
 	printf("  --cpus N             run on the first N usable CPUs only, as taskset does\n"
 	       "                       (default 0: all usable, %d here)\n", lab->ncpu);
+	printf("  --trace-out FILE.json  write every run as a trace (Chrome Trace Event\n"
+	       "                       Format: ui.perfetto.dev, racelab --replay)\n");
 	printf("  --json               one JSON object per run on stdout\n");
 	printf("  --quiet              print only the results\n");
 	printf("  --help, --version\n");
@@ -526,6 +529,7 @@ parse_args(struct lab *lab, const struct lab_lesson *lesson, int argc,
 	ADD("max-runs", required_argument, OPT_MAX_RUNS);
 	ADD("max-steps", required_argument, OPT_MAX_STEPS);
 	ADD("cpus", required_argument, OPT_CPUS);
+	ADD("trace-out", required_argument, OPT_TRACE_OUT);
 	ADD("json", no_argument, OPT_JSON);
 	ADD("quiet", no_argument, OPT_QUIET);
 	ADD("help", no_argument, OPT_HELP);
@@ -606,6 +610,15 @@ parse_args(struct lab *lab, const struct lab_lesson *lesson, int argc,
 			 * more than the machine has is all of them. */
 			lab->o.cpus = (int)parse_long(lab, "cpus", optarg, 0, 4096);
 			break;
+		case OPT_TRACE_OUT: {
+			char why[512];
+			const char *bad_path = lab_trace_path_bad(optarg, why, sizeof why);
+
+			if (bad_path)
+				bad(lab, "%s", bad_path);
+			lab->o.trace_out = optarg;
+			break;
+		}
 		case OPT_JSON:
 			lab->o.json = true;
 			break;
@@ -679,6 +692,8 @@ parse_args(struct lab *lab, const struct lab_lesson *lesson, int argc,
 		if (lab->o.explore && n)
 			bad(lab, "--explore and %s exclude each other (--explore makes the schedules)",
 			    given[0]);
+		if (lab->o.explore && lab->o.trace_out)
+			bad(lab, "--explore and --trace-out exclude each other (record a reported --schedule with --trace-out)");
 		if (lab->o.explore && lab->o.trace)
 			bad(lab, "--explore and --trace exclude each other (replay a reported --schedule with --trace)");
 		if (!lab->o.explore && (lab->o.preemptions >= 0 || lab->o.max_runs ||
@@ -690,6 +705,11 @@ parse_args(struct lab *lab, const struct lab_lesson *lesson, int argc,
 	}
 	if (lab->o.schedule)
 		parse_schedule(lab, lab->o.schedule);
+	{
+		const char *rec = getenv("RACELAB_RECORD");
+
+		lab->record_sampled = rec && strcmp(rec, "sampled") == 0;
+	}
 	{
 		const char *e = getenv("RACELAB_JSON_FD");
 		char *end;
@@ -728,6 +748,34 @@ lab_parse(struct lab *lab, const struct lab_lesson *lesson, int argc,
 	return r;
 }
 
+/* --trace-out: the runs are written when the lesson's main process exits
+ * (however it returns or exits: a deadlocked run is worth seeing); a run
+ * begun and not ended is added as it stands. */
+static struct lab *trace_lab;
+static pid_t trace_pid;
+
+void
+lab_trace_flush(struct lab *lab)
+{
+	char err[512];
+
+	if (!lab->trace || getpid() != trace_pid)
+		return;
+	if (atomic_load(&lab->board->run_state) == BOARD_RUN_RUNNING)
+		lab_trace_add(lab->trace, lab->board);
+	if (lab_trace_write(lab->trace, lab->o.trace_out, err, sizeof err) < 0)
+		fprintf(stderr, "%s: %s\n", lab->prog, err);
+	lab_trace_free(lab->trace);
+	lab->trace = NULL;
+}
+
+static void
+trace_at_exit(void)
+{
+	if (trace_lab)
+		lab_trace_flush(trace_lab);
+}
+
 void
 lab_init(struct lab *lab, const struct lab_lesson *lesson, int argc,
          char **argv)
@@ -752,6 +800,14 @@ lab_init(struct lab *lab, const struct lab_lesson *lesson, int argc,
 		unsetenv(BOARD_ENV_FD);
 	}
 	setup_board(lab);
+	if (lab->o.trace_out) {
+		trace_lab = lab;
+		trace_pid = getpid();
+		lab->trace = lab_trace_new(lab->prog);
+		if (!lab->trace)
+			lab_die(lab, "out of memory");
+		atexit(trace_at_exit);
+	}
 }
 
 void
@@ -787,7 +843,10 @@ lab_run_end(struct lab *lab)
 			             atomic_load(&b->counter[0].expected));
 	}
 	atomic_store(&b->run_end_ns, board_now_ns());
+	board_run_done(b);
 	atomic_store(&b->run_state, BOARD_RUN_DONE);
+	if (lab->trace)
+		lab_trace_add(lab->trace, b);
 }
 
 double
@@ -978,6 +1037,27 @@ lab_json_end(struct lab_json *j)
 		lab_json_int(j, "all_blocked", json_lab->all_blocked ||
 		             lab_all_blocked(json_lab->board));
 
+	/* The workers' real PIDs and TIDs, by worker number (a trace's
+	 * tracks carry the same), for runs of up to 64 workers. */
+	if (json_lab && json_lab->run > 0 && !strstr(j->buf, "\"pids\":")) {
+		const struct board *b = json_lab->board;
+		long long pids[64], tids[64];
+		uint32_t n = atomic_load(&((struct board *)b)->nactors);
+		int k = 0;
+
+		for (uint32_t i = 1; i < n && i <= 64; i++) {
+			struct board_actor_id id;
+
+			if (!board_actor_read(&b->actor[i], &id) || id.pid <= 0)
+				continue;
+			pids[k] = id.pid;
+			tids[k++] = id.tid;
+		}
+		if (n <= 65) {
+			lab_json_int_array(j, "pids", pids, k);
+			lab_json_int_array(j, "tids", tids, k);
+		}
+	}
 	if (json_lab && json_lab->o.random && json_lab->rsched_len) {
 		sched = json_lab->rsched;
 		slen = json_lab->rsched_len;

@@ -52,15 +52,20 @@ lab_set_name(struct lab_worker *w, const char *name)
 	                    atomic_load(&a->worker_no), name);
 }
 
-/* The probe's slow path, at most about once a millisecond per worker:
- * record the step, then widen the stride while steps come faster than
- * that and narrow it again when they slow down. */
+/* Record the step.  Sampled (RACELAB_RECORD=sampled, to compare a run
+ * with and without full recording): widen the stride while steps come
+ * faster than one a millisecond and narrow it again when they slow down. */
 void
-lab_probe_event(struct lab_worker *w, uint32_t label, uint64_t step)
+lab_probe_event(struct lab_worker *w, uint32_t arg, int64_t value, uint64_t step)
 {
-	uint64_t now = board_now_ns();
+	uint64_t now;
 
-	board_event_put(w->actor, BOARD_EV_STEP, label, (int64_t)step);
+	board_event_put(w->actor, BOARD_EV_STEP, arg, value);
+	if (!w->lab->record_sampled) {
+		w->ev_next = step + 1;
+		return;
+	}
+	now = board_now_ns();
 	if (w->ev_stride == 0)
 		w->ev_stride = 1;
 	if (now - w->ev_last_ns < 1000000u) {
@@ -1027,6 +1032,7 @@ end_stuck(struct lab_team *t)
 			waitpid(t->w[i].pid, NULL, 0);
 		}
 	/* Thread workers asleep in their waits end with the process. */
+	lab_trace_flush(t->lab);
 	_exit(LAB_EXIT_DEADLOCK);
 }
 

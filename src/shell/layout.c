@@ -189,3 +189,53 @@ layout_words(const char *s, int width, char *out, size_t n)
 	snprintf(out, n, "%.*s", r[0].len, s);
 	return strlen(out);
 }
+
+/* The text column of the wide projector layout: short lines, but room for
+ * a long word ("(PTHREAD_PROCESS_SHARED),") at 80 columns. */
+static int
+proj_text_w(int cols)
+{
+	int tw = cols * 3 / 8;
+
+	return tw < 28 ? 28 : tw > 44 ? 44 : tw;
+}
+
+int
+layout_proj_width(int cols, bool text)
+{
+	return text && cols >= PROJ_WIDE ? cols - proj_text_w(cols) : cols;
+}
+
+int
+layout_projector(int cols, int lines, bool text, const struct layout_want *p, int n,
+                 struct layout_proj *o)
+{
+	int top = 1, h = lines - 3, pw = layout_proj_width(cols, text), x = cols - pw;
+	int cap = lines >= 32 ? PROJ_PANELS : 2, got[PROJ_PANELS], keep, y = top;
+	bool side = text && x > 0;
+
+	memset(o, 0, sizeof *o);
+	if (lines >= 3)
+		o->hidden = (struct layout_box){lines - 2, 0, 1, cols};
+	if (n > cap)
+		n = cap;
+	if (h < 1)
+		return 0;
+	keep = layout_panels(p, n, text && !side ? (h > PROJ_TEXT_MIN ? h - PROJ_TEXT_MIN : 0) : h,
+	                     got);
+	for (int i = 0; i < keep; i++) {
+		int want = p[i].want > p[i].min ? p[i].want : p[i].min;
+
+		/* Stacked over the text, a panel has its want: the spare rows
+		 * are the text's. */
+		if (text && !side && got[i] > want)
+			got[i] = want;
+		o->pan[i] = (struct layout_box){y, x, got[i], pw};
+		y += got[i];
+	}
+	if (text)
+		o->text = side ? (struct layout_box){top, 0, h, x}
+		               : (struct layout_box){y, 0, top + h - y, cols};
+	o->npan = keep;
+	return keep;
+}

@@ -33,6 +33,10 @@ static struct {
 	int col_w, col_h, height[MD_PANEL_COUNT];
 	struct ui_win results;
 	int res_w, res_col, res_h;
+	/* The projector layout (P): the line that says what it hides, and
+	 * the panels it hides (shown by the usual layout, not by it). */
+	struct ui_win hidden;
+	unsigned proj_hidden;
 	/* The quiz asked before the step's demo runs ("predict, then run"). */
 	bool quiz_open, quiz_asked;
 	int quiz_runs;  /* the run() the answer lets go */
@@ -242,6 +246,7 @@ lesson_close(struct shell_ctx *c)
 	ui_drop(&lv.status);
 	ui_drop(&lv.quiz);
 	ui_drop(&lv.results);
+	ui_drop(&lv.hidden);
 	lv.quiz_open = false;
 	step_attach(NULL, NULL);
 	step_quiz_set(NULL, 0);
@@ -249,6 +254,14 @@ lesson_close(struct shell_ctx *c)
 		md_lesson_free(&lv.run_doc);
 		lv.doc = NULL;
 	}
+}
+
+/* A panel as this layout draws it: the projector's counters are big. */
+static const struct shell_panel *
+panel_of(int i)
+{
+	return shell_cfg.projector && i == MD_PANEL_COUNTERS ? &panel_counters_big
+	                                                     : shell_panels[i];
 }
 
 /* The step's panels in priority order, the first kept longest when the
@@ -272,7 +285,7 @@ panel_wants(unsigned shown, int w, int *idx, struct layout_want *pw)
 		order[no++] = i;
 	for (int k = 0; k < no; k++) {
 		int i = order[k];
-		const struct shell_panel *p = shell_panels[i];
+		const struct shell_panel *p = panel_of(i);
 
 		if (!(shown & 1u << i) || seen & 1u << i)
 			continue;
@@ -286,6 +299,50 @@ panel_wants(unsigned shown, int w, int *idx, struct layout_want *pw)
 		n++;
 	}
 	return n;
+}
+
+/* The projector layout now: the step's first PROJ_PANELS panels by
+ * priority, and the text.  Among them the counters (in big digits) come
+ * first, then the step panel whenever step mode shows it (the instructor
+ * asked for it); a demo that made no counters leaves them out.  idx gets
+ * the panels given rows, in o's order; returns how many. */
+static int
+proj_plan(struct layout_proj *o, int *idx)
+{
+	const struct demo *d = &shell_demo;
+	int all[MD_PANEL_COUNT], m = 0, n;
+	struct layout_want aw[MD_PANEL_COUNT], pw[PROJ_PANELS];
+	bool none = d->board && atomic_load(&d->board->ncounters) == 0 &&
+	            (d->exited || atomic_load(&d->board->nactors) > 1);
+	/* Narrow, in step mode, the Step panel takes the text's place: it is
+	 * what the room schedules with. */
+	bool text = lv.idx >= 0 && !(COLS < PROJ_WIDE && lv.shown & 1u << MD_PANEL_STEP);
+
+	n = panel_wants(lv.shown, layout_proj_width(COLS, text), all, aw);
+	for (int pass = 0; pass < 3; pass++)
+		for (int k = 0; k < n && m < PROJ_PANELS; k++) {
+			bool first = all[k] == MD_PANEL_COUNTERS && k < PROJ_PANELS && !none,
+			     step = all[k] == MD_PANEL_STEP;
+
+			if (pass == 0 ? first : pass == 1 ? step
+			              : !first && !step && k < PROJ_PANELS &&
+			                all[k] != MD_PANEL_COUNTERS) {
+				idx[m] = all[k];
+				pw[m++] = aw[k];
+			}
+		}
+	return layout_projector(COLS, LINES, text, pw, m, o);
+}
+
+static void
+proj_heights(int *h)
+{
+	struct layout_proj o;
+	int idx[PROJ_PANELS], keep = proj_plan(&o, idx);
+
+	memset(h, 0, MD_PANEL_COUNT * sizeof *h);
+	for (int k = 0; k < keep; k++)
+		h[idx[k]] = o.pan[k].h;
 }
 
 /* Lines of the results area (prediction, verdict, checks) at width w:
@@ -330,10 +387,48 @@ layout_stale(const struct shell_ctx *c)
 
 	if (!lv.title.w || c->too_small)
 		return false;
+	if (shell_cfg.projector) {
+		proj_heights(h);
+		return memcmp(h, lv.height, sizeof h) != 0;
+	}
 	if (results_height(lv.res_w, lv.res_col) != lv.res_h)
 		return true;
 	panel_heights(h);
 	return memcmp(h, lv.height, sizeof h) != 0;
+}
+
+/* The windows of the projector layout: its panels stacked in its order,
+ * the text (no results area), the line naming what it hides.  Everything
+ * in bold: thin strokes wash out on a projector. */
+static void
+proj_place(void)
+{
+	struct layout_proj o;
+	int idx[PROJ_PANELS], keep = proj_plan(&o, idx);
+	unsigned vis = 0;
+
+	lv.res_h = 0;
+	memset(lv.height, 0, sizeof lv.height);
+	for (int k = 0; k < keep; k++) {
+		int i = idx[k];
+
+		lv.height[i] = o.pan[k].h;
+		lv.order[lv.nvis++] = i;
+		vis |= 1u << i;
+		ui_place(&lv.pan[i], o.pan[k].h, o.pan[k].w, o.pan[k].y, o.pan[k].x);
+		if (lv.pan[i].w)
+			wbkgdset(lv.pan[i].w, ' ' | A_BOLD);
+	}
+	if (o.text.h > 0) {
+		ui_place(&lv.body, o.text.h, o.text.w, o.text.y, o.text.x);
+		if (lv.body.w)
+			wbkgdset(lv.body.w, ' ' | A_BOLD);
+	}
+	if (o.hidden.h > 0)
+		ui_place(&lv.hidden, 1, o.hidden.w, o.hidden.y, o.hidden.x);
+	lv.proj_hidden = lv.shown & ~vis;
+	if (lv.idx >= 0 && o.text.h == 0)
+		lv.proj_hidden |= PROJ_HIDE_TEXT;
 }
 
 static void
@@ -350,6 +445,7 @@ lesson_layout(struct shell_ctx *c)
 	ui_drop(&lv.status);
 	ui_drop(&lv.quiz);
 	ui_drop(&lv.results);
+	ui_drop(&lv.hidden);
 	md_text_free(&lv.text);
 	lv.text_w = 0;
 	lv.shown = wanted_panels(c->demo);
@@ -358,6 +454,10 @@ lesson_layout(struct shell_ctx *c)
 		return;
 	ui_place(&lv.title, 1, COLS, 0, 0);
 	ui_place(&lv.status, 1, COLS, LINES - 1, 0);
+	if (shell_cfg.projector) {
+		proj_place();
+		goto quiz;
+	}
 	if (has_text) {
 		int tw = COLS * 2 / 5;
 
@@ -393,6 +493,7 @@ lesson_layout(struct shell_ctx *c)
 		ui_place(&lv.pan[i], lv.height[i], w, y, x);
 		y += lv.height[i];
 	}
+quiz:
 	if (lv.focus >= lv.nvis)
 		lv.focus = 0;
 	if (lv.quiz_open) {
@@ -484,7 +585,9 @@ draw_title(const struct shell_ctx *c)
 	if (d->argc) {
 		char nm[64];
 
-		used = (size_t)snprintf(next, sizeof next, "%s",
+		/* The projector's title is read from the back of a room: the
+		 * lesson program's slug, the options after it. */
+		used = (size_t)snprintf(next, sizeof next, "%s", shell_cfg.projector ? d->argv[0] :
 		                        demo_cmd_name(d->argv[0], nm, sizeof nm));
 		for (int i = 1; i < d->argc && used < sizeof next; i++)
 			used += (size_t)snprintf(next + used, sizeof next - used, " %s", d->argv[i]);
@@ -633,16 +736,29 @@ lesson_draw(struct shell_ctx *c, bool full)
 		if (!w || (!full && gen == lv.drawn_gen[i]))
 			continue;
 		werase(w);
-		term_frame(w, shell_panels[i]->title, k == lv.focus);
-		shell_panels[i]->draw(w, &lv.view[i], k == lv.focus);
+		term_frame(w, panel_of(i)->title, k == lv.focus);
+		panel_of(i)->draw(w, &lv.view[i], k == lv.focus);
 		lv.drawn_gen[i] = gen;
 		drew = true;
 	}
 	if (!full)
 		return drew;
+	if (lv.hidden.w) {
+		char msg[256];
+
+		werase(lv.hidden.w);
+		proj_hidden(lv.proj_hidden, COLS - 2, c->cfg->ascii, msg, sizeof msg);
+		term_put(lv.hidden.w, 0, 1, COLS - 2, A_BOLD, msg);
+	}
 	if (lv.quiz_open) {
 		draw_quiz();
 		shell_status(c, lv.status.w, "type your prediction  Enter record and run  Esc cancel");
+		return true;
+	}
+	if (shell_cfg.projector) {
+		shell_status(c, lv.status.w, demo_step_sticky(c->demo) ?
+		             "1-9 step worker  a each  g go  s step off  P all  Enter run  u undo  q back  ? help" :
+		             "Enter run  Space freeze  l sync  +/- workers  s step  k kill  P all  n/p step  x stop  q back  ? help");
 		return true;
 	}
 	shell_status(c, lv.status.w,
@@ -866,6 +982,12 @@ lesson_key(struct shell_ctx *c, int key, struct shell_action *act)
 		           "on: 1-9 start the demo and advance worker N");
 		return SH_RESIZE;
 	}
+	case 'P':
+		shell_cfg.projector = !shell_cfg.projector;
+		term_palette(shell_cfg.projector);
+		shell_note(c, COL_GOOD, "%s", shell_cfg.projector ? "projector layout (P: all panels)"
+		                                                  : "all panels (P: projector layout)");
+		return SH_RESIZE;
 	case 'o':
 		return open_ref(c);
 	case 'a':
@@ -875,7 +997,7 @@ lesson_key(struct shell_ctx *c, int key, struct shell_action *act)
 	case 'u':
 		return step_undo(c);
 	case 'w':
-		return step_save(c);
+		return trace_key(c);
 	case '\t':
 		if (lv.nvis)
 			lv.focus = (lv.focus + 1) % lv.nvis;

@@ -243,8 +243,13 @@ static void
 layout(struct shell_ctx *c)
 {
 	int small = find(SCREEN_SMALL);
+	bool proj;
 
-	c->too_small = LINES < SHELL_MIN_LINES || COLS < SHELL_MIN_COLS;
+	c->in_lesson = stack.n > 0 && stack.id[0] == SCREEN_LESSON;
+	proj = c->in_lesson && shell_cfg.projector;
+	c->min_cols = proj ? PROJ_MIN_COLS : SHELL_MIN_COLS;
+	c->min_lines = proj ? PROJ_MIN_LINES : SHELL_MIN_LINES;
+	c->too_small = LINES < c->min_lines || COLS < c->min_cols;
 	if (c->too_small && small < 0)
 		stack.id[stack.n++] = SCREEN_SMALL;
 	else if (!c->too_small && small >= 0)

@@ -12,9 +12,10 @@
 #include <unistd.h>
 
 static const char usage[] =
-	"usage: racelab [--ascii] [--no-mouse] [LESSON]\n"
-	"       racelab [--ascii] [--no-mouse] --run 'SLUG [OPTION...]'\n"
+	"usage: racelab [--ascii] [--no-mouse] [--projector] [LESSON]\n"
+	"       racelab [--ascii] [--no-mouse] [--projector] --run 'SLUG [OPTION...]'\n"
 	"       racelab --verify [LESSON...]\n"
+	"       racelab --replay FILE.json\n"
 	"       racelab --list | --help | --version\n"
 	"\n"
 	"A hands-on terminal lab for concurrency: lessons that run real\n"
@@ -23,11 +24,15 @@ static const char usage[] =
 	"  LESSON        open this lesson (number or slug, e.g. 3 or race)\n"
 	"  --run CMD     open the live view of one lesson program, e.g.\n"
 	"                --run 'race --workers 4 --sync none'\n"
+	"  --replay FILE play back a run recorded as a trace (w in the shell,\n"
+	"                a lesson program's --trace-out FILE.json)\n"
 	"  --list        print the catalog of lessons and exit\n"
 	"  --verify      run the lessons' run blocks without a terminal and check\n"
 	"                their expect: lines; exit 0 only when all hold\n"
 	"  --ascii       ASCII lines only, no Unicode box drawing\n"
 	"  --no-mouse    do not ask the terminal for mouse events\n"
+	"  --projector   the lesson view for a projector: big counters, two or\n"
+	"                three panels, high contrast, fits 60x20 (P toggles it)\n"
 	"  --help        this text;  --version  the version\n"
 	"\n"
 	"Keys: ? in the program.  NO_COLOR=1 turns colours off.\n"
@@ -143,6 +148,11 @@ main(int argc, char **argv)
 	int status, r;
 
 	setlocale(LC_ALL, "");
+	if (argc > 1 && strcmp(argv[1], "--replay") == 0) {
+		if (argc != 3)
+			bad_usage("%s takes one trace file, e.g. --replay run.json", argv[1]);
+		return replay_main(argv[2]);
+	}
 	if (argc > 1 && strcmp(argv[1], "--verify") == 0) {
 		find_paths();
 		return verify_main(&shell_cfg, argc - 2, argv + 2);
@@ -162,7 +172,7 @@ main(int argc, char **argv)
 			/* Hidden: the options, for the bash completion
 			 * (tools/completion.bash); e2e/complete.sh checks
 			 * them against the usage above. */
-			fputs("--ascii\n--no-mouse\n--run=\n--list\n--verify\n--help\n--version\n", stdout);
+			fputs("--ascii\n--no-mouse\n--projector\n--run=\n--list\n--verify\n--replay=\n--help\n--version\n", stdout);
 			return out_status();
 		} else if (strcmp(a, "--list") == 0) {
 			list = true;
@@ -170,6 +180,8 @@ main(int argc, char **argv)
 			shell_cfg.ascii = true;
 		} else if (strcmp(a, "--no-mouse") == 0) {
 			shell_cfg.mouse = false;
+		} else if (strcmp(a, "--projector") == 0) {
+			shell_cfg.projector = true;
 		} else if (strcmp(a, "--run") == 0) {
 			if (++i == argc)
 				bad_usage("%s needs a command, e.g. --run 'race --workers 2'", a);

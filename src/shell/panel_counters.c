@@ -64,9 +64,10 @@ run_seconds(const struct board *b)
 	return (double)(t1 - t0) / 1e9;
 }
 
-/* The kind's own column: text and colour. */
-static attr_t
-kind_text(const struct board_counter *c, const struct board *b, bool in_run,
+/* The kind's own column: text and colour (the projector's big counters
+ * show it too). */
+attr_t
+panel_counters_kind(const struct board_counter *c, const struct board *b, bool in_run,
           bool wide, char *buf, size_t n)
 {
 	long long val = (long long)atomic_load_explicit(&c->value, memory_order_relaxed);
@@ -147,7 +148,7 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 
 		if (atomic_load(&c->has_expected))
 			snprintf(e, sizeof e, "%lld", (long long)atomic_load(&c->expected));
-		ka = kind_text(c, b, in_run, wide, k, sizeof k);
+		ka = panel_counters_kind(c, b, in_run, wide, k, sizeof k);
 		if (sel != A_NORMAL)
 			mvwhline(w, y, 1, ' ' | sel, wd - 2);
 		x = 1 + term_printf(w, y, 1, wd - 2, sel, " %-14.15s %8lld %8s  ",

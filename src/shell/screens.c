@@ -33,7 +33,10 @@ static const char *const help_lines[] = {
 	"  1-9             advance worker N one step (starts the demo)",
 	"  a / g           each worker one step / let them all go",
 	"  u               undo: restart and replay all but the last step",
-	"  w               save the schedule as a replayable command",
+	"  w               save the schedule as a replayable command, and the",
+	"                  run as a trace (Perfetto; racelab --replay FILE)",
+	"  P               projector layout: big counters, two or three",
+	"                  panels, high contrast; P again shows all",
 	"  o               open the source at the place the text names",
 	"                  (a place shown as race.c: update(), marked in the source)",
 	"  l               cycle the sync method for the next run",
@@ -156,22 +159,29 @@ small_draw(struct shell_ctx *c, bool full)
 	WINDOW *w = small_win.w;
 	char msg[128];
 
-	(void)c;
 	if (!w || !full)
 		return false;
 	werase(w);
 	snprintf(msg, sizeof msg, "racelab needs at least %dx%d (now %dx%d)",
-	         SHELL_MIN_COLS, SHELL_MIN_LINES, COLS, LINES);
+	         c->min_cols, c->min_lines, COLS, LINES);
 	term_put(w, LINES / 2 - 1, 0, COLS, term_attr(COL_WARN), msg);
 	term_put(w, LINES / 2 + 1, 0, COLS, A_NORMAL, "enlarge the terminal, or q to quit");
+	if (c->in_lesson && !shell_cfg.projector && COLS >= PROJ_MIN_COLS &&
+	    LINES >= PROJ_MIN_LINES)
+		term_put(w, LINES / 2 + 2, 0, COLS, A_NORMAL,
+		         "or P: the projector layout, which fits");
 	return true;
 }
 
 static int
 small_key(struct shell_ctx *c, int key, struct shell_action *act)
 {
-	(void)c;
 	(void)act;
+	if (key == 'P' && c->in_lesson) { /* as in the lesson view */
+		shell_cfg.projector = !shell_cfg.projector;
+		term_palette(shell_cfg.projector);
+		return SH_RESIZE;
+	}
 	return key == 'q' || key == SH_CTRL('c') ? SH_QUIT : 0;
 }
 

@@ -38,11 +38,15 @@ enum {
 #define SH_ESC 27
 
 enum { SHELL_MIN_COLS = 80, SHELL_MIN_LINES = 24 };
+/* The projector layout of a lesson (P, --projector) is made for a big font:
+ * it fits a smaller grid. */
+enum { PROJ_MIN_COLS = 60, PROJ_MIN_LINES = 20 };
 
 struct shell_cfg {
 	bool ascii;   /* no Unicode box drawing or sparklines */
 	bool mouse;
 	bool color;   /* false under NO_COLOR or without colour support */
+	bool projector; /* the lesson view's projector layout (P, --projector) */
 	char lessons_dir[4 * PATH_MAX]; /* the search path, dirs separated by ':' */
 	char bin_dir[PATH_MAX];
 	const char *run; /* --run argument */
@@ -52,29 +56,36 @@ extern struct shell_cfg shell_cfg;
 
 /* ---- term.c: curses setup, colours, drawing helpers ------------------- */
 
-/* Colours: name, foreground, background, attribute with colour, without. */
+/* Colours: name, foreground, background, attribute with colour, without;
+ * then the projector's: foreground, background, attribute.  A projector
+ * washes out yellow, cyan, blue and anything dim: there the roles are bold
+ * on the default colours, or solid backgrounds (a red block reads from the
+ * back of a room); without colour the projector keeps the mono attribute
+ * with A_DIM taken out (term_palette). */
 #define SHELL_COLORS(X)                                                   \
-	X(COL_NORMAL, -1, -1, A_NORMAL, A_NORMAL)                         \
-	X(COL_TITLE, COLOR_CYAN, -1, A_BOLD, A_BOLD)                      \
-	X(COL_BAR, COLOR_BLACK, COLOR_CYAN, A_NORMAL, A_REVERSE)          \
-	X(COL_FOCUS, COLOR_YELLOW, -1, A_BOLD, A_BOLD)                    \
-	X(COL_DIM, -1, -1, A_DIM, A_DIM)                                  \
-	X(COL_CODE, COLOR_GREEN, -1, A_NORMAL, A_NORMAL)                  \
-	X(COL_RUN, COLOR_YELLOW, -1, A_BOLD, A_BOLD)                      \
-	X(COL_WARN, COLOR_RED, -1, A_BOLD, A_BOLD | A_UNDERLINE)          \
-	X(COL_GOOD, COLOR_GREEN, -1, A_BOLD, A_BOLD)                      \
-	X(COL_SEL, -1, -1, A_REVERSE, A_REVERSE)                          \
-	X(COL_FROZEN, COLOR_WHITE, COLOR_BLUE, A_BOLD, A_REVERSE | A_BOLD) \
-	X(COL_ST_RUN, COLOR_GREEN, -1, A_NORMAL, A_NORMAL)                \
-	X(COL_ST_WAIT, COLOR_RED, -1, A_BOLD, A_BOLD)                     \
-	X(COL_ST_CRIT, COLOR_YELLOW, -1, A_BOLD, A_UNDERLINE)             \
-	X(COL_ST_SLEEP, COLOR_BLUE, -1, A_NORMAL, A_DIM)                  \
-	X(COL_ST_GATE, COLOR_MAGENTA, -1, A_BOLD, A_BOLD)                 \
-	X(COL_ST_DONE, -1, -1, A_DIM, A_DIM)                              \
-	X(COL_ST_KILLED, COLOR_RED, -1, A_REVERSE, A_REVERSE)
+	X(COL_NORMAL, -1, -1, A_NORMAL, A_NORMAL, -1, -1, A_NORMAL)       \
+	X(COL_TITLE, COLOR_CYAN, -1, A_BOLD, A_BOLD, -1, -1, A_BOLD | A_UNDERLINE) \
+	X(COL_BAR, COLOR_BLACK, COLOR_CYAN, A_NORMAL, A_REVERSE, -1, -1, A_REVERSE | A_BOLD) \
+	X(COL_FOCUS, COLOR_YELLOW, -1, A_BOLD, A_BOLD, -1, -1, A_BOLD)    \
+	X(COL_DIM, -1, -1, A_DIM, A_DIM, -1, -1, A_NORMAL)                \
+	X(COL_CODE, COLOR_GREEN, -1, A_NORMAL, A_NORMAL, -1, -1, A_BOLD)  \
+	X(COL_RUN, COLOR_YELLOW, -1, A_BOLD, A_BOLD, -1, -1, A_BOLD) \
+	X(COL_WARN, COLOR_RED, -1, A_BOLD, A_BOLD | A_UNDERLINE, COLOR_WHITE, COLOR_RED, A_BOLD) \
+	X(COL_GOOD, COLOR_GREEN, -1, A_BOLD, A_BOLD, COLOR_BLACK, COLOR_GREEN, A_BOLD) \
+	X(COL_SEL, -1, -1, A_REVERSE, A_REVERSE, -1, -1, A_REVERSE)       \
+	X(COL_FROZEN, COLOR_WHITE, COLOR_BLUE, A_BOLD, A_REVERSE | A_BOLD, COLOR_WHITE, COLOR_BLUE, A_BOLD) \
+	X(COL_ST_RUN, COLOR_GREEN, -1, A_NORMAL, A_NORMAL, COLOR_GREEN, -1, A_BOLD) \
+	X(COL_ST_WAIT, COLOR_RED, -1, A_BOLD, A_BOLD, COLOR_RED, -1, A_BOLD) \
+	X(COL_ST_CRIT, COLOR_YELLOW, -1, A_BOLD, A_UNDERLINE, COLOR_BLACK, COLOR_YELLOW, A_BOLD) \
+	X(COL_ST_SLEEP, COLOR_BLUE, -1, A_NORMAL, A_DIM, -1, -1, A_NORMAL) \
+	X(COL_ST_GATE, COLOR_MAGENTA, -1, A_BOLD, A_BOLD, COLOR_MAGENTA, -1, A_BOLD) \
+	X(COL_ST_DONE, -1, -1, A_DIM, A_DIM, -1, -1, A_NORMAL)            \
+	X(COL_ST_KILLED, COLOR_RED, -1, A_REVERSE, A_REVERSE, COLOR_WHITE, COLOR_RED, A_BOLD) \
+	X(COL_BIG_BAD, COLOR_RED, -1, A_BOLD, A_BOLD, COLOR_RED, -1, A_BOLD) \
+	X(COL_BIG_GOOD, COLOR_GREEN, -1, A_BOLD, A_BOLD, COLOR_GREEN, -1, A_BOLD)
 
 enum shell_color {
-#define X(name, fg, bg, a, mono) name,
+#define X(name, fg, bg, a, mono, pfg, pbg, pa) name,
 	SHELL_COLORS(X)
 #undef X
 	COL_COUNT
@@ -87,6 +98,8 @@ void term_end(void);       /* restores the terminal; safe to call twice */
 void term_suspend(void);   /* Ctrl-Z: restore, stop, and come back */
 void term_resize(void);    /* after SIGWINCH: learn the new size */
 attr_t term_attr(enum shell_color c);
+/* The colours for the projector layout, or the usual ones (P toggles). */
+void term_palette(bool projector);
 attr_t term_state_attr(enum board_state s);
 /* Border and title of a boxed window; focus highlights it. */
 void term_frame(WINDOW *w, const char *title, bool focus);
@@ -140,6 +153,24 @@ size_t layout_keys(const char *keys, int width, char *out, size_t n);
 /* The whole words of s that fit in width columns ("" if the first does
  * not). */
 size_t layout_words(const char *s, int width, char *out, size_t n);
+/* The projector layout of a cols x lines screen: a title row, then the
+ * panels (at most two, three from 32 lines on, given in priority order)
+ * and the step's text, then the row that says what is hidden, then the
+ * status bar.  From PROJ_WIDE columns the text is a column on the left and
+ * the panels stack on the right; narrower, the panels stack on top (their
+ * wants, no spare rows) and the text takes the rest, at least
+ * PROJ_TEXT_MIN rows, or the panels that do not fit are left out. */
+enum { PROJ_WIDE = 76, PROJ_TEXT_MIN = 6, PROJ_PANELS = 3 };
+struct layout_box {
+	int y, x, h, w; /* h == 0: not shown */
+};
+struct layout_proj {
+	struct layout_box text, pan[PROJ_PANELS], hidden;
+	int npan; /* panels given rows: a prefix of the order */
+};
+int layout_proj_width(int cols, bool text); /* the panels' columns */
+int layout_projector(int cols, int lines, bool text, const struct layout_want *p,
+                     int n, struct layout_proj *o);
 
 /* ---- results.c: the step's results area -------------------------------- */
 
@@ -164,6 +195,8 @@ struct shell_ctx {
 	const struct shell_cfg *cfg;
 	struct demo *demo;
 	bool too_small;  /* the terminal is below the minimum size */
+	int min_cols, min_lines; /* that size (smaller in the projector layout) */
+	bool in_lesson;  /* the full screen is the lesson view (P applies) */
 	char note[256];  /* a message for the status bar */
 	attr_t note_attr;
 	unsigned note_gen; /* bumped by each shell_note: the bar is dirty */
@@ -491,7 +524,11 @@ int step_grant(struct shell_ctx *c, unsigned worker_no); /* 1-9 */
 int step_all(struct shell_ctx *c);  /* a */
 int step_go(struct shell_ctx *c);   /* g */
 int step_undo(struct shell_ctx *c); /* u */
-int step_save(struct shell_ctx *c); /* w */
+int step_save(struct shell_ctx *c); /* w: the schedule (step.c) */
+/* replay.c: w also writes the run on the board as a trace (and calls
+ * step_save); racelab --replay FILE.json plays one back. */
+int trace_key(struct shell_ctx *c);
+int replay_main(const char *path);
 /* Every frame: judge the goals; returns SH_REDRAW when a goal was reached. */
 int step_tick(struct shell_ctx *c);
 bool step_panel_wanted(const struct demo *d);
@@ -544,6 +581,36 @@ void panel_clamp(struct panel_view *v, int n, int visible);
 /* The procs panel's selected actor (for `k`), -1 if none. */
 int panel_procs_selected(void);
 int panel_procs_actor(int row); /* actor shown on a row, or -1 */
+/* A counter's kind column ("LOST 3", "min 0 max 4", "12/s") into buf, and
+ * its attribute; in_run: the run is not over; wide: the long wording. */
+attr_t panel_counters_kind(const struct board_counter *c, const struct board *b,
+                           bool in_run, bool wide, char *buf, size_t n);
+
+/* ---- bigdigits.c: large digits, pure rendering (unit-tested) ---------- */
+
+enum { BIG_ROWS = 5, BIG_COLS = 3 }; /* a glyph's pixels */
+/* Columns s (digits and '-') takes at sx columns a pixel, glyphs half a
+ * pixel apart (a column at least): 0 for "", -1 when a character has no
+ * glyph. */
+int big_width(const char *s, int sx);
+int big_height(int sy); /* rows: BIG_ROWS * sy */
+/* Row r of s, ink as U+2588 (or '#' when ascii), blanks as spaces, into
+ * out (NUL-ended, cut at n); its length in bytes. */
+size_t big_row(const char *s, int sx, int sy, bool ascii, int r, char *out, size_t n);
+/* The largest scale at which s fits cols x rows; false if none does. */
+bool big_fit(const char *s, int cols, int rows, int *sx, int *sy);
+void big_draw(WINDOW *w, int y, int x, const char *s, int sx, int sy, attr_t a);
+
+/* ---- projector.c: the projector layout's own panel and notice ---------- */
+
+/* The counters panel drawn in big digits (the step's counters, the same
+ * values the counters panel shows). */
+extern const struct shell_panel panel_counters_big;
+/* "hidden: timeline, output - P shows all" for the panels of mask (and
+ * the step's text: PROJ_HIDE_TEXT), in whole words within width ("" when
+ * nothing is hidden). */
+#define PROJ_HIDE_TEXT (1u << MD_PANEL_COUNT)
+size_t proj_hidden(unsigned mask, int width, bool ascii, char *out, size_t n);
 
 uint64_t shell_now_ns(void);
 

@@ -34,35 +34,52 @@ term_unusable(void)
 	return NULL;
 }
 
+static const struct {
+	short fg, bg, pfg, pbg;
+	attr_t a, mono, pa;
+} color_tab[COL_COUNT] = {
+#define X(name, fg, bg, a, mono, pfg, pbg, pa) [name] = {fg, bg, pfg, pbg, a, mono, pa},
+	SHELL_COLORS(X)
+#undef X
+};
+static bool colors_on;
+
+/* Fill attrs[] (and the colour pairs) from the table's usual or projector
+ * columns. */
+void
+term_palette(bool projector)
+{
+	for (int i = 0; i < COL_COUNT; i++) {
+		short fg = projector ? color_tab[i].pfg : color_tab[i].fg;
+		short bg = projector ? color_tab[i].pbg : color_tab[i].bg;
+
+		if (!colors_on) {
+			attrs[i] = color_tab[i].mono;
+			if (projector) /* dim text fades on a projector */
+				attrs[i] &= ~(attr_t)A_DIM;
+			continue;
+		}
+		attrs[i] = projector ? color_tab[i].pa : color_tab[i].a;
+		/* No pair where both colours are the default: the selection
+		 * (reverse) is OR-ed with a state's colour, and two pairs
+		 * OR-ed make a third, unset one (black on black). */
+		if (i == COL_NORMAL || (fg == -1 && bg == -1))
+			continue;
+		init_pair((short)i, fg, bg);
+		attrs[i] |= COLOR_PAIR(i);
+	}
+	attrs[COL_NORMAL] = A_NORMAL;
+}
+
 static void
 colors_init(void)
 {
-	static const struct {
-		short fg, bg;
-		attr_t a, mono;
-	} tab[COL_COUNT] = {
-#define X(name, fg, bg, a, mono) [name] = {fg, bg, a, mono},
-		SHELL_COLORS(X)
-#undef X
-	};
-
-	if (shell_cfg.color && has_colors() && start_color() == OK) {
+	colors_on = shell_cfg.color && has_colors() && start_color() == OK;
+	if (colors_on)
 		use_default_colors(); /* light and dark terminals both read */
-		for (int i = 1; i < COL_COUNT; i++) {
-			init_pair((short)i, tab[i].fg, tab[i].bg);
-			attrs[i] = COLOR_PAIR(i) | tab[i].a;
-			/* No pair where both colours are the default: the selection
-			 * (reverse) is OR-ed with a state's colour, and two pairs
-			 * OR-ed make a third, unset one (black on black). */
-			if (tab[i].fg == -1 && tab[i].bg == -1)
-				attrs[i] = tab[i].a;
-		}
-		attrs[COL_NORMAL] = A_NORMAL;
-	} else {
+	else
 		shell_cfg.color = false;
-		for (int i = 0; i < COL_COUNT; i++)
-			attrs[i] = tab[i].mono;
-	}
+	term_palette(shell_cfg.projector);
 }
 
 int

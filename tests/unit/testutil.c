@@ -187,7 +187,7 @@ tu_states_seen(const char *const argv[], int *bare_waits)
 	}
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: status %d",
 	              argv[0], st);
-	munmap(b, sizeof *b);
+	board_unmap(b);
 	close(fd);
 	return seen;
 }
