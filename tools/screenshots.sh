@@ -257,3 +257,9 @@ until_ 10 has "paused"
 until_ 10 grep -q "balance  *$_f  *expected 100  *off by" "$TMP/last.txt"
 shot replay
 keys q
+
+# The forced lost update as a trace, beside the shots, for Perfetto
+# (tests/unit/check_trace.c reads it).
+"$ROOT/bin/racelab-race" --workers 2 --iters 2 --runs 1 --schedule 1,2,1,2 \
+	--trace-out "$OUT/race-trace.json" >/dev/null || die "racelab-race --trace-out failed"
+echo "screenshots/race-trace.json"

@@ -51,6 +51,9 @@ static const struct lab_lesson lesson = {
 	.syncs = "all|none|mutex|spin|sem|atomic",
 	.sync_default = "all",
 	.options = options,
+	/* It measures ns per update: 10 ns a recorded step would be part of
+	 * them (see lab.h). */
+	.record_sampled = true,
 };
 
 enum method { M_NONE, M_MUTEX, M_SPIN, M_SEM, M_ATOMIC, M_COUNT };

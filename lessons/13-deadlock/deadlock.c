@@ -507,6 +507,7 @@ report_deadlock(const int *cyc, int len)
 			while (waitpid(team->w[i].pid, NULL, 0) < 0 && errno == EINTR)
 				;
 	fflush(stderr);
+	lab_trace_flush(team->lab); /* --trace-out: the deadlock is worth seeing */
 	/* Thread workers blocked on the locks end with the process. */
 	_exit(LAB_EXIT_DEADLOCK);
 }

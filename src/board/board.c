@@ -340,6 +340,8 @@ board_reset(struct board *b)
 			atomic_store(&a->acquired[l], 0);
 		/* The run's events start here (the slot's earlier ones are
 		 * an earlier run's). */
+		atomic_store(&a->ring_last, atomic_load(&a->ring_head) -
+		                            atomic_load(&a->ring_mark));
 		atomic_store(&a->ring_mark, atomic_load(&a->ring_head));
 	}
 	atomic_store(&b->nactors, 0);
@@ -608,6 +610,45 @@ board_event_put(struct board_actor *a, enum board_event_type type,
 	atomic_store_explicit(&a->ring_head, h + 1, memory_order_release);
 }
 
+void
+board_ring_prefault(struct board_actor *a)
+{
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
+#endif
+	uint64_t n = atomic_load_explicit(&a->ring_last, memory_order_relaxed);
+	uint64_t len = board_ring_len(a), h, first, end;
+	long pg = sysconf(_SC_PAGESIZE);
+	struct board_event *r = ring_of(a);
+
+	if (n == 0)
+		return;
+	if (n > len)
+		n = len;
+	h = atomic_load_explicit(&a->ring_head, memory_order_relaxed);
+	first = h & a->ring_mask;
+	/* The slots from the head on, wrapping at the ring's end. */
+	for (int part = 0; part < 2 && n; part++) {
+		uint64_t k = first + n > len ? len - first : n;
+		uintptr_t lo = (uintptr_t)&r[first] & ~(uintptr_t)(pg - 1);
+		uintptr_t hi = (uintptr_t)&r[first + k];
+
+		end = hi;
+		if (madvise((void *)lo, end - lo, MADV_POPULATE_WRITE) != 0) {
+			/* An older kernel: a write that leaves the value as
+			 * it is (an event a reader may still be reading). */
+			for (uintptr_t p = lo; p < end; p += (uintptr_t)pg) {
+				uintptr_t e = p < (uintptr_t)r ? (uintptr_t)r : p;
+
+				atomic_fetch_or_explicit((_Atomic uint64_t *)(e & ~(uintptr_t)7),
+				                         0, memory_order_relaxed);
+			}
+		}
+		n -= k;
+		first = 0;
+	}
+}
+
 /* Conversion of ticks for the readers of one process: refreshed when the
  * board changes or an event is newer than the map's last pair. */
 static _Thread_local struct {
@@ -802,6 +843,8 @@ board_actor_settled(const struct board *b, unsigned idx)
 	s = atomic_load_explicit(&a->state, memory_order_acquire);
 	if (s == BOARD_ST_GATE)
 		return atomic_load(&a->grant) == taken;
+	if (s == BOARD_ST_BLOCKED && atomic_load(&a->parked))
+		return true;
 	if (s != BOARD_ST_WAIT_LOCK)
 		return false;
 	l = atomic_load(&a->wait_lock);

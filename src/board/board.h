@@ -152,10 +152,19 @@ struct board_actor {
 	 * creation, before any other party maps the board. */
 	_Atomic uint64_t ring_head; /* events ever put */
 	_Atomic uint64_t ring_mark; /* ring_head when the run began (board_reset) */
+	_Atomic uint64_t ring_last; /* events this slot recorded in the last run */
 	uint64_t ring_off;  /* bytes from this actor to its first event */
 	uint64_t board_off; /* bytes from the board to this actor */
 	uint32_t ring_mask; /* ring length - 1 */
 	uint32_t tick_tsc;  /* 1: ticks are the TSC (board.clock.tsc) */
+
+	/* Label id of the source file of the probe it is at (0: none), the
+	 * file `line` is in: the shell's Source panel reads it from disk. */
+	_Atomic uint32_t file;
+	/* 1: blocked in a call that ends only when another actor moves (a
+	 * watched program's join, wait for a child, barrier or busy rwlock:
+	 * racelab-watch): settled, as a wait for a held lock is. */
+	_Atomic uint32_t parked;
 };
 
 /* What a counter's number means, and so what the shell shows beside it. */
@@ -271,7 +280,9 @@ struct board {
 	 * at the start and end of each run.  Otherwise ticks are ns. */
 	struct board_clock {
 		uint32_t tsc;      /* written once, at creation */
-		uint32_t pad_;
+		/* 1: the lesson records about one step a millisecond per
+		 * worker, not every step (lab.h, record_sampled) */
+		_Atomic uint32_t sampled;
 		uint64_t tick0, ns0; /* at creation */
 		_Atomic uint64_t run_tick0, run_ns0; /* at board_reset */
 		_Atomic uint64_t run_tick1, run_ns1; /* at board_run_done */
@@ -341,6 +352,10 @@ struct board_event_copy {
  * about 10 ns, never blocks, overwrites the oldest event when full. */
 void board_event_put(struct board_actor *a, enum board_event_type type,
                      uint32_t arg, int64_t value);
+/* Map the ring pages the actor is about to write (as many events as its
+ * slot recorded in the last run), so that a new process worker takes its
+ * page faults before its work, not inside it (about 1 us each). */
+void board_ring_prefault(struct board_actor *a);
 /* Set the actor's state and record the change as an event (nothing when
  * the state is the same). */
 void board_actor_state(struct board_actor *a, enum board_state s);
@@ -363,7 +378,7 @@ void board_gate_wake(struct board_actor *a); /* after step_mode changed */
  * state on the board), or waiting without a timeout for a lock another
  * actor holds (a condition variable; a semaphore with no permit left; a
  * barrier not yet full; an rwlock it cannot have now, once the kernel has
- * the waiter asleep).  A scheduler grants one step, then waits until every worker is settled. */
+ * the waiter asleep; or parked, state BLOCKED).  A scheduler grants one step, then waits until every worker is settled. */
 bool board_actor_settled(const struct board *b, unsigned idx);
 void board_go_wait(struct board *b);
 void board_go_release(struct board *b);

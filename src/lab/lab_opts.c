@@ -290,7 +290,7 @@ usage(const struct lab *lab)
 	if (l->syncs)
 		printf("  --sync %-13s how workers synchronise (default %s)\n",
 		       l->syncs, l->sync_default);
-	if (lab_probe_sites() > 0) {
+	if (lab_probe_sites() > 0 && !l->no_schedules) {
 		printf("  --schedule 1,2,1,... grant steps to workers in this order, then run freely\n");
 		printf("  --step               you are the scheduler: choose who moves at each step\n");
 		printf("  --quantum K          round-robin: each worker K steps at a time, to the end\n");
@@ -435,6 +435,7 @@ setup_board(struct lab *lab)
 	strncpy(lab->board->lesson, lab->lesson->slug, BOARD_LESSON_LEN - 1);
 	atomic_store(&lab->board->lesson_pid, getpid());
 	atomic_store(&lab->board->nprobes, lab_probe_sites());
+	atomic_store(&lab->board->clock.sampled, lab->record_sampled);
 	publish_main(lab);
 	/* Step mode from the command line; under the shell the shell may
 	 * also have switched it on before we started. */
@@ -468,7 +469,8 @@ print_options(const struct lab_lesson *l, const struct option *lo)
 		    ((lo->val == OPT_SCHEDULE || lo->val == OPT_STEP || lo->val == OPT_QUANTUM ||
 		      lo->val == OPT_RANDOM || lo->val == OPT_TRACE || lo->val == OPT_EXPLORE ||
 		      lo->val == OPT_PREEMPTIONS || lo->val == OPT_MAX_RUNS ||
-		      lo->val == OPT_MAX_STEPS) && lab_probe_sites() == 0))
+		      lo->val == OPT_MAX_STEPS) &&
+		     (lab_probe_sites() == 0 || l->no_schedules)))
 			continue;
 		printf("--%s%s", lo->name, lo->has_arg ? "=" : "");
 		for (; *vals; vals++)
@@ -708,7 +710,11 @@ parse_args(struct lab *lab, const struct lab_lesson *lesson, int argc,
 	{
 		const char *rec = getenv("RACELAB_RECORD");
 
-		lab->record_sampled = rec && strcmp(rec, "sampled") == 0;
+		lab->record_sampled = lesson->record_sampled;
+		if (rec && strcmp(rec, "sampled") == 0)
+			lab->record_sampled = true;
+		if ((rec && strcmp(rec, "all") == 0) || lab->o.trace_out)
+			lab->record_sampled = false;
 	}
 	{
 		const char *e = getenv("RACELAB_JSON_FD");
@@ -750,30 +756,40 @@ lab_parse(struct lab *lab, const struct lab_lesson *lesson, int argc,
 
 /* --trace-out: the runs are written when the lesson's main process exits
  * (however it returns or exits: a deadlocked run is worth seeing); a run
- * begun and not ended is added as it stands. */
-static struct lab *trace_lab;
-static pid_t trace_pid;
-
-void
-lab_trace_flush(struct lab *lab)
-{
-	char err[512];
-
-	if (!lab->trace || getpid() != trace_pid)
-		return;
-	if (atomic_load(&lab->board->run_state) == BOARD_RUN_RUNNING)
-		lab_trace_add(lab->trace, lab->board);
-	if (lab_trace_write(lab->trace, lab->o.trace_out, err, sizeof err) < 0)
-		fprintf(stderr, "%s: %s\n", lab->prog, err);
-	lab_trace_free(lab->trace);
-	lab->trace = NULL;
-}
+ * begun and not ended is added as it stands.  What the writer needs is
+ * kept here: at exit, a lesson's struct lab (on main's stack) is gone. */
+static struct {
+	struct lab_trace *t;
+	const char *path, *prog;
+	struct board *board;
+	pid_t pid;
+	uint32_t last_run; /* the last run added */
+} trace_out;
 
 static void
 trace_at_exit(void)
 {
-	if (trace_lab)
-		lab_trace_flush(trace_lab);
+	char err[512];
+
+	if (!trace_out.t || getpid() != trace_out.pid)
+		return;
+	/* A run begun and not ended, or one that another process ended (an
+	 * MPI lesson's rank 0 ends the runs; the launcher writes). */
+	if (atomic_load(&trace_out.board->run_state) == BOARD_RUN_RUNNING ||
+	    (atomic_load(&trace_out.board->run) > 0 &&
+	     atomic_load(&trace_out.board->run) != trace_out.last_run))
+		lab_trace_add(trace_out.t, trace_out.board);
+	if (lab_trace_write(trace_out.t, trace_out.path, err, sizeof err) < 0)
+		fprintf(stderr, "%s: %s\n", trace_out.prog, err);
+	lab_trace_free(trace_out.t);
+	trace_out.t = NULL;
+}
+
+void
+lab_trace_flush(struct lab *lab)
+{
+	trace_at_exit();
+	lab->trace = NULL;
 }
 
 void
@@ -801,14 +817,18 @@ lab_init(struct lab *lab, const struct lab_lesson *lesson, int argc,
 	}
 	setup_board(lab);
 	if (lab->o.trace_out) {
-		trace_lab = lab;
-		trace_pid = getpid();
 		lab->trace = lab_trace_new(lab->prog);
 		if (!lab->trace)
 			lab_die(lab, "out of memory");
+		trace_out.t = lab->trace;
+		trace_out.path = lab->o.trace_out;
+		trace_out.prog = lab->prog;
+		trace_out.board = lab->board;
+		trace_out.pid = getpid();
 		atexit(trace_at_exit);
 	}
 }
+
 
 void
 lab_run_begin(struct lab *lab, int run)
@@ -845,8 +865,10 @@ lab_run_end(struct lab *lab)
 	atomic_store(&b->run_end_ns, board_now_ns());
 	board_run_done(b);
 	atomic_store(&b->run_state, BOARD_RUN_DONE);
-	if (lab->trace)
+	if (lab->trace) {
 		lab_trace_add(lab->trace, b);
+		trace_out.last_run = atomic_load(&b->run);
+	}
 }
 
 double

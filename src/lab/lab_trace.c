@@ -26,6 +26,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+enum { TRACE_MAX_EVENTS = 1 << 20 };
+
 struct tr_event {
 	uint64_t ns;     /* CLOCK_MONOTONIC */
 	/* A step's operation happens when the worker goes on from the probe:
@@ -60,6 +62,7 @@ struct tr_lock {
 
 struct tr_run {
 	int run;
+	bool sampled; /* steps recorded about one a millisecond, not all */
 	pid_t pid; /* the lesson's */
 	uint64_t start_ns, end_ns;
 	int ncounters, nlocks;
@@ -151,6 +154,7 @@ lab_trace_add(struct lab_trace *t, const struct board *b)
 	board_clock_map(b, &map);
 	snprintf(t->clock, sizeof t->clock, "%s", b->clock.tsc ? "tsc" : "monotonic");
 	r->run = (int)atomic_load(&m->run);
+	r->sampled = atomic_load(&m->clock.sampled);
 	r->pid = atomic_load(&m->lesson_pid);
 	r->start_ns = atomic_load(&m->run_start_ns);
 	r->end_ns = atomic_load(&m->run_state) == BOARD_RUN_DONE ? atomic_load(&m->run_end_ns)
@@ -188,6 +192,10 @@ lab_trace_add(struct lab_trace *t, const struct board *b)
 			continue;
 		if (head - mark > board_ring_len(a))
 			from = head - board_ring_len(a);
+		/* At most about a million events a run (a file of a hundred
+		 * MB or so), shared among the actors: the most recent. */
+		if (head - from > TRACE_MAX_EVENTS / nact)
+			from = head - TRACE_MAX_EVENTS / nact;
 		if (!grow((void **)&t->actor, &t->capactor, t->nactor + 1, sizeof *t->actor) ||
 		    !grow((void **)&t->ev, &t->capev, t->nev + (head - from), sizeof *t->ev))
 			return;
@@ -438,8 +446,8 @@ write_actor(struct out *o, const struct lab_trace *t, const struct tr_actor *a)
 	char life[BOARD_NAME_LEN + 16], cur[BOARD_NAME_LEN + 40];
 	unsigned state = BOARD_ST_IDLE;
 	const struct tr_event *pending = NULL;
-	uint32_t lock = 0;
-	bool has_lock = false;
+	uint32_t held[32], waiting = 0;
+	int nheld = 0;
 
 	if (!a->n)
 		return;
@@ -460,27 +468,41 @@ write_actor(struct out *o, const struct lab_trace *t, const struct tr_actor *a)
 			if (e->flow && e->type == BOARD_EV_LOCK_RELEASE)
 				flow(o, r, a, e, true);
 		}
-		if (e->state != state ||
-		    ((e->type == BOARD_EV_LOCK_WAIT || e->type == BOARD_EV_LOCK_ACQUIRE) &&
-		     (!has_lock || lock != e->arg))) {
-			if (slice_state(state))
-				slice(o, a, false, cur, "state", e->ns, NULL);
-			state = e->state;
-			if (e->type == BOARD_EV_LOCK_WAIT || e->type == BOARD_EV_LOCK_ACQUIRE) {
-				lock = e->arg;
-				has_lock = true;
-			} else if (state != BOARD_ST_CRITICAL && state != BOARD_ST_WAIT_LOCK) {
-				has_lock = false;
-			}
-			if (slice_state(state)) {
-				json_t *args = json_pack("{s:s}", "state",
-				                         board_state_name((enum board_state)state));
+		/* The locks it holds, newest last: a critical section is
+		 * named after the newest; a wait after the lock waited for. */
+		if (e->type == BOARD_EV_LOCK_ACQUIRE && nheld < 32)
+			held[nheld++] = e->arg;
+		if (e->type == BOARD_EV_LOCK_RELEASE)
+			for (int h = nheld - 1; h >= 0; h--)
+				if (held[h] == e->arg) {
+					memmove(&held[h], &held[h + 1],
+					        (size_t)(nheld - h - 1) * sizeof held[0]);
+					nheld--;
+					break;
+				}
+		if (e->type == BOARD_EV_LOCK_WAIT)
+			waiting = e->arg;
+		{
+			bool crit = e->state == BOARD_ST_CRITICAL, wait = e->state == BOARD_ST_WAIT_LOCK;
+			bool has = (crit && nheld) || wait;
+			uint32_t lk = wait ? waiting : nheld ? held[nheld - 1] : 0;
+			char name[sizeof cur];
 
-				state_name(r, (enum board_state)state, lock, has_lock, cur, sizeof cur);
-				if (has_lock && (state == BOARD_ST_CRITICAL || state == BOARD_ST_WAIT_LOCK))
-					json_object_set_new(args, "lock",
-					                    json_string(lock_of(r, lock)->name));
-				slice(o, a, true, cur, "state", e->ns, args);
+			state_name(r, (enum board_state)e->state, lk, has, name, sizeof name);
+			if (e->state != state || (slice_state(state) && strcmp(name, cur) != 0)) {
+				if (slice_state(state))
+					slice(o, a, false, cur, "state", e->ns, NULL);
+				state = e->state;
+				snprintf(cur, sizeof cur, "%s", name);
+				if (slice_state(state)) {
+					json_t *args = json_pack("{s:s}", "state",
+					                         board_state_name((enum board_state)state));
+
+					if (has)
+						json_object_set_new(args, "lock",
+						                    json_string(lock_of(r, lk)->name));
+					slice(o, a, true, cur, "state", e->ns, args);
+				}
 			}
 		}
 		/* A step parked at a gate: its instant once the worker goes on. */
@@ -692,12 +714,13 @@ racelab_object(const struct out *o, const struct lab_trace *t)
 		for (size_t a = 0; a < t->nactor; a++)
 			if (t->actor[a].run == (int)i)
 				dropped += (json_int_t)t->actor[a].dropped;
-		json_array_append_new(runs, json_pack("{s:I,s:I,s:f,s:f,s:o,s:o,s:I}", "run",
+		json_array_append_new(runs, json_pack("{s:I,s:I,s:f,s:f,s:o,s:o,s:I,s:b}", "run",
 		                                      (json_int_t)r->run, "pid",
 		                                      (json_int_t)r->pid, "start_us",
 		                                      us(o, r->start_ns), "end_us",
 		                                      us(o, r->end_ns), "counters", cs,
-		                                      "locks", ls, "dropped", dropped));
+		                                      "locks", ls, "dropped", dropped,
+		                                      "steps_sampled", r->sampled));
 	}
 	return json_pack("{s:s,s:s,s:I,s:o}", "program", t->program, "clock", t->clock,
 	                 "version", (json_int_t)1, "runs", runs);

@@ -158,6 +158,7 @@ worker_main(struct lab_worker *w)
 	board_actor_publish(a, w->mode == LAB_PROCESS ? BOARD_KIND_PROCESS
 	                                              : BOARD_KIND_THREAD,
 	                    getpid(), gettid(), getppid(), (unsigned)w->no, name);
+	board_ring_prefault(a); /* its page faults before the start, not in its work */
 	board_go_wait(w->lab->board);
 	start_line(w);
 	atomic_store(&a->state, BOARD_ST_RUNNING);

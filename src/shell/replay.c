@@ -91,6 +91,7 @@ struct rp_counter {
 static struct {
 	const char *path;
 	char program[64];
+	bool sampled; /* the run recorded about one step a millisecond */
 	struct rp_track *track;
 	int ntrack;
 	struct rp_counter counter[BOARD_MAX_COUNTERS];
@@ -100,6 +101,7 @@ static struct {
 	struct rp_event *ev;
 	size_t nev;
 	double t0, t1; /* µs */
+	double tl0;    /* the timeline's start: the first worker's start */
 	/* The replay's position: events[0..pos) have happened. */
 	size_t pos;
 	double now; /* µs of the recording shown */
@@ -333,7 +335,8 @@ load(const char *path, char *why, size_t len)
 		json_t *runs = json_object_get(rl, "runs"), *run, *c;
 		size_t k, j;
 
-		json_array_foreach(runs, k, run)
+		json_array_foreach(runs, k, run) {
+			rp.sampled |= json_is_true(json_object_get(run, "steps_sampled"));
 			json_array_foreach(json_object_get(run, "counters"), j, c) {
 				const char *n = json_string_value(json_object_get(c, "name"));
 				json_t *x = json_object_get(c, "expected");
@@ -344,6 +347,7 @@ load(const char *path, char *why, size_t len)
 					rp.counter[ci].expected = json_integer_value(x);
 				}
 			}
+		}
 	}
 	json_decref(root);
 	if (rp.nev == 0 || rp.ntrack == 0) {
@@ -353,6 +357,13 @@ load(const char *path, char *why, size_t len)
 	qsort(rp.ev, rp.nev, sizeof *rp.ev, by_ts);
 	rp.t0 = rp.ev[0].ts;
 	rp.t1 = rp.ev[rp.nev - 1].ts;
+	rp.tl0 = rp.t0;
+	for (size_t k = 0; k < rp.nev; k++)
+		if (rp.ev[k].kind == RP_STATE && rp.ev[k].state != BOARD_ST_STARTING &&
+		    rp.ev[k].state != BOARD_ST_IDLE) {
+			rp.tl0 = rp.ev[k].ts;
+			break;
+		}
 	rp.state = calloc((size_t)rp.ntrack, sizeof *rp.state);
 	if (!rp.state)
 		shell_oom();
@@ -444,27 +455,33 @@ static void
 draw(void)
 {
 	int rows = LINES, cols = COLS, y, lane_x, lane_w, nshow;
-	char a[32], b[32], sp[32];
+	char a[32], b[32], sp[32], line[512];
 	enum board_state *col;
 	const char *base = strrchr(rp.path, '/') ? strrchr(rp.path, '/') + 1 : rp.path;
 
 	erase();
 	attron(A_REVERSE | A_BOLD);
 	mvhline(0, 0, ' ', cols);
-	mvprintw(0, 1, "REPLAY of %.*s - recorded, not live", cols > 40 ? cols - 32 : 8, base);
+	snprintf(line, sizeof line, "REPLAY of %s - recorded, not live (%s%s)", base, rp.program,
+	         rp.sampled ? "; steps sampled, about one a millisecond" : "");
+	mvaddnstr(0, 1, line, cols - 2);
 	attroff(A_REVERSE | A_BOLD);
 	fmt_us(rp.now - rp.t0, a, sizeof a);
 	fmt_us(rp.t1 - rp.t0, b, sizeof b);
 	fmt_speed(sp, sizeof sp);
-	mvprintw(1, 1, "%.40s  t = %s of %s  speed %s  %s  event %zu/%zu", rp.program, a, b, sp,
+	snprintf(line, sizeof line, "t = %s of %s  speed %s  %s  event %zu/%zu", a, b, sp,
 	         rp.playing ? "playing" : "paused", rp.pos, rp.nev);
+	mvaddnstr(1, 1, line, cols - 2);
 
 	/* Timeline: a lane per worker, up to the shown time. */
 	y = 3;
 	nshow = rp.ntrack;
 	if (nshow > rows / 3)
 		nshow = rows / 3;
-	mvprintw(y++, 1, "Timeline (recorded)");
+	/* The lanes begin when the first worker starts its work: a slow
+	 * fork or the start line would otherwise fill most of them. */
+	fmt_us(rp.tl0 - rp.t0, a, sizeof a);
+	mvprintw(y++, 1, "Timeline (recorded), from the first worker's start at %s", a);
 	lane_x = 18;
 	lane_w = cols - lane_x - 2;
 	col = calloc(lane_w > 0 ? (size_t)lane_w : 1, sizeof *col);
@@ -475,7 +492,7 @@ draw(void)
 		mvprintw(y, 1, "%-16.16s", rp.track[i].name);
 		/* One sweep of the events for the lane's columns. */
 		for (int x = 0; x < lane_w; x++) {
-			double t = rp.t0 + (rp.t1 - rp.t0) * (x + 0.5) / lane_w;
+			double t = rp.tl0 + (rp.t1 - rp.tl0) * (x + 0.5) / lane_w;
 
 			if (t > rp.now) {
 				mvaddch(y, lane_x + x, ' ');
@@ -539,7 +556,7 @@ draw(void)
 	mvhline(rows - 1, 0, ' ', cols);
 	mvprintw(rows - 1, 1, "%.*s", cols - 2,
 	         "Space play/pause  . next event  , previous  + faster  - slower  "
-	         "Home/End  q quit");
+	         "g start  G end  q quit");
 	attroff(A_REVERSE);
 	refresh();
 }
@@ -593,6 +610,7 @@ replay_main(const char *path)
 	signal(SIGTERM, on_quit);
 	signal(SIGHUP, on_quit);
 	shell_cfg.mouse = false;
+	shell_cfg.color = !(getenv("NO_COLOR") && *getenv("NO_COLOR"));
 	if (term_init() < 0) {
 		fprintf(stderr, "racelab: cannot set up the terminal\n");
 		return 1;
@@ -656,7 +674,9 @@ replay_main(const char *path)
 			break;
 		case KEY_HOME:
 		case 'g':
-			seek_time(rp.t0);
+			rp.playing = false;
+			seek(0);
+			rp.now = rp.t0;
 			break;
 		case KEY_END:
 		case 'G':

@@ -120,7 +120,7 @@ lossy_runs(const char *args, const char *mode, int runs, bool yield_want)
  * during make check) a worker's loop spans many time slices,
  * and a preemption between its read and its write erases all that the
  * other worker did meanwhile: nearly every run loses, with no help from
- * --widen (which stays off unless asked for).  At 20,000 updates (the
+ * --widen (which stays off unless asked for).  At 10,000 updates (the
  * lesson's step; each update's two steps recorded on the board, about
  * 20 ns an update) the whole loop fits in one slice: nothing is lost, except
  * when the machine's own load preempts a worker inside it.  At 1,000,
@@ -134,8 +134,8 @@ START_TEST(test_one_core)
 	lossy = lossy_runs("--cpus 1 --iters 20000000", mode, 10, false);
 	ck_assert_msg(lossy >= 9, "%s on one core: only %d of 10 runs lost",
 	              mode, lossy);
-	lossy = lossy_runs("--cpus 1 --iters 20000", mode, 10, false);
-	ck_assert_msg(lossy <= 2, "%s on one core, 20000 updates: %d of 10 runs "
+	lossy = lossy_runs("--cpus 1 --iters 10000", mode, 10, false);
+	ck_assert_msg(lossy <= 2, "%s on one core, 10000 updates: %d of 10 runs "
 	              "lost, though each loop fits in one slice", mode, lossy);
 	lossy = lossy_runs("--cpus 1 --iters 1000 --widen yield", mode, 5, true);
 	ck_assert_msg(lossy == 5, "%s, --widen yield on one core: only %d of 5 "

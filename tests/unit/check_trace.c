@@ -408,6 +408,52 @@ START_TEST(test_trace_out_paths)
 }
 END_TEST
 
+/* Another lesson, whose main returns (its struct lab gone with main's
+ * frame when the trace is written at exit), with condition variables:
+ * the signals and wake-ups are there, and the file keeps the rules. */
+START_TEST(test_condvars_trace)
+{
+	char path[4200];
+	const char *argv[] = { "bin/racelab-condvars", "--runs", "1", "--trace-out", path,
+	                       "--quiet", NULL };
+	json_error_t je;
+	json_t *root, *e;
+	bool signal = false, woken = false;
+	size_t i;
+
+	snprintf(path, sizeof path, "%s/condvars.json", dir);
+	ck_assert_int_eq(tu_run(argv, NULL, NULL), 0);
+	root = json_load_file(path, 0, &je);
+	ck_assert_msg(root, "%s: %s", path, je.text);
+	check_format(root);
+	json_array_foreach(json_object_get(root, "traceEvents"), i, e) {
+		const char *op = json_string_value(json_object_get(json_object_get(e, "args"), "op"));
+
+		signal |= op && (strcmp(op, "signal") == 0 || strcmp(op, "broadcast") == 0);
+		woken |= op && strcmp(op, "woken") == 0;
+	}
+	ck_assert(signal && woken);
+	json_decref(root);
+}
+END_TEST
+
+/* The trace kept beside the screenshots (tools/screenshots.sh, from a
+ * real run of the forced lost update), as Perfetto would be given it. */
+START_TEST(test_kept_trace)
+{
+	json_error_t je;
+	json_t *root = json_load_file("screenshots/race-trace.json", 0, &je);
+	json_t *run0;
+
+	ck_assert_msg(root, "screenshots/race-trace.json: %s", je.text);
+	check_format(root);
+	run0 = json_array_get(json_object_get(json_object_get(root, "racelab"), "runs"), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(
+		json_array_get(json_object_get(run0, "counters"), 0), "final")), 101);
+	json_decref(root);
+}
+END_TEST
+
 Suite *
 suite_trace(void)
 {
@@ -420,6 +466,8 @@ suite_trace(void)
 	tcase_add_test(tc, test_free_race_trace);
 	tcase_add_test(tc, test_lock_handoff_trace);
 	tcase_add_test(tc, test_trace_out_paths);
+	tcase_add_test(tc, test_kept_trace);
+	tcase_add_test(tc, test_condvars_trace);
 	suite_add_tcase(s, tc);
 	return s;
 }
