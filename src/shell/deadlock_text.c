@@ -24,6 +24,31 @@ shell_worker_name(const struct demo *d, int actor, char *buf, size_t n)
 		snprintf(buf, n, "%.*s", BOARD_NAME_LEN - 1, nm);
 }
 
+/* Worker ACTOR's name in a sentence, with its number when another worker
+ * has the same name: three threads of one start routine are
+ * "philosopher 2", "philosopher 3", ..., not one "philosopher" holding
+ * and waiting on itself. */
+static void
+cycle_name(const struct demo *d, int actor, char *buf, size_t n)
+{
+	char other[BOARD_NAME_LEN + 8];
+
+	shell_worker_name(d, actor, buf, n);
+	if (strncmp(buf, "worker ", 7) == 0)
+		return;
+	for (int j = 0; j < d->nact; j++) {
+		if (j == actor || !d->act[j].valid)
+			continue;
+		shell_worker_name(d, j, other, sizeof other);
+		if (strcmp(other, buf) == 0) {
+			size_t l = strlen(buf);
+
+			snprintf(buf + l, n - l, " %u", d->act[actor].id.worker_no);
+			return;
+		}
+	}
+}
+
 int
 shell_deadlock_text(const struct demo *d, char (*out)[160], int *who, int max)
 {
@@ -45,8 +70,8 @@ shell_deadlock_text(const struct demo *d, char (*out)[160], int *who, int max)
 
 		if (who)
 			who[i] = cyc[i];
-		shell_worker_name(d, cyc[i], me, sizeof me);
-		shell_worker_name(d, next, them, sizeof them);
+		cycle_name(d, cyc[i], me, sizeof me);
+		cycle_name(d, next, them, sizeof them);
 		/* cyc[i] holds what the worker before it in the cycle waits
 		 * for, and waits for what the next one holds. */
 		snprintf(out[i], sizeof out[i], "%s holds %.15s and waits for %.15s, held by %s", me,
