@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -298,13 +299,26 @@ take(json_t *e, char *why, size_t len)
 	return true; /* E of a state, flows: drawn from the rest */
 }
 
+enum { RP_MAX_BYTES = 256 << 20 };
+
 static int
 load(const char *path, char *why, size_t len)
 {
 	json_error_t je;
-	json_t *root = json_load_file(path, 0, &je), *evs, *e, *rl;
+	json_t *root, *evs, *e, *rl;
+	struct stat st;
 	size_t i;
 
+	/* jansson holds the whole tree, about 14 bytes of memory for each
+	 * byte of a trace (a 27 MB file: 370 MB): a bigger file than any one
+	 * run's --trace-out (a million events, ~110 MB) is refused before it
+	 * is read, so that a hostile or mistaken file cannot eat the memory. */
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > RP_MAX_BYTES) {
+		snprintf(why, len, "too big for a replay (%lld MB; at most %d MB)",
+		         (long long)(st.st_size >> 20), RP_MAX_BYTES >> 20);
+		return -1;
+	}
+	root = json_load_file(path, 0, &je);
 	if (!root) {
 		if (je.line < 0 || je.position == 0)
 			snprintf(why, len, "%s", errno ? strerror(errno) : je.text);

@@ -13,6 +13,13 @@ echo '{"traceEvents": 3}' > "$RL_TMP/bad.json"
 out=$("$ROOT/bin/racelab" --replay "$RL_TMP/bad.json" 2>&1 </dev/null)
 [ $? = 2 ] && [ "$out" = "racelab: --replay $RL_TMP/bad.json: not a trace: no traceEvents" ] ||
 	fail "--replay of a bad file: '$out'"
+# A file too big to hold in memory (sparse: no disk used) is refused before
+# it is read, not parsed into gigabytes.
+truncate -s 300M "$RL_TMP/big.json"
+out=$("$ROOT/bin/racelab" --replay "$RL_TMP/big.json" 2>&1 </dev/null)
+[ $? = 2 ] && [ "$out" = "racelab: --replay $RL_TMP/big.json: too big for a replay (300 MB; at most 256 MB)" ] ||
+	fail "--replay of a 300 MB file: '$out'"
+rm -f "$RL_TMP/big.json"
 
 traces() { ls "$RL_TMP"/state/racelab/trace-race-*.json 2>/dev/null; }
 
