@@ -39,6 +39,11 @@ SHELL_LIB = $(B)/libshell.a
 # The runtime installed for lessons written outside the tree: lab + board
 # in one library, with its headers and src/lab/racelab-lab.pc.in.
 RUNTIME_LIB = $(B)/libracelab-lab.a
+# src/watch/sym: debug-info names on elfutils' libdw; -fPIC because it is
+# linked into racelab-watch's preload library as well.
+SYM_LIB = $(B)/libsym.a
+DW_CFLAGS = $(shell $(PKG_CONFIG) --cflags libdw 2>/dev/null)
+DW_LIBS = $(shell $(PKG_CONFIG) --libs libdw 2>/dev/null || echo -ldw -lelf)
 
 # lessons/NN-slug/ holds slug.c (and maybe more .c) -> bin/racelab-slug
 LESSON_DIRS = $(sort $(dir $(wildcard lessons/*/lesson.md lessons/*/*.c)))
@@ -50,7 +55,7 @@ UNIT_BIN = $(B)/tests/unit
 BENCH_SRC = $(wildcard bench/*.c)
 BENCH_BINS = $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 
-all: bin/racelab $(LESSON_BINS) $(RUNTIME_LIB)
+all: bin/racelab $(LESSON_BINS) $(RUNTIME_LIB) watch
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -64,6 +69,9 @@ $(LAB_LIB): $(LAB_SRC:%.c=$(B)/%.o)
 	rm -f $@ && $(AR) rcs $@ $^
 $(SHELL_LIB): $(SHELL_SRC:%.c=$(B)/%.o)
 	rm -f $@ && $(AR) rcs $@ $^
+$(SYM_LIB): $(B)/src/watch/sym.o
+	rm -f $@ && $(AR) rcs $@ $^
+$(B)/src/watch/sym.o: ALL_CFLAGS += -fPIC $(DW_CFLAGS)
 $(RUNTIME_LIB): $(LAB_SRC:%.c=$(B)/%.o) $(BOARD_SRC:%.c=$(B)/%.o)
 	rm -f $@ && $(AR) rcs $@ $^
 
@@ -91,6 +99,29 @@ bin/racelab-images $(B)/tsan/racelab-images $(UNIT_BIN): LESSON_LIBS += $(IMAGE_
 # Lesson 22 reads racelab-ipc's --json records with jansson.
 bin/racelab-mpi-collectives: LESSON_LIBS += $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null)
 $(B)/lessons/10-images/images.o $(B)/tests/obj/check_images.o: ALL_CFLAGS += $(IMAGE_CFLAGS)
+
+# racelab-watch (src/watch): the program, and the library it preloads
+# into a watched program (position-independent, its own symbols hidden
+# but the interposed calls and the __tsan_* hooks).
+WATCH_LIB = $(B)/librlwatch.so
+WATCH_LIB_SRC = $(filter-out src/watch/watch.c,$(wildcard src/watch/*.c))
+WATCH_PIC_CFLAGS = $(RL_CPPFLAGS) $(CPPFLAGS) -std=c17 $(WARN) $(WERROR) -MMD -MP \
+  -pthread -fPIC -fvisibility=hidden -fno-sanitize=all $(CFLAGS)
+$(B)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WATCH_PIC_CFLAGS) $(DW_CFLAGS) -c $< -o $@
+$(WATCH_LIB): $(WATCH_LIB_SRC:%.c=$(B)/pic/%.o) $(BOARD_SRC:%.c=$(B)/pic/%.o)
+	$(CC) -shared -pthread $(LDFLAGS) -Wl,-soname,librlwatch.so -o $@ $^ -ldl -latomic $(DW_LIBS)
+$(B)/src/watch/watch.o: ALL_CFLAGS += -DLIBDIR=\"$(LIBDIR)\"
+bin/racelab-watch: $(B)/src/watch/watch.o $(LAB_LIB) $(BOARD_LIB) | $(WATCH_LIB)
+	@mkdir -p bin
+	$(CC) $(RL_LDFLAGS) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LESSON_LIBS)
+# The watched test programs (tests/watch/*.c), as plain executables.
+WATCH_TESTS = $(patsubst tests/watch/%.c,$(B)/watch/%,$(wildcard tests/watch/*.c))
+$(B)/watch/%: tests/watch/%.c
+	@mkdir -p $(B)/watch
+	$(CC) -g -O1 -pthread -o $@ $<
+watch: bin/racelab-watch $(WATCH_LIB) $(WATCH_TESTS)
 
 # ThreadSanitizer builds of the lesson programs (tests/e2e/tsan.sh): the
 # tool must stay quiet for synchronised modes and speak up for racy ones.
@@ -126,8 +157,8 @@ $(B)/tests/suites.h: $(UNIT_SRC)
 $(B)/tests/obj/%.o: tests/unit/%.c $(B)/tests/suites.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Wno-missing-prototypes -I$(B)/tests -Itests/unit -c $< -o $@
-$(UNIT_BIN): $(UNIT_SRC:tests/unit/%.c=$(B)/tests/obj/%.o) $(SHELL_LIB) $(LAB_LIB) $(BOARD_LIB)
-	$(CC) $(RL_LDFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS) $(LESSON_LIBS)
+$(UNIT_BIN): $(UNIT_SRC:tests/unit/%.c=$(B)/tests/obj/%.o) $(SHELL_LIB) $(LAB_LIB) $(BOARD_LIB) $(SYM_LIB)
+	$(CC) $(RL_LDFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS) $(LESSON_LIBS) $(DW_LIBS)
 
 $(B)/bench/%: bench/%.c $(SHELL_LIB) $(LAB_LIB) $(BOARD_LIB)
 	@mkdir -p $(dir $@)
@@ -161,9 +192,14 @@ install: all
 	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 \
 	  $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/racelab/lab \
 	  $(DESTDIR)$(INCLUDEDIR)/racelab/board $(DESTDIR)$(BASHCOMPDIR)
-	install -m 755 bin/racelab $(LESSON_BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 bin/racelab $(LESSON_BINS) bin/racelab-watch $(DESTDIR)$(PREFIX)/bin/
+	mkdir -p $(DESTDIR)$(LIBDIR)/racelab
+	install -m 644 $(WATCH_LIB) $(DESTDIR)$(LIBDIR)/racelab/
+	install -m 644 man/racelab-watch.1 $(DESTDIR)$(MANPREFIX)/man1/
 	for d in $(LESSON_DIRS); do mkdir -p $(DESTDIR)$(DATADIR)/$$d; \
-	  install -m 644 $$d/lesson.md $$d/*.c $$(ls $$d/*.py 2>/dev/null) $(DESTDIR)$(DATADIR)/$$d/ || exit 1; done
+	  install -m 644 $$d/lesson.md $$d/*.c $$(ls $$d/*.py 2>/dev/null) $(DESTDIR)$(DATADIR)/$$d/ || exit 1; \
+	  if [ -d $$d/exercises ]; then mkdir -p $(DESTDIR)$(DATADIR)/$$d/exercises && \
+	    install -m 644 $$d/exercises/*.c $(DESTDIR)$(DATADIR)/$$d/exercises/ || exit 1; fi; done
 	install -m 644 man/racelab.1 man/racelab-lesson.1 $(DESTDIR)$(MANPREFIX)/man1/
 	install -m 644 tools/completion.bash $(DESTDIR)$(BASHCOMPDIR)/racelab
 	for p in $(PROGS); do ln -sf racelab-lesson.1 $(DESTDIR)$(MANPREFIX)/man1/$$p.1; \
@@ -177,6 +213,8 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/racelab $(PROGS:%=$(DESTDIR)$(PREFIX)/bin/%)
+	rm -f $(DESTDIR)$(PREFIX)/bin/racelab-watch $(DESTDIR)$(MANPREFIX)/man1/racelab-watch.1
+	rm -rf $(DESTDIR)$(LIBDIR)/racelab
 	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(INCLUDEDIR)/racelab
 	rm -f $(DESTDIR)$(MANPREFIX)/man1/racelab.1 $(DESTDIR)$(MANPREFIX)/man1/racelab-lesson.1 \
 	  $(PROGS:%=$(DESTDIR)$(MANPREFIX)/man1/%.1)
@@ -192,5 +230,5 @@ deb: deps
 clean:
 	rm -rf $(B) bin
 
-.PHONY: all deps tsan fuzz run check bench screenshots install uninstall deb clean
+.PHONY: all watch deps tsan fuzz run check bench screenshots install uninstall deb clean
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

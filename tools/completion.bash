@@ -59,6 +59,14 @@ _racelab() {
 	local cur opt line words= slugs
 	_racelab_word
 	COMPREPLY=()
+	# After --watch, the words are the watched program and its arguments.
+	local i
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		if [[ ${COMP_WORDS[i]} == --watch ]]; then
+			COMPREPLY=($(compgen -f -- "$cur"))
+			return 0
+		fi
+	done
 	slugs=$("${COMP_WORDS[0]}" --list 2>/dev/null </dev/null | awk '{ print $2 }')
 	case $opt in
 	--run)

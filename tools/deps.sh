@@ -4,9 +4,10 @@
 # libpng-dev, libjpeg62-turbo-dev: lesson 10 reads and writes PNG and JPEG;
 # lomiri-wallpapers-16.04: its default input, 15 JPEG photographs (16 MB)
 # in /usr/share/backgrounds (gnome-backgrounds has only WebP and SVG now).
+# libdw-dev: racelab-watch names a program's functions, globals and lines.
 # libopenmpi-dev, openmpi-bin: lessons 20-22 run on Open MPI (mpicc flags
 # from pkg-config ompi-c; mpirun starts the ranks).
-pkgs="gcc make pkg-config libncurses-dev check libsubunit-dev libmd4c-dev libjansson-dev libssl-dev tmux procps libpng-dev libjpeg62-turbo-dev lomiri-wallpapers-16.04 libopenmpi-dev openmpi-bin"
+pkgs="gcc make pkg-config libncurses-dev check libsubunit-dev libmd4c-dev libjansson-dev libssl-dev tmux procps libpng-dev libjpeg62-turbo-dev libdw-dev lomiri-wallpapers-16.04 libopenmpi-dev openmpi-bin"
 [ -n "$RACELAB_EXTRA_DEPS" ] && pkgs="$pkgs $RACELAB_EXTRA_DEPS"
 missing=
 for p in $pkgs; do

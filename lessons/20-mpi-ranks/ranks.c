@@ -4,7 +4,9 @@
 // re-runs it under mpirun --oversubscribe -np N); each is a process with
 // its own pid, and none is a child of the lesson: mpirun is their parent.
 // Every rank but 0 sends rank 0 one message; rank 0 receives them with
-// MPI_ANY_SOURCE, in the order they arrive, which no one has fixed.
+// MPI_ANY_SOURCE, in an order no one has fixed: a message that comes while
+// rank 0 waits is taken at once, messages already waiting are taken in
+// Open MPI's order (ob1: the senders in turn, by rank), not by arrival.
 // --demo hang: rank 0 waits for a message with a tag nobody sends, and the
 // launcher's watchdog finds every rank stuck and stops the job.
 #include "lab/lab_mpi.h"
@@ -34,7 +36,7 @@ static const struct lab_lesson lesson = {
 	.slug = "mpi-ranks",
 	.title = "Ranks are processes: MPI point to point on Open MPI",
 	.about = "mpirun starts --workers ranks; each sends rank 0 a message, and rank 0\n"
-	         "receives them with MPI_ANY_SOURCE in the order they arrive.\n"
+	         "receives them with MPI_ANY_SOURCE, in an order no one fixed.\n"
 	         "--demo hang: a receive with no matching send, and the watchdog.",
 	.workers = 4,
 	.runs = 1,
@@ -60,11 +62,13 @@ send_hello(void)
 
 	lab_step(m.w, "MPI_Send to 0");
 	MPI_Send(&h, sizeof h, MPI_BYTE, 0, TAG_HELLO, MPI_COMM_WORLD);
+	lab_mpi_sent(&m, 0); /* rank 0 may move now: step mode waits for it */
 }
 
 /* DOC: receive-any
- * Rank 0: size-1 messages, from whoever comes first.  status.MPI_SOURCE
- * says who it was; order[] keeps the order of arrival. */
+ * Rank 0: size-1 messages, from anyone.  status.MPI_SOURCE says who it
+ * was; order[] keeps the order MPI_Recv returned them in (the order of
+ * arrival only for a message that came while rank 0 was waiting). */
 static void
 receive_hellos(int *order, struct hello *from)
 {
@@ -134,10 +138,10 @@ report(int run, const int *order, const struct hello *from, double ms)
 	}
 	int distinct = distinct_orders(code);
 
-	lab_result(&m.lab, "run %d: %d ranks; arrival order at rank 0: %s (%.1f ms)\n",
+	lab_result(&m.lab, "run %d: %d ranks; rank 0 received from: %s (%.1f ms)\n",
 	           run, n, text, ms);
 	if (run == m.lab.o.runs && run > 1)
-		lab_result(&m.lab, "%d different orders of arrival in %d runs\n",
+		lab_result(&m.lab, "%d different orders in %d runs\n",
 		           distinct, run);
 	if (!m.lab.o.json) {
 		free(v);
@@ -165,6 +169,12 @@ report(int run, const int *order, const struct hello *from, double ms)
 	for (int r = 0; r < n; r++)
 		v[r] = from[r].pgid;
 	lab_json_int_array(&j, "pgids", v, n);
+	/* Ranks that lead a process group of their own (pgid == pid). */
+	long long leaders = 0;
+
+	for (int r = 0; r < n; r++)
+		leaders += from[r].pgid == from[r].pid;
+	lab_json_int(&j, "group_leaders", leaders);
 	lab_json_int(&j, "mpirun_pid", m.mpirun);
 	lab_json_int(&j, "lesson_pid", m.launcher);
 	lab_json_int(&j, "lesson_pgid", m.launcher ? getpgid(m.launcher) : -1);

@@ -843,6 +843,8 @@ board_actor_settled(const struct board *b, unsigned idx)
 	s = atomic_load_explicit(&a->state, memory_order_acquire);
 	if (s == BOARD_ST_GATE)
 		return atomic_load(&a->grant) == taken;
+	if (s == BOARD_ST_BLOCKED && atomic_load(&a->parked))
+		return true;
 	if (s != BOARD_ST_WAIT_LOCK)
 		return false;
 	l = atomic_load(&a->wait_lock);

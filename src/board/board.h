@@ -157,6 +157,14 @@ struct board_actor {
 	uint64_t board_off; /* bytes from the board to this actor */
 	uint32_t ring_mask; /* ring length - 1 */
 	uint32_t tick_tsc;  /* 1: ticks are the TSC (board.clock.tsc) */
+
+	/* Label id of the source file of the probe it is at (0: none), the
+	 * file `line` is in: the shell's Source panel reads it from disk. */
+	_Atomic uint32_t file;
+	/* 1: blocked in a call that ends only when another actor moves (a
+	 * watched program's join, wait for a child, barrier or busy rwlock:
+	 * racelab-watch): settled, as a wait for a held lock is. */
+	_Atomic uint32_t parked;
 };
 
 /* What a counter's number means, and so what the shell shows beside it. */
@@ -370,7 +378,7 @@ void board_gate_wake(struct board_actor *a); /* after step_mode changed */
  * state on the board), or waiting without a timeout for a lock another
  * actor holds (a condition variable; a semaphore with no permit left; a
  * barrier not yet full; an rwlock it cannot have now, once the kernel has
- * the waiter asleep).  A scheduler grants one step, then waits until every worker is settled. */
+ * the waiter asleep; or parked, state BLOCKED).  A scheduler grants one step, then waits until every worker is settled. */
 bool board_actor_settled(const struct board *b, unsigned idx);
 void board_go_wait(struct board *b);
 void board_go_release(struct board *b);

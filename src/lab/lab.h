@@ -77,6 +77,9 @@ struct lab_lesson {
 	 * outcome, comma-separated ("final"); NULL: the exit status alone
 	 * (with deadlock, everyone asleep and the step bound, always). */
 	const char *outcome;
+	/* No lab scheduler can drive its workers (MPI: mpirun starts the
+	 * ranks, lab_mpi.c refuses the options): --help leaves them out. */
+	bool no_schedules;
 };
 
 struct lab_opts {
@@ -208,6 +211,36 @@ void lab_pin_cpus(struct lab *lab, int n);
  * explorer forks one run per schedule and returns only in each run's
  * child (lab->exploring set); it prints its report and exits itself. */
 void lab_explore(struct lab *lab);
+/* The same search over any program's runs (racelab-watch): run(ctx,
+ * prefix) runs one schedule that starts with the prefix and fills in
+ * its steps, as a lesson's explore run writes them ("S granted
+ * can,can,...\n" per step, "E how\n" at a stop), its stdout and its
+ * status (exit code, or -signal), all malloc'd; returns false only in a
+ * child that is to go on running (the lesson's own runs).  outcome(ctx,
+ * end, status, stdout) makes the malloc'd JSON object that tells the
+ * run's outcome ("end" is ok, deadlock, asleep, bound or timeout).
+ * flat: report its fields in each outcome itself, not under "outcome".
+ * Prints the report (text and/or --json per lab->o) and returns. */
+struct lab_explore_result {
+	char *out, *steps;
+	int status;
+	bool timeout;
+};
+/* Sleep sets (a partial-order reduction), when independent is not NULL:
+ * run gets, with the prefix, the workers asleep at the node after it (not
+ * to be chosen until a step they depend on); a step line then goes on
+ * " | asleep,... | fp fp ...", one footprint token per worker that could
+ * go, and independent(ctx, fp1, fp2) says whether two such steps commute.
+ * A run ended "E slept" (all that could go asleep) is pruned, no outcome. */
+struct lab_explore_ops {
+	bool (*run)(void *ctx, const int *pre, long n, const int *sleep, long nsleep,
+	            struct lab_explore_result *r);
+	char *(*outcome)(void *ctx, const char *end, int status, char *out);
+	bool (*independent)(void *ctx, const char *fp1, const char *fp2);
+	bool flat;
+	void *ctx;
+};
+void lab_explore_with(struct lab *lab, const struct lab_explore_ops *ops);
 /* Print "prog: message" to stderr and exit 2 (bad input) or 1 (failure).
  * A message ending in ':' gets strerror(errno) appended. */
 _Noreturn void lab_usage_error(const struct lab *lab, const char *fmt, ...)
@@ -335,7 +368,15 @@ unsigned lab_probe_sites(void);
 	do {                                                                     \
 		static _Atomic uint32_t lab_label_id_;                           \
 		LAB_PROBE_SITE_();                                               \
+		LAB_FILE_(w);                                                    \
 		lab_probe((w), &lab_label_id_, (label), (line), (has), (v));     \
+	} while (0)
+/* Every probe also says which source file it is in (the Source panel
+ * shows the file around the line): __FILE__, interned once per site. */
+#define LAB_FILE_(w)                                                           \
+	do {                                                                     \
+		static _Atomic uint32_t lab_file_id_;                            \
+		lab_set_file((w), &lab_file_id_, __FILE__);                      \
 	} while (0)
 
 uint32_t lab_label_slow(struct lab_worker *w, _Atomic uint32_t *idp,
@@ -343,6 +384,16 @@ uint32_t lab_label_slow(struct lab_worker *w, _Atomic uint32_t *idp,
 void lab_gate(struct lab_worker *w);
 void lab_probe_event(struct lab_worker *w, uint32_t arg, int64_t value,
                      uint64_t step);
+
+static inline void
+lab_set_file(struct lab_worker *w, _Atomic uint32_t *idp, const char *file)
+{
+	uint32_t id = atomic_load_explicit(idp, memory_order_relaxed);
+
+	if (__builtin_expect(id == 0, 0))
+		id = lab_label_slow(w, idp, file);
+	atomic_store_explicit(&w->actor->file, id, memory_order_relaxed);
+}
 
 /* The fast path: a few relaxed stores to the worker's own actor and one
  * load of the step flag.  No ordering is needed: these fields are for
@@ -397,14 +448,14 @@ struct lab_lock *lab_lock_new(struct lab *lab, const char *name,
                               enum board_lock_kind kind);
 /* Macros, so the probe records the caller's source line (and the program
  * knows it has probe points). */
-#define lab_lock(w, l) ({ LAB_PROBE_SITE_(); lab_lock_at((w), (l), __LINE__); })
+#define lab_lock(w, l) ({ LAB_PROBE_SITE_(); LAB_FILE_(w); lab_lock_at((w), (l), __LINE__); })
 #define lab_unlock(w, l)                                                       \
-	({ LAB_PROBE_SITE_(); lab_unlock_at((w), (l), __LINE__); })
+	({ LAB_PROBE_SITE_(); LAB_FILE_(w); lab_unlock_at((w), (l), __LINE__); })
 /* 0 when taken; -1 when busy (trylock) or after timeout_ns (timed). */
 #define lab_trylock(w, l)                                                      \
-	({ LAB_PROBE_SITE_(); lab_trylock_at((w), (l), __LINE__); })
+	({ LAB_PROBE_SITE_(); LAB_FILE_(w); lab_trylock_at((w), (l), __LINE__); })
 #define lab_timedlock(w, l, ns)                                                \
-	({ LAB_PROBE_SITE_(); lab_timedlock_at((w), (l), (ns), __LINE__); })
+	({ LAB_PROBE_SITE_(); LAB_FILE_(w); lab_timedlock_at((w), (l), (ns), __LINE__); })
 void lab_lock_at(struct lab_worker *w, struct lab_lock *l, unsigned line);
 void lab_unlock_at(struct lab_worker *w, struct lab_lock *l, unsigned line);
 int lab_trylock_at(struct lab_worker *w, struct lab_lock *l, unsigned line);
@@ -434,9 +485,9 @@ struct lab_lock *lab_sem_new(struct lab *lab, const char *name,
  * (a post without a wait in one run must not carry over to the next). */
 void lab_sem_reset(struct lab_lock *l);
 #define lab_sem_wait(w, s)                                                     \
-	({ LAB_PROBE_SITE_(); lab_lock_at((w), (s), __LINE__); })
+	({ LAB_PROBE_SITE_(); LAB_FILE_(w); lab_lock_at((w), (s), __LINE__); })
 #define lab_sem_post(w, s)                                                     \
-	({ LAB_PROBE_SITE_(); lab_unlock_at((w), (s), __LINE__); })
+	({ LAB_PROBE_SITE_(); LAB_FILE_(w); lab_unlock_at((w), (s), __LINE__); })
 
 /* Barriers (BOARD_LOCK_BARRIER), process-shared, over pthread_barrier_t:
  * count workers wait at it until the last arrives, then all go on, and
@@ -448,7 +499,7 @@ void lab_sem_reset(struct lab_lock *l);
 struct lab_lock *lab_barrier_new(struct lab *lab, const char *name,
                                  unsigned count);
 #define lab_barrier_wait(w, b)                                                 \
-	({ LAB_PROBE_SITE_(); lab_barrier_wait_at((w), (b), __LINE__); })
+	({ LAB_PROBE_SITE_(); LAB_FILE_(w); lab_barrier_wait_at((w), (b), __LINE__); })
 bool lab_barrier_wait_at(struct lab_worker *w, struct lab_lock *b,
                          unsigned line);
 
@@ -467,11 +518,11 @@ enum { LAB_RW_PREFER_READER = 1, LAB_RW_PREFER_WRITER = 2, LAB_RW_PREFER_WRITER_
 struct lab_lock *lab_rwlock_new(struct lab *lab, const char *name,
                                 int prefer);
 #define lab_rdlock(w, l)                                                       \
-	({ LAB_PROBE_SITE_(); lab_rdlock_at((w), (l), __LINE__); })
+	({ LAB_PROBE_SITE_(); LAB_FILE_(w); lab_rdlock_at((w), (l), __LINE__); })
 #define lab_wrlock(w, l)                                                       \
-	({ LAB_PROBE_SITE_(); lab_wrlock_at((w), (l), __LINE__); })
+	({ LAB_PROBE_SITE_(); LAB_FILE_(w); lab_wrlock_at((w), (l), __LINE__); })
 #define lab_rwunlock(w, l)                                                     \
-	({ LAB_PROBE_SITE_(); lab_rwunlock_at((w), (l), __LINE__); })
+	({ LAB_PROBE_SITE_(); LAB_FILE_(w); lab_rwunlock_at((w), (l), __LINE__); })
 void lab_rdlock_at(struct lab_worker *w, struct lab_lock *l, unsigned line);
 void lab_wrlock_at(struct lab_worker *w, struct lab_lock *l, unsigned line);
 void lab_rwunlock_at(struct lab_worker *w, struct lab_lock *l, unsigned line);
@@ -484,7 +535,7 @@ void lab_rwunlock_at(struct lab_worker *w, struct lab_lock *l, unsigned line);
 struct lab_cond;
 struct lab_cond *lab_cond_new(struct lab *lab, const char *name);
 #define lab_cond_wait(w, c, m)                                                 \
-	({ LAB_PROBE_SITE_(); lab_cond_wait_at((w), (c), (m), __LINE__); })
+	({ LAB_PROBE_SITE_(); LAB_FILE_(w); lab_cond_wait_at((w), (c), (m), __LINE__); })
 void lab_cond_wait_at(struct lab_worker *w, struct lab_cond *c,
                       struct lab_lock *m, unsigned line);
 void lab_cond_signal(struct lab_worker *w, struct lab_cond *c);

@@ -32,6 +32,8 @@ enum { EX_RUN_TIMEOUT_MS = 10000 };
 struct ex_sched {
 	int *s;
 	long n;
+	int *sl; /* sleep set at the node after the prefix (sleep sets) */
+	long nsl;
 };
 
 struct ex_outcome {
@@ -44,11 +46,12 @@ struct ex_outcome {
 
 struct ex_state {
 	struct lab *lab;
+	const struct lab_explore_ops *ops;
 	struct ex_sched *stack;
 	size_t nstack, capstack;
 	struct ex_outcome *out;
 	size_t nout, capout;
-	long runs, steps;
+	long runs, steps, pruned;
 	bool cut_runs, cut_preempt, cut_steps, cut_timeout;
 };
 
@@ -97,7 +100,7 @@ str_addf(struct lab *lab, struct ex_str *b, const char *fmt, ...)
 }
 
 static void
-push(struct ex_state *x, const int *s, long n)
+push(struct ex_state *x, const int *s, long n, const int *sl, long nsl)
 {
 	struct ex_sched e;
 
@@ -109,6 +112,10 @@ push(struct ex_state *x, const int *s, long n)
 	e.s = ex_alloc(x->lab, NULL, (size_t)n * sizeof *e.s);
 	if (n)
 		memcpy(e.s, s, (size_t)n * sizeof *s);
+	e.nsl = nsl;
+	e.sl = nsl ? ex_alloc(x->lab, NULL, (size_t)nsl * sizeof *e.sl) : NULL;
+	if (nsl)
+		memcpy(e.sl, sl, (size_t)nsl * sizeof *sl);
 	x->stack[x->nstack++] = e;
 }
 
@@ -228,13 +235,15 @@ last_record(char *out)
 	return rec;
 }
 
-static void
-add_outcome(struct ex_state *x, const char *end, int status, const char *rec,
-            const int *s, long n)
+/* The lesson's outcome object: the fields of its last --json record
+ * that the lesson names, and how it ended. */
+static char *
+lab_outcome(void *ctx, const char *end, int status, char *out)
 {
-	struct lab *lab = x->lab;
+	struct lab *lab = ctx;
+	const char *rec = last_record(out);
 	const char *fields = lab->lesson->outcome;
-	struct ex_str key = { 0 }, json = { 0 }, sched = { 0 };
+	struct ex_str json = { 0 };
 
 	str_add(lab, &json, "{", 1);
 	if (rec && fields && strcmp(end, "ok") == 0) {
@@ -257,6 +266,18 @@ add_outcome(struct ex_state *x, const char *end, int status, const char *rec,
 		str_addf(lab, &json, "%s\"signal\":\"SIG%s\"", json.len > 1 ? "," : "",
 		         sigabbrev_np(-status) ? sigabbrev_np(-status) : "?");
 	str_add(lab, &json, "}", 1);
+	return json.s;
+}
+
+static void
+add_outcome(struct ex_state *x, const char *end, int status, char *out,
+            const int *s, long n)
+{
+	struct lab *lab = x->lab;
+	struct ex_str key = { 0 }, json = { 0 }, sched = { 0 };
+
+	json.s = x->ops->outcome(x->ops->ctx, end, status, out);
+	json.len = strlen(json.s);
 	str_addf(lab, &key, "%s ", end);
 	str_add(lab, &key, json.s, json.len);
 	for (size_t i = 0; i < x->nout; i++)
@@ -279,11 +300,12 @@ add_outcome(struct ex_state *x, const char *end, int status, const char *rec,
 	x->nout++;
 }
 
-/* Is worker no among the comma-separated numbers at p (to the line end)? */
+/* Is worker no among the comma-separated numbers at p (to the line end
+ * or a space)? */
 static bool
 in_set(const char *p, int no)
 {
-	while (*p && *p != '\n') {
+	while (*p && *p != '\n' && *p != ' ') {
 		char *e;
 		long v = strtol(p, &e, 10);
 
@@ -296,20 +318,21 @@ in_set(const char *p, int no)
 	return false;
 }
 
-/* One run of schedule prefix pre; pushes the schedules it opens up. */
-static void
-run_one(struct ex_state *x, struct ex_sched *pre)
+/* The lesson's run: fork this process; the child returns from here
+ * into the lesson (lab->exploring set) with the prefix as its schedule. */
+static bool
+lab_run(void *ctx, const int *pre, long npre, const int *sl, long nsl,
+        struct lab_explore_result *r)
 {
-	struct lab *lab = x->lab;
-	int outp[2], exp[2], wst = 0, status;
+	struct lab *lab = ctx;
+	int outp[2], exp[2], wst = 0;
 	struct ex_str out = { 0 }, ex = { 0 };
-	char end[16] = "ok";
-	int *s = NULL;
-	const char **en = NULL;
-	long n = 0, cap = 0, pre_k = 0;
+	struct ex_sched sc = { (int *)pre, npre, NULL, 0 };
 	pid_t pid;
 	bool done;
 
+	(void)sl; /* a lesson's steps carry no footprints: no sleep sets */
+	(void)nsl;
 	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(exp, O_CLOEXEC) < 0)
 		lab_die(lab, "--explore: pipe:");
 	fflush(NULL);
@@ -319,16 +342,109 @@ run_one(struct ex_state *x, struct ex_sched *pre)
 	if (pid == 0) {
 		close(outp[0]);
 		close(exp[0]);
-		child(lab, pre, outp[1], exp[1]);
-		return; /* into the lesson: run_one's caller longjmps nowhere */
+		child(lab, &sc, outp[1], exp[1]);
+		return false; /* into the lesson */
 	}
 	close(outp[1]);
 	close(exp[1]);
 	done = collect(lab, pid, outp[0], exp[0], &out, &ex);
 	while (waitpid(pid, &wst, 0) < 0 && errno == EINTR)
 		;
-	status = WIFSIGNALED(wst) ? -WTERMSIG(wst) : WEXITSTATUS(wst);
-	if (!done)
+	r->status = WIFSIGNALED(wst) ? -WTERMSIG(wst) : WEXITSTATUS(wst);
+	r->timeout = !done;
+	r->out = out.s;
+	r->steps = ex.s;
+	return true;
+}
+
+static const struct lab_explore_ops lab_ops = { lab_run, lab_outcome, NULL, false, NULL };
+
+static bool
+in_set_arr(const int *v, long n, int w)
+{
+	for (long i = 0; i < n; i++)
+		if (v[i] == w)
+			return true;
+	return false;
+}
+
+/* The numbers at p, comma-separated, to a space or the line end. */
+static long
+ints(struct lab *lab, const char *p, int **v)
+{
+	long n = 0;
+
+	*v = NULL;
+	while (*p && *p != '\n' && *p != ' ') {
+		char *e;
+		long w = strtol(p, &e, 10);
+
+		if (e == p)
+			break;
+		*v = ex_alloc(lab, *v, (size_t)(n + 1) * sizeof **v);
+		(*v)[n++] = (int)w;
+		p = *e == ',' ? e + 1 : e;
+	}
+	return n;
+}
+
+/* A step line's sleep part: "S p can,... | asleep,... | fp fp ..." */
+struct ex_step_por {
+	int *can, *sl;
+	long ncan, nsl;
+	const char **fp; /* per can, a token (to a space) */
+};
+
+static bool
+step_por(struct lab *lab, const char *en, struct ex_step_por *sp)
+{
+	const char *bar = strstr(en, " | "), *nl = strchr(en, '\n');
+
+	memset(sp, 0, sizeof *sp);
+	if (!bar || (nl && bar > nl))
+		return false;
+	sp->ncan = ints(lab, en, &sp->can);
+	sp->nsl = ints(lab, bar + 3, &sp->sl);
+	bar = strstr(bar + 3, " | ");
+	if (!bar || (nl && bar > nl))
+		return false;
+	sp->fp = ex_alloc(lab, NULL, (size_t)(sp->ncan + 1) * sizeof *sp->fp);
+	for (long i = 0; i < sp->ncan; i++) {
+		bar += i ? strcspn(bar, " \n") : 3;
+		if (i)
+			bar += *bar == ' ';
+		sp->fp[i] = bar;
+	}
+	return true;
+}
+
+static const char *
+fp_of(const struct ex_step_por *sp, int w)
+{
+	for (long i = 0; i < sp->ncan; i++)
+		if (sp->can[i] == w)
+			return sp->fp[i];
+	return NULL;
+}
+
+/* One run of schedule prefix pre; pushes the schedules it opens up. */
+static void
+run_one(struct ex_state *x, struct ex_sched *pre)
+{
+	struct lab *lab = x->lab;
+	struct lab_explore_result res = { 0 };
+	struct ex_str out = { 0 }, ex = { 0 };
+	char end[16] = "ok";
+	int *s = NULL, status;
+	const char **en = NULL;
+	long n = 0, cap = 0, pre_k = 0;
+
+	if (!x->ops->run(x->ops->ctx, pre->s, pre->n, pre->sl, pre->nsl, &res))
+		return; /* the lesson's child */
+	out.s = res.out;
+	ex.s = res.steps;
+	status = res.status;
+	if (res.timeout)
 		snprintf(end, sizeof end, "timeout");
 	/* The steps: "S granted can,can,..." lines, then maybe "E how". */
 	for (char *line = ex.s; line && *line;) {
@@ -352,8 +468,10 @@ run_one(struct ex_state *x, struct ex_sched *pre)
 	}
 	x->runs++;
 	x->steps += n;
+	if (strcmp(end, "slept") == 0) /* sleep sets: the same as a run before */
+		x->pruned++;
 	if (strcmp(end, "diverged") == 0 || n < pre->n)
-		lab_die(lab, "--explore: a run did not follow its schedule (%ld of %ld steps): the program is not deterministic under the step driver",
+		lab_die(lab, "--explore: a run did not follow its schedule (%ld of %ld steps): the program is not deterministic under the scheduler",
 		        n, pre->n);
 	for (long i = 0; i < pre->n; i++)
 		if (s[i] != pre->s[i])
@@ -363,7 +481,8 @@ run_one(struct ex_state *x, struct ex_sched *pre)
 		x->cut_steps = true;
 	if (strcmp(end, "timeout") == 0) /* stopped: what came next is unknown */
 		x->cut_timeout = true;
-	add_outcome(x, end, status, last_record(out.s ? out.s : (char *)""), s, n);
+	if (strcmp(end, "slept") != 0)
+		add_outcome(x, end, status, out.s ? out.s : (char *)"", s, n);
 	/* The new branches, shallowest pushed first, so the deepest is run
 	 * next (depth first).  preempt: switches so far away from a worker
 	 * that could have gone on. */
@@ -371,25 +490,63 @@ run_one(struct ex_state *x, struct ex_sched *pre)
 		bool prev_can = i > 0 && in_set(en[i], s[i - 1]);
 
 		if (i >= pre->n) {
-			for (const char *p = en[i]; *p && *p != '\n';) {
+			struct ex_step_por sp;
+			bool por = x->ops->independent && step_por(lab, en[i], &sp);
+			int *cand = NULL, *sl = NULL;
+			long nc = 0;
+
+			for (const char *p = en[i]; *p && *p != '\n' && *p != ' ';) {
 				char *e;
 				int w = (int)strtol(p, &e, 10);
 				int cost = pre_k + (prev_can && w != s[i - 1]);
 
+				if (e == p)
+					break;
 				p = *e == ',' ? e + 1 : e;
 				if (w == s[i])
 					continue;
+				if (por && in_set_arr(sp.sl, sp.nsl, w))
+					continue; /* tried at this node already */
 				if (lab->o.preemptions >= 0 && cost > lab->o.preemptions) {
 					x->cut_preempt = true;
 					continue;
 				}
-				{
-					int keep = s[i];
+				cand = ex_alloc(lab, cand, (size_t)(nc + 1) * sizeof *cand);
+				cand[nc++] = w;
+			}
+			/* Popped last first: a branch's sleep set has what was
+			 * tried before it here (this run's step, the branches
+			 * pushed after it, the node's own sleepers) and does not
+			 * depend on it. */
+			for (long j = 0; j < nc; j++) {
+				long nsl = 0;
+				int keep = s[i];
 
-					s[i] = w;
-					push(x, s, i + 1);
-					s[i] = keep;
+				if (por) {
+					const char *fa = fp_of(&sp, cand[j]);
+
+					sl = ex_alloc(lab, sl, (size_t)(sp.nsl + nc + 1) * sizeof *sl);
+					for (long z = -1; z < sp.nsl + nc; z++) {
+						int w = z < 0 ? s[i] : z < sp.nsl ? sp.sl[z] : cand[z - sp.nsl];
+						const char *fz = fp_of(&sp, w);
+
+						if (z >= sp.nsl && z - sp.nsl <= j)
+							continue;
+						if (fa && fz && !in_set_arr(sl, nsl, w) &&
+						    x->ops->independent(x->ops->ctx, fa, fz))
+							sl[nsl++] = w;
+					}
 				}
+				s[i] = cand[j];
+				push(x, s, i + 1, sl, nsl);
+				s[i] = keep;
+			}
+			free(cand);
+			free(sl);
+			if (por) {
+				free(sp.can);
+				free(sp.sl);
+				free(sp.fp);
 			}
 		}
 		if (prev_can && s[i] != s[i - 1])
@@ -412,7 +569,8 @@ print_json(struct ex_state *x, double secs)
 	bool complete = !x->cut_runs && !x->cut_preempt && !x->cut_steps &&
 	                !x->cut_timeout;
 
-	fprintf(f, "{\"explored\":%ld,\"complete\":%s,\"cut\":[", x->runs,
+	fprintf(f, "{\"explored\":%ld,\"pruned\":%ld,\"complete\":%s,\"cut\":[",
+	        x->runs - x->pruned, x->pruned,
 	       complete ? "true" : "false");
 	{
 		const char *sep = "";
@@ -435,12 +593,21 @@ print_json(struct ex_state *x, double secs)
 	for (size_t i = 0; i < x->nout; i++) {
 		struct ex_outcome *o = &x->out[i];
 
-		fprintf(f, "%s{\"outcome\":%s,\"count\":%ld,\"schedule\":\"%s\","
-		       "\"deadlock\":%s,\"asleep\":%s,\"step_bound\":%s,\"end\":\"%s\"}",
-		       i ? "," : "", o->json, o->count, o->sched,
-		       strcmp(o->end, "deadlock") ? "false" : "true",
-		       strcmp(o->end, "asleep") ? "false" : "true",
-		       strcmp(o->end, "bound") ? "false" : "true", o->end);
+		if (x->ops->flat) /* racelab-watch: the outcome's fields first */
+			fprintf(f, "%s{%.*s,\"deadlock\":%s,\"asleep\":%s,\"bound\":%s,"
+			        "\"count\":%ld,\"schedule\":\"%s\",\"end\":\"%s\"}",
+			        i ? "," : "", (int)strlen(o->json) - 2, o->json + 1,
+			        strcmp(o->end, "deadlock") ? "false" : "true",
+			        strcmp(o->end, "asleep") ? "false" : "true",
+			        strcmp(o->end, "bound") ? "false" : "true", o->count,
+			        o->sched, o->end);
+		else
+			fprintf(f, "%s{\"outcome\":%s,\"count\":%ld,\"schedule\":\"%s\","
+			        "\"deadlock\":%s,\"asleep\":%s,\"step_bound\":%s,\"end\":\"%s\"}",
+			        i ? "," : "", o->json, o->count, o->sched,
+			        strcmp(o->end, "deadlock") ? "false" : "true",
+			        strcmp(o->end, "asleep") ? "false" : "true",
+			        strcmp(o->end, "bound") ? "false" : "true", o->end);
 	}
 	fprintf(f, "]}");
 	if (fclose(f) != 0 || !line)
@@ -454,16 +621,29 @@ print_text(struct ex_state *x, double secs)
 {
 	struct lab *lab = x->lab;
 
-	printf("%s --explore: %ld interleaving%s, %ld steps", lab->prog, x->runs,
-	       x->runs == 1 ? "" : "s", x->steps);
+	printf("%s --explore: %ld interleaving%s, %ld steps", lab->prog,
+	       x->runs - x->pruned, x->runs - x->pruned == 1 ? "" : "s", x->steps);
+	if (x->pruned)
+		printf(" (and %ld runs pruned by sleep sets)", x->pruned);
 	if (!x->cut_runs && !x->cut_preempt && !x->cut_steps && !x->cut_timeout)
 		printf(": complete (every schedule");
 	else
-		printf(": NOT complete (cut by%s%s%s%s",
-		       x->cut_runs ? " --max-runs" : "",
-		       x->cut_preempt ? " the preemption bound" : "",
-		       x->cut_steps ? " the step bound" : "",
-		       x->cut_timeout ? " a run stopped after 10 s" : "");
+	{
+		const char *why[4];
+		int n = 0;
+
+		if (x->cut_runs)
+			why[n++] = "--max-runs";
+		if (x->cut_preempt)
+			why[n++] = "the preemption bound";
+		if (x->cut_steps)
+			why[n++] = "the step bound";
+		if (x->cut_timeout)
+			why[n++] = "a run stopped after its time limit";
+		printf(": NOT complete (cut by");
+		for (int i = 0; i < n; i++)
+			printf("%s %s", i == 0 ? "" : i == n - 1 ? " and" : ",", why[i]);
+	}
 	if (lab->o.preemptions >= 0)
 		printf(" with at most %d preemption%s", lab->o.preemptions,
 		       lab->o.preemptions == 1 ? "" : "s");
@@ -488,7 +668,20 @@ print_text(struct ex_state *x, double secs)
 void
 lab_explore(struct lab *lab)
 {
-	struct ex_state x = { .lab = lab };
+	struct lab_explore_ops ops = lab_ops;
+
+	ops.ctx = lab;
+	lab_explore_with(lab, &ops);
+	if (lab->exploring)
+		return; /* the child: on into the lesson */
+	fflush(stdout);
+	exit(0);
+}
+
+void
+lab_explore_with(struct lab *lab, const struct lab_explore_ops *ops)
+{
+	struct ex_state x = { .lab = lab, .ops = ops };
 	uint64_t t0 = board_now_ns();
 	double secs;
 
@@ -496,7 +689,7 @@ lab_explore(struct lab *lab)
 		lab->o.max_runs = LAB_EXPLORE_MAX_RUNS;
 	if (!lab->o.max_steps)
 		lab->o.max_steps = LAB_EXPLORE_MAX_STEPS;
-	push(&x, NULL, 0);
+	push(&x, NULL, 0, NULL, 0);
 	while (x.nstack > 0) {
 		struct ex_sched pre;
 
@@ -509,12 +702,18 @@ lab_explore(struct lab *lab)
 		if (lab->exploring)
 			return; /* the child: on into the lesson */
 		free(pre.s);
+		free(pre.sl);
 	}
 	secs = (double)(board_now_ns() - t0) / 1e9;
 	if (lab_text(lab))
 		print_text(&x, secs);
 	if (lab->o.json)
 		print_json(&x, secs);
-	fflush(stdout);
-	exit(0);
+	free(x.stack);
+	for (size_t i = 0; i < x.nout; i++) {
+		free(x.out[i].key);
+		free(x.out[i].json);
+		free(x.out[i].sched);
+	}
+	free(x.out);
 }

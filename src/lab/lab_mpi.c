@@ -37,12 +37,14 @@ merge_options(struct lab_mpi *m, const struct lab_lesson *lesson)
 		"run the ranks on the hosts FILE lists (mpirun --hostfile)", 0, 0};
 	m->options_[n++] = (struct lab_option){
 		"watchdog", LAB_OPT_DOUBLE, &m->watchdog_s, "S",
-		"stop the job when no rank moves for S seconds (0: never)", 0, 3600};
+		"stop the job when no rank moves for S seconds (a sleep counts as "
+		"moving; 0: never)", 0, 3600};
 	m->lesson_ = *lesson;
 	m->lesson_.options = m->options_;
 	/* Ranks are processes, and mpirun, not the lab, starts them. */
 	m->lesson_.mode = LAB_PROCESS;
 	m->lesson_.modes = LAB_MODES_PROCESS_ONLY;
+	m->lesson_.no_schedules = true; /* refused: refuse_schedules */
 }
 
 /* ---- the launcher ------------------------------------------------------ */
@@ -223,6 +225,17 @@ motion(const struct board *b, int size)
 	return sum;
 }
 
+/* A rank in a timed sleep (--hold: lab_sleep) moves by itself when the
+ * time is up: no stall, however long it sleeps. */
+static bool
+any_sleeping(const struct board *b, int size)
+{
+	for (int r = 1; r <= size && r < BOARD_MAX_ACTORS; r++)
+		if (atomic_load(&b->actor[r].state) == BOARD_ST_SLEEPING)
+			return true;
+	return false;
+}
+
 /* The job is stuck: say who waits where, and how the kernel sees it
  * (MPI_Recv polls: a rank blocked in MPI is running to the kernel). */
 static void
@@ -233,10 +246,13 @@ watchdog_report(struct lab_mpi *m, double quiet_s)
 	int n = lab->o.workers, blocked = 0, first = -1, running = 0;
 	long long *st = calloc((size_t)n, sizeof *st);
 	double *cpu = calloc((size_t)n, sizeof *cpu);
+	double *poll = calloc((size_t)n, sizeof *poll), poll_ms, c, used = 0;
+	pid_t *pid = calloc((size_t)n, sizeof *pid);
+	uint64_t t0;
 	char states[BOARD_MAX_WORKERS + 1] = "";
 	struct lab_json j;
 
-	if (!st || !cpu)
+	if (!st || !cpu || !poll || !pid)
 		lab_die(lab, "out of memory");
 	lab_result(lab, "watchdog: no rank moved for %.1f s in run %u: stopping the job\n",
 	           quiet_s, atomic_load(&b->run));
@@ -250,6 +266,7 @@ watchdog_report(struct lab_mpi *m, double quiet_s)
 			states[r] = '-';
 			continue;
 		}
+		pid[r] = id.pid;
 		states[r] = proc_state(id.pid, &cpu[r]);
 		running += states[r] == 'R';
 		st[r] = s;
@@ -264,6 +281,19 @@ watchdog_report(struct lab_mpi *m, double quiet_s)
 		           atomic_load(&a->line), states[r], cpu[r]);
 	}
 	states[n] = '\0';
+	/* CPU since each rank started includes MPI_Init's; what the stuck
+	 * ranks burn is their CPU over a window of the stall itself. */
+	t0 = board_now_ns();
+	nanosleep(&(struct timespec){0, 200000000}, NULL);
+	poll_ms = (double)(board_now_ns() - t0) / 1e6;
+	for (int r = 0; r < n; r++)
+		if (pid[r] > 0) {
+			proc_state(pid[r], &c);
+			poll[r] = c - cpu[r];
+			used += poll[r];
+		}
+	lab_result(lab, "  over %.0f ms more of it, the ranks used %.0f ms of CPU\n",
+	           poll_ms, used);
 	if (!lab->o.json)
 		goto out;
 	lab_json_begin(&j);
@@ -276,12 +306,16 @@ watchdog_report(struct lab_mpi *m, double quiet_s)
 	lab_json_int(&j, "first_blocked_rank", first);
 	lab_json_str(&j, "kernel_states", states);
 	lab_json_int(&j, "running", running); /* kernel state R: on a CPU or runnable */
-	lab_json_num_array(&j, "cpu_ms", cpu, n);
+	lab_json_num_array(&j, "cpu_ms", cpu, n); /* since each started */
+	lab_json_num(&j, "poll_ms", poll_ms);
+	lab_json_num_array(&j, "poll_cpu_ms", poll, n); /* in those poll_ms */
 	lab_json_int_array(&j, "board_states", st, n);
 	lab_json_end(&j);
 out:
 	free(st);
 	free(cpu);
+	free(poll);
+	free(pid);
 }
 
 /* Stop mpirun and every rank: SIGTERM to mpirun (it ends its ranks), a
@@ -430,9 +464,11 @@ launch(struct lab_mpi *m, int argc, char **argv)
 			thaw_ranks(m);
 			since = now; /* the time frozen is no one's stall */
 		}
-		/* Only a run in progress can hang; frozen by the shell or held
-		 * in step mode, nothing is expected to move. */
+		/* Only a run in progress can hang; frozen by the shell, held
+		 * in step mode or asleep for a while, nothing is expected to
+		 * move. */
 		if (mo != last || atomic_load(&b->run_state) != BOARD_RUN_RUNNING ||
+		    any_sleeping(b, lab->o.workers) ||
 		    atomic_load(&b->control.freeze) || atomic_load(&b->control.step_mode)) {
 			last = mo;
 			since = now;
@@ -660,17 +696,53 @@ lab_mpi_run_begin(struct lab_mpi *m, int run)
 	}
 }
 
+/* A rank inside MPI_Recv or MPI_Barrier waits for a message only another
+ * rank's step sends, as a worker waits for a lock another holds; but it
+ * waits in Open MPI, not on a board lock, so the shell's step mode would
+ * count it as unsettled ("computing between two steps") and drop the
+ * steps queued behind it: posting a receive before its sender sends
+ * could not be stepped.  So it is marked ungated until the call returns
+ * (it passes no probe meanwhile); lab_mpi_done and the end of a run
+ * clear the mark before the rank's next probe. */
+void
+lab_mpi_blocked(struct lab_mpi *m)
+{
+	lab_set_state(m->w, BOARD_ST_BLOCKED);
+	atomic_store(&m->w->actor->ungated, 1);
+}
+
+/* The message just sent may end dest's wait: dest is no longer settled
+ * (step mode waits for its next probe).  Nothing on another host's
+ * board.  Not covered: a receive whose message is already there returns
+ * by itself, and the shell may count that rank settled for the moment
+ * it is inside MPI_Recv (its trace line may then show the counters just
+ * before the rank records); an MPI_Iprobe to tell would change which
+ * waiting message ob1 matches (measured: 213 instead of 312). */
+void
+lab_mpi_sent(struct lab_mpi *m, int dest)
+{
+	if (dest >= 0 && dest < m->size && dest + 1 < BOARD_MAX_ACTORS)
+		atomic_store(&m->lab.board->actor[dest + 1].ungated, 0);
+}
+
+static void
+unblocked(struct lab_mpi *m, enum board_state s)
+{
+	atomic_store(&m->w->actor->ungated, 0);
+	lab_set_state(m->w, s);
+}
+
 void
 lab_mpi_done(struct lab_mpi *m)
 {
-	lab_set_state(m->w, BOARD_ST_RUNNING);
+	unblocked(m, BOARD_ST_RUNNING);
 }
 
 void
 lab_mpi_run_end_(struct lab_mpi *m)
 {
 	MPI_Barrier(MPI_COMM_WORLD);
-	lab_set_state(m->w, BOARD_ST_DONE);
+	unblocked(m, BOARD_ST_DONE);
 	board_event_put(m->w->actor, BOARD_EV_END, 0, 0);
 	MPI_Barrier(MPI_COMM_WORLD);
 	if (m->rank == 0)

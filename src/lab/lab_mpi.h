@@ -53,7 +53,8 @@
 // --version and the lesson's own, plus two of this module:
 //   --hostfile FILE  passed to mpirun (ranks on other hosts: see above)
 //   --watchdog S     the launcher stops a job in which no rank has passed a
-//                    probe or changed state for S seconds (0: never)
+//                    probe or changed state for S seconds, none of them in
+//                    a timed sleep (--hold) meanwhile (0: never)
 // --mode is always process; --schedule, --step, --quantum,
 // --random-schedule, --trace and --explore are refused (exit 2): the ranks
 // are started by mpirun, not by the lab, so no lab driver holds their
@@ -122,12 +123,19 @@ void lab_mpi_gather(struct lab_mpi *m, long long mine, long long *out);
 /* A blocking call about to be made, shown on the board: state BLOCKED
  * and the label (a probe point: "MPI_Recv from any"); lab_mpi_done sets
  * the rank running again.  The watchdog names the label of a rank that
- * never came back. */
+ * never came back.  While blocked the rank counts as settled in step
+ * mode (lab_mpi_blocked): only another rank's step can move it. */
 #define lab_mpi_wait(m, label)                                                 \
 	do {                                                                     \
 		lab_step((m)->w, (label));                                       \
-		lab_set_state((m)->w, BOARD_ST_BLOCKED);                         \
+		lab_mpi_blocked(m);                                              \
 	} while (0)
+void lab_mpi_blocked(struct lab_mpi *m);
+/* Call just after a send to rank dest returns: if dest waits in MPI
+ * (blocked, settled), the message may move it, so step mode waits for
+ * dest's next probe before the step counts as done (and before the
+ * counters are read for the trace). */
+void lab_mpi_sent(struct lab_mpi *m, int dest);
 void lab_mpi_done(struct lab_mpi *m);
 /* Every rank: MPI_Finalize, then exit(status) (mpirun, and so the
  * launcher, exits with a non-zero status of any rank). */

@@ -289,7 +289,7 @@ usage(const struct lab *lab)
 	if (l->syncs)
 		printf("  --sync %-13s how workers synchronise (default %s)\n",
 		       l->syncs, l->sync_default);
-	if (lab_probe_sites() > 0) {
+	if (lab_probe_sites() > 0 && !l->no_schedules) {
 		printf("  --schedule 1,2,1,... grant steps to workers in this order, then run freely\n");
 		printf("  --step               you are the scheduler: choose who moves at each step\n");
 		printf("  --quantum K          round-robin: each worker K steps at a time, to the end\n");
@@ -463,7 +463,8 @@ print_options(const struct lab_lesson *l, const struct option *lo)
 		    ((lo->val == OPT_SCHEDULE || lo->val == OPT_STEP || lo->val == OPT_QUANTUM ||
 		      lo->val == OPT_RANDOM || lo->val == OPT_TRACE || lo->val == OPT_EXPLORE ||
 		      lo->val == OPT_PREEMPTIONS || lo->val == OPT_MAX_RUNS ||
-		      lo->val == OPT_MAX_STEPS) && lab_probe_sites() == 0))
+		      lo->val == OPT_MAX_STEPS) &&
+		     (lab_probe_sites() == 0 || l->no_schedules)))
 			continue;
 		printf("--%s%s", lo->name, lo->has_arg ? "=" : "");
 		for (; *vals; vals++)

@@ -14,9 +14,11 @@
 #include <unistd.h>
 
 #include "lesson/util.h"
+#include "lesson/watch_cmd.h"
 
 const char *const md_panel_names[MD_PANEL_COUNT] = {
 	[MD_PANEL_PROCS] = "procs",         [MD_PANEL_STEP] = "step",
+	[MD_PANEL_SOURCE] = "source",
 	[MD_PANEL_COUNTERS] = "counters",
 	[MD_PANEL_LOCKS] = "locks",         [MD_PANEL_TIMELINE] = "timeline",
 	[MD_PANEL_HISTOGRAM] = "histogram", [MD_PANEL_OUTPUT] = "output",
@@ -432,6 +434,14 @@ check_prog(char **argv, md_prog_ok_fn ok, void *ctx, char *err, size_t errlen)
 {
 	if (strcmp(argv[0], "python") == 0)
 		return check_python(argv, err, errlen);
+	if (md_watch_is(argv[0])) {
+		int argc = 0;
+
+		while (argv[argc])
+			argc++;
+		if (md_watch_check_words(argv, argc, err, errlen) < 0)
+			return -1;
+	}
 	if (strncmp(argv[0], "racelab-", 8) == 0)
 		memmove(argv[0], argv[0] + 8, strlen(argv[0] + 8) + 1);
 	if (!md_slug_valid(argv[0]) || (ok && !ok(argv[0], ctx))) {
@@ -520,7 +530,7 @@ md_run_parse(const char *t, int first_line, md_prog_ok_fn ok, void *ctx,
 
 			if (md_parse_panels(a + 7, &r->panels, r->panel_order,
 			                    &r->npanel_order, name, sizeof name) < 0) {
-				snprintf(err, errlen, "unknown panel '%s' (known: procs counters locks timeline histogram output step)",
+				snprintf(err, errlen, "unknown panel '%s' (known: procs step counters locks source timeline histogram output)",
 				         name);
 				bad = 1;
 			}
@@ -652,6 +662,67 @@ check_scripts(struct md_lesson *l, const char *dir)
 	return 0;
 }
 
+/* Every exercise's template and driver: regular files in dir/exercises,
+ * or -1 with the block's line. */
+static int
+check_exercises(struct md_lesson *l, const char *dir)
+{
+	for (int s = 0; s < l->nstep; s++) {
+		const struct md_exercise *x = l->step[s].ex;
+		const char *f[2];
+
+		if (!x)
+			continue;
+		f[0] = x->template_file;
+		f[1] = x->driver;
+		for (int i = 0; i < 2; i++) {
+			char p[4096];
+			struct stat st;
+
+			if ((size_t)snprintf(p, sizeof p, "%s/exercises/%s", dir, f[i]) >= sizeof p ||
+			    lstat(p, &st) < 0 || !S_ISREG(st.st_mode)) {
+				snprintf(l->error, sizeof l->error, "exercise %s: no file exercises/%.64s "
+				         "in the lesson's folder (or not a regular file)", x->name, f[i]);
+				l->error_line = x->line;
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Every watch block's program files: inside dir once resolved (no link
+ * out of the lesson's folder), or -1 with the block's line. */
+static int
+check_watched(struct md_lesson *l, const char *dir)
+{
+	for (int s = 0; s < l->nstep; s++)
+		for (int i = 0; i < l->step[s].nrun; i++) {
+			const struct md_run *r = l->step[s].runs[i];
+			char *const *words[2] = {r->argv, r->verify_argv};
+			int counts[2] = {r->argc, r->verify_argc};
+
+			for (int k = 0; k < 2; k++) {
+				int prog, nf;
+				char real[4096];
+
+				if (!words[k] || !md_watch_is(words[k][0]))
+					continue;
+				prog = md_watch_prog(words[k], counts[k]);
+				nf = md_watch_nfiles(words[k], counts[k], prog);
+				for (int f = prog; f < prog + nf; f++)
+					if (md_watch_in_dir(dir, words[k][f], real, sizeof real) < 0) {
+						snprintf(l->error, sizeof l->error, "watch: %.64s is not "
+						         "a file of the lesson's folder (a lesson may "
+						         "watch only its own programs)", words[k][f]);
+						l->error_line = r->cmd_line;
+						return -1;
+					}
+			}
+		}
+	return 0;
+}
+
 int
 md_lesson_load(struct md_lesson *l, const char *path, md_prog_ok_fn ok, void *ctx)
 {
@@ -679,6 +750,10 @@ md_lesson_load(struct md_lesson *l, const char *path, md_prog_ok_fn ok, void *ct
 		         slash ? path : ".");
 		md_lesson_refs(l, dir);
 		r = check_scripts(l, dir);
+		if (r == 0)
+			r = check_watched(l, dir);
+		if (r == 0)
+			r = check_exercises(l, dir);
 	}
 	if (r < 0) {
 		char msg[sizeof l->error + 4096 + 16];
@@ -706,6 +781,7 @@ step_free(struct md_step *s)
 		md_run_free(s->runs[i]);
 	free(s->runs);
 	free(s->ref);
+	md_exercise_free(s->ex);
 }
 
 void

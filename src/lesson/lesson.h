@@ -106,6 +106,9 @@ enum md_panel {
 	MD_PANEL_STEP, /* step mode: next operations, source, goals, quiz */
 	MD_PANEL_COUNTERS,
 	MD_PANEL_LOCKS,
+	/* Each worker's place in the program's own source: after the locks,
+	 * which keep their rows first on a small terminal. */
+	MD_PANEL_SOURCE,
 	MD_PANEL_TIMELINE,
 	MD_PANEL_HISTOGRAM,
 	MD_PANEL_OUTPUT,
@@ -121,6 +124,7 @@ enum md_block_kind {
 	MD_K_RULE,
 	MD_K_RUN,
 	MD_K_QUIZ,
+	MD_K_EXERCISE, /* an exercise block's task, shown in the step */
 };
 
 struct md_span {
@@ -204,6 +208,42 @@ struct md_ref {
 	char where[96]; /* "race.c: update()", as the text shows it */
 };
 
+/* An exercise block (exercise.c): the learner writes code in C and
+ * racelab checks it under every interleaving (src/shell/exercise.c).
+ *
+ *   ```exercise
+ *   name: bank                 a plain name, unique among the lessons
+ *   template: bank.c           what the learner starts from, and
+ *   driver: bank-driver.c      the checker's own main(): both files of the
+ *                              lesson's exercises/ folder (plain names)
+ *   preemptions: 2             optional: explore only the schedules with at
+ *                              most K preemptions (the space is too large)
+ *   runs: 20                   optional: free runs after the exploration
+ *   task: Make deposit() ...   what to do (continuation lines: more of it)
+ *   hint: Which lines ...      graded hints, mildest first (2 to 6)
+ *   ```
+ */
+enum { MD_EX_MAX_HINTS = 6 };
+struct md_exercise {
+	char name[32];
+	char template_file[64];
+	char driver[64];
+	int preemptions; /* -1: every interleaving */
+	int runs;        /* free runs (0: none) */
+	char *task;
+	char *hint[MD_EX_MAX_HINTS];
+	int nhint;
+	int step; /* index of its step */
+	int line; /* of the opening fence */
+};
+/* Parse an exercise block's text (first_line: the fence's line).  0 and
+ * *xp allocated, or -1 with err and the file line in *errline. */
+int md_exercise_parse(const char *text, int first_line, struct md_exercise **xp,
+                      char *err, size_t errlen, int *errline);
+void md_exercise_free(struct md_exercise *x);
+/* A plain file name of an exercises/ folder: NAME.c, no '/', no "..". */
+bool md_exercise_file_valid(const char *name);
+
 struct md_step {
 	char *title;
 	int line;
@@ -217,6 +257,7 @@ struct md_step {
 	struct md_quiz q;   /* the quiz parsed (q.question NULL: none) */
 	struct md_ref *ref; /* DOC: markers named in the step's prose */
 	int nref;
+	struct md_exercise *ex; /* the step's exercise block, or NULL */
 };
 
 struct md_lesson {

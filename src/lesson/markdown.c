@@ -17,7 +17,7 @@ enum { MAX_LIST_DEPTH = 16, MAX_RUNS = 16 };
 
 /* ---- Parsing -------------------------------------------------------- */
 
-enum code_kind { CODE_NONE, CODE_PLAIN, CODE_RUN, CODE_QUIZ, CODE_HTML };
+enum code_kind { CODE_NONE, CODE_PLAIN, CODE_RUN, CODE_QUIZ, CODE_EXERCISE, CODE_HTML };
 
 struct parser {
 	struct md_lesson *l;
@@ -301,6 +301,41 @@ finish_quiz(struct parser *p)
 	return 0;
 }
 
+/* The exercise block is complete: at most one per step, shown as its
+ * task and the keys that work on it. */
+static int
+finish_exercise(struct parser *p)
+{
+	struct md_step *s = p->cur;
+	struct md_exercise *x;
+	struct md_block *b;
+	char why[240], head[64];
+	int line;
+
+	if (s == &p->l->intro)
+		return fail(p, p->code_line, "exercise block before the first step (## heading)");
+	if (s->ex)
+		return fail(p, p->code_line, "a second exercise block in step \"%s\"", s->title);
+	if (md_exercise_parse(p->codebuf.s ? p->codebuf.s : "", p->code_line, &x, why,
+	                      sizeof why, &line) < 0)
+		return fail(p, line, "%s", why);
+	x->step = (int)(s - p->l->step);
+	s->ex = x;
+	b = new_block(p, MD_K_EXERCISE);
+	snprintf(head, sizeof head, "Exercise %s: ", x->name);
+	add_span(b, MDL_QUIZ | MDL_BOLD, head, strlen(head));
+	add_span(b, MDL_QUIZ, x->task, strlen(x->task));
+	b = new_block(p, MD_K_PARA);
+	{
+		static const char keys[] = "e: write it (your copy, in $EDITOR), then the check;"
+		                           " h: a hint; f: replay a failing interleaving;"
+		                           " E: check on every save";
+
+		add_span(b, MDL_DIM, keys, sizeof keys - 1);
+	}
+	return 0;
+}
+
 static int
 enter_block(MD_BLOCKTYPE type, void *detail, void *ud)
 {
@@ -368,6 +403,10 @@ enter_block(MD_BLOCKTYPE type, void *detail, void *ud)
 		if (w == 4 && strncmp(d->info.text, "quiz", 4) == 0) {
 			p->codek = CODE_QUIZ;
 			return check_fence(p, d, "quiz");
+		}
+		if (w == 8 && strncmp(d->info.text, "exercise", 8) == 0) {
+			p->codek = CODE_EXERCISE;
+			return check_fence(p, d, "exercise");
 		}
 		p->codek = CODE_PLAIN;
 		p->blk = new_block(p, MD_K_CODE);
@@ -440,6 +479,8 @@ leave_block(MD_BLOCKTYPE type, void *detail, void *ud)
 			return finish_run(p);
 		if (k == CODE_QUIZ)
 			return finish_quiz(p);
+		if (k == CODE_EXERCISE)
+			return finish_exercise(p);
 		break;
 	}
 	case MD_BLOCK_HTML:
@@ -521,7 +562,7 @@ text(MD_TEXTTYPE type, const MD_CHAR *t, MD_SIZE n, void *ud)
 	}
 	if (p->codek == CODE_HTML || type == MD_TEXT_HTML)
 		return 0;
-	if (p->codek == CODE_RUN || p->codek == CODE_QUIZ) {
+	if (p->codek == CODE_RUN || p->codek == CODE_QUIZ || p->codek == CODE_EXERCISE) {
 		md_buf_add(&p->codebuf, t, n);
 		return 0;
 	}

@@ -6,6 +6,7 @@
 // the timeline); a few times a second it also asks /proc what the kernel
 // says about each task.  All numbers shown come from here: never invented.
 #include "shell/shell.h"
+#include "lesson/watch_cmd.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -82,12 +83,46 @@ demo_python3(char *buf, size_t n)
 	return -1;
 }
 
+/* "watch [OPTIONS] PROGRAM ARGS": racelab-watch from bin_dir (never a
+ * lesson's folder), with each program file resolved: an absolute one is
+ * the user's own (the command line made it so), a relative one must be a
+ * file of the lesson's folder, checked again now (the loader did at load
+ * time; the file may have become a link since). */
+static int
+watch_exec_prep(const struct demo_where *w, char *const argv[], int argc, struct demo_exec *x)
+{
+	int prog = md_watch_prog(argv, argc), nf = md_watch_nfiles(argv, argc, prog), k = 0;
+
+	x->python = false;
+	if (prog < 0 || nf > DEMO_WATCH_FILES ||
+	    demo_prog_path(&(struct demo_where){NULL, w->bin_dir}, "watch", x->path,
+	                   sizeof x->path) < 0)
+		return -1;
+	for (int f = 0; f < nf; f++) {
+		const char *word = argv[prog + f];
+
+		if (word[0] == '/')
+			snprintf(x->watched[f], sizeof x->watched[f], "%s", word);
+		else if (!w->lesson_dir || !w->lesson_dir[0] ||
+		         md_watch_in_dir(w->lesson_dir, word, x->watched[f], sizeof x->watched[f]) < 0)
+			return -3;
+	}
+	snprintf(x->name, sizeof x->name, "racelab-watch");
+	x->argv[k++] = x->name;
+	for (int i = 1; i < argc && k < DEMO_EXEC_ARGS; i++)
+		x->argv[k++] = i >= prog && i < prog + nf ? x->watched[i - prog] : argv[i];
+	x->argv[k] = NULL;
+	return 0;
+}
+
 int
 demo_exec_prep(const struct demo_where *w, char *const argv[], int argc, struct demo_exec *x)
 {
 	int k = 0;
 
 	x->python = strcmp(argv[0], "python") == 0;
+	if (md_watch_is(argv[0]))
+		return watch_exec_prep(w, argv, argc, x);
 	if (!x->python) {
 		if (demo_prog_path(w, argv[0], x->path, sizeof x->path) < 0)
 			return -1;
@@ -151,12 +186,25 @@ demo_set_argv(struct demo *d, char *const argv[], int argc)
 	d->argc = argc;
 }
 
+/* Where the options of the next run end: for a watched program, at its
+ * PROGRAM (what follows is the program's own). */
+static int
+opts_end(const struct demo *d)
+{
+	int prog;
+
+	if (d->argc == 0 || !md_watch_is(d->argv[0]))
+		return d->argc;
+	prog = md_watch_prog(d->argv, d->argc);
+	return prog < 0 ? d->argc : prog;
+}
+
 const char *
 demo_get_opt(const struct demo *d, const char *opt)
 {
 	size_t n = strlen(opt);
 
-	for (int i = 1; i < d->argc; i++) {
+	for (int i = 1; i < opts_end(d); i++) {
 		if (strcmp(d->argv[i], opt) == 0 && i + 1 < d->argc)
 			return d->argv[i + 1];
 		if (strncmp(d->argv[i], opt, n) == 0 && d->argv[i][n] == '=')
@@ -169,8 +217,9 @@ void
 demo_set_opt(struct demo *d, const char *opt, const char *val)
 {
 	size_t n = strlen(opt);
+	int end = opts_end(d);
 
-	for (int i = 1; i < d->argc; i++) {
+	for (int i = 1; i < end; i++) {
 		if (strcmp(d->argv[i], opt) == 0 && i + 1 < d->argc) {
 			free(d->argv[i + 1]);
 			d->argv[i + 1] = xstrdup(val);
@@ -190,8 +239,12 @@ demo_set_opt(struct demo *d, const char *opt, const char *val)
 		}
 	}
 	if (d->argc + 2 <= DEMO_MAX_ARGS) {
-		d->argv[d->argc++] = xstrdup(opt);
-		d->argv[d->argc++] = xstrdup(val);
+		/* Before a watched PROGRAM (end < argc), else at the end. */
+		memmove(&d->argv[end + 2], &d->argv[end],
+		        (size_t)(d->argc - end + 1) * sizeof d->argv[0]);
+		d->argv[end] = xstrdup(opt);
+		d->argv[end + 1] = xstrdup(val);
+		d->argc += 2;
 		d->argv[d->argc] = NULL;
 	}
 }
@@ -522,6 +575,11 @@ start_now(struct demo *d)
 		out_push(d, "python3 is not installed: this block is skipped");
 		return start_failed(d, "%s", "python3 is not installed: this block is skipped");
 	}
+	if (rc == -3)
+		return start_failed(d, "watch: %s is not a file of the lesson's folder",
+		                    d->start_argv[md_watch_prog(d->start_argv, d->start_argc)]);
+	if (rc < 0 && md_watch_is(d->start_argv[0]))
+		return start_failed(d, "no racelab-watch in %s", d->bin_dir);
 	if (rc < 0)
 		return start_failed(d, "no lesson program %s", d->start_argv[x.python]);
 	d->runs = d->start_runs;
@@ -574,7 +632,7 @@ demo_start(struct demo *d, int runs)
 	if (d->argc == 0)
 		return -1;
 	d->gen[DEMO_GEN_RUN]++;
-	if (strcmp(d->argv[0], "python") == 0) {
+	if (strcmp(d->argv[0], "python") == 0 || md_watch_is(d->argv[0])) {
 		/* start_now says what is missing (python3 or the file). */
 	} else if (demo_prog_path(&(struct demo_where){d->lesson_dir, d->bin_dir}, d->argv[0], path,
 	                   sizeof path) < 0) {

@@ -4,6 +4,7 @@
 // panels are the ones its run block asks for (or a default set), stacked in
 // the right-hand column.  With --run there is no text: panels take it all.
 #include "shell/shell.h"
+#include "lesson/watch_cmd.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -64,6 +65,13 @@ cur_run(void)
 	return s->runs[lv.run];
 }
 
+/* Is the next run a program of the learner's, run by racelab-watch? */
+static bool
+watched(const struct shell_ctx *c)
+{
+	return c->demo->argc && md_watch_is(c->demo->argv[0]);
+}
+
 /* The directory of the lesson shown (for its program's source). */
 static void
 lesson_dir(const struct shell_ctx *c, char *buf, size_t n)
@@ -118,7 +126,15 @@ wanted_panels(const struct demo *d)
 
 	if (r && r->panels)
 		m = r->panels;
-	else {
+	else if (d->argc && md_watch_is(d->argv[0])) {
+		/* A watched program has no counters; in step mode its lanes
+		 * all read "at gate": the rows go to the step and source. */
+		m = 1u << MD_PANEL_PROCS | 1u << MD_PANEL_OUTPUT;
+		if (!panel_source_wanted(d))
+			m |= 1u << MD_PANEL_TIMELINE;
+		if (d->board && atomic_load(&d->board->nlocks) > 0)
+			m |= 1u << MD_PANEL_LOCKS;
+	} else {
 		m = 1u << MD_PANEL_PROCS | 1u << MD_PANEL_COUNTERS |
 		    1u << MD_PANEL_TIMELINE | 1u << MD_PANEL_OUTPUT;
 		if (d->board && atomic_load(&d->board->nlocks) > 0)
@@ -128,6 +144,8 @@ wanted_panels(const struct demo *d)
 		m |= 1u << MD_PANEL_HISTOGRAM;
 	if (step_panel_wanted(d))
 		m |= 1u << MD_PANEL_STEP;
+	if (panel_source_wanted(d))
+		m |= 1u << MD_PANEL_SOURCE;
 	return m;
 }
 
@@ -152,6 +170,7 @@ set_step(struct shell_ctx *c, int step)
 	step_show_ref(NULL, NULL, 0); /* a new step: no reference shown */
 	lv.ref = -1;
 	select_run(c, 0);
+	exercise_attach(c, cur_step() ? cur_step()->ex : NULL);
 	if (lv.slug) {
 		progress_seen(lv.slug, step);
 		progress_set_last(lv.slug, step);
@@ -250,6 +269,7 @@ lesson_close(struct shell_ctx *c)
 	lv.quiz_open = false;
 	step_attach(NULL, NULL);
 	step_quiz_set(NULL, 0);
+	exercise_leave();
 	if (lv.idx < 0 && lv.doc == &lv.run_doc) {
 		md_lesson_free(&lv.run_doc);
 		lv.doc = NULL;
@@ -354,6 +374,7 @@ results_height(int w, int col_h)
 
 	results_begin();
 	step_results();
+	exercise_results();
 	if (!results_count())
 		return 0;
 	rows = results_rows(w - 4) + 2;
@@ -678,6 +699,8 @@ panel_gen(const struct demo *d, int i)
 		return run + demo_gen(d, DEMO_GEN_BOARD) + demo_gen(d, DEMO_GEN_PROC);
 	case MD_PANEL_HISTOGRAM:
 		return run + demo_gen(d, DEMO_GEN_BOARD);
+	case MD_PANEL_SOURCE:
+		return run + demo_gen(d, DEMO_GEN_BOARD);
 	case MD_PANEL_STEP: /* and its expect: lines, judged on the records */
 		return run + demo_gen(d, DEMO_GEN_BOARD) + step_gen() + d->rec_gen;
 	case MD_PANEL_COUNTERS: /* the sparkline moves with every sample */
@@ -764,6 +787,10 @@ lesson_draw(struct shell_ctx *c, bool full)
 	shell_status(c, lv.status.w,
 	             demo_step_sticky(c->demo) ?
 	             "s step off  1-9 step worker  a each  g go  u undo  q back  Enter run  w save  x stop  ? help" :
+	             lv.idx >= 0 && exercise_shown() ?
+	             "e edit+check  h hint  f replay  n/p step  q back  E check on save  Enter run  s step  ? help" :
+	             watched(c) ? /* its own code: no --sync, no --workers */
+	             "Enter run  q back  s step  R x20  Space freeze  Tab panel  k kill  ? help" :
 	             lv.idx >= 0 ?
 	             "Enter run  n/p step  q back  s step  R x20  Space freeze  l sync  Tab panel  +/- workers  k kill  ? help" :
 	             "Enter run  q back  s step  R x20  Space freeze  l sync  Tab panel  +/- workers  k kill  ? help");
@@ -778,6 +805,10 @@ cycle_sync(struct shell_ctx *c)
 
 	if (c->demo->argc == 0)
 		return SH_REDRAW;
+	if (watched(c)) {
+		shell_note(c, COL_WARN, "a watched program has no --sync: its own code decides");
+		return SH_REDRAW;
+	}
 	if (!cur)
 		cur = "none";
 	for (i = 0; i < n; i++)
@@ -797,6 +828,10 @@ change_workers(struct shell_ctx *c, int delta)
 
 	if (c->demo->argc == 0)
 		return SH_REDRAW;
+	if (watched(c)) {
+		shell_note(c, COL_WARN, "a watched program has no --workers: its own code decides");
+		return SH_REDRAW;
+	}
 	n += delta;
 	if (n < 1)
 		n = 1;
@@ -990,6 +1025,11 @@ lesson_key(struct shell_ctx *c, int key, struct shell_action *act)
 		return SH_RESIZE;
 	case 'o':
 		return open_ref(c);
+	case 'e': /* the step's exercise: edit and check, */
+	case 'E': /* check on every save, */
+	case 'h': /* the next hint, */
+	case 'f': /* replay the failing interleaving (exercise_view.c) */
+		return exercise_key(c, key, act);
 	case 'a':
 		return step_all(c);
 	case 'g':

@@ -406,9 +406,10 @@ loop_run(struct shell_ctx *c)
 	if (stats.path)
 		stats_frame(d, stats_cpu_ns(), 0, false, true);
 	while (!stack.quit) {
-		struct pollfd pfd[3] = {
+		struct pollfd pfd[4] = {
 			{.fd = STDIN_FILENO, .events = POLLIN},
 			{.fd = sigpipe_fd[0], .events = POLLIN},
+			{.fd = exercise_fd(), .events = POLLIN}, /* a check, a save */
 			{.fd = d->out_fd, .events = POLLIN},
 		};
 		int timeout = -1, flags = 0, r;
@@ -426,7 +427,7 @@ loop_run(struct shell_ctx *c)
 					timeout = (int)((k - now) / 1000000) + 1;
 			}
 		}
-		r = poll(pfd, d->out_fd >= 0 ? 3 : 2, timeout);
+		r = poll(pfd, d->out_fd >= 0 ? 4 : 3, timeout);
 		if (r < 0 && errno != EINTR)
 			break;
 		if (r > 0 && (pfd[1].revents & POLLIN))
@@ -438,8 +439,10 @@ loop_run(struct shell_ctx *c)
 			layout(c);
 			flags = (flags & ~SH_RESIZE) | SH_REDRAW;
 		}
+		if (r > 0 && (pfd[2].revents & (POLLIN | POLLHUP | POLLERR)))
+			flags |= exercise_io(c);
 		if (r > 0 && d->out_fd >= 0 &&
-		    (pfd[2].revents & (POLLIN | POLLHUP | POLLERR))) {
+		    (pfd[3].revents & (POLLIN | POLLHUP | POLLERR))) {
 			demo_read_output(d);
 			flags |= SH_FRAME;
 		}

@@ -14,8 +14,11 @@
 static const char usage[] =
 	"usage: racelab [--ascii] [--no-mouse] [--projector] [LESSON]\n"
 	"       racelab [--ascii] [--no-mouse] [--projector] --run 'SLUG [OPTION...]'\n"
+	"       racelab [--ascii] [--no-mouse] [--projector] --watch PROGRAM [ARG...]\n"
 	"       racelab --verify [LESSON...]\n"
 	"       racelab --replay FILE.json\n"
+	"       racelab --exercises [--json] | --hint EXERCISE\n"
+	"       racelab --check EXERCISE [FILE] [--json]\n"
 	"       racelab --list | --help | --version\n"
 	"\n"
 	"A hands-on terminal lab for concurrency: lessons that run real\n"
@@ -24,11 +27,20 @@ static const char usage[] =
 	"  LESSON        open this lesson (number or slug, e.g. 3 or race)\n"
 	"  --run CMD     open the live view of one lesson program, e.g.\n"
 	"                --run 'race --workers 4 --sync none'\n"
+	"  --watch PROGRAM [ARG...]\n"
+	"                open the live view of your own program (an executable\n"
+	"                or .c files), run by racelab-watch; the rest of the\n"
+	"                line is the program's\n"
 	"  --replay FILE play back a run recorded as a trace (w in the shell,\n"
 	"                a lesson program's --trace-out FILE.json)\n"
 	"  --list        print the catalog of lessons and exit\n"
 	"  --verify      run the lessons' run blocks without a terminal and check\n"
 	"                their expect: lines; exit 0 only when all hold\n"
+	"  --exercises   the exercises (write the fix in C) and how far you are\n"
+	"  --check       check your copy of an exercise, or FILE, under every\n"
+	"                interleaving: exit 0 PASS, 1 FAIL (with a --schedule\n"
+	"                that replays it), 2 bad usage\n"
+	"  --hint        the exercise's next hint\n"
 	"  --ascii       ASCII lines only, no Unicode box drawing\n"
 	"  --no-mouse    do not ask the terminal for mouse events\n"
 	"  --projector   the lesson view for a projector: big counters, two or\n"
@@ -145,7 +157,8 @@ main(int argc, char **argv)
 	struct shell_action first = {.act = ACT_GO, .to = SCREEN_CATALOG, .lesson = -1,
 	                             .step = -1};
 	bool list = false;
-	int status, r;
+	char **watch_argv = NULL, werr[512];
+	int status, r, watch_argc = 0;
 
 	setlocale(LC_ALL, "");
 	if (argc > 1 && strcmp(argv[1], "--replay") == 0) {
@@ -156,6 +169,11 @@ main(int argc, char **argv)
 	if (argc > 1 && strcmp(argv[1], "--verify") == 0) {
 		find_paths();
 		return verify_main(&shell_cfg, argc - 2, argv + 2);
+	}
+	if (argc > 1 && (strcmp(argv[1], "--exercises") == 0 || strcmp(argv[1], "--check") == 0 ||
+	                 strcmp(argv[1], "--hint") == 0)) {
+		find_paths();
+		return exercise_main(&shell_cfg, argc - 1, argv + 1);
 	}
 	shell_cfg.mouse = true;
 	shell_cfg.color = !(nc && *nc);
@@ -172,7 +190,8 @@ main(int argc, char **argv)
 			/* Hidden: the options, for the bash completion
 			 * (tools/completion.bash); e2e/complete.sh checks
 			 * them against the usage above. */
-			fputs("--ascii\n--no-mouse\n--projector\n--run=\n--list\n--verify\n--replay=\n--help\n--version\n", stdout);
+			fputs("--ascii\n--no-mouse\n--projector\n--run=\n--watch\n--list\n--verify\n"
+			      "--replay=\n--exercises\n--check\n--hint\n--help\n--version\n", stdout);
 			return out_status();
 		} else if (strcmp(a, "--list") == 0) {
 			list = true;
@@ -188,6 +207,11 @@ main(int argc, char **argv)
 			shell_cfg.run = argv[i];
 		} else if (strncmp(a, "--run=", 6) == 0) {
 			shell_cfg.run = a + 6;
+		} else if (strcmp(a, "--watch") == 0) {
+			/* The rest is the program's: argv[i] becomes "watch". */
+			watch_argv = argv + i;
+			watch_argc = argc - i;
+			break;
 		} else if (strcmp(a, "--") == 0 && i + 1 < argc && !shell_cfg.open) {
 			shell_cfg.open = argv[++i];
 		} else if (a[0] == '-') {
@@ -198,6 +222,8 @@ main(int argc, char **argv)
 			shell_cfg.open = a;
 		}
 	}
+	if (watch_argv && (shell_cfg.run || shell_cfg.open))
+		bad_usage("%s", "give a LESSON, --run or --watch, not two");
 	if (shell_cfg.run && shell_cfg.open)
 		bad_usage("%s", "give a LESSON or --run, not both");
 	if (list && (shell_cfg.run || shell_cfg.open))
@@ -206,6 +232,22 @@ main(int argc, char **argv)
 
 	find_paths();
 	shell_demo.bin_dir = shell_cfg.bin_dir;
+	/* A watched program's files are the user's: found now, from here. */
+	if (watch_argv) {
+		watch_argv[0] = "watch";
+		if (list)
+			bad_usage("%s", "--list takes no --watch");
+		if (!(shell_cfg.run = watch_cmdline(watch_argv, watch_argc, shell_cfg.bin_dir,
+		                                    werr, sizeof werr)))
+			bad_usage("--watch: %s", werr);
+	} else if (shell_cfg.run) {
+		const char *w = watch_run_cmdline(shell_cfg.run, shell_cfg.bin_dir, werr, sizeof werr);
+
+		if (werr[0])
+			bad_usage("--run: %s", werr);
+		if (w)
+			shell_cfg.run = w;
+	}
 	if (catalog_load(&catalog, shell_cfg.lessons_dir, shell_cfg.bin_dir) < 0 && list) {
 		if (errno == ENOMEM) /* opendir's buffer, under ulimit -v */
 			shell_oom();

@@ -10,6 +10,8 @@
 
 #include <string.h>
 
+#include "lesson/watch_cmd.h"
+
 static void
 actor_label(int idx, char *buf, size_t n)
 {
@@ -19,7 +21,15 @@ actor_label(int idx, char *buf, size_t n)
 		snprintf(buf, n, "-");
 	else if (idx == 0)
 		snprintf(buf, n, "main");
-	else if (idx < d->nact && d->act[idx].valid)
+	else if (idx < d->nact && d->act[idx].valid && d->start_argc &&
+	         md_watch_is(d->start_argv[0])) { /* a program's own names: "w2 alice" */
+		char nm[BOARD_NAME_LEN + 8];
+
+		shell_worker_name(d, idx, nm, sizeof nm);
+		snprintf(buf, n, "w%u%s%s%s", d->act[idx].id.worker_no,
+		         strncmp(nm, "worker ", 7) ? " " : "", strncmp(nm, "worker ", 7) ? nm : "",
+		         d->act[idx].state == BOARD_ST_KILLED ? "(dead)" : "");
+	} else if (idx < d->nact && d->act[idx].valid)
 		snprintf(buf, n, "w%u%s", d->act[idx].id.worker_no,
 		         d->act[idx].state == BOARD_ST_KILLED ? "(dead)" : "");
 	else
@@ -41,15 +51,49 @@ has_shares(uint32_t i)
 	return atomic_load(&shell_demo.board->lock[i].kind) == BOARD_LOCK_CUSTOM;
 }
 
+static uint32_t
+lock_extra(uint32_t n)
+{
+	uint32_t extra = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		extra += has_shares(i);
+	return extra;
+}
+
+/* The rows the deadlock sentences take at panel width wd: a heading, then
+ * each sentence wrapped under a 4-column indent. */
+enum { DL_INDENT = 4, DL_MAX_ROWS = 8 };
+static int
+dl_rows(char (*dl)[160], int ndl, int wd)
+{
+	int rows = 1;
+
+	for (int k = 0; k < ndl; k++)
+		rows += layout_wrap(dl[k], wd - 2 - DL_INDENT, 2, NULL, 0);
+	return rows;
+}
+
+static int
+dl_draw(WINDOW *w, int y, int wd, const char *s)
+{
+	struct layout_row r[DL_MAX_ROWS];
+	int n = layout_wrap(s, wd - 2 - DL_INDENT, 2, r, DL_MAX_ROWS);
+
+	for (int i = 0; i < n && i < DL_MAX_ROWS; i++)
+		term_printf(w, y++, DL_INDENT + (i ? 2 : 0), wd - 1 - DL_INDENT - (i ? 2 : 0),
+		            term_state_attr(BOARD_ST_WAIT_LOCK), "%.*s", r[i].len, s + r[i].off);
+	return y;
+}
+
 static int
 want(int width)
 {
-	uint32_t n = nlocks(), extra = 0;
+	uint32_t n = nlocks();
+	char dl[BOARD_MAX_LOCKS + 1][160];
+	int ndl = shell_deadlock_text(&shell_demo, dl, NULL, BOARD_MAX_LOCKS + 1);
 
-	(void)width;
-	for (uint32_t i = 0; i < n; i++)
-		extra += has_shares(i);
-	return 1 + (n ? (int)(n + extra) : 1);
+	return 1 + (n ? (int)(n + lock_extra(n)) : 1) + (ndl ? dl_rows(dl, ndl, width + 2) : 0);
 }
 
 /* "taken: w1 5123 (91%)  w2 480 (9%)": each worker's acquisitions. */
@@ -112,9 +156,10 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 {
 	const struct demo *d = &shell_demo;
 	const struct board *b = d->board;
-	int h, wd, rows;
+	int h, wd, rows, ndl;
 	uint32_t n = nlocks();
 	bool wide;
+	char dl[BOARD_MAX_LOCKS + 1][160];
 
 	getmaxyx(w, h, wd);
 	wide = wd - 2 >= 76;
@@ -125,7 +170,34 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 		term_put(w, 2, 2, wd - 4, term_attr(COL_DIM), "no locks in this demo");
 		return;
 	}
+	/* A cycle of waits, in the program's names, in the rows the locks
+	 * leave (they come first), each sentence wrapped. */
 	rows = h - 3;
+	ndl = shell_deadlock_text(d, dl, NULL, BOARD_MAX_LOCKS + 1);
+	if (ndl) {
+		int need = dl_rows(dl, ndl, wd), y, locks = (int)(n + lock_extra(n));
+		/* Short of rows, the heading goes: "Deadlock: " leads the first
+		 * sentence instead. */
+		bool head = h - 3 - need >= locks;
+		char first[sizeof dl[0]];
+
+		if (!head) {
+			/* The sentences are shorter than 150 bytes (names of 15). */
+			if ((size_t)snprintf(first, sizeof first, "Deadlock: %.149s", dl[0]) <
+			    sizeof first)
+				memcpy(dl[0], first, sizeof dl[0]);
+			need = dl_rows(dl, ndl, wd) - 1;
+		}
+		if (h - 3 - need >= locks) {
+			rows = h - 3 - need;
+			y = h - 1 - need;
+			if (head)
+				term_put(w, y++, 2, wd - 4, term_attr(COL_WARN),
+				         "Deadlock: a cycle of waits, nobody in it can go on");
+			for (int k = 0; k < ndl; k++)
+				y = dl_draw(w, y, wd, dl[k]);
+		}
+	}
 	panel_clamp(v, (int)n, rows);
 	for (int r = 0, y = 2; y < 2 + rows && v->top + r < (int)n; r++, y++) {
 		uint32_t i = (uint32_t)(v->top + r);

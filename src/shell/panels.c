@@ -5,6 +5,7 @@
 const struct shell_panel *const shell_panels[MD_PANEL_COUNT] = {
 	[MD_PANEL_PROCS] = &panel_procs,
 	[MD_PANEL_STEP] = &panel_step,
+	[MD_PANEL_SOURCE] = &panel_source,
 	[MD_PANEL_COUNTERS] = &panel_counters,
 	[MD_PANEL_LOCKS] = &panel_locks,
 	[MD_PANEL_TIMELINE] = &panel_timeline,

@@ -7,6 +7,7 @@
 //   seen race 7          steps seen, a bit mask (step 0 = bit 0)
 //   quiz race 1 101      the last prediction made at a step's quiz (a
 //                        number, or the 1-based choice)
+//   exercise bank 1 2    an exercise: passed (1) or not (0), hints given
 //
 // Written whole to a temporary file and renamed, so a crash never leaves
 // half a file.  An unusable directory is a warning on screen, not an error.
@@ -41,7 +42,7 @@ progress_parse(struct progress *p, const char *text)
 		size_t n = strcspn(text, "\n");
 		unsigned long long mask;
 		long long answer;
-		int step;
+		int step, ex_hints;
 
 		snprintf(line, sizeof line, "%.*s", (int)(n < 127 ? n : 127), text);
 		text += n + (text[n] == '\n');
@@ -54,6 +55,9 @@ progress_parse(struct progress *p, const char *text)
 			p->quiz[p->nquiz].step = step;
 			p->quiz[p->nquiz].answer = answer;
 			p->nquiz++;
+		} else if (sscanf(line, "exercise %31s %d %d", slug, &step, &ex_hints) == 3 &&
+		           md_slug_valid(slug) && ex_hints >= 0 && ex_hints < 100) {
+			progress_ex_set(p, slug, step == 1, ex_hints);
 		} else if (sscanf(line, "seen %31s %llu", slug, &mask) == 2 &&
 		           md_slug_valid(slug) && p->n < 64) {
 			snprintf(p->rec[p->n].slug, sizeof p->rec[p->n].slug, "%s", slug);
@@ -81,6 +85,9 @@ progress_format(const struct progress *p, char *buf, size_t n)
 		used += (size_t)snprintf(buf + used, n - used, "quiz %s %d %lld\n",
 		                         p->quiz[i].slug, p->quiz[i].step,
 		                         p->quiz[i].answer);
+	for (int i = 0; i < p->nex && used < n; i++)
+		used += (size_t)snprintf(buf + used, n - used, "exercise %s %d %d\n",
+		                         p->ex[i].name, p->ex[i].passed, p->ex[i].hints);
 	return used < n ? (int)used : -1;
 }
 
@@ -120,6 +127,49 @@ progress_quiz_set(struct progress *p, const char *slug, int step, long long answ
 	snprintf(p->quiz[i].slug, sizeof p->quiz[i].slug, "%s", slug);
 	p->quiz[i].step = step;
 	p->quiz[i].answer = answer;
+}
+
+void
+progress_ex_set(struct progress *p, const char *name, bool passed, int hints)
+{
+	int i;
+
+	for (i = 0; i < p->nex; i++)
+		if (strcmp(p->ex[i].name, name) == 0)
+			break;
+	if (i == p->nex) {
+		if (p->nex == 64)
+			return;
+		p->nex++;
+	}
+	snprintf(p->ex[i].name, sizeof p->ex[i].name, "%s", name);
+	p->ex[i].passed = passed;
+	p->ex[i].hints = hints;
+}
+
+void
+progress_exercise(const char *name, bool *passed, int *hints)
+{
+	*passed = false;
+	*hints = 0;
+	for (int i = 0; i < prog.nex; i++)
+		if (strcmp(prog.ex[i].name, name) == 0) {
+			*passed = prog.ex[i].passed;
+			*hints = prog.ex[i].hints;
+		}
+}
+
+void
+progress_exercise_set(const char *name, bool passed, int hints)
+{
+	bool p0;
+	int h0;
+
+	progress_exercise(name, &p0, &h0);
+	if (p0 == passed && h0 == hints)
+		return;
+	progress_ex_set(&prog, name, passed, hints);
+	dirty = true;
 }
 
 /* Record a quiz answer in the saved progress. */

@@ -96,6 +96,9 @@ const char *term_unusable(void);
 int term_init(void);
 void term_end(void);       /* restores the terminal; safe to call twice */
 void term_suspend(void);   /* Ctrl-Z: restore, stop, and come back */
+/* Hand the terminal to another program (an editor) and take it back. */
+void term_leave(void);
+void term_back(void);
 void term_resize(void);    /* after SIGWINCH: learn the new size */
 attr_t term_attr(enum shell_color c);
 /* The colours for the projector layout, or the usual ones (P toggles). */
@@ -301,6 +304,11 @@ struct progress_quiz_rec {
 	int step;
 	long long answer; /* a number, or the 1-based choice */
 };
+struct progress_ex_rec {
+	char name[32]; /* an exercise (exercise.c) */
+	bool passed;
+	int hints;     /* hints given so far */
+};
 struct progress {
 	struct progress_rec rec[64];
 	int n;
@@ -308,6 +316,8 @@ struct progress {
 	int last_step;
 	struct progress_quiz_rec quiz[64];
 	int nquiz;
+	struct progress_ex_rec ex[64];
+	int nex;
 };
 int progress_parse(struct progress *p, const char *text);
 int progress_format(const struct progress *p, char *buf, size_t n);
@@ -315,6 +325,10 @@ void progress_mark(struct progress *p, const char *slug, int step);
 void progress_quiz_set(struct progress *p, const char *slug, int step,
                        long long answer);
 void progress_quiz(const char *slug, int step, long long answer);
+/* An exercise's record (none: not passed, no hints), and setting it. */
+void progress_exercise(const char *name, bool *passed, int *hints);
+void progress_exercise_set(const char *name, bool passed, int hints);
+void progress_ex_set(struct progress *p, const char *name, bool passed, int hints);
 /* The state directory ($XDG_STATE_HOME/racelab), or NULL if unusable. */
 const char *progress_dir(void);
 int progress_dirfd(void); /* the state directory, held open; -1 if unusable */
@@ -322,6 +336,77 @@ int progress_dirfd(void); /* the state directory, held open; -1 if unusable */
  * at most cap bytes: never a FIFO, device or terminal (they would hang or
  * never end).  -1 with errno (EINVAL not regular, EFBIG too large). */
 int shell_open_regular(int at, const char *path, long long cap, int flags);
+
+/* ---- exercise.c: exercises, their check, the command line ------------- */
+
+/* An exercise block and the lesson it is in. */
+struct exercise {
+	const struct md_exercise *x;
+	const struct catalog_entry *lesson;
+};
+/* The k-th exercise of the catalog (lesson order), or -1 past the last. */
+int exercise_at(const struct catalog *c, int k, struct exercise *out);
+int exercise_find(const struct catalog *c, const char *name, struct exercise *out);
+/* The lesson's template (driver false) or driver file. */
+void exercise_source(const struct exercise *e, bool driver, char *buf, size_t n);
+/* The learner's copy: $XDG_DATA_HOME/racelab/exercises/NAME.c; -1 no HOME. */
+int exercise_file(const char *name, char *buf, size_t n);
+/* Copy the template to the learner's copy unless it exists: 1 copied, 0
+ * it was there (never overwritten), -1 with err.  path gets the copy. */
+int exercise_copy(const struct exercise *e, char *path, size_t n, char *err, size_t errlen);
+/* racelab-watch: $RACELAB_WATCH when absolute, else bin_dir's. */
+void exercise_watch_path(const char *bin_dir, char *buf, size_t n);
+
+enum exercise_result { EX_PASS, EX_FAIL, EX_COMPILE, EX_ERROR };
+struct exercise_verdict {
+	enum exercise_result result;
+	char name[32];
+	char file[PATH_MAX];  /* what was checked */
+	char reason[512];     /* why it fails (or why it could not be checked) */
+	char detail[2048];    /* the driver's message, or cc's diagnostics */
+	char where[96];       /* a compile error: "bank.c:12" */
+	char schedule[2048];  /* the failing interleaving, "" none */
+	char command[4 * PATH_MAX + 2100]; /* the racelab-watch line replaying it */
+	long explored;        /* interleavings run */
+	bool complete;        /* every one (within the preemption bound) */
+	int preemptions;      /* the bound; -1 none */
+	int runs;             /* free runs made */
+	long count;           /* interleavings that gave the failing outcome */
+	bool capped;          /* the search stopped at its cap of runs */
+	double seconds;
+};
+/* Check file against exercise e with bin_dir's racelab-watch: exploration,
+ * then free runs.  0 with a verdict (pass, fail, compile); -1 when it could
+ * not be checked (v->result EX_ERROR, v->reason says why). */
+int exercise_check(const char *bin_dir, const struct exercise *e, const char *file,
+                   struct exercise_verdict *v);
+/* Run file under one schedule, runs times (racelab-watch --schedule S
+ * --runs N --json; schedule NULL or "": free runs): v says whether they
+ * failed and how (v->count of the v->runs records failed).  -1: not run. */
+int exercise_replay(const char *bin_dir, const struct exercise *e, const char *file,
+                    const char *schedule, int runs, struct exercise_verdict *v);
+void exercise_verdict_print(const struct exercise_verdict *v, FILE *f);
+/* Which interleavings were explored, in words ("those with at most 2
+ * preemptions"); a static buffer. */
+const char *exercise_bound_text(const struct exercise_verdict *v);
+char *exercise_verdict_json(const struct exercise_verdict *v); /* malloc'd */
+int exercise_verdict_parse(const char *json, struct exercise_verdict *v);
+/* "not started", "in progress" or "passed", and the hints used. */
+const char *exercise_state(const struct exercise *e, int *hints);
+/* The next hint (the last again when all were given), recorded; *no is
+ * its 1-based number. */
+const char *exercise_hint(const struct exercise *e, int *no);
+/* racelab --exercises | --check | --hint (argv[0] the option); exit status. */
+int exercise_main(const struct shell_cfg *cfg, int argc, char **argv);
+
+/* exercise_view.c: the step's exercise in the lesson view (e E h f). */
+void exercise_attach(struct shell_ctx *c, const struct md_exercise *x); /* a step shown */
+void exercise_leave(void);       /* the lesson view closes */
+int exercise_key(struct shell_ctx *c, int key, struct shell_action *act);
+void exercise_results(void);     /* the verdict and the hint, into the results area */
+bool exercise_shown(void);       /* the step has an exercise */
+int exercise_fd(void);           /* for the loop's poll: -1 none */
+int exercise_io(struct shell_ctx *c); /* it is readable: key flags */
 
 /* ---- child.c: a demo in its own process group --------------------------- */
 
@@ -451,11 +536,12 @@ bool demo_prog_ok(const char *slug, void *where); /* for md_lesson_load */
 /* What a run's argv executes (execv(x->path, x->argv)): racelab-SLUG, or
  * for "python FILE.py ARGS" python3 from PATH with the lesson's FILE.py.
  * 0; -1: no such program or file; -2: python3 is not installed. */
-enum { DEMO_EXEC_ARGS = 88 };
+enum { DEMO_EXEC_ARGS = 88, DEMO_WATCH_FILES = 8 };
 struct demo_exec {
 	bool python;
 	char path[PATH_MAX], name[64], script[PATH_MAX];
 	char *argv[DEMO_EXEC_ARGS + 1];
+	char watched[DEMO_WATCH_FILES][PATH_MAX]; /* "watch": its program files, resolved */
 };
 int demo_exec_prep(const struct demo_where *w, char *const argv[], int argc,
                    struct demo_exec *x);
@@ -493,6 +579,26 @@ void demo_states_over(const struct demo *d, int i, uint64_t t0, uint64_t t1,
  * False when some actor's history lost events: it does not cover the run. */
 bool demo_event_span(const struct demo *d, uint64_t *t0, uint64_t *t1);
 uint64_t demo_gen(const struct demo *d, enum demo_gen_kind k);
+
+/* ---- watch_run.c: --watch PROGRAM ARGS, --run 'watch ...' ------------- */
+
+/* The watch command argv (argv[0] "watch") as a --run command line, its
+ * program files resolved against the working directory; NULL with a
+ * one-line message in err (no program, no such file, no racelab-watch). */
+char *watch_cmdline(char *const argv[], int argc, const char *bin_dir, char *err, size_t n);
+/* The same for a --run command: NULL and err "" when it is not a watch
+ * command (or does not split: lesson_open_run says so). */
+char *watch_run_cmdline(const char *run, const char *bin_dir, char *err, size_t n);
+
+/* ---- deadlock_text.c: a cycle of waits in the program's names --------- */
+
+/* Actor i as the program names it ("alice"), else "worker N". */
+void shell_worker_name(const struct demo *d, int actor, char *buf, size_t n);
+/* The board's cycle of waits, if any, as one sentence per worker in it
+ * ("alice holds left_fork and waits for right_fork, held by bob"), into
+ * out, and each sentence's actor into who (may be NULL); how many (0: no
+ * cycle). */
+int shell_deadlock_text(const struct demo *d, char (*out)[160], int *who, int max);
 
 /* ---- checks.c: a run block's expect: lines, judged after its run ------ */
 
@@ -573,8 +679,14 @@ struct shell_panel {
 };
 
 extern const struct shell_panel panel_procs, panel_counters, panel_locks,
-	panel_timeline, panel_histogram, panel_output, panel_step;
+	panel_timeline, panel_histogram, panel_output, panel_step, panel_source;
 extern const struct shell_panel *const shell_panels[MD_PANEL_COUNT];
+/* panel_source.c: shown in step mode of a watched program (or when a
+ * panels: line names it). */
+bool panel_source_wanted(const struct demo *d);
+/* A source file's lines, tabs expanded and control characters shown as
+ * '?', at most max of them, into a malloc'd array; returns how many. */
+int shell_source_read(FILE *f, char ***lines, int max);
 /* Up/Down/PgUp/PgDn/Home/End over n rows, keeping sel visible. */
 int panel_scroll_key(struct panel_view *v, int key, int n);
 void panel_clamp(struct panel_view *v, int n, int visible);

@@ -13,6 +13,7 @@
 #include "shell/shell.h"
 
 #include "lab/lab.h"
+#include "lesson/watch_cmd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -109,14 +110,29 @@ step_command_line(char *const argv[], int argc, const int *s, int n, char *buf,
                   size_t len)
 {
 	size_t used;
+	int prog;
 
 	if (argc < 1) {
 		if (len)
 			buf[0] = '\0';
 		return 0;
 	}
-	used = (size_t)snprintf(buf, len, "racelab-%s", argv[0]);
+	/* A watched program's --schedule goes before its PROGRAM. */
+	prog = md_watch_is(argv[0]) ? md_watch_prog(argv, argc) : -1;
+	if (prog >= 0 || md_watch_is(argv[0]))
+		used = (size_t)snprintf(buf, len, "racelab-watch");
+	else
+		used = (size_t)snprintf(buf, len, "racelab-%s", argv[0]);
 	for (int i = 1; i < argc && used < len; i++) {
+		if (i == prog && n > 0) {
+			used += (size_t)snprintf(buf + used, len - used, " --schedule ");
+			if (used < len)
+				used += step_format_schedule(s, n, buf + used, len - used);
+		}
+		if (i >= prog && prog > 0) {
+			used += (size_t)snprintf(buf + used, len - used, " %s", argv[i]);
+			continue;
+		}
 		if (strcmp(argv[i], "--schedule") == 0) {
 			i++; /* and its value */
 			continue;
@@ -125,7 +141,7 @@ step_command_line(char *const argv[], int argc, const int *s, int n, char *buf,
 			continue;
 		used += (size_t)snprintf(buf + used, len - used, " %s", argv[i]);
 	}
-	if (n > 0 && used < len) {
+	if (n > 0 && used < len && prog < 0) {
 		used += (size_t)snprintf(buf + used, len - used, " --schedule ");
 		if (used < len)
 			used += step_format_schedule(s, n, buf + used, len - used);
@@ -418,6 +434,13 @@ cannot_step(const struct demo *d, int idx, unsigned no, char *why, size_t len)
 	if (s == BOARD_ST_DONE || s == BOARD_ST_FAILED || s == BOARD_ST_KILLED ||
 	    task_gone(a)) {
 		snprintf(why, len, "worker %u has finished", no);
+		return true;
+	}
+	/* Blocked and ungated: a server waiting for a request, or an MPI
+	 * rank inside MPI_Recv (lab_mpi_blocked). */
+	if (atomic_load(&a->ungated) && s == BOARD_ST_BLOCKED) {
+		snprintf(why, len, "worker %u is blocked until another worker sends it "
+		         "something: it takes no steps", no);
 		return true;
 	}
 	if (atomic_load(&a->ungated)) {
@@ -1000,9 +1023,6 @@ load_source(void)
 	char path[PATH_MAX + 200], cand[2][80];
 	const char *slug = st.argc ? st.argv[0] : NULL;
 	FILE *f = NULL;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
 
 	if (st.src_tried || (!slug && !st.ref_file[0]) || !st.dir[0])
 		return;
@@ -1028,31 +1048,7 @@ load_source(void)
 	}
 	if (!f)
 		return;
-	while ((len = getline(&line, &cap, f)) >= 0 && st.nsrc < SRC_MAX_LINES) {
-		char out[512];
-		size_t o = 0;
-
-		/* Tabs to 4 columns; control characters shown as '?'. */
-		for (ssize_t i = 0; i < len && o < sizeof out - 5; i++) {
-			unsigned char c = (unsigned char)line[i];
-
-			if (c == '\n' || c == '\r')
-				break;
-			if (c == '\t') {
-				do
-					out[o++] = ' ';
-				while (o % 4);
-			} else {
-				out[o++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
-			}
-		}
-		out[o] = '\0';
-		st.src = realloc(st.src, (size_t)(st.nsrc + 1) * sizeof *st.src);
-		if (!st.src || !(st.src[st.nsrc] = strdup(out)))
-			shell_oom();
-		st.nsrc++;
-	}
-	free(line);
+	st.nsrc = shell_source_read(f, &st.src, SRC_MAX_LINES);
 	fclose(f);
 }
 
@@ -1169,8 +1165,8 @@ static void
 draw(WINDOW *w, struct panel_view *v, bool focus)
 {
 	const struct board *b = shell_demo.board;
-	char sched[256], buf[200];
-	int h, wd, y = 1, lo = 0, hi = 0, center = 0;
+	char sched[256], buf[200], dl[BOARD_MAX_LOCKS + 1][160];
+	int h, wd, y = 1, lo = 0, hi = 0, center = 0, who[BOARD_MAX_LOCKS + 1], ndl;
 	bool on = b && atomic_load(&b->control.step_mode);
 	uint32_t n;
 
@@ -1197,6 +1193,7 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 		term_put(w, y++, 2, wd - 4, term_attr(COL_DIM), st.last);
 	/* Each worker: where it stands. */
 	n = b ? atomic_load(&b->nactors) : 0;
+	ndl = shell_deadlock_text(&shell_demo, dl, who, BOARD_MAX_LOCKS + 1);
 	for (uint32_t i = 1; i < n && i < BOARD_MAX_ACTORS && y < h - 1; i++) {
 		const struct board_actor *a = &b->actor[i];
 		enum board_state s = (enum board_state)atomic_load(&a->state);
@@ -1210,8 +1207,15 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 			snprintf(buf, sizeof buf, "%s", board_state_name(s));
 		else if (s == BOARD_ST_WAIT_LOCK) {
 			uint32_t l = atomic_load(&a->wait_lock);
+			int k = 0;
 
-			if (l && l <= BOARD_MAX_LOCKS)
+			/* In a cycle of waits: the sentence that says so, in
+			 * the program's names (deadlock_text.c). */
+			while (k < ndl && who[k] != (int)i)
+				k++;
+			if (k < ndl)
+				snprintf(buf, sizeof buf, "%s", dl[k]);
+			else if (l && l <= BOARD_MAX_LOCKS)
 				wait_line(b, a, l - 1, buf, sizeof buf);
 			else
 				snprintf(buf, sizeof buf, "waits for a lock");

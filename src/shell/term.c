@@ -147,7 +147,7 @@ md_out_of_memory(void)
 }
 
 void
-term_suspend(void)
+term_leave(void)
 {
 	if (!term_on)
 		return;
@@ -155,15 +155,31 @@ term_suspend(void)
 		mousemask(0, NULL);
 	endwin();
 	fflush(stdout);
-	/* Stop for real, with the default action; the loop resumes here. */
-	signal(SIGTSTP, SIG_DFL);
-	raise(SIGTSTP);
-	/* fg: our handler comes back in loop.c's caller; redraw it all. */
+}
+
+void
+term_back(void)
+{
+	if (!term_on)
+		return;
 	if (shell_cfg.mouse)
 		mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON4_PRESSED |
 		          BUTTON5_PRESSED, NULL);
 	term_resize();
 	clearok(curscr, TRUE);
+}
+
+void
+term_suspend(void)
+{
+	if (!term_on)
+		return;
+	term_leave();
+	/* Stop for real, with the default action; the loop resumes here. */
+	signal(SIGTSTP, SIG_DFL);
+	raise(SIGTSTP);
+	/* fg: our handler comes back in loop.c's caller; redraw it all. */
+	term_back();
 }
 
 void

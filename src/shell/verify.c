@@ -9,6 +9,7 @@
 // Exit 0 when everything holds (an expectation whose when condition is
 // false is "not checked", not a failure), 1 otherwise, 2 for bad usage.
 #include "shell/shell.h"
+#include "lesson/watch_cmd.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -239,6 +240,20 @@ has_opt(char **argv, int argc, const char *opt)
 	return false;
 }
 
+/* Add word to argv: at the end, or at *end (before a watched PROGRAM)
+ * when *end >= 0. */
+static void
+add_opt(char **argv, int *argc, int *end, char *word)
+{
+	if (*end < 0) {
+		argv[(*argc)++] = word;
+		return;
+	}
+	memmove(&argv[*end + 1], &argv[*end], (size_t)(*argc - *end) * sizeof *argv);
+	argv[(*end)++] = word;
+	(*argc)++;
+}
+
 /* The command line as a person would type it. */
 static void
 cmdline(char **argv, int argc, char *buf, size_t n)
@@ -403,7 +418,7 @@ verify_run(const char *bin_dir, const struct catalog_entry *e, int si, int ri,
 	int srcc = r->verify_argv ? r->verify_argc : r->argc;
 	char *argv[VERIFY_MAX_ARGS + 5], lesson[48], step[32], cmd[600], nbuf[16];
 	char verdict[600], measured[128], text[160], note[32] = "";
-	int argc = 0, runs = 0, nrec;
+	int argc = 0, runs = 0, nrec, opt_end = -1;
 	bool traced = false;
 	struct outcome o;
 	json_t **rec;
@@ -421,6 +436,10 @@ verify_run(const char *bin_dir, const struct catalog_entry *e, int si, int ri,
 	}
 	for (int i = 0; i < srcc && argc < VERIFY_MAX_ARGS; i++)
 		argv[argc++] = src[i];
+	/* The options below go before a watched PROGRAM: after it they would
+	 * be the program's arguments. */
+	if (md_watch_is(argv[0]) && (opt_end = md_watch_prog(argv, argc)) < 0)
+		opt_end = argc;
 	for (int i = 0; i < r->nexpect; i++)
 		if (r->expect[i].n > runs)
 			runs = r->expect[i].n;
@@ -428,18 +447,18 @@ verify_run(const char *bin_dir, const struct catalog_entry *e, int si, int ri,
 	 * not say how many. */
 	if (runs > 0 && !has_opt(argv, argc, "--runs")) {
 		snprintf(nbuf, sizeof nbuf, "%d", runs);
-		argv[argc++] = "--runs";
-		argv[argc++] = nbuf;
+		add_opt(argv, &argc, &opt_end, "--runs");
+		add_opt(argv, &argc, &opt_end, nbuf);
 	}
 	if (!has_opt(argv, argc, "--json"))
-		argv[argc++] = "--json";
+		add_opt(argv, &argc, &opt_end, "--json");
 	/* A counter goal "at any time" under a forced schedule: the steps'
 	 * counters (--trace) say whether the keys reach it, not the run's
 	 * end, after which the workers go on freely. */
 	for (int i = 0; i < r->ngoal; i++)
 		if (r->goal[i].kind == MD_GOAL_COUNTER && r->goal[i].any_time &&
 		    has_opt(argv, argc, "--schedule") && !has_opt(argv, argc, "--trace")) {
-			argv[argc++] = "--trace";
+			add_opt(argv, &argc, &opt_end, "--trace");
 			traced = true;
 			break;
 		}

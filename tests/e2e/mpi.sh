@@ -4,7 +4,9 @@
 # state; and no rank, no mpirun and none of Open MPI's files survive any
 # end: kill -9 of the shell, the shell quitting, ^C of a standalone run, a
 # normal end; Space freezes and thaws the ranks; step mode grants their
-# steps.  At 120x40, and the Processes panel at 80x24.  Five mpirun launches.
+# steps (the order 321 of the goal, and 312 when the senders go first);
+# a --hold longer than --watchdog is no stall.  At 120x40, and the
+# Processes panel at 80x24.  Seven mpirun launches.
 . "$(dirname "$0")/lib.sh"
 
 TMPD=$RL_TMP/tmp
@@ -107,27 +109,38 @@ wait_clean "$LEADER" "$MPIRUN" $pids
 rl_no_leftovers || fail "racelab processes left after kill -9 of the shell"
 
 # ---- step mode grants the ranks' steps; the shell quitting ---------------
-# s, then 3 and 2 (ranks 2 and 1 send, in that order), then 1 twice (rank
-# 0 receives): the order of arrival is 21, by the shell's grants.  Then q
-# while the ranks wait at their gates.
-rl_start "--run 'mpi-ranks --workers 3'"
+# The lesson's goal: 1 4 1 3 1 2, each receive posted (rank 0 blocked in
+# MPI_Recv, settled; the send to it unsettles it until its next probe)
+# before its sender sends: the trace shows order 321 after the last step.
+# Then a (the end barrier) and 4 3 2 1 1 1 on a new job: all three sent before
+# rank 0 asks, the first to come is taken first and the two waiting ones
+# by rank (Open MPI's ob1): 312, as the lesson says.  Then q while the
+# ranks wait at their gates.
+rl_start "--run 'mpi-ranks --workers 4'"
 wait_for "racelab-mpi-ranks" 10
 wait_for "exited 0" 20   # the first run, free
 keys s
 wait_for "step mode on" 5
-keys 3
+keys 1
 wait_for "running pid" 20
 LEADER=$(demo_pid)
-wait_for "[3] MPI_Send to 0" 10
-keys 2
-wait_for "[2] MPI_Send to 0" 5
-keys 1
-wait_for "[1] MPI_Recv from any" 5
-keys 1
-wait_for "-> order 21" 5
+wait_for "[1] blocked: MPI_Recv from any" 10
+for k in 4 1 3 1 2; do keys "$k"; done
+wait_for "-> order 321" 20
+screen | grep -q "did not settle" && fail "a step did not settle"
+keys a
+wait_for "exited 0" 20
+for k in 4 3 2 1 1 1; do keys "$k"; done
+# The board's counter, not the trace line: rank 0's last receive returns
+# by itself (its message is there), and the step may be counted done a
+# moment before rank 0 records the order (lab_mpi.c, lab_mpi_sent).
+order_312() { screen | grep -qE '^│ order +312 '; }
+wait_until order_312
+screen | grep -q "schedule: 4,3,2,1,1,1 " || fail "not every step was taken"
+LEADER=$(demo_pid)
 MPIRUN=$(mpirun_of "$LEADER")
 pids=$(proc_rows | awk '$2 == "proc" { print $3 }')
-[ "$(echo $pids | wc -w)" -eq 3 ] || fail "ranks not shown in step mode"
+[ "$(echo $pids | wc -w)" -eq 4 ] || fail "ranks not shown in step mode"
 keys q
 wait_for "Lessons" 5
 keys q
@@ -184,7 +197,9 @@ rc=$?
 wait_clean "$LEADER" "$MPIRUN" $pids
 
 # ---- a normal end ---------------------------------------------------------
-out=$(TMPDIR=$TMPD "$PROG" --workers 2 --json) || fail "a normal run failed: $out"
+# Sleeping (--hold) longer than --watchdog is no stall: exit 0, not 3.
+out=$(TMPDIR=$TMPD "$PROG" --workers 2 --hold 1.2 --watchdog 1 --json) ||
+	fail "a normal run failed (exit $?): $out"
 echo "$out" | grep -q '"ranks":2' || fail "no --json record: $out"
 MPIRUN=$(echo "$out" | sed -n 's/.*"mpirun_pid":\([0-9]*\).*/\1/p')
 LEADER=$(echo "$out" | sed -n 's/.*"lesson_pid":\([0-9]*\).*/\1/p')

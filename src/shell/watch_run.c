@@ -1,0 +1,127 @@
+// racelab --watch PROGRAM ARGS, and --run 'watch PROGRAM ARGS': the
+// learner's own program live in the lesson view, run by racelab-watch.
+// Here the command line is checked before the terminal is taken: the
+// program files are the user's, resolved against their working directory
+// (the shell runs them later from wherever it is), and the command is
+// quoted again for the one-step lesson --run makes.
+#include "shell/shell.h"
+
+#include "lesson/lesson.h"
+#include "lesson/watch_cmd.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct qbuf {
+	char *s;
+	size_t len, cap;
+};
+
+static void
+qadd(struct qbuf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		b->s = realloc(b->s, cap);
+		if (!b->s)
+			shell_oom();
+		b->cap = cap;
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+/* One word as md_split_argv reads it back: '...' around the runs without
+ * a single quote, "'" for each single quote (adjacent parts join). */
+static void
+qword(struct qbuf *b, const char *w)
+{
+	if (b->len)
+		qadd(b, " ", 1);
+	if (!*w)
+		qadd(b, "''", 2);
+	while (*w) {
+		size_t n = strcspn(w, "'");
+
+		if (n) {
+			qadd(b, "'", 1);
+			qadd(b, w, n);
+			qadd(b, "'", 1);
+			w += n;
+		} else {
+			qadd(b, "\"'\"", 3);
+			w++;
+		}
+	}
+}
+
+char *
+watch_cmdline(char *const argv[], int argc, const char *bin_dir, char *err, size_t n)
+{
+	int prog = md_watch_prog(argv, argc), nf = md_watch_nfiles(argv, argc, prog);
+	char tool[PATH_MAX], real[DEMO_WATCH_FILES][PATH_MAX];
+	struct qbuf b = {0};
+
+	if (prog < 0) {
+		snprintf(err, n, "no program given (watch PROGRAM [ARG...])");
+		return NULL;
+	}
+	if (nf > DEMO_WATCH_FILES) {
+		snprintf(err, n, "at most %d .c files", DEMO_WATCH_FILES);
+		return NULL;
+	}
+	if (demo_prog_path(&(struct demo_where){NULL, bin_dir}, "watch", tool, sizeof tool) < 0) {
+		snprintf(err, n, "no racelab-watch in %s (make builds it)", bin_dir);
+		return NULL;
+	}
+	for (int f = 0; f < nf; f++) {
+		const char *w = argv[prog + f];
+		size_t wl = strlen(w);
+		bool c_file = wl > 2 && strcmp(w + wl - 2, ".c") == 0;
+		struct stat st;
+
+		if (stat(w, &st) < 0) {
+			snprintf(err, n, "%.200s: %s", w, strerror(errno));
+			return NULL;
+		}
+		if (!S_ISREG(st.st_mode) || (!c_file && access(w, X_OK) < 0)) {
+			snprintf(err, n, "%.200s is not %s", w,
+			         c_file ? "a regular file" : "an executable file (or a .c file)");
+			return NULL;
+		}
+		if (!realpath(w, real[f])) {
+			snprintf(err, n, "%.200s: %s", w, strerror(errno));
+			return NULL;
+		}
+	}
+	qword(&b, "watch");
+	for (int i = 1; i < argc; i++)
+		qword(&b, i >= prog && i < prog + nf ? real[i - prog] : argv[i]);
+	return b.s;
+}
+
+char *
+watch_run_cmdline(const char *run, const char *bin_dir, char *err, size_t n)
+{
+	char **argv;
+	int argc = md_split_argv(run, &argv, DEMO_MAX_ARGS);
+	char *out;
+
+	err[0] = '\0';
+	if (argc <= 0)
+		return NULL; /* lesson_open_run says "bad command" */
+	if (!md_watch_is(argv[0])) {
+		md_argv_free(argv);
+		return NULL;
+	}
+	out = watch_cmdline(argv, argc, bin_dir, err, n);
+	md_argv_free(argv);
+	return out;
+}

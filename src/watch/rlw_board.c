@@ -1,0 +1,288 @@
+// librlwatch.so: the watched program on the shell's board, as a lesson
+// is (under the shell only: RACELAB_BOARD_FD set).  Actor i is worker i
+// (1 the main thread; actor 0 is racelab-watch itself), named by its
+// start routine; locks are the program's globals by name ("big_lock");
+// each scheduling point publishes its label ("lock big_lock"), line and
+// source file, and in the shell's step mode parks at the actor's gate, so
+// the shell's step mode drives the program as it drives a lesson.
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "rlw_lib.h"
+
+#include <semaphore.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../board/board.h"
+
+static struct board *brd;
+
+/* Address -> board lock index, for this process. */
+static struct {
+	uintptr_t addr;
+	int idx;
+} lk[BOARD_MAX_LOCKS];
+static atomic_flag lk_lock = ATOMIC_FLAG_INIT;
+
+void
+rlw_board_init(void)
+{
+	const char *e = getenv(BOARD_ENV_FD);
+	const char *why = "";
+
+	if (!e || !*e)
+		return;
+	rlw_inside++;
+	brd = board_attach(atoi(e), &why);
+	rlw_inside--;
+}
+
+bool
+rlw_board_on(void)
+{
+	return brd != NULL;
+}
+
+static struct board_actor *
+actor(int no)
+{
+	return brd && no > 0 && no < BOARD_MAX_ACTORS ? &brd->actor[no] : NULL;
+}
+
+void
+rlw_board_actor(int no)
+{
+	struct board_actor *a = actor(no);
+	struct rlw_worker *w;
+	char name[64] = "";
+	uint32_t n;
+
+	if (!a)
+		return;
+	w = &rlw_reg->w[no];
+	rlw_code_func(w->start_fn, name, sizeof name);
+	if (!name[0])
+		snprintf(name, sizeof name, "%s", no == 1 ? "main" : "worker");
+	board_actor_publish(a, w->process ? BOARD_KIND_PROCESS : BOARD_KIND_THREAD,
+	                    atomic_load(&w->pid), atomic_load(&w->tid), getppid(),
+	                    (unsigned)no, name);
+	atomic_store(&a->state, BOARD_ST_RUNNING);
+	board_event_put(a, BOARD_EV_START, 0, 0);
+	n = atomic_load(&brd->nactors);
+	while (n < (uint32_t)no + 1 &&
+	       !atomic_compare_exchange_weak(&brd->nactors, &n, (uint32_t)no + 1))
+		;
+}
+
+/* The label of w's pending operation, interned. */
+static uint32_t
+label(const char *text)
+{
+	return board_label_intern(brd, text);
+}
+
+void
+rlw_board_op(int no, const char *text, uintptr_t pc)
+{
+	struct board_actor *a = actor(no);
+	char file[512];
+	unsigned line = 0;
+
+	if (!a)
+		return;
+	rlw_inside++;
+	atomic_store(&a->op, label(text));
+	if (rlw_code_file(pc, file, sizeof file, &line)) {
+		atomic_store(&a->line, line);
+		atomic_store(&a->file, label(file));
+	}
+	atomic_fetch_add_explicit(&a->steps, 1, memory_order_relaxed);
+	board_event_put(a, BOARD_EV_STEP, atomic_load(&a->op), 0);
+	rlw_inside--;
+}
+
+void
+rlw_board_gate(int no)
+{
+	struct board_actor *a = actor(no);
+	uint32_t before;
+
+	if (!a || !atomic_load(&brd->control.step_mode))
+		return;
+	before = atomic_load(&a->state);
+	if (before == BOARD_ST_GATE)
+		before = BOARD_ST_RUNNING;
+	atomic_store(&a->gate_resume, before);
+	atomic_store_explicit(&a->state, BOARD_ST_GATE, memory_order_release);
+	board_event_put(a, BOARD_EV_GATE, atomic_load(&a->op), (int64_t)atomic_load(&a->line));
+	board_gate_wait(a, &brd->control, before);
+}
+
+void
+rlw_board_done(int no, int status)
+{
+	struct board_actor *a = actor(no);
+
+	if (!a)
+		return;
+	atomic_store(&a->exit_code, status);
+	atomic_store(&a->parked, 0);
+	board_actor_state(a, status == 0 ? BOARD_ST_DONE : status < 0 ? BOARD_ST_KILLED
+	                                                            : BOARD_ST_FAILED);
+	board_event_put(a, BOARD_EV_END, 0, status);
+}
+
+/* Blocked until another worker moves (a join, a wait for a child): the
+ * shell counts it settled. */
+void
+rlw_board_parked(int no, bool on)
+{
+	struct board_actor *a = actor(no);
+
+	if (!a)
+		return;
+	atomic_store(&a->parked, on);
+	board_actor_state(a, on ? BOARD_ST_BLOCKED : BOARD_ST_RUNNING);
+}
+
+int
+rlw_board_lock_index(uintptr_t addr, enum board_lock_kind kind)
+{
+	int idx = -1, i;
+	char name[64];
+
+	if (!brd)
+		return -1;
+	while (atomic_flag_test_and_set(&lk_lock))
+		;
+	for (i = 0; i < BOARD_MAX_LOCKS && lk[i].addr; i++)
+		if (lk[i].addr == addr) {
+			idx = lk[i].idx;
+			break;
+		}
+	if (idx < 0 && i < BOARD_MAX_LOCKS) {
+		rlw_data_name(addr, name, sizeof name);
+		idx = board_lock_add(brd, name, kind);
+		if (idx >= 0 && kind == BOARD_LOCK_SEM) {
+			int v = 0;
+
+			sem_getvalue((sem_t *)addr, &v);
+			atomic_store(&brd->lock[idx].value, v);
+			atomic_store(&brd->lock[idx].permits, v);
+		}
+		lk[i].addr = addr;
+		lk[i].idx = idx;
+	}
+	atomic_flag_clear(&lk_lock);
+	return idx;
+}
+
+void
+rlw_board_wait(int no, int idx, int mutex_idx)
+{
+	struct board_actor *a = actor(no);
+
+	if (!a || idx < 0)
+		return;
+	atomic_fetch_add(&brd->lock[idx].waiters, 1);
+	atomic_store(&a->wait_timed, 0);
+	atomic_store(&a->wait_arg, mutex_idx >= 0 ? (uint32_t)mutex_idx + 1 : 0);
+	atomic_store(&a->wait_lock, (uint32_t)idx + 1);
+	atomic_store_explicit(&a->state, BOARD_ST_WAIT_LOCK, memory_order_release);
+	board_event_put(a, BOARD_EV_LOCK_WAIT, (uint32_t)idx, 0);
+}
+
+void
+rlw_board_waited(int no, int idx)
+{
+	struct board_actor *a = actor(no);
+
+	if (!a || idx < 0)
+		return;
+	atomic_store(&a->wait_lock, 0);
+	atomic_store(&a->wait_arg, 0);
+	atomic_fetch_sub(&brd->lock[idx].waiters, 1);
+	board_actor_state(a, atomic_load(&a->held) ? BOARD_ST_CRITICAL : BOARD_ST_RUNNING);
+}
+
+void
+rlw_board_taken(int no, int idx)
+{
+	struct board_actor *a = actor(no);
+	struct board_lock *bl;
+
+	if (!a || idx < 0)
+		return;
+	bl = &brd->lock[idx];
+	if (atomic_load(&bl->kind) != BOARD_LOCK_SEM)
+		atomic_store(&bl->holder, no);
+	if (idx < 32)
+		atomic_fetch_or(&a->held, 1u << idx);
+	atomic_fetch_add_explicit(&bl->acquisitions, 1, memory_order_relaxed);
+	atomic_store_explicit(&a->acquired[idx],
+	                      atomic_load_explicit(&a->acquired[idx], memory_order_relaxed) + 1,
+	                      memory_order_relaxed);
+	atomic_store_explicit(&a->state, BOARD_ST_CRITICAL, memory_order_relaxed);
+	board_event_put(a, BOARD_EV_LOCK_ACQUIRE, (uint32_t)idx, 0);
+}
+
+void
+rlw_board_released(int no, int idx)
+{
+	struct board_actor *a = actor(no);
+	struct board_lock *bl;
+
+	if (!a || idx < 0)
+		return;
+	bl = &brd->lock[idx];
+	if (atomic_load(&bl->holder) == no)
+		atomic_store(&bl->holder, -1);
+	if (idx < 32)
+		atomic_fetch_and(&a->held, ~(1u << idx));
+	board_event_put(a, BOARD_EV_LOCK_RELEASE, (uint32_t)idx, 0);
+	board_actor_state(a, atomic_load(&a->held) ? BOARD_ST_CRITICAL : BOARD_ST_RUNNING);
+}
+
+/* A signal: one wake-up on its way (the board's condvar value), if
+ * anyone waits. */
+void
+rlw_board_signal(int idx, bool all)
+{
+	struct board_lock *bl;
+	int32_t w;
+
+	if (!brd || idx < 0)
+		return;
+	bl = &brd->lock[idx];
+	w = (int32_t)atomic_load(&bl->waiters);
+	if (w > 0)
+		atomic_store(&bl->value, all ? w : atomic_load(&bl->value) + 1 > w ? w
+		                                 : atomic_load(&bl->value) + 1);
+}
+
+void
+rlw_board_woken(int idx)
+{
+	struct board_lock *bl;
+
+	if (!brd || idx < 0)
+		return;
+	bl = &brd->lock[idx];
+	if (atomic_load(&bl->value) > 0)
+		atomic_fetch_sub(&bl->value, 1);
+}
+
+/* A semaphore's permits, as the kernel's word says now. */
+void
+rlw_board_sem_value(int idx, uintptr_t addr)
+{
+	int v = 0;
+
+	if (!brd || idx < 0)
+		return;
+	sem_getvalue((sem_t *)addr, &v);
+	atomic_store(&brd->lock[idx].value, v);
+}

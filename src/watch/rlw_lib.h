@@ -1,0 +1,80 @@
+// The inside of librlwatch.so: what its parts share (not installed).
+#ifndef RACELAB_RLW_LIB_H
+#define RACELAB_RLW_LIB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rlw.h"
+
+#define RLW_API __attribute__((visibility("default")))
+
+extern struct rlw_region *rlw_reg;   /* NULL: not watched (run as is) */
+extern _Thread_local int rlw_me;     /* this thread's worker number */
+extern _Thread_local int rlw_inside; /* in the library: pass through */
+extern _Thread_local uintptr_t rlw_stack_lo, rlw_stack_hi;
+extern bool rlw_exiting;             /* this process is on its way out */
+extern bool rlw_tsan;                /* a .c program: __tsan_init ran */
+
+/* Is the scheduler in charge of this call (a scheduled run, not nested
+ * in the library, the thread known)? */
+static inline bool
+rlw_active(void)
+{
+	return rlw_reg && rlw_reg->mode != RLW_FREE && !rlw_inside && rlw_me > 0 &&
+	       !rlw_exiting;
+}
+
+/* A scheduling point: the worker's next operation is op on obj; returns
+ * once it has been granted (its effect on the model made). */
+void rlw_point(enum rlw_op op, uintptr_t obj, uintptr_t obj2, int64_t arg,
+               uintptr_t pc);
+/* This worker is gone (its exit op granted): hand the baton on. */
+void rlw_leave(void);
+/* Run new worker no up to its first point, now (.c programs). */
+void rlw_first_stretch(int no);
+/* The model's record of an object (made on first sight). */
+struct rlw_obj *rlw_obj(uintptr_t addr, enum rlw_obj_kind kind);
+/* Wait for this thread's baton (a new thread, a forked child). */
+void rlw_wait_baton(void);
+/* Set up this thread's stack bounds (a .c program's accesses to its own
+ * stack are not scheduling points). */
+void rlw_thread_init(void);
+/* The region, mapped before main; the fork server, if asked for. */
+void rlw_start(void);
+/* A name for an address ("big_lock", "forks+16", "0x7f..."), and a
+ * source position for a code address ("race.c:12"). */
+void rlw_data_name(uintptr_t addr, char *buf, size_t n);
+void rlw_code_line(uintptr_t pc, char *buf, size_t n);
+void rlw_code_func(uintptr_t pc, char *buf, size_t n);
+/* Open the debug info now (a fork server, before its runs). */
+void rlw_names_warm(void);
+/* The full path of pc's source file and its line (the board's). */
+bool rlw_code_file(uintptr_t pc, char *file, size_t n, unsigned *line);
+/* Publication on the shell's board (rlw_board.c); no-ops without one.
+ * Lock indexes are the board's (-1: none). */
+#include "../board/board.h"
+void rlw_board_init(void);
+bool rlw_board_on(void);
+void rlw_board_actor(int no);
+void rlw_board_op(int no, const char *text, uintptr_t pc);
+void rlw_board_gate(int no);
+void rlw_board_done(int no, int status);
+void rlw_board_parked(int no, bool on);
+int rlw_board_lock_index(uintptr_t addr, enum board_lock_kind kind);
+void rlw_board_wait(int no, int idx, int mutex_idx);
+void rlw_board_waited(int no, int idx);
+void rlw_board_taken(int no, int idx);
+void rlw_board_released(int no, int idx);
+void rlw_board_signal(int idx, bool all);
+void rlw_board_woken(int idx);
+void rlw_board_sem_value(int idx, uintptr_t addr);
+/* Publish worker no's pending operation on the board. */
+void rlw_publish(int no);
+/* A free run under the shell: the point published, and in the shell's
+ * step mode a stop at the worker's gate. */
+void rlw_free_point(enum rlw_op op, uintptr_t obj, uintptr_t obj2, int64_t arg,
+                    uintptr_t pc);
+
+#endif

@@ -1,0 +1,917 @@
+// librlwatch.so: the scheduler.  In a scheduled run one thread (of any
+// process of the program) runs at a time: the one holding the baton.  At
+// each scheduling point the holder names its next operation, then picks
+// who goes next among the workers whose operation can proceed now (the
+// model below says which), makes that operation's effect on the model,
+// and hands the baton over (a futex in the shared region, one per worker,
+// so a hand-off wakes exactly one thread).  The real pthread call runs
+// after the grant, when the model says it will not block.
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "rlw_lib.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+struct rlw_region *rlw_reg;
+_Thread_local int rlw_me;
+_Thread_local int rlw_inside;
+_Thread_local uintptr_t rlw_stack_lo, rlw_stack_hi;
+bool rlw_exiting;
+bool rlw_tsan;
+
+static const char *const op_names[RLW_OP_COUNT] = {
+	[RLW_OP_NONE] = "?",           [RLW_OP_START] = "start",
+	[RLW_OP_READ] = "read",        [RLW_OP_WRITE] = "write",
+	[RLW_OP_ATOMIC] = "atomic",    [RLW_OP_LOCK] = "lock",
+	[RLW_OP_TRYLOCK] = "trylock",  [RLW_OP_UNLOCK] = "unlock",
+	[RLW_OP_COND_WAIT] = "wait",   [RLW_OP_COND_RELOCK] = "wake in",
+	[RLW_OP_COND_SIGNAL] = "signal", [RLW_OP_COND_BROADCAST] = "broadcast",
+	[RLW_OP_SEM_WAIT] = "sem_wait", [RLW_OP_SEM_TRYWAIT] = "sem_trywait",
+	[RLW_OP_SEM_POST] = "sem_post", [RLW_OP_RDLOCK] = "rdlock",
+	[RLW_OP_WRLOCK] = "wrlock",    [RLW_OP_TRYRDLOCK] = "tryrdlock",
+	[RLW_OP_TRYWRLOCK] = "trywrlock", [RLW_OP_RWUNLOCK] = "rwunlock",
+	[RLW_OP_BARRIER] = "barrier",  [RLW_OP_BARRIER_LEAVE] = "leave",
+	[RLW_OP_CREATE] = "pthread_create", [RLW_OP_JOIN] = "join",
+	[RLW_OP_THREAD_EXIT] = "thread exit", [RLW_OP_FORK] = "fork",
+	[RLW_OP_WAIT] = "waitpid",     [RLW_OP_EXIT] = "exit",
+	[RLW_OP_YIELD] = "yield",
+};
+
+static long
+futex(_Atomic uint32_t *w, int op, uint32_t val, const struct timespec *ts)
+{
+	return syscall(SYS_futex, (uint32_t *)w, op, val, ts, NULL, 0);
+}
+
+void
+rlw_wait_baton(void)
+{
+	struct rlw_worker *w = &rlw_reg->w[rlw_me];
+	const struct timespec sec = { 1, 0 };
+
+	while (atomic_exchange(&w->go, 0) == 0) {
+		if (futex(&w->go, FUTEX_WAIT, 0, &sec) < 0 && errno == ETIMEDOUT &&
+		    rlw_reg->watcher > 0 && kill(rlw_reg->watcher, 0) < 0 &&
+		    errno == ESRCH)
+			_exit(137); /* racelab-watch is gone: so is this run */
+	}
+}
+
+static void
+hand_to(int p)
+{
+	atomic_store(&rlw_reg->w[p].go, 1);
+	futex(&rlw_reg->w[p].go, FUTEX_WAKE, 1, NULL);
+}
+
+/* The model's objects are keyed by address within a process (a mutex
+ * copied by fork is another mutex), or by address alone when the
+ * object says it is process-shared. */
+static uint32_t
+obj_space(uintptr_t addr, enum rlw_obj_kind kind)
+{
+	if (kind == RLW_O_MUTEX &&
+	    (((pthread_mutex_t *)addr)->__data.__kind & 128)) /* PSHARED bit */
+		return 0;
+	if (kind == RLW_O_SEM) {
+		/* glibc's struct new_sem: the futex word, then "private"
+		 * (0 when shared between processes). */
+		const int *p = (const int *)(addr + sizeof(uint64_t));
+
+		if (*p == 0)
+			return 0;
+	}
+	return rlw_reg->w[rlw_me].aspace;
+}
+
+static struct rlw_obj *
+find_obj(uintptr_t addr, uint32_t aspace)
+{
+	struct rlw_region *r = rlw_reg;
+
+	for (uint32_t i = 0; i < r->nobjs; i++)
+		if (r->obj[i].addr == addr &&
+		    (r->obj[i].aspace == aspace || r->obj[i].aspace == 0))
+			return &r->obj[i];
+	return NULL;
+}
+
+struct rlw_obj *
+rlw_obj(uintptr_t addr, enum rlw_obj_kind kind)
+{
+	struct rlw_region *r = rlw_reg;
+	uint32_t sp = obj_space(addr, kind);
+	struct rlw_obj *o = find_obj(addr, sp ? sp : r->w[rlw_me].aspace);
+
+	if (o)
+		return o;
+	if (r->nobjs >= RLW_MAX_OBJS)
+		return NULL;
+	o = &r->obj[r->nobjs++];
+	memset(o, 0, sizeof *o);
+	o->kind = kind;
+	o->aspace = sp;
+	o->addr = addr;
+	if (kind == RLW_O_MUTEX) /* PTHREAD_MUTEX_RECURSIVE_NP: 1 */
+		o->size = (((pthread_mutex_t *)addr)->__data.__kind & 3) == 1;
+	if (kind == RLW_O_SEM) {
+		int v = 0;
+
+		sem_getvalue((sem_t *)addr, &v);
+		o->count = v;
+	}
+	return o;
+}
+
+/* The object a worker's operation is on, in its own process. */
+static struct rlw_obj *
+wobj(const struct rlw_worker *w, uintptr_t addr)
+{
+	return find_obj(addr, w->aspace);
+}
+
+static struct rlw_worker *
+worker_of_thread(uint32_t aspace, uint64_t thread)
+{
+	struct rlw_region *r = rlw_reg;
+
+	for (uint32_t i = 1; i <= r->nworkers; i++)
+		if (r->w[i].aspace == aspace && r->w[i].thread == thread)
+			return &r->w[i];
+	return NULL;
+}
+
+/* The child a wait by w reaps now: 0 none yet, -1 none will come. */
+static int
+zombie_for(const struct rlw_worker *w)
+{
+	struct rlw_region *r = rlw_reg;
+	bool any = false;
+
+	for (uint32_t i = 1; i <= r->nworkers; i++) {
+		const struct rlw_worker *c = &r->w[i];
+
+		if (!c->process || c->parent != w->aspace || c->reaped ||
+		    (w->arg > 0 && c->pid != w->arg))
+			continue;
+		any = true;
+		if (c->state == RLW_W_DONE)
+			return (int)i;
+	}
+	return any ? 0 : -1;
+}
+
+static bool
+enabled(int no)
+{
+	struct rlw_worker *w = &rlw_reg->w[no];
+	struct rlw_obj *o;
+
+	if (w->state != RLW_W_LIVE)
+		return false;
+	switch (w->op) {
+	case RLW_OP_LOCK:
+		o = wobj(w, w->obj);
+		return !o || o->owner == 0 || (o->size && o->owner == no);
+	case RLW_OP_COND_RELOCK:
+		o = wobj(w, w->obj2);
+		return (w->signalled || w->timed) && (!o || o->owner == 0);
+	case RLW_OP_SEM_WAIT:
+		o = wobj(w, w->obj);
+		return !o || o->count > 0 || w->timed;
+	case RLW_OP_RDLOCK:
+		o = wobj(w, w->obj);
+		return !o || o->owner == 0;
+	case RLW_OP_WRLOCK:
+		o = wobj(w, w->obj);
+		return !o || (o->owner == 0 && o->count == 0);
+	case RLW_OP_BARRIER_LEAVE:
+		o = wobj(w, w->obj);
+		return !o || o->phase != w->phase;
+	case RLW_OP_JOIN: {
+		struct rlw_worker *t = worker_of_thread(w->aspace, (uint64_t)w->arg);
+
+		return !t || t->state == RLW_W_DONE;
+	}
+	case RLW_OP_WAIT:
+		return zombie_for(w) != 0;
+	default:
+		return true;
+	}
+}
+
+static int
+new_worker(struct rlw_worker *parent, bool process)
+{
+	struct rlw_region *r = rlw_reg;
+	struct rlw_worker *c;
+	int n;
+
+	if (r->nworkers >= RLW_MAX_WORKERS || (process && r->nprocs >= RLW_MAX_PROCESSES))
+		return -1;
+	n = (int)++r->nworkers;
+	c = &r->w[n];
+	memset(c, 0, sizeof *c);
+	c->state = RLW_W_LIVE;
+	c->op = RLW_OP_START;
+	c->process = process;
+	c->aspace = process ? (uint32_t)n : parent->aspace;
+	c->parent = parent->aspace;
+	r->nlive++;
+	if (process)
+		r->nprocs++;
+	return n;
+}
+
+static void
+done(struct rlw_worker *w)
+{
+	if (w->state == RLW_W_LIVE) {
+		w->state = RLW_W_DONE;
+		rlw_reg->nlive--;
+	}
+}
+
+/* Make worker no's pending operation happen in the model. */
+static void
+apply(int no)
+{
+	struct rlw_region *r = rlw_reg;
+	struct rlw_worker *w = &r->w[no];
+	struct rlw_obj *o = wobj(w, w->obj);
+
+	w->result = 0;
+	switch (w->op) {
+	case RLW_OP_LOCK:
+		if (o)
+			o->owner = no, o->count++;
+		break;
+	case RLW_OP_TRYLOCK:
+		if (o && o->owner && !(o->size && o->owner == no))
+			w->result = EBUSY;
+		else if (o)
+			o->owner = no, o->count++;
+		break;
+	case RLW_OP_UNLOCK:
+		if (o && o->owner == no && --o->count <= 0)
+			o->owner = 0, o->count = 0;
+		break;
+	case RLW_OP_COND_WAIT: {
+		struct rlw_obj *m = wobj(w, w->obj2);
+
+		if (m && m->owner == no)
+			m->owner = 0, m->count = 0;
+		w->signalled = 0;
+		w->wait_seq = ++r->wait_seq;
+		break;
+	}
+	case RLW_OP_COND_RELOCK: {
+		struct rlw_obj *m = wobj(w, w->obj2);
+
+		if (m)
+			m->owner = no, m->count = 1;
+		w->result = w->signalled ? 0 : ETIMEDOUT;
+		break;
+	}
+	case RLW_OP_COND_SIGNAL:
+	case RLW_OP_COND_BROADCAST: {
+		struct rlw_worker *first = NULL;
+
+		for (uint32_t i = 1; i <= r->nworkers; i++) {
+			struct rlw_worker *q = &r->w[i];
+
+			if (q->state != RLW_W_LIVE || q->op != RLW_OP_COND_RELOCK ||
+			    q->obj != w->obj || q->aspace != w->aspace || q->signalled)
+				continue;
+			if (w->op == RLW_OP_COND_BROADCAST)
+				q->signalled = 1;
+			else if (!first || q->wait_seq < first->wait_seq)
+				first = q;
+		}
+		if (first)
+			first->signalled = 1;
+		break;
+	}
+	case RLW_OP_SEM_WAIT:
+		if (o && o->count > 0)
+			o->count--;
+		else if (o)
+			w->result = ETIMEDOUT;
+		break;
+	case RLW_OP_SEM_TRYWAIT:
+		if (o && o->count > 0)
+			o->count--;
+		else
+			w->result = EAGAIN;
+		break;
+	case RLW_OP_SEM_POST:
+		if (o)
+			o->count++;
+		break;
+	case RLW_OP_RDLOCK:
+		if (o)
+			o->count++;
+		break;
+	case RLW_OP_WRLOCK:
+		if (o)
+			o->owner = no;
+		break;
+	case RLW_OP_TRYRDLOCK:
+		if (o && o->owner)
+			w->result = EBUSY;
+		else if (o)
+			o->count++;
+		break;
+	case RLW_OP_TRYWRLOCK:
+		if (o && (o->owner || o->count))
+			w->result = EBUSY;
+		else if (o)
+			o->owner = no;
+		break;
+	case RLW_OP_RWUNLOCK:
+		if (o && o->owner == no)
+			o->owner = 0;
+		else if (o && o->count > 0)
+			o->count--;
+		break;
+	case RLW_OP_BARRIER:
+		if (!o)
+			break;
+		w->phase = o->phase;
+		if (++o->count >= o->size) {
+			o->count = 0;
+			o->phase++;
+			w->result = 1; /* the serial thread */
+		}
+		break;
+	case RLW_OP_CREATE:
+		w->result = new_worker(w, false);
+		break;
+	case RLW_OP_FORK:
+		w->result = new_worker(w, true);
+		break;
+	case RLW_OP_WAIT: {
+		int z = zombie_for(w);
+
+		if (z > 0)
+			r->w[z].reaped = 1;
+		w->result = z;
+		break;
+	}
+	case RLW_OP_THREAD_EXIT:
+		done(w);
+		break;
+	case RLW_OP_EXIT:
+		for (uint32_t i = 1; i <= r->nworkers; i++)
+			if (r->w[i].aspace == w->aspace)
+				done(&r->w[i]);
+		break;
+	default:
+		break;
+	}
+}
+
+/* "lock big_lock", "join 2": the operation as a person reads it. */
+static void
+op_label(const struct rlw_worker *w, char *buf, size_t n)
+{
+	char name[64] = "";
+
+	switch (w->op) {
+	case RLW_OP_START:
+	case RLW_OP_YIELD:
+	case RLW_OP_THREAD_EXIT:
+	case RLW_OP_EXIT:
+	case RLW_OP_FORK:
+	case RLW_OP_CREATE:
+		break;
+	case RLW_OP_JOIN: {
+		struct rlw_worker *t = worker_of_thread(w->aspace, (uint64_t)w->arg);
+
+		snprintf(name, sizeof name, "%d", t ? (int)(t - rlw_reg->w) : 0);
+		break;
+	}
+	case RLW_OP_WAIT:
+		if (w->arg > 0)
+			snprintf(name, sizeof name, "%lld", (long long)w->arg);
+		break;
+	default:
+		rlw_data_name(w->op == RLW_OP_COND_RELOCK ? w->obj2 : w->obj, name,
+		              sizeof name);
+	}
+	snprintf(buf, n, "%s%s%s", op_names[w->op < RLW_OP_COUNT ? w->op : 0],
+	         name[0] ? " " : "", name);
+}
+
+static void
+trace(int no)
+{
+	struct rlw_worker *w = &rlw_reg->w[no];
+	char op[96], where[160];
+
+	op_label(w, op, sizeof op);
+	rlw_code_line(w->pc, where, sizeof where);
+	fprintf(stderr, "trace %llu: worker %d: %s%s%s%s\n",
+	        (unsigned long long)rlw_reg->steps, no, op, where[0] ? " (" : "",
+	        where, where[0] ? ")" : "");
+}
+
+static void
+log_step(int p, const int *can, int n)
+{
+	struct rlw_region *r = rlw_reg;
+
+	if (r->nlog + 2 + (uint64_t)n > RLW_LOG_LEN)
+		return; /* the step bound stops a run long before */
+	r->log[r->nlog++] = (uint16_t)p;
+	r->log[r->nlog++] = (uint16_t)n;
+	for (int i = 0; i < n; i++)
+		r->log[r->nlog++] = (uint16_t)can[i];
+}
+
+/* The mutex a blocked worker waits for, or NULL. */
+static struct rlw_obj *
+waits_for(const struct rlw_worker *w)
+{
+	switch (w->op) {
+	case RLW_OP_LOCK:
+	case RLW_OP_WRLOCK:
+	case RLW_OP_RDLOCK:
+		return wobj(w, w->obj);
+	case RLW_OP_COND_RELOCK:
+		return w->signalled ? wobj(w, w->obj2) : NULL;
+	default:
+		return NULL;
+	}
+}
+
+static size_t
+holds(int no, char *buf, size_t n)
+{
+	struct rlw_region *r = rlw_reg;
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (uint32_t i = 0; i < r->nobjs; i++)
+		if (r->obj[i].owner == no &&
+		    (r->obj[i].kind == RLW_O_MUTEX || r->obj[i].kind == RLW_O_RWLOCK ||
+		     r->obj[i].kind == RLW_O_SPIN)) {
+			char name[64];
+
+			rlw_data_name(r->obj[i].addr, name, sizeof name);
+			len += (size_t)snprintf(buf + len, len < n ? n - len : 0, "%s%s",
+			                        len ? " and " : "", name);
+			if (len >= n)
+				break;
+		}
+	return len;
+}
+
+/* What a worker that cannot move waits for, as a sentence's end. */
+static void
+wait_label(const struct rlw_worker *w, char *buf, size_t n)
+{
+	char name[64] = "";
+
+	switch (w->op) {
+	case RLW_OP_COND_RELOCK:
+		rlw_data_name(w->obj, name, sizeof name);
+		if (w->signalled)
+			rlw_data_name(w->obj2, name, sizeof name);
+		snprintf(buf, n, w->signalled ? "waits for mutex %s" : "waits on condvar %s%s",
+		         name, w->signalled ? "" : " (no signal will come)");
+		return;
+	case RLW_OP_SEM_WAIT:
+		rlw_data_name(w->obj, name, sizeof name);
+		snprintf(buf, n, "waits on semaphore %s (no post will come)", name);
+		return;
+	case RLW_OP_BARRIER_LEAVE:
+		rlw_data_name(w->obj, name, sizeof name);
+		snprintf(buf, n, "waits at barrier %s (not all will arrive)", name);
+		return;
+	case RLW_OP_JOIN: {
+		char op[80];
+
+		op_label(w, op, sizeof op);
+		snprintf(buf, n, "waits to %s", op);
+		return;
+	}
+	case RLW_OP_WAIT:
+		snprintf(buf, n, "waits for a child process");
+		return;
+	default: {
+		char op[80];
+
+		op_label(w, op, sizeof op);
+		snprintf(buf, n, "waits at %s", op);
+	}
+	}
+}
+
+static void
+who(int no, char *buf, size_t n)
+{
+	char fn[64];
+
+	rlw_code_func(rlw_reg->w[no].start_fn, fn, sizeof fn);
+	snprintf(buf, n, "worker %d%s%s%s", no, fn[0] ? " (" : "", fn,
+	         fn[0] ? ")" : "");
+}
+
+/* No worker can move: a cycle of lock waits (deadlock), or everyone
+ * waits for something nobody will do (asleep).  Describe it in the
+ * region's text, end the run. */
+static _Noreturn void
+stop(enum rlw_end end)
+{
+	struct rlw_region *r = rlw_reg;
+	size_t len = 0;
+	char *t = r->text;
+
+	rlw_inside++;
+	t[0] = '\0';
+	if (end == RLW_END_DEADLOCK || end == RLW_END_ASLEEP) {
+		/* A cycle: follow "waits for a mutex held by" from each. */
+		int cyc = 0;
+
+		for (uint32_t s = 1; s <= r->nworkers && !cyc; s++) {
+			int cur = (int)s;
+
+			for (uint32_t hop = 0; hop <= r->nworkers; hop++) {
+				struct rlw_obj *o = r->w[cur].state == RLW_W_LIVE ?
+				                    waits_for(&r->w[cur]) : NULL;
+
+				if (!o || o->owner <= 0)
+					break;
+				cur = o->owner;
+				if (cur == (int)s) {
+					cyc = (int)s;
+					break;
+				}
+			}
+		}
+		end = cyc ? RLW_END_DEADLOCK : RLW_END_ASLEEP;
+		len += (size_t)snprintf(t, RLW_TEXT_LEN, "%s: ",
+		                        cyc ? "deadlock" : "everyone asleep");
+		for (int cur = cyc, first = 1; cyc && (first || cur != cyc); first = 0) {
+			struct rlw_obj *o = waits_for(&r->w[cur]);
+			char me[96], held[160], want[64], owner[96];
+
+			who(cur, me, sizeof me);
+			holds(cur, held, sizeof held);
+			rlw_data_name(o->addr, want, sizeof want);
+			who(o->owner, owner, sizeof owner);
+			if (len < RLW_TEXT_LEN)
+				len += (size_t)snprintf(t + len, RLW_TEXT_LEN - len,
+				                        "%s%s holds %s and waits for %s, held by %s",
+				                        first ? "" : "; ", me,
+				                        held[0] ? held : "nothing", want, owner);
+			cur = o->owner;
+		}
+		for (uint32_t i = 1; !cyc && i <= r->nworkers; i++) {
+			struct rlw_worker *w = &r->w[i];
+			char me[96], op[200], where[160];
+
+			if (w->state != RLW_W_LIVE)
+				continue;
+			who((int)i, me, sizeof me);
+			wait_label(w, op, sizeof op);
+			rlw_code_line(w->pc, where, sizeof where);
+			if (len < RLW_TEXT_LEN)
+				len += (size_t)snprintf(t + len, RLW_TEXT_LEN - len,
+				                        "%s%s %s%s%s%s", len > 17 ? "; " : "",
+				                        me, op, where[0] ? " (" : "", where,
+				                        where[0] ? ")" : "");
+		}
+	} else if (end == RLW_END_BOUND) {
+		snprintf(t, RLW_TEXT_LEN, "the step bound (%llu steps) cut the run",
+		         (unsigned long long)r->max_steps);
+	} else if (end == RLW_END_DIVERGED) {
+		snprintf(t, RLW_TEXT_LEN, "the run did not follow its schedule at step %llu",
+		         (unsigned long long)r->k + 1);
+	} else if (end == RLW_END_SLEPT) {
+		snprintf(t, RLW_TEXT_LEN, "every worker that could go was tried here before: pruned");
+	} else if (end == RLW_END_CAP) {
+		snprintf(t, RLW_TEXT_LEN, "more than %d threads or %d processes: stopped",
+		         RLW_MAX_WORKERS, RLW_MAX_PROCESSES);
+	}
+	r->end = end;
+	fflush(stdout);
+	for (uint32_t i = 1; i <= r->nworkers; i++) {
+		pid_t pid = atomic_load(&r->w[i].pid);
+
+		if (r->w[i].process && pid > 0 && pid != getpid() &&
+		    r->w[i].state != RLW_W_DONE)
+			kill(pid, SIGKILL);
+	}
+	_exit(3);
+}
+
+static bool
+in(const int *can, int n, int x)
+{
+	for (int i = 0; i < n; i++)
+		if (can[i] == x)
+			return true;
+	return false;
+}
+
+static uint64_t
+splitmix(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15u);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+	return z ^ (z >> 31);
+}
+
+/* What worker no's pending operation touches. */
+static struct rlw_fp
+fp_of(int no)
+{
+	const struct rlw_worker *w = &rlw_reg->w[no];
+	struct rlw_fp f = { RLW_FP_GLOBAL, 0, 0, 0 };
+
+	switch (w->op) {
+	case RLW_OP_READ:
+		f.kind = RLW_FP_READ, f.a = w->obj, f.b = (uint64_t)w->arg;
+		break;
+	case RLW_OP_WRITE:
+	case RLW_OP_ATOMIC:
+		f.kind = RLW_FP_WRITE, f.a = w->obj, f.b = (uint64_t)w->arg;
+		break;
+	case RLW_OP_YIELD:
+		f.kind = RLW_FP_LOCAL;
+		break;
+	case RLW_OP_COND_WAIT:
+	case RLW_OP_COND_RELOCK:
+		f.kind = RLW_FP_OBJ, f.a = w->obj, f.b = w->obj2;
+		break;
+	case RLW_OP_LOCK: case RLW_OP_TRYLOCK: case RLW_OP_UNLOCK:
+	case RLW_OP_COND_SIGNAL: case RLW_OP_COND_BROADCAST:
+	case RLW_OP_SEM_WAIT: case RLW_OP_SEM_TRYWAIT: case RLW_OP_SEM_POST:
+	case RLW_OP_RDLOCK: case RLW_OP_WRLOCK: case RLW_OP_TRYRDLOCK:
+	case RLW_OP_TRYWRLOCK: case RLW_OP_RWUNLOCK:
+	case RLW_OP_BARRIER: case RLW_OP_BARRIER_LEAVE:
+		f.kind = RLW_FP_OBJ, f.a = w->obj;
+		break;
+	/* A thread's end and a join of it touch that thread alone; thread
+	 * creations, the numbering (no real address is this high). */
+	case RLW_OP_THREAD_EXIT:
+		f.kind = RLW_FP_OBJ, f.a = RLW_FP_THREAD | (uint64_t)no;
+		break;
+	case RLW_OP_JOIN: {
+		struct rlw_worker *t = worker_of_thread(w->aspace, (uint64_t)w->arg);
+
+		if (t)
+			f.kind = RLW_FP_OBJ, f.a = RLW_FP_THREAD | (uint64_t)(t - rlw_reg->w);
+		break;
+	}
+	case RLW_OP_CREATE:
+		f.kind = RLW_FP_OBJ, f.a = RLW_FP_THREAD;
+		break;
+	default: /* fork (a copy of memory), wait, exit: with everything */
+		break;
+	}
+	return f;
+}
+
+static bool
+asleep(int no)
+{
+	return (rlw_reg->sleep[no / 64] >> (no % 64)) & 1;
+}
+
+/* Sleep sets, past an explore run's prefix: the workers the explorer has
+ * already tried at this node (or an earlier one, with nothing dependent
+ * done since) are not chosen; each step wakes the sleepers it depends on.
+ * Returns the worker chosen among the others (0: all asleep). */
+static int
+sleep_pick(const int *can, int n)
+{
+	struct rlw_region *r = rlw_reg;
+	int p = 0;
+
+	if (!r->armed) {
+		r->armed = 1;
+		for (uint32_t i = 0; i < r->nsleep0; i++)
+			if (r->sleep0[i] <= RLW_MAX_WORKERS)
+				r->sleep[r->sleep0[i] / 64] |= 1ull << (r->sleep0[i] % 64);
+	}
+	for (int i = 0; i < n; i++)
+		if (!asleep(can[i]) && (!p || can[i] == (int)r->last))
+			p = can[i];
+	return p;
+}
+
+/* The step's sleep set and footprints into the log; then wake the
+ * sleepers p's step depends on. */
+static void
+sleep_log(int p, const int *can, int n)
+{
+	struct rlw_region *r = rlw_reg;
+	struct rlw_fp fp = fp_of(p);
+	int nsl = 0;
+
+	for (int i = 0; i < n; i++)
+		nsl += asleep(can[i]);
+	if (r->nlog + 1 + (uint64_t)nsl > RLW_LOG_LEN || r->nfp + (uint64_t)n > RLW_LOG_LEN / 8)
+		return;
+	r->log[r->nlog++] = (uint16_t)nsl;
+	for (int i = 0; i < n; i++) {
+		if (asleep(can[i]))
+			r->log[r->nlog++] = (uint16_t)can[i];
+		r->fp[r->nfp++] = fp_of(can[i]);
+	}
+	for (uint32_t q = 1; q <= r->nworkers; q++)
+		if (asleep((int)q)) {
+			struct rlw_fp f = fp_of((int)q);
+
+			if (r->w[q].state != RLW_W_LIVE || !rlw_fp_independent(&f, &fp))
+				r->sleep[q / 64] &= ~(1ull << (q % 64));
+		}
+}
+
+/* Choose the next worker to go and make its operation happen; 0 when
+ * nobody is left. */
+static int
+pick(void)
+{
+	struct rlw_region *r = rlw_reg;
+	int can[RLW_MAX_WORKERS], n, p = 0;
+
+again:
+	n = 0;
+	for (uint32_t i = 1; i <= r->nworkers; i++)
+		if (enabled((int)i))
+			can[n++] = (int)i;
+	if (n == 0) {
+		if (r->nlive == 0)
+			return 0;
+		stop(RLW_END_ASLEEP); /* or a deadlock: stop tells them apart */
+	}
+	if (r->nlive == 1) { /* alone: no choice, no step */
+		/* but asleep: what follows was run before (sleep sets) */
+		if (r->por && r->mode == RLW_EXPLORE && r->k >= r->nsched && r->armed &&
+		    asleep(can[0]))
+			stop(RLW_END_SLEPT);
+		apply(can[0]);
+		return can[0];
+	}
+	if (r->steps >= r->max_steps)
+		stop(RLW_END_BOUND);
+	switch (r->mode) {
+	case RLW_SCHEDULE:
+	case RLW_EXPLORE:
+		if (r->k < r->nsched) {
+			int want = r->sched[r->k];
+
+			if (!in(can, n, want)) {
+				if (r->mode == RLW_EXPLORE)
+					stop(RLW_END_DIVERGED);
+				rlw_inside++;
+				fprintf(stderr, "racelab-watch: schedule step %llu: worker %d %s; skipped\n",
+				        (unsigned long long)r->k + 1, want,
+				        want > (int)r->nworkers ? "does not exist (yet)" :
+				        r->w[want].state == RLW_W_DONE ? "has ended" : "cannot move");
+				rlw_inside--;
+				r->k++;
+				goto again;
+			}
+			r->k++;
+			p = want;
+			break;
+		}
+		if (r->por && r->mode == RLW_EXPLORE) {
+			if (!(p = sleep_pick(can, n)))
+				stop(RLW_END_SLEPT);
+			break;
+		}
+		p = in(can, n, (int)r->last) ? (int)r->last : can[0];
+		break;
+	case RLW_QUANTUM:
+		if (in(can, n, (int)r->last) && r->qrun < r->quantum) {
+			p = (int)r->last;
+		} else {
+			p = can[0];
+			for (int i = 0; i < n; i++)
+				if (can[i] > (int)r->last) {
+					p = can[i];
+					break;
+				}
+		}
+		break;
+	case RLW_RANDOM:
+		p = can[splitmix(&r->rng) % (uint64_t)n];
+		break;
+	default:
+		p = can[0];
+	}
+	log_step(p, can, n);
+	if (r->por && r->mode == RLW_EXPLORE)
+		sleep_log(p, can, n);
+	r->steps++;
+	r->qrun = p == (int)r->last ? r->qrun + 1 : 1;
+	r->last = (uint32_t)p;
+	if (r->trace) {
+		rlw_inside++;
+		trace(p);
+		rlw_inside--;
+	}
+	apply(p);
+	if (r->w[p].op == RLW_OP_CREATE || r->w[p].op == RLW_OP_FORK) {
+		if (r->w[p].result < 0)
+			stop(RLW_END_CAP);
+	}
+	return p;
+}
+
+void
+rlw_point(enum rlw_op op, uintptr_t obj, uintptr_t obj2, int64_t arg, uintptr_t pc)
+{
+	struct rlw_worker *w = &rlw_reg->w[rlw_me];
+	int p;
+
+	w->op = op;
+	w->obj = obj;
+	w->obj2 = obj2;
+	w->arg = arg;
+	w->pc = pc;
+	rlw_publish(rlw_me);
+	if (w->silent) { /* the first stretch is over: back to the creator */
+		p = w->silent;
+		w->silent = 0;
+		hand_to(p);
+		rlw_wait_baton();
+		return;
+	}
+	p = pick();
+	if (p == rlw_me)
+		return;
+	hand_to(p);
+	rlw_wait_baton();
+}
+
+void
+rlw_leave(void)
+{
+	int p = pick();
+
+	if (p > 0 && p != rlw_me)
+		hand_to(p);
+}
+
+/* A .c program's new thread or process: everything it does before its
+ * first scheduling point touches nothing shared (each shared access is
+ * a point), so it runs now, inside its creator's step, and does not
+ * make a step of its own (where it starts would not change any outcome:
+ * the interleavings that differ only there are one).  An executable's
+ * first stretch may touch shared memory unseen: there it is a step. */
+void
+rlw_first_stretch(int no)
+{
+	if (!rlw_tsan || no <= 0)
+		return;
+	rlw_reg->w[no].silent = rlw_me;
+	hand_to(no);
+	rlw_wait_baton();
+}
+
+void
+rlw_publish(int no)
+{
+	char op[96];
+
+	if (!rlw_board_on())
+		return;
+	op_label(&rlw_reg->w[no], op, sizeof op);
+	rlw_board_op(no, op, rlw_reg->w[no].pc);
+}
+
+void
+rlw_free_point(enum rlw_op op, uintptr_t obj, uintptr_t obj2, int64_t arg, uintptr_t pc)
+{
+	struct rlw_worker *w = &rlw_reg->w[rlw_me];
+
+	w->op = op;
+	w->obj = obj;
+	w->obj2 = obj2;
+	w->arg = arg;
+	w->pc = pc;
+	rlw_inside++;
+	rlw_publish(rlw_me);
+	rlw_board_gate(rlw_me);
+	rlw_inside--;
+}

@@ -1,0 +1,167 @@
+# racelab --watch: a program of the learner's own (tests/watch/forks.c:
+# alice takes left_fork then right_fork, bob the other way round), live in
+# the shell.  The process table shows its real PID and TIDs (checked in
+# /proc) named by their start routines, the Locks panel its globals with
+# their holders; the step keys drive it into the deadlock, and the Locks
+# panel spells the cycle in the program's names; the Source panel shows
+# the very line of forks.c each worker stands at.  At 80x24 the cycle and
+# the source still show.  Bad input is one line and exit 2, and a lesson's
+# run block may watch only a file of its own folder.
+. "$(dirname "$0")/lib.sh"
+
+src=$ROOT/tests/watch/forks.c
+[ -x "$ROOT/bin/racelab-watch" ] || fail "bin/racelab-watch is not built"
+cc -g -O1 -pthread -o "$RL_TMP/forks" "$src" || fail "cannot build forks.c"
+
+# Bad input: one line on stderr, exit 2, before any terminal is needed.
+one_line_exit2() { # one_line_exit2 WHAT ARGS...: racelab ARGS fails so
+	what=$1
+	shift
+	"$ROOT/bin/racelab" "$@" > "$RL_TMP/out" 2> "$RL_TMP/err" < /dev/null
+	rc=$?
+	[ "$rc" = 2 ] || fail "$what: exit $rc, not 2"
+	[ "$(wc -l < "$RL_TMP/err")" = 1 ] || fail "$what: not one line: $(cat "$RL_TMP/err")"
+	[ ! -s "$RL_TMP/out" ] || fail "$what: wrote to stdout"
+}
+one_line_exit2 "--watch alone" --watch
+grep -q "no program given" "$RL_TMP/err" || fail "--watch alone: $(cat "$RL_TMP/err")"
+one_line_exit2 "a missing program" --watch "$RL_TMP/nope" 1 2
+grep -q "nope: No such file or directory" "$RL_TMP/err" || fail "missing: $(cat "$RL_TMP/err")"
+one_line_exit2 "--run of a missing program" --run "watch no-such-prog"
+grep -q "^racelab: --run: no-such-prog: No such file" "$RL_TMP/err" || fail "--run: $(cat "$RL_TMP/err")"
+
+# Bash completion after --watch offers files (the program), not slugs.
+if command -v bash > /dev/null; then
+	got=$(cd "$ROOT" && bash -c '. tools/completion.bash; COMP_WORDS=(racelab --watch tests/watch/for)
+		COMP_CWORD=2; _racelab; printf "%s\n" "${COMPREPLY[@]}"')
+	echo "$got" | grep -qx "tests/watch/forks.c" || fail "--watch completes to: $got"
+fi
+
+# A lesson may watch only its own files: a link out of its folder is
+# refused when it is loaded (the catalog, --verify, opening it).
+les=$RL_TMP/lessons
+mkdir -p "$les/90-outside" "$les/91-inside"
+ln -s "$src" "$les/90-outside/forks.c"
+cp "$ROOT/tests/watch/counter.c" "$les/91-inside/counter.c"
+printf '# Outside\n\nIntro.\n\n## One\n\nText.\n\n```run\nwatch forks.c\n```\n' > "$les/90-outside/lesson.md"
+printf '# Inside\n\nIntro.\n\n## One\n\nText.\n\n```run\nwatch counter.c\nexpect: status == 0 in every run\n```\n' > "$les/91-inside/lesson.md"
+RACELAB_LESSONS=$les "$ROOT/bin/racelab" --verify outside > "$RL_TMP/verify" 2>&1 &&
+	fail "--verify accepted a lesson watching a link out of its folder"
+grep -q "90-outside.*ERROR: .*lesson.md:10: watch: forks.c is not a file of the lesson's folder" \
+	"$RL_TMP/verify" || fail "--verify: $(cat "$RL_TMP/verify")"
+RACELAB_LESSONS=$les "$ROOT/bin/racelab" --list > "$RL_TMP/list" || fail "--list failed"
+grep -q "^90  outside *BROKEN: .*watch: forks.c is not a file" "$RL_TMP/list" ||
+	fail "the catalog does not refuse it: $(grep outside "$RL_TMP/list")"
+grep -q "^91  inside *Inside" "$RL_TMP/list" || fail "a lesson watching its own file is refused"
+# ... and runs: --verify's own options go before the program, not into
+# its arguments.
+RACELAB_LESSONS=$les XDG_CACHE_HOME=$RL_TMP/cache "$ROOT/bin/racelab" --verify inside > "$RL_TMP/verify" 2>&1 ||
+	fail "--verify inside: $(cat "$RL_TMP/verify")"
+grep -q '\$ racelab-watch --json counter.c ' "$RL_TMP/verify" || fail "--verify ran: $(cat "$RL_TMP/verify")"
+RACELAB_LESSONS=$les one_line_exit2 "opening it" outside
+
+# The live view, at 120x40, of a program named relative to the working
+# directory (the e2e terminal starts in $ROOT).
+rel=$(realpath --relative-to="$ROOT" "$RL_TMP/forks")
+case $rel in /*) fail "no relative path to $RL_TMP/forks" ;; esac
+rl_start "--watch $rel"
+wait_for "exited 0"
+wait_for "left_fork  mutex"
+# Step mode: 1 creates alice, 2 she takes left_fork, 1 creates bob, 3 he
+# takes right_fork, then each asks for the other fork.
+keys s 1
+wait_for "[2] next: lock left_fork"
+keys 2
+wait_for "worker 2 did: lock left_fork"
+keys 1
+wait_for "[3] next: lock right_fork"
+keys 3
+wait_for "worker 3 did: lock right_fork"
+keys 2
+wait_for "[2] waits for right_fork (held by 3)"
+keys 3
+wait_for "bob holds right_fork and waits for left_fork, held by alice"
+wait_for "alice holds left_fork and waits for right_fork, held by bob"
+wait_for "Deadlock: "
+screen > "$RL_TMP/s1"
+grep -Eq '│ left_fork +mutex +w2 alice ' "$RL_TMP/s1" || fail "left_fork is not held by alice"
+grep -Eq '│ right_fork +mutex +w3 bob ' "$RL_TMP/s1" || fail "right_fork is not held by bob"
+
+# Real PIDs and TIDs: one process, three threads of it, as /proc has them.
+wait_until rows_at_least thrd 2
+pid=$(proc_rows | awk '$1 == "1" { print $3 }')
+[ -n "$pid" ] && [ -d "/proc/$pid" ] || fail "worker 1's pid '$pid' is not a process"
+[ "$(cat "/proc/$pid/comm")" = forks ] || fail "pid $pid is $(cat "/proc/$pid/comm"), not forks"
+for w in 2 3; do
+	row=$(proc_rows | awk -v w="$w" '$1 == w')
+	[ "$(echo "$row" | awk '{ print $3 }')" = "$pid" ] || fail "thread $w is not in process $pid: $row"
+	tid=$(echo "$row" | awk '{ print $5 }')
+	[ -d "/proc/$pid/task/$tid" ] || fail "thread $w: no task $tid in /proc/$pid/task"
+	[ "$tid" != "$pid" ] || fail "thread $w has the main thread's TID"
+	[ "$(task_state "$pid" "$tid")" = S ] || fail "thread $w ($tid) waiting for a fork is not asleep"
+done
+grep -Eq "│ 2 thrd +$pid .* alice " "$RL_TMP/s1" || fail "thread 2 is not named alice"
+grep -Eq "│ 3 thrd +$pid .* bob " "$RL_TMP/s1" || fail "thread 3 is not named bob"
+
+# The Source panel: each worker at its own line of forks.c (its second
+# lock), that line's text beside its number, as the file has it.
+line_in() { # line_in FUNCTION TEXT: the first line holding TEXT in FUNCTION
+	awk -v f="^$1[(]" -v t="$2" '$0 ~ f { in_f = 1 } in_f && index($0, t) { print NR; exit }' "$src"
+}
+for w in "2 alice right_fork" "3 bob left_fork"; do
+	set -- $w
+	n=$(line_in "$2" "pthread_mutex_lock(&$3)")
+	[ -n "$n" ] || fail "no lock of $3 in $2() of forks.c"
+	marked=$(printf '▶%s     %4d %s' "$1" "$n" "$(sed -n "${n}p" "$src" | expand -t 4)")
+	grep -qF -- "$marked" "$RL_TMP/s1" || fail "Source: line $n not shown as '$marked'"
+done
+
+# The step panel says it too, on each worker's own row.
+grep -qF "[2] alice holds left_fork and waits for right_fork, held by bob" "$RL_TMP/s1" ||
+	fail "the step panel does not spell worker 2's wait"
+
+# 80x24: the cycle and the source still show (fewer lines).
+T resize-window -t rl -x 80 -y 24
+wait_for "[3] bob holds right_fork and waits for left_fork, held by alice"
+wait_for "$(printf '▶2     %4d' "$(line_in alice "pthread_mutex_lock(&right_fork)")")"
+keys x
+keys q
+wait_for "Lessons"
+keys q
+[ "$(rl_wait_exit)" = 0 ] || fail "racelab did not exit with 0"
+rl_check_clean
+# The watched program itself is gone too.
+for e in /proc/[0-9]*/environ; do
+	{ tr '\0' '\n' < "$e"; } 2>/dev/null | grep -qx "RACELAB_E2E=$RL_TMP" || continue
+	p=${e#/proc/}
+	p=${p%/environ}
+	[ "$(cat "/proc/$p/comm" 2>/dev/null)" = forks ] && fail "the watched program $p is left running"
+done
+# The Source panel of a lesson program (its probes name their file): a
+# source missing from the lesson's folder, or larger than 1 MiB, is said,
+# not shown (and the shell runs on).  From $RL_TMP, so that the tree's
+# own lessons/03-race/race.c is not found instead.
+for case in missing huge; do
+	mkdir -p "$les/9$([ $case = missing ] && echo 2 || echo 3)-src$case"
+done
+printf '# M\n\nIntro.\n\n## One\n\nText.\n\n```run\nrace --workers 2 --iters 2\npanels: step source\n```\n' |
+	tee "$les/92-srcmissing/lesson.md" > "$les/93-srchuge/lesson.md"
+head -c 1100000 /dev/zero | tr '\0' '\n' > "$les/93-srchuge/race.c"
+RL_ENV="RACELAB_LESSONS=$les"
+RL_PRE="cd $RL_TMP"
+for case in "srcmissing race.c: No such file or directory" "srchuge race.c: larger than 1 MiB: not shown"; do
+	set -- $case
+	lesson=$1
+	shift
+	rl_start "$lesson"
+	wait_for "Step 1/"
+	keys s 1
+	wait_for "[1] next: "
+	wait_for "$*"
+	keys q
+	wait_for "Lessons"
+	keys q
+	[ "$(rl_wait_exit)" = 0 ] || fail "$lesson: racelab did not exit with 0"
+	rl_check_clean
+done
+echo "ok: --watch (pids, tids, locks, step, source, deadlock), bad input, lesson folders"

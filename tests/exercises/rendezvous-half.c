@@ -1,0 +1,24 @@
+// WRONG: only A waits; B goes on whether A has arrived or not.
+#include <semaphore.h>
+
+struct rendezvous {
+	sem_t a_arrived;
+	sem_t b_arrived;
+};
+
+void arrive_a(struct rendezvous *r);
+void arrive_b(struct rendezvous *r);
+
+
+void
+arrive_a(struct rendezvous *r)
+{
+	sem_post(&r->a_arrived);
+	sem_wait(&r->b_arrived);
+}
+
+void
+arrive_b(struct rendezvous *r)
+{
+	sem_post(&r->b_arrived);
+}
