@@ -462,7 +462,7 @@ fmt_speed(char *buf, size_t len)
 	if (rp.speed >= 1)
 		snprintf(buf, len, "%gx", rp.speed);
 	else
-		snprintf(buf, len, "1/%gx", 1 / rp.speed);
+		snprintf(buf, len, "1/%.0fx", 1 / rp.speed); /* 1/1000000x, not 1/1e+06x */
 }
 
 static void
@@ -529,7 +529,9 @@ draw(void)
 
 	y++;
 	mvprintw(y++, 1, "Counters (recorded)");
-	for (int c = 0; c < rp.ncounter && y < rows - 8; c++, y++) {
+	/* The counters before the events: at 80x24 with eight lanes the
+	 * balance must still show (it needs the rows the events give up). */
+	for (int c = 0; c < rp.ncounter && y < rows - 4; c++, y++) {
 		if (!rp.seen[c]) {
 			mvprintw(y, 3, "%-16s -", rp.counter[c].name);
 			continue;
@@ -542,7 +544,7 @@ draw(void)
 	if (rp.nlock) {
 		y++;
 		mvprintw(y++, 1, "Locks (recorded)");
-		for (int l = 0; l < rp.nlock && y < rows - 6; l++, y++)
+		for (int l = 0; l < rp.nlock && y < rows - 4; l++, y++)
 			mvprintw(y, 3, "%-16s holder %-16.16s waiters %u", rp.lock[l],
 			         rp.holder[l] >= 0 ? rp.track[rp.holder[l]].name : "-",
 			         rp.waiters[l]);
@@ -683,7 +685,7 @@ replay_main(const char *path)
 				rp.speed *= 10;
 			break;
 		case '-':
-			if (rp.speed > 1e-6)
+			if (rp.speed > 1.5e-6) /* down to 1/1000000 (a float, not exact) */
 				rp.speed /= 10;
 			break;
 		case KEY_HOME:
