@@ -137,6 +137,48 @@ for e in /proc/[0-9]*/environ; do
 	p=${p%/environ}
 	[ "$(cat "/proc/$p/comm" 2>/dev/null)" = forks ] && fail "the watched program $p is left running"
 done
+# Three philosophers of one start routine, forks[3] a global array: the
+# cycle names each by its number too ("philosopher 2 ... held by
+# philosopher 3"), not one "philosopher" waiting on itself.
+cat > "$RL_TMP/phil.c" <<'EOF2'
+#include <pthread.h>
+pthread_mutex_t forks[3] = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+                            PTHREAD_MUTEX_INITIALIZER};
+static void *philosopher(void *a)
+{
+	long i = (long)a;
+	pthread_mutex_lock(&forks[i]);
+	pthread_mutex_lock(&forks[(i + 1) % 3]);
+	pthread_mutex_unlock(&forks[(i + 1) % 3]);
+	pthread_mutex_unlock(&forks[i]);
+	return 0;
+}
+int main(void)
+{
+	pthread_t t[3];
+	for (long i = 0; i < 3; i++)
+		pthread_create(&t[i], 0, philosopher, (void *)i);
+	for (int i = 0; i < 3; i++)
+		pthread_join(t[i], 0);
+	return 0;
+}
+EOF2
+cc -g -O0 -pthread -o "$RL_TMP/phil" "$RL_TMP/phil.c" || fail "cannot build phil.c"
+rl_start "--watch $RL_TMP/phil"
+wait_for "exited 0"
+keys s 1
+wait_for "[2] next: lock forks[0]"
+for k in 2 1 3 1 4; do keys $k; done
+wait_for "worker 4 did: lock forks[2]"
+for k in 2 3 4; do keys $k; done
+wait_for "[2] philosopher 2 holds forks[0] and waits for forks[1], held by philosopher 3"
+wait_for "[4] philosopher 4 holds forks[2] and waits for forks[0], held by philosopher 2"
+keys x
+keys q
+wait_for "Lessons"
+keys q
+[ "$(rl_wait_exit)" = 0 ] || fail "phil: racelab did not exit with 0"
+rl_check_clean
 # The Source panel of a lesson program (its probes name their file): a
 # source missing from the lesson's folder, or larger than 1 MiB, is said,
 # not shown (and the shell runs on).  From $RL_TMP, so that the tree's
