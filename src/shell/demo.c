@@ -1229,7 +1229,13 @@ demo_status_text(const struct demo *d, char *buf, size_t n)
 	} else if (d->exited) {
 		double secs = (double)(d->t_end - d->t_start) / 1e9;
 
-		if (WIFEXITED(d->status))
+		char how[64];
+
+		/* A watched program: how it ended, not racelab-watch's 0. */
+		if (d->start_argc && md_watch_is(d->start_argv[0]) && WIFEXITED(d->status) &&
+		    WEXITSTATUS(d->status) == 0 && watch_run_outcome(d, how, sizeof how))
+			snprintf(buf, n, "%s after %.1f s", how, secs);
+		else if (WIFEXITED(d->status))
 			snprintf(buf, n, "exited %d after %.1f s", WEXITSTATUS(d->status), secs);
 		else if (WIFSIGNALED(d->status))
 			snprintf(buf, n, "killed by SIG%s after %.1f s",

@@ -589,6 +589,11 @@ char *watch_cmdline(char *const argv[], int argc, const char *bin_dir, char *err
 /* The same for a --run command: NULL and err "" when it is not a watch
  * command (or does not split: lesson_open_run says so). */
 char *watch_run_cmdline(const char *run, const char *bin_dir, char *err, size_t n);
+/* How a watched program's last run ended, from its --json record (the
+ * exit of racelab-watch itself is 0 under --json): "killed by SIGKILL",
+ * "exited 3", "deadlock", "stopped (it did not end)"; false when it
+ * simply exited 0 or there is no record. */
+bool watch_run_outcome(const struct demo *d, char *buf, size_t n);
 
 /* ---- deadlock_text.c: a cycle of waits in the program's names --------- */
 

@@ -6,6 +6,7 @@
 // quoted again for the one-step lesson --run makes.
 #include "shell/shell.h"
 
+#include "lesson/evaluate.h"
 #include "lesson/lesson.h"
 #include "lesson/watch_cmd.h"
 
@@ -124,4 +125,44 @@ watch_run_cmdline(const char *run, const char *bin_dir, char *err, size_t n)
 	out = watch_cmdline(argv, argc, bin_dir, err, n);
 	md_argv_free(argv);
 	return out;
+}
+
+bool
+watch_run_outcome(const struct demo *d, char *buf, size_t n)
+{
+	/* Drawn every frame: parse the records once per record. */
+	static unsigned gen = ~0u;
+	static size_t len;
+	static char said[64];
+	json_t *rec[64];
+	int nr;
+
+	if (!d->rec || !d->rec_len)
+		return false;
+	if (gen != d->rec_gen || len != d->rec_len) {
+		gen = d->rec_gen;
+		len = d->rec_len;
+		said[0] = '\0';
+		nr = md_records_parse(d->rec, rec, 64);
+		if (nr > 0) {
+			json_t *last = rec[nr - 1], *st = json_object_get(last, "status");
+			const char *sig = json_string_value(json_object_get(last, "signal"));
+			const char *end = json_string_value(json_object_get(last, "end"));
+
+			if (json_is_true(json_object_get(last, "timeout")))
+				snprintf(said, sizeof said, "stopped (it did not end)");
+			else if (end && strcmp(end, "ok") != 0)
+				snprintf(said, sizeof said, "%s", end);
+			else if (sig)
+				snprintf(said, sizeof said, "killed by %s", sig);
+			else if (json_is_integer(st) && json_integer_value(st) != 0)
+				snprintf(said, sizeof said, "exited %lld",
+				         (long long)json_integer_value(st));
+		}
+		md_records_free(rec, nr > 0 ? nr : 0);
+	}
+	if (!said[0])
+		return false;
+	snprintf(buf, n, "%s", said);
+	return true;
 }

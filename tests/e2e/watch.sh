@@ -179,6 +179,16 @@ wait_for "Lessons"
 keys q
 [ "$(rl_wait_exit)" = 0 ] || fail "phil: racelab did not exit with 0"
 rl_check_clean
+# A program that kills itself: the title says how it ended (from its
+# record), not racelab-watch's own exit 0.
+printf '#include <signal.h>\n#include <unistd.h>\nint main(void) { kill(getpid(), SIGKILL); return 0; }\n' > "$RL_TMP/selfkill.c"
+rl_start "--watch $RL_TMP/selfkill.c"
+wait_for "killed by SIGKILL after"
+keys q
+wait_for "Lessons"
+keys q
+[ "$(rl_wait_exit)" = 0 ] || fail "selfkill: racelab did not exit with 0"
+rl_check_clean
 # The Source panel of a lesson program (its probes name their file): a
 # source missing from the lesson's folder, or larger than 1 MiB, is said,
 # not shown (and the shell runs on).  From $RL_TMP, so that the tree's
