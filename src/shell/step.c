@@ -1213,8 +1213,15 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 			 * the program's names (deadlock_text.c). */
 			while (k < ndl && who[k] != (int)i)
 				k++;
-			if (k < ndl)
-				snprintf(buf, sizeof buf, "%s", dl[k]);
+			if (k < ndl) {
+				/* Too wide for its row (80 columns, a program's
+				 * long names): "[2]" already says who, so the
+				 * subject goes, the one it waits for stays. */
+				const char *t = strstr(dl[k], " holds ");
+
+				snprintf(buf, sizeof buf, "%s",
+				         md_strwidth(dl[k]) > wd - 8 && t ? t + 1 : dl[k]);
+			}
 			else if (l && l <= BOARD_MAX_LOCKS)
 				wait_line(b, a, l - 1, buf, sizeof buf);
 			else

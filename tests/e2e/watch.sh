@@ -173,6 +173,10 @@ wait_for "worker 4 did: lock forks[2]"
 for k in 2 3 4; do keys $k; done
 wait_for "[2] philosopher 2 holds forks[0] and waits for forks[1], held by philosopher 3"
 wait_for "[4] philosopher 4 holds forks[2] and waits for forks[0], held by philosopher 2"
+# At 80x24 the sentence is too wide for its row: the row's [2] names the
+# subject, the one it waits for keeps its number.
+T resize-window -t rl -x 80 -y 24
+wait_for "[2] holds forks[0] and waits for forks[1], held by philosopher 3"
 keys x
 keys q
 wait_for "Lessons"
