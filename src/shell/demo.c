@@ -597,8 +597,21 @@ start_now(struct demo *d)
 
 	/* A Python program gets no board (it would not write it): its
 	 * actors come from /proc (scan_group). */
-	d->pid = child_spawn(x.path, x.argv, x.python ? -1 : fd, x.python ? NULL : BOARD_ENV_FD,
-	                     &d->out_fd);
+	{
+		/* A watched program in step mode waits on the learner, not on
+		 * itself: racelab-watch's 10 s cap for a run that does not end
+		 * would stop it mid-lesson.  An hour, in the child's
+		 * environment only (the shell's own caps and cleanup stay). */
+		bool stepped = d->step_sticky && md_watch_is(d->start_argv[0]) &&
+		               !getenv("RACELAB_WATCH_TIMEOUT");
+
+		if (stepped)
+			setenv("RACELAB_WATCH_TIMEOUT", "3600", 1);
+		d->pid = child_spawn(x.path, x.argv, x.python ? -1 : fd,
+		                     x.python ? NULL : BOARD_ENV_FD, &d->out_fd);
+		if (stepped)
+			unsetenv("RACELAB_WATCH_TIMEOUT");
+	}
 	close(fd); /* the mapping stays; the child has its own copy */
 	if (d->pid < 0) {
 		d->pid = 0;

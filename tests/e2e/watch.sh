@@ -170,6 +170,11 @@ keys s 1
 wait_for "[2] next: lock forks[0]"
 for k in 2 1 3 1 4; do keys $k; done
 wait_for "worker 4 did: lock forks[2]"
+# Stepped, it waits on the learner: not under racelab-watch's 10 s cap
+# for a run that does not end (its environment has an hour).
+wpid=$(proc_rows | awk '$1 == "M" { print $3 }')
+[ -n "$wpid" ] && tr '\0' '\n' < "/proc/$wpid/environ" | grep -qx RACELAB_WATCH_TIMEOUT=3600 ||
+	fail "racelab-watch ($wpid) in step mode keeps its 10 s cap"
 for k in 2 3 4; do keys $k; done
 wait_for "[2] philosopher 2 holds forks[0] and waits for forks[1], held by philosopher 3"
 wait_for "[4] philosopher 4 holds forks[2] and waits for forks[0], held by philosopher 2"
