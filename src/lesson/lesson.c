@@ -392,21 +392,27 @@ md_run_free(struct md_run *r)
 /* The run block is complete: check it and attach it to the step. */
 
 bool
-md_py_name_valid(const char *name)
+md_plain_name_valid(const char *name, const char *ext)
 {
-	size_t n = strlen(name);
+	size_t n = strlen(name), e = strlen(ext);
 
 	/* A plain file name of the lesson's folder: no '/', so no "..", no
 	 * other directory; no leading '.' or '-' (not hidden, not an option
-	 * of python3). */
-	if (n < 4 || n > 64 || strcmp(name + n - 3, ".py") != 0 || name[0] == '.' ||
-	    name[0] == '-')
+	 * of python3 or cc); a stem of 1 to 61 characters. */
+	if (n < e + 1 || n > e + 61 || strcmp(name + n - e, ext) != 0 ||
+	    name[0] == '.' || name[0] == '-')
 		return false;
 	for (const char *c = name; *c; c++)
 		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
 		      (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' || *c == '.'))
 			return false;
 	return strstr(name, "..") == NULL;
+}
+
+bool
+md_py_name_valid(const char *name)
+{
+	return md_plain_name_valid(name, ".py");
 }
 
 /* "python FILE.py ARGS": FILE.py must be a plain name (md_lesson_load

@@ -232,8 +232,10 @@ dir_unsafe(int fd, char *why, size_t n)
 	return why;
 }
 
-static int
-mkdirs(const char *path)
+/* mkdir -p, each new level private (0700): the state directory and the
+ * exercise workspace are the user's alone. */
+int
+progress_mkdirs(const char *path)
 {
 	char tmp[PATH_MAX];
 
@@ -270,7 +272,7 @@ progress_init(void)
 		return -1;
 	}
 	errno = 0;
-	if (mkdirs(dir) < 0 ||
+	if (progress_mkdirs(dir) < 0 ||
 	    (dirfd_ = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 		snprintf(warning, sizeof warning, "cannot use %s (%s): progress is not saved",
 		         dir, errno == ELOOP || errno == ENOTDIR ? "a symlink or not a directory"

@@ -294,6 +294,7 @@ uint64_t progress_mask(const char *slug);
 void progress_set_last(const char *slug, int step);
 bool progress_last(char *slug, size_t n, int *step);
 int progress_save(void);
+int progress_mkdirs(const char *path); /* mkdir -p, new levels 0700; 0 or -1 */
 /* Pure parts (unit-tested): the file format. */
 struct progress_rec {
 	char slug[32];
