@@ -6,6 +6,7 @@
 
 #include "board/board.h"
 #include "lesson/lesson.h"
+#include "lesson/util.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -20,29 +21,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-static void
-buf_add(struct buf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		b->p = realloc(b->p, b->cap);
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
 int
 tu_run_input(const char *const argv[], const char *input, char **out,
              char **err)
 {
 	int po[2], pe[2], pi[2], st;
-	struct buf bo = {0}, be = {0};
+	struct md_buf bo = {0}, be = {0};
 	pid_t pid;
 
 	if (pipe(po) || pipe(pe) || pipe(pi))
@@ -68,8 +52,8 @@ tu_run_input(const char *const argv[], const char *input, char **out,
 		}
 	}
 	close(pi[1]);
-	buf_add(&bo, "", 0);
-	buf_add(&be, "", 0);
+	md_buf_add(&bo, "", 0);
+	md_buf_add(&be, "", 0);
 	for (int open_fds = 2; open_fds > 0;) {
 		struct pollfd pf[2] = { { po[0], POLLIN, 0 }, { pe[0], POLLIN, 0 } };
 		char tmp[4096];
@@ -87,7 +71,7 @@ tu_run_input(const char *const argv[], const char *input, char **out,
 				if (i) pe[0] = -1; else po[0] = -1;
 				open_fds--;
 			} else {
-				buf_add(i ? &be : &bo, tmp, (size_t)n);
+				md_buf_add(i ? &be : &bo, tmp, (size_t)n);
 			}
 		}
 		if (po[0] < 0 && pe[0] < 0)
@@ -100,15 +84,15 @@ tu_run_input(const char *const argv[], const char *input, char **out,
 
 			while (poll(&one, 1, -1) > 0 &&
 			       (n = read(one.fd, t2, sizeof t2)) > 0)
-				buf_add(po[0] < 0 ? &be : &bo, t2, (size_t)n);
+				md_buf_add(po[0] < 0 ? &be : &bo, t2, (size_t)n);
 			close(one.fd);
 			break;
 		}
 	}
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
-	if (out) *out = bo.p; else free(bo.p);
-	if (err) *err = be.p; else free(be.p);
+	if (out) *out = bo.s; else free(bo.s);
+	if (err) *err = be.s; else free(be.s);
 	if (WIFSIGNALED(st))
 		return -WTERMSIG(st);
 	return WEXITSTATUS(st);
