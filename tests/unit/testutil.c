@@ -2,6 +2,7 @@
 #include "testutil.h"
 
 #include <check.h>
+#include <jansson.h>
 #include <time.h>
 
 #include "board/board.h"
@@ -489,6 +490,45 @@ tu_run_json(const char *const argv[], char *obj, size_t len)
 	ck_assert(tu_json_line(out, 0, obj, len));
 	free(out);
 	free(err);
+}
+
+void
+tu_sum_squares_str(unsigned long long n, char *buf, size_t len)
+{
+	unsigned __int128 v = (unsigned __int128)n * (n + 1) *
+	                      (2 * (unsigned __int128)n + 1) / 6;
+	char tmp[48];
+	int k = 0;
+
+	do {
+		tmp[k++] = (char)('0' + (int)(v % 10));
+		v /= 10;
+	} while (v);
+	for (int i = 0; i < k && (size_t)i < len - 1; i++)
+		buf[i] = tmp[k - 1 - i];
+	buf[k < (int)len ? k : (int)len - 1] = '\0';
+}
+
+json_t *
+tu_explore(const char *prog, const char *args)
+{
+	const char *argv[24] = { prog, "--explore", "--json" };
+	char buf[256], *out = NULL, *err = NULL;
+	json_error_t e;
+	json_t *r;
+	int n = 3, rc;
+
+	snprintf(buf, sizeof buf, "%s", args);
+	for (char *t = strtok(buf, " "); t && n < 23; t = strtok(NULL, " "))
+		argv[n++] = t;
+	rc = tu_run(argv, &out, &err);
+	ck_assert_msg(rc == 0, "%s %s: exit %d: %s", prog, args, rc, err);
+	ck_assert_int_eq(tu_json_count(out), 1);
+	r = json_loads(out, 0, &e);
+	ck_assert_msg(r != NULL, "not JSON: %s", out);
+	free(out);
+	free(err);
+	return r;
 }
 
 void
