@@ -149,15 +149,10 @@ md_exercise_parse(const char *t, int first_line, struct md_exercise **xp, char *
 	*errline = first_line;
 	while (*t) {
 		size_t n = strcspn(t, "\n");
-		char *ln = md_xstrndup(t, n), *a = ln, *z;
+		char *ln = md_xstrndup(t, n), *a = md_trim(ln);
 		int bad = 0;
 
 		line++;
-		while (*a == ' ' || *a == '\t')
-			a++;
-		z = a + strlen(a);
-		while (z > a && (z[-1] == ' ' || z[-1] == '\t' || z[-1] == '\r'))
-			*--z = '\0';
 		if (*a)
 			bad = parse_line(x, a, &cont, err, errlen) < 0;
 		else

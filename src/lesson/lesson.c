@@ -67,6 +67,19 @@ md_grow(void *p, int n, size_t size)
 	return p;
 }
 
+char *
+md_trim(char *s)
+{
+	char *z;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	z = s + strlen(s);
+	while (z > s && (z[-1] == ' ' || z[-1] == '\t' || z[-1] == '\r'))
+		*--z = '\0';
+	return s;
+}
+
 void
 md_buf_add(struct md_buf *b, const char *s, size_t n)
 {
@@ -310,13 +323,9 @@ md_quiz_parse(const char *text, struct md_quiz *q, char *err, size_t errlen,
 	*errline = 0;
 	while (*text) {
 		size_t n = strcspn(text, "\n");
-		char *ln = md_xstrndup(text, n), *a = ln, *z;
+		char *ln = md_xstrndup(text, n), *a = md_trim(ln);
 
 		line++;
-		a = (char *)skip_blank(a);
-		z = a + strlen(a);
-		while (z > a && (z[-1] == ' ' || z[-1] == '\t' || z[-1] == '\r'))
-			*--z = '\0';
 		if (strncmp(a, "answer:", 7) == 0) {
 			free((char *)answer);
 			answer = md_xstrndup(a + 7, strlen(a + 7));
@@ -493,15 +502,10 @@ md_run_parse(const char *t, int first_line, md_prog_ok_fn ok, void *ctx,
 	*errline = first_line;
 	while (*t) {
 		size_t n = strcspn(t, "\n");
-		char *ln = md_xstrndup(t, n), *a = ln, *z;
+		char *ln = md_xstrndup(t, n), *a = md_trim(ln);
 		int bad = 0;
 
 		line++;
-		while (*a == ' ' || *a == '\t')
-			a++;
-		z = a + strlen(a);
-		while (z > a && (z[-1] == ' ' || z[-1] == '\t' || z[-1] == '\r'))
-			*--z = '\0';
 		if (strncmp(a, "goal:", 5) == 0) {
 			if (r->ngoal == MAX_GOALS) {
 				snprintf(err, errlen, "more than %d goals in a run block", MAX_GOALS);
