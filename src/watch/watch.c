@@ -681,6 +681,11 @@ granted_schedule(void)
 }
 
 /* Read fd into b until it would block or ends; false at its end. */
+/* Under the shell (the JSON records on a side channel) the program's
+ * output is also ours as it comes: the Output panel shows it, as it
+ * shows a lesson's. */
+static bool tee_out;
+
 static bool
 drain(int fd, struct str *b)
 {
@@ -697,6 +702,10 @@ drain(int fd, struct str *b)
 			return false;
 		if (b)
 			sadd(b, buf, (size_t)n);
+		if (tee_out) {
+			fwrite(buf, 1, (size_t)n, stdout);
+			fflush(stdout);
+		}
 	}
 }
 
@@ -1091,6 +1100,7 @@ main(int argc, char **argv)
 		return explore(&lab);
 	}
 	board_open(&lab);
+	tee_out = lab.o.json && lab_text(&lab);
 
 	for (int run = 1; run <= lab.o.runs; run++) {
 		struct str out = { 0 };
