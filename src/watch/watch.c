@@ -157,15 +157,27 @@ saddf(struct str *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)))
 static void
 saddf(struct str *b, const char *fmt, ...)
 {
-	char tmp[512];
+	char tmp[512], *big = NULL;
 	va_list ap;
 	int n;
 
 	va_start(ap, fmt);
 	n = vsnprintf(tmp, sizeof tmp, fmt, ap);
 	va_end(ap);
+	/* Never cut: a cut record is not JSON. */
+	if (n >= (int)sizeof tmp) {
+		va_start(ap, fmt);
+		if (vasprintf(&big, fmt, ap) < 0)
+			big = NULL;
+		va_end(ap);
+		if (!big) {
+			fputs("racelab-watch: out of memory\n", stderr);
+			exit(1);
+		}
+	}
 	if (n > 0)
-		sadd(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+		sadd(b, big ? big : tmp, (size_t)n);
+	free(big);
 }
 
 static void
