@@ -390,11 +390,24 @@ outcome_fails(json_t *o, struct exercise_verdict *v)
 		why = "everyone asleep: every thread waits on a condition variable or "
 		      "semaphore that nobody will signal";
 	else if (jtrue(o, "bound") || jtrue(o, "step_bound"))
-		why = "a run never ended (the step bound cut it): a thread spins, waiting "
-		      "for something no other thread will do";
+		/* Not "nobody will do it": the explorer's scheduler is not fair,
+		 * so a spinner may be kept running while the thread it waits
+		 * for never gets a turn (even with sched_yield or a trylock
+		 * loop, which a real scheduler would let through). */
+		why = "a run went on past the step bound: a thread busy-waits (spins), and "
+		      "in this interleaving what it waits for never happens; block on the "
+		      "mutex, a condition variable or a semaphore instead of spinning";
 	else if (json_is_string(sig))
 		vset(v->reason, sizeof v->reason, "the program died of %s%s%s",
 		     json_string_value(sig), msg[0] ? ": " : "", msg);
+	else if (jtrue(o, "timeout") || (json_is_string(field(o, "end")) &&
+	                                 strcmp(json_string_value(field(o, "end")), "timeout") == 0))
+		why = "a run did not end within 10 s: a thread loops for ever (or blocks "
+		      "somewhere the checker cannot see, such as pthread_once)";
+	else if (json_is_string(field(o, "end")) &&
+	         strcmp(json_string_value(field(o, "end")), "cap") == 0)
+		why = "the program started too many threads or processes (a fork or "
+		      "pthread_create that does not stop)";
 	else if (json_is_integer(st) && json_integer_value(st) != 0)
 		vset(v->reason, sizeof v->reason, "%s", msg[0] ? msg :
 		     "the driver's check failed (a non-zero exit status)");
@@ -403,6 +416,12 @@ outcome_fails(json_t *o, struct exercise_verdict *v)
 	         strcmp(json_string_value(field(o, "end")), "") != 0)
 		vset(v->reason, sizeof v->reason, "a run ended badly (%s)",
 		     json_string_value(field(o, "end")));
+	else if (json_is_string(out) && strncmp(msg, "ok: ", 4) != 0)
+		/* A driver ends a run that passed its checks with "ok: ...";
+		 * exit status 0 without it is the learner's code ending the
+		 * program (exit, _exit, pthread_exit in main's call) first. */
+		vset(v->reason, sizeof v->reason, "the program ended before the driver's "
+		     "checks ran: does your code call exit(), _exit() or pthread_exit()?");
 	else
 		return false;
 	if (why)
@@ -483,7 +502,10 @@ schedule_command(struct exercise_verdict *v, const char *watch, const char *driv
 	shell_word(w, sizeof w, watch);
 	shell_word(d, sizeof d, driver);
 	shell_word(l, sizeof l, learner);
-	vset(v->command, sizeof v->command, "%s --schedule %s %s %s", w, v->schedule, d, l);
+	if (v->schedule[0])
+		vset(v->command, sizeof v->command, "%s --schedule %s %s %s", w, v->schedule, d, l);
+	else /* the failure came on the first schedule: no choice made yet */
+		vset(v->command, sizeof v->command, "%s %s %s", w, d, l);
 }
 
 /* Judge an --explore --json report (one object; maybe text lines around). */
@@ -1072,6 +1094,19 @@ exercise_main(const struct shell_cfg *cfg, int argc, char **argv)
 			usage_error("no file %s to check%s", file,
 			            file == path ? " (racelab opens the exercise's step: e copies the "
 			                           "template there; or give a FILE)" : "");
+		{
+			struct stat st;
+			size_t fl = strlen(file);
+
+			/* racelab-watch compiles only arguments ending in .c: any
+			 * other would reach the driver as an argument, and the
+			 * verdict would be a puzzling "does not link". */
+			if (stat(file, &st) < 0 || !S_ISREG(st.st_mode))
+				usage_error("%s is not a file", file);
+			if (fl < 3 || strcmp(file + fl - 2, ".c") != 0)
+				usage_error("%s: the file to check is C source, its name ending in .c",
+				            file);
+		}
 		exercise_check(cfg->bin_dir, &e, file, &v);
 		if (json) {
 			char *s = exercise_verdict_json(&v);

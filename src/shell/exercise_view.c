@@ -341,7 +341,7 @@ edit(struct shell_ctx *c)
 		return SH_RESIZE;
 	}
 	start_check(c);
-	shell_note(c, COL_GOOD, "%s%s: checking it under every interleaving",
+	shell_note(c, COL_GOOD, "%s%s: checking it (its interleavings, then free runs)",
 	           r == 1 ? "your copy is " : "", xv.file);
 	return SH_RESIZE;
 }
@@ -480,7 +480,7 @@ exercise_results(void)
 	if (!xv.e.x)
 		return;
 	if (xv.pid > 0)
-		results_add(COL_FOCUS, "Exercise", "checking %s under every interleaving ...",
+		results_add(COL_FOCUS, "Exercise", "checking %s: its interleavings, then free runs ...",
 		            strrchr(xv.file, '/') + 1);
 	else if (xv.have && v->result == EX_PASS)
 		results_add(COL_GOOD, "Exercise", "PASS: %ld interleavings (%s)%s, all correct",

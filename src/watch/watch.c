@@ -402,6 +402,8 @@ compile(char **srcs, int n, const char *lib)
 		return strdup(out);
 	snprintf(tmp, sizeof tmp, "%s.tmp%ld", out, (long)getpid());
 	mkdirs(tmp);
+	if (access(tmp, W_OK) < 0) /* not cc's "does not compile": the cache's */
+		fprintf(stderr, "racelab-watch: cannot write the cache %s: %s\n", tmp, strerror(errno)), exit(1);
 	{
 		char **objs = calloc((size_t)n + 16, sizeof *objs);
 		const char *cc = getenv("CC") && *getenv("CC") ? getenv("CC") : "cc";

@@ -23,7 +23,8 @@ RL_ENV="EDITOR=$RL_TMP/editor.sh VISUAL= XDG_CACHE_HOME=$RL_TMP/cache ${EX_WATCH
 # exit 1 with a --schedule line that, pasted, shows the same failure.
 cli() { env HOME="$RL_TMP/home" XDG_STATE_HOME="$RL_TMP/state" XDG_CACHE_HOME="$RL_TMP/cache" \
 	"$ROOT/bin/racelab" "$@"; }
-for args in "--check" "--check nope" "--check bank $RL_TMP/none.c" "--hint" "--exercises x"; do
+for args in "--check" "--check nope" "--check bank $RL_TMP/none.c" "--check bank $RL_TMP" \
+	"--check bank $ROOT/README.md" "--hint" "--exercises x"; do
 	cli $args > "$RL_TMP/out" 2> "$RL_TMP/err" && fail "racelab $args succeeded"
 	[ $? = 2 ] || fail "racelab $args: not exit 2"
 	[ "$(wc -l < "$RL_TMP/err")" = 1 ] || fail "racelab $args: $(cat "$RL_TMP/err")"

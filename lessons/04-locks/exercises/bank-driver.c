@@ -1,6 +1,8 @@
 // The checker's driver for exercise bank: its own main() and threads call
 // the learner's deposit() and withdraw() and check the invariant.  A
-// failed check prints what went wrong on stdout and exits 1.
+// failed check prints what went wrong on stdout and exits 1; a run that
+// passes ends with a line "ok: ..." (the checker fails a run that exits
+// 0 without it: the learner's code ended the program before the checks).
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +51,15 @@ main(void)
 		printf("the balance is %ld, not 100: an update was lost\n", acct.balance);
 		return 1;
 	}
-	printf("balance 100\n");
+	/* Alone now: the functions must still move money (empty ones keep
+	 * the balance at 100 too). */
+	deposit(&acct, 5);
+	withdraw(&acct, 2);
+	if (acct.balance != 103) {
+		printf("deposit 5 then withdraw 2, alone, left the balance at %ld, not 103: "
+		       "deposit() or withdraw() does not do its job\n", acct.balance);
+		return 1;
+	}
+	printf("ok: balance 100\n");
 	return 0;
 }

@@ -1,7 +1,8 @@
 // The checker's driver for exercise transfer: two threads move money in
 // opposite directions with the learner's transfer(); a deadlock is the
 // explorer's to see, the totals are checked here.  A failed check prints
-// what went wrong on stdout and exits 1.
+// what went wrong on stdout and exits 1; a run that passes ends with a
+// line "ok: ..." (the checker fails a run that exits 0 without it).
 #include <pthread.h>
 #include <stdio.h>
 
@@ -54,6 +55,14 @@ main(void)
 		       b.balance);
 		return 1;
 	}
-	printf("A 100, B 100\n");
+	/* Alone now: transfer() must still move money (an empty one keeps
+	 * both at 100 too). */
+	transfer(&a, &b, 5);
+	if (a.balance != 95 || b.balance != 105) {
+		printf("transfer(A, B, 5), alone, left A at %ld and B at %ld, not 95 and 105: "
+		       "transfer() does not move the money\n", a.balance, b.balance);
+		return 1;
+	}
+	printf("ok: A 100, B 100\n");
 	return 0;
 }

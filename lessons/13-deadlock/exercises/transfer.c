@@ -3,9 +3,11 @@
 //
 // The checker (racelab --check transfer) compiles this file with its own
 // driver: accounts A and B start at 100; one thread transfers 1 from A to
-// B and another 1 from B to A, a few times each.  No interleaving may
-// deadlock, and A + B must stay 200.  The driver initialises both locks;
-// keep the struct and the signature as they are.
+// B and another 1 from B to A, a few times each.  No interleaving (of
+// those with at most two preemptions, and 20 free runs) may deadlock,
+// and A + B must stay 200; then, alone, a transfer must move the money.
+// The driver initialises both locks; keep the struct and the signature
+// as they are.
 #include <pthread.h>
 
 struct account {

@@ -4,7 +4,8 @@
 // run: a number it has no business getting, or one it took before), and
 // main() checks at the end that every item was taken exactly once.  A
 // failed check prints what went wrong on stdout and exits 1; a consumer
-// asleep for ever is the explorer's to see.
+// asleep for ever is the explorer's to see.  A run that passes ends with
+// a line "ok: ..." (the checker fails a run that exits 0 without it).
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,6 +90,6 @@ main(void)
 			       "item again" : "a put() overwrote it before anyone took it");
 			return 1;
 		}
-	printf("items 1 to 4 taken once each\n");
+	printf("ok: items 1 to 4 taken once each\n");
 	return 0;
 }

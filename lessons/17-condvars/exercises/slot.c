@@ -3,7 +3,8 @@
 //
 // The checker (racelab --check slot) compiles this file with its own
 // driver: one producer puts 1, 2, 3, 4, two consumers take two items
-// each.  In every interleaving each item must be taken exactly once,
+// each.  In every interleaving it tries (the first 2000 with at most one
+// preemption, and 20 free runs) each item must be taken exactly once,
 // nobody may take from an empty slot, and nobody may sleep for ever.
 // put() waits while the slot is full, take() while it is empty.  The
 // driver initialises the mutex and both condition variables; keep the

@@ -2,7 +2,9 @@
 // first step (set their flag), meet through the learner's arrive_a() and
 // arrive_b(), and at their second step check that the other's first step
 // is done (the marked point).  A failed check prints what went wrong on
-// stdout and exits 1; both asleep for ever is the explorer's to see.
+// stdout and exits 1; both asleep for ever is the explorer's to see.  A
+// run that passes ends with a line "ok: ..." (the checker fails a run
+// that exits 0 without it).
 #include <semaphore.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -56,6 +58,6 @@ main(void)
 	pthread_create(&b, NULL, thread_b, NULL);
 	pthread_join(a, NULL);
 	pthread_join(b, NULL);
-	printf("A and B met\n");
+	printf("ok: A and B met\n");
 	return 0;
 }
