@@ -15,6 +15,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
@@ -90,6 +91,7 @@ thread_end(void)
 	if (on_board()) {
 		rlw_free_point(RLW_OP_THREAD_EXIT, 0, 0, 0, 0);
 		rlw_board_done(rlw_me, 0);
+		rlw_free_ended();
 		rlw_me = 0;
 		return;
 	}
@@ -118,6 +120,8 @@ trampoline(void *p)
 		rlw_board_actor(t.no);
 		if (rlw_reg->mode != RLW_FREE)
 			rlw_wait_baton();
+		else if (!rlw_tsan && on_board()) /* its start is a step, as pick() has it */
+			rlw_free_point(RLW_OP_START, 0, 0, 0, w->pc);
 	}
 	r = t.fn(t.arg);
 	thread_end();
@@ -145,6 +149,7 @@ pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
 			no = 0;
 		else
 			rlw_reg->w[no].aspace = rlw_reg->w[rlw_me].aspace;
+		rlw_free_born();
 	}
 	if (no > 0) {
 		rlw_reg->w[no].start_fn = (uintptr_t)fn;
@@ -166,6 +171,9 @@ pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
 		/* The model has a worker that will never run. */
 		rlw_reg->w[no].state = RLW_W_DONE;
 		rlw_reg->nlive--;
+		free(t);
+	} else if (r != 0 && rlw_reg->mode == RLW_FREE) {
+		rlw_free_ended();
 		free(t);
 	}
 	return r;
@@ -800,6 +808,7 @@ fork(void)
 			rlw_reg->w[no].process = 1;
 			rlw_reg->w[no].aspace = (uint32_t)no;
 		}
+		rlw_free_born();
 	}
 	if (no > 0)
 		rlw_reg->w[no].start_fn = rlw_reg->w[no].pc = PC;
@@ -826,6 +835,8 @@ fork(void)
 			rlw_board_actor(no);
 			if (rlw_reg->mode != RLW_FREE)
 				rlw_wait_baton();
+			else if (!rlw_tsan && on_board()) /* as a thread's start */
+				rlw_free_point(RLW_OP_START, 0, 0, 0, w->pc);
 		}
 		return 0;
 	}
@@ -838,6 +849,9 @@ fork(void)
 		rlw_reg->w[no].state = RLW_W_DONE;
 		rlw_reg->nlive--;
 		rlw_reg->w[no].reaped = 1;
+	} else if (pid < 0 && rlw_reg->mode == RLW_FREE) {
+		atomic_fetch_sub((_Atomic uint32_t *)&rlw_reg->nprocs, 1);
+		rlw_free_ended();
 	}
 	return pid;
 }
@@ -898,6 +912,7 @@ process_end(int code, bool flush, uintptr_t pc)
 		rlw_free_point(RLW_OP_EXIT, 0, 0, code, pc);
 		rlw_board_done(rlw_me, code);
 		rlw_exiting = true;
+		rlw_free_ended();
 		return;
 	}
 	if (!rlw_active())
@@ -1062,6 +1077,11 @@ serve(int ctl, int rep)
 	struct rlw_region *r = rlw_reg;
 
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	/* One malloc arena: a run's threads take turns (one runs at a
+	 * time), and a new arena per thread (a 64 MiB reservation, its
+	 * mprotect and page faults, unmapped at exit) was a tenth of a
+	 * short run's cost. */
+	mallopt(M_ARENA_MAX, 1);
 	for (;;) {
 		uint32_t n;
 		int32_t msg[2];

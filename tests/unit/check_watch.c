@@ -4,6 +4,7 @@
 // every outcome found, only the right ones for the right programs, each
 // reported schedule replayed 20 of 20 times, bad input, nothing left.
 #include <check.h>
+#include <dirent.h>
 #include <ftw.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -395,6 +396,104 @@ START_TEST(test_fork_and_spin)
 }
 END_TEST
 
+/* A run of thousands of steps (tests/watch/long.c as .c: two threads x
+ * 1000 locked increments, every access a point): its --json record is
+ * JSON, its schedule has one worker per step, and it replays. */
+static json_t *
+one_run(const char *const argv[])
+{
+	char *out = NULL, *err = NULL;
+	json_error_t e;
+	json_t *rec;
+	int rc = tu_run(argv, &out, &err);
+
+	ck_assert_msg(rc == 0, "exit %d: %s", rc, err);
+	rec = json_loads(out, 0, &e);
+	ck_assert_msg(rec != NULL, "not JSON (%s at %d): %.200s...", e.text, e.position, out);
+	free(out);
+	free(err);
+	return rec;
+}
+
+START_TEST(test_long_schedule)
+{
+	const char *argv[] = { "bin/racelab-watch", "--json", "--quantum", "1",
+	                       "tests/watch/long.c", NULL };
+	json_t *rec = one_run(argv), *again;
+	const char *sched = jstr(rec, "schedule");
+	long long steps = json_integer_value(json_object_get(rec, "steps"));
+	long long n = 1;
+
+	ck_assert_ptr_nonnull(sched);
+	ck_assert_msg(steps >= 4000, "only %lld steps", steps);
+	for (const char *c = sched; *c; c++)
+		n += *c == ',';
+	ck_assert_int_eq(n, steps);
+	ck_assert_str_eq(jstr(rec, "stdout"), "counter = 2000\n");
+	{
+		const char *replay[] = { "bin/racelab-watch", "--json", "--schedule", sched,
+		                         "tests/watch/long.c", NULL };
+
+		again = one_run(replay);
+	}
+	ck_assert_str_eq(jstr(again, "schedule"), sched);
+	ck_assert_str_eq(jstr(again, "stdout"), "counter = 2000\n");
+	json_decref(again);
+	json_decref(rec);
+}
+END_TEST
+
+/* The compile cache keeps one build of a set of sources: an edit
+ * replaces it (the cache does not grow with every save). */
+static int
+cache_entries(void)
+{
+	char dir[128];
+	DIR *d;
+	struct dirent *e;
+	int n = 0;
+
+	snprintf(dir, sizeof dir, "%s/racelab", cache);
+	d = opendir(dir);
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)))
+		n += strncmp(e->d_name, "watch-", 6) == 0;
+	closedir(d);
+	return n;
+}
+
+START_TEST(test_cache_replaced)
+{
+	char src[128];
+	const char *argv[] = { "bin/racelab-watch", "--quiet", src, NULL };
+	FILE *f;
+	int before;
+
+	snprintf(src, sizeof src, "%s/edited.c", cache);
+	for (int edit = 0; edit < 3; edit++) {
+		char *out = NULL;
+		FILE *in = fopen("tests/watch/counter_mutex.c", "r");
+		char buf[4096];
+		size_t k;
+
+		f = fopen(src, "w");
+		ck_assert(in && f);
+		while ((k = fread(buf, 1, sizeof buf, in)) > 0)
+			fwrite(buf, 1, k, f);
+		fprintf(f, "/* edit %d */\n", edit);
+		fclose(in);
+		fclose(f);
+		ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
+		ck_assert_str_eq(out, "counter = 2\n");
+		free(out);
+		if (edit == 0)
+			before = cache_entries();
+	}
+	ck_assert_int_eq(cache_entries(), before);
+	unlink(src);
+}
+END_TEST
+
 START_TEST(test_bad_input)
 {
 	char bad[128], *out = NULL, *err = NULL;
@@ -528,6 +627,8 @@ suite_watch(void)
 	tcase_add_loop_test(tc, test_lost_wakeup, 0, 2);
 	tcase_add_loop_test(tc, test_fork_and_spin, 0, 2);
 	tcase_add_test(tc, test_sleep_sets);
+	tcase_add_test(tc, test_long_schedule);
+	tcase_add_test(tc, test_cache_replaced);
 	tcase_add_test(tc, test_bad_input);
 	tcase_add_test(tc, test_caps_and_cleanup);
 	suite_add_tcase(s, tc);
