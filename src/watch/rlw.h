@@ -84,7 +84,7 @@ enum rlw_op {
 
 enum rlw_wstate { RLW_W_NONE, RLW_W_LIVE, RLW_W_DONE };
 enum rlw_obj_kind { RLW_O_NONE, RLW_O_MUTEX, RLW_O_COND, RLW_O_SEM, RLW_O_RWLOCK,
-	            RLW_O_BARRIER, RLW_O_SPIN };
+	            RLW_O_BARRIER, RLW_O_SPIN, RLW_O_ONCE };
 
 struct rlw_worker {
 	_Atomic uint32_t go; /* the baton: a futex word, 1 when granted */

@@ -290,6 +290,44 @@ pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *ts)
 	return REAL(pthread_mutex_timedlock)(m, ts);
 }
 
+/* The same with a clock (glibc 2.30): the clock does not matter in the
+ * model, which never waits for time. */
+RLW_API int
+pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk, const struct timespec *ts)
+{
+	static int (*real_pthread_mutex_clocklock)(pthread_mutex_t *, clockid_t,
+	                                           const struct timespec *);
+
+	if (rlw_active()) {
+		rlw_obj((uintptr_t)m, RLW_O_MUTEX);
+		rlw_point(RLW_OP_TRYLOCK, (uintptr_t)m, 0, 0, PC);
+		if (rlw_reg->w[rlw_me].result)
+			return ETIMEDOUT;
+		return REAL(pthread_mutex_trylock)(m);
+	}
+	return REAL(pthread_mutex_clocklock)(m, clk, ts);
+}
+
+/* pthread_once: glibc makes the second caller wait on a futex in the
+ * once word while the first runs init, a wait the scheduler cannot see
+ * (the second would block holding the baton).  In the model the once
+ * word is a mutex held across the real call: the second caller waits
+ * for it in the model, and finds init done when it gets it. */
+RLW_API int
+pthread_once(pthread_once_t *once, void (*init)(void))
+{
+	static int (*real_pthread_once)(pthread_once_t *, void (*)(void));
+	int r;
+
+	if (!rlw_active())
+		return REAL(pthread_once)(once, init);
+	rlw_obj((uintptr_t)once, RLW_O_ONCE);
+	rlw_point(RLW_OP_LOCK, (uintptr_t)once, 0, 0, PC);
+	r = REAL(pthread_once)(once, init);
+	rlw_point(RLW_OP_UNLOCK, (uintptr_t)once, 0, 0, PC);
+	return r;
+}
+
 /* Spin locks, modelled as mutexes (a spinner would spin for ever on one
  * whose holder the schedule has parked). */
 static int (*real_pthread_spin_lock)(pthread_spinlock_t *);
@@ -386,6 +424,20 @@ pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
 }
 
 RLW_API int
+pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
+                       const struct timespec *ts)
+{
+	static int (*real_pthread_cond_clockwait)(pthread_cond_t *, pthread_mutex_t *,
+	                                          clockid_t, const struct timespec *);
+
+	if (on_board())
+		return board_cond_wait(c, m, ts, PC);
+	if (rlw_active())
+		return cond_wait(c, m, true, PC);
+	return REAL(pthread_cond_clockwait)(c, m, clk, ts);
+}
+
+RLW_API int
 pthread_cond_signal(pthread_cond_t *c)
 {
 	if (on_board()) {
@@ -475,6 +527,18 @@ sem_timedwait(sem_t *s, const struct timespec *ts)
 }
 
 RLW_API int
+sem_clockwait(sem_t *s, clockid_t clk, const struct timespec *ts)
+{
+	static int (*real_sem_clockwait)(sem_t *, clockid_t, const struct timespec *);
+
+	if (on_board())
+		return board_sem(s, RLW_OP_SEM_WAIT, ts, PC);
+	if (rlw_active())
+		return sem_op(s, RLW_OP_SEM_WAIT, true, PC);
+	return REAL(sem_clockwait)(s, clk, ts);
+}
+
+RLW_API int
 sem_trywait(sem_t *s)
 {
 	if (on_board())
@@ -548,6 +612,61 @@ pthread_rwlock_trywrlock(pthread_rwlock_t *l)
 	if (rlw_active() && rw_op(l, RLW_OP_TRYWRLOCK, PC))
 		return EBUSY;
 	return REAL(pthread_rwlock_trywrlock)(l);
+}
+
+/* The timed rwlock calls: a try in the model (it times out rather than
+ * wait for a holder the schedule does not run), as timedlock does. */
+static int
+rw_timed(pthread_rwlock_t *l, enum rlw_op op, uintptr_t pc)
+{
+	if (rw_op(l, op, pc))
+		return ETIMEDOUT;
+	return op == RLW_OP_TRYRDLOCK ? REAL(pthread_rwlock_tryrdlock)(l) :
+	                                REAL(pthread_rwlock_trywrlock)(l);
+}
+
+RLW_API int
+pthread_rwlock_timedrdlock(pthread_rwlock_t *l, const struct timespec *ts)
+{
+	static int (*real_pthread_rwlock_timedrdlock)(pthread_rwlock_t *,
+	                                              const struct timespec *);
+
+	if (rlw_active())
+		return rw_timed(l, RLW_OP_TRYRDLOCK, PC);
+	return REAL(pthread_rwlock_timedrdlock)(l, ts);
+}
+
+RLW_API int
+pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct timespec *ts)
+{
+	static int (*real_pthread_rwlock_timedwrlock)(pthread_rwlock_t *,
+	                                              const struct timespec *);
+
+	if (rlw_active())
+		return rw_timed(l, RLW_OP_TRYWRLOCK, PC);
+	return REAL(pthread_rwlock_timedwrlock)(l, ts);
+}
+
+RLW_API int
+pthread_rwlock_clockrdlock(pthread_rwlock_t *l, clockid_t clk, const struct timespec *ts)
+{
+	static int (*real_pthread_rwlock_clockrdlock)(pthread_rwlock_t *, clockid_t,
+	                                              const struct timespec *);
+
+	if (rlw_active())
+		return rw_timed(l, RLW_OP_TRYRDLOCK, PC);
+	return REAL(pthread_rwlock_clockrdlock)(l, clk, ts);
+}
+
+RLW_API int
+pthread_rwlock_clockwrlock(pthread_rwlock_t *l, clockid_t clk, const struct timespec *ts)
+{
+	static int (*real_pthread_rwlock_clockwrlock)(pthread_rwlock_t *, clockid_t,
+	                                              const struct timespec *);
+
+	if (rlw_active())
+		return rw_timed(l, RLW_OP_TRYWRLOCK, PC);
+	return REAL(pthread_rwlock_clockwrlock)(l, clk, ts);
 }
 
 RLW_API int

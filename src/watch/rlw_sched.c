@@ -466,7 +466,7 @@ holds(int no, char *buf, size_t n)
 	for (uint32_t i = 0; i < r->nobjs; i++)
 		if (r->obj[i].owner == no &&
 		    (r->obj[i].kind == RLW_O_MUTEX || r->obj[i].kind == RLW_O_RWLOCK ||
-		     r->obj[i].kind == RLW_O_SPIN)) {
+		     r->obj[i].kind == RLW_O_SPIN || r->obj[i].kind == RLW_O_ONCE)) {
 			char name[64];
 
 			rlw_data_name(r->obj[i].addr, name, sizeof name);

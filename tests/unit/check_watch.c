@@ -395,6 +395,22 @@ START_TEST(test_fork_and_spin)
 }
 END_TEST
 
+/* pthread_once: the second caller waits for init in the model (in the
+ * real futex it hung the run until the timeout). */
+START_TEST(test_once)
+{
+	char p[128];
+	json_t *r;
+
+	prog_path(p, sizeof p, _i, "once");
+	r = explore(p);
+	ck_assert_msg(jtrue(r, "complete"), "%s: not complete", p);
+	ck_assert_int_eq(json_array_size(outcomes(r)), 1);
+	ck_assert_ptr_nonnull(by_stdout(r, "inits = 1\n"));
+	json_decref(r);
+}
+END_TEST
+
 START_TEST(test_bad_input)
 {
 	char bad[128], *out = NULL, *err = NULL;
@@ -528,6 +544,7 @@ suite_watch(void)
 	tcase_add_loop_test(tc, test_lost_wakeup, 0, 2);
 	tcase_add_loop_test(tc, test_fork_and_spin, 0, 2);
 	tcase_add_test(tc, test_sleep_sets);
+	tcase_add_loop_test(tc, test_once, 0, 2);
 	tcase_add_test(tc, test_bad_input);
 	tcase_add_test(tc, test_caps_and_cleanup);
 	suite_add_tcase(s, tc);
