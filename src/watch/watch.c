@@ -75,6 +75,27 @@ usage_error(const char *fmt, ...)
 	exit(LAB_EXIT_USAGE);
 }
 
+/* The options --help lists, and --complete prints for the shell
+ * completion (tools/completion.bash): one table, so the two agree.  The
+ * lab's parser takes them (lab_parse); its other options are the
+ * lessons'. */
+static const struct {
+	const char *name, *arg, *help;
+	int dflt; /* printed as "(default N)" when not 0 */
+} watch_opts[] = {
+	{ "schedule", "1,2,1", "grant steps in this order, then keep to the last worker", 0 },
+	{ "quantum", "K", "round robin, K steps a turn", 0 },
+	{ "random-schedule", "SEED", "a seeded random worker at every step", 0 },
+	{ "trace", NULL, "print every step granted (stderr)", 0 },
+	{ "runs", "N", "run N times", 0 },
+	{ "json", NULL, "one JSON record per run (or the --explore report)", 0 },
+	{ "quiet", NULL, "no report lines of racelab-watch's own", 0 },
+	{ "explore", NULL, "every interleaving (depth first)", 0 },
+	{ "preemptions", "K", "with --explore: at most K preemptions a run", 0 },
+	{ "max-runs", "N", "with --explore: at most N runs", LAB_EXPLORE_MAX_RUNS },
+	{ "max-steps", "N", "with --explore: at most N steps a run", LAB_EXPLORE_MAX_STEPS },
+};
+
 static void
 usage(void)
 {
@@ -84,20 +105,29 @@ usage(void)
 	       "PROGRAM: its pthread, semaphore, process and sleep calls are scheduling points.\n"
 	       "FILE.c: compiled (cc -g -pthread -fsanitize=thread, racelab's hooks), so every\n"
 	       "  access to shared memory is a scheduling point too.\n"
-	       "Workers: the main thread is 1, then threads and processes as they start.\n"
-	       "  --schedule 1,2,1  grant steps in this order, then keep to the last worker\n"
-	       "  --quantum K       round robin, K steps a turn\n"
-	       "  --random-schedule SEED  a seeded random worker at every step\n"
-	       "  --trace           print every step granted (stderr)\n"
-	       "  --runs N          run N times\n"
-	       "  --json            one JSON record per run (or the --explore report)\n"
-	       "  --quiet           no report lines of racelab-watch's own\n"
-	       "  --explore         every interleaving (depth first)\n"
-	       "    --preemptions K at most K switches away from a worker that could go on\n"
-	       "    --max-runs N    at most N runs (default %d)\n"
-	       "    --max-steps N   at most N steps a run (default %d)\n"
-	       "See racelab-watch(1).\n",
-	       LAB_EXPLORE_MAX_RUNS, LAB_EXPLORE_MAX_STEPS);
+	       "Workers: the main thread is 1, then threads and processes as they start.\n");
+	for (size_t i = 0; i < sizeof watch_opts / sizeof *watch_opts; i++) {
+		char head[64];
+
+		snprintf(head, sizeof head, "--%s%s%s", watch_opts[i].name,
+		         watch_opts[i].arg ? " " : "", watch_opts[i].arg ? watch_opts[i].arg : "");
+		printf("  %-22s %s", head, watch_opts[i].help);
+		if (watch_opts[i].dflt)
+			printf(" (default %d)", watch_opts[i].dflt);
+		putchar('\n');
+	}
+	printf("  --help, --version\n"
+	       "See racelab-watch(1).\n");
+}
+
+/* --complete (hidden): the table above in the lab's --complete format
+ * ("--json" no value, "--runs=" some value). */
+static void
+complete(void)
+{
+	for (size_t i = 0; i < sizeof watch_opts / sizeof *watch_opts; i++)
+		printf("--%s%s\n", watch_opts[i].name, watch_opts[i].arg ? "=" : "");
+	printf("--help\n--version\n");
 }
 
 /* ---- strings --------------------------------------------------------- */
@@ -127,15 +157,27 @@ saddf(struct str *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)))
 static void
 saddf(struct str *b, const char *fmt, ...)
 {
-	char tmp[512];
+	char tmp[512], *big = NULL;
 	va_list ap;
 	int n;
 
 	va_start(ap, fmt);
 	n = vsnprintf(tmp, sizeof tmp, fmt, ap);
 	va_end(ap);
+	/* Never cut: a cut record is not JSON. */
+	if (n >= (int)sizeof tmp) {
+		va_start(ap, fmt);
+		if (vasprintf(&big, fmt, ap) < 0)
+			big = NULL;
+		va_end(ap);
+		if (!big) {
+			fputs("racelab-watch: out of memory\n", stderr);
+			exit(1);
+		}
+	}
 	if (n > 0)
-		sadd(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+		sadd(b, big ? big : tmp, (size_t)n);
+	free(big);
 }
 
 static void
@@ -653,6 +695,11 @@ granted_schedule(void)
 }
 
 /* Read fd into b until it would block or ends; false at its end. */
+/* Under the shell (the JSON records on a side channel) the program's
+ * output is also ours as it comes: the Output panel shows it, as it
+ * shows a lesson's. */
+static bool tee_out;
+
 static bool
 drain(int fd, struct str *b)
 {
@@ -669,6 +716,10 @@ drain(int fd, struct str *b)
 			return false;
 		if (b)
 			sadd(b, buf, (size_t)n);
+		if (tee_out) {
+			fwrite(buf, 1, (size_t)n, stdout);
+			fflush(stdout);
+		}
 	}
 }
 
@@ -989,6 +1040,10 @@ find_program(int argc, char **argv)
 			printf("racelab-watch %s\n", VERSION);
 			exit(0);
 		}
+		if (strcmp(a, "--complete") == 0) {
+			complete();
+			exit(0);
+		}
 		for (int k = 0; with_value[k]; k++)
 			if (strcmp(a, with_value[k]) == 0)
 				i++;
@@ -999,10 +1054,15 @@ find_program(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-	struct lab lab;
+	struct lab lab = { .prog = "racelab-watch" };
 	char err[256];
-	int k = find_program(argc, argv), nc = 0, code = 0, lab_argc;
+	int k, nc = 0, code = 0, lab_argc;
 	char **lab_argv;
+
+	/* Before anything is printed: output that cannot be written (stdout
+	 * on /dev/full) fails the exit, as the lessons' does. */
+	lab_stdout_guard(&lab);
+	k = find_program(argc, argv);
 
 	if (k >= argc)
 		usage_error("no program given (try --help)");
@@ -1054,6 +1114,7 @@ main(int argc, char **argv)
 		return explore(&lab);
 	}
 	board_open(&lab);
+	tee_out = lab.o.json && lab_text(&lab);
 
 	for (int run = 1; run <= lab.o.runs; run++) {
 		struct str out = { 0 };

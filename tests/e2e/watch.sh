@@ -67,6 +67,9 @@ case $rel in /*) fail "no relative path to $RL_TMP/forks" ;; esac
 rl_start "--watch $rel"
 wait_for "exited 0"
 wait_for "left_fork  mutex"
+# The program's own stdout in the Output panel, as a lesson's is (the
+# JSON record carries it too).
+wait_for "meals = 2"
 # Step mode: 1 creates alice, 2 she takes left_fork, 1 creates bob, 3 he
 # takes right_fork, then each asks for the other fork.
 keys s 1
@@ -164,4 +167,4 @@ for case in "srcmissing race.c: No such file or directory" "srchuge race.c: larg
 	[ "$(rl_wait_exit)" = 0 ] || fail "$lesson: racelab did not exit with 0"
 	rl_check_clean
 done
-echo "ok: --watch (pids, tids, locks, step, source, deadlock), bad input, lesson folders"
+echo "ok: --watch (output, pids, tids, locks, step, source, deadlock), bad input, lesson folders"

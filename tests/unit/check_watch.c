@@ -411,6 +411,53 @@ START_TEST(test_once)
 }
 END_TEST
 
+/* A run of thousands of steps (tests/watch/long.c as .c: two threads x
+ * 1000 locked increments, every access a point): its --json record is
+ * JSON, its schedule has one worker per step, and it replays. */
+static json_t *
+one_run(const char *const argv[])
+{
+	char *out = NULL, *err = NULL;
+	json_error_t e;
+	json_t *rec;
+	int rc = tu_run(argv, &out, &err);
+
+	ck_assert_msg(rc == 0, "exit %d: %s", rc, err);
+	rec = json_loads(out, 0, &e);
+	ck_assert_msg(rec != NULL, "not JSON (%s at %d): %.200s...", e.text, e.position, out);
+	free(out);
+	free(err);
+	return rec;
+}
+
+START_TEST(test_long_schedule)
+{
+	const char *argv[] = { "bin/racelab-watch", "--json", "--quantum", "1",
+	                       "tests/watch/long.c", NULL };
+	json_t *rec = one_run(argv), *again;
+	const char *sched = jstr(rec, "schedule");
+	long long steps = json_integer_value(json_object_get(rec, "steps"));
+	long long n = 1;
+
+	ck_assert_ptr_nonnull(sched);
+	ck_assert_msg(steps >= 4000, "only %lld steps", steps);
+	for (const char *c = sched; *c; c++)
+		n += *c == ',';
+	ck_assert_int_eq(n, steps);
+	ck_assert_str_eq(jstr(rec, "stdout"), "counter = 2000\n");
+	{
+		const char *replay[] = { "bin/racelab-watch", "--json", "--schedule", sched,
+		                         "tests/watch/long.c", NULL };
+
+		again = one_run(replay);
+	}
+	ck_assert_str_eq(jstr(again, "schedule"), sched);
+	ck_assert_str_eq(jstr(again, "stdout"), "counter = 2000\n");
+	json_decref(again);
+	json_decref(rec);
+}
+END_TEST
+
 START_TEST(test_bad_input)
 {
 	char bad[128], *out = NULL, *err = NULL;
@@ -545,6 +592,7 @@ suite_watch(void)
 	tcase_add_loop_test(tc, test_fork_and_spin, 0, 2);
 	tcase_add_test(tc, test_sleep_sets);
 	tcase_add_loop_test(tc, test_once, 0, 2);
+	tcase_add_test(tc, test_long_schedule);
 	tcase_add_test(tc, test_bad_input);
 	tcase_add_test(tc, test_caps_and_cleanup);
 	suite_add_tcase(s, tc);
