@@ -744,6 +744,64 @@ sleep_log(int p, const int *can, int n)
 		}
 }
 
+/* Fairness, after CHESS (Musuvathi and Qadeer, "Fair stateless model
+ * checking", PLDI 2008).  A worker that yields or sleeps, fails a try or
+ * times out says it cannot progress until another does.  Once it has
+ * said so twice with no other worker's step between (a spin loop's
+ * second round: one yield alone, as in "read; yield; write", leaves it
+ * free to go on, so no outcome of a finite run is lost), it is low: not
+ * chosen while another worker can go, until another has made a step.
+ * Without this a schedule that keeps to a trylock-and-back-off spinner
+ * (the default past a prefix: no preemption) never runs the holder, and
+ * the step bound cuts a program that ends on any real machine.  The
+ * switch away from a low worker costs no preemption (it is not among
+ * those that could go on), and a spin that nobody can end (every worker
+ * low in turn, or the spinner alone) still meets the step bound.
+ * Returns how many of can are left: the low ones dropped, unless all
+ * are low. */
+enum { RLW_LOW = 2 };
+
+static int
+fair(int *can, int n)
+{
+	int m = 0;
+
+	for (int i = 0; i < n; i++)
+		if (rlw_reg->w[can[i]].low < RLW_LOW)
+			m++;
+	if (m == 0 || m == n)
+		return n;
+	m = 0;
+	for (int i = 0; i < n; i++)
+		if (rlw_reg->w[can[i]].low < RLW_LOW)
+			can[m++] = can[i];
+	return m;
+}
+
+/* After p's step: the others have seen a step of another worker; p
+ * counts its operations that made no progress since then. */
+static void
+lose_priority(int p)
+{
+	struct rlw_region *r = rlw_reg;
+	struct rlw_worker *w = &r->w[p];
+
+	for (uint32_t i = 1; i <= r->nworkers; i++)
+		if ((int)i != p)
+			r->w[i].low = 0;
+	switch (w->op) {
+	case RLW_OP_YIELD:
+		w->low++;
+		break;
+	case RLW_OP_TRYLOCK: case RLW_OP_SEM_TRYWAIT: case RLW_OP_TRYRDLOCK:
+	case RLW_OP_TRYWRLOCK: case RLW_OP_SEM_WAIT: case RLW_OP_COND_RELOCK:
+		w->low += w->result != 0;
+		break;
+	default:
+		break;
+	}
+}
+
 /* Choose the next worker to go and make its operation happen; 0 when
  * nobody is left. */
 static int
@@ -770,6 +828,7 @@ again:
 		apply(can[0]);
 		return can[0];
 	}
+	n = fair(can, n);
 	if (r->steps >= r->max_steps)
 		stop(RLW_END_BOUND);
 	switch (r->mode) {
@@ -831,6 +890,7 @@ again:
 		rlw_inside--;
 	}
 	apply(p);
+	lose_priority(p);
 	if (r->w[p].op == RLW_OP_CREATE || r->w[p].op == RLW_OP_FORK) {
 		if (r->w[p].result < 0)
 			stop(RLW_END_CAP);

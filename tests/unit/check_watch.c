@@ -384,13 +384,36 @@ START_TEST(test_fork_and_spin)
 	ck_assert_int_eq(json_array_size(outcomes(r)), 1);
 	ck_assert_ptr_nonnull(by_stdout(r, "child: value = 42\nparent: value = 0, child exit 0\n"));
 	json_decref(r);
+	/* A spinner that yields until main sets its flag: the yield hands
+	 * the turn on (fairness), so every run ends. */
 	prog_path(p, sizeof p, _i, "spin");
 	snprintf(a, sizeof a, "--preemptions 1 --max-steps 40 %s", p);
 	r = explore(a);
 	ck_assert_ptr_nonnull(by_stdout(r, "done\n"));
+	ck_assert_msg(by_flag(r, "bound") == NULL, "%s: a fair schedule was cut", p);
+	ck_assert_int_eq(json_array_size(outcomes(r)), 1);
+	json_decref(r);
+	/* One that nobody ends: every run is cut. */
+	prog_path(p, sizeof p, _i, "spin_forever");
+	snprintf(a, sizeof a, "--max-steps 40 %s", p);
+	r = explore(a);
 	o = by_flag(r, "bound");
 	ck_assert_msg(o != NULL, "%s: the spinning run was not cut", p);
+	ck_assert_int_eq(json_array_size(outcomes(r)), 1);
 	ck_assert(!jtrue(r, "complete"));
+	json_decref(r);
+	/* Trylock and back off: fair schedules run the holder; every run
+	 * ends, and the exploration is complete. */
+	prog_path(p, sizeof p, _i, "trylock_spin");
+	snprintf(a, sizeof a, "--preemptions 1 --max-steps 200 %s", p);
+	r = explore(a);
+	ck_assert_msg(by_flag(r, "bound") == NULL, "%s: a run was cut by the step bound", p);
+	ck_assert_int_eq(json_array_size(outcomes(r)), 1);
+	ck_assert_ptr_nonnull(by_stdout(r, "counter = 2\n"));
+	json_decref(r);
+	r = explore(p);
+	ck_assert_msg(jtrue(r, "complete"), "%s: not complete", p);
+	ck_assert_int_eq(json_array_size(outcomes(r)), 1);
 	json_decref(r);
 }
 END_TEST
