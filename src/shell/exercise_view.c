@@ -378,24 +378,6 @@ toggle_watch(struct shell_ctx *c)
 	return SH_RESIZE;
 }
 
-/* Workers (board actors from 1: 0 is the program's own process) that
- * have not ended. */
-static int
-live_workers(const struct demo *d)
-{
-	const struct board *b = d->board;
-	uint32_t n = b ? atomic_load(&b->nactors) : 0;
-	int live = 0;
-
-	for (uint32_t i = 1; i < n && i < BOARD_MAX_ACTORS; i++) {
-		enum board_state s = (enum board_state)atomic_load(&b->actor[i].state);
-
-		live += s != BOARD_ST_IDLE && s != BOARD_ST_DONE && s != BOARD_ST_FAILED &&
-		        s != BOARD_ST_KILLED;
-	}
-	return live;
-}
-
 /* f in the replay: grant the next worker of the failing schedule. */
 static int
 replay_next(struct shell_ctx *c)
@@ -408,17 +390,9 @@ replay_next(struct shell_ctx *c)
 		           "steps each worker on to the end", xv.replay_len);
 		return SH_REDRAW;
 	}
-	if (xv.replay_no == 0 && live_workers(c->demo) == 1) {
-		/* The explorer makes no point of what a program does while
-		 * it has one thread (nothing else could run); the shell's
-		 * step mode parks it there once more, at its first
-		 * pthread_create: let it through first, uncounted. */
-		int r = step_grant(c, 1);
-
-		shell_note(c, COL_GOOD, "main starts its first thread (with one thread there "
-		           "is nothing to interleave): f again for step 1 of %d", xv.replay_len);
-		return r;
-	}
+	/* The shell's step mode numbers the steps as the explorer does
+	 * (racelab-watch: a worker alone takes none), so step k of the
+	 * schedule is the shell's step k. */
 	no = strtol(xv.replay_at, &e, 10);
 	xv.replay_at = *e == ',' ? e + 1 : e;
 	xv.replay_no++;

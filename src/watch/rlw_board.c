@@ -121,6 +121,24 @@ rlw_board_gate(int no)
 	board_gate_wait(a, &brd->control, before);
 }
 
+/* The one worker left (alone) takes no steps: its gates open, and the
+ * shell says it runs freely; a second worker gates them again. */
+void
+rlw_board_alone(bool alone)
+{
+	uint32_t n = atomic_load((_Atomic uint32_t *)&rlw_reg->nworkers);
+
+	for (uint32_t i = 1; i <= n && i < BOARD_MAX_ACTORS; i++) {
+		struct board_actor *a = actor((int)i);
+
+		if (!a)
+			return;
+		atomic_store(&a->ungated, alone);
+		if (alone)
+			board_gate_wake(a);
+	}
+}
+
 void
 rlw_board_done(int no, int status)
 {

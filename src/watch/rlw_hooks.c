@@ -90,6 +90,7 @@ thread_end(void)
 	if (on_board()) {
 		rlw_free_point(RLW_OP_THREAD_EXIT, 0, 0, 0, 0);
 		rlw_board_done(rlw_me, 0);
+		rlw_free_ended();
 		rlw_me = 0;
 		return;
 	}
@@ -118,6 +119,8 @@ trampoline(void *p)
 		rlw_board_actor(t.no);
 		if (rlw_reg->mode != RLW_FREE)
 			rlw_wait_baton();
+		else if (!rlw_tsan && on_board()) /* its start is a step, as pick() has it */
+			rlw_free_point(RLW_OP_START, 0, 0, 0, w->pc);
 	}
 	r = t.fn(t.arg);
 	thread_end();
@@ -145,6 +148,7 @@ pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
 			no = 0;
 		else
 			rlw_reg->w[no].aspace = rlw_reg->w[rlw_me].aspace;
+		rlw_free_born();
 	}
 	if (no > 0) {
 		rlw_reg->w[no].start_fn = (uintptr_t)fn;
@@ -166,6 +170,9 @@ pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
 		/* The model has a worker that will never run. */
 		rlw_reg->w[no].state = RLW_W_DONE;
 		rlw_reg->nlive--;
+		free(t);
+	} else if (r != 0 && rlw_reg->mode == RLW_FREE) {
+		rlw_free_ended();
 		free(t);
 	}
 	return r;
@@ -919,6 +926,7 @@ fork(void)
 			rlw_reg->w[no].process = 1;
 			rlw_reg->w[no].aspace = (uint32_t)no;
 		}
+		rlw_free_born();
 	}
 	if (no > 0)
 		rlw_reg->w[no].start_fn = rlw_reg->w[no].pc = PC;
@@ -945,6 +953,8 @@ fork(void)
 			rlw_board_actor(no);
 			if (rlw_reg->mode != RLW_FREE)
 				rlw_wait_baton();
+			else if (!rlw_tsan && on_board()) /* as a thread's start */
+				rlw_free_point(RLW_OP_START, 0, 0, 0, w->pc);
 		}
 		return 0;
 	}
@@ -957,6 +967,9 @@ fork(void)
 		rlw_reg->w[no].state = RLW_W_DONE;
 		rlw_reg->nlive--;
 		rlw_reg->w[no].reaped = 1;
+	} else if (pid < 0 && rlw_reg->mode == RLW_FREE) {
+		atomic_fetch_sub((_Atomic uint32_t *)&rlw_reg->nprocs, 1);
+		rlw_free_ended();
 	}
 	return pid;
 }
@@ -1017,6 +1030,7 @@ process_end(int code, bool flush, uintptr_t pc)
 		rlw_free_point(RLW_OP_EXIT, 0, 0, code, pc);
 		rlw_board_done(rlw_me, code);
 		rlw_exiting = true;
+		rlw_free_ended();
 		return;
 	}
 	if (!rlw_active())

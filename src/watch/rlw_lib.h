@@ -60,6 +60,7 @@ bool rlw_board_on(void);
 void rlw_board_actor(int no);
 void rlw_board_op(int no, const char *text, uintptr_t pc);
 void rlw_board_gate(int no);
+void rlw_board_alone(bool alone);
 void rlw_board_done(int no, int status);
 void rlw_board_parked(int no, bool on);
 int rlw_board_lock_index(uintptr_t addr, enum board_lock_kind kind);
@@ -74,6 +75,8 @@ void rlw_board_sem_value(int idx, uintptr_t addr);
 void rlw_publish(int no);
 /* A free run under the shell: the point published, and in the shell's
  * step mode a stop at the worker's gate. */
+void rlw_free_born(void);  /* a free run's worker starts */
+void rlw_free_ended(void); /* ... and ends */
 void rlw_free_point(enum rlw_op op, uintptr_t obj, uintptr_t obj2, int64_t arg,
                     uintptr_t pc);
 

@@ -960,6 +960,33 @@ rlw_publish(int no)
 	rlw_board_op(no, op, rlw_reg->w[no].pc);
 }
 
+/* A step, in the explorer (pick) and in the shell's step mode alike, is
+ * a scheduling point while two or more workers live: a worker alone has
+ * no choice to make and takes no step (main before its first
+ * pthread_create, after its last join).  A free run under the shell
+ * counts its live workers for that: a point gates only when another
+ * lives, and the last one left runs freely (ungated) at once, as pick()
+ * lets it. */
+static _Atomic uint32_t *
+free_live(void)
+{
+	return (_Atomic uint32_t *)&rlw_reg->nlive;
+}
+
+void
+rlw_free_born(void)
+{
+	if (atomic_fetch_add(free_live(), 1) == 1)
+		rlw_board_alone(false);
+}
+
+void
+rlw_free_ended(void)
+{
+	if (atomic_fetch_sub(free_live(), 1) == 2)
+		rlw_board_alone(true);
+}
+
 void
 rlw_free_point(enum rlw_op op, uintptr_t obj, uintptr_t obj2, int64_t arg, uintptr_t pc)
 {
@@ -972,6 +999,7 @@ rlw_free_point(enum rlw_op op, uintptr_t obj, uintptr_t obj2, int64_t arg, uintp
 	w->pc = pc;
 	rlw_inside++;
 	rlw_publish(rlw_me);
-	rlw_board_gate(rlw_me);
+	if (atomic_load(free_live()) > 1)
+		rlw_board_gate(rlw_me);
 	rlw_inside--;
 }

@@ -70,16 +70,26 @@ wait_for "left_fork  mutex"
 # The program's own stdout in the Output panel, as a lesson's is (the
 # JSON record carries it too).
 wait_for "meals = 2"
-# Step mode: 1 creates alice, 2 she takes left_fork, 1 creates bob, 3 he
-# takes right_fork, then each asks for the other fork.
-keys s 1
-wait_for "[2] next: lock left_fork"
-keys 2
-wait_for "worker 2 did: lock left_fork"
-keys 1
-wait_for "[3] next: lock right_fork"
-keys 3
-wait_for "worker 3 did: lock right_fork"
+# Step mode numbers the steps as --explore does (one definition: a
+# worker alone, main before its first pthread_create, takes none), so the
+# deadlock's schedule that --explore prints, typed key by key, leads to
+# it: main creates bob while alice starts and takes left_fork, bob starts
+# and takes right_fork; then each asks for the other fork.
+sched=$("$ROOT/bin/racelab-watch" --explore --preemptions 1 "$RL_TMP/forks" 2>&1 |
+	sed -n 's/^ *deadlock .* --schedule \([0-9,]*\)$/\1/p')
+[ "$sched" = 1,2,2,3,3 ] || fail "--explore's deadlock schedule: '$sched'"
+type_schedule() { # type_schedule S: S's workers as keys, each step seen
+	_done=
+	for _k in $(echo "$1" | tr ',' ' '); do
+		keys "$_k"
+		_done=${_done:+$_done,}$_k
+		wait_for "schedule: $_done  "
+	done
+}
+keys s
+type_schedule "$sched"
+wait_for "[2] next: lock right_fork"
+wait_for "[3] next: lock left_fork"
 keys 2
 wait_for "[2] waits for right_fork (held by 3)"
 keys 3
@@ -128,6 +138,30 @@ T resize-window -t rl -x 80 -y 24
 wait_for "[3] bob holds right_fork and waits for left_fork, held by alice"
 wait_for "$(printf '▶2     %4d' "$(line_in alice "pthread_mutex_lock(&right_fork)")")"
 keys x
+keys q
+wait_for "Lessons"
+keys q
+[ "$(rl_wait_exit)" = 0 ] || fail "racelab did not exit with 0"
+rl_check_clean
+# The lost update's schedule from --explore, typed, ends the same
+# ("counter = 1"); the next run, a step and then g: the program runs free
+# to its end at once (not after racelab-watch's 10 s time limit).
+sched=$("$ROOT/bin/racelab-watch" --explore "$ROOT/build/watch/counter" 2>&1 |
+	sed -n 's/.*"counter = 1\\n"}.* --schedule \([0-9,]*\)$/\1/p')
+[ -n "$sched" ] || fail "--explore found no lost update in counter"
+rl_start "--watch $ROOT/build/watch/counter"
+wait_for "exited 0"
+keys s
+type_schedule "$sched"
+wait_for "exited 0 after"
+# (The Output panel: the last run's line after its "--- $" header.)
+last=$(screen | grep -A1 -- '--- \$ racelab-watch' | tail -n 1)
+case $last in *"counter = 1 "*) ;; *) fail "the typed schedule $sched gave: $last" ;; esac
+keys 1
+wait_for "schedule: 1  "
+wait_for "running pid"
+keys g
+wait_for "exited 0 after" 3
 keys q
 wait_for "Lessons"
 keys q
