@@ -655,6 +655,7 @@ print_text(struct ex_state *x, double secs)
 		                   strcmp(o->end, "bound") == 0 ? "step bound " :
 		                   strcmp(o->end, "asleep") == 0 ? "everyone asleep " :
 		                   strcmp(o->end, "deadlock") == 0 ? "deadlock " :
+		                   strcmp(o->end, "misuse") == 0 ? "misuse (init/destroy in use) " :
 		                   strcmp(o->end, "timeout") == 0 ? "stopped after 10 s " : o->end;
 
 		printf("  %s%-24s %6ld run%s  --schedule %s\n", what, o->json, o->count,

@@ -46,6 +46,7 @@ enum rlw_end {
 	RLW_END_DIVERGED,
 	RLW_END_CAP, /* too many threads or processes */
 	RLW_END_SLEPT, /* every worker that could go is asleep: pruned */
+	RLW_END_MISUSE, /* an object initialised or destroyed while in use */
 };
 
 /* A pending operation: what the worker will do when it is granted. */

@@ -58,8 +58,6 @@ static int (*real_pthread_rwlock_wrlock)(pthread_rwlock_t *);
 static int (*real_pthread_rwlock_tryrdlock)(pthread_rwlock_t *);
 static int (*real_pthread_rwlock_trywrlock)(pthread_rwlock_t *);
 static int (*real_pthread_rwlock_unlock)(pthread_rwlock_t *);
-static int (*real_pthread_barrier_init)(pthread_barrier_t *,
-                                        const pthread_barrierattr_t *, unsigned);
 static int (*real_pthread_barrier_wait)(pthread_barrier_t *);
 static pid_t (*real_fork)(void);
 static pid_t (*real_wait)(int *);
@@ -687,21 +685,6 @@ pthread_rwlock_unlock(pthread_rwlock_t *l)
 }
 
 RLW_API int
-pthread_barrier_init(pthread_barrier_t *b, const pthread_barrierattr_t *a,
-                     unsigned count)
-{
-	if (rlw_reg && rlw_me > 0 && !rlw_inside && rlw_reg->mode != RLW_FREE) {
-		struct rlw_obj *o = rlw_obj((uintptr_t)b, RLW_O_BARRIER);
-
-		if (o) {
-			o->size = (int32_t)count;
-			o->count = 0;
-		}
-	}
-	return REAL(pthread_barrier_init)(b, a, count);
-}
-
-RLW_API int
 pthread_barrier_wait(pthread_barrier_t *b)
 {
 	if (on_board()) {
@@ -720,6 +703,54 @@ pthread_barrier_wait(pthread_barrier_t *b)
 	}
 	return REAL(pthread_barrier_wait)(b);
 }
+
+/* ---- init and destroy ----------------------------------------------
+ * The model follows the real object: an init makes its record again (a
+ * barrier's count, a semaphore's value, a mutex's kind), and an init or
+ * destroy of an object that is held or waited for ends the run as the
+ * misuse it is (POSIX leaves it undefined; glibc lets it pass and the
+ * lock is silently free).  Objects first seen without their init (a
+ * constructor's, before the library took charge) are read from the real
+ * object (rlw_sched.c). */
+static bool
+model_on(void)
+{
+	return rlw_reg && rlw_me > 0 && !rlw_inside && rlw_reg->mode != RLW_FREE &&
+	       !rlw_exiting;
+}
+
+#define INIT_HOOK(ret, name, kind, destroy, decl, args, obj)                   \
+	RLW_API ret name decl                                                  \
+	{                                                                      \
+		static ret (*real_##name) decl;                                \
+		ret r_;                                                        \
+                                                                               \
+		if (!model_on())                                               \
+			return REAL(name) args;                                \
+		rlw_obj_check((uintptr_t)(obj), kind, destroy, PC);            \
+		r_ = REAL(name) args;                                          \
+		rlw_obj_renew((uintptr_t)(obj), kind);                         \
+		return r_;                                                     \
+	}
+
+INIT_HOOK(int, pthread_mutex_init, RLW_O_MUTEX, false,
+          (pthread_mutex_t *m, const pthread_mutexattr_t *a), (m, a), m)
+INIT_HOOK(int, pthread_mutex_destroy, RLW_O_MUTEX, true, (pthread_mutex_t *m), (m), m)
+INIT_HOOK(int, pthread_cond_init, RLW_O_COND, false,
+          (pthread_cond_t *c, const pthread_condattr_t *a), (c, a), c)
+INIT_HOOK(int, pthread_cond_destroy, RLW_O_COND, true, (pthread_cond_t *c), (c), c)
+INIT_HOOK(int, sem_init, RLW_O_SEM, false, (sem_t *s, int shared, unsigned v),
+          (s, shared, v), s)
+INIT_HOOK(int, sem_destroy, RLW_O_SEM, true, (sem_t *s), (s), s)
+INIT_HOOK(int, pthread_rwlock_init, RLW_O_RWLOCK, false,
+          (pthread_rwlock_t *l, const pthread_rwlockattr_t *a), (l, a), l)
+INIT_HOOK(int, pthread_rwlock_destroy, RLW_O_RWLOCK, true, (pthread_rwlock_t *l), (l), l)
+INIT_HOOK(int, pthread_barrier_init, RLW_O_BARRIER, false,
+          (pthread_barrier_t *b, const pthread_barrierattr_t *a, unsigned n), (b, a, n), b)
+INIT_HOOK(int, pthread_barrier_destroy, RLW_O_BARRIER, true, (pthread_barrier_t *b), (b), b)
+INIT_HOOK(int, pthread_spin_init, RLW_O_SPIN, false, (pthread_spinlock_t *l, int shared),
+          (l, shared), l)
+INIT_HOOK(int, pthread_spin_destroy, RLW_O_SPIN, true, (pthread_spinlock_t *l), (l), l)
 
 /* ---- sleeps and yields ----------------------------------------------
  * A program that sleeps or yields "to let the others run" (to make a race

@@ -641,6 +641,7 @@ end_name(uint32_t end)
 	case RLW_END_DIVERGED: return "diverged";
 	case RLW_END_CAP: return "cap";
 	case RLW_END_SLEPT: return "slept";
+	case RLW_END_MISUSE: return "misuse";
 	default: return "ok";
 	}
 }

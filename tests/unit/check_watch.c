@@ -434,6 +434,33 @@ START_TEST(test_once)
 }
 END_TEST
 
+/* C: init of a held mutex ends every run as a misuse (the real object
+ * let it pass: counter = 2).  D: a barrier initialised in a constructor,
+ * before the library took charge, still makes the threads wait for each
+ * other (its count read from the real object): "saw 1 1" alone. */
+START_TEST(test_init_and_ctor)
+{
+	char p[128];
+	json_t *r, *o;
+	size_t i;
+
+	prog_path(p, sizeof p, _i, "reinit");
+	r = explore(p);
+	ck_assert(jtrue(r, "complete"));
+	ck_assert_int_gt(json_array_size(outcomes(r)), 0);
+	json_array_foreach(outcomes(r), i, o)
+		ck_assert_msg(jstr(o, "end") && strcmp(jstr(o, "end"), "misuse") == 0,
+		              "%s: a run ended as %s", p, jstr(o, "end"));
+	json_decref(r);
+	prog_path(p, sizeof p, _i, "barrier_ctor");
+	r = explore(p);
+	ck_assert(jtrue(r, "complete"));
+	ck_assert_int_eq(json_array_size(outcomes(r)), 1);
+	ck_assert_ptr_nonnull(by_stdout(r, "saw 1 1\n"));
+	json_decref(r);
+}
+END_TEST
+
 /* A run of thousands of steps (tests/watch/long.c as .c: two threads x
  * 1000 locked increments, every access a point): its --json record is
  * JSON, its schedule has one worker per step, and it replays. */
@@ -615,6 +642,7 @@ suite_watch(void)
 	tcase_add_loop_test(tc, test_fork_and_spin, 0, 2);
 	tcase_add_test(tc, test_sleep_sets);
 	tcase_add_loop_test(tc, test_once, 0, 2);
+	tcase_add_loop_test(tc, test_init_and_ctor, 0, 2);
 	tcase_add_test(tc, test_long_schedule);
 	tcase_add_test(tc, test_bad_input);
 	tcase_add_test(tc, test_caps_and_cleanup);
