@@ -47,6 +47,7 @@ enum rlw_end {
 	RLW_END_CAP, /* too many threads or processes */
 	RLW_END_SLEPT, /* every worker that could go is asleep: pruned */
 	RLW_END_MISUSE, /* an object initialised or destroyed while in use */
+	RLW_END_OUTPUT, /* it printed more than racelab-watch keeps: stopped */
 };
 
 /* A pending operation: what the worker will do when it is granted. */

@@ -461,6 +461,25 @@ START_TEST(test_init_and_ctor)
 }
 END_TEST
 
+/* E: a run that prints for ever is stopped past 1 MiB (before: the 10 s
+ * timeout, after gigabytes), its first MiB kept, its end "output". */
+START_TEST(test_output_cap)
+{
+	char p[128];
+	json_t *r, *o;
+
+	prog_path(p, sizeof p, _i, "flood");
+	r = explore(p);
+	ck_assert_int_eq(json_array_size(outcomes(r)), 1);
+	o = json_array_get(outcomes(r), 0);
+	ck_assert_msg(jstr(o, "end") && strcmp(jstr(o, "end"), "output") == 0,
+	              "%s: ended as %s", p, jstr(o, "end"));
+	ck_assert_int_eq(strlen(jstr(o, "stdout")), 1 << 20);
+	ck_assert(strncmp(jstr(o, "stdout"), "line 0: ", 8) == 0);
+	json_decref(r);
+}
+END_TEST
+
 /* A run of thousands of steps (tests/watch/long.c as .c: two threads x
  * 1000 locked increments, every access a point): its --json record is
  * JSON, its schedule has one worker per step, and it replays. */
@@ -643,6 +662,7 @@ suite_watch(void)
 	tcase_add_test(tc, test_sleep_sets);
 	tcase_add_loop_test(tc, test_once, 0, 2);
 	tcase_add_loop_test(tc, test_init_and_ctor, 0, 2);
+	tcase_add_loop_test(tc, test_output_cap, 0, 2);
 	tcase_add_test(tc, test_long_schedule);
 	tcase_add_test(tc, test_bad_input);
 	tcase_add_test(tc, test_caps_and_cleanup);
