@@ -15,15 +15,12 @@ _Static_assert(sizeof(_Atomic int64_t) == sizeof(int64_t) &&
                ATOMIC_LLONG_LOCK_FREE == 2, "balance must be a plain lock-free word");
 
 static const char *widen = "none";
-static int cpus; /* 0: every usable CPU */
 
 static const struct lab_option options[] = {
 	{ "widen", LAB_OPT_CHOICE, &widen, "none|yield",
 	  "yield: give the CPU away between read and write once every 64 "
 	  "updates, so that even a few updates (--iters 1000) overlap "
 	  "(default none)", 0, 0 },
-	{ "cpus", LAB_OPT_INT, &cpus, "N",
-	  "run on N CPUs only, as taskset does (default: all usable)", 1, 4096 },
 	{ 0 },
 };
 
@@ -162,7 +159,6 @@ main(int argc, char **argv)
 	int lossy = 0;
 
 	lab_init(&lab, &lesson, argc, argv);
-	lab_pin_cpus(&lab, cpus);
 	bank.sync = parse_sync(lab.o.sync);
 	bank.iters = lab.o.iters;
 	bank.yield = strcmp(widen, "yield") == 0;

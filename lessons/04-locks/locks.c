@@ -24,7 +24,6 @@
 static const char *demo = "count";
 static double hold_s = 0.2;
 static bool bare;
-static int cpus; /* 0: every usable CPU */
 
 static const struct lab_option options[] = {
 	{ "demo", LAB_OPT_CHOICE, &demo, "count|critical",
@@ -35,8 +34,6 @@ static const struct lab_option options[] = {
 	{ "bare", LAB_OPT_FLAG, &bare, NULL,
 	  "count demo: time the bare primitives, without probes or board "
 	  "bookkeeping (the panels then stay still)", 0, 0 },
-	{ "cpus", LAB_OPT_INT, &cpus, "N",
-	  "run on N CPUs only, as taskset does (default: all usable)", 1, 4096 },
 	{ 0 },
 };
 
@@ -496,7 +493,6 @@ main(int argc, char **argv)
 	enum method only;
 
 	lab_init(&lab, &lesson, argc, argv);
-	lab_pin_cpus(&lab, cpus);
 	critical = strcmp(demo, "critical") == 0;
 	only = parse_method(lab.o.sync);
 	if (critical && only == M_ATOMIC)

@@ -48,7 +48,6 @@ static int opt_reps = 7;
 static int opt_idle = 16;
 static bool opt_huge;
 static int opt_buffer_mib;
-static int opt_cpus;
 static bool opt_cow;
 
 static const struct lab_option options[] = {
@@ -60,9 +59,6 @@ static const struct lab_option options[] = {
 	  "which measurement to make (default all)", 0, 0 },
 	{ "idle", LAB_OPT_INT, &opt_idle, "N",
 	  "idle threads and processes to measure memory with (default 16)", 1, 128 },
-	{ "cpus", LAB_OPT_INT, &opt_cpus, "N",
-	  "run on the first N usable CPUs only, as taskset does (default: all)",
-	  0, 1024 },
 	{ "buffer", LAB_OPT_INT, &opt_buffer_mib, "MIB",
 	  "memory: the parent fills a buffer of this many MiB before the idle "
 	  "workers start (default 0)", 0, 1024 },
@@ -921,7 +917,6 @@ main(int argc, char **argv)
 	do_mem = all || strcmp(opt_part, "memory") == 0;
 	do_fork = all || strcmp(opt_part, "fork") == 0;
 	do_switch = strcmp(opt_part, "switch") == 0;
-	lab_pin_cpus(&lab, opt_cpus);
 	if (lab.o.mode == LAB_PROCESS && opt_max_workers > LAB_MAX_PROCESSES)
 		lab_usage_error(&lab, "--max-workers: at most %d process workers "
 		                "(threads may go to %d)", LAB_MAX_PROCESSES, BOARD_MAX_WORKERS);

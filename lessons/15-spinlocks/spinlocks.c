@@ -27,7 +27,6 @@ static long takes;   /* per worker; 0: as many as fit in ms */
 static int run_ms = 200;
 static int hold = 100;
 static int outside;
-static int cpus;
 
 static const struct lab_option options[] = {
 	{ "lock", LAB_OPT_CHOICE, &lock_name,
@@ -46,8 +45,6 @@ static const struct lab_option options[] = {
 	{ "fence", LAB_OPT_CHOICE, &fence, "none|seq_cst",
 	  "peterson: a full fence (atomic_thread_fence) between its stores and its loads "
 	  "(default none, as on paper; see lesson 16)", 0, 0 },
-	{ "cpus", LAB_OPT_INT, &cpus, "N",
-	  "run on N CPUs only, as taskset does (default: all usable)", 1, 4096 },
 	{ 0 },
 };
 
@@ -542,7 +539,6 @@ main(int argc, char **argv)
 	pthread_mutexattr_t ma;
 
 	lab_init(&lab, &lesson, argc, argv);
-	lab_pin_cpus(&lab, cpus);
 	s.kind = parse_kind(lock_name);
 	s.fence = strcmp(fence, "seq_cst") == 0;
 	if (s.kind == K_PETERSON && lab.o.workers != 2)

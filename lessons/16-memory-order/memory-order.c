@@ -22,7 +22,6 @@
 static const char *test = "sb";
 static long trials; /* 0: 1000000, or 1 under a schedule */
 static bool fence, seq_cst, no_pin;
-static int cpus;
 
 static const struct lab_option options[] = {
 	{ "test", LAB_OPT_CHOICE, &test, "sb|peterson",
@@ -39,8 +38,6 @@ static const struct lab_option options[] = {
 	{ "no-pin", LAB_OPT_FLAG, &no_pin, NULL,
 	  "leave the workers where the kernel puts them (default: worker N on "
 	  "the N-th usable CPU)", 0, 0 },
-	{ "cpus", LAB_OPT_INT, &cpus, "N",
-	  "run on N CPUs only, as taskset does (default: all usable)", 1, 4096 },
 	{ 0 },
 };
 
@@ -240,7 +237,6 @@ main(int argc, char **argv)
 	size_t n;
 
 	lab_init(&lab, &lesson, argc, argv);
-	lab_pin_cpus(&lab, cpus);
 	if (lab.o.workers != 2)
 		lab_usage_error(&lab, "a litmus test has exactly 2 workers, not %d",
 		                lab.o.workers);

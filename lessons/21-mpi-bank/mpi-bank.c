@@ -76,9 +76,10 @@ parse_sync(const char *s)
  * back v + amount computed from the old v, and erases that update.  No
  * MPI call here is an error: MPI 3.1 §11.7 says concurrent puts to one
  * location from several origins "are not erroneous, but do not have a
- * defined behavior" (any one of them, or bytes of each).  On this machine
- * the last Put wins whole: the balance stays within what the updates
- * could reach, and updates are lost. */
+ * defined behavior" (any one of them, or bytes of each).  Here no run has
+ * shown a torn value (the balance stays within what the updates could
+ * reach: a check that sees a torn write only when it leaves that range),
+ * and updates are lost. */
 static void
 update_none(MPI_Win win, int64_t amount)
 {
@@ -279,7 +280,7 @@ main(int argc, char **argv)
 	first = compare ? SYNC_NONE : sync;
 	last = compare ? SYNC_LOCK : sync;
 	iters = m.lab.o.iters;
-	amount = m.rank % 2 ? +1 : -1; /* worker rank+1: odd withdraws */
+	amount = m.rank % 2 ? +1 : -1; /* even ranks withdraw, odd deposit */
 	for (int r = 0; r < m.size; r++)
 		expected += (r % 2 ? +1 : -1) * (int64_t)iters;
 	if (m.rank == 0) {

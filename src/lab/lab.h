@@ -104,6 +104,9 @@ struct lab_opts {
 	bool explore;
 	int preemptions;
 	long max_runs, max_steps;
+	/* --cpus N: lab_init pins the program (and so every worker it
+	 * starts) to the first N usable CPUs, as taskset does; 0: all. */
+	int cpus;
 	/* --trace-out FILE.json: every run, in the Chrome Trace Event
 	 * Format, written at exit (lab_trace.c). */
 	const char *trace_out;
@@ -196,17 +199,14 @@ struct lab_team {
 /* Result of lab_join. */
 enum lab_join_result { LAB_JOIN_OK, LAB_JOIN_FAILED, LAB_JOIN_DEADLOCK };
 
-/* Parse argv (exits 0 after --help/--version, 2 on a bad option), map the
- * board, publish the main actor. */
+/* Parse argv (exits 0 after --help/--version, 2 on a bad option), pin the
+ * program to --cpus N CPUs, map the board, publish the main actor. */
 void lab_init(struct lab *lab, const struct lab_lesson *lesson, int argc,
               char **argv);
 /* The parsing part of lab_init, which neither exits nor maps the board:
  * 0 parsed, 1 --help or --version printed, -1 bad input (message in err). */
 int lab_parse(struct lab *lab, const struct lab_lesson *lesson, int argc,
               char **argv, char *err, size_t errlen);
-/* Run on the first n usable CPUs only (sched_setaffinity, like taskset);
- * lab->ncpu follows.  n <= 0: leave the mask alone. */
-void lab_pin_cpus(struct lab *lab, int n);
 /* --explore (lab_explore.c), called by lab_init after parsing: the
  * explorer forks one run per schedule and returns only in each run's
  * child (lab->exploring set); it prints its report and exits itself. */

@@ -31,6 +31,7 @@ enum {
 	OPT_PREEMPTIONS,
 	OPT_MAX_RUNS,
 	OPT_MAX_STEPS,
+	OPT_CPUS,
 	OPT_TRACE_OUT,
 	OPT_JSON,
 	OPT_QUIET,
@@ -309,6 +310,8 @@ usage(const struct lab *lab)
 		       "                       counted as the outcome \"step bound\" (default %d)\n",
 		       LAB_EXPLORE_MAX_STEPS);
 	}
+	printf("  --cpus N             run on the first N usable CPUs only, as taskset does\n"
+	       "                       (default 0: all usable, %d here)\n", lab->ncpu);
 	printf("  --trace-out FILE.json  write every run as a trace (Chrome Trace Event\n"
 	       "                       Format: ui.perfetto.dev, racelab --replay)\n");
 	printf("  --json               one JSON object per run on stdout\n");
@@ -371,12 +374,15 @@ count_cpus(void)
 	return 1;
 }
 
-/* Restrict this process to its first n usable CPUs, as taskset does; the
- * workers created afterwards inherit the mask (fork and pthread_create both
- * copy it).  For lessons whose run blocks show a one-core variant: a run
- * block cannot call taskset. */
-void
-lab_pin_cpus(struct lab *lab, int n)
+/* --cpus N: restrict this process to its first n usable CPUs, as taskset
+ * does; the workers created afterwards inherit the mask (fork and
+ * pthread_create both copy it).  For the run blocks that show a one-core
+ * variant: a run block cannot call taskset.  Every program takes it: any
+ * lesson's workers can be confined like that, and a single-worker or
+ * lock-step (--schedule, --explore) run is just as correct on one CPU, so
+ * there is no program for which it would be wrong. */
+static void
+pin_cpus(struct lab *lab, int n)
 {
 	cpu_set_t have, want;
 	int kept = 0;
@@ -501,7 +507,7 @@ parse_args(struct lab *lab, const struct lab_lesson *lesson, int argc,
 
 	for (const struct lab_option *o = lesson->options; o && o->name; o++)
 		nextra++;
-	longopts = calloc(24 + nextra, sizeof *longopts); /* the common options, the lesson's, the end */
+	longopts = calloc(25 + nextra, sizeof *longopts); /* the common options, the lesson's, the end */
 	if (!longopts)
 		lab_die(lab, "out of memory");
 #define ADD(n, a, v) longopts[k++] = (struct option){ n, a, NULL, v }
@@ -524,6 +530,7 @@ parse_args(struct lab *lab, const struct lab_lesson *lesson, int argc,
 	ADD("preemptions", required_argument, OPT_PREEMPTIONS);
 	ADD("max-runs", required_argument, OPT_MAX_RUNS);
 	ADD("max-steps", required_argument, OPT_MAX_STEPS);
+	ADD("cpus", required_argument, OPT_CPUS);
 	ADD("trace-out", required_argument, OPT_TRACE_OUT);
 	ADD("json", no_argument, OPT_JSON);
 	ADD("quiet", no_argument, OPT_QUIET);
@@ -600,6 +607,11 @@ parse_args(struct lab *lab, const struct lab_lesson *lesson, int argc,
 			lab->o.max_steps = parse_long(lab, "max-steps", optarg, 1,
 			                              100000000L);
 			break;
+		case OPT_CPUS:
+			/* 0 is the default (all), as in lessons/03-race/race.py;
+			 * more than the machine has is all of them. */
+			lab->o.cpus = (int)parse_long(lab, "cpus", optarg, 0, 4096);
+			break;
 		case OPT_TRACE_OUT: {
 			char why[512];
 			const char *bad_path = lab_trace_path_bad(optarg, why, sizeof why);
@@ -648,6 +660,11 @@ parse_args(struct lab *lab, const struct lab_lesson *lesson, int argc,
 	if (optind < argc)
 		bad(lab, "unexpected argument '%s' (try --help)",
 		                argv[optind]);
+	/* "One per usable core" counts the cores --cpus leaves, as it would
+	 * under taskset. */
+	if (lesson->workers <= 0 && !lab->o.workers_given && lab->o.cpus > 0 &&
+	    lab->o.cpus < lab->o.workers)
+		lab->o.workers = lab->o.cpus;
 	if (lab->o.mode == LAB_PROCESS && lab->o.workers > LAB_MAX_PROCESSES)
 		bad(lab, "--workers: %d process workers is above the cap of %d (threads may go to %d)",
 		                lab->o.workers, LAB_MAX_PROCESSES, BOARD_MAX_WORKERS);
@@ -787,6 +804,7 @@ lab_init(struct lab *lab, const struct lab_lesson *lesson, int argc,
 		lab_usage_error(lab, "%s", err);
 	if (r > 0)
 		exit(0);
+	pin_cpus(lab, lab->o.cpus); /* before the explorer forks its runs */
 	if (lab->o.explore) {
 		lab_explore(lab); /* returns in each run's child only */
 		/* The child's records go to the explorer on stdout alone. */

@@ -142,6 +142,25 @@ struct piece {
 	size_t n;
 };
 
+/* Where a word too long for the room is cut: after its last hyphen that
+ * fits (racelab-readers- | writers), else where the room ends. */
+static size_t
+hyphen_cut(const char *s, size_t fit)
+{
+	for (size_t b = fit; b > 1; b--)
+		if (s[b - 1] == '-')
+			return b;
+	return 0;
+}
+
+static size_t
+cut_at(const char *s, size_t fit, size_t left)
+{
+	size_t b = fit < left ? hyphen_cut(s, fit) : 0;
+
+	return b ? b : fit;
+}
+
 static void
 put_word(struct wrapper *w, const struct piece *pc, int np, bool space)
 {
@@ -150,10 +169,22 @@ put_word(struct wrapper *w, const struct piece *pc, int np, bool space)
 
 	for (int i = 0; i < np; i++)
 		ww += md_strnwidth(pc[i].s, pc[i].n);
-	if (!empty && w->col + (space ? 1 : 0) + ww > w->width)
-		new_line(w, w->indent);
-	else if (space && !empty)
+	if (!empty && w->col + (space ? 1 : 0) + ww > w->width) {
+		/* A word longer than any line is cut anyway: it starts here
+		 * when its part up to a hyphen fits in what is left. */
+		int room = w->width - w->col - (space ? 1 : 0);
+		size_t fit = room > 0 ? md_fitn(pc[0].s, pc[0].n, room) : 0;
+
+		if (ww > w->width - w->indent && fit > 0 && fit < pc[0].n &&
+		    hyphen_cut(pc[0].s, fit)) {
+			if (space)
+				put(w, 0, " ", 1, 1);
+		} else {
+			new_line(w, w->indent);
+		}
+	} else if (space && !empty) {
 		put(w, 0, " ", 1, 1);
+	}
 	for (int i = 0; i < np; i++) {
 		const char *s = pc[i].s;
 		size_t left = pc[i].n;
@@ -168,6 +199,7 @@ put_word(struct wrapper *w, const struct piece *pc, int np, bool space)
 			}
 			if (fit == 0)
 				fit = 1;
+			fit = cut_at(s, fit, left);
 			put(w, pc[i].attr, s, fit, md_strnwidth(s, fit));
 			s += fit;
 			left -= fit;

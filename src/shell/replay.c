@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -298,13 +299,26 @@ take(json_t *e, char *why, size_t len)
 	return true; /* E of a state, flows: drawn from the rest */
 }
 
+enum { RP_MAX_BYTES = 256 << 20 };
+
 static int
 load(const char *path, char *why, size_t len)
 {
 	json_error_t je;
-	json_t *root = json_load_file(path, 0, &je), *evs, *e, *rl;
+	json_t *root, *evs, *e, *rl;
+	struct stat st;
 	size_t i;
 
+	/* jansson holds the whole tree, about 14 bytes of memory for each
+	 * byte of a trace (a 27 MB file: 370 MB): a bigger file than any one
+	 * run's --trace-out (a million events, ~110 MB) is refused before it
+	 * is read, so that a hostile or mistaken file cannot eat the memory. */
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > RP_MAX_BYTES) {
+		snprintf(why, len, "too big for a replay (%lld MB; at most %d MB)",
+		         (long long)(st.st_size >> 20), RP_MAX_BYTES >> 20);
+		return -1;
+	}
+	root = json_load_file(path, 0, &je);
 	if (!root) {
 		if (je.line < 0 || je.position == 0)
 			snprintf(why, len, "%s", errno ? strerror(errno) : je.text);
@@ -448,7 +462,7 @@ fmt_speed(char *buf, size_t len)
 	if (rp.speed >= 1)
 		snprintf(buf, len, "%gx", rp.speed);
 	else
-		snprintf(buf, len, "1/%gx", 1 / rp.speed);
+		snprintf(buf, len, "1/%.0fx", 1 / rp.speed); /* 1/1000000x, not 1/1e+06x */
 }
 
 static void
@@ -515,7 +529,9 @@ draw(void)
 
 	y++;
 	mvprintw(y++, 1, "Counters (recorded)");
-	for (int c = 0; c < rp.ncounter && y < rows - 8; c++, y++) {
+	/* The counters before the events: at 80x24 with eight lanes the
+	 * balance must still show (it needs the rows the events give up). */
+	for (int c = 0; c < rp.ncounter && y < rows - 4; c++, y++) {
 		if (!rp.seen[c]) {
 			mvprintw(y, 3, "%-16s -", rp.counter[c].name);
 			continue;
@@ -528,7 +544,7 @@ draw(void)
 	if (rp.nlock) {
 		y++;
 		mvprintw(y++, 1, "Locks (recorded)");
-		for (int l = 0; l < rp.nlock && y < rows - 6; l++, y++)
+		for (int l = 0; l < rp.nlock && y < rows - 4; l++, y++)
 			mvprintw(y, 3, "%-16s holder %-16.16s waiters %u", rp.lock[l],
 			         rp.holder[l] >= 0 ? rp.track[rp.holder[l]].name : "-",
 			         rp.waiters[l]);
@@ -669,7 +685,7 @@ replay_main(const char *path)
 				rp.speed *= 10;
 			break;
 		case '-':
-			if (rp.speed > 1e-6)
+			if (rp.speed > 1.5e-6) /* down to 1/1000000 (a float, not exact) */
 				rp.speed /= 10;
 			break;
 		case KEY_HOME:

@@ -329,6 +329,29 @@ prune_scratch(const char *dir)
 		closedir(d);
 }
 
+/* Other builds of the same sources (cache entries "watch-P-*" but
+ * keep): an edited file replaces its build, the cache does not grow
+ * with every save. */
+static void
+prune_builds(const char *dir, const char *prefix, const char *keep)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t n = strlen(prefix);
+
+	while (d && (e = readdir(d))) {
+		char p[PATH_MAX + 300];
+
+		if (strncmp(e->d_name, prefix, n) != 0 || strcmp(e->d_name, keep) == 0 ||
+		    strstr(e->d_name, ".tmp"))
+			continue;
+		snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+		unlink(p);
+	}
+	if (d)
+		closedir(d);
+}
+
 /* Compile srcs into the cache (once per content of the sources, of the
  * library and of this program); the executable's path. */
 static char *
@@ -336,8 +359,9 @@ compile(char **srcs, int n, const char *lib)
 {
 	static const char *const flags[] = { "-g", "-O0", "-pthread", "-fsanitize=thread" };
 	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	char dir[PATH_MAX], out[PATH_MAX + 64], tmp[PATH_MAX + 128], libdir[PATH_MAX];
-	uint64_t h = 0xcbf29ce484222325u;
+	char dir[PATH_MAX], out[PATH_MAX + 128], tmp[PATH_MAX + 192], libdir[PATH_MAX];
+	uint64_t h = 0xcbf29ce484222325u, hp = h;
+	char prefix[64];
 	struct stat st;
 	const char *selfs[] = { "/proc/self/exe", lib };
 
@@ -346,9 +370,16 @@ compile(char **srcs, int n, const char *lib)
 		char buf[65536];
 		size_t k;
 
+		char real[PATH_MAX];
+
 		if (!f)
 			usage_error("%s: %s", srcs[i], strerror(errno));
 		h = fnv(h, srcs[i], strlen(srcs[i]) + 1);
+		/* Which files (the entry an edit replaces). */
+		if (realpath(srcs[i], real))
+			hp = fnv(hp, real, strlen(real) + 1);
+		else
+			hp = fnv(hp, srcs[i], strlen(srcs[i]) + 1);
 		while ((k = fread(buf, 1, sizeof buf, f)) > 0)
 			h = fnv(h, buf, k);
 		fclose(f);
@@ -365,7 +396,8 @@ compile(char **srcs, int n, const char *lib)
 		snprintf(dir, sizeof dir, "%s/.cache/racelab", home && *home ? home : "/tmp");
 	mkdirs(dir);
 	prune_scratch(dir);
-	snprintf(out, sizeof out, "%s/watch-%016llx", dir, (unsigned long long)h);
+	snprintf(prefix, sizeof prefix, "watch-%016llx-", (unsigned long long)hp);
+	snprintf(out, sizeof out, "%s/%s%016llx", dir, prefix, (unsigned long long)h);
 	if (access(out, X_OK) == 0)
 		return strdup(out);
 	snprintf(tmp, sizeof tmp, "%s.tmp%ld", out, (long)getpid());
@@ -379,7 +411,7 @@ compile(char **srcs, int n, const char *lib)
 		char *slash;
 
 		for (int i = 0; i < n; i++) {
-			char *argv[16], obj[PATH_MAX + 192];
+			char *argv[16], obj[PATH_MAX + 256];
 			int a = 0;
 
 			snprintf(obj, sizeof obj, "%s/%d.o", tmp, i);
@@ -401,7 +433,7 @@ compile(char **srcs, int n, const char *lib)
 		if ((slash = strrchr(libdir, '/')))
 			*slash = '\0';
 		{
-			char *argv[LAB_MAX_PROCESSES + 16], exe[PATH_MAX + 192], rpath[PATH_MAX + 32];
+			char *argv[LAB_MAX_PROCESSES + 16], exe[PATH_MAX + 256], rpath[PATH_MAX + 32];
 			int a = 0;
 
 			snprintf(exe, sizeof exe, "%s/prog", tmp);
@@ -432,6 +464,7 @@ compile(char **srcs, int n, const char *lib)
 			rmdir(tmp);
 			if (k != 0 && access(out, X_OK) != 0)
 				usage_error("%s: %s", out, strerror(errno));
+			prune_builds(dir, prefix, strrchr(out, '/') + 1);
 		}
 	}
 	return strdup(out);

@@ -59,17 +59,21 @@ rl_check_clean
 # numbers it gives are checked in check_mpi_collectives.c.)
 RL_COLS=80 RL_LINES=24
 rl_start "--run 'mpi-collectives --workers 2 --n 1000 --messages 100'"
-# Rank 0's operation says when: "run racelab-ipc" (a probe label).
-wait_for "run racelab-ipc" 20
+# Rank 0 runs it late in the run and briefly: polled for from the start
+# (the screen's "run racelab-ipc" label can come after it has ended).
+IPC=
+has_ipc() {
+	for p in $(pgrep -x racelab-ipc); do
+		env_has "$p" "RACELAB_E2E=$RL_TMP" && IPC="$IPC $p"
+	done
+	[ -n "$IPC" ]
+}
+wait_until has_ipc
 screen > "$RL_TMP/coll"
 for w in 1 2; do
 	grep -q "rank $((w - 1))" "$RL_TMP/coll" || fail "no rank $((w - 1)) at 80x24"
 done
 grep -q "messages" "$RL_TMP/coll" || fail "no messages counter"
-IPC=
-for p in $(pgrep -x racelab-ipc); do
-	env_has "$p" "RACELAB_E2E=$RL_TMP" && IPC="$IPC $p"
-done
 [ -n "$IPC" ] || fail "no racelab-ipc of this run while rank 0 runs it"
 kill -9 "$(rl_shell_pid)"
 wait_until rl_no_leftovers

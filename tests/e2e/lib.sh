@@ -46,18 +46,25 @@ trap 'exit 1' INT TERM HUP
 command -v tmux >/dev/null || fail "tmux is not installed"
 [ -x "$ROOT/bin/racelab" ] || fail "bin/racelab is not built"
 
-# Processes carrying this test's marker in their environment: the shell
-# and everything it started (the marker is inherited).
-rl_pids() {
-	for e in /proc/[0-9]*/environ; do
+# Pids whose environment holds this test's marker (the shell and everything
+# it started: the marker is inherited), this script excepted.  One grep over
+# every environment (-z: NUL-separated entries, -x: the whole entry): a tr
+# and a grep per process cost most of a second a call on a busy machine.
+rl_marked() {
+	for e in $(grep -lzxF "RACELAB_E2E=$RL_TMP" /proc/[0-9]*/environ 2>/dev/null); do
 		p=${e#/proc/}; p=${p%/environ}
-		[ "$p" = "$$" ] && continue
-		if { tr '\0' '\n' < "$e"; } 2>/dev/null | grep -qx "RACELAB_E2E=$RL_TMP"; then
-			# Not the tmux pane's own sh or sleep: only racelab programs.
-			case $(cat /proc/"$p"/comm 2>/dev/null) in
-			racelab*) echo "$p" ;;
-			esac
-		fi
+		[ "$p" = "$$" ] || echo "$p"
+	done
+}
+
+# Processes carrying this test's marker in their environment: the shell
+# and everything it started.
+rl_pids() {
+	for p in $(rl_marked); do
+		# Not the tmux pane's own sh or sleep: only racelab programs.
+		case $(cat /proc/"$p"/comm 2>/dev/null) in
+		racelab*) echo "$p" ;;
+		esac
 	done
 }
 
@@ -90,34 +97,41 @@ screen_e() { T capture-pane -e -p -t rl; }
 keys() { T send-keys -t rl "$@"; }
 
 # wait_for TEXT [SECONDS]: until TEXT (fixed string) is on the screen.
+# The first 0.2 s poll every 20 ms (what a key or a start shows usually
+# comes within a frame or two), then every 100 ms: the deadline counts the
+# 100 ms naps only, so it is never shorter than asked.
+_rl_nap() {
+	if [ "$_q" -lt 10 ]; then
+		_q=$((_q + 1)); sleep 0.02; return 1
+	fi
+	sleep 0.1
+}
+
 wait_for() {
-	_n=$(( ${2:-10} * 10 ))
+	_n=$(( ${2:-10} * 10 )) _q=0
 	while [ "$_n" -gt 0 ]; do
 		screen | grep -qF -- "$1" && return 0
-		sleep 0.1
-		_n=$((_n - 1))
+		_rl_nap && _n=$((_n - 1))
 	done
 	fail "timed out waiting for '$1'"
 }
 
 # wait_gone TEXT [SECONDS]: until TEXT is no longer on the screen.
 wait_gone() {
-	_n=$(( ${2:-10} * 10 ))
+	_n=$(( ${2:-10} * 10 )) _q=0
 	while [ "$_n" -gt 0 ]; do
 		screen | grep -qF -- "$1" || return 0
-		sleep 0.1
-		_n=$((_n - 1))
+		_rl_nap && _n=$((_n - 1))
 	done
 	fail "'$1' stayed on the screen"
 }
 
 # wait_until CMD... [within 10 s]: until the command succeeds.
 wait_until() {
-	_n=100
+	_n=100 _q=0
 	while [ "$_n" -gt 0 ]; do
 		"$@" && return 0
-		sleep 0.1
-		_n=$((_n - 1))
+		_rl_nap && _n=$((_n - 1))
 	done
 	fail "timed out waiting until: $*"
 }
@@ -156,10 +170,9 @@ task_state() {
 }
 
 rl_wait_exit() {
-	_n=${1:-100}
+	_n=${1:-100} _q=0
 	while [ ! -f "$RL_TMP/rc" ] && [ "$_n" -gt 0 ]; do
-		sleep 0.1
-		_n=$((_n - 1))
+		_rl_nap && _n=$((_n - 1))
 	done
 	[ -f "$RL_TMP/rc" ] || fail "racelab did not exit"
 	cat "$RL_TMP/rc"
@@ -187,12 +200,9 @@ rl_check_clean() {
 # python3 processes started under this test's racelab (a python block's
 # program and its children), by the marker in their environment.
 rl_py_pids() {
-	for e in /proc/[0-9]*/environ; do
-		p=${e#/proc/}; p=${p%/environ}
-		if { tr '\0' '\n' < "$e"; } 2>/dev/null | grep -qx "RACELAB_E2E=$RL_TMP"; then
-			case $(cat /proc/"$p"/comm 2>/dev/null) in
-			python*) echo "$p" ;;
-			esac
-		fi
+	for p in $(rl_marked); do
+		case $(cat /proc/"$p"/comm 2>/dev/null) in
+		python*) echo "$p" ;;
+		esac
 	done
 }

@@ -13,6 +13,13 @@ echo '{"traceEvents": 3}' > "$RL_TMP/bad.json"
 out=$("$ROOT/bin/racelab" --replay "$RL_TMP/bad.json" 2>&1 </dev/null)
 [ $? = 2 ] && [ "$out" = "racelab: --replay $RL_TMP/bad.json: not a trace: no traceEvents" ] ||
 	fail "--replay of a bad file: '$out'"
+# A file too big to hold in memory (sparse: no disk used) is refused before
+# it is read, not parsed into gigabytes.
+truncate -s 300M "$RL_TMP/big.json"
+out=$("$ROOT/bin/racelab" --replay "$RL_TMP/big.json" 2>&1 </dev/null)
+[ $? = 2 ] && [ "$out" = "racelab: --replay $RL_TMP/big.json: too big for a replay (300 MB; at most 256 MB)" ] ||
+	fail "--replay of a 300 MB file: '$out'"
+rm -f "$RL_TMP/big.json"
 
 traces() { ls "$RL_TMP"/state/racelab/trace-race-*.json 2>/dev/null; }
 
@@ -61,3 +68,21 @@ for size in 120x40 80x24; do
 	rl_check_clean
 	echo "ok: $size: replay of $(basename "$trace") ends at balance $live, $2 events"
 done
+
+# Ten runs (twenty lanes) at 80x24: the balance still shows under the
+# eight lanes kept, not pushed off by them.
+"$ROOT/bin/racelab-race" --workers 2 --iters 1 --schedule 1,2,1,2 --runs 10 \
+	--trace-out "$RL_TMP/ten.json" >/dev/null || fail "the ten-run trace"
+RL_COLS=80
+RL_LINES=24
+rl_start "--replay $RL_TMP/ten.json"
+wait_for "more workers not shown"
+keys G
+wait_for "paused"
+wait_until sh -c "tmux -L '$RL_SOCK' capture-pane -p -t rl |
+	grep -Eq '^ +balance +101 +expected 100 +off by 1'" ||
+	fail "80x24, ten runs: no balance on the screen"
+keys q
+[ "$(rl_wait_exit)" = 0 ] || fail "ten runs: the replay's exit status"
+rl_check_clean
+echo "ok: 80x24: a ten-run replay shows the balance under its lanes"

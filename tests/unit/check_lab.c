@@ -182,6 +182,10 @@ static const char *const bad_race[][6] = {
 	{ "extra" },
 	{ "--workers" },
 	{ "--widen", "sometimes" },
+	{ "--cpus", "-1" },
+	{ "--cpus", "4097" },
+	{ "--cpus", "one" },
+	{ "--cpus" },
 };
 
 START_TEST(test_bad_options)
@@ -230,6 +234,114 @@ START_TEST(test_help_version)
 	ck_assert_ptr_nonnull(strstr(out, "racelab-race "));
 	free(out);
 	free(err);
+}
+END_TEST
+
+static int
+usable_cpus(void)
+{
+	cpu_set_t set;
+
+	ck_assert_int_eq(sched_getaffinity(0, sizeof set, &set), 0);
+	return CPU_COUNT(&set);
+}
+
+/* A worker's own mask: 0 when it is the one CPU the run was given. */
+static int
+body_one_cpu(struct lab_worker *w)
+{
+	(void)w;
+	return usable_cpus() == 1 ? 0 : 9;
+}
+
+/* --cpus is the lab's: lab_init pins the program before any worker
+ * exists, so thread and process workers inherit the one CPU; 0 and a
+ * number above the machine's leave every usable CPU; a lesson whose
+ * default is one worker per usable core counts the cores it was left. */
+START_TEST(test_cpus_pins)
+{
+	static const struct lab_lesson per_core = {
+		.slug = "test", .title = "per core", .workers = 0,
+		.mode = LAB_PROCESS, .modes = LAB_MODES_BOTH, .runs = 1,
+	};
+	const char *mode = _i ? "process" : "thread";
+	int all = usable_cpus();
+	char args[64];
+	struct lab lab;
+	struct lab_team *t;
+
+	snprintf(args, sizeof args, "--mode %s --workers 3 --cpus 4096", mode);
+	init_with(&lab, args);
+	ck_assert_int_eq(usable_cpus(), all);
+	ck_assert_int_eq(lab.ncpu, all);
+	init_with(&lab, "--cpus 0");
+	ck_assert_int_eq(usable_cpus(), all);
+	snprintf(args, sizeof args, "--mode %s --workers 3 --cpus 1", mode);
+	init_with(&lab, args);
+	ck_assert_int_eq(usable_cpus(), 1);
+	ck_assert_int_eq(lab.ncpu, 1);
+	lab_run_begin(&lab, 1);
+	t = lab_spawn(&lab, lab.o.workers, body_one_cpu, NULL);
+	ck_assert_int_eq(lab_join(t), LAB_JOIN_OK);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(t->w[i].status, 0);
+	lab_team_free(t);
+	{
+		char *argv[] = { "test", "--cpus", "1", NULL };
+		char err[256];
+
+		ck_assert_int_eq(lab_parse(&lab, &per_core, 3, argv, err, sizeof err), 0);
+		ck_assert_int_eq(lab.o.workers, 1);
+		ck_assert_int_eq(lab_parse(&lab, &per_core, 1, argv, err, sizeof err), 0);
+		ck_assert_int_eq(lab.o.workers, lab.ncpu);
+	}
+}
+END_TEST
+
+/* Every lesson program takes --cpus (none declares it: the lab does),
+ * offers it once in --help, among the common options, and once in its
+ * completion table. */
+START_TEST(test_cpus_every_program)
+{
+	DIR *d = opendir("lessons");
+	struct dirent *e;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d))) {
+		const char *slug = strchr(e->d_name, '-'), *c, *lo;
+		char path[300];
+		const char *help[3], *comp[3];
+		char *out, *err;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9' || !slug)
+			continue;
+		snprintf(path, sizeof path, "bin/racelab-%s", slug + 1);
+		if (access(path, X_OK) != 0)
+			continue; /* a lesson of Python blocks only */
+		help[0] = comp[0] = path;
+		help[1] = "--help";
+		comp[1] = "--complete";
+		help[2] = comp[2] = NULL;
+		ck_assert_int_eq(tu_run(help, &out, &err), 0);
+		c = strstr(out, "\n  --cpus N ");
+		lo = strstr(out, "Lesson options");
+		ck_assert_msg(c, "%s --help: no --cpus", path);
+		ck_assert_msg(!lo || c < lo, "%s --help: --cpus among the lesson's options", path);
+		ck_assert_msg(!strstr(c + 4, "--cpus N"), "%s --help: --cpus twice", path);
+		free(out);
+		free(err);
+		ck_assert_int_eq(tu_run(comp, &out, &err), 0);
+		c = strstr(out, "\n--cpus=\n");
+		ck_assert_msg(c, "%s --complete: %s", path, out);
+		ck_assert_msg(!strstr(c + 3, "\n--cpus="), "%s --complete: --cpus twice", path);
+		free(out);
+		free(err);
+		n++;
+	}
+	closedir(d);
+	ck_assert_int_ge(n, 19);
+	tu_assert_usage_errorv("bin/racelab-processes", "--cpus", "-1", NULL);
 }
 END_TEST
 
@@ -1230,6 +1342,8 @@ suite_lab(void)
 	tcase_add_test(tc, test_bad_options);
 	tcase_add_test(tc, test_flag_with_value);
 	tcase_add_test(tc, test_help_version);
+	tcase_add_loop_test(tc, test_cpus_pins, 0, 2);
+	tcase_add_test(tc, test_cpus_every_program);
 	tcase_add_test(tc, test_bad_board_refused);
 	tcase_add_test(tc, test_runs_on_shell_board);
 	tcase_add_loop_test(tc, test_lock_mutex, 0, 2);

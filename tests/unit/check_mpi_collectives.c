@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "testutil.h"
 
@@ -91,6 +93,74 @@ START_TEST(test_empty_shares)
 }
 END_TEST
 
+/* The ipc_ numbers are racelab-ipc's, from this run: a copy of the
+ * program beside a stand-in racelab-ipc (the program runs the one next to
+ * itself) that prints known records, the duplex one after a decoy.  The
+ * record carries those values (the round trip as printed, the MiB/s of
+ * racelab-ipc in MB/s), not numbers of its own; a racelab-ipc that fails
+ * fails the program with one line naming it, and leaves nothing. */
+static const char fake_ipc[] =
+	"#!/bin/sh\n"
+	"case \" $* \" in\n"
+	"*\" duplex \"*) echo '{\"duplex_us_per_round_trip\": 999}'\n"
+	"  echo '{\"duplex_us_per_round_trip\": 12.5}' ;;\n"
+	"*) [ -n \"$FAKE_IPC_FAIL\" ] && exit 1\n"
+	"  echo '{\"pipe_mb_s\": 100, \"mq_mb_s\": 50, \"ring_mb_s\": 1000}' ;;\n"
+	"esac\n";
+
+START_TEST(test_ipc_numbers_are_racelab_ipc)
+{
+	char dir[] = "/tmp/check-mpi-ipc-XXXXXX", prog[64], ipc[64], obj[4096];
+	const char *cp[] = { "/bin/cp", PROG, dir, NULL };
+	const char *argv[] = { prog, "--json", "--workers", "2", "--n", "1000",
+	                       "--messages", "10", NULL };
+	char *out, *err, *fout = NULL, *ferr = NULL;
+	int cprc, frc = 0, left;
+	bool got = false;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(prog, sizeof prog, "%s/racelab-mpi-collectives", dir);
+	snprintf(ipc, sizeof ipc, "%s/racelab-ipc", dir);
+	cprc = tu_run(cp, &out, &err);
+	free(out);
+	free(err);
+	f = fopen(ipc, "w");
+	if (f) {
+		fputs(fake_ipc, f);
+		fclose(f);
+		chmod(ipc, 0755);
+	}
+	/* Both runs first, then the directory goes, then the asserts: a
+	 * failing assert leaves nothing in /tmp. */
+	if (cprc == 0 && f) {
+		if (tu_run(argv, &out, &err) == 0)
+			got = tu_json_line(out, 0, obj, sizeof obj);
+		free(out);
+		free(err);
+		setenv("FAKE_IPC_FAIL", "1", 1);
+		frc = tu_run(argv, &fout, &ferr);
+		unsetenv("FAKE_IPC_FAIL");
+	}
+	left = tu_count_procs(dir);
+	unlink(ipc);
+	unlink(prog);
+	rmdir(dir);
+	ck_assert_int_eq(cprc, 0);
+	ck_assert_msg(got, "no record from the copy beside the stand-in");
+	ck_assert_double_eq_tol(tu_jnum(obj, "ipc_round_trip_us"), 12.5, 1e-9);
+	ck_assert_double_eq_tol(tu_jnum(obj, "ipc_pipe_mb_s"), 104.858, 1e-3);
+	ck_assert_double_eq_tol(tu_jnum(obj, "ipc_mq_mb_s"), 52.4288, 1e-3);
+	ck_assert_double_eq_tol(tu_jnum(obj, "ipc_ring_mb_s"), 1048.58, 1e-2);
+	ck_assert_int_ne(frc, 0);
+	ck_assert_msg(strstr(ferr, "racelab-ipc --demo transfer failed"), "%s", ferr);
+	ck_assert_int_eq(tu_json_count(fout), 0);
+	ck_assert_int_eq(left, 0);
+	free(fout);
+	free(ferr);
+}
+END_TEST
+
 START_TEST(test_bad_input)
 {
 	tu_assert_usage_errorv(PROG, "--n", "0", NULL);
@@ -109,6 +179,7 @@ suite_mpi_collectives(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_three_ranks);
 	tcase_add_test(tc, test_empty_shares);
+	tcase_add_test(tc, test_ipc_numbers_are_racelab_ipc);
 	tcase_add_test(tc, test_bad_input);
 	suite_add_tcase(s, tc);
 	return s;

@@ -4,6 +4,7 @@
 // every outcome found, only the right ones for the right programs, each
 // reported schedule replayed 20 of 20 times, bad input, nothing left.
 #include <check.h>
+#include <dirent.h>
 #include <ftw.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -527,6 +528,57 @@ START_TEST(test_long_schedule)
 }
 END_TEST
 
+/* The compile cache keeps one build of a set of sources: an edit
+ * replaces it (the cache does not grow with every save). */
+static int
+cache_entries(void)
+{
+	char dir[128];
+	DIR *d;
+	struct dirent *e;
+	int n = 0;
+
+	snprintf(dir, sizeof dir, "%s/racelab", cache);
+	d = opendir(dir);
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)))
+		n += strncmp(e->d_name, "watch-", 6) == 0;
+	closedir(d);
+	return n;
+}
+
+START_TEST(test_cache_replaced)
+{
+	char src[128];
+	const char *argv[] = { "bin/racelab-watch", "--quiet", src, NULL };
+	FILE *f;
+	int before;
+
+	snprintf(src, sizeof src, "%s/edited.c", cache);
+	for (int edit = 0; edit < 3; edit++) {
+		char *out = NULL;
+		FILE *in = fopen("tests/watch/counter_mutex.c", "r");
+		char buf[4096];
+		size_t k;
+
+		f = fopen(src, "w");
+		ck_assert(in && f);
+		while ((k = fread(buf, 1, sizeof buf, in)) > 0)
+			fwrite(buf, 1, k, f);
+		fprintf(f, "/* edit %d */\n", edit);
+		fclose(in);
+		fclose(f);
+		ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
+		ck_assert_str_eq(out, "counter = 2\n");
+		free(out);
+		if (edit == 0)
+			before = cache_entries();
+	}
+	ck_assert_int_eq(cache_entries(), before);
+	unlink(src);
+}
+END_TEST
+
 START_TEST(test_bad_input)
 {
 	char bad[128], *out = NULL, *err = NULL;
@@ -664,6 +716,7 @@ suite_watch(void)
 	tcase_add_loop_test(tc, test_init_and_ctor, 0, 2);
 	tcase_add_loop_test(tc, test_output_cap, 0, 2);
 	tcase_add_test(tc, test_long_schedule);
+	tcase_add_test(tc, test_cache_replaced);
 	tcase_add_test(tc, test_bad_input);
 	tcase_add_test(tc, test_caps_and_cleanup);
 	suite_add_tcase(s, tc);

@@ -50,6 +50,33 @@ START_TEST(test_wrap_width)
 END_TEST
 
 
+/* A word longer than a line is cut after a hyphen when one fits, not
+ * mid-word: racelab-readers-writers in a 20-column projector text column. */
+START_TEST(test_wrap_hyphen)
+{
+	struct md_lesson l;
+	struct md_text t;
+	const char *doc = "# T\n\n## S\n\nRun racelab-readers-writers now.\n";
+	char line[8][64] = {""};
+	int k = -1;
+
+	ck_assert_int_eq(tu_parse_lesson(&l, doc), 0);
+	md_wrap(&l.step[0], 20, &t);
+	for (int i = 0; i < t.nline && i < 8; i++) {
+		for (int j = 0; j < t.line[i].nseg; j++)
+			strcat(line[i], t.line[i].seg[j].text);
+		if (k < 0 && strncmp(line[i], "Run", 3) == 0)
+			k = i;
+	}
+	ck_assert_int_ge(k, 0);
+	ck_assert_int_lt(k, 7);
+	ck_assert_str_eq(line[k], "Run racelab-readers-");
+	ck_assert_str_eq(line[k + 1], "writers now.");
+	md_text_free(&t);
+	md_lesson_free(&l);
+}
+END_TEST
+
 /* s without its blanks, into buf. */
 static const char *
 squeeze(char *buf, const char *s)
@@ -162,6 +189,7 @@ suite_wrap(void)
 
 	tcase_add_test(tc, test_wrap_width);
 	tcase_add_test(tc, test_wrap_code);
+	tcase_add_test(tc, test_wrap_hyphen);
 	tcase_add_loop_test(tc, test_wrap_linear, 0, 2);
 	tcase_set_timeout(tc, 20);
 	suite_add_tcase(s, tc);
