@@ -69,6 +69,7 @@ update(struct lab_worker *w, struct bank *bank, int64_t amount, long i)
 
 	lab_step(w, "read balance");
 	v = *bank->plain;
+	lab_read_seen(w, v);
 	/* The visible knob (--widen yield): now and then, give the CPU away
 	 * between the read and the write, as a preemption at the worst moment
 	 * would.  The other worker then runs with the balance we hold stale. */
@@ -92,6 +93,7 @@ update_per_access(struct lab_worker *w, struct bank *bank, int64_t amount)
 	lab_lock(w, bank->lock);
 	lab_step(w, "read balance");
 	v = *bank->plain;
+	lab_read_seen(w, v);
 	lab_unlock(w, bank->lock);
 	lab_lock(w, bank->lock);
 	lab_step_val(w, "write balance", v + amount);

@@ -175,6 +175,7 @@ struct lab_worker {
 	/* Written by the worker alone: which probe records the next STEP
 	 * event on the board, and how far apart they are (see lab_probe). */
 	uint64_t ev_next, ev_stride, ev_last_ns;
+	uint64_t ev_step; /* the last step recorded as a STEP event */
 	uint64_t wait_t0; /* when its wait for a home-made lock began */
 };
 
@@ -425,6 +426,17 @@ lab_probe(struct lab_worker *w, _Atomic uint32_t *idp, const char *label,
 	if (__builtin_expect(atomic_load_explicit(&w->lab->board->control.step_mode,
 	                                          memory_order_relaxed), 0))
 		lab_gate(w);
+}
+
+/* What a read just read (after the load a "read NAME" step announced):
+ * a READ event with the value, folded by the trace into that step, so a
+ * trace's reads carry their values as its writes do.  Only when the step
+ * itself was recorded (RACELAB_RECORD=sampled records a few). */
+static inline void
+lab_read_seen(struct lab_worker *w, int64_t v)
+{
+	if (w->ev_step == atomic_load_explicit(&w->actor->steps, memory_order_relaxed))
+		board_event_put(w->actor, BOARD_EV_READ, 0, v);
 }
 
 /* Worker state shown in the panels (running, sleeping, ...). */

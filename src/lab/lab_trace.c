@@ -186,6 +186,7 @@ lab_trace_add(struct lab_trace *t, const struct board *b)
 		const struct board_actor *a = &b->actor[i];
 		uint64_t head = atomic_load(&m->actor[i].ring_head);
 		uint64_t mark = atomic_load(&m->actor[i].ring_mark), from = mark;
+		uint64_t folded;
 		struct tr_actor *ta;
 
 		if (head == mark)
@@ -205,12 +206,28 @@ lab_trace_add(struct lab_trace *t, const struct board *b)
 		ta->run = (int)t->nrun;
 		ta->first = t->nev;
 		ta->n = 0;
+		folded = 0;
 		for (uint64_t k = from; k < head; k++) {
 			struct board_event_copy e;
 			struct tr_event *te = &t->ev[t->nev];
 
 			if (!board_event_at(a, k, &e))
 				continue;
+			/* A read's value (lab_read_seen), after its step (and
+			 * the gate it may have waited at): the step carries it,
+			 * as a write's step does. */
+			if (e.type == BOARD_EV_READ) {
+				size_t j = t->nev;
+
+				while (j > ta->first && t->nev - j < 8 && t->ev[j - 1].type != BOARD_EV_STEP)
+					j--;
+				if (j > ta->first && !(t->ev[j - 1].arg & BOARD_STEP_HAS_VALUE)) {
+					t->ev[j - 1].arg |= BOARD_STEP_HAS_VALUE;
+					t->ev[j - 1].value = e.value;
+					folded++;
+					continue;
+				}
+			}
 			te->ns = board_clock_ns(&map, e.ticks);
 			/* Stamped before the run's start (its main's events at
 			 * reset) or by a clock step: kept in order. */
@@ -226,7 +243,7 @@ lab_trace_add(struct lab_trace *t, const struct board *b)
 			t->nev++;
 			ta->n++;
 		}
-		ta->dropped = (head - mark) - ta->n;
+		ta->dropped = (head - mark) - ta->n - folded;
 		op_times(&t->ev[ta->first], ta->n);
 		t->nactor++;
 	}

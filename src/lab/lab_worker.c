@@ -61,6 +61,7 @@ lab_probe_event(struct lab_worker *w, uint32_t arg, int64_t value, uint64_t step
 	uint64_t now;
 
 	board_event_put(w->actor, BOARD_EV_STEP, arg, value);
+	w->ev_step = step;
 	if (!w->lab->record_sampled) {
 		w->ev_next = step + 1;
 		return;

@@ -262,10 +262,8 @@ accesses(json_t *root, struct access **out)
 		v[n].ts = json_number_value(json_object_get(e, "ts"));
 		v[n].tid = json_integer_value(json_object_get(e, "tid"));
 		v[n].write = strcmp(cat, "write") == 0;
-		if (v[n].write) {
-			ck_assert_msg(json_is_integer(val), "a write without its value");
-			v[n].value = json_integer_value(val);
-		}
+		ck_assert_msg(json_is_integer(val), "a %s without its value", cat);
+		v[n].value = json_integer_value(val);
 		n++;
 	}
 	qsort(v, (size_t)n, sizeof *v, by_ts);
@@ -300,7 +298,10 @@ START_TEST(test_schedule_trace)
 		int w = v[i].tid == tids[0] ? 0 : 1;
 
 		if (!v[i].write) {
-			seen[w] = bal;
+			/* What it read is what the trace's order says was there. */
+			ck_assert_msg(v[i].value == bal, "read %d of worker %d: %lld, not %lld",
+			              i, w + 1, v[i].value, bal);
+			seen[w] = v[i].value;
 			continue;
 		}
 		ck_assert_msg(v[i].value == seen[w] + amount(tids, v[i].tid),
