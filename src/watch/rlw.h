@@ -110,6 +110,7 @@ struct rlw_worker {
 	uint32_t actor;     /* board actor index + 1 (0: none) */
 	int32_t status;     /* a process: its exit code */
 	int32_t silent;     /* running its first stretch for this worker */
+	uint32_t joined;    /* a thread: a join of it was granted */
 	uint32_t low;       /* yields, failed tries, timeouts since another
 	                     * worker's step (fairness: rlw_sched.c) */
 };

@@ -195,9 +195,61 @@ pthread_join(pthread_t th, void **ret)
 		rlw_free_point(RLW_OP_JOIN, 0, 0, (int64_t)th, PC);
 		return PARKED(REAL(pthread_join)(th, ret));
 	}
-	if (rlw_active())
+	if (rlw_active()) {
 		rlw_point(RLW_OP_JOIN, 0, 0, (int64_t)th, PC);
+		if (rlw_reg->w[rlw_me].result == EINVAL)
+			return EINVAL;
+	}
 	return REAL(pthread_join)(th, ret);
+}
+
+/* The try and timed joins (GNU): a join in the model that does not wait
+ * for the thread's end (it times out rather than wait for a thread the
+ * schedule does not run, as timedlock does). */
+static int
+join_try(pthread_t th, void **ret, int busy, uintptr_t pc)
+{
+	struct rlw_worker *w = &rlw_reg->w[rlw_me];
+
+	w->timed = 1;
+	rlw_point(RLW_OP_JOIN, 0, 0, (int64_t)th, pc);
+	w->timed = 0;
+	if (w->result == EINVAL)
+		return EINVAL;
+	if (w->result)
+		return busy;
+	return REAL(pthread_join)(th, ret);
+}
+
+RLW_API int
+pthread_tryjoin_np(pthread_t th, void **ret)
+{
+	static int (*real_pthread_tryjoin_np)(pthread_t, void **);
+
+	if (rlw_active())
+		return join_try(th, ret, EBUSY, PC);
+	return REAL(pthread_tryjoin_np)(th, ret);
+}
+
+RLW_API int
+pthread_timedjoin_np(pthread_t th, void **ret, const struct timespec *ts)
+{
+	static int (*real_pthread_timedjoin_np)(pthread_t, void **, const struct timespec *);
+
+	if (rlw_active())
+		return join_try(th, ret, ETIMEDOUT, PC);
+	return REAL(pthread_timedjoin_np)(th, ret, ts);
+}
+
+RLW_API int
+pthread_clockjoin_np(pthread_t th, void **ret, clockid_t clk, const struct timespec *ts)
+{
+	static int (*real_pthread_clockjoin_np)(pthread_t, void **, clockid_t,
+	                                        const struct timespec *);
+
+	if (rlw_active())
+		return join_try(th, ret, ETIMEDOUT, PC);
+	return REAL(pthread_clockjoin_np)(th, ret, clk, ts);
 }
 
 RLW_API void

@@ -132,7 +132,7 @@ rlw_obj(uintptr_t addr, enum rlw_obj_kind kind)
 /* A record from the real object's state: the model may first see an
  * object long after its init (a constructor's, before this library took
  * charge) or a mutex already held.  glibc 2.36's layouts: the mutex's
- * __data; a barrier's count is its third word (struct pthread_barrier:
+ * and the rwlock's __data; a barrier's count is its third word (struct pthread_barrier:
  * in, current_round, count, shared, out); a semaphore's value through
  * sem_getvalue. */
 static void
@@ -152,6 +152,18 @@ from_real(struct rlw_obj *o)
 					o->owner = (int32_t)i;
 					o->count = m->__data.__count ? (int32_t)m->__data.__count : 1;
 				}
+	}
+	if (o->kind == RLW_O_RWLOCK) {
+		/* __readers: the reader count above 3 flag bits; __cur_writer:
+		 * the writer's tid. */
+		const pthread_rwlock_t *l = (const pthread_rwlock_t *)addr;
+
+		o->count = (int32_t)(l->__data.__readers >> 3);
+		if (l->__data.__cur_writer != 0)
+			for (uint32_t i = 1; i <= r->nworkers; i++)
+				if (r->w[i].tid == l->__data.__cur_writer &&
+				    r->w[i].state == RLW_W_LIVE)
+					o->owner = (int32_t)i, o->count = 0;
 	}
 	if (o->kind == RLW_O_BARRIER)
 		o->size = (int32_t)((const unsigned *)addr)[2];
@@ -175,7 +187,9 @@ worker_of_thread(uint32_t aspace, uint64_t thread)
 {
 	struct rlw_region *r = rlw_reg;
 
-	for (uint32_t i = 1; i <= r->nworkers; i++)
+	/* The newest: glibc reuses a joined thread's descriptor (and so its
+	 * pthread_t) for a thread created later. */
+	for (uint32_t i = r->nworkers; i >= 1; i--)
 		if (r->w[i].aspace == aspace && r->w[i].thread == thread)
 			return &r->w[i];
 	return NULL;
@@ -231,7 +245,7 @@ enabled(int no)
 	case RLW_OP_JOIN: {
 		struct rlw_worker *t = worker_of_thread(w->aspace, (uint64_t)w->arg);
 
-		return !t || t->state == RLW_W_DONE;
+		return !t || t->state == RLW_W_DONE || t->joined || w->timed;
 	}
 	case RLW_OP_WAIT:
 		return zombie_for(w) != 0;
@@ -387,6 +401,20 @@ apply(int no)
 	case RLW_OP_CREATE:
 		w->result = new_worker(w, false);
 		break;
+	case RLW_OP_JOIN: {
+		/* A second join of a thread: EINVAL, as glibc answers one that
+		 * finds another waiting, rather than the real call on a thread
+		 * already joined (its descriptor freed or reused). */
+		struct rlw_worker *t = worker_of_thread(w->aspace, (uint64_t)w->arg);
+
+		if (t && t->joined)
+			w->result = EINVAL;
+		else if (t && t->state != RLW_W_DONE) /* a try or timed join */
+			w->result = ETIMEDOUT;
+		else if (t)
+			t->joined = 1;
+		break;
+	}
 	case RLW_OP_FORK:
 		w->result = new_worker(w, true);
 		break;
@@ -825,6 +853,7 @@ lose_priority(int p)
 		break;
 	case RLW_OP_TRYLOCK: case RLW_OP_SEM_TRYWAIT: case RLW_OP_TRYRDLOCK:
 	case RLW_OP_TRYWRLOCK: case RLW_OP_SEM_WAIT: case RLW_OP_COND_RELOCK:
+	case RLW_OP_JOIN: /* a try or timed join that found it running */
 		w->low += w->result != 0;
 		break;
 	default:

@@ -420,7 +420,7 @@ START_TEST(test_fork_and_spin)
 END_TEST
 
 /* pthread_once: the second caller waits for init in the model (in the
- * real futex it hung the run until the timeout). */
+ * real futex it hung the run until the timeout); and a second join. */
 START_TEST(test_once)
 {
 	char p[128];
@@ -431,6 +431,14 @@ START_TEST(test_once)
 	ck_assert_msg(jtrue(r, "complete"), "%s: not complete", p);
 	ck_assert_int_eq(json_array_size(outcomes(r)), 1);
 	ck_assert_ptr_nonnull(by_stdout(r, "inits = 1\n"));
+	json_decref(r);
+	/* A second join of one thread: EINVAL in the model (the real call
+	 * on a joined thread's freed descriptor said 0, or could wait). */
+	prog_path(p, sizeof p, _i, "join_twice");
+	r = explore(p);
+	ck_assert(jtrue(r, "complete"));
+	ck_assert_int_eq(json_array_size(outcomes(r)), 1);
+	ck_assert_ptr_nonnull(by_stdout(r, "einval = 1\n"));
 	json_decref(r);
 }
 END_TEST
