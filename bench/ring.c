@@ -4,36 +4,13 @@
 // One row per figure: name, budget, measured, verdict.  Recording on and
 // off (RACELAB_RECORD=sampled's behaviour: about one step a millisecond)
 // alternate within this one run, so that a burst of load hits both alike.
-#include "lab/lab.h"
+#include "bench.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define REPS 9
-
-static struct lab lab;
-static const struct lab_lesson bench_lesson = {
-	.slug = "bench", .title = "bench", .workers = 2, .mode = LAB_THREAD,
-	.modes = LAB_MODES_BOTH, .iters = 1, .runs = 1,
-};
-
-static _Atomic int64_t balance;
-static long iters;
-
-static int
-cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static void
-row(const char *name, const char *budget, const char *measured, bool ok)
-{
-	printf("%-46s %-16s %-24s %s\n", name, budget, measured, ok ? "ok" : "OVER");
-}
 
 /* board_event_put alone, in a loop: ns per event. */
 static double
@@ -66,37 +43,12 @@ ticks_ns(long n)
 	return sink ? (double)(board_now_ns() - t0) / (double)n : 0;
 }
 
-/* The race loop of lesson 03, its two probes in it. */
-static int
-race_loop(struct lab_worker *w)
-{
-	int64_t d = w->no % 2 ? -1 : 1;
-
-	for (long i = 0; i < iters; i++) {
-		lab_step(w, "read balance");
-		int64_t v = atomic_load_explicit(&balance, memory_order_relaxed);
-		lab_step_val(w, "write balance", v + d);
-		atomic_store_explicit(&balance, v + d, memory_order_relaxed);
-	}
-	return 0;
-}
-
-/* One run of n workers; the updates lost (|final - 100|) and its ns. */
+/* One run of n workers, recording every step or sampled; its ns. */
 static double
 race_run(int n, bool record, int64_t *lost)
 {
-	struct lab_team *t;
-	double ns;
-
 	lab.record_sampled = !record;
-	atomic_store(&balance, 100);
-	lab_run_begin(&lab, 1);
-	t = lab_spawn_ex(&lab, LAB_THREAD, 1, n, race_loop, NULL);
-	lab_join(t);
-	ns = (double)(t->t_end - t->t_start);
-	*lost = llabs(atomic_load(&balance) - 100);
-	lab_team_free(t);
-	return ns;
+	return bench_race_run(bench_race_probed, n, lost);
 }
 
 int
@@ -114,14 +66,14 @@ main(int argc, char **argv)
 		clk[r] = clock_ns(1000000);
 		tck[r] = ticks_ns(2000000);
 	}
-	qsort(put, REPS, sizeof *put, cmp);
-	qsort(clk, REPS, sizeof *clk, cmp);
-	qsort(tck, REPS, sizeof *tck, cmp);
-	printf("%-46s %-16s %-24s %s\n", "figure", "budget", "measured", "verdict");
+	qsort(put, REPS, sizeof *put, bench_cmp);
+	qsort(clk, REPS, sizeof *clk, bench_cmp);
+	qsort(tck, REPS, sizeof *tck, bench_cmp);
+	bench_header();
 	snprintf(buf, sizeof buf, "%.2f ns (min %.2f)", put[REPS / 2], put[0]);
-	row("recorded event, board_event_put (median)", "<= 10 ns", buf, put[REPS / 2] <= 10);
+	bench_row("recorded event, board_event_put (median)", "<= 10 ns", buf, put[REPS / 2] <= 10);
 	snprintf(buf, sizeof buf, "%.2f / %.2f ns", tck[REPS / 2], clk[REPS / 2]);
-	row(lab.board->clock.tsc ? "clock read: TSC / clock_gettime" :
+	bench_row(lab.board->clock.tsc ? "clock read: TSC / clock_gettime" :
 	                           "clock read: (no TSC) / clock_gettime",
 	    "-", buf, true);
 
@@ -131,11 +83,11 @@ main(int argc, char **argv)
 		on1[r] = race_run(1, true, &l);
 		off1[r] = race_run(1, false, &l);
 	}
-	qsort(on1, REPS, sizeof *on1, cmp);
-	qsort(off1, REPS, sizeof *off1, cmp);
+	qsort(on1, REPS, sizeof *on1, bench_cmp);
+	qsort(off1, REPS, sizeof *off1, bench_cmp);
 	snprintf(buf, sizeof buf, "%.1f / %.1f ns", on1[REPS / 2] / (double)iters,
 	         off1[REPS / 2] / (double)iters);
-	row("race iteration (2 probes), recorded / not", "-", buf, true);
+	bench_row("race iteration (2 probes), recorded / not", "-", buf, true);
 
 	/* Two racing workers: the share of updates lost, recording on and
 	 * off, alternating. */
@@ -149,9 +101,9 @@ main(int argc, char **argv)
 		rate_off += (double)l / (2.0 * (double)iters);
 	}
 	snprintf(buf, sizeof buf, "%.2f%% / %.2f%%", 100 * rate_on / REPS, 100 * rate_off / REPS);
-	row("updates lost (net), recorded / not", "(info)", buf, true);
+	bench_row("updates lost (net), recorded / not", "(info)", buf, true);
 	snprintf(buf, sizeof buf, "%d/%d vs %d/%d", lossy_on, REPS, lossy_off, REPS);
-	row("runs losing updates, recorded vs not", "rec >= not-1", buf,
+	bench_row("runs losing updates, recorded vs not", "rec >= not-1", buf,
 	    lossy_on + 1 >= lossy_off);
 	return 0;
 }

@@ -15,18 +15,9 @@ enum { EX_MAX_PREEMPTIONS = 8, EX_MAX_RUNS = 1000 };
 bool
 md_exercise_file_valid(const char *name)
 {
-	size_t n = strlen(name);
-
 	/* Like a python block's file: a plain name of the folder, so a
 	 * lesson cannot point the checker at another file. */
-	if (n < 3 || n > 63 || strcmp(name + n - 2, ".c") != 0 || name[0] == '.' ||
-	    name[0] == '-')
-		return false;
-	for (const char *c = name; *c; c++)
-		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-		      (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' || *c == '.'))
-			return false;
-	return strstr(name, "..") == NULL;
+	return md_plain_name_valid(name, ".c");
 }
 
 void
@@ -158,15 +149,10 @@ md_exercise_parse(const char *t, int first_line, struct md_exercise **xp, char *
 	*errline = first_line;
 	while (*t) {
 		size_t n = strcspn(t, "\n");
-		char *ln = md_xstrndup(t, n), *a = ln, *z;
+		char *ln = md_xstrndup(t, n), *a = md_trim(ln);
 		int bad = 0;
 
 		line++;
-		while (*a == ' ' || *a == '\t')
-			a++;
-		z = a + strlen(a);
-		while (z > a && (z[-1] == ' ' || z[-1] == '\t' || z[-1] == '\r'))
-			*--z = '\0';
 		if (*a)
 			bad = parse_line(x, a, &cont, err, errlen) < 0;
 		else

@@ -67,6 +67,19 @@ md_grow(void *p, int n, size_t size)
 	return p;
 }
 
+char *
+md_trim(char *s)
+{
+	char *z;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	z = s + strlen(s);
+	while (z > s && (z[-1] == ' ' || z[-1] == '\t' || z[-1] == '\r'))
+		*--z = '\0';
+	return s;
+}
+
 void
 md_buf_add(struct md_buf *b, const char *s, size_t n)
 {
@@ -310,13 +323,9 @@ md_quiz_parse(const char *text, struct md_quiz *q, char *err, size_t errlen,
 	*errline = 0;
 	while (*text) {
 		size_t n = strcspn(text, "\n");
-		char *ln = md_xstrndup(text, n), *a = ln, *z;
+		char *ln = md_xstrndup(text, n), *a = md_trim(ln);
 
 		line++;
-		a = (char *)skip_blank(a);
-		z = a + strlen(a);
-		while (z > a && (z[-1] == ' ' || z[-1] == '\t' || z[-1] == '\r'))
-			*--z = '\0';
 		if (strncmp(a, "answer:", 7) == 0) {
 			free((char *)answer);
 			answer = md_xstrndup(a + 7, strlen(a + 7));
@@ -392,21 +401,27 @@ md_run_free(struct md_run *r)
 /* The run block is complete: check it and attach it to the step. */
 
 bool
-md_py_name_valid(const char *name)
+md_plain_name_valid(const char *name, const char *ext)
 {
-	size_t n = strlen(name);
+	size_t n = strlen(name), e = strlen(ext);
 
 	/* A plain file name of the lesson's folder: no '/', so no "..", no
 	 * other directory; no leading '.' or '-' (not hidden, not an option
-	 * of python3). */
-	if (n < 4 || n > 64 || strcmp(name + n - 3, ".py") != 0 || name[0] == '.' ||
-	    name[0] == '-')
+	 * of python3 or cc); a stem of 1 to 61 characters. */
+	if (n < e + 1 || n > e + 61 || strcmp(name + n - e, ext) != 0 ||
+	    name[0] == '.' || name[0] == '-')
 		return false;
 	for (const char *c = name; *c; c++)
 		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
 		      (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' || *c == '.'))
 			return false;
 	return strstr(name, "..") == NULL;
+}
+
+bool
+md_py_name_valid(const char *name)
+{
+	return md_plain_name_valid(name, ".py");
 }
 
 /* "python FILE.py ARGS": FILE.py must be a plain name (md_lesson_load
@@ -487,15 +502,10 @@ md_run_parse(const char *t, int first_line, md_prog_ok_fn ok, void *ctx,
 	*errline = first_line;
 	while (*t) {
 		size_t n = strcspn(t, "\n");
-		char *ln = md_xstrndup(t, n), *a = ln, *z;
+		char *ln = md_xstrndup(t, n), *a = md_trim(ln);
 		int bad = 0;
 
 		line++;
-		while (*a == ' ' || *a == '\t')
-			a++;
-		z = a + strlen(a);
-		while (z > a && (z[-1] == ' ' || z[-1] == '\t' || z[-1] == '\r'))
-			*--z = '\0';
 		if (strncmp(a, "goal:", 5) == 0) {
 			if (r->ngoal == MAX_GOALS) {
 				snprintf(err, errlen, "more than %d goals in a run block", MAX_GOALS);

@@ -312,6 +312,9 @@ int md_parse_panels(const char *s, unsigned *mask, unsigned char *order,
 bool md_slug_valid(const char *slug);
 /* A python block's file name: NAME.py, a plain name (no '/', no ".."). */
 bool md_py_name_valid(const char *name);
+/* A plain file name of the lesson's folder ending in ext (".py", ".c"):
+ * a stem of 1-61 of [A-Za-z0-9._-], no "..", no leading '.' or '-'. */
+bool md_plain_name_valid(const char *name, const char *ext);
 /* Parse a goal line's text after "goal:" ("deadlock :: text").  0, or -1
  * with a message in err.  g->text is allocated (md_goal_free). */
 int md_goal_parse(const char *s, struct md_goal *g, char *err, size_t errlen);

@@ -11,6 +11,9 @@ char *md_xstrndup(const char *s, size_t n);
 /* Room for element n of an array of n elements of size bytes: the array
  * doubles when n is a power of two, so appending n elements costs O(n). */
 void *md_grow(void *p, int n, size_t size);
+/* A block's line without its blanks: s past leading ' '/'\t', trailing
+ * ' ', '\t' and '\r' cut in place. */
+char *md_trim(char *s);
 
 /* A growing string. */
 struct md_buf {

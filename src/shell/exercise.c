@@ -108,23 +108,6 @@ exercise_file(const char *name, char *buf, size_t n)
 	return (size_t)snprintf(buf, n, "%s/%s.c", dir, name) < n ? 0 : -1;
 }
 
-static int
-mkdirs(const char *path)
-{
-	char tmp[PATH_MAX];
-
-	snprintf(tmp, sizeof tmp, "%s", path);
-	for (char *s = tmp + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
-			return -1;
-		*s = '/';
-	}
-	return mkdir(tmp, 0700) < 0 && errno != EEXIST ? -1 : 0;
-}
-
 int
 exercise_copy(const struct exercise *e, char *path, size_t n, char *err, size_t errlen)
 {
@@ -137,7 +120,7 @@ exercise_copy(const struct exercise *e, char *path, size_t n, char *err, size_t 
 		return -1;
 	}
 	workspace_dir(dir, sizeof dir);
-	if (mkdirs(dir) < 0) {
+	if (progress_mkdirs(dir) < 0) {
 		snprintf(err, errlen, "cannot make %s: %s", dir, strerror(errno));
 		return -1;
 	}

@@ -32,8 +32,8 @@ sparkline(WINDOW *w, int y, int x, int n, int c)
 	}
 }
 
-static uint32_t
-ncounters(void)
+uint32_t
+panel_counters_n(void)
 {
 	const struct board *b = shell_demo.board;
 	uint32_t n = b ? atomic_load(&b->ncounters) : 0;
@@ -45,7 +45,7 @@ ncounters(void)
 static int
 want(int width)
 {
-	uint32_t n = ncounters();
+	uint32_t n = panel_counters_n();
 
 	(void)width;
 	return 1 + (n ? (int)n : 1);
@@ -112,7 +112,7 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 	const struct demo *d = &shell_demo;
 	const struct board *b = d->board;
 	int h, wd, rows;
-	uint32_t n = ncounters();
+	uint32_t n = panel_counters_n();
 	bool in_run, wide, kinds[3] = {false, false, false};
 	char head[96];
 
@@ -161,10 +161,10 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 		            (int)n - rows);
 }
 
-static int
-key(struct panel_view *v, int k)
+int
+panel_counters_key(struct panel_view *v, int k)
 {
-	return panel_scroll_key(v, k, (int)ncounters());
+	return panel_scroll_key(v, k, (int)panel_counters_n());
 }
 
 const struct shell_panel panel_counters = {
@@ -174,5 +174,5 @@ const struct shell_panel panel_counters = {
 	.weight = 0, /* its rows are what it wants: spare ones go elsewhere */
 	.want = want,
 	.draw = draw,
-	.key = key,
+	.key = panel_counters_key,
 };

@@ -91,6 +91,18 @@ progress_format(const struct progress *p, char *buf, size_t n)
 	return used < n ? (int)used : -1;
 }
 
+/* Record i of the *n in an array of 64 (the struct progress arrays): i
+ * when it was found (i < *n), else a new last one; -1 when full. */
+static int
+slot(int i, int *n)
+{
+	if (i < *n)
+		return i;
+	if (*n == 64)
+		return -1;
+	return (*n)++;
+}
+
 void
 progress_mark(struct progress *p, const char *slug, int step)
 {
@@ -102,11 +114,10 @@ progress_mark(struct progress *p, const char *slug, int step)
 		if (strcmp(p->rec[i].slug, slug) == 0)
 			break;
 	if (i == p->n) {
-		if (p->n == 64)
+		if ((i = slot(i, &p->n)) < 0)
 			return;
 		snprintf(p->rec[i].slug, sizeof p->rec[i].slug, "%s", slug);
 		p->rec[i].seen = 0;
-		p->n++;
 	}
 	p->rec[i].seen |= 1ull << step;
 }
@@ -119,11 +130,8 @@ progress_quiz_set(struct progress *p, const char *slug, int step, long long answ
 	for (i = 0; i < p->nquiz; i++)
 		if (strcmp(p->quiz[i].slug, slug) == 0 && p->quiz[i].step == step)
 			break;
-	if (i == p->nquiz) {
-		if (p->nquiz == 64)
-			return;
-		p->nquiz++;
-	}
+	if ((i = slot(i, &p->nquiz)) < 0)
+		return;
 	snprintf(p->quiz[i].slug, sizeof p->quiz[i].slug, "%s", slug);
 	p->quiz[i].step = step;
 	p->quiz[i].answer = answer;
@@ -137,11 +145,8 @@ progress_ex_set(struct progress *p, const char *name, bool passed, int hints)
 	for (i = 0; i < p->nex; i++)
 		if (strcmp(p->ex[i].name, name) == 0)
 			break;
-	if (i == p->nex) {
-		if (p->nex == 64)
-			return;
-		p->nex++;
-	}
+	if ((i = slot(i, &p->nex)) < 0)
+		return;
 	snprintf(p->ex[i].name, sizeof p->ex[i].name, "%s", name);
 	p->ex[i].passed = passed;
 	p->ex[i].hints = hints;
@@ -232,8 +237,10 @@ dir_unsafe(int fd, char *why, size_t n)
 	return why;
 }
 
-static int
-mkdirs(const char *path)
+/* mkdir -p, each new level private (0700): the state directory and the
+ * exercise workspace are the user's alone. */
+int
+progress_mkdirs(const char *path)
 {
 	char tmp[PATH_MAX];
 
@@ -270,7 +277,7 @@ progress_init(void)
 		return -1;
 	}
 	errno = 0;
-	if (mkdirs(dir) < 0 ||
+	if (progress_mkdirs(dir) < 0 ||
 	    (dirfd_ = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 		snprintf(warning, sizeof warning, "cannot use %s (%s): progress is not saved",
 		         dir, errno == ELOOP || errno == ENOTDIR ? "a symlink or not a directory"

@@ -11,15 +11,6 @@
  * digits. */
 enum { BIG_ENTRY = 1 + BIG_ROWS, BIG_RESERVE = 6 };
 
-static uint32_t
-ncounters(void)
-{
-	const struct board *b = shell_demo.board;
-	uint32_t n = b ? atomic_load(&b->ncounters) : 0;
-
-	return n > BOARD_MAX_COUNTERS ? BOARD_MAX_COUNTERS : n;
-}
-
 static bool pick_scale(const char *s, int cols, int rows, int *sx, int *sy, int *box);
 
 /* The first counter big (twice as high when the width allows it), each
@@ -27,7 +18,7 @@ static bool pick_scale(const char *s, int cols, int rows, int *sx, int *sy, int 
 static int
 want(int width)
 {
-	uint32_t n = ncounters();
+	uint32_t n = panel_counters_n();
 	int sx, sy, box;
 
 	if (!pick_scale("", width - 2, big_height(2), &sx, &sy, &box))
@@ -62,7 +53,7 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 {
 	const struct demo *d = &shell_demo;
 	const struct board *b = d->board;
-	uint32_t n = ncounters();
+	uint32_t n = panel_counters_n();
 	int h, wd, y = 1;
 	bool in_run;
 
@@ -114,12 +105,6 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 		term_printf(w, h - 1, wd - 14, 12, A_BOLD, " Up/Down ");
 }
 
-static int
-key(struct panel_view *v, int k)
-{
-	return panel_scroll_key(v, k, (int)ncounters());
-}
-
 const struct shell_panel panel_counters_big = {
 	.name = "counters",
 	.title = "Counters",
@@ -127,7 +112,7 @@ const struct shell_panel panel_counters_big = {
 	.weight = 0, /* spare rows go to the others: its digits are sized by width */
 	.want = want,
 	.draw = draw,
-	.key = key,
+	.key = panel_counters_key, /* the same rows */
 };
 
 size_t

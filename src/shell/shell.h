@@ -294,6 +294,7 @@ uint64_t progress_mask(const char *slug);
 void progress_set_last(const char *slug, int step);
 bool progress_last(char *slug, size_t n, int *step);
 int progress_save(void);
+int progress_mkdirs(const char *path); /* mkdir -p, new levels 0700; 0 or -1 */
 /* Pure parts (unit-tested): the file format. */
 struct progress_rec {
 	char slug[32];
@@ -695,6 +696,10 @@ int panel_procs_selected(void);
 int panel_procs_actor(int row); /* actor shown on a row, or -1 */
 /* A counter's kind column ("LOST 3", "min 0 max 4", "12/s") into buf, and
  * its attribute; in_run: the run is not over; wide: the long wording. */
+/* The board's counters (0 without a board), and Up/Down over them: the
+ * counters panel's, shared with projector.c's big-digit one. */
+uint32_t panel_counters_n(void);
+int panel_counters_key(struct panel_view *v, int k);
 attr_t panel_counters_kind(const struct board_counter *c, const struct board *b,
                            bool in_run, bool wide, char *buf, size_t n);
 

@@ -7,6 +7,7 @@
 #include "shell/shell.h"
 
 #include "lesson/lesson.h"
+#include "lesson/util.h"
 #include "lesson/watch_cmd.h"
 
 #include <errno.h>
@@ -15,48 +16,23 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-struct qbuf {
-	char *s;
-	size_t len, cap;
-};
-
 static void
-qadd(struct qbuf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		b->s = realloc(b->s, cap);
-		if (!b->s)
-			shell_oom();
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-/* One word as md_split_argv reads it back: '...' around the runs without
- * a single quote, "'" for each single quote (adjacent parts join). */
-static void
-qword(struct qbuf *b, const char *w)
+qword(struct md_buf *b, const char *w)
 {
 	if (b->len)
-		qadd(b, " ", 1);
+		md_buf_add(b, " ", 1);
 	if (!*w)
-		qadd(b, "''", 2);
+		md_buf_add(b, "''", 2);
 	while (*w) {
 		size_t n = strcspn(w, "'");
 
 		if (n) {
-			qadd(b, "'", 1);
-			qadd(b, w, n);
-			qadd(b, "'", 1);
+			md_buf_add(b, "'", 1);
+			md_buf_add(b, w, n);
+			md_buf_add(b, "'", 1);
 			w += n;
 		} else {
-			qadd(b, "\"'\"", 3);
+			md_buf_add(b, "\"'\"", 3);
 			w++;
 		}
 	}
@@ -67,7 +43,7 @@ watch_cmdline(char *const argv[], int argc, const char *bin_dir, char *err, size
 {
 	int prog = md_watch_prog(argv, argc), nf = md_watch_nfiles(argv, argc, prog);
 	char tool[PATH_MAX], real[DEMO_WATCH_FILES][PATH_MAX];
-	struct qbuf b = {0};
+	struct md_buf b = {0};
 
 	if (prog < 0) {
 		snprintf(err, n, "no program given (watch PROGRAM [ARG...])");

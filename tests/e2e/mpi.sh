@@ -54,6 +54,17 @@ wait_clean() {
 	fail "$1 left behind:$(left "$@")"
 }
 
+# q back to the list, q out of the shell: it exits cleanly, and the ranks,
+# mpirun and their files are gone (LEADER MPIRUN PIDS...).
+quit_clean() {
+	keys q
+	wait_for "Lessons" 5
+	keys q
+	rl_wait_exit >/dev/null
+	rl_check_clean
+	wait_clean "$@"
+}
+
 # ---- the shell shows the ranks; kill -9 of the shell ----------------------
 rl_start "--run 'mpi-ranks --workers 3 --hold 30'"
 wait_for "running pid" 20
@@ -141,12 +152,7 @@ LEADER=$(demo_pid)
 MPIRUN=$(mpirun_of "$LEADER")
 pids=$(proc_rows | awk '$2 == "proc" { print $3 }')
 [ "$(echo $pids | wc -w)" -eq 4 ] || fail "ranks not shown in step mode"
-keys q
-wait_for "Lessons" 5
-keys q
-rl_wait_exit >/dev/null
-rl_check_clean
-wait_clean "$LEADER" "$MPIRUN" $pids
+quit_clean "$LEADER" "$MPIRUN" $pids
 
 # ---- at 80x24: the ranks' rows still show their real PIDs ---------------
 RL_COLS=80 RL_LINES=24
@@ -160,12 +166,7 @@ pids=$(proc_rows | awk '$2 == "proc" { print $3 }')
 for p in $pids; do
 	env_has "$p" "RACELAB_MPI_LAUNCHER=$LEADER" || fail "80x24: pid $p is no rank of this run"
 done
-keys q
-wait_for "Lessons" 5
-keys q
-rl_wait_exit >/dev/null
-rl_check_clean
-wait_clean "$LEADER" "$MPIRUN" $pids
+quit_clean "$LEADER" "$MPIRUN" $pids
 RL_COLS=120 RL_LINES=40
 
 # ---- ^C of a standalone run (SIGINT to its foreground group) --------------

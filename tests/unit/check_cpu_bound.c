@@ -12,31 +12,13 @@
 
 #define PROG "bin/racelab-cpu-bound"
 
-typedef unsigned __int128 u128;
-
-static void
-closed_form_str(unsigned long long n, char *buf, size_t len)
-{
-	u128 v = (u128)n * (n + 1) * (2 * (u128)n + 1) / 6;
-	char tmp[48];
-	int k = 0;
-
-	do {
-		tmp[k++] = (char)('0' + (int)(v % 10));
-		v /= 10;
-	} while (v);
-	for (int i = 0; i < k && (size_t)i < len - 1; i++)
-		buf[i] = tmp[k - 1 - i];
-	buf[k < (int)len ? k : (int)len - 1] = '\0';
-}
-
 static void
 assert_sums(const char *obj, unsigned long long n, const char *const *keys)
 {
 	char want[64], got[64];
 	bool ok;
 
-	closed_form_str(n, want, sizeof want);
+	tu_sum_squares_str(n, want, sizeof want);
 	ck_assert(tu_json_str(obj, "expected", got, sizeof got));
 	ck_assert_str_eq(got, want);
 	for (; *keys; keys++) {

@@ -9,28 +9,6 @@
 
 #include "testutil.h"
 
-/* Run prog with args (space-separated) and --explore --json; the report. */
-static json_t *
-explore(const char *prog, const char *args)
-{
-	const char *argv[24] = { prog, "--explore", "--json" };
-	char buf[256], *out;
-	json_error_t e;
-	json_t *r;
-	int n = 3, rc;
-
-	snprintf(buf, sizeof buf, "%s", args);
-	for (char *t = strtok(buf, " "); t && n < 23; t = strtok(NULL, " "))
-		argv[n++] = t;
-	rc = tu_run(argv, &out, NULL);
-	ck_assert_int_eq(rc, 0);
-	ck_assert_int_eq(tu_json_count(out), 1);
-	r = json_loads(out, 0, &e);
-	ck_assert_msg(r != NULL, "not JSON: %s", out);
-	free(out);
-	return r;
-}
-
 static long long
 jget(const json_t *o, const char *k)
 {
@@ -83,7 +61,7 @@ reproduces(const char *sched, const char *sync, long long final)
  * two reads and two writes, 99, 100 and 101 twice each. */
 START_TEST(test_race_distribution)
 {
-	json_t *r = explore("bin/racelab-race", "--workers 2 --iters 1");
+	json_t *r = tu_explore("bin/racelab-race", "--workers 2 --iters 1");
 	size_t i;
 	json_t *o;
 
@@ -106,7 +84,7 @@ END_TEST
 /* A correct lock: every interleaving ends at 100. */
 START_TEST(test_race_mutex_one_outcome)
 {
-	json_t *r = explore("bin/racelab-race", "--workers 2 --iters 1 --sync mutex");
+	json_t *r = tu_explore("bin/racelab-race", "--workers 2 --iters 1 --sync mutex");
 	json_t *o;
 
 	ck_assert(jtrue(r, "complete"));
@@ -124,7 +102,7 @@ END_TEST
  * others finish; the deadlock's schedule deadlocks again (exit 3). */
 START_TEST(test_deadlock_found)
 {
-	json_t *r = explore("bin/racelab-deadlock", "--workers 2 --iters 1 --mode thread");
+	json_t *r = tu_explore("bin/racelab-deadlock", "--workers 2 --iters 1 --mode thread");
 	int dead = 0, fine = 0;
 	const char *dsched = NULL;
 	size_t i;
@@ -156,7 +134,7 @@ END_TEST
  * the schedules that never preempt (1,1,2,2 and 2,2,1,1). */
 START_TEST(test_caps)
 {
-	json_t *r = explore("bin/racelab-race", "--workers 2 --iters 1 --max-runs 3");
+	json_t *r = tu_explore("bin/racelab-race", "--workers 2 --iters 1 --max-runs 3");
 	json_t *cut;
 
 	ck_assert_int_eq(jget(r, "explored"), 3);
@@ -164,7 +142,7 @@ START_TEST(test_caps)
 	cut = json_object_get(r, "cut");
 	ck_assert_str_eq(json_string_value(json_array_get(cut, 0)), "max-runs");
 	json_decref(r);
-	r = explore("bin/racelab-race", "--workers 2 --iters 1 --preemptions 0");
+	r = tu_explore("bin/racelab-race", "--workers 2 --iters 1 --preemptions 0");
 	ck_assert_int_eq(jget(r, "explored"), 2);
 	ck_assert(!jtrue(r, "complete"));
 	ck_assert_int_eq(json_array_size(json_object_get(r, "outcomes")), 1);
@@ -172,11 +150,11 @@ START_TEST(test_caps)
 		json_object_get(r, "outcomes"), 0), "outcome"), "final"), 100);
 	json_decref(r);
 	/* A bound of 1 reaches every outcome. */
-	r = explore("bin/racelab-race", "--workers 2 --iters 1 --preemptions 1");
+	r = tu_explore("bin/racelab-race", "--workers 2 --iters 1 --preemptions 1");
 	ck_assert_int_eq(json_array_size(json_object_get(r, "outcomes")), 3);
 	json_decref(r);
 	/* The step bound: 2 steps a run cannot finish 4. */
-	r = explore("bin/racelab-race", "--workers 2 --iters 1 --max-steps 2");
+	r = tu_explore("bin/racelab-race", "--workers 2 --iters 1 --max-steps 2");
 	ck_assert(!jtrue(r, "complete"));
 	ck_assert(jtrue(json_array_get(json_object_get(r, "outcomes"), 0), "step_bound"));
 	json_decref(r);

@@ -15,23 +15,6 @@
 
 #define PROG "bin/racelab-mpi-collectives"
 
-/* n(n+1)(2n+1)/6 in decimal, by 128-bit arithmetic of the test's own. */
-static void
-closed_form(unsigned long long n, char *buf, size_t len)
-{
-	unsigned __int128 v = (unsigned __int128)n * (n + 1) * (2 * (unsigned __int128)n + 1) / 6;
-	char tmp[48];
-	int k = 0;
-
-	do {
-		tmp[k++] = (char)('0' + (int)(v % 10));
-		v /= 10;
-	} while (v);
-	for (int i = 0; i < k && (size_t)i < len - 1; i++)
-		buf[i] = tmp[k - 1 - i];
-	buf[k < (int)len ? k : (int)len - 1] = '\0';
-}
-
 /* Three ranks (an uneven split of an odd N, past the two cores; a sum
  * above 2^64, so a 64-bit reduce would be wrong), a short stream: every sum exact, one time and one speedup per number of ranks,
  * the ping-pong at every size, and racelab-ipc's numbers. */
@@ -49,7 +32,7 @@ START_TEST(test_three_ranks)
 	long long cpus, ks[8];
 
 	tu_run_json(argv, obj, sizeof obj);
-	closed_form(10000001, want, sizeof want);
+	tu_sum_squares_str(10000001, want, sizeof want);
 	tu_jstr(obj, "expected", got, sizeof got);
 	ck_assert_str_eq(got, want);
 	ck_assert_int_eq(tu_jint(obj, "wrong_sums"), 0);

@@ -2,10 +2,12 @@
 #include "testutil.h"
 
 #include <check.h>
+#include <jansson.h>
 #include <time.h>
 
 #include "board/board.h"
 #include "lesson/lesson.h"
+#include "lesson/util.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -20,29 +22,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-static void
-buf_add(struct buf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		b->p = realloc(b->p, b->cap);
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
 int
 tu_run_input(const char *const argv[], const char *input, char **out,
              char **err)
 {
 	int po[2], pe[2], pi[2], st;
-	struct buf bo = {0}, be = {0};
+	struct md_buf bo = {0}, be = {0};
 	pid_t pid;
 
 	if (pipe(po) || pipe(pe) || pipe(pi))
@@ -68,8 +53,8 @@ tu_run_input(const char *const argv[], const char *input, char **out,
 		}
 	}
 	close(pi[1]);
-	buf_add(&bo, "", 0);
-	buf_add(&be, "", 0);
+	md_buf_add(&bo, "", 0);
+	md_buf_add(&be, "", 0);
 	for (int open_fds = 2; open_fds > 0;) {
 		struct pollfd pf[2] = { { po[0], POLLIN, 0 }, { pe[0], POLLIN, 0 } };
 		char tmp[4096];
@@ -87,7 +72,7 @@ tu_run_input(const char *const argv[], const char *input, char **out,
 				if (i) pe[0] = -1; else po[0] = -1;
 				open_fds--;
 			} else {
-				buf_add(i ? &be : &bo, tmp, (size_t)n);
+				md_buf_add(i ? &be : &bo, tmp, (size_t)n);
 			}
 		}
 		if (po[0] < 0 && pe[0] < 0)
@@ -100,15 +85,15 @@ tu_run_input(const char *const argv[], const char *input, char **out,
 
 			while (poll(&one, 1, -1) > 0 &&
 			       (n = read(one.fd, t2, sizeof t2)) > 0)
-				buf_add(po[0] < 0 ? &be : &bo, t2, (size_t)n);
+				md_buf_add(po[0] < 0 ? &be : &bo, t2, (size_t)n);
 			close(one.fd);
 			break;
 		}
 	}
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
-	if (out) *out = bo.p; else free(bo.p);
-	if (err) *err = be.p; else free(be.p);
+	if (out) *out = bo.s; else free(bo.s);
+	if (err) *err = be.s; else free(be.s);
 	if (WIFSIGNALED(st))
 		return -WTERMSIG(st);
 	return WEXITSTATUS(st);
@@ -505,6 +490,45 @@ tu_run_json(const char *const argv[], char *obj, size_t len)
 	ck_assert(tu_json_line(out, 0, obj, len));
 	free(out);
 	free(err);
+}
+
+void
+tu_sum_squares_str(unsigned long long n, char *buf, size_t len)
+{
+	unsigned __int128 v = (unsigned __int128)n * (n + 1) *
+	                      (2 * (unsigned __int128)n + 1) / 6;
+	char tmp[48];
+	int k = 0;
+
+	do {
+		tmp[k++] = (char)('0' + (int)(v % 10));
+		v /= 10;
+	} while (v);
+	for (int i = 0; i < k && (size_t)i < len - 1; i++)
+		buf[i] = tmp[k - 1 - i];
+	buf[k < (int)len ? k : (int)len - 1] = '\0';
+}
+
+json_t *
+tu_explore(const char *prog, const char *args)
+{
+	const char *argv[24] = { prog, "--explore", "--json" };
+	char buf[256], *out = NULL, *err = NULL;
+	json_error_t e;
+	json_t *r;
+	int n = 3, rc;
+
+	snprintf(buf, sizeof buf, "%s", args);
+	for (char *t = strtok(buf, " "); t && n < 23; t = strtok(NULL, " "))
+		argv[n++] = t;
+	rc = tu_run(argv, &out, &err);
+	ck_assert_msg(rc == 0, "%s %s: exit %d: %s", prog, args, rc, err);
+	ck_assert_int_eq(tu_json_count(out), 1);
+	r = json_loads(out, 0, &e);
+	ck_assert_msg(r != NULL, "not JSON: %s", out);
+	free(out);
+	free(err);
+	return r;
 }
 
 void

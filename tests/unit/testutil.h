@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 struct md_lesson;
 
 /* Lesson texts in tests name only the race program: the check that a run
@@ -63,6 +65,12 @@ int tu_runv(const char *prog, char **out, char **err, const char *a0, ...)
 	__attribute__((sentinel));
 /* Run argv; assert exit 0 and exactly one JSON object, copied into obj. */
 void tu_run_json(const char *const argv[], char *obj, size_t len);
+/* 1^2 + ... + n^2 = n(n+1)(2n+1)/6 in decimal, by 128-bit arithmetic
+ * of the tests' own (what the sum-of-squares lessons must print). */
+void tu_sum_squares_str(unsigned long long n, char *buf, size_t len);
+/* Run prog --explore --json ARGS (args space-separated, at most 20);
+ * assert exit 0 and one JSON object; the report (json_decref it). */
+json_t *tu_explore(const char *prog, const char *args);
 /* Run argv; assert exit 2, nothing on stdout and one line on stderr that
  * starts with "<basename of argv[0]>: ". */
 void tu_assert_usage_error(const char *const argv[]);
