@@ -373,10 +373,9 @@ outcome_fails(json_t *o, struct exercise_verdict *v)
 		why = "everyone asleep: every thread waits on a condition variable or "
 		      "semaphore that nobody will signal";
 	else if (jtrue(o, "bound") || jtrue(o, "step_bound"))
-		/* Not "nobody will do it": the explorer's scheduler is not fair,
-		 * so a spinner may be kept running while the thread it waits
-		 * for never gets a turn (even with sched_yield or a trylock
-		 * loop, which a real scheduler would let through). */
+		/* The explorer's scheduler is fair (a spinner that yields or
+		 * fails a try lets the others run), so a run cut here spins on
+		 * something no thread will do in this interleaving. */
 		why = "a run went on past the step bound: a thread busy-waits (spins), and "
 		      "in this interleaving what it waits for never happens; block on the "
 		      "mutex, a condition variable or a semaphore instead of spinning";
@@ -386,11 +385,19 @@ outcome_fails(json_t *o, struct exercise_verdict *v)
 	else if (jtrue(o, "timeout") || (json_is_string(field(o, "end")) &&
 	                                 strcmp(json_string_value(field(o, "end")), "timeout") == 0))
 		why = "a run did not end within 10 s: a thread loops for ever (or blocks "
-		      "somewhere the checker cannot see, such as pthread_once)";
+		      "somewhere the checker cannot see)";
 	else if (json_is_string(field(o, "end")) &&
 	         strcmp(json_string_value(field(o, "end")), "cap") == 0)
 		why = "the program started too many threads or processes (a fork or "
 		      "pthread_create that does not stop)";
+	else if (json_is_string(field(o, "end")) &&
+	         strcmp(json_string_value(field(o, "end")), "misuse") == 0)
+		why = "a mutex, condition variable, semaphore, rwlock or barrier was "
+		      "initialised again or destroyed while a thread held or waited for it";
+	else if (json_is_string(field(o, "end")) &&
+	         strcmp(json_string_value(field(o, "end")), "output") == 0)
+		why = "a run printed more than 1 MiB and was stopped: a loop that prints "
+		      "does not end";
 	else if (json_is_integer(st) && json_integer_value(st) != 0)
 		vset(v->reason, sizeof v->reason, "%s", msg[0] ? msg :
 		     "the driver's check failed (a non-zero exit status)");

@@ -46,6 +46,8 @@ enum rlw_end {
 	RLW_END_DIVERGED,
 	RLW_END_CAP, /* too many threads or processes */
 	RLW_END_SLEPT, /* every worker that could go is asleep: pruned */
+	RLW_END_MISUSE, /* an object initialised or destroyed while in use */
+	RLW_END_OUTPUT, /* it printed more than racelab-watch keeps: stopped */
 };
 
 /* A pending operation: what the worker will do when it is granted. */
@@ -84,7 +86,7 @@ enum rlw_op {
 
 enum rlw_wstate { RLW_W_NONE, RLW_W_LIVE, RLW_W_DONE };
 enum rlw_obj_kind { RLW_O_NONE, RLW_O_MUTEX, RLW_O_COND, RLW_O_SEM, RLW_O_RWLOCK,
-	            RLW_O_BARRIER, RLW_O_SPIN };
+	            RLW_O_BARRIER, RLW_O_SPIN, RLW_O_ONCE };
 
 struct rlw_worker {
 	_Atomic uint32_t go; /* the baton: a futex word, 1 when granted */
@@ -108,6 +110,9 @@ struct rlw_worker {
 	uint32_t actor;     /* board actor index + 1 (0: none) */
 	int32_t status;     /* a process: its exit code */
 	int32_t silent;     /* running its first stretch for this worker */
+	uint32_t joined;    /* a thread: a join of it was granted */
+	uint32_t low;       /* yields, failed tries, timeouts since another
+	                     * worker's step (fairness: rlw_sched.c) */
 };
 
 struct rlw_obj {

@@ -59,8 +59,6 @@ static int (*real_pthread_rwlock_wrlock)(pthread_rwlock_t *);
 static int (*real_pthread_rwlock_tryrdlock)(pthread_rwlock_t *);
 static int (*real_pthread_rwlock_trywrlock)(pthread_rwlock_t *);
 static int (*real_pthread_rwlock_unlock)(pthread_rwlock_t *);
-static int (*real_pthread_barrier_init)(pthread_barrier_t *,
-                                        const pthread_barrierattr_t *, unsigned);
 static int (*real_pthread_barrier_wait)(pthread_barrier_t *);
 static pid_t (*real_fork)(void);
 static pid_t (*real_wait)(int *);
@@ -198,9 +196,61 @@ pthread_join(pthread_t th, void **ret)
 		rlw_free_point(RLW_OP_JOIN, 0, 0, (int64_t)th, PC);
 		return PARKED(REAL(pthread_join)(th, ret));
 	}
-	if (rlw_active())
+	if (rlw_active()) {
 		rlw_point(RLW_OP_JOIN, 0, 0, (int64_t)th, PC);
+		if (rlw_reg->w[rlw_me].result == EINVAL)
+			return EINVAL;
+	}
 	return REAL(pthread_join)(th, ret);
+}
+
+/* The try and timed joins (GNU): a join in the model that does not wait
+ * for the thread's end (it times out rather than wait for a thread the
+ * schedule does not run, as timedlock does). */
+static int
+join_try(pthread_t th, void **ret, int busy, uintptr_t pc)
+{
+	struct rlw_worker *w = &rlw_reg->w[rlw_me];
+
+	w->timed = 1;
+	rlw_point(RLW_OP_JOIN, 0, 0, (int64_t)th, pc);
+	w->timed = 0;
+	if (w->result == EINVAL)
+		return EINVAL;
+	if (w->result)
+		return busy;
+	return REAL(pthread_join)(th, ret);
+}
+
+RLW_API int
+pthread_tryjoin_np(pthread_t th, void **ret)
+{
+	static int (*real_pthread_tryjoin_np)(pthread_t, void **);
+
+	if (rlw_active())
+		return join_try(th, ret, EBUSY, PC);
+	return REAL(pthread_tryjoin_np)(th, ret);
+}
+
+RLW_API int
+pthread_timedjoin_np(pthread_t th, void **ret, const struct timespec *ts)
+{
+	static int (*real_pthread_timedjoin_np)(pthread_t, void **, const struct timespec *);
+
+	if (rlw_active())
+		return join_try(th, ret, ETIMEDOUT, PC);
+	return REAL(pthread_timedjoin_np)(th, ret, ts);
+}
+
+RLW_API int
+pthread_clockjoin_np(pthread_t th, void **ret, clockid_t clk, const struct timespec *ts)
+{
+	static int (*real_pthread_clockjoin_np)(pthread_t, void **, clockid_t,
+	                                        const struct timespec *);
+
+	if (rlw_active())
+		return join_try(th, ret, ETIMEDOUT, PC);
+	return REAL(pthread_clockjoin_np)(th, ret, clk, ts);
 }
 
 RLW_API void
@@ -296,6 +346,44 @@ pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *ts)
 		return REAL(pthread_mutex_trylock)(m);
 	}
 	return REAL(pthread_mutex_timedlock)(m, ts);
+}
+
+/* The same with a clock (glibc 2.30): the clock does not matter in the
+ * model, which never waits for time. */
+RLW_API int
+pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk, const struct timespec *ts)
+{
+	static int (*real_pthread_mutex_clocklock)(pthread_mutex_t *, clockid_t,
+	                                           const struct timespec *);
+
+	if (rlw_active()) {
+		rlw_obj((uintptr_t)m, RLW_O_MUTEX);
+		rlw_point(RLW_OP_TRYLOCK, (uintptr_t)m, 0, 0, PC);
+		if (rlw_reg->w[rlw_me].result)
+			return ETIMEDOUT;
+		return REAL(pthread_mutex_trylock)(m);
+	}
+	return REAL(pthread_mutex_clocklock)(m, clk, ts);
+}
+
+/* pthread_once: glibc makes the second caller wait on a futex in the
+ * once word while the first runs init, a wait the scheduler cannot see
+ * (the second would block holding the baton).  In the model the once
+ * word is a mutex held across the real call: the second caller waits
+ * for it in the model, and finds init done when it gets it. */
+RLW_API int
+pthread_once(pthread_once_t *once, void (*init)(void))
+{
+	static int (*real_pthread_once)(pthread_once_t *, void (*)(void));
+	int r;
+
+	if (!rlw_active())
+		return REAL(pthread_once)(once, init);
+	rlw_obj((uintptr_t)once, RLW_O_ONCE);
+	rlw_point(RLW_OP_LOCK, (uintptr_t)once, 0, 0, PC);
+	r = REAL(pthread_once)(once, init);
+	rlw_point(RLW_OP_UNLOCK, (uintptr_t)once, 0, 0, PC);
+	return r;
 }
 
 /* Spin locks, modelled as mutexes (a spinner would spin for ever on one
@@ -394,6 +482,20 @@ pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
 }
 
 RLW_API int
+pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
+                       const struct timespec *ts)
+{
+	static int (*real_pthread_cond_clockwait)(pthread_cond_t *, pthread_mutex_t *,
+	                                          clockid_t, const struct timespec *);
+
+	if (on_board())
+		return board_cond_wait(c, m, ts, PC);
+	if (rlw_active())
+		return cond_wait(c, m, true, PC);
+	return REAL(pthread_cond_clockwait)(c, m, clk, ts);
+}
+
+RLW_API int
 pthread_cond_signal(pthread_cond_t *c)
 {
 	if (on_board()) {
@@ -483,6 +585,18 @@ sem_timedwait(sem_t *s, const struct timespec *ts)
 }
 
 RLW_API int
+sem_clockwait(sem_t *s, clockid_t clk, const struct timespec *ts)
+{
+	static int (*real_sem_clockwait)(sem_t *, clockid_t, const struct timespec *);
+
+	if (on_board())
+		return board_sem(s, RLW_OP_SEM_WAIT, ts, PC);
+	if (rlw_active())
+		return sem_op(s, RLW_OP_SEM_WAIT, true, PC);
+	return REAL(sem_clockwait)(s, clk, ts);
+}
+
+RLW_API int
 sem_trywait(sem_t *s)
 {
 	if (on_board())
@@ -558,6 +672,61 @@ pthread_rwlock_trywrlock(pthread_rwlock_t *l)
 	return REAL(pthread_rwlock_trywrlock)(l);
 }
 
+/* The timed rwlock calls: a try in the model (it times out rather than
+ * wait for a holder the schedule does not run), as timedlock does. */
+static int
+rw_timed(pthread_rwlock_t *l, enum rlw_op op, uintptr_t pc)
+{
+	if (rw_op(l, op, pc))
+		return ETIMEDOUT;
+	return op == RLW_OP_TRYRDLOCK ? REAL(pthread_rwlock_tryrdlock)(l) :
+	                                REAL(pthread_rwlock_trywrlock)(l);
+}
+
+RLW_API int
+pthread_rwlock_timedrdlock(pthread_rwlock_t *l, const struct timespec *ts)
+{
+	static int (*real_pthread_rwlock_timedrdlock)(pthread_rwlock_t *,
+	                                              const struct timespec *);
+
+	if (rlw_active())
+		return rw_timed(l, RLW_OP_TRYRDLOCK, PC);
+	return REAL(pthread_rwlock_timedrdlock)(l, ts);
+}
+
+RLW_API int
+pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct timespec *ts)
+{
+	static int (*real_pthread_rwlock_timedwrlock)(pthread_rwlock_t *,
+	                                              const struct timespec *);
+
+	if (rlw_active())
+		return rw_timed(l, RLW_OP_TRYWRLOCK, PC);
+	return REAL(pthread_rwlock_timedwrlock)(l, ts);
+}
+
+RLW_API int
+pthread_rwlock_clockrdlock(pthread_rwlock_t *l, clockid_t clk, const struct timespec *ts)
+{
+	static int (*real_pthread_rwlock_clockrdlock)(pthread_rwlock_t *, clockid_t,
+	                                              const struct timespec *);
+
+	if (rlw_active())
+		return rw_timed(l, RLW_OP_TRYRDLOCK, PC);
+	return REAL(pthread_rwlock_clockrdlock)(l, clk, ts);
+}
+
+RLW_API int
+pthread_rwlock_clockwrlock(pthread_rwlock_t *l, clockid_t clk, const struct timespec *ts)
+{
+	static int (*real_pthread_rwlock_clockwrlock)(pthread_rwlock_t *, clockid_t,
+	                                              const struct timespec *);
+
+	if (rlw_active())
+		return rw_timed(l, RLW_OP_TRYWRLOCK, PC);
+	return REAL(pthread_rwlock_clockwrlock)(l, clk, ts);
+}
+
 RLW_API int
 pthread_rwlock_unlock(pthread_rwlock_t *l)
 {
@@ -566,21 +735,6 @@ pthread_rwlock_unlock(pthread_rwlock_t *l)
 	else if (rlw_active())
 		rw_op(l, RLW_OP_RWUNLOCK, PC);
 	return REAL(pthread_rwlock_unlock)(l);
-}
-
-RLW_API int
-pthread_barrier_init(pthread_barrier_t *b, const pthread_barrierattr_t *a,
-                     unsigned count)
-{
-	if (rlw_reg && rlw_me > 0 && !rlw_inside && rlw_reg->mode != RLW_FREE) {
-		struct rlw_obj *o = rlw_obj((uintptr_t)b, RLW_O_BARRIER);
-
-		if (o) {
-			o->size = (int32_t)count;
-			o->count = 0;
-		}
-	}
-	return REAL(pthread_barrier_init)(b, a, count);
 }
 
 RLW_API int
@@ -602,6 +756,54 @@ pthread_barrier_wait(pthread_barrier_t *b)
 	}
 	return REAL(pthread_barrier_wait)(b);
 }
+
+/* ---- init and destroy ----------------------------------------------
+ * The model follows the real object: an init makes its record again (a
+ * barrier's count, a semaphore's value, a mutex's kind), and an init or
+ * destroy of an object that is held or waited for ends the run as the
+ * misuse it is (POSIX leaves it undefined; glibc lets it pass and the
+ * lock is silently free).  Objects first seen without their init (a
+ * constructor's, before the library took charge) are read from the real
+ * object (rlw_sched.c). */
+static bool
+model_on(void)
+{
+	return rlw_reg && rlw_me > 0 && !rlw_inside && rlw_reg->mode != RLW_FREE &&
+	       !rlw_exiting;
+}
+
+#define INIT_HOOK(ret, name, kind, destroy, decl, args, obj)                   \
+	RLW_API ret name decl                                                  \
+	{                                                                      \
+		static ret (*real_##name) decl;                                \
+		ret r_;                                                        \
+                                                                               \
+		if (!model_on())                                               \
+			return REAL(name) args;                                \
+		rlw_obj_check((uintptr_t)(obj), kind, destroy, PC);            \
+		r_ = REAL(name) args;                                          \
+		rlw_obj_renew((uintptr_t)(obj), kind);                         \
+		return r_;                                                     \
+	}
+
+INIT_HOOK(int, pthread_mutex_init, RLW_O_MUTEX, false,
+          (pthread_mutex_t *m, const pthread_mutexattr_t *a), (m, a), m)
+INIT_HOOK(int, pthread_mutex_destroy, RLW_O_MUTEX, true, (pthread_mutex_t *m), (m), m)
+INIT_HOOK(int, pthread_cond_init, RLW_O_COND, false,
+          (pthread_cond_t *c, const pthread_condattr_t *a), (c, a), c)
+INIT_HOOK(int, pthread_cond_destroy, RLW_O_COND, true, (pthread_cond_t *c), (c), c)
+INIT_HOOK(int, sem_init, RLW_O_SEM, false, (sem_t *s, int shared, unsigned v),
+          (s, shared, v), s)
+INIT_HOOK(int, sem_destroy, RLW_O_SEM, true, (sem_t *s), (s), s)
+INIT_HOOK(int, pthread_rwlock_init, RLW_O_RWLOCK, false,
+          (pthread_rwlock_t *l, const pthread_rwlockattr_t *a), (l, a), l)
+INIT_HOOK(int, pthread_rwlock_destroy, RLW_O_RWLOCK, true, (pthread_rwlock_t *l), (l), l)
+INIT_HOOK(int, pthread_barrier_init, RLW_O_BARRIER, false,
+          (pthread_barrier_t *b, const pthread_barrierattr_t *a, unsigned n), (b, a, n), b)
+INIT_HOOK(int, pthread_barrier_destroy, RLW_O_BARRIER, true, (pthread_barrier_t *b), (b), b)
+INIT_HOOK(int, pthread_spin_init, RLW_O_SPIN, false, (pthread_spinlock_t *l, int shared),
+          (l, shared), l)
+INIT_HOOK(int, pthread_spin_destroy, RLW_O_SPIN, true, (pthread_spinlock_t *l), (l), l)
 
 /* ---- sleeps and yields ----------------------------------------------
  * A program that sleeps or yields "to let the others run" (to make a race

@@ -36,6 +36,13 @@ void rlw_leave(void);
 void rlw_first_stretch(int no);
 /* The model's record of an object (made on first sight). */
 struct rlw_obj *rlw_obj(uintptr_t addr, enum rlw_obj_kind kind);
+/* pthread_*_init and _destroy of the object at addr, before the real
+ * call: the run ends as a misuse if it is held or waited for; true
+ * when the model should follow the real object after the call. */
+void rlw_obj_check(uintptr_t addr, enum rlw_obj_kind kind, bool destroy, uintptr_t pc);
+/* After an init or destroy: the model's record made again from the
+ * real object. */
+void rlw_obj_renew(uintptr_t addr, enum rlw_obj_kind kind);
 /* Wait for this thread's baton (a new thread, a forked child). */
 void rlw_wait_baton(void);
 /* Set up this thread's stack bounds (a .c program's accesses to its own

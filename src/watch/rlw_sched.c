@@ -107,6 +107,8 @@ find_obj(uintptr_t addr, uint32_t aspace)
 	return NULL;
 }
 
+static void from_real(struct rlw_obj *o);
+
 struct rlw_obj *
 rlw_obj(uintptr_t addr, enum rlw_obj_kind kind)
 {
@@ -123,15 +125,54 @@ rlw_obj(uintptr_t addr, enum rlw_obj_kind kind)
 	o->kind = kind;
 	o->aspace = sp;
 	o->addr = addr;
-	if (kind == RLW_O_MUTEX) /* PTHREAD_MUTEX_RECURSIVE_NP: 1 */
-		o->size = (((pthread_mutex_t *)addr)->__data.__kind & 3) == 1;
-	if (kind == RLW_O_SEM) {
+	from_real(o);
+	return o;
+}
+
+/* A record from the real object's state: the model may first see an
+ * object long after its init (a constructor's, before this library took
+ * charge) or a mutex already held.  glibc 2.36's layouts: the mutex's
+ * and the rwlock's __data; a barrier's count is its third word (struct pthread_barrier:
+ * in, current_round, count, shared, out); a semaphore's value through
+ * sem_getvalue. */
+static void
+from_real(struct rlw_obj *o)
+{
+	struct rlw_region *r = rlw_reg;
+	uintptr_t addr = o->addr;
+
+	o->owner = o->count = o->size = 0;
+	if (o->kind == RLW_O_MUTEX) {
+		const pthread_mutex_t *m = (const pthread_mutex_t *)addr;
+
+		o->size = (m->__data.__kind & 3) == 1; /* PTHREAD_MUTEX_RECURSIVE_NP */
+		if (m->__data.__lock != 0 && m->__data.__owner != 0)
+			for (uint32_t i = 1; i <= r->nworkers; i++)
+				if (r->w[i].tid == m->__data.__owner && r->w[i].state == RLW_W_LIVE) {
+					o->owner = (int32_t)i;
+					o->count = m->__data.__count ? (int32_t)m->__data.__count : 1;
+				}
+	}
+	if (o->kind == RLW_O_RWLOCK) {
+		/* __readers: the reader count above 3 flag bits; __cur_writer:
+		 * the writer's tid. */
+		const pthread_rwlock_t *l = (const pthread_rwlock_t *)addr;
+
+		o->count = (int32_t)(l->__data.__readers >> 3);
+		if (l->__data.__cur_writer != 0)
+			for (uint32_t i = 1; i <= r->nworkers; i++)
+				if (r->w[i].tid == l->__data.__cur_writer &&
+				    r->w[i].state == RLW_W_LIVE)
+					o->owner = (int32_t)i, o->count = 0;
+	}
+	if (o->kind == RLW_O_BARRIER)
+		o->size = (int32_t)((const unsigned *)addr)[2];
+	if (o->kind == RLW_O_SEM) {
 		int v = 0;
 
 		sem_getvalue((sem_t *)addr, &v);
 		o->count = v;
 	}
-	return o;
 }
 
 /* The object a worker's operation is on, in its own process. */
@@ -146,7 +187,9 @@ worker_of_thread(uint32_t aspace, uint64_t thread)
 {
 	struct rlw_region *r = rlw_reg;
 
-	for (uint32_t i = 1; i <= r->nworkers; i++)
+	/* The newest: glibc reuses a joined thread's descriptor (and so its
+	 * pthread_t) for a thread created later. */
+	for (uint32_t i = r->nworkers; i >= 1; i--)
 		if (r->w[i].aspace == aspace && r->w[i].thread == thread)
 			return &r->w[i];
 	return NULL;
@@ -202,7 +245,7 @@ enabled(int no)
 	case RLW_OP_JOIN: {
 		struct rlw_worker *t = worker_of_thread(w->aspace, (uint64_t)w->arg);
 
-		return !t || t->state == RLW_W_DONE;
+		return !t || t->state == RLW_W_DONE || t->joined || w->timed;
 	}
 	case RLW_OP_WAIT:
 		return zombie_for(w) != 0;
@@ -358,6 +401,20 @@ apply(int no)
 	case RLW_OP_CREATE:
 		w->result = new_worker(w, false);
 		break;
+	case RLW_OP_JOIN: {
+		/* A second join of a thread: EINVAL, as glibc answers one that
+		 * finds another waiting, rather than the real call on a thread
+		 * already joined (its descriptor freed or reused). */
+		struct rlw_worker *t = worker_of_thread(w->aspace, (uint64_t)w->arg);
+
+		if (t && t->joined)
+			w->result = EINVAL;
+		else if (t && t->state != RLW_W_DONE) /* a try or timed join */
+			w->result = ETIMEDOUT;
+		else if (t)
+			t->joined = 1;
+		break;
+	}
 	case RLW_OP_FORK:
 		w->result = new_worker(w, true);
 		break;
@@ -466,7 +523,7 @@ holds(int no, char *buf, size_t n)
 	for (uint32_t i = 0; i < r->nobjs; i++)
 		if (r->obj[i].owner == no &&
 		    (r->obj[i].kind == RLW_O_MUTEX || r->obj[i].kind == RLW_O_RWLOCK ||
-		     r->obj[i].kind == RLW_O_SPIN)) {
+		     r->obj[i].kind == RLW_O_SPIN || r->obj[i].kind == RLW_O_ONCE)) {
 			char name[64];
 
 			rlw_data_name(r->obj[i].addr, name, sizeof name);
@@ -540,7 +597,8 @@ stop(enum rlw_end end)
 	char *t = r->text;
 
 	rlw_inside++;
-	t[0] = '\0';
+	if (end != RLW_END_MISUSE) /* its text is written by the caller */
+		t[0] = '\0';
 	if (end == RLW_END_DEADLOCK || end == RLW_END_ASLEEP) {
 		/* A cycle: follow "waits for a mutex held by" from each. */
 		int cyc = 0;
@@ -744,6 +802,65 @@ sleep_log(int p, const int *can, int n)
 		}
 }
 
+/* Fairness, after CHESS (Musuvathi and Qadeer, "Fair stateless model
+ * checking", PLDI 2008).  A worker that yields or sleeps, fails a try or
+ * times out says it cannot progress until another does.  Once it has
+ * said so twice with no other worker's step between (a spin loop's
+ * second round: one yield alone, as in "read; yield; write", leaves it
+ * free to go on, so no outcome of a finite run is lost), it is low: not
+ * chosen while another worker can go, until another has made a step.
+ * Without this a schedule that keeps to a trylock-and-back-off spinner
+ * (the default past a prefix: no preemption) never runs the holder, and
+ * the step bound cuts a program that ends on any real machine.  The
+ * switch away from a low worker costs no preemption (it is not among
+ * those that could go on), and a spin that nobody can end (every worker
+ * low in turn, or the spinner alone) still meets the step bound.
+ * Returns how many of can are left: the low ones dropped, unless all
+ * are low. */
+enum { RLW_LOW = 2 };
+
+static int
+fair(int *can, int n)
+{
+	int m = 0;
+
+	for (int i = 0; i < n; i++)
+		if (rlw_reg->w[can[i]].low < RLW_LOW)
+			m++;
+	if (m == 0 || m == n)
+		return n;
+	m = 0;
+	for (int i = 0; i < n; i++)
+		if (rlw_reg->w[can[i]].low < RLW_LOW)
+			can[m++] = can[i];
+	return m;
+}
+
+/* After p's step: the others have seen a step of another worker; p
+ * counts its operations that made no progress since then. */
+static void
+lose_priority(int p)
+{
+	struct rlw_region *r = rlw_reg;
+	struct rlw_worker *w = &r->w[p];
+
+	for (uint32_t i = 1; i <= r->nworkers; i++)
+		if ((int)i != p)
+			r->w[i].low = 0;
+	switch (w->op) {
+	case RLW_OP_YIELD:
+		w->low++;
+		break;
+	case RLW_OP_TRYLOCK: case RLW_OP_SEM_TRYWAIT: case RLW_OP_TRYRDLOCK:
+	case RLW_OP_TRYWRLOCK: case RLW_OP_SEM_WAIT: case RLW_OP_COND_RELOCK:
+	case RLW_OP_JOIN: /* a try or timed join that found it running */
+		w->low += w->result != 0;
+		break;
+	default:
+		break;
+	}
+}
+
 /* Choose the next worker to go and make its operation happen; 0 when
  * nobody is left. */
 static int
@@ -770,6 +887,7 @@ again:
 		apply(can[0]);
 		return can[0];
 	}
+	n = fair(can, n);
 	if (r->steps >= r->max_steps)
 		stop(RLW_END_BOUND);
 	switch (r->mode) {
@@ -831,6 +949,7 @@ again:
 		rlw_inside--;
 	}
 	apply(p);
+	lose_priority(p);
 	if (r->w[p].op == RLW_OP_CREATE || r->w[p].op == RLW_OP_FORK) {
 		if (r->w[p].result < 0)
 			stop(RLW_END_CAP);
@@ -942,4 +1061,88 @@ rlw_free_point(enum rlw_op op, uintptr_t obj, uintptr_t obj2, int64_t arg, uintp
 	if (atomic_load(free_live()) > 1)
 		rlw_board_gate(rlw_me);
 	rlw_inside--;
+}
+
+/* The worker that holds or waits for the object at addr (of the caller's
+ * process), or 0. */
+static int
+user_of(const struct rlw_obj *o, uintptr_t addr, bool *holds_it)
+{
+	struct rlw_region *r = rlw_reg;
+
+	*holds_it = true;
+	if (o && o->owner > 0)
+		return o->owner;
+	*holds_it = false;
+	for (uint32_t i = 1; i <= r->nworkers; i++) {
+		const struct rlw_worker *w = &r->w[i];
+
+		if (w->state != RLW_W_LIVE || (int)i == rlw_me ||
+		    (o && o->aspace && w->aspace != o->aspace) ||
+		    (!o && w->aspace != r->w[rlw_me].aspace))
+			continue;
+		switch (w->op) {
+		case RLW_OP_LOCK: case RLW_OP_RDLOCK: case RLW_OP_WRLOCK:
+		case RLW_OP_SEM_WAIT: case RLW_OP_BARRIER_LEAVE:
+			if (w->obj == addr)
+				return (int)i;
+			break;
+		case RLW_OP_COND_RELOCK: /* waits on the condvar, or for its mutex */
+			if (w->obj == addr || (w->signalled && w->obj2 == addr))
+				return (int)i;
+			break;
+		default:
+			break;
+		}
+	}
+	if (o && o->kind == RLW_O_RWLOCK && o->count > 0) {
+		*holds_it = true;
+		return -1; /* readers (not recorded by name) */
+	}
+	return 0;
+}
+
+void
+rlw_obj_check(uintptr_t addr, enum rlw_obj_kind kind, bool destroy, uintptr_t pc)
+{
+	static const char *const kinds[] = {
+		[RLW_O_MUTEX] = "mutex", [RLW_O_COND] = "condition variable",
+		[RLW_O_SEM] = "semaphore", [RLW_O_RWLOCK] = "rwlock",
+		[RLW_O_BARRIER] = "barrier", [RLW_O_SPIN] = "spin lock",
+	};
+	struct rlw_region *r = rlw_reg;
+	uint32_t sp = obj_space(addr, kind);
+	struct rlw_obj *o = find_obj(addr, sp ? sp : r->w[rlw_me].aspace);
+	bool held;
+	int u = user_of(o, addr, &held);
+	char me[96], name[64], where[160], other[96];
+
+	if (u == 0)
+		return;
+	rlw_inside++;
+	who(rlw_me, me, sizeof me);
+	rlw_data_name(addr, name, sizeof name);
+	rlw_code_line(pc, where, sizeof where);
+	if (u > 0)
+		who(u, other, sizeof other);
+	else
+		snprintf(other, sizeof other, "readers");
+	snprintf(r->text, RLW_TEXT_LEN, "misuse: %s %s %s %s%s%s%s while %s %s it",
+	         me, destroy ? "destroys" : "initialises again", kinds[kind] ? kinds[kind] : "object",
+	         name, where[0] ? " (" : "", where, where[0] ? ")" : "",
+	         u == rlw_me ? "it" : other,
+	         held ? (u == rlw_me ? "holds" : u > 0 ? "holds" : "hold") : "waits for");
+	rlw_inside--;
+	stop(RLW_END_MISUSE);
+}
+
+void
+rlw_obj_renew(uintptr_t addr, enum rlw_obj_kind kind)
+{
+	struct rlw_obj *o = rlw_obj(addr, kind);
+
+	if (o) {
+		o->kind = kind;
+		from_real(o);
+	}
 }

@@ -674,6 +674,8 @@ end_name(uint32_t end)
 	case RLW_END_DIVERGED: return "diverged";
 	case RLW_END_CAP: return "cap";
 	case RLW_END_SLEPT: return "slept";
+	case RLW_END_MISUSE: return "misuse";
+	case RLW_END_OUTPUT: return "output";
 	default: return "ok";
 	}
 }
@@ -733,6 +735,13 @@ granted_schedule(void)
  * shows a lesson's. */
 static bool tee_out;
 
+/* What a run may print: the first WATCH_OUT_CAP bytes are kept (and
+ * shown); past them the run is stopped (a program printing in a loop
+ * would otherwise cost seconds a run, and an --explore or a check
+ * minutes), and its outcome says so (end "output"). */
+enum { WATCH_OUT_CAP = 1 << 20 };
+static size_t out_seen; /* bytes the run printed */
+
 static bool
 drain(int fd, struct str *b)
 {
@@ -740,6 +749,7 @@ drain(int fd, struct str *b)
 
 	for (;;) {
 		ssize_t n = read(fd, buf, sizeof buf);
+		size_t keep;
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -747,13 +757,40 @@ drain(int fd, struct str *b)
 			return true;
 		if (n == 0)
 			return false;
-		if (b)
-			sadd(b, buf, (size_t)n);
-		if (tee_out) {
-			fwrite(buf, 1, (size_t)n, stdout);
+		keep = out_seen >= WATCH_OUT_CAP ? 0 :
+		       (size_t)n < WATCH_OUT_CAP - out_seen ? (size_t)n : WATCH_OUT_CAP - out_seen;
+		out_seen += (size_t)n;
+		if (b && keep)
+			sadd(b, buf, keep);
+		if (tee_out && keep) {
+			fwrite(buf, 1, keep, stdout);
 			fflush(stdout);
 		}
 	}
+}
+
+/* Past the cap: stop the run (once), and mark how it ended. */
+static bool
+out_over(bool *stopped)
+{
+	if (out_seen <= WATCH_OUT_CAP || *stopped)
+		return false;
+	*stopped = true;
+	kill_run();
+	if (run_pid > 0)
+		kill(run_pid, SIGKILL);
+	return true;
+}
+
+static void
+out_mark(bool stopped)
+{
+	if (!stopped)
+		return;
+	reg->end = RLW_END_OUTPUT;
+	snprintf(reg->text, RLW_TEXT_LEN,
+	         "the run printed more than %d bytes (%zu read before it stopped): "
+	         "stopped, the first %d kept", WATCH_OUT_CAP, out_seen, WATCH_OUT_CAP);
 }
 
 static int64_t
@@ -772,9 +809,10 @@ run_once(struct str *out, int *st)
 {
 	int p[2] = { -1, -1 }, pfd;
 	int64_t deadline = now_ms() + run_timeout_ms;
-	bool timed_out = false, open_out = false;
+	bool timed_out = false, open_out = false, over = false;
 
 	rlw_reset_run(reg);
+	out_seen = 0;
 	if (out) {
 		if (pipe2(p, O_CLOEXEC) < 0)
 			usage_error("pipe: %s", strerror(errno));
@@ -802,6 +840,7 @@ run_once(struct str *out, int *st)
 			break;
 		if (open_out && (fds[1].revents & (POLLIN | POLLHUP)))
 			open_out = drain(p[0], out);
+		out_over(&over);
 		if (pfd >= 0 ? (fds[0].revents & POLLIN) != 0
 		             : waitpid(run_pid, st, WNOHANG) == run_pid) {
 			if (pfd < 0)
@@ -821,6 +860,7 @@ reaped:
 	if (pfd >= 0)
 		close(pfd);
 	run_pid = 0;
+	out_mark(over);
 	return !timed_out;
 }
 
@@ -962,8 +1002,9 @@ server_run(void *ctx, const int *pre, long n, const int *sl, long nsl,
 	struct str out = { 0 };
 	int32_t msg[2];
 	int64_t deadline = now_ms() + run_timeout_ms;
-	bool timed_out = false;
+	bool timed_out = false, over = false;
 
+	out_seen = 0;
 	reg->max_steps = (uint64_t)s->lab->o.max_steps;
 	reg->nsleep0 = 0;
 	for (long i = 0; i < nsl && i < RLW_MAX_WORKERS; i++)
@@ -997,6 +1038,7 @@ server_run(void *ctx, const int *pre, long n, const int *sl, long nsl,
 			break;
 		if (f[1].revents & POLLIN)
 			drain(s->out, &out);
+		out_over(&over);
 		if (f[0].revents & (POLLIN | POLLHUP)) {
 			read_msg(s->rep, msg, now_ms() + 5000);
 			break;
@@ -1004,6 +1046,7 @@ server_run(void *ctx, const int *pre, long n, const int *sl, long nsl,
 	}
 	drain(s->out, &out);
 	run_pid = 0;
+	out_mark(over);
 	r->out = out.s;
 	r->steps = steps_text();
 	r->status = status_of(msg[1]);

@@ -385,13 +385,106 @@ START_TEST(test_fork_and_spin)
 	ck_assert_int_eq(json_array_size(outcomes(r)), 1);
 	ck_assert_ptr_nonnull(by_stdout(r, "child: value = 42\nparent: value = 0, child exit 0\n"));
 	json_decref(r);
+	/* A spinner that yields until main sets its flag: the yield hands
+	 * the turn on (fairness), so every run ends. */
 	prog_path(p, sizeof p, _i, "spin");
 	snprintf(a, sizeof a, "--preemptions 1 --max-steps 40 %s", p);
 	r = explore(a);
 	ck_assert_ptr_nonnull(by_stdout(r, "done\n"));
+	ck_assert_msg(by_flag(r, "bound") == NULL, "%s: a fair schedule was cut", p);
+	ck_assert_int_eq(json_array_size(outcomes(r)), 1);
+	json_decref(r);
+	/* One that nobody ends: every run is cut. */
+	prog_path(p, sizeof p, _i, "spin_forever");
+	snprintf(a, sizeof a, "--max-steps 40 %s", p);
+	r = explore(a);
 	o = by_flag(r, "bound");
 	ck_assert_msg(o != NULL, "%s: the spinning run was not cut", p);
+	ck_assert_int_eq(json_array_size(outcomes(r)), 1);
 	ck_assert(!jtrue(r, "complete"));
+	json_decref(r);
+	/* Trylock and back off: fair schedules run the holder; every run
+	 * ends, and the exploration is complete. */
+	prog_path(p, sizeof p, _i, "trylock_spin");
+	snprintf(a, sizeof a, "--preemptions 1 --max-steps 200 %s", p);
+	r = explore(a);
+	ck_assert_msg(by_flag(r, "bound") == NULL, "%s: a run was cut by the step bound", p);
+	ck_assert_int_eq(json_array_size(outcomes(r)), 1);
+	ck_assert_ptr_nonnull(by_stdout(r, "counter = 2\n"));
+	json_decref(r);
+	r = explore(p);
+	ck_assert_msg(jtrue(r, "complete"), "%s: not complete", p);
+	ck_assert_int_eq(json_array_size(outcomes(r)), 1);
+	json_decref(r);
+}
+END_TEST
+
+/* pthread_once: the second caller waits for init in the model (in the
+ * real futex it hung the run until the timeout); and a second join. */
+START_TEST(test_once)
+{
+	char p[128];
+	json_t *r;
+
+	prog_path(p, sizeof p, _i, "once");
+	r = explore(p);
+	ck_assert_msg(jtrue(r, "complete"), "%s: not complete", p);
+	ck_assert_int_eq(json_array_size(outcomes(r)), 1);
+	ck_assert_ptr_nonnull(by_stdout(r, "inits = 1\n"));
+	json_decref(r);
+	/* A second join of one thread: EINVAL in the model (the real call
+	 * on a joined thread's freed descriptor said 0, or could wait). */
+	prog_path(p, sizeof p, _i, "join_twice");
+	r = explore(p);
+	ck_assert(jtrue(r, "complete"));
+	ck_assert_int_eq(json_array_size(outcomes(r)), 1);
+	ck_assert_ptr_nonnull(by_stdout(r, "einval = 1\n"));
+	json_decref(r);
+}
+END_TEST
+
+/* C: init of a held mutex ends every run as a misuse (the real object
+ * let it pass: counter = 2).  D: a barrier initialised in a constructor,
+ * before the library took charge, still makes the threads wait for each
+ * other (its count read from the real object): "saw 1 1" alone. */
+START_TEST(test_init_and_ctor)
+{
+	char p[128];
+	json_t *r, *o;
+	size_t i;
+
+	prog_path(p, sizeof p, _i, "reinit");
+	r = explore(p);
+	ck_assert(jtrue(r, "complete"));
+	ck_assert_int_gt(json_array_size(outcomes(r)), 0);
+	json_array_foreach(outcomes(r), i, o)
+		ck_assert_msg(jstr(o, "end") && strcmp(jstr(o, "end"), "misuse") == 0,
+		              "%s: a run ended as %s", p, jstr(o, "end"));
+	json_decref(r);
+	prog_path(p, sizeof p, _i, "barrier_ctor");
+	r = explore(p);
+	ck_assert(jtrue(r, "complete"));
+	ck_assert_int_eq(json_array_size(outcomes(r)), 1);
+	ck_assert_ptr_nonnull(by_stdout(r, "saw 1 1\n"));
+	json_decref(r);
+}
+END_TEST
+
+/* E: a run that prints for ever is stopped past 1 MiB (before: the 10 s
+ * timeout, after gigabytes), its first MiB kept, its end "output". */
+START_TEST(test_output_cap)
+{
+	char p[128];
+	json_t *r, *o;
+
+	prog_path(p, sizeof p, _i, "flood");
+	r = explore(p);
+	ck_assert_int_eq(json_array_size(outcomes(r)), 1);
+	o = json_array_get(outcomes(r), 0);
+	ck_assert_msg(jstr(o, "end") && strcmp(jstr(o, "end"), "output") == 0,
+	              "%s: ended as %s", p, jstr(o, "end"));
+	ck_assert_int_eq(strlen(jstr(o, "stdout")), 1 << 20);
+	ck_assert(strncmp(jstr(o, "stdout"), "line 0: ", 8) == 0);
 	json_decref(r);
 }
 END_TEST
@@ -627,6 +720,9 @@ suite_watch(void)
 	tcase_add_loop_test(tc, test_lost_wakeup, 0, 2);
 	tcase_add_loop_test(tc, test_fork_and_spin, 0, 2);
 	tcase_add_test(tc, test_sleep_sets);
+	tcase_add_loop_test(tc, test_once, 0, 2);
+	tcase_add_loop_test(tc, test_init_and_ctor, 0, 2);
+	tcase_add_loop_test(tc, test_output_cap, 0, 2);
 	tcase_add_test(tc, test_long_schedule);
 	tcase_add_test(tc, test_cache_replaced);
 	tcase_add_test(tc, test_bad_input);

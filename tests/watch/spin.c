@@ -1,6 +1,8 @@
 // A thread spins on a flag until main sets it (yielding, so each test
-// of the flag is a scheduling point of the executable too).  A schedule that keeps to the
-// spinner never lets main set it: the step bound cuts that run.
+// of the flag is a scheduling point of the executable too).  A schedule
+// that kept to the spinner would never let main set it; the scheduler is
+// fair (the spinner's second yield hands the turn on), so every run ends.
+// tests/watch/spin_forever.c is the spin nobody ends.
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
