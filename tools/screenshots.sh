@@ -212,8 +212,10 @@ keys q
 # 7. Three dining philosophers, each holding its left fork and waiting for
 # the next one's: a cycle of three in the Locks panel.
 start "--run 'deadlock --workers 3 --schedule 1,2,3,1,2,3'"
-until_ 30 has "Result: deadlock"
-until_ 10 has "fork3"
+# (The run's "Result: deadlock" line can scroll out of a short Output
+# panel: the Locks panel's own cycle is what this shot is of.)
+until_ 30 has "Deadlock: a cycle of waits"
+until_ 10 has "worker 3 holds fork3 and waits for fork1"
 shot philosophers-cycle
 keys q
 
@@ -222,6 +224,30 @@ keys q
 start "--run 'condvars --workers 3 --items 1 --cvs one --schedule 2,2,3,3,1,1,1,1,1,1,1,2,2,2,2,2,3,3'"
 until_ 30 has "everyone asleep"
 shot condvars-asleep
+keys q
+
+# 8b. A learner's own program (tests/watch/forks.c, unmodified) under
+# racelab --watch, stepped into its deadlock with the schedule --explore
+# reports: its threads by their start routines, its locks by its globals,
+# the Source panel at each thread's line.
+cc -g -O0 -pthread -o "$TMP/forks" "$ROOT/tests/watch/forks.c" || die "cannot build forks.c"
+start "--watch $TMP/forks"
+# Its free run ends, or (its own deadlock, now and then) is stopped.
+until_ 30 has " after "
+keys s
+until_ 10 has "step off"
+for w in 1 2 2 3 3; do
+	keys "$w"
+	until_ 10 has "schedule: $(echo "${wsched:+$wsched,}$w")"
+	wsched=${wsched:+$wsched,}$w
+done
+keys 2
+until_ 10 has "waits for right_fork"
+keys 3
+until_ 10 has "alice holds left_fork and waits for right_fork, held by bob"
+shot watch-forks
+keys x
+keys q
 keys q
 
 # 9. The projector layout at 80x24 (P, --projector), the race lesson
