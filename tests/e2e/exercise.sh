@@ -95,7 +95,10 @@ cp "$SOL/bank-luck.c" "$COPY"
 wait_for "FAIL: the balance is" 30
 keys E
 wait_for "no longer checking on save"
-sched=$(screen | sed -n 's/.*--schedule \([0-9,]*\).*/\1/p' | head -n 1)
+# The results box may wrap the command line anywhere (its paths are the
+# checkout's): its rows are joined before the schedule is read.
+sched=$(screen | awk -F'│' 'NF >= 3 { printf "%s ", $2 }' |
+	sed -n 's/.*--schedule *\([0-9][0-9,]*\).*/\1/p' | head -n 1)
 [ -n "$sched" ] || fail "no --schedule on the screen"
 keys f
 wait_for "the failing interleaving, "
