@@ -239,4 +239,8 @@ rlw_fp_independent(const struct rlw_fp *x, const struct rlw_fp *y)
 	return true;
 }
 
+/* SIGKILL every child of the calling thread but except (0: none);
+ * returns how many (rlw_kids.c). */
+int rlw_kill_children(pid_t except);
+
 #endif

@@ -1242,28 +1242,7 @@ static void
 reap_all(void)
 {
 	for (;;) {
-		char path[64], buf[4096];
-		int fd;
-		ssize_t n;
-
-		snprintf(path, sizeof path, "/proc/self/task/%ld/children",
-		         (long)syscall(SYS_gettid));
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
-		if (fd >= 0)
-			close(fd);
-		if (n > 0) {
-			buf[n] = '\0';
-			for (char *p = buf; *p;) {
-				char *e;
-				long pid = strtol(p, &e, 10);
-
-				if (e == p)
-					break;
-				kill((pid_t)pid, SIGKILL);
-				p = e;
-			}
-		}
+		rlw_kill_children(0);
 		if (REAL(waitpid)(-1, NULL, 0) < 0 && errno == ECHILD)
 			return;
 	}

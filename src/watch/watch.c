@@ -533,31 +533,10 @@ static void
 reap_all(void)
 {
 	for (;;) {
-		char path[64], buf[4096];
-		int fd;
-		ssize_t n;
 		pid_t p;
 
-		snprintf(path, sizeof path, "/proc/self/task/%ld/children",
-		         (long)syscall(SYS_gettid));
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
-		if (fd >= 0)
-			close(fd);
-		if (n > 0) {
-			buf[n] = '\0';
-			for (char *q = buf; *q;) {
-				char *e;
-				long pid = strtol(q, &e, 10);
-
-				if (e == q)
-					break;
-				if (pid != server_pid)
-					kill((pid_t)pid, SIGKILL);
-				q = e;
-			}
-		}
-		p = waitpid(server_pid > 0 ? -1 : -1, NULL, server_pid > 0 ? WNOHANG : 0);
+		rlw_kill_children(server_pid);
+		p = waitpid(-1, NULL, server_pid > 0 ? WNOHANG : 0);
 		if (p < 0 && errno == ECHILD)
 			return;
 		if (server_pid > 0 && p <= 0)
