@@ -94,7 +94,8 @@ RACELAB_E2E=$RL_TMP "$ROOT/bin/racelab" --verify > "$RL_TMP/all" 2>&1
 rc=$?
 cat "$RL_TMP/all"
 echo "racelab --verify took $(( $(date +%s) - t0 )) s"
-[ "$rc" = 0 ] || fail "racelab --verify exited $rc"
+# The failed lines again, last: make check shows a failing script's tail.
+[ "$rc" = 0 ] || fail "racelab --verify exited $rc: $(grep -E 'FAILED|ERROR' "$RL_TMP/all" | tr -s ' ' | tr '\n' ';')"
 n=$(ls -d "$ROOT"/lessons/[0-9]*/ | wc -l)  # every lesson in the tree
 grep -q "^verify: $n lessons: .* 0 failed, .* 0 errors" "$RL_TMP/all" || fail "summary"
 wait_until rl_no_leftovers
