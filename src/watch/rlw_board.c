@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../board/board.h"
@@ -473,4 +474,42 @@ rlw_board_barrier_left(int no, int idx, bool last)
 	atomic_fetch_add_explicit(&bl->acquisitions, 1, memory_order_relaxed);
 	board_event_put(a, BOARD_EV_WOKEN, (uint32_t)idx, phase);
 	board_actor_state(a, atomic_load(&a->held) ? BOARD_ST_CRITICAL : BOARD_ST_RUNNING);
+}
+
+/* A robust mutex whose holder died: the kernel hands it to the next
+ * taker with EOWNERDEAD.  The dead holder's bit goes (a mutex has one
+ * holder); taken is marked after. */
+void
+rlw_board_owner_died(int idx)
+{
+	uint32_t n;
+
+	if (!brd || idx < 0 || idx >= 32)
+		return;
+	n = atomic_load(&brd->nactors);
+	for (uint32_t i = 1; i < n && i < BOARD_MAX_ACTORS; i++)
+		atomic_fetch_and(&brd->actor[i].held, ~(1u << idx));
+}
+
+/* The program reaped a child process (wait, waitpid): the kernel's word
+ * on how it ended is the end of each of its threads that had not ended
+ * by itself (a SIGKILL runs no exit hook). */
+void
+rlw_board_reaped(pid_t pid, int wst)
+{
+	int st = WIFSIGNALED(wst) ? -WTERMSIG(wst) : WEXITSTATUS(wst);
+	uint32_t n;
+
+	if (!brd || pid <= 0 || !(WIFSIGNALED(wst) || WIFEXITED(wst)))
+		return;
+	n = atomic_load(&brd->nactors);
+	for (uint32_t i = 1; i < n && i < BOARD_MAX_ACTORS; i++) {
+		struct board_actor *a = &brd->actor[i];
+		uint32_t s = atomic_load(&a->state);
+
+		if (atomic_load(&a->pid) != pid || s == BOARD_ST_IDLE || s == BOARD_ST_DONE ||
+		    s == BOARD_ST_FAILED || s == BOARD_ST_KILLED)
+			continue;
+		rlw_board_done((int)i, st);
+	}
 }

@@ -275,7 +275,9 @@ board_lock(pthread_mutex_t *m, uintptr_t pc)
 		r = REAL(pthread_mutex_lock)(m);
 		rlw_board_waited(rlw_me, idx);
 	}
-	if (r == 0)
+	if (r == EOWNERDEAD) /* a robust mutex: taken from a dead holder */
+		rlw_board_owner_died(idx);
+	if (r == 0 || r == EOWNERDEAD)
 		rlw_board_taken(rlw_me, idx);
 	return r;
 }
@@ -300,7 +302,9 @@ pthread_mutex_trylock(pthread_mutex_t *m)
 
 		rlw_free_point(RLW_OP_TRYLOCK, (uintptr_t)m, 0, 0, PC);
 		r = REAL(pthread_mutex_trylock)(m);
-		if (r == 0)
+		if (r == EOWNERDEAD)
+			rlw_board_owner_died(idx);
+		if (r == 0 || r == EOWNERDEAD)
 			rlw_board_taken(rlw_me, idx);
 		return r;
 	}
@@ -1123,8 +1127,15 @@ RLW_API pid_t
 wait(int *st)
 {
 	if (on_board()) {
+		int z = 0;
+		pid_t p;
+
 		rlw_free_point(RLW_OP_WAIT, 0, 0, -1, PC);
-		return PARKED(REAL(wait)(st));
+		p = PARKED(REAL(waitpid)(-1, &z, 0));
+		rlw_board_reaped(p, z);
+		if (st)
+			*st = z;
+		return p;
 	}
 	if (rlw_active())
 		return wait_granted(-1, st, 0, PC);
@@ -1135,10 +1146,17 @@ RLW_API pid_t
 waitpid(pid_t pid, int *st, int options)
 {
 	if (on_board()) {
+		int z = 0;
+		pid_t p;
+
 		rlw_free_point(RLW_OP_WAIT, 0, 0, pid, PC);
-		if (options & WNOHANG)
-			return REAL(waitpid)(pid, st, options);
-		return PARKED(REAL(waitpid)(pid, st, options));
+		p = options & WNOHANG ? REAL(waitpid)(pid, &z, options)
+		                      : PARKED(REAL(waitpid)(pid, &z, options));
+		if (!(options & WNOWAIT))
+			rlw_board_reaped(p, z);
+		if (st)
+			*st = z;
+		return p;
 	}
 	if (rlw_active() && pid >= -1)
 		return wait_granted(pid, st, options, PC);

@@ -1,6 +1,7 @@
 # racelab --watch: the Locks panel of a learner's own program tells the
 # truth about every kind of lock it uses, as it does for a lesson's
-# (tests/watch/: rwlock.c, sem.c, barrier.c, doomed.c).  Each program is
+# (tests/watch/: rwlock.c, sem.c, barrier.c, doomed.c,
+# doomed_child.c).  Each program is
 # driven in step mode to a forced state (each step seen in the schedule
 # line before the next key), then the panel is read:
 #   - an rwlock read-held by two readers, a writer waiting; then the
@@ -9,12 +10,15 @@
 #     acquisitions, and the permit handed on at the post;
 #   - a barrier of three: how many have arrived, who waits; all pass;
 #   - a thread that SIGKILLs its own process while it holds a mutex: the
-#     lock is shown held by a dead thread (the process is gone).
+#     lock is shown held by a dead thread (the process is gone);
+#   - a child process that does so holding a robust mutex it shares with
+#     its parent: held by the dead child once the parent has reaped it,
+#     then by the parent (EOWNERDEAD).
 # At 120x40, then at 80x24 (the same columns, an inner width of 78).
 . "$(dirname "$0")/lib.sh"
 
 [ -x "$ROOT/bin/racelab-watch" ] || fail "bin/racelab-watch is not built"
-for p in rwlock sem barrier doomed; do
+for p in rwlock sem barrier doomed doomed_child; do
 	cc -g -O1 -pthread -o "$RL_TMP/$p" "$ROOT/tests/watch/$p.c" || fail "cannot build $p.c"
 done
 
@@ -98,4 +102,19 @@ wait_for "killed by SIGKILL after"
 want_row "vault +mutex +w2\(dead\) +1 +0.0% +[0-9.]+ +0 *│"
 wait_for "[2] killed"
 quit doomed
+
+# The same in a child process, on a robust mutex it shares with its
+# parent (named by its address: it is no global): the parent reaps the
+# child, and the kernel's word (killed) is the end of its holder while
+# the parent lives; the parent takes the mutex (EOWNERDEAD: the kernel's
+# robust list says its owner died) and is its one holder.
+start doomed_child "exited 0"
+type_schedule 1,2,2
+wait_for "[2] killed"
+wait_for "[1] next: lock 0x"
+want_row "0x[0-9a-f]+ +mutex +w2 main\(dead\) +1 +0.0% +[0-9.]+ +0 *│"
+type_schedule 1
+wait_for "[1] next: unlock 0x"
+want_row "0x[0-9a-f]+ +mutex +w1 main +2 +0.0% +[0-9.]+ +0 *│"
+quit doomed_child
 echo "ok: --watch Locks panel: rwlock readers and writer, semaphore, barrier, a dead holder"
