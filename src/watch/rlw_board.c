@@ -21,8 +21,11 @@
 #include "../board/board.h"
 
 static struct board *brd;
-/* When this thread's wait on the board began (for the lock's wait time). */
+/* When this thread's wait on the board began (for the lock's wait time),
+ * and the lock + 1 it has just waited for (0: none): its next taking of
+ * that lock is a contended one, a wait that failed (a timeout) is none. */
 static __thread uint64_t wait_t0;
+static __thread int waited_for;
 
 /* Address -> board lock index, for this process. */
 static struct {
@@ -216,6 +219,7 @@ static void
 wait_mark(struct board_actor *a, int idx, uint32_t arg)
 {
 	wait_t0 = board_now_ns();
+	waited_for = 0;
 	atomic_fetch_add(&brd->lock[idx].waiters, 1);
 	atomic_store(&a->wait_timed, 0);
 	atomic_store(&a->wait_arg, arg);
@@ -224,7 +228,8 @@ wait_mark(struct board_actor *a, int idx, uint32_t arg)
 	board_event_put(a, BOARD_EV_LOCK_WAIT, (uint32_t)idx, arg);
 }
 
-/* The wait is over: counted as the lock's contention and wait time. */
+/* The wait is over: its time is the lock's (a condvar's too: the time
+ * its waiters slept, never a contention of its mutex). */
 static void
 wait_end(struct board_actor *a, int idx)
 {
@@ -232,8 +237,7 @@ wait_end(struct board_actor *a, int idx)
 
 	atomic_fetch_add_explicit(&bl->wait_ns, board_now_ns() - wait_t0,
 	                          memory_order_relaxed);
-	if (atomic_load(&bl->kind) != BOARD_LOCK_COND)
-		atomic_fetch_add_explicit(&bl->contended, 1, memory_order_relaxed);
+	waited_for = atomic_load(&bl->kind) != BOARD_LOCK_COND ? idx + 1 : 0;
 	atomic_store(&a->wait_lock, 0);
 	atomic_store(&a->wait_arg, 0);
 	atomic_fetch_sub(&bl->waiters, 1);
@@ -246,6 +250,9 @@ taken_mark(struct board_actor *a, int idx)
 {
 	if (idx < 32)
 		atomic_fetch_or(&a->held, 1u << idx);
+	if (waited_for == idx + 1) /* it had to wait for it */
+		atomic_fetch_add_explicit(&brd->lock[idx].contended, 1, memory_order_relaxed);
+	waited_for = 0;
 	atomic_fetch_add_explicit(&brd->lock[idx].acquisitions, 1, memory_order_relaxed);
 	atomic_store_explicit(&a->acquired[idx],
 	                      atomic_load_explicit(&a->acquired[idx], memory_order_relaxed) + 1,
@@ -469,8 +476,9 @@ rlw_board_barrier_left(int no, int idx, bool last)
 	bl = &brd->lock[idx];
 	phase = atomic_load(&a->wait_arg);
 	wait_end(a, idx);
-	if (last) /* the last one in did not wait */
-		atomic_fetch_sub_explicit(&bl->contended, 1, memory_order_relaxed);
+	waited_for = 0;
+	if (!last) /* the last one in did not wait */
+		atomic_fetch_add_explicit(&bl->contended, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&bl->acquisitions, 1, memory_order_relaxed);
 	board_event_put(a, BOARD_EV_WOKEN, (uint32_t)idx, phase);
 	board_actor_state(a, atomic_load(&a->held) ? BOARD_ST_CRITICAL : BOARD_ST_RUNNING);
