@@ -122,7 +122,9 @@ draw_shares(WINDOW *w, int y, int wd, uint32_t lock)
 	term_put(w, y, 1, wd - 2, term_attr(COL_DIM), buf);
 }
 
-enum { HOLD_W = 13 }; /* the HOLDER column */
+/* The HOLDER column: wider where the panel has room for several
+ * holders by name (two readers of an rwlock: "w2 reader,w3 reader"). */
+enum { HOLD_W = 13, HOLD_W_WIDE = 24 };
 
 /* Append "w1" style labels of the actors for which pick() holds. */
 static size_t
@@ -162,13 +164,14 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 	int h, wd, rows, ndl;
 	uint32_t n = nlocks();
 	bool wide;
+	int hold_w;
 	char dl[BOARD_MAX_LOCKS + 1][160];
 
 	getmaxyx(w, h, wd);
 	wide = wd - 2 >= 76;
-	term_put(w, 1, 1, wd - 2, A_BOLD, wide ?
-	         " NAME       KIND     HOLDER        ACQUIRED CONTENDED  WAIT ms  WAITERS" :
-	         " NAME       KIND     HOLDER        WAITERS");
+	hold_w = wd - 2 >= 76 + HOLD_W_WIDE - HOLD_W + 20 ? HOLD_W_WIDE : HOLD_W;
+	term_printf(w, 1, 1, wd - 2, A_BOLD, " NAME       KIND     %-*s %s", hold_w, "HOLDER",
+	            wide ? "ACQUIRED CONTENDED  WAIT ms  WAITERS" : "WAITERS");
 	if (n == 0) {
 		term_put(w, 2, 2, wd - 4, term_attr(COL_DIM), "no locks in this demo");
 		return;
@@ -229,7 +232,7 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 		 * fallback for a lesson that sets only that. */
 		/* Several holders (readers, a semaphore's) by number alone
 		 * when their names would push the columns out. */
-		if (list_actors(hold, sizeof hold, i, true, false) > HOLD_W)
+		if (list_actors(hold, sizeof hold, i, true, false) > (size_t)hold_w)
 			list_actors(hold, sizeof hold, i, true, true);
 		if (!hold[0])
 			actor_label(kind == BOARD_LOCK_COND || kind == BOARD_LOCK_BARRIER
@@ -241,7 +244,7 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 		x += term_printf(w, y, x, wd - 1 - x,
 		                 sel | (strcmp(hold, "-") ? term_state_attr(BOARD_ST_CRITICAL)
 		                                          : A_NORMAL),
-		                 "%-*s ", HOLD_W, hold);
+		                 "%-*s ", hold_w, hold);
 		if (wide) {
 			unsigned long long acq = atomic_load_explicit(&l->acquisitions, memory_order_relaxed);
 			unsigned long long con = atomic_load_explicit(&l->contended, memory_order_relaxed);
