@@ -26,6 +26,9 @@ static struct board *brd;
  * that lock is a contended one, a wait that failed (a timeout) is none. */
 static __thread uint64_t wait_t0;
 static __thread int waited_for;
+/* The read locks this thread holds on each rwlock (glibc lets a reader
+ * take one again): it is one of the readers until the last is undone. */
+static __thread uint32_t rd_depth[BOARD_MAX_LOCKS];
 
 /* Address -> board lock index, for this process. */
 static struct {
@@ -278,6 +281,10 @@ rlw_board_waited(int no, int idx)
 
 	if (!a || idx < 0)
 		return;
+	/* A write lock that failed (EDEADLK: it holds it already) waits no more. */
+	if (atomic_load(&brd->lock[idx].kind) == BOARD_LOCK_RWLOCK &&
+	    atomic_load(&a->wait_arg) == BOARD_WAIT_WRITE)
+		atomic_fetch_sub(&brd->lock[idx].wwait, 1);
 	wait_end(a, idx);
 	board_actor_state(a, atomic_load(&a->held) ? BOARD_ST_CRITICAL : BOARD_ST_RUNNING);
 }
@@ -405,7 +412,7 @@ rlw_board_rw_taken(int no, int idx, uint32_t how, bool waited)
 	bl = &brd->lock[idx];
 	if (how == BOARD_WAIT_WRITE)
 		atomic_store(&bl->holder, no);
-	else
+	else if (rd_depth[idx]++ == 0)
 		atomic_fetch_add(&bl->readers, 1);
 	if (waited) {
 		if (how == BOARD_WAIT_WRITE)
@@ -428,8 +435,14 @@ rlw_board_rw_released(int no, int idx)
 	bl = &brd->lock[idx];
 	if (atomic_load(&bl->holder) == no)
 		atomic_store(&bl->holder, -1);
-	else
+	else if (rd_depth[idx] > 1) {
+		rd_depth[idx]--; /* still a reader */
+		board_event_put(a, BOARD_EV_LOCK_RELEASE, (uint32_t)idx, 0);
+		return;
+	} else {
+		rd_depth[idx] = 0;
 		atomic_fetch_sub(&bl->readers, 1);
+	}
 	atomic_fetch_and(&a->held, ~(1u << idx));
 	board_event_put(a, BOARD_EV_LOCK_RELEASE, (uint32_t)idx, 0);
 	board_actor_state(a, atomic_load(&a->held) ? BOARD_ST_CRITICAL : BOARD_ST_RUNNING);

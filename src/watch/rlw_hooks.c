@@ -1133,7 +1133,7 @@ wait(int *st)
 		rlw_free_point(RLW_OP_WAIT, 0, 0, -1, PC);
 		p = PARKED(REAL(waitpid)(-1, &z, 0));
 		rlw_board_reaped(p, z);
-		if (st)
+		if (st && p > 0)
 			*st = z;
 		return p;
 	}
@@ -1152,9 +1152,8 @@ waitpid(pid_t pid, int *st, int options)
 		rlw_free_point(RLW_OP_WAIT, 0, 0, pid, PC);
 		p = options & WNOHANG ? REAL(waitpid)(pid, &z, options)
 		                      : PARKED(REAL(waitpid)(pid, &z, options));
-		if (!(options & WNOWAIT))
-			rlw_board_reaped(p, z);
-		if (st)
+		rlw_board_reaped(p, z); /* a stopped child: neither exited nor killed */
+		if (st && p > 0)
 			*st = z;
 		return p;
 	}
