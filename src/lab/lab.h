@@ -272,6 +272,7 @@ void lab_result(const struct lab *lab, const char *fmt, ...)
  *   CPUs make it high by design.
  * - "steal": the fraction of the usable CPUs' time that the hypervisor
  *   ran something else (/proc/stat's steal column, in 10 ms ticks).
+ * - "cpu_ms" and "cpu_wait_ms": the sums behind cpu_wait.
  * A claim about timing names them: "when cpu_wait < 0.1 and steal < 0.1". */
 struct lab_cpu {
 	double cpu_wait, steal;

@@ -1089,6 +1089,8 @@ lab_json_end(struct lab_json *j)
 		if (lab_cpu_read(&c) == 0) {
 			lab_json_num(j, "cpu_wait", c.cpu_wait);
 			lab_json_num(j, "steal", c.steal);
+			lab_json_num(j, "cpu_ms", c.run_ms);
+			lab_json_num(j, "cpu_wait_ms", c.wait_ms);
 		}
 	}
 	if (json_lab && json_lab->o.random && json_lab->rsched_len) {
