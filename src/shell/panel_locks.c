@@ -123,10 +123,46 @@ draw_shares(WINDOW *w, int y, int wd, uint32_t lock)
 }
 
 /* The HOLDER column: wider where the panel has room for several
- * holders by name (two readers of an rwlock: "w2 reader,w3 reader"). */
-enum { HOLD_W = 13, HOLD_W_WIDE = 24 };
+ * holders by name (two readers of an rwlock: "w2 reader,w3 reader").
+ * The NAME column is 10 wide, up to a name's 15 where there is room. */
+enum { HOLD_W = 13, HOLD_W_WIDE = 24, NAME_W = 10, NAME_W_MAX = BOARD_NAME_LEN - 1 };
 
-/* Append "w1" style labels of the actors for which pick() holds. */
+/* The NAME column's width: its longest name where the panel is wide. */
+static int
+name_width(uint32_t n, bool room)
+{
+	int w = NAME_W;
+
+	for (uint32_t i = 0; room && i < n; i++) {
+		int k = (int)strnlen(shell_demo.board->lock[i].name, NAME_W_MAX);
+
+		if (k > w)
+			w = k;
+	}
+	return w;
+}
+
+/* A lock's name in w columns.  Longer, it is cut where a learner still
+ * knows it: an address ("0x7f3a5c0e1040", a lock that is no global of
+ * the program, as the trace and the step panel name it) keeps its last
+ * digits, which tell two apart ("0x…c0e1040"); a name keeps its start
+ * ("counter l…"). */
+static void
+fit_name(const char *name, int w, char *buf, size_t n)
+{
+	const char *dots = shell_cfg.ascii ? ".." : "\u2026";
+	int len = (int)strnlen(name, NAME_W_MAX), dw = shell_cfg.ascii ? 2 : 1;
+
+	if (len <= w)
+		snprintf(buf, n, "%.*s", len, name);
+	else if (strncmp(name, "0x", 2) == 0)
+		snprintf(buf, n, "0x%s%s", dots, name + len - (w - 2 - dw));
+	else
+		snprintf(buf, n, "%.*s%s", w - dw, name, dots);
+}
+
+/* "w1" style labels of the lock's holders, or of its waiters (a wait
+ * with a timeout, which ends by itself, marked "(timed)"). */
 static size_t
 list_actors(char *buf, size_t len, uint32_t lock, bool holders, bool bare)
 {
@@ -150,8 +186,10 @@ list_actors(char *buf, size_t len, uint32_t lock, bool holders, bool bare)
 		if (!in)
 			continue;
 		actor_label(a, lab, sizeof lab, bare);
-		used += (size_t)snprintf(buf + used, len - used, "%s%s",
-		                         used ? "," : "", lab);
+		used += (size_t)snprintf(buf + used, len - used, "%s%s%s", used ? "," : "", lab,
+		                         !holders && atomic_load_explicit(&b->actor[a].wait_timed,
+		                                                          memory_order_relaxed)
+		                                 ? "(timed)" : "");
 	}
 	return used;
 }
@@ -164,14 +202,17 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 	int h, wd, rows, ndl;
 	uint32_t n = nlocks();
 	bool wide;
-	int hold_w;
+	int hold_w, name_w;
 	char dl[BOARD_MAX_LOCKS + 1][160];
 
 	getmaxyx(w, h, wd);
 	wide = wd - 2 >= 76;
 	hold_w = wd - 2 >= 76 + HOLD_W_WIDE - HOLD_W + 20 ? HOLD_W_WIDE : HOLD_W;
-	term_printf(w, 1, 1, wd - 2, A_BOLD, " NAME       KIND     %-*s %s", hold_w, "HOLDER",
-	            wide ? "ACQUIRED CONTENDED  WAIT ms  WAITERS" : "WAITERS");
+	/* Longer names where WAITERS keeps 20 columns after them. */
+	name_w = name_width(n, hold_w == HOLD_W_WIDE &&
+	                               wd - 2 >= 76 + HOLD_W_WIDE - HOLD_W + 20 + NAME_W_MAX - NAME_W);
+	term_printf(w, 1, 1, wd - 2, A_BOLD, " %-*s KIND     %-*s %s", name_w, "NAME", hold_w,
+	            "HOLDER", wide ? "ACQUIRED CONTENDED  WAIT ms  WAITERS" : "WAITERS");
 	if (n == 0) {
 		term_put(w, 2, 2, wd - 4, term_attr(COL_DIM), "no locks in this demo");
 		return;
@@ -212,7 +253,7 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 		enum board_lock_kind kind = atomic_load(&l->kind);
 		int holder = atomic_load_explicit(&l->holder, memory_order_relaxed);
 		unsigned nw = atomic_load_explicit(&l->waiters, memory_order_relaxed);
-		char kt[24], hold[96], who[160];
+		char kt[24], hold[96], who[160], nm[BOARD_NAME_LEN + 8];
 		attr_t sel = focus && (int)i == v->sel ? term_attr(COL_SEL) : A_NORMAL;
 
 		if (kind == BOARD_LOCK_SEM)
@@ -240,7 +281,10 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 		list_actors(who, sizeof who, i, false, false);
 		if (sel != A_NORMAL)
 			mvwhline(w, y, 1, ' ' | sel, wd - 2);
-		x = 1 + term_printf(w, y, 1, wd - 2, sel, " %-10.15s %-8s ", l->name, kt);
+		fit_name(l->name, name_w, nm, sizeof nm);
+		/* Padded by hand: "%-*s" counts the ellipsis's three bytes. */
+		x = 1 + term_printf(w, y, 1, wd - 2, sel, " %s%*s %-8s ", nm,
+		                    name_w - md_strwidth(nm), "", kt);
 		x += term_printf(w, y, x, wd - 1 - x,
 		                 sel | (strcmp(hold, "-") ? term_state_attr(BOARD_ST_CRITICAL)
 		                                          : A_NORMAL),
@@ -260,6 +304,9 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 				                 acq, acq ? 100.0 * (double)con / (double)acq : 0.0,
 				                 wait_ms);
 		}
+		/* Waiters by number alone when their names would be cut. */
+		if (x + 4 + md_strwidth(who) > wd - 1)
+			list_actors(who, sizeof who, i, false, true);
 		term_printf(w, y, x, wd - 1 - x,
 		            sel | (nw ? term_state_attr(BOARD_ST_WAIT_LOCK) : A_NORMAL),
 		            "%u%s%s", nw, who[0] ? ": " : "", who);

@@ -13,12 +13,17 @@
 #     lock is shown held by a dead thread (the process is gone);
 #   - a child process that does so holding a robust mutex it shares with
 #     its parent: held by the dead child once the parent has reaped it,
-#     then by the parent (EOWNERDEAD).
+#     then by the parent (EOWNERDEAD); named by its address, whole at
+#     120 columns, by its last digits at 80 (the NAME column's 10);
+#   - a spin lock held, a spinner waiting and then in; the timed waits
+#     (timed.c): a timed rwlock read that times out, a clock wait on a
+#     semaphore that waits its time on the clock it names, a timed mutex
+#     lock shown waiting "(timed)".
 # At 120x40, then at 80x24 (the same columns, an inner width of 78).
 . "$(dirname "$0")/lib.sh"
 
 [ -x "$ROOT/bin/racelab-watch" ] || fail "bin/racelab-watch is not built"
-for p in rwlock sem barrier doomed doomed_child; do
+for p in rwlock sem barrier doomed doomed_child timed; do
 	cc -g -O1 -pthread -o "$RL_TMP/$p" "$ROOT/tests/watch/$p.c" || fail "cannot build $p.c"
 done
 
@@ -32,11 +37,13 @@ type_schedule() { # type_schedule S: S's workers as keys, each step seen
 # row RE: the Locks panel shows a row matching the extended regex RE.
 row() { screen | grep -Eq "│ $1"; }
 want_row() { wait_until row "$1"; }
-# start PROG END: open PROG, wait for its free run to end with END, step mode.
+# start PROG END [ROW]: open PROG, wait for its free run to end with END
+# (and its Locks panel to show ROW), step mode.
 start() {
 	RL_COLS=120 RL_LINES=40
 	rl_start "--watch $RL_TMP/$1"
 	wait_for "$2 after"
+	[ -z "$3" ] || want_row "$3"
 	keys s
 	wait_for "1-9 start the demo in step mode"
 	_done=
@@ -114,9 +121,38 @@ start doomed_child "exited 0"
 type_schedule 1,2,2
 wait_for "[2] killed"
 wait_for "[1] next: lock 0x"
-want_row "0x[0-9a-f]+ +mutex +w2 main\(dead\) +1 +0.0% +[0-9.]+ +0 *│"
+want_row "0x[0-9a-f]{12} +mutex +w2 main\(dead\) +1 +0.0% +[0-9.]+ +0 *│"
+narrow
+want_row "0x…[0-9a-f]{7} mutex +w2 main\(dead\) +1 +0.0% +[0-9.]+ +0 *│"
 type_schedule 1
 wait_for "[1] next: unlock 0x"
-want_row "0x[0-9a-f]+ +mutex +w1 main +2 +0.0% +[0-9.]+ +0 *│"
+want_row "0x…[0-9a-f]{7} mutex +w1 main +2 +0.0% +[0-9.]+ +0 *│"
 quit doomed_child
-echo "ok: --watch Locks panel: rwlock readers and writer, semaphore, barrier, a dead holder"
+
+# A spin lock and the timed waits.  The free run first: nobody posts
+# ticket, and its sem_clockwait on CLOCK_MONOTONIC waited its 300 ms (a
+# timeout never comes early; read as a CLOCK_REALTIME deadline, long
+# past, it would not wait at all).
+start timed "exited 0" "ticket +sem 0/0 +- +0 +0.0% +[1-9][0-9]{2,}\.[0-9] +0 *│"
+# holder takes gate, spot and book; spinner tries spot, then spins.
+type_schedule 1,1,1,2,2,2,2,3,3,3
+wait_for "[3] waits for spot (held by 2)"
+want_row "spot +spin +w2 holder +1 +0.0% +[0-9.]+ +1: w3 spinner"
+# timer's timed read of book times out (holder writes): no reader, no
+# waiter left, nothing acquired.
+type_schedule 4,4
+wait_for "[4] next: sem_wait ticket"
+want_row "book +rw W +w2 holder +1 +0.0% +[0-9.]+ +0 *│"
+# holder lets book and spot go: the spinner is in (it had to wait).
+type_schedule 2,2
+wait_for "[3] next: unlock spot"
+want_row "spot +spin +w3 spinner +2 +50.0% +[0-9.]+ +0 *│"
+# The clock wait times out, the timed lock of gate waits: marked timed
+# (it ends by itself; the step does not settle until it does).
+type_schedule 4,4
+wait_for "[4] waits for gate (held by 2)"
+want_row "gate +mutex +w2 holder +1 +0.0% +[0-9.]+ +1: w4 timer\(timed\)"
+narrow
+want_row "gate +mutex +w2 holder +1 +0.0% +[0-9.]+ +1: w4\(timed\)"
+quit timed
+echo "ok: --watch Locks panel: rwlock readers and writer, semaphore, barrier, a dead holder, spin lock, timed waits, address names"
