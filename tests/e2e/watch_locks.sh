@@ -141,10 +141,15 @@ want_row "spot +spin +w2 holder +1 +0.0% +[0-9.]+ +1: w3 spinner"
 # timer's timed read of book times out (holder writes): no reader, no
 # waiter left, nothing acquired.
 type_schedule 4,4
-wait_for "[4] next: sem_wait ticket"
+wait_for "[4] next: rdlock book"
 want_row "book +rw W +w2 holder +1 +0.0% +[0-9.]+ +0 *│"
-# holder lets book and spot go: the spinner is in (it had to wait).
-type_schedule 2,2
+# holder lets book go; timer reads it at once: a wait that timed out
+# makes no later taking a contended one.
+type_schedule 2,4
+wait_for "[4] next: rwunlock book"
+want_row "book +rw R1 +w4 timer +2 +0.0% +[0-9.]+ +0 *│"
+# holder lets spot go: the spinner is in (it had to wait).
+type_schedule 4,2
 wait_for "[3] next: unlock spot"
 want_row "spot +spin +w3 spinner +2 +50.0% +[0-9.]+ +0 *│"
 # The clock wait times out, the timed lock of gate waits: marked timed

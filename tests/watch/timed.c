@@ -3,9 +3,9 @@
 // mutex), spot (a spin lock) and book (an rwlock, to write), then lets
 // them go in the reverse order.  spinner tries spot, then spins for it.
 // timer asks for book to read with a timeout of 200 ms (it times out
-// while holder writes) and for a post of ticket (nobody posts) with one
-// of 300 ms on CLOCK_MONOTONIC; then for gate with one of 30 s, which it
-// gets when holder unlocks it.
+// while holder writes), then reads it without one; asks for a post of
+// ticket (nobody posts) with a timeout of 300 ms on CLOCK_MONOTONIC; then
+// for gate with one of 30 s, which it gets when holder unlocks it.
 #define _GNU_SOURCE /* sem_clockwait (glibc 2.30) */
 #include <errno.h>
 #include <pthread.h>
@@ -74,6 +74,8 @@ timer(void *arg)
 	if (r == 0)
 		pthread_rwlock_unlock(&book);
 	printf("timedrdlock book: %s\n", r == ETIMEDOUT ? "timed out" : r ? "failed" : "taken");
+	pthread_rwlock_rdlock(&book);
+	pthread_rwlock_unlock(&book);
 	t = after(CLOCK_MONOTONIC, 300);
 	r = sem_clockwait(&ticket, CLOCK_MONOTONIC, &t);
 	printf("sem_clockwait ticket: %s\n", r && errno == ETIMEDOUT ? "timed out" :
