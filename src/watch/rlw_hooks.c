@@ -83,11 +83,12 @@ struct tramp {
 	int no;
 };
 
+/* pc: pthread_exit's caller (0: the start routine returned: no line). */
 static void
-thread_end(void)
+thread_end(uintptr_t pc)
 {
 	if (on_board()) {
-		rlw_free_point(RLW_OP_THREAD_EXIT, 0, 0, 0, 0);
+		rlw_free_point(RLW_OP_THREAD_EXIT, 0, 0, 0, pc);
 		rlw_board_done(rlw_me, 0);
 		rlw_free_ended();
 		rlw_me = 0;
@@ -95,7 +96,7 @@ thread_end(void)
 	}
 	if (!rlw_active())
 		return;
-	rlw_point(RLW_OP_THREAD_EXIT, 0, 0, 0, 0);
+	rlw_point(RLW_OP_THREAD_EXIT, 0, 0, 0, pc);
 	rlw_board_done(rlw_me, 0);
 	rlw_leave();
 	rlw_me = 0; /* what runs after (TLS destructors) passes through */
@@ -122,7 +123,7 @@ trampoline(void *p)
 			rlw_free_point(RLW_OP_START, 0, 0, 0, w->pc);
 	}
 	r = t.fn(t.arg);
-	thread_end();
+	thread_end(0);
 	return r;
 }
 
@@ -256,7 +257,7 @@ pthread_clockjoin_np(pthread_t th, void **ret, clockid_t clk, const struct times
 RLW_API void
 pthread_exit(void *ret)
 {
-	thread_end();
+	thread_end(PC);
 	REAL(pthread_exit)(ret);
 }
 
@@ -879,6 +880,8 @@ out_point(FILE *f, uintptr_t pc)
 {
 	if (rlw_tsan && rlw_active() && rlw_reg->nlive > 1)
 		rlw_point(RLW_OP_WRITE, (uintptr_t)f, 0, 1, pc);
+	else if (rlw_tsan && on_board()) /* the shell's steps are the explorer's */
+		rlw_free_point(RLW_OP_WRITE, (uintptr_t)f, 0, 0, pc);
 }
 
 static int (*real_vfprintf)(FILE *, const char *, va_list);

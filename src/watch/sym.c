@@ -225,6 +225,16 @@ sym_copy(char *dst, size_t n, const char *src)
 		snprintf(dst, n, "%s", src);
 }
 
+// An ELF symbol's name as the program's source spells it.  The linker
+// writes a symbol bound to a library's version with that version in
+// .symtab ("stdout@GLIBC_2.2.5": the library's variable, copied into the
+// program; "memcpy@@GLIBC_2.14"); no C name holds an '@'.
+static size_t
+sym_plain_len(const char *name)
+{
+	return strcspn(name, "@");
+}
+
 bool
 sym_line(struct sym *s, uintptr_t pc, char *file, size_t n, unsigned *line)
 {
@@ -286,8 +296,8 @@ sym_func(struct sym *s, uintptr_t pc, char *name, size_t n)
 		s->funcs[h] = (struct sym_func_slot){ .pc = pc, .name = f, .used = true };
 	}
 	const char *f = s->funcs[h].name;
-	if (f)
-		sym_copy(name, n, f);
+	if (f && n)
+		snprintf(name, n, "%.*s", (int)sym_plain_len(f), f);
 	sym_unlock(s);
 	return f != NULL;
 }
@@ -607,7 +617,7 @@ sym_name_data(struct sym *s, Dwfl_Module *m, uintptr_t addr, char *buf, size_t n
 	if (!name || GELF_ST_TYPE(es.st_info) != STT_OBJECT ||
 	    (off && off >= es.st_size))
 		return false;
-	sym_append(buf, n, &len, "%s", name);
+	sym_append(buf, n, &len, "%.*s", (int)sym_plain_len(name), name);
 	if (off)
 		sym_append(buf, n, &len, "+%lu", (unsigned long)off);
 	return true;
@@ -631,4 +641,75 @@ sym_data(struct sym *s, uintptr_t addr, char *name, size_t n)
 		sym_copy(name, n, s->datas[h].name);
 	sym_unlock(s);
 	return ok;
+}
+
+// --- a library's variables in the program -----------------------------------
+
+struct sym_libvars {
+	uintptr_t (*out)[2];
+	size_t max, n;
+};
+
+// Is m the program itself (an executable: fixed-address, or a PIE with an
+// interpreter), not a shared library?
+static bool
+sym_is_program(Dwfl_Module *m)
+{
+	GElf_Addr bias;
+	Elf *e = dwfl_module_getelf(m, &bias);
+	GElf_Ehdr eh;
+	size_t nph;
+
+	if (!e || !gelf_getehdr(e, &eh))
+		return false;
+	if (eh.e_type == ET_EXEC)
+		return true;
+	if (eh.e_type != ET_DYN || elf_getphdrnum(e, &nph) != 0)
+		return false;
+	for (size_t i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+		if (gelf_getphdr(e, (int)i, &ph) && ph.p_type == PT_INTERP)
+			return true;
+	}
+	return false;
+}
+
+static int
+sym_libvars_of(Dwfl_Module *m, void **userdata, const char *name, Dwarf_Addr start,
+	       void *arg)
+{
+	struct sym_libvars *k = arg;
+	int nsyms;
+
+	(void)userdata, (void)name, (void)start;
+	if (!sym_is_program(m) || (nsyms = dwfl_module_getsymtab(m)) <= 0)
+		return DWARF_CB_OK;
+	for (int i = 1; i < nsyms && k->n < k->max; i++) {
+		GElf_Sym es;
+		GElf_Addr addr;
+		GElf_Word shndx;
+		const char *sn = dwfl_module_getsym_info(m, i, &es, &addr, &shndx, NULL, NULL);
+
+		if (sn && strchr(sn, '@') && GELF_ST_TYPE(es.st_info) == STT_OBJECT &&
+		    shndx != SHN_UNDEF && es.st_size > 0) {
+			k->out[k->n][0] = (uintptr_t)addr;
+			k->out[k->n][1] = (uintptr_t)(addr + es.st_size);
+			k->n++;
+		}
+	}
+	return DWARF_CB_OK;
+}
+
+size_t
+sym_lib_vars(struct sym *s, uintptr_t (*out)[2], size_t max)
+{
+	struct sym_libvars k = { .out = out, .max = max };
+
+	if (!s)
+		return 0;
+	sym_lock(s);
+	if (s->dwfl)
+		dwfl_getmodules(s->dwfl, sym_libvars_of, &k, 0);
+	sym_unlock(s);
+	return k.n;
 }
