@@ -29,6 +29,39 @@ one_line_exit2 "a missing program" --watch "$RL_TMP/nope" 1 2
 grep -q "nope: No such file or directory" "$RL_TMP/err" || fail "missing: $(cat "$RL_TMP/err")"
 one_line_exit2 "--run of a missing program" --run "watch no-such-prog"
 grep -q "^racelab: --run: no-such-prog: No such file" "$RL_TMP/err" || fail "--run: $(cat "$RL_TMP/err")"
+# What racelab-watch cannot run is refused by the shell before its view
+# opens (no terminal here), in racelab-watch's own words (one check,
+# watch_cmd.c), and by racelab-watch itself; nothing is written (no cache,
+# no state) and nothing runs.
+printf '#!/bin/sh\necho hi\n' > "$RL_TMP/script.sh"
+chmod +x "$RL_TMP/script.sh"
+printf 'int main(void) { return 0; }\n' > "$RL_TMP/st.c"
+mkdir -p "$RL_TMP/adir" "$RL_TMP/dir.c"
+cp "$RL_TMP/st.c" "$RL_TMP/plain"
+refuse() { # refuse FILE WORDS: racelab --watch, --run and racelab-watch say WORDS
+	(
+		export HOME="$RL_TMP/nohome" XDG_STATE_HOME="$RL_TMP/nostate" XDG_CACHE_HOME="$RL_TMP/nocache"
+		one_line_exit2 "--watch $1" --watch "$1"
+		grep -qF -- "$1: $2" "$RL_TMP/err" || fail "--watch $1: $(cat "$RL_TMP/err")"
+		one_line_exit2 "--run 'watch $1'" --run "watch $1"
+		grep -qF -- "$1: $2" "$RL_TMP/err" || fail "--run $1: $(cat "$RL_TMP/err")"
+		"$ROOT/bin/racelab-watch" "$1" > "$RL_TMP/out" 2> "$RL_TMP/err" < /dev/null
+		[ $? = 2 ] && [ "$(wc -l < "$RL_TMP/err")" = 1 ] && [ ! -s "$RL_TMP/out" ] &&
+			grep -qF -- "$1: $2" "$RL_TMP/err" ||
+			fail "racelab-watch $1: not one line and exit 2: $(cat "$RL_TMP/err")"
+	) || exit 1
+	for d in nohome nostate nocache; do
+		[ ! -e "$RL_TMP/$d" ] || fail "refusing $1 left $d: $(find "$RL_TMP/$d")"
+	done
+}
+refuse "$RL_TMP/script.sh" "a script (#!), not a C program"
+refuse "$RL_TMP/adir" "a directory, not a program"
+refuse "$RL_TMP/dir.c" "a directory, not a program"
+refuse "$RL_TMP/plain" "not an executable file"
+refuse "$RL_TMP/nope.c" "No such file or directory"
+if cc -static -o "$RL_TMP/static" "$RL_TMP/st.c" 2> /dev/null; then # libc.a: libc6-dev
+	refuse "$RL_TMP/static" "statically linked: nothing can be preloaded"
+fi
 
 # Bash completion after --watch offers files (the program), not slugs.
 if command -v bash > /dev/null; then
@@ -59,6 +92,15 @@ RACELAB_LESSONS=$les XDG_CACHE_HOME=$RL_TMP/cache "$ROOT/bin/racelab" --verify i
 	fail "--verify inside: $(cat "$RL_TMP/verify")"
 grep -q '\$ racelab-watch --json counter.c ' "$RL_TMP/verify" || fail "--verify ran: $(cat "$RL_TMP/verify")"
 RACELAB_LESSONS=$les one_line_exit2 "opening it" outside
+# ... and a lesson watching a script of its own folder is broken too, in
+# racelab-watch's words.
+mkdir -p "$les/94-script"
+cp "$RL_TMP/script.sh" "$les/94-script/run.sh"
+printf '# Script\n\nIntro.\n\n## One\n\nText.\n\n```run\nwatch run.sh\n```\n' > "$les/94-script/lesson.md"
+RACELAB_LESSONS=$les "$ROOT/bin/racelab" --list > "$RL_TMP/list" || fail "--list failed"
+grep -q "^94  script *BROKEN: .*lesson.md:10: watch: run.sh: a script (#!)" "$RL_TMP/list" ||
+	fail "a lesson watching a script: $(grep script "$RL_TMP/list")"
+rm -r "$les/94-script"
 
 # free_run_ended: the free run ended by itself (exit 0).  A real free run
 # of a program that can deadlock sometimes does (a loaded machine
@@ -247,6 +289,14 @@ rl_check_clean
 printf '#include <signal.h>\n#include <unistd.h>\nint main(void) { kill(getpid(), SIGKILL); return 0; }\n' > "$RL_TMP/selfkill.c"
 rl_start "--watch $RL_TMP/selfkill.c"
 wait_for "killed by SIGKILL after"
+# Its file turned into what racelab-watch cannot run, a run from inside
+# the shell (Enter) is refused in one line, racelab-watch never started
+# (no second run in the Output panel).
+rm "$RL_TMP/selfkill.c"
+mkdir "$RL_TMP/selfkill.c"
+keys Enter
+wait_for "watch: $RL_TMP/selfkill.c: a directory, not a program"
+[ "$(screen | grep -c -- '--- \$ racelab-watch')" = 1 ] || fail "a refused run started racelab-watch"
 keys q
 wait_for "Lessons"
 keys q
