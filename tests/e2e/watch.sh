@@ -231,6 +231,55 @@ for e in /proc/[0-9]*/environ; do
 	p=${p%/environ}
 	[ "$(cat "/proc/$p/comm" 2>/dev/null)" = forks ] && fail "the watched program $p is left running"
 done
+# A .c counter whose workers print: a step's name is the program's
+# ("write stdout", not the C library's "_IO_2_1_stdout_..."; no symbol
+# version, "stdout@GLIBC_2.2.5"), a read of the library's stdout is no
+# step, and output is a step in the shell as in --explore: the lost
+# update's schedule, typed, ends in it.
+cat > "$RL_TMP/pc.c" <<'EOF2'
+#include <pthread.h>
+#include <stdio.h>
+int counter;
+static void *worker(void *arg)
+{
+	int v = counter;
+	(void)arg;
+	counter = v + 1;
+	fprintf(stdout, "read %d\n", v);
+	return NULL;
+}
+int main(void)
+{
+	pthread_t t[2];
+	for (int i = 0; i < 2; i++)
+		pthread_create(&t[i], NULL, worker, NULL);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	printf("counter = %d\n", counter);
+	return 0;
+}
+EOF2
+export XDG_CACHE_HOME="$RL_TMP/cache"
+sched=$("$ROOT/bin/racelab-watch" --explore "$RL_TMP/pc.c" 2>&1 |
+	sed -n 's/.*\\ncounter = 1\\n"}.* --schedule \([0-9,]*\)$/\1/p')
+[ -n "$sched" ] || fail "--explore found no lost update in pc.c"
+"$ROOT/bin/racelab-watch" --trace --schedule "$sched" "$RL_TMP/pc.c" > "$RL_TMP/trace" 2>&1
+grep -q "worker 2: write stdout (pc.c:9)" "$RL_TMP/trace" || fail "no 'write stdout' step: $(cat "$RL_TMP/trace")"
+grep -E "@|_IO_|read stdout" "$RL_TMP/trace" && fail "a step named by the C library's inside"
+rl_start "--watch $RL_TMP/pc.c"
+wait_for "exited 0"
+keys s
+type_schedule "$sched"
+wait_for "exited 0 after"
+last=$(screen | grep -A3 -- '--- \$ racelab-watch' | tail -n 1)
+case $last in *"counter = 1 "*) ;; *) fail "the typed schedule $sched gave: $last" ;; esac
+screen | grep -E "@GLIBC|_IO_|read stdout" && fail "a step named by the C library's inside"
+keys q
+wait_for "Lessons"
+keys q
+[ "$(rl_wait_exit)" = 0 ] || fail "pc: racelab did not exit with 0"
+rl_check_clean
+unset XDG_CACHE_HOME
 # Three philosophers of one start routine, forks[3] a global array: the
 # cycle names each by its number too ("philosopher 2 ... held by
 # philosopher 3"), not one "philosopher" waiting on itself.  Once every
