@@ -1346,6 +1346,11 @@ rlw_start(void)
 	r->nprocs = 1;
 	rlw_board_init();
 	rlw_board_actor(1);
+	/* Under the shell its Output panel is the program's terminal: a
+	 * line shows when it is written, as in a terminal (stdout is a pipe
+	 * here, which stdio fills up first), so a stepped printf is seen. */
+	if (rlw_board_on())
+		setvbuf(stdout, NULL, _IOLBF, 0);
 }
 
 void

@@ -135,8 +135,8 @@ wait_for "meals = 2"
 sched=$("$ROOT/bin/racelab-watch" --explore --preemptions 1 "$RL_TMP/forks" 2>&1 |
 	sed -n 's/^ *deadlock .* --schedule \([0-9,]*\)$/\1/p')
 [ "$sched" = 1,2,2,3,3 ] || fail "--explore's deadlock schedule: '$sched'"
-type_schedule() { # type_schedule S: S's workers as keys, each step seen
-	_done=
+type_schedule() { # type_schedule S [DONE]: S's workers as keys, each step seen
+	_done=$2
 	for _k in $(echo "$1" | tr ',' ' '); do
 		keys "$_k"
 		_done=${_done:+$_done,}$_k
@@ -266,10 +266,16 @@ sched=$("$ROOT/bin/racelab-watch" --explore "$RL_TMP/pc.c" 2>&1 |
 "$ROOT/bin/racelab-watch" --trace --schedule "$sched" "$RL_TMP/pc.c" > "$RL_TMP/trace" 2>&1
 grep -q "worker 2: write stdout (pc.c:9)" "$RL_TMP/trace" || fail "no 'write stdout' step: $(cat "$RL_TMP/trace")"
 grep -E "@|_IO_|read stdout" "$RL_TMP/trace" && fail "a step named by the C library's inside"
+# Its first output step, typed, shows its line in the Output panel at
+# once (under the shell stdout is line-buffered, as in a terminal).
+n=$(sed -n 's/^trace \([0-9]*\): worker [0-9]*: write stdout .*/\1/p' "$RL_TMP/trace" | head -n 1)
 rl_start "--watch $RL_TMP/pc.c"
 wait_for "exited 0"
 keys s
-type_schedule "$sched"
+type_schedule "$(echo "$sched" | cut -d, -f1-"$n")"
+printed() { screen | grep -A1 -- '--- \$ racelab-watch' | tail -n 1 | grep -q '│ read '; }
+wait_until printed
+type_schedule "$(echo "$sched" | cut -d, -f$((n + 1))-)" "$(echo "$sched" | cut -d, -f1-"$n")"
 wait_for "exited 0 after"
 last=$(screen | grep -A3 -- '--- \$ racelab-watch' | tail -n 1)
 case $last in *"counter = 1 "*) ;; *) fail "the typed schedule $sched gave: $last" ;; esac
