@@ -277,6 +277,7 @@ printed() { screen | grep -A1 -- '--- \$ racelab-watch' | tail -n 1 | grep -q 'â
 wait_until printed
 type_schedule "$(echo "$sched" | cut -d, -f$((n + 1))-)" "$(echo "$sched" | cut -d, -f1-"$n")"
 wait_for "exited 0 after"
+wait_for "the run is over: no worker stands at a line now"
 last=$(screen | grep -A3 -- '--- \$ racelab-watch' | tail -n 1)
 case $last in *"counter = 1 "*) ;; *) fail "the typed schedule $sched gave: $last" ;; esac
 screen | grep -E "@GLIBC|_IO_|read stdout" && fail "a step named by the C library's inside"
