@@ -141,7 +141,7 @@ libvars_find(void)
 	while (by != -1) {
 		if ((by == 0 || by != me) && atomic_compare_exchange_weak(&libvars_by, &by, me)) {
 			rlw_inside++;
-			nlibvars = syms() ? sym_lib_vars(syms(), libvars, LIBVARS_MAX) : 0;
+			nlibvars = sym_lib_vars(libvars, LIBVARS_MAX);
 			rlw_inside--;
 			atomic_store_explicit(&libvars_by, -1, memory_order_release);
 			return;

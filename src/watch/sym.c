@@ -5,6 +5,7 @@
 #include <elfutils/libdwfl.h>
 #include <gelf.h>
 #include <errno.h>
+#include <link.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -645,71 +646,62 @@ sym_data(struct sym *s, uintptr_t addr, char *name, size_t n)
 
 // --- a library's variables in the program -----------------------------------
 
+// The copy relocations of the program (the first object dl_iterate_phdr
+// reports): each a library variable the linker placed in the program's
+// own .bss, found in memory, with no debug info and no file read, so it
+// costs a run nothing to ask.
+#if defined(__x86_64__)
+#define SYM_R_COPY R_X86_64_COPY
+#elif defined(__aarch64__)
+#define SYM_R_COPY R_AARCH64_COPY
+#endif
+
 struct sym_libvars {
 	uintptr_t (*out)[2];
 	size_t max, n;
 };
 
-// Is m the program itself (an executable: fixed-address, or a PIE with an
-// interpreter), not a shared library?
-static bool
-sym_is_program(Dwfl_Module *m)
-{
-	GElf_Addr bias;
-	Elf *e = dwfl_module_getelf(m, &bias);
-	GElf_Ehdr eh;
-	size_t nph;
-
-	if (!e || !gelf_getehdr(e, &eh))
-		return false;
-	if (eh.e_type == ET_EXEC)
-		return true;
-	if (eh.e_type != ET_DYN || elf_getphdrnum(e, &nph) != 0)
-		return false;
-	for (size_t i = 0; i < nph; i++) {
-		GElf_Phdr ph;
-		if (gelf_getphdr(e, (int)i, &ph) && ph.p_type == PT_INTERP)
-			return true;
-	}
-	return false;
-}
-
 static int
-sym_libvars_of(Dwfl_Module *m, void **userdata, const char *name, Dwarf_Addr start,
-	       void *arg)
+sym_libvars_of(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	struct sym_libvars *k = arg;
-	int nsyms;
+	const ElfW(Dyn) *dyn = NULL;
+	const ElfW(Rela) *rela = NULL;
+	const ElfW(Sym) *syms = NULL;
+	size_t relasz = 0;
 
-	(void)userdata, (void)name, (void)start;
-	if (!sym_is_program(m) || (nsyms = dwfl_module_getsymtab(m)) <= 0)
-		return DWARF_CB_OK;
-	for (int i = 1; i < nsyms && k->n < k->max; i++) {
-		GElf_Sym es;
-		GElf_Addr addr;
-		GElf_Word shndx;
-		const char *sn = dwfl_module_getsym_info(m, i, &es, &addr, &shndx, NULL, NULL);
-
-		if (sn && strchr(sn, '@') && GELF_ST_TYPE(es.st_info) == STT_OBJECT &&
-		    shndx != SHN_UNDEF && es.st_size > 0) {
-			k->out[k->n][0] = (uintptr_t)addr;
-			k->out[k->n][1] = (uintptr_t)(addr + es.st_size);
-			k->n++;
-		}
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++)
+		if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
+			dyn = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+	// The loader may have made the pointers absolute (glibc does) or not.
+#define SYM_ABS(p) ((uintptr_t)(p) < info->dlpi_addr ? info->dlpi_addr + (uintptr_t)(p) : (uintptr_t)(p))
+	for (; dyn && dyn->d_tag != DT_NULL; dyn++) {
+		if (dyn->d_tag == DT_RELA)
+			rela = (const ElfW(Rela) *)SYM_ABS(dyn->d_un.d_ptr);
+		else if (dyn->d_tag == DT_RELASZ)
+			relasz = dyn->d_un.d_val;
+		else if (dyn->d_tag == DT_SYMTAB)
+			syms = (const ElfW(Sym) *)SYM_ABS(dyn->d_un.d_ptr);
 	}
-	return DWARF_CB_OK;
+#undef SYM_ABS
+#ifdef SYM_R_COPY
+	for (size_t i = 0; rela && syms && i < relasz / sizeof *rela && k->n < k->max; i++) {
+		if (ELF64_R_TYPE(rela[i].r_info) != SYM_R_COPY)
+			continue;
+		k->out[k->n][0] = info->dlpi_addr + rela[i].r_offset;
+		k->out[k->n][1] = k->out[k->n][0] + syms[ELF64_R_SYM(rela[i].r_info)].st_size;
+		k->n++;
+	}
+#endif
+	return 1; // the program only
 }
 
 size_t
-sym_lib_vars(struct sym *s, uintptr_t (*out)[2], size_t max)
+sym_lib_vars(uintptr_t (*out)[2], size_t max)
 {
 	struct sym_libvars k = { .out = out, .max = max };
 
-	if (!s)
-		return 0;
-	sym_lock(s);
-	if (s->dwfl)
-		dwfl_getmodules(s->dwfl, sym_libvars_of, &k, 0);
-	sym_unlock(s);
+	dl_iterate_phdr(sym_libvars_of, &k);
 	return k.n;
 }

@@ -132,7 +132,7 @@ START_TEST(test_sym_lib_vars)
 	ck_assert_str_eq(name, "stdout");
 	ck_assert(sym_data(s, (uintptr_t)&optind, name, sizeof name));
 	ck_assert_str_eq(name, "optind");
-	n = sym_lib_vars(s, r, 64);
+	n = sym_lib_vars(r, 64);
 	for (size_t i = 0; i < n; i++) {
 		uintptr_t a = (uintptr_t)&sym_counter, b = (uintptr_t)&sym_big_lock;
 
@@ -143,8 +143,7 @@ START_TEST(test_sym_lib_vars)
 	}
 	ck_assert_msg(out && ind, "stdout %d, optind %d not listed (%zu ranges)", out, ind, n);
 	/* A short list is cut, not overrun. */
-	ck_assert_uint_le(sym_lib_vars(s, r, 1), 1);
-	ck_assert_uint_eq(sym_lib_vars(NULL, r, 64), 0);
+	ck_assert_uint_le(sym_lib_vars(r, 1), 1);
 	sym_close(s);
 }
 END_TEST
