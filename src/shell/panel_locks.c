@@ -253,7 +253,7 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 		enum board_lock_kind kind = atomic_load(&l->kind);
 		int holder = atomic_load_explicit(&l->holder, memory_order_relaxed);
 		unsigned nw = atomic_load_explicit(&l->waiters, memory_order_relaxed);
-		char kt[24], hold[96], who[160], nm[BOARD_NAME_LEN + 8];
+		char kt[24], hold[96], who[160], nm[BOARD_NAME_LEN + 8], woken[24];
 		attr_t sel = focus && (int)i == v->sel ? term_attr(COL_SEL) : A_NORMAL;
 
 		if (kind == BOARD_LOCK_SEM)
@@ -304,12 +304,19 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 				                 acq, acq ? 100.0 * (double)con / (double)acq : 0.0,
 				                 wait_ms);
 		}
+		/* A condition variable signalled: wake-ups on their way to
+		 * its waiters, who wait for its mutex now (a watched
+		 * program's waiter takes it back inside pthread_cond_wait,
+		 * where the schedule cannot see which one is woken). */
+		woken[0] = '\0';
+		if (kind == BOARD_LOCK_COND && nw && atomic_load(&l->value) > 0)
+			snprintf(woken, sizeof woken, " (%d woken)", atomic_load(&l->value));
 		/* Waiters by number alone when their names would be cut. */
-		if (x + 4 + md_strwidth(who) > wd - 1)
+		if (x + 4 + md_strwidth(who) + (int)strlen(woken) > wd - 1)
 			list_actors(who, sizeof who, i, false, true);
 		term_printf(w, y, x, wd - 1 - x,
 		            sel | (nw ? term_state_attr(BOARD_ST_WAIT_LOCK) : A_NORMAL),
-		            "%u%s%s", nw, who[0] ? ": " : "", who);
+		            "%u%s%s%s", nw, who[0] ? ": " : "", who, woken);
 		if (has_shares(i) && y + 1 < 2 + rows)
 			draw_shares(w, ++y, wd, i);
 	}

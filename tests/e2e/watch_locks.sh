@@ -18,12 +18,14 @@
 #   - a spin lock held, a spinner waiting and then in; the timed waits
 #     (timed.c): a timed rwlock read that times out, a clock wait on a
 #     semaphore that waits its time on the clock it names, a timed mutex
-#     lock shown waiting "(timed)".
+#     lock shown waiting "(timed)";
+#   - a condition variable signalled (prodcons_if.c): its waiter woken,
+#     waiting for the mutex the signaller holds.
 # At 120x40, then at 80x24 (the same columns, an inner width of 78).
 . "$(dirname "$0")/lib.sh"
 
 [ -x "$ROOT/bin/racelab-watch" ] || fail "bin/racelab-watch is not built"
-for p in rwlock sem barrier doomed doomed_child timed; do
+for p in rwlock sem barrier doomed doomed_child timed prodcons_if; do
 	cc -g -O1 -pthread -o "$RL_TMP/$p" "$ROOT/tests/watch/$p.c" || fail "cannot build $p.c"
 done
 
@@ -160,4 +162,20 @@ want_row "gate +mutex +w2 holder +1 +0.0% +[0-9.]+ +1: w4 timer\(timed\)"
 narrow
 want_row "gate +mutex +w2 holder +1 +0.0% +[0-9.]+ +1: w4\(timed\)"
 quit timed
+
+# A consumer waits on fill; the producer takes buf_lock and signals fill:
+# the consumer is woken, and waits for buf_lock inside its
+# pthread_cond_wait (not asleep on fill any more).
+start prodcons_if "exited 0"
+type_schedule 1,1,1,2,2,2
+want_row "fill +condvar +- +0 +- +[0-9.]+ +1: w2 consumer *│"
+type_schedule 4,4,4
+wait_for "[4] next: unlock buf_lock"
+want_row "fill +condvar +- +0 +- +[0-9.]+ +1: w2 consumer \\(1 woken\\)"
+# The producer lets buf_lock go: the consumer has it back, out of its wait.
+narrow
+type_schedule 4
+wait_for "[2] next: signal empty"
+want_row "buf_lock +mutex +w2 consumer +3 +0.0% +[0-9.]+ +0 *│"
+quit prodcons_if
 echo "ok: --watch Locks panel: rwlock readers and writer, semaphore, barrier, a dead holder, spin lock, timed waits, address names"
