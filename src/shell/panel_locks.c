@@ -5,7 +5,10 @@
 // created has a row; when they do not all fit, the bottom border says how
 // many more, and the panel scrolls when focused.  A lesson's home-made
 // lock (kind custom) has a second line: how often each worker took it,
-// so a lock that lets one worker take nearly every turn is seen.
+// so a lock that lets one worker take nearly every turn is seen.  A
+// waiter with a timeout is marked "(timed)" (it goes on by itself), a
+// signalled condition variable says how many of its waiters are woken,
+// and a name too long for its column is cut where it is still known.
 #include "shell/shell.h"
 
 #include <string.h>
