@@ -90,14 +90,31 @@ dl_draw(WINDOW *w, int y, int wd, const char *s)
 	return y;
 }
 
+/* Short of rows, the heading goes: "Deadlock: " leads the first
+ * sentence instead (the sentences are shorter than 150 bytes: names of
+ * 15).  The rows the sentences take then. */
+static int
+dl_headless(char (*dl)[160], int ndl, int wd)
+{
+	char first[sizeof dl[0]];
+
+	if ((size_t)snprintf(first, sizeof first, "Deadlock: %.149s", dl[0]) < sizeof first)
+		memcpy(dl[0], first, sizeof dl[0]);
+	return dl_rows(dl, ndl, wd) - 1;
+}
+
 static int
 want(int width)
 {
 	uint32_t n = nlocks();
 	char dl[BOARD_MAX_LOCKS + 1][160];
 	int ndl = shell_deadlock_text(&shell_demo, dl, NULL, BOARD_MAX_LOCKS + 1);
+	/* A watched program's locks come before its process rows in step
+	 * mode (lesson_view.c): they ask no row for the heading. */
+	bool watched = shell_demo.start_argc && md_watch_is(shell_demo.start_argv[0]);
 
-	return 1 + (n ? (int)(n + lock_extra(n)) : 1) + (ndl ? dl_rows(dl, ndl, width + 2) : 0);
+	return 1 + (n ? (int)(n + lock_extra(n)) : 1) +
+	       (!ndl ? 0 : watched ? dl_headless(dl, ndl, width + 2) : dl_rows(dl, ndl, width + 2));
 }
 
 /* "taken: w1 5123 (91%)  w2 480 (9%)": each worker's acquisitions. */
@@ -226,18 +243,10 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 	ndl = shell_deadlock_text(d, dl, NULL, BOARD_MAX_LOCKS + 1);
 	if (ndl) {
 		int need = dl_rows(dl, ndl, wd), y, locks = (int)(n + lock_extra(n));
-		/* Short of rows, the heading goes: "Deadlock: " leads the first
-		 * sentence instead. */
 		bool head = h - 3 - need >= locks;
-		char first[sizeof dl[0]];
 
-		if (!head) {
-			/* The sentences are shorter than 150 bytes (names of 15). */
-			if ((size_t)snprintf(first, sizeof first, "Deadlock: %.149s", dl[0]) <
-			    sizeof first)
-				memcpy(dl[0], first, sizeof dl[0]);
-			need = dl_rows(dl, ndl, wd) - 1;
-		}
+		if (!head)
+			need = dl_headless(dl, ndl, wd);
 		if (h - 3 - need >= locks) {
 			rows = h - 3 - need;
 			y = h - 1 - need;

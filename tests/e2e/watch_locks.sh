@@ -19,13 +19,13 @@
 #     (timed.c): a timed rwlock read that times out, a clock wait on a
 #     semaphore that waits its time on the clock it names, a timed mutex
 #     lock shown waiting "(timed)";
-#   - a condition variable signalled (prodcons_if.c): its waiter woken,
+#   - a condition variable signalled (prodcons_while.c): its waiter woken,
 #     waiting for the mutex the signaller holds.
 # At 120x40, then at 80x24 (the same columns, an inner width of 78).
 . "$(dirname "$0")/lib.sh"
 
 [ -x "$ROOT/bin/racelab-watch" ] || fail "bin/racelab-watch is not built"
-for p in rwlock sem barrier doomed doomed_child timed prodcons_if; do
+for p in rwlock sem barrier doomed doomed_child timed prodcons_while; do
 	cc -g -O1 -pthread -o "$RL_TMP/$p" "$ROOT/tests/watch/$p.c" || fail "cannot build $p.c"
 done
 
@@ -39,13 +39,14 @@ type_schedule() { # type_schedule S: S's workers as keys, each step seen
 # row RE: the Locks panel shows a row matching the extended regex RE.
 row() { screen | grep -Eq "│ $1"; }
 want_row() { wait_until row "$1"; }
-# start PROG END [ROW]: open PROG, wait for its free run to end with END
-# (and its Locks panel to show ROW), step mode.
+# start PROG END [ROW [TEXT]]: open PROG, wait for its free run to end
+# with END (its Locks panel showing ROW, TEXT on the screen), step mode.
 start() {
 	RL_COLS=120 RL_LINES=40
 	rl_start "--watch $RL_TMP/$1"
 	wait_for "$2 after"
 	[ -z "$3" ] || want_row "$3"
+	[ -z "$4" ] || wait_for "$4"
 	keys s
 	wait_for "1-9 start the demo in step mode"
 	_done=
@@ -132,10 +133,11 @@ want_row "0x…[0-9a-f]{7} mutex +w1 main +2 +0.0% +[0-9.]+ +0 *│"
 quit doomed_child
 
 # A spin lock and the timed waits.  The free run first: nobody posts
-# ticket, and its sem_clockwait on CLOCK_MONOTONIC waited its 300 ms (a
-# timeout never comes early; read as a CLOCK_REALTIME deadline, long
-# past, it would not wait at all).
-start timed "exited 0" "ticket +sem 0/0 +- +0 +0.0% +[1-9][0-9]{2,}\.[0-9] +0 *│"
+# ticket, and its sem_clockwait on CLOCK_MONOTONIC times out at its
+# deadline on that clock, as the program sees it (read as a
+# CLOCK_REALTIME deadline, long past, it would return at once).
+start timed "exited 0" "ticket +sem 0/0 +- +0 +0.0% +[0-9.]+ +0 *│" \
+	"sem_clockwait ticket: timed out at its deadline"
 # holder takes gate, spot and book; spinner tries spot, then spins.
 type_schedule 1,1,1,2,2,2,2,3,3,3
 wait_for "[3] waits for spot (held by 2)"
@@ -166,7 +168,7 @@ quit timed
 # A consumer waits on fill; the producer takes buf_lock and signals fill:
 # the consumer is woken, and waits for buf_lock inside its
 # pthread_cond_wait (not asleep on fill any more).
-start prodcons_if "exited 0"
+start prodcons_while "exited 0"
 type_schedule 1,1,1,2,2,2
 want_row "fill +condvar +- +0 +- +[0-9.]+ +1: w2 consumer *│"
 type_schedule 4,4,4
@@ -177,5 +179,5 @@ narrow
 type_schedule 4
 wait_for "[2] next: signal empty"
 want_row "buf_lock +mutex +w2 consumer +3 +0.0% +[0-9.]+ +0 *│"
-quit prodcons_if
+quit prodcons_while
 echo "ok: --watch Locks panel: rwlock readers and writer, semaphore, barrier, a dead holder, spin lock, timed waits, address names"

@@ -4,8 +4,9 @@
 // them go in the reverse order.  spinner tries spot, then spins for it.
 // timer asks for book to read with a timeout of 200 ms (it times out
 // while holder writes), then reads it without one; asks for a post of
-// ticket (nobody posts) with a timeout of 300 ms on CLOCK_MONOTONIC; then
-// for gate with one of 30 s, which it gets when holder unlocks it.
+// ticket (nobody posts) with a timeout of 200 ms on CLOCK_MONOTONIC (and
+// says whether it returned at its deadline on that clock, or before);
+// then for gate with one of 30 s, which it gets when holder unlocks it.
 #define _GNU_SOURCE /* sem_clockwait (glibc 2.30) */
 #include <errno.h>
 #include <pthread.h>
@@ -65,7 +66,7 @@ after(clockid_t clk, long ms)
 void *
 timer(void *arg)
 {
-	struct timespec t;
+	struct timespec t, now;
 	int r;
 
 	(void)arg;
@@ -76,10 +77,13 @@ timer(void *arg)
 	printf("timedrdlock book: %s\n", r == ETIMEDOUT ? "timed out" : r ? "failed" : "taken");
 	pthread_rwlock_rdlock(&book);
 	pthread_rwlock_unlock(&book);
-	t = after(CLOCK_MONOTONIC, 300);
+	t = after(CLOCK_MONOTONIC, 200);
 	r = sem_clockwait(&ticket, CLOCK_MONOTONIC, &t);
-	printf("sem_clockwait ticket: %s\n", r && errno == ETIMEDOUT ? "timed out" :
-	       r ? "failed" : "taken");
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	printf("sem_clockwait ticket: %s %s its deadline\n",
+	       r && errno == ETIMEDOUT ? "timed out" : r ? "failed" : "taken",
+	       now.tv_sec > t.tv_sec || (now.tv_sec == t.tv_sec && now.tv_nsec >= t.tv_nsec)
+	               ? "at" : "before");
 	t = after(CLOCK_REALTIME, 30000);
 	r = pthread_mutex_timedlock(&gate, &t);
 	if (r == 0)
