@@ -299,6 +299,14 @@ panel_wants(unsigned shown, int w, int *idx, struct layout_want *pw)
 
 	if (shown & 1u << MD_PANEL_STEP && !(listed & 1u << MD_PANEL_STEP))
 		order[no++] = MD_PANEL_STEP;
+	/* A watched program (no panels: line) has its locks next: each one
+	 * and a deadlock's sentences before more process rows or source. */
+	if (!listed && shell_demo.argc && md_watch_is(shell_demo.argv[0]))
+		order[no++] = MD_PANEL_LOCKS;
+	/* A watched program (no panels: line) has its locks next: each one
+	 * and a deadlock's sentences before more process rows or source. */
+	if (!listed && shell_demo.argc && md_watch_is(shell_demo.argv[0]))
+		order[no++] = MD_PANEL_LOCKS;
 	for (int k = 0; listed && k < r->npanel_order; k++)
 		order[no++] = r->panel_order[k];
 	for (int i = 0; i < MD_PANEL_COUNT; i++)
@@ -701,8 +709,13 @@ panel_gen(const struct demo *d, int i)
 		return run + demo_gen(d, DEMO_GEN_BOARD);
 	case MD_PANEL_SOURCE:
 		return run + demo_gen(d, DEMO_GEN_BOARD);
-	case MD_PANEL_STEP: /* and its expect: lines, judged on the records */
-		return run + demo_gen(d, DEMO_GEN_BOARD) + step_gen() + d->rec_gen;
+	case MD_PANEL_STEP: /* and its expect: lines, judged on the records;
+	                     * and /proc: a cycle of waits is said only once
+	                     * the kernel has every member asleep
+	                     * (deadlock_text.c), which a later sample may be
+	                     * the first to see, with the board unchanged */
+		return run + demo_gen(d, DEMO_GEN_BOARD) + demo_gen(d, DEMO_GEN_PROC) + step_gen() +
+		       d->rec_gen;
 	case MD_PANEL_COUNTERS: /* the sparkline moves with every sample */
 	case MD_PANEL_LOCKS:    /* (and lock kinds grow fields: be safe) */
 	case MD_PANEL_TIMELINE:

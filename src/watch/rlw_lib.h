@@ -55,6 +55,10 @@ void rlw_start(void);
 void rlw_data_name(uintptr_t addr, char *buf, size_t n);
 void rlw_code_line(uintptr_t pc, char *buf, size_t n);
 void rlw_code_func(uintptr_t pc, char *buf, size_t n);
+/* Is addr a variable of the C library's (or another shared library's)
+ * that the program holds, stdout or optind?  A .c program's read of one
+ * is no scheduling point (rlw_tsan.c). */
+bool rlw_lib_var(uintptr_t addr);
 /* Open the debug info now (a fork server, before its runs). */
 void rlw_names_warm(void);
 /* The full path of pc's source file and its line (the board's). */
@@ -71,15 +75,15 @@ void rlw_board_alone(bool alone);
 void rlw_board_done(int no, int status);
 void rlw_board_parked(int no, bool on);
 int rlw_board_lock_index(uintptr_t addr, enum board_lock_kind kind);
-void rlw_board_wait(int no, int idx, int mutex_idx);
-void rlw_board_waited(int no, int idx);
+void rlw_board_wait(int no, int idx, int mutex_idx, bool timed);
+void rlw_board_waited(int no, int idx, bool got);
 void rlw_board_taken(int no, int idx);
 void rlw_board_released(int no, int idx);
 void rlw_board_signal(int idx, bool all);
 void rlw_board_woken(int idx);
 void rlw_board_sem_value(int idx, uintptr_t addr);
 void rlw_board_sem_post(int idx);
-void rlw_board_rw_wait(int no, int idx, uint32_t how);
+void rlw_board_rw_wait(int no, int idx, uint32_t how, bool timed);
 void rlw_board_rw_taken(int no, int idx, uint32_t how, bool waited);
 void rlw_board_rw_released(int no, int idx);
 bool rlw_board_barrier_arrive(int no, int idx, uintptr_t addr);
