@@ -167,7 +167,7 @@ START_TEST(test_one_cpu_no_reorder)
 	/* Process workers add theirs through shared memory: each of the two
 	 * can run all along, so their time on the CPU and waiting for it
 	 * add up to about twice the run's (whatever else runs). */
-	out = mo("--cpus 1 --trials 50000 --mode process", 1);
+	out = mo("--cpus 1 --trials 20000 --mode process", 1);
 	ck_assert(tu_json_line(out, 0, obj, sizeof obj));
 	ck_assert_msg(tu_jnum(obj, "cpu_wait") > 0.25, "%s", obj);
 	ck_assert_msg(tu_jnum(obj, "cpu_ms") + tu_jnum(obj, "cpu_wait_ms") >
