@@ -280,7 +280,8 @@ struct lab_cpu {
 };
 void lab_cpu_begin(struct lab *lab); /* called by lab_run_begin */
 void lab_cpu_worker_end(void);       /* a worker, at its end (lab_worker.c) */
-/* Since lab_run_begin: 0, or -1 before the first run. */
+/* Since lab_run_begin: 0, or -1 before the first run (and in --explore
+ * runs, which do not measure it). */
 int lab_cpu_read(struct lab_cpu *c);
 
 /* Shared memory for lesson data, visible to process workers: call before
