@@ -1,3 +1,10 @@
+# A student's own programs under racelab-watch.
+#
+# A compile killed with its racelab-watch (the shell's janitor kills the
+# whole group: cc's driver dies before it can remove its temporaries)
+# leaves nothing on disk outside the cache's scratch directory, which the
+# next compile sweeps: cc's temporaries go there too (TMPDIR).
+#
 # racelab --watch, step mode, of a fork-and-pipe program
 # (tests/watch/pipe_children.c): once the parent has forked its two
 # children it blocks in read() on the pipe, in the kernel, at no
@@ -8,6 +15,26 @@
 # letters in the order the learner chose.  At 120x40 and at 80x24;
 # nothing is left behind.
 . "$(dirname "$0")/lib.sh"
+
+mkdir -p "$RL_TMP/tmp" "$RL_TMP/cache"
+awk 'BEGIN { for (i = 0; i < 4000; i++) printf "int f%d(int x) { return x * %d + (x >> 3); }\n", i, i
+	print "int main(void) { return f1(0); }" }' > "$RL_TMP/slow.c"
+TMPDIR=$RL_TMP/tmp XDG_CACHE_HOME=$RL_TMP/cache setsid "$ROOT/bin/racelab-watch" "$RL_TMP/slow.c" \
+	> /dev/null 2>&1 &
+w=$!
+cc1_of_slow() { pgrep -f "cc1 .*$RL_TMP/slow.c" > /dev/null; }
+wait_until cc1_of_slow
+kill -KILL "-$w"
+wait $w 2> /dev/null # reaped, as the shell reaps it: a zombie's pid is not gone
+no_cc1() { ! cc1_of_slow; }
+wait_until no_cc1
+left=$(ls -A "$RL_TMP/tmp")
+[ -z "$left" ] || fail "a killed compile left in TMPDIR: $left"
+ls "$RL_TMP/cache/racelab" | grep -q "\.tmp" || fail "no scratch directory to sweep (the test missed cc)"
+XDG_CACHE_HOME=$RL_TMP/cache "$ROOT/bin/racelab-watch" --explore "$ROOT/tests/watch/counter.c" \
+	> /dev/null 2>&1 || fail "racelab-watch after a killed compile failed"
+left=$(ls "$RL_TMP/cache/racelab" | grep "\.tmp")
+[ -z "$left" ] || fail "the next compile did not sweep: $left"
 
 cc -g -O0 -o "$RL_TMP/pipe_children" "$ROOT/tests/watch/pipe_children.c" ||
 	fail "cannot build pipe_children.c"
@@ -39,4 +66,4 @@ for size in 120x40 80x24; do
 	rl_check_clean
 	T kill-server
 done
-echo "ok: step mode of a parent blocked in read() on its children's pipe (120x40, 80x24)"
+echo "ok: a killed compile leaves nothing; step mode of a parent blocked in read() on its children's pipe (120x40, 80x24)"
