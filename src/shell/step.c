@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -344,12 +345,36 @@ task_gone(const struct board_actor *a)
  * point (a read of a pipe its children fill, pause, poll) for
  * ASLEEP_NS: it waits for what the learner has not stepped yet, so it
  * counts as settled (else every step would wait for it in vain).  Only
- * for racelab-watch: there every sleep and every lock, condition or
- * join wait is a point, so a task asleep off its gate is outside the
- * model; a lesson's worker may sleep inside its step.  Since: when it
- * was first seen so, per board actor. */
+ * for racelab-watch: there every lock, condition, semaphore or join
+ * wait is a point, so a task asleep off its gate is outside the model
+ * (a lesson's worker may sleep inside its step); a timed sleep, which
+ * a watched program's step runs after its gate, is its step going on.
+ * Since: when it was first seen so, per board actor. */
 #define ASLEEP_NS (200ull * 1000 * 1000)
 static uint64_t asleep_since[BOARD_MAX_ACTORS];
+
+/* Is the task in a timed sleep (the program's sleep() after its step's
+ * gate: it wakes by itself and runs on, so its step is not over)? */
+static bool
+in_timed_sleep(pid_t pid, pid_t tid)
+{
+	char path[64], buf[32];
+	long nr = -1;
+	ssize_t k;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/%d/task/%d/syscall", (int)pid, (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	k = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (k <= 0)
+		return false;
+	buf[k] = '\0';
+	nr = strtol(buf, NULL, 10);
+	return nr == SYS_nanosleep || nr == SYS_clock_nanosleep;
+}
 
 static bool
 asleep_outside(const struct demo *d, uint32_t i)
@@ -360,7 +385,7 @@ asleep_outside(const struct demo *d, uint32_t i)
 	uint64_t now = shell_now_ns();
 
 	if (!d->argc || !md_watch_is(d->argv[0]) || pid <= 0 || tid <= 0 ||
-	    procfs_read(pid, tid, &ps) < 0 || ps.state != 'S') {
+	    procfs_read(pid, tid, &ps) < 0 || ps.state != 'S' || in_timed_sleep(pid, tid)) {
 		asleep_since[i] = 0;
 		return false;
 	}

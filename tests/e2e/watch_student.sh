@@ -66,4 +66,30 @@ for size in 120x40 80x24; do
 	rl_check_clean
 	T kill-server
 done
-echo "ok: a killed compile leaves nothing; step mode of a parent blocked in read() on its children's pipe (120x40, 80x24)"
+# A timed sleep inside a step (tests/watch/nap_step.c: usleep(700000)
+# after its gate) is the step still going, not a worker asleep outside
+# the model: the step is over (the thread at its end) only once it has
+# woken and printed.
+cc -g -O0 -pthread -o "$RL_TMP/nap_step" "$ROOT/tests/watch/nap_step.c" ||
+	fail "cannot build nap_step.c"
+RL_COLS=120 RL_LINES=40
+rl_start "--watch $RL_TMP/nap_step"
+wait_for "exited 0 after"
+keys s
+wait_for "step mode on"
+keys 2
+wait_for "worker 2 did: start"
+keys 2
+wait_for "worker 2 did: yield"
+screen > "$RL_TMP/nap" # the frame that says the step is over: the thread at its end
+grep -qF "[2] next: thread exit" "$RL_TMP/nap" ||
+	fail "the step was over before its sleep ended: $(grep -F '[2]' "$RL_TMP/nap")"
+keys g
+wait_for "exited 0 after"
+keys q
+wait_for "Lessons"
+keys q
+[ "$(rl_wait_exit)" = 0 ] || fail "racelab did not exit, or not with 0"
+rl_check_clean
+T kill-server
+echo "ok: a killed compile leaves nothing; step mode of a parent blocked in read() on its children's pipe (120x40, 80x24); a sleep inside a step"
