@@ -266,8 +266,9 @@ void lab_result(const struct lab *lab, const char *fmt, ...)
  * (lab_run_begin to the record), every --json record carries (lab_util.c):
  * - "cpu_wait": the fraction of its threads' runnable time that they
  *   spent waiting for a CPU, over the thread that began the run and every
- *   lab worker (thread or process) that ended since (/proc/TID/schedstat:
- *   the time waiting on a runqueue against the time on a CPU).  Waits
+ *   lab worker (thread or process) whose body returned since (a killed
+ *   one cannot say; /proc/TID/schedstat: the time waiting on a run queue
+ *   against the time on a CPU).  Not in --explore runs.  Waits
  *   behind the lesson's own workers count too: more runnable workers than
  *   CPUs make it high by design.
  * - "steal": the fraction of the usable CPUs' time that the hypervisor
