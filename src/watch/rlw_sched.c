@@ -639,18 +639,30 @@ stop(enum rlw_end end)
 		}
 		for (uint32_t i = 1; !cyc && i <= r->nworkers; i++) {
 			struct rlw_worker *w = &r->w[i];
-			char me[96], op[200], where[160];
+			struct rlw_obj *o = w->state == RLW_W_LIVE ? waits_for(w) : NULL;
+			char me[96], op[200], where[160], holder[160] = "";
 
 			if (w->state != RLW_W_LIVE)
 				continue;
 			who((int)i, me, sizeof me);
 			wait_label(w, op, sizeof op);
 			rlw_code_line(w->pc, where, sizeof where);
+			if (o && o->owner > 0) {
+				/* The holder: in no cycle, so asleep too, or gone (a
+				 * thread that returned, a process that ended, with
+				 * it held). */
+				char owner[96];
+
+				who(o->owner, owner, sizeof owner);
+				snprintf(holder, sizeof holder, ", held by %s%s", owner,
+				         r->w[o->owner].state == RLW_W_LIVE ? "" :
+				         ", which ended holding it");
+			}
 			if (len < RLW_TEXT_LEN)
 				len += (size_t)snprintf(t + len, RLW_TEXT_LEN - len,
-				                        "%s%s %s%s%s%s", len > 17 ? "; " : "",
+				                        "%s%s %s%s%s%s%s", len > 17 ? "; " : "",
 				                        me, op, where[0] ? " (" : "", where,
-				                        where[0] ? ")" : "");
+				                        where[0] ? ")" : "", holder);
 		}
 	} else if (end == RLW_END_BOUND) {
 		snprintf(t, RLW_TEXT_LEN, "the step bound (%llu steps) cut the run",
@@ -861,6 +873,29 @@ lose_priority(int p)
 	}
 }
 
+/* At an executable's point after pthread_create or fork returns (see
+ * rlw_created): the new worker, or 0; and whether the creator and it
+ * alone may go there. */
+static int born;
+static bool born_alone;
+
+/* Whether worker i may be chosen at this point.  At the point after a
+ * creation, the creator and its new worker; the creator's other threads
+ * too unless the creation wrote only the creator's own stack (a
+ * pthread_t there, as a thread's stack is its own for the .c form too).
+ * Another worker's step there is the same run as its step just before
+ * the creation, which is explored, unless it touches what the creation
+ * wrote: the pthread_t, or (fork) the memory copied; a worker of another
+ * process touches neither. */
+static bool
+choosable(uint32_t i)
+{
+	const struct rlw_region *r = rlw_reg;
+
+	return !born || (int)i == born || (int)i == rlw_me ||
+	       (!born_alone && r->w[i].aspace == r->w[rlw_me].aspace);
+}
+
 /* Choose the next worker to go and make its operation happen; 0 when
  * nobody is left. */
 static int
@@ -872,7 +907,7 @@ pick(void)
 again:
 	n = 0;
 	for (uint32_t i = 1; i <= r->nworkers; i++)
-		if (enabled((int)i))
+		if (enabled((int)i) && choosable(i))
 			can[n++] = (int)i;
 	if (n == 0) {
 		if (r->nlive == 0)
@@ -977,6 +1012,7 @@ rlw_point(enum rlw_op op, uintptr_t obj, uintptr_t obj2, int64_t arg, uintptr_t 
 		return;
 	}
 	p = pick();
+	born = 0;
 	if (p == rlw_me)
 		return;
 	hand_to(p);
@@ -990,6 +1026,22 @@ rlw_leave(void)
 
 	if (p > 0 && p != rlw_me)
 		hand_to(p);
+}
+
+/* An executable's pthread_create or fork has returned in the creator:
+ * a point, so that the new worker's first stretch (which may touch
+ * anything, unseen) can run before the creator's next one, as it can for
+ * real.  Without it "create; write M" in main and "write T" in the
+ * thread give "M T" only.  A .c program needs none: there the first
+ * stretch touches nothing shared (rlw_first_stretch). */
+void
+rlw_created(int no, bool alone, uintptr_t pc)
+{
+	if (rlw_tsan || no <= 0)
+		return;
+	born = no;
+	born_alone = alone;
+	rlw_point(RLW_OP_START, 0, 0, 0, pc);
 }
 
 /* A .c program's new thread or process: everything it does before its

@@ -213,12 +213,15 @@ END_TEST
 
 START_TEST(test_forks_deadlock)
 {
-	char p[128];
+	char p[128], a[160];
 	json_t *r, *d;
 
 	prog_path(p, sizeof p, _i, "forks");
-	r = explore(p);
-	ck_assert(jtrue(r, "complete"));
+	/* The executable's full search is about 8,000 runs (its thread
+	 * starts are steps); one preemption finds the deadlock. */
+	snprintf(a, sizeof a, "%s%s", _i ? "" : "--preemptions 1 ", p);
+	r = explore(a);
+	ck_assert(jtrue(r, "complete") == (_i == 1));
 	ck_assert_int_eq(json_array_size(outcomes(r)), 2);
 	ck_assert_ptr_nonnull(by_stdout(r, "meals = 2\n"));
 	d = by_flag(r, "deadlock");
@@ -236,7 +239,47 @@ START_TEST(test_forks_deadlock)
 		              "%s", err);
 		free(err);
 	}
+	{
+		/* With --json too: the record's "why" and the line on stderr. */
+		const char *argv[] = { "bin/racelab-watch", "--json", "--schedule",
+		                       jstr(d, "schedule"), p, NULL };
+		char *out = NULL, *err = NULL;
+
+		ck_assert_int_eq(tu_run(argv, &out, &err), 0);
+		ck_assert_msg(strstr(out, "\"why\":\"deadlock: worker 2 (alice)"), "%s", out);
+		ck_assert_msg(strstr(err, "racelab-watch: deadlock: worker 2 (alice) holds left_fork"),
+		              "stderr: %s", err);
+		free(out);
+		free(err);
+	}
 	json_decref(r);
+}
+END_TEST
+
+/* A new thread's (or child's) first stretch races with its creator's
+ * next one: "write T" in the thread and "write M" in main right after
+ * pthread_create print in either order natively, so both are found, as
+ * executables (a point after the creation) and as .c files; the same
+ * for a fork. */
+START_TEST(test_create_order)
+{
+	static const char *const progs[][3] = { { "order", "M\nT\n", "T\nM\n" },
+	                                        { "order_fork", "P\nC\n", "C\nP\n" } };
+	char p[128];
+
+	for (size_t k = 0; k < 2; k++) {
+		json_t *r, *o;
+
+		prog_path(p, sizeof p, _i, progs[k][0]);
+		r = explore(p);
+		ck_assert(jtrue(r, "complete"));
+		ck_assert_int_eq(json_array_size(outcomes(r)), 2);
+		ck_assert_msg(by_stdout(r, progs[k][1]) != NULL, "%s: no %s", p, progs[k][1]);
+		o = by_stdout(r, progs[k][2]);
+		ck_assert_msg(o != NULL, "%s: the new worker never wrote first", p);
+		reproduces(p, o);
+		json_decref(r);
+	}
 }
 END_TEST
 
@@ -264,6 +307,34 @@ START_TEST(test_lost_wakeup)
 		ck_assert_int_eq(tu_run(argv, NULL, &err), 3);
 		ck_assert_msg(strstr(err, "everyone asleep: ") &&
 		              strstr(err, "(waiter) waits on condvar ready"), "%s", err);
+		free(err);
+	}
+	json_decref(r);
+}
+END_TEST
+
+/* A thread returns holding a mutex, another locks it: everyone asleep,
+ * and the sentence names the holder that ended. */
+START_TEST(test_ended_holder)
+{
+	char p[128];
+	json_t *r, *o;
+
+	prog_path(p, sizeof p, _i, "ended_holder");
+	r = explore(p);
+	ck_assert(jtrue(r, "complete"));
+	ck_assert_int_eq(json_array_size(outcomes(r)), 1);
+	o = by_flag(r, "asleep");
+	ck_assert_ptr_nonnull(o);
+	{
+		const char *argv[] = { "bin/racelab-watch", "--schedule", jstr(o, "schedule"), p,
+		                       NULL };
+		char *err = NULL;
+
+		ck_assert_int_eq(tu_run(argv, NULL, &err), 3);
+		ck_assert_msg(strstr(err, "worker 3 (bob) waits at lock right_fork (ended_holder.c:23), "
+		                          "held by worker 2 (alice), which ended holding it\n"),
+		              "%s", err);
 		free(err);
 	}
 	json_decref(r);
@@ -605,6 +676,9 @@ START_TEST(test_bad_input)
 	tu_assert_usage_errorv("bin/racelab-watch", "--explore", "--schedule", "1,2",
 	                       "build/watch/counter", NULL);
 	tu_assert_usage_errorv("bin/racelab-watch", "--bogus", "build/watch/counter", NULL);
+	/* The lessons' options that mean nothing here: refused, not ignored. */
+	tu_assert_usage_errorv("bin/racelab-watch", "--workers", "3", "build/watch/counter", NULL);
+	tu_assert_usage_errorv("bin/racelab-watch", "--cpus=1", "build/watch/counter", NULL);
 	/* A compile error: cc's own words, then one line of ours. */
 	snprintf(bad, sizeof bad, "%s/broken.c", cache);
 	f = fopen(bad, "w");
@@ -678,6 +752,16 @@ START_TEST(test_caps_and_cleanup)
 	ck_assert_msg(strstr(err, "64 processes: stopped"), "%s", err);
 	free(err);
 	ck_assert_int_eq(tu_count_procs("build/watch/forkbomb"), 0);
+	{
+		/* --explore says the limit it had, not the default's. */
+		const char *argv[] = { "bin/racelab-watch", "--explore", "--max-runs", "1",
+		                       "build/watch/forever", NULL };
+		char *out = NULL;
+
+		ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
+		ck_assert_msg(strstr(out, "  stopped after 1 s {"), "%s", out);
+		free(out);
+	}
 	unsetenv("RACELAB_WATCH_TIMEOUT");
 	for (int sched = 0; sched < 2; sched++) {
 		pid = fork();
@@ -716,6 +800,8 @@ suite_watch(void)
 	tcase_add_loop_test(tc, test_counter_lost_update, 0, 2);
 	tcase_add_test(tc, test_counter_plain);
 	tcase_add_loop_test(tc, test_forks_deadlock, 0, 2);
+	tcase_add_loop_test(tc, test_create_order, 0, 2);
+	tcase_add_loop_test(tc, test_ended_holder, 0, 2);
 	tcase_add_loop_test(tc, test_prodcons, 0, 2);
 	tcase_add_loop_test(tc, test_lost_wakeup, 0, 2);
 	tcase_add_loop_test(tc, test_fork_and_spin, 0, 2);
