@@ -12,6 +12,7 @@
 #include "rlw_lib.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
@@ -48,23 +49,114 @@ static const char *const op_names[RLW_OP_COUNT] = {
 	[RLW_OP_YIELD] = "yield",
 };
 
+enum { RLW_TICK_MS = 50 };
+
+static void hand_to(int p);
+
 static long
 futex(_Atomic uint32_t *w, int op, uint32_t val, const struct timespec *ts)
 {
 	return syscall(SYS_futex, (uint32_t *)w, op, val, ts, NULL, 0);
 }
 
+static int pick(void);
+static void done(struct rlw_worker *w);
+
+/* Is process pid gone (no such process, or a zombie: killed by a
+ * signal, it ran no exit hook)?  From /proc: any process of the run can
+ * ask, not only the parent. */
+static bool
+process_gone(pid_t pid)
+{
+	char path[64], buf[128];
+	int fd;
+	ssize_t n;
+	const char *c;
+
+	if (pid <= 0)
+		return false;
+	if (kill(pid, 0) < 0 && errno == ESRCH)
+		return true;
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	c = strrchr(buf, ')');
+	return c && (c[2] == 'Z' || c[2] == 'X');
+}
+
+/* The worker granted last died with its process (a SIGKILL: no exit
+ * hook ran) while it held the baton, so nobody would ever pass it on.
+ * Its process's workers end in the model, as an exit (its parent's
+ * wait reaps it, as the kernel's does), a robust mutex it held is free
+ * (the next lock gets EOWNERDEAD from the real call), and the waiter
+ * that saw it (one: the first to end the dead worker's record) picks
+ * who goes next.  Returns whether this worker may go on now. */
+static bool
+take_over(void)
+{
+	struct rlw_region *r = rlw_reg;
+	uint32_t h = r->last, as;
+
+	if (h == 0 || h > r->nworkers || (int)h == rlw_me ||
+	    atomic_load((_Atomic uint32_t *)&r->w[h].state) != RLW_W_LIVE ||
+	    !process_gone(atomic_load(&r->w[h].pid)))
+		return false;
+	{
+		uint32_t live = RLW_W_LIVE;
+
+		if (!atomic_compare_exchange_strong((_Atomic uint32_t *)&r->w[h].state, &live,
+		                                    (uint32_t)RLW_W_LIVE + 100))
+			return false; /* another waiter saw it first */
+		r->w[h].state = RLW_W_LIVE;
+	}
+	as = r->w[h].aspace;
+	for (uint32_t i = 1; i <= r->nworkers; i++)
+		if (r->w[i].aspace == as)
+			done(&r->w[i]);
+	for (uint32_t i = 0; i < r->nobjs; i++) {
+		struct rlw_obj *o = &r->obj[i];
+
+		if (o->owner > 0 && r->w[o->owner].aspace == as && o->aspace == 0 &&
+		    o->kind == RLW_O_MUTEX &&
+		    (((pthread_mutex_t *)o->addr)->__data.__kind & 16)) /* ROBUST */
+			o->owner = 0, o->count = 0;
+	}
+	{
+		int p = pick();
+
+		if (p == rlw_me)
+			return true;
+		if (p > 0)
+			hand_to(p);
+	}
+	return false;
+}
+
+/* Wait for the baton.  Every 50 ms: is racelab-watch gone (a process
+ * forked by a thread other than its process's main one has no parent-
+ * death signal to end it), or the worker holding the baton (take_over)? */
 void
 rlw_wait_baton(void)
 {
 	struct rlw_worker *w = &rlw_reg->w[rlw_me];
-	const struct timespec sec = { 1, 0 };
+	const struct timespec tick = { 0, RLW_TICK_MS * 1000000L };
 
 	while (atomic_exchange(&w->go, 0) == 0) {
-		if (futex(&w->go, FUTEX_WAIT, 0, &sec) < 0 && errno == ETIMEDOUT &&
-		    rlw_reg->watcher > 0 && kill(rlw_reg->watcher, 0) < 0 &&
-		    errno == ESRCH)
-			_exit(137); /* racelab-watch is gone: so is this run */
+		if (futex(&w->go, FUTEX_WAIT, 0, &tick) < 0 && errno == ETIMEDOUT) {
+			if (rlw_reg->watcher > 0 && kill(rlw_reg->watcher, 0) < 0 &&
+			    errno == ESRCH) {
+				rlw_inside++; /* the real _exit, not the hook's point */
+				_exit(137); /* racelab-watch is gone: so is this run */
+			}
+			if (take_over())
+				return;
+		}
 	}
 }
 

@@ -12,7 +12,9 @@
 #include <string.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -337,6 +339,26 @@ START_TEST(test_ended_holder)
 		              "%s", err);
 		free(err);
 	}
+	json_decref(r);
+}
+END_TEST
+
+/* A child SIGKILLed while it holds the baton and a robust mutex shared
+ * with its parent: the model ends it as the kernel does (its parent's
+ * wait reaps it, the lock comes with EOWNERDEAD), so every run ends,
+ * none at the time limit. */
+START_TEST(test_killed_child)
+{
+	char p[128];
+	json_t *r, *o;
+
+	prog_path(p, sizeof p, _i, "doomed_child");
+	r = explore(p);
+	ck_assert(jtrue(r, "complete"));
+	ck_assert_int_eq(json_array_size(outcomes(r)), 1);
+	o = by_stdout(r, "child killed, lock: owner died\n");
+	ck_assert_msg(o != NULL, "%s: %s", p, json_dumps(r, 0));
+	reproduces(p, o);
 	json_decref(r);
 }
 END_TEST
@@ -786,6 +808,50 @@ START_TEST(test_caps_and_cleanup)
 		waitpid(pid, NULL, 0);
 		ck_assert_int_eq(wait_procs("build/watch/forever", 0, false, 3000), 0);
 	}
+	{
+		/* A child forked by a thread that is not main has no parent-
+		 * death signal: killed with racelab-watch's end, waiting for
+		 * its turn, it sees racelab-watch gone and ends itself (exit
+		 * 137), within the man page's second.  This process is a
+		 * subreaper, so the orphans come here to be reaped. */
+		struct timespec t0, t1;
+		int st, seen137 = 0, reaped = 0;
+		long ms = 0;
+
+		prctl(PR_SET_CHILD_SUBREAPER, 1);
+		pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			int null = open("/dev/null", O_RDWR);
+
+			dup2(null, STDOUT_FILENO);
+			dup2(null, STDERR_FILENO);
+			execl("bin/racelab-watch", "bin/racelab-watch", "--schedule", "1",
+			      "build/watch/thread_fork", (char *)NULL);
+			_exit(127);
+		}
+		/* racelab-watch, the program's process and the child its
+		 * thread forked. */
+		ck_assert_int_eq(wait_procs("build/watch/thread_fork", 3, true, 5000), 3);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		while (reaped < 2 && ms < 5000) {
+			pid_t c = waitpid(-1, &st, WNOHANG);
+
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+			if (c <= 0) { /* none yet (an orphan on its way here: ECHILD) */
+				usleep(5000);
+				continue;
+			}
+			reaped++;
+			seen137 += WIFEXITED(st) && WEXITSTATUS(st) == 137;
+		}
+		ck_assert_int_eq(reaped, 2);
+		ck_assert_msg(seen137 == 1, "the orphan did not end itself");
+		ck_assert_msg(ms < 1000, "the program ended %ld ms after racelab-watch", ms);
+	}
 }
 END_TEST
 
@@ -802,6 +868,7 @@ suite_watch(void)
 	tcase_add_loop_test(tc, test_forks_deadlock, 0, 2);
 	tcase_add_loop_test(tc, test_create_order, 0, 2);
 	tcase_add_loop_test(tc, test_ended_holder, 0, 2);
+	tcase_add_loop_test(tc, test_killed_child, 0, 2);
 	tcase_add_loop_test(tc, test_prodcons, 0, 2);
 	tcase_add_loop_test(tc, test_lost_wakeup, 0, 2);
 	tcase_add_loop_test(tc, test_fork_and_spin, 0, 2);
