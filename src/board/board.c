@@ -722,6 +722,60 @@ board_event_next(const struct board_actor *a, uint64_t *cursor,
 	}
 }
 
+size_t
+board_events_newest(const struct board_actor *a, uint64_t *cursor, size_t max,
+                    struct board_event_copy *out, uint64_t *dropped)
+{
+	struct board_actor *m = (struct board_actor *)a;
+	const struct board_event *r = ring_of(a);
+	uint64_t len = board_ring_len(a), h, h2, c, skip;
+	size_t n, k, got = 0;
+
+	/* One look at the head: the batch ends there, however fast the
+	 * writer goes on (a reader that follows a live head chases it). */
+	h = atomic_load_explicit(&m->ring_head, memory_order_acquire);
+	c = *cursor;
+	if (c >= h || max == 0)
+		return 0;
+	if (max > len)
+		max = (size_t)len;
+	if (h - c > max) {
+		*dropped += h - c - max;
+		c = h - max;
+	}
+	n = (size_t)(h - c);
+	for (k = 0; k < n; k++) {
+		struct board_event *e = (struct board_event *)&r[(c + k) & a->ring_mask];
+
+		out[k].ticks = atomic_load_explicit(&e->ticks, memory_order_relaxed);
+		out[k].value = atomic_load_explicit(&e->value, memory_order_relaxed);
+		/* meta's bits, decoded below once the batch is known good */
+		out[k].t_ns = atomic_load_explicit(&e->meta, memory_order_relaxed);
+	}
+	/* As board_event_at, once for the batch: a slot the writer began
+	 * to fill again (idx + len <= head now) may be torn; drop those,
+	 * which are the oldest of the batch. */
+	atomic_thread_fence(memory_order_acquire);
+	h2 = atomic_load_explicit(&m->ring_head, memory_order_relaxed);
+	skip = h2 >= c + len ? h2 - len - c + 1 : 0;
+	if (skip > n)
+		skip = n;
+	*dropped += skip;
+	for (k = (size_t)skip; k < n; k++, got++) {
+		uint64_t meta = out[k].t_ns;
+
+		out[got].ticks = out[k].ticks;
+		out[got].value = out[k].value;
+		out[got].type = (enum board_event_type)(meta & 0xff);
+		out[got].state = (enum board_state)((meta >> 8) & 0xff);
+		out[got].line = (unsigned)((meta >> 16) & 0xffff);
+		out[got].arg = (uint32_t)(meta >> 32);
+		out[got].t_ns = reader_ns(a, out[got].ticks);
+	}
+	*cursor = h;
+	return got;
+}
+
 void
 board_actor_state(struct board_actor *a, enum board_state s)
 {

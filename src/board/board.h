@@ -364,6 +364,14 @@ void board_actor_state(struct board_actor *a, enum board_state s);
  * to *dropped and skipped. */
 int board_event_next(const struct board_actor *a, uint64_t *cursor,
                      struct board_event_copy *out, uint64_t *dropped);
+/* The newest events after *cursor, at most max (the older ones count as
+ * dropped), into out[]: how many.  The end is the head as it is at the
+ * call, so a reader costs O(max) however fast the actor writes: one load
+ * of the head before and one after the copy (board_event_next's three a
+ * event ping-pong with a writer on another CPU). */
+size_t board_events_newest(const struct board_actor *a, uint64_t *cursor,
+                           size_t max, struct board_event_copy *out,
+                           uint64_t *dropped);
 
 /* Step gates (futexes on shared memory; work across processes). */
 /* Park until a grant (or step mode ends), then set the actor's state to
