@@ -161,6 +161,8 @@ want_row "spot +spin +w3 spinner +2 +50.0% +[0-9.]+ +0 *│"
 type_schedule 4,4
 wait_for "[4] waits for gate (held by 2)"
 want_row "gate +mutex +w2 holder +1 +0.0% +[0-9.]+ +1: w4 timer\(timed\)"
+# The step panel says so at once, not "frozen?" after 3 s.
+wait_for "worker 4 is in a timed wait for gate: it ends at its deadline, or sooner"
 narrow
 want_row "gate +mutex +w2 holder +1 +0.0% +[0-9.]+ +1: w4\(timed\)"
 quit timed
