@@ -1400,10 +1400,11 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 }
 
 /* Goals (with what the board says of them), the schedule (with the keys'
- * hint), the last step and one row per worker, as draw() lays them out.  The source
- * around the workers is not counted: it takes spare rows (by weight), so
- * that on a small terminal the panels after this one (the Locks of the
- * deadlock lesson) still get the rows they need. */
+ * hint), the last step, one row per worker and the source lines the
+ * workers stand at when they are near (at most 10 lines apart), as
+ * draw() lays them out.  More source around them, or workers far apart,
+ * take spare rows (by weight): on a small terminal the panels after this
+ * one (Counters, Locks) keep the rows they need. */
 static int
 want(int width)
 {
@@ -1412,6 +1413,7 @@ want(int width)
 	char line[300];
 	int wd = width + 2; /* as draw() sees it: the borders in */
 	int rows = 1 + sched_row(wd, line, sizeof line, &hint) + (st.last[0] ? 1 : 0);
+	int lo = 0, hi = 0; /* the lines the workers stand at */
 	uint32_t n = b ? atomic_load(&b->nactors) : 0;
 
 	for (int i = 0; st.run && i < st.run->ngoal && i < STEP_MAX_GOALS; i++) {
@@ -1421,10 +1423,23 @@ want(int width)
 		goal_extra(i, extra, sizeof extra);
 		rows += 1 + goal_wraps(i, wd, extra, &x);
 	}
-	for (uint32_t i = 1; i < n && i < BOARD_MAX_ACTORS; i++)
-		rows += atomic_load(&b->actor[i].state) != BOARD_ST_IDLE;
+
+	for (uint32_t i = 1; i < n && i < BOARD_MAX_ACTORS; i++) {
+		const struct board_actor *a = &b->actor[i];
+		uint32_t s = atomic_load(&a->state);
+		int at = (int)atomic_load(&a->line);
+
+		rows += s != BOARD_ST_IDLE;
+		if (s == BOARD_ST_GATE && at > 0) {
+			lo = !lo || at < lo ? at : lo;
+			hi = at > hi ? at : hi;
+		}
+	}
+	load_source();
 	if (st.ref_line) /* the learner asked for the source (o): the file's */
 		rows += 1 + 14; /* name, the marker and what it marks below */
+	else if (st.nsrc && lo && hi - lo < 10) /* the file's name, every worker's line */
+		rows += 1 + hi - lo + 1;
 	if (st.nhist) /* the trace: a heading and its rows */
 		rows += 1 + (st.nhist < HIST_ROWS ? st.nhist : HIST_ROWS);
 	return rows;
