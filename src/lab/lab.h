@@ -262,6 +262,29 @@ void lab_stdout_guard(const struct lab *lab);
 void lab_result(const struct lab *lab, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Was the run kept from its CPUs?  From the kernel, over the run
+ * (lab_run_begin to the record), every --json record carries (lab_util.c):
+ * - "cpu_wait": the fraction of its threads' runnable time that they
+ *   spent waiting for a CPU, over the thread that began the run and every
+ *   lab worker (thread or process) whose body returned since (a killed
+ *   one cannot say; /proc/TID/schedstat: the time waiting on a run queue
+ *   against the time on a CPU).  Not in --explore runs.  Waits
+ *   behind the lesson's own workers count too: more runnable workers than
+ *   CPUs make it high by design.
+ * - "steal": the fraction of the usable CPUs' time that the hypervisor
+ *   ran something else (/proc/stat's steal column, in 10 ms ticks).
+ * - "cpu_ms" and "cpu_wait_ms": the sums behind cpu_wait.
+ * A claim about timing names them: "when cpu_wait < 0.1 and steal < 0.1". */
+struct lab_cpu {
+	double cpu_wait, steal;
+	double run_ms, wait_ms; /* the sums behind cpu_wait */
+};
+void lab_cpu_begin(struct lab *lab); /* called by lab_run_begin */
+void lab_cpu_worker_end(void);       /* a worker, at its end (lab_worker.c) */
+/* Since lab_run_begin: 0, or -1 before the first run (and in --explore
+ * runs, which do not measure it). */
+int lab_cpu_read(struct lab_cpu *c);
+
 /* Shared memory for lesson data, visible to process workers: call before
  * lab_spawn.  Zero-filled; lives until exit. */
 void *lab_shared_alloc(struct lab *lab, size_t size);

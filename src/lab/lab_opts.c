@@ -846,6 +846,7 @@ lab_run_begin(struct lab *lab, int run)
 	publish_main(lab);
 	atomic_store(&b->runs, (uint32_t)lab->o.runs);
 	atomic_store(&b->run, (uint32_t)run);
+	lab_cpu_begin(lab);
 	lab->t0 = board_now_ns();
 	atomic_store(&b->run_start_ns, lab->t0);
 	atomic_store(&b->run_state, BOARD_RUN_RUNNING);
@@ -1078,6 +1079,18 @@ lab_json_end(struct lab_json *j)
 		if (n <= 65) {
 			lab_json_int_array(j, "pids", pids, k);
 			lab_json_int_array(j, "tids", tids, k);
+		}
+	}
+	/* How much the run was kept from its CPUs (lab_cpu_read), unless
+	 * the lesson measured its timed part itself. */
+	if (json_lab && json_lab->run > 0 && !strstr(j->buf, "\"cpu_wait\":")) {
+		struct lab_cpu c;
+
+		if (lab_cpu_read(&c) == 0) {
+			lab_json_num(j, "cpu_wait", c.cpu_wait);
+			lab_json_num(j, "steal", c.steal);
+			lab_json_num(j, "cpu_ms", c.run_ms);
+			lab_json_num(j, "cpu_wait_ms", c.wait_ms);
 		}
 	}
 	if (json_lab && json_lab->o.random && json_lab->rsched_len) {

@@ -165,6 +165,7 @@ worker_main(struct lab_worker *w)
 	atomic_store(&a->state, BOARD_ST_RUNNING);
 	board_event_put(a, BOARD_EV_START, 0, 0);
 	rc = w->team->fn(w);
+	lab_cpu_worker_end(); /* its schedstat, before the task is gone */
 	atomic_store(&a->op, 0);
 	atomic_store(&a->exit_code, rc);
 	atomic_store(&a->state, rc == 0 ? BOARD_ST_DONE : BOARD_ST_FAILED);

@@ -253,10 +253,57 @@ fmt_num(char *buf, size_t n, double v)
 		snprintf(buf, n, "%.3g", v);
 }
 
-static const char *
-var_name(enum md_cond_var v)
+/* A condition's value for a person: the load to 2 decimals, as uptime
+ * shows it; a fraction (cpu_wait 0.31) the same. */
+static void
+fmt_cond(char *buf, size_t n, const struct md_cond *c, double v)
 {
-	return v == MD_COND_NCPU ? "ncpu" : "load";
+	if (c->var == MD_COND_LOAD || (v != floor(v) && fabs(v) < 10))
+		snprintf(buf, n, "%.2f", v);
+	else
+		fmt_num(buf, n, v);
+}
+
+/* "cpu_wait 0.31 (needs < 0.1)" */
+static void
+cond_why(char *buf, size_t n, const struct md_cond *c, double v)
+{
+	char a[32], b[32];
+
+	fmt_cond(a, sizeof a, c, v);
+	fmt_num(b, sizeof b, c->value);
+	snprintf(buf, n, "%s %s (needs %s %s)",
+	         c->var == MD_COND_NCPU ? "ncpu" : c->var == MD_COND_LOAD ? "load" : c->field,
+	         a, md_cmp_name(c->cmp), b);
+}
+
+/* The run's own conditions (FIELD CMP NUM) on one record: 1 all hold, 0
+ * one fails (the first failing in why), -1 a field is not there (the
+ * error in j->why). */
+static int
+record_conds(const struct md_expect *e, const json_t *rec, char *why, size_t n,
+             struct md_judgement *j)
+{
+	for (int i = 0; i < e->ncond; i++) {
+		const struct md_cond *c = &e->cond[i];
+		double v;
+
+		if (c->var != MD_COND_FIELD)
+			continue;
+		if (scalar(rec, c->field, &v, j) < 0) {
+			char inner[sizeof j->why];
+
+			snprintf(inner, sizeof inner, "%s", j->why);
+			snprintf(j->why, sizeof j->why, "the condition on %.40s: %.90s", c->field,
+			         inner);
+			return -1;
+		}
+		if (!md_cmp_holds_d(c->cmp, v, c->value)) {
+			cond_why(why, n, c, v);
+			return 0;
+		}
+	}
+	return 1;
 }
 
 void
@@ -264,23 +311,17 @@ md_expect_judge(const struct md_expect *e, json_t *const *rec, int n,
                 const struct md_machine *m, struct md_judgement *j)
 {
 	double lo = INFINITY, hi = -INFINITY;
-	int want = e->n ? e->n : n;
-	char a[32], b[32];
+	int want = e->n ? e->n : n, skipped = 0;
+	char a[32], b[32], skip_why[sizeof j->why] = "";
 
 	memset(j, 0, sizeof *j);
 	for (int i = 0; i < e->ncond; i++) {
 		const struct md_cond *c = &e->cond[i];
 		double v = c->var == MD_COND_NCPU ? m->ncpu : m->load;
 
-		if (!md_cmp_holds_d(c->cmp, v, c->value)) {
-			if (c->var == MD_COND_LOAD)
-				snprintf(a, sizeof a, "%.2f", v);
-			else
-				fmt_num(a, sizeof a, v);
-			fmt_num(b, sizeof b, c->value);
+		if (c->var != MD_COND_FIELD && !md_cmp_holds_d(c->cmp, v, c->value)) {
 			j->verdict = MD_V_NOT_CHECKED;
-			snprintf(j->why, sizeof j->why, "%s %s (needs %s %s)", var_name(c->var), a,
-			         md_cmp_name(c->cmp), b);
+			cond_why(j->why, sizeof j->why, c, v);
 			return;
 		}
 	}
@@ -299,7 +340,18 @@ md_expect_judge(const struct md_expect *e, json_t *const *rec, int n,
 	for (int i = 0; i < want; i++) {
 		double l, r = 0;
 		bool ok;
+		char why[sizeof skip_why];
+		int c = record_conds(e, rec[i], why, sizeof why, j);
 
+		if (c < 0) {
+			j->verdict = MD_V_ERROR;
+			return;
+		}
+		if (c == 0) { /* this run was disturbed: its claim is not judged */
+			if (!skipped++)
+				memcpy(skip_why, why, sizeof why);
+			continue;
+		}
 		if (term_value(&e->lhs, rec[i], &l, j) < 0 ||
 		    (!e->between && term_value(&e->rhs, rec[i], &r, j) < 0)) {
 			j->verdict = MD_V_ERROR;
@@ -325,14 +377,35 @@ md_expect_judge(const struct md_expect *e, json_t *const *rec, int n,
 			snprintf(j->shown, sizeof j->shown, "%s vs %s", a, b);
 		}
 	}
+	/* Runs whose own condition failed count neither way: "in every run"
+	 * is judged on the others; "in >= K of N" holds with K that held,
+	 * fails when more than N - K of the judged ones failed, and is open
+	 * otherwise (the runs not judged would decide). */
+	if (e->n ? j->held < e->k && j->runs - j->held <= e->n - e->k : j->runs == 0) {
+		j->verdict = MD_V_NOT_CHECKED;
+		if (skipped < want)
+			snprintf(j->why, sizeof j->why, "%.80s, in %d of %d runs (%d held)",
+			         skip_why, skipped, want, j->held);
+		else if (want > 1)
+			snprintf(j->why, sizeof j->why, "%.80s, in all %d runs", skip_why, want);
+		else
+			snprintf(j->why, sizeof j->why, "%s", skip_why);
+		return;
+	}
 	if (want > 1) {
+		int k;
+
 		fmt_num(a, sizeof a, lo);
 		fmt_num(b, sizeof b, hi);
 		if (lo == hi)
-			snprintf(j->shown, sizeof j->shown, "%d of %d runs (%s)", j->held, j->runs, a);
+			k = snprintf(j->shown, sizeof j->shown, "%d of %d runs (%s)", j->held,
+			             j->runs, a);
 		else
-			snprintf(j->shown, sizeof j->shown, "%d of %d runs (%s..%s)", j->held,
-			         j->runs, a, b);
+			k = snprintf(j->shown, sizeof j->shown, "%d of %d runs (%s..%s)", j->held,
+			             j->runs, a, b);
+		if (skipped && k > 0 && (size_t)k < sizeof j->shown)
+			snprintf(j->shown + k, sizeof j->shown - (size_t)k, ", %d not checked",
+			         skipped);
 	} else if (!j->shown[0]) {
 		fmt_num(j->shown, sizeof j->shown, j->measured);
 	}

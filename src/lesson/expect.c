@@ -371,23 +371,34 @@ cond(struct lexer *x, struct md_expect *e)
 {
 	const struct tok *t = next(x);
 	struct md_cond *c;
+	const char *name;
 
 	if (e->ncond == MD_EXPECT_CONDS)
 		return lex_fail(x, "expect: more than %d conditions", MD_EXPECT_CONDS);
 	c = &e->cond[e->ncond++];
-	if (is_word(t, "ncpu"))
+	if (is_word(t, "ncpu")) {
 		c->var = MD_COND_NCPU;
-	else if (is_word(t, "load"))
+	} else if (is_word(t, "load")) {
 		c->var = MD_COND_LOAD;
-	else
-		return lex_fail(x, "expect: a condition is 'ncpu CMP N' or 'load CMP N', not %s",
+	} else if (t->kind == T_WORD && !reserved(t->word)) {
+		if (check_path(x, t->word, false) < 0)
+			return -1;
+		c->var = MD_COND_FIELD;
+		memcpy(c->field, t->word, MD_FIELD_MAX);
+	} else {
+		return lex_fail(x, "expect: a condition is 'ncpu CMP N', 'load CMP N' or "
+		                "'FIELD CMP N' (a field of each run's record: cpu_wait), not %s",
 		                shown(x, t));
+	}
+	name = c->var == MD_COND_NCPU ? "ncpu" : c->var == MD_COND_LOAD ? "load" : c->field;
 	t = next(x);
 	if (t->kind != T_CMP)
-		return lex_fail(x, "expect: a comparison (== != < <= > >=) after %s",
-		                c->var == MD_COND_NCPU ? "ncpu" : "load");
+		return lex_fail(x, "expect: a comparison (== != < <= > >=) after %s", name);
 	c->cmp = t->cmp;
-	return number(x, &c->value, c->var == MD_COND_NCPU ? "ncpu's bound" : "load's bound");
+	if (peek(x)->kind != T_NUM)
+		return lex_fail(x, "expect: %s's bound must be a number, not %s", name,
+		                shown(x, peek(x)));
+	return number(x, &c->value, "the bound");
 }
 
 static bool

@@ -13,6 +13,9 @@
 //   FUNC   := distinct | count | min | max | sum
 //   QUANT  := in every run (the default) | in >= K of N runs
 //   COND   := ncpu CMP NUM | load CMP NUM (the 1-minute load average)
+//             | FIELD CMP NUM (a number in each run's record, judged per
+//             run: cpu_wait, steal; a run whose record fails it is not
+//             checked)
 //
 // Parsing is pure (no I/O); evaluation reads jansson values.
 #ifndef RACELAB_LESSON_EXPECT_H
@@ -47,11 +50,14 @@ struct md_term {
 	char field2[MD_FIELD_MAX]; /* the denominator of FIELD / FIELD */
 };
 
-enum md_cond_var { MD_COND_NCPU, MD_COND_LOAD };
+/* ncpu and load are the machine's, read once for the block; a FIELD
+ * condition is the run's own (how much it waited for a CPU: cpu_wait). */
+enum md_cond_var { MD_COND_NCPU, MD_COND_LOAD, MD_COND_FIELD };
 struct md_cond {
 	enum md_cond_var var;
 	enum md_cmp cmp;
 	double value;
+	char field[MD_FIELD_MAX]; /* MD_COND_FIELD */
 };
 
 enum { MD_EXPECT_TEXT = 160, MD_EXPECT_CONDS = 4 };

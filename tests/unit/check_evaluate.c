@@ -147,6 +147,72 @@ START_TEST(test_judge_when)
 }
 END_TEST
 
+/* A condition on the run's own record (cpu_wait) is judged run by run: a
+ * disturbed run is not checked, and says by how much; the others are. */
+START_TEST(test_judge_record_cond)
+{
+	struct rec one = records("{\"speedup\":0.61,\"cpu_wait\":0.312}\n");
+	struct rec mixed = records("{\"lost\":0,\"cpu_wait\":0.5}\n"
+	                           "{\"lost\":3,\"cpu_wait\":0.02}\n"
+	                           "{\"lost\":5,\"cpu_wait\":0.01}\n");
+	struct rec quiet = records("{\"speedup\":0.61,\"cpu_wait\":0.05}\n");
+	struct rec lacks = records("{\"speedup\":0.61}\n");
+	struct md_machine busy = {.ncpu = 2, .load = 7.5};
+	struct md_judgement j;
+	char line[400];
+	struct md_expect e;
+	char err[200];
+
+	/* Failed at a load of 0.1, but the run itself was kept off its CPU. */
+	j = judge("speedup > 0.7 when cpu_wait < 0.1", &one, &idle2);
+	ck_assert_int_eq(j.verdict, MD_V_NOT_CHECKED);
+	ck_assert_str_eq(j.why, "cpu_wait 0.31 (needs < 0.1)");
+	ck_assert_int_eq(md_expect_parse("speedup > 0.7 when cpu_wait < 0.1", &e, err, sizeof err), 0);
+	md_judgement_line(&e, &j, true, line, sizeof line);
+	ck_assert_str_eq(line, "speedup > 0.7 when cpu_wait < 0.1: not checked: cpu_wait 0.31 (needs < 0.1)");
+	/* An undisturbed run is checked, whatever the load average says. */
+	j = judge("speedup > 0.7 when cpu_wait < 0.1", &quiet, &busy);
+	ck_assert_int_eq(j.verdict, MD_V_FAILS);
+	j = judge("speedup < 0.7 when ncpu >= 2 and cpu_wait < 0.1", &quiet, &busy);
+	ck_assert_int_eq(j.verdict, MD_V_HOLDS);
+	/* The machine's conditions still come first. */
+	j = judge("speedup > 0.7 when ncpu >= 4 and cpu_wait < 0.1", &one, &idle2);
+	ck_assert_str_eq(j.why, "ncpu 2 (needs >= 4)");
+	/* Every run: the disturbed one is left out, the others judged. */
+	j = judge("lost > 0 when cpu_wait < 0.1", &mixed, &idle2);
+	ck_assert_int_eq(j.verdict, MD_V_HOLDS);
+	ck_assert_int_eq(j.runs, 2);
+	ck_assert_str_eq(j.shown, "2 of 2 runs (3..5), 1 not checked");
+	j = judge("lost > 4 when cpu_wait < 0.1", &mixed, &idle2);
+	ck_assert_int_eq(j.verdict, MD_V_FAILS);
+	j = judge("lost > 0 when cpu_wait < 0.001", &mixed, &idle2);
+	ck_assert_int_eq(j.verdict, MD_V_NOT_CHECKED);
+	ck_assert_str_eq(j.why, "cpu_wait 0.50 (needs < 0.001), in all 3 runs");
+	/* K of N: held by K judged runs; failed when too many judged ones
+	 * failed; otherwise the runs not judged would decide. */
+	j = judge("lost > 0 in >= 2 of 3 runs when cpu_wait < 0.1", &mixed, &idle2);
+	ck_assert_int_eq(j.verdict, MD_V_HOLDS);
+	j = judge("lost > 4 in >= 2 of 3 runs when cpu_wait < 0.1", &mixed, &idle2);
+	ck_assert_int_eq(j.verdict, MD_V_NOT_CHECKED);
+	ck_assert_str_eq(j.why, "cpu_wait 0.50 (needs < 0.1), in 1 of 3 runs (1 held)");
+	j = judge("lost > 9 in >= 2 of 3 runs when cpu_wait < 0.1", &mixed, &idle2);
+	ck_assert_int_eq(j.verdict, MD_V_FAILS);
+	/* The one run with lost 0 was disturbed: it cannot count for the
+	 * claim, nor can the claim be said to fail without it. */
+	j = judge("lost == 0 in >= 1 of 3 runs when cpu_wait < 0.1", &mixed, &idle2);
+	ck_assert_int_eq(j.verdict, MD_V_NOT_CHECKED);
+	ck_assert_int_eq(j.held, 0);
+	/* A record without the field: an error that names it. */
+	j = judge("speedup > 0.7 when cpu_wait < 0.1", &lacks, &idle2);
+	ck_assert_int_eq(j.verdict, MD_V_ERROR);
+	ck_assert_str_eq(j.why, "the condition on cpu_wait: field 'cpu_wait' is not in the --json record");
+	md_records_free(one.r, one.n);
+	md_records_free(mixed.r, mixed.n);
+	md_records_free(quiet.r, quiet.n);
+	md_records_free(lacks.r, lacks.n);
+}
+END_TEST
+
 START_TEST(test_judge_errors)
 {
 	struct rec r = records("{\"final\":1,\"sync\":\"none\",\"per\":[{\"x\":1}],\"o\":{\"a\":1}}\n");
@@ -195,6 +261,7 @@ suite_evaluate(void)
 	tcase_add_test(tc, test_judge_k_of_n);
 	tcase_add_test(tc, test_judge_terms);
 	tcase_add_test(tc, test_judge_when);
+	tcase_add_test(tc, test_judge_record_cond);
 	tcase_add_test(tc, test_judge_errors);
 	tcase_add_test(tc, test_machine);
 	suite_add_tcase(s, tc);

@@ -49,6 +49,17 @@ START_TEST(test_expect_claims)
 	ck_assert_int_eq(e.cond[1].cmp, MD_CMP_LT);
 	ck_assert(e.cond[1].value == 0.5);
 
+	/* A condition on the run's own record, beside the machine's. */
+	e = ok("per_million > 5000 when ncpu >= 2 and cpu_wait < 0.1 and steal <= 0.05");
+	ck_assert_int_eq(e.ncond, 3);
+	ck_assert_int_eq(e.cond[1].var, MD_COND_FIELD);
+	ck_assert_str_eq(e.cond[1].field, "cpu_wait");
+	ck_assert_int_eq(e.cond[1].cmp, MD_CMP_LT);
+	ck_assert(e.cond[1].value == 0.1);
+	ck_assert_int_eq(e.cond[2].var, MD_COND_FIELD);
+	ck_assert_str_eq(e.cond[2].field, "steal");
+	ck_assert_int_eq(e.cond[2].cmp, MD_CMP_LE);
+
 	e = ok("elapsed_ms between 900 and 1300");
 	ck_assert(e.between);
 	ck_assert(e.lo == 900 && e.hi == 1300);
@@ -90,7 +101,12 @@ static const struct {
 	{"final == expected in >= 1.5 of 2 runs", "whole number"},
 	{"final == expected in >= 0 of 2 runs", "whole number"},
 	{"final == expected in every", "in every run"},
-	{"final == expected when cpus > 2", "not 'cpus'"},
+	{"final == expected when 2 < ncpu", "a condition is 'ncpu CMP N', 'load CMP N' or 'FIELD CMP N'"},
+	{"final == expected when every > 2", "not 'every'"},
+	{"final == expected when cpu_wait < 0.1 in every run", "unexpected 'in'"},
+	{"final == expected when cpu_wait < limit", "cpu_wait's bound must be a number, not 'limit'"},
+	{"final == expected when cpu_wait", "a comparison (== != < <= > >=) after cpu_wait"},
+	{"final == expected when per[].wait < 1", "walks an array"},
 	{"final == expected when ncpu 2", "a comparison"},
 	{"final == expected when ncpu > two", "must be a number"},
 	{"final == expected when ncpu > 1 and", "not the end of the line"},

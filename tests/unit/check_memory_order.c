@@ -148,7 +148,10 @@ START_TEST(test_fence_forbids)
 }
 END_TEST
 
-/* One CPU: no store buffer of another CPU to hide a store in. */
+/* One CPU: no store buffer of another CPU to hide a store in.  And the
+ * record's cpu_wait is the kernel's: the two workers take turns on the
+ * one CPU, so each waits on its run queue while the other runs, about
+ * half of their runnable time (0.5 here; more with other work beside). */
 START_TEST(test_one_cpu_no_reorder)
 {
 	char obj[2048], *out = mo("--cpus 1 --trials 100000", 1);
@@ -157,6 +160,18 @@ START_TEST(test_one_cpu_no_reorder)
 	ck_assert_int_eq(tu_jint(obj, "cpus"), 1);
 	ck_assert(!tu_jbool(obj, "apart"));
 	ck_assert_int_eq(tu_jint(obj, "reorders"), 0);
+	ck_assert_msg(tu_jnum(obj, "cpu_wait") > 0.25 && tu_jnum(obj, "cpu_wait") <= 1,
+	              "%s", obj);
+	ck_assert_msg(tu_jnum(obj, "steal") >= 0 && tu_jnum(obj, "steal") <= 1, "%s", obj);
+	free(out);
+	/* Process workers add theirs through shared memory: each of the two
+	 * can run all along, so their time on the CPU and waiting for it
+	 * add up to about twice the run's (whatever else runs). */
+	out = mo("--cpus 1 --trials 20000 --mode process", 1);
+	ck_assert(tu_json_line(out, 0, obj, sizeof obj));
+	ck_assert_msg(tu_jnum(obj, "cpu_wait") > 0.25, "%s", obj);
+	ck_assert_msg(tu_jnum(obj, "cpu_ms") + tu_jnum(obj, "cpu_wait_ms") >
+	              1.2 * tu_jnum(obj, "elapsed_ms"), "%s", obj);
 	free(out);
 }
 END_TEST
