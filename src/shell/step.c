@@ -385,8 +385,10 @@ asleep_outside(const struct demo *d, uint32_t i)
 	pid_t pid = atomic_load(&a->pid), tid = atomic_load(&a->tid);
 	uint64_t now = shell_now_ns();
 
+	/* A lock wait is a scheduling point: an untimed one is settled by
+	 * the board, a timed one moves by itself (its step goes on). */
 	if (!d->argc || !md_watch_is(d->argv[0]) || pid <= 0 || tid <= 0 ||
-	    procfs_read(pid, tid, &ps) < 0 || ps.state != 'S' || in_timed_sleep(pid, tid)) {
+	    atomic_load(&a->state) == BOARD_ST_WAIT_LOCK || procfs_read(pid, tid, &ps) < 0 || ps.state != 'S' || in_timed_sleep(pid, tid)) {
 		asleep_since[i] = 0;
 		return false;
 	}

@@ -170,6 +170,10 @@ wait_for "[4] waits for gate (held by 2)"
 want_row "gate +mutex +w2 holder +1 +0.0% +[0-9.]+ +1: w4 timer\(timed\)"
 # The step panel says so at once, not "frozen?" after 3 s.
 wait_for "worker 4 is in a timed wait for gate: it ends at its deadline, or sooner"
+# ... and the step stays unsettled while the wait lasts (a thread asleep
+# in the kernel 200 ms counts as settled only off the board's waits).
+sleep 0.5
+screen | grep -qF "worker 4 did: lock gate" && fail "a timed wait of 30 s settled at once"
 narrow
 want_row "gate +mutex +w2 holder +1 +0.0% +[0-9.]+ +1: w4\(timed\)"
 quit timed
