@@ -381,8 +381,8 @@ count_cpus(void)
  * lesson's workers can be confined like that, and a single-worker or
  * lock-step (--schedule, --explore) run is just as correct on one CPU, so
  * there is no program for which it would be wrong. */
-static void
-pin_cpus(struct lab *lab, int n)
+void
+lab_pin_cpus(struct lab *lab, int n)
 {
 	cpu_set_t have, want;
 	int kept = 0;
@@ -804,7 +804,7 @@ lab_init(struct lab *lab, const struct lab_lesson *lesson, int argc,
 		lab_usage_error(lab, "%s", err);
 	if (r > 0)
 		exit(0);
-	pin_cpus(lab, lab->o.cpus); /* before the explorer forks its runs */
+	lab_pin_cpus(lab, lab->o.cpus); /* before the explorer forks its runs */
 	if (lab->o.explore) {
 		lab_explore(lab); /* returns in each run's child only */
 		/* The child's records go to the explorer on stdout alone. */

@@ -31,12 +31,6 @@
 #include <unistd.h>
 
 #define PC ((uintptr_t)__builtin_return_address(0))
-#define REAL(name)                                                             \
-	(*({                                                                   \
-		if (!real_##name)                                              \
-			real_##name = (__typeof__(real_##name))dlsym(RTLD_NEXT, #name); \
-		real_##name;                                                   \
-	}))
 
 static int (*real_pthread_create)(pthread_t *, const pthread_attr_t *,
                                   void *(*)(void *), void *);
@@ -1248,10 +1242,78 @@ reap_all(void)
 	}
 }
 
-/* The fork server (as AFL's): read a schedule prefix from ctl, fork, let
- * the child go on into main under it; report the child's pid and then
- * its wait status on rep.  The exec, the dynamic linking and the
- * constructors happen once for every run. */
+/* A few threads made and joined before the first fork leave their
+ * stacks in glibc's cache, so a run's pthread_create takes one (a stack
+ * of the default size, as the program's are unless it asks otherwise)
+ * instead of an mmap and an mprotect, and its exit has no mapping to
+ * undo.  They are not the program's: no worker, no scheduling point. */
+enum { RLW_WARM_STACKS = 4 };
+static _Atomic int warm_up;
+
+static void *
+warm_thread(void *arg)
+{
+	atomic_fetch_add(&warm_up, 1);
+	while (atomic_load(&warm_up) < RLW_WARM_STACKS)
+		sched_yield(); /* rlw_me 0: the real one */
+	return arg;
+}
+
+static void
+warm_stacks(void)
+{
+	pthread_t t[RLW_WARM_STACKS];
+	int n = 0;
+
+	rlw_inside++;
+	for (; n < RLW_WARM_STACKS; n++)
+		if (REAL(pthread_create)(&t[n], NULL, warm_thread, NULL) != 0)
+			break;
+	if (n < RLW_WARM_STACKS) /* let the made ones end */
+		atomic_store(&warm_up, RLW_WARM_STACKS);
+	while (n-- > 0)
+		REAL(pthread_join)(t[n], NULL);
+	rlw_inside--;
+}
+
+/* A forked run's page tables start empty where fork does not copy them:
+ * in the mappings of files (the code of the program and of every library)
+ * that no page was ever written to, which the kernel leaves to be faulted
+ * in again (vma_needs_copy in mm/memory.c: no anon_vma, no copy).  Each
+ * run then took some thirty faults on code the server had mapped long
+ * ago, a fifth of a short run.  Writing one byte of each such mapping
+ * with its own value, through /proc/self/mem (as a debugger sets a
+ * breakpoint: the mapping stays read-only), gives it a private copy of
+ * that page and so an anon_vma; fork then copies its present entries. */
+static void
+warm_code_maps(void)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	int mem = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+	char line[512];
+
+	while (f && mem >= 0 && fgets(line, sizeof line, f)) {
+		unsigned long lo;
+		char perm[8], path[256];
+		unsigned char b;
+
+		/* Private file mappings not writable (code, read-only data):
+		 * the writable ones have their anon_vma from the relocations. */
+		if (sscanf(line, "%lx-%*x %7s %*x %*s %*s %255s", &lo, perm, path) == 3 &&
+		    path[0] == '/' && perm[1] != 'w' && perm[3] == 'p' &&
+		    pread(mem, &b, 1, (off_t)lo) == 1)
+			(void)!pwrite(mem, &b, 1, (off_t)lo);
+	}
+	if (f)
+		fclose(f);
+	if (mem >= 0)
+		close(mem);
+}
+
+/* The fork server (as AFL's): wait for the go on ctl (the schedule
+ * prefix is in the region), fork, let the child go on into main under
+ * it; its pid into the region, its wait status onto rep.  The exec, the
+ * dynamic linking and the constructors happen once for every run. */
 static void
 serve(int ctl, int rep)
 {
@@ -1263,17 +1325,17 @@ serve(int ctl, int rep)
 	 * mprotect and page faults, unmapped at exit) was a tenth of a
 	 * short run's cost. */
 	mallopt(M_ARENA_MAX, 1);
+	warm_stacks();
+	warm_code_maps();
 	for (;;) {
 		uint32_t n;
 		int32_t msg[2];
 		pid_t pid;
 		int st = 0;
 
-		if (!read_all(ctl, &n, sizeof n) || n > RLW_MAX_SCHED)
+		/* The go: the prefix's length; the prefix is in the region. */
+		if (!read_all(ctl, &n, sizeof n) || n > RLW_MAX_SCHED || n != r->nsched)
 			REAL(_exit)(0);
-		if (n && !read_all(ctl, r->sched, n * sizeof *r->sched))
-			REAL(_exit)(0);
-		r->nsched = n;
 		rlw_reset_run(r);
 		fflush(NULL);
 		pid = REAL(fork)();
@@ -1284,9 +1346,7 @@ serve(int ctl, int rep)
 			prctl(PR_SET_CHILD_SUBREAPER, 0);
 			return;
 		}
-		msg[0] = 'P';
-		msg[1] = pid;
-		write_all(rep, msg, sizeof msg);
+		atomic_store(&r->run_pid, pid);
 		while (REAL(waitpid)(pid, &st, 0) < 0 && errno == EINTR)
 			;
 		if (r->nprocs > 1 || r->mode == RLW_FREE) /* its children too */
@@ -1321,11 +1381,14 @@ rlw_start(void)
 	rlw_me = 1;
 	rlw_thread_init();
 	if (srv) {
-		int ctl = -1, rep = -1;
+		int ctl = -1, rep = -1, bound = 0;
 
-		sscanf(srv, "%d,%d", &ctl, &rep);
+		sscanf(srv, "%d,%d,%d", &ctl, &rep, &bound);
 		unsetenv(RLW_ENV_SERVER);
+		if (bound) /* racelab-watch's LD_BIND_NOW: not the program's */
+			unsetenv("LD_BIND_NOW");
 		rlw_names_warm(); /* the debug info, read once for every run */
+		rlw_real_warm();
 		serve(ctl, rep);
 	}
 	rlw_me = 1;
@@ -1352,6 +1415,8 @@ rlw_thread_init(void)
 	void *lo;
 	size_t n;
 
+	if (!rlw_tsan) /* the bounds serve a .c program's accesses only */
+		return;
 	rlw_inside++;
 	if (pthread_getattr_np(pthread_self(), &a) == 0) {
 		if (pthread_attr_getstack(&a, &lo, &n) == 0) {
