@@ -200,24 +200,42 @@ board_map_size(void)
 	       (size_t)ring_first(BOARD_MAX_ACTORS) * sizeof(struct board_event);
 }
 
+/* Actor slot i as a new board has it (a zero-filled a). */
 static void
-board_init_header(struct board *b)
+actor_init(const struct board *b, unsigned i, struct board_actor *a)
+{
+	const struct board_actor *at = &b->actor[i];
+
+	a->board_off = (uint64_t)((const char *)at - (const char *)b);
+	a->ring_off = (uint64_t)((const char *)&b->ring[ring_first(i)] - (const char *)at);
+	a->ring_mask = (uint32_t)(i < BOARD_RING_LONG_ACTORS ? BOARD_RING_LEN
+	                                                     : BOARD_RING_LEN_SHORT) - 1;
+	a->tick_tsc = b->clock.tsc;
+}
+
+/* The header of a zero-filled board; its actors too, unless renew: then
+ * only those that differ from a new board's (board_renew). */
+static void
+board_init_header(struct board *b, uint32_t tsc, bool renew)
 {
 	b->magic = BOARD_MAGIC;
 	b->version = BOARD_VERSION;
 	b->size = board_map_size();
 	for (int i = 0; i < BOARD_MAX_LOCKS; i++)
 		atomic_store(&b->lock[i].holder, -1);
-	b->clock.tsc = tsc_usable();
+	b->clock.tsc = tsc;
 	clock_pair(b->clock.tsc, &b->clock.tick0, &b->clock.ns0);
 	for (unsigned i = 0; i < BOARD_MAX_ACTORS; i++) {
-		struct board_actor *a = &b->actor[i];
+		struct board_actor fresh;
 
-		a->board_off = (uint64_t)((char *)a - (char *)b);
-		a->ring_off = (uint64_t)((char *)&b->ring[ring_first(i)] - (char *)a);
-		a->ring_mask = (uint32_t)(i < BOARD_RING_LONG_ACTORS ? BOARD_RING_LEN
-		                                                     : BOARD_RING_LEN_SHORT) - 1;
-		a->tick_tsc = b->clock.tsc;
+		if (!renew) {
+			actor_init(b, i, &b->actor[i]);
+			continue;
+		}
+		memset(&fresh, 0, sizeof fresh);
+		actor_init(b, i, &fresh);
+		if (memcmp(&b->actor[i], &fresh, sizeof fresh) != 0)
+			memcpy(&b->actor[i], &fresh, sizeof fresh);
 	}
 }
 
@@ -230,8 +248,21 @@ board_create_anon(void)
 	         MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (b == MAP_FAILED)
 		return NULL;
-	board_init_header(b); /* the mapping is zero-filled */
+	board_init_header(b, tsc_usable(), false); /* the mapping is zero-filled */
 	return b;
+}
+
+void
+board_renew(struct board *b)
+{
+	uint32_t tsc = b->clock.tsc; /* the clocksource, read once */
+
+	/* A write to a shared page already there is still a fault a page
+	 * (a read maps sixteen): the actors (80 pages) are read, and only
+	 * those a run changed are written again. */
+	memset(b, 0, offsetof(struct board, actor));
+	memset(&b->clock, 0, sizeof b->clock);
+	board_init_header(b, tsc, true);
 }
 
 struct board *
@@ -250,7 +281,7 @@ board_create_memfd(int *fdp)
 	         MAP_SHARED | MAP_NORESERVE, fd, 0);
 	if (b == MAP_FAILED)
 		goto fail;
-	board_init_header(b);
+	board_init_header(b, tsc_usable(), false);
 	*fdp = fd;
 	return b;
 fail:

@@ -145,6 +145,11 @@ struct lab {
 	bool exploring;
 	int explore_fd;
 	long explore_k; /* schedule steps taken so far in this run */
+	/* The explorer's board, made once and renewed in each run's child
+	 * (setup_board takes it): a fresh one was some 80 page faults a
+	 * run, a third of a short one. */
+	struct board *explore_board;
+	bool explore_stale;
 	/* Probes record about one step a millisecond, not every step
 	 * (lab_probe_event): the lesson's record_sampled, or
 	 * RACELAB_RECORD=sampled; RACELAB_RECORD=all and --trace-out record

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -133,6 +134,7 @@ child(struct lab *lab, const struct ex_sched *pre, int out_fd, int ex_fd)
 	}
 	dup2(out_fd, STDOUT_FILENO);
 	close(out_fd);
+	board_renew(lab->explore_board);
 	lab->exploring = true;
 	lab->explore_fd = ex_fd;
 	lab->explore_k = 0;
@@ -334,6 +336,15 @@ lab_run(void *ctx, const int *pre, long npre, const int *sl, long nsl,
 
 	(void)sl; /* a lesson's steps carry no footprints: no sleep sets */
 	(void)nsl;
+	/* One board for every run (each child renews it); after a run that
+	 * was stopped, a new one: what it left running may still write. */
+	if (lab->explore_board && lab->explore_stale) {
+		munmap(lab->explore_board, board_map_size());
+		lab->explore_board = NULL;
+	}
+	if (!lab->explore_board && !(lab->explore_board = board_create_anon()))
+		lab_die(lab, "cannot map the board:");
+	lab->explore_stale = false;
 	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(exp, O_CLOEXEC) < 0)
 		lab_die(lab, "--explore: pipe:");
 	fflush(NULL);
@@ -353,6 +364,7 @@ lab_run(void *ctx, const int *pre, long npre, const int *sl, long nsl,
 		;
 	r->status = WIFSIGNALED(wst) ? -WTERMSIG(wst) : WEXITSTATUS(wst);
 	r->timeout = !done;
+	lab->explore_stale = !done || WIFSIGNALED(wst);
 	r->out = out.s;
 	r->steps = ex.s;
 	return true;

@@ -428,7 +428,7 @@ setup_board(struct lab *lab)
 			lab_die(lab, "%s=%s: %s", BOARD_ENV_FD, env, why);
 		lab->under_shell = true;
 	} else {
-		lab->board = board_create_anon();
+		lab->board = lab->explore_board ? lab->explore_board : board_create_anon();
 		if (!lab->board)
 			lab_die(lab, "cannot map the board:");
 	}

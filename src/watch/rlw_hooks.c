@@ -1277,31 +1277,41 @@ warm_stacks(void)
 }
 
 /* A forked run's page tables start empty where fork does not copy them:
- * in the mappings of files (the code of the program and of every library)
- * that no page was ever written to, which the kernel leaves to be faulted
- * in again (vma_needs_copy in mm/memory.c: no anon_vma, no copy).  Each
- * run then took some thirty faults on code the server had mapped long
- * ago, a fifth of a short run.  Writing one byte of each such mapping
- * with its own value, through /proc/self/mem (as a debugger sets a
- * breakpoint: the mapping stays read-only), gives it a private copy of
- * that page and so an anon_vma; fork then copies its present entries. */
+ * in the mappings of files that no page was ever written to (code), which
+ * the kernel leaves to be faulted in again (vma_needs_copy in
+ * mm/memory.c: no anon_vma, no copy).  Each run took some thirty faults
+ * on code the server had run long before.  Writing one byte of a code
+ * mapping with its own value, through /proc/self/mem (as a debugger sets
+ * a breakpoint: the mapping stays read-only), gives it a private copy of
+ * that page and so an anon_vma; fork then copies its present entries.
+ * Only the code every run runs: the program's, the C library's, the
+ * dynamic linker's and this library's (77 faults a run became 56 on
+ * tests/watch/twenty); every mapping with an anon_vma costs the fork
+ * more (anon_vma_fork), and the debug-info libraries' code runs at exit
+ * alone (their destructors), a page or two, where that cost came out
+ * higher than the faults it saved. */
 static void
 warm_code_maps(void)
 {
+	const uintptr_t code[] = {
+		(uintptr_t)real_main, (uintptr_t)rlw_start, (uintptr_t)REAL(fork),
+		(uintptr_t)dlsym(RTLD_DEFAULT, "__tls_get_addr"), /* ld.so's */
+	};
 	FILE *f = fopen("/proc/self/maps", "re");
 	int mem = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
 	char line[512];
 
 	while (f && mem >= 0 && fgets(line, sizeof line, f)) {
-		unsigned long lo;
-		char perm[8], path[256];
+		unsigned long lo, hi;
+		char perm[8];
 		unsigned char b;
+		bool hot = false;
 
-		/* Private file mappings not writable (code, read-only data):
-		 * the writable ones have their anon_vma from the relocations. */
-		if (sscanf(line, "%lx-%*x %7s %*x %*s %*s %255s", &lo, perm, path) == 3 &&
-		    path[0] == '/' && perm[1] != 'w' && perm[3] == 'p' &&
-		    pread(mem, &b, 1, (off_t)lo) == 1)
+		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perm) != 3 || strcmp(perm, "r-xp") != 0)
+			continue;
+		for (size_t i = 0; i < sizeof code / sizeof *code; i++)
+			hot |= code[i] >= lo && code[i] < hi;
+		if (hot && pread(mem, &b, 1, (off_t)lo) == 1)
 			(void)!pwrite(mem, &b, 1, (off_t)lo);
 	}
 	if (f)
