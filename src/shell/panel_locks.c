@@ -12,8 +12,9 @@
 
 #include "lesson/watch_cmd.h"
 
+/* bare: "w2" without the program's name for it (short of room). */
 static void
-actor_label(int idx, char *buf, size_t n)
+actor_label(int idx, char *buf, size_t n, bool bare)
 {
 	const struct demo *d = &shell_demo;
 
@@ -21,7 +22,7 @@ actor_label(int idx, char *buf, size_t n)
 		snprintf(buf, n, "-");
 	else if (idx == 0)
 		snprintf(buf, n, "main");
-	else if (idx < d->nact && d->act[idx].valid && d->start_argc &&
+	else if (idx < d->nact && d->act[idx].valid && d->start_argc && !bare &&
 	         md_watch_is(d->start_argv[0])) { /* a program's own names: "w2 alice" */
 		char nm[BOARD_NAME_LEN + 8];
 
@@ -114,16 +115,20 @@ draw_shares(WINDOW *w, int y, int wd, uint32_t lock)
 		unsigned long long k = atomic_load_explicit(&b->actor[a].acquired[lock],
 		                                            memory_order_relaxed);
 
-		actor_label(a, lab, sizeof lab);
+		actor_label(a, lab, sizeof lab, false);
 		used += (size_t)snprintf(buf + used, sizeof buf - used, " %s %llu (%.0f%%)",
 		                         lab, k, total ? 100.0 * (double)k / (double)total : 0.0);
 	}
 	term_put(w, y, 1, wd - 2, term_attr(COL_DIM), buf);
 }
 
+/* The HOLDER column: wider where the panel has room for several
+ * holders by name (two readers of an rwlock: "w2 reader,w3 reader"). */
+enum { HOLD_W = 13, HOLD_W_WIDE = 24 };
+
 /* Append "w1" style labels of the actors for which pick() holds. */
 static size_t
-list_actors(char *buf, size_t len, uint32_t lock, bool holders)
+list_actors(char *buf, size_t len, uint32_t lock, bool holders, bool bare)
 {
 	const struct demo *d = &shell_demo;
 	const struct board *b = d->board;
@@ -144,7 +149,7 @@ list_actors(char *buf, size_t len, uint32_t lock, bool holders)
 			      d->act[a].state == BOARD_ST_KILLED); /* died waiting */
 		if (!in)
 			continue;
-		actor_label(a, lab, sizeof lab);
+		actor_label(a, lab, sizeof lab, bare);
 		used += (size_t)snprintf(buf + used, len - used, "%s%s",
 		                         used ? "," : "", lab);
 	}
@@ -159,13 +164,14 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 	int h, wd, rows, ndl;
 	uint32_t n = nlocks();
 	bool wide;
+	int hold_w;
 	char dl[BOARD_MAX_LOCKS + 1][160];
 
 	getmaxyx(w, h, wd);
 	wide = wd - 2 >= 76;
-	term_put(w, 1, 1, wd - 2, A_BOLD, wide ?
-	         " NAME       KIND     HOLDER        ACQUIRED CONTENDED  WAIT ms  WAITERS" :
-	         " NAME       KIND     HOLDER        WAITERS");
+	hold_w = wd - 2 >= 76 + HOLD_W_WIDE - HOLD_W + 20 ? HOLD_W_WIDE : HOLD_W;
+	term_printf(w, 1, 1, wd - 2, A_BOLD, " NAME       KIND     %-*s %s", hold_w, "HOLDER",
+	            wide ? "ACQUIRED CONTENDED  WAIT ms  WAITERS" : "WAITERS");
 	if (n == 0) {
 		term_put(w, 2, 2, wd - 4, term_attr(COL_DIM), "no locks in this demo");
 		return;
@@ -224,17 +230,21 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 		/* Holders from the actors' own records (a semaphore has as
 		 * many as permits taken); the lock's holder field as a
 		 * fallback for a lesson that sets only that. */
-		if (!list_actors(hold, sizeof hold, i, true))
+		/* Several holders (readers, a semaphore's) by number alone
+		 * when their names would push the columns out. */
+		if (list_actors(hold, sizeof hold, i, true, false) > (size_t)hold_w)
+			list_actors(hold, sizeof hold, i, true, true);
+		if (!hold[0])
 			actor_label(kind == BOARD_LOCK_COND || kind == BOARD_LOCK_BARRIER
-			            ? -1 : holder, hold, sizeof hold);
-		list_actors(who, sizeof who, i, false);
+			            ? -1 : holder, hold, sizeof hold, false);
+		list_actors(who, sizeof who, i, false, false);
 		if (sel != A_NORMAL)
 			mvwhline(w, y, 1, ' ' | sel, wd - 2);
 		x = 1 + term_printf(w, y, 1, wd - 2, sel, " %-10.15s %-8s ", l->name, kt);
 		x += term_printf(w, y, x, wd - 1 - x,
 		                 sel | (strcmp(hold, "-") ? term_state_attr(BOARD_ST_CRITICAL)
 		                                          : A_NORMAL),
-		                 "%-13s ", hold);
+		                 "%-*s ", hold_w, hold);
 		if (wide) {
 			unsigned long long acq = atomic_load_explicit(&l->acquisitions, memory_order_relaxed);
 			unsigned long long con = atomic_load_explicit(&l->contended, memory_order_relaxed);

@@ -10,15 +10,25 @@
 #endif
 #include "rlw_lib.h"
 
+#include <pthread.h>
 #include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../board/board.h"
 
 static struct board *brd;
+/* When this thread's wait on the board began (for the lock's wait time),
+ * and the lock + 1 it has just waited for (0: none): its next taking of
+ * that lock is a contended one, a wait that failed (a timeout) is none. */
+static __thread uint64_t wait_t0;
+static __thread int waited_for;
+/* The read locks this thread holds on each rwlock (glibc lets a reader
+ * take one again): it is one of the readers until the last is undone. */
+static __thread uint32_t rd_depth[BOARD_MAX_LOCKS];
 
 /* Address -> board lock index, for this process. */
 static struct {
@@ -191,11 +201,67 @@ rlw_board_lock_index(uintptr_t addr, enum board_lock_kind kind)
 			atomic_store(&brd->lock[idx].value, v);
 			atomic_store(&brd->lock[idx].permits, v);
 		}
+		/* glibc 2.36's rwlock: __flags is its kind; only the
+		 * NONRECURSIVE writer preference keeps new readers out
+		 * while a writer waits (as lab_lock.c's rwlock_init says). */
+		if (idx >= 0 && kind == BOARD_LOCK_RWLOCK)
+			atomic_store(&brd->lock[idx].prefer_writer,
+			             ((const pthread_rwlock_t *)addr)->__data.__flags ==
+			                     PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 		lk[i].addr = addr;
 		lk[i].idx = idx;
 	}
 	atomic_flag_clear(&lk_lock);
 	return idx;
+}
+
+/* a starts waiting for lock idx; arg is what for (board_actor.wait_arg):
+ * a condvar's mutex index + 1, BOARD_WAIT_READ or _WRITE, a barrier's
+ * phase. */
+static void
+wait_mark(struct board_actor *a, int idx, uint32_t arg)
+{
+	wait_t0 = board_now_ns();
+	waited_for = 0;
+	atomic_fetch_add(&brd->lock[idx].waiters, 1);
+	atomic_store(&a->wait_timed, 0);
+	atomic_store(&a->wait_arg, arg);
+	atomic_store(&a->wait_lock, (uint32_t)idx + 1);
+	atomic_store_explicit(&a->state, BOARD_ST_WAIT_LOCK, memory_order_release);
+	board_event_put(a, BOARD_EV_LOCK_WAIT, (uint32_t)idx, arg);
+}
+
+/* The wait is over: its time is the lock's (a condvar's too: the time
+ * its waiters slept, never a contention of its mutex). */
+static void
+wait_end(struct board_actor *a, int idx)
+{
+	struct board_lock *bl = &brd->lock[idx];
+
+	atomic_fetch_add_explicit(&bl->wait_ns, board_now_ns() - wait_t0,
+	                          memory_order_relaxed);
+	waited_for = atomic_load(&bl->kind) != BOARD_LOCK_COND ? idx + 1 : 0;
+	atomic_store(&a->wait_lock, 0);
+	atomic_store(&a->wait_arg, 0);
+	atomic_fetch_sub(&bl->waiters, 1);
+}
+
+/* a holds lock idx now (one more of its holders, for a semaphore or a
+ * read-held rwlock: each has its bit in held). */
+static void
+taken_mark(struct board_actor *a, int idx)
+{
+	if (idx < 32)
+		atomic_fetch_or(&a->held, 1u << idx);
+	if (waited_for == idx + 1) /* it had to wait for it */
+		atomic_fetch_add_explicit(&brd->lock[idx].contended, 1, memory_order_relaxed);
+	waited_for = 0;
+	atomic_fetch_add_explicit(&brd->lock[idx].acquisitions, 1, memory_order_relaxed);
+	atomic_store_explicit(&a->acquired[idx],
+	                      atomic_load_explicit(&a->acquired[idx], memory_order_relaxed) + 1,
+	                      memory_order_relaxed);
+	atomic_store_explicit(&a->state, BOARD_ST_CRITICAL, memory_order_relaxed);
+	board_event_put(a, BOARD_EV_LOCK_ACQUIRE, (uint32_t)idx, 0);
 }
 
 void
@@ -205,12 +271,7 @@ rlw_board_wait(int no, int idx, int mutex_idx)
 
 	if (!a || idx < 0)
 		return;
-	atomic_fetch_add(&brd->lock[idx].waiters, 1);
-	atomic_store(&a->wait_timed, 0);
-	atomic_store(&a->wait_arg, mutex_idx >= 0 ? (uint32_t)mutex_idx + 1 : 0);
-	atomic_store(&a->wait_lock, (uint32_t)idx + 1);
-	atomic_store_explicit(&a->state, BOARD_ST_WAIT_LOCK, memory_order_release);
-	board_event_put(a, BOARD_EV_LOCK_WAIT, (uint32_t)idx, 0);
+	wait_mark(a, idx, mutex_idx >= 0 ? (uint32_t)mutex_idx + 1 : 0);
 }
 
 void
@@ -220,9 +281,11 @@ rlw_board_waited(int no, int idx)
 
 	if (!a || idx < 0)
 		return;
-	atomic_store(&a->wait_lock, 0);
-	atomic_store(&a->wait_arg, 0);
-	atomic_fetch_sub(&brd->lock[idx].waiters, 1);
+	/* A write lock that failed (EDEADLK: it holds it already) waits no more. */
+	if (atomic_load(&brd->lock[idx].kind) == BOARD_LOCK_RWLOCK &&
+	    atomic_load(&a->wait_arg) == BOARD_WAIT_WRITE)
+		atomic_fetch_sub(&brd->lock[idx].wwait, 1);
+	wait_end(a, idx);
 	board_actor_state(a, atomic_load(&a->held) ? BOARD_ST_CRITICAL : BOARD_ST_RUNNING);
 }
 
@@ -237,14 +300,7 @@ rlw_board_taken(int no, int idx)
 	bl = &brd->lock[idx];
 	if (atomic_load(&bl->kind) != BOARD_LOCK_SEM)
 		atomic_store(&bl->holder, no);
-	if (idx < 32)
-		atomic_fetch_or(&a->held, 1u << idx);
-	atomic_fetch_add_explicit(&bl->acquisitions, 1, memory_order_relaxed);
-	atomic_store_explicit(&a->acquired[idx],
-	                      atomic_load_explicit(&a->acquired[idx], memory_order_relaxed) + 1,
-	                      memory_order_relaxed);
-	atomic_store_explicit(&a->state, BOARD_ST_CRITICAL, memory_order_relaxed);
-	board_event_put(a, BOARD_EV_LOCK_ACQUIRE, (uint32_t)idx, 0);
+	taken_mark(a, idx);
 }
 
 void
@@ -258,6 +314,17 @@ rlw_board_released(int no, int idx)
 	bl = &brd->lock[idx];
 	if (atomic_load(&bl->holder) == no)
 		atomic_store(&bl->holder, -1);
+	/* A post by a thread that took no permit (a signal, the last
+	 * reader out of a lightswitch) gives back another's, as in a
+	 * lesson (lab_lock.c): one holder fewer, not two of one permit. */
+	if (idx < 32 && atomic_load(&bl->kind) == BOARD_LOCK_SEM &&
+	    !(atomic_load(&a->held) & (1u << idx))) {
+		uint32_t n = atomic_load(&brd->nactors);
+
+		for (uint32_t i = 1; i < n && i < BOARD_MAX_ACTORS; i++)
+			if (atomic_fetch_and(&brd->actor[i].held, ~(1u << idx)) & (1u << idx))
+				break;
+	}
 	if (idx < 32)
 		atomic_fetch_and(&a->held, ~(1u << idx));
 	board_event_put(a, BOARD_EV_LOCK_RELEASE, (uint32_t)idx, 0);
@@ -291,6 +358,8 @@ rlw_board_woken(int idx)
 	bl = &brd->lock[idx];
 	if (atomic_load(&bl->value) > 0)
 		atomic_fetch_sub(&bl->value, 1);
+	/* A condvar's ACQUIRED counts its wake-ups, as a lesson's does. */
+	atomic_fetch_add_explicit(&bl->acquisitions, 1, memory_order_relaxed);
 }
 
 /* A semaphore's permits, as the kernel's word says now. */
@@ -303,4 +372,165 @@ rlw_board_sem_value(int idx, uintptr_t addr)
 		return;
 	sem_getvalue((sem_t *)addr, &v);
 	atomic_store(&brd->lock[idx].value, v);
+}
+
+/* A post on its way: the permit is counted before the real sem_post, so
+ * a waiter is never seen settled (no permit left) while one comes to it;
+ * rlw_board_sem_value reads the kernel's word after. */
+void
+rlw_board_sem_post(int idx)
+{
+	if (brd && idx >= 0)
+		atomic_fetch_add(&brd->lock[idx].value, 1);
+}
+
+/* ---- rwlocks: a writer is the holder, readers are counted (each has its
+ * bit in held); board_actor_settled judges a waiter by these fields, as
+ * it judges a lesson's (lab_lock.c's rw_wait_mark and rw_taken). */
+void
+rlw_board_rw_wait(int no, int idx, uint32_t how)
+{
+	struct board_actor *a = actor(no);
+
+	if (!a || idx < 0)
+		return;
+	if (how == BOARD_WAIT_WRITE)
+		atomic_fetch_add(&brd->lock[idx].wwait, 1);
+	wait_mark(a, idx, how);
+}
+
+/* The new holder first, then the wait ends: a reader kept out by this
+ * writer is never seen free to go in between. */
+void
+rlw_board_rw_taken(int no, int idx, uint32_t how, bool waited)
+{
+	struct board_actor *a = actor(no);
+	struct board_lock *bl;
+
+	if (!a || idx < 0)
+		return;
+	bl = &brd->lock[idx];
+	if (how == BOARD_WAIT_WRITE)
+		atomic_store(&bl->holder, no);
+	else if (rd_depth[idx]++ == 0)
+		atomic_fetch_add(&bl->readers, 1);
+	if (waited) {
+		if (how == BOARD_WAIT_WRITE)
+			atomic_fetch_sub(&bl->wwait, 1);
+		wait_end(a, idx);
+	}
+	taken_mark(a, idx);
+}
+
+/* Before the real unlock: a waiter is seen free to go in before it can,
+ * never blocked after it could. */
+void
+rlw_board_rw_released(int no, int idx)
+{
+	struct board_actor *a = actor(no);
+	struct board_lock *bl;
+
+	if (!a || idx < 0 || idx >= 32 || !(atomic_load(&a->held) & (1u << idx)))
+		return;
+	bl = &brd->lock[idx];
+	if (atomic_load(&bl->holder) == no)
+		atomic_store(&bl->holder, -1);
+	else if (rd_depth[idx] > 1) {
+		rd_depth[idx]--; /* still a reader */
+		board_event_put(a, BOARD_EV_LOCK_RELEASE, (uint32_t)idx, 0);
+		return;
+	} else {
+		rd_depth[idx] = 0;
+		atomic_fetch_sub(&bl->readers, 1);
+	}
+	atomic_fetch_and(&a->held, ~(1u << idx));
+	board_event_put(a, BOARD_EV_LOCK_RELEASE, (uint32_t)idx, 0);
+	board_actor_state(a, atomic_load(&a->held) ? BOARD_ST_CRITICAL : BOARD_ST_RUNNING);
+}
+
+/* ---- barriers: the board counts the arrivals itself (value of permits,
+ * the count glibc 2.36 keeps in the barrier's third word, as rlw_sched.c
+ * reads it), so that the phase is complete before the last one enters
+ * the real wait: from then on no waiter of that phase is settled until it
+ * is out (lab_barrier_wait_at does the same).  Returns: a is the last. */
+bool
+rlw_board_barrier_arrive(int no, int idx, uintptr_t addr)
+{
+	struct board_actor *a = actor(no);
+	struct board_lock *bl;
+	uint32_t phase;
+	int32_t count;
+	bool last;
+
+	if (!a || idx < 0)
+		return false;
+	bl = &brd->lock[idx];
+	count = (int32_t)((const unsigned *)addr)[2];
+	atomic_store(&bl->permits, count);
+	phase = atomic_load(&bl->phase);
+	last = atomic_fetch_add(&bl->value, 1) + 1 >= count;
+	if (last) {
+		atomic_store(&bl->value, 0);
+		atomic_fetch_add(&bl->phase, 1);
+	}
+	wait_mark(a, idx, phase);
+	return last;
+}
+
+void
+rlw_board_barrier_left(int no, int idx, bool last)
+{
+	struct board_actor *a = actor(no);
+	struct board_lock *bl;
+	uint32_t phase;
+
+	if (!a || idx < 0)
+		return;
+	bl = &brd->lock[idx];
+	phase = atomic_load(&a->wait_arg);
+	wait_end(a, idx);
+	waited_for = 0;
+	if (!last) /* the last one in did not wait */
+		atomic_fetch_add_explicit(&bl->contended, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&bl->acquisitions, 1, memory_order_relaxed);
+	board_event_put(a, BOARD_EV_WOKEN, (uint32_t)idx, phase);
+	board_actor_state(a, atomic_load(&a->held) ? BOARD_ST_CRITICAL : BOARD_ST_RUNNING);
+}
+
+/* A robust mutex whose holder died: the kernel hands it to the next
+ * taker with EOWNERDEAD.  The dead holder's bit goes (a mutex has one
+ * holder); taken is marked after. */
+void
+rlw_board_owner_died(int idx)
+{
+	uint32_t n;
+
+	if (!brd || idx < 0 || idx >= 32)
+		return;
+	n = atomic_load(&brd->nactors);
+	for (uint32_t i = 1; i < n && i < BOARD_MAX_ACTORS; i++)
+		atomic_fetch_and(&brd->actor[i].held, ~(1u << idx));
+}
+
+/* The program reaped a child process (wait, waitpid): the kernel's word
+ * on how it ended is the end of each of its threads that had not ended
+ * by itself (a SIGKILL runs no exit hook). */
+void
+rlw_board_reaped(pid_t pid, int wst)
+{
+	int st = WIFSIGNALED(wst) ? -WTERMSIG(wst) : WEXITSTATUS(wst);
+	uint32_t n;
+
+	if (!brd || pid <= 0 || !(WIFSIGNALED(wst) || WIFEXITED(wst)))
+		return;
+	n = atomic_load(&brd->nactors);
+	for (uint32_t i = 1; i < n && i < BOARD_MAX_ACTORS; i++) {
+		struct board_actor *a = &brd->actor[i];
+		uint32_t s = atomic_load(&a->state);
+
+		if (atomic_load(&a->pid) != pid || s == BOARD_ST_IDLE || s == BOARD_ST_DONE ||
+		    s == BOARD_ST_FAILED || s == BOARD_ST_KILLED)
+			continue;
+		rlw_board_done((int)i, st);
+	}
 }

@@ -269,7 +269,9 @@ board_lock(pthread_mutex_t *m, uintptr_t pc)
 		r = REAL(pthread_mutex_lock)(m);
 		rlw_board_waited(rlw_me, idx);
 	}
-	if (r == 0)
+	if (r == EOWNERDEAD) /* a robust mutex: taken from a dead holder */
+		rlw_board_owner_died(idx);
+	if (r == 0 || r == EOWNERDEAD)
 		rlw_board_taken(rlw_me, idx);
 	return r;
 }
@@ -294,7 +296,9 @@ pthread_mutex_trylock(pthread_mutex_t *m)
 
 		rlw_free_point(RLW_OP_TRYLOCK, (uintptr_t)m, 0, 0, PC);
 		r = REAL(pthread_mutex_trylock)(m);
-		if (r == 0)
+		if (r == EOWNERDEAD)
+			rlw_board_owner_died(idx);
+		if (r == 0 || r == EOWNERDEAD)
 			rlw_board_taken(rlw_me, idx);
 		return r;
 	}
@@ -545,6 +549,8 @@ board_sem(sem_t *s, enum rlw_op op, const struct timespec *ts, uintptr_t pc)
 
 	rlw_free_point(op, (uintptr_t)s, 0, 0, pc);
 	if (op == RLW_OP_SEM_POST) {
+		rlw_board_released(rlw_me, idx);
+		rlw_board_sem_post(idx);
 		r = REAL(sem_post)(s);
 	} else {
 		r = REAL(sem_trywait)(s);
@@ -553,6 +559,8 @@ board_sem(sem_t *s, enum rlw_op op, const struct timespec *ts, uintptr_t pc)
 			r = ts ? REAL(sem_timedwait)(s, ts) : REAL(sem_wait)(s);
 			rlw_board_waited(rlw_me, idx);
 		}
+		if (r == 0)
+			rlw_board_taken(rlw_me, idx);
 	}
 	rlw_board_sem_value(idx, (uintptr_t)s);
 	return r;
@@ -622,15 +630,39 @@ rw_op(pthread_rwlock_t *l, enum rlw_op op, uintptr_t pc)
 	return rlw_reg->w[rlw_me].result;
 }
 
+/* Free, under the shell: a busy rwlock is waited for on the board, with
+ * its readers and writer (block: rdlock/wrlock, else a try). */
+static int
+board_rw(pthread_rwlock_t *l, uint32_t how, bool block, uintptr_t pc)
+{
+	int idx = rlw_board_lock_index((uintptr_t)l, BOARD_LOCK_RWLOCK), r;
+	bool wr = how == BOARD_WAIT_WRITE;
+
+	rlw_free_point(block ? wr ? RLW_OP_WRLOCK : RLW_OP_RDLOCK
+	                     : wr ? RLW_OP_TRYWRLOCK : RLW_OP_TRYRDLOCK,
+	               (uintptr_t)l, 0, 0, pc);
+	r = wr ? REAL(pthread_rwlock_trywrlock)(l) : REAL(pthread_rwlock_tryrdlock)(l);
+	if (r == 0 || !block) {
+		if (r == 0)
+			rlw_board_rw_taken(rlw_me, idx, how, false);
+		return r;
+	}
+	if (idx < 0) /* not on the board (its locks are all in use) */
+		return PARKED(wr ? REAL(pthread_rwlock_wrlock)(l) : REAL(pthread_rwlock_rdlock)(l));
+	rlw_board_rw_wait(rlw_me, idx, how);
+	r = wr ? REAL(pthread_rwlock_wrlock)(l) : REAL(pthread_rwlock_rdlock)(l);
+	if (r == 0)
+		rlw_board_rw_taken(rlw_me, idx, how, true);
+	else
+		rlw_board_waited(rlw_me, idx);
+	return r;
+}
+
 RLW_API int
 pthread_rwlock_rdlock(pthread_rwlock_t *l)
 {
-	if (on_board()) {
-		rlw_free_point(RLW_OP_RDLOCK, (uintptr_t)l, 0, 0, PC);
-		if (REAL(pthread_rwlock_tryrdlock)(l) == 0)
-			return 0;
-		return PARKED(REAL(pthread_rwlock_rdlock)(l));
-	}
+	if (on_board())
+		return board_rw(l, BOARD_WAIT_READ, true, PC);
 	if (rlw_active())
 		rw_op(l, RLW_OP_RDLOCK, PC);
 	return REAL(pthread_rwlock_rdlock)(l);
@@ -639,12 +671,8 @@ pthread_rwlock_rdlock(pthread_rwlock_t *l)
 RLW_API int
 pthread_rwlock_wrlock(pthread_rwlock_t *l)
 {
-	if (on_board()) {
-		rlw_free_point(RLW_OP_WRLOCK, (uintptr_t)l, 0, 0, PC);
-		if (REAL(pthread_rwlock_trywrlock)(l) == 0)
-			return 0;
-		return PARKED(REAL(pthread_rwlock_wrlock)(l));
-	}
+	if (on_board())
+		return board_rw(l, BOARD_WAIT_WRITE, true, PC);
 	if (rlw_active())
 		rw_op(l, RLW_OP_WRLOCK, PC);
 	return REAL(pthread_rwlock_wrlock)(l);
@@ -653,6 +681,8 @@ pthread_rwlock_wrlock(pthread_rwlock_t *l)
 RLW_API int
 pthread_rwlock_tryrdlock(pthread_rwlock_t *l)
 {
+	if (on_board())
+		return board_rw(l, BOARD_WAIT_READ, false, PC);
 	if (rlw_active() && rw_op(l, RLW_OP_TRYRDLOCK, PC))
 		return EBUSY;
 	return REAL(pthread_rwlock_tryrdlock)(l);
@@ -661,6 +691,8 @@ pthread_rwlock_tryrdlock(pthread_rwlock_t *l)
 RLW_API int
 pthread_rwlock_trywrlock(pthread_rwlock_t *l)
 {
+	if (on_board())
+		return board_rw(l, BOARD_WAIT_WRITE, false, PC);
 	if (rlw_active() && rw_op(l, RLW_OP_TRYWRLOCK, PC))
 		return EBUSY;
 	return REAL(pthread_rwlock_trywrlock)(l);
@@ -724,9 +756,11 @@ pthread_rwlock_clockwrlock(pthread_rwlock_t *l, clockid_t clk, const struct time
 RLW_API int
 pthread_rwlock_unlock(pthread_rwlock_t *l)
 {
-	if (on_board())
+	if (on_board()) {
 		rlw_free_point(RLW_OP_RWUNLOCK, (uintptr_t)l, 0, 0, PC);
-	else if (rlw_active())
+		rlw_board_rw_released(rlw_me,
+		                      rlw_board_lock_index((uintptr_t)l, BOARD_LOCK_RWLOCK));
+	} else if (rlw_active())
 		rw_op(l, RLW_OP_RWUNLOCK, PC);
 	return REAL(pthread_rwlock_unlock)(l);
 }
@@ -735,8 +769,16 @@ RLW_API int
 pthread_barrier_wait(pthread_barrier_t *b)
 {
 	if (on_board()) {
+		int idx = rlw_board_lock_index((uintptr_t)b, BOARD_LOCK_BARRIER), r;
+		bool last;
+
 		rlw_free_point(RLW_OP_BARRIER, (uintptr_t)b, 0, 0, PC);
-		return PARKED(REAL(pthread_barrier_wait)(b));
+		if (idx < 0)
+			return PARKED(REAL(pthread_barrier_wait)(b));
+		last = rlw_board_barrier_arrive(rlw_me, idx, (uintptr_t)b);
+		r = REAL(pthread_barrier_wait)(b);
+		rlw_board_barrier_left(rlw_me, idx, last);
+		return r;
 	}
 	if (rlw_active()) {
 		struct rlw_obj *o = rlw_obj((uintptr_t)b, RLW_O_BARRIER);
@@ -1079,8 +1121,15 @@ RLW_API pid_t
 wait(int *st)
 {
 	if (on_board()) {
+		int z = 0;
+		pid_t p;
+
 		rlw_free_point(RLW_OP_WAIT, 0, 0, -1, PC);
-		return PARKED(REAL(wait)(st));
+		p = PARKED(REAL(waitpid)(-1, &z, 0));
+		rlw_board_reaped(p, z);
+		if (st && p > 0)
+			*st = z;
+		return p;
 	}
 	if (rlw_active())
 		return wait_granted(-1, st, 0, PC);
@@ -1091,10 +1140,16 @@ RLW_API pid_t
 waitpid(pid_t pid, int *st, int options)
 {
 	if (on_board()) {
+		int z = 0;
+		pid_t p;
+
 		rlw_free_point(RLW_OP_WAIT, 0, 0, pid, PC);
-		if (options & WNOHANG)
-			return REAL(waitpid)(pid, st, options);
-		return PARKED(REAL(waitpid)(pid, st, options));
+		p = options & WNOHANG ? REAL(waitpid)(pid, &z, options)
+		                      : PARKED(REAL(waitpid)(pid, &z, options));
+		rlw_board_reaped(p, z); /* a stopped child: neither exited nor killed */
+		if (st && p > 0)
+			*st = z;
+		return p;
 	}
 	if (rlw_active() && pid >= -1)
 		return wait_granted(pid, st, options, PC);

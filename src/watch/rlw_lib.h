@@ -100,6 +100,14 @@ void rlw_board_released(int no, int idx);
 void rlw_board_signal(int idx, bool all);
 void rlw_board_woken(int idx);
 void rlw_board_sem_value(int idx, uintptr_t addr);
+void rlw_board_sem_post(int idx);
+void rlw_board_rw_wait(int no, int idx, uint32_t how);
+void rlw_board_rw_taken(int no, int idx, uint32_t how, bool waited);
+void rlw_board_rw_released(int no, int idx);
+bool rlw_board_barrier_arrive(int no, int idx, uintptr_t addr);
+void rlw_board_barrier_left(int no, int idx, bool last);
+void rlw_board_owner_died(int idx);
+void rlw_board_reaped(pid_t pid, int wst);
 /* Publish worker no's pending operation on the board. */
 void rlw_publish(int no);
 /* A free run under the shell: the point published, and in the shell's

@@ -930,6 +930,38 @@ board_run(struct lab *lab, int run, bool begin)
 	}
 }
 
+/* After a run every process of the program is gone (reaped, the rest
+ * killed by kill_run): an actor that did not end by its own exit call
+ * ended with its process, which the board would otherwise still show
+ * running, or holding a lock it died with (a thread that SIGKILLed its
+ * process inside a critical section).  The program's main process
+ * ended as its wait status says; any other left was killed here. */
+static void
+board_gone(int wst)
+{
+	uint32_t n;
+	pid_t main_pid;
+
+	if (!brd)
+		return;
+	n = atomic_load(&brd->nactors);
+	main_pid = atomic_load(&brd->actor[1].pid);
+	for (uint32_t i = 1; i < n && i < BOARD_MAX_ACTORS; i++) {
+		struct board_actor *a = &brd->actor[i];
+		uint32_t s = atomic_load(&a->state);
+		int st = atomic_load(&a->pid) == main_pid ? status_of(wst) : -SIGKILL;
+
+		if (s == BOARD_ST_IDLE || s == BOARD_ST_DONE || s == BOARD_ST_FAILED ||
+		    s == BOARD_ST_KILLED)
+			continue;
+		atomic_store(&a->exit_code, st);
+		atomic_store(&a->parked, 0);
+		board_actor_state(a, st == 0 ? BOARD_ST_DONE : st < 0 ? BOARD_ST_KILLED
+		                                                    : BOARD_ST_FAILED);
+		board_event_put(a, BOARD_EV_END, 0, st);
+	}
+}
+
 /* ---- --explore: the fork server -------------------------------------- */
 
 struct server {
@@ -1205,6 +1237,7 @@ main(int argc, char **argv)
 
 		board_run(&lab, run, true);
 		done = run_once(lab.o.json ? &out : NULL, &wst);
+		board_gone(wst);
 		board_run(&lab, run, false);
 		const char *end = done ? end_name(reg->end) : "timeout";
 		char *sched = granted_schedule();
