@@ -213,10 +213,10 @@ actor_init(const struct board *b, unsigned i, struct board_actor *a)
 	a->tick_tsc = b->clock.tsc;
 }
 
-/* The header of a zero-filled board; its actors too, unless renew: then
- * only those that differ from a new board's (board_renew). */
+/* The header of a zero-filled board, and its first n actors (the
+ * others: every slot, when new). */
 static void
-board_init_header(struct board *b, uint32_t tsc, bool renew)
+board_init_header(struct board *b, uint32_t tsc, unsigned n)
 {
 	b->magic = BOARD_MAGIC;
 	b->version = BOARD_VERSION;
@@ -225,18 +225,8 @@ board_init_header(struct board *b, uint32_t tsc, bool renew)
 		atomic_store(&b->lock[i].holder, -1);
 	b->clock.tsc = tsc;
 	clock_pair(b->clock.tsc, &b->clock.tick0, &b->clock.ns0);
-	for (unsigned i = 0; i < BOARD_MAX_ACTORS; i++) {
-		struct board_actor fresh;
-
-		if (!renew) {
-			actor_init(b, i, &b->actor[i]);
-			continue;
-		}
-		memset(&fresh, 0, sizeof fresh);
-		actor_init(b, i, &fresh);
-		if (memcmp(&b->actor[i], &fresh, sizeof fresh) != 0)
-			memcpy(&b->actor[i], &fresh, sizeof fresh);
-	}
+	for (unsigned i = 0; i < n && i < BOARD_MAX_ACTORS; i++)
+		actor_init(b, i, &b->actor[i]);
 }
 
 struct board *
@@ -248,7 +238,7 @@ board_create_anon(void)
 	         MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (b == MAP_FAILED)
 		return NULL;
-	board_init_header(b, tsc_usable(), false); /* the mapping is zero-filled */
+	board_init_header(b, tsc_usable(), BOARD_MAX_ACTORS); /* the mapping is zero-filled */
 	return b;
 }
 
@@ -256,13 +246,16 @@ void
 board_renew(struct board *b)
 {
 	uint32_t tsc = b->clock.tsc; /* the clocksource, read once */
+	uint32_t n = atomic_load(&b->nactors);
 
-	/* A write to a shared page already there is still a fault a page
-	 * (a read maps sixteen): the actors (80 pages) are read, and only
-	 * those a run changed are written again. */
+	/* Only the slots a run used (below nactors: every writer raises it
+	 * first) are made new: a write to a shared page already there is
+	 * still a fault, and the 1025 slots are 80 pages. */
+	n = n < BOARD_MAX_ACTORS ? n : BOARD_MAX_ACTORS;
 	memset(b, 0, offsetof(struct board, actor));
+	memset(b->actor, 0, n * sizeof *b->actor);
 	memset(&b->clock, 0, sizeof b->clock);
-	board_init_header(b, tsc, true);
+	board_init_header(b, tsc, n);
 }
 
 struct board *
@@ -281,7 +274,7 @@ board_create_memfd(int *fdp)
 	         MAP_SHARED | MAP_NORESERVE, fd, 0);
 	if (b == MAP_FAILED)
 		goto fail;
-	board_init_header(b, tsc_usable(), false);
+	board_init_header(b, tsc_usable(), BOARD_MAX_ACTORS);
 	*fdp = fd;
 	return b;
 fail:

@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -121,16 +122,17 @@ push(struct ex_state *x, const int *s, long n, const int *sl, long nsl)
 	x->stack[x->nstack++] = e;
 }
 
+/* /dev/null, opened once for every run's stdin and stderr. */
+static int ex_null = -1;
+
 /* The child: stdout and the step record into pipes, the rest quiet. */
 static void
 child(struct lab *lab, const struct ex_sched *pre, int out_fd, int ex_fd)
 {
-	int null = open("/dev/null", O_RDWR);
-
-	if (null >= 0) {
-		dup2(null, STDIN_FILENO);
-		dup2(null, STDERR_FILENO);
-		close(null);
+	if (ex_null >= 0) {
+		dup2(ex_null, STDIN_FILENO);
+		dup2(ex_null, STDERR_FILENO);
+		close(ex_null);
 	}
 	dup2(out_fd, STDOUT_FILENO);
 	close(out_fd);
@@ -345,6 +347,14 @@ lab_run(void *ctx, const int *pre, long npre, const int *sl, long nsl,
 	if (!lab->explore_board && !(lab->explore_board = board_create_anon()))
 		lab_die(lab, "cannot map the board:");
 	lab->explore_stale = false;
+	if (ex_null < 0) {
+		ex_null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		/* One malloc arena: a run's threads go one at a time, and
+		 * each new thread's arena (a 128 MiB reservation trimmed with
+		 * two munmaps and an mprotect, then its page faults) came
+		 * with every run. */
+		mallopt(M_ARENA_MAX, 1);
+	}
 	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(exp, O_CLOEXEC) < 0)
 		lab_die(lab, "--explore: pipe:");
 	fflush(NULL);
