@@ -301,7 +301,8 @@ usage(const struct lab *lab)
 		       "                       the shared counters after it (with any schedule above)\n");
 		printf("  (--schedule, --step, --quantum and --random-schedule exclude each other)\n");
 		printf("  --explore            run every schedule of the probe points once and report\n"
-		       "                       each distinct outcome, how often, and a --schedule for it\n");
+		       "                       each distinct outcome, how often, and a --schedule for it\n"
+		       "                       (its runs go one thread at a time: on one CPU)\n");
 		printf("  --preemptions K      with --explore: at most K switches away from a worker\n"
 		       "                       that could go on\n");
 		printf("  --max-runs N         with --explore: stop after N runs (default %d)\n",
