@@ -113,7 +113,7 @@ $(B)/pic/%.o: %.c
 $(WATCH_LIB): $(WATCH_LIB_SRC:%.c=$(B)/pic/%.o) $(BOARD_SRC:%.c=$(B)/pic/%.o)
 	$(CC) -shared -pthread $(LDFLAGS) -Wl,-soname,librlwatch.so -o $@ $^ -ldl -latomic $(DW_LIBS)
 $(B)/src/watch/watch.o: ALL_CFLAGS += -DLIBDIR=\"$(LIBDIR)\"
-bin/racelab-watch: $(B)/src/watch/watch.o $(B)/src/watch/rlw_kids.o $(LAB_LIB) $(BOARD_LIB) | $(WATCH_LIB)
+bin/racelab-watch: $(B)/src/watch/watch.o $(B)/src/watch/rlw_kids.o $(B)/src/lesson/watch_cmd.o $(LAB_LIB) $(BOARD_LIB) | $(WATCH_LIB)
 	@mkdir -p bin
 	$(CC) $(RL_LDFLAGS) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) $(LESSON_LIBS)
 # The watched test programs (tests/watch/*.c), as plain executables.

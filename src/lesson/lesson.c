@@ -720,7 +720,9 @@ check_watched(struct md_lesson *l, const char *dir)
 					continue;
 				prog = md_watch_prog(words[k], counts[k]);
 				nf = md_watch_nfiles(words[k], counts[k], prog);
-				for (int f = prog; f < prog + nf; f++)
+				for (int f = prog; f < prog + nf; f++) {
+					char why[320];
+
 					if (md_watch_in_dir(dir, words[k][f], real, sizeof real) < 0) {
 						snprintf(l->error, sizeof l->error, "watch: %.64s is not "
 						         "a file of the lesson's folder (a lesson may "
@@ -728,6 +730,17 @@ check_watched(struct md_lesson *l, const char *dir)
 						l->error_line = r->cmd_line;
 						return -1;
 					}
+					/* A script, a static program: what racelab-watch
+					 * would refuse, said when the lesson is loaded. */
+					if (md_watch_check_file(real, why, sizeof why) < 0) {
+						const char *tail = strstr(why, ": ");
+
+						snprintf(l->error, sizeof l->error, "watch: %.64s%.200s",
+						         words[k][f], tail ? tail : why);
+						l->error_line = r->cmd_line;
+						return -1;
+					}
+				}
 			}
 		}
 	return 0;

@@ -2,11 +2,15 @@
 // lesson's run block may name (see watch_cmd.h).
 #include "lesson/watch_cmd.h"
 
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 bool
 md_watch_is(const char *argv0)
@@ -108,5 +112,79 @@ md_watch_in_dir(const char *dir, const char *word, char *out, size_t n)
 		return -1;
 	if ((size_t)snprintf(out, n, "%s", real) >= n)
 		return -1;
+	return 0;
+}
+
+/* Has the 64-bit ELF file fd a program interpreter (the dynamic loader
+ * that LD_PRELOAD needs)?  Another class is not ours to judge: yes. */
+static bool
+has_interp(int fd)
+{
+	Elf64_Ehdr eh;
+
+	if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh || eh.e_ident[EI_CLASS] != ELFCLASS64)
+		return true;
+	for (unsigned i = 0; i < eh.e_phnum; i++) {
+		Elf64_Phdr ph;
+
+		if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + i * sizeof ph)) ==
+		            (ssize_t)sizeof ph &&
+		    ph.p_type == PT_INTERP)
+			return true;
+	}
+	return false;
+}
+
+int
+md_watch_check_file(const char *path, char *err, size_t n)
+{
+	unsigned char magic[4] = {0};
+	struct stat st;
+	bool interp;
+	int fd;
+
+	if (stat(path, &st) < 0) {
+		snprintf(err, n, "%.200s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		snprintf(err, n, "%.200s: a directory, not a program (an executable, or its .c files)",
+		         path);
+		return -1;
+	}
+	if (is_c_file(path)) {
+		if (!S_ISREG(st.st_mode) || access(path, R_OK) < 0) {
+			snprintf(err, n, "%.200s: %s", path,
+			         S_ISREG(st.st_mode) ? strerror(errno) : "not a regular file");
+			return -1;
+		}
+		return 0;
+	}
+	if (!S_ISREG(st.st_mode) || access(path, X_OK) < 0) {
+		snprintf(err, n, "%.200s: not an executable file (nor a .c file)", path);
+		return -1;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, n, "%.200s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (read(fd, magic, sizeof magic) != (ssize_t)sizeof magic ||
+	    memcmp(magic, "\177ELF", 4) != 0) {
+		close(fd);
+		snprintf(err, n, magic[0] == '#' && magic[1] == '!'
+		                         ? "%.200s: a script (#!), not a C program (an "
+		                           "executable, or its .c files)"
+		                         : "%.200s: not an ELF executable (a C program, or its .c files)",
+		         path);
+		return -1;
+	}
+	interp = has_interp(fd);
+	close(fd);
+	if (!interp) {
+		snprintf(err, n, "%.200s: statically linked: nothing can be preloaded into it "
+		         "(watch its .c files instead)", path);
+		return -1;
+	}
 	return 0;
 }

@@ -25,5 +25,12 @@ int md_watch_check_words(char *const argv[], int argc, char *err, size_t n);
  * it is missing or resolves outside (a link out, "..").  dir may be
  * relative. */
 int md_watch_in_dir(const char *dir, const char *word, char *out, size_t n);
+/* Can racelab-watch run the file at path (a word of the command: a .c
+ * file it compiles, else an executable it preloads its library into)?
+ * 0, or -1 with one line in err ("PATH: why"): missing, a directory, not
+ * executable, a script (#!), not ELF, statically linked (no loader to
+ * preload into), a .c file that cannot be read.  racelab-watch and the
+ * shell both ask it, the shell before its view opens. */
+int md_watch_check_file(const char *path, char *err, size_t n);
 
 #endif

@@ -106,6 +106,8 @@ watch_exec_prep(const struct demo_where *w, char *const argv[], int argc, struct
 		else if (!w->lesson_dir || !w->lesson_dir[0] ||
 		         md_watch_in_dir(w->lesson_dir, word, x->watched[f], sizeof x->watched[f]) < 0)
 			return -3;
+		if (md_watch_check_file(x->watched[f], x->why, sizeof x->why) < 0)
+			return -4;
 	}
 	snprintf(x->name, sizeof x->name, "racelab-watch");
 	x->argv[k++] = x->name;
@@ -578,6 +580,8 @@ start_now(struct demo *d)
 	if (rc == -3)
 		return start_failed(d, "watch: %s is not a file of the lesson's folder",
 		                    d->start_argv[md_watch_prog(d->start_argv, d->start_argc)]);
+	if (rc == -4) /* one line, before any of it runs (watch_cmd.c) */
+		return start_failed(d, "watch: %s", x.why);
 	if (rc < 0 && md_watch_is(d->start_argv[0]))
 		return start_failed(d, "no racelab-watch in %s", d->bin_dir);
 	if (rc < 0)

@@ -701,8 +701,13 @@ panel_gen(const struct demo *d, int i)
 		return run + demo_gen(d, DEMO_GEN_BOARD);
 	case MD_PANEL_SOURCE:
 		return run + demo_gen(d, DEMO_GEN_BOARD);
-	case MD_PANEL_STEP: /* and its expect: lines, judged on the records */
-		return run + demo_gen(d, DEMO_GEN_BOARD) + step_gen() + d->rec_gen;
+	case MD_PANEL_STEP: /* and its expect: lines, judged on the records;
+	                     * and /proc: a cycle of waits is said only once
+	                     * the kernel has every member asleep
+	                     * (deadlock_text.c), which a later sample may be
+	                     * the first to see, with the board unchanged */
+		return run + demo_gen(d, DEMO_GEN_BOARD) + demo_gen(d, DEMO_GEN_PROC) + step_gen() +
+		       d->rec_gen;
 	case MD_PANEL_COUNTERS: /* the sparkline moves with every sample */
 	case MD_PANEL_LOCKS:    /* (and lock kinds grow fields: be safe) */
 	case MD_PANEL_TIMELINE:

@@ -411,8 +411,9 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 	n = positions(p);
 	if (!n) {
 		term_put(w, y, 2, wd - 4, term_attr(COL_DIM),
-		         shell_demo.board ? "no worker stands at a line of the program's source yet"
-		                          : "no run yet");
+		         !shell_demo.board            ? "no run yet"
+		         : demo_running(&shell_demo) ? "no worker stands at a line of the program's source yet"
+		                                     : "the run is over: no worker stands at a line now");
 		return;
 	}
 	m = excerpts(p, n, start);

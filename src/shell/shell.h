@@ -536,13 +536,16 @@ int demo_prog_path(const struct demo_where *w, const char *slug, char *buf, size
 bool demo_prog_ok(const char *slug, void *where); /* for md_lesson_load */
 /* What a run's argv executes (execv(x->path, x->argv)): racelab-SLUG, or
  * for "python FILE.py ARGS" python3 from PATH with the lesson's FILE.py.
- * 0; -1: no such program or file; -2: python3 is not installed. */
+ * 0; -1: no such program or file; -2: python3 is not installed; for
+ * "watch": -3 a file out of the lesson's folder, -4 a file racelab-watch
+ * would refuse (x->why says why: a script, a static program). */
 enum { DEMO_EXEC_ARGS = 88, DEMO_WATCH_FILES = 8 };
 struct demo_exec {
 	bool python;
 	char path[PATH_MAX], name[64], script[PATH_MAX];
 	char *argv[DEMO_EXEC_ARGS + 1];
 	char watched[DEMO_WATCH_FILES][PATH_MAX]; /* "watch": its program files, resolved */
+	char why[320]; /* -4: why racelab-watch would refuse one (md_watch_check_file) */
 };
 int demo_exec_prep(const struct demo_where *w, char *const argv[], int argc,
                    struct demo_exec *x);

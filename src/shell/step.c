@@ -1227,7 +1227,8 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 			else
 				snprintf(buf, sizeof buf, "waits for a lock");
 		} else if (s == BOARD_ST_GATE)
-			snprintf(buf, sizeof buf, "next: %s%s", op, line ? "" : "  (in the lab)");
+			snprintf(buf, sizeof buf, "next: %s%s", op,
+			         line || strcmp(b->lesson, "watch") == 0 ? "" : "  (in the lab)");
 		else
 			snprintf(buf, sizeof buf, "%s: %s", board_state_name(s), op);
 		term_printf(w, y, 2, 4, A_BOLD, "[%u]", atomic_load(&a->worker_no));

@@ -60,19 +60,12 @@ watch_cmdline(char *const argv[], int argc, const char *bin_dir, char *err, size
 	}
 	for (int f = 0; f < nf; f++) {
 		const char *w = argv[prog + f];
-		size_t wl = strlen(w);
-		bool c_file = wl > 2 && strcmp(w + wl - 2, ".c") == 0;
-		struct stat st;
 
-		if (stat(w, &st) < 0) {
-			snprintf(err, n, "%.200s: %s", w, strerror(errno));
+		/* What racelab-watch would refuse (a script, a static
+		 * program, ...) is refused here, before the terminal is
+		 * taken, in its words. */
+		if (md_watch_check_file(w, err, n) < 0)
 			return NULL;
-		}
-		if (!S_ISREG(st.st_mode) || (!c_file && access(w, X_OK) < 0)) {
-			snprintf(err, n, "%.200s is not %s", w,
-			         c_file ? "a regular file" : "an executable file (or a .c file)");
-			return NULL;
-		}
 		if (!realpath(w, real[f])) {
 			snprintf(err, n, "%.200s: %s", w, strerror(errno));
 			return NULL;

@@ -105,10 +105,13 @@ rlw_board_op(int no, const char *text, uintptr_t pc)
 		return;
 	rlw_inside++;
 	atomic_store(&a->op, label(text));
-	if (rlw_code_file(pc, file, sizeof file, &line)) {
-		atomic_store(&a->line, line);
-		atomic_store(&a->file, label(file));
-	}
+	/* A point with no line of the program's (a thread's end by return
+	 * from its start routine) stands at none: not at the line of the
+	 * point before it. */
+	if (!rlw_code_file(pc, file, sizeof file, &line))
+		file[0] = '\0', line = 0;
+	atomic_store(&a->line, line);
+	atomic_store(&a->file, line ? label(file) : 0);
 	atomic_fetch_add_explicit(&a->steps, 1, memory_order_relaxed);
 	board_event_put(a, BOARD_EV_STEP, atomic_load(&a->op), 0);
 	rlw_inside--;

@@ -78,11 +78,12 @@ struct tramp {
 	int no;
 };
 
+/* pc: pthread_exit's caller (0: the start routine returned: no line). */
 static void
-thread_end(void)
+thread_end(uintptr_t pc)
 {
 	if (on_board()) {
-		rlw_free_point(RLW_OP_THREAD_EXIT, 0, 0, 0, 0);
+		rlw_free_point(RLW_OP_THREAD_EXIT, 0, 0, 0, pc);
 		rlw_board_done(rlw_me, 0);
 		rlw_free_ended();
 		rlw_me = 0;
@@ -90,7 +91,7 @@ thread_end(void)
 	}
 	if (!rlw_active())
 		return;
-	rlw_point(RLW_OP_THREAD_EXIT, 0, 0, 0, 0);
+	rlw_point(RLW_OP_THREAD_EXIT, 0, 0, 0, pc);
 	rlw_board_done(rlw_me, 0);
 	rlw_leave();
 	rlw_me = 0; /* what runs after (TLS destructors) passes through */
@@ -117,7 +118,7 @@ trampoline(void *p)
 			rlw_free_point(RLW_OP_START, 0, 0, 0, w->pc);
 	}
 	r = t.fn(t.arg);
-	thread_end();
+	thread_end(0);
 	return r;
 }
 
@@ -251,7 +252,7 @@ pthread_clockjoin_np(pthread_t th, void **ret, clockid_t clk, const struct times
 RLW_API void
 pthread_exit(void *ret)
 {
-	thread_end();
+	thread_end(PC);
 	REAL(pthread_exit)(ret);
 }
 
@@ -916,6 +917,8 @@ out_point(FILE *f, uintptr_t pc)
 {
 	if (rlw_tsan && rlw_active() && rlw_reg->nlive > 1)
 		rlw_point(RLW_OP_WRITE, (uintptr_t)f, 0, 1, pc);
+	else if (rlw_tsan && on_board()) /* the shell's steps are the explorer's */
+		rlw_free_point(RLW_OP_WRITE, (uintptr_t)f, 0, 0, pc);
 }
 
 static int (*real_vfprintf)(FILE *, const char *, va_list);
@@ -1518,6 +1521,11 @@ rlw_start(void)
 	r->nprocs = 1;
 	rlw_board_init();
 	rlw_board_actor(1);
+	/* Under the shell its Output panel is the program's terminal: a
+	 * line shows when it is written, as in a terminal (stdout is a pipe
+	 * here, which stdio fills up first), so a stepped printf is seen. */
+	if (rlw_board_on())
+		setvbuf(stdout, NULL, _IOLBF, 0);
 }
 
 void

@@ -77,6 +77,10 @@ void rlw_start(void);
 void rlw_data_name(uintptr_t addr, char *buf, size_t n);
 void rlw_code_line(uintptr_t pc, char *buf, size_t n);
 void rlw_code_func(uintptr_t pc, char *buf, size_t n);
+/* Is addr a variable of the C library's (or another shared library's)
+ * that the program holds, stdout or optind?  A .c program's read of one
+ * is no scheduling point (rlw_tsan.c). */
+bool rlw_lib_var(uintptr_t addr);
 /* Open the debug info now (a fork server, before its runs). */
 void rlw_names_warm(void);
 /* The full path of pc's source file and its line (the board's). */

@@ -10,6 +10,7 @@
 #include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sym.h"
 
@@ -41,7 +42,14 @@ rlw_data_name(uintptr_t addr, char *buf, size_t n)
 	Dl_info d;
 
 	rlw_inside++;
-	if (addr && syms() && sym_data(syms(), addr, buf, n)) {
+	/* A .c program's output is a write of its stream (rlw_hooks.c):
+	 * "write stdout", as the program names it, not the C library's
+	 * inside ("_IO_2_1_stdout_.file._flags"). */
+	if (addr && (addr == (uintptr_t)stdout || addr == (uintptr_t)stderr ||
+	             addr == (uintptr_t)stdin)) {
+		snprintf(buf, n, "%s", addr == (uintptr_t)stdout ? "stdout"
+		                       : addr == (uintptr_t)stderr ? "stderr" : "stdin");
+	} else if (addr && syms() && sym_data(syms(), addr, buf, n)) {
 		/* named from the debug info */
 	} else if (addr && dladdr((void *)addr, &d) && d.dli_sname && d.dli_saddr) {
 		uintptr_t off = addr - (uintptr_t)d.dli_saddr;
@@ -115,10 +123,49 @@ rlw_code_file(uintptr_t pc, char *file, size_t n, unsigned *line)
 	return ok;
 }
 
+/* The C library's variables that the program holds (stdout, optind:
+ * sym_lib_vars), found once per process image: before the runs (a fork
+ * server's children inherit them) or at the first question.  The
+ * finder's pid marks the search under way: a child forked meanwhile
+ * (pid not its own) searches again itself. */
+enum { LIBVARS_MAX = 64 };
+static uintptr_t libvars[LIBVARS_MAX][2];
+static size_t nlibvars;
+static _Atomic int libvars_by; /* 0: not yet; a pid: searching; -1: found */
+
+static void
+libvars_find(void)
+{
+	int me = getpid(), by = atomic_load(&libvars_by);
+
+	while (by != -1) {
+		if ((by == 0 || by != me) && atomic_compare_exchange_weak(&libvars_by, &by, me)) {
+			rlw_inside++;
+			nlibvars = sym_lib_vars(libvars, LIBVARS_MAX);
+			rlw_inside--;
+			atomic_store_explicit(&libvars_by, -1, memory_order_release);
+			return;
+		}
+		by = atomic_load_explicit(&libvars_by, memory_order_acquire);
+	}
+}
+
+bool
+rlw_lib_var(uintptr_t addr)
+{
+	if (atomic_load_explicit(&libvars_by, memory_order_acquire) != -1)
+		libvars_find();
+	for (size_t i = 0; i < nlibvars; i++)
+		if (addr >= libvars[i][0] && addr < libvars[i][1])
+			return true;
+	return false;
+}
+
 void
 rlw_names_warm(void)
 {
 	rlw_inside++;
 	syms();
+	libvars_find();
 	rlw_inside--;
 }

@@ -13,6 +13,19 @@
 
 #define PC ((uintptr_t)__builtin_return_address(0))
 
+/* A read of the C library's variable that the program holds (the stdout
+ * of fprintf(stdout, ...), optind) is no point: the library sets it
+ * (before main, in getopt: no point either), so no order of the read
+ * against the other workers' steps changes what it reads, and a step
+ * there would be one in code the learner did not write as sharing.  A
+ * write of the program's own to one (stdout = f) stays a point; a read
+ * after it belongs to the step before it. */
+static inline bool
+lib_read(enum rlw_op op, uintptr_t a)
+{
+	return op == RLW_OP_READ && rlw_lib_var(a);
+}
+
 static inline void
 mem_point_n(void *addr, enum rlw_op op, uintptr_t pc, unsigned size)
 {
@@ -21,10 +34,10 @@ mem_point_n(void *addr, enum rlw_op op, uintptr_t pc, unsigned size)
 	if (a >= rlw_stack_lo && a < rlw_stack_hi)
 		return;
 	if (rlw_active()) {
-		if (rlw_reg->nlive > 1)
+		if (rlw_reg->nlive > 1 && !lib_read(op, a))
 			rlw_point(op, a, 0, size, pc);
 	} else if (rlw_reg && rlw_reg->mode == RLW_FREE && !rlw_inside && rlw_me > 0 &&
-	           !rlw_exiting && rlw_board_on()) {
+	           !rlw_exiting && rlw_board_on() && !lib_read(op, a)) {
 		rlw_free_point(op, a, 0, 0, pc);
 	}
 }

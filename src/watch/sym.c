@@ -5,6 +5,7 @@
 #include <elfutils/libdwfl.h>
 #include <gelf.h>
 #include <errno.h>
+#include <link.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -225,6 +226,16 @@ sym_copy(char *dst, size_t n, const char *src)
 		snprintf(dst, n, "%s", src);
 }
 
+// An ELF symbol's name as the program's source spells it.  The linker
+// writes a symbol bound to a library's version with that version in
+// .symtab ("stdout@GLIBC_2.2.5": the library's variable, copied into the
+// program; "memcpy@@GLIBC_2.14"); no C name holds an '@'.
+static size_t
+sym_plain_len(const char *name)
+{
+	return strcspn(name, "@");
+}
+
 bool
 sym_line(struct sym *s, uintptr_t pc, char *file, size_t n, unsigned *line)
 {
@@ -286,8 +297,8 @@ sym_func(struct sym *s, uintptr_t pc, char *name, size_t n)
 		s->funcs[h] = (struct sym_func_slot){ .pc = pc, .name = f, .used = true };
 	}
 	const char *f = s->funcs[h].name;
-	if (f)
-		sym_copy(name, n, f);
+	if (f && n)
+		snprintf(name, n, "%.*s", (int)sym_plain_len(f), f);
 	sym_unlock(s);
 	return f != NULL;
 }
@@ -607,7 +618,7 @@ sym_name_data(struct sym *s, Dwfl_Module *m, uintptr_t addr, char *buf, size_t n
 	if (!name || GELF_ST_TYPE(es.st_info) != STT_OBJECT ||
 	    (off && off >= es.st_size))
 		return false;
-	sym_append(buf, n, &len, "%s", name);
+	sym_append(buf, n, &len, "%.*s", (int)sym_plain_len(name), name);
 	if (off)
 		sym_append(buf, n, &len, "+%lu", (unsigned long)off);
 	return true;
@@ -631,4 +642,66 @@ sym_data(struct sym *s, uintptr_t addr, char *name, size_t n)
 		sym_copy(name, n, s->datas[h].name);
 	sym_unlock(s);
 	return ok;
+}
+
+// --- a library's variables in the program -----------------------------------
+
+// The copy relocations of the program (the first object dl_iterate_phdr
+// reports): each a library variable the linker placed in the program's
+// own .bss, found in memory, with no debug info and no file read, so it
+// costs a run nothing to ask.
+#if defined(__x86_64__)
+#define SYM_R_COPY R_X86_64_COPY
+#elif defined(__aarch64__)
+#define SYM_R_COPY R_AARCH64_COPY
+#endif
+
+struct sym_libvars {
+	uintptr_t (*out)[2];
+	size_t max, n;
+};
+
+static int
+sym_libvars_of(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct sym_libvars *k = arg;
+	const ElfW(Dyn) *dyn = NULL;
+	const ElfW(Rela) *rela = NULL;
+	const ElfW(Sym) *syms = NULL;
+	size_t relasz = 0;
+
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++)
+		if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
+			dyn = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+	// The loader may have made the pointers absolute (glibc does) or not.
+#define SYM_ABS(p) ((uintptr_t)(p) < info->dlpi_addr ? info->dlpi_addr + (uintptr_t)(p) : (uintptr_t)(p))
+	for (; dyn && dyn->d_tag != DT_NULL; dyn++) {
+		if (dyn->d_tag == DT_RELA)
+			rela = (const ElfW(Rela) *)SYM_ABS(dyn->d_un.d_ptr);
+		else if (dyn->d_tag == DT_RELASZ)
+			relasz = dyn->d_un.d_val;
+		else if (dyn->d_tag == DT_SYMTAB)
+			syms = (const ElfW(Sym) *)SYM_ABS(dyn->d_un.d_ptr);
+	}
+#undef SYM_ABS
+#ifdef SYM_R_COPY
+	for (size_t i = 0; rela && syms && i < relasz / sizeof *rela && k->n < k->max; i++) {
+		if (ELF64_R_TYPE(rela[i].r_info) != SYM_R_COPY)
+			continue;
+		k->out[k->n][0] = info->dlpi_addr + rela[i].r_offset;
+		k->out[k->n][1] = k->out[k->n][0] + syms[ELF64_R_SYM(rela[i].r_info)].st_size;
+		k->n++;
+	}
+#endif
+	return 1; // the program only
+}
+
+size_t
+sym_lib_vars(uintptr_t (*out)[2], size_t max)
+{
+	struct sym_libvars k = { .out = out, .max = max };
+
+	dl_iterate_phdr(sym_libvars_of, &k);
+	return k.n;
 }

@@ -40,6 +40,14 @@ bool sym_func(struct sym *s, uintptr_t pc, char *name, size_t n);
 // address inside one is "name+off".  false for heap and stack addresses.
 bool sym_data(struct sym *s, uintptr_t addr, char *name, size_t n);
 
+// The variables of shared libraries that live in the program itself (a
+// copy relocation: stdout, stderr, optind, ...; the symbol table gives
+// them their library's version, "stdout@GLIBC_2.2.5"): up to max ranges
+// [start, end) into out; how many.  From the loaded program's dynamic
+// section, with no handle (cheap: no debug info is read).  The names
+// above are without the version ("stdout"), as the source spells them.
+size_t sym_lib_vars(uintptr_t (*out)[2], size_t max);
+
 void sym_close(struct sym *s);
 
 #endif

@@ -11,6 +11,7 @@
 // (rlw.h) that this program makes, so it knows how each run ended and
 // which processes to clean up, whatever the program did.
 #include "../lab/lab.h"
+#include "../lesson/watch_cmd.h"
 #include "rlw.h"
 
 #include <dirent.h>
@@ -471,46 +472,15 @@ compile(char **srcs, int n, const char *lib)
 	return strdup(out);
 }
 
-/* Is it something exec can run under the library? */
+/* Is it something racelab-watch can compile, or exec under the library?
+ * (The shell asks the same before its view opens: watch_cmd.c.) */
 static void
 check_program(const char *p)
 {
-	struct stat st;
-	unsigned char magic[4] = { 0 };
-	int fd;
+	char why[320];
 
-	if (stat(p, &st) != 0)
-		usage_error("%s: %s", p, strerror(errno));
-	if (!S_ISREG(st.st_mode) || access(p, X_OK) != 0)
-		usage_error("%s: not an executable file", p);
-	fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || read(fd, magic, 4) != 4 || memcmp(magic, "\177ELF", 4) != 0) {
-		if (fd >= 0)
-			close(fd);
-		usage_error("%s: not an ELF executable (a C program, or its .c files)", p);
-	}
-	{
-		/* A static program has no dynamic loader to preload into. */
-		Elf64_Ehdr eh;
-		bool interp = false;
-
-		if (pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh &&
-		    eh.e_ident[EI_CLASS] == ELFCLASS64) {
-			for (unsigned i = 0; i < eh.e_phnum; i++) {
-				Elf64_Phdr ph;
-
-				if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + i * sizeof ph)) ==
-				    (ssize_t)sizeof ph && ph.p_type == PT_INTERP)
-					interp = true;
-			}
-		} else {
-			interp = true; /* not ours to judge */
-		}
-		close(fd);
-		if (!interp)
-			usage_error("%s: statically linked: nothing can be preloaded into it (watch its .c files instead)",
-			            p);
-	}
+	if (md_watch_check_file(p, why, sizeof why) < 0)
+		usage_error("%s", why);
 }
 
 /* ---- runs ------------------------------------------------------------ */
@@ -1193,7 +1163,7 @@ main(int argc, char **argv)
 		usage_error("--step: step mode is the shell's: racelab --watch PROGRAM");
 	lib_path = find_lib();
 	while (k + nc < argc && ends_with_c(argv[k + nc]))
-		nc++;
+		check_program(argv[k + nc++]);
 	if (nc) {
 		char *exe = compile(argv + k, nc, lib_path);
 

@@ -115,6 +115,39 @@ START_TEST(test_sym_data)
 }
 END_TEST
 
+/* The C library's variables that this program holds (copied in by the
+ * linker, stdout@GLIBC_2.2.5 in its symbol table) are named as the
+ * source names them, and listed as the library's: the program's own
+ * globals are not. */
+START_TEST(test_sym_lib_vars)
+{
+	struct sym *s = sym_open_self();
+	uintptr_t r[64][2];
+	char name[128];
+	size_t n;
+	bool out = false, ind = false;
+
+	ck_assert_ptr_nonnull(s);
+	ck_assert(sym_data(s, (uintptr_t)&stdout, name, sizeof name));
+	ck_assert_str_eq(name, "stdout");
+	ck_assert(sym_data(s, (uintptr_t)&optind, name, sizeof name));
+	ck_assert_str_eq(name, "optind");
+	n = sym_lib_vars(r, 64);
+	for (size_t i = 0; i < n; i++) {
+		uintptr_t a = (uintptr_t)&sym_counter, b = (uintptr_t)&sym_big_lock;
+
+		ck_assert_msg(!(a >= r[i][0] && a < r[i][1]) && !(b >= r[i][0] && b < r[i][1]),
+			      "a global of the program's own is listed as the library's");
+		out |= (uintptr_t)&stdout >= r[i][0] && (uintptr_t)&stdout < r[i][1];
+		ind |= (uintptr_t)&optind >= r[i][0] && (uintptr_t)&optind < r[i][1];
+	}
+	ck_assert_msg(out && ind, "stdout %d, optind %d not listed (%zu ranges)", out, ind, n);
+	/* A short list is cut, not overrun. */
+	ck_assert_uint_le(sym_lib_vars(r, 1), 1);
+	sym_close(s);
+}
+END_TEST
+
 static void *
 ask_many(void *arg)
 {
@@ -230,6 +263,7 @@ suite_sym(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_sym_line_func);
 	tcase_add_test(tc, test_sym_data);
+	tcase_add_test(tc, test_sym_lib_vars);
 	tcase_add_test(tc, test_sym_threads_fork);
 	tcase_add_test(tc, test_sym_fork_while_held);
 	suite_add_tcase(s, tc);
