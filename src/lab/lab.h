@@ -213,6 +213,9 @@ void lab_init(struct lab *lab, const struct lab_lesson *lesson, int argc,
  * 0 parsed, 1 --help or --version printed, -1 bad input (message in err). */
 int lab_parse(struct lab *lab, const struct lab_lesson *lesson, int argc,
               char **argv, char *err, size_t errlen);
+/* A thread worker's stack (lab_worker.c): small, so that a thousand fit. */
+enum { LAB_WORKER_STACK = 256 * 1024 };
+
 /* --cpus N (lab_init calls it; racelab-watch too): keep this process's
  * first n usable CPUs (n <= 0: all). */
 void lab_pin_cpus(struct lab *lab, int n);
