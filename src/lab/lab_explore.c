@@ -14,7 +14,9 @@
 // outcome is the fields of its JSON record that the lesson names
 // (lab_lesson.outcome), its exit status, and how it ended.
 #include "lab.h"
+#include "lab_warm.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
@@ -393,6 +395,16 @@ lab_run(void *ctx, const int *pre, long npre, const int *sl, long nsl,
 		 * with every run. */
 		mallopt(M_ARENA_MAX, 1);
 		warm_stacks(lab->o.workers);
+		{
+			/* The code every run runs: the lesson's, the C
+			 * library's, the dynamic linker's. */
+			const uintptr_t code[] = {
+				(uintptr_t)lab_explore, (uintptr_t)dlsym(RTLD_DEFAULT, "fork"),
+				(uintptr_t)dlsym(RTLD_DEFAULT, "__tls_get_addr"),
+			};
+
+			lab_warm_code(code, sizeof code / sizeof *code);
+		}
 	}
 	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(exp, O_CLOEXEC) < 0)
 		lab_die(lab, "--explore: pipe:");

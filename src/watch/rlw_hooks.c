@@ -11,9 +11,9 @@
 #define _GNU_SOURCE
 #endif
 #include "rlw_lib.h"
+#include "../lab/lab_warm.h"
 
 #include <dlfcn.h>
-#include <link.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
@@ -1335,55 +1335,11 @@ warm_stacks(void)
 	rlw_inside--;
 }
 
-/* A forked run's page tables start empty where fork does not copy them:
- * in the mappings of files that no page was ever written to (code), which
- * the kernel leaves to be faulted in again (vma_needs_copy in
- * mm/memory.c: no anon_vma, no copy).  Each run took some thirty faults
- * on code the server had run long before.  Writing one byte of a code
- * mapping with its own value, through /proc/self/mem (as a debugger sets
- * a breakpoint: the mapping stays read-only), gives it a private copy of
- * that page and so an anon_vma; fork then copies its present entries.
- * The code every run runs (the program's, the C library's, the dynamic
- * linker's and this library's) keeps what the server mapped.  The other
- * libraries' (libdw's, for names) runs at exit alone, their destructors
- * (DT_FINI, DT_FINI_ARRAY): there only those pages are left mapped, as
- * every present entry is one more for each fork to copy.  On
- * tests/watch/twenty: 77 faults a run before, 46 with every code and
- * read-only mapping warmed, 44 this way (the rest: copies of written
- * pages, and the two threads' stacks). */
-struct fini_pages {
-	uintptr_t fn[64];
-	size_t n;
-};
-
-static int
-fini_of(struct dl_phdr_info *info, size_t size, void *arg)
-{
-	struct fini_pages *fp = arg;
-
-	(void)size;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Dyn) *d;
-		uintptr_t arr = 0;
-		size_t narr = 0;
-
-		if (info->dlpi_phdr[i].p_type != PT_DYNAMIC)
-			continue;
-		d = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
-		for (; d->d_tag != DT_NULL; d++) {
-			if (d->d_tag == DT_FINI && fp->n < 64)
-				fp->fn[fp->n++] = info->dlpi_addr + d->d_un.d_ptr;
-			if (d->d_tag == DT_FINI_ARRAY)
-				arr = info->dlpi_addr + d->d_un.d_ptr;
-			if (d->d_tag == DT_FINI_ARRAYSZ)
-				narr = d->d_un.d_val / sizeof(uintptr_t);
-		}
-		for (size_t k = 0; arr && k < narr && fp->n < 64; k++)
-			fp->fn[fp->n++] = ((const uintptr_t *)arr)[k];
-	}
-	return 0;
-}
-
+/* The fork server's page tables, warmed for its runs (lab_warm.c): the
+ * code every run runs is the program's, the C library's, the dynamic
+ * linker's and this library's.  On tests/watch/twenty: 77 faults a run
+ * before, 44 after (the rest: copies of written pages, the two threads'
+ * stacks). */
 static void
 warm_code_maps(void)
 {
@@ -1391,38 +1347,8 @@ warm_code_maps(void)
 		(uintptr_t)real_main, (uintptr_t)rlw_start, (uintptr_t)REAL(fork),
 		(uintptr_t)dlsym(RTLD_DEFAULT, "__tls_get_addr"), /* ld.so's */
 	};
-	struct fini_pages fp = { .n = 0 };
-	FILE *f = fopen("/proc/self/maps", "re");
-	int mem = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
-	char line[512];
 
-	dl_iterate_phdr(fini_of, &fp);
-	while (f && mem >= 0 && fgets(line, sizeof line, f)) {
-		unsigned long lo, hi;
-		char perm[8];
-		unsigned char b;
-		bool hot = false, fini = false;
-
-		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perm) != 3 || strcmp(perm, "r-xp") != 0)
-			continue;
-		for (size_t i = 0; i < sizeof code / sizeof *code; i++)
-			hot |= code[i] >= lo && code[i] < hi;
-		for (size_t i = 0; i < fp.n; i++)
-			fini |= fp.fn[i] >= lo && fp.fn[i] < hi;
-		if ((!hot && !fini) || pread(mem, &b, 1, (off_t)lo) != 1 ||
-		    pwrite(mem, &b, 1, (off_t)lo) != 1 || hot)
-			continue;
-		/* Its pages dropped (the private one reverts to the file's,
-		 * the same bytes), but those its destructors run in. */
-		madvise((void *)lo, hi - lo, MADV_DONTNEED);
-		for (size_t i = 0; i < fp.n; i++)
-			if (fp.fn[i] >= lo && fp.fn[i] < hi)
-				(void)*(volatile const unsigned char *)fp.fn[i];
-	}
-	if (f)
-		fclose(f);
-	if (mem >= 0)
-		close(mem);
+	lab_warm_code(code, sizeof code / sizeof *code);
 }
 
 /* The fork server (as AFL's): wait for the go on ctl (the schedule
