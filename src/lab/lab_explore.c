@@ -21,8 +21,6 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <poll.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <signal.h>
@@ -124,42 +122,6 @@ push(struct ex_state *x, const int *s, long n, const int *sl, long nsl)
 	if (nsl)
 		memcpy(e.sl, sl, (size_t)nsl * sizeof *sl);
 	x->stack[x->nstack++] = e;
-}
-
-/* Before the first run: as many threads as a run makes (its workers on
- * LAB_WORKER_STACK stacks, the step driver on a default one), made at
- * once and joined, leave their stacks in glibc's cache, which every
- * run's copy starts with: its pthread_create takes one, no mmap and
- * mprotect of a new stack, no mapping to undo at its exit. */
-static _Atomic int warm_n;
-
-static void *
-warm_thread(void *arg)
-{
-	(void)arg;
-	atomic_fetch_sub(&warm_n, 1);
-	while (atomic_load(&warm_n) > 0)
-		sched_yield();
-	return NULL;
-}
-
-static void
-warm_stacks(int workers)
-{
-	pthread_t t[9];
-	pthread_attr_t small;
-	int n = 0, want = (workers < 8 ? workers : 8) + 1;
-
-	pthread_attr_init(&small);
-	pthread_attr_setstacksize(&small, LAB_WORKER_STACK);
-	atomic_store(&warm_n, want);
-	for (; n < want; n++)
-		if (pthread_create(&t[n], n ? &small : NULL, warm_thread, NULL) != 0)
-			break;
-	atomic_store(&warm_n, 0); /* all made (or not): let them end */
-	while (n-- > 0)
-		pthread_join(t[n], NULL);
-	pthread_attr_destroy(&small);
 }
 
 /* /dev/null, opened once for every run's stdin and stderr. */
@@ -394,7 +356,9 @@ lab_run(void *ctx, const int *pre, long npre, const int *sl, long nsl,
 		 * two munmaps and an mprotect, then its page faults) came
 		 * with every run. */
 		mallopt(M_ARENA_MAX, 1);
-		warm_stacks(lab->o.workers);
+		/* As many threads as a run makes: its workers, its step
+		 * driver (a default stack). */
+		lab_warm_stacks(lab->o.workers, LAB_WORKER_STACK, 1);
 		{
 			/* The code every run runs: the lesson's, the C
 			 * library's, the dynamic linker's. */

@@ -16,6 +16,9 @@
 
 #include <fcntl.h>
 #include <link.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -91,4 +94,36 @@ lab_warm_code(const uintptr_t *hot, size_t nhot)
 		fclose(f);
 	if (mem >= 0)
 		close(mem);
+}
+
+static _Atomic int warm_left;
+
+static void *
+warm_thread(void *arg)
+{
+	atomic_fetch_sub(&warm_left, 1);
+	while (atomic_load(&warm_left) > 0) /* all alive at once: one stack each */
+		sched_yield();
+	return arg;
+}
+
+void
+lab_warm_stacks(int nsmall, size_t small, int ndefault)
+{
+	pthread_t t[16];
+	pthread_attr_t a;
+	int n = 0, want = nsmall + ndefault;
+
+	want = want < 16 ? want : 16;
+	pthread_attr_init(&a);
+	if (small)
+		pthread_attr_setstacksize(&a, small);
+	atomic_store(&warm_left, want);
+	for (; n < want; n++)
+		if (pthread_create(&t[n], n < nsmall ? &a : NULL, warm_thread, NULL) != 0)
+			break;
+	atomic_store(&warm_left, 0); /* all made, or no more can be: let them end */
+	while (n-- > 0)
+		pthread_join(t[n], NULL);
+	pthread_attr_destroy(&a);
 }

@@ -12,4 +12,11 @@
  * pages of their destructors are kept. */
 void lab_warm_code(const uintptr_t *hot, size_t n);
 
+/* Before the first fork: nsmall threads on stacks of small bytes and
+ * ndefault on default ones, made at once and joined, leave their stacks
+ * in glibc's cache, which every forked run starts with: a run's
+ * pthread_create takes one (no mmap and mprotect of a new stack, no
+ * mapping to undo at its exit).  At most 16 in all. */
+void lab_warm_stacks(int nsmall, size_t small, int ndefault);
+
 #endif

@@ -1301,40 +1301,6 @@ reap_all(void)
 	}
 }
 
-/* A few threads made and joined before the first fork leave their
- * stacks in glibc's cache, so a run's pthread_create takes one (a stack
- * of the default size, as the program's are unless it asks otherwise)
- * instead of an mmap and an mprotect, and its exit has no mapping to
- * undo.  They are not the program's: no worker, no scheduling point. */
-enum { RLW_WARM_STACKS = 4 };
-static _Atomic int warm_up;
-
-static void *
-warm_thread(void *arg)
-{
-	atomic_fetch_add(&warm_up, 1);
-	while (atomic_load(&warm_up) < RLW_WARM_STACKS)
-		sched_yield(); /* rlw_me 0: the real one */
-	return arg;
-}
-
-static void
-warm_stacks(void)
-{
-	pthread_t t[RLW_WARM_STACKS];
-	int n = 0;
-
-	rlw_inside++;
-	for (; n < RLW_WARM_STACKS; n++)
-		if (REAL(pthread_create)(&t[n], NULL, warm_thread, NULL) != 0)
-			break;
-	if (n < RLW_WARM_STACKS) /* let the made ones end */
-		atomic_store(&warm_up, RLW_WARM_STACKS);
-	while (n-- > 0)
-		REAL(pthread_join)(t[n], NULL);
-	rlw_inside--;
-}
-
 /* The fork server's page tables, warmed for its runs (lab_warm.c): the
  * code every run runs is the program's, the C library's, the dynamic
  * linker's and this library's.  On tests/watch/twenty: 77 faults a run
@@ -1366,7 +1332,11 @@ serve(int ctl, int rep)
 	 * mprotect and page faults, unmapped at exit) was a tenth of a
 	 * short run's cost. */
 	mallopt(M_ARENA_MAX, 1);
-	warm_stacks();
+	/* Four stacks of the default size (the program's, unless it asks
+	 * for others), made by the real pthread_create. */
+	rlw_inside++;
+	lab_warm_stacks(0, 0, 4);
+	rlw_inside--;
 	warm_code_maps();
 	for (;;) {
 		uint32_t n;
