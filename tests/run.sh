@@ -18,7 +18,7 @@ SHARED="package fatal lesson_text python layout layout_small lesson_claims step_
 	quit complete outside mouse step step_semaphores step_condvars step_trace step_locks
 	readers_writers philosophers step_memory_order step_spinlocks step_asleep step_undo
 	panel_order pids images sync cli lesson checks bad_input crash kill nocolor resize
-	suspend freeze limits tsan watch_locks version"
+	suspend freeze limits tsan watch_locks watch_student version"
 jobs=${RACELAB_TEST_JOBS:-2}
 case $jobs in '' | *[!0-9]* | 0) jobs=1 ;; esac
 t0=$(now)

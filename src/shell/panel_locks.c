@@ -5,7 +5,10 @@
 // created has a row; when they do not all fit, the bottom border says how
 // many more, and the panel scrolls when focused.  A lesson's home-made
 // lock (kind custom) has a second line: how often each worker took it,
-// so a lock that lets one worker take nearly every turn is seen.
+// so a lock that lets one worker take nearly every turn is seen.  A
+// waiter with a timeout is marked "(timed)" (it goes on by itself), a
+// signalled condition variable says how many of its waiters are woken,
+// and a name too long for its column is cut where it is still known.
 #include "shell/shell.h"
 
 #include <string.h>
@@ -87,14 +90,31 @@ dl_draw(WINDOW *w, int y, int wd, const char *s)
 	return y;
 }
 
+/* Short of rows, the heading goes: "Deadlock: " leads the first
+ * sentence instead (the sentences are shorter than 150 bytes: names of
+ * 15).  The rows the sentences take then. */
+static int
+dl_headless(char (*dl)[160], int ndl, int wd)
+{
+	char first[sizeof dl[0]];
+
+	if ((size_t)snprintf(first, sizeof first, "Deadlock: %.149s", dl[0]) < sizeof first)
+		memcpy(dl[0], first, sizeof dl[0]);
+	return dl_rows(dl, ndl, wd) - 1;
+}
+
 static int
 want(int width)
 {
 	uint32_t n = nlocks();
 	char dl[BOARD_MAX_LOCKS + 1][160];
 	int ndl = shell_deadlock_text(&shell_demo, dl, NULL, BOARD_MAX_LOCKS + 1);
+	/* A watched program's locks come before its process rows in step
+	 * mode (lesson_view.c): they ask no row for the heading. */
+	bool watched = shell_demo.start_argc && md_watch_is(shell_demo.start_argv[0]);
 
-	return 1 + (n ? (int)(n + lock_extra(n)) : 1) + (ndl ? dl_rows(dl, ndl, width + 2) : 0);
+	return 1 + (n ? (int)(n + lock_extra(n)) : 1) +
+	       (!ndl ? 0 : watched ? dl_headless(dl, ndl, width + 2) : dl_rows(dl, ndl, width + 2));
 }
 
 /* "taken: w1 5123 (91%)  w2 480 (9%)": each worker's acquisitions. */
@@ -123,10 +143,46 @@ draw_shares(WINDOW *w, int y, int wd, uint32_t lock)
 }
 
 /* The HOLDER column: wider where the panel has room for several
- * holders by name (two readers of an rwlock: "w2 reader,w3 reader"). */
-enum { HOLD_W = 13, HOLD_W_WIDE = 24 };
+ * holders by name (two readers of an rwlock: "w2 reader,w3 reader").
+ * The NAME column is 10 wide, up to a name's 15 where there is room. */
+enum { HOLD_W = 13, HOLD_W_WIDE = 24, NAME_W = 10, NAME_W_MAX = BOARD_NAME_LEN - 1 };
 
-/* Append "w1" style labels of the actors for which pick() holds. */
+/* The NAME column's width: its longest name where the panel is wide. */
+static int
+name_width(uint32_t n, bool room)
+{
+	int w = NAME_W;
+
+	for (uint32_t i = 0; room && i < n; i++) {
+		int k = (int)strnlen(shell_demo.board->lock[i].name, NAME_W_MAX);
+
+		if (k > w)
+			w = k;
+	}
+	return w;
+}
+
+/* A lock's name in w columns.  Longer, it is cut where a learner still
+ * knows it: an address ("0x7f3a5c0e1040", a lock that is no global of
+ * the program, as the trace and the step panel name it) keeps its last
+ * digits, which tell two apart ("0x…c0e1040"); a name keeps its start
+ * ("counter l…"). */
+static void
+fit_name(const char *name, int w, char *buf, size_t n)
+{
+	const char *dots = shell_cfg.ascii ? ".." : "\u2026";
+	int len = (int)strnlen(name, NAME_W_MAX), dw = shell_cfg.ascii ? 2 : 1;
+
+	if (len <= w)
+		snprintf(buf, n, "%.*s", len, name);
+	else if (strncmp(name, "0x", 2) == 0)
+		snprintf(buf, n, "0x%s%s", dots, name + len - (w - 2 - dw));
+	else
+		snprintf(buf, n, "%.*s%s", w - dw, name, dots);
+}
+
+/* "w1" style labels of the lock's holders, or of its waiters (a wait
+ * with a timeout, which ends by itself, marked "(timed)"). */
 static size_t
 list_actors(char *buf, size_t len, uint32_t lock, bool holders, bool bare)
 {
@@ -150,8 +206,10 @@ list_actors(char *buf, size_t len, uint32_t lock, bool holders, bool bare)
 		if (!in)
 			continue;
 		actor_label(a, lab, sizeof lab, bare);
-		used += (size_t)snprintf(buf + used, len - used, "%s%s",
-		                         used ? "," : "", lab);
+		used += (size_t)snprintf(buf + used, len - used, "%s%s%s", used ? "," : "", lab,
+		                         !holders && atomic_load_explicit(&b->actor[a].wait_timed,
+		                                                          memory_order_relaxed)
+		                                 ? "(timed)" : "");
 	}
 	return used;
 }
@@ -164,14 +222,17 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 	int h, wd, rows, ndl;
 	uint32_t n = nlocks();
 	bool wide;
-	int hold_w;
+	int hold_w, name_w;
 	char dl[BOARD_MAX_LOCKS + 1][160];
 
 	getmaxyx(w, h, wd);
 	wide = wd - 2 >= 76;
 	hold_w = wd - 2 >= 76 + HOLD_W_WIDE - HOLD_W + 20 ? HOLD_W_WIDE : HOLD_W;
-	term_printf(w, 1, 1, wd - 2, A_BOLD, " NAME       KIND     %-*s %s", hold_w, "HOLDER",
-	            wide ? "ACQUIRED CONTENDED  WAIT ms  WAITERS" : "WAITERS");
+	/* Longer names where WAITERS keeps 20 columns after them. */
+	name_w = name_width(n, hold_w == HOLD_W_WIDE &&
+	                               wd - 2 >= 76 + HOLD_W_WIDE - HOLD_W + 20 + NAME_W_MAX - NAME_W);
+	term_printf(w, 1, 1, wd - 2, A_BOLD, " %-*s KIND     %-*s %s", name_w, "NAME", hold_w,
+	            "HOLDER", wide ? "ACQUIRED CONTENDED  WAIT ms  WAITERS" : "WAITERS");
 	if (n == 0) {
 		term_put(w, 2, 2, wd - 4, term_attr(COL_DIM), "no locks in this demo");
 		return;
@@ -182,18 +243,10 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 	ndl = shell_deadlock_text(d, dl, NULL, BOARD_MAX_LOCKS + 1);
 	if (ndl) {
 		int need = dl_rows(dl, ndl, wd), y, locks = (int)(n + lock_extra(n));
-		/* Short of rows, the heading goes: "Deadlock: " leads the first
-		 * sentence instead. */
 		bool head = h - 3 - need >= locks;
-		char first[sizeof dl[0]];
 
-		if (!head) {
-			/* The sentences are shorter than 150 bytes (names of 15). */
-			if ((size_t)snprintf(first, sizeof first, "Deadlock: %.149s", dl[0]) <
-			    sizeof first)
-				memcpy(dl[0], first, sizeof dl[0]);
-			need = dl_rows(dl, ndl, wd) - 1;
-		}
+		if (!head)
+			need = dl_headless(dl, ndl, wd);
 		if (h - 3 - need >= locks) {
 			rows = h - 3 - need;
 			y = h - 1 - need;
@@ -212,7 +265,7 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 		enum board_lock_kind kind = atomic_load(&l->kind);
 		int holder = atomic_load_explicit(&l->holder, memory_order_relaxed);
 		unsigned nw = atomic_load_explicit(&l->waiters, memory_order_relaxed);
-		char kt[24], hold[96], who[160];
+		char kt[24], hold[96], who[160], nm[BOARD_NAME_LEN + 8], woken[24];
 		attr_t sel = focus && (int)i == v->sel ? term_attr(COL_SEL) : A_NORMAL;
 
 		if (kind == BOARD_LOCK_SEM)
@@ -240,7 +293,10 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 		list_actors(who, sizeof who, i, false, false);
 		if (sel != A_NORMAL)
 			mvwhline(w, y, 1, ' ' | sel, wd - 2);
-		x = 1 + term_printf(w, y, 1, wd - 2, sel, " %-10.15s %-8s ", l->name, kt);
+		fit_name(l->name, name_w, nm, sizeof nm);
+		/* Padded by hand: "%-*s" counts the ellipsis's three bytes. */
+		x = 1 + term_printf(w, y, 1, wd - 2, sel, " %s%*s %-8s ", nm,
+		                    name_w - md_strwidth(nm), "", kt);
 		x += term_printf(w, y, x, wd - 1 - x,
 		                 sel | (strcmp(hold, "-") ? term_state_attr(BOARD_ST_CRITICAL)
 		                                          : A_NORMAL),
@@ -260,9 +316,19 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 				                 acq, acq ? 100.0 * (double)con / (double)acq : 0.0,
 				                 wait_ms);
 		}
+		/* A condition variable signalled: wake-ups on their way to
+		 * its waiters, who wait for its mutex now (a watched
+		 * program's waiter takes it back inside pthread_cond_wait,
+		 * where the schedule cannot see which one is woken). */
+		woken[0] = '\0';
+		if (kind == BOARD_LOCK_COND && nw && atomic_load(&l->value) > 0)
+			snprintf(woken, sizeof woken, " (%d woken)", atomic_load(&l->value));
+		/* Waiters by number alone when their names would be cut. */
+		if (x + 4 + md_strwidth(who) + (int)strlen(woken) > wd - 1)
+			list_actors(who, sizeof who, i, false, true);
 		term_printf(w, y, x, wd - 1 - x,
 		            sel | (nw ? term_state_attr(BOARD_ST_WAIT_LOCK) : A_NORMAL),
-		            "%u%s%s", nw, who[0] ? ": " : "", who);
+		            "%u%s%s%s", nw, who[0] ? ": " : "", who, woken);
 		if (has_shares(i) && y + 1 < 2 + rows)
 			draw_shares(w, ++y, wd, i);
 	}

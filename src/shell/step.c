@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -340,6 +341,67 @@ task_gone(const struct board_actor *a)
 	return procfs_read(pid, tid, &ps) < 0 || ps.state == 'Z' || ps.state == 'X';
 }
 
+/* A watched program's worker asleep in the kernel at no scheduling
+ * point (a read of a pipe its children fill, pause, poll) for
+ * ASLEEP_NS: it waits for what the learner has not stepped yet, so it
+ * counts as settled (else every step would wait for it in vain).  Only
+ * for racelab-watch: there every lock, condition, semaphore or join
+ * wait is a point, so a task asleep off its gate is outside the model
+ * (a lesson's worker may sleep inside its step); a timed sleep, which
+ * a watched program's step runs after its gate, is its step going on.
+ * Since: when it was first seen so, per board actor. */
+#define ASLEEP_NS (200ull * 1000 * 1000)
+static uint64_t asleep_since[BOARD_MAX_ACTORS];
+
+/* Is the task in a timed sleep (the program's sleep() after its step's
+ * gate: it wakes by itself and runs on, so its step is not over)? */
+static bool
+in_timed_sleep(pid_t pid, pid_t tid)
+{
+	char path[64], buf[32];
+	long nr = -1;
+	ssize_t k;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/%d/task/%d/syscall", (int)pid, (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	k = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (k <= 0)
+		return false;
+	buf[k] = '\0';
+	nr = strtol(buf, NULL, 10);
+	return nr == SYS_nanosleep || nr == SYS_clock_nanosleep;
+}
+
+static bool
+asleep_outside(const struct demo *d, uint32_t i)
+{
+	const struct board_actor *a = &d->board->actor[i];
+	struct procfs_stat ps;
+	pid_t pid = atomic_load(&a->pid), tid = atomic_load(&a->tid);
+	uint64_t now = shell_now_ns();
+
+	if (!d->argc || !md_watch_is(d->argv[0]) || pid <= 0 || tid <= 0 ||
+	    procfs_read(pid, tid, &ps) < 0 || ps.state != 'S' || in_timed_sleep(pid, tid)) {
+		asleep_since[i] = 0;
+		return false;
+	}
+	if (!asleep_since[i])
+		asleep_since[i] = now;
+	return now - asleep_since[i] >= ASLEEP_NS;
+}
+
+/* Will the actor not move until granted (or ever)? */
+static bool
+still(const struct demo *d, uint32_t i)
+{
+	return board_actor_settled(d->board, i) || task_gone(&d->board->actor[i]) ||
+	       asleep_outside(d, i);
+}
+
 static bool
 settled_now(const struct demo *d)
 {
@@ -357,7 +419,7 @@ settled_now(const struct demo *d)
 		if (s == BOARD_ST_IDLE)
 			continue;
 		workers++;
-		if (!board_actor_settled(b, i) && !task_gone(a))
+		if (!still(d, i))
 			return false;
 	}
 	return workers > 0;
@@ -373,8 +435,7 @@ unsettled_worker(const struct demo *d)
 	for (uint32_t i = 1; i < n && i < BOARD_MAX_ACTORS; i++) {
 		const struct board_actor *a = &b->actor[i];
 
-		if (atomic_load(&a->state) != BOARD_ST_IDLE && !board_actor_settled(b, i) &&
-		    !task_gone(a))
+		if (atomic_load(&a->state) != BOARD_ST_IDLE && !still(d, i))
 			return atomic_load(&a->worker_no);
 	}
 	return 0;
@@ -1229,6 +1290,9 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 		} else if (s == BOARD_ST_GATE)
 			snprintf(buf, sizeof buf, "next: %s%s", op,
 			         line || strcmp(b->lesson, "watch") == 0 ? "" : "  (in the lab)");
+		else if (asleep_outside(&shell_demo, i)) /* not "running": it waits */
+			snprintf(buf, sizeof buf, "asleep in the kernel, at no scheduling point "
+			         "(its last: %s)", op);
 		else
 			snprintf(buf, sizeof buf, "%s: %s", board_state_name(s), op);
 		term_printf(w, y, 2, 4, A_BOLD, "[%u]", atomic_load(&a->worker_no));

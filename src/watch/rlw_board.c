@@ -220,14 +220,16 @@ rlw_board_lock_index(uintptr_t addr, enum board_lock_kind kind)
 
 /* a starts waiting for lock idx; arg is what for (board_actor.wait_arg):
  * a condvar's mutex index + 1, BOARD_WAIT_READ or _WRITE, a barrier's
- * phase. */
+ * phase.  timed: the wait has a timeout (a timedlock, sem_timedwait, a
+ * clock wait), so it moves by itself: never settled nor in a deadlock,
+ * as a lesson's timed wait is marked (lab_lock.c's mark_wait). */
 static void
-wait_mark(struct board_actor *a, int idx, uint32_t arg)
+wait_mark(struct board_actor *a, int idx, uint32_t arg, bool timed)
 {
 	wait_t0 = board_now_ns();
 	waited_for = 0;
 	atomic_fetch_add(&brd->lock[idx].waiters, 1);
-	atomic_store(&a->wait_timed, 0);
+	atomic_store(&a->wait_timed, timed);
 	atomic_store(&a->wait_arg, arg);
 	atomic_store(&a->wait_lock, (uint32_t)idx + 1);
 	atomic_store_explicit(&a->state, BOARD_ST_WAIT_LOCK, memory_order_release);
@@ -246,6 +248,7 @@ wait_end(struct board_actor *a, int idx)
 	waited_for = atomic_load(&bl->kind) != BOARD_LOCK_COND ? idx + 1 : 0;
 	atomic_store(&a->wait_lock, 0);
 	atomic_store(&a->wait_arg, 0);
+	atomic_store(&a->wait_timed, 0);
 	atomic_fetch_sub(&bl->waiters, 1);
 }
 
@@ -268,17 +271,19 @@ taken_mark(struct board_actor *a, int idx)
 }
 
 void
-rlw_board_wait(int no, int idx, int mutex_idx)
+rlw_board_wait(int no, int idx, int mutex_idx, bool timed)
 {
 	struct board_actor *a = actor(no);
 
 	if (!a || idx < 0)
 		return;
-	wait_mark(a, idx, mutex_idx >= 0 ? (uint32_t)mutex_idx + 1 : 0);
+	wait_mark(a, idx, mutex_idx >= 0 ? (uint32_t)mutex_idx + 1 : 0, timed);
 }
 
+/* got: it takes the lock now (rlw_board_taken follows); else the wait
+ * failed (timed out, an error) and its next taking waited for nothing. */
 void
-rlw_board_waited(int no, int idx)
+rlw_board_waited(int no, int idx, bool got)
 {
 	struct board_actor *a = actor(no);
 
@@ -289,6 +294,8 @@ rlw_board_waited(int no, int idx)
 	    atomic_load(&a->wait_arg) == BOARD_WAIT_WRITE)
 		atomic_fetch_sub(&brd->lock[idx].wwait, 1);
 	wait_end(a, idx);
+	if (!got)
+		waited_for = 0;
 	board_actor_state(a, atomic_load(&a->held) ? BOARD_ST_CRITICAL : BOARD_ST_RUNNING);
 }
 
@@ -391,7 +398,7 @@ rlw_board_sem_post(int idx)
  * bit in held); board_actor_settled judges a waiter by these fields, as
  * it judges a lesson's (lab_lock.c's rw_wait_mark and rw_taken). */
 void
-rlw_board_rw_wait(int no, int idx, uint32_t how)
+rlw_board_rw_wait(int no, int idx, uint32_t how, bool timed)
 {
 	struct board_actor *a = actor(no);
 
@@ -399,7 +406,7 @@ rlw_board_rw_wait(int no, int idx, uint32_t how)
 		return;
 	if (how == BOARD_WAIT_WRITE)
 		atomic_fetch_add(&brd->lock[idx].wwait, 1);
-	wait_mark(a, idx, how);
+	wait_mark(a, idx, how, timed);
 }
 
 /* The new holder first, then the wait ends: a reader kept out by this
@@ -476,7 +483,7 @@ rlw_board_barrier_arrive(int no, int idx, uintptr_t addr)
 		atomic_store(&bl->value, 0);
 		atomic_fetch_add(&bl->phase, 1);
 	}
-	wait_mark(a, idx, phase);
+	wait_mark(a, idx, phase, false);
 	return last;
 }
 

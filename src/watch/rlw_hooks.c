@@ -45,8 +45,17 @@ static int (*real_pthread_cond_timedwait)(pthread_cond_t *, pthread_mutex_t *,
                                           const struct timespec *);
 static int (*real_pthread_cond_signal)(pthread_cond_t *);
 static int (*real_pthread_cond_broadcast)(pthread_cond_t *);
+static int (*real_pthread_mutex_timedlock)(pthread_mutex_t *, const struct timespec *);
+static int (*real_pthread_mutex_clocklock)(pthread_mutex_t *, clockid_t,
+                                           const struct timespec *);
+static int (*real_pthread_cond_clockwait)(pthread_cond_t *, pthread_mutex_t *, clockid_t,
+                                          const struct timespec *);
+static int (*real_pthread_spin_lock)(pthread_spinlock_t *);
+static int (*real_pthread_spin_trylock)(pthread_spinlock_t *);
+static int (*real_pthread_spin_unlock)(pthread_spinlock_t *);
 static int (*real_sem_wait)(sem_t *);
 static int (*real_sem_timedwait)(sem_t *, const struct timespec *);
+static int (*real_sem_clockwait)(sem_t *, clockid_t, const struct timespec *);
 static int (*real_sem_trywait)(sem_t *);
 static int (*real_sem_post)(sem_t *);
 static int (*real_pthread_rwlock_rdlock)(pthread_rwlock_t *);
@@ -54,6 +63,12 @@ static int (*real_pthread_rwlock_wrlock)(pthread_rwlock_t *);
 static int (*real_pthread_rwlock_tryrdlock)(pthread_rwlock_t *);
 static int (*real_pthread_rwlock_trywrlock)(pthread_rwlock_t *);
 static int (*real_pthread_rwlock_unlock)(pthread_rwlock_t *);
+static int (*real_pthread_rwlock_timedrdlock)(pthread_rwlock_t *, const struct timespec *);
+static int (*real_pthread_rwlock_timedwrlock)(pthread_rwlock_t *, const struct timespec *);
+static int (*real_pthread_rwlock_clockrdlock)(pthread_rwlock_t *, clockid_t,
+                                              const struct timespec *);
+static int (*real_pthread_rwlock_clockwrlock)(pthread_rwlock_t *, clockid_t,
+                                              const struct timespec *);
 static int (*real_pthread_barrier_wait)(pthread_barrier_t *);
 static pid_t (*real_fork)(void);
 static pid_t (*real_wait)(int *);
@@ -258,18 +273,32 @@ pthread_exit(void *ret)
 
 /* ---- mutexes -------------------------------------------------------- */
 
-/* Free, under the shell: a busy mutex is waited for on the board. */
+/* The blocking take of a mutex: ts for a timed one, with clock clk (-1:
+ * the timedlock form, CLOCK_REALTIME). */
 static int
-board_lock(pthread_mutex_t *m, uintptr_t pc)
+mutex_take(pthread_mutex_t *m, const struct timespec *ts, int clk)
 {
-	int idx = rlw_board_lock_index((uintptr_t)m, BOARD_LOCK_MUTEX), r;
+	if (!ts)
+		return REAL(pthread_mutex_lock)(m);
+	return clk < 0 ? REAL(pthread_mutex_timedlock)(m, ts)
+	               : REAL(pthread_mutex_clocklock)(m, (clockid_t)clk, ts);
+}
 
-	rlw_free_point(RLW_OP_LOCK, (uintptr_t)m, 0, 0, pc);
-	r = REAL(pthread_mutex_trylock)(m);
-	if (r == EBUSY) {
-		rlw_board_wait(rlw_me, idx, -1);
-		r = REAL(pthread_mutex_lock)(m);
-		rlw_board_waited(rlw_me, idx);
+/* Free, under the shell: a mutex or a spin lock (kind) taken at once,
+ * else (block) waited for on the board, a timed wait (ts) marked so. */
+static int
+board_lock(void *l, enum board_lock_kind kind, bool block, const struct timespec *ts,
+           int clk, uintptr_t pc)
+{
+	bool spin = kind == BOARD_LOCK_SPIN;
+	int idx = rlw_board_lock_index((uintptr_t)l, kind), r;
+
+	rlw_free_point(block ? RLW_OP_LOCK : RLW_OP_TRYLOCK, (uintptr_t)l, 0, 0, pc);
+	r = spin ? REAL(pthread_spin_trylock)(l) : REAL(pthread_mutex_trylock)(l);
+	if (r == EBUSY && block) {
+		rlw_board_wait(rlw_me, idx, -1, ts != NULL);
+		r = spin ? REAL(pthread_spin_lock)(l) : mutex_take(l, ts, clk);
+		rlw_board_waited(rlw_me, idx, r == 0 || r == EOWNERDEAD);
 	}
 	if (r == EOWNERDEAD) /* a robust mutex: taken from a dead holder */
 		rlw_board_owner_died(idx);
@@ -278,11 +307,18 @@ board_lock(pthread_mutex_t *m, uintptr_t pc)
 	return r;
 }
 
+static void
+board_unlock(void *l, enum board_lock_kind kind, uintptr_t pc)
+{
+	rlw_free_point(RLW_OP_UNLOCK, (uintptr_t)l, 0, 0, pc);
+	rlw_board_released(rlw_me, rlw_board_lock_index((uintptr_t)l, kind));
+}
+
 RLW_API int
 pthread_mutex_lock(pthread_mutex_t *m)
 {
 	if (on_board())
-		return board_lock(m, PC);
+		return board_lock(m, BOARD_LOCK_MUTEX, true, NULL, -1, PC);
 	if (rlw_active()) {
 		rlw_obj((uintptr_t)m, RLW_O_MUTEX);
 		rlw_point(RLW_OP_LOCK, (uintptr_t)m, 0, 0, PC);
@@ -293,17 +329,8 @@ pthread_mutex_lock(pthread_mutex_t *m)
 RLW_API int
 pthread_mutex_trylock(pthread_mutex_t *m)
 {
-	if (on_board()) {
-		int idx = rlw_board_lock_index((uintptr_t)m, BOARD_LOCK_MUTEX), r;
-
-		rlw_free_point(RLW_OP_TRYLOCK, (uintptr_t)m, 0, 0, PC);
-		r = REAL(pthread_mutex_trylock)(m);
-		if (r == EOWNERDEAD)
-			rlw_board_owner_died(idx);
-		if (r == 0 || r == EOWNERDEAD)
-			rlw_board_taken(rlw_me, idx);
-		return r;
-	}
+	if (on_board())
+		return board_lock(m, BOARD_LOCK_MUTEX, false, NULL, -1, PC);
 	if (rlw_active()) {
 		rlw_obj((uintptr_t)m, RLW_O_MUTEX);
 		rlw_point(RLW_OP_TRYLOCK, (uintptr_t)m, 0, 0, PC);
@@ -317,10 +344,7 @@ RLW_API int
 pthread_mutex_unlock(pthread_mutex_t *m)
 {
 	if (on_board()) {
-		int idx = rlw_board_lock_index((uintptr_t)m, BOARD_LOCK_MUTEX);
-
-		rlw_free_point(RLW_OP_UNLOCK, (uintptr_t)m, 0, 0, PC);
-		rlw_board_released(rlw_me, idx);
+		board_unlock(m, BOARD_LOCK_MUTEX, PC);
 		return REAL(pthread_mutex_unlock)(m);
 	}
 	if (rlw_active()) {
@@ -336,8 +360,8 @@ pthread_mutex_unlock(pthread_mutex_t *m)
 RLW_API int
 pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *ts)
 {
-	static int (*real_pthread_mutex_timedlock)(pthread_mutex_t *, const struct timespec *);
-
+	if (on_board())
+		return board_lock(m, BOARD_LOCK_MUTEX, true, ts, -1, PC);
 	if (rlw_active()) {
 		rlw_obj((uintptr_t)m, RLW_O_MUTEX);
 		rlw_point(RLW_OP_TRYLOCK, (uintptr_t)m, 0, 0, PC);
@@ -353,9 +377,8 @@ pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *ts)
 RLW_API int
 pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk, const struct timespec *ts)
 {
-	static int (*real_pthread_mutex_clocklock)(pthread_mutex_t *, clockid_t,
-	                                           const struct timespec *);
-
+	if (on_board())
+		return board_lock(m, BOARD_LOCK_MUTEX, true, ts, (int)clk, PC);
 	if (rlw_active()) {
 		rlw_obj((uintptr_t)m, RLW_O_MUTEX);
 		rlw_point(RLW_OP_TRYLOCK, (uintptr_t)m, 0, 0, PC);
@@ -387,14 +410,13 @@ pthread_once(pthread_once_t *once, void (*init)(void))
 }
 
 /* Spin locks, modelled as mutexes (a spinner would spin for ever on one
- * whose holder the schedule has parked). */
-static int (*real_pthread_spin_lock)(pthread_spinlock_t *);
-static int (*real_pthread_spin_trylock)(pthread_spinlock_t *);
-static int (*real_pthread_spin_unlock)(pthread_spinlock_t *);
-
+ * whose holder the schedule has parked).  Under the shell the spinner
+ * really spins (glibc's loop), marked waiting on the board. */
 RLW_API int
 pthread_spin_lock(pthread_spinlock_t *l)
 {
+	if (on_board())
+		return board_lock((void *)l, BOARD_LOCK_SPIN, true, NULL, -1, PC);
 	if (rlw_active()) {
 		rlw_obj((uintptr_t)l, RLW_O_SPIN);
 		rlw_point(RLW_OP_LOCK, (uintptr_t)l, 0, 0, PC);
@@ -405,6 +427,8 @@ pthread_spin_lock(pthread_spinlock_t *l)
 RLW_API int
 pthread_spin_trylock(pthread_spinlock_t *l)
 {
+	if (on_board())
+		return board_lock((void *)l, BOARD_LOCK_SPIN, false, NULL, -1, PC);
 	if (rlw_active()) {
 		rlw_obj((uintptr_t)l, RLW_O_SPIN);
 		rlw_point(RLW_OP_TRYLOCK, (uintptr_t)l, 0, 0, PC);
@@ -417,7 +441,9 @@ pthread_spin_trylock(pthread_spinlock_t *l)
 RLW_API int
 pthread_spin_unlock(pthread_spinlock_t *l)
 {
-	if (rlw_active()) {
+	if (on_board())
+		board_unlock((void *)l, BOARD_LOCK_SPIN, PC);
+	else if (rlw_active()) {
 		rlw_obj((uintptr_t)l, RLW_O_SPIN);
 		rlw_point(RLW_OP_UNLOCK, (uintptr_t)l, 0, 0, PC);
 	}
@@ -442,19 +468,22 @@ cond_wait(pthread_cond_t *c, pthread_mutex_t *m, bool timed, uintptr_t pc)
 	return w->result;
 }
 
-/* Free, under the shell: the wait as the lab's condvars show it. */
+/* Free, under the shell: the wait as the lab's condvars show it (ts: a
+ * timed wait, with clock clk; -1 the timedwait form). */
 static int
 board_cond_wait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *ts,
-                uintptr_t pc)
+                int clk, uintptr_t pc)
 {
 	int ci = rlw_board_lock_index((uintptr_t)c, BOARD_LOCK_COND);
 	int mi = rlw_board_lock_index((uintptr_t)m, BOARD_LOCK_MUTEX), r;
 
 	rlw_free_point(RLW_OP_COND_WAIT, (uintptr_t)c, (uintptr_t)m, 0, pc);
 	rlw_board_released(rlw_me, mi);
-	rlw_board_wait(rlw_me, ci, mi);
-	r = ts ? REAL(pthread_cond_timedwait)(c, m, ts) : REAL(pthread_cond_wait)(c, m);
-	rlw_board_waited(rlw_me, ci);
+	rlw_board_wait(rlw_me, ci, mi, ts != NULL);
+	r = !ts     ? REAL(pthread_cond_wait)(c, m)
+	    : clk < 0 ? REAL(pthread_cond_timedwait)(c, m, ts)
+	              : REAL(pthread_cond_clockwait)(c, m, (clockid_t)clk, ts);
+	rlw_board_waited(rlw_me, ci, true);
 	rlw_board_woken(ci);
 	rlw_board_taken(rlw_me, mi);
 	return r;
@@ -464,7 +493,7 @@ RLW_API int
 pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
 	if (on_board())
-		return board_cond_wait(c, m, NULL, PC);
+		return board_cond_wait(c, m, NULL, -1, PC);
 	if (rlw_active())
 		return cond_wait(c, m, false, PC);
 	return REAL(pthread_cond_wait)(c, m);
@@ -475,7 +504,7 @@ pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
                        const struct timespec *ts)
 {
 	if (on_board())
-		return board_cond_wait(c, m, ts, PC);
+		return board_cond_wait(c, m, ts, -1, PC);
 	if (rlw_active())
 		return cond_wait(c, m, true, PC);
 	return REAL(pthread_cond_timedwait)(c, m, ts);
@@ -485,11 +514,8 @@ RLW_API int
 pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
                        const struct timespec *ts)
 {
-	static int (*real_pthread_cond_clockwait)(pthread_cond_t *, pthread_mutex_t *,
-	                                          clockid_t, const struct timespec *);
-
 	if (on_board())
-		return board_cond_wait(c, m, ts, PC);
+		return board_cond_wait(c, m, ts, (int)clk, PC);
 	if (rlw_active())
 		return cond_wait(c, m, true, PC);
 	return REAL(pthread_cond_clockwait)(c, m, clk, ts);
@@ -543,9 +569,10 @@ sem_op(sem_t *s, enum rlw_op op, bool timed, uintptr_t pc)
 	return REAL(sem_trywait)(s);
 }
 
-/* Free, under the shell: an empty semaphore is waited for on the board. */
+/* Free, under the shell: an empty semaphore is waited for on the board
+ * (ts: a timed wait, with clock clk; -1 the sem_timedwait form). */
 static int
-board_sem(sem_t *s, enum rlw_op op, const struct timespec *ts, uintptr_t pc)
+board_sem(sem_t *s, enum rlw_op op, const struct timespec *ts, int clk, uintptr_t pc)
 {
 	int idx = rlw_board_lock_index((uintptr_t)s, BOARD_LOCK_SEM), r;
 
@@ -557,9 +584,11 @@ board_sem(sem_t *s, enum rlw_op op, const struct timespec *ts, uintptr_t pc)
 	} else {
 		r = REAL(sem_trywait)(s);
 		if (r != 0 && errno == EAGAIN && op == RLW_OP_SEM_WAIT) {
-			rlw_board_wait(rlw_me, idx, -1);
-			r = ts ? REAL(sem_timedwait)(s, ts) : REAL(sem_wait)(s);
-			rlw_board_waited(rlw_me, idx);
+			rlw_board_wait(rlw_me, idx, -1, ts != NULL);
+			r = !ts     ? REAL(sem_wait)(s)
+			    : clk < 0 ? REAL(sem_timedwait)(s, ts)
+			              : REAL(sem_clockwait)(s, (clockid_t)clk, ts);
+			rlw_board_waited(rlw_me, idx, r == 0);
 		}
 		if (r == 0)
 			rlw_board_taken(rlw_me, idx);
@@ -572,7 +601,7 @@ RLW_API int
 sem_wait(sem_t *s)
 {
 	if (on_board())
-		return board_sem(s, RLW_OP_SEM_WAIT, NULL, PC);
+		return board_sem(s, RLW_OP_SEM_WAIT, NULL, -1, PC);
 	if (rlw_active())
 		return sem_op(s, RLW_OP_SEM_WAIT, false, PC);
 	return REAL(sem_wait)(s);
@@ -582,7 +611,7 @@ RLW_API int
 sem_timedwait(sem_t *s, const struct timespec *ts)
 {
 	if (on_board())
-		return board_sem(s, RLW_OP_SEM_WAIT, ts, PC);
+		return board_sem(s, RLW_OP_SEM_WAIT, ts, -1, PC);
 	if (rlw_active())
 		return sem_op(s, RLW_OP_SEM_WAIT, true, PC);
 	return REAL(sem_timedwait)(s, ts);
@@ -591,10 +620,8 @@ sem_timedwait(sem_t *s, const struct timespec *ts)
 RLW_API int
 sem_clockwait(sem_t *s, clockid_t clk, const struct timespec *ts)
 {
-	static int (*real_sem_clockwait)(sem_t *, clockid_t, const struct timespec *);
-
 	if (on_board())
-		return board_sem(s, RLW_OP_SEM_WAIT, ts, PC);
+		return board_sem(s, RLW_OP_SEM_WAIT, ts, (int)clk, PC);
 	if (rlw_active())
 		return sem_op(s, RLW_OP_SEM_WAIT, true, PC);
 	return REAL(sem_clockwait)(s, clk, ts);
@@ -604,7 +631,7 @@ RLW_API int
 sem_trywait(sem_t *s)
 {
 	if (on_board())
-		return board_sem(s, RLW_OP_SEM_TRYWAIT, NULL, PC);
+		return board_sem(s, RLW_OP_SEM_TRYWAIT, NULL, -1, PC);
 	if (rlw_active())
 		return sem_op(s, RLW_OP_SEM_TRYWAIT, false, PC);
 	return REAL(sem_trywait)(s);
@@ -614,7 +641,7 @@ RLW_API int
 sem_post(sem_t *s)
 {
 	if (on_board())
-		return board_sem(s, RLW_OP_SEM_POST, NULL, PC);
+		return board_sem(s, RLW_OP_SEM_POST, NULL, -1, PC);
 	if (rlw_active()) {
 		rlw_obj((uintptr_t)s, RLW_O_SEM);
 		rlw_point(RLW_OP_SEM_POST, (uintptr_t)s, 0, 0, PC);
@@ -632,10 +659,26 @@ rw_op(pthread_rwlock_t *l, enum rlw_op op, uintptr_t pc)
 	return rlw_reg->w[rlw_me].result;
 }
 
-/* Free, under the shell: a busy rwlock is waited for on the board, with
- * its readers and writer (block: rdlock/wrlock, else a try). */
+/* The blocking take of an rwlock: ts for a timed one, with clock clk
+ * (-1: the timed form). */
 static int
-board_rw(pthread_rwlock_t *l, uint32_t how, bool block, uintptr_t pc)
+rw_take(pthread_rwlock_t *l, bool wr, const struct timespec *ts, int clk)
+{
+	if (!ts)
+		return wr ? REAL(pthread_rwlock_wrlock)(l) : REAL(pthread_rwlock_rdlock)(l);
+	if (clk < 0)
+		return wr ? REAL(pthread_rwlock_timedwrlock)(l, ts)
+		          : REAL(pthread_rwlock_timedrdlock)(l, ts);
+	return wr ? REAL(pthread_rwlock_clockwrlock)(l, (clockid_t)clk, ts)
+	          : REAL(pthread_rwlock_clockrdlock)(l, (clockid_t)clk, ts);
+}
+
+/* Free, under the shell: a busy rwlock is waited for on the board, with
+ * its readers and writer (block: rdlock/wrlock, else a try; ts: a timed
+ * wait, with clock clk). */
+static int
+board_rw(pthread_rwlock_t *l, uint32_t how, bool block, const struct timespec *ts, int clk,
+         uintptr_t pc)
 {
 	int idx = rlw_board_lock_index((uintptr_t)l, BOARD_LOCK_RWLOCK), r;
 	bool wr = how == BOARD_WAIT_WRITE;
@@ -650,13 +693,13 @@ board_rw(pthread_rwlock_t *l, uint32_t how, bool block, uintptr_t pc)
 		return r;
 	}
 	if (idx < 0) /* not on the board (its locks are all in use) */
-		return PARKED(wr ? REAL(pthread_rwlock_wrlock)(l) : REAL(pthread_rwlock_rdlock)(l));
-	rlw_board_rw_wait(rlw_me, idx, how);
-	r = wr ? REAL(pthread_rwlock_wrlock)(l) : REAL(pthread_rwlock_rdlock)(l);
+		return ts ? rw_take(l, wr, ts, clk) : PARKED(rw_take(l, wr, ts, clk));
+	rlw_board_rw_wait(rlw_me, idx, how, ts != NULL);
+	r = rw_take(l, wr, ts, clk);
 	if (r == 0)
 		rlw_board_rw_taken(rlw_me, idx, how, true);
 	else
-		rlw_board_waited(rlw_me, idx);
+		rlw_board_waited(rlw_me, idx, false);
 	return r;
 }
 
@@ -664,7 +707,7 @@ RLW_API int
 pthread_rwlock_rdlock(pthread_rwlock_t *l)
 {
 	if (on_board())
-		return board_rw(l, BOARD_WAIT_READ, true, PC);
+		return board_rw(l, BOARD_WAIT_READ, true, NULL, -1, PC);
 	if (rlw_active())
 		rw_op(l, RLW_OP_RDLOCK, PC);
 	return REAL(pthread_rwlock_rdlock)(l);
@@ -674,7 +717,7 @@ RLW_API int
 pthread_rwlock_wrlock(pthread_rwlock_t *l)
 {
 	if (on_board())
-		return board_rw(l, BOARD_WAIT_WRITE, true, PC);
+		return board_rw(l, BOARD_WAIT_WRITE, true, NULL, -1, PC);
 	if (rlw_active())
 		rw_op(l, RLW_OP_WRLOCK, PC);
 	return REAL(pthread_rwlock_wrlock)(l);
@@ -684,7 +727,7 @@ RLW_API int
 pthread_rwlock_tryrdlock(pthread_rwlock_t *l)
 {
 	if (on_board())
-		return board_rw(l, BOARD_WAIT_READ, false, PC);
+		return board_rw(l, BOARD_WAIT_READ, false, NULL, -1, PC);
 	if (rlw_active() && rw_op(l, RLW_OP_TRYRDLOCK, PC))
 		return EBUSY;
 	return REAL(pthread_rwlock_tryrdlock)(l);
@@ -694,7 +737,7 @@ RLW_API int
 pthread_rwlock_trywrlock(pthread_rwlock_t *l)
 {
 	if (on_board())
-		return board_rw(l, BOARD_WAIT_WRITE, false, PC);
+		return board_rw(l, BOARD_WAIT_WRITE, false, NULL, -1, PC);
 	if (rlw_active() && rw_op(l, RLW_OP_TRYWRLOCK, PC))
 		return EBUSY;
 	return REAL(pthread_rwlock_trywrlock)(l);
@@ -714,9 +757,8 @@ rw_timed(pthread_rwlock_t *l, enum rlw_op op, uintptr_t pc)
 RLW_API int
 pthread_rwlock_timedrdlock(pthread_rwlock_t *l, const struct timespec *ts)
 {
-	static int (*real_pthread_rwlock_timedrdlock)(pthread_rwlock_t *,
-	                                              const struct timespec *);
-
+	if (on_board())
+		return board_rw(l, BOARD_WAIT_READ, true, ts, -1, PC);
 	if (rlw_active())
 		return rw_timed(l, RLW_OP_TRYRDLOCK, PC);
 	return REAL(pthread_rwlock_timedrdlock)(l, ts);
@@ -725,9 +767,8 @@ pthread_rwlock_timedrdlock(pthread_rwlock_t *l, const struct timespec *ts)
 RLW_API int
 pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct timespec *ts)
 {
-	static int (*real_pthread_rwlock_timedwrlock)(pthread_rwlock_t *,
-	                                              const struct timespec *);
-
+	if (on_board())
+		return board_rw(l, BOARD_WAIT_WRITE, true, ts, -1, PC);
 	if (rlw_active())
 		return rw_timed(l, RLW_OP_TRYWRLOCK, PC);
 	return REAL(pthread_rwlock_timedwrlock)(l, ts);
@@ -736,9 +777,8 @@ pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct timespec *ts)
 RLW_API int
 pthread_rwlock_clockrdlock(pthread_rwlock_t *l, clockid_t clk, const struct timespec *ts)
 {
-	static int (*real_pthread_rwlock_clockrdlock)(pthread_rwlock_t *, clockid_t,
-	                                              const struct timespec *);
-
+	if (on_board())
+		return board_rw(l, BOARD_WAIT_READ, true, ts, (int)clk, PC);
 	if (rlw_active())
 		return rw_timed(l, RLW_OP_TRYRDLOCK, PC);
 	return REAL(pthread_rwlock_clockrdlock)(l, clk, ts);
@@ -747,9 +787,8 @@ pthread_rwlock_clockrdlock(pthread_rwlock_t *l, clockid_t clk, const struct time
 RLW_API int
 pthread_rwlock_clockwrlock(pthread_rwlock_t *l, clockid_t clk, const struct timespec *ts)
 {
-	static int (*real_pthread_rwlock_clockwrlock)(pthread_rwlock_t *, clockid_t,
-	                                              const struct timespec *);
-
+	if (on_board())
+		return board_rw(l, BOARD_WAIT_WRITE, true, ts, (int)clk, PC);
 	if (rlw_active())
 		return rw_timed(l, RLW_OP_TRYWRLOCK, PC);
 	return REAL(pthread_rwlock_clockwrlock)(l, clk, ts);

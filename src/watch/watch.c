@@ -253,8 +253,12 @@ fnv(uint64_t h, const void *p, size_t n)
 	return h;
 }
 
+/* cc with its temporaries (the .s, the linker's) in scratch, the
+ * compile's own directory: a compile killed with racelab-watch (its
+ * group killed under the shell) leaves them there, and the next compile
+ * sweeps it (prune_scratch), not in /tmp for ever. */
 static int
-run_cc(char *const *argv)
+run_cc(char *const *argv, const char *scratch)
 {
 	pid_t pid = fork();
 	int st = 0;
@@ -262,6 +266,8 @@ run_cc(char *const *argv)
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
+		setenv("TMPDIR", scratch, 1);
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* racelab-watch gone: stop */
 		dup2(STDERR_FILENO, STDOUT_FILENO); /* cc's words go to stderr */
 		execvp(argv[0], argv);
 		fprintf(stderr, "racelab-watch: %s: %s\n", argv[0], strerror(errno));
@@ -425,7 +431,7 @@ compile(char **srcs, int n, const char *lib)
 			argv[a++] = "-o";
 			argv[a++] = obj;
 			argv[a] = NULL;
-			if (run_cc(argv) != 0) {
+			if (run_cc(argv, tmp) != 0) {
 				remove_dir(tmp);
 				usage_error("%s does not compile", srcs[i]);
 			}
@@ -452,7 +458,7 @@ compile(char **srcs, int n, const char *lib)
 			argv[a++] = rpath;
 			argv[a++] = "-lm";
 			argv[a] = NULL;
-			rc = run_cc(argv);
+			rc = run_cc(argv, tmp);
 			if (rc != 0)
 				remove_dir(tmp);
 			if (rc != 0)

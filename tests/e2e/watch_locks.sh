@@ -13,12 +13,19 @@
 #     lock is shown held by a dead thread (the process is gone);
 #   - a child process that does so holding a robust mutex it shares with
 #     its parent: held by the dead child once the parent has reaped it,
-#     then by the parent (EOWNERDEAD).
+#     then by the parent (EOWNERDEAD); named by its address, whole at
+#     120 columns, by its last digits at 80 (the NAME column's 10);
+#   - a spin lock held, a spinner waiting and then in; the timed waits
+#     (timed.c): a timed rwlock read that times out, a clock wait on a
+#     semaphore that waits its time on the clock it names, a timed mutex
+#     lock shown waiting "(timed)";
+#   - a condition variable signalled (prodcons_while.c): its waiter woken,
+#     waiting for the mutex the signaller holds.
 # At 120x40, then at 80x24 (the same columns, an inner width of 78).
 . "$(dirname "$0")/lib.sh"
 
 [ -x "$ROOT/bin/racelab-watch" ] || fail "bin/racelab-watch is not built"
-for p in rwlock sem barrier doomed doomed_child; do
+for p in rwlock sem barrier doomed doomed_child timed prodcons_while; do
 	cc -g -O1 -pthread -o "$RL_TMP/$p" "$ROOT/tests/watch/$p.c" || fail "cannot build $p.c"
 done
 
@@ -32,11 +39,14 @@ type_schedule() { # type_schedule S: S's workers as keys, each step seen
 # row RE: the Locks panel shows a row matching the extended regex RE.
 row() { screen | grep -Eq "│ $1"; }
 want_row() { wait_until row "$1"; }
-# start PROG END: open PROG, wait for its free run to end with END, step mode.
+# start PROG END [ROW [TEXT]]: open PROG, wait for its free run to end
+# with END (its Locks panel showing ROW, TEXT on the screen), step mode.
 start() {
 	RL_COLS=120 RL_LINES=40
 	rl_start "--watch $RL_TMP/$1"
 	wait_for "$2 after"
+	[ -z "$3" ] || want_row "$3"
+	[ -z "$4" ] || wait_for "$4"
 	keys s
 	wait_for "1-9 start the demo in step mode"
 	_done=
@@ -114,9 +124,60 @@ start doomed_child "exited 0"
 type_schedule 1,2,2
 wait_for "[2] killed"
 wait_for "[1] next: lock 0x"
-want_row "0x[0-9a-f]+ +mutex +w2 main\(dead\) +1 +0.0% +[0-9.]+ +0 *│"
+want_row "0x[0-9a-f]{12} +mutex +w2 main\(dead\) +1 +0.0% +[0-9.]+ +0 *│"
+narrow
+want_row "0x…[0-9a-f]{7} mutex +w2 main\(dead\) +1 +0.0% +[0-9.]+ +0 *│"
 type_schedule 1
 wait_for "[1] next: unlock 0x"
-want_row "0x[0-9a-f]+ +mutex +w1 main +2 +0.0% +[0-9.]+ +0 *│"
+want_row "0x…[0-9a-f]{7} mutex +w1 main +2 +0.0% +[0-9.]+ +0 *│"
 quit doomed_child
-echo "ok: --watch Locks panel: rwlock readers and writer, semaphore, barrier, a dead holder"
+
+# A spin lock and the timed waits.  The free run first: nobody posts
+# ticket, and its sem_clockwait on CLOCK_MONOTONIC times out at its
+# deadline on that clock, as the program sees it (read as a
+# CLOCK_REALTIME deadline, long past, it would return at once).
+start timed "exited 0" "ticket +sem 0/0 +- +0 +0.0% +[0-9.]+ +0 *│" \
+	"sem_clockwait ticket: timed out at its deadline"
+# holder takes gate, spot and book; spinner tries spot, then spins.
+type_schedule 1,1,1,2,2,2,2,3,3,3
+wait_for "[3] waits for spot (held by 2)"
+want_row "spot +spin +w2 holder +1 +0.0% +[0-9.]+ +1: w3 spinner"
+# timer's timed read of book times out (holder writes): no reader, no
+# waiter left, nothing acquired.
+type_schedule 4,4
+wait_for "[4] next: rdlock book"
+want_row "book +rw W +w2 holder +1 +0.0% +[0-9.]+ +0 *│"
+# holder lets book go; timer reads it at once: a wait that timed out
+# makes no later taking a contended one.
+type_schedule 2,4
+wait_for "[4] next: rwunlock book"
+want_row "book +rw R1 +w4 timer +2 +0.0% +[0-9.]+ +0 *│"
+# holder lets spot go: the spinner is in (it had to wait).
+type_schedule 4,2
+wait_for "[3] next: unlock spot"
+want_row "spot +spin +w3 spinner +2 +50.0% +[0-9.]+ +0 *│"
+# The clock wait times out, the timed lock of gate waits: marked timed
+# (it ends by itself; the step does not settle until it does).
+type_schedule 4,4
+wait_for "[4] waits for gate (held by 2)"
+want_row "gate +mutex +w2 holder +1 +0.0% +[0-9.]+ +1: w4 timer\(timed\)"
+narrow
+want_row "gate +mutex +w2 holder +1 +0.0% +[0-9.]+ +1: w4\(timed\)"
+quit timed
+
+# A consumer waits on fill; the producer takes buf_lock and signals fill:
+# the consumer is woken, and waits for buf_lock inside its
+# pthread_cond_wait (not asleep on fill any more).
+start prodcons_while "exited 0"
+type_schedule 1,1,1,2,2,2
+want_row "fill +condvar +- +0 +- +[0-9.]+ +1: w2 consumer *│"
+type_schedule 4,4,4
+wait_for "[4] next: unlock buf_lock"
+want_row "fill +condvar +- +0 +- +[0-9.]+ +1: w2 consumer \\(1 woken\\)"
+# The producer lets buf_lock go: the consumer has it back, out of its wait.
+narrow
+type_schedule 4
+wait_for "[2] next: signal empty"
+want_row "buf_lock +mutex +w2 consumer +3 +0.0% +[0-9.]+ +0 *│"
+quit prodcons_while
+echo "ok: --watch Locks panel: rwlock readers and writer, semaphore, barrier, a dead holder, spin lock, timed waits, address names"
