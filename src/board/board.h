@@ -302,6 +302,9 @@ struct board_actor_id {
 
 /* Creating and mapping. All return NULL and set errno on failure. */
 struct board *board_create_anon(void);      /* standalone: before any fork */
+/* b as board_create_anon made it, its pages kept (their events are
+ * behind every actor's head): one board for each --explore run. */
+void board_renew(struct board *b);
 struct board *board_create_memfd(int *fdp); /* the shell's: fd is inheritable */
 /* Map an existing board; on a bad one, NULL with *why set to a message. */
 struct board *board_attach(int fd, const char **why);
