@@ -849,10 +849,13 @@ hist_push(struct demo_actor *a, uint64_t t, enum board_state st)
 }
 
 /* The newest events of an actor a frame: twice what its history keeps.
- * A worker recording every step puts tens of thousands a frame; reading
- * more only to drop them cost a frame 2-3 ms at 64 workers and mapped
- * every ring page into the shell (55 MiB resident, against 5 before the
- * whole-run rings).  The timeline has a column per frame or so. */
+ * A worker recording every step puts tens of thousands a frame.  Reading
+ * them one by one behind a live head (board_event_next) made the shell
+ * chase a running worker: up to 73,000 events in one frame at 64 workers
+ * (a uprobe count), 5-8 ms, its cache lines ping-ponging with the
+ * writer's CPU; page faults were 3-90 a frame, not the cost.  One batch
+ * up to the head as it is (board_events_newest) bounds a frame to
+ * DEMO_DRAIN_MAX an actor.  The timeline has a column per frame or so. */
 enum { DEMO_DRAIN_MAX = 2 * DEMO_HIST_LEN };
 
 static void
