@@ -110,7 +110,7 @@ WATCH_PIC_CFLAGS = $(RL_CPPFLAGS) $(CPPFLAGS) -std=c17 $(WARN) $(WERROR) -MMD -M
 $(B)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(WATCH_PIC_CFLAGS) $(DW_CFLAGS) -c $< -o $@
-$(WATCH_LIB): $(WATCH_LIB_SRC:%.c=$(B)/pic/%.o) $(BOARD_SRC:%.c=$(B)/pic/%.o)
+$(WATCH_LIB): $(WATCH_LIB_SRC:%.c=$(B)/pic/%.o) $(BOARD_SRC:%.c=$(B)/pic/%.o) $(B)/pic/src/lab/lab_warm.o
 	$(CC) -shared -pthread $(LDFLAGS) -Wl,-soname,librlwatch.so -o $@ $^ -ldl -latomic $(DW_LIBS)
 $(B)/src/watch/watch.o: ALL_CFLAGS += -DLIBDIR=\"$(LIBDIR)\"
 bin/racelab-watch: $(B)/src/watch/watch.o $(B)/src/watch/rlw_kids.o $(B)/src/lesson/watch_cmd.o $(LAB_LIB) $(BOARD_LIB) | $(WATCH_LIB)

@@ -4,15 +4,25 @@
 # thread workers of 5 updates each (two probes an update: 20 steps a run),
 # the first 2000 of its 184,756 schedules.  Each run is a fork of the
 # parsed program (a fork server), its threads started and stepped by the
-# lab's step driver.
+# lab's step driver, pinned to one CPU; the same unpinned
+# (RACELAB_NO_PIN=1) in this bench run, as a ratio.
 cd "$(dirname "$0")/.." || exit 1
-out=$(bin/racelab-race --workers 2 --iters 5 --mode thread --explore --max-runs 2000 --json) || exit 1
-printf '%s\n' "$out" | python3 -c '
+run() { env "$@" bin/racelab-race --workers 2 --iters 5 --mode thread --explore --max-runs 2000 --json || echo '{}'; }
+{
+	cut -d' ' -f1 /proc/loadavg
+	run X=1
+	run RACELAB_NO_PIN=1
+} | python3 -c '
 import json, sys
-r = json.load(sys.stdin)
+lines = sys.stdin.read().split("\n")
+r, u = json.loads(lines[1]), json.loads(lines[2])
+if "runs_per_s" not in r or "runs_per_s" not in u:
+    print("explore: a run failed"); sys.exit(1)
 runs, steps = r["runs_per_s"], r["steps_per_s"]
-print("%-44s %10s %10s" % ("explore: race 2 threads x 20 steps", "runs/s", "steps/s"))
+print("%-44s %10s %10s" % ("explore: race 2 threads x 20 steps, load " + lines[0], "runs/s", "steps/s"))
 print("%-44s %10.0f %10.0f" % ("  %d runs, %d steps, %.2f s" % (r["explored"], r["steps"], r["seconds"]), runs, steps))
+print("%-44s %10.0f %10.0f   pinning: x%.2f" % ("  unpinned (RACELAB_NO_PIN=1)", u["runs_per_s"], u["steps_per_s"],
+      runs / u["runs_per_s"] if u["runs_per_s"] else 0))
 print("%-44s %10d %10d   %s" % ("  budget (issue 15)", 1000, 50000,
       "met" if runs >= 1000 and steps >= 50000 else "NOT met"))
 '

@@ -4,7 +4,8 @@
 # e2e helpers), with its opt-in instrumentation:
 #   RACELAB_STATS=<file>     one record per frame: end time, kind (L live,
 #                            F frozen = nothing moves, O other), CPU time of
-#                            the frame's work and of its tick, tasks sampled
+#                            the frame's work and of its tick, tasks sampled,
+#                            drawn or not, the shell's minor faults in it
 #   RACELAB_DEMO_LOG=<file>  a copy of the demo's output (watched results)
 # Shell CPU comes from /proc/<pid>/schedstat (ns), memory from status.
 # Prints one row per figure: name, budget, measured, verdict; where a budget
@@ -120,6 +121,11 @@ row "shell CPU, 64 live thread workers (4 s)" "<= 3%" "$live% (tmux parsing it: 
 p99=$(work_of "$S64" L | pct 99)
 row "frame work p99, 64 workers" "<= 1 ms" "$(us "$p99") us (p50 $(us "$(work_of "$S64" L | median)"))" \
 	"$(verdict "$(ms "$p99")" 1)"
+# Page faults on ring pages the shell maps on first touch: how many a live
+# frame takes (the frame's tail was once blamed on them; it was the reader
+# chasing a live ring head, board_events_newest).
+flt_of() { awk -v k="$2" '$2 == k && NF >= 7 { print $7 }' "$1"; }
+row "  minor faults per live frame, 64 workers" "info" "p50 $(flt_of "$S64" L | median), p99 $(flt_of "$S64" L | pct 99), max $(flt_of "$S64" L | pct 100)" ""
 # A frozen demo whose screen no longer changes (see above): what a frame
 # costs beside the tick's /proc reads.  Stats times are CLOCK_MONOTONIC; the
 # "first" line gives the wall clock of the first frame, to map the window.

@@ -200,25 +200,33 @@ board_map_size(void)
 	       (size_t)ring_first(BOARD_MAX_ACTORS) * sizeof(struct board_event);
 }
 
+/* Actor slot i as a new board has it (a zero-filled a). */
 static void
-board_init_header(struct board *b)
+actor_init(const struct board *b, unsigned i, struct board_actor *a)
+{
+	const struct board_actor *at = &b->actor[i];
+
+	a->board_off = (uint64_t)((const char *)at - (const char *)b);
+	a->ring_off = (uint64_t)((const char *)&b->ring[ring_first(i)] - (const char *)at);
+	a->ring_mask = (uint32_t)(i < BOARD_RING_LONG_ACTORS ? BOARD_RING_LEN
+	                                                     : BOARD_RING_LEN_SHORT) - 1;
+	a->tick_tsc = b->clock.tsc;
+}
+
+/* The header of a zero-filled board, and its first n actors (the
+ * others: every slot, when new). */
+static void
+board_init_header(struct board *b, uint32_t tsc, unsigned n)
 {
 	b->magic = BOARD_MAGIC;
 	b->version = BOARD_VERSION;
 	b->size = board_map_size();
 	for (int i = 0; i < BOARD_MAX_LOCKS; i++)
 		atomic_store(&b->lock[i].holder, -1);
-	b->clock.tsc = tsc_usable();
+	b->clock.tsc = tsc;
 	clock_pair(b->clock.tsc, &b->clock.tick0, &b->clock.ns0);
-	for (unsigned i = 0; i < BOARD_MAX_ACTORS; i++) {
-		struct board_actor *a = &b->actor[i];
-
-		a->board_off = (uint64_t)((char *)a - (char *)b);
-		a->ring_off = (uint64_t)((char *)&b->ring[ring_first(i)] - (char *)a);
-		a->ring_mask = (uint32_t)(i < BOARD_RING_LONG_ACTORS ? BOARD_RING_LEN
-		                                                     : BOARD_RING_LEN_SHORT) - 1;
-		a->tick_tsc = b->clock.tsc;
-	}
+	for (unsigned i = 0; i < n && i < BOARD_MAX_ACTORS; i++)
+		actor_init(b, i, &b->actor[i]);
 }
 
 struct board *
@@ -230,8 +238,24 @@ board_create_anon(void)
 	         MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (b == MAP_FAILED)
 		return NULL;
-	board_init_header(b); /* the mapping is zero-filled */
+	board_init_header(b, tsc_usable(), BOARD_MAX_ACTORS); /* the mapping is zero-filled */
 	return b;
+}
+
+void
+board_renew(struct board *b)
+{
+	uint32_t tsc = b->clock.tsc; /* the clocksource, read once */
+	uint32_t n = atomic_load(&b->nactors);
+
+	/* Only the slots a run used (below nactors: every writer raises it
+	 * first) are made new: a write to a shared page already there is
+	 * still a fault, and the 1025 slots are 80 pages. */
+	n = n < BOARD_MAX_ACTORS ? n : BOARD_MAX_ACTORS;
+	memset(b, 0, offsetof(struct board, actor));
+	memset(b->actor, 0, n * sizeof *b->actor);
+	memset(&b->clock, 0, sizeof b->clock);
+	board_init_header(b, tsc, n);
 }
 
 struct board *
@@ -250,7 +274,7 @@ board_create_memfd(int *fdp)
 	         MAP_SHARED | MAP_NORESERVE, fd, 0);
 	if (b == MAP_FAILED)
 		goto fail;
-	board_init_header(b);
+	board_init_header(b, tsc_usable(), BOARD_MAX_ACTORS);
 	*fdp = fd;
 	return b;
 fail:
@@ -720,6 +744,60 @@ board_event_next(const struct board_actor *a, uint64_t *cursor,
 			return 1;
 		(*dropped)++;
 	}
+}
+
+size_t
+board_events_newest(const struct board_actor *a, uint64_t *cursor, size_t max,
+                    struct board_event_copy *out, uint64_t *dropped)
+{
+	struct board_actor *m = (struct board_actor *)a;
+	const struct board_event *r = ring_of(a);
+	uint64_t len = board_ring_len(a), h, h2, c, skip;
+	size_t n, k, got = 0;
+
+	/* One look at the head: the batch ends there, however fast the
+	 * writer goes on (a reader that follows a live head chases it). */
+	h = atomic_load_explicit(&m->ring_head, memory_order_acquire);
+	c = *cursor;
+	if (c >= h || max == 0)
+		return 0;
+	if (max > len)
+		max = (size_t)len;
+	if (h - c > max) {
+		*dropped += h - c - max;
+		c = h - max;
+	}
+	n = (size_t)(h - c);
+	for (k = 0; k < n; k++) {
+		struct board_event *e = (struct board_event *)&r[(c + k) & a->ring_mask];
+
+		out[k].ticks = atomic_load_explicit(&e->ticks, memory_order_relaxed);
+		out[k].value = atomic_load_explicit(&e->value, memory_order_relaxed);
+		/* meta's bits, decoded below once the batch is known good */
+		out[k].t_ns = atomic_load_explicit(&e->meta, memory_order_relaxed);
+	}
+	/* As board_event_at, once for the batch: a slot the writer began
+	 * to fill again (idx + len <= head now) may be torn; drop those,
+	 * which are the oldest of the batch. */
+	atomic_thread_fence(memory_order_acquire);
+	h2 = atomic_load_explicit(&m->ring_head, memory_order_relaxed);
+	skip = h2 >= c + len ? h2 - len - c + 1 : 0;
+	if (skip > n)
+		skip = n;
+	*dropped += skip;
+	for (k = (size_t)skip; k < n; k++, got++) {
+		uint64_t meta = out[k].t_ns;
+
+		out[got].ticks = out[k].ticks;
+		out[got].value = out[k].value;
+		out[got].type = (enum board_event_type)(meta & 0xff);
+		out[got].state = (enum board_state)((meta >> 8) & 0xff);
+		out[got].line = (unsigned)((meta >> 16) & 0xffff);
+		out[got].arg = (uint32_t)(meta >> 32);
+		out[got].t_ns = reader_ns(a, out[got].ticks);
+	}
+	*cursor = h;
+	return got;
 }
 
 void

@@ -302,6 +302,9 @@ struct board_actor_id {
 
 /* Creating and mapping. All return NULL and set errno on failure. */
 struct board *board_create_anon(void);      /* standalone: before any fork */
+/* b as board_create_anon made it, its pages kept (their events are
+ * behind every actor's head): one board for each --explore run. */
+void board_renew(struct board *b);
 struct board *board_create_memfd(int *fdp); /* the shell's: fd is inheritable */
 /* Map an existing board; on a bad one, NULL with *why set to a message. */
 struct board *board_attach(int fd, const char **why);
@@ -364,6 +367,14 @@ void board_actor_state(struct board_actor *a, enum board_state s);
  * to *dropped and skipped. */
 int board_event_next(const struct board_actor *a, uint64_t *cursor,
                      struct board_event_copy *out, uint64_t *dropped);
+/* The newest events after *cursor, at most max (the older ones count as
+ * dropped), into out[]: how many.  The end is the head as it is at the
+ * call, so a reader costs O(max) however fast the actor writes: one load
+ * of the head before and one after the copy (board_event_next's three a
+ * event ping-pong with a writer on another CPU). */
+size_t board_events_newest(const struct board_actor *a, uint64_t *cursor,
+                           size_t max, struct board_event_copy *out,
+                           uint64_t *dropped);
 
 /* Step gates (futexes on shared memory; work across processes). */
 /* Park until a grant (or step mode ends), then set the actor's state to

@@ -145,6 +145,11 @@ struct lab {
 	bool exploring;
 	int explore_fd;
 	long explore_k; /* schedule steps taken so far in this run */
+	/* The explorer's board, made once and renewed in each run's child
+	 * (setup_board takes it): a fresh one was some 80 page faults a
+	 * run, a third of a short one. */
+	struct board *explore_board;
+	bool explore_stale;
 	/* Probes record about one step a millisecond, not every step
 	 * (lab_probe_event): the lesson's record_sampled, or
 	 * RACELAB_RECORD=sampled; RACELAB_RECORD=all and --trace-out record
@@ -208,6 +213,17 @@ void lab_init(struct lab *lab, const struct lab_lesson *lesson, int argc,
  * 0 parsed, 1 --help or --version printed, -1 bad input (message in err). */
 int lab_parse(struct lab *lab, const struct lab_lesson *lesson, int argc,
               char **argv, char *err, size_t errlen);
+/* A thread worker's stack (lab_worker.c): small, so that a thousand fit. */
+enum { LAB_WORKER_STACK = 256 * 1024 };
+
+/* --cpus N (lab_init calls it; racelab-watch too): keep this process's
+ * first n usable CPUs (n <= 0: all). */
+void lab_pin_cpus(struct lab *lab, int n);
+/* A run that goes one thread at a time (--explore's runs, racelab-watch's
+ * scheduled ones): pin the calling thread to one CPU of its affinity
+ * mask, the one it is on (lab_explore.c); returns it, or -1 when left as
+ * it was (RACELAB_NO_PIN set: the bench's comparison). */
+int lab_pin_one_cpu(void);
 /* --explore (lab_explore.c), called by lab_init after parsing: the
  * explorer forks one run per schedule and returns only in each run's
  * child (lab->exploring set); it prints its report and exits itself. */

@@ -14,15 +14,20 @@
 // outcome is the fields of its JSON record that the lesson names
 // (lab_lesson.outcome), its exit status, and how it ended.
 #include "lab.h"
+#include "lab_warm.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -119,19 +124,21 @@ push(struct ex_state *x, const int *s, long n, const int *sl, long nsl)
 	x->stack[x->nstack++] = e;
 }
 
+/* /dev/null, opened once for every run's stdin and stderr. */
+static int ex_null = -1;
+
 /* The child: stdout and the step record into pipes, the rest quiet. */
 static void
 child(struct lab *lab, const struct ex_sched *pre, int out_fd, int ex_fd)
 {
-	int null = open("/dev/null", O_RDWR);
-
-	if (null >= 0) {
-		dup2(null, STDIN_FILENO);
-		dup2(null, STDERR_FILENO);
-		close(null);
+	if (ex_null >= 0) {
+		dup2(ex_null, STDIN_FILENO);
+		dup2(ex_null, STDERR_FILENO);
+		close(ex_null);
 	}
 	dup2(out_fd, STDOUT_FILENO);
 	close(out_fd);
+	board_renew(lab->explore_board);
 	lab->exploring = true;
 	lab->explore_fd = ex_fd;
 	lab->explore_k = 0;
@@ -333,6 +340,36 @@ lab_run(void *ctx, const int *pre, long npre, const int *sl, long nsl,
 
 	(void)sl; /* a lesson's steps carry no footprints: no sleep sets */
 	(void)nsl;
+	/* One board for every run (each child renews it); after a run that
+	 * was stopped, a new one: what it left running may still write. */
+	if (lab->explore_board && lab->explore_stale) {
+		munmap(lab->explore_board, board_map_size());
+		lab->explore_board = NULL;
+	}
+	if (!lab->explore_board && !(lab->explore_board = board_create_anon()))
+		lab_die(lab, "cannot map the board:");
+	lab->explore_stale = false;
+	if (ex_null < 0) {
+		ex_null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		/* One malloc arena: a run's threads go one at a time, and
+		 * each new thread's arena (a 128 MiB reservation trimmed with
+		 * two munmaps and an mprotect, then its page faults) came
+		 * with every run. */
+		mallopt(M_ARENA_MAX, 1);
+		/* As many threads as a run makes: its workers, its step
+		 * driver (a default stack). */
+		lab_warm_stacks(lab->o.workers, LAB_WORKER_STACK, 1);
+		{
+			/* The code every run runs: the lesson's, the C
+			 * library's, the dynamic linker's. */
+			const uintptr_t code[] = {
+				(uintptr_t)lab_explore, (uintptr_t)dlsym(RTLD_DEFAULT, "fork"),
+				(uintptr_t)dlsym(RTLD_DEFAULT, "__tls_get_addr"),
+			};
+
+			lab_warm_code(code, sizeof code / sizeof *code);
+		}
+	}
 	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(exp, O_CLOEXEC) < 0)
 		lab_die(lab, "--explore: pipe:");
 	fflush(NULL);
@@ -352,6 +389,7 @@ lab_run(void *ctx, const int *pre, long npre, const int *sl, long nsl,
 		;
 	r->status = WIFSIGNALED(wst) ? -WTERMSIG(wst) : WEXITSTATUS(wst);
 	r->timeout = !done;
+	lab->explore_stale = !done || WIFSIGNALED(wst);
 	r->out = out.s;
 	r->steps = ex.s;
 	return true;
@@ -673,12 +711,41 @@ print_text(struct ex_state *x, double secs)
 	       secs > 0 ? (double)x->steps / secs : 0);
 }
 
+/* The runs an explorer makes go one thread at a time (a baton passed at
+ * every step), so one CPU loses them no parallelism, and a hand-off on
+ * one CPU is a switch where one across two is an inter-processor wake:
+ * 3.3 us against 25 us a step on this VM (racelab-watch --quantum 1,
+ * measured with taskset).  The CPU is the one this thread is on (the
+ * kernel has just placed it there: several explorers at once spread
+ * over the CPUs), if the mask has it. */
+int
+lab_pin_one_cpu(void)
+{
+	cpu_set_t have, one;
+	int cpu = sched_getcpu();
+	const char *no = getenv("RACELAB_NO_PIN");
+
+	if ((no && *no) || sched_getaffinity(0, sizeof have, &have) < 0)
+		return -1;
+	if (cpu < 0 || cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &have))
+		for (cpu = 0; cpu < CPU_SETSIZE && !CPU_ISSET(cpu, &have); cpu++)
+			;
+	if (cpu >= CPU_SETSIZE)
+		return -1;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	return sched_setaffinity(0, sizeof one, &one) == 0 ? cpu : -1;
+}
+
 void
 lab_explore(struct lab *lab)
 {
 	struct lab_explore_ops ops = lab_ops;
 
 	ops.ctx = lab;
+	/* lab->ncpu was counted before: a run's workers are as many as
+	 * without --explore. */
+	lab_pin_one_cpu();
 	lab_explore_with(lab, &ops);
 	if (lab->exploring)
 		return; /* the child: on into the lesson */

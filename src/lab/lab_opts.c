@@ -301,7 +301,8 @@ usage(const struct lab *lab)
 		       "                       the shared counters after it (with any schedule above)\n");
 		printf("  (--schedule, --step, --quantum and --random-schedule exclude each other)\n");
 		printf("  --explore            run every schedule of the probe points once and report\n"
-		       "                       each distinct outcome, how often, and a --schedule for it\n");
+		       "                       each distinct outcome, how often, and a --schedule for it\n"
+		       "                       (its runs go one thread at a time: on one CPU)\n");
 		printf("  --preemptions K      with --explore: at most K switches away from a worker\n"
 		       "                       that could go on\n");
 		printf("  --max-runs N         with --explore: stop after N runs (default %d)\n",
@@ -381,8 +382,8 @@ count_cpus(void)
  * lesson's workers can be confined like that, and a single-worker or
  * lock-step (--schedule, --explore) run is just as correct on one CPU, so
  * there is no program for which it would be wrong. */
-static void
-pin_cpus(struct lab *lab, int n)
+void
+lab_pin_cpus(struct lab *lab, int n)
 {
 	cpu_set_t have, want;
 	int kept = 0;
@@ -428,7 +429,7 @@ setup_board(struct lab *lab)
 			lab_die(lab, "%s=%s: %s", BOARD_ENV_FD, env, why);
 		lab->under_shell = true;
 	} else {
-		lab->board = board_create_anon();
+		lab->board = lab->explore_board ? lab->explore_board : board_create_anon();
 		if (!lab->board)
 			lab_die(lab, "cannot map the board:");
 	}
@@ -804,7 +805,7 @@ lab_init(struct lab *lab, const struct lab_lesson *lesson, int argc,
 		lab_usage_error(lab, "%s", err);
 	if (r > 0)
 		exit(0);
-	pin_cpus(lab, lab->o.cpus); /* before the explorer forks its runs */
+	lab_pin_cpus(lab, lab->o.cpus); /* before the explorer forks its runs */
 	if (lab->o.explore) {
 		lab_explore(lab); /* returns in each run's child only */
 		/* The child's records go to the explorer on stdout alone. */

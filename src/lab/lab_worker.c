@@ -239,7 +239,7 @@ spawn(struct lab *lab, enum lab_mode mode, int first, int n, lab_worker_fn fn,
 		atomic_store(&b->nactors, (uint32_t)(first + n));
 
 	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, 256 * 1024);
+	pthread_attr_setstacksize(&attr, LAB_WORKER_STACK);
 	for (int i = 0; i < n; i++) {
 		struct lab_worker *w = &t->w[i];
 		struct board_actor *a = &b->actor[first + i];

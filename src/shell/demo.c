@@ -849,28 +849,27 @@ hist_push(struct demo_actor *a, uint64_t t, enum board_state st)
 }
 
 /* The newest events of an actor a frame: twice what its history keeps.
- * A worker recording every step puts tens of thousands a frame; reading
- * more only to drop them cost a frame 2-3 ms at 64 workers and mapped
- * every ring page into the shell (55 MiB resident, against 5 before the
- * whole-run rings).  The timeline has a column per frame or so. */
+ * A worker recording every step puts tens of thousands a frame.  Reading
+ * them one by one behind a live head (board_event_next) made the shell
+ * chase a running worker: up to 73,000 events in one frame at 64 workers
+ * (a uprobe count), 5-8 ms, its cache lines ping-ponging with the
+ * writer's CPU; page faults were 3-90 a frame, not the cost.  One batch
+ * up to the head as it is (board_events_newest) bounds a frame to
+ * DEMO_DRAIN_MAX an actor.  The timeline has a column per frame or so. */
 enum { DEMO_DRAIN_MAX = 2 * DEMO_HIST_LEN };
 
 static void
 drain_events(struct demo_actor *a, const struct board_actor *ba)
 {
-	struct board_event_copy e;
-	uint64_t head = atomic_load_explicit(&((struct board_actor *)ba)->ring_head,
-	                                     memory_order_acquire);
+	struct board_event_copy e[DEMO_DRAIN_MAX];
+	size_t n;
 
 	/* Every step is an event now: a frame reads the newest few (see
-	 * DEMO_DRAIN_MAX), the rest count as dropped, so a busy worker's ring
-	 * costs the shell little. */
-	if (head - a->ev_cursor > DEMO_DRAIN_MAX) {
-		a->ev_dropped += head - DEMO_DRAIN_MAX - a->ev_cursor;
-		a->ev_cursor = head - DEMO_DRAIN_MAX;
-	}
-	while (board_event_next(ba, &a->ev_cursor, &e, &a->ev_dropped))
-		hist_push(a, e.t_ns, e.state);
+	 * DEMO_DRAIN_MAX) up to the head as it is now, the rest count as
+	 * dropped, so a busy worker's ring costs the shell little. */
+	n = board_events_newest(ba, &a->ev_cursor, DEMO_DRAIN_MAX, e, &a->ev_dropped);
+	for (size_t k = 0; k < n; k++)
+		hist_push(a, e[k].t_ns, e[k].state);
 }
 
 /* Walk the history once for all n columns (it is in time order). */

@@ -303,10 +303,6 @@ panel_wants(unsigned shown, int w, int *idx, struct layout_want *pw)
 	 * and a deadlock's sentences before more process rows or source. */
 	if (!listed && shell_demo.argc && md_watch_is(shell_demo.argv[0]))
 		order[no++] = MD_PANEL_LOCKS;
-	/* A watched program (no panels: line) has its locks next: each one
-	 * and a deadlock's sentences before more process rows or source. */
-	if (!listed && shell_demo.argc && md_watch_is(shell_demo.argv[0]))
-		order[no++] = MD_PANEL_LOCKS;
 	for (int k = 0; listed && k < r->npanel_order; k++)
 		order[no++] = r->panel_order[k];
 	for (int i = 0; i < MD_PANEL_COUNT; i++)

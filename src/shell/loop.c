@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,6 +49,7 @@ struct stats_rec {
 	uint64_t end_ns;   /* CLOCK_MONOTONIC at the end of the frame */
 	uint32_t work_ns;  /* tick + drawing, CPU time of the shell */
 	uint32_t tick_ns;  /* demo_tick alone (board and /proc sampling), CPU */
+	uint32_t minflt;   /* minor page faults of the shell's thread in it */
 	uint16_t ntasks;   /* actors on the board, when /proc was read (a slice) */
 	char kind;         /* L live demo, F frozen (nothing moves), O other */
 	bool sampled;      /* /proc was read in this frame */
@@ -69,10 +71,21 @@ stats_cpu_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void
-stats_frame(const struct demo *d, uint64_t t0, uint64_t tick_ns, bool sampled, bool drew)
+/* Minor faults of the shell's thread so far (the frame's pages mapped on
+ * first touch: shared board pages the shell had not read before). */
+static uint64_t
+stats_minflt(void)
 {
-	uint64_t t = stats_cpu_ns();
+	struct rusage ru;
+
+	return getrusage(RUSAGE_THREAD, &ru) == 0 ? (uint64_t)ru.ru_minflt : 0;
+}
+
+static void
+stats_frame(const struct demo *d, uint64_t t0, uint64_t flt0, uint64_t tick_ns,
+            bool sampled, bool drew)
+{
+	uint64_t t = stats_cpu_ns(), flt = stats_minflt();
 	struct stats_rec *r;
 
 	if (stats.n == 0 && !stats.first_frame.tv_sec)
@@ -83,6 +96,7 @@ stats_frame(const struct demo *d, uint64_t t0, uint64_t tick_ns, bool sampled, b
 	r->end_ns = shell_now_ns();
 	r->work_ns = (uint32_t)(t - t0 < UINT32_MAX ? t - t0 : UINT32_MAX);
 	r->tick_ns = (uint32_t)(tick_ns < UINT32_MAX ? tick_ns : UINT32_MAX);
+	r->minflt = (uint32_t)(flt - flt0);
 	r->sampled = sampled;
 	r->drew = drew;
 	r->ntasks = (uint16_t)(sampled ? d->nact : 0);
@@ -90,7 +104,8 @@ stats_frame(const struct demo *d, uint64_t t0, uint64_t tick_ns, bool sampled, b
 }
 
 /* At exit: "first <realtime ns>", then "<end ns> <kind> <work ns> <tick
- * ns> <sampled tasks or -> <d drawn, u unchanged: nothing drawn>" per frame. */
+ * ns> <sampled tasks or -> <d drawn, u unchanged: nothing drawn> <minor
+ * faults>" per frame. */
 static void
 stats_write(void)
 {
@@ -109,7 +124,7 @@ stats_write(void)
 			fprintf(f, "%u", r->ntasks);
 		else
 			fputs("-", f);
-		fputs(r->drew ? " d\n" : " u\n", f);
+		fprintf(f, " %c %u\n", r->drew ? 'd' : 'u', r->minflt);
 	}
 	fclose(f);
 	free(stats.rec);
@@ -404,7 +419,7 @@ loop_run(struct shell_ctx *c)
 	layout(c);
 	frame(c, true);
 	if (stats.path)
-		stats_frame(d, stats_cpu_ns(), 0, false, true);
+		stats_frame(d, stats_cpu_ns(), stats_minflt(), 0, false, true);
 	while (!stack.quit) {
 		struct pollfd pfd[4] = {
 			{.fd = STDIN_FILENO, .events = POLLIN},
@@ -464,6 +479,7 @@ loop_run(struct shell_ctx *c)
 			}
 		}
 		uint64_t t0 = stats.path ? stats_cpu_ns() : 0, tick_ns = 0,
+		         flt0 = stats.path ? stats_minflt() : 0,
 		         proc_before = d->last_proc_ns;
 
 		now = shell_now_ns();
@@ -494,7 +510,7 @@ loop_run(struct shell_ctx *c)
 			bool drew = frame(c, (flags & (SH_REDRAW | SH_RESIZE)) != 0);
 
 			if (stats.path)
-				stats_frame(d, t0, tick_ns,
+				stats_frame(d, t0, flt0, tick_ns,
 				            d->last_proc_ns != proc_before && d->last_proc_ns != 0,
 				            drew);
 		}

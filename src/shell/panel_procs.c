@@ -226,6 +226,23 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 	rows = h - 3;
 	if (d->nact == 0) {
 		term_put(w, 1, 1, wd - 2, A_BOLD, " W  KIND PID  STATE");
+		if (!d->board && d->failed && d->msg[0]) {
+			/* A start refused (a script or static program given
+			 * to watch, a missing file): why, not "Enter runs it". */
+			char why[512], row[512];
+			struct layout_row r[8];
+			int nr;
+
+			snprintf(why, sizeof why, "not started: %.490s", d->msg);
+			nr = layout_wrap(why, wd - 4, 2, r, 8);
+			for (int k = 0; k < nr && 2 + k < h - 1; k++) {
+				memcpy(row, why + r[k].off, (size_t)r[k].len);
+				row[r[k].len] = '\0';
+				term_put(w, 2 + k, k ? 4 : 2, k ? wd - 6 : wd - 4, term_attr(COL_WARN),
+				         row);
+			}
+			return;
+		}
 		term_put(w, 2, 2, wd - 4, term_attr(COL_DIM),
 		         d->board ? "waiting for the lesson to publish its workers"
 		                  : "no demo yet: Enter runs this step's demo");

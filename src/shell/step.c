@@ -75,6 +75,7 @@ static struct {
 	/* The step settling now (a grant, or the start: settle_no 0), and the
 	 * jobs queued behind it; pump() works them, never waiting. */
 	bool settling, settle_quiet;
+	bool timed_told; /* the worker settling is in a timed wait: said so */
 	unsigned settle_no;
 	uint64_t settle_until;
 	char settle_did[96];
@@ -384,8 +385,10 @@ asleep_outside(const struct demo *d, uint32_t i)
 	pid_t pid = atomic_load(&a->pid), tid = atomic_load(&a->tid);
 	uint64_t now = shell_now_ns();
 
+	/* A lock wait is a scheduling point: an untimed one is settled by
+	 * the board, a timed one moves by itself (its step goes on). */
 	if (!d->argc || !md_watch_is(d->argv[0]) || pid <= 0 || tid <= 0 ||
-	    procfs_read(pid, tid, &ps) < 0 || ps.state != 'S' || in_timed_sleep(pid, tid)) {
+	    atomic_load(&a->state) == BOARD_ST_WAIT_LOCK || procfs_read(pid, tid, &ps) < 0 || ps.state != 'S' || in_timed_sleep(pid, tid)) {
 		asleep_since[i] = 0;
 		return false;
 	}
@@ -437,6 +440,26 @@ unsettled_worker(const struct demo *d)
 
 		if (atomic_load(&a->state) != BOARD_ST_IDLE && !still(d, i))
 			return atomic_load(&a->worker_no);
+	}
+	return 0;
+}
+
+/* The actor index of the first unsettled worker that is in a timed wait
+ * (a timedlock, sem_timedwait, cond_timedwait: wait_timed on the board),
+ * or 0.  Such a step settles when the wait ends, at its deadline at the
+ * latest: the worker is neither frozen nor computing. */
+static uint32_t
+timed_waiter(const struct demo *d)
+{
+	const struct board *b = d->board;
+	uint32_t n = b ? atomic_load(&b->nactors) : 0;
+
+	for (uint32_t i = 1; i < n && i < BOARD_MAX_ACTORS; i++) {
+		const struct board_actor *a = &b->actor[i];
+
+		if (atomic_load(&a->state) == BOARD_ST_WAIT_LOCK &&
+		    atomic_load(&a->wait_timed) && !board_actor_settled(b, i) && !task_gone(a))
+			return i;
 	}
 	return 0;
 }
@@ -599,6 +622,7 @@ queue_clear(void)
 {
 	st.qn = 0;
 	st.settling = false;
+	st.timed_told = false;
 }
 
 /* The step that has just settled, into the trace: its number, the
@@ -675,9 +699,34 @@ pump(struct shell_ctx *c)
 		}
 		if (st.settling) {
 			if (!settled_now(d)) {
+				uint32_t t = d->frozen ? 0 : timed_waiter(d);
 				unsigned w;
 
-				if (!d->frozen && shell_now_ns() < st.settle_until)
+				if (t && !st.timed_told) {
+					/* Said at once; the step stays settling, "did"
+					 * comes when the wait ends, and the steps
+					 * queued behind it go then.  The board has no
+					 * deadline: it is the program's own. */
+					const struct board_actor *a = &d->board->actor[t];
+					uint32_t l = atomic_load(&a->wait_lock);
+
+					st.timed_told = true;
+					st.gen++;
+					snprintf(st.last, sizeof st.last,
+					         "worker %u is in a timed wait for %.15s: it ends at its "
+					         "deadline, or sooner",
+					         atomic_load(&a->worker_no),
+					         l && l <= BOARD_MAX_LOCKS ? d->board->lock[l - 1].name
+					                                   : "a lock");
+					if (st.qn) /* kept: the wait ends by itself */
+						snprintf(st.last + strlen(st.last),
+						         sizeof st.last - strlen(st.last),
+						         "; %d step%s wait%s behind it", st.qn,
+						         st.qn == 1 ? "" : "s", st.qn == 1 ? "s" : "");
+					shell_note(c, COL_WARN, "%s", st.last);
+					return;
+				}
+				if (t || (!d->frozen && shell_now_ns() < st.settle_until))
 					return; /* not yet: again next frame */
 				st.gen++;
 				w = unsettled_worker(d);
@@ -696,6 +745,7 @@ pump(struct shell_ctx *c)
 				return;
 			}
 			st.settling = false;
+			st.timed_told = false;
 			st.gen++;
 			if (st.settle_no) {
 				history_add(c, d);
@@ -780,6 +830,11 @@ ready(struct shell_ctx *c)
 		}
 		step_new_run(d);
 		if (!start_stepping(d)) {
+			/* In the panel too: its hint ("1-9 start the demo")
+			 * would say nothing of the refusal. */
+			snprintf(st.last, sizeof st.last, "not started: %.180s",
+			         d->failed ? d->msg : "the demo did not start");
+			st.gen++;
 			shell_note(c, COL_WARN, "%s", d->failed ? d->msg : "the demo did not start");
 			return false;
 		}
@@ -1146,40 +1201,74 @@ wait_line(const struct board *b, const struct board_actor *a, uint32_t l, char *
 		snprintf(buf + used, len - used, ")");
 }
 
+/* What the board says now about goal i, after its text ("" when the run
+ * shown is not this block's). */
+static void
+goal_extra(int i, char *extra, size_t len)
+{
+	const struct board *b = shell_demo.board;
+	const struct md_goal *g = &st.run->goal[i];
+
+	extra[0] = '\0';
+	if (!b || !st.argc || st.started != st.run)
+		return;
+	if (g->kind == MD_GOAL_CRITICAL) {
+		int in = step_inside(b, g->name);
+
+		if (in >= 0)
+			snprintf(extra, len, "  (inside %s now: %d, most at once: %d)", g->name, in,
+			         st.most_inside[i]);
+	} else if (g->kind == MD_GOAL_COUNTER) {
+		int c = counter_index(b, g->name);
+
+		if (c >= 0)
+			snprintf(extra, len, "  (%s now %lld%s)", g->name,
+			         (long long)atomic_load(&b->counter[c].value),
+			         run_over(&shell_demo) ? ", run ended" : "");
+	}
+}
+
+static const char *
+goal_label(int i)
+{
+	if (st.reached[i])
+		return shell_cfg.ascii ? " * GOAL REACHED " : " \u2605 GOAL REACHED ";
+	return " Goal: ";
+}
+
+/* Goal i's row in a panel wd wide: the column after its text (*xp), and
+ * whether what the board says (extra) goes on a row of its own (beside
+ * the text it would be cut).  draw_goals and want() both ask here, so the
+ * panel asks for the rows it draws. */
+static bool
+goal_wraps(int i, int wd, const char *extra, int *xp)
+{
+	int lw = md_strwidth(goal_label(i)), tw = md_strwidth(st.run->goal[i].text), x, room;
+
+	x = 1 + (lw < wd - 2 ? lw : wd - 2 > 0 ? wd - 2 : 0);
+	room = wd - 1 - x;
+	x += tw < room ? tw : room > 0 ? room : 0;
+	*xp = x;
+	return extra[0] && x + md_strwidth(extra) > wd - 1;
+}
+
 static void
 draw_goals(WINDOW *w, int *y, int h, int wd)
 {
-	const struct board *b = shell_demo.board;
-
 	if (!st.run)
 		return;
 	for (int i = 0; i < st.run->ngoal && i < STEP_MAX_GOALS && *y < h - 1; i++) {
-		const struct md_goal *g = &st.run->goal[i];
-		char extra[120] = "";
+		char extra[120];
 		int x;
 
-		if (g->kind == MD_GOAL_CRITICAL && b && st.argc && st.started == st.run) {
-			int in = step_inside(b, g->name);
-
-			if (in >= 0)
-				snprintf(extra, sizeof extra, "  (inside %s now: %d, most at once: %d)",
-				         g->name, in, st.most_inside[i]);
-		} else if (g->kind == MD_GOAL_COUNTER && b && st.argc && st.started == st.run) {
-			int c = counter_index(b, g->name);
-
-			if (c >= 0)
-				snprintf(extra, sizeof extra, "  (%s now %lld%s)", g->name,
-				         (long long)atomic_load(&b->counter[c].value),
-				         run_over(&shell_demo) ? ", run ended" : "");
-		}
-		if (st.reached[i])
-			x = 1 + term_put(w, *y, 1, wd - 2, term_attr(COL_GOOD) | A_REVERSE,
-			                 shell_cfg.ascii ? " * GOAL REACHED " : " \u2605 GOAL REACHED ");
-		else
-			x = 1 + term_put(w, *y, 1, wd - 2, term_attr(COL_FOCUS), " Goal: ");
-		x += term_put(w, *y, x, wd - 1 - x, A_BOLD, g->text);
+		goal_extra(i, extra, sizeof extra);
+		x = 1 + term_put(w, *y, 1, wd - 2,
+		                 st.reached[i] ? term_attr(COL_GOOD) | A_REVERSE
+		                               : term_attr(COL_FOCUS),
+		                 goal_label(i));
+		term_put(w, *y, x, wd - 1 - x, A_BOLD, st.run->goal[i].text);
 		/* What the board says now, on the next line if it does not fit. */
-		if (extra[0] && x + md_strwidth(extra) > wd - 1 && *y + 1 < h - 1) {
+		if (goal_wraps(i, wd, extra, &x) && *y + 1 < h - 1) {
 			(*y)++;
 			x = 6;
 		}
@@ -1212,6 +1301,34 @@ draw_history(WINDOW *w, struct panel_view *v, bool focus, int *y, int h, int wd)
 		         st.hist[(first + v->top + r) % HIST_KEEP]);
 }
 
+/* The schedule row of a panel wd wide: the schedule line, the keys' hint,
+ * and whether the hint goes under it (beside it, it would be cut).
+ * draw() and want() both ask here, so the panel asks for the rows it
+ * draws: a hint that fits beside the schedule takes no row of its own (at
+ * 80x24 that row is one of the Locks panel's). */
+static bool
+sched_row(int wd, char *line, size_t len, const char **hint)
+{
+	const struct board *b = shell_demo.board;
+	char sched[256];
+	int x;
+
+	step_format_schedule(st.sched, st.n, sched, sizeof sched);
+	if (!st.n && given_schedule())
+		snprintf(sched, sizeof sched, "%.200s (the run's --schedule)", given_schedule());
+	snprintf(line, len, "schedule: %s%s", st.n || given_schedule() ? sched : "(none yet)",
+	         st.n >= STEP_MAX_SCHED ? "..." : "");
+	*hint = !demo_step_sticky(&shell_demo) ? "step mode off: s turns it on"
+	        : !shell_demo.pid              ? "1-9 start the demo in step mode"
+	        : b && atomic_load(&b->control.step_mode)
+	                ? "1-9 step  a each  g go  u undo  w save"
+	                : "running freely (g)";
+	x = 2 + md_strwidth(line);
+	if (x > wd - 2)
+		x = 2 + (wd - 4 > 0 ? wd - 4 : 0);
+	return x + 3 + md_strwidth(*hint) > wd - 2;
+}
+
 static int
 key(struct panel_view *v, int k)
 {
@@ -1226,27 +1343,19 @@ static void
 draw(WINDOW *w, struct panel_view *v, bool focus)
 {
 	const struct board *b = shell_demo.board;
-	char sched[256], buf[200], dl[BOARD_MAX_LOCKS + 1][160];
+	char sched[300], buf[200], dl[BOARD_MAX_LOCKS + 1][160];
 	int h, wd, y = 1, lo = 0, hi = 0, center = 0, who[BOARD_MAX_LOCKS + 1], ndl;
-	bool on = b && atomic_load(&b->control.step_mode);
 	uint32_t n;
 
 	getmaxyx(w, h, wd);
 	draw_goals(w, &y, h, wd);
-	step_format_schedule(st.sched, st.n, sched, sizeof sched);
-	if (!st.n && given_schedule())
-		snprintf(sched, sizeof sched, "%.200s (the run's --schedule)", given_schedule());
 	if (y < h - 1) {
-		const char *hint = !demo_step_sticky(&shell_demo) ? "step mode off: s turns it on" :
-		                   !shell_demo.pid ? "1-9 start the demo in step mode" :
-		                   on ? "1-9 step  a each  g go  u undo  w save" :
-		                        "running freely (g)";
-		int x = 2 + term_printf(w, y, 2, wd - 4, A_NORMAL, "schedule: %s%s",
-		                        st.n || given_schedule() ? sched : "(none yet)",
-		                        st.n >= STEP_MAX_SCHED ? "..." : "");
+		const char *hint;
+		bool below = sched_row(wd, sched, sizeof sched, &hint);
+		int x = 2 + term_put(w, y, 2, wd - 4, A_NORMAL, sched);
 
 		/* The hint beside it, or under it when it would be cut. */
-		if (x + 3 + md_strwidth(hint) > wd - 2 && y + 1 < h - 1)
+		if (below && y + 1 < h - 1)
 			x = 2 - 3, y++;
 		term_put(w, y++, x + 3, wd - 2 - (x + 3), term_attr(COL_DIM), hint);
 	}
@@ -1356,24 +1465,47 @@ draw(WINDOW *w, struct panel_view *v, bool focus)
 	}
 }
 
-/* Goals, the schedule, the last step and one row per worker.  The source
- * around the workers is not counted: it takes spare rows (by weight), so
- * that on a small terminal the panels after this one (the Locks of the
- * deadlock lesson) still get the rows they need. */
+/* Goals (with what the board says of them), the schedule (with the keys'
+ * hint), the last step, one row per worker and the source lines the
+ * workers stand at when they are near (at most 10 lines apart), as
+ * draw() lays them out.  More source around them, or workers far apart,
+ * take spare rows (by weight): on a small terminal the panels after this
+ * one (Counters, Locks) keep the rows they need. */
 static int
 want(int width)
 {
 	const struct board *b = shell_demo.board;
-	int rows = 2 + (st.last[0] ? 1 : 0);
+	const char *hint;
+	char line[300];
+	int wd = width + 2; /* as draw() sees it: the borders in */
+	int rows = 1 + sched_row(wd, line, sizeof line, &hint) + (st.last[0] ? 1 : 0);
+	int lo = 0, hi = 0; /* the lines the workers stand at */
 	uint32_t n = b ? atomic_load(&b->nactors) : 0;
 
-	(void)width;
-	if (st.run)
-		rows += 2 * (st.run->ngoal < STEP_MAX_GOALS ? st.run->ngoal : STEP_MAX_GOALS);
-	for (uint32_t i = 1; i < n && i < BOARD_MAX_ACTORS; i++)
-		rows += atomic_load(&b->actor[i].state) != BOARD_ST_IDLE;
+	for (int i = 0; st.run && i < st.run->ngoal && i < STEP_MAX_GOALS; i++) {
+		char extra[120];
+		int x;
+
+		goal_extra(i, extra, sizeof extra);
+		rows += 1 + goal_wraps(i, wd, extra, &x);
+	}
+
+	for (uint32_t i = 1; i < n && i < BOARD_MAX_ACTORS; i++) {
+		const struct board_actor *a = &b->actor[i];
+		uint32_t s = atomic_load(&a->state);
+		int at = (int)atomic_load(&a->line);
+
+		rows += s != BOARD_ST_IDLE;
+		if (s == BOARD_ST_GATE && at > 0) {
+			lo = !lo || at < lo ? at : lo;
+			hi = at > hi ? at : hi;
+		}
+	}
+	load_source();
 	if (st.ref_line) /* the learner asked for the source (o): the file's */
 		rows += 1 + 14; /* name, the marker and what it marks below */
+	else if (st.nsrc && lo && hi - lo < 10) /* the file's name, every worker's line */
+		rows += 1 + hi - lo + 1;
 	if (st.nhist) /* the trace: a heading and its rows */
 		rows += 1 + (st.nhist < HIST_ROWS ? st.nhist : HIST_ROWS);
 	return rows;

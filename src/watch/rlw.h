@@ -138,6 +138,10 @@ struct rlw_region {
 	uint64_t seed;
 	uint64_t max_steps;
 	int32_t watcher; /* racelab-watch's pid: a run outliving it ends */
+	/* The CPUs racelab-watch was given (taskset, --cpus): what a
+	 * scheduled run's threads are told they have, pinned to one of
+	 * them (rlw_sched.c). */
+	uint64_t cpus[1024 / 64];
 	uint32_t nsched;
 	uint16_t sched[RLW_MAX_SCHED];
 	/* --explore of a .c program: sleep sets (a partial-order
@@ -161,7 +165,7 @@ struct rlw_region {
 	uint32_t nobjs;
 	uint32_t nfp;      /* footprints logged (por) */
 	uint32_t armed;    /* the sleep set of the prefix's node is set */
-	uint32_t pad2_;
+	_Atomic int32_t run_pid; /* the fork server's run: its pid */
 	uint64_t sleep[(RLW_MAX_WORKERS + 64) / 64]; /* asleep now (por) */
 	char text[RLW_TEXT_LEN]; /* how a deadlock or an asleep run looked */
 	struct rlw_worker w[RLW_MAX_WORKERS + 1]; /* w[1..nworkers] */

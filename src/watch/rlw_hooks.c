@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #endif
 #include "rlw_lib.h"
+#include "../lab/lab_warm.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -31,12 +32,6 @@
 #include <unistd.h>
 
 #define PC ((uintptr_t)__builtin_return_address(0))
-#define REAL(name)                                                             \
-	(*({                                                                   \
-		if (!real_##name)                                              \
-			real_##name = (__typeof__(real_##name))dlsym(RTLD_NEXT, #name); \
-		real_##name;                                                   \
-	}))
 
 static int (*real_pthread_create)(pthread_t *, const pthread_attr_t *,
                                   void *(*)(void *), void *);
@@ -1350,10 +1345,26 @@ reap_all(void)
 	}
 }
 
-/* The fork server (as AFL's): read a schedule prefix from ctl, fork, let
- * the child go on into main under it; report the child's pid and then
- * its wait status on rep.  The exec, the dynamic linking and the
- * constructors happen once for every run. */
+/* The fork server's page tables, warmed for its runs (lab_warm.c): the
+ * code every run runs is the program's, the C library's, the dynamic
+ * linker's and this library's.  On tests/watch/twenty: 77 faults a run
+ * before, 44 after (the rest: copies of written pages, the two threads'
+ * stacks). */
+static void
+warm_code_maps(void)
+{
+	const uintptr_t code[] = {
+		(uintptr_t)real_main, (uintptr_t)rlw_start, (uintptr_t)REAL(fork),
+		(uintptr_t)dlsym(RTLD_DEFAULT, "__tls_get_addr"), /* ld.so's */
+	};
+
+	lab_warm_code(code, sizeof code / sizeof *code);
+}
+
+/* The fork server (as AFL's): wait for the go on ctl (the schedule
+ * prefix is in the region), fork, let the child go on into main under
+ * it; its pid into the region, its wait status onto rep.  The exec, the
+ * dynamic linking and the constructors happen once for every run. */
 static void
 serve(int ctl, int rep)
 {
@@ -1365,17 +1376,21 @@ serve(int ctl, int rep)
 	 * mprotect and page faults, unmapped at exit) was a tenth of a
 	 * short run's cost. */
 	mallopt(M_ARENA_MAX, 1);
+	/* Four stacks of the default size (the program's, unless it asks
+	 * for others), made by the real pthread_create. */
+	rlw_inside++;
+	lab_warm_stacks(0, 0, 4);
+	rlw_inside--;
+	warm_code_maps();
 	for (;;) {
 		uint32_t n;
 		int32_t msg[2];
 		pid_t pid;
 		int st = 0;
 
-		if (!read_all(ctl, &n, sizeof n) || n > RLW_MAX_SCHED)
+		/* The go: the prefix's length; the prefix is in the region. */
+		if (!read_all(ctl, &n, sizeof n) || n > RLW_MAX_SCHED || n != r->nsched)
 			REAL(_exit)(0);
-		if (n && !read_all(ctl, r->sched, n * sizeof *r->sched))
-			REAL(_exit)(0);
-		r->nsched = n;
 		rlw_reset_run(r);
 		fflush(NULL);
 		pid = REAL(fork)();
@@ -1386,9 +1401,7 @@ serve(int ctl, int rep)
 			prctl(PR_SET_CHILD_SUBREAPER, 0);
 			return;
 		}
-		msg[0] = 'P';
-		msg[1] = pid;
-		write_all(rep, msg, sizeof msg);
+		atomic_store(&r->run_pid, pid);
 		while (REAL(waitpid)(pid, &st, 0) < 0 && errno == EINTR)
 			;
 		if (r->nprocs > 1 || r->mode == RLW_FREE) /* its children too */
@@ -1423,11 +1436,14 @@ rlw_start(void)
 	rlw_me = 1;
 	rlw_thread_init();
 	if (srv) {
-		int ctl = -1, rep = -1;
+		int ctl = -1, rep = -1, bound = 0;
 
-		sscanf(srv, "%d,%d", &ctl, &rep);
+		sscanf(srv, "%d,%d,%d", &ctl, &rep, &bound);
 		unsetenv(RLW_ENV_SERVER);
+		if (bound) /* racelab-watch's LD_BIND_NOW: not the program's */
+			unsetenv("LD_BIND_NOW");
 		rlw_names_warm(); /* the debug info, read once for every run */
+		rlw_real_warm();
 		serve(ctl, rep);
 	}
 	rlw_me = 1;
@@ -1459,6 +1475,8 @@ rlw_thread_init(void)
 	void *lo;
 	size_t n;
 
+	if (!rlw_tsan) /* the bounds serve a .c program's accesses only */
+		return;
 	rlw_inside++;
 	if (pthread_getattr_np(pthread_self(), &a) == 0) {
 		if (pthread_attr_getstack(&a, &lo, &n) == 0) {

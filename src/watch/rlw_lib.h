@@ -10,6 +10,28 @@
 
 #define RLW_API __attribute__((visibility("default")))
 
+/* The libc function behind a hook (real_NAME, a pointer the hook
+ * declares), looked up on first use with dlsym(RTLD_NEXT).  Each use also
+ * leaves an entry in section rlw_real, so that the fork server looks them
+ * all up before its first fork (rlw_real_warm): in a forked run each
+ * lookup walked the symbol tables of every library loaded (libdw's among
+ * them), page faults in each run's fresh page tables, a sixth of a short
+ * run. */
+struct rlw_real {
+	const char *name;
+	void **fn;
+};
+#define REAL(name)                                                             \
+	(*({                                                                   \
+		static struct rlw_real rlw_real_##name                         \
+			__attribute__((section("rlw_real"), used)) =           \
+			{ #name, (void **)&real_##name };                      \
+		if (!real_##name)                                              \
+			real_##name = (__typeof__(real_##name))dlsym(RTLD_NEXT, #name); \
+		real_##name;                                                   \
+	}))
+void rlw_real_warm(void);
+
 extern struct rlw_region *rlw_reg;   /* NULL: not watched (run as is) */
 extern _Thread_local int rlw_me;     /* this thread's worker number */
 extern _Thread_local int rlw_inside; /* in the library: pass through */

@@ -15,7 +15,9 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <dlfcn.h>
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
@@ -1289,4 +1291,108 @@ rlw_obj_renew(uintptr_t addr, enum rlw_obj_kind kind)
 		o->kind = kind;
 		from_real(o);
 	}
+}
+
+/* ---- affinity ----------------------------------------------------------
+ * A scheduled run is pinned to one CPU (racelab-watch: one thread goes at
+ * a time).  The program is told the CPUs racelab-watch was given, as a
+ * free run is (sched_getaffinity and pthread_getaffinity_np of any of its
+ * threads), so that what it decides from them (how many workers) is the
+ * same in both; a sched_setaffinity or pthread_setaffinity_np of its own
+ * threads is accepted when the mask has one of those CPUs (EINVAL when
+ * not, as the kernel answers) and not applied: the schedule decides who
+ * runs.  The raw system call and nproc(1) run from it see the one CPU. */
+static bool
+own_task(pid_t pid)
+{
+	struct rlw_region *r = rlw_reg;
+
+	if (pid == 0)
+		return true;
+	for (uint32_t i = 1; i <= r->nworkers && i <= RLW_MAX_WORKERS; i++)
+		if (r->w[i].state == RLW_W_LIVE &&
+		    (atomic_load(&r->w[i].tid) == pid || atomic_load(&r->w[i].pid) == pid))
+			return true;
+	return false;
+}
+
+static bool
+scheduled(void)
+{
+	return rlw_reg && rlw_reg->mode != RLW_FREE;
+}
+
+static void
+given_cpus(size_t n, cpu_set_t *set)
+{
+	memset(set, 0, n);
+	memcpy(set, rlw_reg->cpus, n < sizeof rlw_reg->cpus ? n : sizeof rlw_reg->cpus);
+}
+
+static bool
+meets_given(size_t n, const cpu_set_t *set)
+{
+	const unsigned char *a = (const unsigned char *)set;
+	const unsigned char *b = (const unsigned char *)rlw_reg->cpus;
+
+	for (size_t i = 0; i < n && i < sizeof rlw_reg->cpus; i++)
+		if (a[i] & b[i])
+			return true;
+	return false;
+}
+
+void
+rlw_real_warm(void)
+{
+	extern struct rlw_real __start_rlw_real[] __attribute__((visibility("hidden")));
+	extern struct rlw_real __stop_rlw_real[] __attribute__((visibility("hidden")));
+
+	for (struct rlw_real *e = __start_rlw_real; e < __stop_rlw_real; e++)
+		if (!*e->fn)
+			*e->fn = dlsym(RTLD_NEXT, e->name);
+}
+
+static int (*real_sched_getaffinity)(pid_t, size_t, cpu_set_t *);
+static int (*real_sched_setaffinity)(pid_t, size_t, const cpu_set_t *);
+static int (*real_pthread_getaffinity_np)(pthread_t, size_t, cpu_set_t *);
+static int (*real_pthread_setaffinity_np)(pthread_t, size_t, const cpu_set_t *);
+
+RLW_API int
+sched_getaffinity(pid_t pid, size_t n, cpu_set_t *set)
+{
+	int r = REAL(sched_getaffinity)(pid, n, set);
+
+	if (r == 0 && scheduled() && own_task(pid))
+		given_cpus(n, set);
+	return r;
+}
+
+RLW_API int
+sched_setaffinity(pid_t pid, size_t n, const cpu_set_t *set)
+{
+	if (!scheduled() || !own_task(pid))
+		return REAL(sched_setaffinity)(pid, n, set);
+	if (!meets_given(n, set)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+RLW_API int
+pthread_getaffinity_np(pthread_t th, size_t n, cpu_set_t *set)
+{
+	int r = REAL(pthread_getaffinity_np)(th, n, set);
+
+	if (r == 0 && scheduled())
+		given_cpus(n, set);
+	return r;
+}
+
+RLW_API int
+pthread_setaffinity_np(pthread_t th, size_t n, const cpu_set_t *set)
+{
+	if (!scheduled())
+		return REAL(pthread_setaffinity_np)(th, n, set);
+	return meets_given(n, set) ? 0 : EINVAL;
 }

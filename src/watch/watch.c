@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -547,6 +548,14 @@ make_region(const struct lab *lab)
 	reg->version = RLW_VERSION;
 	reg->size = sizeof *reg;
 	reg->watcher = getpid();
+	{
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		if (sched_getaffinity(0, sizeof set, &set) == 0)
+			memcpy(reg->cpus, &set, sizeof reg->cpus < sizeof set ?
+			       sizeof reg->cpus : sizeof set);
+	}
 	reg->trace = lab->o.trace;
 	reg->max_steps = WATCH_MAX_STEPS;
 	if (lab->o.explore) {
@@ -584,6 +593,11 @@ start(const char *server_fds, int out_fd, int err_fd)
 		struct rlimit rl;
 
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		/* A scheduled run goes one thread at a time: on one CPU
+		 * (lab_pin_one_cpu; the fork server is pinned with
+		 * racelab-watch itself).  A free run keeps every CPU. */
+		if (!server_fds && reg->mode != RLW_FREE)
+			lab_pin_one_cpu();
 		if (out_fd >= 0)
 			dup2(out_fd, STDOUT_FILENO);
 		if (err_fd >= 0)
@@ -985,7 +999,6 @@ server_run(void *ctx, const int *pre, long n, const int *sl, long nsl,
 {
 	struct server *s = ctx;
 	uint32_t len = (uint32_t)(n < RLW_MAX_SCHED ? n : RLW_MAX_SCHED);
-	uint16_t sched[RLW_MAX_SCHED];
 	struct str out = { 0 };
 	int32_t msg[2];
 	int64_t deadline = now_ms() + run_timeout_ms;
@@ -996,19 +1009,19 @@ server_run(void *ctx, const int *pre, long n, const int *sl, long nsl,
 	reg->nsleep0 = 0;
 	for (long i = 0; i < nsl && i < RLW_MAX_WORKERS; i++)
 		reg->sleep0[reg->nsleep0++] = (uint16_t)sl[i];
+	/* The prefix goes in the region (the server is idle, the last run
+	 * gone); its length on ctl is the go.  The run's pid comes back in
+	 * the region too (reg->run_pid), its end on rep: one message each
+	 * way a run (a wake of racelab-watch while the run goes would
+	 * take the run's CPU). */
 	for (uint32_t i = 0; i < len; i++)
-		sched[i] = (uint16_t)pre[i];
-	if (write(s->ctl, &len, sizeof len) != sizeof len ||
-	    (len && write(s->ctl, sched, len * sizeof *sched) != (ssize_t)(len * sizeof *sched))) {
+		reg->sched[i] = (uint16_t)pre[i];
+	reg->nsched = len;
+	if (write(s->ctl, &len, sizeof len) != sizeof len) {
 		fprintf(stderr, "racelab-watch: the fork server stopped\n");
 		exit(1);
 	}
 	sadd(&out, "", 0);
-	if (!read_msg(s->rep, msg, deadline + 1000) || msg[0] != 'P') {
-		fprintf(stderr, "racelab-watch: the fork server does not answer\n");
-		exit(1);
-	}
-	run_pid = msg[1];
 	for (;;) {
 		struct pollfd f[2] = { { .fd = s->rep, .events = POLLIN },
 		                       { .fd = s->out, .events = POLLIN } };
@@ -1017,7 +1030,8 @@ server_run(void *ctx, const int *pre, long n, const int *sl, long nsl,
 		if (left <= 0 && !timed_out) {
 			timed_out = true;
 			kill_run();
-			kill(run_pid, SIGKILL);
+			if ((run_pid = atomic_load(&reg->run_pid)) > 0)
+				kill(run_pid, SIGKILL);
 			left = 1000;
 			deadline = now_ms() + 5000;
 		}
@@ -1025,6 +1039,7 @@ server_run(void *ctx, const int *pre, long n, const int *sl, long nsl,
 			break;
 		if (f[1].revents & POLLIN)
 			drain(s->out, &out);
+		run_pid = atomic_load(&reg->run_pid);
 		out_over(&over);
 		if (f[0].revents & (POLLIN | POLLHUP)) {
 			read_msg(s->rep, msg, now_ms() + 5000);
@@ -1050,6 +1065,9 @@ explore(struct lab *lab)
 	struct lab_explore_ops ops = { server_run, outcome, reg->por ? independent : NULL,
 	                               true, &s, run_timeout_ms };
 
+	/* racelab-watch and the fork server take turns with the runs:
+	 * all of them on one CPU. */
+	lab_pin_one_cpu();
 	if (pipe2(ctl, O_CLOEXEC) < 0 || pipe2(rep, O_CLOEXEC) < 0 ||
 	    pipe2(out, O_CLOEXEC) < 0)
 		usage_error("pipe: %s", strerror(errno));
@@ -1057,8 +1075,16 @@ explore(struct lab *lab)
 	fcntl(ctl[0], F_SETFD, 0);
 	fcntl(rep[1], F_SETFD, 0);
 	fcntl(out[0], F_SETFL, O_NONBLOCK);
-	snprintf(fds, sizeof fds, "%d,%d", ctl[0], rep[1]);
+	/* The server binds every symbol of the program as it loads (as
+	 * AFL's does), once: lazily bound, each run resolved its own first
+	 * calls afresh (a tenth of a short run).  The library unsets it
+	 * again, when it was racelab-watch's. */
+	snprintf(fds, sizeof fds, "%d,%d,%d", ctl[0], rep[1], !getenv("LD_BIND_NOW"));
+	if (!getenv("LD_BIND_NOW"))
+		setenv("LD_BIND_NOW", "1", 1);
 	server_pid = start(fds, out[1], null);
+	if (strcmp(strrchr(fds, ',') + 1, "1") == 0)
+		unsetenv("LD_BIND_NOW");
 	close(ctl[0]);
 	close(rep[1]);
 	close(out[1]);
@@ -1085,7 +1111,7 @@ find_program(int argc, char **argv)
 {
 	static const char *const with_value[] = {
 		"--schedule", "--quantum", "--random-schedule", "--runs", "--preemptions",
-		"--max-runs", "--max-steps", "--workers", "--mode", NULL,
+		"--max-runs", "--max-steps", "--workers", "--mode", "--cpus", NULL,
 	};
 
 	for (int i = 1; i < argc; i++) {
@@ -1166,6 +1192,7 @@ main(int argc, char **argv)
 		usage_error("%s", strstr(err, ": ") && strncmp(err, "racelab-watch", 13) == 0
 		                  ? strstr(err, ": ") + 2 : err);
 	lab.prog = "racelab-watch";
+	lab_pin_cpus(&lab, lab.o.cpus); /* --cpus N: the program's CPUs, as taskset */
 	if (lab.o.step && !getenv(BOARD_ENV_FD))
 		usage_error("--step: step mode is the shell's: racelab --watch PROGRAM");
 	lib_path = find_lib();

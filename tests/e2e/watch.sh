@@ -353,6 +353,12 @@ mkdir "$RL_TMP/selfkill.c"
 keys Enter
 wait_for "watch: $RL_TMP/selfkill.c: a directory, not a program"
 [ "$(screen | grep -c -- '--- \$ racelab-watch')" = 1 ] || fail "a refused run started racelab-watch"
+# The Processes panel says why (not "Enter runs this step's demo"), and
+# so does the step panel when a step key is refused the start.
+wait_for "│ not started: watch: $RL_TMP/selfkill.c: a directory"
+screen | grep -q "no demo yet" && fail "a refused start: 'no demo yet' shown"
+keys s 1
+wait_until eval '[ "$(screen | grep -c "│ not started: watch: $RL_TMP/selfkill.c: a dir")" = 2 ]'
 keys q
 wait_for "Lessons"
 keys q

@@ -20,7 +20,9 @@
 #     semaphore that waits its time on the clock it names, a timed mutex
 #     lock shown waiting "(timed)";
 #   - a condition variable signalled (prodcons_while.c): its waiter woken,
-#     waiting for the mutex the signaller holds.
+#     waiting for the mutex the signaller holds;
+#   - the step panel of a timed wait says so at once, and the panel asks
+#     for no row it leaves empty.
 # At 120x40, then at 80x24 (the same columns, an inner width of 78).
 . "$(dirname "$0")/lib.sh"
 
@@ -66,6 +68,11 @@ start rwlock "exited 0"
 type_schedule 1,1,1,2,2,3,3,4,4
 wait_for "[4] waits to write table (readers inside: 2 3)"
 want_row "table +rw R2 +w2 reader,w3 reader +2 +0.0% +[0-9.]+ +1: w4 writer"
+# The step panel asks for the rows it draws: its hint beside the
+# schedule takes no row of its own, so the trace's newest step sits on
+# the panel's bottom border (the row goes to the Source panel).
+on_border() { screen | grep -A1 -F "│   9 [4] wrlock table" | tail -n 1 | grep -q "^└"; }
+wait_until on_border
 # At 80 columns the readers are named by number (their names would push
 # the columns out).
 narrow
@@ -161,6 +168,12 @@ want_row "spot +spin +w3 spinner +2 +50.0% +[0-9.]+ +0 *│"
 type_schedule 4,4
 wait_for "[4] waits for gate (held by 2)"
 want_row "gate +mutex +w2 holder +1 +0.0% +[0-9.]+ +1: w4 timer\(timed\)"
+# The step panel says so at once, not "frozen?" after 3 s.
+wait_for "worker 4 is in a timed wait for gate: it ends at its deadline, or sooner"
+# ... and the step stays unsettled while the wait lasts (a thread asleep
+# in the kernel 200 ms counts as settled only off the board's waits).
+sleep 0.5
+screen | grep -qF "worker 4 did: lock gate" && fail "a timed wait of 30 s settled at once"
 narrow
 want_row "gate +mutex +w2 holder +1 +0.0% +[0-9.]+ +1: w4\(timed\)"
 quit timed

@@ -166,6 +166,88 @@ START_TEST(test_ring_reader_keeps_up)
 }
 END_TEST
 
+/* board_events_newest: the newest max events up to the head at the call,
+ * the older ones counted as dropped, in order. */
+START_TEST(test_ring_newest_batch)
+{
+	struct board *b = board_create_anon();
+	struct board_actor *a = &b->actor[3];
+	struct board_event_copy e[8];
+	uint64_t cursor = 0, dropped = 0;
+
+	for (int i = 0; i < 10; i++)
+		board_event_put(a, BOARD_EV_WRITE, 1, i);
+	ck_assert_uint_eq(board_events_newest(a, &cursor, 4, e, &dropped), 4);
+	for (int k = 0; k < 4; k++)
+		ck_assert_int_eq(e[k].value, 6 + k);
+	ck_assert_uint_eq(dropped, 6);
+	ck_assert_uint_eq(cursor, 10);
+	ck_assert_uint_eq(board_events_newest(a, &cursor, 4, e, &dropped), 0);
+	for (int i = 10; i < 13; i++)
+		board_event_put(a, BOARD_EV_WRITE, 1, i);
+	ck_assert_uint_eq(board_events_newest(a, &cursor, 4, e, &dropped), 3);
+	ck_assert_int_eq(e[0].value, 10);
+	ck_assert_int_eq(e[2].value, 12);
+	ck_assert_uint_eq(dropped, 6);
+	board_unmap(b);
+}
+END_TEST
+
+/* A writer laps a short ring over and over while a reader takes whole
+ * rings: a slot rewritten during the copy must be dropped, never returned
+ * torn (each event's arg is its value's low bits), and what is returned is
+ * consecutive and accounted for (returned + dropped = cursor). */
+struct lapper {
+	struct board_actor *a;
+	_Atomic int stop;
+};
+
+static void *
+lap_writer(void *p)
+{
+	struct lapper *t = p;
+
+	for (int64_t i = 0; !atomic_load_explicit(&t->stop, memory_order_relaxed); i++)
+		board_event_put(t->a, BOARD_EV_WRITE, (uint32_t)i, i);
+	return NULL;
+}
+
+START_TEST(test_ring_newest_lapped)
+{
+	struct board *b = board_create_anon();
+	struct lapper t = { &b->actor[BOARD_RING_LONG_ACTORS], 0 };
+	static struct board_event_copy e[BOARD_RING_LEN_SHORT];
+	uint64_t cursor = 0, dropped = 0, got = 0;
+	pthread_t th;
+
+	ck_assert_uint_eq(board_ring_len(t.a), BOARD_RING_LEN_SHORT);
+	pthread_create(&th, NULL, lap_writer, &t);
+	/* 2,000 batches that found something, or 300 ms (a copy that
+	 * ping-pongs with the writer may lose whole batches to it). */
+	uint64_t until = board_now_ns() + 300000000u;
+
+	for (int r = 0; r < 2000 && board_now_ns() < until;) {
+		size_t n = board_events_newest(t.a, &cursor, BOARD_RING_LEN_SHORT - 1, e, &dropped);
+
+		r += n > 0;
+
+		for (size_t k = 0; k < n; k++) {
+			ck_assert_uint_eq(e[k].arg, (uint32_t)e[k].value);
+			if (k)
+				ck_assert_int_eq(e[k].value, e[k - 1].value + 1);
+		}
+		if (n)
+			ck_assert_uint_eq((uint64_t)e[n - 1].value, cursor - 1);
+		got += n;
+	}
+	atomic_store(&t.stop, 1);
+	pthread_join(th, NULL);
+	ck_assert_uint_eq(got + dropped, cursor);
+	ck_assert_uint_gt(got, 0);
+	board_unmap(b);
+}
+END_TEST
+
 START_TEST(test_visible_across_fork)
 {
 	struct board *b = board_create_anon();
@@ -424,6 +506,8 @@ suite_board(void)
 	tcase_add_test(tc, test_seqlock_no_torn_reads);
 	tcase_add_test(tc, test_ring_overrun_counted);
 	tcase_add_test(tc, test_ring_reader_keeps_up);
+	tcase_add_test(tc, test_ring_newest_batch);
+	tcase_add_test(tc, test_ring_newest_lapped);
 	tcase_add_test(tc, test_visible_across_fork);
 	tcase_add_test(tc, test_labels_and_names);
 	tcase_add_test(tc, test_gate_one_step_per_grant);

@@ -4,6 +4,7 @@
 // every outcome found, only the right ones for the right programs, each
 // reported schedule replayed 20 of 20 times, bad input, nothing left.
 #include <check.h>
+#include <sched.h>
 #include <dirent.h>
 #include <ftw.h>
 #include <jansson.h>
@@ -629,6 +630,47 @@ START_TEST(test_long_schedule)
 }
 END_TEST
 
+/* A scheduled run is pinned to one CPU (the raw sched_getaffinity sees
+ * one) and told the CPUs it was given (sched_getaffinity and
+ * pthread_getaffinity_np: as many as this process has); its
+ * sched_setaffinity succeeds inside them, fails outside, and is not
+ * applied (the thread is still told them all).  A free run is not
+ * pinned: its sched_setaffinity is real (the thread it then creates
+ * inherits the one CPU). */
+START_TEST(test_affinity)
+{
+	char prog[64], want[128];
+	cpu_set_t mine;
+	int n;
+	json_t *rec, *r;
+
+	CPU_ZERO(&mine);
+	ck_assert_int_eq(sched_getaffinity(0, sizeof mine, &mine), 0);
+	n = CPU_COUNT(&mine);
+	prog_path(prog, sizeof prog, _i, "affinity");
+	snprintf(want, sizeof want, "told %d raw 1 thread %d set-in 0 set-out -1\n", n, n);
+	{
+		const char *argv[] = { "bin/racelab-watch", "--json", "--quantum", "1", prog, NULL };
+
+		rec = one_run(argv);
+		ck_assert_str_eq(jstr(rec, "stdout"), want);
+		json_decref(rec);
+	}
+	r = explore(prog);
+	ck_assert_int_eq(json_array_size(outcomes(r)), 1);
+	ck_assert_ptr_nonnull(by_stdout(r, want));
+	json_decref(r);
+	snprintf(want, sizeof want, "told %d raw %d thread 1 set-in 0 set-out -1\n", n, n);
+	{
+		const char *argv[] = { "bin/racelab-watch", "--json", prog, NULL };
+
+		rec = one_run(argv);
+		ck_assert_str_eq(jstr(rec, "stdout"), want);
+		json_decref(rec);
+	}
+}
+END_TEST
+
 /* The compile cache keeps one build of a set of sources: an edit
  * replaces it (the cache does not grow with every save). */
 static int
@@ -877,6 +919,7 @@ suite_watch(void)
 	tcase_add_loop_test(tc, test_init_and_ctor, 0, 2);
 	tcase_add_loop_test(tc, test_output_cap, 0, 2);
 	tcase_add_test(tc, test_long_schedule);
+	tcase_add_loop_test(tc, test_affinity, 0, 2);
 	tcase_add_test(tc, test_cache_replaced);
 	tcase_add_test(tc, test_bad_input);
 	tcase_add_test(tc, test_caps_and_cleanup);
