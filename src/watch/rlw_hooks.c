@@ -176,8 +176,6 @@ pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
 		if (rlw_reg->mode != RLW_FREE)
 			rlw_first_stretch(no),
 			rlw_created(no, (uintptr_t)th >= rlw_stack_lo && (uintptr_t)th < rlw_stack_hi, PC);
-		else if (!rlw_tsan && on_board()) /* as rlw_created */
-			rlw_free_point(RLW_OP_START, 0, 0, 0, PC);
 	}
 	else if (r != 0 && no > 0 && rlw_reg->mode != RLW_FREE) {
 		/* The model has a worker that will never run. */
@@ -1128,8 +1126,6 @@ fork(void)
 		atomic_store(&rlw_reg->w[no].pid, pid);
 		if (rlw_reg->mode != RLW_FREE)
 			rlw_first_stretch(no), rlw_created(no, false, PC);
-		else if (!rlw_tsan && on_board()) /* as rlw_created */
-			rlw_free_point(RLW_OP_START, 0, 0, 0, PC);
 	}
 	else if (no > 0 && rlw_reg->mode != RLW_FREE) {
 		rlw_reg->w[no].state = RLW_W_DONE;

@@ -539,6 +539,10 @@ op_label(const struct rlw_worker *w, char *buf, size_t n)
 {
 	char name[64] = "";
 
+	if (w->op == RLW_OP_START && w->arg) { /* rlw_created's point */
+		snprintf(buf, n, "%s returned", w->arg == 1 ? "pthread_create" : "fork");
+		return;
+	}
 	switch (w->op) {
 	case RLW_OP_START:
 	case RLW_OP_YIELD:
@@ -1135,7 +1139,7 @@ rlw_created(int no, bool alone, uintptr_t pc)
 		return;
 	born = no;
 	born_alone = alone;
-	rlw_point(RLW_OP_START, 0, 0, 0, pc);
+	rlw_point(RLW_OP_START, 0, 0, rlw_reg->w[no].process ? 2 : 1, pc);
 }
 
 /* A .c program's new thread or process: everything it does before its

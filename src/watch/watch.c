@@ -1147,7 +1147,7 @@ find_program(int argc, char **argv)
 static void
 refuse_lesson_options(int argc, char **argv)
 {
-	static const char *const lessons_only[] = { "workers", "cpus", "trace-out" };
+	static const char *const lessons_only[] = { "workers", "trace-out" };
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];

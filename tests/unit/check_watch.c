@@ -742,7 +742,7 @@ START_TEST(test_bad_input)
 	tu_assert_usage_errorv("bin/racelab-watch", "--bogus", "build/watch/counter", NULL);
 	/* The lessons' options that mean nothing here: refused, not ignored. */
 	tu_assert_usage_errorv("bin/racelab-watch", "--workers", "3", "build/watch/counter", NULL);
-	tu_assert_usage_errorv("bin/racelab-watch", "--cpus=1", "build/watch/counter", NULL);
+	tu_assert_usage_errorv("bin/racelab-watch", "--trace-out=x", "build/watch/counter", NULL);
 	/* A compile error: cc's own words, then one line of ours. */
 	snprintf(bad, sizeof bad, "%s/broken.c", cache);
 	f = fopen(bad, "w");
