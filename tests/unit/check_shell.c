@@ -56,6 +56,20 @@ START_TEST(test_procfs_parse)
 	ck_assert_int_eq(procfs_read(getpid(), getpid(), &s), 0);
 	ck_assert_int_eq(s.state, 'R');
 	ck_assert_int_eq(s.ppid, getppid());
+	/* The context switch counts: read within the first few calls (not
+	 * at every task's first, which is what made a 1024-task demo's first
+	 * frames slow), then kept, never going back. */
+	struct procfs_stat t;
+	long seen = -1;
+	procfs_close_all();
+	for (int i = 0; i < 8; i++) {
+		ck_assert_int_eq(procfs_read(getpid(), getpid(), &t), 0);
+		ck_assert_int_ge(t.vcsw, seen);
+		seen = t.vcsw;
+		if (i == 3)
+			ck_assert_int_ge(seen, 0);
+	}
+	procfs_close_all();
 }
 END_TEST
 
