@@ -113,8 +113,15 @@ cells(int row, char c[C_COUNT][BOARD_LABEL_LEN + 64])
 		snprintf(c[C_S], sizeof c[0], "%c", a->ps.state);
 		snprintf(c[C_CPU], sizeof c[0], "%.0f", a->cpu);
 		snprintf(c[C_CORE], sizeof c[0], "%d", a->ps.cpu);
-		snprintf(c[C_VCSW], sizeof c[0], "%ld", a->ps.vcsw);
-		snprintf(c[C_ICSW], sizeof c[0], "%ld", a->ps.ivcsw);
+		/* -1: the task's status file not read yet (procfs.h). */
+		if (a->ps.vcsw >= 0)
+			snprintf(c[C_VCSW], sizeof c[0], "%ld", a->ps.vcsw);
+		else
+			snprintf(c[C_VCSW], sizeof c[0], "-");
+		if (a->ps.ivcsw >= 0)
+			snprintf(c[C_ICSW], sizeof c[0], "%ld", a->ps.ivcsw);
+		else
+			snprintf(c[C_ICSW], sizeof c[0], "-");
 	} else { /* the task is gone: its parent as it said when it started */
 		for (int k = C_PPID; k <= C_ICSW; k++)
 			if (k != C_TID)

@@ -18,7 +18,7 @@ int procfs_parse_stat(const char *buf, struct procfs_stat *out);
 void procfs_parse_status(const char *buf, struct procfs_stat *out);
 /* Read both for a task; -1 when it no longer exists.  The files stay
  * open for the next call; the context switch counts may be up to a few
- * calls old. */
+ * calls old, and are -1 (not read yet) for a task's first few calls. */
 int procfs_read(pid_t pid, pid_t tid, struct procfs_stat *out);
 /* Close the files kept open (a new demo starts). */
 void procfs_close_all(void);

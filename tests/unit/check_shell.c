@@ -56,6 +56,48 @@ START_TEST(test_procfs_parse)
 	ck_assert_int_eq(procfs_read(getpid(), getpid(), &s), 0);
 	ck_assert_int_eq(s.state, 'R');
 	ck_assert_int_eq(s.ppid, getppid());
+	/* The context switch counts: read within the first few calls (not
+	 * at every task's first, which is what made a 1024-task demo's first
+	 * frames slow), then kept, never going back. */
+	struct procfs_stat t;
+	long seen = -1;
+	procfs_close_all();
+	for (int i = 0; i < 8; i++) {
+		ck_assert_int_eq(procfs_read(getpid(), getpid(), &t), 0);
+		ck_assert_int_ge(t.vcsw, seen);
+		seen = t.vcsw;
+		if (i == 3)
+			ck_assert_int_ge(seen, 0);
+	}
+	procfs_close_all();
+}
+END_TEST
+
+/* The timeline's columns from an actor's history: the state each column
+ * spent most of its time in, a column without a change all in the state
+ * it started in. */
+START_TEST(test_states_over)
+{
+	static struct demo d;
+	enum board_state out[5];
+	const struct demo_hist h[] = {
+		{100, BOARD_ST_RUNNING}, {200, BOARD_ST_WAIT_LOCK},
+		{320, BOARD_ST_RUNNING}, {450, BOARD_ST_DONE}, {470, BOARD_ST_RUNNING},
+	};
+
+	d.nact = 1;
+	for (int k = 0; k < 5; k++)
+		d.act[0].hist[k] = h[k];
+	d.act[0].hist_n = 5;
+	demo_states_over(&d, 0, 0, 500, 5, out);
+	ck_assert_int_eq(out[0], BOARD_ST_IDLE);     /* before its first change */
+	ck_assert_int_eq(out[1], BOARD_ST_RUNNING);  /* no change inside */
+	ck_assert_int_eq(out[2], BOARD_ST_WAIT_LOCK);
+	ck_assert_int_eq(out[3], BOARD_ST_RUNNING);  /* 80 of 100 running */
+	ck_assert_int_eq(out[4], BOARD_ST_RUNNING);  /* 50 + 30 of 100 */
+	d.act[0].hist_n = 1;                          /* no change after 100 */
+	demo_states_over(&d, 0, 0, 500, 5, out);
+	ck_assert_int_eq(out[4], BOARD_ST_RUNNING);
 }
 END_TEST
 
@@ -68,6 +110,7 @@ suite_shell(void)
 	TCase *tc = tcase_create("state");
 	tcase_add_test(tc, test_progress_format);
 	tcase_add_test(tc, test_procfs_parse);
+	tcase_add_test(tc, test_states_over);
 	suite_add_tcase(s, tc);
 	return s;
 }
