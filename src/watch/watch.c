@@ -104,9 +104,10 @@ usage(void)
 	printf("usage: racelab-watch [options] PROGRAM [ARGS...]\n"
 	       "       racelab-watch [options] FILE.c [FILE2.c ...] [ARGS...]\n"
 	       "Run your own pthread or fork program under racelab's scheduler.\n"
-	       "PROGRAM: its pthread, semaphore, process and sleep calls are scheduling points.\n"
+	       "PROGRAM: its pthread, semaphore, process and sleep calls are scheduling points;\n"
+	       "  the code between two calls (memory accesses, output) is one step.\n"
 	       "FILE.c: compiled (cc -g -pthread -fsanitize=thread, racelab's hooks), so every\n"
-	       "  access to shared memory is a scheduling point too.\n"
+	       "  access to shared memory and every output call is a scheduling point too.\n"
 	       "Workers: the main thread is 1, then threads and processes as they start.\n");
 	for (size_t i = 0; i < sizeof watch_opts / sizeof *watch_opts; i++) {
 		char head[64];

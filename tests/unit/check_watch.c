@@ -214,6 +214,29 @@ START_TEST(test_counter_plain)
 }
 END_TEST
 
+/* Code between two interposed calls is one step of an executable: main's
+ * unlock and its write run as one, so its --explore finds "AB" only
+ * (complete for the calls it sees), though "BA" can happen natively; the
+ * .c form, whose write is a point, finds both (man racelab-watch, what
+ * --explore covers). */
+START_TEST(test_output_between_calls)
+{
+	json_t *r = explore("build/watch/unlock_write");
+
+	ck_assert(jtrue(r, "complete"));
+	ck_assert_int_eq(json_array_size(outcomes(r)), 1);
+	ck_assert_ptr_nonnull(by_stdout(r, "AB\n"));
+	json_decref(r);
+	r = explore("tests/watch/unlock_write.c");
+	ck_assert(jtrue(r, "complete"));
+	ck_assert_int_eq(json_array_size(outcomes(r)), 2);
+	ck_assert_ptr_nonnull(by_stdout(r, "AB\n"));
+	ck_assert_msg(by_stdout(r, "BA\n") != NULL, "the .c form never wrote B first");
+	reproduces("tests/watch/unlock_write.c", by_stdout(r, "BA\n"));
+	json_decref(r);
+}
+END_TEST
+
 START_TEST(test_forks_deadlock)
 {
 	char p[128], a[160];
@@ -907,6 +930,7 @@ suite_watch(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_counter_lost_update, 0, 2);
 	tcase_add_test(tc, test_counter_plain);
+	tcase_add_test(tc, test_output_between_calls);
 	tcase_add_loop_test(tc, test_forks_deadlock, 0, 2);
 	tcase_add_loop_test(tc, test_create_order, 0, 2);
 	tcase_add_loop_test(tc, test_ended_holder, 0, 2);
