@@ -1401,6 +1401,24 @@ warm_code_maps(void)
 	lab_warm_code(code, sizeof code / sizeof *code);
 }
 
+/* The threads a run made in its first process: the stacks of the
+ * default size (the program's, unless it asks for others) the server
+ * keeps in glibc's cache for the next runs, made by the real
+ * pthread_create after a run that made more than it holds.  Not more:
+ * glibc links its cached stacks through their descriptors, and a run's
+ * pthread_create and thread exits write into the neighbours' too (four
+ * cached for twenty's two threads: three copy-on-write faults a run
+ * more). */
+static int
+run_threads(const struct rlw_region *r)
+{
+	int n = 0;
+
+	for (uint32_t i = 2; i <= r->nworkers && i <= RLW_MAX_WORKERS; i++)
+		n += !r->w[i].process && r->w[i].aspace == r->w[1].aspace;
+	return n;
+}
+
 /* The fork server (as AFL's): wait for the go on ctl (the schedule
  * prefix is in the region), fork, let the child go on into main under
  * it; its pid into the region, its wait status onto rep.  The exec, the
@@ -1416,13 +1434,8 @@ serve(int ctl, int rep)
 	 * mprotect and page faults, unmapped at exit) was a tenth of a
 	 * short run's cost. */
 	mallopt(M_ARENA_MAX, 1);
-	/* Four stacks of the default size (the program's, unless it asks
-	 * for others), made by the real pthread_create. */
-	rlw_inside++;
-	lab_warm_stacks(0, 0, 4);
-	rlw_inside--;
 	warm_code_maps();
-	for (;;) {
+	for (int stacks = 0;;) {
 		uint32_t n;
 		int32_t msg[2];
 		pid_t pid;
@@ -1446,6 +1459,12 @@ serve(int ctl, int rep)
 			;
 		if (r->nprocs > 1 || r->mode == RLW_FREE) /* its children too */
 			reap_all();
+		if (run_threads(r) > stacks) {
+			stacks = run_threads(r);
+			rlw_inside++;
+			lab_warm_stacks(0, 0, stacks);
+			rlw_inside--;
+		}
 		msg[0] = 'X';
 		msg[1] = st;
 		write_all(rep, msg, sizeof msg);
