@@ -1346,16 +1346,17 @@ reap_all(void)
  * linker's and this library's.  On tests/watch/twenty: 77 faults a run
  * before, 44 after (the rest: copies of written pages, the two threads'
  * stacks). */
-/* The libraries this one pulled in for the debug info (and its atomics),
- * not the program: each has one destructor, the compiler's
- * __do_global_dtors_aux (its DT_FINI_ARRAY of one entry, checked here),
- * which runs no handler of theirs (C libraries: none registered) and
- * writes a "done" byte in their data.  At every run's exit that write
- * was a copy-on-write fault a library (6 of a run's 46 on twenty.c).
- * Run once in the server, the byte is set before the fork; a run's exit
- * only reads it. */
+/* The C libraries this one pulled in for the debug info (and its
+ * atomics), by name: each has one destructor, the compiler's
+ * __do_global_dtors_aux (a DT_FINI_ARRAY of one entry, checked here; so
+ * in Debian 12's elfutils 0.188, zlib, xz, bzip2 and libatomic: readelf
+ * -d), which calls __cxa_finalize for the library (C: no handler of
+ * theirs) and sets a "done" byte in its data.  At every run's exit that
+ * write was a copy-on-write fault a library (6 of a run's 46 on
+ * twenty.c).  Run once in the server, the byte is set before the fork
+ * and a run's exit only reads it. */
 static const char *const dw_libs[] = {
-	"libdw", "libelf", "libz.", "liblzma", "libbz2", "libatomic",
+	"libdw.", "libdw-", "libelf.", "libelf-", "libz.", "liblzma.", "libbz2.", "libatomic.",
 };
 
 static int
