@@ -256,6 +256,7 @@ struct lab_explore_ops {
 	bool (*independent)(void *ctx, const char *fp1, const char *fp2);
 	bool flat;
 	void *ctx;
+	long timeout_ms; /* a run's time limit, as the report says it (0: 10 s) */
 };
 void lab_explore_with(struct lab *lab, const struct lab_explore_ops *ops);
 /* Print "prog: message" to stderr and exit 2 (bad input) or 1 (failure).

@@ -395,7 +395,7 @@ lab_run(void *ctx, const int *pre, long npre, const int *sl, long nsl,
 	return true;
 }
 
-static const struct lab_explore_ops lab_ops = { lab_run, lab_outcome, NULL, false, NULL };
+static const struct lab_explore_ops lab_ops = { lab_run, lab_outcome, NULL, false, NULL, 0 };
 
 static bool
 in_set_arr(const int *v, long n, int w)
@@ -661,6 +661,7 @@ static void
 print_text(struct ex_state *x, double secs)
 {
 	struct lab *lab = x->lab;
+	char stopped[48];
 
 	printf("%s --explore: %ld interleaving%s, %ld steps", lab->prog,
 	       x->runs - x->pruned, x->runs - x->pruned == 1 ? "" : "s", x->steps);
@@ -690,6 +691,8 @@ print_text(struct ex_state *x, double secs)
 		       lab->o.preemptions == 1 ? "" : "s");
 	printf(")\n");
 	printf("%zu distinct outcome%s:\n", x->nout, x->nout == 1 ? "" : "s");
+	snprintf(stopped, sizeof stopped, "stopped after %g s ",
+	         (double)(x->ops->timeout_ms > 0 ? x->ops->timeout_ms : EX_RUN_TIMEOUT_MS) / 1000);
 	for (size_t i = 0; i < x->nout; i++) {
 		struct ex_outcome *o = &x->out[i];
 		const char *what = strcmp(o->end, "ok") == 0 ? "" :
@@ -698,7 +701,7 @@ print_text(struct ex_state *x, double secs)
 		                   strcmp(o->end, "deadlock") == 0 ? "deadlock " :
 		                   strcmp(o->end, "misuse") == 0 ? "misuse (init/destroy in use) " :
 		                   strcmp(o->end, "output") == 0 ? "output cap (stopped) " :
-		                   strcmp(o->end, "timeout") == 0 ? "stopped after 10 s " : o->end;
+		                   strcmp(o->end, "timeout") == 0 ? stopped : o->end;
 
 		printf("  %s%-24s %6ld run%s  --schedule %s\n", what, o->json, o->count,
 		       o->count == 1 ? " " : "s", o->sched[0] ? o->sched : "(none)");

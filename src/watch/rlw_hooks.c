@@ -138,6 +138,37 @@ trampoline(void *p)
 	return r;
 }
 
+/* Is p on the calling thread's stack (between this frame and the
+ * stack's top)?  Without reading /proc/self/maps (a third of a short
+ * run): main's top is where its stack began, __libc_stack_end; another
+ * thread's, from its descriptor. */
+extern void *__libc_stack_end;
+
+static bool
+on_own_stack(const void *p)
+{
+	uintptr_t a = (uintptr_t)p, lo = (uintptr_t)__builtin_frame_address(0), hi = 0;
+
+	if (rlw_stack_hi)
+		return a >= rlw_stack_lo && a < rlw_stack_hi;
+	if (getpid() == (pid_t)syscall(SYS_gettid)) {
+		hi = (uintptr_t)__libc_stack_end;
+	} else {
+		pthread_attr_t at;
+		void *l;
+		size_t n;
+
+		rlw_inside++;
+		if (pthread_getattr_np(pthread_self(), &at) == 0) {
+			if (pthread_attr_getstack(&at, &l, &n) == 0)
+				hi = (uintptr_t)l + n;
+			pthread_attr_destroy(&at);
+		}
+		rlw_inside--;
+	}
+	return a >= lo && a < hi;
+}
+
 RLW_API int
 pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
                void *arg)
@@ -175,7 +206,8 @@ pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
 	if (r == 0 && no > 0) {
 		rlw_reg->w[no].thread = (uint64_t)*th;
 		if (rlw_reg->mode != RLW_FREE)
-			rlw_first_stretch(no);
+			rlw_first_stretch(no),
+			rlw_created(no, on_own_stack(th), PC);
 	}
 	else if (r != 0 && no > 0 && rlw_reg->mode != RLW_FREE) {
 		/* The model has a worker that will never run. */
@@ -1125,7 +1157,7 @@ fork(void)
 	if (no > 0 && pid > 0) {
 		atomic_store(&rlw_reg->w[no].pid, pid);
 		if (rlw_reg->mode != RLW_FREE)
-			rlw_first_stretch(no);
+			rlw_first_stretch(no), rlw_created(no, false, PC);
 	}
 	else if (no > 0 && rlw_reg->mode != RLW_FREE) {
 		rlw_reg->w[no].state = RLW_W_DONE;

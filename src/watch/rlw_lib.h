@@ -56,6 +56,7 @@ void rlw_point(enum rlw_op op, uintptr_t obj, uintptr_t obj2, int64_t arg,
 void rlw_leave(void);
 /* Run new worker no up to its first point, now (.c programs). */
 void rlw_first_stretch(int no);
+void rlw_created(int no, bool alone, uintptr_t pc);
 /* The model's record of an object (made on first sight). */
 struct rlw_obj *rlw_obj(uintptr_t addr, enum rlw_obj_kind kind);
 /* pthread_*_init and _destroy of the object at addr, before the real

@@ -12,6 +12,7 @@
 #include "rlw_lib.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <dlfcn.h>
@@ -50,23 +51,114 @@ static const char *const op_names[RLW_OP_COUNT] = {
 	[RLW_OP_YIELD] = "yield",
 };
 
+enum { RLW_TICK_MS = 50 };
+
+static void hand_to(int p);
+
 static long
 futex(_Atomic uint32_t *w, int op, uint32_t val, const struct timespec *ts)
 {
 	return syscall(SYS_futex, (uint32_t *)w, op, val, ts, NULL, 0);
 }
 
+static int pick(void);
+static void done(struct rlw_worker *w);
+
+/* Is process pid gone (no such process, or a zombie: killed by a
+ * signal, it ran no exit hook)?  From /proc: any process of the run can
+ * ask, not only the parent. */
+static bool
+process_gone(pid_t pid)
+{
+	char path[64], buf[128];
+	int fd;
+	ssize_t n;
+	const char *c;
+
+	if (pid <= 0)
+		return false;
+	if (kill(pid, 0) < 0 && errno == ESRCH)
+		return true;
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	c = strrchr(buf, ')');
+	return c && (c[2] == 'Z' || c[2] == 'X');
+}
+
+/* The worker granted last died with its process (a SIGKILL: no exit
+ * hook ran) while it held the baton, so nobody would ever pass it on.
+ * Its process's workers end in the model, as an exit (its parent's
+ * wait reaps it, as the kernel's does), a robust mutex it held is free
+ * (the next lock gets EOWNERDEAD from the real call), and the waiter
+ * that saw it (one: the first to end the dead worker's record) picks
+ * who goes next.  Returns whether this worker may go on now. */
+static bool
+take_over(void)
+{
+	struct rlw_region *r = rlw_reg;
+	uint32_t h = r->last, as;
+
+	if (h == 0 || h > r->nworkers || (int)h == rlw_me ||
+	    atomic_load((_Atomic uint32_t *)&r->w[h].state) != RLW_W_LIVE ||
+	    !process_gone(atomic_load(&r->w[h].pid)))
+		return false;
+	{
+		uint32_t live = RLW_W_LIVE;
+
+		if (!atomic_compare_exchange_strong((_Atomic uint32_t *)&r->w[h].state, &live,
+		                                    (uint32_t)RLW_W_LIVE + 100))
+			return false; /* another waiter saw it first */
+		r->w[h].state = RLW_W_LIVE;
+	}
+	as = r->w[h].aspace;
+	for (uint32_t i = 1; i <= r->nworkers; i++)
+		if (r->w[i].aspace == as)
+			done(&r->w[i]);
+	for (uint32_t i = 0; i < r->nobjs; i++) {
+		struct rlw_obj *o = &r->obj[i];
+
+		if (o->owner > 0 && r->w[o->owner].aspace == as && o->aspace == 0 &&
+		    o->kind == RLW_O_MUTEX &&
+		    (((pthread_mutex_t *)o->addr)->__data.__kind & 16)) /* ROBUST */
+			o->owner = 0, o->count = 0;
+	}
+	{
+		int p = pick();
+
+		if (p == rlw_me)
+			return true;
+		if (p > 0)
+			hand_to(p);
+	}
+	return false;
+}
+
+/* Wait for the baton.  Every 50 ms: is racelab-watch gone (a process
+ * forked by a thread other than its process's main one has no parent-
+ * death signal to end it), or the worker holding the baton (take_over)? */
 void
 rlw_wait_baton(void)
 {
 	struct rlw_worker *w = &rlw_reg->w[rlw_me];
-	const struct timespec sec = { 1, 0 };
+	const struct timespec tick = { 0, RLW_TICK_MS * 1000000L };
 
 	while (atomic_exchange(&w->go, 0) == 0) {
-		if (futex(&w->go, FUTEX_WAIT, 0, &sec) < 0 && errno == ETIMEDOUT &&
-		    rlw_reg->watcher > 0 && kill(rlw_reg->watcher, 0) < 0 &&
-		    errno == ESRCH)
-			_exit(137); /* racelab-watch is gone: so is this run */
+		if (futex(&w->go, FUTEX_WAIT, 0, &tick) < 0 && errno == ETIMEDOUT) {
+			if (rlw_reg->watcher > 0 && kill(rlw_reg->watcher, 0) < 0 &&
+			    errno == ESRCH) {
+				rlw_inside++; /* the real _exit, not the hook's point */
+				_exit(137); /* racelab-watch is gone: so is this run */
+			}
+			if (take_over())
+				return;
+		}
 	}
 }
 
@@ -447,6 +539,10 @@ op_label(const struct rlw_worker *w, char *buf, size_t n)
 {
 	char name[64] = "";
 
+	if (w->op == RLW_OP_START && w->arg) { /* rlw_created's point */
+		snprintf(buf, n, "%s returned", w->arg == 1 ? "pthread_create" : "fork");
+		return;
+	}
 	switch (w->op) {
 	case RLW_OP_START:
 	case RLW_OP_YIELD:
@@ -641,18 +737,30 @@ stop(enum rlw_end end)
 		}
 		for (uint32_t i = 1; !cyc && i <= r->nworkers; i++) {
 			struct rlw_worker *w = &r->w[i];
-			char me[96], op[200], where[160];
+			struct rlw_obj *o = w->state == RLW_W_LIVE ? waits_for(w) : NULL;
+			char me[96], op[200], where[160], holder[160] = "";
 
 			if (w->state != RLW_W_LIVE)
 				continue;
 			who((int)i, me, sizeof me);
 			wait_label(w, op, sizeof op);
 			rlw_code_line(w->pc, where, sizeof where);
+			if (o && o->owner > 0) {
+				/* The holder: in no cycle, so asleep too, or gone (a
+				 * thread that returned, a process that ended, with
+				 * it held). */
+				char owner[96];
+
+				who(o->owner, owner, sizeof owner);
+				snprintf(holder, sizeof holder, ", held by %s%s", owner,
+				         r->w[o->owner].state == RLW_W_LIVE ? "" :
+				         ", which ended holding it");
+			}
 			if (len < RLW_TEXT_LEN)
 				len += (size_t)snprintf(t + len, RLW_TEXT_LEN - len,
-				                        "%s%s %s%s%s%s", len > 17 ? "; " : "",
+				                        "%s%s %s%s%s%s%s", len > 17 ? "; " : "",
 				                        me, op, where[0] ? " (" : "", where,
-				                        where[0] ? ")" : "");
+				                        where[0] ? ")" : "", holder);
 		}
 	} else if (end == RLW_END_BOUND) {
 		snprintf(t, RLW_TEXT_LEN, "the step bound (%llu steps) cut the run",
@@ -863,6 +971,29 @@ lose_priority(int p)
 	}
 }
 
+/* At an executable's point after pthread_create or fork returns (see
+ * rlw_created): the new worker, or 0; and whether the creator and it
+ * alone may go there. */
+static int born;
+static bool born_alone;
+
+/* Whether worker i may be chosen at this point.  At the point after a
+ * creation, the creator and its new worker; the creator's other threads
+ * too unless the creation wrote only the creator's own stack (a
+ * pthread_t there, as a thread's stack is its own for the .c form too).
+ * Another worker's step there is the same run as its step just before
+ * the creation, which is explored, unless it touches what the creation
+ * wrote: the pthread_t, or (fork) the memory copied; a worker of another
+ * process touches neither. */
+static bool
+choosable(uint32_t i)
+{
+	const struct rlw_region *r = rlw_reg;
+
+	return !born || (int)i == born || (int)i == rlw_me ||
+	       (!born_alone && r->w[i].aspace == r->w[rlw_me].aspace);
+}
+
 /* Choose the next worker to go and make its operation happen; 0 when
  * nobody is left. */
 static int
@@ -874,7 +1005,7 @@ pick(void)
 again:
 	n = 0;
 	for (uint32_t i = 1; i <= r->nworkers; i++)
-		if (enabled((int)i))
+		if (enabled((int)i) && choosable(i))
 			can[n++] = (int)i;
 	if (n == 0) {
 		if (r->nlive == 0)
@@ -979,6 +1110,7 @@ rlw_point(enum rlw_op op, uintptr_t obj, uintptr_t obj2, int64_t arg, uintptr_t 
 		return;
 	}
 	p = pick();
+	born = 0;
 	if (p == rlw_me)
 		return;
 	hand_to(p);
@@ -992,6 +1124,22 @@ rlw_leave(void)
 
 	if (p > 0 && p != rlw_me)
 		hand_to(p);
+}
+
+/* An executable's pthread_create or fork has returned in the creator:
+ * a point, so that the new worker's first stretch (which may touch
+ * anything, unseen) can run before the creator's next one, as it can for
+ * real.  Without it "create; write M" in main and "write T" in the
+ * thread give "M T" only.  A .c program needs none: there the first
+ * stretch touches nothing shared (rlw_first_stretch). */
+void
+rlw_created(int no, bool alone, uintptr_t pc)
+{
+	if (rlw_tsan || no <= 0)
+		return;
+	born = no;
+	born_alone = alone;
+	rlw_point(RLW_OP_START, 0, 0, rlw_reg->w[no].process ? 2 : 1, pc);
 }
 
 /* A .c program's new thread or process: everything it does before its

@@ -1063,7 +1063,7 @@ explore(struct lab *lab)
 	char fds[64];
 	struct server s = { .lab = lab };
 	struct lab_explore_ops ops = { server_run, outcome, reg->por ? independent : NULL,
-	                               true, &s };
+	                               true, &s, run_timeout_ms };
 
 	/* racelab-watch and the fork server take turns with the runs:
 	 * all of them on one CPU. */
@@ -1140,6 +1140,33 @@ find_program(int argc, char **argv)
 	return argc;
 }
 
+/* The lab's parser takes the lessons' options too (getopt_long: any
+ * unambiguous prefix); those that mean nothing for a watched program are
+ * refused rather than ignored.  Its workers are its own threads and
+ * processes. */
+static void
+refuse_lesson_options(int argc, char **argv)
+{
+	static const char *const lessons_only[] = { "workers", "trace-out" };
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		size_t n = strcspn(a, "=");
+		bool ours = strcmp(a, "--step") == 0;
+
+		if (strncmp(a, "--", 2) != 0 || n <= 2)
+			continue;
+		for (size_t k = 0; k < sizeof watch_opts / sizeof *watch_opts; k++)
+			ours |= strlen(watch_opts[k].name) == n - 2 &&
+			        strncmp(watch_opts[k].name, a + 2, n - 2) == 0;
+		for (size_t k = 0; !ours && k < sizeof lessons_only / sizeof *lessons_only; k++)
+			if (strncmp(lessons_only[k], a + 2, n - 2) == 0)
+				usage_error("--%s does not apply to a watched program "
+				            "(its workers are its own threads and processes; try --help)",
+				            lessons_only[k]);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1160,6 +1187,7 @@ main(int argc, char **argv)
 	if (!lab_argv)
 		return 1;
 	memcpy(lab_argv, argv, (size_t)lab_argc * sizeof *argv);
+	refuse_lesson_options(lab_argc, lab_argv);
 	if (lab_parse(&lab, &watch_lesson, lab_argc, lab_argv, err, sizeof err) != 0)
 		usage_error("%s", strstr(err, ": ") && strncmp(err, "racelab-watch", 13) == 0
 		                  ? strstr(err, ": ") + 2 : err);
@@ -1239,12 +1267,14 @@ main(int argc, char **argv)
 			free(b.s);
 			free(o);
 		}
+		/* Described on stderr, with --json too (its record has it as
+		 * "why"). */
+		if (reg->end != RLW_END_NONE)
+			fprintf(stderr, "racelab-watch: %s\n", reg->text);
+		else if (!done)
+			fprintf(stderr, "racelab-watch: stopped after %.1f s (it did not end)\n",
+			        (double)run_timeout_ms / 1000);
 		if (!lab.o.json || lab_text(&lab)) {
-			if (reg->end != RLW_END_NONE)
-				fprintf(stderr, "racelab-watch: %s\n", reg->text);
-			else if (!done)
-				fprintf(stderr, "racelab-watch: stopped after %.1f s (it did not end)\n",
-				        (double)run_timeout_ms / 1000);
 			if (lab.o.random && !lab.o.quiet)
 				fprintf(stderr, "racelab-watch: run %d: random schedule (seed %llu, %llu steps): --schedule %s\n",
 				        run, lab.o.seed, (unsigned long long)reg->steps, sched);

@@ -13,7 +13,9 @@
 #include <string.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -214,12 +216,15 @@ END_TEST
 
 START_TEST(test_forks_deadlock)
 {
-	char p[128];
+	char p[128], a[160];
 	json_t *r, *d;
 
 	prog_path(p, sizeof p, _i, "forks");
-	r = explore(p);
-	ck_assert(jtrue(r, "complete"));
+	/* The executable's full search is about 8,000 runs (its thread
+	 * starts are steps); one preemption finds the deadlock. */
+	snprintf(a, sizeof a, "%s%s", _i ? "" : "--preemptions 1 ", p);
+	r = explore(a);
+	ck_assert(jtrue(r, "complete") == (_i == 1));
 	ck_assert_int_eq(json_array_size(outcomes(r)), 2);
 	ck_assert_ptr_nonnull(by_stdout(r, "meals = 2\n"));
 	d = by_flag(r, "deadlock");
@@ -237,7 +242,47 @@ START_TEST(test_forks_deadlock)
 		              "%s", err);
 		free(err);
 	}
+	{
+		/* With --json too: the record's "why" and the line on stderr. */
+		const char *argv[] = { "bin/racelab-watch", "--json", "--schedule",
+		                       jstr(d, "schedule"), p, NULL };
+		char *out = NULL, *err = NULL;
+
+		ck_assert_int_eq(tu_run(argv, &out, &err), 0);
+		ck_assert_msg(strstr(out, "\"why\":\"deadlock: worker 2 (alice)"), "%s", out);
+		ck_assert_msg(strstr(err, "racelab-watch: deadlock: worker 2 (alice) holds left_fork"),
+		              "stderr: %s", err);
+		free(out);
+		free(err);
+	}
 	json_decref(r);
+}
+END_TEST
+
+/* A new thread's (or child's) first stretch races with its creator's
+ * next one: "write T" in the thread and "write M" in main right after
+ * pthread_create print in either order natively, so both are found, as
+ * executables (a point after the creation) and as .c files; the same
+ * for a fork. */
+START_TEST(test_create_order)
+{
+	static const char *const progs[][3] = { { "order", "M\nT\n", "T\nM\n" },
+	                                        { "order_fork", "P\nC\n", "C\nP\n" } };
+	char p[128];
+
+	for (size_t k = 0; k < 2; k++) {
+		json_t *r, *o;
+
+		prog_path(p, sizeof p, _i, progs[k][0]);
+		r = explore(p);
+		ck_assert(jtrue(r, "complete"));
+		ck_assert_int_eq(json_array_size(outcomes(r)), 2);
+		ck_assert_msg(by_stdout(r, progs[k][1]) != NULL, "%s: no %s", p, progs[k][1]);
+		o = by_stdout(r, progs[k][2]);
+		ck_assert_msg(o != NULL, "%s: the new worker never wrote first", p);
+		reproduces(p, o);
+		json_decref(r);
+	}
 }
 END_TEST
 
@@ -267,6 +312,54 @@ START_TEST(test_lost_wakeup)
 		              strstr(err, "(waiter) waits on condvar ready"), "%s", err);
 		free(err);
 	}
+	json_decref(r);
+}
+END_TEST
+
+/* A thread returns holding a mutex, another locks it: everyone asleep,
+ * and the sentence names the holder that ended. */
+START_TEST(test_ended_holder)
+{
+	char p[128];
+	json_t *r, *o;
+
+	prog_path(p, sizeof p, _i, "ended_holder");
+	r = explore(p);
+	ck_assert(jtrue(r, "complete"));
+	ck_assert_int_eq(json_array_size(outcomes(r)), 1);
+	o = by_flag(r, "asleep");
+	ck_assert_ptr_nonnull(o);
+	{
+		const char *argv[] = { "bin/racelab-watch", "--schedule", jstr(o, "schedule"), p,
+		                       NULL };
+		char *err = NULL;
+
+		ck_assert_int_eq(tu_run(argv, NULL, &err), 3);
+		ck_assert_msg(strstr(err, "worker 3 (bob) waits at lock right_fork (ended_holder.c:23), "
+		                          "held by worker 2 (alice), which ended holding it\n"),
+		              "%s", err);
+		free(err);
+	}
+	json_decref(r);
+}
+END_TEST
+
+/* A child SIGKILLed while it holds the baton and a robust mutex shared
+ * with its parent: the model ends it as the kernel does (its parent's
+ * wait reaps it, the lock comes with EOWNERDEAD), so every run ends,
+ * none at the time limit. */
+START_TEST(test_killed_child)
+{
+	char p[128];
+	json_t *r, *o;
+
+	prog_path(p, sizeof p, _i, "doomed_child");
+	r = explore(p);
+	ck_assert(jtrue(r, "complete"));
+	ck_assert_int_eq(json_array_size(outcomes(r)), 1);
+	o = by_stdout(r, "child killed, lock: owner died\n");
+	ck_assert_msg(o != NULL, "%s: %s", p, json_dumps(r, 0));
+	reproduces(p, o);
 	json_decref(r);
 }
 END_TEST
@@ -647,6 +740,9 @@ START_TEST(test_bad_input)
 	tu_assert_usage_errorv("bin/racelab-watch", "--explore", "--schedule", "1,2",
 	                       "build/watch/counter", NULL);
 	tu_assert_usage_errorv("bin/racelab-watch", "--bogus", "build/watch/counter", NULL);
+	/* The lessons' options that mean nothing here: refused, not ignored. */
+	tu_assert_usage_errorv("bin/racelab-watch", "--workers", "3", "build/watch/counter", NULL);
+	tu_assert_usage_errorv("bin/racelab-watch", "--trace-out=x", "build/watch/counter", NULL);
 	/* A compile error: cc's own words, then one line of ours. */
 	snprintf(bad, sizeof bad, "%s/broken.c", cache);
 	f = fopen(bad, "w");
@@ -720,6 +816,16 @@ START_TEST(test_caps_and_cleanup)
 	ck_assert_msg(strstr(err, "64 processes: stopped"), "%s", err);
 	free(err);
 	ck_assert_int_eq(tu_count_procs("build/watch/forkbomb"), 0);
+	{
+		/* --explore says the limit it had, not the default's. */
+		const char *argv[] = { "bin/racelab-watch", "--explore", "--max-runs", "1",
+		                       "build/watch/forever", NULL };
+		char *out = NULL;
+
+		ck_assert_int_eq(tu_run(argv, &out, NULL), 0);
+		ck_assert_msg(strstr(out, "  stopped after 1 s {"), "%s", out);
+		free(out);
+	}
 	unsetenv("RACELAB_WATCH_TIMEOUT");
 	for (int sched = 0; sched < 2; sched++) {
 		pid = fork();
@@ -744,6 +850,50 @@ START_TEST(test_caps_and_cleanup)
 		waitpid(pid, NULL, 0);
 		ck_assert_int_eq(wait_procs("build/watch/forever", 0, false, 3000), 0);
 	}
+	{
+		/* A child forked by a thread that is not main has no parent-
+		 * death signal: killed with racelab-watch's end, waiting for
+		 * its turn, it sees racelab-watch gone and ends itself (exit
+		 * 137), within the man page's second.  This process is a
+		 * subreaper, so the orphans come here to be reaped. */
+		struct timespec t0, t1;
+		int st, seen137 = 0, reaped = 0;
+		long ms = 0;
+
+		prctl(PR_SET_CHILD_SUBREAPER, 1);
+		pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			int null = open("/dev/null", O_RDWR);
+
+			dup2(null, STDOUT_FILENO);
+			dup2(null, STDERR_FILENO);
+			execl("bin/racelab-watch", "bin/racelab-watch", "--schedule", "1",
+			      "build/watch/thread_fork", (char *)NULL);
+			_exit(127);
+		}
+		/* racelab-watch, the program's process and the child its
+		 * thread forked. */
+		ck_assert_int_eq(wait_procs("build/watch/thread_fork", 3, true, 5000), 3);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		while (reaped < 2 && ms < 5000) {
+			pid_t c = waitpid(-1, &st, WNOHANG);
+
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+			if (c <= 0) { /* none yet (an orphan on its way here: ECHILD) */
+				usleep(5000);
+				continue;
+			}
+			reaped++;
+			seen137 += WIFEXITED(st) && WEXITSTATUS(st) == 137;
+		}
+		ck_assert_int_eq(reaped, 2);
+		ck_assert_msg(seen137 == 1, "the orphan did not end itself");
+		ck_assert_msg(ms < 1000, "the program ended %ld ms after racelab-watch", ms);
+	}
 }
 END_TEST
 
@@ -758,6 +908,9 @@ suite_watch(void)
 	tcase_add_loop_test(tc, test_counter_lost_update, 0, 2);
 	tcase_add_test(tc, test_counter_plain);
 	tcase_add_loop_test(tc, test_forks_deadlock, 0, 2);
+	tcase_add_loop_test(tc, test_create_order, 0, 2);
+	tcase_add_loop_test(tc, test_ended_holder, 0, 2);
+	tcase_add_loop_test(tc, test_killed_child, 0, 2);
 	tcase_add_loop_test(tc, test_prodcons, 0, 2);
 	tcase_add_loop_test(tc, test_lost_wakeup, 0, 2);
 	tcase_add_loop_test(tc, test_fork_and_spin, 0, 2);
