@@ -16,6 +16,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -1377,6 +1378,50 @@ reap_all(void)
  * linker's and this library's.  On tests/watch/twenty: 77 faults a run
  * before, 44 after (the rest: copies of written pages, the two threads'
  * stacks). */
+/* The C libraries this one pulled in for the debug info (and its
+ * atomics), by name: each has one destructor, the compiler's
+ * __do_global_dtors_aux (a DT_FINI_ARRAY of one entry, checked here; so
+ * in Debian 12's elfutils 0.188, zlib, xz, bzip2 and libatomic: readelf
+ * -d), which calls __cxa_finalize for the library (C: no handler of
+ * theirs) and sets a "done" byte in its data.  At every run's exit that
+ * write was a copy-on-write fault a library (6 of a run's 46 on
+ * twenty.c).  Run once in the server, the byte is set before the fork
+ * and a run's exit only reads it. */
+static const char *const dw_libs[] = {
+	"libdw.", "libdw-", "libelf.", "libelf-", "libz.", "liblzma.", "libbz2.", "libatomic.",
+};
+
+static int
+dw_fini_once(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	const char *base = strrchr(info->dlpi_name, '/');
+	bool ours = false;
+
+	(void)size;
+	(void)arg;
+	base = base ? base + 1 : info->dlpi_name;
+	for (size_t i = 0; i < sizeof dw_libs / sizeof *dw_libs; i++)
+		ours |= strncmp(base, dw_libs[i], strlen(dw_libs[i])) == 0;
+	for (int i = 0; ours && i < info->dlpi_phnum; i++) {
+		const ElfW(Dyn) *d;
+		uintptr_t arr = 0;
+		size_t narr = 0;
+
+		if (info->dlpi_phdr[i].p_type != PT_DYNAMIC)
+			continue;
+		d = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+		for (; d->d_tag != DT_NULL; d++) {
+			if (d->d_tag == DT_FINI_ARRAY)
+				arr = info->dlpi_addr + d->d_un.d_ptr;
+			if (d->d_tag == DT_FINI_ARRAYSZ)
+				narr = d->d_un.d_val / sizeof(uintptr_t);
+		}
+		if (arr && narr == 1)
+			((void (*)(void))((const uintptr_t *)arr)[0])();
+	}
+	return 0;
+}
+
 static void
 warm_code_maps(void)
 {
@@ -1385,7 +1430,26 @@ warm_code_maps(void)
 		(uintptr_t)dlsym(RTLD_DEFAULT, "__tls_get_addr"), /* ld.so's */
 	};
 
+	dl_iterate_phdr(dw_fini_once, NULL);
 	lab_warm_code(code, sizeof code / sizeof *code);
+}
+
+/* The threads a run made in its first process: the stacks of the
+ * default size (the program's, unless it asks for others) the server
+ * keeps in glibc's cache for the next runs, made by the real
+ * pthread_create after a run that made more than it holds.  Not more:
+ * glibc links its cached stacks through their descriptors, and a run's
+ * pthread_create and thread exits write into the neighbours' too (four
+ * cached for twenty's two threads: three copy-on-write faults a run
+ * more). */
+static int
+run_threads(const struct rlw_region *r)
+{
+	int n = 0;
+
+	for (uint32_t i = 2; i <= r->nworkers && i <= RLW_MAX_WORKERS; i++)
+		n += !r->w[i].process && r->w[i].aspace == r->w[1].aspace;
+	return n;
 }
 
 /* The fork server (as AFL's): wait for the go on ctl (the schedule
@@ -1403,13 +1467,8 @@ serve(int ctl, int rep)
 	 * mprotect and page faults, unmapped at exit) was a tenth of a
 	 * short run's cost. */
 	mallopt(M_ARENA_MAX, 1);
-	/* Four stacks of the default size (the program's, unless it asks
-	 * for others), made by the real pthread_create. */
-	rlw_inside++;
-	lab_warm_stacks(0, 0, 4);
-	rlw_inside--;
 	warm_code_maps();
-	for (;;) {
+	for (int stacks = 0;;) {
 		uint32_t n;
 		int32_t msg[2];
 		pid_t pid;
@@ -1433,6 +1492,12 @@ serve(int ctl, int rep)
 			;
 		if (r->nprocs > 1 || r->mode == RLW_FREE) /* its children too */
 			reap_all();
+		if (run_threads(r) > stacks) {
+			stacks = run_threads(r);
+			rlw_inside++;
+			lab_warm_stacks(0, 0, stacks);
+			rlw_inside--;
+		}
 		msg[0] = 'X';
 		msg[1] = st;
 		write_all(rep, msg, sizeof msg);

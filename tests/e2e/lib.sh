@@ -206,3 +206,13 @@ rl_py_pids() {
 		esac
 	done
 }
+
+# From a lesson's view: q to the list, q to quit; racelab exits 0 and
+# leaves the terminal and the machine clean.
+rl_quit_clean() {
+	keys q
+	wait_for "Lessons"
+	keys q
+	[ "$(rl_wait_exit)" = 0 ] || fail "${1:+$1: }racelab did not exit, or not with 0"
+	rl_check_clean
+}

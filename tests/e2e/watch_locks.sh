@@ -55,11 +55,7 @@ start() {
 }
 narrow() { T resize-window -t rl -x 80 -y 24; }
 quit() {
-	keys q
-	wait_for "Lessons"
-	keys q
-	[ "$(rl_wait_exit)" = 0 ] || fail "$1: racelab did not exit with 0"
-	rl_check_clean
+	rl_quit_clean "$1"
 }
 
 # An rwlock: main creates the three threads, each reader takes a read

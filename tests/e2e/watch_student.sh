@@ -59,11 +59,7 @@ for size in 120x40 80x24; do
 	wait_for "exited 0 after"
 	screen | grep -qF "read BA" || fail "not the order stepped (3 then 2): $(screen | grep -F 'read ')"
 	screen | grep -qF "did not settle" && fail "a step did not settle: $(screen | grep -F 'settle')"
-	keys q
-	wait_for "Lessons"
-	keys q
-	[ "$(rl_wait_exit)" = 0 ] || fail "racelab did not exit, or not with 0"
-	rl_check_clean
+	rl_quit_clean
 	T kill-server
 done
 # A timed sleep inside a step (tests/watch/nap_step.c: usleep(700000)
@@ -86,10 +82,6 @@ grep -qF "[2] next: thread exit" "$RL_TMP/nap" ||
 	fail "the step was over before its sleep ended: $(grep -F '[2]' "$RL_TMP/nap")"
 keys g
 wait_for "exited 0 after"
-keys q
-wait_for "Lessons"
-keys q
-[ "$(rl_wait_exit)" = 0 ] || fail "racelab did not exit, or not with 0"
-rl_check_clean
+rl_quit_clean
 T kill-server
 echo "ok: a killed compile leaves nothing; step mode of a parent blocked in read() on its children's pipe (120x40, 80x24); a sleep inside a step"
