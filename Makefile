@@ -92,7 +92,7 @@ $(B)/src/lab/lab_mpi.o $(foreach d,$(MPI_DIRS),$(patsubst %.c,$(B)/%.o,$(wildcar
 define lesson_rule
 bin/racelab-$(call slug,$(1)): $(patsubst %.c,$(B)/%.o,$(wildcard $(1)*.c)) $(if $(filter $(1),$(MPI_DIRS)),$(B)/src/lab/lab_mpi.o) $(LAB_LIB) $(BOARD_LIB)
 	@mkdir -p bin
-	$$(CC) $$(RL_LDFLAGS) $$(LDFLAGS) -o $$@ $$^ $$(LESSON_LIBS)
+	$$(CC) $$(RL_LDFLAGS) $$(LDFLAGS) -Wl,-z,now -o $$@ $$^ $$(LESSON_LIBS)
 endef
 $(foreach d,$(LESSON_DIRS),$(eval $(call lesson_rule,$(d))))
 bin/racelab-images $(B)/tsan/racelab-images $(UNIT_BIN): LESSON_LIBS += $(IMAGE_LIBS)

@@ -133,12 +133,19 @@ lab_warm_stacks(int nsmall, size_t small, int ndefault)
 	pthread_attr_init(&a);
 	if (small)
 		pthread_attr_setstacksize(&a, small);
-	atomic_store(&warm_left, want);
-	for (; n < want; n++)
-		if (pthread_create(&t[n], n < nsmall ? &a : NULL, warm_thread, NULL) != 0)
-			break;
-	atomic_store(&warm_left, 0); /* all made, or no more can be: let them end */
-	while (n-- > 0)
-		pthread_join(t[n], NULL);
+	/* Twice: the second round takes the cached stacks, as a run does,
+	 * and so binds what only a cached stack calls (libc's lazy
+	 * _dl_allocate_tls_init in the dynamic linker): looked up in every
+	 * run's child before, reading the symbol tables and writing libc's
+	 * GOT (perf record: do_lookup_x, _dl_fixup; LD_DEBUG=bindings). */
+	for (int round = 0; round < 2; round++) {
+		atomic_store(&warm_left, want);
+		for (n = 0; n < want; n++)
+			if (pthread_create(&t[n], n < nsmall ? &a : NULL, warm_thread, NULL) != 0)
+				break;
+		atomic_store(&warm_left, 0); /* all made, or no more can be: let them end */
+		while (n-- > 0)
+			pthread_join(t[n], NULL);
+	}
 	pthread_attr_destroy(&a);
 }
