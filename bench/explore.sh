@@ -23,6 +23,9 @@ print("%-44s %10s %10s" % ("explore: race 2 threads x 20 steps, load " + lines[0
 print("%-44s %10.0f %10.0f" % ("  %d runs, %d steps, %.2f s" % (r["explored"], r["steps"], r["seconds"]), runs, steps))
 print("%-44s %10.0f %10.0f   pinning: x%.2f" % ("  unpinned (RACELAB_NO_PIN=1)", u["runs_per_s"], u["steps_per_s"],
       runs / u["runs_per_s"] if u["runs_per_s"] else 0))
-print("%-44s %10d %10d   %s" % ("  budget (issue 15)", 1000, 50000,
-      "met" if runs >= 1000 and steps >= 50000 else "NOT met"))
+# Issue 15 judges its budget on racelab-watch (bench/watch.sh); the
+# lessons' explorer is the same engine with its own step driver, held to
+# the same figures here and said when it falls short.
+print("%-44s %10d %10d   %s" % ("  issue 15's figures (judged in watch.sh)", 1000, 50000,
+      "runs %s, steps %s" % ("met" if runs >= 1000 else "NOT met", "met" if steps >= 50000 else "NOT met")))
 '
