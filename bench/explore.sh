@@ -24,8 +24,8 @@ print("%-44s %10.0f %10.0f" % ("  %d runs, %d steps, %.2f s" % (r["explored"], r
 print("%-44s %10.0f %10.0f   pinning: x%.2f" % ("  unpinned (RACELAB_NO_PIN=1)", u["runs_per_s"], u["steps_per_s"],
       runs / u["runs_per_s"] if u["runs_per_s"] else 0))
 # Issue 15 judges its budget on racelab-watch (bench/watch.sh); the
-# lessons' explorer is the same engine with its own step driver, held to
-# the same figures here and said when it falls short.
-print("%-44s %10d %10d   %s" % ("  issue 15's figures (judged in watch.sh)", 1000, 50000,
+# explorer of the lessons is the same engine with its own step driver,
+# held to the same figures here and said when it falls short.
+print("%-44s %10d %10d   %s" % ("  issue 15 figures (judged in watch.sh)", 1000, 50000,
       "runs %s, steps %s" % ("met" if runs >= 1000 else "NOT met", "met" if steps >= 50000 else "NOT met")))
 '
