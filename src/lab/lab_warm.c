@@ -30,31 +30,46 @@ struct fini_pages {
 	size_t n;
 };
 
-static int
-fini_of(struct dl_phdr_info *info, size_t size, void *arg)
+void
+lab_obj_fini(const struct dl_phdr_info *info, uintptr_t *fini, const uintptr_t **arr,
+             size_t *narr)
 {
-	struct fini_pages *fp = arg;
-
-	(void)size;
+	*fini = 0;
+	*arr = NULL;
+	*narr = 0;
 	for (int i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Dyn) *d;
-		uintptr_t arr = 0;
-		size_t narr = 0;
 
 		if (info->dlpi_phdr[i].p_type != PT_DYNAMIC)
 			continue;
 		d = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
 		for (; d->d_tag != DT_NULL; d++) {
-			if (d->d_tag == DT_FINI && fp->n < 64)
-				fp->fn[fp->n++] = info->dlpi_addr + d->d_un.d_ptr;
+			if (d->d_tag == DT_FINI)
+				*fini = info->dlpi_addr + d->d_un.d_ptr;
 			if (d->d_tag == DT_FINI_ARRAY)
-				arr = info->dlpi_addr + d->d_un.d_ptr;
+				*arr = (const uintptr_t *)(info->dlpi_addr + d->d_un.d_ptr);
 			if (d->d_tag == DT_FINI_ARRAYSZ)
-				narr = d->d_un.d_val / sizeof(uintptr_t);
+				*narr = d->d_un.d_val / sizeof(uintptr_t);
 		}
-		for (size_t k = 0; arr && k < narr && fp->n < 64; k++)
-			fp->fn[fp->n++] = ((const uintptr_t *)arr)[k];
 	}
+	if (!*arr)
+		*narr = 0;
+}
+
+static int
+fini_of(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct fini_pages *fp = arg;
+	const uintptr_t *arr;
+	uintptr_t fini;
+	size_t narr;
+
+	(void)size;
+	lab_obj_fini(info, &fini, &arr, &narr);
+	if (fini && fp->n < 64)
+		fp->fn[fp->n++] = fini;
+	for (size_t k = 0; k < narr && fp->n < 64; k++)
+		fp->fn[fp->n++] = arr[k];
 	return 0;
 }
 

@@ -3,6 +3,7 @@
 #ifndef RACELAB_LAB_WARM_H
 #define RACELAB_LAB_WARM_H
 
+#include <link.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,5 +19,11 @@ void lab_warm_code(const uintptr_t *hot, size_t n);
  * pthread_create takes one (no mmap and mprotect of a new stack, no
  * mapping to undo at its exit).  At most 16 in all. */
 void lab_warm_stacks(int nsmall, size_t small, int ndefault);
+
+/* The destructors of one loaded object, from its dynamic section: its
+ * DT_FINI (0 if none) and its DT_FINI_ARRAY (*narr entries, NULL if
+ * none).  For dl_iterate_phdr callbacks. */
+void lab_obj_fini(const struct dl_phdr_info *info, uintptr_t *fini,
+                  const uintptr_t **arr, size_t *narr);
 
 #endif

@@ -1395,6 +1395,9 @@ static int
 dw_fini_once(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	const char *base = strrchr(info->dlpi_name, '/');
+	const uintptr_t *arr;
+	uintptr_t fini;
+	size_t narr;
 	bool ours = false;
 
 	(void)size;
@@ -1402,23 +1405,11 @@ dw_fini_once(struct dl_phdr_info *info, size_t size, void *arg)
 	base = base ? base + 1 : info->dlpi_name;
 	for (size_t i = 0; i < sizeof dw_libs / sizeof *dw_libs; i++)
 		ours |= strncmp(base, dw_libs[i], strlen(dw_libs[i])) == 0;
-	for (int i = 0; ours && i < info->dlpi_phnum; i++) {
-		const ElfW(Dyn) *d;
-		uintptr_t arr = 0;
-		size_t narr = 0;
-
-		if (info->dlpi_phdr[i].p_type != PT_DYNAMIC)
-			continue;
-		d = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
-		for (; d->d_tag != DT_NULL; d++) {
-			if (d->d_tag == DT_FINI_ARRAY)
-				arr = info->dlpi_addr + d->d_un.d_ptr;
-			if (d->d_tag == DT_FINI_ARRAYSZ)
-				narr = d->d_un.d_val / sizeof(uintptr_t);
-		}
-		if (arr && narr == 1)
-			((void (*)(void))((const uintptr_t *)arr)[0])();
-	}
+	if (!ours)
+		return 0;
+	lab_obj_fini(info, &fini, &arr, &narr);
+	if (narr == 1)
+		((void (*)(void))arr[0])();
 	return 0;
 }
 
